@@ -1,0 +1,26 @@
+/**
+ * gossamer: communication-efficient distributed training as typed, composable code.
+ *
+ * Write a pipeline with the fluent DSL, compile it to a validated, serialisable plan, and run
+ * or explain it with the `gossamer` command line.
+ *
+ * @example
+ * ```ts
+ * import { gossip, mlp, mnist, ring, sgd, slowMo, train } from "./mod.ts";
+ *
+ * const plan = train(mlp({ hidden: [128] }))
+ *   .data(mnist({ partition: "dirichlet", alpha: 0.5 }))
+ *   .workers(8)
+ *   .optimizer(sgd({ lr: 0.1 }))
+ *   .base(gossip(ring))
+ *   .outer(slowMo({ beta: 0.7, tau: 12 }))
+ *   .steps(600)
+ *   .compile();
+ * console.assert(plan.base.kind === "gossip");
+ * ```
+ *
+ * @module
+ */
+
+export * from "./dsl/mod.ts";
+export * from "./topologies/mod.ts";
