@@ -24,8 +24,8 @@ export interface PhaseBytes {
 
 /** What `gossamer plan` prints about a plan. */
 export interface PlanExplanation {
-  /** One line per slot, in execution order: data and model, optimizer, base, compressor, outer. */
-  readonly chain: readonly string[];
+  /** One entry per filled slot, in order: data, model, optimizer, base, compress, outer, network. */
+  readonly chain: readonly { readonly slot: string; readonly label: string }[];
   /** Model parameters `d`, or `null` when a file or module must be loaded to know it. */
   readonly parameters: number | null;
   /** Steps between exact synchronisations of all workers (`null` for decentralized bases). */
@@ -169,7 +169,7 @@ export function nodeLabel(node: { readonly kind: string }): string {
       if (key === "lr" && typeof value === "object") {
         return `lr=${scheduleLabel(value as ScheduleNode)}`;
       }
-      if (key === "partition") return `partition=${(value as { kind: string }).kind}`;
+      if (key === "partition") return `partition=${nodeLabel(value as { kind: string })}`;
       return `${key}=${typeof value === "object" ? JSON.stringify(value) : String(value)}`;
     });
   return `${node.kind}(${fields.join(", ")})`;
@@ -196,15 +196,21 @@ export function explainPlan(plan: Plan): PlanExplanation {
   const notes: string[] = [];
   const shape = dataShape(plan.data);
   const chain = [
-    `${nodeLabel(plan.data)} → ${shape.task}, ${shape.features ?? "?"} features${
-      shape.task === "classification" ? `, ${shape.classes} classes` : ""
-    }`,
-    nodeLabel(plan.model),
-    nodeLabel(plan.optimizer),
-    `${nodeLabel(plan.base)} on ${plan.workers} worker${plan.workers === 1 ? "" : "s"}`,
-    ...(plan.compress === null ? [] : [nodeLabel(plan.compress)]),
-    ...(plan.outer === null ? [] : [nodeLabel(plan.outer)]),
-    ...(plan.network === null ? [] : [nodeLabel(plan.network)]),
+    {
+      slot: "data",
+      label: `${nodeLabel(plan.data)} → ${shape.task}, ${shape.features ?? "?"} features${
+        shape.task === "classification" ? `, ${shape.classes} classes` : ""
+      }`,
+    },
+    { slot: "model", label: nodeLabel(plan.model) },
+    { slot: "optimizer", label: nodeLabel(plan.optimizer) },
+    {
+      slot: "base",
+      label: `${nodeLabel(plan.base)} on ${plan.workers} worker${plan.workers === 1 ? "" : "s"}`,
+    },
+    ...(plan.compress === null ? [] : [{ slot: "compress", label: nodeLabel(plan.compress) }]),
+    ...(plan.outer === null ? [] : [{ slot: "outer", label: nodeLabel(plan.outer) }]),
+    ...(plan.network === null ? [] : [{ slot: "network", label: nodeLabel(plan.network) }]),
   ];
   if (d === null) {
     notes.push("model size is known only once the data file or model module is loaded");

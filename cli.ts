@@ -1,0 +1,104 @@
+/**
+ * The `gossamer` command line: `plan`, `topology`, `run` and `demo`.
+ *
+ * Exit codes: 0 success; 1 invalid input (an invalid plan, a missing file, a bad topology);
+ * 2 a usage error (unknown command or option, bad option value). Errors are printed as
+ * messages, never as stack traces; set `GOSSAMER_DEBUG=1` to see the stack of an internal error.
+ *
+ * @module
+ */
+
+import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { PlanError } from "./dsl/validate.ts";
+import { TopologyFileError } from "./topologies/mod.ts";
+import { PlanLoadError } from "./runtime/load_plan.ts";
+import { LeastSquaresFileError } from "./runtime/data/least_squares_file.ts";
+import { CliInputError } from "./cli/errors.ts";
+import { demoCommand } from "./cli/demo_command.ts";
+import { planCommand } from "./cli/plan_command.ts";
+import { runCommand } from "./cli/run_command.ts";
+import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
+
+/** Parses an integer option value at least `min`, with a message commander shows on failure. */
+function integerAtLeast(min: number): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min) {
+      throw new InvalidArgumentError(`expected an integer of at least ${min}`);
+    }
+    return number;
+  };
+}
+
+/** Builds the command tree. */
+function program(): Command {
+  const root = new Command("gossamer")
+    .description("Communication-efficient distributed training, written as typed pipelines")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  root.command("plan")
+    .description("Validate a pipeline module or plan JSON file, print the plan and explain it")
+    .argument("<input>", "pipeline module (.ts) or plan file (.json)")
+    .option("--json", "print { plan, explanation } as JSON")
+    .action(async (input, options) => await planCommand(input, options));
+
+  root.command("topology")
+    .description("Show a topology's mixing weights, degrees and spectral gap; draw it as SVG")
+    .argument("<name>", `${TOPOLOGY_NAMES.join(", ")}, or a preset .json file`)
+    .requiredOption("-n, --workers <n>", "number of workers", integerAtLeast(1))
+    .option("--step <k>", "step, for time-varying topologies", integerAtLeast(0), 0)
+    .option("--rows <r>", "torus rows", integerAtLeast(1))
+    .option("--cols <c>", "torus columns", integerAtLeast(1))
+    .option("--hub <rank>", "star hub rank", integerAtLeast(0))
+    .option("--svg <file>", "write an SVG drawing of the graph")
+    .option("--json", "print the description as JSON")
+    .action(async (name, options) => await topologyCommand(name, options));
+
+  root.command("run")
+    .description("Run a pipeline module or plan file")
+    .argument("<input>", "pipeline module (.ts) or plan file (.json)")
+    .action(async (input) => await runCommand(input));
+
+  root.command("demo")
+    .description("Compile and compare the example pipelines")
+    .action(async () => await demoCommand());
+
+  return root as unknown as Command;
+}
+
+/** Errors that are the user's input, reported as one message with exit code 1. */
+function isInputError(error: unknown): error is Error {
+  return error instanceof PlanError || error instanceof PlanLoadError ||
+    error instanceof TopologyFileError || error instanceof LeastSquaresFileError ||
+    error instanceof CliInputError;
+}
+
+/**
+ * Runs the command line.
+ *
+ * @param args Arguments after the program name.
+ * @returns The exit code.
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  try {
+    await program().parseAsync([...args], { from: "user" });
+    return 0;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("commander.")) {
+      // Commander has already printed help, the version or the usage error.
+      const helpOrVersion = ["commander.helpDisplayed", "commander.help", "commander.version"];
+      return helpOrVersion.includes(code) ? 0 : 2;
+    }
+    if (isInputError(error)) {
+      console.error(error.message);
+      return 1;
+    }
+    console.error(`gossamer: internal error: ${(error as Error)?.message ?? String(error)}`);
+    if (Deno.env.get("GOSSAMER_DEBUG")) console.error(error);
+    return 70;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,89 @@
+/**
+ * `gossamer plan <pipeline.ts|plan.json> [--json]`: validates a plan, prints it and explains it.
+ *
+ * @module
+ */
+
+import { explainPlan, type PlanExplanation } from "../dsl/explain.ts";
+import type { Plan } from "../dsl/plan.ts";
+import { loadPlan } from "../runtime/load_plan.ts";
+import { formatBytes, table } from "./format.ts";
+
+/**
+ * Renders the human-readable explanation of a plan.
+ *
+ * @param source Where the plan came from.
+ * @param plan The plan.
+ * @param explanation Its explanation.
+ * @returns Text for the terminal.
+ */
+export function renderExplanation(
+  source: string,
+  plan: Plan,
+  explanation: PlanExplanation,
+): string {
+  const lines = [`Plan ${source} is valid (plan version ${plan.version})`, "", "Pipeline"];
+  const slotWidth = Math.max(...explanation.chain.map((entry) => entry.slot.length));
+  for (const entry of explanation.chain) {
+    lines.push(`  ${entry.slot.padEnd(slotWidth)}  ${entry.label}`);
+  }
+  lines.push(
+    `  steps ${plan.steps}, evaluation every ${plan.evalEvery} steps, seed ${plan.seed}`,
+    "",
+  );
+  const d = explanation.parameters;
+  lines.push(
+    d === null
+      ? "Model: size known once the data file or model module is loaded"
+      : `Model: ${d.toLocaleString("en-US")} parameters (${formatBytes(4 * d)} as float32)`,
+  );
+  lines.push(
+    explanation.syncPeriod === null
+      ? "Synchronisation: decentralized, workers agree only approximately (no exact average)"
+      : explanation.syncPeriod === 1
+      ? "Synchronisation: exact average every step"
+      : `Synchronisation: exact average every ${explanation.syncPeriod} steps`,
+  );
+  const bytes = explanation.bytesPerStep;
+  if (bytes !== null) {
+    const total = bytes.base + bytes.outer + bytes.compressed + bytes.control;
+    const rows = (["base", "outer", "compressed", "control"] as const).map((phase) => [
+      phase,
+      formatBytes(bytes[phase]),
+      formatBytes(bytes[phase] * plan.steps),
+    ]);
+    rows.push(["total", formatBytes(total), formatBytes(total * plan.steps)]);
+    lines.push(
+      "",
+      "Estimated bytes sent per worker (payload of the collectives, without framing)",
+      table(["phase", "per step", `over ${plan.steps} steps`], rows).replace(/^/gm, "  "),
+    );
+    const reference = explanation.allReduceBytesPerStep ?? 0;
+    if (reference > 0) {
+      lines.push(
+        `  ${(total / reference).toFixed(3)}× the traffic of all-reduce SGD (${
+          formatBytes(reference)
+        } per step)`,
+      );
+    }
+  }
+  for (const note of explanation.notes) lines.push(`Note: ${note}`);
+  return lines.join("\n");
+}
+
+/**
+ * Runs `gossamer plan`.
+ *
+ * @param input A pipeline module or plan JSON file.
+ * @param options `json`: print `{ plan, explanation }` as JSON instead of text.
+ */
+export async function planCommand(input: string, options: { json?: boolean }): Promise<void> {
+  const plan = await loadPlan(input);
+  const explanation = explainPlan(plan);
+  if (options.json) {
+    console.log(JSON.stringify({ plan, explanation }, null, 2));
+    return;
+  }
+  console.log(renderExplanation(input, plan, explanation));
+  console.log(`\nPlan JSON\n${JSON.stringify(plan, null, 2)}`);
+}

@@ -1,0 +1,105 @@
+/**
+ * Loads a plan from either input users keep: a plan JSON file or a pipeline module whose
+ * default export is a pipeline (or a plan). Both paths end in the same validation, so the two
+ * are interchangeable everywhere a plan is accepted.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { deepFreeze } from "../dsl/_freeze.ts";
+import type { Plan } from "../dsl/plan.ts";
+import { isPipeline } from "../dsl/train.ts";
+import { parsePlan, PlanError } from "../dsl/validate.ts";
+import { resourceIssues } from "./resources.ts";
+
+/** The input file cannot be read or imported (as opposed to holding an invalid plan). */
+export class PlanLoadError extends Error {
+  /**
+   * @param path The input file.
+   * @param detail What went wrong.
+   */
+  constructor(readonly path: string, readonly detail: string) {
+    super(`Cannot load "${path}": ${detail}`);
+    this.name = "PlanLoadError";
+  }
+}
+
+/** Reads and parses a plan JSON file. */
+async function readPlanJson(path: string): Promise<unknown> {
+  const text = await Deno.readTextFile(path);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new PlanLoadError(path, `invalid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Imports a pipeline module and returns its default export as a plan. */
+async function importPipeline(path: string): Promise<Plan> {
+  let module: Record<string, unknown>;
+  try {
+    module = await import(pathToFileURL(resolve(path)).href);
+  } catch (error) {
+    const detail = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    throw new PlanLoadError(path, `the module failed to load: ${detail}`);
+  }
+  const exported = module.default;
+  if (exported === undefined) {
+    throw new PlanLoadError(
+      path,
+      "the module has no default export: add `export default train(…)`",
+    );
+  }
+  if (!isPipeline(exported)) return parsePlan(exported, path);
+  try {
+    return exported.compile();
+  } catch (error) {
+    // Name the file rather than "plan" in the message.
+    if (error instanceof PlanError) throw new PlanError(error.issues, path);
+    throw new PlanLoadError(path, `compile() failed: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Loads, validates and checks a plan from a `.json` plan file or a pipeline module.
+ *
+ * @param path The input file.
+ * @param options `checkFiles` (default true): also check the files the plan refers to.
+ * @returns The valid plan, frozen.
+ * @throws {PlanLoadError} When the file is missing, unreadable or fails to import.
+ * @throws {PlanError} When the plan is invalid.
+ * @example
+ * ```ts
+ * import { loadPlan, PlanLoadError } from "./load_plan.ts";
+ * try {
+ *   await loadPlan("no-such-pipeline.ts");
+ * } catch (error) {
+ *   console.assert(error instanceof PlanLoadError);
+ * }
+ * ```
+ */
+export async function loadPlan(
+  path: string,
+  options: { readonly checkFiles?: boolean } = {},
+): Promise<Plan> {
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) throw new PlanLoadError(path, "not a file");
+  } catch (error) {
+    if (error instanceof PlanLoadError) throw error;
+    throw new PlanLoadError(
+      path,
+      error instanceof Deno.errors.NotFound ? "file not found" : String(error),
+    );
+  }
+  const plan = path.endsWith(".json")
+    ? parsePlan(await readPlanJson(path), path)
+    : await importPipeline(path);
+  if (options.checkFiles ?? true) {
+    const issues = await resourceIssues(plan);
+    if (issues.length > 0) throw new PlanError(issues, path);
+  }
+  return deepFreeze(plan);
+}

@@ -1,0 +1,75 @@
+/**
+ * Checks what a plan refers to outside itself (data files, model modules) before anything runs,
+ * so a missing file is reported with the plan's other issues instead of failing on a worker.
+ * `validatePlan` stays pure; this is the one place that touches the file system.
+ *
+ * @module
+ */
+
+import type { Plan } from "../dsl/plan.ts";
+import type { PlanIssue } from "../dsl/validate.ts";
+import { LeastSquaresFileError, readLeastSquares } from "./data/least_squares_file.ts";
+
+/** Whether a module specifier names a local file (a path or a `file:` URL). */
+function localModulePath(specifier: string): string | null {
+  if (specifier.startsWith("file:")) return decodeURIComponent(new URL(specifier).pathname);
+  return /^[a-z][a-z0-9+.-]*:/i.test(specifier) ? null : specifier;
+}
+
+/**
+ * Checks the plan's files: the least-squares shards (readable, one per worker, columns equal to
+ * the linear model's `dim`) and a custom model's module (present, for local paths).
+ *
+ * @param plan A valid plan.
+ * @returns Issues with the path of the plan field that names the file.
+ */
+export async function resourceIssues(plan: Plan): Promise<PlanIssue[]> {
+  const issues: PlanIssue[] = [];
+  if (plan.data.kind === "leastSquares") {
+    const file = plan.data.file;
+    try {
+      const problem = await readLeastSquares(file);
+      if (problem.shards.length !== plan.workers) {
+        issues.push({
+          path: "data.file",
+          message: `"${file}" has ${problem.shards.length} shards but workers is ${plan.workers}`,
+          expected: `${plan.workers} shards`,
+          received: String(problem.shards.length),
+        });
+      }
+      if (plan.model.kind === "linear" && plan.model.dim !== problem.dim) {
+        issues.push({
+          path: "model.dim",
+          message:
+            `linear dim ${plan.model.dim} does not match the ${problem.dim} columns of A in "${file}"`,
+          expected: String(problem.dim),
+          received: String(plan.model.dim),
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof LeastSquaresFileError)) throw error;
+      issues.push({
+        path: "data.file",
+        message: error.message,
+        expected: "a readable least-squares shard file",
+        received: JSON.stringify(file),
+      });
+    }
+  }
+  if (plan.model.kind === "custom") {
+    const path = localModulePath(plan.model.module);
+    if (path !== null) {
+      try {
+        await Deno.stat(path);
+      } catch {
+        issues.push({
+          path: "model.module",
+          message: `model module "${plan.model.module}" not found`,
+          expected: "an existing module file",
+          received: JSON.stringify(plan.model.module),
+        });
+      }
+    }
+  }
+  return issues;
+}

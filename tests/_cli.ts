@@ -1,0 +1,40 @@
+/**
+ * Runs the command line in a child process, as a user would, and captures what it printed.
+ *
+ * @module
+ */
+
+/** What a CLI run printed and returned. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The repository root. */
+export const ROOT = new URL("../", import.meta.url);
+
+/**
+ * Runs `deno run -A cli.ts …args` from the repository root.
+ *
+ * @param args Command-line arguments.
+ * @returns Exit code and output.
+ */
+export async function gossamer(...args: string[]): Promise<CliResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "cli.ts", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** A stack trace line, which the CLI must never print. */
+export const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;

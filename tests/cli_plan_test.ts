@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { loadPlan } from "../runtime/load_plan.ts";
+import { gossamer, STACK_LINE } from "./_cli.ts";
+
+/** Writes files into a fresh temporary folder and returns its path. */
+async function tempFolder(files: Record<string, string>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "gossamer_cli_" });
+  for (const [name, text] of Object.entries(files)) {
+    await Deno.writeTextFile(`${dir}/${name}`, text);
+  }
+  return dir;
+}
+
+/** A small valid plan as JSON-ready data. */
+async function validPlan(): Promise<Record<string, unknown>> {
+  return structuredClone(await loadPlan("examples/least_squares.ts")) as unknown as Record<
+    string,
+    unknown
+  >;
+}
+
+Deno.test("plan explains a pipeline module and prints the plan", async () => {
+  const result = await gossamer("plan", "examples/quickstart.ts");
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /Plan examples\/quickstart.ts is valid \(plan version 1\)/);
+  assert.match(result.stdout, /base\s+gossip\(ring\) on 8 workers/);
+  assert.match(result.stdout, /outer\s+slowMo\(tau=12, beta=0\.7, alpha=1, buffers=keep\)/);
+  // mlp 784-128-10: 784·128 + 128 + 128·10 + 10 parameters.
+  assert.match(result.stdout, /Model: 101,770 parameters/);
+  assert.match(result.stdout, /exact average every 12 steps/);
+  assert.match(result.stdout, /"kind": "gossip"/);
+});
+
+Deno.test("plan --json gives the plan and byte estimates computed from the plan", async () => {
+  const result = await gossamer("plan", "examples/quickstart.ts", "--json");
+  assert.equal(result.code, 0, result.stderr);
+  const { plan, explanation } = JSON.parse(result.stdout);
+  assert.deepEqual(plan, await loadPlan("examples/quickstart.ts"));
+  const d = 101770;
+  // Ring: two neighbours each receive the full model; SlowMo all-reduces every 12 steps.
+  assert.equal(explanation.bytesPerStep.base, 2 * 4 * d);
+  assert.equal(explanation.bytesPerStep.outer, (2 * 7 / 8) * 4 * d / 12);
+  assert.equal(explanation.syncPeriod, 12);
+});
+
+Deno.test("a plan JSON file and the module it came from are interchangeable", async () => {
+  const exported = await gossamer("plan", "examples/quickstart.ts", "--json");
+  const dir = await tempFolder({ "plan.json": JSON.stringify(JSON.parse(exported.stdout).plan) });
+  try {
+    const fromFile = await gossamer("plan", `${dir}/plan.json`, "--json");
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.deepEqual(JSON.parse(fromFile.stdout), JSON.parse(exported.stdout));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an invalid plan file lists every issue with its path and exits 1", async () => {
+  const plan = await validPlan();
+  plan.base = { kind: "localSgd", tau: 3, buffers: "keep" };
+  plan.outer = { kind: "slowMo", tau: 10, beta: 0.5, alpha: 1, buffers: "keep" };
+  plan.workers = 0;
+  plan.colour = "blue";
+  const dir = await tempFolder({ "bad.json": JSON.stringify(plan) });
+  try {
+    const result = await gossamer("plan", `${dir}/bad.json`);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`Cannot compile ${dir}/bad.json: 2 issues`));
+    assert.match(result.stderr, /workers: must be at least 1 \(expected >=1, received 0\)/);
+    assert.match(result.stderr, /colour: unknown key/);
+    assert.doesNotMatch(result.stderr, STACK_LINE);
+    assert.equal(result.stdout, "");
+
+    // With the shape fixed, the cross-slot rule is reported.
+    plan.workers = 4;
+    delete plan.colour;
+    await Deno.writeTextFile(`${dir}/bad.json`, JSON.stringify(plan));
+    const second = await gossamer("plan", `${dir}/bad.json`);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /outer\.tau: slowMo tau 10 is not a multiple of localSgd tau 3/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("missing, unreadable and broken inputs get one clear message", async (t) => {
+  const dir = await tempFolder({
+    "broken.json": "{ not json",
+    "no_default.ts": "export const x = 1;\n",
+    "throws.ts": 'throw new Error("boom at import");\n',
+    "not_a_plan.ts": "export default { hello: 1 };\n",
+  });
+  const cases: [string, string, RegExp][] = [
+    ["missing file", "no/such/pipeline.ts", /Cannot load "no\/such\/pipeline.ts": file not found/],
+    ["broken JSON", `${dir}/broken.json`, /Cannot load ".*broken.json": invalid JSON/],
+    ["no default export", `${dir}/no_default.ts`, /has no default export/],
+    ["module that throws", `${dir}/throws.ts`, /the module failed to load: .*boom at import/],
+    ["default export not a plan", `${dir}/not_a_plan.ts`, /model: is required/],
+  ];
+  try {
+    for (const [name, input, message] of cases) {
+      await t.step(name, async () => {
+        const result = await gossamer("plan", input);
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, message);
+        assert.doesNotMatch(result.stderr, STACK_LINE);
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("plan checks the files a plan refers to", async () => {
+  const plan = await validPlan();
+  const dir = await tempFolder({
+    "three_shards.json": JSON.stringify({
+      shards: [0, 1, 2].map(() => ({ A: [[1, 0, 0]], b: [1] })),
+    }),
+  });
+  try {
+    plan.data = { kind: "leastSquares", file: `${dir}/missing.json` };
+    await Deno.writeTextFile(`${dir}/a.json`, JSON.stringify(plan));
+    const missing = await gossamer("plan", `${dir}/a.json`);
+    assert.equal(missing.code, 1);
+    assert.match(
+      missing.stderr,
+      /data\.file: Cannot read least-squares file ".*missing.json": file not found/,
+    );
+
+    plan.data = { kind: "leastSquares", file: `${dir}/three_shards.json` };
+    await Deno.writeTextFile(`${dir}/b.json`, JSON.stringify(plan));
+    const shards = await gossamer("plan", `${dir}/b.json`);
+    assert.equal(shards.code, 1);
+    assert.match(shards.stderr, /data\.file: ".*three_shards.json" has 3 shards but workers is 4/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run refuses, node by node, what the runtime cannot execute", async () => {
+  const result = await gossamer("run", "examples/quickstart.ts");
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    /Cannot run "examples\/quickstart.ts": this runtime cannot execute these nodes/,
+  );
+  assert.match(result.stderr, /base gossip: not implemented by this runtime yet/);
+  assert.match(result.stderr, /outer slowMo: not implemented by this runtime yet/);
+});
+
+Deno.test("usage errors exit 2 and help exits 0", async () => {
+  const help = await gossamer("--help");
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /plan \[options\] <input>/);
+  const planHelp = await gossamer("plan", "--help");
+  assert.equal(planHelp.code, 0);
+  assert.match(planHelp.stdout, /--json/);
+  const unknown = await gossamer("train-everything");
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command 'train-everything'/);
+  const missingArgument = await gossamer("plan");
+  assert.equal(missingArgument.code, 2);
+  assert.match(missingArgument.stderr, /missing required argument 'input'/);
+});
+
+Deno.test("demo compiles every example and prints the comparison", async () => {
+  const result = await gossamer("demo");
+  assert.equal(result.code, 0, result.stderr);
+  const examples = [...Deno.readDirSync("examples")].filter((e) => /\.(ts|json)$/.test(e.name));
+  for (const example of examples) assert.match(result.stdout, new RegExp(example.name));
+  assert.match(result.stdout, new RegExp(`${examples.length} plans valid`));
+});
