@@ -1,0 +1,107 @@
+/**
+ * The communication contract between algorithms and transports.
+ *
+ * Layers (after torchft): a {@linkcode Transport} moves tagged byte messages between ranks and
+ * counts the bytes it writes and reads; a {@linkcode Communicator} builds collectives on any
+ * transport; algorithms see only the communicator. The memory transport (one thread) and the
+ * TCP transport (Web Workers or processes) run the same collective code, which is what makes
+ * their results bit-identical.
+ *
+ * @module
+ */
+
+/** Traffic phases reported per worker (ALGORITHMS.md §0). */
+export type Phase = "base" | "outer" | "compressed" | "control";
+
+/** All phases, in report order. */
+export const PHASES: readonly Phase[] = ["base", "outer", "compressed", "control"];
+
+/** Bytes per phase. */
+export type PhaseBytes = Record<Phase, number>;
+
+/** Bytes written to and read from the transport by one worker, per phase. */
+export interface TrafficStats {
+  readonly sent: PhaseBytes;
+  readonly received: PhaseBytes;
+}
+
+/**
+ * Point-to-point tagged messages between the ranks of one run.
+ *
+ * Messages from one peer with one tag are delivered in order; `recv(from, tag)` waits for the
+ * next message from `from` with `tag`. Bytes are counted where they are written (frame headers
+ * included) and where they are read.
+ */
+export interface Transport {
+  readonly rank: number;
+  readonly size: number;
+  /** Sends `payload` to rank `to`; resolves once the bytes are handed to the socket (or queue). */
+  send(to: number, tag: number, payload: Uint8Array, phase: Phase): Promise<void>;
+  /**
+   * Receives the next message from rank `from` with `tag`.
+   * @throws {PeerError} When the peer disconnects or does not answer within the timeout.
+   */
+  recv(from: number, tag: number): Promise<Uint8Array>;
+  /** Bytes counted so far. */
+  stats(): TrafficStats;
+  /** Closes every connection; pending receives reject. */
+  close(): Promise<void>;
+}
+
+/** A peer failed: disconnected, timed out or reported an error. */
+export class PeerError extends Error {
+  /**
+   * @param peer The rank that failed.
+   * @param detail What happened.
+   */
+  constructor(readonly peer: number, readonly detail: string) {
+    super(`Worker ${peer} ${detail}`);
+    this.name = "PeerError";
+  }
+}
+
+/** A message to one neighbour. */
+export interface Outgoing {
+  readonly rank: number;
+  readonly data: Float32Array;
+}
+
+/** An all-reduce in flight (for Overlap Local-SGD): computation continues until `wait()`. */
+export interface PendingAllReduce {
+  /** Resolves to the element-wise mean (or sum) once every rank has contributed. */
+  wait(): Promise<Float32Array>;
+}
+
+/**
+ * Collectives over a transport. Every rank must call the same collectives in the same order
+ * (the usual MPI rule); results are bit-identical on every rank.
+ */
+export interface Communicator {
+  readonly rank: number;
+  readonly size: number;
+  /** Element-wise sum over ranks (ring reduce-scatter + all-gather, chunked and pipelined). */
+  allReduceSum(data: Float32Array, phase: Phase): Promise<Float32Array>;
+  /** Element-wise mean over ranks: the sum divided by `size`. */
+  allReduceMean(data: Float32Array, phase: Phase): Promise<Float32Array>;
+  /** Starts a mean all-reduce without waiting for it. */
+  allReduceMeanStart(data: Float32Array, phase: Phase): PendingAllReduce;
+  /** Copies `data` from `root` to every rank (`data` is ignored elsewhere; pass its length). */
+  broadcast(data: Float32Array, root: number, phase: Phase): Promise<Float32Array>;
+  /**
+   * Sends to each outgoing neighbour and receives one vector from each rank in `from`.
+   * @returns Received vectors keyed by sender rank.
+   */
+  neighborExchange(
+    to: readonly Outgoing[],
+    from: readonly number[],
+    phase: Phase,
+  ): Promise<Map<number, Float32Array>>;
+  /** Every rank's bytes, in rank order, on every rank (for non-linear compressed codes). */
+  allGather(data: Uint8Array, phase: Phase): Promise<Uint8Array[]>;
+  /** Every rank's bytes at `root` (in rank order); `null` elsewhere. */
+  gather(data: Uint8Array, root: number, phase: Phase): Promise<Uint8Array[] | null>;
+  /** Waits until every rank has reached the barrier. */
+  barrier(): Promise<void>;
+  /** Bytes counted by the transport so far. */
+  stats(): TrafficStats;
+}
