@@ -11,7 +11,7 @@
 
 import { topologyProblems } from "../topologies/mod.ts";
 import type { BaseNode, Plan } from "./plan.ts";
-import { minimumLearningRate } from "./schedules.ts";
+import { firstNonPositiveStep, learningRate } from "./schedules.ts";
 import { cnnFeatureSide, dataShape, parameterCount } from "./shapes.ts";
 
 /** A validation issue: where, what was expected, what was found. */
@@ -106,16 +106,16 @@ function learningRateRules(plan: Plan): PlanIssue[] {
     dividers.push("overlapLocalSgd with beta > 0");
   }
   if (dividers.length === 0) return [];
-  const min = minimumLearningRate(plan.optimizer.lr, plan.steps);
-  if (min.lr > 0) return [];
+  const step = firstNonPositiveStep(plan.optimizer.lr, plan.steps);
+  if (step === null) return [];
+  const lr = learningRate(plan.optimizer.lr, step, plan.steps);
+  const verb = dividers.length === 1 ? "divides" : "divide";
   return [
     issue(
       "optimizer.lr",
-      `${
-        dividers.join(" and ")
-      } divides by the learning rate, but it is ${min.lr} at step ${min.step}`,
+      `${dividers.join(" and ")} ${verb} by the learning rate, but it is ${lr} at step ${step}`,
       "a learning rate greater than 0 at every step",
-      min.lr,
+      lr,
     ),
   ];
 }

@@ -144,26 +144,55 @@ export function learningRate(schedule: ScheduleNode, k: number, totalSteps: numb
 }
 
 /**
- * The smallest learning rate over steps `0..totalSteps−1`, with the first step that reaches it;
- * the validator uses it for algorithms that divide by the rate.
+ * The first step in `0..totalSteps−1` whose learning rate is not positive, or `null` when every
+ * step's rate is positive; the validator uses it for algorithms that divide by the rate. Closed
+ * form per schedule (all are non-increasing after warm-up), so it costs O(1) however long the
+ * run.
  *
  * @param schedule The schedule.
  * @param totalSteps The plan's steps.
- * @returns The minimum and its step.
+ * @returns The first step with `γ_k ≤ 0`, or `null`.
  * @example
  * ```ts
- * import { cosine, minimumLearningRate } from "./schedules.ts";
- * console.assert(minimumLearningRate(cosine({ lr: 1 }), 10).step === 9);
+ * import { cosine, firstNonPositiveStep } from "./schedules.ts";
+ * console.assert(firstNonPositiveStep(cosine({ lr: 1 }), 10) === null);
+ * console.assert(firstNonPositiveStep(cosine({ lr: 1, steps: 5 }), 10) === 5);
  * ```
  */
-export function minimumLearningRate(
-  schedule: ScheduleNode,
-  totalSteps: number,
-): { readonly lr: number; readonly step: number } {
-  let min = { lr: Infinity, step: 0 };
-  for (let k = 0; k < totalSteps; k++) {
-    const lr = learningRate(schedule, k, totalSteps);
-    if (lr < min.lr) min = { lr, step: k };
+export function firstNonPositiveStep(schedule: ScheduleNode, totalSteps: number): number | null {
+  const positive = (k: number) => learningRate(schedule, k, totalSteps) > 0;
+  switch (schedule.kind) {
+    case "constant":
+      return schedule.lr > 0 ? null : 0;
+    case "stepDecay": {
+      // γ = lr·factor^m on [m·every, (m+1)·every): find the first m where it is (or underflows
+      // to) zero; a positive factor underflows within ~1100 decays, so the loop is bounded.
+      for (let m = 0; m * schedule.every < totalSteps && m <= 2000; m++) {
+        if (!positive(m * schedule.every)) return m * schedule.every;
+      }
+      return null;
+    }
+    case "cosine": {
+      // Decreasing to minLr at `length`, then flat: check step 0, `length` and the last step.
+      const length = schedule.steps ?? totalSteps;
+      const candidates = [0, Math.min(length, totalSteps - 1), totalSteps - 1];
+      for (const k of candidates) if (!positive(k)) return k <= length ? firstCosineZero(k) : k;
+      return null;
+    }
+    case "warmup":
+      // The ramp factor (k + 1)/steps is positive, so only the wrapped schedule matters.
+      return firstNonPositiveStep(schedule.then, totalSteps);
   }
-  return min;
+
+  /** A cosine is decreasing before its length, so its first non-positive step is found by bisection below `k`. */
+  function firstCosineZero(k: number): number {
+    let low = 0;
+    let high = k;
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      if (positive(middle)) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
 }

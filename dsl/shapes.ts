@@ -88,7 +88,8 @@ function denseParameters(widths: readonly number[]): number {
  *
  * @param model The model node.
  * @param data The data node.
- * @returns `d`, or `null` when it is only known once a file or module is loaded.
+ * @returns `d`, or `null` when it is only known once a file or module is loaded (or when the
+ *   model cannot be built on this data, which the validator reports).
  * @example
  * ```ts
  * import { parameterCount } from "./shapes.ts";
@@ -115,7 +116,9 @@ export function parameterCount(model: ModelNode, data: DataNode): number | null 
       const [side, , channels] = shape.image;
       const [f1, f2] = model.filters;
       const k2 = model.kernel * model.kernel;
-      const flat = cnnFeatureSide(model, side) ** 2 * f2;
+      const featureSide = cnnFeatureSide(model, side);
+      if (featureSide < 1) return null; // the kernel does not fit the image: no such model
+      const flat = featureSide ** 2 * f2;
       return k2 * channels * f1 + f1 + k2 * f1 * f2 + f2 +
         denseParameters([flat, ...model.dense, shape.classes]);
     }

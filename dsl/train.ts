@@ -9,7 +9,7 @@
  * @module
  */
 
-import { deepFreeze } from "./_freeze.ts";
+import { deepFreeze, toPlainData } from "./_freeze.ts";
 import type {
   BaseNode,
   CompressorNode,
@@ -88,7 +88,8 @@ export class Pipeline<
 
   /** @param spec The slots collected so far (frozen). */
   constructor(spec: PipelineSpec) {
-    this.#spec = deepFreeze({ ...spec });
+    // A copy, so the caller's own node objects are neither shared nor frozen.
+    this.#spec = deepFreeze(toPlainData(spec));
   }
 
   /** Returns a new pipeline with some slots replaced. */
@@ -213,8 +214,7 @@ export class Pipeline<
       evalEvery: spec.evalEvery ?? Math.max(1, Math.round(steps / 10)),
       seed: spec.seed ?? 0,
     };
-    // Through JSON so the plan holds only what survives JSON (no URLs, no undefined).
-    return deepFreeze(parsePlan(JSON.parse(JSON.stringify(plan))));
+    return deepFreeze(parsePlan(toPlainData(plan)));
   }
 }
 

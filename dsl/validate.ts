@@ -16,19 +16,22 @@ export type { PlanIssue };
 function fromValibot(raw: v.BaseIssue<unknown>): PlanIssue {
   const path = (raw.path ?? []).map((item) => String(item.key)).join(".");
   const received = raw.received;
-  // Our own action messages ("must be at least 1") are kept; valibot's generic ones, which
-  // repeat expected and received, become a short phrase since those are shown beside it.
+  const expected = raw.expected ?? raw.type.replaceAll("_", " ");
+  // Our own messages ("must be at least 1") are kept; valibot's generic ones ("Invalid type:
+  // Expected … but received …") become a short phrase, since expected and received are shown.
   let message = raw.message;
-  if (raw.type === "strict_object" && raw.expected === "never") {
-    message = "unknown key";
-  } else if (received === "undefined" && raw.kind === "schema") {
-    message = "is required";
-  } else if (raw.type === "variant") {
-    message = "unknown kind";
-  } else if (raw.kind === "schema") {
-    message = "wrong type";
+  if (message.startsWith("Invalid ")) {
+    if (raw.type === "strict_object" && raw.expected === "never") message = "unknown key";
+    else if (received === "undefined") message = "is required";
+    else if (raw.type === "variant" && raw.expected !== "Object") message = "unknown kind";
+    else message = "wrong type";
   }
-  return { path, message, expected: raw.expected ?? "", received };
+  return { path, message, expected, received };
+}
+
+/** Whether a value could be a plan node at all (valibot's objects also accept arrays). */
+function isRecord(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -44,6 +47,10 @@ function fromValibot(raw: v.BaseIssue<unknown>): PlanIssue {
  * ```
  */
 export function validatePlan(value: unknown): PlanIssue[] {
+  if (!isRecord(value)) {
+    const received = Array.isArray(value) ? JSON.stringify(value) : String(JSON.stringify(value));
+    return [{ path: "", message: "wrong type", expected: "Object", received }];
+  }
   const result = v.safeParse(planSchema, value, { abortEarly: false });
   if (!result.success) return result.issues.map(fromValibot);
   return crossSlotIssues(result.output as Plan);

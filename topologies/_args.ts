@@ -47,3 +47,13 @@ export function mod(value: number, n: number): number {
 export function zeros(n: number): number[][] {
   return Array.from({ length: n }, () => new Array<number>(n).fill(0));
 }
+
+/** `"1 entry"`, `"3 entries"`: a count of matrix entries for messages. */
+export function entries(count: number): string {
+  return count === 1 ? "1 entry" : `${count} entries`;
+}
+
+/** `"1 node"`, `"9 nodes"`: a count of graph nodes for messages. */
+export function nodes(count: number): string {
+  return count === 1 ? "1 node" : `${count} nodes`;
+}

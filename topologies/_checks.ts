@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Matrix } from "./matrix.ts";
+import type { Matrix } from "./result_types.ts";
 
 /** Default tolerance of the stochasticity checks: sums may be off by float rounding only. */
 export const TOLERANCE = 1e-9;

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { entries } from "./_args.ts";
+
 /** Either the validated per-step matrices, or the first problem found. */
 export type WeightsResult =
   | { readonly matrices: number[][][]; readonly problem?: undefined }
@@ -64,7 +66,7 @@ function checkMatrix(value: unknown, path: string): number[][] | string {
     const row: unknown = value[i];
     if (!Array.isArray(row)) return `${path}[${i}] is ${describe(row)}, not a row of numbers`;
     if (row.length !== n) {
-      return `${path}[${i}] has ${row.length} entries but ${path} has ${n} rows`;
+      return `${path}[${i}] has ${entries(row.length)} but ${path} has ${n} rows`;
     }
     for (let j = 0; j < n; j++) {
       const entry: unknown = row[j];

@@ -5,21 +5,22 @@
  * @module
  */
 
-import type { TopologyNode, TorusTopology } from "./types.ts";
-import { isIntegerAtLeast } from "./_args.ts";
-import { checkWeightList } from "./_weights.ts";
-import { torusShape } from "./torus.ts";
+import type { TopologyKind, TopologyNode, TorusTopology } from "./types.ts";
+import { isIntegerAtLeast, nodes } from "./_args.ts";
+import { checkWeightList } from "./_custom_weights.ts";
+import { torusShape } from "./torus_shape.ts";
 import { topologyName } from "./topology_name.ts";
 
-const KINDS = new Set([
-  "ring",
-  "torus",
-  "exponential",
-  "onePeerExponential",
-  "complete",
-  "star",
-  "custom",
-]);
+/** Every kind; a record, so a kind added to `TopologyNode` but not listed here fails to compile. */
+const KINDS: Record<TopologyKind, true> = {
+  ring: true,
+  torus: true,
+  exponential: true,
+  onePeerExponential: true,
+  complete: true,
+  star: true,
+  custom: true,
+};
 
 /**
  * The first reason `topology` cannot be laid out on `n` workers, or `undefined`. Also re-checks
@@ -27,7 +28,7 @@ const KINDS = new Set([
  */
 export function shapeProblem(topology: TopologyNode, n: number): string | undefined {
   const kind: unknown = (topology as { kind?: unknown } | null)?.kind;
-  if (typeof kind !== "string" || !KINDS.has(kind)) {
+  if (typeof kind !== "string" || !Object.hasOwn(KINDS, kind)) {
     return `unknown topology kind ${JSON.stringify(kind) ?? "undefined"}`;
   }
   if (!isIntegerAtLeast(n, 1)) return `workers "${n}" is not a positive integer`;
@@ -46,7 +47,7 @@ export function shapeProblem(topology: TopologyNode, n: number): string | undefi
         return `topology "${name}" has invalid weights: ${result.problem}`;
       }
       const size = result.matrices[0]!.length;
-      return size === n ? undefined : `topology "${name}" has ${size} nodes but workers is ${n}`;
+      return size === n ? undefined : `topology "${name}" has ${nodes(size)} but workers is ${n}`;
     }
     default:
       return undefined;
@@ -62,7 +63,7 @@ function torusProblem(topology: TorusTopology, n: number): string | undefined {
   }
   const name = topologyName(topology);
   if (rows !== null && cols !== null) {
-    return rows * cols === n ? undefined : `${name} has ${rows * cols} nodes but workers is ${n}`;
+    return rows * cols === n ? undefined : `${name} has ${nodes(rows * cols)} but workers is ${n}`;
   }
   const side = rows ?? cols;
   if (side !== null && n % side !== 0) {

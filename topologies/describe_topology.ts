@@ -1,37 +1,19 @@
 /**
- * A one-call summary of a topology on `n` workers, for the CLI (`gossamer topology ring -n 8`).
+ * A one-call summary of a topology on `n` workers, for the CLI.
  *
  * @module
  */
 
 import type { TopologyNode } from "./types.ts";
-import { mixingMatrix, period } from "./mixing.ts";
+import type { TopologyDescription } from "./result_types.ts";
+import { mixingMatrix } from "./mixing_matrix.ts";
+import { period } from "./period.ts";
 import { spectralGap } from "./spectral_gap.ts";
 import { topologyName } from "./topology_name.ts";
 
-/** What {@linkcode describeTopology} reports. */
-export interface TopologyDescription {
-  /** Short label, see `topologyName`. */
-  readonly name: string;
-  /** Number of workers. */
-  readonly n: number;
-  /** The step the matrix belongs to. */
-  readonly step: number;
-  /** Steps before the matrices repeat. */
-  readonly period: number;
-  /** Whether `W` is not symmetric (some rank receives from a rank it does not send to, or with a different weight). */
-  readonly directed: boolean;
-  /** Smallest and largest in-degree, not counting self. */
-  readonly degree: { readonly min: number; readonly max: number };
-  /** `1 − ‖W − 11ᵀ/n‖₂`. */
-  readonly spectralGap: number;
-  /** The mixing matrix at `step`. */
-  readonly matrix: number[][];
-}
-
 /**
- * Summarises a topology at one step: name, period, directedness, degrees, spectral gap and the
- * mixing matrix itself.
+ * Summarises a topology at one step: name, period, whether it is directed, in-degrees (without
+ * self), spectral gap and the mixing matrix itself.
  *
  * @param topology Any topology node.
  * @param n Number of workers.
@@ -45,6 +27,7 @@ export interface TopologyDescription {
  * import { describeTopology, exponential } from "./mod.ts";
  *
  * const d = describeTopology(exponential(), 8);
+ * assert.equal(d.name, "exponential");
  * assert.equal(d.directed, true);
  * assert.deepEqual(d.degree, { min: 3, max: 3 });
  * assert.ok(Math.abs(d.spectralGap - 0.5) < 1e-12);

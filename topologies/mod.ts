@@ -2,21 +2,17 @@
  * Communication topologies for decentralized training: who exchanges models with whom, and with
  * which weights.
  *
- * A topology is a plain frozen node (`ring()`, `torus({ rows: 4, cols: 4 })`, `fromFile(path)`);
- * everything else is a pure function of `(topology, n, rank, step)`: {@linkcode mixingMatrix},
- * {@linkcode pushSumMatrix}, {@linkcode neighbors}, {@linkcode period}, spectral gaps, checks and
- * an SVG drawing. Matrices use the receiver convention: row `i` holds what rank `i` takes from
- * rank `j`.
+ * A topology is a plain frozen node: `ring()`, `torus({ rows: 4, cols: 4 })`, `exponential()`,
+ * `onePeerExponential()`, `complete()`, `star({ hub })`, or a custom one from `fromFile(path)`.
+ * Factories also work bare (`gossip(ring)`), see `resolveTopology`. Everything else is a pure
+ * function of `(topology, n, rank, step)`: `mixingMatrix`, `pushSumMatrix`, `neighbors`,
+ * `period`, spectral gaps, `topologyProblems`, `describeTopology` and `topologySvg`. Matrices use
+ * the receiver convention: row `i` holds what rank `i` takes from rank `j`, so `W[i][j] > 0` means
+ * `j` sends to `i`. The weights follow ALGORITHMS.md §1.8.
  *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { mixingMatrix, neighbors, ring, topologyProblems } from "./mod.ts";
- *
- * assert.deepEqual(topologyProblems(ring(), 8), []);
- * assert.deepEqual(neighbors(ring(), 8, 0).receiveFrom.map((p) => p.rank), [1, 7]);
- * assert.equal(mixingMatrix(ring(), 8)[0]![0], 1 / 3);
- * ```
+ * Every public file exports a single function or class (types live in `types.ts` and
+ * `result_types.ts`): `deno test --doc` imports all of a file's exports into each of its examples,
+ * and with `noUnusedLocals` on, a second export would be an unused import there.
  *
  * @module
  */
@@ -33,41 +29,27 @@ export type {
   TopologyNode,
   TorusTopology,
 } from "./types.ts";
-export { ring, ringWeights } from "./ring.ts";
-export { torus, type TorusOptions, torusShape, torusWeights } from "./torus.ts";
-export { exponential, exponentialWeights } from "./exponential.ts";
-export {
-  onePeerExponential,
-  onePeerExponentialPeriod,
-  onePeerExponentialWeights,
-} from "./one_peer_exponential.ts";
-export { complete, completeWeights } from "./complete.ts";
-export { star, type StarOptions, starWeights } from "./star.ts";
-export {
-  customTopology,
-  type CustomTopologyOptions,
-  fromFile,
-  TopologyFileError,
-} from "./custom.ts";
+export type { Matrix, Neighbors, Peer, TopologyDescription } from "./result_types.ts";
+export { ring } from "./ring.ts";
+export { torus } from "./torus.ts";
+export { torusShape } from "./torus_shape.ts";
+export { exponential } from "./exponential.ts";
+export { onePeerExponential } from "./one_peer_exponential.ts";
+export { complete } from "./complete.ts";
+export { star } from "./star.ts";
+export { customTopology } from "./custom_topology.ts";
+export { fromFile } from "./from_file.ts";
+export { TopologyFileError } from "./topology_file_error.ts";
 export { resolveTopology } from "./resolve_topology.ts";
 export { topologyName } from "./topology_name.ts";
-export {
-  mixingMatrix,
-  type Neighbors,
-  neighbors,
-  type Peer,
-  period,
-  pushSumMatrix,
-  topologyGap,
-} from "./mixing.ts";
+export { mixingMatrix } from "./mixing_matrix.ts";
+export { pushSumMatrix } from "./push_sum_matrix.ts";
+export { neighbors } from "./neighbors.ts";
+export { period } from "./period.ts";
 export { spectralGap } from "./spectral_gap.ts";
-export {
-  isColumnStochastic,
-  isDoublyStochastic,
-  isRowStochastic,
-  isStronglyConnected,
-  type Matrix,
-} from "./matrix.ts";
-export { topologyProblems, type TopologyProblemsOptions } from "./topology_problems.ts";
-export { describeTopology, type TopologyDescription } from "./describe_topology.ts";
-export { topologySvg } from "./svg.ts";
+export { topologyGap } from "./topology_gap.ts";
+export { isColumnStochastic, isDoublyStochastic, isRowStochastic } from "./stochastic.ts";
+export { isStronglyConnected } from "./is_strongly_connected.ts";
+export { topologyProblems } from "./topology_problems.ts";
+export { describeTopology } from "./describe_topology.ts";
+export { topologySvg } from "./topology_svg.ts";

@@ -9,7 +9,8 @@
  * @module
  */
 
-import type { Matrix } from "./matrix.ts";
+import type { Matrix } from "./result_types.ts";
+import { entries } from "./_args.ts";
 
 /**
  * `1 − ‖W − 11ᵀ/n‖₂` for a square matrix `W`: 1 for exact averaging, 0 when some disagreement
@@ -37,12 +38,18 @@ export function spectralGap(matrix: Matrix): number {
   matrix.forEach((row, i) => {
     if (row.length !== n) {
       throw new RangeError(
-        `Cannot compute spectral gap: matrix is not square: row ${i} has ${row.length} entries but there are ${n} rows`,
+        `Cannot compute spectral gap: matrix is not square: row ${i} has ${
+          entries(row.length)
+        } but there are ${n} rows`,
       );
     }
   });
   const centred = matrix.map((row) => row.map((value) => value - 1 / n));
-  return 1 - largestSingularValue(centred);
+  const gap = 1 - largestSingularValue(centred);
+  // Snap float noise at the ends (a gap of -2e-16 would print as "-0.000").
+  if (Math.abs(gap) < 1e-14) return 0;
+  if (Math.abs(gap - 1) < 1e-14) return 1;
+  return gap;
 }
 
 /**

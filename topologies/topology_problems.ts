@@ -15,31 +15,24 @@ import {
 import { shapeProblem } from "./_shape.ts";
 import { topologyName } from "./topology_name.ts";
 
-/** Options of {@linkcode topologyProblems}. */
-export interface TopologyProblemsOptions {
-  /**
-   * `true` (default) for gossip-family algorithms, which need every `W` doubly stochastic;
-   * `false` for SGP, whose push-sum matrices only need to be column-stochastic.
-   */
-  readonly requireDoublyStochastic: boolean;
-}
-
 /**
  * Everything wrong with running `topology` on `n` workers, as sentences; empty when it is fine.
  *
- * Checked: the number of nodes against `n` (custom size, torus shape), the star hub, the shape
- * of custom weights (square, finite, non-negative), and for custom weights at every step of one
- * period: row and column sums (doubly stochastic, or column-stochastic when
+ * Checked: `n` itself; the number of nodes against `n` (custom size, torus shape) and the star
+ * hub; the shape of custom weights (square, finite, non-negative); and for custom weights at every
+ * step of one period, the row and column sums (or only the columns when
  * `requireDoublyStochastic` is false) and strong connectivity of the union graph. Built-in
- * topologies are doubly stochastic and strongly connected by construction for every `n ≥ 1`
- * (the conformance suite checks it), so for them only the fit to `n` is checked, which keeps
- * this cheap for large `n`.
+ * topologies are doubly stochastic and strongly connected by construction for every `n ≥ 1` (the
+ * conformance suite checks it), so for them only the fit to `n` is checked, which keeps this cheap
+ * for large `n`.
  *
  * @param topology Any topology node (it may come from untrusted JSON).
  * @param n Number of workers.
- * @param options Which stochasticity to require, default doubly stochastic.
+ * @param options `requireDoublyStochastic`: `true` (default) for gossip-family algorithms, which
+ * need every `W` doubly stochastic; `false` for SGP, whose matrices need only be
+ * column-stochastic.
  * @returns Problems in sentence case without trailing periods, e.g.
- * `torus 3×3 has 9 nodes but workers is 8`.
+ * `torus 3×3 has 9 nodes but workers is 8`; empty when the topology is fine.
  *
  * @example
  * ```ts
@@ -56,7 +49,7 @@ export interface TopologyProblemsOptions {
 export function topologyProblems(
   topology: TopologyNode,
   n: number,
-  options: TopologyProblemsOptions = { requireDoublyStochastic: true },
+  options: { readonly requireDoublyStochastic: boolean } = { requireDoublyStochastic: true },
 ): string[] {
   const shape = shapeProblem(topology, n);
   if (shape !== undefined) return [shape];
@@ -65,10 +58,11 @@ export function topologyProblems(
   const problems: string[] = [];
   const name = `topology "${topologyName(topology)}"`;
   const { weights } = topology;
-  const required = options.requireDoublyStochastic ? "doubly stochastic" : "column-stochastic";
+  const { requireDoublyStochastic } = options;
+  const required = requireDoublyStochastic ? "doubly stochastic" : "column-stochastic";
   weights.forEach((matrix, step) => {
     const at = weights.length > 1 ? ` at step ${step}` : "";
-    const row = options.requireDoublyStochastic ? firstBadRow(matrix, TOLERANCE) : undefined;
+    const row = requireDoublyStochastic ? firstBadRow(matrix, TOLERANCE) : undefined;
     if (row !== undefined) {
       problems.push(
         `${name} is not ${required}${at}: row ${row.index} sums to ${formatNumber(row.sum)}`,
@@ -85,7 +79,7 @@ export function topologyProblems(
   });
   const pair = unreachablePair(weights, n);
   if (pair !== undefined) {
-    const over = weights.length > 1 ? ` over one period` : "";
+    const over = weights.length > 1 ? " over one period" : "";
     problems.push(
       `${name} is not strongly connected${over}: rank ${pair[0]} never reaches rank ${pair[1]}`,
     );

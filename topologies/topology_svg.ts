@@ -4,14 +4,14 @@
  * Ranks sit on a circle (a torus on its grid, rank `r·cols + c` at row `r`, column `c`). An edge
  * used in both directions is a plain line; one used in a single direction is an arrow from sender
  * to receiver. Self-weights are not drawn. The drawing is deliberately plain: no scripts, no
- * external resources, one `<circle>` per rank, so it embeds anywhere.
+ * external resources, exactly one `<circle>` per rank, so it embeds anywhere.
  *
  * @module
  */
 
 import type { TopologyNode } from "./types.ts";
 import { torusDimensions } from "./_shape.ts";
-import { mixingMatrix } from "./mixing.ts";
+import { mixingMatrix } from "./mixing_matrix.ts";
 import { spectralGap } from "./spectral_gap.ts";
 import { topologyName } from "./topology_name.ts";
 
@@ -32,8 +32,7 @@ interface Point {
  * @param topology Any topology node.
  * @param n Number of workers.
  * @param step Training step, default 0.
- * @returns SVG markup starting with `<svg`, with a title giving the name, n, step and spectral
- * gap.
+ * @returns SVG markup starting with `<svg`, titled with the name, n, step and spectral gap.
  * @throws {RangeError} When the topology does not fit `n` workers.
  *
  * @example
@@ -52,9 +51,8 @@ export function topologySvg(topology: TopologyNode, n: number, step = 0): string
     ? gridLayout(torusDimensions(topology, n))
     : circleLayout(n);
   const radius = Math.max(6, Math.min(16, 120 / Math.sqrt(n)));
-  const title = `${topologyName(topology)}, n = ${n}, step ${step}, spectral gap ${
-    spectralGap(w).toFixed(3)
-  }`;
+  const gap = spectralGap(w).toFixed(3);
+  const title = escapeXml(`${topologyName(topology)}, n = ${n}, step ${step}, spectral gap ${gap}`);
 
   const edges: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -73,9 +71,9 @@ export function topologySvg(topology: TopologyNode, n: number, step = 0): string
 
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}">`,
-    `<title>${escapeXml(title)}</title>`,
+    `<title>${title}</title>`,
     "<defs>",
-    '<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">',
+    '<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">',
     '<path d="M0,0 L10,5 L0,10 z" fill="#555"/>',
     "</marker>",
     "<style>",
@@ -86,7 +84,7 @@ export function topologySvg(topology: TopologyNode, n: number, step = 0): string
     ".title{font:14px sans-serif;text-anchor:middle;fill:#111}",
     "</style>",
     "</defs>",
-    `<text x="${CENTRE_X}" y="32" class="title">${escapeXml(title)}</text>`,
+    `<text x="${CENTRE_X}" y="32" class="title">${title}</text>`,
     ...edges,
     ...nodes,
     "</svg>",
@@ -117,17 +115,13 @@ function gridLayout({ rows, cols }: { rows: number; cols: number }): Point[] {
 
 /** A line from `a` to `b`, trimmed to the node circles; with an arrowhead at `b` if directed. */
 function line(a: Point, b: Point, radius: number, directed: boolean): string {
-  const dx = b.x - a.x;
-  const dy = b.y - a.y;
-  const length = Math.hypot(dx, dy) || 1;
-  const trim = directed ? radius + 2 : radius;
-  const ux = dx / length;
-  const uy = dy / length;
-  return `<line x1="${fmt(a.x + ux * radius)}" y1="${fmt(a.y + uy * radius)}" x2="${
-    fmt(b.x - ux * trim)
-  }" y2="${fmt(b.y - uy * trim)}" ${
-    directed ? ' class="arrow" marker-end="url(#arrow)"' : ' class="edge"'
-  }/>`;
+  const length = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+  const ux = (b.x - a.x) / length;
+  const uy = (b.y - a.y) / length;
+  const end = directed ? radius + 2 : radius;
+  const attributes = directed ? 'class="arrow" marker-end="url(#arrow)"' : 'class="edge"';
+  return `<line x1="${fmt(a.x + ux * radius)}" y1="${fmt(a.y + uy * radius)}" ` +
+    `x2="${fmt(b.x - ux * end)}" y2="${fmt(b.y - uy * end)}" ${attributes}/>`;
 }
 
 function fmt(value: number): string {
@@ -135,8 +129,6 @@ function fmt(value: number): string {
 }
 
 function escapeXml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
-    /"/g,
-    "&quot;",
-  );
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
 }
