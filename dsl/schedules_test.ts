@@ -2,8 +2,8 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import {
   constantLr,
   cosine,
-  learningRate,
   firstNonPositiveStep,
+  learningRate,
   stepDecay,
   toSchedule,
   warmup,
@@ -146,7 +146,6 @@ Deno.test("firstNonPositiveStep: names the first step at 0", () => {
   // 0.5^1100 underflows to 0: the first such decay is found without walking every step.
   equal(firstNonPositiveStep(stepDecay({ lr: 1, factor: 0.5, every: 1 }), 1e9), 1075);
 });
-
 
 Deno.test("firstNonPositiveStep: a decaying step schedule stays positive over a short run", () => {
   // 1, 0.5, 0.25, 0.125 over steps 0–9, 10–19, 20–29, 30–39: all positive.

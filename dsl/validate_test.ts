@@ -83,7 +83,6 @@ Deno.test("validatePlan: non-objects are one issue at the root", () => {
   deepEqual(validatePlan("x"), [issue("", "wrong type", "Object", '"x"')]);
 });
 
-
 Deno.test("validatePlan: every missing top-level key is required", () => {
   const keys = [
     "version",
