@@ -1,5 +1,5 @@
 /**
- * The `gossamer` command line: `plan`, `topology`, `run` and `demo`.
+ * The `gossamer` command line: `plan`, `topology`, `run`, `worker` and `demo`.
  *
  * Exit codes: 0 success; 1 invalid input (an invalid plan, a missing file, a bad topology);
  * 2 a usage error (unknown command or option, bad option value). Errors are printed as
@@ -8,15 +8,17 @@
  * @module
  */
 
-import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { PlanError } from "./dsl/validate.ts";
 import { TopologyFileError } from "./topologies/mod.ts";
 import { PlanLoadError } from "./runtime/load_plan.ts";
 import { LeastSquaresFileError } from "./runtime/data/least_squares_file.ts";
-import { CliInputError } from "./cli/errors.ts";
+import { CliInputError, CommandFailedError } from "./cli/errors.ts";
 import { demoCommand } from "./cli/demo_command.ts";
+import { examplesCommand } from "./cli/examples_command.ts";
 import { planCommand } from "./cli/plan_command.ts";
-import { runCommand } from "./cli/run_command.ts";
+import { runCommand, workerCommand } from "./cli/run_command.ts";
+import { RunError } from "./runtime/run.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
 
 /** Parses an integer option value at least `min`, with a message commander shows on failure. */
@@ -29,6 +31,10 @@ function integerAtLeast(min: number): (value: string) => number {
     return number;
   };
 }
+
+const BACKENDS = ["auto", "webgpu", "wasm", "cpu"] as const;
+const TRANSPORTS = ["tcp", "memory"] as const;
+const LAUNCHES = ["threads", "processes", "none"] as const;
 
 /** Builds the command tree. */
 function program(): Command {
@@ -56,13 +62,48 @@ function program(): Command {
     .action(async (name, options) => await topologyCommand(name, options));
 
   root.command("run")
-    .description("Run a pipeline module or plan file")
+    .description("Train: run a pipeline module or plan file and write its run folder")
     .argument("<input>", "pipeline module (.ts) or plan file (.json)")
-    .action(async (input) => await runCommand(input));
+    .option("--out <dir>", "run folder (default: a new folder under runs/)")
+    .option("--workers <n>", "override the plan's workers", integerAtLeast(1))
+    .option("--steps <k>", "override the plan's steps", integerAtLeast(1))
+    .option("--seed <s>", "override the plan's seed", integerAtLeast(0))
+    .addOption(
+      new Option("--backend <name>", "TensorFlow.js backend").choices(BACKENDS).default("auto"),
+    )
+    .addOption(
+      new Option("--transport <name>", "how workers talk").choices(TRANSPORTS).default("tcp"),
+    )
+    .addOption(
+      new Option("--launch <how>", "tcp workers: threads, local processes, or none (external)")
+        .choices(LAUNCHES).default("threads"),
+    )
+    .option("--rendezvous <host:port>", "coordinator address for tcp workers", "127.0.0.1:0")
+    .option("--quiet", "no progress bar and no report")
+    .action(async (input, options) => await runCommand(input, options));
+
+  root.command("worker")
+    .description("Join a run as one worker process (the coordinator is `gossamer run`)")
+    .requiredOption("--plan <file>", "plan file (.json) or pipeline module (.ts)")
+    .requiredOption("--rank <r>", "this worker's rank", integerAtLeast(0))
+    .requiredOption("--world <n>", "number of workers", integerAtLeast(1))
+    .requiredOption("--rendezvous <host:port>", "the coordinator's address")
+    .addOption(
+      new Option("--backend <name>", "TensorFlow.js backend").choices(BACKENDS).default("auto"),
+    )
+    .option("--host <address>", "interface for this worker's mesh listener", "127.0.0.1")
+    .option("--peer-timeout <ms>", "fail when a peer is silent this long", integerAtLeast(1))
+    .action(async (options) => await workerCommand(options));
 
   root.command("demo")
-    .description("Compile and compare the example pipelines")
-    .action(async () => await demoCommand());
+    .description("Train the demo pipelines on MNIST with TCP workers and compare them")
+    .option("--out <dir>", "parent folder of the demo's run folders")
+    .option("--quiet", "no progress bars")
+    .action(async (options) => await demoCommand(options));
+
+  root.command("examples")
+    .description("Compile every example pipeline and compare their traffic")
+    .action(async () => await examplesCommand());
 
   return root as unknown as Command;
 }
@@ -71,7 +112,8 @@ function program(): Command {
 function isInputError(error: unknown): error is Error {
   return error instanceof PlanError || error instanceof PlanLoadError ||
     error instanceof TopologyFileError || error instanceof LeastSquaresFileError ||
-    error instanceof CliInputError;
+    error instanceof CliInputError || error instanceof RunError ||
+    error instanceof CommandFailedError;
 }
 
 /**
@@ -101,4 +143,4 @@ export async function main(args: readonly string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -1,66 +1,83 @@
 /**
- * `gossamer demo`: compiles every example pipeline and compares what each would send.
+ * `gossamer demo`: the main job on the embedded data. Trains the demo pipelines in
+ * `examples/demo/` (all-reduce SGD, local SGD, gossip on a ring with SlowMo) on real MNIST
+ * digits with TCP workers, and prints a comparison of accuracy, bytes and time.
  *
  * @module
  */
 
 import { basename, join } from "node:path";
-import { explainPlan } from "../dsl/explain.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
-import { unsupportedNodes } from "../runtime/support.ts";
+import { run, type RunResult, totalBytes } from "../runtime/run.ts";
+import { exampleFiles } from "./examples_command.ts";
 import { formatBytes, table } from "./format.ts";
+import { ProgressBar } from "./progress_bar.ts";
 
-/** The examples folder, next to this file's parent. */
-const EXAMPLES = new URL("../examples/", import.meta.url);
+/** The demo pipelines. */
+const DEMO = new URL("../examples/demo/", import.meta.url);
 
-/**
- * Lists the example inputs: every `.ts` pipeline module and `.json` plan in `examples/`.
- *
- * @returns Paths, sorted.
- */
-export async function exampleFiles(): Promise<string[]> {
-  const folder = decodeURIComponent(EXAMPLES.pathname);
-  const files: string[] = [];
-  for await (const entry of Deno.readDir(folder)) {
-    if (entry.isFile && /\.(ts|json)$/.test(entry.name)) files.push(join(folder, entry.name));
-  }
-  return files.sort();
+/** Options of the demo. */
+export interface DemoOptions {
+  /** Parent folder of the demo's run folders (default `runs/demo-<time>`). */
+  readonly out?: string;
+  readonly quiet?: boolean;
+}
+
+/** Renders the comparison table of finished runs. */
+export function comparisonTable(results: readonly { name: string; result: RunResult }[]): string {
+  const reference = results[0] === undefined ? 0 : meanBytes(results[0].result);
+  return table(
+    ["pipeline", "algorithm", "final accuracy", "bytes sent/worker", "vs first", "wall time"],
+    results.map(({ name, result }) => {
+      const accuracy = result.summary.final?.testAccuracy;
+      const bytes = meanBytes(result);
+      return [
+        name,
+        `${result.summary.algorithm} ×${result.summary.workers}`,
+        accuracy === null || accuracy === undefined ? "-" : `${(100 * accuracy).toFixed(2)}%`,
+        formatBytes(bytes),
+        reference > 0 ? `${(bytes / reference).toFixed(3)}×` : "-",
+        `${(result.summary.wallTimeMs / 1000).toFixed(1)} s`,
+      ];
+    }),
+  );
+}
+
+/** Mean bytes sent per worker over the run. */
+function meanBytes(result: RunResult): number {
+  const sent = result.summary.bytes.map((bytes) => totalBytes(bytes.sent));
+  return sent.reduce((a, b) => a + b, 0) / Math.max(1, sent.length);
 }
 
 /** Runs `gossamer demo`. */
-export async function demoCommand(): Promise<void> {
-  const rows: string[][] = [];
-  let runnable = 0;
-  for (const file of await exampleFiles()) {
+export async function demoCommand(options: DemoOptions = {}): Promise<void> {
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  const parent = options.out ?? join("runs", `demo-${stamp}`);
+  const results: { name: string; result: RunResult }[] = [];
+  for (const file of await exampleFiles(DEMO)) {
+    const name = basename(file, ".ts");
     const plan = await loadPlan(file);
-    const explanation = explainPlan(plan);
-    const bytes = explanation.bytesPerStep;
-    const total = bytes === null
-      ? null
-      : bytes.base + bytes.outer + bytes.compressed + bytes.control;
-    const reference = explanation.allReduceBytesPerStep;
-    const algorithm = [plan.base, plan.compress, plan.outer]
-      .flatMap((node) => node === null ? [] : [node.kind])
-      .join(" + ");
-    if (unsupportedNodes(plan).length === 0) runnable++;
-    rows.push([
-      basename(file),
-      `${algorithm} ×${plan.workers}`,
-      explanation.parameters?.toLocaleString("en-US") ?? "?",
-      total === null ? "?" : formatBytes(total),
-      total === null || !reference ? "-" : `${(total / reference).toFixed(3)}×`,
-      explanation.syncPeriod === null ? "never exact" : String(explanation.syncPeriod),
-    ]);
+    if (!options.quiet) {
+      console.log(`Training ${name}: ${plan.workers} TCP workers, ${plan.steps} steps`);
+    }
+    const bar = new ProgressBar(!options.quiet);
+    try {
+      const result = await run(plan, {
+        out: join(parent, name),
+        onProgress: (progress) => bar.update(progress),
+      });
+      results.push({ name, result });
+    } finally {
+      bar.done();
+    }
   }
-  console.log("Example pipelines, compiled and validated\n");
+  console.log(`\n${comparisonTable(results)}`);
   console.log(
-    table(
-      ["example", "algorithm", "parameters", "bytes/worker/step", "vs all-reduce", "sync every"],
-      rows,
-    ),
+    `\nBackend: ${results[0]?.result.summary.backend} (${
+      results[0]?.result.summary.backendReason
+    })`,
   );
   console.log(
-    `\n${rows.length} plans valid; ${runnable} runnable by this version's runtime. ` +
-      "Explain one with: deno task gossamer plan examples/<file>",
+    `Run folders: ${parent}/<pipeline> (plan.json, metrics.jsonl, summary.json, params.json)`,
   );
 }

@@ -12,3 +12,12 @@ export class CliInputError extends Error {
     this.name = "CliInputError";
   }
 }
+
+/** A command that failed for a reason outside the user's input (a worker died, a run failed). */
+export class CommandFailedError extends Error {
+  /** @param message What failed, naming where. */
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandFailedError";
+  }
+}

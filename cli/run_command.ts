@@ -1,29 +1,122 @@
 /**
- * `gossamer run <pipeline.ts|plan.json>`: runs a plan. The runtime refuses, with the nodes
- * named, any plan holding a node it cannot execute yet, rather than running something else.
+ * `gossamer run <pipeline.ts|plan.json>`: runs a plan and writes its run folder; and
+ * `gossamer worker`: joins a run as one process worker.
  *
  * @module
  */
 
+import type { Plan } from "../dsl/plan.ts";
+import { parsePlan } from "../dsl/validate.ts";
+import type { BackendRequest } from "../runtime/backend.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
-import { unsupportedNodes } from "../runtime/support.ts";
-import { CliInputError } from "./errors.ts";
+import { run, type RunResult, totalBytes } from "../runtime/run.ts";
+import { runWorker } from "../runtime/worker_main.ts";
+import { CommandFailedError } from "./errors.ts";
+import { formatBytes, table } from "./format.ts";
+import { ProgressBar } from "./progress_bar.ts";
+
+/** Options of `gossamer run`. */
+export interface RunCommandOptions {
+  readonly out?: string;
+  readonly workers?: number;
+  readonly steps?: number;
+  readonly seed?: number;
+  readonly backend: BackendRequest;
+  readonly transport: "tcp" | "memory";
+  readonly launch: "threads" | "processes" | "none";
+  readonly rendezvous?: string;
+  readonly quiet?: boolean;
+}
+
+/** Applies command-line overrides to a plan and validates the result again. */
+export function overridePlan(plan: Plan, options: RunCommandOptions, source: string): Plan {
+  const overridden = {
+    ...plan,
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.steps === undefined ? {} : { steps: options.steps }),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+  };
+  return parsePlan(overridden, `${source} with the command-line overrides`);
+}
+
+/** Prints the result of one run. */
+export function reportRun(result: RunResult): string {
+  const { summary } = result;
+  const sent = summary.bytes.map((bytes) => totalBytes(bytes.sent));
+  const mean = sent.reduce((a, b) => a + b, 0) / Math.max(1, sent.length);
+  const accuracy = summary.final?.testAccuracy;
+  return table(
+    ["algorithm", "workers", "final accuracy", "final loss", "bytes sent/worker", "wall time"],
+    [[
+      summary.algorithm,
+      String(summary.workers),
+      accuracy === null || accuracy === undefined ? "-" : `${(100 * accuracy).toFixed(2)}%`,
+      summary.final === null ? "-" : summary.final.testLoss.toFixed(4),
+      formatBytes(mean),
+      `${(summary.wallTimeMs / 1000).toFixed(1)} s`,
+    ]],
+  ) + `\nbackend ${summary.backend} (${summary.backendReason}); run folder ${result.folder}`;
+}
 
 /**
  * Runs `gossamer run`.
  *
  * @param input A pipeline module or plan JSON file.
- * @throws {CliInputError} When the plan holds nodes this runtime cannot execute.
+ * @param options Overrides, backend, transport and output folder.
  */
-export async function runCommand(input: string): Promise<void> {
-  const plan = await loadPlan(input);
-  const unsupported = unsupportedNodes(plan);
-  if (unsupported.length > 0) {
-    throw new CliInputError(
-      `Cannot run "${input}": this runtime cannot execute ${
-        unsupported.length === 1 ? "this node" : "these nodes"
-      }\n${unsupported.map((line) => `  ${line}`).join("\n")}`,
-    );
+export async function runCommand(input: string, options: RunCommandOptions): Promise<void> {
+  const plan = overridePlan(await loadPlan(input), options, input);
+  const bar = new ProgressBar(!options.quiet);
+  try {
+    const result = await run(plan, {
+      ...(options.out === undefined ? {} : { out: options.out }),
+      ...(options.rendezvous === undefined ? {} : { rendezvous: options.rendezvous }),
+      transport: options.transport,
+      backend: options.backend,
+      launch: options.launch,
+      onListening: (address) => {
+        if (options.launch === "none") {
+          console.error(`Waiting for ${plan.workers} workers at ${address}`);
+        }
+      },
+      onProgress: (progress) => bar.update(progress),
+    });
+    bar.done();
+    if (!options.quiet) console.log(reportRun(result));
+  } finally {
+    bar.done();
   }
-  throw new CliInputError(`Cannot run "${input}": no training loop in this version`);
+}
+
+/** Options of `gossamer worker`. */
+export interface WorkerCommandOptions {
+  readonly plan: string;
+  readonly rank: number;
+  readonly world: number;
+  readonly rendezvous: string;
+  readonly backend: BackendRequest;
+  readonly host?: string;
+  readonly peerTimeout?: number;
+}
+
+/**
+ * Runs `gossamer worker`: one process worker of a run.
+ *
+ * @param options Plan (a plan file or pipeline module), rank, world size, rendezvous address.
+ */
+export async function workerCommand(options: WorkerCommandOptions): Promise<void> {
+  const plan = await loadPlan(options.plan);
+  try {
+    await runWorker({
+      plan,
+      rank: options.rank,
+      world: options.world,
+      rendezvous: options.rendezvous,
+      backend: options.backend,
+      ...(options.host === undefined ? {} : { host: options.host }),
+      ...(options.peerTimeout === undefined ? {} : { peerTimeoutMs: options.peerTimeout }),
+    });
+  } catch (error) {
+    throw new CommandFailedError(error instanceof Error ? error.message : String(error));
+  }
 }

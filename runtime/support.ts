@@ -1,8 +1,9 @@
 /**
  * What this runtime can execute. Every node kind of every slot has an entry, enforced by the
  * compiler through mapped types over the plan unions, so a new node cannot be added to the DSL
- * without deciding here whether it runs. The runtime refuses a plan with any unsupported node,
- * with a message naming it, rather than ignoring the node.
+ * without deciding here whether it runs. Bases and outer algorithms come from the algorithm
+ * registry, so this table cannot drift from what is implemented. The runtime refuses a plan
+ * with any unsupported node, with a message naming it, rather than ignoring the node.
  *
  * @module
  */
@@ -16,11 +17,19 @@ import type {
   OuterKind,
   Plan,
 } from "../dsl/plan.ts";
+import { BASES, OUTERS } from "./algorithms/registry.ts";
 
 /** `true` when the runtime implements a node kind, else the reason it does not yet. */
-type SupportTable<K extends string> = Record<K, true | string>;
+type SupportTable<K extends string> = Readonly<Record<K, true | string>>;
 
 const NOT_YET = "not implemented by this runtime yet";
+
+/** Support derived from a registry: implemented where it holds a factory. */
+function fromRegistry<K extends string>(registry: Readonly<Record<K, unknown>>): SupportTable<K> {
+  return Object.fromEntries(
+    Object.entries(registry).map(([kind, factory]) => [kind, factory === null ? NOT_YET : true]),
+  ) as Record<K, true | string>;
+}
 
 /** Support of each slot's kinds. */
 export const SUPPORT: {
@@ -32,21 +41,12 @@ export const SUPPORT: {
   readonly outer: SupportTable<OuterKind>;
   readonly network: SupportTable<"network">;
 } = {
-  model: { linear: NOT_YET, logistic: NOT_YET, mlp: NOT_YET, cnn: NOT_YET, custom: NOT_YET },
-  data: { mnist: NOT_YET, synthetic: NOT_YET, leastSquares: NOT_YET },
-  optimizer: { sgd: NOT_YET, adam: NOT_YET },
-  base: {
-    allReduce: NOT_YET,
-    localSgd: NOT_YET,
-    gossip: NOT_YET,
-    sgp: NOT_YET,
-    dmSgd: NOT_YET,
-    decentLaM: NOT_YET,
-    overlapLocalSgd: NOT_YET,
-    cada: NOT_YET,
-  },
+  model: { linear: true, logistic: true, mlp: true, cnn: true, custom: true },
+  data: { mnist: true, synthetic: true, leastSquares: true },
+  optimizer: { sgd: true, adam: true },
+  base: fromRegistry(BASES),
   compress: { qsgd: NOT_YET, dqSgd: NOT_YET, sketchedSgd: NOT_YET, topK: NOT_YET },
-  outer: { slowMo: NOT_YET, bmuf: NOT_YET },
+  outer: fromRegistry(OUTERS),
   network: { network: NOT_YET },
 };
 
@@ -58,10 +58,10 @@ export const SUPPORT: {
  * @example
  * ```ts
  * import { unsupportedNodes } from "./support.ts";
- * import { allReduce, linear, sgd, synthetic, train } from "../mod.ts";
+ * import { allReduce, linear, qsgd, sgd, synthetic, train } from "../mod.ts";
  * const plan = train(linear({ dim: 4 })).data(synthetic({ task: "regression", features: 4 }))
- *   .optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile();
- * console.assert(Array.isArray(unsupportedNodes(plan)));
+ *   .optimizer(sgd({ lr: 0.1 })).base(allReduce()).compress(qsgd()).compile();
+ * console.assert(unsupportedNodes(plan)[0] === "compress qsgd: not implemented by this runtime yet");
  * ```
  */
 export function unsupportedNodes(plan: Plan): string[] {

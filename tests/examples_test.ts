@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { validatePlan } from "../dsl/validate.ts";
-import { exampleFiles } from "../cli/demo_command.ts";
+import { exampleFiles } from "../cli/examples_command.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
 import { isPipeline } from "../dsl/train.ts";
 

@@ -21,7 +21,9 @@ export type PhaseBytes = Record<Phase, number>;
 
 /** Bytes written to and read from the transport by one worker, per phase. */
 export interface TrafficStats {
+  /** Bytes written, frame headers included. */
   readonly sent: PhaseBytes;
+  /** Bytes read, frame headers included. */
   readonly received: PhaseBytes;
 }
 
@@ -33,7 +35,9 @@ export interface TrafficStats {
  * included) and where they are read.
  */
 export interface Transport {
+  /** This rank, `0..size-1`. */
   readonly rank: number;
+  /** Number of ranks. */
   readonly size: number;
   /** Sends `payload` to rank `to`; resolves once the bytes are handed to the socket (or queue). */
   send(to: number, tag: number, payload: Uint8Array, phase: Phase): Promise<void>;
@@ -51,6 +55,8 @@ export interface Transport {
 /** A peer failed: disconnected, timed out or reported an error. */
 export class PeerError extends Error {
   /**
+   * Builds the error; its message is "Worker {peer} {detail}".
+   *
    * @param peer The rank that failed.
    * @param detail What happened.
    */
@@ -62,7 +68,9 @@ export class PeerError extends Error {
 
 /** A message to one neighbour. */
 export interface Outgoing {
+  /** The receiving rank. */
   readonly rank: number;
+  /** The vector to send (do not change it until the exchange resolves). */
   readonly data: Float32Array;
 }
 
@@ -77,7 +85,9 @@ export interface PendingAllReduce {
  * (the usual MPI rule); results are bit-identical on every rank.
  */
 export interface Communicator {
+  /** This rank, `0..size-1`. */
   readonly rank: number;
+  /** Number of ranks. */
   readonly size: number;
   /** Element-wise sum over ranks (ring reduce-scatter + all-gather, chunked and pipelined). */
   allReduceSum(data: Float32Array, phase: Phase): Promise<Float32Array>;

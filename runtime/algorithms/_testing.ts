@@ -1,0 +1,270 @@
+/**
+ * Test support for the algorithm tests: a tiny heterogeneous least-squares problem with its
+ * float64 gradient, plan construction, a driver that runs `n` workers concurrently in one thread
+ * over memory communicators (as the worker loop does), and float64 matrix helpers for the
+ * independent references each test writes.
+ *
+ * Nothing here uses the runtime's models or data: the expectations stay independent of them.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { BaseNode, OptimizerNode, OuterNode, Plan } from "../../dsl/plan.ts";
+import { PLAN_VERSION } from "../../dsl/plan.ts";
+import { learningRate } from "../../dsl/schedules.ts";
+import { createMemoryCommunicators } from "../comm/memory_transport.ts";
+import type { Communicator } from "../comm/types.ts";
+import { createOptimizer } from "./optimizers.ts";
+import { createBase, createOuter } from "./registry.ts";
+import type { BaseAlgorithm, BaseContext, LocalOptimizer } from "./types.ts";
+
+/** Worker i's data: `f_i(x) = (1/(2 m_i)) ‖A_i x − b_i‖²`. */
+export interface Shard {
+  readonly A: readonly (readonly number[])[];
+  readonly b: readonly number[];
+}
+
+/** Five heterogeneous shards in two dimensions (2 or 3 rows each). */
+export const SHARDS_2D: readonly Shard[] = [
+  { A: [[1, 2], [0.5, -1]], b: [1, 0] },
+  { A: [[2, 0], [1, 1], [0, 1]], b: [2, -1, 0.5] },
+  { A: [[-1, 1], [3, 0.5]], b: [0, 1.5] },
+  { A: [[0.5, 0.5], [1, -2], [2, 1]], b: [-1, 1, 2] },
+  { A: [[1, 0], [0, 2]], b: [0.5, -0.5] },
+];
+
+/** Four heterogeneous shards in three dimensions. */
+export const SHARDS_3D: readonly Shard[] = [
+  { A: [[1, 0, 2], [0, 1, -1]], b: [1, 2] },
+  { A: [[2, 1, 0], [0, 0, 1], [1, -1, 1]], b: [0, 1, -1] },
+  { A: [[0.5, 0.5, 0.5], [1, 2, 0]], b: [2, 0] },
+  { A: [[-1, 0, 1], [0, 1, 1]], b: [0.5, 1] },
+];
+
+/** Initial models used by the tests. */
+export const X0_2D: readonly number[] = [0.5, -1];
+/** Initial 3-d model. */
+export const X0_3D: readonly number[] = [0.2, -0.4, 0.1];
+
+/** Float64 vectors and matrices. */
+export type Vec = number[];
+/** Rows are workers. */
+export type Mat = number[][];
+
+/**
+ * Loss and gradient of a shard at `x`, in float64: `∇ = A_iᵀ(A_i x − b_i)/m_i`.
+ *
+ * @param shard The shard.
+ * @param x The parameters.
+ * @returns Loss and gradient.
+ */
+export function lsGradient(shard: Shard, x: ArrayLike<number>): { loss: number; grad: Vec } {
+  const m = shard.A.length;
+  const d = shard.A[0]!.length;
+  const grad = new Array<number>(d).fill(0);
+  let loss = 0;
+  for (let r = 0; r < m; r++) {
+    const row = shard.A[r]!;
+    let residual = -shard.b[r]!;
+    for (let c = 0; c < d; c++) residual += row[c]! * x[c]!;
+    loss += residual * residual / (2 * m);
+    for (let c = 0; c < d; c++) grad[c]! += row[c]! * residual / m;
+  }
+  return { loss, grad };
+}
+
+/**
+ * A plan around the given slots (model and data are placeholders the algorithms ignore).
+ *
+ * @param options Slots, workers and steps.
+ * @returns The plan.
+ */
+export function makePlan(options: {
+  readonly workers: number;
+  readonly optimizer: OptimizerNode;
+  readonly base: BaseNode;
+  readonly outer?: OuterNode | null;
+  readonly steps: number;
+  readonly dim?: number;
+}): Plan {
+  return {
+    version: PLAN_VERSION,
+    model: { kind: "linear", dim: options.dim ?? 2, init: "zeros" },
+    data: { kind: "leastSquares", file: "unused.json" },
+    workers: options.workers,
+    optimizer: options.optimizer,
+    base: options.base,
+    compress: null,
+    outer: options.outer ?? null,
+    network: null,
+    steps: options.steps,
+    evalEvery: options.steps,
+    seed: 0,
+  };
+}
+
+/** What `runWorkers` returns. */
+export interface RunResult {
+  /** Each worker's reported model after every step (after the outer algorithm), by step. */
+  readonly history: Float32Array[][];
+  /** Each worker's final model. */
+  readonly models: Float32Array[];
+  /** Each worker's losses, by step. */
+  readonly losses: number[][];
+  readonly bases: BaseAlgorithm[];
+  readonly optimizers: LocalOptimizer[];
+  readonly comms: Communicator[];
+}
+
+/**
+ * Runs a plan on `plan.workers` workers concurrently in this thread, each with its own memory
+ * communicator and shard, the way the worker loop does (base step, then outer step).
+ *
+ * @param plan The plan.
+ * @param shards One shard per worker.
+ * @param x0 The common initial model.
+ * @param makeBase Builds the base (default: the registry).
+ * @returns Models, per-step history and the algorithm objects.
+ */
+export async function runWorkers(
+  plan: Plan,
+  shards: readonly Shard[],
+  x0: readonly number[],
+  makeBase: (context: BaseContext) => BaseAlgorithm = createBase,
+): Promise<RunResult> {
+  const n = plan.workers;
+  const comms = createMemoryCommunicators(n);
+  const history: Float32Array[][] = Array.from({ length: plan.steps }, () => []);
+  const losses: number[][] = Array.from({ length: n }, () => []);
+  const bases: BaseAlgorithm[] = [];
+  const optimizers: LocalOptimizer[] = [];
+  const models = await Promise.all(comms.map(async (comm, rank) => {
+    const shard = shards[rank]!;
+    const optimizer = createOptimizer(plan.optimizer, x0.length);
+    optimizers[rank] = optimizer;
+    const context: BaseContext = {
+      plan,
+      rank,
+      comm,
+      x0: Float32Array.from(x0),
+      optimizer,
+      gradient: (params) => {
+        const { loss, grad } = lsGradient(shard, params);
+        return Promise.resolve({ loss, grad: Float32Array.from(grad) });
+      },
+    };
+    const base = makeBase(context);
+    bases[rank] = base;
+    const outer = plan.outer === null ? null : createOuter(context);
+    for (let k = 0; k < plan.steps; k++) {
+      const lr = learningRate(plan.optimizer.lr, k, plan.steps);
+      const { loss } = await base.step(k, lr);
+      losses[rank]!.push(loss);
+      await outer?.afterStep(k, lr, base);
+      history[k]![rank] = base.model();
+    }
+    return base.model();
+  }));
+  return { history, models, losses, bases, optimizers, comms };
+}
+
+/**
+ * Float64 gradients of every worker at its own row of `X`.
+ *
+ * @param shards The shards.
+ * @param X One model per worker.
+ * @returns One gradient per worker.
+ */
+export function gradients(shards: readonly Shard[], X: Mat): Mat {
+  return X.map((x, i) => lsGradient(shards[i]!, x).grad);
+}
+
+/**
+ * `W X` for an n×n `W`.
+ *
+ * @param W The mixing matrix.
+ * @param X The stacked models.
+ * @returns The product.
+ */
+export function matmul(W: Mat, X: Mat): Mat {
+  return W.map((row) => X[0]!.map((_, c) => row.reduce((s, w, j) => s + w * X[j]![c]!, 0)));
+}
+
+/**
+ * The mean of the rows.
+ *
+ * @param X The stacked models.
+ * @returns `avg_i X_i`.
+ */
+export function meanRow(X: Mat): Vec {
+  return X[0]!.map((_, c) => X.reduce((s, row) => s + row[c]!, 0) / X.length);
+}
+
+/**
+ * `a + s · b`.
+ *
+ * @param a A vector.
+ * @param s A scalar.
+ * @param b A vector.
+ * @returns The combination.
+ */
+export function axpy(a: Vec, s: number, b: Vec): Vec {
+  return a.map((value, c) => value + s * b[c]!);
+}
+
+/**
+ * `n` copies of `x`.
+ *
+ * @param n How many.
+ * @param x The row.
+ * @returns The stacked copies.
+ */
+export function repeat(n: number, x: readonly number[]): Mat {
+  return Array.from({ length: n }, () => [...x]);
+}
+
+/**
+ * Asserts two vectors agree within `tol` (absolute, plus relative to the expected magnitude).
+ *
+ * @param actual The computed vector.
+ * @param expected The reference.
+ * @param tol The tolerance.
+ * @param message What is compared.
+ */
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol = 1e-5,
+  message = "",
+): void {
+  assert.equal(actual.length, expected.length, `${message}: length`);
+  for (let c = 0; c < expected.length; c++) {
+    const a = actual[c]!;
+    const e = expected[c]!;
+    assert.ok(
+      Math.abs(a - e) <= tol * (1 + Math.abs(e)),
+      `${message}[${c}]: ${a} is not within ${tol} of ${e}\n  actual:   ${
+        Array.from(actual).join(", ")
+      }\n  expected: ${Array.from(expected).join(", ")}`,
+    );
+  }
+}
+
+/**
+ * Asserts every worker's model matches the reference rows.
+ *
+ * @param models The workers' models.
+ * @param X The reference rows.
+ * @param tol The tolerance.
+ * @param message What is compared.
+ */
+export function assertRowsClose(
+  models: readonly ArrayLike<number>[],
+  X: Mat,
+  tol = 1e-5,
+  message = "",
+): void {
+  assert.equal(models.length, X.length, `${message}: workers`);
+  models.forEach((model, i) => assertClose(model, X[i]!, tol, `${message} worker ${i}`));
+}

@@ -1,0 +1,166 @@
+/**
+ * D-PSGD, decentralized parallel SGD over a doubly stochastic topology (ALGORITHMS.md §1.3).
+ *
+ * @module
+ */
+
+import { type Neighbors, neighbors, period } from "../../topologies/mod.ts";
+import type { TopologyNode } from "../../topologies/types.ts";
+import type { BaseAlgorithm, BaseContext } from "./types.ts";
+import { checkSameLength } from "./_vector.ts";
+import { baseNodeOf } from "./_nodes.ts";
+
+/** A neighbour's model and the mixing weight `W_ij` the receiver applies to it. */
+export interface WeightedModel {
+  /** `W_ij`. */
+  readonly weight: number;
+  /** The neighbour's pre-step model `x_j`. */
+  readonly data: Float32Array;
+}
+
+/**
+ * One D-PSGD update, combine-then-adapt (Lian et al. 2017, Algorithm 1):
+ * `x_i ← W_ii x_i + Σ_j W_ij x_j − γ_k · dir_i`, where the `x_j` are the neighbours' pre-step
+ * models and `dir_i` was computed from the gradient at the pre-mixing `x_i`. Sums run in
+ * float64 in the order given (ascending rank from `neighbors`) and are rounded once.
+ *
+ * @param x This worker's pre-step model `x_i`.
+ * @param selfWeight `W_ii`.
+ * @param received The neighbours' models with their weights `W_ij`.
+ * @param lr The learning rate `γ_k`.
+ * @param dir The direction `dir_i`.
+ * @returns The new model, a fresh vector.
+ * @throws {RangeError} When a vector's length differs from `x`'s.
+ * @example Two workers averaging, then a step
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gossipUpdate } from "./gossip.ts";
+ *
+ * const next = gossipUpdate(
+ *   new Float32Array([1, 2]),
+ *   0.5,
+ *   [{ weight: 0.5, data: new Float32Array([3, 4]) }],
+ *   0.5,
+ *   new Float32Array([2, 2]),
+ * );
+ * assert.deepEqual([...next], [1, 2]);
+ * ```
+ */
+export function gossipUpdate(
+  x: Float32Array,
+  selfWeight: number,
+  received: readonly WeightedModel[],
+  lr: number,
+  dir: Float32Array,
+): Float32Array {
+  checkSameLength(x, dir, "direction");
+  for (const peer of received) checkSameLength(x, peer.data, "a neighbour's model");
+  const out = new Float32Array(x.length);
+  for (let t = 0; t < x.length; t++) {
+    let sum = selfWeight * x[t]!;
+    for (const peer of received) sum += peer.weight * peer.data[t]!;
+    out[t] = sum - lr * dir[t]!;
+  }
+  return out;
+}
+
+/**
+ * `neighbors(topology, n, rank, k)` memoised over one period of the topology (time-varying
+ * graphs repeat; the result is a pure function of `k mod period`).
+ *
+ * @param topology The topology.
+ * @param n The number of workers.
+ * @param rank This worker.
+ * @returns A function of the step.
+ * @throws {RangeError} When the topology does not fit `n` workers.
+ */
+export function neighborsByStep(
+  topology: TopologyNode,
+  n: number,
+  rank: number,
+): (k: number) => Neighbors {
+  const length = period(topology, n);
+  const cache = new Map<number, Neighbors>();
+  return (k) => {
+    const phase = k % length;
+    let found = cache.get(phase);
+    if (found === undefined) {
+      found = neighbors(topology, n, rank, phase);
+      cache.set(phase, found);
+    }
+    return found;
+  };
+}
+
+/**
+ * Looks up the vector received from each peer.
+ *
+ * @param received What `neighborExchange` returned.
+ * @param ranks The ranks expected, in order.
+ * @param what The algorithm, for the message.
+ * @returns The vectors in the order of `ranks`.
+ * @throws {Error} When a peer's vector is missing.
+ */
+export function receivedFrom(
+  received: ReadonlyMap<number, Float32Array>,
+  ranks: readonly number[],
+  what: string,
+): Float32Array[] {
+  return ranks.map((rank) => {
+    const data = received.get(rank);
+    if (data === undefined) {
+      throw new Error(`Cannot run ${what}: nothing received from worker ${rank}`);
+    }
+    return data;
+  });
+}
+
+/**
+ * The `gossip(topology)` base, D-PSGD (Lian et al., "Can decentralized algorithms outperform
+ * centralized algorithms?", NeurIPS 2017), combine-then-adapt: at step `k` worker `i` computes
+ * `g_i` at its pre-mixing `x_i` and `dir_i` from it, sends its pre-step `x_i` to every
+ * out-neighbour of `W(k)` (phase `"base"`), receives `x_j` from every in-neighbour, and sets
+ * `x_i ← Σ_j W_ij(k) x_j − γ_k · dir_i`. Time-varying topologies use step `k`'s matrix.
+ *
+ * @param context The worker's plan, rank, communicator, `x_0`, optimizer and gradient oracle.
+ * @returns The worker's base algorithm; `model()` returns a copy of `x_i`.
+ * @throws {TypeError} When the plan's base is not `gossip`.
+ * @throws {RangeError} When the topology does not fit the number of workers.
+ */
+export function gossipBase(context: BaseContext): BaseAlgorithm {
+  const node = baseNodeOf(context.plan, "gossip");
+  const { comm, optimizer, gradient } = context;
+  const neighborsAt = neighborsByStep(node.topology, comm.size, comm.rank);
+  let x: Float32Array = context.x0.slice();
+  return {
+    optimizer,
+    async step(k, lr) {
+      const { loss, grad } = await gradient(x);
+      const dir = optimizer.direction(grad, x, k);
+      const { selfWeight, receiveFrom, sendTo } = neighborsAt(k);
+      const ranks = receiveFrom.map((peer) => peer.rank);
+      const received = receivedFrom(
+        await comm.neighborExchange(
+          sendTo.map((peer) => ({ rank: peer.rank, data: x })),
+          ranks,
+          "base",
+        ),
+        ranks,
+        "gossip",
+      );
+      x = gossipUpdate(
+        x,
+        selfWeight,
+        receiveFrom.map((peer, index) => ({ weight: peer.weight, data: received[index]! })),
+        lr,
+        dir,
+      );
+      return { loss };
+    },
+    model: () => x.slice(),
+    setModel(value) {
+      checkSameLength(x, value, "the new model");
+      x = value.slice();
+    },
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * Chooses and starts the TensorFlow.js backend, and says which one runs and why.
+ *
+ * `auto` uses WebGPU only when `navigator.gpu` offers a hardware adapter: a fallback adapter or
+ * a software rasteriser (llvmpipe, lavapipe, SwiftShader, WARP) is slower than WASM, so `auto`
+ * then picks WASM, and CPU only when WASM cannot start. An explicit request is honoured or
+ * fails with a clear error; nothing falls back silently. Backends are imported lazily, so the
+ * WASM path never loads the WebGPU backend, and everything here also works inside a Web Worker
+ * (each worker selects its own backend).
+ *
+ * Selecting WASM also registers the kernels its 4.22.0 build lacks (`Conv2DBackpropFilter`, see
+ * `models/wasm_kernels.ts`), so convolutional models train there.
+ *
+ * Importing the WebGPU backend makes it TensorFlow.js's highest-priority backend, which is why
+ * every entry point must call {@linkcode selectBackend} (which sets the backend and awaits
+ * `tf.ready()`) before its first tensor operation.
+ *
+ * @module
+ */
+
+/** Which TensorFlow.js backend to run: `auto` picks the fastest usable one. */
+export type BackendRequest = "auto" | "webgpu" | "wasm" | "cpu";
+
+/** The backend that runs, and why, in words. */
+export interface BackendSelection {
+  /** The TensorFlow.js backend name: `webgpu`, `wasm` or `cpu`. */
+  readonly backend: string;
+  /** Why, e.g. `webgpu adapter is software (llvmpipe (LLVM 15.0.6, 256 bits)); using wasm`. */
+  readonly reason: string;
+}
+
+/** What `navigator.gpu` offers. */
+export interface WebGpuProbe {
+  /** Whether an adapter was found at all. */
+  readonly available: boolean;
+  /** Whether the adapter is real hardware (not a fallback or software adapter). */
+  readonly hardware: boolean;
+  /** The adapter's description (or vendor and architecture), `""` without an adapter. */
+  readonly description: string;
+  /** Why it is or is not usable, in words. */
+  readonly detail: string;
+}
+
+/** A requested backend cannot run. */
+export class BackendError extends Error {
+  /**
+   * An error naming the backend and what prevents it.
+   *
+   * @param request The backend that was asked for.
+   * @param detail Why it cannot run.
+   */
+  constructor(readonly request: BackendRequest, readonly detail: string) {
+    super(`Cannot use the ${request} backend: ${detail}`);
+    this.name = "BackendError";
+  }
+}
+
+/** The few fields of a WebGPU adapter read here (Deno and browsers differ slightly). */
+interface AdapterLike {
+  readonly isFallbackAdapter?: boolean;
+  readonly info?: {
+    readonly vendor?: string;
+    readonly architecture?: string;
+    readonly device?: string;
+    readonly description?: string;
+    readonly isFallbackAdapter?: boolean;
+  };
+}
+
+/** `navigator.gpu`, structurally. */
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
+}
+
+/** Adapter descriptions that mean a software implementation. */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software|microsoft basic render|warp/i;
+
+/** The current process's selection, set by {@linkcode selectBackend}. */
+let current: BackendSelection | null = null;
+
+/** The probe, done once per process or worker. */
+let probe: Promise<WebGpuProbe> | null = null;
+
+/**
+ * Looks at the WebGPU adapter `navigator.gpu` offers, without starting the WebGPU backend.
+ * The answer is cached for the process (or Web Worker).
+ *
+ * @returns Whether an adapter exists, whether it is hardware, and why.
+ * @example
+ * ```ts
+ * import { probeWebGpu } from "./backend.ts";
+ * const gpu = await probeWebGpu();
+ * console.assert(gpu.available || !gpu.hardware);
+ * ```
+ */
+export function probeWebGpu(): Promise<WebGpuProbe> {
+  probe ??= doProbe();
+  return probe;
+}
+
+/** Requests an adapter and classifies it. */
+async function doProbe(): Promise<WebGpuProbe> {
+  const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+  if (gpu === undefined) {
+    return {
+      available: false,
+      hardware: false,
+      description: "",
+      detail: "webgpu is not available (navigator.gpu is missing; Deno needs --unstable-webgpu)",
+    };
+  }
+  let adapter: AdapterLike | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  } catch (error) {
+    return {
+      available: false,
+      hardware: false,
+      description: "",
+      detail: `requesting a webgpu adapter failed (${(error as Error).message ?? error})`,
+    };
+  }
+  if (adapter === null) {
+    return {
+      available: false,
+      hardware: false,
+      description: "",
+      detail: "no webgpu adapter found",
+    };
+  }
+  const info = adapter.info ?? {};
+  const description = info.description ||
+    [info.vendor, info.architecture, info.device].filter((s) => s).join(" ") || "unnamed adapter";
+  const fallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true;
+  if (SOFTWARE_ADAPTER.test(description)) {
+    return {
+      available: true,
+      hardware: false,
+      description,
+      detail: `webgpu adapter is software (${description})`,
+    };
+  }
+  if (fallback) {
+    return {
+      available: true,
+      hardware: false,
+      description,
+      detail: `webgpu adapter is a fallback adapter (${description})`,
+    };
+  }
+  return {
+    available: true,
+    hardware: true,
+    description,
+    detail: `webgpu adapter is hardware (${description})`,
+  };
+}
+
+/** The TensorFlow.js module, imported on first use. */
+type Tf = typeof import("@tensorflow/tfjs");
+
+/** Imports TensorFlow.js and the backend module `name` needs, then sets and readies it. */
+async function start(name: "webgpu" | "wasm" | "cpu"): Promise<Tf> {
+  const tf = await import("@tensorflow/tfjs");
+  if (name === "wasm") {
+    await import("@tensorflow/tfjs-backend-wasm");
+    (await import("./models/wasm_kernels.ts")).registerWasmKernels();
+  }
+  if (name === "webgpu") await import("@tensorflow/tfjs-backend-webgpu");
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } catch (error) {
+    throw new BackendError(name, `initialisation failed (${(error as Error).message ?? error})`);
+  }
+  if (!ok || tf.getBackend() !== name) {
+    throw new BackendError(name, "TensorFlow.js could not initialise it");
+  }
+  return tf;
+}
+
+/**
+ * Selects, starts and readies a TensorFlow.js backend, and explains the choice.
+ *
+ * - `auto`: WebGPU when `navigator.gpu` gives a hardware adapter; else WASM; else CPU.
+ * - `webgpu`: WebGPU on any adapter (a software one is noted in the reason), or an error.
+ * - `wasm`, `cpu`: that backend, or an error.
+ *
+ * @param request The backend to use, or `auto`.
+ * @returns The backend name and the reason in words.
+ * @throws {BackendError} When an explicitly requested backend cannot run (`webgpu` without an
+ *   adapter, or a backend that fails to initialise), or when `auto` finds none that starts.
+ * @example
+ * ```ts
+ * import { selectBackend } from "./backend.ts";
+ * const { backend, reason } = await selectBackend("cpu");
+ * console.assert(backend === "cpu" && reason === "cpu requested");
+ * ```
+ */
+export async function selectBackend(request: BackendRequest): Promise<BackendSelection> {
+  let selection: BackendSelection;
+  switch (request) {
+    case "cpu":
+    case "wasm":
+      await start(request);
+      selection = { backend: request, reason: `${request} requested` };
+      break;
+    case "webgpu": {
+      const gpu = await probeWebGpu();
+      if (!gpu.available) throw new BackendError("webgpu", gpu.detail);
+      await start("webgpu");
+      selection = {
+        backend: "webgpu",
+        reason: gpu.hardware
+          ? `webgpu requested; ${gpu.detail}`
+          : `webgpu requested; ${gpu.detail}, usually slower than wasm`,
+      };
+      break;
+    }
+    case "auto": {
+      const gpu = await probeWebGpu();
+      if (gpu.hardware) {
+        try {
+          await start("webgpu");
+          selection = { backend: "webgpu", reason: `${gpu.detail}; using webgpu` };
+          break;
+        } catch (error) {
+          const detail = error instanceof BackendError ? error.detail : String(error);
+          selection = await autoWithoutGpu(`${gpu.detail} but webgpu failed: ${detail}`);
+          break;
+        }
+      }
+      selection = await autoWithoutGpu(gpu.detail);
+      break;
+    }
+    default:
+      throw new BackendError(
+        request,
+        `unknown backend "${request as string}": expected auto, webgpu, wasm or cpu`,
+      );
+  }
+  current = selection;
+  return selection;
+}
+
+/** `auto` without WebGPU: WASM, else CPU. */
+async function autoWithoutGpu(why: string): Promise<BackendSelection> {
+  try {
+    await start("wasm");
+    return { backend: "wasm", reason: `${why}; using wasm` };
+  } catch (error) {
+    const detail = error instanceof BackendError ? error.detail : String(error);
+    try {
+      await start("cpu");
+    } catch (cpuError) {
+      throw new BackendError(
+        "auto",
+        `${why}; wasm failed (${detail}); cpu failed (${(cpuError as Error).message})`,
+      );
+    }
+    return { backend: "cpu", reason: `${why}; wasm failed (${detail}); using cpu` };
+  }
+}
+
+/**
+ * The backend the last {@linkcode selectBackend} call in this process (or worker) chose.
+ *
+ * @returns The selection, or `null` before any selection.
+ * @example
+ * ```ts
+ * import { selectBackend, selectedBackend } from "./backend.ts";
+ * await selectBackend("cpu");
+ * console.assert(selectedBackend()?.backend === "cpu");
+ * ```
+ */
+export function selectedBackend(): BackendSelection | null {
+  return current;
+}

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { BackendError, probeWebGpu, selectBackend, selectedBackend } from "./backend.ts";
+
+Deno.test("auto picks wasm on a software webgpu adapter and says why", async () => {
+  const gpu = await probeWebGpu();
+  const selection = await selectBackend("auto");
+  if (!gpu.available) {
+    assert.equal(selection.backend, "wasm");
+    assert.match(selection.reason, /using wasm$/);
+    return;
+  }
+  if (gpu.hardware) {
+    assert.equal(selection.backend, "webgpu");
+    return;
+  }
+  assert.equal(selection.backend, "wasm");
+  assert.match(
+    selection.reason,
+    /^webgpu adapter is (software|a fallback adapter) \(.+\); using wasm$/,
+  );
+  assert.ok(selection.reason.includes(gpu.description));
+  assert.deepEqual(selectedBackend(), selection);
+});
+
+Deno.test("cpu and wasm requests run a tensor op", async () => {
+  const tf = await import("@tensorflow/tfjs");
+  for (const request of ["cpu", "wasm"] as const) {
+    const selection = await selectBackend(request);
+    assert.deepEqual(selection, { backend: request, reason: `${request} requested` });
+    assert.equal(tf.getBackend(), request);
+    const sum = tf.tidy(() => tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])).dataSync());
+    assert.deepEqual([...sum], [4, 6]);
+  }
+});
+
+Deno.test("an unknown request fails clearly", async () => {
+  await assert.rejects(
+    () => selectBackend("tpu" as "cpu"),
+    (error: unknown) =>
+      error instanceof BackendError && /unknown backend "tpu"/.test(error.message),
+  );
+});
+
+Deno.test("an explicit webgpu request without navigator.gpu fails clearly", async () => {
+  // A child process that hides navigator.gpu before anything asks for an adapter.
+  const backend = new URL("./backend.ts", import.meta.url).href;
+  const code = `Object.defineProperty(navigator, "gpu", { value: undefined, configurable: true });
+    const { selectBackend } = await import(${JSON.stringify(backend)});
+    const auto = await selectBackend("auto");
+    let error = "";
+    try { await selectBackend("webgpu"); } catch (e) { error = e.name + ": " + e.message; }
+    console.log(JSON.stringify({ auto, error }));`;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", new URL("../deno.json", import.meta.url).pathname, code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  const text = new TextDecoder().decode(output.stdout);
+  const result = JSON.parse(text.trim().split("\n").at(-1)!);
+  assert.equal(result.auto.backend, "wasm");
+  assert.match(result.auto.reason, /navigator\.gpu is missing.*; using wasm$/);
+  assert.match(
+    result.error,
+    /^BackendError: Cannot use the webgpu backend: webgpu is not available/,
+  );
+});
+
+Deno.test("selection works inside a web worker", async () => {
+  const source = `import { selectBackend } from ${
+    JSON.stringify(new URL("./backend.ts", import.meta.url).href)
+  };
+    const tf = await import("@tensorflow/tfjs");
+    const selection = await selectBackend("auto");
+    const value = tf.tidy(() => tf.sum(tf.tensor1d([1, 2, 3])).dataSync()[0]);
+    self.postMessage({ selection, value });`;
+  const url = `data:application/typescript,${encodeURIComponent(source)}`;
+  const worker = new Worker(url, { type: "module" });
+  try {
+    const message = await new Promise<MessageEvent>((resolve, reject) => {
+      worker.onmessage = resolve;
+      worker.onerror = (event) => {
+        event.preventDefault();
+        reject(new Error(event.message));
+      };
+    });
+    assert.equal(message.data.value, 6);
+    assert.ok(["wasm", "webgpu"].includes(message.data.selection.backend));
+  } finally {
+    worker.terminate();
+  }
+});
+
+Deno.test("an explicit webgpu request on a software adapter runs and says so", async () => {
+  const gpu = await probeWebGpu();
+  if (!gpu.available) return; // nothing to check without an adapter
+  const tf = await import("@tensorflow/tfjs");
+  try {
+    const selection = await selectBackend("webgpu");
+    assert.equal(selection.backend, "webgpu");
+    assert.ok(selection.reason.startsWith("webgpu requested; "));
+    if (!gpu.hardware) assert.match(selection.reason, /usually slower than wasm$/);
+    const x = tf.tensor1d([1, 2]);
+    const y = tf.add(x, x);
+    assert.deepEqual([...await y.data()], [2, 4]);
+    tf.dispose([x, y]);
+  } finally {
+    await selectBackend("wasm");
+  }
+});

@@ -1,0 +1,139 @@
+/**
+ * Ring all-reduce (reduce-scatter then all-gather), chunked and pipelined.
+ *
+ * The vector is split into `n` chunks, chunk `c` spanning `[⌊c·d/n⌋, ⌊(c+1)·d/n⌋)` (empty
+ * chunks when d < n are skipped). There are `2(n−1)` steps; at step `t` rank `r` sends one
+ * chunk to `r+1` and receives one from `r−1`:
+ *
+ * - reduce-scatter, `t < n−1`: send chunk `r−t`, receive chunk `r−t−1` and add it in;
+ * - all-gather, `t' = t−(n−1)`: send chunk `r+1−t'`, receive chunk `r−t'` and copy it.
+ *
+ * Chunk `c` is therefore summed in ring order starting at rank `c`:
+ * `((x_c + x_{c+1}) + x_{c+2}) + … + x_{c−1}` (each addition rounded to float32), ends complete
+ * on rank `c−1`, and travels from there unchanged, so every rank holds bit-identical sums
+ * whatever the transport.
+ *
+ * Pipelining: chunks travel in segments of `segmentFloats`. The chunk sent at step `t` is the
+ * one received at step `t−1`, so segment `k` of step `t` leaves as soon as segment `k` of step
+ * `t−1` has arrived and been reduced, while later segments are still in flight.
+ *
+ * @module
+ */
+
+import type { Phase, Transport } from "./types.ts";
+import { bytesAsFloats, floatsAsBytes } from "./wire.ts";
+import { recyclePayload } from "./_buffer_pool.ts";
+
+/**
+ * Sums `out` over all ranks with the ring algorithm, in place.
+ *
+ * @param transport The transport (its rank and size define the ring).
+ * @param tag The tag of this collective call.
+ * @param out This rank's vector, replaced by the sum (a buffer the caller owns).
+ * @param phase Traffic phase.
+ * @param segmentFloats Floats per message.
+ * @returns `out`, holding the element-wise sum, identical on every rank.
+ */
+export async function ringAllReduceSum(
+  transport: Transport,
+  tag: number,
+  out: Float32Array,
+  phase: Phase,
+  segmentFloats: number,
+): Promise<Float32Array> {
+  const n = transport.size;
+  if (n === 1) return out;
+  const r = transport.rank;
+  const d = out.length;
+  const next = (r + 1) % n;
+  const prev = (r + n - 1) % n;
+  const chunkStart = (c: number) => Math.floor(c * d / n);
+  const segments = (c: number) => Math.ceil((chunkStart(c + 1) - chunkStart(c)) / segmentFloats);
+  const steps = 2 * (n - 1);
+  const sendChunk = (t: number) => mod(t < n - 1 ? r - t : r + 1 - (t - (n - 1)), n);
+  const recvChunk = (t: number) => mod(t < n - 1 ? r - t - 1 : r - (t - (n - 1)), n);
+  const span = (c: number, k: number): [number, number] => {
+    const lo = chunkStart(c) + k * segmentFloats;
+    return [lo, Math.min(lo + segmentFloats, chunkStart(c + 1))];
+  };
+  // Index of the first segment received at step t, counting segments over all steps.
+  const firstReceived: number[] = [0];
+  for (let t = 0; t < steps; t++) firstReceived.push(firstReceived[t]! + segments(recvChunk(t)));
+
+  const progress = new Progress();
+  const sending = async () => {
+    for (let t = 0; t < steps; t++) {
+      const c = sendChunk(t);
+      for (let k = 0; k < segments(c); k++) {
+        if (t > 0) await progress.reach(firstReceived[t - 1]! + k + 1);
+        const [lo, hi] = span(c, k);
+        await transport.send(next, tag, floatsAsBytes(out.subarray(lo, hi)), phase);
+      }
+    }
+  };
+  const receiving = async () => {
+    try {
+      for (let t = 0; t < steps; t++) {
+        const c = recvChunk(t);
+        for (let k = 0; k < segments(c); k++) {
+          const [lo, hi] = span(c, k);
+          const payload = await transport.recv(prev, tag);
+          const got = bytesAsFloats(payload);
+          if (got.length !== hi - lo) {
+            throw new Error(
+              `All-reduce on worker ${r}: worker ${prev} sent ${got.length} values where ${
+                hi - lo
+              } were expected (do all ranks pass vectors of the same length?)`,
+            );
+          }
+          if (t < n - 1) {
+            for (let i = 0; i < got.length; i++) out[lo + i] = got[i]! + out[lo + i]!;
+          } else {
+            out.set(got, lo);
+          }
+          recyclePayload(transport, payload);
+          progress.advance();
+        }
+      }
+    } catch (error) {
+      progress.abort(error);
+      throw error;
+    }
+  };
+  await Promise.all([sending(), receiving()]);
+  return out;
+}
+
+function mod(a: number, n: number): number {
+  return ((a % n) + n) % n;
+}
+
+/** A counter that the sending side waits on. */
+class Progress {
+  #count = 0;
+  #error: unknown = null;
+  #waiter: { target: number; resolve(): void; reject(error: unknown): void } | null = null;
+
+  advance(): void {
+    this.#count++;
+    if (this.#waiter && this.#count >= this.#waiter.target) {
+      const waiter = this.#waiter;
+      this.#waiter = null;
+      waiter.resolve();
+    }
+  }
+
+  reach(target: number): Promise<void> {
+    if (this.#count >= target) return Promise.resolve();
+    if (this.#error !== null) return Promise.reject(this.#error);
+    return new Promise((resolve, reject) => {
+      this.#waiter = { target, resolve, reject };
+    });
+  }
+
+  abort(error: unknown): void {
+    this.#error = error;
+    this.#waiter?.reject(error);
+    this.#waiter = null;
+  }
+}

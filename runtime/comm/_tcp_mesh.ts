@@ -1,0 +1,282 @@
+/**
+ * The TCP transport of one rank: forming the mesh (dialling lower ranks, accepting higher
+ * ones, the hello handshake), sending over per-peer links and shutting everything down.
+ *
+ * @module
+ */
+
+import { BufferPool } from "./_buffer_pool.ts";
+import type { Mailbox } from "./_mailbox.ts";
+import { readFrames, TcpLink } from "./_tcp_link.ts";
+import { TrafficCounter } from "./_traffic.ts";
+import { parseAddress } from "./tcp_address.ts";
+import { PeerError, type Phase, type TrafficStats, type Transport } from "./types.ts";
+import {
+  encodeFrame,
+  encodeFrameHeader,
+  type Frame,
+  FRAME_DATA,
+  FRAME_HEADER_BYTES,
+  FRAME_HELLO,
+  FrameDecoder,
+} from "./wire.ts";
+
+/** Payloads up to this size are copied behind their header and written at once. */
+const COPY_BELOW_BYTES = 64 * 1024;
+
+/** First 4 payload bytes of a hello frame ("gsrm" little-endian). */
+const HELLO_MAGIC = 0x6d727367;
+
+/**
+ * The hello frame a connecting rank sends first: its rank in the header, the magic number and
+ * its world size in the payload.
+ *
+ * @param rank The connecting rank.
+ * @param size The world size it expects.
+ * @returns The encoded frame.
+ */
+export function encodeHello(rank: number, size: number): Uint8Array {
+  const hello = new Uint8Array(6);
+  const view = new DataView(hello.buffer);
+  view.setUint32(0, HELLO_MAGIC, true);
+  view.setUint16(4, size, true);
+  return encodeFrame({ tag: 0, phase: "control", source: rank, kind: FRAME_HELLO }, hello);
+}
+
+/** The transport of one rank of a TCP mesh; built by `connectTcpMesh`. */
+export class TcpMeshTransport implements Transport {
+  readonly rank: number;
+  readonly size: number;
+  readonly #listener: Deno.Listener;
+  readonly #mailbox: Mailbox;
+  readonly #maxPayload: number;
+  readonly #counter = new TrafficCounter();
+  readonly #pool = new BufferPool();
+  readonly #links: (TcpLink | undefined)[];
+  /** Connections still in their handshake. */
+  readonly #handshakes = new Set<Deno.Conn>();
+  readonly #handshaking = new Set<Promise<void>>();
+  #accepting: Promise<void> = Promise.resolve();
+  #closing: Promise<void> | null = null;
+
+  /** An unconnected transport; `acceptHigher` and `dialLower` form the mesh. */
+  constructor(
+    rank: number,
+    size: number,
+    listener: Deno.Listener,
+    mailbox: Mailbox,
+    maxPayload: number,
+  ) {
+    this.rank = rank;
+    this.size = size;
+    this.#listener = listener;
+    this.#mailbox = mailbox;
+    this.#maxPayload = maxPayload;
+    this.#links = new Array(size);
+  }
+
+  send(to: number, tag: number, payload: Uint8Array, phase: Phase): Promise<void> {
+    try {
+      if (this.#closing) throw new Error(`Worker ${this.rank}'s transport is closed`);
+      if (!Number.isInteger(to) || to < 0 || to >= this.size) {
+        throw new RangeError(`Cannot send to rank ${to}: ranks are 0..${this.size - 1}`);
+      }
+      const header = { tag, phase, source: this.rank };
+      const head = encodeFrameHeader(header, payload.byteLength, this.#maxPayload);
+      if (to === this.rank) {
+        const copy = this.#pool.take(payload.byteLength);
+        copy.set(payload);
+        this.#mailbox.deliver(to, tag, copy);
+        return Promise.resolve();
+      }
+      const failure = this.#mailbox.failure(to);
+      if (failure) throw failure;
+      // Small frames go out in one write; large payloads are written from the caller's buffer.
+      const parts = payload.byteLength <= COPY_BELOW_BYTES
+        ? [encodeFrame(header, payload, this.#maxPayload)]
+        : [head, payload];
+      const link = this.#links[to]!;
+      return link.write(parts, (bytes) => this.#counter.sent(phase, bytes)).catch((error) => {
+        if (this.#closing) throw new Error(`Worker ${this.rank}'s transport is closed`);
+        throw this.#mailbox.failure(to) ?? disconnected(to, error);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  recv(from: number, tag: number): Promise<Uint8Array> {
+    return this.#mailbox.recv(from, tag);
+  }
+
+  /** Takes back a payload returned by `recv` (see `_buffer_pool.ts`). */
+  recycle(payload: Uint8Array): void {
+    this.#pool.give(payload);
+  }
+
+  stats(): TrafficStats {
+    return this.#counter.snapshot();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#mailbox.close(new Error(`Worker ${this.rank}'s transport is closed`));
+    try {
+      this.#listener.close();
+    } catch { /* closed once the mesh was complete */ }
+    for (const conn of this.#handshakes) closeQuietly(conn);
+    for (const link of this.#links) link?.close();
+    await Promise.allSettled([this.#accepting, ...this.#handshaking]);
+    await Promise.all(this.#links.map((link) => link?.settled()));
+  }
+
+  /** Ranks without a connection yet. */
+  missingPeers(): number[] {
+    const missing: number[] = [];
+    for (let peer = 0; peer < this.size; peer++) {
+      if (peer !== this.rank && !this.#links[peer]) missing.push(peer);
+    }
+    return missing;
+  }
+
+  /** Dials every lower rank and introduces itself. */
+  async dialLower(addresses: readonly string[]): Promise<void> {
+    await Promise.all(
+      addresses.slice(0, this.rank).map(async (address, peer) => {
+        const { hostname, port } = parseAddress(address);
+        let conn: Deno.TcpConn;
+        try {
+          conn = await Deno.connect({ hostname, port, transport: "tcp" });
+        } catch (error) {
+          throw new Error(`Cannot connect to worker ${peer} at ${address}: ${messageOf(error)}`, {
+            cause: error,
+          });
+        }
+        if (this.#closing) return closeQuietly(conn);
+        conn.setNoDelay(true);
+        this.#handshakes.add(conn);
+        try {
+          const hello = new Uint8Array(6);
+          new DataView(hello.buffer).setUint32(0, HELLO_MAGIC, true);
+          new DataView(hello.buffer).setUint16(4, this.size, true);
+          const frame = encodeFrame(
+            { tag: 0, phase: "control", source: this.rank, kind: FRAME_HELLO },
+            hello,
+          );
+          let at = 0;
+          while (at < frame.byteLength) at += await conn.write(frame.subarray(at));
+        } catch (error) {
+          closeQuietly(conn);
+          throw new Error(`Cannot connect to worker ${peer} at ${address}: ${messageOf(error)}`, {
+            cause: error,
+          });
+        } finally {
+          this.#handshakes.delete(conn);
+        }
+        this.#attach(peer, conn, this.#decoder(), []);
+      }),
+    );
+  }
+
+  /** Accepts a connection from every higher rank. */
+  async acceptHigher(): Promise<void> {
+    let settle!: { resolve(): void; reject(error: unknown): void };
+    const complete = new Promise<void>((resolve, reject) => settle = { resolve, reject });
+    const check = () => {
+      if (this.missingPeers().every((peer) => peer < this.rank)) settle.resolve();
+    };
+    check();
+    const accepting = this.#accepting = (async () => {
+      while (this.missingPeers().some((peer) => peer > this.rank)) {
+        const conn = await this.#listener.accept() as Deno.TcpConn;
+        if (this.#closing) return closeQuietly(conn);
+        const handshake = this.#handshake(conn).then(check, settle.reject);
+        this.#handshaking.add(handshake);
+        handshake.finally(() => this.#handshaking.delete(handshake));
+      }
+    })();
+    accepting.catch((error) => {
+      if (this.#closing) settle.resolve();
+      else settle.reject(error);
+    });
+    await complete;
+  }
+
+  /** Reads the hello frame of an accepted connection; ignores connections that are not peers. */
+  async #handshake(conn: Deno.TcpConn): Promise<void> {
+    conn.setNoDelay(true);
+    this.#handshakes.add(conn);
+    const decoder = this.#decoder();
+    let frames: Frame[] | null;
+    try {
+      frames = await readFrames(conn, decoder);
+    } catch {
+      frames = null; // not a peer speaking our protocol
+    } finally {
+      this.#handshakes.delete(conn);
+    }
+    const hello = frames?.[0];
+    const view = hello && hello.payload.byteLength === 6
+      ? new DataView(hello.payload.buffer)
+      : null;
+    if (
+      !hello || !view || hello.kind !== FRAME_HELLO || view.getUint32(0, true) !== HELLO_MAGIC ||
+      this.#closing
+    ) {
+      return closeQuietly(conn);
+    }
+    const peer = hello.source;
+    const peerSize = view.getUint16(4, true);
+    if (peerSize !== this.size) {
+      closeQuietly(conn);
+      throw new Error(
+        `Worker ${peer} expects ${peerSize} workers but worker ${this.rank} expects ${this.size}`,
+      );
+    }
+    if (peer <= this.rank || peer >= this.size || this.#links[peer]) {
+      closeQuietly(conn);
+      throw new Error(`Worker ${this.rank} got an unexpected connection from worker ${peer}`);
+    }
+    this.#attach(peer, conn, decoder, frames!.slice(1));
+  }
+
+  #decoder(): FrameDecoder {
+    return new FrameDecoder(this.#maxPayload, (bytes) => this.#pool.take(bytes));
+  }
+
+  #attach(peer: number, conn: Deno.TcpConn, decoder: FrameDecoder, pending: Frame[]): void {
+    const link = new TcpLink(conn);
+    this.#links[peer] = link;
+    link.startReading(decoder, pending, {
+      frame: (frame) => {
+        if (frame.kind !== FRAME_DATA) return;
+        this.#counter.received(frame.phase, FRAME_HEADER_BYTES + frame.payload.byteLength);
+        this.#mailbox.deliver(peer, frame.tag, frame.payload);
+      },
+      end: (error) => this.#mailbox.fail(peer, disconnected(peer, error)),
+    });
+  }
+}
+
+/** "Worker p disconnected", with the cause unless it is an ordinary end of connection. */
+function disconnected(peer: number, error: unknown): PeerError {
+  const ordinary = error === null || error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.UnexpectedEof;
+  return new PeerError(peer, ordinary ? "disconnected" : `disconnected: ${messageOf(error)}`);
+}
+
+/** The message of an error, or the value as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
+}

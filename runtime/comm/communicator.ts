@@ -1,0 +1,288 @@
+/**
+ * The one implementation of {@linkcode Communicator}: every collective is written once, over
+ * the {@linkcode Transport} interface, so the memory and TCP transports run the same code and
+ * give bit-identical results.
+ *
+ * Tags: each collective call takes the next value of a per-communicator counter, synchronously
+ * when it is called, and uses it for all its messages. Since every rank calls the same
+ * collectives in the same order, the tags agree across ranks, and collectives that run at the
+ * same time (a non-blocking all-reduce beside gossip exchanges) never mix their messages. The
+ * communicator owns the tag space of its transport.
+ *
+ * Algorithms and their traffic per rank (d floats, n ranks, 12-byte header per message):
+ * - `allReduceSum`: ring reduce-scatter + all-gather (see `_ring.ts`), pipelined in segments
+ *   of 256 KiB; each rank sends and receives about `2(n−1)/n · 4d` bytes.
+ * - `allReduceMean`: the ring sum, then each element divided by `n` (a correctly rounded
+ *   float32 division, the same on every rank).
+ * - `broadcast`: the root sends the vector to every other rank directly (a star, like a
+ *   parameter server), in the same segments.
+ * - `allGather`: every rank sends its bytes to every other rank directly, in one message.
+ * - `gather`: every rank sends its bytes to the root in one message.
+ * - `barrier`: a dissemination barrier, ⌈log2 n⌉ rounds of empty messages in phase `control`.
+ * - `neighborExchange`: one message per outgoing neighbour, all sends and receives at once.
+ *
+ * With one rank nothing is sent. A message to oneself (a self-loop in a neighbour exchange)
+ * is delivered locally and not counted.
+ *
+ * @module
+ */
+
+import { recyclePayload } from "./_buffer_pool.ts";
+import { ringAllReduceSum } from "./_ring.ts";
+import {
+  type Communicator,
+  type Outgoing,
+  type PendingAllReduce,
+  type Phase,
+  PHASES,
+  type TrafficStats,
+  type Transport,
+} from "./types.ts";
+import { bytesAsFloats, floatsAsBytes } from "./wire.ts";
+
+/** Default bytes per message of the segmented collectives (all-reduce, broadcast): 256 KiB. */
+export const DEFAULT_SEGMENT_BYTES = 256 * 1024;
+
+/**
+ * A communicator with in-place all-reduces, for callers that own a buffer to reduce into
+ * (large models, benchmarks): no result vector is allocated.
+ */
+export interface InPlaceCommunicator extends Communicator {
+  /**
+   * Replaces `data` by the element-wise sum over ranks. Do not touch `data` until it resolves.
+   *
+   * @returns `data`.
+   */
+  allReduceSumInPlace(data: Float32Array, phase: Phase): Promise<Float32Array>;
+  /**
+   * Replaces `data` by the element-wise mean over ranks. Do not touch `data` until it resolves.
+   *
+   * @returns `data`.
+   */
+  allReduceMeanInPlace(data: Float32Array, phase: Phase): Promise<Float32Array>;
+}
+
+/** Options of {@linkcode createCommunicator}. */
+export interface CommunicatorOptions {
+  /**
+   * Bytes per message of the segmented collectives, a positive multiple of 4
+   * (default {@linkcode DEFAULT_SEGMENT_BYTES}).
+   */
+  readonly segmentBytes?: number;
+}
+
+/**
+ * Builds the collectives over a transport.
+ *
+ * @param transport The transport; the communicator owns its tags from now on.
+ * @param options Segment size.
+ * @returns The communicator of the transport's rank (a {@linkcode Communicator}, with in-place
+ * all-reduces besides).
+ * @throws {RangeError} When the segment size is not a positive multiple of 4.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMemoryTransports } from "./memory_transport.ts";
+ * const transports = createMemoryTransports(2);
+ * const comms = transports.map((transport) => createCommunicator(transport));
+ * const means = await Promise.all(
+ *   comms.map((comm) => comm.allReduceMean(new Float32Array([comm.rank * 2]), "base")),
+ * );
+ * assert.deepEqual([...means[0]!], [1]);
+ * await Promise.all(transports.map((transport) => transport.close()));
+ * ```
+ */
+export function createCommunicator(
+  transport: Transport,
+  options: CommunicatorOptions = {},
+): InPlaceCommunicator {
+  const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+  if (!Number.isInteger(segmentBytes) || segmentBytes < 4 || segmentBytes % 4 !== 0) {
+    throw new RangeError(
+      `Segment size must be a positive multiple of 4 bytes, got ${segmentBytes}`,
+    );
+  }
+  return new RingCommunicator(transport, segmentBytes / 4);
+}
+
+class RingCommunicator implements InPlaceCommunicator {
+  readonly #transport: Transport;
+  readonly #segmentFloats: number;
+  #nextTag = 0;
+
+  constructor(transport: Transport, segmentFloats: number) {
+    this.#transport = transport;
+    this.#segmentFloats = segmentFloats;
+  }
+
+  get rank(): number {
+    return this.#transport.rank;
+  }
+
+  get size(): number {
+    return this.#transport.size;
+  }
+
+  allReduceSum(data: Float32Array, phase: Phase): Promise<Float32Array> {
+    return this.#call(phase, (tag) => this.#sumInPlace(tag, data.slice(), phase));
+  }
+
+  allReduceMean(data: Float32Array, phase: Phase): Promise<Float32Array> {
+    return this.#call(phase, (tag) => this.#meanInPlace(tag, data.slice(), phase));
+  }
+
+  allReduceSumInPlace(data: Float32Array, phase: Phase): Promise<Float32Array> {
+    return this.#call(phase, (tag) => this.#sumInPlace(tag, data, phase));
+  }
+
+  allReduceMeanInPlace(data: Float32Array, phase: Phase): Promise<Float32Array> {
+    return this.#call(phase, (tag) => this.#meanInPlace(tag, data, phase));
+  }
+
+  allReduceMeanStart(data: Float32Array, phase: Phase): PendingAllReduce {
+    const copy = data.slice();
+    const result = this.#call(phase, (tag) => this.#meanInPlace(tag, copy, phase));
+    // Nobody may be waiting yet: a failure is reported by wait(), not as an unhandled rejection.
+    result.catch(() => {});
+    return { wait: () => result };
+  }
+
+  broadcast(data: Float32Array, root: number, phase: Phase): Promise<Float32Array> {
+    return this.#call(phase, async (tag) => {
+      this.#checkRank(root, "broadcast from");
+      if (this.rank === root) {
+        const sends = this.#others().map(async (to) => {
+          for (let lo = 0; lo < data.length; lo += this.#segmentFloats) {
+            const segment = data.subarray(lo, lo + this.#segmentFloats);
+            await this.#transport.send(to, tag, floatsAsBytes(segment), phase);
+          }
+        });
+        const copy = data.slice();
+        await Promise.all(sends);
+        return copy;
+      }
+      const out = new Float32Array(data.length);
+      for (let lo = 0; lo < out.length; lo += this.#segmentFloats) {
+        const expected = Math.min(this.#segmentFloats, out.length - lo);
+        const payload = await this.#transport.recv(root, tag);
+        const got = bytesAsFloats(payload);
+        if (got.length !== expected) {
+          throw new Error(
+            `Broadcast on worker ${this.rank}: worker ${root} sent ${got.length} values where ${expected} were expected (do all ranks pass the same length?)`,
+          );
+        }
+        out.set(got, lo);
+        recyclePayload(this.#transport, payload);
+      }
+      return out;
+    });
+  }
+
+  neighborExchange(
+    to: readonly Outgoing[],
+    from: readonly number[],
+    phase: Phase,
+  ): Promise<Map<number, Float32Array>> {
+    return this.#call(phase, async (tag) => {
+      this.#checkRanks(to.map((outgoing) => outgoing.rank), "send to");
+      this.#checkRanks(from, "receive from");
+      const sends = to.map((outgoing) =>
+        this.#transport.send(outgoing.rank, tag, floatsAsBytes(outgoing.data), phase)
+      );
+      const receives = from.map(async (peer) => {
+        const got = bytesAsFloats(await this.#transport.recv(peer, tag));
+        return [peer, got] as const;
+      });
+      const [, received] = await Promise.all([Promise.all(sends), Promise.all(receives)]);
+      return new Map(received);
+    });
+  }
+
+  allGather(data: Uint8Array, phase: Phase): Promise<Uint8Array[]> {
+    return this.#call(phase, async (tag) => {
+      const others = this.#others();
+      const sends = others.map((to) => this.#transport.send(to, tag, data, phase));
+      const receives = others.map((peer) => this.#transport.recv(peer, tag));
+      const mine = data.slice();
+      const [, received] = await Promise.all([Promise.all(sends), Promise.all(receives)]);
+      const all = [...received];
+      all.splice(this.rank, 0, mine);
+      return all;
+    });
+  }
+
+  gather(data: Uint8Array, root: number, phase: Phase): Promise<Uint8Array[] | null> {
+    return this.#call(phase, async (tag) => {
+      this.#checkRank(root, "gather at");
+      if (this.rank !== root) {
+        await this.#transport.send(root, tag, data, phase);
+        return null;
+      }
+      const mine = data.slice();
+      const received = await Promise.all(
+        this.#others().map((peer) => this.#transport.recv(peer, tag)),
+      );
+      received.splice(root, 0, mine);
+      return received;
+    });
+  }
+
+  barrier(): Promise<void> {
+    return this.#call("control", async (tag) => {
+      const { rank, size } = this;
+      const empty = new Uint8Array(0);
+      for (let distance = 1; distance < size; distance *= 2) {
+        await Promise.all([
+          this.#transport.send((rank + distance) % size, tag, empty, "control"),
+          this.#transport.recv((rank - distance + size) % size, tag),
+        ]);
+      }
+    });
+  }
+
+  stats(): TrafficStats {
+    return this.#transport.stats();
+  }
+
+  /** Takes the call's tag now (before any await) and runs the collective with it. */
+  #call<T>(phase: Phase, run: (tag: number) => Promise<T>): Promise<T> {
+    const tag = this.#nextTag;
+    this.#nextTag = (this.#nextTag + 1) >>> 0;
+    if (!PHASES.includes(phase)) {
+      return Promise.reject(new RangeError(`Unknown traffic phase "${phase}"`));
+    }
+    return run(tag);
+  }
+
+  #sumInPlace(tag: number, data: Float32Array, phase: Phase): Promise<Float32Array> {
+    return ringAllReduceSum(this.#transport, tag, data, phase, this.#segmentFloats);
+  }
+
+  async #meanInPlace(tag: number, data: Float32Array, phase: Phase): Promise<Float32Array> {
+    const sum = await this.#sumInPlace(tag, data, phase);
+    const n = this.size;
+    if (n > 1) { for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! / n; }
+    return sum;
+  }
+
+  #others(): number[] {
+    const others: number[] = [];
+    for (let rank = 0; rank < this.size; rank++) if (rank !== this.rank) others.push(rank);
+    return others;
+  }
+
+  #checkRank(rank: number, what: string): void {
+    if (!Number.isInteger(rank) || rank < 0 || rank >= this.size) {
+      throw new RangeError(`Cannot ${what} rank ${rank}: ranks are 0..${this.size - 1}`);
+    }
+  }
+
+  #checkRanks(ranks: readonly number[], what: string): void {
+    const seen = new Set<number>();
+    for (const rank of ranks) {
+      this.#checkRank(rank, what);
+      if (seen.has(rank)) throw new RangeError(`Cannot ${what} rank ${rank} twice in one exchange`);
+      seen.add(rank);
+    }
+  }
+}

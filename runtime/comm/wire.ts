@@ -1,0 +1,327 @@
+/**
+ * The wire format shared by every transport: length-prefixed binary frames.
+ *
+ * A frame is a fixed 12-byte header followed by the payload bytes. All header fields are
+ * little-endian:
+ *
+ * | offset | size | field                                                   |
+ * | -----: | ---: | ------------------------------------------------------- |
+ * |      0 |    4 | payload length in bytes (u32)                           |
+ * |      4 |    4 | tag (u32), chosen by the communicator per collective    |
+ * |      8 |    1 | phase, an index into {@linkcode PHASES} (u8)            |
+ * |      9 |    1 | kind: {@linkcode FRAME_DATA} or {@linkcode FRAME_HELLO} (u8) |
+ * |     10 |    2 | source rank (u16)                                       |
+ *
+ * Float vectors travel as their raw float32 bytes (little-endian, the byte order of every
+ * platform Deno runs on), never as JSON. The memory transport counts exactly
+ * {@linkcode frameBytes} per message, the bytes the TCP transport writes for it.
+ *
+ * @module
+ */
+
+import { type Phase, PHASES } from "./types.ts";
+
+/** Bytes in a frame header. */
+export const FRAME_HEADER_BYTES = 12;
+
+/** Default largest payload a frame may carry: 1 GiB. */
+export const MAX_FRAME_PAYLOAD = 1 << 30;
+
+/** Frame kind of a message between ranks. */
+export const FRAME_DATA = 0;
+
+/** Frame kind of the first frame on a new TCP connection, naming the connecting rank. */
+export const FRAME_HELLO = 1;
+
+/** A decoded frame. */
+export interface Frame {
+  /** The tag the message was sent with. */
+  readonly tag: number;
+  /** The traffic phase it is counted in. */
+  readonly phase: Phase;
+  /** {@linkcode FRAME_DATA} or {@linkcode FRAME_HELLO}. */
+  readonly kind: number;
+  /** Rank of the sender. */
+  readonly source: number;
+  /** The payload, in its own buffer (byte offset 0, so it can be viewed as floats). */
+  readonly payload: Uint8Array;
+}
+
+/**
+ * Bytes written on the wire for a payload of `payloadBytes` bytes: header plus payload.
+ *
+ * @param payloadBytes Payload length in bytes.
+ * @returns The frame length in bytes.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(frameBytes(400), 412);
+ * ```
+ */
+export function frameBytes(payloadBytes: number): number {
+  return FRAME_HEADER_BYTES + payloadBytes;
+}
+
+/** The header fields of a frame to encode. */
+export interface FrameHeader {
+  /** Message tag, a u32. */
+  readonly tag: number;
+  /** Traffic phase. */
+  readonly phase: Phase;
+  /** Rank of the sender. */
+  readonly source: number;
+  /** {@linkcode FRAME_DATA} (the default) or {@linkcode FRAME_HELLO}. */
+  readonly kind?: number;
+}
+
+/**
+ * Encodes one frame into a new buffer (header and payload, copied).
+ *
+ * @param header Tag, phase, kind and source rank.
+ * @param payload The payload bytes.
+ * @param maxPayload Largest payload accepted (default {@linkcode MAX_FRAME_PAYLOAD}).
+ * @returns The frame bytes.
+ * @throws {RangeError} When the payload is larger than `maxPayload` or a header field is out of
+ * range.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const frame = encodeFrame({ tag: 7, phase: "base", source: 2 }, new Uint8Array([1, 2, 3]));
+ * assert.equal(frame.byteLength, FRAME_HEADER_BYTES + 3);
+ * ```
+ */
+export function encodeFrame(
+  header: FrameHeader,
+  payload: Uint8Array,
+  maxPayload: number = MAX_FRAME_PAYLOAD,
+): Uint8Array {
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.byteLength);
+  writeHeader(frame, header, payload.byteLength, maxPayload);
+  frame.set(payload, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+/**
+ * Encodes only the header of a frame, for writers that send the payload from its own buffer.
+ *
+ * @param header Tag, phase, kind and source rank.
+ * @param payloadBytes Length of the payload that follows.
+ * @param maxPayload Largest payload accepted (default {@linkcode MAX_FRAME_PAYLOAD}).
+ * @returns The {@linkcode FRAME_HEADER_BYTES} header bytes.
+ * @throws {RangeError} As {@linkcode encodeFrame}.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const header = encodeFrameHeader({ tag: 1, phase: "base", source: 0 }, 8);
+ * assert.deepEqual([...header.subarray(0, 4)], [8, 0, 0, 0]);
+ * ```
+ */
+export function encodeFrameHeader(
+  header: FrameHeader,
+  payloadBytes: number,
+  maxPayload: number = MAX_FRAME_PAYLOAD,
+): Uint8Array {
+  const bytes = new Uint8Array(FRAME_HEADER_BYTES);
+  writeHeader(bytes, header, payloadBytes, maxPayload);
+  return bytes;
+}
+
+function writeHeader(
+  target: Uint8Array,
+  header: FrameHeader,
+  payloadBytes: number,
+  maxPayload: number,
+): void {
+  checkPayloadLength(payloadBytes, maxPayload);
+  checkField("tag", header.tag, 0xffff_ffff);
+  checkField("source rank", header.source, 0xffff);
+  const kind = header.kind ?? FRAME_DATA;
+  checkField("kind", kind, 0xff);
+  const phase = PHASES.indexOf(header.phase);
+  if (phase < 0) throw new RangeError(`Cannot encode frame: unknown phase "${header.phase}"`);
+  const view = new DataView(target.buffer, target.byteOffset, FRAME_HEADER_BYTES);
+  view.setUint32(0, payloadBytes, true);
+  view.setUint32(4, header.tag, true);
+  view.setUint8(8, phase);
+  view.setUint8(9, kind);
+  view.setUint16(10, header.source, true);
+}
+
+/**
+ * Incremental frame decoder: feed it byte chunks split anywhere, get whole frames back.
+ *
+ * Each payload is copied once into its own buffer, so payloads can be viewed as floats and the
+ * chunk buffers can be reused by the caller.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const frame = encodeFrame({ tag: 1, phase: "outer", source: 0 }, new Uint8Array([9, 8]));
+ * const decoder = new FrameDecoder();
+ * assert.deepEqual(decoder.push(frame.subarray(0, 5)), []);
+ * const [decoded] = decoder.push(frame.subarray(5));
+ * assert.deepEqual([...decoded!.payload], [9, 8]);
+ * ```
+ */
+export class FrameDecoder {
+  readonly #maxPayload: number;
+  readonly #allocate: (bytes: number) => Uint8Array;
+  readonly #header = new Uint8Array(FRAME_HEADER_BYTES);
+  #headerFilled = 0;
+  #payload: Uint8Array | null = null;
+  #payloadFilled = 0;
+
+  /**
+   * Creates a decoder at the start of a stream.
+   *
+   * @param maxPayload Largest payload accepted (default {@linkcode MAX_FRAME_PAYLOAD}); a
+   * header announcing more means a corrupt or foreign stream.
+   * @param allocate Returns a zero-offset buffer of exactly the given length for a payload
+   * (default: a new `Uint8Array`); lets a transport reuse payload buffers.
+   */
+  constructor(
+    maxPayload: number = MAX_FRAME_PAYLOAD,
+    allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
+  ) {
+    this.#maxPayload = maxPayload;
+    this.#allocate = allocate;
+  }
+
+  /** Whether the decoder holds part of a frame (a stream ending now was cut mid-frame). */
+  get partial(): boolean {
+    return this.#headerFilled > 0;
+  }
+
+  /**
+   * Consumes a chunk of bytes.
+   *
+   * @param chunk The next bytes of the stream (not retained).
+   * @returns The frames completed by this chunk, in stream order.
+   * @throws {RangeError} When a header announces a payload larger than the maximum or an
+   * unknown phase.
+   */
+  push(chunk: Uint8Array): Frame[] {
+    const frames: Frame[] = [];
+    let at = 0;
+    while (at < chunk.byteLength) {
+      if (this.#headerFilled < FRAME_HEADER_BYTES) {
+        const take = Math.min(FRAME_HEADER_BYTES - this.#headerFilled, chunk.byteLength - at);
+        this.#header.set(chunk.subarray(at, at + take), this.#headerFilled);
+        this.#headerFilled += take;
+        at += take;
+        if (this.#headerFilled < FRAME_HEADER_BYTES) break;
+        const length = new DataView(this.#header.buffer).getUint32(0, true);
+        checkPayloadLength(length, this.#maxPayload);
+        this.#payload = this.#allocate(length);
+        this.#payloadFilled = 0;
+      }
+      const payload = this.#payload!;
+      const take = Math.min(payload.byteLength - this.#payloadFilled, chunk.byteLength - at);
+      payload.set(chunk.subarray(at, at + take), this.#payloadFilled);
+      this.#payloadFilled += take;
+      at += take;
+      if (this.#payloadFilled === payload.byteLength) frames.push(this.#finish(payload));
+    }
+    return frames;
+  }
+
+  /**
+   * The unfilled rest of the payload being decoded, so a reader can read straight into it
+   * instead of copying through {@linkcode FrameDecoder.push}; `null` between payloads.
+   *
+   * @returns A view of the payload buffer, or `null`.
+   */
+  unfilledPayload(): Uint8Array | null {
+    return this.#payload?.subarray(this.#payloadFilled) ?? null;
+  }
+
+  /**
+   * Records bytes written into the view returned by {@linkcode FrameDecoder.unfilledPayload}.
+   *
+   * @param bytes How many bytes were written at its start.
+   * @returns The frame, when these bytes completed it; otherwise `null`.
+   * @throws {RangeError} When no payload is pending or `bytes` exceeds what it lacks.
+   */
+  filledPayload(bytes: number): Frame | null {
+    const payload = this.#payload;
+    if (payload === null || bytes > payload.byteLength - this.#payloadFilled) {
+      throw new RangeError(`Cannot record ${bytes} payload bytes: the payload lacks fewer`);
+    }
+    this.#payloadFilled += bytes;
+    return this.#payloadFilled === payload.byteLength ? this.#finish(payload) : null;
+  }
+
+  #finish(payload: Uint8Array): Frame {
+    const view = new DataView(this.#header.buffer);
+    const phase = PHASES[view.getUint8(8)];
+    if (phase === undefined) {
+      throw new RangeError(`Cannot decode frame: unknown phase index ${view.getUint8(8)}`);
+    }
+    const frame: Frame = {
+      tag: view.getUint32(4, true),
+      phase,
+      kind: view.getUint8(9),
+      source: view.getUint16(10, true),
+      payload,
+    };
+    this.#headerFilled = 0;
+    this.#payload = null;
+    this.#payloadFilled = 0;
+    return frame;
+  }
+}
+
+/**
+ * Views a float vector as its bytes, without copying.
+ *
+ * @param data The floats.
+ * @returns A byte view of the same memory.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(floatsAsBytes(new Float32Array(3)).byteLength, 12);
+ * ```
+ */
+export function floatsAsBytes(data: Float32Array): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * Views bytes as float32 values: without copying when the bytes are 4-byte aligned, as a copy
+ * otherwise.
+ *
+ * @param bytes The bytes, a multiple of 4 long.
+ * @returns The floats.
+ * @throws {RangeError} When the length is not a multiple of 4.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const floats = new Float32Array([1.5, -2]);
+ * assert.deepEqual([...bytesAsFloats(floatsAsBytes(floats))], [1.5, -2]);
+ * ```
+ */
+export function bytesAsFloats(bytes: Uint8Array): Float32Array {
+  if (bytes.byteLength % 4 !== 0) {
+    throw new RangeError(
+      `Cannot read float32 values: ${bytes.byteLength} bytes is not a multiple of 4`,
+    );
+  }
+  if (bytes.byteOffset % 4 === 0) {
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  }
+  return new Float32Array(bytes.slice().buffer);
+}
+
+function checkPayloadLength(length: number, max: number): void {
+  if (length > max) {
+    throw new RangeError(
+      `Frame payload of ${length} bytes exceeds the maximum of ${max} bytes`,
+    );
+  }
+}
+
+function checkField(name: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(`Cannot encode frame: ${name} ${value} is outside 0..${max}`);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Wraps a communicator to measure the time a worker spends waiting on communication, so each
+ * step's wall time splits honestly into `commMs` (awaiting collectives) and `computeMs` (the
+ * rest).
+ *
+ * @module
+ */
+
+import type { Communicator, PendingAllReduce } from "./comm/types.ts";
+
+/** A communicator that accumulates the milliseconds spent awaiting it. */
+export interface TimedCommunicator extends Communicator {
+  /** Milliseconds spent awaiting communication since the last call; resets the counter. */
+  takeWaitMs(): number;
+}
+
+/**
+ * Wraps `comm` so every awaited collective adds to a wait counter.
+ *
+ * @param comm The communicator to wrap.
+ * @returns The timed communicator.
+ */
+export function timeCommunicator(comm: Communicator): TimedCommunicator {
+  let waited = 0;
+  async function timed<T>(work: Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await work;
+    } finally {
+      waited += performance.now() - start;
+    }
+  }
+  return {
+    rank: comm.rank,
+    size: comm.size,
+    allReduceSum: (data, phase) => timed(comm.allReduceSum(data, phase)),
+    allReduceMean: (data, phase) => timed(comm.allReduceMean(data, phase)),
+    allReduceMeanStart(data, phase): PendingAllReduce {
+      const pending = comm.allReduceMeanStart(data, phase);
+      return { wait: () => timed(pending.wait()) };
+    },
+    broadcast: (data, root, phase) => timed(comm.broadcast(data, root, phase)),
+    neighborExchange: (to, from, phase) => timed(comm.neighborExchange(to, from, phase)),
+    allGather: (data, phase) => timed(comm.allGather(data, phase)),
+    gather: (data, root, phase) => timed(comm.gather(data, root, phase)),
+    barrier: () => timed(comm.barrier()),
+    stats: () => comm.stats(),
+    takeWaitMs() {
+      const value = waited;
+      waited = 0;
+      return value;
+    },
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * A worker's whole life, shared by thread workers (Web Workers) and process workers
+ * (`gossamer worker`): validate the plan it was given, pick the TensorFlow.js backend, load its
+ * data shard and model, open its mesh listener, register with the coordinator, join the TCP
+ * mesh, train, and hand back its final model.
+ *
+ * Any failure is reported to the coordinator on the control connection with this worker's rank
+ * and cause before the worker exits, so the run can stop with a message naming it.
+ *
+ * @module
+ */
+
+import { parsePlan } from "../dsl/validate.ts";
+import { type BackendRequest, selectBackend } from "./backend.ts";
+import { createCommunicator } from "./comm/communicator.ts";
+import { connectTcpMesh, listenTcp } from "./comm/tcp_transport.ts";
+import { PeerError, type Transport } from "./comm/types.ts";
+import {
+  ControlWriter,
+  type CoordinatorMessage,
+  readControl,
+  type WorkerMessage,
+} from "./control.ts";
+import { loadWorkerData } from "./data/worker_data.ts";
+import { createModel } from "./models/create_model.ts";
+import { type MetricsLine, runWorkerLoop } from "./worker_loop.ts";
+
+/** How a worker is started. */
+export interface WorkerLaunch {
+  /** The plan, as received (validated again here). */
+  readonly plan: unknown;
+  readonly rank: number;
+  readonly world: number;
+  /** The coordinator's `host:port`. */
+  readonly rendezvous: string;
+  readonly backend: BackendRequest;
+  /** Interface this worker's mesh listener binds to (default 127.0.0.1). */
+  readonly host?: string;
+  /** How long to wait for a silent peer before failing (ms). */
+  readonly peerTimeoutMs?: number;
+}
+
+/** A worker failed; the message names the worker and the cause. */
+export class WorkerError extends Error {
+  /**
+   * @param rank The worker.
+   * @param message What happened, starting with "Worker <rank>".
+   */
+  constructor(readonly rank: number, message: string) {
+    super(message);
+    this.name = "WorkerError";
+  }
+}
+
+/** Metrics lines are sent in batches of at most this many, or sooner after this many ms. */
+const METRICS_BATCH = 64;
+const METRICS_FLUSH_MS = 200;
+
+/** Splits `host:port`. */
+export function parseAddress(address: string): { hostname: string; port: number } {
+  const colon = address.lastIndexOf(":");
+  const port = Number(address.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`Invalid address "${address}": expected host:port`);
+  }
+  return { hostname: address.slice(0, colon), port };
+}
+
+/**
+ * Runs one worker to completion.
+ *
+ * @param launch Plan, rank, world size, rendezvous address and backend request.
+ * @throws {WorkerError} The first failure, after reporting it to the coordinator.
+ */
+export async function runWorker(launch: WorkerLaunch): Promise<void> {
+  const { rank, world } = launch;
+  let control: Deno.Conn;
+  try {
+    control = await Deno.connect(parseAddress(launch.rendezvous));
+  } catch (error) {
+    throw new Error(
+      `Worker ${rank} cannot reach the coordinator at ${launch.rendezvous}: ${
+        (error as Error).message
+      }`,
+    );
+  }
+  const writer = new ControlWriter(control);
+  const send = (message: WorkerMessage, body?: Uint8Array) => writer.send(message, body);
+  let transport = null as Transport | null;
+  let listener: Deno.Listener | null = null;
+  let aborted: string | null = null;
+  // Metrics go to the coordinator in batches; a failing worker flushes what it has first.
+  let pending: MetricsLine[] = [];
+  let lastFlush = performance.now();
+  const flush = () => {
+    if (pending.length === 0) return;
+    send({ type: "metrics", lines: pending }).catch(() => {});
+    pending = [];
+    lastFlush = performance.now();
+  };
+
+  // The coordinator's messages: the mesh addresses once everyone registered, or an abort.
+  let resolveStart!: (addresses: readonly string[]) => void;
+  let rejectStart!: (error: Error) => void;
+  const started = new Promise<readonly string[]>((resolve, reject) => {
+    resolveStart = resolve;
+    rejectStart = reject;
+  });
+  const listening = (async () => {
+    for await (const { header } of readControl<CoordinatorMessage>(control)) {
+      if (header.type === "start") resolveStart(header.addresses);
+      if (header.type === "abort") {
+        aborted = header.reason;
+        break;
+      }
+    }
+    aborted ??= "the coordinator closed the connection";
+    rejectStart(new Error(`Worker ${rank} stopped: ${aborted}`));
+    await transport?.close();
+  })().catch(() => {});
+
+  try {
+    const plan = parsePlan(launch.plan, `the plan received by worker ${rank}`);
+    if (plan.workers !== world) {
+      throw new Error(
+        `Worker ${rank}: the plan has ${plan.workers} workers but the run has ${world}`,
+      );
+    }
+    const backend = await selectBackend(launch.backend);
+    const tf = await import("@tensorflow/tfjs");
+    const data = await loadWorkerData(plan, rank);
+    const model = await createModel(plan);
+    try {
+      const opened = listenTcp({ hostname: launch.host ?? "127.0.0.1", port: 0 });
+      listener = opened.listener;
+      await send({
+        type: "hello",
+        rank,
+        address: opened.address,
+        backend: backend.backend,
+        backendReason: backend.reason,
+        tfjsVersion: tf.version_core,
+      });
+      const addresses = await started;
+      transport = await connectTcpMesh({
+        rank,
+        size: world,
+        listener,
+        addresses: [...addresses],
+        ...(launch.peerTimeoutMs === undefined ? {} : { timeoutMs: launch.peerTimeoutMs }),
+      });
+      const comm = createCommunicator(transport);
+      const final = await runWorkerLoop({
+        plan,
+        comm,
+        model,
+        data,
+        tensorCount: () => tf.memory().numTensors,
+        emit(line) {
+          pending.push(line);
+          if (pending.length >= METRICS_BATCH || performance.now() - lastFlush > METRICS_FLUSH_MS) {
+            flush();
+          }
+        },
+      });
+      flush();
+      await send(
+        { type: "done", rank, parameters: final.length },
+        new Uint8Array(final.buffer, final.byteOffset, final.byteLength),
+      );
+    } finally {
+      model.dispose();
+    }
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error);
+    const message = aborted !== null
+      ? `Worker ${rank} stopped: ${aborted}`
+      : /^Worker \d+/.test(cause)
+      ? cause
+      : `Worker ${rank}: ${cause}`;
+    flush();
+    const peer = error instanceof PeerError ? { peer: error.peer } : {};
+    await send({ type: "error", rank, message, ...peer }).catch(() => {});
+    throw new WorkerError(rank, message);
+  } finally {
+    await transport?.close().catch(() => {});
+    try {
+      listener?.close();
+    } catch { /* already closed by the transport */ }
+    try {
+      control.close();
+    } catch { /* already closed */ }
+    await listening;
+  }
+}

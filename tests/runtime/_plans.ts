@@ -1,0 +1,79 @@
+/**
+ * Small plans shared by the runtime tests: the deterministic least-squares problem of
+ * `examples/data/least_squares_4.json` under each base and outer algorithm, and a tiny MNIST
+ * classifier.
+ *
+ * @module
+ */
+
+import {
+  allReduce,
+  bmuf,
+  exponential,
+  gossip,
+  leastSquares,
+  linear,
+  localSgd,
+  mlp,
+  mnist,
+  onePeerExponential,
+  type Plan,
+  ring,
+  sgd,
+  sgp,
+  slowMo,
+  train,
+} from "../../mod.ts";
+
+/** The four-shard least-squares file. */
+export const SHARDS = new URL("../../examples/data/least_squares_4.json", import.meta.url);
+
+/** A least-squares pipeline on 4 workers with full batches, before its base is chosen. */
+export function leastSquaresPipeline(steps = 30) {
+  return train(linear({ dim: 3, init: "random" }))
+    .data(leastSquares({ file: SHARDS }))
+    .workers(4)
+    .optimizer(sgd({ lr: 0.05 }))
+    .steps(steps)
+    .evalEvery(10)
+    .seed(11);
+}
+
+/** One plan per implemented base and outer algorithm, on the least-squares problem. */
+export function leastSquaresPlans(steps = 30): Record<string, Plan> {
+  const start = leastSquaresPipeline(steps);
+  return {
+    allReduce: start.base(allReduce()).compile(),
+    localSgd: start.base(localSgd({ tau: 3 })).compile(),
+    gossipRing: start.base(gossip(ring)).compile(),
+    gossipOnePeer: start.base(gossip(onePeerExponential)).compile(),
+    sgpExponential: start.base(sgp(exponential)).compile(),
+    slowMoOverLocalSgd: start.base(localSgd({ tau: 2 })).outer(slowMo({ tau: 6, beta: 0.5 }))
+      .compile(),
+    slowMoOverGossip: start.base(gossip(ring)).outer(slowMo({ tau: 5, beta: 0.6 })).compile(),
+    bmufOverLocalSgd: start.base(localSgd({ tau: 2 })).outer(bmuf({ tau: 4 })).compile(),
+  };
+}
+
+/** A tiny MNIST classifier on 2 workers. */
+export function tinyMnist(steps = 40): Plan {
+  return train(mlp({ hidden: [16] }))
+    .data(mnist({ trainSize: 512, testSize: 256, batchSize: 16 }))
+    .workers(2)
+    .optimizer(sgd({ lr: 0.1 }))
+    .base(allReduce())
+    .steps(steps)
+    .evalEvery(steps)
+    .compile();
+}
+
+/** A fresh temporary folder for run outputs. */
+export function tempRunFolder(): Promise<string> {
+  return Deno.makeTempDir({ prefix: "gossamer_run_" });
+}
+
+/** Reads a run's `metrics.jsonl` as objects. */
+export async function readMetrics(folder: string): Promise<Record<string, unknown>[]> {
+  const text = await Deno.readTextFile(`${folder}/metrics.jsonl`);
+  return text.trim().split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
+}

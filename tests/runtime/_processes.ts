@@ -1,0 +1,69 @@
+/**
+ * Helpers for runs made of separate processes: a coordinator started with `--launch none`
+ * and workers started by the test with `gossamer worker`, so a test can kill or stop one.
+ *
+ * @module
+ */
+
+import { ROOT } from "../_cli.ts";
+
+/** A started child process with its collected output. */
+export interface Started {
+  readonly child: Deno.ChildProcess;
+  readonly output: Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/** Starts `deno run -A cli.ts …args` in the repository root. */
+export function start(...args: string[]): Started {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "cli.ts", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const decoder = new TextDecoder();
+  const output = (async () => {
+    const [status, stdout, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stdout).arrayBuffer(),
+      new Response(child.stderr).arrayBuffer(),
+    ]);
+    return {
+      code: status.code,
+      stdout: decoder.decode(stdout),
+      stderr: decoder.decode(stderr),
+    };
+  })();
+  return { child, output };
+}
+
+/** A free TCP port on 127.0.0.1 (closed again, so a coordinator can take it). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Waits until `metrics.jsonl` in `folder` holds at least `lines` lines (bounded wait). */
+export async function waitForMetrics(folder: string, lines: number, timeoutMs = 60_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    try {
+      const text = await Deno.readTextFile(`${folder}/metrics.jsonl`);
+      if (text.split("\n").length > lines) return;
+    } catch { /* not created yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${folder}/metrics.jsonl did not reach ${lines} lines in ${timeoutMs} ms`);
+}
+
+/** Kills a child if it still runs and waits for it. */
+export async function reap(started: Started): Promise<void> {
+  try {
+    started.child.kill("SIGKILL");
+  } catch { /* already exited */ }
+  await started.output;
+}

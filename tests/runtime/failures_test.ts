@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import { gossamer, STACK_LINE } from "../_cli.ts";
+import { freePort, reap, start, waitForMetrics } from "./_processes.ts";
+import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
+import { custom, gossip, mnist, ring, sgd } from "../../mod.ts";
+import { allReduce, train } from "../../mod.ts";
+
+/** Writes a plan into a temporary folder and returns the folder. */
+async function planFolder(plan: unknown): Promise<string> {
+  const folder = await tempRunFolder();
+  await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+  return folder;
+}
+
+Deno.test("a loss that becomes NaN or infinite stops the run and keeps what was written", async () => {
+  const plan = leastSquaresPipeline(200).optimizer(sgd({ lr: 5 })).base(gossip(ring)).compile();
+  const folder = await planFolder(plan);
+  try {
+    const result = await gossamer("run", `${folder}/plan.json`, "--out", `${folder}/run`);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Worker \d: training loss is (NaN|Infinity) at step \d+/);
+    assert.doesNotMatch(result.stderr, STACK_LINE);
+    const summary = JSON.parse(await Deno.readTextFile(`${folder}/run/summary.json`));
+    assert.equal(summary.status, "failed");
+    assert.match(summary.error, /training loss is/);
+    const lines = (await Deno.readTextFile(`${folder}/run/metrics.jsonl`)).trim().split("\n");
+    assert.ok(lines.length > 4, "the steps before the divergence are kept");
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("a worker whose model module fails names the worker and the cause", async () => {
+  const module = new URL("../fixtures/throwing_model.ts", import.meta.url);
+  const plan = train(custom({ module }))
+    .data(mnist({ trainSize: 64, testSize: 32 }))
+    .workers(2)
+    .optimizer(sgd({ lr: 0.1 }))
+    .base(allReduce())
+    .steps(5)
+    .compile();
+  const folder = await planFolder(plan);
+  try {
+    const result = await gossamer("run", `${folder}/plan.json`, "--out", `${folder}/run`);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Worker [01]/);
+    assert.match(result.stderr, /the model builder exploded/);
+    assert.doesNotMatch(result.stderr, STACK_LINE);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+/** Starts a coordinator waiting for external workers, and the workers. */
+async function externalRun(folder: string, extraWorkerArgs: string[] = []) {
+  const rendezvous = `127.0.0.1:${freePort()}`;
+  const coordinator = start(
+    "run",
+    `${folder}/plan.json`,
+    "--out",
+    `${folder}/run`,
+    "--launch",
+    "none",
+    "--rendezvous",
+    rendezvous,
+    "--quiet",
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const workers = [0, 1, 2, 3].map((rank) =>
+    start(
+      "worker",
+      "--plan",
+      `${folder}/plan.json`,
+      "--rank",
+      String(rank),
+      "--world",
+      "4",
+      "--rendezvous",
+      rendezvous,
+      ...extraWorkerArgs,
+    )
+  );
+  return { coordinator, workers };
+}
+
+Deno.test("a worker process that dies mid-run stops the run with its rank named", async () => {
+  const plan = leastSquaresPipeline(100_000).base(gossip(ring)).compile();
+  const folder = await planFolder(plan);
+  const { coordinator, workers } = await externalRun(folder);
+  try {
+    await waitForMetrics(`${folder}/run`, 40);
+    workers[2]!.child.kill("SIGKILL");
+    const result = await coordinator.output;
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Worker 2/);
+    assert.doesNotMatch(result.stderr, STACK_LINE);
+    // The surviving workers stop by themselves, with an error.
+    for (const rank of [0, 1, 3]) {
+      const worker = await workers[rank]!.output;
+      assert.notEqual(worker.code, 0);
+    }
+  } finally {
+    await Promise.all([coordinator, ...workers].map(reap));
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("a worker that stops answering is detected by its peers' timeout", async () => {
+  const plan = leastSquaresPipeline(100_000).base(gossip(ring)).compile();
+  const folder = await planFolder(plan);
+  const { coordinator, workers } = await externalRun(folder, ["--peer-timeout", "1500"]);
+  try {
+    await waitForMetrics(`${folder}/run`, 40);
+    workers[1]!.child.kill("SIGSTOP");
+    const result = await coordinator.output;
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Worker 1 did not answer within 1500 ms/);
+  } finally {
+    try {
+      workers[1]!.child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await Promise.all([coordinator, ...workers].map(reap));
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("a busy rendezvous port is reported with the address", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const folder = await tempRunFolder();
+  try {
+    const result = await gossamer(
+      "run",
+      "examples/least_squares.ts",
+      "--rendezvous",
+      `127.0.0.1:${port}`,
+      "--out",
+      `${folder}/run`,
+    );
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      new RegExp(`Cannot listen at 127\\.0\\.0\\.1:${port}: the port is already in use`),
+    );
+  } finally {
+    listener.close();
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("a worker that cannot reach its coordinator says where it looked", async () => {
+  const port = freePort();
+  const result = await gossamer(
+    "worker",
+    "--plan",
+    "examples/least_squares.ts",
+    "--rank",
+    "0",
+    "--world",
+    "4",
+    "--rendezvous",
+    `127.0.0.1:${port}`,
+  );
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    new RegExp(`Worker 0 cannot reach the coordinator at 127\\.0\\.0\\.1:${port}`),
+  );
+  assert.doesNotMatch(result.stderr, STACK_LINE);
+});
+
+Deno.test("a run folder that already holds a run is refused, and nothing in it is lost", async () => {
+  const folder = await tempRunFolder();
+  try {
+    await Deno.writeTextFile(`${folder}/metrics.jsonl`, "precious\n");
+    const result = await gossamer("run", "examples/least_squares.ts", "--out", folder);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /already holds a run/);
+    assert.equal(await Deno.readTextFile(`${folder}/metrics.jsonl`), "precious\n");
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});

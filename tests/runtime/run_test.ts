@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { run } from "../../runtime/run.ts";
+import type { Plan } from "../../mod.ts";
+import { leastSquaresPlans, readMetrics, tempRunFolder, tinyMnist } from "./_plans.ts";
+
+/** Runs a plan into a fresh folder and returns the result; removes the folder afterwards. */
+async function runIn<T>(
+  plan: Plan,
+  options: Parameters<typeof run>[1],
+  use: (result: Awaited<ReturnType<typeof run>>, folder: string) => Promise<T> | T,
+): Promise<T> {
+  const parent = await tempRunFolder();
+  try {
+    const result = await run(plan, { ...options, out: `${parent}/run` });
+    return await use(result, `${parent}/run`);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+}
+
+Deno.test("memory and TCP transports give identical parameters for every algorithm (§5.10)", async (t) => {
+  for (const [name, plan] of Object.entries(leastSquaresPlans())) {
+    await t.step(name, async () => {
+      const memory = await runIn(plan, { transport: "memory" }, (r) => r);
+      const tcp = await runIn(plan, { transport: "tcp" }, (r) => r);
+      assert.deepEqual(tcp.params, memory.params);
+      // The same frames are counted by both transports.
+      assert.deepEqual(tcp.summary.bytes, memory.summary.bytes);
+      // Training moved the model.
+      assert.notDeepEqual(memory.params.average, [0, 0, 0]);
+    });
+  }
+});
+
+Deno.test("two TCP runs with the same seed write identical params.json", async () => {
+  const plan = leastSquaresPlans().slowMoOverGossip!;
+  const first = await runIn(plan, {}, (_, folder) => Deno.readTextFile(`${folder}/params.json`));
+  const second = await runIn(plan, {}, (_, folder) => Deno.readTextFile(`${folder}/params.json`));
+  assert.equal(second, first);
+});
+
+Deno.test("a run folder holds the plan, per-step metrics, a summary and the parameters", async () => {
+  const plan = leastSquaresPlans(12).gossipRing!;
+  await runIn(plan, { transport: "memory" }, async (result, folder) => {
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(`${folder}/plan.json`)), plan);
+    const lines = await readMetrics(folder);
+    const steps = lines.filter((line) => line.type === "step");
+    assert.equal(steps.length, plan.steps * plan.workers);
+    for (const line of steps) {
+      for (const key of ["step", "worker", "loss", "lr", "computeMs", "commMs"]) {
+        assert.ok(key in line, `step line lacks ${key}`);
+      }
+      assert.deepEqual(Object.keys(line.bytesSent as object).sort(), [
+        "base",
+        "compressed",
+        "control",
+        "outer",
+      ]);
+      assert.equal(line.lr, 0.05);
+    }
+    // Evaluations after steps 9 and 11 (evalEvery 10, and the last step): the average on rank
+    // 0, and each worker's own model since gossip workers differ.
+    const evals = lines.filter((line) => line.type === "eval");
+    assert.deepEqual(
+      evals.filter((line) => line.model === "average").map((line) => line.step),
+      [9, 11],
+    );
+    assert.equal(evals.filter((line) => line.model === "worker").length, 2 * plan.workers);
+    // Gossip on a ring sends the model to two neighbours every step; nothing else.
+    for (const line of steps) {
+      const sent = line.bytesSent as Record<string, number>;
+      assert.ok(sent.base! > 0);
+      assert.equal(sent.outer, 0);
+      assert.equal(sent.compressed, 0);
+    }
+    const params = JSON.parse(await Deno.readTextFile(`${folder}/params.json`));
+    assert.equal(params.workers.length, 4);
+    for (let j = 0; j < 3; j++) {
+      const mean = params.workers.reduce((s: number, w: number[]) => s + w[j]!, 0) / 4;
+      assert.ok(Math.abs(params.average[j] - mean) < 1e-6);
+    }
+    const summary = JSON.parse(await Deno.readTextFile(`${folder}/summary.json`));
+    assert.equal(summary.status, "completed");
+    assert.equal(summary.transport, "memory");
+    assert.equal(summary.final.step, 11);
+    assert.deepEqual(summary, JSON.parse(JSON.stringify(result.summary)));
+  });
+});
+
+Deno.test("local SGD and SlowMo traffic appears only on synchronisation steps", async () => {
+  const plan = leastSquaresPlans(12).slowMoOverLocalSgd!; // localSgd tau 2, slowMo tau 6
+  await runIn(plan, { transport: "memory" }, async (_, folder) => {
+    const steps = (await readMetrics(folder)).filter((line) => line.type === "step");
+    for (const line of steps) {
+      const k = line.step as number;
+      const sent = line.bytesSent as Record<string, number>;
+      assert.equal(sent.base! > 0, (k + 1) % 2 === 0, `base bytes at step ${k}`);
+      assert.equal(sent.outer! > 0, (k + 1) % 6 === 0, `outer bytes at step ${k}`);
+    }
+  });
+});
+
+Deno.test("an MNIST pipeline trains over TCP workers and records its backend", async () => {
+  const plan = tinyMnist(60);
+  await runIn(plan, {}, async (result, folder) => {
+    const steps = (await readMetrics(folder)).filter((line) => line.type === "step");
+    const loss = (from: number, to: number) => {
+      const window = steps.filter((l) => (l.step as number) >= from && (l.step as number) < to);
+      return window.reduce((s, l) => s + (l.loss as number), 0) / window.length;
+    };
+    assert.ok(loss(50, 60) < loss(0, 10), `loss ${loss(0, 10)} → ${loss(50, 60)}`);
+    assert.ok(result.summary.final!.testAccuracy! > 0.3, "better than chance (10%)");
+    assert.equal(result.summary.backend, "wasm");
+    assert.match(result.summary.backendReason ?? "", /\w/);
+    assert.match(result.summary.versions.tfjs ?? "", /^4\.22\./);
+  });
+});
