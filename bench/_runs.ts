@@ -16,7 +16,10 @@ export interface StepLine {
   readonly elapsedMs: number;
   readonly computeMs: number;
   readonly commMs: number;
-  readonly rssBytes: number;
+  /** Sampled every 50 steps and on the last step. */
+  readonly rssBytes?: number;
+  /** Live JavaScript heap, sampled with `rssBytes`. */
+  readonly heapBytes?: number;
   readonly tensors?: number;
 }
 

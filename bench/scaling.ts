@@ -46,7 +46,7 @@ console.log(
     [
       "workers",
       "steps/s",
-      "samples/s ÷ 32",
+      "worker-steps/s",
       "throughput vs 1",
       "compute ms/step",
       "comm ms/step",

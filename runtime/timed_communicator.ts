@@ -35,6 +35,8 @@ export function timeCommunicator(comm: Communicator): TimedCommunicator {
     size: comm.size,
     allReduceSum: (data, phase) => timed(comm.allReduceSum(data, phase)),
     allReduceMean: (data, phase) => timed(comm.allReduceMean(data, phase)),
+    allReduceSumInPlace: (data, phase) => timed(comm.allReduceSumInPlace(data, phase)),
+    allReduceMeanInPlace: (data, phase) => timed(comm.allReduceMeanInPlace(data, phase)),
     allReduceMeanStart(data, phase): PendingAllReduce {
       const pending = comm.allReduceMeanStart(data, phase);
       return { wait: () => timed(pending.wait()) };

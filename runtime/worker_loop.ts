@@ -44,6 +44,20 @@ export class DivergenceError extends Error {
   }
 }
 
+/** Steps between memory samples in the step lines (a sample costs ~0.1 ms). */
+const MEMORY_EVERY = 50;
+
+/**
+ * The process's resident memory and live JavaScript heap. When V8 exposes `gc` (the memory
+ * benchmark runs workers with `DENO_V8_FLAGS=--expose-gc`), a full collection runs first, so
+ * growth between samples is memory still referenced, not garbage waiting for a collection.
+ */
+function memorySample(): { rssBytes: number; heapBytes: number } {
+  (globalThis as { gc?: () => void }).gc?.();
+  const usage = Deno.memoryUsage();
+  return { rssBytes: usage.rss, heapBytes: usage.heapUsed };
+}
+
 /** Bases whose workers hold different models between synchronisations. */
 const DECENTRALIZED = new Set(["gossip", "sgp", "dmSgd", "decentLaM"]);
 
@@ -156,7 +170,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       computeMs: wallMs - commMs,
       commMs,
       elapsedMs: performance.now() - trainingStart,
-      rssBytes: Deno.memoryUsage().rss,
+      ...(k % MEMORY_EVERY === 0 || k === plan.steps - 1 ? memorySample() : {}),
       ...takeBytes(),
       ...(options.tensorCount === undefined ? {} : { tensors: options.tensorCount() }),
     });

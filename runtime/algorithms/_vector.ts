@@ -21,6 +21,18 @@ export function moved(x: Float32Array, lr: number, dir: Float32Array): Float32Ar
 }
 
 /**
+ * `x −= lr · dir`, in place: for bases whose model vector is private to them.
+ *
+ * @param x The model, updated.
+ * @param lr The learning rate `γ_k`.
+ * @param dir The direction.
+ */
+export function moveInPlace(x: Float32Array, lr: number, dir: Float32Array): void {
+  checkSameLength(x, dir, "direction");
+  for (let t = 0; t < x.length; t++) x[t] = x[t]! - lr * dir[t]!;
+}
+
+/**
  * Throws unless two vectors have the same length.
  *
  * @param a The reference vector.

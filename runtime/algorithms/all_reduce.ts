@@ -5,7 +5,7 @@
  */
 
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
-import { checkSameLength, moved } from "./_vector.ts";
+import { checkSameLength, moveInPlace } from "./_vector.ts";
 import { baseNodeOf } from "./_nodes.ts";
 
 /**
@@ -27,8 +27,9 @@ export function allReduceBase(context: BaseContext): BaseAlgorithm {
     optimizer,
     async step(k, lr) {
       const { loss, grad } = await gradient(x);
-      const mean = await comm.allReduceMean(grad, "base");
-      x = moved(x, lr, optimizer.direction(mean, x, k));
+      // The gradient is a fresh vector from the model, so it is averaged in place.
+      const mean = await comm.allReduceMeanInPlace(grad, "base");
+      moveInPlace(x, lr, optimizer.direction(mean, x, k));
       return { loss };
     },
     model: () => x.slice(),

@@ -6,7 +6,7 @@
 
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
 import { applyBufferPolicy } from "./optimizers.ts";
-import { checkSameLength, endsPeriod, moved } from "./_vector.ts";
+import { checkSameLength, endsPeriod, moveInPlace } from "./_vector.ts";
 import { baseNodeOf } from "./_nodes.ts";
 
 /**
@@ -28,9 +28,9 @@ export function localSgdBase(context: BaseContext): BaseAlgorithm {
     optimizer,
     async step(k, lr) {
       const { loss, grad } = await gradient(x);
-      x = moved(x, lr, optimizer.direction(grad, x, k));
+      moveInPlace(x, lr, optimizer.direction(grad, x, k));
       if (endsPeriod(k, node.tau)) {
-        x = await comm.allReduceMean(x, "base");
+        await comm.allReduceMeanInPlace(x, "base");
         await applyBufferPolicy(node.buffers, optimizer, comm, "base");
       }
       return { loss };

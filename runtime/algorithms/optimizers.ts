@@ -45,7 +45,8 @@ export interface AdamMoments {
  * @param velocity The momentum buffer `v` (`null` when `μ = 0`); not modified.
  * @param grad The gradient `g_i`.
  * @param x The parameters the gradient was taken at (for weight decay).
- * @returns The direction and the new momentum buffer (`null` when `μ = 0`).
+ * @returns The direction (`grad` itself when `μ = 0` and `wd = 0`) and the new momentum buffer
+ *   (`null` when `μ = 0`).
  * @throws {RangeError} When the vectors' lengths differ, or `μ > 0` without a buffer.
  * @example
  * ```ts
@@ -71,6 +72,8 @@ export function sgdDirection(
 ): { readonly direction: Float32Array; readonly velocity: Float32Array | null } {
   checkSameLength(x, grad, "gradient");
   const { momentum: mu, nesterov, weightDecay: wd } = settings;
+  // Plain SGD's direction is the gradient itself: no copy on the hot path.
+  if (mu === 0 && wd === 0) return { direction: grad, velocity: null };
   const direction = new Float32Array(x.length);
   if (mu === 0) {
     for (let t = 0; t < x.length; t++) direction[t] = grad[t]! + wd * x[t]!;

@@ -93,6 +93,10 @@ export interface Communicator {
   allReduceSum(data: Float32Array, phase: Phase): Promise<Float32Array>;
   /** Element-wise mean over ranks: the sum divided by `size`. */
   allReduceMean(data: Float32Array, phase: Phase): Promise<Float32Array>;
+  /** `allReduceSum` that writes the result into `data` (no copy) and returns it. */
+  allReduceSumInPlace(data: Float32Array, phase: Phase): Promise<Float32Array>;
+  /** `allReduceMean` that writes the result into `data` (no copy) and returns it. */
+  allReduceMeanInPlace(data: Float32Array, phase: Phase): Promise<Float32Array>;
   /** Starts a mean all-reduce without waiting for it. */
   allReduceMeanStart(data: Float32Array, phase: Phase): PendingAllReduce;
   /** Copies `data` from `root` to every rank (`data` is ignored elsewhere; pass its length). */

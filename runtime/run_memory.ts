@@ -1,0 +1,61 @@
+/**
+ * A run with the memory transport: every rank in this thread, over the same collective and
+ * algorithm code as a TCP run, for tests and simulations.
+ *
+ * @module
+ */
+
+import type { Plan } from "../dsl/plan.ts";
+import { selectBackend } from "./backend.ts";
+import { createCommunicator } from "./comm/communicator.ts";
+import { createMemoryTransports } from "./comm/memory_transport.ts";
+import { loadWorkerData } from "./data/worker_data.ts";
+import { createModel } from "./models/create_model.ts";
+import type { RunOptions, RuntimeFacts } from "./run.ts";
+import { type MetricsLine, runWorkerLoop } from "./worker_loop.ts";
+
+/** Runs every rank in this thread over memory transports. */
+export async function runInMemory(
+  plan: Plan,
+  options: RunOptions,
+  sink: (lines: readonly MetricsLine[]) => void,
+  facts: RuntimeFacts,
+): Promise<Float32Array[]> {
+  const backend = await selectBackend(options.backend ?? "auto");
+  facts.backend = backend.backend;
+  facts.backendReason = backend.reason;
+  const tf = await import("@tensorflow/tfjs");
+  facts.tfjs = tf.version_core;
+  const transports = createMemoryTransports(plan.workers);
+  const comms = transports.map((transport) => createCommunicator(transport));
+  const ranks = comms.map((comm) => comm.rank);
+  const setups = await Promise.all(ranks.map(async (rank) => ({
+    data: await loadWorkerData(plan, rank),
+    model: await createModel(plan),
+  })));
+  let failure: unknown = null;
+  try {
+    return await Promise.all(ranks.map(async (rank) => {
+      try {
+        return await runWorkerLoop({
+          plan,
+          comm: comms[rank]!,
+          model: setups[rank]!.model,
+          data: setups[rank]!.data,
+          tensorCount: () => tf.memory().numTensors,
+          emit: (line) => sink([line]),
+        });
+      } catch (error) {
+        // The first failure closes every transport so no other rank waits for it.
+        if (failure === null) {
+          failure = error;
+          await Promise.all(transports.map((transport) => transport.close()));
+        }
+        throw failure;
+      }
+    }));
+  } finally {
+    await Promise.all(transports.map((transport) => transport.close()));
+    for (const setup of setups) setup.model.dispose();
+  }
+}
