@@ -14,6 +14,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../runtime/backend.ts";
+import { plainStep } from "./_plain_step.ts";
 import { loadMnist, mnistBatch, splitMnist } from "../runtime/data/mnist.ts";
 import { buildTfModel, tfTrainableModel } from "../runtime/models/tf_model.ts";
 import type { Batch, TrainableModel } from "../runtime/models/types.ts";
@@ -32,26 +33,6 @@ const split = splitMnist(digits, { trainSize: 8000, testSize: 2000 }, 1);
 /** A real MNIST batch of `size` training digits. */
 function batchOf(size: number): Batch {
   return mnistBatch(digits, split.train.subarray(0, size));
-}
-
-/** The plain TensorFlow.js loop: the same layers, trained in place. */
-function plainStep(model: tf.LayersModel, batch: Batch): number {
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const value = tf.tidy(() => {
-    const x = tf.tensor2d(batch.x, [batch.size, 784]);
-    const labels = tf.oneHot(tf.tensor1d(Int32Array.from(batch.y), "int32"), 10);
-    // The same softmax cross-entropy (on logits) as the TrainableModel, so that only the
-    // contract's own work differs.
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = model.apply(x) as tf.Tensor;
-      return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(labels, logits), 1)));
-    }, variables);
-    for (const v of variables) v.assign(tf.sub(v, tf.mul(LR, grads[v.name]!)));
-    return value;
-  });
-  const loss = value.dataSync()[0]!;
-  value.dispose();
-  return loss;
 }
 
 /** Our step: flat parameters in, flat gradient out, SGD on the flat vector. */
@@ -89,7 +70,7 @@ for (const size of [32, 128]) {
     group: `mlp [128] mnist batch ${size} on ${selection.backend}`,
     baseline: true,
     fn: () => {
-      plainStep(plain, batch);
+      plainStep(plain, batch, LR);
     },
   });
   Deno.bench({
@@ -120,7 +101,7 @@ async function report(size: number, rounds: number): Promise<void> {
   const oursTimes: number[] = [];
   const differences: number[] = [];
   for (let i = 0; i < 20; i++) {
-    plainStep(plain, batch);
+    plainStep(plain, batch, LR);
     await flatStep(ours, params, batch);
   }
   for (let i = 0; i < rounds; i++) {
@@ -129,7 +110,7 @@ async function report(size: number, rounds: number): Promise<void> {
     let b: number;
     if (i % 2 === 0) {
       let start = performance.now();
-      plainStep(plain, batch);
+      plainStep(plain, batch, LR);
       a = performance.now() - start;
       start = performance.now();
       await flatStep(ours, params, batch);
@@ -139,7 +120,7 @@ async function report(size: number, rounds: number): Promise<void> {
       await flatStep(ours, params, batch);
       b = performance.now() - start;
       start = performance.now();
-      plainStep(plain, batch);
+      plainStep(plain, batch, LR);
       a = performance.now() - start;
     }
     plainTimes.push(a);

@@ -20,6 +20,7 @@ import { selectBackend } from "../runtime/backend.ts";
 import { loadWorkerData } from "../runtime/data/worker_data.ts";
 import type { WorkerData } from "../runtime/models/types.ts";
 import { benchRun, stepsPerSecond } from "./_runs.ts";
+import { plainStep } from "./_plain_step.ts";
 
 const steps = Number(Deno.args[0] ?? 300);
 const LR = 0.05;
@@ -45,23 +46,10 @@ function plainLoop(data: WorkerData): number {
       tf.layers.dense({ units: 10 }),
     ],
   });
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let start = 0;
   for (let k = 0; k < steps; k++) {
     if (k === 20) start = performance.now();
-    const batch = data.batch(k);
-    const loss = tf.tidy(() => {
-      const x = tf.tensor2d(batch.x, [batch.size, 784]);
-      const labels = tf.oneHot(tf.tensor1d(Int32Array.from(batch.y), "int32"), 10);
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = model.apply(x) as tf.Tensor;
-        return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(labels, logits), 1)));
-      }, variables);
-      for (const v of variables) v.assign(tf.sub(v, tf.mul(LR, grads[v.name]!)));
-      return value;
-    });
-    loss.dataSync(); // the runtime reads every step's loss too
-    loss.dispose();
+    plainStep(model, data.batch(k), LR);
   }
   const ms = (performance.now() - start) / (steps - 20);
   model.dispose();

@@ -67,3 +67,44 @@ export async function reap(started: Started): Promise<void> {
   } catch { /* already exited */ }
   await started.output;
 }
+
+/**
+ * Starts a coordinator that waits for external workers (`--launch none`), then four
+ * `gossamer worker` processes that join it.
+ *
+ * @param plan The plan file or pipeline module.
+ * @param out The run folder.
+ * @param workerArgs Extra arguments for every worker.
+ * @returns The coordinator and the workers, in rank order.
+ */
+export async function externalRun(plan: string, out: string, workerArgs: string[] = []) {
+  const rendezvous = `127.0.0.1:${freePort()}`;
+  const coordinator = start(
+    "run",
+    plan,
+    "--out",
+    out,
+    "--launch",
+    "none",
+    "--rendezvous",
+    rendezvous,
+    "--quiet",
+  );
+  // Workers do not retry: give the coordinator a moment to listen.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const workers = [0, 1, 2, 3].map((rank) =>
+    start(
+      "worker",
+      "--plan",
+      plan,
+      "--rank",
+      String(rank),
+      "--world",
+      "4",
+      "--rendezvous",
+      rendezvous,
+      ...workerArgs,
+    )
+  );
+  return { coordinator, workers, rendezvous };
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { gossamer, STACK_LINE } from "../_cli.ts";
-import { freePort, reap, start, waitForMetrics } from "./_processes.ts";
+import { externalRun, freePort, reap, waitForMetrics } from "./_processes.ts";
 import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
 import { custom, gossip, mnist, ring, sgd } from "../../mod.ts";
 import { allReduce, train } from "../../mod.ts";
@@ -51,42 +51,10 @@ Deno.test("a worker whose model module fails names the worker and the cause", as
   }
 });
 
-/** Starts a coordinator waiting for external workers, and the workers. */
-async function externalRun(folder: string, extraWorkerArgs: string[] = []) {
-  const rendezvous = `127.0.0.1:${freePort()}`;
-  const coordinator = start(
-    "run",
-    `${folder}/plan.json`,
-    "--out",
-    `${folder}/run`,
-    "--launch",
-    "none",
-    "--rendezvous",
-    rendezvous,
-    "--quiet",
-  );
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  const workers = [0, 1, 2, 3].map((rank) =>
-    start(
-      "worker",
-      "--plan",
-      `${folder}/plan.json`,
-      "--rank",
-      String(rank),
-      "--world",
-      "4",
-      "--rendezvous",
-      rendezvous,
-      ...extraWorkerArgs,
-    )
-  );
-  return { coordinator, workers };
-}
-
 Deno.test("a worker process that dies mid-run stops the run with its rank named", async () => {
   const plan = leastSquaresPipeline(100_000).base(gossip(ring)).compile();
   const folder = await planFolder(plan);
-  const { coordinator, workers } = await externalRun(folder);
+  const { coordinator, workers } = await externalRun(`${folder}/plan.json`, `${folder}/run`);
   try {
     await waitForMetrics(`${folder}/run`, 40);
     workers[2]!.child.kill("SIGKILL");
@@ -108,7 +76,10 @@ Deno.test("a worker process that dies mid-run stops the run with its rank named"
 Deno.test("a worker that stops answering is detected by its peers' timeout", async () => {
   const plan = leastSquaresPipeline(100_000).base(gossip(ring)).compile();
   const folder = await planFolder(plan);
-  const { coordinator, workers } = await externalRun(folder, ["--peer-timeout", "1500"]);
+  const { coordinator, workers } = await externalRun(`${folder}/plan.json`, `${folder}/run`, [
+    "--peer-timeout",
+    "1500",
+  ]);
   try {
     await waitForMetrics(`${folder}/run`, 40);
     workers[1]!.child.kill("SIGSTOP");

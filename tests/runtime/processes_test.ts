@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { freePort, reap, start } from "./_processes.ts";
+import { externalRun, reap, start } from "./_processes.ts";
 import { tempRunFolder } from "./_plans.ts";
 
 Deno.test("a run of worker processes gives the parameters of a run of thread workers", async () => {
@@ -35,33 +35,9 @@ Deno.test("a run of worker processes gives the parameters of a run of thread wor
 
 Deno.test("workers started by hand with `gossamer worker` join a coordinator", async () => {
   const parent = await tempRunFolder();
-  const port = freePort();
-  const rendezvous = `127.0.0.1:${port}`;
-  const coordinator = start(
-    "run",
+  const { coordinator, workers, rendezvous } = await externalRun(
     "examples/least_squares.ts",
-    "--out",
     `${parent}/run`,
-    "--launch",
-    "none",
-    "--rendezvous",
-    rendezvous,
-    "--quiet",
-  );
-  // Workers retry nothing: give the coordinator a moment to listen.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  const workers = [0, 1, 2, 3].map((rank) =>
-    start(
-      "worker",
-      "--plan",
-      "examples/least_squares.ts",
-      "--rank",
-      String(rank),
-      "--world",
-      "4",
-      "--rendezvous",
-      rendezvous,
-    )
   );
   try {
     const results = await Promise.all(workers.map((worker) => worker.output));
