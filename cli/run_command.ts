@@ -6,7 +6,8 @@
  */
 
 import type { Plan } from "../dsl/plan.ts";
-import { parsePlan } from "../dsl/validate.ts";
+import { parsePlan, PlanError } from "../dsl/validate.ts";
+import { resourceIssues } from "../runtime/resources.ts";
 import type { BackendRequest } from "../runtime/backend.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
 import { run, type RunResult, totalBytes } from "../runtime/run.ts";
@@ -28,15 +29,26 @@ export interface RunCommandOptions {
   readonly quiet?: boolean;
 }
 
-/** Applies command-line overrides to a plan and validates the result again. */
-export function overridePlan(plan: Plan, options: RunCommandOptions, source: string): Plan {
-  const overridden = {
+/**
+ * Applies command-line overrides to a plan and checks the result again, files included. A
+ * shorter run keeps evaluating: `evalEvery` is capped at the new `steps`.
+ */
+export async function overridePlan(
+  plan: Plan,
+  options: RunCommandOptions,
+  source: string,
+): Promise<Plan> {
+  const steps = options.steps ?? plan.steps;
+  const overridden = parsePlan({
     ...plan,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
-    ...(options.steps === undefined ? {} : { steps: options.steps }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
-  };
-  return parsePlan(overridden, `${source} with the command-line overrides`);
+    steps,
+    evalEvery: Math.min(plan.evalEvery, steps),
+  }, `${source} with the command-line overrides`);
+  const issues = await resourceIssues(overridden);
+  if (issues.length > 0) throw new PlanError(issues, `${source} with the command-line overrides`);
+  return overridden;
 }
 
 /** Prints the result of one run. */
@@ -65,7 +77,7 @@ export function reportRun(result: RunResult): string {
  * @param options Overrides, backend, transport and output folder.
  */
 export async function runCommand(input: string, options: RunCommandOptions): Promise<void> {
-  const plan = overridePlan(await loadPlan(input), options, input);
+  const plan = await overridePlan(await loadPlan(input), options, input);
   const bar = new ProgressBar(!options.quiet);
   try {
     const result = await run(plan, {

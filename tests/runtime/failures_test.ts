@@ -152,3 +152,55 @@ Deno.test("a run folder that already holds a run is refused, and nothing in it i
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+Deno.test("command-line overrides are checked like the plan itself", async () => {
+  const folder = await tempRunFolder();
+  try {
+    const workers = await gossamer(
+      "run",
+      "examples/least_squares.ts",
+      "--workers",
+      "3",
+      "--out",
+      `${folder}/a`,
+    );
+    assert.equal(workers.code, 1);
+    assert.match(workers.stderr, /with the command-line overrides: 1 issue/);
+    assert.match(
+      workers.stderr,
+      /data\.file: ".*least_squares_4\.json" has 4 shards but workers is 3/,
+    );
+    // A shorter run still evaluates (evalEvery is capped at steps).
+    const short = await gossamer(
+      "run",
+      "examples/least_squares.ts",
+      "--steps",
+      "6",
+      "--out",
+      `${folder}/b`,
+      "--quiet",
+    );
+    assert.equal(short.code, 0, short.stderr);
+    const summary = JSON.parse(await Deno.readTextFile(`${folder}/b/summary.json`));
+    assert.equal(summary.final.step, 5);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("a plan whose model module is missing is refused before anything starts", async () => {
+  const plan = train(custom({ module: "./no/such/model.ts" }))
+    .data(mnist({ trainSize: 64, testSize: 32 }))
+    .optimizer(sgd({ lr: 0.1 }))
+    .base(allReduce())
+    .compile();
+  const folder = await planFolder(plan);
+  try {
+    const result = await gossamer("run", `${folder}/plan.json`, "--out", `${folder}/run`);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /model\.module: model module "\.\/no\/such\/model\.ts" not found/);
+    await assert.rejects(Deno.stat(`${folder}/run`));
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
