@@ -1,8 +1,9 @@
 /**
  * The `gossamer` command line: `plan`, `topology`, `run`, `worker` and `demo`.
  *
- * Exit codes: 0 success; 1 invalid input (an invalid plan, a missing file, a bad topology);
- * 2 a usage error (unknown command or option, bad option value). Errors are printed as
+ * Exit codes: 0 success; 1 invalid input (an invalid plan, a missing file, a bad topology) or a
+ * failed run; 2 a usage error (unknown command or option, bad option value); 130 a run
+ * interrupted with Ctrl-C. Errors are printed as
  * messages, never as stack traces; set `GOSSAMER_DEBUG=1` to see the stack of an internal error.
  *
  * @module
@@ -135,7 +136,7 @@ export async function main(args: readonly string[]): Promise<number> {
     }
     if (isInputError(error)) {
       console.error(error.message);
-      return 1;
+      return error instanceof RunError && error.interrupted ? 130 : 1;
     }
     console.error(`gossamer: internal error: ${(error as Error)?.message ?? String(error)}`);
     if (Deno.env.get("GOSSAMER_DEBUG")) console.error(error);

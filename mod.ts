@@ -1,8 +1,9 @@
 /**
  * gossamer: communication-efficient distributed training as typed, composable code.
  *
- * Write a pipeline with the fluent DSL, compile it to a validated, serialisable plan, and run
- * or explain it with the `gossamer` command line.
+ * Write a pipeline with the fluent DSL, compile it to a validated, serialisable plan, and train
+ * it with {@linkcode run} (or the `gossamer` command line), which writes a run folder of
+ * metrics, summary and parameters.
  *
  * @example
  * ```ts
@@ -24,3 +25,13 @@
 
 export * from "./dsl/mod.ts";
 export * from "./topologies/mod.ts";
+export {
+  run,
+  RunError,
+  type RunOptions,
+  type RunResult,
+  type RunSummary,
+  totalBytes,
+  type WorkerBytes,
+} from "./runtime/run.ts";
+export { loadPlan, PlanLoadError } from "./runtime/load_plan.ts";

@@ -11,6 +11,7 @@ import { loadPlan } from "../runtime/load_plan.ts";
 import { run, type RunResult, totalBytes } from "../runtime/run.ts";
 import { exampleFiles } from "./examples_command.ts";
 import { formatBytes, table } from "./format.ts";
+import { withInterrupt } from "./interrupt.ts";
 import { ProgressBar } from "./progress_bar.ts";
 
 /** The demo pipelines. */
@@ -62,10 +63,13 @@ export async function demoCommand(options: DemoOptions = {}): Promise<void> {
     }
     const bar = new ProgressBar(!options.quiet);
     try {
-      const result = await run(plan, {
-        out: join(parent, name),
-        onProgress: (progress) => bar.update(progress),
-      });
+      const result = await withInterrupt((signal) =>
+        run(plan, {
+          out: join(parent, name),
+          signal,
+          onProgress: (progress) => bar.update(progress),
+        })
+      );
       results.push({ name, result });
     } finally {
       bar.done();

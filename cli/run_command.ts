@@ -14,6 +14,7 @@ import { run, type RunResult, totalBytes } from "../runtime/run.ts";
 import { runWorker } from "../runtime/worker_main.ts";
 import { CommandFailedError } from "./errors.ts";
 import { formatBytes, table } from "./format.ts";
+import { withInterrupt } from "./interrupt.ts";
 import { ProgressBar } from "./progress_bar.ts";
 
 /** Options of `gossamer run`. */
@@ -80,19 +81,22 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
   const plan = await overridePlan(await loadPlan(input), options, input);
   const bar = new ProgressBar(!options.quiet);
   try {
-    const result = await run(plan, {
-      ...(options.out === undefined ? {} : { out: options.out }),
-      ...(options.rendezvous === undefined ? {} : { rendezvous: options.rendezvous }),
-      transport: options.transport,
-      backend: options.backend,
-      launch: options.launch,
-      onListening: (address) => {
-        if (options.launch === "none") {
-          console.error(`Waiting for ${plan.workers} workers at ${address}`);
-        }
-      },
-      onProgress: (progress) => bar.update(progress),
-    });
+    const result = await withInterrupt((signal) =>
+      run(plan, {
+        signal,
+        ...(options.out === undefined ? {} : { out: options.out }),
+        ...(options.rendezvous === undefined ? {} : { rendezvous: options.rendezvous }),
+        transport: options.transport,
+        backend: options.backend,
+        launch: options.launch,
+        onListening: (address) => {
+          if (options.launch === "none") {
+            console.error(`Waiting for ${plan.workers} workers at ${address}`);
+          }
+        },
+        onProgress: (progress) => bar.update(progress),
+      })
+    );
     bar.done();
     if (!options.quiet) console.log(reportRun(result));
   } finally {

@@ -44,6 +44,8 @@ export interface RunOptions {
   readonly silenceTimeoutMs?: number;
   /** Workers fail when a peer is silent this long (default: the transport's). */
   readonly peerTimeoutMs?: number;
+  /** Aborting it stops the run (e.g. on Ctrl-C); the summary records the reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** Bytes one worker sent and received, per phase. */
@@ -84,8 +86,9 @@ export class RunError extends Error {
   /**
    * @param message What failed, naming the worker where known.
    * @param folder The run folder.
+   * @param interrupted Whether the run was stopped through its abort signal.
    */
-  constructor(message: string, readonly folder: string) {
+  constructor(message: string, readonly folder: string, readonly interrupted = false) {
     super(message);
     this.name = "RunError";
   }
@@ -118,6 +121,22 @@ export interface RuntimeFacts {
  * @param options Transport, launch mode, backend, output folder, progress callback.
  * @returns The folder, the summary and the final parameters.
  * @throws {RunError} When the plan holds unsupported nodes or the run fails.
+ * @example Four workers on the deterministic least-squares problem, in this thread
+ * ```ts
+ * import { gossip, leastSquares, linear, ring, run, sgd, train } from "../mod.ts";
+ *
+ * const plan = train(linear({ dim: 3 }))
+ *   .data(leastSquares({ file: new URL("../examples/data/least_squares_4.json", import.meta.url) }))
+ *   .workers(4)
+ *   .optimizer(sgd({ lr: 0.05 }))
+ *   .base(gossip(ring))
+ *   .steps(20)
+ *   .compile();
+ * const out = await Deno.makeTempDir();
+ * const result = await run(plan, { transport: "memory", out: `${out}/run` });
+ * console.assert(result.summary.status === "completed" && result.params.workers.length === 4);
+ * await Deno.remove(out, { recursive: true });
+ * ```
  */
 export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResult> {
   const unsupported = unsupportedNodes(plan);
@@ -174,7 +193,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await folder.writeJson("summary.json", summarize(message)).catch(() => {});
-    throw new RunError(message, out);
+    throw new RunError(message, out, options.signal?.aborted ?? false);
   } finally {
     folder.close();
   }

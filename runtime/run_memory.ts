@@ -43,6 +43,7 @@ export async function runInMemory(
           model: setups[rank]!.model,
           data: setups[rank]!.data,
           tensorCount: () => tf.memory().numTensors,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
           emit: (line) => sink([line]),
         });
       } catch (error) {

@@ -146,6 +146,9 @@ export async function runOverTcp(
     } catch { /* listener closed */ }
   })();
 
+  const interrupt = () => fail(String((options.signal?.reason as Error)?.message ?? "Interrupted"));
+  options.signal?.addEventListener("abort", interrupt);
+  if (options.signal?.aborted) interrupt();
   const launched = launchWorkers(plan, options, rendezvous, failLater);
   const silenceLimit = options.silenceTimeoutMs ?? 60_000;
   const watchdog = setInterval(() => {
@@ -166,6 +169,7 @@ export async function runOverTcp(
   } finally {
     clearInterval(watchdog);
     clearTimeout(blameTimer);
+    options.signal?.removeEventListener("abort", interrupt);
     for (const timer of lateTimers) clearTimeout(timer);
     if (failed !== null) {
       const abort: CoordinatorMessage = { type: "abort", reason: failed };

@@ -29,6 +29,8 @@ export interface WorkerLoopOptions {
   readonly emit: (line: MetricsLine) => void;
   /** The live TensorFlow.js tensor count, recorded per step to catch leaks. */
   readonly tensorCount?: () => number;
+  /** Stops the loop before the next step when aborted (its reason is thrown). */
+  readonly signal?: AbortSignal;
 }
 
 /** A worker's loss became NaN or infinite: the run must stop. */
@@ -153,6 +155,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   comm.takeWaitMs();
   const trainingStart = performance.now();
   for (let k = 0; k < plan.steps; k++) {
+    options.signal?.throwIfAborted();
     const lr = learningRate(plan.optimizer.lr, k, plan.steps);
     const start = performance.now();
     batch = data.batch(k);

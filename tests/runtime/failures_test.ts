@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { gossamer, STACK_LINE } from "../_cli.ts";
-import { externalRun, freePort, reap, waitForMetrics } from "./_processes.ts";
+import { externalRun, freePort, reap, start, waitForMetrics } from "./_processes.ts";
 import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
 import { custom, gossip, mnist, ring, sgd } from "../../mod.ts";
 import { allReduce, train } from "../../mod.ts";
@@ -204,3 +204,49 @@ Deno.test("a plan whose model module is missing is refused before anything start
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+Deno.test("Ctrl-C stops a run cleanly: exit 130, summary written, workers gone", async () => {
+  const plan = leastSquaresPipeline(100_000).base(gossip(ring)).compile();
+  const folder = await planFolder(plan);
+  const run = start(
+    "run",
+    `${folder}/plan.json`,
+    "--out",
+    `${folder}/run`,
+    "--launch",
+    "processes",
+    "--quiet",
+  );
+  try {
+    await waitForMetrics(`${folder}/run`, 40);
+    const children = await childProcesses(run.child.pid);
+    assert.equal(children.length, 4, "four worker processes");
+    run.child.kill("SIGINT");
+    const result = await run.output;
+    assert.equal(result.code, 130);
+    assert.match(result.stderr, /Interrupted by Ctrl-C \(SIGINT\)/);
+    const summary = JSON.parse(await Deno.readTextFile(`${folder}/run/summary.json`));
+    assert.equal(summary.error, "Interrupted by Ctrl-C (SIGINT)");
+    // The coordinator stopped its worker processes before exiting.
+    for (const pid of children) assert.ok(!(await isRunning(pid)), `worker process ${pid} is left`);
+  } finally {
+    await reap(run);
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+/** The pids of a process's children (Linux). */
+async function childProcesses(pid: number): Promise<number[]> {
+  const output = await new Deno.Command("pgrep", { args: ["-P", String(pid)] }).output();
+  return new TextDecoder().decode(output.stdout).trim().split("\n").filter(Boolean).map(Number);
+}
+
+/** Whether a process exists and is not a zombie (Linux). */
+async function isRunning(pid: number): Promise<boolean> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    return !/^State:\s+Z/m.test(status);
+  } catch {
+    return false;
+  }
+}
