@@ -244,6 +244,30 @@ export async function selectBackend(request: BackendRequest): Promise<BackendSel
   return selection;
 }
 
+/**
+ * Turns `auto` into a concrete request without starting any backend, so that a coordinator can
+ * probe WebGPU once, in its own thread, and hand its workers a decided backend (Web Workers then
+ * never open a WebGPU adapter of their own). Explicit requests are returned as they are.
+ *
+ * @param request The backend asked for.
+ * @returns The concrete request and, for `auto`, why it was chosen.
+ * @example
+ * ```ts
+ * import { decideBackend } from "./backend.ts";
+ * const decided = await decideBackend("wasm");
+ * console.assert(decided.request === "wasm" && decided.reason === "wasm requested");
+ * ```
+ */
+export async function decideBackend(
+  request: BackendRequest,
+): Promise<{ readonly request: Exclude<BackendRequest, "auto">; readonly reason: string }> {
+  if (request !== "auto") return { request, reason: `${request} requested` };
+  const gpu = await probeWebGpu();
+  return gpu.hardware
+    ? { request: "webgpu", reason: `${gpu.detail}; using webgpu` }
+    : { request: "wasm", reason: `${gpu.detail}; using wasm` };
+}
+
 /** `auto` without WebGPU: WASM, else CPU. */
 async function autoWithoutGpu(why: string): Promise<BackendSelection> {
   try {

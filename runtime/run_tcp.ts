@@ -14,6 +14,7 @@ import {
   readControl,
   type WorkerMessage,
 } from "./control.ts";
+import { decideBackend } from "./backend.ts";
 import { launchWorkers } from "./launch.ts";
 import type { RunOptions, RuntimeFacts } from "./run.ts";
 import type { MetricsLine } from "./worker_loop.ts";
@@ -149,7 +150,15 @@ export async function runOverTcp(
   const interrupt = () => fail(String((options.signal?.reason as Error)?.message ?? "Interrupted"));
   options.signal?.addEventListener("abort", interrupt);
   if (options.signal?.aborted) interrupt();
-  const launched = launchWorkers(plan, options, rendezvous, failLater);
+  // Workers launched here get a decided backend, probed once in this thread (a Web Worker that
+  // opens a WebGPU adapter of its own can crash the process when it ends).
+  let launchOptions = options;
+  if ((options.launch ?? "threads") !== "none") {
+    const decided = await decideBackend(options.backend ?? "auto");
+    facts.backendReason = decided.reason;
+    launchOptions = { ...options, backend: decided.request };
+  }
+  const launched = launchWorkers(plan, launchOptions, rendezvous, failLater);
   const silenceLimit = options.silenceTimeoutMs ?? 60_000;
   const watchdog = setInterval(() => {
     const silent = performance.now() - lastHeard;
