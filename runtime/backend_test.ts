@@ -41,6 +41,18 @@ Deno.test("an unknown request fails clearly", async () => {
   );
 });
 
+/** Runs `code` in a child Deno with the project's config; returns its last stdout line as JSON. */
+async function evalInChild(code: string) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", new URL("../deno.json", import.meta.url).pathname, code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  const text = new TextDecoder().decode(output.stdout);
+  return JSON.parse(text.trim().split("\n").at(-1)!);
+}
+
 Deno.test("an explicit webgpu request without navigator.gpu fails clearly", async () => {
   // A child process that hides navigator.gpu before anything asks for an adapter.
   const backend = new URL("./backend.ts", import.meta.url).href;
@@ -50,14 +62,7 @@ Deno.test("an explicit webgpu request without navigator.gpu fails clearly", asyn
     let error = "";
     try { await selectBackend("webgpu"); } catch (e) { error = e.name + ": " + e.message; }
     console.log(JSON.stringify({ auto, error }));`;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--config", new URL("../deno.json", import.meta.url).pathname, code],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  const text = new TextDecoder().decode(output.stdout);
-  const result = JSON.parse(text.trim().split("\n").at(-1)!);
+  const result = await evalInChild(code);
   assert.equal(result.auto.backend, "wasm");
   assert.match(result.auto.reason, /navigator\.gpu is missing.*; using wasm$/);
   assert.match(
@@ -103,14 +108,7 @@ Deno.test("an explicit webgpu request on a software adapter runs and says so", a
     const selection = await selectBackend("webgpu");
     const y = tf.add(tf.tensor1d([1, 2]), tf.tensor1d([1, 2]));
     console.log(JSON.stringify({ selection, values: [...await y.data()] }));`;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--config", new URL("../deno.json", import.meta.url).pathname, code],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  const text = new TextDecoder().decode(output.stdout);
-  const result = JSON.parse(text.trim().split("\n").at(-1)!);
+  const result = await evalInChild(code);
   assert.equal(result.selection.backend, "webgpu");
   assert.ok(result.selection.reason.startsWith("webgpu requested; "));
   if (!gpu.hardware) assert.match(result.selection.reason, /usually slower than wasm$/);
