@@ -106,6 +106,8 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
     resolveStart = resolve;
     rejectStart = reject;
   });
+  // An abort can come before anything awaits `started` (while data loads): not unhandled.
+  started.catch(() => {});
   const listening = (async () => {
     for await (const { header } of readControl<CoordinatorMessage>(control)) {
       if (header.type === "start") resolveStart(header.addresses);
