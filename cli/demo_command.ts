@@ -8,7 +8,7 @@
 
 import { basename, join } from "node:path";
 import { loadPlan } from "../runtime/load_plan.ts";
-import { run, type RunResult, totalBytes } from "../runtime/run.ts";
+import { meanBytesSent, run, type RunResult } from "../runtime/run.ts";
 import { exampleFiles } from "./examples_command.ts";
 import { formatBytes, table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -26,12 +26,12 @@ export interface DemoOptions {
 
 /** Renders the comparison table of finished runs. */
 export function comparisonTable(results: readonly { name: string; result: RunResult }[]): string {
-  const reference = results[0] === undefined ? 0 : meanBytes(results[0].result);
+  const reference = results[0] === undefined ? 0 : meanBytesSent(results[0].result.summary);
   return table(
     ["pipeline", "algorithm", "final accuracy", "bytes sent/worker", "vs first", "wall time"],
     results.map(({ name, result }) => {
       const accuracy = result.summary.final?.testAccuracy;
-      const bytes = meanBytes(result);
+      const bytes = meanBytesSent(result.summary);
       return [
         name,
         `${result.summary.algorithm} ×${result.summary.workers}`,
@@ -42,12 +42,6 @@ export function comparisonTable(results: readonly { name: string; result: RunRes
       ];
     }),
   );
-}
-
-/** Mean bytes sent per worker over the run. */
-function meanBytes(result: RunResult): number {
-  const sent = result.summary.bytes.map((bytes) => totalBytes(bytes.sent));
-  return sent.reduce((a, b) => a + b, 0) / Math.max(1, sent.length);
 }
 
 /** Runs `gossamer demo`. */

@@ -7,6 +7,7 @@
 import { basename, join } from "node:path";
 import { explainPlan } from "../dsl/explain.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
+import { totalBytes } from "../runtime/run.ts";
 import { unsupportedNodes } from "../runtime/support.ts";
 import { formatBytes, table } from "./format.ts";
 
@@ -36,9 +37,7 @@ export async function examplesCommand(): Promise<void> {
     const plan = await loadPlan(file);
     const explanation = explainPlan(plan);
     const bytes = explanation.bytesPerStep;
-    const total = bytes === null
-      ? null
-      : bytes.base + bytes.outer + bytes.compressed + bytes.control;
+    const total = bytes === null ? null : totalBytes(bytes);
     const reference = explanation.allReduceBytesPerStep;
     const algorithm = [plan.base, plan.compress, plan.outer]
       .flatMap((node) => node === null ? [] : [node.kind])

@@ -7,6 +7,7 @@
 import { explainPlan, type PlanExplanation } from "../dsl/explain.ts";
 import type { Plan } from "../dsl/plan.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
+import { totalBytes } from "../runtime/run.ts";
 import { formatBytes, table } from "./format.ts";
 
 /**
@@ -46,7 +47,7 @@ export function renderExplanation(
   );
   const bytes = explanation.bytesPerStep;
   if (bytes !== null) {
-    const total = bytes.base + bytes.outer + bytes.compressed + bytes.control;
+    const total = totalBytes(bytes);
     const rows = (["base", "outer", "compressed", "control"] as const).map((phase) => [
       phase,
       formatBytes(bytes[phase]),

@@ -10,7 +10,7 @@ import { parsePlan, PlanError } from "../dsl/validate.ts";
 import { resourceIssues } from "../runtime/resources.ts";
 import type { BackendRequest } from "../runtime/backend.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
-import { run, type RunResult, totalBytes } from "../runtime/run.ts";
+import { meanBytesSent, run, type RunResult } from "../runtime/run.ts";
 import { runWorker } from "../runtime/worker_main.ts";
 import { CommandFailedError } from "./errors.ts";
 import { formatBytes, table } from "./format.ts";
@@ -55,8 +55,6 @@ export async function overridePlan(
 /** Prints the result of one run. */
 export function reportRun(result: RunResult): string {
   const { summary } = result;
-  const sent = summary.bytes.map((bytes) => totalBytes(bytes.sent));
-  const mean = sent.reduce((a, b) => a + b, 0) / Math.max(1, sent.length);
   const accuracy = summary.final?.testAccuracy;
   return table(
     ["algorithm", "workers", "final accuracy", "final loss", "bytes sent/worker", "wall time"],
@@ -65,7 +63,7 @@ export function reportRun(result: RunResult): string {
       String(summary.workers),
       accuracy === null || accuracy === undefined ? "-" : `${(100 * accuracy).toFixed(2)}%`,
       summary.final === null ? "-" : summary.final.testLoss.toFixed(4),
-      formatBytes(mean),
+      formatBytes(meanBytesSent(summary)),
       `${(summary.wallTimeMs / 1000).toFixed(1)} s`,
     ]],
   ) + `\nbackend ${summary.backend} (${summary.backendReason}); run folder ${result.folder}`;

@@ -15,14 +15,9 @@ import type {
   LocalSgdNode,
   OverlapLocalSgdNode,
   SgpNode,
-  TopologyNode,
 } from "./plan.ts";
 import type { TopologyInput } from "../topologies/types.ts";
-
-/** Calls a bare topology factory (`ring`) and leaves nodes (`ring()`) as they are. */
-function topologyOf(input: TopologyInput): TopologyNode {
-  return typeof input === "function" ? input() : input;
-}
+import { resolveTopology } from "../topologies/resolve_topology.ts";
 
 /**
  * Synchronous data-parallel SGD: `ĝ = avg_i(g_i)` by ring all-reduce every step; every worker
@@ -70,7 +65,7 @@ export function localSgd(
  * ```
  */
 export function gossip(topology: TopologyInput): GossipNode {
-  return deepFreeze({ kind: "gossip", topology: topologyOf(topology) });
+  return deepFreeze({ kind: "gossip", topology: resolveTopology(topology) });
 }
 
 /**
@@ -87,7 +82,7 @@ export function gossip(topology: TopologyInput): GossipNode {
  * ```
  */
 export function sgp(topology: TopologyInput): SgpNode {
-  return deepFreeze({ kind: "sgp", topology: topologyOf(topology) });
+  return deepFreeze({ kind: "sgp", topology: resolveTopology(topology) });
 }
 
 /**
@@ -108,7 +103,11 @@ export function dmSgd(
   topology: TopologyInput,
   options: { readonly beta?: number } = {},
 ): DmSgdNode {
-  return deepFreeze({ kind: "dmSgd", topology: topologyOf(topology), beta: options.beta ?? 0.9 });
+  return deepFreeze({
+    kind: "dmSgd",
+    topology: resolveTopology(topology),
+    beta: options.beta ?? 0.9,
+  });
 }
 
 /**
@@ -132,7 +131,7 @@ export function decentLaM(
 ): DecentLaMNode {
   return deepFreeze({
     kind: "decentLaM",
-    topology: topologyOf(topology),
+    topology: resolveTopology(topology),
     beta: options.beta ?? 0.9,
   });
 }

@@ -199,7 +199,23 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   }
 }
 
-/** Bytes a worker sent in all phases. */
+/**
+ * Bytes in all phases together.
+ *
+ * @param bytes Bytes per phase (a worker's, or an estimate from `explainPlan`).
+ * @returns Their sum.
+ */
 export function totalBytes(bytes: PhaseBytes): number {
   return PHASES.reduce((sum, phase) => sum + bytes[phase], 0);
+}
+
+/**
+ * Mean bytes sent per worker over a run, all phases.
+ *
+ * @param summary The run's summary.
+ * @returns Bytes.
+ */
+export function meanBytesSent(summary: RunSummary): number {
+  const sent = summary.bytes.map((bytes) => totalBytes(bytes.sent));
+  return sent.reduce((a, b) => a + b, 0) / Math.max(1, sent.length);
 }

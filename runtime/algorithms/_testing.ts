@@ -268,3 +268,11 @@ export function assertRowsClose(
   assert.equal(models.length, X.length, `${message}: workers`);
   models.forEach((model, i) => assertClose(model, X[i]!, tol, `${message} worker ${i}`));
 }
+
+/** The ring's mixing matrix for 4 workers, written out by hand (ALGORITHMS.md §1.8). */
+export const RING_4: Mat = [
+  [1 / 3, 1 / 3, 0, 1 / 3],
+  [1 / 3, 1 / 3, 1 / 3, 0],
+  [0, 1 / 3, 1 / 3, 1 / 3],
+  [1 / 3, 0, 1 / 3, 1 / 3],
+];

@@ -10,23 +10,15 @@ import {
   axpy,
   gradients,
   makePlan,
-  type Mat,
   matmul,
   meanRow,
   repeat,
+  RING_4,
   runWorkers,
   SHARDS_2D,
   type Vec,
   X0_2D,
 } from "./_testing.ts";
-
-const t = 1 / 3;
-const RING_4: Mat = [
-  [t, t, 0, t],
-  [t, t, t, 0],
-  [0, t, t, t],
-  [t, 0, t, t],
-];
 
 for (const nesterov of [false, true]) {
   Deno.test(`bmuf over gossip, default block momentum, nesterov ${nesterov}`, async () => {

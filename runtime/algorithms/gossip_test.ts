@@ -13,21 +13,13 @@ import {
   matmul,
   meanRow,
   repeat,
+  RING_4,
   runWorkers,
   SHARDS_2D,
   SHARDS_3D,
   X0_2D,
   X0_3D,
 } from "./_testing.ts";
-
-const t = 1 / 3;
-/** Ring of 4, written out by hand (ALGORITHMS.md §1.8). */
-const RING_4: Mat = [
-  [t, t, 0, t],
-  [t, t, t, 0],
-  [0, t, t, t],
-  [t, 0, t, t],
-];
 
 /** One-peer exponential on 4 ranks at step k: i averages with i − 2^(k mod 2). */
 function onePeer4(k: number): Mat {

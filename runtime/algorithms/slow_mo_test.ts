@@ -17,6 +17,7 @@ import {
   matmul,
   meanRow,
   repeat,
+  RING_4,
   runWorkers,
   SHARDS_2D,
   type Vec,
@@ -24,12 +25,6 @@ import {
 } from "./_testing.ts";
 
 const t = 1 / 3;
-const RING_4: Mat = [
-  [t, t, 0, t],
-  [t, t, t, 0],
-  [0, t, t, t],
-  [t, 0, t, t],
-];
 
 for (const policy of ["keep", "reset", "average"] as const satisfies readonly BufferPolicy[]) {
   Deno.test(`slowMo over gossip with momentum and a decaying lr, buffers "${policy}"`, async () => {
