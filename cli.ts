@@ -19,7 +19,7 @@ import { demoCommand } from "./cli/demo_command.ts";
 import { examplesCommand } from "./cli/examples_command.ts";
 import { planCommand } from "./cli/plan_command.ts";
 import { runCommand, workerCommand } from "./cli/run_command.ts";
-import { RunError } from "./runtime/run.ts";
+import { RunError } from "./runtime/run_types.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
 
 /** Parses an integer option value at least `min`, with a message commander shows on failure. */

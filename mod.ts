@@ -5,6 +5,13 @@
  * it with {@linkcode run} (or the `gossamer` command line), which writes a run folder of
  * metrics, summary and parameters.
  *
+ * This entry point holds what a pipeline author uses: the builder and a factory for every slot,
+ * the topologies, validation and explanation of plans, and running them. More specialised parts
+ * have entry points of their own: `@gossamer/gossamer/plan` (the whole plan layer: node types,
+ * traits of each algorithm, shapes, schedules), `/topologies` (mixing matrices, spectral gaps,
+ * drawings), `/runtime` (embedding workers, run-folder types), `/comm` (transports and
+ * collectives), `/algorithms` (the update rules as pure functions) and `/compressors` (codecs).
+ *
  * @example
  * ```ts
  * import { gossip, mlp, mnist, ring, sgd, slowMo, train } from "./mod.ts";
@@ -23,15 +30,116 @@
  * @module
  */
 
-export * from "./dsl/mod.ts";
-export * from "./topologies/mod.ts";
+// The builder.
+export { type Pipeline, train } from "./dsl/train.ts";
+
+// One factory per node of every slot, and their option types.
 export {
+  cnn,
+  type CnnOptions,
+  custom,
+  type CustomModelOptions,
+  linear,
+  type LinearOptions,
+  logistic,
+  type LogisticOptions,
+  mlp,
+  type MlpOptions,
+} from "./dsl/models.ts";
+export {
+  leastSquares,
+  type LeastSquaresOptions,
+  mnist,
+  type MnistOptions,
+  synthetic,
+  type SyntheticOptions,
+} from "./dsl/data.ts";
+export { cosine, learningRate, stepDecay, warmup } from "./dsl/schedules.ts";
+export { adam, type AdamOptions, sgd, type SgdOptions } from "./dsl/optimizers.ts";
+export {
+  allReduce,
+  cada,
+  type CadaOptions,
+  decentLaM,
+  dmSgd,
+  gossip,
+  localSgd,
+  overlapLocalSgd,
+  sgp,
+} from "./dsl/base.ts";
+export { dqSgd, qsgd, type QsgdOptions, sketchedSgd, topK } from "./dsl/compress.ts";
+export { bmuf, slowMo } from "./dsl/outer.ts";
+export { type Bandwidth, type Duration, network, type NetworkOptions } from "./dsl/network.ts";
+
+// Topologies, usable bare or called: `gossip(ring)`, `gossip(torus({ rows: 4, cols: 4 }))`.
+export {
+  complete,
+  exponential,
+  fromFile,
+  onePeerExponential,
+  ring,
+  star,
+  TopologyFileError,
+  type TopologyInput,
+  type TopologyNode,
+  torus,
+} from "./topologies/mod.ts";
+
+// The plan: its types, validation and explanation.
+export type {
+  AdamNode,
+  BaseNode,
+  BmufNode,
+  BufferPolicy,
+  CadaNode,
+  CnnNode,
+  CompressorNode,
+  CustomModelNode,
+  DataNode,
+  DecentLaMNode,
+  DmSgdNode,
+  DqSgdNode,
+  GossipNode,
+  LeastSquaresNode,
+  LinearNode,
+  LocalSgdNode,
+  LogisticNode,
+  MlpNode,
+  MnistNode,
+  ModelNode,
+  NetworkNode,
+  OptimizerNode,
+  OuterNode,
+  OverlapLocalSgdNode,
+  Plan,
+  QsgdNode,
+  ScheduleNode,
+  SgdNode,
+  SgpNode,
+  SketchedSgdNode,
+  SlowMoNode,
+  SyntheticNode,
+  TopKNode,
+} from "./dsl/plan.ts";
+export { PLAN_VERSION } from "./dsl/plan.ts";
+export {
+  formatIssues,
+  parsePlan,
+  PlanError,
+  type PlanIssue,
+  validatePlan,
+} from "./dsl/validate.ts";
+export { explainPlan, type PlanExplanation } from "./dsl/explain.ts";
+export { type Phase, type PhaseBytes, totalBytes } from "./dsl/traffic.ts";
+
+// Running plans.
+export {
+  loadPlan,
+  PlanLoadError,
   run,
   RunError,
   type RunOptions,
   type RunResult,
   type RunSummary,
-  totalBytes,
   type WorkerBytes,
-} from "./runtime/run.ts";
-export { loadPlan, PlanLoadError } from "./runtime/load_plan.ts";
+} from "./runtime/mod.ts";

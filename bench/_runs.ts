@@ -5,8 +5,7 @@
  * @module
  */
 
-import type { Plan } from "../mod.ts";
-import { run, type RunOptions, type RunResult } from "../runtime/run.ts";
+import { type Plan, run, type RunOptions, type RunResult } from "../mod.ts";
 
 /** A step line of `metrics.jsonl`. */
 export interface StepLine {

@@ -7,7 +7,14 @@
  * @module
  */
 
-import { exponential, mixingMatrix, neighbors, ring, spectralGap, torus } from "../mod.ts";
+import {
+  exponential,
+  mixingMatrix,
+  neighbors,
+  ring,
+  spectralGap,
+  torus,
+} from "../topologies/mod.ts";
 
 for (const n of [16, 64]) {
   Deno.bench(`neighbors of one rank, exponential, n = ${n}`, () => {

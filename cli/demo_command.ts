@@ -8,7 +8,8 @@
 
 import { basename, join } from "node:path";
 import { loadPlan } from "../runtime/load_plan.ts";
-import { meanBytesSent, run, type RunResult } from "../runtime/run.ts";
+import { run } from "../runtime/coordinator/run.ts";
+import { meanBytesSent, type RunResult } from "../runtime/run_types.ts";
 import { exampleFiles } from "./examples_command.ts";
 import { formatBytes, table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";

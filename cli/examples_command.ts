@@ -7,7 +7,7 @@
 import { basename, join } from "node:path";
 import { explainPlan } from "../dsl/explain.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
-import { totalBytes } from "../runtime/run.ts";
+import { totalBytes } from "../dsl/traffic.ts";
 import { unsupportedNodes } from "../runtime/support.ts";
 import { formatBytes, table } from "./format.ts";
 

@@ -7,7 +7,7 @@
 import { explainPlan, type PlanExplanation } from "../dsl/explain.ts";
 import type { Plan } from "../dsl/plan.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
-import { totalBytes } from "../runtime/run.ts";
+import { totalBytes } from "../dsl/traffic.ts";
 import { formatBytes, table } from "./format.ts";
 
 /**

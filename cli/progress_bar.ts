@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Progress } from "../runtime/run_progress.ts";
+import type { Progress } from "../runtime/run_types.ts";
 import { formatBytes } from "./format.ts";
 
 /** Formats milliseconds as m:ss. */

@@ -7,20 +7,11 @@
  * @module
  */
 
-import { neighbors, period, topologyName } from "../topologies/mod.ts";
-import type { BaseNode, CompressorNode, Plan, ScheduleNode, TopologyNode } from "./plan.ts";
+import { topologyName } from "../topologies/mod.ts";
+import type { CompressorNode, Plan, ScheduleNode, TopologyNode } from "./plan.ts";
 import { dataShape, parameterCount } from "./shapes.ts";
-
-/** Bytes of one float32 value on the wire. */
-const FLOAT_BYTES = 4;
-
-/** Per-worker bytes sent per step, by phase (the phases the runtime reports). */
-export interface PhaseBytes {
-  readonly base: number;
-  readonly outer: number;
-  readonly compressed: number;
-  readonly control: number;
-}
+import { type PhaseBytes, zeroBytes } from "./traffic.ts";
+import { baseTraits, compressorTraits, ringAllReduceBytes } from "./traits.ts";
 
 /** What `gossamer plan` prints about a plan. */
 export interface PlanExplanation {
@@ -38,21 +29,12 @@ export interface PlanExplanation {
   readonly notes: readonly string[];
 }
 
-/** Bytes one worker sends in a ring all-reduce of `count` floats. */
-export function ringAllReduceBytes(count: number, n: number): number {
-  return n <= 1 ? 0 : 2 * (n - 1) / n * count * FLOAT_BYTES;
-}
-
-/** Bytes one worker sends in a ring all-gather of `n` messages of `bytes` each. */
-function allGatherBytes(bytes: number, n: number): number {
-  return (n - 1) * bytes;
-}
-
 /**
- * Encoded bytes of one compressed vector of `d` values (ALGORITHMS.md §3): QSGD packs sign and
- * level in `1 + ⌈log2(s+1)⌉` bits plus one float32 norm per bucket; DQ-SGD spends `budgetBits`
- * on average; top-k sends a float32 value and a uint32 index per kept value. Count sketches are
- * summed, not gathered, so their size is `rows × cols` floats.
+ * Encoded bytes of one compressed vector of `d` values (docs/algorithms.md §3), exactly as the
+ * compressor's codec writes them: QSGD packs sign and level in `1 + ⌈log2(s+1)⌉` bits plus one
+ * float32 norm per bucket; DQ-SGD spends `budgetBits` on average; top-k sends `k` float32
+ * values and `k` indices of `⌈log2 d⌉` bits. Count sketches are summed, not gathered, so their
+ * size is `rows × cols` floats.
  *
  * @param compressor The compressor node.
  * @param d The vector length.
@@ -66,82 +48,29 @@ function allGatherBytes(bytes: number, n: number): number {
  * ```
  */
 export function compressedBytes(compressor: CompressorNode, d: number): number {
-  switch (compressor.kind) {
-    case "qsgd":
-      return Math.ceil(d * (1 + Math.ceil(Math.log2(compressor.levels + 1))) / 8) +
-        Math.ceil(d / compressor.bucket) * FLOAT_BYTES;
-    case "dqSgd":
-      return Math.ceil(d * (1 + compressor.budgetBits) / 8) +
-        Math.ceil(d / compressor.bucket) * FLOAT_BYTES;
-    case "topK":
-      return compressor.k * 2 * FLOAT_BYTES;
-    case "sketchedSgd":
-      return compressor.rows * compressor.cols * FLOAT_BYTES;
-  }
-}
-
-/** Mean number of out-neighbours per worker per step over one period of the topology. */
-function meanOutDegree(topology: TopologyNode, n: number): number {
-  const steps = period(topology, n);
-  let total = 0;
-  for (let step = 0; step < steps; step++) {
-    for (let rank = 0; rank < n; rank++) total += neighbors(topology, n, rank, step).sendTo.length;
-  }
-  return total / (steps * n);
+  return compressorTraits(compressor).wireBytes(compressor, d);
 }
 
 /** Bytes per worker per step of the base, possibly compressed. */
 function baseBytes(plan: Plan, d: number, notes: string[]): PhaseBytes {
   const n = plan.workers;
-  const { base, compress } = plan;
-  const zero = { base: 0, outer: 0, compressed: 0, control: 0 };
-  switch (base.kind) {
-    case "allReduce":
-      if (compress === null) return { ...zero, base: ringAllReduceBytes(d, n) };
-      if (compress.kind === "sketchedSgd") {
-        const sketch = ringAllReduceBytes(compress.rows * compress.cols, n);
-        const exact = ringAllReduceBytes(Math.ceil(compress.p2 * compress.k), n);
-        return { ...zero, compressed: sketch + exact };
-      }
-      return { ...zero, compressed: allGatherBytes(compressedBytes(compress, d), n) };
-    case "localSgd":
-      if (compress === null) return { ...zero, base: ringAllReduceBytes(d, n) / base.tau };
-      return {
-        ...zero,
-        compressed: allGatherBytes(compressedBytes(compress, d), n) / base.tau,
-      };
-    case "overlapLocalSgd":
-      return { ...zero, base: ringAllReduceBytes(d, n) / base.tau };
-    case "gossip":
-    case "dmSgd":
-    case "decentLaM":
-      return { ...zero, base: meanOutDegree(base.topology, n) * d * FLOAT_BYTES };
-    case "sgp":
-      return { ...zero, base: meanOutDegree(base.topology, n) * (d + 1) * FLOAT_BYTES };
-    case "cada": {
-      notes.push(
-        "cada: upper bound, every worker uploading every step; skipped uploads send nothing",
-      );
-      // Rank 0 broadcasts θ to n−1 workers; each of the n−1 others uploads at most d floats.
-      return { ...zero, base: 2 * (n - 1) * d * FLOAT_BYTES / n };
-    }
-  }
+  const { base, compress, outer } = plan;
+  const traffic = baseTraits(base).traffic(base, {
+    d,
+    n,
+    compressedExchange: compress === null
+      ? null
+      : compressorTraits(compress).exchangeBytes(compress, d, n),
+    outerTau: outer?.tau ?? null,
+  });
+  if (traffic.note !== undefined) notes.push(traffic.note);
+  return { ...zeroBytes(), base: traffic.base, compressed: traffic.compressed };
 }
 
 /** Steps between exact synchronisations, or `null` when workers never agree exactly. */
 function syncPeriodOf(plan: Plan): number | null {
   if (plan.outer !== null) return plan.outer.tau;
-  const base: BaseNode = plan.base;
-  switch (base.kind) {
-    case "allReduce":
-    case "cada":
-      return 1;
-    case "localSgd":
-    case "overlapLocalSgd":
-      return base.tau;
-    default:
-      return base.topology.kind === "complete" ? 1 : null;
-  }
+  return baseTraits(plan.base).syncPeriod(plan.base);
 }
 
 /** A compact label for a schedule. */

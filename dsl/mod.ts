@@ -18,3 +18,5 @@ export * from "./shapes.ts";
 export * from "./validate.ts";
 export * from "./train.ts";
 export * from "./explain.ts";
+export * from "./traits.ts";
+export * from "./traffic.ts";

@@ -10,9 +10,16 @@
  */
 
 import { topologyProblems } from "../topologies/mod.ts";
-import type { BaseNode, Plan } from "./plan.ts";
+import type { Plan } from "./plan.ts";
 import { firstNonPositiveStep, learningRate } from "./schedules.ts";
 import { cnnFeatureSide, dataShape, parameterCount } from "./shapes.ts";
+import {
+  basesAcceptingOuter,
+  basesCompressedBy,
+  baseTraits,
+  compressorTraits,
+  outerTraits,
+} from "./traits.ts";
 
 /** A validation issue: where, what was expected, what was found. */
 export interface PlanIssue {
@@ -31,30 +38,21 @@ function issue(path: string, message: string, expected: string, received: unknow
   return { path, message, expected, received: JSON.stringify(received) ?? String(received) };
 }
 
-/** Bases whose momentum is built in, so the optimizer must be plain SGD. */
-const MOMENTUM_BASES = new Set<BaseNode["kind"]>(["dmSgd", "decentLaM"]);
-/** Bases that can wrap an outer algorithm. */
-const OUTER_BASES = new Set<BaseNode["kind"]>([
-  "allReduce",
-  "localSgd",
-  "gossip",
-  "sgp",
-  "dmSgd",
-  "decentLaM",
-]);
-
 /** A topology's size, stochasticity and connectivity against the workers. */
 function topologyRules(plan: Plan): PlanIssue[] {
   const base = plan.base;
-  if (!("topology" in base)) return [];
+  const required = baseTraits(base).topology;
+  if (required === null || !("topology" in base)) return [];
+  const pushSum = required === "columnStochastic";
   const problems = topologyProblems(base.topology, plan.workers, {
-    requireDoublyStochastic: base.kind !== "sgp",
+    requireDoublyStochastic: !pushSum,
+    requirePositiveDiagonal: pushSum,
   });
   return problems.map((problem) =>
     issue(
       "base.topology",
       `${base.kind} cannot use this topology: ${problem}`,
-      base.kind === "sgp"
+      pushSum
         ? `a connected column-stochastic topology of ${plan.workers} nodes`
         : `a connected doubly stochastic topology of ${plan.workers} nodes`,
       base.topology.kind,
@@ -66,13 +64,8 @@ function topologyRules(plan: Plan): PlanIssue[] {
 function optimizerRules(plan: Plan): PlanIssue[] {
   const { base, optimizer, compress } = plan;
   const issues: PlanIssue[] = [];
-  const plainSgdReason = MOMENTUM_BASES.has(base.kind)
-    ? `${base.kind} carries its own momentum (beta)`
-    : base.kind === "cada"
-    ? "cada applies its own Adam update and takes only the learning rate from the optimizer"
-    : compress?.kind === "sketchedSgd"
-    ? "sketchedSgd applies its own momentum (rho)"
-    : null;
+  const plainSgdReason = baseTraits(base).plainSgd ??
+    (compress === null ? null : compressorTraits(compress).plainSgd);
   if (plainSgdReason !== null) {
     if (optimizer.kind !== "sgd") {
       issues.push(
@@ -99,12 +92,10 @@ function optimizerRules(plan: Plan): PlanIssue[] {
 
 /** Algorithms that divide by `γ_k` need it positive at every step. */
 function learningRateRules(plan: Plan): PlanIssue[] {
-  const dividers: string[] = [];
-  if (plan.outer?.kind === "slowMo") dividers.push("slowMo");
-  if (plan.base.kind === "decentLaM") dividers.push("decentLaM");
-  if (plan.base.kind === "overlapLocalSgd" && plan.base.beta > 0) {
-    dividers.push("overlapLocalSgd with beta > 0");
-  }
+  const dividers = [
+    plan.outer === null ? null : outerTraits(plan.outer).dividesByLr(plan.outer),
+    baseTraits(plan.base).dividesByLr(plan.base),
+  ].filter((name) => name !== null);
   if (dividers.length === 0) return [];
   const step = firstNonPositiveStep(plan.optimizer.lr, plan.steps);
   if (step === null) return [];
@@ -163,18 +154,18 @@ function periodRules(plan: Plan): PlanIssue[] {
 function compositionRules(plan: Plan): PlanIssue[] {
   const issues: PlanIssue[] = [];
   const { base, outer, compress } = plan;
-  if (outer !== null && !OUTER_BASES.has(base.kind)) {
+  if (outer !== null && !baseTraits(base).acceptsOuter) {
     issues.push(
       issue(
         "outer",
         `${outer.kind} cannot wrap ${base.kind}: ${base.kind} runs its own synchronisation`,
-        `no outer algorithm, or a base among ${[...OUTER_BASES].join(", ")}`,
+        `no outer algorithm, or a base among ${basesAcceptingOuter().join(", ")}`,
         outer.kind,
       ),
     );
   }
   if (compress !== null) {
-    const allowed = compress.kind === "sketchedSgd" ? ["allReduce"] : ["allReduce", "localSgd"];
+    const allowed: string[] = basesCompressedBy(compress);
     if (!allowed.includes(base.kind)) {
       issues.push(
         issue(

@@ -11,6 +11,7 @@
 
 import { deepFreeze, toPlainData } from "./_freeze.ts";
 import type {
+  BaseKind,
   BaseNode,
   CompressorNode,
   DataNode,
@@ -21,6 +22,7 @@ import type {
   Plan,
 } from "./plan.ts";
 import { PLAN_VERSION } from "./plan.ts";
+import type { BaseTraitsTable } from "./traits.ts";
 import { parsePlan } from "./validate.ts";
 
 /** Default number of inner steps. */
@@ -41,8 +43,10 @@ interface PipelineSpec {
   readonly seed?: number;
 }
 
-/** Bases with their own momentum: the optimizer must be plain SGD. */
-type MomentumBase = "dmSgd" | "decentLaM";
+/** Bases with their own momentum (from the traits table): the optimizer must be plain SGD. */
+type MomentumBase = {
+  [K in BaseKind]: BaseTraitsTable[K]["ownsMomentum"] extends true ? K : never;
+}[BaseKind];
 
 /** True when an optimizer type certainly carries momentum (a non-zero literal, or Adam). */
 type CarriesMomentum<O> = O extends { readonly kind: "adam" } ? true

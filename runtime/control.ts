@@ -3,11 +3,15 @@
  * the coordinator's rendezvous address, used by thread workers and process workers alike.
  *
  * A message is a JSON header plus an optional binary body (raw float32 parameters are sent as
- * bytes, never as JSON numbers): `u32 headerBytes | u32 bodyBytes | header (UTF-8 JSON) | body`,
- * little-endian.
+ * bytes, never as JSON numbers), carried in one frame of the mesh's own wire format, so there is
+ * one framing codec in the runtime.
  *
  * @module
  */
+
+import { encodeFrame, FrameDecoder } from "./comm/wire.ts";
+import { writeAll } from "./comm/write_all.ts";
+import type { MetricsLine } from "./metrics.ts";
 
 /** What a worker tells the coordinator. */
 export type WorkerMessage =
@@ -20,7 +24,7 @@ export type WorkerMessage =
     readonly backendReason: string;
     readonly tfjsVersion: string;
   }
-  | { readonly type: "metrics"; readonly lines: readonly Record<string, unknown>[] }
+  | { readonly type: "metrics"; readonly lines: readonly MetricsLine[] }
   | {
     readonly type: "done";
     readonly rank: number;
@@ -46,12 +50,12 @@ export interface ControlMessage<T> {
   readonly body: Uint8Array;
 }
 
-const PREFIX_BYTES = 8;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * Encodes one control message.
+ * Encodes one control message as one frame of the mesh's wire format (`comm/wire.ts`), phase
+ * `control`, whose payload is `u32 headerBytes | header (UTF-8 JSON) | body`.
  *
  * @param header The JSON header.
  * @param body Optional raw bytes.
@@ -59,18 +63,32 @@ const decoder = new TextDecoder();
  * @example
  * ```ts
  * import { encodeControl } from "./control.ts";
- * console.assert(encodeControl({ type: "start" }).length === 8 + 16);
+ * // A 12-byte frame header, the 4-byte JSON length and 16 bytes of JSON.
+ * console.assert(encodeControl({ type: "start" }).length === 12 + 4 + 16);
  * ```
  */
 export function encodeControl(header: unknown, body: Uint8Array = new Uint8Array()): Uint8Array {
   const json = encoder.encode(JSON.stringify(header));
-  const bytes = new Uint8Array(PREFIX_BYTES + json.length + body.length);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, json.length, true);
-  view.setUint32(4, body.length, true);
-  bytes.set(json, PREFIX_BYTES);
-  bytes.set(body, PREFIX_BYTES + json.length);
-  return bytes;
+  const payload = new Uint8Array(4 + json.length + body.length);
+  new DataView(payload.buffer).setUint32(0, json.length, true);
+  payload.set(json, 4);
+  payload.set(body, 4 + json.length);
+  return encodeFrame({ tag: 0, phase: "control", source: 0 }, payload);
+}
+
+/** Splits a control frame's payload into its JSON header and its body. */
+function decodeControl<T>(payload: Uint8Array): ControlMessage<T> {
+  const headerBytes = payload.byteLength < 4
+    ? Number.POSITIVE_INFINITY
+    : new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true);
+  if (4 + headerBytes > payload.byteLength) {
+    throw new RangeError(
+      `Cannot decode control message: its header of ${headerBytes} bytes overruns the ${payload.byteLength}-byte frame`,
+    );
+  }
+  const header = JSON.parse(decoder.decode(payload.subarray(4, 4 + headerBytes))) as T;
+  // The body gets its own buffer, so float parameters in it can be viewed in place.
+  return { header, body: payload.slice(4 + headerBytes) };
 }
 
 /**
@@ -78,26 +96,14 @@ export function encodeControl(header: unknown, body: Uint8Array = new Uint8Array
  *
  * @param conn A readable connection.
  * @returns An async iterator of messages; it ends when the peer closes the connection.
+ * @throws {RangeError} When the stream holds something other than control frames.
  */
 export async function* readControl<T>(
   conn: Deno.Conn,
 ): AsyncGenerator<ControlMessage<T>, void, undefined> {
-  let buffer = new Uint8Array(0);
+  const frames = new FrameDecoder();
   const chunk = new Uint8Array(64 * 1024);
   while (true) {
-    while (buffer.length >= PREFIX_BYTES) {
-      const view = new DataView(buffer.buffer, buffer.byteOffset, PREFIX_BYTES);
-      const headerBytes = view.getUint32(0, true);
-      const bodyBytes = view.getUint32(4, true);
-      const total = PREFIX_BYTES + headerBytes + bodyBytes;
-      if (buffer.length < total) break;
-      const header = JSON.parse(
-        decoder.decode(buffer.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes)),
-      ) as T;
-      const body = buffer.slice(PREFIX_BYTES + headerBytes, total);
-      buffer = buffer.subarray(total);
-      yield { header, body };
-    }
     let read: number | null;
     try {
       read = await conn.read(chunk);
@@ -110,22 +116,10 @@ export async function* readControl<T>(
       throw error;
     }
     if (read === null) return;
-    const next = new Uint8Array(buffer.length + read);
-    next.set(buffer);
-    next.set(chunk.subarray(0, read), buffer.length);
-    buffer = next;
+    for (const frame of frames.push(chunk.subarray(0, read))) {
+      yield decodeControl<T>(frame.payload);
+    }
   }
-}
-
-/**
- * Writes all bytes to a connection (a single `write` may write fewer).
- *
- * @param conn The connection.
- * @param bytes What to write.
- */
-export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * What this runtime can execute. Every node kind of every slot has an entry, enforced by the
  * compiler through mapped types over the plan unions, so a new node cannot be added to the DSL
- * without deciding here whether it runs. Bases and outer algorithms come from the algorithm
- * registry, so this table cannot drift from what is implemented. The runtime refuses a plan
+ * without deciding here whether it runs. Bases, compressors and outer algorithms come from the
+ * algorithm and compressor registries, so this table cannot drift from what is implemented. The runtime refuses a plan
  * with any unsupported node, with a message naming it, rather than ignoring the node.
  *
  * @module
@@ -18,6 +18,7 @@ import type {
   Plan,
 } from "../dsl/plan.ts";
 import { BASES, OUTERS } from "./algorithms/registry.ts";
+import { CODECS } from "./compressors/registry.ts";
 
 /** `true` when the runtime implements a node kind, else the reason it does not yet. */
 type SupportTable<K extends string> = Readonly<Record<K, true | string>>;
@@ -45,7 +46,7 @@ export const SUPPORT: {
   data: { mnist: true, synthetic: true, leastSquares: true },
   optimizer: { sgd: true, adam: true },
   base: fromRegistry(BASES),
-  compress: { qsgd: NOT_YET, dqSgd: NOT_YET, sketchedSgd: NOT_YET, topK: NOT_YET },
+  compress: fromRegistry(CODECS),
   outer: fromRegistry(OUTERS),
   network: { network: NOT_YET },
 };

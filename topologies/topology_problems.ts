@@ -30,7 +30,9 @@ import { topologyName } from "./topology_name.ts";
  * @param n Number of workers.
  * @param options `requireDoublyStochastic`: `true` (default) for gossip-family algorithms, which
  * need every `W` doubly stochastic; `false` for SGP, whose matrices need only be
- * column-stochastic.
+ * column-stochastic. `requirePositiveDiagonal` (default `false`): every custom matrix must keep
+ * a positive share on its diagonal, as push-sum needs (a rank that keeps nothing of its own
+ * mass can see its weight reach 0, and the de-biased model divides by it).
  * @returns Problems in sentence case without trailing periods, e.g.
  * `torus 3×3 has 9 nodes but workers is 8`; empty when the topology is fine.
  *
@@ -49,7 +51,10 @@ import { topologyName } from "./topology_name.ts";
 export function topologyProblems(
   topology: TopologyNode,
   n: number,
-  options: { readonly requireDoublyStochastic: boolean } = { requireDoublyStochastic: true },
+  options: {
+    readonly requireDoublyStochastic?: boolean;
+    readonly requirePositiveDiagonal?: boolean;
+  } = {},
 ): string[] {
   const shape = shapeProblem(topology, n);
   if (shape !== undefined) return [shape];
@@ -58,7 +63,7 @@ export function topologyProblems(
   const problems: string[] = [];
   const name = `topology "${topologyName(topology)}"`;
   const { weights } = topology;
-  const { requireDoublyStochastic } = options;
+  const requireDoublyStochastic = options.requireDoublyStochastic ?? true;
   const required = requireDoublyStochastic ? "doubly stochastic" : "column-stochastic";
   weights.forEach((matrix, step) => {
     const at = weights.length > 1 ? ` at step ${step}` : "";
@@ -67,6 +72,16 @@ export function topologyProblems(
       problems.push(
         `${name} is not ${required}${at}: row ${row.index} sums to ${formatNumber(row.sum)}`,
       );
+    }
+    if (options.requirePositiveDiagonal) {
+      const rank = matrix.findIndex((row, i) => !(row[i]! > 0));
+      if (rank !== -1) {
+        problems.push(
+          `${name} keeps no share on its diagonal${at}: rank ${rank} has weight ${
+            formatNumber(matrix[rank]![rank]!)
+          } for itself, and push-sum needs every diagonal weight positive`,
+        );
+      }
     }
     const column = firstBadColumn(matrix, TOLERANCE);
     if (column !== undefined) {

@@ -1,8 +1,8 @@
 /**
  * Test support for the algorithm tests: a tiny heterogeneous least-squares problem with its
  * float64 gradient, plan construction, a driver that runs `n` workers concurrently in one thread
- * over memory communicators (as the worker loop does), and float64 matrix helpers for the
- * independent references each test writes.
+ * over memory communicators through the worker loop's own step driver, and float64 matrix
+ * helpers for the independent references each test writes.
  *
  * Nothing here uses the runtime's models or data: the expectations stay independent of them.
  *
@@ -10,14 +10,13 @@
  */
 
 import assert from "node:assert/strict";
-import type { BaseNode, OptimizerNode, OuterNode, Plan } from "../../dsl/plan.ts";
+import type { BaseNode, CompressorNode, OptimizerNode, OuterNode, Plan } from "../../dsl/plan.ts";
 import { PLAN_VERSION } from "../../dsl/plan.ts";
-import { learningRate } from "../../dsl/schedules.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";
 import type { Communicator } from "../comm/types.ts";
-import { createOptimizer } from "./optimizers.ts";
-import { createBase, createOuter } from "./registry.ts";
-import type { BaseAlgorithm, BaseContext, LocalOptimizer } from "./types.ts";
+import type { StepMetrics } from "../metrics.ts";
+import { createTrainingChain, type TrainingChain } from "./chain.ts";
+import type { BaseAlgorithm, LocalOptimizer } from "./types.ts";
 
 /** Worker i's data: `f_i(x) = (1/(2 m_i)) ‖A_i x − b_i‖²`. */
 export interface Shard {
@@ -85,6 +84,7 @@ export function makePlan(options: {
   readonly optimizer: OptimizerNode;
   readonly base: BaseNode;
   readonly outer?: OuterNode | null;
+  readonly compress?: CompressorNode | null;
   readonly steps: number;
   readonly dim?: number;
 }): Plan {
@@ -95,7 +95,7 @@ export function makePlan(options: {
     workers: options.workers,
     optimizer: options.optimizer,
     base: options.base,
-    compress: null,
+    compress: options.compress ?? null,
     outer: options.outer ?? null,
     network: null,
     steps: options.steps,
@@ -112,6 +112,10 @@ export interface RunResult {
   readonly models: Float32Array[];
   /** Each worker's losses, by step. */
   readonly losses: number[][];
+  /** Each worker's step metrics, by step. */
+  readonly metrics: StepMetrics[][];
+  /** Each worker's step driver. */
+  readonly chains: TrainingChain[];
   readonly bases: BaseAlgorithm[];
   readonly optimizers: LocalOptimizer[];
   readonly comms: Communicator[];
@@ -119,54 +123,69 @@ export interface RunResult {
 
 /**
  * Runs a plan on `plan.workers` workers concurrently in this thread, each with its own memory
- * communicator and shard, the way the worker loop does (base step, then outer step).
+ * communicator and shard, through the same step driver as the worker loop
+ * (`createTrainingChain`).
  *
  * @param plan The plan.
  * @param shards One shard per worker.
  * @param x0 The common initial model.
- * @param makeBase Builds the base (default: the registry).
  * @returns Models, per-step history and the algorithm objects.
  */
 export async function runWorkers(
   plan: Plan,
   shards: readonly Shard[],
   x0: readonly number[],
-  makeBase: (context: BaseContext) => BaseAlgorithm = createBase,
 ): Promise<RunResult> {
   const n = plan.workers;
   const comms = createMemoryCommunicators(n);
   const history: Float32Array[][] = Array.from({ length: plan.steps }, () => []);
   const losses: number[][] = Array.from({ length: n }, () => []);
-  const bases: BaseAlgorithm[] = [];
-  const optimizers: LocalOptimizer[] = [];
+  const metrics: StepMetrics[][] = Array.from({ length: n }, () => []);
+  const chains: TrainingChain[] = [];
   const models = await Promise.all(comms.map(async (comm, rank) => {
     const shard = shards[rank]!;
-    const optimizer = createOptimizer(plan.optimizer, x0.length);
-    optimizers[rank] = optimizer;
-    const context: BaseContext = {
+    const chain = createTrainingChain({
       plan,
-      rank,
       comm,
       x0: Float32Array.from(x0),
-      optimizer,
       gradient: (params) => {
         const { loss, grad } = lsGradient(shard, params);
         return Promise.resolve({ loss, grad: Float32Array.from(grad) });
       },
-    };
-    const base = makeBase(context);
-    bases[rank] = base;
-    const outer = plan.outer === null ? null : createOuter(context);
+    });
+    chains[rank] = chain;
     for (let k = 0; k < plan.steps; k++) {
-      const lr = learningRate(plan.optimizer.lr, k, plan.steps);
-      const { loss } = await base.step(k, lr);
-      losses[rank]!.push(loss);
-      await outer?.afterStep(k, lr, base);
-      history[k]![rank] = base.model();
+      const step = await chain.step(k);
+      losses[rank]!.push(step.loss);
+      metrics[rank]!.push(step.metrics);
+      history[k]![rank] = chain.model();
     }
-    return base.model();
+    await chain.finish();
+    return chain.model();
   }));
-  return { history, models, losses, bases, optimizers, comms };
+  return {
+    history,
+    models,
+    losses,
+    metrics,
+    chains,
+    bases: chains.map((chain) => chain.parts.base),
+    optimizers: chains.map((chain) => chain.parts.optimizer),
+    comms,
+  };
+}
+
+/**
+ * The data of the buffer named `name` of a worker's step, for assertions.
+ *
+ * @param chain The worker's step driver.
+ * @param name The buffer's name, e.g. `"sgd.velocity"`.
+ * @returns The live buffer data.
+ */
+export function bufferOf(chain: TrainingChain, name: string): Float32Array | Float64Array {
+  const found = chain.buffers().find((buffer) => buffer.name === name);
+  assert.ok(found !== undefined, `no buffer "${name}"`);
+  return found.data;
 }
 
 /**
@@ -269,7 +288,7 @@ export function assertRowsClose(
   models.forEach((model, i) => assertClose(model, X[i]!, tol, `${message} worker ${i}`));
 }
 
-/** The ring's mixing matrix for 4 workers, written out by hand (ALGORITHMS.md §1.8). */
+/** The ring's mixing matrix for 4 workers, written out by hand (docs/algorithms.md §1.8). */
 export const RING_4: Mat = [
   [1 / 3, 1 / 3, 0, 1 / 3],
   [1 / 3, 1 / 3, 1 / 3, 0],

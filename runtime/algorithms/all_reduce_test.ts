@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { allReduce, gossip } from "../../dsl/base.ts";
+import { allReduce } from "../../dsl/base.ts";
 import { sgd } from "../../dsl/optimizers.ts";
-import { ring } from "../../topologies/mod.ts";
-import { allReduceBase } from "./all_reduce.ts";
 import {
   assertRowsClose,
   axpy,
@@ -55,12 +53,4 @@ Deno.test("allReduce: traffic is counted under the base phase", async () => {
     assert.ok(comm.stats().sent.base > 0);
     assert.equal(comm.stats().sent.outer, 0);
   }
-});
-
-Deno.test("allReduceBase refuses a plan with another base", () => {
-  const plan = makePlan({ workers: 2, optimizer: sgd({ lr: 0.1 }), base: gossip(ring), steps: 1 });
-  assert.throws(
-    () => allReduceBase({ plan } as Parameters<typeof allReduceBase>[0]),
-    /Cannot create base "allReduce": the plan's base is "gossip"/,
-  );
 });

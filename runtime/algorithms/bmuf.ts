@@ -1,14 +1,13 @@
 /**
- * BMUF, blockwise model-update filtering (ALGORITHMS.md §2.2).
+ * BMUF, blockwise model-update filtering (docs/algorithms.md §2.2).
  *
  * @module
  */
 
 import type { BmufNode } from "../../dsl/plan.ts";
 import { bmufBlockMomentum } from "../../dsl/outer.ts";
-import type { BaseContext, OuterAlgorithm } from "./types.ts";
+import type { OuterAlgorithm, StepContext } from "./types.ts";
 import { checkSameLength, endsPeriod } from "./_vector.ts";
-import { outerNodeOf } from "./_nodes.ts";
 
 /** BMUF's state, kept in float64: the global model `W` and the filtered update `Δ`. */
 export interface BmufState {
@@ -80,19 +79,19 @@ export function bmufUpdate(
  * worker restarts from the result. Optimizer buffers are kept (BMUF has no buffer policy).
  * With a constant learning rate, `bmuf(ζ = α, η = β)` equals `slowMo(alpha: α, beta: β)`.
  *
- * @param context The worker's plan, rank, communicator and `x_0`.
- * @returns The worker's outer algorithm.
- * @throws {TypeError} When the plan's outer is not `bmuf`.
+ * @param node The `bmuf` node.
+ * @param context The worker's communicator and `x_0`.
+ * @returns The worker's outer algorithm; its buffers are `bmuf.global` and `bmuf.delta`
+ *   (float64).
  */
-export function bmufOuter(context: BaseContext): OuterAlgorithm {
-  const node: BmufNode = outerNodeOf(context.plan, "bmuf");
+export function bmufOuter(node: BmufNode, context: StepContext): OuterAlgorithm {
   const { comm } = context;
   const settings: BmufSettings = {
     blockLr: node.blockLr,
     blockMomentum: bmufBlockMomentum(node, comm.size),
     nesterov: node.nesterov,
   };
-  let state: BmufState = {
+  const state: BmufState = {
     global: Float64Array.from(context.x0),
     delta: new Float64Array(context.x0.length),
   };
@@ -101,8 +100,14 @@ export function bmufOuter(context: BaseContext): OuterAlgorithm {
       if (!endsPeriod(k, node.tau)) return;
       const average = await comm.allReduceMean(base.model(), "outer");
       const next = bmufUpdate(state, average, settings);
-      state = next.state;
+      state.global.set(next.state.global);
+      state.delta.set(next.state.delta);
       base.setModel(next.restart);
     },
+    buffers: () => [
+      { name: "bmuf.global", data: state.global, momentum: false },
+      { name: "bmuf.delta", data: state.delta, momentum: false },
+    ],
+    resetMomentum() {},
   };
 }

@@ -1,14 +1,16 @@
 /**
- * D-PSGD, decentralized parallel SGD over a doubly stochastic topology (ALGORITHMS.md §1.3).
+ * D-PSGD, decentralized parallel SGD over a doubly stochastic topology (docs/algorithms.md
+ * §1.3).
  *
  * @module
  */
 
-import { type Neighbors, neighbors, period } from "../../topologies/mod.ts";
+import type { GossipNode } from "../../dsl/plan.ts";
+import { type Neighbors, neighbors } from "../../topologies/mod.ts";
 import type { TopologyNode } from "../../topologies/types.ts";
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
 import { checkSameLength } from "./_vector.ts";
-import { baseNodeOf } from "./_nodes.ts";
+import { byTopologyPhase } from "./_periodic.ts";
 
 /** A neighbour's model and the mixing weight `W_ij` the receiver applies to it. */
 export interface WeightedModel {
@@ -79,17 +81,7 @@ export function neighborsByStep(
   n: number,
   rank: number,
 ): (k: number) => Neighbors {
-  const length = period(topology, n);
-  const cache = new Map<number, Neighbors>();
-  return (k) => {
-    const phase = k % length;
-    let found = cache.get(phase);
-    if (found === undefined) {
-      found = neighbors(topology, n, rank, phase);
-      cache.set(phase, found);
-    }
-    return found;
-  };
+  return byTopologyPhase(topology, n, (phase) => neighbors(topology, n, rank, phase));
 }
 
 /**
@@ -122,21 +114,19 @@ export function receivedFrom(
  * out-neighbour of `W(k)` (phase `"base"`), receives `x_j` from every in-neighbour, and sets
  * `x_i ← Σ_j W_ij(k) x_j − γ_k · dir_i`. Time-varying topologies use step `k`'s matrix.
  *
- * @param context The worker's plan, rank, communicator, `x_0`, optimizer and gradient oracle.
+ * @param node The `gossip` node.
+ * @param context The worker's communicator, `x_0`, optimizer and gradient oracle.
  * @returns The worker's base algorithm; `model()` returns a copy of `x_i`.
- * @throws {TypeError} When the plan's base is not `gossip`.
  * @throws {RangeError} When the topology does not fit the number of workers.
  */
-export function gossipBase(context: BaseContext): BaseAlgorithm {
-  const node = baseNodeOf(context.plan, "gossip");
+export function gossipBase(node: GossipNode, context: BaseContext): BaseAlgorithm {
   const { comm, optimizer, gradient } = context;
   const neighborsAt = neighborsByStep(node.topology, comm.size, comm.rank);
   let x: Float32Array = context.x0.slice();
   return {
-    optimizer,
     async step(k, lr) {
       const { loss, grad } = await gradient(x);
-      const dir = optimizer.direction(grad, x, k);
+      const dir = optimizer.direction(grad, x);
       const { selfWeight, receiveFrom, sendTo } = neighborsAt(k);
       const ranks = receiveFrom.map((peer) => peer.rank);
       const received = receivedFrom(
@@ -162,5 +152,7 @@ export function gossipBase(context: BaseContext): BaseAlgorithm {
       checkSameLength(x, value, "the new model");
       x = value.slice();
     },
+    buffers: () => [],
+    resetMomentum() {},
   };
 }

@@ -1,13 +1,12 @@
 /**
- * Local SGD, periodic model averaging (ALGORITHMS.md §1.2).
+ * Local SGD, periodic model averaging (docs/algorithms.md §1.2).
  *
  * @module
  */
 
+import type { LocalSgdNode } from "../../dsl/plan.ts";
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
-import { applyBufferPolicy } from "./optimizers.ts";
 import { checkSameLength, endsPeriod, moveInPlace } from "./_vector.ts";
-import { baseNodeOf } from "./_nodes.ts";
 
 /**
  * The `localSgd({ tau, buffers })` base (Stich 2019, "Local SGD converges fast and communicates
@@ -16,22 +15,45 @@ import { baseNodeOf } from "./_nodes.ts";
  * `"base"`), then the node's buffer policy (`"average"` also under `"base"`). With `tau = 1` and
  * plain SGD this is `allReduce()` up to rounding.
  *
- * @param context The worker's plan, rank, communicator, `x_0`, optimizer and gradient oracle.
+ * When the outer algorithm averages after the same step, the base's own average is skipped
+ * (the outer step averages anyway) and only the buffer policy runs.
+ *
+ * With a compressor, the workers average their model differences since the last
+ * synchronisation instead: `x_i = x_sync + mean_j(x_j − x_sync)` by the compressed mean (phase
+ * `"compressed"`), where `x_sync` is the common model after the last synchronisation (or the
+ * outer step's restart model). Every rank gets the same mean, so models agree again.
+ *
+ * @param node The `localSgd` node.
+ * @param context The worker's communicator, `x_0`, optimizer, gradient oracle, compressor and
+ *   buffer policy.
  * @returns The worker's base algorithm; `model()` returns a copy of `x_i`.
- * @throws {TypeError} When the plan's base is not `localSgd`.
  */
-export function localSgdBase(context: BaseContext): BaseAlgorithm {
-  const node = baseNodeOf(context.plan, "localSgd");
-  const { comm, optimizer, gradient } = context;
+export function localSgdBase(node: LocalSgdNode, context: BaseContext): BaseAlgorithm {
+  const { comm, optimizer, gradient, compressor } = context;
   let x: Float32Array = context.x0.slice();
+  // The common model of the last synchronisation (compression only).
+  const synced: Float32Array | null = compressor === null ? null : context.x0.slice();
+
+  /** Averages the models: exactly, or through the compressed mean of the differences. */
+  const average = async (k: number) => {
+    if (compressor === null || synced === null) {
+      await comm.allReduceMeanInPlace(x, "base");
+      return;
+    }
+    const difference = new Float32Array(x.length);
+    for (let t = 0; t < x.length; t++) difference[t] = x[t]! - synced[t]!;
+    const mean = await compressor.mean(difference, k);
+    for (let t = 0; t < x.length; t++) x[t] = synced[t]! + mean[t]!;
+    synced.set(x);
+  };
+
   return {
-    optimizer,
     async step(k, lr) {
       const { loss, grad } = await gradient(x);
-      moveInPlace(x, lr, optimizer.direction(grad, x, k));
+      moveInPlace(x, lr, optimizer.direction(grad, x));
       if (endsPeriod(k, node.tau)) {
-        await comm.allReduceMeanInPlace(x, "base");
-        await applyBufferPolicy(node.buffers, optimizer, comm, "base");
+        if (!context.outerSyncsAt(k)) await average(k);
+        await context.syncBuffers(node.buffers, "base");
       }
       return { loss };
     },
@@ -39,6 +61,10 @@ export function localSgdBase(context: BaseContext): BaseAlgorithm {
     setModel(value) {
       checkSameLength(x, value, "the new model");
       x = value.slice();
+      synced?.set(value);
     },
+    buffers: () =>
+      synced === null ? [] : [{ name: "localSgd.synced", data: synced, momentum: false }],
+    resetMomentum() {},
   };
 }

@@ -55,7 +55,7 @@ for (const policy of ["keep", "reset", "average"] as const) {
     const expected = reference(n, 4, 2, 0.1, 0.5, policy);
     history.forEach((models, k) => assertRowsClose(models, expected[k]!, 1e-6, `step ${k}`));
     // The run ends on an averaging step (k = 3).
-    const [v0, v1] = optimizers.map((opt) => opt.buffers()[0]!);
+    const [v0, v1] = optimizers.map((opt) => opt.buffers()[0]!.data);
     if (policy === "keep") assert.notDeepEqual(v0, v1);
     if (policy === "reset") assert.deepEqual([...v0!, ...v1!], [0, 0, 0, 0]);
     if (policy === "average") assert.deepEqual(v0, v1);

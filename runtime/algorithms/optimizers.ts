@@ -1,18 +1,19 @@
 /**
- * Local optimizers (ALGORITHMS.md §0.1): the direction `dir_i` each worker computes from its
- * gradient, the model then moving by `x_i −= γ_k · dir_i`, and the buffer policy applied to
- * their state at synchronisation points.
+ * Local optimizers (docs/algorithms.md §0.1): the direction `dir_i` each worker computes from
+ * its gradient, the model then moving by `x_i −= γ_k · dir_i`, and the buffer policy applied to
+ * the step's momentum buffers at synchronisation points.
  *
  * The math is in two pure functions, {@linkcode sgdDirection} and {@linkcode adamDirection},
  * that take the state and return the new state; {@linkcode createOptimizer} wraps them in a
- * {@linkcode LocalOptimizer} that owns its buffers. Arithmetic runs in float64 and every stored
- * value (buffer or direction) is rounded to float32 once.
+ * {@linkcode LocalOptimizer} that owns its buffers and its step count. Arithmetic runs in
+ * float64 and every stored value (buffer or direction) is rounded to float32 once.
  *
  * @module
  */
 
 import type { AdamNode, BufferPolicy, OptimizerNode, SgdNode } from "../../dsl/plan.ts";
 import type { Communicator, Phase } from "../comm/types.ts";
+import { scalarBuffer, type StateBuffer, type Stateful } from "../state.ts";
 import type { LocalOptimizer } from "./types.ts";
 import { checkSameLength } from "./_vector.ts";
 
@@ -104,7 +105,8 @@ export function sgdDirection(
  * @param moments The current moments; not modified.
  * @param grad The gradient `g_i`.
  * @param x The parameters the gradient was taken at (for weight decay).
- * @param k The step, from 0 (bias correction uses `k + 1`).
+ * @param k The optimizer's count of directions before this one, from 0 (bias correction uses
+ *   `k + 1`); it restarts at 0 after a buffer reset.
  * @returns The direction and the new moments.
  * @throws {RangeError} When the vectors' lengths differ, or AMSGrad is on without `vMax`.
  * @example First step with bias correction: the direction is `g / (|g| + eps)`
@@ -162,12 +164,15 @@ export function adamDirection(
 }
 
 /**
- * Builds a worker's local optimizer from its plan node (ALGORITHMS.md §0.1): `sgd` with
+ * Builds a worker's local optimizer from its plan node (docs/algorithms.md §0.1): `sgd` with
  * momentum, Nesterov and weight decay, or `adam` with optional bias correction and AMSGrad. The
  * learning rate is not used here; the caller moves the model by `x −= γ_k · dir`.
  *
- * `buffers()` returns the live state arrays (SGD: `[v]` when `μ > 0`, else none; Adam:
- * `[m, v]`, plus `v̂` with AMSGrad), so a buffer policy can overwrite them in place.
+ * Buffers, live so a buffer policy can overwrite them in place: SGD `sgd.velocity` when
+ * `μ > 0`; Adam `adam.m`, `adam.v`, `adam.vMax` with AMSGrad (momentum buffers), and
+ * `adam.count`, the directions computed since the start or the last reset, which bias
+ * correction uses in place of the step (so a reset restarts it, as PyTorch's and optax's Adam
+ * count their own updates).
  *
  * @param node The optimizer node.
  * @param d The number of parameters.
@@ -182,9 +187,9 @@ export function adamDirection(
  *
  * const optimizer = createOptimizer(sgd({ lr: 0.1, momentum: 0.5 }), 2);
  * const g = new Float32Array([1, 2]);
- * optimizer.direction(g, new Float32Array(2), 0);
- * assert.deepEqual([...optimizer.direction(g, new Float32Array(2), 1)], [1.5, 3]);
- * assert.equal(optimizer.buffers().length, 1);
+ * optimizer.direction(g, new Float32Array(2));
+ * assert.deepEqual([...optimizer.direction(g, new Float32Array(2))], [1.5, 3]);
+ * assert.deepEqual(optimizer.buffers().map((buffer) => buffer.name), ["sgd.velocity"]);
  * ```
  */
 export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer {
@@ -195,14 +200,17 @@ export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer 
   }
   if (node.kind === "sgd") {
     const velocity = node.momentum === 0 ? null : new Float32Array(d);
+    const buffers: StateBuffer[] = velocity === null
+      ? []
+      : [{ name: "sgd.velocity", data: velocity, momentum: true }];
     return {
       direction(grad, x) {
         const result = sgdDirection(node, velocity, grad, x);
         if (velocity !== null) velocity.set(result.velocity!);
         return result.direction;
       },
-      buffers: () => velocity === null ? [] : [velocity],
-      reset() {
+      buffers: () => buffers,
+      resetMomentum() {
         velocity?.fill(0);
       },
     };
@@ -212,31 +220,42 @@ export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer 
     v: new Float32Array(d),
     vMax: node.amsgrad ? new Float32Array(d) : null,
   };
-  const buffers = [moments.m, moments.v, ...(moments.vMax === null ? [] : [moments.vMax])];
+  const count = scalarBuffer("adam.count", 0);
+  const buffers: StateBuffer[] = [
+    { name: "adam.m", data: moments.m, momentum: true },
+    { name: "adam.v", data: moments.v, momentum: true },
+    ...(moments.vMax === null ? [] : [{ name: "adam.vMax", data: moments.vMax, momentum: true }]),
+    count,
+  ];
   return {
-    direction(grad, x, k) {
-      const result = adamDirection(node, moments, grad, x, k);
+    direction(grad, x) {
+      const result = adamDirection(node, moments, grad, x, count.data[0]!);
       moments.m.set(result.moments.m);
       moments.v.set(result.moments.v);
       if (moments.vMax !== null) moments.vMax.set(result.moments.vMax!);
+      count.data[0]! += 1;
       return result.direction;
     },
-    buffers: () => [...buffers],
-    reset() {
-      for (const buffer of buffers) buffer.fill(0);
+    buffers: () => buffers,
+    resetMomentum() {
+      moments.m.fill(0);
+      moments.v.fill(0);
+      moments.vMax?.fill(0);
+      count.data[0] = 0;
     },
   };
 }
 
 /**
- * Applies a buffer policy to an optimizer at a synchronisation point (local-SGD averaging,
- * SlowMo's outer step): `"keep"` leaves the buffers, `"reset"` zeroes them, `"average"`
- * replaces each buffer by its exact mean over workers (one `allReduceMean` per buffer, in
- * `buffers()` order, counted under `phase`). Every rank must call it at the same point with the
- * same policy, like any collective.
+ * Applies a buffer policy at a synchronisation point (local-SGD averaging, SlowMo's outer step)
+ * to every momentum buffer of the given parts of the step: `"keep"` leaves them, `"reset"`
+ * zeroes them and restarts their counts (`resetMomentum`), `"average"` replaces each by its
+ * exact mean over workers (one `allReduceMean` per buffer, in the parts' `buffers()` order,
+ * counted under `phase`). Every rank must call it at the same point with the same policy, like
+ * any collective.
  *
  * @param policy `"keep"`, `"reset"` or `"average"`.
- * @param optimizer The worker's optimizer; its buffers are overwritten in place.
+ * @param parts The optimizer and the base, whose momentum buffers are overwritten in place.
  * @param comm The worker's communicator (used by `"average"` only).
  * @param phase The traffic phase of the averaging.
  * @returns Resolves once the policy is applied.
@@ -249,14 +268,14 @@ export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer 
  * import type { Communicator } from "../comm/types.ts";
  *
  * const optimizer = createOptimizer(sgd({ lr: 0.1, momentum: 0.9 }), 1);
- * optimizer.direction(new Float32Array([1]), new Float32Array(1), 0);
- * await applyBufferPolicy("reset", optimizer, {} as Communicator, "base");
- * assert.deepEqual([...optimizer.buffers()[0]!], [0]);
+ * optimizer.direction(new Float32Array([1]), new Float32Array(1));
+ * await applyBufferPolicy("reset", [optimizer], {} as Communicator, "base");
+ * assert.deepEqual([...optimizer.buffers()[0]!.data], [0]);
  * ```
  */
 export async function applyBufferPolicy(
   policy: BufferPolicy,
-  optimizer: LocalOptimizer,
+  parts: readonly Stateful[],
   comm: Communicator,
   phase: Phase,
 ): Promise<void> {
@@ -264,11 +283,19 @@ export async function applyBufferPolicy(
     case "keep":
       return;
     case "reset":
-      optimizer.reset();
+      for (const part of parts) part.resetMomentum();
       return;
     case "average":
-      for (const buffer of optimizer.buffers()) {
-        buffer.set(await comm.allReduceMean(buffer, phase));
+      for (const part of parts) {
+        for (const buffer of part.buffers()) {
+          if (!buffer.momentum) continue;
+          const data = buffer.data;
+          // Momentum buffers are float32, as every buffer averaged by the ring.
+          if (!(data instanceof Float32Array)) {
+            throw new TypeError(`Cannot average buffer "${buffer.name}": it is not float32`);
+          }
+          await comm.allReduceMeanInPlace(data, phase);
+        }
       }
       return;
   }

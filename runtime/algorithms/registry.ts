@@ -1,19 +1,21 @@
 /**
  * Dispatch tables from plan node kinds to algorithm implementations. The tables are mapped
- * types over the plan unions (`Record<BaseKind, …>`), so adding a node kind to the DSL without
- * deciding here whether it runs is a compile error; `null` marks a kind that is not
- * implemented yet, and {@linkcode createBase} / {@linkcode createOuter} refuse it by name.
+ * types over the plan unions (`{ [K in BaseKind]: … }`, as `topologies/mixing_matrix.ts` does),
+ * so adding a node kind to the DSL without deciding here whether it runs is a compile error, and
+ * each factory receives the node of its own kind, already narrowed. `null` marks a kind that is
+ * not implemented yet; {@linkcode createBase} and {@linkcode createOuter} refuse it by name.
  *
  * @module
  */
 
-import type { BaseKind, OuterKind } from "../../dsl/plan.ts";
+import type { BaseKind, BaseNode, OuterKind, OuterNode } from "../../dsl/plan.ts";
 import type {
   BaseAlgorithm,
   BaseContext,
   BaseFactory,
   OuterAlgorithm,
   OuterFactory,
+  StepContext,
 } from "./types.ts";
 import { allReduceBase } from "./all_reduce.ts";
 import { localSgdBase } from "./local_sgd.ts";
@@ -21,6 +23,9 @@ import { gossipBase } from "./gossip.ts";
 import { sgpBase } from "./sgp.ts";
 import { slowMoOuter } from "./slow_mo.ts";
 import { bmufOuter } from "./bmuf.ts";
+
+type BaseOf<K extends BaseKind> = Extract<BaseNode, { readonly kind: K }>;
+type OuterOf<K extends OuterKind> = Extract<OuterNode, { readonly kind: K }>;
 
 /**
  * Base algorithm factories by kind; `null` = not implemented yet.
@@ -34,7 +39,7 @@ import { bmufOuter } from "./bmuf.ts";
  * assert.equal(BASES.cada, null);
  * ```
  */
-export const BASES: Readonly<Record<BaseKind, BaseFactory | null>> = Object.freeze({
+export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseOf<K>> | null } = Object.freeze({
   allReduce: allReduceBase,
   localSgd: localSgdBase,
   gossip: gossipBase,
@@ -56,69 +61,64 @@ export const BASES: Readonly<Record<BaseKind, BaseFactory | null>> = Object.free
  * assert.equal(typeof OUTERS.slowMo, "function");
  * ```
  */
-export const OUTERS: Readonly<Record<OuterKind, OuterFactory | null>> = Object.freeze({
-  slowMo: slowMoOuter,
-  bmuf: bmufOuter,
-});
+export const OUTERS: { readonly [K in OuterKind]: OuterFactory<OuterOf<K>> | null } = Object
+  .freeze({
+    slowMo: slowMoOuter,
+    bmuf: bmufOuter,
+  });
 
 /**
- * Builds the base algorithm of `context.plan` for one worker.
+ * Builds the base algorithm of a node for one worker.
  *
- * Compression is not implemented by these bases yet, so a plan with a compressor is refused
- * rather than run uncompressed.
- *
- * @param context The worker's plan, rank, communicator, `x_0`, optimizer and gradient oracle.
+ * @param node The plan's base node.
+ * @param context The worker's communicator, `x_0`, optimizer, gradient oracle and compressor.
  * @returns The worker's base algorithm.
- * @throws {Error} When the base kind (or the plan's compressor) is not implemented yet.
+ * @throws {Error} When the base kind is not implemented yet.
  * @throws {RangeError} When the topology does not fit the number of workers.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { createBase } from "./registry.ts";
+ * import { cada } from "../../dsl/base.ts";
  * import type { BaseContext } from "./types.ts";
  *
- * const plan = { base: { kind: "cada" }, compress: null } as unknown as BaseContext["plan"];
- * assert.throws(() => createBase({ plan } as BaseContext), /"cada" is not implemented/);
+ * assert.throws(
+ *   () => createBase(cada({ variant: 1, c: 0 }), {} as BaseContext),
+ *   /"cada" is not implemented/,
+ * );
  * ```
  */
-export function createBase(context: BaseContext): BaseAlgorithm {
-  const { base, compress } = context.plan;
-  const factory = BASES[base.kind];
+export function createBase(node: BaseNode, context: BaseContext): BaseAlgorithm {
+  // The one place the table is indexed by a union: each entry takes its own kind's node.
+  const factory = BASES[node.kind] as BaseFactory<BaseNode> | null;
   if (factory === null) {
-    throw new Error(`Cannot create base algorithm: "${base.kind}" is not implemented yet`);
+    throw new Error(`Cannot create base algorithm: "${node.kind}" is not implemented yet`);
   }
-  if (compress !== null) {
-    throw new Error(
-      `Cannot create base algorithm "${base.kind}": compressor "${compress.kind}" is not implemented yet`,
-    );
-  }
-  return factory(context);
+  return factory(node, context);
 }
 
 /**
- * Builds the outer algorithm of `context.plan` for one worker.
+ * Builds the outer algorithm of a node for one worker.
  *
- * @param context The worker's plan, rank, communicator, `x_0`, optimizer and gradient oracle.
+ * @param node The plan's outer node.
+ * @param context The worker's communicator, `x_0` and buffer policy.
  * @returns The worker's outer algorithm.
- * @throws {Error} When the plan has no outer algorithm or its kind is not implemented yet.
+ * @throws {Error} When the outer kind is not implemented yet.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { createOuter } from "./registry.ts";
- * import type { BaseContext } from "./types.ts";
+ * import { slowMo } from "../../dsl/outer.ts";
+ * import type { StepContext } from "./types.ts";
  *
- * const plan = { outer: null } as unknown as BaseContext["plan"];
- * assert.throws(() => createOuter({ plan } as BaseContext), /has no outer algorithm/);
+ * const context = { x0: new Float32Array(2), comm: { size: 1 } } as StepContext;
+ * assert.equal(typeof createOuter(slowMo({ tau: 2 }), context).afterStep, "function");
  * ```
  */
-export function createOuter(context: BaseContext): OuterAlgorithm {
-  const outer = context.plan.outer;
-  if (outer === null) {
-    throw new Error("Cannot create outer algorithm: the plan has no outer algorithm");
-  }
-  const factory = OUTERS[outer.kind];
+export function createOuter(node: OuterNode, context: StepContext): OuterAlgorithm {
+  const factory = OUTERS[node.kind] as OuterFactory<OuterNode> | null;
   if (factory === null) {
-    throw new Error(`Cannot create outer algorithm: "${outer.kind}" is not implemented yet`);
+    throw new Error(`Cannot create outer algorithm: "${node.kind}" is not implemented yet`);
   }
-  return factory(context);
+  return factory(node, context);
 }

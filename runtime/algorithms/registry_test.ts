@@ -9,27 +9,26 @@ import {
   overlapLocalSgd,
   sgp,
 } from "../../dsl/base.ts";
-import { qsgd } from "../../dsl/compress.ts";
+import { qsgd, topK } from "../../dsl/compress.ts";
 import { sgd } from "../../dsl/optimizers.ts";
 import { bmuf, slowMo } from "../../dsl/outer.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { ring } from "../../topologies/mod.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";
-import { createOptimizer } from "./optimizers.ts";
-import { BASES, createBase, createOuter, OUTERS } from "./registry.ts";
+import { createTrainingChain } from "./chain.ts";
+import { BASES, createBase, OUTERS } from "./registry.ts";
 import type { BaseContext } from "./types.ts";
 import { makePlan } from "./_testing.ts";
 
-function contextFor(plan: Plan): BaseContext {
+/** A one-worker chain over a zero gradient. */
+function chainFor(plan: Plan) {
   const [comm] = createMemoryCommunicators(1);
-  return {
+  return createTrainingChain({
     plan,
-    rank: 0,
     comm: comm!,
     x0: new Float32Array(2),
-    optimizer: createOptimizer(plan.optimizer, 2),
     gradient: () => Promise.resolve({ loss: 0, grad: new Float32Array(2) }),
-  };
+  });
 }
 
 Deno.test("the implemented bases and outers are registered", () => {
@@ -39,12 +38,15 @@ Deno.test("the implemented bases and outers are registered", () => {
   for (const kind of ["slowMo", "bmuf"] as const) assert.equal(typeof OUTERS[kind], "function");
 });
 
-Deno.test("createBase builds each implemented base from its plan", () => {
+Deno.test("the step driver builds each implemented base and outer from its plan", () => {
   for (const base of [allReduce(), localSgd({ tau: 2 }), gossip(ring), sgp(ring)]) {
-    const algorithm = createBase(
-      contextFor(makePlan({ workers: 1, optimizer: sgd({ lr: 0.1 }), base, steps: 1 })),
-    );
-    assert.deepEqual([...algorithm.model()], [0, 0], base.kind);
+    for (const outer of [null, slowMo({ tau: 2 }), bmuf({ tau: 2 })]) {
+      const chain = chainFor(
+        makePlan({ workers: 1, optimizer: sgd({ lr: 0.1 }), base, outer, steps: 2 }),
+      );
+      assert.deepEqual([...chain.model()], [0, 0], base.kind);
+      assert.equal(chain.parts.outer === null, outer === null);
+    }
   }
 });
 
@@ -58,38 +60,43 @@ Deno.test("createBase names a base kind that is not implemented yet", () => {
     ]
   ) {
     assert.equal(BASES[base.kind], null);
-    const plan = makePlan({ workers: 1, optimizer: sgd({ lr: 0.1 }), base, steps: 1 });
     assert.throws(
-      () => createBase(contextFor(plan)),
+      () => createBase(base, {} as BaseContext),
       new Error(`Cannot create base algorithm: "${base.kind}" is not implemented yet`),
     );
+    const plan = makePlan({ workers: 1, optimizer: sgd({ lr: 0.1 }), base, steps: 1 });
+    assert.throws(() => chainFor(plan), /is not implemented yet/);
   }
 });
 
-Deno.test("createBase refuses a compressor rather than ignoring it", () => {
-  const plan = {
-    ...makePlan({ workers: 1, optimizer: sgd({ lr: 0.1 }), base: allReduce(), steps: 1 }),
+Deno.test("the step driver refuses a compressor whose codec is not implemented yet", () => {
+  const plan = makePlan({
+    workers: 1,
+    optimizer: sgd({ lr: 0.1 }),
+    base: allReduce(),
     compress: qsgd({ levels: 4 }),
-  };
-  assert.throws(() => createBase(contextFor(plan)), /compressor "qsgd" is not implemented yet/);
-});
-
-Deno.test("createOuter builds slowMo and bmuf, and refuses a plan without an outer", () => {
-  const options = { workers: 1, optimizer: sgd({ lr: 0.1 }), base: allReduce(), steps: 1 };
-  for (const outer of [slowMo({ tau: 2 }), bmuf({ tau: 2 })]) {
-    assert.equal(
-      typeof createOuter(contextFor(makePlan({ ...options, outer }))).afterStep,
-      "function",
-    );
-  }
+    steps: 1,
+  });
   assert.throws(
-    () => createOuter(contextFor(makePlan(options))),
-    /the plan has no outer algorithm/,
+    () => chainFor(plan),
+    new Error('Cannot create compressor: "qsgd" is not implemented yet'),
   );
 });
 
-Deno.test("factories refuse a plan of another kind", () => {
-  const plan = makePlan({ workers: 1, optimizer: sgd({ lr: 0.1 }), base: allReduce(), steps: 1 });
-  assert.throws(() => BASES.gossip!(contextFor(plan)), /the plan's base is "allReduce"/);
-  assert.throws(() => OUTERS.slowMo!(contextFor(plan)), /the plan's outer is "none"/);
+Deno.test("the step driver lists every part's buffers by name", () => {
+  const plan = makePlan({
+    workers: 1,
+    optimizer: sgd({ lr: 0.1, momentum: 0.9 }),
+    base: localSgd({ tau: 2 }),
+    compress: topK({ k: 1 }),
+    outer: slowMo({ tau: 2 }),
+    steps: 2,
+  });
+  assert.deepEqual(chainFor(plan).buffers().map((buffer) => [buffer.name, buffer.momentum]), [
+    ["sgd.velocity", true],
+    ["localSgd.synced", false],
+    ["topK.residual", false],
+    ["slowMo.anchor", false],
+    ["slowMo.momentum", false],
+  ]);
 });

@@ -1,15 +1,16 @@
 /**
  * Stochastic Gradient Push, push-sum gossip over a column-stochastic, possibly directed,
- * topology (ALGORITHMS.md §1.4).
+ * topology (docs/algorithms.md §1.4).
  *
  * @module
  */
 
-import { period, pushSumMatrix } from "../../topologies/mod.ts";
-import type { TopologyNode } from "../../topologies/types.ts";
+import type { SgpNode } from "../../dsl/plan.ts";
+import { pushSumMatrix } from "../../topologies/mod.ts";
+import { scalarBuffer } from "../state.ts";
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
 import { checkSameLength, moved } from "./_vector.ts";
-import { baseNodeOf } from "./_nodes.ts";
+import { byTopologyPhase } from "./_periodic.ts";
 import { receivedFrom } from "./gossip.ts";
 
 /** One rank's column of the push-sum matrix `P(k)`, and who pushes to it. */
@@ -151,25 +152,6 @@ export function deBiased(x: Float32Array, w: number): Float32Array {
   return z;
 }
 
-/** `pushSumShares` of every step, memoised over one period of the topology. */
-function sharesByStep(
-  topology: TopologyNode,
-  n: number,
-  rank: number,
-): (k: number) => PushSumShares {
-  const length = period(topology, n);
-  const cache = new Map<number, PushSumShares>();
-  return (k) => {
-    const phase = k % length;
-    let found = cache.get(phase);
-    if (found === undefined) {
-      found = pushSumShares(pushSumMatrix(topology, n, phase), rank);
-      cache.set(phase, found);
-    }
-    return found;
-  };
-}
-
 /**
  * The `sgp(topology)` base, Stochastic Gradient Push (Assran, Loizou, Ballas, Rabbat, ICML 2019,
  * Algorithm 1 with push-sum by Kempe et al. 2003). State: numerator `x_i` and weight `w_i = 1`.
@@ -179,23 +161,28 @@ function sharesByStep(
  * `w_i = Σ_j P_ij w_j`. The reported model is `z_i`; `setModel(x)` sets `x_i = x`, `w_i = 1`.
  * Weight decay, like the gradient, is taken at `z_i`.
  *
- * @param context The worker's plan, rank, communicator, `x_0`, optimizer and gradient oracle.
- * @returns The worker's base algorithm, with a `weight()` accessor for `w_i`.
- * @throws {TypeError} When the plan's base is not `sgp`.
+ * @param node The `sgp` node.
+ * @param context The worker's communicator, `x_0`, optimizer and gradient oracle.
+ * @returns The worker's base algorithm, with a `weight()` accessor for `w_i` (also its buffer
+ *   `sgp.weight`).
  * @throws {RangeError} When the topology does not fit the number of workers.
  */
-export function sgpBase(context: BaseContext): BaseAlgorithm & { weight(): number } {
-  const node = baseNodeOf(context.plan, "sgp");
+export function sgpBase(node: SgpNode, context: BaseContext): BaseAlgorithm & { weight(): number } {
   const { comm, optimizer, gradient } = context;
-  const sharesAt = sharesByStep(node.topology, comm.size, comm.rank);
+  const n = comm.size;
+  const sharesAt = byTopologyPhase(
+    node.topology,
+    n,
+    (phase) => pushSumShares(pushSumMatrix(node.topology, n, phase), comm.rank),
+  );
   let x: Float32Array = context.x0.slice();
-  let w = 1;
+  const weight = scalarBuffer("sgp.weight", 1);
   return {
-    optimizer,
     async step(k, lr) {
+      const w = weight.data[0]!;
       const z = deBiased(x, w);
       const { loss, grad } = await gradient(z);
-      const half = moved(x, lr, optimizer.direction(grad, z, k));
+      const half = moved(x, lr, optimizer.direction(grad, z));
       const { keep, sendTo, receiveFrom } = sharesAt(k);
       const messages = await comm.neighborExchange(
         sendTo.map(({ rank, share }) => ({ rank, data: pushSumMessage(half, w, share) })),
@@ -204,15 +191,17 @@ export function sgpBase(context: BaseContext): BaseAlgorithm & { weight(): numbe
       );
       const next = pushSumCombine(half, w, keep, receivedFrom(messages, receiveFrom, "sgp"));
       x = next.x;
-      w = next.w;
+      weight.data[0] = next.w;
       return { loss };
     },
-    model: () => deBiased(x, w),
+    model: () => deBiased(x, weight.data[0]!),
     setModel(value) {
       checkSameLength(x, value, "the new model");
       x = value.slice();
-      w = 1;
+      weight.data[0] = 1;
     },
-    weight: () => w,
+    weight: () => weight.data[0]!,
+    buffers: () => [weight],
+    resetMomentum() {},
   };
 }

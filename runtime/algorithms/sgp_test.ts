@@ -3,7 +3,7 @@ import { gossip, sgp } from "../../dsl/base.ts";
 import { sgd } from "../../dsl/optimizers.ts";
 import type { TopologyNode } from "../../dsl/plan.ts";
 import { customTopology, exponential, ring, star, torus } from "../../topologies/mod.ts";
-import { deBiased, pushSumCombine, pushSumMessage, pushSumShares, sgpBase } from "./sgp.ts";
+import { deBiased, pushSumCombine, pushSumMessage, pushSumShares, type sgpBase } from "./sgp.ts";
 import {
   assertClose,
   assertRowsClose,
@@ -57,7 +57,7 @@ async function runSgp(topology: TopologyNode, n: number, steps: number, shards =
     base: sgp(topology),
     steps,
   });
-  const result = await runWorkers(plan, shards, X0_2D, sgpBase);
+  const result = await runWorkers(plan, shards, X0_2D);
   const bases = result.bases as ReturnType<typeof sgpBase>[];
   return { ...result, weights: bases.map((base) => base.weight()), bases };
 }

@@ -1,14 +1,12 @@
 /**
- * SlowMo, slow momentum over any base (ALGORITHMS.md §2.1).
+ * SlowMo, slow momentum over any base (docs/algorithms.md §2.1).
  *
  * @module
  */
 
 import type { SlowMoNode } from "../../dsl/plan.ts";
-import type { BaseContext, OuterAlgorithm } from "./types.ts";
-import { applyBufferPolicy } from "./optimizers.ts";
+import type { OuterAlgorithm, StepContext } from "./types.ts";
 import { checkSameLength, endsPeriod } from "./_vector.ts";
-import { outerNodeOf } from "./_nodes.ts";
 
 /** SlowMo's state, kept in float64: the anchor `x_prev` and the slow momentum `u`. */
 export interface SlowMoState {
@@ -74,15 +72,15 @@ export function slowMoUpdate(
  * The learning rate is checked before any communication, so a zero rate fails on every rank
  * with the same error instead of leaving peers waiting.
  *
- * @param context The worker's plan, rank, communicator and `x_0`.
- * @returns The worker's outer algorithm.
- * @throws {TypeError} When the plan's outer is not `slowMo`. `afterStep` throws a
- *   {@linkcode RangeError} when `γ_k` is not positive at an outer step.
+ * @param node The `slowMo` node.
+ * @param context The worker's communicator, `x_0` and buffer policy.
+ * @returns The worker's outer algorithm; its buffers are `slowMo.anchor` and
+ *   `slowMo.momentum` (float64).
+ * @throws {RangeError} From `afterStep`, when `γ_k` is not positive at an outer step.
  */
-export function slowMoOuter(context: BaseContext): OuterAlgorithm {
-  const node = outerNodeOf(context.plan, "slowMo");
+export function slowMoOuter(node: SlowMoNode, context: StepContext): OuterAlgorithm {
   const { comm } = context;
-  let state: SlowMoState = {
+  const state: SlowMoState = {
     anchor: Float64Array.from(context.x0),
     momentum: new Float64Array(context.x0.length),
   };
@@ -95,9 +93,16 @@ export function slowMoOuter(context: BaseContext): OuterAlgorithm {
         );
       }
       const average = await comm.allReduceMean(base.model(), "outer");
-      state = slowMoUpdate(state, average, lr, node);
+      const next = slowMoUpdate(state, average, lr, node);
+      state.anchor.set(next.anchor);
+      state.momentum.set(next.momentum);
       base.setModel(Float32Array.from(state.anchor));
-      await applyBufferPolicy(node.buffers, base.optimizer, comm, "outer");
+      await context.syncBuffers(node.buffers, "outer");
     },
+    buffers: () => [
+      { name: "slowMo.anchor", data: state.anchor, momentum: false },
+      { name: "slowMo.momentum", data: state.momentum, momentum: false },
+    ],
+    resetMomentum() {},
   };
 }

@@ -6,7 +6,7 @@ import type { BufferPolicy } from "../../dsl/plan.ts";
 import { learningRate, stepDecay } from "../../dsl/schedules.ts";
 import { ring, star } from "../../topologies/mod.ts";
 import { slowMoUpdate } from "./slow_mo.ts";
-import { sgpBase } from "./sgp.ts";
+import type { sgpBase } from "./sgp.ts";
 import {
   assertClose,
   assertRowsClose,
@@ -59,7 +59,7 @@ for (const policy of ["keep", "reset", "average"] as const satisfies readonly Bu
       }
       assertRowsClose(history[k]!, X, 1e-5, `step ${k}`);
     }
-    assertRowsClose(optimizers.map((opt) => opt.buffers()[0]!), V, 1e-5, "velocity");
+    assertRowsClose(optimizers.map((opt) => opt.buffers()[0]!.data), V, 1e-5, "velocity");
     for (const comm of comms) {
       assert.equal(comm.stats().sent.outer > 0, true, "outer traffic is counted");
     }
@@ -97,7 +97,7 @@ Deno.test("slowMo over sgp averages the de-biased models and resets w to 1", asy
     outer: slowMo({ tau, alpha, beta }),
     steps: 4,
   });
-  const { history, bases } = await runWorkers(plan, SHARDS_2D, X0_2D, sgpBase);
+  const { history, bases } = await runWorkers(plan, SHARDS_2D, X0_2D);
   const shards = SHARDS_2D.slice(0, n);
   let X = repeat(n, X0_2D);
   let w = [1, 1, 1];

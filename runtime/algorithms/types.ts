@@ -1,14 +1,21 @@
 /**
- * The contract between the worker's training loop and the algorithm implementations
- * (ALGORITHMS.md §0–§2). Algorithms are `init`/`step` pairs with explicit state over flat
- * `Float32Array`s (after optax): math in small pure functions, communication injected through
- * the {@linkcode Communicator}, gradients through a {@linkcode GradientOracle}.
+ * The contract between the step driver (`chain.ts`) and the algorithm implementations
+ * (docs/algorithms.md §0–§2). A training step is a chain in the shape of optax's `chain`: the
+ * local optimizer turns a gradient into a direction, the base algorithm moves and mixes the
+ * models, the outer algorithm runs its slow update every `tau` steps. Each part keeps explicit
+ * state over flat `Float32Array`s, lists it as {@linkcode StateBuffer}s, and sees communication
+ * only through the {@linkcode Communicator} (and the compressed channel) it is given.
  *
  * @module
  */
 
-import type { Plan } from "../../dsl/plan.ts";
-import type { Communicator } from "../comm/types.ts";
+import type { BufferPolicy, Plan } from "../../dsl/plan.ts";
+import type { Communicator, Phase } from "../comm/types.ts";
+import type { CompressedChannel } from "../compressors/types.ts";
+import type { StepMetrics } from "../metrics.ts";
+import type { Stateful } from "../state.ts";
+
+export type { StateBuffer, Stateful } from "../state.ts";
 
 /** Loss and flat gradient of the worker's loss on this step's batch at some parameters. */
 export interface GradientResult {
@@ -23,50 +30,80 @@ export interface GradientResult {
 export type GradientOracle = (params: Float32Array) => Promise<GradientResult>;
 
 /**
- * A local optimizer (ALGORITHMS.md §0.1): turns a gradient into a direction; the caller moves
- * the model by `x −= γ_k · dir`. Weight decay is added to the gradient inside `direction`.
+ * A local optimizer (docs/algorithms.md §0.1): turns a gradient into a direction; the caller
+ * moves the model by `x −= γ_k · dir`. Weight decay is added to the gradient inside
+ * `direction`. It counts its own directions (Adam's bias correction uses the count), so the
+ * caller computes exactly one direction per step.
  */
-export interface LocalOptimizer {
-  /** The direction for gradient `grad` at parameters `x` on step `k` (updates internal state). */
-  direction(grad: Float32Array, x: Float32Array, k: number): Float32Array;
-  /** The state buffers (momentum, Adam moments), for the `buffers` policy at a sync point. */
-  buffers(): Float32Array[];
-  /** Zeroes every buffer (`buffers: "reset"`). */
-  reset(): void;
+export interface LocalOptimizer extends Stateful {
+  /** The direction for gradient `grad` at parameters `x` (updates the state and the count). */
+  direction(grad: Float32Array, x: Float32Array): Float32Array;
 }
 
-/** Everything a base algorithm needs, injected by the worker loop. */
-export interface BaseContext {
-  readonly plan: Plan;
-  readonly rank: number;
-  readonly comm: Communicator;
-  /** The common initial model `x_0` (rank 0's, broadcast before step 0). */
-  readonly x0: Float32Array;
-  readonly optimizer: LocalOptimizer;
-  readonly gradient: GradientOracle;
+/** What a base step reports. */
+export interface StepOutcome {
+  /** The training loss of the step's batch. */
+  readonly loss: number;
+  /** The base's own per-step metrics, if any. */
+  readonly metrics?: StepMetrics;
 }
 
-/** One worker's side of a base algorithm. */
-export interface BaseAlgorithm {
-  /** Runs inner step `k` with learning rate `lr`; returns the training loss of the step. */
-  step(k: number, lr: number): Promise<{ readonly loss: number }>;
-  /** The model this worker reports and evaluates (the de-biased `z_i` for sgp). */
+/** A worker's model, as outer algorithms see the base. */
+export interface ModelHolder {
+  /** The model this worker reports and evaluates (the de-biased `z_i` for sgp), a copy. */
   model(): Float32Array;
   /** Restarts this worker from `x` (outer algorithms); sgp also resets its weight to 1. */
   setModel(x: Float32Array): void;
-  /** The local optimizer, for buffer policies at synchronisation points. */
-  readonly optimizer: LocalOptimizer;
+}
+
+/** One worker's side of a base algorithm. */
+export interface BaseAlgorithm extends ModelHolder, Stateful {
+  /** Runs inner step `k` with learning rate `lr`. */
+  step(k: number, lr: number): Promise<StepOutcome>;
   /** Waits for communication still in flight (overlap algorithms) before the run ends. */
   finish?(): Promise<void>;
 }
 
 /** One worker's side of an outer algorithm, run after every inner step. */
-export interface OuterAlgorithm {
-  afterStep(k: number, lr: number, base: BaseAlgorithm): Promise<void>;
+export interface OuterAlgorithm extends Stateful {
+  /** Runs after base step `k`; does nothing except at the end of its period. */
+  afterStep(k: number, lr: number, base: ModelHolder): Promise<void>;
 }
 
-/** Builds a base algorithm for one worker. */
-export type BaseFactory = (context: BaseContext) => BaseAlgorithm;
+/**
+ * Applies a buffer policy to every momentum buffer of the step (the optimizer's and the
+ * base's). Every rank must call it at the same point with the same policy, like any collective.
+ */
+export type SyncBuffers = (policy: BufferPolicy, phase: Phase) => Promise<void>;
 
-/** Builds an outer algorithm for one worker. */
-export type OuterFactory = (context: BaseContext) => OuterAlgorithm;
+/** What the step driver gives every part of the step. */
+export interface StepContext {
+  readonly plan: Plan;
+  readonly comm: Communicator;
+  /** The common initial model `x_0` (rank 0's, broadcast before step 0). */
+  readonly x0: Float32Array;
+  /** Applies a buffer policy to the optimizer's and the base's momentum buffers. */
+  readonly syncBuffers: SyncBuffers;
+}
+
+/** Everything a base algorithm needs, injected by the step driver. */
+export interface BaseContext extends StepContext {
+  readonly optimizer: LocalOptimizer;
+  readonly gradient: GradientOracle;
+  /**
+   * The compressed mean over workers of what this base sends, when the plan has a compressor
+   * (only bases whose traits name a payload get one); `null` otherwise.
+   */
+  readonly compressor: CompressedChannel | null;
+  /**
+   * Whether the outer algorithm averages the models after step `k`, so a base that would
+   * average at the same step skips its own (docs/algorithms.md §1.2).
+   */
+  readonly outerSyncsAt: (k: number) => boolean;
+}
+
+/** Builds a base algorithm of one kind for one worker, from its node. */
+export type BaseFactory<N> = (node: N, context: BaseContext) => BaseAlgorithm;
+
+/** Builds an outer algorithm of one kind for one worker, from its node. */
+export type OuterFactory<N> = (node: N, context: StepContext) => OuterAlgorithm;

@@ -6,26 +6,13 @@
  */
 
 import type { Frame, FrameDecoder } from "./wire.ts";
+import { writeAll } from "./write_all.ts";
 
 /** Bytes read from the socket per call into the link's own buffer. */
 const READ_BUFFER_BYTES = 256 * 1024;
 
 /** A payload missing at least this many bytes is read into directly. */
 const DIRECT_READ_BYTES = 16 * 1024;
-
-/** Writes all of `bytes`, calling `written` with the size of every partial write. */
-export async function writeAll(
-  conn: Deno.Conn,
-  bytes: Uint8Array,
-  written: (bytes: number) => void = () => {},
-): Promise<void> {
-  let at = 0;
-  while (at < bytes.byteLength) {
-    const n = await conn.write(bytes.subarray(at));
-    written(n);
-    at += n;
-  }
-}
 
 /** Reads until the decoder completes at least one frame; `null` at end of stream. */
 export async function readFrames(

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { type Phase, type PhaseBytes, PHASES, type TrafficStats } from "./types.ts";
+import { zeroBytes } from "../../dsl/traffic.ts";
+import type { Phase, PhaseBytes, TrafficStats } from "./types.ts";
 
 /** Sent and received byte counters of one transport. */
 export class TrafficCounter {
@@ -25,8 +26,4 @@ export class TrafficCounter {
   snapshot(): TrafficStats {
     return { sent: { ...this.#sent }, received: { ...this.#received } };
   }
-}
-
-function zeroBytes(): PhaseBytes {
-  return Object.fromEntries(PHASES.map((phase) => [phase, 0])) as PhaseBytes;
 }

@@ -10,14 +10,10 @@
  * @module
  */
 
-/** Traffic phases reported per worker (ALGORITHMS.md §0). */
-export type Phase = "base" | "outer" | "compressed" | "control";
+import type { Phase, PhaseBytes } from "../../dsl/traffic.ts";
 
-/** All phases, in report order. */
-export const PHASES: readonly Phase[] = ["base", "outer", "compressed", "control"];
-
-/** Bytes per phase. */
-export type PhaseBytes = Record<Phase, number>;
+// The traffic vocabulary is shared with the plan explainer and the run summary.
+export { type Phase, type PhaseBytes, PHASES } from "../../dsl/traffic.ts";
 
 /** Bytes written to and read from the transport by one worker, per phase. */
 export interface TrafficStats {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { run } from "../../runtime/run.ts";
+import { run } from "../../mod.ts";
 import type { Plan } from "../../mod.ts";
 import { leastSquaresPlans, readMetrics, tempRunFolder, tinyMnist } from "./_plans.ts";
 
@@ -94,8 +94,10 @@ Deno.test("local SGD and SlowMo traffic appears only on synchronisation steps", 
     for (const line of steps) {
       const k = line.step as number;
       const sent = line.bytesSent as Record<string, number>;
-      assert.equal(sent.base! > 0, (k + 1) % 2 === 0, `base bytes at step ${k}`);
-      assert.equal(sent.outer! > 0, (k + 1) % 6 === 0, `outer bytes at step ${k}`);
+      const outerStep = (k + 1) % 6 === 0;
+      // A local average that falls on an outer step is skipped: the outer step averages.
+      assert.equal(sent.base! > 0, (k + 1) % 2 === 0 && !outerStep, `base bytes at step ${k}`);
+      assert.equal(sent.outer! > 0, outerStep, `outer bytes at step ${k}`);
     }
   });
 });

@@ -7,13 +7,13 @@ import {
   localSgd,
   mlp,
   onePeerExponential,
+  run,
   sgd,
   sgp,
   slowMo,
   synthetic,
   train,
 } from "../../mod.ts";
-import { run } from "../../runtime/run.ts";
 import { readMetrics, tempRunFolder } from "./_plans.ts";
 
 const STEPS = 200;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Communicator, PendingAllReduce } from "./comm/types.ts";
+import type { Communicator, PendingAllReduce } from "../comm/types.ts";
 
 /** A communicator that accumulates the milliseconds spent awaiting it. */
 export interface TimedCommunicator extends Communicator {

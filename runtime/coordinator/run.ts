@@ -14,85 +14,20 @@
  * @module
  */
 
-import type { Plan } from "../dsl/plan.ts";
-import type { BackendRequest } from "./backend.ts";
-import { type PhaseBytes, PHASES } from "./comm/types.ts";
+import type { Plan } from "../../dsl/plan.ts";
+import type { MetricsLine } from "../metrics.ts";
+import {
+  RunError,
+  type RunOptions,
+  type RunResult,
+  type RunSummary,
+  type RuntimeFacts,
+} from "../run_types.ts";
+import { unsupportedNodes } from "../support.ts";
 import { defaultRunFolder, RunFolder } from "./run_folder.ts";
 import { runInMemory } from "./run_memory.ts";
-import { type Progress, RunTotals } from "./run_progress.ts";
+import { RunTotals } from "./run_totals.ts";
 import { runOverTcp } from "./run_tcp.ts";
-import { unsupportedNodes } from "./support.ts";
-import type { MetricsLine } from "./worker_loop.ts";
-
-/** How to run a plan. */
-export interface RunOptions {
-  /** Run folder (default: a new folder under `runs/`). */
-  readonly out?: string;
-  /** `tcp` (default): workers connected by TCP; `memory`: every rank in this thread. */
-  readonly transport?: "tcp" | "memory";
-  /** TensorFlow.js backend request (default `auto`). */
-  readonly backend?: BackendRequest;
-  /** TCP only: `threads` (default) Web Workers, `processes` local subprocesses, `none` external. */
-  readonly launch?: "threads" | "processes" | "none";
-  /** TCP only: coordinator address (default `127.0.0.1:0`, any free port). */
-  readonly rendezvous?: string;
-  /** Called with the rendezvous address once the coordinator listens (for external workers). */
-  readonly onListening?: (address: string) => void;
-  /** Called after metrics arrive. */
-  readonly onProgress?: (progress: Progress) => void;
-  /** Fail when no worker has sent anything for this long (default 60 s). */
-  readonly silenceTimeoutMs?: number;
-  /** Workers fail when a peer is silent this long (default: the transport's). */
-  readonly peerTimeoutMs?: number;
-  /** Aborting it stops the run (e.g. on Ctrl-C); the summary records the reason. */
-  readonly signal?: AbortSignal;
-}
-
-/** Bytes one worker sent and received, per phase. */
-export interface WorkerBytes {
-  readonly worker: number;
-  readonly sent: PhaseBytes;
-  readonly received: PhaseBytes;
-}
-
-/** `summary.json`. */
-export interface RunSummary {
-  readonly status: "completed" | "failed";
-  readonly error: string | null;
-  readonly steps: number;
-  readonly workers: number;
-  readonly algorithm: string;
-  /** The last evaluation of the averaged model. */
-  readonly final: { step: number; testLoss: number; testAccuracy: number | null } | null;
-  readonly wallTimeMs: number;
-  readonly bytes: readonly WorkerBytes[];
-  readonly backend: string | null;
-  readonly backendReason: string | null;
-  readonly transport: "tcp" | "memory";
-  readonly launch: string | null;
-  readonly versions: { readonly deno: string; readonly tfjs: string | null };
-}
-
-/** What `run()` returns. */
-export interface RunResult {
-  readonly folder: string;
-  readonly summary: RunSummary;
-  /** Each worker's final model, and their average. */
-  readonly params: { readonly workers: number[][]; readonly average: number[] };
-}
-
-/** The run failed; the run folder holds what was written before the failure. */
-export class RunError extends Error {
-  /**
-   * @param message What failed, naming the worker where known.
-   * @param folder The run folder.
-   * @param interrupted Whether the run was stopped through its abort signal.
-   */
-  constructor(message: string, readonly folder: string, readonly interrupted = false) {
-    super(message);
-    this.name = "RunError";
-  }
-}
 
 /** The element-wise mean of the workers' models, in float64, as written to `params.json`. */
 function averageOf(models: readonly Float32Array[]): number[] {
@@ -107,13 +42,6 @@ function algorithmName(plan: Plan): string {
   return [plan.base.kind, plan.compress?.kind, plan.outer?.kind].filter(Boolean).join(" + ");
 }
 
-/** The backend and versions the workers reported. */
-export interface RuntimeFacts {
-  backend: string | null;
-  backendReason: string | null;
-  tfjs: string | null;
-}
-
 /**
  * Runs a plan to completion and writes its run folder.
  *
@@ -123,10 +51,10 @@ export interface RuntimeFacts {
  * @throws {RunError} When the plan holds unsupported nodes or the run fails.
  * @example Four workers on the deterministic least-squares problem, in this thread
  * ```ts
- * import { gossip, leastSquares, linear, ring, run, sgd, train } from "../mod.ts";
+ * import { gossip, leastSquares, linear, ring, run, sgd, train } from "../../mod.ts";
  *
  * const plan = train(linear({ dim: 3 }))
- *   .data(leastSquares({ file: new URL("../examples/data/least_squares_4.json", import.meta.url) }))
+ *   .data(leastSquares({ file: new URL("../../examples/data/least_squares_4.json", import.meta.url) }))
  *   .workers(4)
  *   .optimizer(sgd({ lr: 0.05 }))
  *   .base(gossip(ring))
@@ -197,25 +125,4 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   } finally {
     folder.close();
   }
-}
-
-/**
- * Bytes in all phases together.
- *
- * @param bytes Bytes per phase (a worker's, or an estimate from `explainPlan`).
- * @returns Their sum.
- */
-export function totalBytes(bytes: PhaseBytes): number {
-  return PHASES.reduce((sum, phase) => sum + bytes[phase], 0);
-}
-
-/**
- * Mean bytes sent per worker over a run, all phases.
- *
- * @param summary The run's summary.
- * @returns Bytes.
- */
-export function meanBytesSent(summary: RunSummary): number {
-  const sent = summary.bytes.map((bytes) => totalBytes(bytes.sent));
-  return sent.reduce((a, b) => a + b, 0) / Math.max(1, sent.length);
 }

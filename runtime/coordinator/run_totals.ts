@@ -5,35 +5,15 @@
  * @module
  */
 
-import { type PhaseBytes, PHASES } from "./comm/types.ts";
-import type { MetricsLine } from "./worker_loop.ts";
-
-/** A snapshot for the progress display. */
-export interface Progress {
-  /** Steps completed by every worker. */
-  readonly step: number;
-  readonly steps: number;
-  /** Mean training loss over workers at the latest complete step. */
-  readonly loss: number | null;
-  /** Latest test accuracy of the averaged model. */
-  readonly accuracy: number | null;
-  /** Mean bytes sent per worker so far (all phases). */
-  readonly bytesPerWorker: number;
-  readonly elapsedMs: number;
-  /** Estimated time left, from the pace so far. */
-  readonly etaMs: number | null;
-}
+import { type PhaseBytes, PHASES, totalBytes, zeroBytes } from "../../dsl/traffic.ts";
+import type { MetricsLine } from "../metrics.ts";
+import type { Progress } from "../run_types.ts";
 
 /** The latest evaluation of the averaged model. */
 export interface FinalEvaluation {
   readonly step: number;
   readonly testLoss: number;
   readonly testAccuracy: number | null;
-}
-
-/** Zeroed per-phase counters. */
-export function zeroBytes(): PhaseBytes {
-  return { base: 0, outer: 0, compressed: 0, control: 0 };
 }
 
 /** Running totals of a run's metrics. */
@@ -58,32 +38,26 @@ export class RunTotals {
 
   /** Adds one metrics line. */
   add(line: MetricsLine): void {
-    if (line.bytesSent !== undefined) {
-      const worker = line.worker as number;
+    if (line.type !== "eval") {
       for (const phase of PHASES) {
-        this.sent[worker]![phase] += (line.bytesSent as PhaseBytes)[phase];
-        this.received[worker]![phase] += (line.bytesReceived as PhaseBytes)[phase];
+        this.sent[line.worker]![phase] += line.bytesSent[phase];
+        this.received[line.worker]![phase] += line.bytesReceived[phase];
       }
     }
     if (line.type === "step") {
-      const worker = line.worker as number;
-      const step = line.step as number;
-      this.#lastStep[worker] = step;
-      const entry = this.#lossAtStep.get(step) ?? { sum: 0, count: 0 };
-      entry.sum += line.loss as number;
+      this.#lastStep[line.worker] = line.step;
+      const entry = this.#lossAtStep.get(line.step) ?? { sum: 0, count: 0 };
+      entry.sum += line.loss;
       entry.count++;
       if (entry.count === this.workers) {
         this.#completeLoss = entry.sum / entry.count;
-        this.#lossAtStep.delete(step);
+        this.#lossAtStep.delete(line.step);
       } else {
-        this.#lossAtStep.set(step, entry);
+        this.#lossAtStep.set(line.step, entry);
       }
     } else if (line.type === "eval" && line.model === "average") {
-      this.#evaluation = {
-        step: line.step as number,
-        testLoss: line.testLoss as number,
-        testAccuracy: line.testAccuracy as number | null,
-      };
+      const { step, testLoss, testAccuracy } = line;
+      this.#evaluation = { step, testLoss, testAccuracy };
     }
   }
 
@@ -96,10 +70,7 @@ export class RunTotals {
   progress(): Progress {
     const step = Math.min(...this.#lastStep) + 1;
     const elapsedMs = performance.now() - this.#start;
-    const total = this.sent.reduce(
-      (sum, bytes) => sum + PHASES.reduce((s, phase) => s + bytes[phase], 0),
-      0,
-    );
+    const total = this.sent.reduce((sum, bytes) => sum + totalBytes(bytes), 0);
     return {
       step,
       steps: this.steps,

@@ -1,22 +1,20 @@
 /**
  * One worker's training loop, the same whatever the transport: broadcast `x_0` from rank 0,
- * then for every step sample the batch, run the base algorithm's step and the outer
- * algorithm, and emit a metrics line; evaluate every `evalEvery` steps and after the last.
+ * then for every step sample the batch, run the step driver (`algorithms/chain.ts`: optimizer,
+ * base, compressor, outer) and emit a metrics line; evaluate every `evalEvery` steps and after
+ * the last.
  *
  * @module
  */
 
-import type { Plan } from "../dsl/plan.ts";
-import { learningRate } from "../dsl/schedules.ts";
-import { createOptimizer } from "./algorithms/optimizers.ts";
-import { createBase, createOuter } from "./algorithms/registry.ts";
-import type { Batch, TrainableModel, WorkerData } from "./models/types.ts";
-import { type Communicator, type PhaseBytes, PHASES, type TrafficStats } from "./comm/types.ts";
+import type { Plan } from "../../dsl/plan.ts";
+import { type PhaseBytes, PHASES, zeroBytes } from "../../dsl/traffic.ts";
+import { baseTraits } from "../../dsl/traits.ts";
+import { createTrainingChain } from "../algorithms/chain.ts";
+import type { Communicator, TrafficStats } from "../comm/types.ts";
+import type { MetricsLine } from "../metrics.ts";
+import type { Batch, TrainableModel, WorkerData } from "../models/types.ts";
 import { timeCommunicator } from "./timed_communicator.ts";
-import { zeroBytes } from "./run_progress.ts";
-
-/** A metrics line, written as one JSON object per line of `metrics.jsonl`. */
-export type MetricsLine = Record<string, unknown>;
 
 /** What a worker loop needs. */
 export interface WorkerLoopOptions {
@@ -59,9 +57,6 @@ function memorySample(): { rssBytes: number; heapBytes: number } {
   return { rssBytes: usage.rss, heapBytes: usage.heapUsed };
 }
 
-/** Bases whose workers hold different models between synchronisations. */
-const DECENTRALIZED = new Set(["gossip", "sgp", "dmSgd", "decentLaM"]);
-
 /** Per-phase difference of two byte counters. */
 function delta(after: PhaseBytes, before: PhaseBytes): PhaseBytes {
   const result = {} as Record<string, number>;
@@ -99,7 +94,8 @@ async function evaluate(
       testAccuracy: result.accuracy,
     });
   }
-  if (DECENTRALIZED.has(plan.base.kind)) {
+  // Workers of decentralized bases hold different models: each one's own is evaluated too.
+  if (baseTraits(plan.base).decentralized) {
     const result = await model.evaluate(own, test);
     emit({
       type: "eval",
@@ -141,25 +137,19 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   const initial = rank === 0 ? model.initialParameters(plan.seed) : new Float32Array(d);
   const x0 = await comm.broadcast(initial, 0, "control");
   let batch = data.batch(0);
-  const context = {
+  const chain = createTrainingChain({
     plan,
-    rank,
     comm,
     x0,
-    optimizer: createOptimizer(plan.optimizer, d),
     gradient: (params: Float32Array) => model.gradient(params, batch),
-  };
-  const base = createBase(context);
-  const outer = plan.outer === null ? null : createOuter(context);
+  });
   comm.takeWaitMs();
   const trainingStart = performance.now();
   for (let k = 0; k < plan.steps; k++) {
     options.signal?.throwIfAborted();
-    const lr = learningRate(plan.optimizer.lr, k, plan.steps);
     const start = performance.now();
     batch = data.batch(k);
-    const { loss } = await base.step(k, lr);
-    if (outer !== null) await outer.afterStep(k, lr, base);
+    const { loss, lr, metrics } = await chain.step(k);
     const wallMs = performance.now() - start;
     const commMs = comm.takeWaitMs();
     if (!Number.isFinite(loss)) throw new DivergenceError(rank, k, loss);
@@ -175,11 +165,12 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       ...(k % MEMORY_EVERY === 0 || k === plan.steps - 1 ? memorySample() : {}),
       ...takeBytes(),
       ...(options.tensorCount === undefined ? {} : { tensors: options.tensorCount() }),
+      ...(Object.keys(metrics).length === 0 ? {} : { algorithm: metrics }),
     });
     const last = k === plan.steps - 1;
     if ((k + 1) % plan.evalEvery === 0 || last) {
-      if (last) await base.finish?.();
-      await evaluate({ ...options, comm }, k, base.model(), data.test, takeBytes);
+      if (last) await chain.finish();
+      await evaluate({ ...options, comm }, k, chain.model(), data.test, takeBytes);
       comm.takeWaitMs();
     }
   }
@@ -187,5 +178,5 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   // line, so the lines add up to every byte this worker sent and received.
   await comm.barrier();
   emit({ type: "traffic", step: plan.steps - 1, worker: rank, ...takeBytes() });
-  return base.model();
+  return chain.model();
 }

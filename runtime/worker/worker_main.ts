@@ -10,20 +10,22 @@
  * @module
  */
 
-import { parsePlan } from "../dsl/validate.ts";
-import { type BackendRequest, selectBackend } from "./backend.ts";
-import { createCommunicator } from "./comm/communicator.ts";
-import { connectTcpMesh, listenTcp } from "./comm/tcp_transport.ts";
-import { PeerError, type Transport } from "./comm/types.ts";
+import { parsePlan } from "../../dsl/validate.ts";
+import { type BackendRequest, selectBackend } from "../backend.ts";
+import { createCommunicator } from "../comm/communicator.ts";
+import { parseAddress } from "../comm/tcp_address.ts";
+import { connectTcpMesh, listenTcp } from "../comm/tcp_transport.ts";
+import { PeerError, type Transport } from "../comm/types.ts";
 import {
   ControlWriter,
   type CoordinatorMessage,
   readControl,
   type WorkerMessage,
-} from "./control.ts";
-import { loadWorkerData } from "./data/worker_data.ts";
-import { createModel } from "./models/create_model.ts";
-import { type MetricsLine, runWorkerLoop } from "./worker_loop.ts";
+} from "../control.ts";
+import { loadWorkerData } from "../data/worker_data.ts";
+import type { MetricsLine } from "../metrics.ts";
+import { createModel } from "../models/create_model.ts";
+import { runWorkerLoop } from "./worker_loop.ts";
 
 /** How a worker is started. */
 export interface WorkerLaunch {
@@ -55,16 +57,6 @@ export class WorkerError extends Error {
 /** Metrics lines are sent in batches of at most this many, or sooner after this many ms. */
 const METRICS_BATCH = 64;
 const METRICS_FLUSH_MS = 200;
-
-/** Splits `host:port`. */
-export function parseAddress(address: string): { hostname: string; port: number } {
-  const colon = address.lastIndexOf(":");
-  const port = Number(address.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`Invalid address "${address}": expected host:port`);
-  }
-  return { hostname: address.slice(0, colon), port };
-}
 
 /**
  * Runs one worker to completion.

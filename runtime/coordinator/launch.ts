@@ -1,16 +1,17 @@
 /**
- * Starts the workers of a TCP run: Web Workers in this process (`threads`), local
- * `gossamer worker` processes (`processes`), or nothing (`none`, workers join by themselves).
+ * Starts the workers of a TCP run: Web Workers in this process (`threads`), local processes
+ * running the runtime's process-worker entry (`processes`), or nothing (`none`, workers join by
+ * themselves with `gossamer worker`).
  * What the launcher observes (a crashed thread, a process's exit code) is passed to `fail`.
  *
  * @module
  */
 
-import { resolve } from "node:path";
-import type { Plan } from "../dsl/plan.ts";
-import { settlesWithin } from "./_timeout.ts";
-import type { RunOptions } from "./run.ts";
-import type { WorkerLaunch } from "./worker_main.ts";
+import { fileURLToPath as fromFileUrl } from "node:url";
+import type { Plan } from "../../dsl/plan.ts";
+import { settlesWithin } from "../_timeout.ts";
+import type { RunOptions } from "../run_types.ts";
+import type { WorkerLaunch } from "../worker/worker_main.ts";
 
 /** A launched worker that can be stopped. */
 export interface LaunchedWorker {
@@ -27,10 +28,20 @@ export function launchWorkers(
   const launch = options.launch ?? "threads";
   const backend = options.backend ?? "auto";
   const ranks = Array.from({ length: plan.workers }, (_, rank) => rank);
+  const launchOf = (rank: number): WorkerLaunch => ({
+    plan,
+    rank,
+    world: plan.workers,
+    rendezvous,
+    backend,
+    ...(options.peerTimeoutMs === undefined ? {} : { peerTimeoutMs: options.peerTimeoutMs }),
+  });
   if (launch === "none") return [];
   if (launch === "threads") {
     return ranks.map((rank) => {
-      const worker = new Worker(new URL("./thread_worker.ts", import.meta.url), { type: "module" });
+      const worker = new Worker(new URL("../worker/thread_worker.ts", import.meta.url), {
+        type: "module",
+      });
       worker.onerror = (event) => {
         event.preventDefault();
         fail(`Worker ${rank} crashed: ${event.message}`);
@@ -41,15 +52,7 @@ export function launchWorkers(
         if (event.data.type === "failed") fail(event.data.message ?? `Worker ${rank} failed`);
         exited();
       };
-      const message: WorkerLaunch = {
-        plan,
-        rank,
-        world: plan.workers,
-        rendezvous,
-        backend,
-        ...(options.peerTimeoutMs === undefined ? {} : { peerTimeoutMs: options.peerTimeoutMs }),
-      };
-      worker.postMessage(message);
+      worker.postMessage(launchOf(rank));
       return {
         // A worker that finished closes itself; one that hangs is terminated after a grace.
         async stop() {
@@ -59,35 +62,18 @@ export function launchWorkers(
       };
     });
   }
-  const planFile = Deno.makeTempFileSync({ prefix: "gossamer_plan_", suffix: ".json" });
-  Deno.writeTextFileSync(planFile, JSON.stringify(plan));
-  const cli = resolve(new URL("../cli.ts", import.meta.url).pathname);
+  const entry = new URL("../worker/process_worker.ts", import.meta.url);
   return ranks.map((rank) => {
     const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        cli,
-        "worker",
-        "--plan",
-        planFile,
-        "--rank",
-        String(rank),
-        "--world",
-        String(plan.workers),
-        "--rendezvous",
-        rendezvous,
-        "--backend",
-        backend,
-        ...(options.peerTimeoutMs === undefined
-          ? []
-          : ["--peer-timeout", String(options.peerTimeoutMs)]),
-      ],
-      stdin: "null",
+      args: ["run", "-A", "--quiet", fromFileUrl(entry)],
+      stdin: "piped",
       stdout: "null",
       stderr: "piped",
     }).spawn();
+    const writer = child.stdin.getWriter();
+    const fed = writer.write(new TextEncoder().encode(JSON.stringify(launchOf(rank))))
+      .then(() => writer.close())
+      .catch(() => {/* the child exited early: its exit code says why */});
     const stderr = new Response(child.stderr).text();
     child.status.then(async (status) => {
       if (!status.success) {
@@ -107,8 +93,8 @@ export function launchWorkers(
           child.kill("SIGKILL");
         } catch { /* already exited */ }
         await child.status;
+        await fed;
         await stderr.catch(() => "");
-        await Deno.remove(planFile).catch(() => {});
       },
     };
   });

@@ -7,7 +7,8 @@
  */
 
 import { join } from "node:path";
-import type { Plan } from "../dsl/plan.ts";
+import type { Plan } from "../../dsl/plan.ts";
+import type { MetricsLine } from "../metrics.ts";
 
 /** A folder name for a new run: `runs/20261124-061530-gossip-slowMo`. */
 export function defaultRunFolder(plan: Plan, now = new Date()): string {
@@ -54,7 +55,7 @@ export class RunFolder {
   }
 
   /** Appends metrics lines. */
-  writeMetrics(lines: readonly Record<string, unknown>[]): void {
+  writeMetrics(lines: readonly MetricsLine[]): void {
     if (lines.length === 0) return;
     const text = lines.map((line) => JSON.stringify(line)).join("\n") + "\n";
     const bytes = this.#encoder.encode(text);

@@ -5,14 +5,15 @@
  * @module
  */
 
-import type { Plan } from "../dsl/plan.ts";
-import { selectBackend } from "./backend.ts";
-import { createCommunicator } from "./comm/communicator.ts";
-import { createMemoryTransports } from "./comm/memory_transport.ts";
-import { loadWorkerData } from "./data/worker_data.ts";
-import { createModel } from "./models/create_model.ts";
-import type { RunOptions, RuntimeFacts } from "./run.ts";
-import { type MetricsLine, runWorkerLoop } from "./worker_loop.ts";
+import type { Plan } from "../../dsl/plan.ts";
+import { selectBackend } from "../backend.ts";
+import { createCommunicator } from "../comm/communicator.ts";
+import { createMemoryTransports } from "../comm/memory_transport.ts";
+import { loadWorkerData } from "../data/worker_data.ts";
+import type { MetricsLine } from "../metrics.ts";
+import { createModel } from "../models/create_model.ts";
+import type { RunOptions, RuntimeFacts } from "../run_types.ts";
+import { runWorkerLoop } from "../worker/worker_loop.ts";
 
 /** Runs every rank in this thread over memory transports. */
 export async function runInMemory(

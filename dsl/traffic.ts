@@ -1,0 +1,46 @@
+/**
+ * The vocabulary of traffic: the phases a worker's bytes are counted under (docs/algorithms.md
+ * §0) and per-phase byte counters. The plan explainer predicts bytes in these terms, the
+ * transports count real bytes in them, and the run summary reports them, so all three share
+ * this one definition.
+ *
+ * @module
+ */
+
+/** Traffic phases reported per worker: the base's, the outer's, compressed codes, and control. */
+export type Phase = "base" | "outer" | "compressed" | "control";
+
+/** All phases, in report order. */
+export const PHASES: readonly Phase[] = ["base", "outer", "compressed", "control"];
+
+/** Bytes per phase. */
+export type PhaseBytes = Record<Phase, number>;
+
+/**
+ * Zeroed per-phase counters.
+ *
+ * @returns A fresh record with every phase at 0.
+ * @example
+ * ```ts
+ * import { zeroBytes } from "./traffic.ts";
+ * console.assert(zeroBytes().compressed === 0);
+ * ```
+ */
+export function zeroBytes(): PhaseBytes {
+  return { base: 0, outer: 0, compressed: 0, control: 0 };
+}
+
+/**
+ * Bytes in all phases together.
+ *
+ * @param bytes Bytes per phase (a worker's, or an estimate from `explainPlan`).
+ * @returns Their sum.
+ * @example
+ * ```ts
+ * import { totalBytes } from "./traffic.ts";
+ * console.assert(totalBytes({ base: 1, outer: 2, compressed: 3, control: 4 }) === 10);
+ * ```
+ */
+export function totalBytes(bytes: Readonly<PhaseBytes>): number {
+  return PHASES.reduce((sum, phase) => sum + bytes[phase], 0);
+}

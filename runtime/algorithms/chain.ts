@@ -1,0 +1,147 @@
+/**
+ * The step driver: the one place a training step is assembled and run, by the worker loop and
+ * by the algorithm tests alike. A step is a chain in the shape of optax's `chain`: the local
+ * optimizer (direction from gradient) inside the base algorithm (move and mix the models,
+ * possibly through the compressor), followed by the outer algorithm (slow update every `tau`
+ * steps). The driver owns what crosses the parts: the learning rate of each step, the buffer
+ * policy that reaches the optimizer's and the base's momentum buffers alike, whether the outer
+ * step averages at a step (so a base can skip its own average), and the list of every buffer.
+ *
+ * @module
+ */
+
+import type { Plan } from "../../dsl/plan.ts";
+import { learningRate } from "../../dsl/schedules.ts";
+import type { Communicator } from "../comm/types.ts";
+import { createCompressedChannel } from "../compressors/compressed_mean.ts";
+import type { CompressedChannel } from "../compressors/types.ts";
+import type { StepMetrics } from "../metrics.ts";
+import type { StateBuffer } from "../state.ts";
+import { applyBufferPolicy } from "./optimizers.ts";
+import { createOptimizer } from "./optimizers.ts";
+import { createBase, createOuter } from "./registry.ts";
+import type {
+  BaseAlgorithm,
+  GradientOracle,
+  LocalOptimizer,
+  OuterAlgorithm,
+  StepContext,
+  SyncBuffers,
+} from "./types.ts";
+import { endsPeriod } from "./_vector.ts";
+
+/** What the step driver needs from the worker. */
+export interface ChainOptions {
+  readonly plan: Plan;
+  readonly comm: Communicator;
+  /** The common initial model `x_0`. */
+  readonly x0: Float32Array;
+  /** The gradient of this worker's loss on the current step's batch. */
+  readonly gradient: GradientOracle;
+}
+
+/** What one step did. */
+export interface StepResult {
+  /** The training loss of the step's batch. */
+  readonly loss: number;
+  /** The learning rate `γ_k` of the step. */
+  readonly lr: number;
+  /** The algorithm's own metrics (base and compressor), empty for most algorithms. */
+  readonly metrics: StepMetrics;
+}
+
+/** The parts of one worker's step. */
+export interface ChainParts {
+  readonly optimizer: LocalOptimizer;
+  readonly base: BaseAlgorithm;
+  readonly compressor: CompressedChannel | null;
+  readonly outer: OuterAlgorithm | null;
+}
+
+/** One worker's training step, assembled from the plan. */
+export interface TrainingChain {
+  /** Runs step `k`: base step, then outer step. */
+  step(k: number): Promise<StepResult>;
+  /** The model this worker reports and evaluates (the de-biased `z_i` for sgp), a copy. */
+  model(): Float32Array;
+  /** Every buffer of every part, live and named (optimizer, base, compressor, outer). */
+  buffers(): StateBuffer[];
+  /** Waits for communication still in flight before the run ends. */
+  finish(): Promise<void>;
+  /** The parts, for tests and diagnostics. */
+  readonly parts: ChainParts;
+}
+
+/**
+ * Assembles one worker's training step from its plan.
+ *
+ * @param options The plan, the communicator, `x_0` and the gradient oracle.
+ * @returns The worker's chain.
+ * @throws {Error} When a node of the plan is not implemented yet.
+ * @throws {RangeError} When the topology does not fit the number of workers.
+ * @example One worker, plain SGD on `f(x) = x²/2` (gradient `x`)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createTrainingChain } from "./chain.ts";
+ * import { createMemoryCommunicators } from "../comm/memory_transport.ts";
+ * import { allReduce, leastSquares, linear, sgd, train } from "../../mod.ts";
+ *
+ * const plan = train(linear({ dim: 1 })).data(leastSquares({ file: "unused.json" }))
+ *   .optimizer(sgd({ lr: 0.5 })).base(allReduce()).steps(2).compile();
+ * const [comm] = createMemoryCommunicators(1);
+ * const chain = createTrainingChain({
+ *   plan,
+ *   comm: comm!,
+ *   x0: Float32Array.of(4),
+ *   gradient: (x) => Promise.resolve({ loss: x[0]! ** 2 / 2, grad: Float32Array.of(x[0]!) }),
+ * });
+ * assert.deepEqual(await chain.step(0), { loss: 8, lr: 0.5, metrics: {} });
+ * assert.deepEqual([...chain.model()], [2]);
+ * ```
+ */
+export function createTrainingChain(options: ChainOptions): TrainingChain {
+  const { plan, comm, x0, gradient } = options;
+  const d = x0.length;
+  const optimizer = createOptimizer(plan.optimizer, d);
+  const compressor = plan.compress === null
+    ? null
+    : createCompressedChannel(plan.compress, { d, comm, seed: plan.seed });
+  // The base exists once created below; buffer policies reach it through this binding.
+  let base: BaseAlgorithm | null = null;
+  const syncBuffers: SyncBuffers = (policy, phase) =>
+    applyBufferPolicy(policy, base === null ? [optimizer] : [optimizer, base], comm, phase);
+  const context: StepContext = { plan, comm, x0, syncBuffers };
+  const outerTau = plan.outer?.tau ?? null;
+  const created = createBase(plan.base, {
+    ...context,
+    optimizer,
+    gradient,
+    compressor,
+    outerSyncsAt: (k) => outerTau !== null && endsPeriod(k, outerTau),
+  });
+  base = created;
+  const outer = plan.outer === null ? null : createOuter(plan.outer, context);
+  return {
+    async step(k) {
+      const lr = learningRate(plan.optimizer.lr, k, plan.steps);
+      const outcome = await created.step(k, lr);
+      await outer?.afterStep(k, lr, created);
+      return {
+        loss: outcome.loss,
+        lr,
+        metrics: { ...outcome.metrics, ...compressor?.metrics() },
+      };
+    },
+    model: () => created.model(),
+    buffers: () => [
+      ...optimizer.buffers(),
+      ...created.buffers(),
+      ...(compressor?.buffers() ?? []),
+      ...(outer?.buffers() ?? []),
+    ],
+    finish: async () => {
+      await created.finish?.();
+    },
+    parts: { optimizer, base: created, compressor, outer },
+  };
+}

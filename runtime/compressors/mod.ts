@@ -1,0 +1,27 @@
+/**
+ * The compressor slot (docs/algorithms.md §3): codecs that encode what a base sends in fewer
+ * bytes, the table that maps compressor kinds to them, error feedback, and the compressed mean
+ * every base uses to average under compression.
+ *
+ * @example Encode a vector with top-k and decode it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createCodec } from "./mod.ts";
+ * import { topK } from "../../dsl/compress.ts";
+ * import { randomStream } from "../random.ts";
+ *
+ * const codec = createCodec(topK({ k: 1 }), 3);
+ * const code = codec.encode(Float32Array.of(1, -5, 2), { step: 0, random: randomStream(0, "x") });
+ * assert.equal(code.length, codec.wireBytes);
+ * const decoded = new Float32Array(3);
+ * codec.addDecoded(code, decoded, 1);
+ * assert.deepEqual([...decoded], [0, -5, 0]);
+ * ```
+ *
+ * @module
+ */
+
+export type { Codec, CodecCore, CodecFactory, CompressedChannel, EncodeContext } from "./types.ts";
+export { CODECS, createCodec } from "./registry.ts";
+export { createCompressedChannel, exchangeCompressed } from "./compressed_mean.ts";
+export { topKCodec, topKIndices } from "./top_k.ts";

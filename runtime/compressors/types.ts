@@ -1,0 +1,81 @@
+/**
+ * The compressor slot's contract (docs/algorithms.md §3; after GRACE's compressor/memory split
+ * and hivemind's `compression/base.py`). A {@linkcode Codec} turns a vector into bytes and back
+ * and declares its algebra; the compressed mean (`compressed_mean.ts`) exchanges codes over a
+ * communicator; error feedback wraps any codec. Bases see only a {@linkcode CompressedChannel}:
+ * they never know which codec runs.
+ *
+ * @module
+ */
+
+import type { Random } from "../random.ts";
+import type { StepMetrics } from "../metrics.ts";
+import type { StateBuffer, Stateful } from "../state.ts";
+
+/** What an encoder may depend on besides the vector. */
+export interface EncodeContext {
+  /** The step, from 0. */
+  readonly step: number;
+  /**
+   * The random stream of this worker and step (`randomStream(seed, "compress", rank, step)`),
+   * so stochastic codecs are reproducible run to run.
+   */
+  readonly random: Random;
+}
+
+/** One worker's codec for vectors of a fixed length `d`. */
+export interface Codec {
+  /**
+   * Codes can be summed before decoding (a count sketch): the compressed mean all-reduces them
+   * as float32 values. Otherwise codes are all-gathered and decoded in rank order.
+   */
+  readonly linear: boolean;
+  /** The exact bytes of one code (the compressor's traits row; the codec's tests hold it to it). */
+  readonly wireBytes: number;
+  /**
+   * Encodes a vector of `d` values.
+   *
+   * @param values The vector (not modified).
+   * @param context The step and its random stream.
+   * @returns The code, exactly {@linkcode Codec.wireBytes} long, in its own buffer.
+   */
+  encode(values: Float32Array, context: EncodeContext): Uint8Array;
+  /**
+   * Adds `scale ×` the decoded vector to `target` (`target[j] += scale · decode(code)[j]`), so
+   * codes can be accumulated in rank order and subtracted by error feedback without a dense
+   * intermediate.
+   *
+   * @param code A code of this codec (for a linear codec, possibly a sum of codes).
+   * @param target A vector of `d` values, updated in place.
+   * @param scale The factor.
+   * @throws {RangeError} When the code is malformed.
+   */
+  addDecoded(code: Uint8Array, target: Float32Array | Float64Array, scale: number): void;
+  /** State the codec keeps between steps (none for stateless codecs), for checkpoints. */
+  buffers(): readonly StateBuffer[];
+}
+
+/**
+ * What a codec's own file implements: encoding and decoding. Its algebra (`linear`) and its
+ * size (`wireBytes`) come from the compressor's traits row, written once for the validator, the
+ * explainer and the runtime.
+ */
+export type CodecCore = Omit<Codec, "linear" | "wireBytes">;
+
+/** Builds one worker's codec for a compressor node and the vector length. */
+export type CodecFactory<N> = (node: N, d: number) => CodecCore;
+
+/** What a base uses to average its payload under compression. */
+export interface CompressedChannel extends Stateful {
+  /**
+   * The mean over workers of every worker's `payload`, compressed on the wire (phase
+   * `compressed`), bit-identical on every rank. Every rank must call it at the same step.
+   *
+   * @param payload This worker's vector (not modified).
+   * @param step The step, from 0.
+   * @returns A fresh float32 vector.
+   */
+  mean(payload: Float32Array, step: number): Promise<Float32Array>;
+  /** Metrics of the last exchange (error feedback's residual norm), for the step's line. */
+  metrics(): StepMetrics;
+}

@@ -1,0 +1,81 @@
+/**
+ * A run with the TCP transport, the coordinator's side: open the rendezvous, launch the
+ * workers, let the rendezvous register them and stream their metrics, and wait until every
+ * worker handed back its final model or the first failure (`failures.ts`), with a watchdog for
+ * silence. On failure every worker is told to stop, then stopped.
+ *
+ * @module
+ */
+
+import type { Plan } from "../../dsl/plan.ts";
+import { decideBackend } from "../backend.ts";
+import type { MetricsLine } from "../metrics.ts";
+import type { RunOptions, RuntimeFacts } from "../run_types.ts";
+import { RunFailures } from "./failures.ts";
+import { launchWorkers } from "./launch.ts";
+import { listenRendezvous, Rendezvous } from "./rendezvous.ts";
+import { startWatchdog } from "./watchdog.ts";
+
+/** Default silence after which the run fails. */
+const DEFAULT_SILENCE_MS = 60_000;
+
+/**
+ * Runs the plan with workers connected by TCP, coordinating them over control connections.
+ *
+ * @param plan A valid plan.
+ * @param options Launch mode, rendezvous address, timeouts, abort signal.
+ * @param sink Receives every metrics line.
+ * @param facts Filled in with the backend and versions the workers report.
+ * @returns Each worker's final model, by rank.
+ * @throws {Error} The first failure, naming the worker where known.
+ */
+export async function runOverTcp(
+  plan: Plan,
+  options: RunOptions,
+  sink: (lines: readonly MetricsLine[]) => void,
+  facts: RuntimeFacts,
+): Promise<Float32Array[]> {
+  const n = plan.workers;
+  const { listener, address } = listenRendezvous(options.rendezvous ?? "127.0.0.1:0");
+  options.onListening?.(address);
+  const failures = new RunFailures();
+  const rendezvous = new Rendezvous(listener, n, { metrics: sink, failures, facts });
+
+  const interrupt = () =>
+    failures.fail(String((options.signal?.reason as Error)?.message ?? "Interrupted"));
+  options.signal?.addEventListener("abort", interrupt);
+  if (options.signal?.aborted) interrupt();
+  // Workers launched here get a decided backend, probed once in this thread (a Web Worker that
+  // opens a WebGPU adapter of its own can crash the process when it ends).
+  let launchOptions = options;
+  if ((options.launch ?? "threads") !== "none") {
+    const decided = await decideBackend(options.backend ?? "auto");
+    facts.backendReason = decided.reason;
+    launchOptions = { ...options, backend: decided.request };
+  }
+  const launched = launchWorkers(plan, launchOptions, address, (message) => {
+    failures.failLater(message);
+  });
+  const stopWatchdog = startWatchdog({
+    limitMs: options.silenceTimeoutMs ?? DEFAULT_SILENCE_MS,
+    lastHeard: () => rendezvous.lastHeard,
+    describe: (limitMs) =>
+      rendezvous.registered < n
+        ? `Only ${rendezvous.registered} of ${n} workers registered within ${limitMs} ms at ${address}`
+        : `No worker reported anything for ${limitMs} ms`,
+    fail: (message) => failures.fail(message),
+  });
+
+  try {
+    const error = await failures.finished;
+    if (error !== null) throw new Error(error);
+    return rendezvous.models;
+  } finally {
+    stopWatchdog();
+    failures.dispose();
+    options.signal?.removeEventListener("abort", interrupt);
+    if (failures.failed !== null) await rendezvous.abort(failures.failed);
+    await rendezvous.close();
+    await Promise.all(launched.map((worker) => worker.stop()));
+  }
+}

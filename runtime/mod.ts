@@ -1,0 +1,43 @@
+/**
+ * The runtime: runs a compiled plan on workers and writes its run folder.
+ *
+ * Most users need only {@linkcode run} and {@linkcode loadPlan}, which the package root
+ * re-exports. This entry point adds what embedding the runtime needs: {@linkcode runWorker} to
+ * join a run from a launcher of your own, the run folder's types (`summary.json`, the lines of
+ * `metrics.jsonl`) and {@linkcode meanBytesSent}.
+ *
+ * @example Run a plan in this thread and read its summary
+ * ```ts
+ * import { run } from "./mod.ts";
+ * import { allReduce, leastSquares, linear, sgd, train } from "../mod.ts";
+ *
+ * const plan = train(linear({ dim: 3 }))
+ *   .data(leastSquares({ file: new URL("../examples/data/least_squares_4.json", import.meta.url) }))
+ *   .workers(4)
+ *   .optimizer(sgd({ lr: 0.05 }))
+ *   .base(allReduce())
+ *   .steps(5)
+ *   .compile();
+ * const out = await Deno.makeTempDir();
+ * const { summary } = await run(plan, { transport: "memory", out: `${out}/run` });
+ * console.assert(summary.status === "completed");
+ * await Deno.remove(out, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+
+export { run } from "./coordinator/run.ts";
+export { loadPlan, PlanLoadError } from "./load_plan.ts";
+export { runWorker, WorkerError, type WorkerLaunch } from "./worker/worker_main.ts";
+export type { BackendRequest } from "./backend.ts";
+export {
+  meanBytesSent,
+  type Progress,
+  RunError,
+  type RunOptions,
+  type RunResult,
+  type RunSummary,
+  type WorkerBytes,
+} from "./run_types.ts";
+export type { EvalLine, MetricsLine, StepLine, StepMetrics, TrafficLine } from "./metrics.ts";

@@ -1,0 +1,114 @@
+/**
+ * The types a run is described by, shared by the coordinator, the command line and library
+ * users: how to run a plan ({@linkcode RunOptions}), what a run leaves (`summary.json` as
+ * {@linkcode RunSummary}, {@linkcode RunResult}) and how it fails ({@linkcode RunError}).
+ *
+ * @module
+ */
+
+import { type PhaseBytes, totalBytes } from "../dsl/traffic.ts";
+import type { BackendRequest } from "./backend.ts";
+
+/** A snapshot for the progress display. */
+export interface Progress {
+  /** Steps completed by every worker. */
+  readonly step: number;
+  readonly steps: number;
+  /** Mean training loss over workers at the latest complete step. */
+  readonly loss: number | null;
+  /** Latest test accuracy of the averaged model. */
+  readonly accuracy: number | null;
+  /** Mean bytes sent per worker so far (all phases). */
+  readonly bytesPerWorker: number;
+  readonly elapsedMs: number;
+  /** Estimated time left, from the pace so far. */
+  readonly etaMs: number | null;
+}
+
+/** How to run a plan. */
+export interface RunOptions {
+  /** Run folder (default: a new folder under `runs/`). */
+  readonly out?: string;
+  /** `tcp` (default): workers connected by TCP; `memory`: every rank in this thread. */
+  readonly transport?: "tcp" | "memory";
+  /** TensorFlow.js backend request (default `auto`). */
+  readonly backend?: BackendRequest;
+  /** TCP only: `threads` (default) Web Workers, `processes` local subprocesses, `none` external. */
+  readonly launch?: "threads" | "processes" | "none";
+  /** TCP only: coordinator address (default `127.0.0.1:0`, any free port). */
+  readonly rendezvous?: string;
+  /** Called with the rendezvous address once the coordinator listens (for external workers). */
+  readonly onListening?: (address: string) => void;
+  /** Called after metrics arrive. */
+  readonly onProgress?: (progress: Progress) => void;
+  /** Fail when no worker has sent anything for this long (default 60 s). */
+  readonly silenceTimeoutMs?: number;
+  /** Workers fail when a peer is silent this long (default: the transport's). */
+  readonly peerTimeoutMs?: number;
+  /** Aborting it stops the run (e.g. on Ctrl-C); the summary records the reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** Bytes one worker sent and received, per phase. */
+export interface WorkerBytes {
+  readonly worker: number;
+  readonly sent: PhaseBytes;
+  readonly received: PhaseBytes;
+}
+
+/** `summary.json`. */
+export interface RunSummary {
+  readonly status: "completed" | "failed";
+  readonly error: string | null;
+  readonly steps: number;
+  readonly workers: number;
+  readonly algorithm: string;
+  /** The last evaluation of the averaged model. */
+  readonly final: { step: number; testLoss: number; testAccuracy: number | null } | null;
+  readonly wallTimeMs: number;
+  readonly bytes: readonly WorkerBytes[];
+  readonly backend: string | null;
+  readonly backendReason: string | null;
+  readonly transport: "tcp" | "memory";
+  readonly launch: string | null;
+  readonly versions: { readonly deno: string; readonly tfjs: string | null };
+}
+
+/** What `run()` returns. */
+export interface RunResult {
+  readonly folder: string;
+  readonly summary: RunSummary;
+  /** Each worker's final model, and their average. */
+  readonly params: { readonly workers: number[][]; readonly average: number[] };
+}
+
+/** The run failed; the run folder holds what was written before the failure. */
+export class RunError extends Error {
+  /**
+   * @param message What failed, naming the worker where known.
+   * @param folder The run folder.
+   * @param interrupted Whether the run was stopped through its abort signal.
+   */
+  constructor(message: string, readonly folder: string, readonly interrupted = false) {
+    super(message);
+    this.name = "RunError";
+  }
+}
+
+/** The backend and versions the workers reported. */
+export interface RuntimeFacts {
+  backend: string | null;
+  backendReason: string | null;
+  tfjs: string | null;
+}
+
+/**
+ * Mean bytes sent per worker over a run, all phases.
+ *
+ * @param summary The run's summary.
+ * @returns Bytes.
+ */
+export function meanBytesSent(summary: RunSummary): number {
+  const sent = summary.bytes.map((bytes) => totalBytes(bytes.sent));
+  return sent.reduce((a, b) => a + b, 0) / Math.max(1, sent.length);
+}
