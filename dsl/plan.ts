@@ -374,3 +374,13 @@ export type BaseKind = BaseNode["kind"];
 export type CompressorKind = CompressorNode["kind"];
 /** Outer kinds. */
 export type OuterKind = OuterNode["kind"];
+
+/** The base node of kind `K`. */
+export type BaseNodeOf<K extends BaseKind> = Extract<BaseNode, { readonly kind: K }>;
+/** The compressor node of kind `K`. */
+export type CompressorNodeOf<K extends CompressorKind> = Extract<
+  CompressorNode,
+  { readonly kind: K }
+>;
+/** The outer node of kind `K`. */
+export type OuterNodeOf<K extends OuterKind> = Extract<OuterNode, { readonly kind: K }>;

@@ -16,10 +16,13 @@ import { neighbors, period } from "../topologies/mod.ts";
 import type {
   BaseKind,
   BaseNode,
+  BaseNodeOf,
   CompressorKind,
   CompressorNode,
+  CompressorNodeOf,
   OuterKind,
   OuterNode,
+  OuterNodeOf,
   TopologyNode,
 } from "./plan.ts";
 
@@ -114,11 +117,6 @@ export interface OuterTraits<N extends OuterNode> {
   readonly dividesByLr: (node: N) => string | null;
 }
 
-/** The node of a kind. */
-type BaseOf<K extends BaseKind> = Extract<BaseNode, { readonly kind: K }>;
-type CompressorOf<K extends CompressorKind> = Extract<CompressorNode, { readonly kind: K }>;
-type OuterOf<K extends OuterKind> = Extract<OuterNode, { readonly kind: K }>;
-
 /**
  * The bases that carry their own momentum (`beta`), as a type: the DSL's types reject `sgd` with
  * momentum beside them at compile time, and {@linkcode BASE_TRAITS}'s rows must say the same
@@ -129,17 +127,17 @@ export type MomentumBaseKind = "dmSgd" | "decentLaM";
 /** The type of {@linkcode BASE_TRAITS}: one row per base kind, each typed for its node. */
 export type BaseTraitsTable = {
   readonly [K in BaseKind]:
-    & BaseTraits<BaseOf<K>>
+    & BaseTraits<BaseNodeOf<K>>
     & { readonly ownsMomentum: K extends MomentumBaseKind ? true : false };
 };
 
 /** The type of {@linkcode COMPRESSOR_TRAITS}. */
 export type CompressorTraitsTable = {
-  readonly [K in CompressorKind]: CompressorTraits<CompressorOf<K>>;
+  readonly [K in CompressorKind]: CompressorTraits<CompressorNodeOf<K>>;
 };
 
 /** The type of {@linkcode OUTER_TRAITS}. */
-export type OuterTraitsTable = { readonly [K in OuterKind]: OuterTraits<OuterOf<K>> };
+export type OuterTraitsTable = { readonly [K in OuterKind]: OuterTraits<OuterNodeOf<K>> };
 
 /**
  * Bytes one worker sends in a ring all-reduce of `count` floats: `2(n−1)/n · 4 · count`.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { allReduce, localSgd } from "../../dsl/base.ts";
-import { sgd } from "../../dsl/optimizers.ts";
+import { adam, sgd } from "../../dsl/optimizers.ts";
 import type { BufferPolicy } from "../../dsl/plan.ts";
 import {
   assertRowsClose,
@@ -85,5 +85,44 @@ Deno.test("§5.3: localSgd tau 1 with plain SGD equals allReduce", async () => {
   for (let k = 0; k < 4; k++) {
     const expected = reduce.history[k]!.map((x) => [...x]);
     assertRowsClose(local.history[k]!, expected, 1e-6, `step ${k}`);
+  }
+});
+
+Deno.test('localSgd with adam and buffers "reset" restarts the bias-correction count', async () => {
+  const n = 2;
+  const lr = 0.05;
+  const [beta1, beta2, eps] = [0.9, 0.999, 1e-8];
+  const plan = makePlan({
+    workers: n,
+    optimizer: adam({ lr }),
+    base: localSgd({ tau: 2, buffers: "reset" }),
+    steps: 4,
+  });
+  const { history } = await runWorkers(plan, SHARDS_2D, X0_2D);
+  // Float64 reference: after each average the moments are zeroed and the count t restarts, so
+  // steps 2 and 3 are corrected with 1 − β^1 and 1 − β^2 again, not 1 − β^3 and 1 − β^4.
+  let X = repeat(n, X0_2D);
+  let M = repeat(n, [0, 0]);
+  let V = repeat(n, [0, 0]);
+  let t = 0;
+  for (let k = 0; k < 4; k++) {
+    const G = gradients(SHARDS_2D.slice(0, n), X);
+    M = M.map((m, i) => m.map((value, j) => beta1 * value + (1 - beta1) * G[i]![j]!));
+    V = V.map((v, i) => v.map((value, j) => beta2 * value + (1 - beta2) * G[i]![j]! ** 2));
+    t++;
+    X = X.map((x, i) =>
+      x.map((value, j) => {
+        const m = M[i]![j]! / (1 - beta1 ** t);
+        const v = V[i]![j]! / (1 - beta2 ** t);
+        return value - lr * m / (Math.sqrt(v) + eps);
+      })
+    );
+    if ((k + 1) % 2 === 0) {
+      X = repeat(n, meanRow(X));
+      M = repeat(n, [0, 0]);
+      V = repeat(n, [0, 0]);
+      t = 0;
+    }
+    assertRowsClose(history[k]!, X, 1e-5, `step ${k}`);
   }
 });

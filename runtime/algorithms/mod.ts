@@ -1,13 +1,28 @@
 /**
- * The training algorithms of the runtime (ALGORITHMS.md §0.1, §1.1–1.4, §2.1–2.2): local
+ * The training algorithms of the runtime (docs/algorithms.md §0.1, §1.1–1.4, §2.1–2.2): local
  * optimizers and buffer policies, the base algorithms (`allReduce`, `localSgd`, `gossip`,
- * `sgp`), the outer algorithms (`slowMo`, `bmuf`) and the registry that maps a plan's node
- * kinds to them.
+ * `sgp`), the outer algorithms (`slowMo`, `bmuf`), the registry that maps a plan's node kinds
+ * to them, and the step driver that chains them.
  *
- * Each algorithm is a factory from a {@linkcode BaseContext} (plan, rank, communicator, `x_0`,
- * optimizer, gradient oracle) to an object with explicit state; its math is a pure function
- * over flat vectors exported beside it (`gossipUpdate`, `pushSumCombine`, `slowMoUpdate`,
- * `bmufUpdate`, `sgdDirection`, `adamDirection`) and unit-tested without communication.
+ * Each algorithm is a factory from its plan node and a context (communicator, `x_0`, optimizer,
+ * gradient oracle, compressor) to an object with explicit, named state; its math is a pure
+ * function over flat vectors exported beside it (`gossipUpdate`, `pushSumCombine`,
+ * `slowMoUpdate`, `bmufUpdate`, `sgdDirection`, `adamDirection`) and unit-tested without
+ * communication. Use these to check a rule by hand or to drive a step outside the runtime.
+ *
+ * @example One SlowMo outer update by hand
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { slowMoUpdate } from "./mod.ts";
+ *
+ * const next = slowMoUpdate(
+ *   { anchor: Float64Array.of(1), momentum: Float64Array.of(0) },
+ *   Float32Array.of(0.5),
+ *   0.1,
+ *   { alpha: 1, beta: 0.5 },
+ * );
+ * assert.ok(Math.abs(next.anchor[0]! - 0.5) < 1e-12);
+ * ```
  *
  * @module
  */
@@ -19,8 +34,14 @@ export type {
   GradientOracle,
   GradientResult,
   LocalOptimizer,
+  ModelHolder,
   OuterAlgorithm,
   OuterFactory,
+  StateBuffer,
+  Stateful,
+  StepContext,
+  StepOutcome,
+  SyncBuffers,
 } from "./types.ts";
 export {
   adamDirection,
@@ -51,3 +72,10 @@ export {
 export { slowMoOuter, type SlowMoState, slowMoUpdate } from "./slow_mo.ts";
 export { bmufOuter, type BmufSettings, type BmufState, bmufUpdate } from "./bmuf.ts";
 export { BASES, createBase, createOuter, OUTERS } from "./registry.ts";
+export {
+  type ChainOptions,
+  type ChainParts,
+  createTrainingChain,
+  type StepResult,
+  type TrainingChain,
+} from "./chain.ts";

@@ -8,7 +8,14 @@
  * @module
  */
 
-import type { BaseKind, BaseNode, OuterKind, OuterNode } from "../../dsl/plan.ts";
+import type {
+  BaseKind,
+  BaseNode,
+  BaseNodeOf,
+  OuterKind,
+  OuterNode,
+  OuterNodeOf,
+} from "../../dsl/plan.ts";
 import type {
   BaseAlgorithm,
   BaseContext,
@@ -24,9 +31,6 @@ import { sgpBase } from "./sgp.ts";
 import { slowMoOuter } from "./slow_mo.ts";
 import { bmufOuter } from "./bmuf.ts";
 
-type BaseOf<K extends BaseKind> = Extract<BaseNode, { readonly kind: K }>;
-type OuterOf<K extends OuterKind> = Extract<OuterNode, { readonly kind: K }>;
-
 /**
  * Base algorithm factories by kind; `null` = not implemented yet.
  *
@@ -39,16 +43,18 @@ type OuterOf<K extends OuterKind> = Extract<OuterNode, { readonly kind: K }>;
  * assert.equal(BASES.cada, null);
  * ```
  */
-export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseOf<K>> | null } = Object.freeze({
-  allReduce: allReduceBase,
-  localSgd: localSgdBase,
-  gossip: gossipBase,
-  sgp: sgpBase,
-  dmSgd: null,
-  decentLaM: null,
-  overlapLocalSgd: null,
-  cada: null,
-});
+export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseNodeOf<K>> | null } = Object.freeze(
+  {
+    allReduce: allReduceBase,
+    localSgd: localSgdBase,
+    gossip: gossipBase,
+    sgp: sgpBase,
+    dmSgd: null,
+    decentLaM: null,
+    overlapLocalSgd: null,
+    cada: null,
+  },
+);
 
 /**
  * Outer algorithm factories by kind; `null` = not implemented yet.
@@ -61,7 +67,7 @@ export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseOf<K>> | null } 
  * assert.equal(typeof OUTERS.slowMo, "function");
  * ```
  */
-export const OUTERS: { readonly [K in OuterKind]: OuterFactory<OuterOf<K>> | null } = Object
+export const OUTERS: { readonly [K in OuterKind]: OuterFactory<OuterNodeOf<K>> | null } = Object
   .freeze({
     slowMo: slowMoOuter,
     bmuf: bmufOuter,

@@ -7,12 +7,10 @@
  * @module
  */
 
-import type { CompressorKind, CompressorNode } from "../../dsl/plan.ts";
+import type { CompressorKind, CompressorNode, CompressorNodeOf } from "../../dsl/plan.ts";
 import { compressorTraits } from "../../dsl/traits.ts";
 import type { Codec, CodecFactory } from "./types.ts";
 import { topKCodec } from "./top_k.ts";
-
-type CompressorOf<K extends CompressorKind> = Extract<CompressorNode, { readonly kind: K }>;
 
 /**
  * Codec factories by compressor kind; `null` = not implemented yet.
@@ -26,7 +24,7 @@ type CompressorOf<K extends CompressorKind> = Extract<CompressorNode, { readonly
  * assert.equal(CODECS.qsgd, null);
  * ```
  */
-export const CODECS: { readonly [K in CompressorKind]: CodecFactory<CompressorOf<K>> | null } =
+export const CODECS: { readonly [K in CompressorKind]: CodecFactory<CompressorNodeOf<K>> | null } =
   Object.freeze({
     qsgd: null,
     dqSgd: null,

@@ -22,8 +22,10 @@ import {
   sgd,
   sgp,
   slowMo,
+  topK,
   train,
 } from "../../mod.ts";
+import type { StepLine } from "../../runtime/mod.ts";
 
 /** The four-shard least-squares file. */
 export const SHARDS = new URL("../../examples/data/least_squares_4.json", import.meta.url);
@@ -39,7 +41,7 @@ export function leastSquaresPipeline(steps = 30) {
     .seed(11);
 }
 
-/** One plan per implemented base and outer algorithm, on the least-squares problem. */
+/** One plan per implemented base, outer and compressor, on the least-squares problem. */
 export function leastSquaresPlans(steps = 30): Record<string, Plan> {
   const start = leastSquaresPipeline(steps);
   return {
@@ -52,6 +54,8 @@ export function leastSquaresPlans(steps = 30): Record<string, Plan> {
       .compile(),
     slowMoOverGossip: start.base(gossip(ring)).outer(slowMo({ tau: 5, beta: 0.6 })).compile(),
     bmufOverLocalSgd: start.base(localSgd({ tau: 2 })).outer(bmuf({ tau: 4 })).compile(),
+    topKAllReduce: start.base(allReduce()).compress(topK({ k: 1 })).compile(),
+    topKLocalSgd: start.base(localSgd({ tau: 3 })).compress(topK({ k: 2 })).compile(),
   };
 }
 
@@ -76,4 +80,10 @@ export function tempRunFolder(): Promise<string> {
 export async function readMetrics(folder: string): Promise<Record<string, unknown>[]> {
   const text = await Deno.readTextFile(`${folder}/metrics.jsonl`);
   return text.trim().split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
+}
+
+/** Reads a run's step lines, typed. */
+export async function readStepLines(folder: string): Promise<StepLine[]> {
+  const lines = await readMetrics(folder);
+  return lines.filter((line) => line.type === "step") as unknown as StepLine[];
 }

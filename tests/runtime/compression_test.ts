@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { allReduce, localSgd, mlp, mnist, type Plan, run, sgd, topK, train } from "../../mod.ts";
+import { compressedBytes } from "../../dsl/explain.ts";
+import { readStepLines, tempRunFolder } from "./_plans.ts";
+
+/** The 12-byte frame header every message carries (runtime/comm/wire.ts). */
+const HEADER = 12;
+
+/** A small MNIST classifier on 3 workers with a top-k compressor. */
+function digits(base: ReturnType<typeof allReduce> | ReturnType<typeof localSgd>): Plan {
+  return train(mlp({ hidden: [16] }))
+    .data(mnist({ trainSize: 600, testSize: 300, batchSize: 16 }))
+    .workers(3)
+    .optimizer(sgd({ lr: 0.1 }))
+    .base(base)
+    .compress(topK({ k: 500 }))
+    .steps(60)
+    .evalEvery(60)
+    .compile();
+}
+
+for (const base of [allReduce(), localSgd({ tau: 4 })]) {
+  Deno.test(`top-k with error feedback trains under ${base.kind} over TCP, bytes as packed`, async () => {
+    const plan = digits(base);
+    const parent = await tempRunFolder();
+    try {
+      const result = await run(plan, { out: `${parent}/run` });
+      const steps = await readStepLines(`${parent}/run`);
+      // 784·16 + 16 + 16·10 + 10 = 12,730 parameters: each code is 500 float32 values and 500
+      // indices of ⌈log2 12730⌉ = 14 bits.
+      const code = compressedBytes(plan.compress!, 12_730);
+      assert.equal(code, 500 * 4 + Math.ceil(500 * 14 / 8));
+      const every = base.kind === "localSgd" ? 4 : 1;
+      for (const line of steps) {
+        const exchanged = (line.step + 1) % every === 0;
+        // Each exchange sends this worker's code to the 2 others, one frame each.
+        assert.equal(line.bytesSent.compressed, exchanged ? 2 * (HEADER + code) : 0);
+        assert.equal(line.bytesSent.base, 0);
+        assert.equal(typeof line.algorithm?.residualNorm, "number");
+      }
+      // The residual holds what is still to be sent: positive once anything was held back.
+      assert.ok((steps.at(-1)!.algorithm!.residualNorm as number) > 0);
+      assert.ok(result.summary.final!.testAccuracy! > 0.3, "better than chance (10%)");
+      assert.equal(result.summary.algorithm, `${base.kind} + topK`);
+    } finally {
+      await Deno.remove(parent, { recursive: true });
+    }
+  });
+}
