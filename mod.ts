@@ -69,7 +69,14 @@ export {
 } from "./dsl/base.ts";
 export { dqSgd, qsgd, type QsgdOptions, sketchedSgd, topK } from "./dsl/compress.ts";
 export { bmuf, slowMo } from "./dsl/outer.ts";
-export { type Bandwidth, type Duration, network, type NetworkOptions } from "./dsl/network.ts";
+export {
+  type Bandwidth,
+  type BandwidthUnit,
+  type Duration,
+  network,
+  type NetworkOptions,
+  type TimeUnit,
+} from "./dsl/network.ts";
 
 // Topologies, usable bare or called: `gossip(ring)`, `gossip(torus({ rows: 4, cols: 4 }))`.
 export {

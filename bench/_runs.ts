@@ -6,21 +6,9 @@
  */
 
 import { type Plan, run, type RunOptions, type RunResult } from "../mod.ts";
+import type { StepLine } from "../runtime/mod.ts";
 
-/** A step line of `metrics.jsonl`. */
-export interface StepLine {
-  readonly step: number;
-  readonly worker: number;
-  readonly loss: number;
-  readonly elapsedMs: number;
-  readonly computeMs: number;
-  readonly commMs: number;
-  /** Sampled every 50 steps and on the last step. */
-  readonly rssBytes?: number;
-  /** Live JavaScript heap, sampled with `rssBytes`. */
-  readonly heapBytes?: number;
-  readonly tensors?: number;
-}
+export type { StepLine };
 
 /** Runs a plan into a temporary folder; returns the result and its step lines. */
 export async function benchRun(

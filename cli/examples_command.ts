@@ -5,7 +5,7 @@
  */
 
 import { basename, join } from "node:path";
-import { explainPlan } from "../dsl/explain.ts";
+import { algorithmKinds, explainPlan } from "../dsl/explain.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
 import { totalBytes } from "../dsl/traffic.ts";
 import { unsupportedNodes } from "../runtime/support.ts";
@@ -39,9 +39,7 @@ export async function examplesCommand(): Promise<void> {
     const bytes = explanation.bytesPerStep;
     const total = bytes === null ? null : totalBytes(bytes);
     const reference = explanation.allReduceBytesPerStep;
-    const algorithm = [plan.base, plan.compress, plan.outer]
-      .flatMap((node) => node === null ? [] : [node.kind])
-      .join(" + ");
+    const algorithm = algorithmKinds(plan).join(" + ");
     const ready = unsupportedNodes(plan).length === 0;
     if (ready) runnable++;
     rows.push([

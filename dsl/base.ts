@@ -1,5 +1,5 @@
 /**
- * Base algorithms (ALGORITHMS.md §1 and §4): how workers combine their progress every step.
+ * Base algorithms (docs/algorithms.md §1 and §4): how workers combine their progress every step.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Compressors (ALGORITHMS.md §3): what a base sends, encoded in fewer bytes.
+ * Compressors (docs/algorithms.md §3): what a base sends, encoded in fewer bytes.
  *
  * @module
  */

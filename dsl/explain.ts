@@ -73,6 +73,25 @@ function syncPeriodOf(plan: Plan): number | null {
   return baseTraits(plan.base).syncPeriod(plan.base);
 }
 
+/**
+ * The algorithm chain of a plan as its kinds: the base, then the compressor and the outer
+ * algorithm when set. Run summaries, run-folder names and tables all name a run this way.
+ *
+ * @param plan A plan.
+ * @returns The kinds, in slot order.
+ * @example
+ * ```ts
+ * import { algorithmKinds } from "./explain.ts";
+ * import { allReduce, linear, sgd, synthetic, topK, train } from "../mod.ts";
+ * const plan = train(linear({ dim: 4 })).data(synthetic({ task: "regression", features: 4 }))
+ *   .optimizer(sgd({ lr: 0.1 })).base(allReduce()).compress(topK({ k: 2 })).compile();
+ * console.assert(algorithmKinds(plan).join(" + ") === "allReduce + topK");
+ * ```
+ */
+export function algorithmKinds(plan: Plan): string[] {
+  return [plan.base, plan.compress, plan.outer].flatMap((node) => node === null ? [] : [node.kind]);
+}
+
 /** A compact label for a schedule. */
 function scheduleLabel(schedule: ScheduleNode): string {
   switch (schedule.kind) {

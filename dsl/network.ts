@@ -8,19 +8,30 @@
 import { deepFreeze } from "./_freeze.ts";
 import type { NetworkNode } from "./plan.ts";
 
+/** A unit suffix accepted in a {@linkcode Bandwidth} text (decimal prefixes: 1 kbit = 1000 bit). */
+export type BandwidthUnit = "bit" | "kbit" | "Mbit" | "Gbit";
+
+/** A unit suffix accepted in a {@linkcode Duration} text: microseconds, milliseconds, seconds. */
+export type TimeUnit = "us" | "ms" | "s";
+
 /** Bandwidth units, in bits per second. */
-const BANDWIDTH_UNITS = { bit: 1, kbit: 1e3, Mbit: 1e6, Gbit: 1e9 } as const;
+const BANDWIDTH_UNITS: Readonly<Record<BandwidthUnit, number>> = {
+  bit: 1,
+  kbit: 1e3,
+  Mbit: 1e6,
+  Gbit: 1e9,
+};
 /** Time units, in milliseconds. */
-const TIME_UNITS = { us: 1e-3, ms: 1, s: 1e3 } as const;
+const TIME_UNITS: Readonly<Record<TimeUnit, number>> = { us: 1e-3, ms: 1, s: 1e3 };
 
 /** A bandwidth: bits per second, or text such as `"100Mbit"` or `"1Gbit/s"`. */
 export type Bandwidth =
   | number
-  | `${number}${keyof typeof BANDWIDTH_UNITS}`
-  | `${number}${keyof typeof BANDWIDTH_UNITS}/s`;
+  | `${number}${BandwidthUnit}`
+  | `${number}${BandwidthUnit}/s`;
 
 /** A duration: milliseconds, or text such as `"5ms"`, `"200us"` or `"1s"`. */
-export type Duration = number | `${number}${keyof typeof TIME_UNITS}`;
+export type Duration = number | `${number}${TimeUnit}`;
 
 /** Options of {@linkcode network}. */
 export interface NetworkOptions {

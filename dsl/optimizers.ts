@@ -1,5 +1,5 @@
 /**
- * Local optimizers (ALGORITHMS.md §0.1): the direction each worker computes from its gradient.
+ * Local optimizers (docs/algorithms.md §0.1): the direction each worker computes from its gradient.
  *
  * @module
  */

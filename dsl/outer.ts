@@ -1,5 +1,5 @@
 /**
- * Outer algorithms (ALGORITHMS.md §2): a slow update every `tau` steps, wrapped around any base.
+ * Outer algorithms (docs/algorithms.md §2): a slow update every `tau` steps, wrapped around any base.
  *
  * @module
  */

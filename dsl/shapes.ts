@@ -10,6 +10,7 @@ import type { CnnNode, DataNode, ModelNode } from "./plan.ts";
 
 /** What a data set feeds the model. */
 export interface DataShape {
+  /** `"classification"` (class labels, softmax outputs) or `"regression"` (real targets). */
   readonly task: "classification" | "regression";
   /** Flat input features; `null` when only the data file knows (least squares). */
   readonly features: number | null;

@@ -44,12 +44,12 @@ interface PipelineSpec {
 }
 
 /** Bases with their own momentum (from the traits table): the optimizer must be plain SGD. */
-type MomentumBase = {
+export type MomentumBase = {
   [K in BaseKind]: BaseTraitsTable[K]["ownsMomentum"] extends true ? K : never;
 }[BaseKind];
 
 /** True when an optimizer type certainly carries momentum (a non-zero literal, or Adam). */
-type CarriesMomentum<O> = O extends { readonly kind: "adam" } ? true
+export type CarriesMomentum<O> = O extends { readonly kind: "adam" } ? true
   : O extends { readonly kind: "sgd"; readonly momentum: infer M extends number }
     ? number extends M ? false : M extends 0 ? false : true
   : false;
@@ -64,7 +64,7 @@ export type OptimizerBaseConflict<O, B> = B extends { readonly kind: infer K ext
   : unknown;
 
 /** The slots still missing before `compile()` is allowed. */
-type MissingSlots<D extends boolean, O, B> =
+export type MissingSlots<D extends boolean, O, B> =
   | (D extends true ? never : "data")
   | (O extends undefined ? "optimizer" : never)
   | (B extends undefined ? "base" : never);
@@ -73,7 +73,7 @@ type MissingSlots<D extends boolean, O, B> =
  * `compile()`'s parameters: none when the pipeline is complete, else one impossible argument
  * whose type names the missing slots.
  */
-type CompileArgs<D extends boolean, O, B> = [MissingSlots<D, O, B>] extends [never] ? []
+export type CompileArgs<D extends boolean, O, B> = [MissingSlots<D, O, B>] extends [never] ? []
   : [missing: `call .${MissingSlots<D, O, B>}() before compile()`];
 
 /**
@@ -90,7 +90,11 @@ export class Pipeline<
 > {
   readonly #spec: PipelineSpec;
 
-  /** @param spec The slots collected so far (frozen). */
+  /**
+   * Wraps the slots collected so far; {@linkcode train} is the usual way to start a pipeline.
+   *
+   * @param spec The slots collected so far (copied and frozen).
+   */
   constructor(spec: PipelineSpec) {
     // A copy, so the caller's own node objects are neither shared nor frozen.
     this.#spec = deepFreeze(toPlainData(spec));

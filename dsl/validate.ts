@@ -84,6 +84,8 @@ export class PlanError extends Error {
   readonly issues: readonly PlanIssue[];
 
   /**
+   * Builds the error with a message listing every issue, one per line.
+   *
    * @param issues The validation issues.
    * @param source Where the plan came from, for the message (e.g. a file path).
    */

@@ -807,6 +807,19 @@ Deno.test("rule: custom weights must be doubly stochastic for gossip, column-sto
     ),
   ]);
 
+  // A zero diagonal can drive a push-sum weight to 0 (and z = x / w with it): refused for sgp.
+  const selfless = customTopology([[0.5, 0.5, 0.5], [0.5, 0, 0], [0, 0.5, 0.5]], {
+    name: "selfless",
+  });
+  deepEqual(compileIssues(digits(3).optimizer(sgd({ lr: 0.1 })).base(sgp(selfless))), [
+    issue(
+      "base.topology",
+      'sgp cannot use this topology: topology "custom selfless" keeps no share on its diagonal: rank 1 has weight 0 for itself, and push-sum needs every diagonal weight positive',
+      "a connected column-stochastic topology of 3 nodes",
+      '"custom"',
+    ),
+  ]);
+
   // Size against workers.
   const pair = customTopology([[0.5, 0.5], [0.5, 0.5]], { name: "pair" });
   deepEqual(

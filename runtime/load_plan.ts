@@ -17,6 +17,8 @@ import { resourceIssues } from "./resources.ts";
 /** The input file cannot be read or imported (as opposed to holding an invalid plan). */
 export class PlanLoadError extends Error {
   /**
+   * Builds the error; the message is `Cannot load "<path>": <detail>`.
+   *
    * @param path The input file.
    * @param detail What went wrong.
    */

@@ -20,10 +20,15 @@ export type StepMetrics = Readonly<Record<string, number | boolean>>;
 
 /** One worker's training step. */
 export interface StepLine {
+  /** Line type, the discriminant of {@linkcode MetricsLine}. */
   readonly type: "step";
+  /** The step, from 0. */
   readonly step: number;
+  /** The worker's rank. */
   readonly worker: number;
+  /** Training loss on this worker's mini-batch of the step. */
   readonly loss: number;
+  /** Learning rate `γ_k` of the step. */
   readonly lr: number;
   /** Wall time of the step minus the time spent awaiting communication. */
   readonly computeMs: number;
@@ -31,7 +36,9 @@ export interface StepLine {
   readonly commMs: number;
   /** Time since training started on this worker. */
   readonly elapsedMs: number;
+  /** Bytes written since the worker's previous line, per phase, frame headers included. */
   readonly bytesSent: PhaseBytes;
+  /** Bytes read since the worker's previous line, per phase, frame headers included. */
   readonly bytesReceived: PhaseBytes;
   /** Resident memory of the process, sampled every 50 steps and at the last step. */
   readonly rssBytes?: number;
@@ -45,11 +52,15 @@ export interface StepLine {
 
 /** A test-set evaluation: of the averaged model (rank 0), or of one worker's own model. */
 export interface EvalLine {
+  /** Line type, the discriminant of {@linkcode MetricsLine}. */
   readonly type: "eval";
+  /** The step after which the evaluation ran, from 0. */
   readonly step: number;
+  /** `"average"`: the mean of all workers' models; `"worker"`: the model of `worker` alone. */
   readonly model: "average" | "worker";
   /** The worker whose model was evaluated; `null` for the average. */
   readonly worker: number | null;
+  /** Mean loss over the test set. */
   readonly testLoss: number;
   /** `null` for regression. */
   readonly testAccuracy: number | null;
@@ -57,10 +68,15 @@ export interface EvalLine {
 
 /** Bytes that belong to no step: evaluation's all-reduce and the final barrier. */
 export interface TrafficLine {
+  /** Line type, the discriminant of {@linkcode MetricsLine}. */
   readonly type: "traffic";
+  /** The step the traffic follows: an evaluated step, or the last step for the final barrier. */
   readonly step: number;
+  /** The worker's rank. */
   readonly worker: number;
+  /** Bytes written since the worker's previous line, per phase, frame headers included. */
   readonly bytesSent: PhaseBytes;
+  /** Bytes read since the worker's previous line, per phase, frame headers included. */
   readonly bytesReceived: PhaseBytes;
 }
 

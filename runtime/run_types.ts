@@ -13,6 +13,7 @@ import type { BackendRequest } from "./backend.ts";
 export interface Progress {
   /** Steps completed by every worker. */
   readonly step: number;
+  /** Steps in the plan, per worker. */
   readonly steps: number;
   /** Mean training loss over workers at the latest complete step. */
   readonly loss: number | null;
@@ -20,6 +21,7 @@ export interface Progress {
   readonly accuracy: number | null;
   /** Mean bytes sent per worker so far (all phases). */
   readonly bytesPerWorker: number;
+  /** Time since the run started, in milliseconds (worker startup included). */
   readonly elapsedMs: number;
   /** Estimated time left, from the pace so far. */
   readonly etaMs: number | null;
@@ -51,32 +53,49 @@ export interface RunOptions {
 
 /** Bytes one worker sent and received, per phase. */
 export interface WorkerBytes {
+  /** The worker's rank. */
   readonly worker: number;
+  /** Bytes the worker wrote, per phase, frame headers included. */
   readonly sent: PhaseBytes;
+  /** Bytes the worker read, per phase, frame headers included. */
   readonly received: PhaseBytes;
 }
 
 /** `summary.json`. */
 export interface RunSummary {
+  /** `"completed"`, or `"failed"` with the reason in `error`. */
   readonly status: "completed" | "failed";
+  /** Why the run failed; `null` when it completed. */
   readonly error: string | null;
+  /** Inner steps of the plan. */
   readonly steps: number;
+  /** Number of workers. */
   readonly workers: number;
+  /** The base, compressor and outer kinds joined by `" + "`, e.g. `"localSgd + topK"`. */
   readonly algorithm: string;
   /** The last evaluation of the averaged model. */
   readonly final: { step: number; testLoss: number; testAccuracy: number | null } | null;
+  /** Wall time of the run on the coordinator, in milliseconds (worker startup included). */
   readonly wallTimeMs: number;
+  /** Bytes each worker sent and received, per phase, in rank order. */
   readonly bytes: readonly WorkerBytes[];
+  /** TensorFlow.js backend the workers used; `null` when no worker reported one. */
   readonly backend: string | null;
+  /** Why that backend was chosen, in words; `null` when unknown. */
   readonly backendReason: string | null;
+  /** The transport the workers communicated over. */
   readonly transport: "tcp" | "memory";
+  /** How TCP workers were started (`threads`, `processes` or `none`); `null` for `memory`. */
   readonly launch: string | null;
+  /** Deno's version (coordinator) and TensorFlow.js's (as reported by the workers, else `null`). */
   readonly versions: { readonly deno: string; readonly tfjs: string | null };
 }
 
 /** What `run()` returns. */
 export interface RunResult {
+  /** The run folder: `plan.json`, `metrics.jsonl`, `summary.json` and `params.json`. */
   readonly folder: string;
+  /** What `summary.json` holds. */
   readonly summary: RunSummary;
   /** Each worker's final model, and their average. */
   readonly params: { readonly workers: number[][]; readonly average: number[] };
@@ -85,6 +104,8 @@ export interface RunResult {
 /** The run failed; the run folder holds what was written before the failure. */
 export class RunError extends Error {
   /**
+   * Builds the error for a failed or interrupted run.
+   *
    * @param message What failed, naming the worker where known.
    * @param folder The run folder.
    * @param interrupted Whether the run was stopped through its abort signal.

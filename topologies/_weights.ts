@@ -1,5 +1,5 @@
 /**
- * Internal: the mixing matrices of the built-in topologies (ALGORITHMS.md §1.8), receiver
+ * Internal: the mixing matrices of the built-in topologies (docs/algorithms.md §1.8), receiver
  * convention (row `i` is what rank `i` takes from rank `j`). Arguments are assumed valid; the
  * public functions check them first.
  *

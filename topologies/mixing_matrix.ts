@@ -37,7 +37,7 @@ const BUILDERS: {
 };
 
 /**
- * The mixing matrix `W(step)` of a topology on `n` workers (ALGORITHMS.md §1.8), as used by
+ * The mixing matrix `W(step)` of a topology on `n` workers (docs/algorithms.md §1.8), as used by
  * gossip, dmSgd and DecentLaM: `x_i ← Σ_j W_ij x_j`.
  *
  * Receiver convention: `W[i][j]` is the weight rank `i` gives to what it receives from rank `j`,

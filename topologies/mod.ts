@@ -8,7 +8,7 @@
  * function of `(topology, n, rank, step)`: `mixingMatrix`, `pushSumMatrix`, `neighbors`,
  * `period`, spectral gaps, `topologyProblems`, `describeTopology` and `topologySvg`. Matrices use
  * the receiver convention: row `i` holds what rank `i` takes from rank `j`, so `W[i][j] > 0` means
- * `j` sends to `i`. The weights follow ALGORITHMS.md §1.8.
+ * `j` sends to `i`. The weights follow docs/algorithms.md §1.8.
  *
  * Every public file exports a single function or class (types live in `types.ts` and
  * `result_types.ts`): `deno test --doc` imports all of a file's exports into each of its examples,

@@ -8,7 +8,7 @@ import type { TopologyNode } from "./types.ts";
 import { mixingMatrix } from "./mixing_matrix.ts";
 
 /**
- * The column-stochastic push-sum matrix `P(step)` of SGP (ALGORITHMS.md §1.4): rank `i` splits
+ * The column-stochastic push-sum matrix `P(step)` of SGP (docs/algorithms.md §1.4): rank `i` splits
  * its mass uniformly, `1/(outDegree + 1)`, over itself and its out-neighbours (the ranks `j ≠ i`
  * with `W_ji > 0`). A custom topology's matrix is used as given.
  *

@@ -66,6 +66,23 @@ Deno.test("topologyProblems: column-stochastic is enough when SGP asks", () => {
   ]);
 });
 
+Deno.test("topologyProblems: push-sum can ask for a positive diagonal at every step", () => {
+  // Column-stochastic and connected, but rank 1 keeps nothing of its own mass.
+  const push = customTopology([[0.5, 0.5, 0.5], [0.5, 0, 0], [0, 0.5, 0.5]], { name: "push" });
+  const pushSum = { requireDoublyStochastic: false, requirePositiveDiagonal: true };
+  assert.deepEqual(topologyProblems(push, 3, pushSum), [
+    'topology "custom push" keeps no share on its diagonal: rank 1 has weight 0 for itself, and push-sum needs every diagonal weight positive',
+  ]);
+  // Per step, for time-varying weights: step 0 is fine, step 1 is not.
+  const half = [[0.5, 0.5], [0.5, 0.5]];
+  const swap = [[0, 1], [1, 0]];
+  const steps = customTopology([half, swap], { name: "steps" });
+  assert.deepEqual(topologyProblems(steps, 2, pushSum), [
+    'topology "custom steps" keeps no share on its diagonal at step 1: rank 0 has weight 0 for itself, and push-sum needs every diagonal weight positive',
+  ]);
+  assert.deepEqual(topologyProblems(steps, 2, { requireDoublyStochastic: false }), []);
+});
+
 Deno.test("topologyProblems: disconnected plans, static and over one period", () => {
   const h = 0.5;
   const islands = [[h, h, 0, 0], [h, h, 0, 0], [0, 0, h, h], [0, 0, h, h]];

@@ -9,6 +9,7 @@
 
 /** Undirected ring: self and the two adjacent ranks, 1/3 each (n = 2: exact averaging). */
 export interface RingTopology {
+  /** Node kind, named after the factory `ring()`. */
   readonly kind: "ring";
 }
 
@@ -17,29 +18,37 @@ export interface RingTopology {
  * adding their weights. `rows`/`cols` of `null` mean "the most square factorisation of n".
  */
 export interface TorusTopology {
+  /** Node kind, named after the factory `torus()`. */
   readonly kind: "torus";
+  /** Rows of the grid; `null` means `n / cols`, or the most square grid when both are `null`. */
   readonly rows: number | null;
+  /** Columns of the grid; `null` means `n / rows`, or the most square grid when both are `null`. */
   readonly cols: number | null;
 }
 
 /** Static exponential graph: i receives from i − 2^e (mod n), e = 0..⌈log2 n⌉−1. */
 export interface ExponentialTopology {
+  /** Node kind, named after the factory `exponential()`. */
   readonly kind: "exponential";
 }
 
 /** Time-varying one-peer exponential graph: at step k, i averages with i − 2^(k mod ⌈log2 n⌉). */
 export interface OnePeerExponentialTopology {
+  /** Node kind, named after the factory `onePeerExponential()`. */
   readonly kind: "onePeerExponential";
 }
 
 /** Complete graph: exact averaging, W = 11ᵀ/n. */
 export interface CompleteTopology {
+  /** Node kind, named after the factory `complete()`. */
   readonly kind: "complete";
 }
 
 /** Star around a hub rank (parameter-server shape), Metropolis–Hastings weights. */
 export interface StarTopology {
+  /** Node kind, named after the factory `star()`. */
   readonly kind: "star";
+  /** Rank of the hub; must be one of the workers. */
   readonly hub: number;
 }
 
@@ -49,6 +58,7 @@ export interface StarTopology {
  * used in turn, matrix `step mod length` at step `step`.
  */
 export interface CustomTopology {
+  /** Node kind; built by `customTopology()` or `fromFile()`. */
   readonly kind: "custom";
   /** Human-readable name (the preset's `name`, else the file name). */
   readonly name: string;

@@ -32,7 +32,9 @@ import { endsPeriod } from "./_vector.ts";
 
 /** What the step driver needs from the worker. */
 export interface ChainOptions {
+  /** The validated plan; each part of the chain is built from its node. */
   readonly plan: Plan;
+  /** This worker's communicator. */
   readonly comm: Communicator;
   /** The common initial model `x_0`. */
   readonly x0: Float32Array;
@@ -52,9 +54,13 @@ export interface StepResult {
 
 /** The parts of one worker's step. */
 export interface ChainParts {
+  /** The local optimizer, from the plan's `optimizer` node. */
   readonly optimizer: LocalOptimizer;
+  /** The base algorithm, from the plan's `base` node. */
   readonly base: BaseAlgorithm;
+  /** The compressed channel the base sends through; `null` when the plan has no compressor. */
   readonly compressor: CompressedChannel | null;
+  /** The outer algorithm, from the plan's `outer` node; `null` when the plan has none. */
   readonly outer: OuterAlgorithm | null;
 }
 

@@ -19,7 +19,9 @@ export type { StateBuffer, Stateful } from "../state.ts";
 
 /** Loss and flat gradient of the worker's loss on this step's batch at some parameters. */
 export interface GradientResult {
+  /** The loss on the batch at `params`. */
   readonly loss: number;
+  /** The flat gradient at `params`, one value per model parameter. */
   readonly grad: Float32Array;
 }
 
@@ -78,7 +80,9 @@ export type SyncBuffers = (policy: BufferPolicy, phase: Phase) => Promise<void>;
 
 /** What the step driver gives every part of the step. */
 export interface StepContext {
+  /** The validated plan being run; each part reads its own node from it. */
   readonly plan: Plan;
+  /** This worker's communicator: its rank, the world size and every collective. */
   readonly comm: Communicator;
   /** The common initial model `x_0` (rank 0's, broadcast before step 0). */
   readonly x0: Float32Array;
@@ -88,7 +92,9 @@ export interface StepContext {
 
 /** Everything a base algorithm needs, injected by the step driver. */
 export interface BaseContext extends StepContext {
+  /** This worker's local optimizer, which turns gradients into directions. */
   readonly optimizer: LocalOptimizer;
+  /** The gradient of this worker's loss on the current step's batch. */
   readonly gradient: GradientOracle;
   /**
    * The compressed mean over workers of what this base sends, when the plan has a compressor

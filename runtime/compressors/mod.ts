@@ -22,6 +22,7 @@
  */
 
 export type { Codec, CodecCore, CodecFactory, CompressedChannel, EncodeContext } from "./types.ts";
+export type { Random, StreamKey } from "../random.ts";
 export { CODECS, createCodec } from "./registry.ts";
 export { createCompressedChannel, exchangeCompressed } from "./compressed_mean.ts";
 export { topKCodec, topKIndices } from "./top_k.ts";

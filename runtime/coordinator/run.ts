@@ -14,6 +14,7 @@
  * @module
  */
 
+import { algorithmKinds } from "../../dsl/explain.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import type { MetricsLine } from "../metrics.ts";
 import {
@@ -35,11 +36,6 @@ function averageOf(models: readonly Float32Array[]): number[] {
   const sum = new Float64Array(d);
   for (const model of models) for (let j = 0; j < d; j++) sum[j]! += model[j]!;
   return Array.from(sum, (value) => Math.fround(value / models.length));
-}
-
-/** A short name of the algorithm chain. */
-function algorithmName(plan: Plan): string {
-  return [plan.base.kind, plan.compress?.kind, plan.outer?.kind].filter(Boolean).join(" + ");
 }
 
 /**
@@ -92,7 +88,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     error,
     steps: plan.steps,
     workers: plan.workers,
-    algorithm: algorithmName(plan),
+    algorithm: algorithmKinds(plan).join(" + "),
     final: totals.evaluation,
     wallTimeMs: performance.now() - start,
     bytes: totals.sent.map((sent, worker) => ({

@@ -7,14 +7,14 @@
  */
 
 import { join } from "node:path";
+import { algorithmKinds } from "../../dsl/explain.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import type { MetricsLine } from "../metrics.ts";
 
 /** A folder name for a new run: `runs/20261124-061530-gossip-slowMo`. */
 export function defaultRunFolder(plan: Plan, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  const parts = [plan.base.kind, plan.compress?.kind, plan.outer?.kind].filter(Boolean);
-  return join("runs", `${stamp}-${parts.join("-")}`);
+  return join("runs", `${stamp}-${algorithmKinds(plan).join("-")}`);
 }
 
 /** An open run folder. */

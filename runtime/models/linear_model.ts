@@ -1,6 +1,6 @@
 /**
  * The linear model `a·x` without bias, in plain JavaScript (no TensorFlow.js), for regression
- * and the deterministic least-squares problem of ALGORITHMS.md.
+ * and the deterministic least-squares problem of docs/algorithms.md §5.
  *
  * On a batch with rows `A` (`m × d`) and targets `b`, the loss is `(1/(2m)) ‖A w − b‖²` and the
  * gradient `Aᵀ(A w − b) / m`. Both are accumulated in float64 and the gradient is then stored as

@@ -31,10 +31,13 @@ import { runWorkerLoop } from "./worker_loop.ts";
 export interface WorkerLaunch {
   /** The plan, as received (validated again here). */
   readonly plan: unknown;
+  /** This worker's rank, `0..world−1`. */
   readonly rank: number;
+  /** Number of workers in the run. */
   readonly world: number;
   /** The coordinator's `host:port`. */
   readonly rendezvous: string;
+  /** TensorFlow.js backend to request; `auto` picks the best one available. */
   readonly backend: BackendRequest;
   /** Interface this worker's mesh listener binds to (default 127.0.0.1). */
   readonly host?: string;
@@ -45,6 +48,8 @@ export interface WorkerLaunch {
 /** A worker failed; the message names the worker and the cause. */
 export class WorkerError extends Error {
   /**
+   * Builds the error for one worker's failure.
+   *
    * @param rank The worker.
    * @param message What happened, starting with "Worker <rank>".
    */
