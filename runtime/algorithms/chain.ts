@@ -16,9 +16,8 @@ import type { Communicator } from "../comm/types.ts";
 import { createCompressedChannel } from "../compressors/compressed_mean.ts";
 import type { CompressedChannel } from "../compressors/types.ts";
 import type { StepMetrics } from "../metrics.ts";
-import type { StateBuffer } from "../state.ts";
-import { applyBufferPolicy } from "./optimizers.ts";
-import { createOptimizer } from "./optimizers.ts";
+import type { StateBuffer, Stateful } from "../state.ts";
+import { applyBufferPolicy, createOptimizer } from "./optimizers.ts";
 import { createBase, createOuter } from "./registry.ts";
 import type {
   BaseAlgorithm,
@@ -112,42 +111,43 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
   const compressor = plan.compress === null
     ? null
     : createCompressedChannel(plan.compress, { d, comm, seed: plan.seed });
-  // The base exists once created below; buffer policies reach it through this binding.
-  let base: BaseAlgorithm | null = null;
+  // Buffer policies act on the optimizer's and the base's momentum buffers; the base joins the
+  // list once it exists (it needs the policy function to be built).
+  const synced: Stateful[] = [optimizer];
   const syncBuffers: SyncBuffers = (policy, phase) =>
-    applyBufferPolicy(policy, base === null ? [optimizer] : [optimizer, base], comm, phase);
+    applyBufferPolicy(policy, synced, comm, phase);
   const context: StepContext = { plan, comm, x0, syncBuffers };
   const outerTau = plan.outer?.tau ?? null;
-  const created = createBase(plan.base, {
+  const base = createBase(plan.base, {
     ...context,
     optimizer,
     gradient,
     compressor,
     outerSyncsAt: (k) => outerTau !== null && endsPeriod(k, outerTau),
   });
-  base = created;
+  synced.push(base);
   const outer = plan.outer === null ? null : createOuter(plan.outer, context);
   return {
     async step(k) {
       const lr = learningRate(plan.optimizer.lr, k, plan.steps);
-      const outcome = await created.step(k, lr);
-      await outer?.afterStep(k, lr, created);
+      const outcome = await base.step(k, lr);
+      await outer?.afterStep(k, lr, base);
       return {
         loss: outcome.loss,
         lr,
         metrics: { ...outcome.metrics, ...compressor?.metrics() },
       };
     },
-    model: () => created.model(),
+    model: () => base.model(),
     buffers: () => [
       ...optimizer.buffers(),
-      ...created.buffers(),
+      ...base.buffers(),
       ...(compressor?.buffers() ?? []),
       ...(outer?.buffers() ?? []),
     ],
     finish: async () => {
-      await created.finish?.();
+      await base.finish?.();
     },
-    parts: { optimizer, base: created, compressor, outer },
+    parts: { optimizer, base, compressor, outer },
   };
 }

@@ -12,6 +12,27 @@
 
 import { runWorker, type WorkerLaunch } from "./worker_main.ts";
 
+/** Reads a launch description, or says what is wrong with it. */
+function parseLaunch(input: string): WorkerLaunch {
+  let value: unknown;
+  try {
+    value = JSON.parse(input);
+  } catch (error) {
+    throw new Error(`the input is not JSON (${(error as Error).message})`);
+  }
+  const launch = value as Partial<WorkerLaunch> | null;
+  const problems = [
+    typeof launch !== "object" || launch === null ? "an object" : null,
+    Number.isInteger(launch?.rank) ? null : "an integer rank",
+    Number.isInteger(launch?.world) ? null : "an integer world",
+    typeof launch?.rendezvous === "string" ? null : "a rendezvous host:port",
+    typeof launch?.backend === "string" ? null : "a backend",
+    launch?.plan === undefined ? "a plan" : null,
+  ].filter((problem) => problem !== null);
+  if (problems.length > 0) throw new Error(`the launch parameters need ${problems.join(", ")}`);
+  return launch as WorkerLaunch;
+}
+
 /**
  * Runs one process worker from a launch description.
  *
@@ -19,8 +40,15 @@ import { runWorker, type WorkerLaunch } from "./worker_main.ts";
  * @returns The exit code: 0 on success, 1 on failure (the message is printed to stderr).
  */
 export async function runProcessWorker(input: string): Promise<number> {
+  let launch: WorkerLaunch;
   try {
-    await runWorker(JSON.parse(input) as WorkerLaunch);
+    launch = parseLaunch(input);
+  } catch (error) {
+    console.error(`Cannot start a process worker: ${(error as Error).message}`);
+    return 1;
+  }
+  try {
+    await runWorker(launch);
     return 0;
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));

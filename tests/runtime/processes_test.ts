@@ -52,3 +52,28 @@ Deno.test("workers started by hand with `gossamer worker` join a coordinator", a
     await Deno.remove(parent, { recursive: true });
   }
 });
+
+Deno.test("the process-worker entry refuses malformed launch parameters with a message", async () => {
+  const entry = new URL("../../runtime/worker/process_worker.ts", import.meta.url);
+  for (
+    const [input, expected] of [
+      ["not json", /^Cannot start a process worker: the input is not JSON/],
+      ['{"rank": 0}', /need an integer world, a rendezvous host:port, a backend, a plan$/],
+    ] as const
+  ) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", entry.pathname],
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(input));
+    await writer.close();
+    const { code, stderr } = await child.output();
+    const message = new TextDecoder().decode(stderr).trim();
+    assert.equal(code, 1);
+    assert.match(message, expected);
+    assert.doesNotMatch(message, /\n|at .*\.ts:\d+/, "one line, no stack trace");
+  }
+});
