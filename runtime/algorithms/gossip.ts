@@ -6,19 +6,9 @@
  */
 
 import type { GossipNode } from "../../dsl/plan.ts";
-import { type Neighbors, neighbors } from "../../topologies/mod.ts";
-import type { TopologyNode } from "../../topologies/types.ts";
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
 import { checkSameLength } from "./_vector.ts";
-import { byTopologyPhase } from "./_periodic.ts";
-
-/** A neighbour's model and the mixing weight `W_ij` the receiver applies to it. */
-export interface WeightedModel {
-  /** `W_ij`. */
-  readonly weight: number;
-  /** The neighbour's pre-step model `x_j`. */
-  readonly data: Float32Array;
-}
+import { exchangeWithNeighbours, neighborsByStep, type WeightedModel } from "./neighbours.ts";
 
 /**
  * One D-PSGD update, combine-then-adapt (Lian et al. 2017, Algorithm 1):
@@ -67,47 +57,6 @@ export function gossipUpdate(
 }
 
 /**
- * `neighbors(topology, n, rank, k)` memoised over one period of the topology (time-varying
- * graphs repeat; the result is a pure function of `k mod period`).
- *
- * @param topology The topology.
- * @param n The number of workers.
- * @param rank This worker.
- * @returns A function of the step.
- * @throws {RangeError} When the topology does not fit `n` workers.
- */
-export function neighborsByStep(
-  topology: TopologyNode,
-  n: number,
-  rank: number,
-): (k: number) => Neighbors {
-  return byTopologyPhase(topology, n, (phase) => neighbors(topology, n, rank, phase));
-}
-
-/**
- * Looks up the vector received from each peer.
- *
- * @param received What `neighborExchange` returned.
- * @param ranks The ranks expected, in order.
- * @param what The algorithm, for the message.
- * @returns The vectors in the order of `ranks`.
- * @throws {Error} When a peer's vector is missing.
- */
-export function receivedFrom(
-  received: ReadonlyMap<number, Float32Array>,
-  ranks: readonly number[],
-  what: string,
-): Float32Array[] {
-  return ranks.map((rank) => {
-    const data = received.get(rank);
-    if (data === undefined) {
-      throw new Error(`Cannot run ${what}: nothing received from worker ${rank}`);
-    }
-    return data;
-  });
-}
-
-/**
  * The `gossip(topology)` base, D-PSGD (Lian et al., "Can decentralized algorithms outperform
  * centralized algorithms?", NeurIPS 2017), combine-then-adapt: at step `k` worker `i` computes
  * `g_i` at its pre-mixing `x_i` and `dir_i` from it, sends its pre-step `x_i` to every
@@ -127,24 +76,9 @@ export function gossipBase(node: GossipNode, context: BaseContext): BaseAlgorith
     async step(k, lr) {
       const { loss, grad } = await gradient(x);
       const dir = optimizer.direction(grad, x);
-      const { selfWeight, receiveFrom, sendTo } = neighborsAt(k);
-      const ranks = receiveFrom.map((peer) => peer.rank);
-      const received = receivedFrom(
-        await comm.neighborExchange(
-          sendTo.map((peer) => ({ rank: peer.rank, data: x })),
-          ranks,
-          "base",
-        ),
-        ranks,
-        "gossip",
-      );
-      x = gossipUpdate(
-        x,
-        selfWeight,
-        receiveFrom.map((peer, index) => ({ weight: peer.weight, data: received[index]! })),
-        lr,
-        dir,
-      );
+      const neighbours = neighborsAt(k);
+      const received = await exchangeWithNeighbours(comm, neighbours, x, "gossip");
+      x = gossipUpdate(x, neighbours.selfWeight, received, lr, dir);
       return { loss };
     },
     model: () => x.slice(),

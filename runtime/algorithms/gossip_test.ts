@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { gossip } from "../../dsl/base.ts";
 import { sgd } from "../../dsl/optimizers.ts";
 import { complete, onePeerExponential, ring, torus } from "../../topologies/mod.ts";
-import { gossipUpdate, neighborsByStep, receivedFrom } from "./gossip.ts";
+import { gossipUpdate } from "./gossip.ts";
+import { neighborsByStep, receivedFrom } from "./neighbours.ts";
 import {
   assertClose,
   assertRowsClose,

@@ -54,13 +54,13 @@ export {
 } from "./optimizers.ts";
 export { allReduceBase } from "./all_reduce.ts";
 export { localSgdBase } from "./local_sgd.ts";
+export { gossipBase, gossipUpdate } from "./gossip.ts";
 export {
-  gossipBase,
-  gossipUpdate,
+  exchangeWithNeighbours,
   neighborsByStep,
   receivedFrom,
   type WeightedModel,
-} from "./gossip.ts";
+} from "./neighbours.ts";
 export {
   deBiased,
   pushSumCombine,

@@ -28,6 +28,8 @@ import { allReduceBase } from "./all_reduce.ts";
 import { localSgdBase } from "./local_sgd.ts";
 import { gossipBase } from "./gossip.ts";
 import { sgpBase } from "./sgp.ts";
+import { dmSgdBase } from "./dm_sgd.ts";
+import { decentLaMBase } from "./decent_lam.ts";
 import { slowMoOuter } from "./slow_mo.ts";
 import { bmufOuter } from "./bmuf.ts";
 
@@ -49,8 +51,8 @@ export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseNodeOf<K>> | nul
     localSgd: localSgdBase,
     gossip: gossipBase,
     sgp: sgpBase,
-    dmSgd: null,
-    decentLaM: null,
+    dmSgd: dmSgdBase,
+    decentLaM: decentLaMBase,
     overlapLocalSgd: null,
     cada: null,
   },

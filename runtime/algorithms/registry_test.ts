@@ -32,14 +32,23 @@ function chainFor(plan: Plan) {
 }
 
 Deno.test("the implemented bases and outers are registered", () => {
-  for (const kind of ["allReduce", "localSgd", "gossip", "sgp"] as const) {
+  for (const kind of ["allReduce", "localSgd", "gossip", "sgp", "dmSgd", "decentLaM"] as const) {
     assert.equal(typeof BASES[kind], "function", kind);
   }
   for (const kind of ["slowMo", "bmuf"] as const) assert.equal(typeof OUTERS[kind], "function");
 });
 
 Deno.test("the step driver builds each implemented base and outer from its plan", () => {
-  for (const base of [allReduce(), localSgd({ tau: 2 }), gossip(ring), sgp(ring)]) {
+  for (
+    const base of [
+      allReduce(),
+      localSgd({ tau: 2 }),
+      gossip(ring),
+      sgp(ring),
+      dmSgd(ring),
+      decentLaM(ring),
+    ]
+  ) {
     for (const outer of [null, slowMo({ tau: 2 }), bmuf({ tau: 2 })]) {
       const chain = chainFor(
         makePlan({ workers: 1, optimizer: sgd({ lr: 0.1 }), base, outer, steps: 2 }),
@@ -53,8 +62,6 @@ Deno.test("the step driver builds each implemented base and outer from its plan"
 Deno.test("createBase names a base kind that is not implemented yet", () => {
   for (
     const base of [
-      dmSgd(ring),
-      decentLaM(ring),
       overlapLocalSgd({ tau: 2 }),
       cada({ variant: 1, c: 0 }),
     ]

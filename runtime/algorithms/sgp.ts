@@ -11,7 +11,7 @@ import { scalarBuffer } from "../state.ts";
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
 import { checkSameLength, moved } from "./_vector.ts";
 import { byTopologyPhase } from "./_periodic.ts";
-import { receivedFrom } from "./gossip.ts";
+import { receivedFrom } from "./neighbours.ts";
 
 /** One rank's column of the push-sum matrix `P(k)`, and who pushes to it. */
 export interface PushSumShares {

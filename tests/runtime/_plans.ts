@@ -9,6 +9,8 @@
 import {
   allReduce,
   bmuf,
+  decentLaM,
+  dmSgd,
   exponential,
   gossip,
   leastSquares,
@@ -54,6 +56,12 @@ export function leastSquaresPlans(steps = 30): Record<string, Plan> {
       .compile(),
     slowMoOverGossip: start.base(gossip(ring)).outer(slowMo({ tau: 5, beta: 0.6 })).compile(),
     bmufOverLocalSgd: start.base(localSgd({ tau: 2 })).outer(bmuf({ tau: 4 })).compile(),
+    dmSgdRing: start.base(dmSgd(ring, { beta: 0.8 })).compile(),
+    decentLaMOnePeer: start.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
+    slowMoOverDmSgd: start.base(dmSgd(ring, { beta: 0.5 })).outer(
+      slowMo({ tau: 4, buffers: "average" }),
+    )
+      .compile(),
     topKAllReduce: start.base(allReduce()).compress(topK({ k: 1 })).compile(),
     topKLocalSgd: start.base(localSgd({ tau: 3 })).compress(topK({ k: 2 })).compile(),
   };

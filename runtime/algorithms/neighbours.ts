@@ -1,0 +1,92 @@
+/**
+ * The neighbours of the gossip family (gossip, dmSgd, DecentLaM, sgp): who a worker exchanges
+ * with at step `k` (memoised over one period of the topology), and the exchange itself.
+ *
+ * @module
+ */
+
+import { type Neighbors, neighbors } from "../../topologies/mod.ts";
+import type { TopologyNode } from "../../topologies/types.ts";
+import type { Communicator } from "../comm/types.ts";
+import { byTopologyPhase } from "./_periodic.ts";
+
+/** A neighbour's model and the mixing weight `W_ij` the receiver applies to it. */
+export interface WeightedModel {
+  /** `W_ij`. */
+  readonly weight: number;
+  /** What the neighbour sent: its pre-step model `x_j` (gossip) or its half step `y_j`. */
+  readonly data: Float32Array;
+}
+
+/**
+ * `neighbors(topology, n, rank, k)` memoised over one period of the topology (time-varying
+ * graphs repeat; the result is a pure function of `k mod period`).
+ *
+ * @param topology The topology.
+ * @param n The number of workers.
+ * @param rank This worker.
+ * @returns A function of the step.
+ * @throws {RangeError} When the topology does not fit `n` workers.
+ */
+export function neighborsByStep(
+  topology: TopologyNode,
+  n: number,
+  rank: number,
+): (k: number) => Neighbors {
+  return byTopologyPhase(topology, n, (phase) => neighbors(topology, n, rank, phase));
+}
+
+/**
+ * Looks up the vector received from each peer.
+ *
+ * @param received What `neighborExchange` returned.
+ * @param ranks The ranks expected, in order.
+ * @param what The algorithm, for the message.
+ * @returns The vectors in the order of `ranks`.
+ * @throws {Error} When a peer's vector is missing.
+ */
+export function receivedFrom(
+  received: ReadonlyMap<number, Float32Array>,
+  ranks: readonly number[],
+  what: string,
+): Float32Array[] {
+  return ranks.map((rank) => {
+    const data = received.get(rank);
+    if (data === undefined) {
+      throw new Error(`Cannot run ${what}: nothing received from worker ${rank}`);
+    }
+    return data;
+  });
+}
+
+/**
+ * Exchanges `vector` with the neighbours of one step (phase `"base"`).
+ *
+ * @param comm The worker's communicator.
+ * @param neighbours The step's neighbours of this worker.
+ * @param vector What this worker sends to each out-neighbour (not changed until it resolves).
+ * @param what The algorithm, for the message when a peer's vector is missing.
+ * @returns The in-neighbours' vectors with their weights `W_ij`, in ascending rank.
+ * @throws {PeerError} From the communicator, when a peer fails.
+ */
+export async function exchangeWithNeighbours(
+  comm: Communicator,
+  neighbours: Neighbors,
+  vector: Float32Array,
+  what: string,
+): Promise<WeightedModel[]> {
+  const ranks = neighbours.receiveFrom.map((peer) => peer.rank);
+  const received = receivedFrom(
+    await comm.neighborExchange(
+      neighbours.sendTo.map((peer) => ({ rank: peer.rank, data: vector })),
+      ranks,
+      "base",
+    ),
+    ranks,
+    what,
+  );
+  return neighbours.receiveFrom.map((peer, index) => ({
+    weight: peer.weight,
+    data: received[index]!,
+  }));
+}
