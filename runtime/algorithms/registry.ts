@@ -30,6 +30,7 @@ import { gossipBase } from "./gossip.ts";
 import { sgpBase } from "./sgp.ts";
 import { dmSgdBase } from "./dm_sgd.ts";
 import { decentLaMBase } from "./decent_lam.ts";
+import { overlapLocalSgdBase } from "./overlap_local_sgd.ts";
 import { slowMoOuter } from "./slow_mo.ts";
 import { bmufOuter } from "./bmuf.ts";
 
@@ -53,7 +54,7 @@ export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseNodeOf<K>> | nul
     sgp: sgpBase,
     dmSgd: dmSgdBase,
     decentLaM: decentLaMBase,
-    overlapLocalSgd: null,
+    overlapLocalSgd: overlapLocalSgdBase,
     cada: null,
   },
 );

@@ -141,10 +141,12 @@ class RingCommunicator implements InPlaceCommunicator {
 
   allReduceMeanStart(data: Float32Array, phase: Phase): PendingAllReduce {
     const copy = data.slice();
+    const start = performance.now();
+    let elapsed: number | null = null;
     const result = this.#call(phase, (tag) => this.#meanInPlace(tag, copy, phase));
     // Nobody may be waiting yet: a failure is reported by wait(), not as an unhandled rejection.
-    result.catch(() => {});
-    return { wait: () => result };
+    result.then(() => elapsed = performance.now() - start, () => {});
+    return { wait: () => result, elapsedMs: () => elapsed };
   }
 
   broadcast(data: Float32Array, root: number, phase: Phase): Promise<Float32Array> {

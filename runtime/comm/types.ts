@@ -74,6 +74,12 @@ export interface Outgoing {
 export interface PendingAllReduce {
   /** Resolves to the element-wise mean (or sum) once every rank has contributed. */
   wait(): Promise<Float32Array>;
+  /**
+   * How long the all-reduce itself took, from its start to its result, in milliseconds; `null`
+   * while it is still running. Beside the time `wait()` blocked, it shows how much of the
+   * communication was hidden behind computation.
+   */
+  elapsedMs(): number | null;
 }
 
 /**

@@ -39,7 +39,7 @@ export function timeCommunicator(comm: Communicator): TimedCommunicator {
     allReduceMeanInPlace: (data, phase) => timed(comm.allReduceMeanInPlace(data, phase)),
     allReduceMeanStart(data, phase): PendingAllReduce {
       const pending = comm.allReduceMeanStart(data, phase);
-      return { wait: () => timed(pending.wait()) };
+      return { wait: () => timed(pending.wait()), elapsedMs: () => pending.elapsedMs() };
     },
     broadcast: (data, root, phase) => timed(comm.broadcast(data, root, phase)),
     neighborExchange: (to, from, phase) => timed(comm.neighborExchange(to, from, phase)),

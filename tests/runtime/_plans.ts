@@ -19,6 +19,7 @@ import {
   mlp,
   mnist,
   onePeerExponential,
+  overlapLocalSgd,
   type Plan,
   ring,
   sgd,
@@ -62,6 +63,7 @@ export function leastSquaresPlans(steps = 30): Record<string, Plan> {
       slowMo({ tau: 4, buffers: "average" }),
     )
       .compile(),
+    overlapLocalSgd: start.base(overlapLocalSgd({ tau: 3, alpha: 0.5, beta: 0.3 })).compile(),
     topKAllReduce: start.base(allReduce()).compress(topK({ k: 1 })).compile(),
     topKLocalSgd: start.base(localSgd({ tau: 3 })).compress(topK({ k: 2 })).compile(),
   };
