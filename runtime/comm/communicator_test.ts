@@ -3,6 +3,7 @@ import { withTransports } from "./_conformance.ts";
 import { createCommunicator } from "./communicator.ts";
 import { createMemoryTransports } from "./memory_transport.ts";
 import { createLocalTcpTransports } from "./tcp_transport.ts";
+import { startCommThread, type ThreadedCommunicator } from "./threaded_communicator.ts";
 import { type Communicator, PeerError, type Transport } from "./types.ts";
 import { FRAME_HEADER_BYTES } from "./wire.ts";
 
@@ -12,13 +13,33 @@ const TRANSPORTS = {
   tcp: (n: number, options?: { timeoutMs?: number }) => createLocalTcpTransports(n, options),
 };
 
-/** Runs `body` with one communicator per rank over fresh transports, then closes them. */
-function withComms<T>(
-  kind: keyof typeof TRANSPORTS,
+/** Communicators on communication threads, each owning its sockets (`comm_thread.ts`). */
+async function threadComms(
   n: number,
-  body: (comms: Communicator[], transports: Transport[]) => Promise<T>,
+  options: { segmentBytes?: number; timeoutMs?: number },
+): Promise<ThreadedCommunicator[]> {
+  const threads = await Promise.all(Array.from({ length: n }, () => startCommThread()));
+  const addresses = threads.map((thread) => thread.address);
+  return await Promise.all(
+    threads.map((thread, rank) => thread.connect({ rank, size: n, addresses, ...options })),
+  );
+}
+
+/** Runs `body` with one communicator per rank over fresh transports, then closes them. */
+async function withComms<T>(
+  kind: keyof typeof TRANSPORTS | "thread",
+  n: number,
+  body: (comms: Communicator[], transports: Pick<Transport, "close">[]) => Promise<T>,
   options: { segmentBytes?: number; timeoutMs?: number } = {},
 ): Promise<T> {
+  if (kind === "thread") {
+    const comms = await threadComms(n, options);
+    try {
+      return await body(comms, comms);
+    } finally {
+      await Promise.all(comms.map((comm) => comm.close()));
+    }
+  }
   let result!: T;
   return withTransports(TRANSPORTS[kind], n, options, async (transports) => {
     const comms = transports.map((t) =>
@@ -60,7 +81,7 @@ function ringOrderSum(inputs: Float32Array[]): Float32Array {
 
 const bits = (data: Float32Array) => [...new Uint32Array(data.slice().buffer)];
 
-for (const kind of ["memory", "tcp"] as const) {
+for (const kind of ["memory", "tcp", "thread"] as const) {
   for (const n of [2, 3, 5]) {
     Deno.test(`${kind}: all-reduce sums and means match a plain sum, n = ${n}`, async () => {
       for (const d of [1, 7, 1001]) {
@@ -240,7 +261,7 @@ for (const kind of ["memory", "tcp"] as const) {
   });
 }
 
-Deno.test("memory and TCP give bit-identical results and traffic for the same calls", async () => {
+Deno.test("memory, TCP and communication threads give bit-identical results and traffic", async () => {
   const n = 3;
   const inputs = vectors(n, 777, 9);
   const script = async (comms: Communicator[]) => {
@@ -258,9 +279,12 @@ Deno.test("memory and TCP give bit-identical results and traffic for the same ca
   };
   const memory = await withComms("memory", n, script, { segmentBytes: 400 });
   const tcp = await withComms("tcp", n, script, { segmentBytes: 400 });
+  const thread = await withComms("thread", n, script, { segmentBytes: 400 });
   assert.deepEqual(tcp.out, memory.out);
+  assert.deepEqual(thread.out, memory.out);
   assert.deepEqual(memory.out[0], memory.out[2]);
   assert.deepEqual(tcp.stats, memory.stats);
+  assert.deepEqual(thread.stats, memory.stats);
 });
 
 Deno.test("in-place all-reduces write the result into the given buffer", async () => {

@@ -1,8 +1,9 @@
 /**
  * A worker's whole life, shared by thread workers (Web Workers) and process workers
  * (`gossamer worker`): validate the plan it was given, pick the TensorFlow.js backend, load its
- * data shard and model, open its mesh listener, register with the coordinator, join the TCP
- * mesh, train, and hand back its final model.
+ * data shard and model, start its communication thread (which opens the mesh listener and will
+ * own the sockets, so collectives progress while the model computes), register with the
+ * coordinator, join the TCP mesh, train, and hand back its final model.
  *
  * Any failure is reported to the coordinator on the control connection with this worker's rank
  * and cause before the worker exits, so the run can stop with a message naming it.
@@ -12,10 +13,9 @@
 
 import { parsePlan } from "../../dsl/validate.ts";
 import { type BackendRequest, selectBackend } from "../backend.ts";
-import { createCommunicator } from "../comm/communicator.ts";
 import { parseAddress } from "../comm/tcp_address.ts";
-import { connectTcpMesh, listenTcp } from "../comm/tcp_transport.ts";
-import { PeerError, type Transport } from "../comm/types.ts";
+import { type CommThread, startCommThread } from "../comm/threaded_communicator.ts";
+import { PeerError } from "../comm/types.ts";
 import {
   ControlWriter,
   type CoordinatorMessage,
@@ -83,8 +83,11 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
   }
   const writer = new ControlWriter(control);
   const send = (message: WorkerMessage, body?: Uint8Array) => writer.send(message, body);
-  let transport = null as Transport | null;
-  let listener: Deno.Listener | null = null;
+  // The communication thread owns this worker's sockets and runs its collectives. It starts
+  // now, so its start-up overlaps loading TensorFlow.js, the data and the model.
+  const threadStart = startCommThread({ hostname: launch.host ?? "127.0.0.1" });
+  threadStart.catch(() => {/* reported where it is awaited */});
+  let thread = null as CommThread | null;
   let aborted: string | null = null;
   // Metrics go to the coordinator in batches; a failing worker flushes what it has first.
   let pending: MetricsLine[] = [];
@@ -115,7 +118,7 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
     }
     aborted ??= "the coordinator closed the connection";
     rejectStart(new Error(`Worker ${rank} stopped: ${aborted}`));
-    await transport?.close();
+    await thread?.close();
   })().catch(() => {});
 
   try {
@@ -130,25 +133,22 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
     const data = await loadWorkerData(plan, rank);
     const model = await createModel(plan);
     try {
-      const opened = listenTcp({ hostname: launch.host ?? "127.0.0.1", port: 0 });
-      listener = opened.listener;
+      thread = await threadStart;
       await send({
         type: "hello",
         rank,
-        address: opened.address,
+        address: thread.address,
         backend: backend.backend,
         backendReason: backend.reason,
         tfjsVersion: tf.version_core,
       });
       const addresses = await started;
-      transport = await connectTcpMesh({
+      const comm = await thread.connect({
         rank,
         size: world,
-        listener,
-        addresses: [...addresses],
+        addresses,
         ...(launch.peerTimeoutMs === undefined ? {} : { timeoutMs: launch.peerTimeoutMs }),
       });
-      const comm = createCommunicator(transport);
       const final = await runWorkerLoop({
         plan,
         comm,
@@ -182,10 +182,8 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
     await send({ type: "error", rank, message, ...peer }).catch(() => {});
     throw new WorkerError(rank, message);
   } finally {
-    await transport?.close().catch(() => {});
-    try {
-      listener?.close();
-    } catch { /* already closed by the transport */ }
+    const started = thread ?? await threadStart.catch(() => null);
+    await started?.close().catch(() => {});
     try {
       control.close();
     } catch { /* already closed */ }

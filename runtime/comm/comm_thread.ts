@@ -1,0 +1,158 @@
+/**
+ * A worker's communication thread (a Web Worker): it owns the worker's mesh listener, its TCP
+ * sockets and its collectives, so collectives progress while the training thread is busy inside
+ * a long TensorFlow.js kernel, as NCCL and Gloo keep a progress thread. The training thread
+ * talks to it through `threaded_communicator.ts` (messages in `_thread_protocol.ts`).
+ *
+ * Calls are started in the order they arrive, synchronously in the message handler, so the
+ * communicator's per-call tags follow the training thread's call order, as collectives require.
+ *
+ * @module
+ */
+
+/// <reference lib="deno.worker" />
+
+import { createCommunicator, type InPlaceCommunicator } from "./communicator.ts";
+import { connectTcpMesh, listenTcp } from "./tcp_transport.ts";
+import type { Transport } from "./types.ts";
+import {
+  errorData,
+  type FromCommThread,
+  type ThreadCall,
+  type ToCommThread,
+} from "./_thread_protocol.ts";
+
+let listener: Deno.TcpListener | null = null;
+let transport: Transport | null = null;
+let comm: InPlaceCommunicator | null = null;
+
+/** Posts a message to the training thread. */
+function post(message: FromCommThread, transfer: Transferable[] = []): void {
+  self.postMessage(message, transfer);
+}
+
+/** Starts one collective now; answers when it settles. */
+function run(id: number, call: ThreadCall): void {
+  const active = comm;
+  if (active === null) {
+    post({ type: "failed", id, error: { name: "Error", message: "The mesh is not connected" } });
+    return;
+  }
+  const start = performance.now();
+  const done = (extra: { received?: [number, Float32Array][]; gathered?: Uint8Array[] | null }) =>
+    ({
+      type: "done",
+      id,
+      stats: active.stats(),
+      elapsedMs: performance.now() - start,
+      ...extra,
+    }) as const;
+  let work: Promise<FromCommThread & { type: "done" }>;
+  let transfer: (message: FromCommThread & { type: "done" }) => Transferable[] = () => [];
+  switch (call.op) {
+    case "allReduce": {
+      const data = new Float32Array(call.buffer, 0, call.length);
+      work =
+        (call.mean
+          ? active.allReduceMeanInPlace(data, call.phase)
+          : active.allReduceSumInPlace(data, call.phase)).then(() => done({}));
+      break;
+    }
+    case "broadcast": {
+      const data = new Float32Array(call.buffer, 0, call.length);
+      work = active.broadcast(data, call.root, call.phase).then((result) => {
+        if (result !== data) data.set(result);
+        return done({});
+      });
+      break;
+    }
+    case "neighborExchange": {
+      const to = call.to.map((each) => ({
+        rank: each.rank,
+        data: new Float32Array(each.buffer, 0, each.length),
+      }));
+      work = active.neighborExchange(to, call.from, call.phase).then((received) =>
+        done({ received: [...received] })
+      );
+      transfer = (message) => buffersOf((message.received ?? []).map(([, data]) => data));
+      break;
+    }
+    case "allGather":
+      work = active.allGather(call.data, call.phase).then((gathered) => done({ gathered }));
+      transfer = (message) => buffersOf(message.gathered ?? []);
+      break;
+    case "gather":
+      work = active.gather(call.data, call.root, call.phase).then((gathered) => done({ gathered }));
+      transfer = (message) => buffersOf(message.gathered ?? []);
+      break;
+    case "barrier":
+      work = active.barrier().then(() => done({}));
+      break;
+  }
+  work.then(
+    (message) => post(message, transfer(message)),
+    (error) => post({ type: "failed", id, error: errorData(error), stats: active.stats() }),
+  );
+}
+
+/** The distinct buffers behind some views, for a transfer list (copies of shared ones). */
+function buffersOf(views: readonly ArrayBufferView[]): Transferable[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const view of views) {
+    if (view.buffer instanceof ArrayBuffer) buffers.add(view.buffer);
+  }
+  return [...buffers];
+}
+
+/** Closes whatever is open, then this thread. */
+async function close(): Promise<void> {
+  try {
+    await transport?.close();
+  } catch { /* already closed */ }
+  try {
+    listener?.close();
+  } catch { /* owned and closed by the transport */ }
+  post({ type: "closed" });
+  self.close();
+}
+
+self.onmessage = (event: MessageEvent<ToCommThread>) => {
+  const message = event.data;
+  switch (message.type) {
+    case "listen":
+      try {
+        const opened = listenTcp({ hostname: message.hostname });
+        listener = opened.listener;
+        post({ type: "listening", address: opened.address });
+      } catch (error) {
+        post({ type: "failed", error: errorData(error) });
+      }
+      return;
+    case "connect":
+      if (listener === null) {
+        post({ type: "failed", error: { name: "Error", message: "Nothing is listening yet" } });
+        return;
+      }
+      connectTcpMesh({
+        rank: message.rank,
+        size: message.size,
+        listener,
+        addresses: message.addresses,
+        ...(message.timeoutMs === undefined ? {} : { timeoutMs: message.timeoutMs }),
+      }).then((connected) => {
+        transport = connected;
+        comm = createCommunicator(
+          connected,
+          message.segmentBytes === undefined ? {} : { segmentBytes: message.segmentBytes },
+        );
+        post({ type: "connected" });
+      }, (error) => post({ type: "failed", error: errorData(error) }));
+      return;
+    case "call":
+      run(message.id, message.call);
+      return;
+    case "close":
+      close();
+      return;
+  }
+};

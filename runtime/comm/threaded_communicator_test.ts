@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { startCommThread, type ThreadedCommunicator } from "./threaded_communicator.ts";
+import { PeerError } from "./types.ts";
+
+/** `n` communicators, each on its own communication thread. */
+async function threadComms(n: number): Promise<ThreadedCommunicator[]> {
+  const threads = await Promise.all(Array.from({ length: n }, () => startCommThread()));
+  const addresses = threads.map((thread) => thread.address);
+  return await Promise.all(
+    threads.map((thread, rank) => thread.connect({ rank, size: n, addresses })),
+  );
+}
+
+/** Keeps this thread busy without yielding to its event loop, like a long model kernel. */
+function computeFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) { /* busy */ }
+}
+
+Deno.test("a non-blocking all-reduce completes while the training thread computes", async () => {
+  const comms = await threadComms(3);
+  try {
+    const pending = comms.map((comm) =>
+      comm.allReduceMeanStart(Float32Array.of(comm.rank, 2 * comm.rank), "base")
+    );
+    // Nothing here yields, so only the communication threads can move the ring. The all-reduce
+    // of two floats finished there long before this thread looks again.
+    computeFor(500);
+    const means = await Promise.all(pending.map((each) => each.wait()));
+    for (const mean of means) assert.deepEqual([...mean], [1, 2]);
+    for (const each of pending) {
+      const elapsed = each.elapsedMs()!;
+      assert.ok(elapsed < 500, `the all-reduce took ${elapsed} ms, as long as the computation`);
+    }
+    assert.ok(comms[0]!.stats().sent.base > 0);
+  } finally {
+    await Promise.all(comms.map((comm) => comm.close()));
+  }
+});
+
+Deno.test("a closed communication thread rejects calls, and its peers see it leave", async () => {
+  const comms = await threadComms(2);
+  try {
+    await comms[1]!.close();
+    await assert.rejects(comms[1]!.barrier(), /The communication thread is closed/);
+    await assert.rejects(comms[0]!.allReduceSum(new Float32Array(4), "base"), PeerError);
+  } finally {
+    await Promise.all(comms.map((comm) => comm.close()));
+  }
+});
+
+Deno.test("a communication thread that cannot listen says where", async () => {
+  await assert.rejects(
+    startCommThread({ hostname: "203.0.113.1" }),
+    /Cannot listen on 203\.0\.113\.1:0/,
+  );
+});
