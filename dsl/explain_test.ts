@@ -292,7 +292,8 @@ Deno.test("explainPlan: chain labels schedules, compressors, networks and one wo
     { slot: "compress", label: "qsgd(levels=3, bucket=512)" },
     {
       slot: "network",
-      label: "network(bandwidthBitsPerSecond=100000000, latencyMs=5, jitterMs=0, stragglers=null)",
+      label:
+        "network(bandwidthBitsPerSecond=100000000, latencyMs=5, jitterMs=0, links=[], stragglers=null, computeMs=null)",
     },
   ]);
 });

@@ -33,6 +33,18 @@ export type Bandwidth =
 /** A duration: milliseconds, or text such as `"5ms"`, `"200us"` or `"1s"`. */
 export type Duration = number | `${number}${TimeUnit}`;
 
+/** A link that differs from the network's defaults (both directions between two ranks). */
+export interface LinkOptions {
+  /** The two ranks the link joins. */
+  readonly between: readonly [number, number];
+  /** The link's bandwidth (default: the network's). */
+  readonly bandwidth?: Bandwidth;
+  /** The link's one-way latency (default: the network's). */
+  readonly latency?: Duration;
+  /** The link's jitter bound (default: the network's). */
+  readonly jitter?: Duration;
+}
+
 /** Options of {@linkcode network}. */
 export interface NetworkOptions {
   /** Per-link bandwidth (default unlimited). */
@@ -41,12 +53,24 @@ export interface NetworkOptions {
   readonly latency?: Duration;
   /** Uniform random extra latency in `[0, jitter]` (default 0). */
   readonly jitter?: Duration;
-  /** Slow workers: fixed ranks and/or a per-step probability, and the slowdown factor. */
+  /** Links that differ from the defaults: a slow uplink, a distant pair of workers. */
+  readonly links?: readonly LinkOptions[];
+  /**
+   * Slow workers: fixed ranks and/or a per-step probability; a slow step's compute takes
+   * `slowdown` times longer (default 1) plus an exponentially distributed extra `delay` (mean,
+   * default 0). Seeded from the plan seed.
+   */
   readonly stragglers?: {
     readonly ranks?: readonly number[];
     readonly probability?: number;
-    readonly slowdown: number;
+    readonly slowdown?: number;
+    readonly delay?: Duration;
   };
+  /**
+   * Compute time of one step on the virtual clock (default: measured), for simulated times that
+   * are exactly reproducible.
+   */
+  readonly computeMs?: Duration;
 }
 
 /** Parses `"<number><unit>"` with the given unit table; NaN (reported by the validator) if not. */
@@ -87,30 +111,46 @@ export function milliseconds(duration: Duration): number {
 }
 
 /**
- * An emulated network between workers.
+ * An emulated network between workers. With the TCP transport it shapes what each worker sends
+ * (a token bucket per link and the latency), so wall-clock times reflect it; with
+ * `--clock virtual` nothing sleeps and every worker's simulated clock advances by its compute time
+ * and by each message's modelled transfer time.
  *
- * @param options Bandwidth, latency, jitter and stragglers.
+ * @param options Bandwidth, latency, jitter, per-link overrides, stragglers and compute time.
  * @returns A `network` node.
  * @example
  * ```ts
  * import { network } from "./network.ts";
- * const net = network({ bandwidth: "100Mbit", latency: "5ms" });
+ * const net = network({
+ *   bandwidth: "100Mbit",
+ *   latency: "5ms",
+ *   links: [{ between: [0, 1], bandwidth: "10Mbit" }],
+ * });
  * console.assert(net.bandwidthBitsPerSecond === 1e8 && net.latencyMs === 5);
+ * console.assert(net.links[0]!.bandwidthBitsPerSecond === 1e7 && net.links[0]!.latencyMs === null);
  * ```
  */
 export function network(options: NetworkOptions = {}): NetworkNode {
   const stragglers = options.stragglers;
+  const optional = <T>(value: T | undefined, convert: (value: T) => number) =>
+    value === undefined ? null : convert(value);
   return deepFreeze({
     kind: "network",
-    bandwidthBitsPerSecond: options.bandwidth === undefined
-      ? null
-      : bitsPerSecond(options.bandwidth),
+    bandwidthBitsPerSecond: optional(options.bandwidth, bitsPerSecond),
     latencyMs: milliseconds(options.latency ?? 0),
     jitterMs: milliseconds(options.jitter ?? 0),
+    links: (options.links ?? []).map((link) => ({
+      between: [link.between[0], link.between[1]] as const,
+      bandwidthBitsPerSecond: optional(link.bandwidth, bitsPerSecond),
+      latencyMs: optional(link.latency, milliseconds),
+      jitterMs: optional(link.jitter, milliseconds),
+    })),
     stragglers: stragglers === undefined ? null : {
       ranks: [...(stragglers.ranks ?? [])],
       probability: stragglers.probability ?? 0,
-      slowdown: stragglers.slowdown,
+      slowdown: stragglers.slowdown ?? 1,
+      delayMs: milliseconds(stragglers.delay ?? 0),
     },
+    computeMs: optional(options.computeMs, milliseconds),
   });
 }

@@ -34,7 +34,9 @@ Deno.test("network: defaults are an unlimited, instant, straggler-free network",
     bandwidthBitsPerSecond: null,
     latencyMs: 0,
     jitterMs: 0,
+    links: [],
     stragglers: null,
+    computeMs: null,
   });
 });
 
@@ -50,7 +52,9 @@ Deno.test("network: converts units and fills straggler defaults", () => {
     bandwidthBitsPerSecond: 1e8,
     latencyMs: 5,
     jitterMs: 0.2,
-    stragglers: { ranks: [], probability: 0, slowdown: 3 },
+    links: [],
+    stragglers: { ranks: [], probability: 0, slowdown: 3, delayMs: 0 },
+    computeMs: null,
   });
   ok(
     Object.isFrozen(net) && Object.isFrozen(net.stragglers) &&
@@ -69,4 +73,18 @@ Deno.test("network: invalid text becomes NaN in the node", () => {
   const net = network({ bandwidth: "fast" as Bandwidth, latency: "soon" as Duration });
   ok(Number.isNaN(net.bandwidthBitsPerSecond));
   ok(Number.isNaN(net.latencyMs));
+});
+
+Deno.test("network: links override the defaults in both directions, stragglers may only delay", () => {
+  const net = network({
+    latency: "1ms",
+    links: [{ between: [2, 0], bandwidth: "10Mbit", jitter: "1ms" }],
+    stragglers: { ranks: [1], delay: "20ms" },
+    computeMs: "15ms",
+  });
+  deepEqual(net.links, [
+    { between: [2, 0], bandwidthBitsPerSecond: 1e7, latencyMs: null, jitterMs: 1 },
+  ]);
+  deepEqual(net.stragglers, { ranks: [1], probability: 0, slowdown: 1, delayMs: 20 });
+  equal(net.computeMs, 15);
 });

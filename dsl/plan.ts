@@ -445,17 +445,41 @@ export type OuterNode = SlowMoNode | BmufNode;
 // ---------------------------------------------------------------------------------------------
 // Network emulation
 
-/** Workers that run slower than the rest. */
+/**
+ * Workers that run slower than the rest. A slow worker's step takes `slowdown` times its compute
+ * time, plus an extra delay drawn from an exponential distribution of mean `delayMs`; draws are
+ * seeded from the plan seed, per worker and step.
+ */
 export interface StragglersNode {
   /** Ranks that are always slow. */
   readonly ranks: readonly number[];
   /** Probability that any other worker is slow at a given step. */
   readonly probability: number;
-  /** Factor by which a slow worker's step takes longer (≥ 1). */
+  /** Factor by which a slow worker's compute takes longer (≥ 1). */
   readonly slowdown: number;
+  /** Mean of the exponentially distributed extra delay of a slow step, in ms (0: none). */
+  readonly delayMs: number;
 }
 
-/** An emulated network between workers: link bandwidth, latency, jitter and stragglers. */
+/**
+ * One link that differs from the network's defaults, in both directions between two ranks (each
+ * direction has its own capacity, as a full-duplex link). `null` fields take the network's value.
+ */
+export interface LinkNode {
+  /** The two ranks the link joins. */
+  readonly between: readonly [number, number];
+  /** Bandwidth in bits per second; `null`: the network's. */
+  readonly bandwidthBitsPerSecond: number | null;
+  /** One-way latency in milliseconds; `null`: the network's. */
+  readonly latencyMs: number | null;
+  /** Jitter bound in milliseconds; `null`: the network's. */
+  readonly jitterMs: number | null;
+}
+
+/**
+ * An emulated network between workers: link bandwidth, latency, jitter, per-link overrides and
+ * stragglers, applied by the TCP transport in real time or by the virtual clock.
+ */
 export interface NetworkNode {
   /** Node kind, named after the DSL factory `network()`. */
   readonly kind: "network";
@@ -465,8 +489,15 @@ export interface NetworkNode {
   readonly latencyMs: number;
   /** Upper bound of the uniform random extra latency of each message, in milliseconds. */
   readonly jitterMs: number;
+  /** Links that differ from the defaults above. */
+  readonly links: readonly LinkNode[];
   /** Slow workers; `null` when every worker runs at full speed. */
   readonly stragglers: StragglersNode | null;
+  /**
+   * Compute time of one step on the virtual clock, in milliseconds, for exactly reproducible
+   * simulated times; `null`: the measured compute time.
+   */
+  readonly computeMs: number | null;
 }
 
 // ---------------------------------------------------------------------------------------------

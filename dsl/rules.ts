@@ -361,19 +361,58 @@ function scheduleRules(plan: Plan): PlanIssue[] {
   return issues;
 }
 
-/** Straggler ranks must exist. */
+/** Straggler and link ranks must exist; a link joins two different ranks, once. */
 function networkRules(plan: Plan): PlanIssue[] {
-  const ranks = plan.network?.stragglers?.ranks ?? [];
-  return ranks.flatMap((rank, i) =>
-    rank < plan.workers ? [] : [
+  const network = plan.network;
+  if (network === null) return [];
+  const last = plan.workers - 1;
+  const issues = (network.stragglers?.ranks ?? []).flatMap((rank, i) =>
+    rank <= last ? [] : [
       issue(
         `network.stragglers.ranks.${i}`,
         `straggler rank ${rank} does not exist with ${plan.workers} workers`,
-        `a rank in 0..${plan.workers - 1}`,
+        `a rank in 0..${last}`,
         rank,
       ),
     ]
   );
+  const seen = new Set<string>();
+  network.links.forEach((link, i) => {
+    const [a, b] = link.between;
+    const path = `network.links.${i}.between`;
+    if (a > last || b > last) {
+      issues.push(
+        issue(
+          path,
+          `link between ${a} and ${b} names a rank that does not exist with ${plan.workers} workers`,
+          `ranks in 0..${last}`,
+          link.between,
+        ),
+      );
+    } else if (a === b) {
+      issues.push(
+        issue(
+          path,
+          `a link joins two different ranks, not ${a} and itself`,
+          "two ranks",
+          link.between,
+        ),
+      );
+    }
+    const key = `${Math.min(a, b)}-${Math.max(a, b)}`;
+    if (seen.has(key)) {
+      issues.push(
+        issue(
+          path,
+          `the link between ${a} and ${b} is declared twice`,
+          "each link once",
+          link.between,
+        ),
+      );
+    }
+    seen.add(key);
+  });
+  return issues;
 }
 
 /**

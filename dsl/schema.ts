@@ -250,11 +250,19 @@ const networkNode = v.strictObject({
   bandwidthBitsPerSecond: v.nullable(above(0)),
   latencyMs: nonNegative,
   jitterMs: nonNegative,
+  links: v.array(v.strictObject({
+    between: v.tuple([integer(0), integer(0)]),
+    bandwidthBitsPerSecond: v.nullable(above(0)),
+    latencyMs: v.nullable(nonNegative),
+    jitterMs: v.nullable(nonNegative),
+  })),
   stragglers: v.nullable(v.strictObject({
     ranks: v.array(integer(0)),
     probability,
     slowdown: between(1, Number.MAX_VALUE),
+    delayMs: nonNegative,
   })),
+  computeMs: v.nullable(nonNegative),
 });
 
 /** The whole plan. */

@@ -1173,6 +1173,42 @@ Deno.test("rule: straggler ranks exist", () => {
   );
 });
 
+Deno.test("rule: links join two existing, different ranks, each link once", () => {
+  const base = digits(4).optimizer(sgd({ lr: 0.1 })).base(allReduce());
+  const slow = { bandwidth: "10Mbit" } as const;
+  deepEqual(
+    compileIssues(base.network(network({
+      links: [
+        { between: [0, 4], ...slow },
+        { between: [2, 2], ...slow },
+        { between: [1, 3], ...slow },
+        { between: [3, 1], latency: "9ms" },
+      ],
+    }))),
+    [
+      issue(
+        "network.links.0.between",
+        "link between 0 and 4 names a rank that does not exist with 4 workers",
+        "ranks in 0..3",
+        "[0,4]",
+      ),
+      issue(
+        "network.links.1.between",
+        "a link joins two different ranks, not 2 and itself",
+        "two ranks",
+        "[2,2]",
+      ),
+      issue(
+        "network.links.3.between",
+        "the link between 3 and 1 is declared twice",
+        "each link once",
+        "[3,1]",
+      ),
+    ],
+  );
+  deepEqual(compileIssues(base.network(network({ links: [{ between: [0, 3], ...slow }] }))), []);
+});
+
 Deno.test("rules: several problems are all reported, in slot order", () => {
   const issues = compileIssues(
     train(linear({ dim: 3 }))
