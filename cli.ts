@@ -35,6 +35,7 @@ function integerAtLeast(min: number): (value: string) => number {
 
 const BACKENDS = ["auto", "webgpu", "wasm", "cpu"] as const;
 const TRANSPORTS = ["tcp", "memory"] as const;
+const CLOCKS = ["real", "virtual"] as const;
 const LAUNCHES = ["threads", "processes", "none"] as const;
 
 /** Builds the command tree. */
@@ -74,6 +75,12 @@ function program(): Command {
     )
     .addOption(
       new Option("--transport <name>", "how workers talk").choices(TRANSPORTS).default("tcp"),
+    )
+    .addOption(
+      new Option(
+        "--clock <kind>",
+        "real: wall-clock time (a declared network shapes TCP sends); virtual: simulated time, nothing sleeps (memory transport)",
+      ).choices(CLOCKS).default("real"),
     )
     .addOption(
       new Option("--launch <how>", "tcp workers: threads, local processes, or none (external)")

@@ -26,6 +26,7 @@ export interface RunCommandOptions {
   readonly seed?: number;
   readonly backend: BackendRequest;
   readonly transport: "tcp" | "memory";
+  readonly clock?: "real" | "virtual";
   readonly launch: "threads" | "processes" | "none";
   readonly rendezvous?: string;
   readonly quiet?: boolean;
@@ -57,8 +58,17 @@ export async function overridePlan(
 export function reportRun(result: RunResult): string {
   const { summary } = result;
   const accuracy = summary.final?.testAccuracy;
+  const simulated = summary.virtualTimeMs === null ? [] : ["simulated time"];
   return table(
-    ["algorithm", "workers", "final accuracy", "final loss", "bytes sent/worker", "wall time"],
+    [
+      "algorithm",
+      "workers",
+      "final accuracy",
+      "final loss",
+      "bytes sent/worker",
+      "wall time",
+      ...simulated,
+    ],
     [[
       summary.algorithm,
       String(summary.workers),
@@ -66,6 +76,7 @@ export function reportRun(result: RunResult): string {
       summary.final === null ? "-" : summary.final.testLoss.toFixed(4),
       formatBytes(meanBytesSent(summary)),
       `${(summary.wallTimeMs / 1000).toFixed(1)} s`,
+      ...(summary.virtualTimeMs === null ? [] : [`${(summary.virtualTimeMs / 1000).toFixed(2)} s`]),
     ]],
   ) + `\nbackend ${summary.backend} (${summary.backendReason}); run folder ${result.folder}`;
 }
@@ -86,6 +97,7 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
         ...(options.out === undefined ? {} : { out: options.out }),
         ...(options.rendezvous === undefined ? {} : { rendezvous: options.rendezvous }),
         transport: options.transport,
+        clock: options.clock ?? "real",
         backend: options.backend,
         launch: options.launch,
         onListening: (address) => {

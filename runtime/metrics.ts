@@ -48,6 +48,8 @@ export interface StepLine {
   readonly tensors?: number;
   /** The algorithm's own per-step metrics, when it reports any. */
   readonly algorithm?: StepMetrics;
+  /** On the virtual clock: the worker's simulated time at the end of the step, in ms. */
+  readonly virtualMs?: number;
 }
 
 /** A test-set evaluation: of the averaged model (rank 0), or of one worker's own model. */

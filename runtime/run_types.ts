@@ -33,6 +33,12 @@ export interface RunOptions {
   readonly out?: string;
   /** `tcp` (default): workers connected by TCP; `memory`: every rank in this thread. */
   readonly transport?: "tcp" | "memory";
+  /**
+   * `real` (default): time is wall-clock time, and a declared network is applied by the TCP
+   * transport. `virtual`: nothing sleeps; every worker's simulated clock advances by its compute
+   * time and by the modelled transfer time of its messages (memory transport only).
+   */
+  readonly clock?: "real" | "virtual";
   /** TensorFlow.js backend request (default `auto`). */
   readonly backend?: BackendRequest;
   /** TCP only: `threads` (default) Web Workers, `processes` local subprocesses, `none` external. */
@@ -85,6 +91,10 @@ export interface RunSummary {
   readonly backendReason: string | null;
   /** The transport the workers communicated over. */
   readonly transport: "tcp" | "memory";
+  /** `real` or `virtual` (see {@linkcode RunOptions.clock}). */
+  readonly clock: "real" | "virtual";
+  /** On the virtual clock: the simulated time of the run, the latest worker's, in ms. */
+  readonly virtualTimeMs: number | null;
   /** How TCP workers were started (`threads`, `processes` or `none`); `null` for `memory`. */
   readonly launch: string | null;
   /** Deno's version (coordinator) and TensorFlow.js's (as reported by the workers, else `null`). */

@@ -48,7 +48,7 @@ export const SUPPORT: {
   base: fromRegistry(BASES),
   compress: fromRegistry(CODECS),
   outer: fromRegistry(OUTERS),
-  network: { network: NOT_YET },
+  network: { network: true },
 };
 
 /**

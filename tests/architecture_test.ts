@@ -110,7 +110,16 @@ function layer(path: string): number {
 
 /** Imports that would blur a runtime room's role: `[importer, imported, why]`. */
 const FORBIDDEN: readonly [RegExp, RegExp, string][] = [
-  [/^runtime\/comm\//, /^runtime\/(?!comm\/)/, "the transport layer knows nothing above it"],
+  [
+    /^runtime\/comm\//,
+    /^runtime\/(?!comm\/|network\/|random\.ts)/,
+    "the transport layer knows nothing above it but the network model",
+  ],
+  [
+    /^runtime\/network\//,
+    /^runtime\/(?!network\/|random\.ts)/,
+    "the network model is pure: links and stragglers from the plan",
+  ],
   [
     /^runtime\/compressors\//,
     /^runtime\/(algorithms|coordinator|worker|data|models)\//,

@@ -21,6 +21,15 @@ import {
   FrameDecoder,
 } from "./wire.ts";
 
+/**
+ * Shapes sends to follow a declared network (`runtime/network/links.ts`): when a message handed
+ * over now has left the sender and when it reaches the receiver, in `performance.now()` time.
+ */
+export interface SendShaper {
+  /** Schedules `bytes` bytes to `to`, handed over at `readyAt`: when they leave and arrive. */
+  transfer(to: number, bytes: number, readyAt: number): { leftAt: number; arriveAt: number };
+}
+
 /** Payloads up to this size are copied behind their header and written at once. */
 const COPY_BELOW_BYTES = 64 * 1024;
 
@@ -58,6 +67,11 @@ export class TcpMeshTransport implements Transport {
   readonly #handshaking = new Set<Promise<void>>();
   #accepting: Promise<void> = Promise.resolve();
   #closing: Promise<void> | null = null;
+  readonly #shaper: SendShaper | null;
+  /** Per peer: the last shaped message's delivery, so deliveries stay in order. */
+  readonly #deliveries: Promise<void>[] = [];
+  /** Shaped sends and deliveries waiting for their time, and how to release them early. */
+  readonly #timers = new Map<ReturnType<typeof setTimeout>, () => void>();
 
   /** An unconnected transport; `acceptHigher` and `dialLower` form the mesh. */
   constructor(
@@ -66,7 +80,9 @@ export class TcpMeshTransport implements Transport {
     listener: Deno.Listener,
     mailbox: Mailbox,
     maxPayload: number,
+    shaper: SendShaper | null = null,
   ) {
+    this.#shaper = shaper;
     this.rank = rank;
     this.size = size;
     this.#listener = listener;
@@ -91,6 +107,7 @@ export class TcpMeshTransport implements Transport {
       }
       const failure = this.#mailbox.failure(to);
       if (failure) throw failure;
+      if (this.#shaper !== null) return this.#shapedSend(to, header, payload, phase);
       // Small frames go out in one write; large payloads are written from the caller's buffer.
       const parts = payload.byteLength <= COPY_BELOW_BYTES
         ? [encodeFrame(header, payload, this.#maxPayload)]
@@ -103,6 +120,49 @@ export class TcpMeshTransport implements Transport {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * A send on the declared network: the frame is copied now, the sender waits until its last
+   * byte has left the link, and the frame reaches the socket (where its bytes are counted) when
+   * it arrives, in order behind earlier messages to the same peer.
+   */
+  async #shapedSend(
+    to: number,
+    header: { tag: number; phase: Phase; source: number },
+    payload: Uint8Array,
+    phase: Phase,
+  ): Promise<void> {
+    const frame = encodeFrame(header, payload, this.#maxPayload);
+    const { leftAt, arriveAt } = this.#shaper!.transfer(to, frame.byteLength, performance.now());
+    const link = this.#links[to]!;
+    const delivered = (this.#deliveries[to] ?? Promise.resolve())
+      .then(() => this.#sleepUntil(arriveAt))
+      .then(() => link.write([frame], (bytes) => this.#counter.sent(phase, bytes)));
+    // A failed delivery shows as the peer's disconnection, to this send's successors.
+    this.#deliveries[to] = delivered.catch(() => {});
+    await this.#sleepUntil(leftAt);
+  }
+
+  /** Resolves at `performance.now()` time `t`, or when the transport closes. */
+  #sleepUntil(t: number): Promise<void> {
+    const wait = t - performance.now();
+    if (wait <= 0 || this.#closing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        resolve();
+      }, wait);
+      this.#timers.set(timer, resolve);
+    });
+  }
+
+  /**
+   * Resolves once every shaped message sent so far has reached its socket (at once without a
+   * declared network), so byte counters taken afterwards include them.
+   */
+  async drain(): Promise<void> {
+    await Promise.all(this.#deliveries);
   }
 
   recv(from: number, tag: number): Promise<Uint8Array> {
@@ -125,6 +185,15 @@ export class TcpMeshTransport implements Transport {
 
   async #shutdown(): Promise<void> {
     this.#mailbox.close(new Error(`Worker ${this.rank}'s transport is closed`));
+    // Shaped messages already sent are still on their way (the last barrier's, say): they are
+    // delivered before the links close, or a peer would miss them.
+    await Promise.all(this.#deliveries);
+    // Waiting sends end now (their deliveries then fail on the closed links, quietly).
+    for (const [timer, release] of this.#timers) {
+      clearTimeout(timer);
+      release();
+    }
+    this.#timers.clear();
     try {
       this.#listener.close();
     } catch { /* closed once the mesh was complete */ }

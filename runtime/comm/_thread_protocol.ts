@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { NetworkNode } from "../../dsl/plan.ts";
 import type { Phase } from "../../dsl/traffic.ts";
 import { PeerError, type TrafficStats } from "./types.ts";
 
@@ -58,6 +59,9 @@ export type ToCommThread =
     readonly addresses: readonly string[];
     readonly timeoutMs?: number;
     readonly segmentBytes?: number;
+    /** A declared network the sends follow in real time, and the seed of its jitter. */
+    readonly network?: NetworkNode;
+    readonly seed?: number;
   }
   | { readonly type: "call"; readonly id: number; readonly call: ThreadCall }
   | { readonly type: "close" };

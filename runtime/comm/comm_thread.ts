@@ -6,6 +6,8 @@
  *
  * Calls are started in the order they arrive, synchronously in the message handler, so the
  * communicator's per-call tags follow the training thread's call order, as collectives require.
+ * With a declared network, the thread's transport shapes every send (`runtime/network/links.ts`):
+ * waiting for the link happens here, not in the training thread.
  *
  * @module
  */
@@ -15,6 +17,7 @@
 import { createCommunicator, type InPlaceCommunicator } from "./communicator.ts";
 import { connectTcpMesh, listenTcp } from "./tcp_transport.ts";
 import type { Transport } from "./types.ts";
+import { LinkSchedule, shapesLinks } from "../network/links.ts";
 import {
   errorData,
   type FromCommThread,
@@ -86,7 +89,11 @@ function run(id: number, call: ThreadCall): void {
       transfer = (message) => buffersOf(message.gathered ?? []);
       break;
     case "barrier":
-      work = active.barrier().then(() => done({}));
+      // A barrier also waits for this rank's own messages still on the declared network, so
+      // the byte counters it answers with include every byte sent before it.
+      work = active.barrier()
+        .then(() => (transport as Transport & { drain?(): Promise<void> } | null)?.drain?.())
+        .then(() => done({}));
       break;
   }
   work.then(
@@ -139,6 +146,9 @@ self.onmessage = (event: MessageEvent<ToCommThread>) => {
         listener,
         addresses: message.addresses,
         ...(message.timeoutMs === undefined ? {} : { timeoutMs: message.timeoutMs }),
+        ...(message.network === undefined || !shapesLinks(message.network) ? {} : {
+          shaper: new LinkSchedule(message.network, message.rank, message.seed ?? 0),
+        }),
       }).then((connected) => {
         transport = connected;
         comm = createCommunicator(

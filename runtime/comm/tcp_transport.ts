@@ -17,12 +17,13 @@
  */
 
 import { DEFAULT_PEER_TIMEOUT_MS, Mailbox } from "./_mailbox.ts";
-import { messageOf, TcpMeshTransport } from "./_tcp_mesh.ts";
+import { messageOf, type SendShaper, TcpMeshTransport } from "./_tcp_mesh.ts";
 import { formatAddress } from "./tcp_address.ts";
 import { PeerError, type Transport } from "./types.ts";
 import { MAX_FRAME_PAYLOAD } from "./wire.ts";
 
 export { formatAddress, parseAddress } from "./tcp_address.ts";
+export type { SendShaper } from "./_tcp_mesh.ts";
 
 /** Options of {@linkcode listenTcp}. */
 export interface TcpListenOptions {
@@ -85,6 +86,11 @@ export interface TcpMeshOptions {
   readonly connectTimeoutMs?: number;
   /** Largest frame payload accepted, in bytes (default 1 GiB). */
   readonly maxFramePayload?: number;
+  /**
+   * A declared network to follow (real mode): every send waits for its link and arrives after the
+   * link's latency, as `runtime/network/links.ts` schedules it. Default: send at once.
+   */
+  readonly shaper?: SendShaper;
 }
 
 /**
@@ -128,6 +134,7 @@ export async function connectTcpMesh(options: TcpMeshOptions): Promise<Transport
     listener,
     new Mailbox(size, timeoutMs),
     options.maxFramePayload ?? MAX_FRAME_PAYLOAD,
+    options.shaper ?? null,
   );
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {

@@ -12,6 +12,7 @@
  * @module
  */
 
+import type { NetworkNode } from "../../dsl/plan.ts";
 import { zeroBytes } from "../../dsl/traffic.ts";
 import type { InPlaceCommunicator } from "./communicator.ts";
 import type { Outgoing, PendingAllReduce, Phase, TrafficStats } from "./types.ts";
@@ -48,6 +49,10 @@ export interface CommThreadConnectOptions {
   readonly timeoutMs?: number;
   /** Bytes per message of the segmented collectives. */
   readonly segmentBytes?: number;
+  /** A declared network the sends follow in real time (bandwidth, latency, jitter). */
+  readonly network?: NetworkNode | null;
+  /** The plan seed, for the network's jitter. */
+  readonly seed?: number;
 }
 
 /** A communicator whose collectives run on a communication thread. */
@@ -122,6 +127,7 @@ export async function startCommThread(
         addresses: connect.addresses,
         ...(connect.timeoutMs === undefined ? {} : { timeoutMs: connect.timeoutMs }),
         ...(connect.segmentBytes === undefined ? {} : { segmentBytes: connect.segmentBytes }),
+        ...(connect.network ? { network: connect.network, seed: connect.seed ?? 0 } : {}),
       }, "connected");
       return new ThreadCommunicator(link, connect.rank, connect.size);
     },

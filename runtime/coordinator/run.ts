@@ -30,6 +30,18 @@ import { runInMemory } from "./run_memory.ts";
 import { RunTotals } from "./run_totals.ts";
 import { runOverTcp } from "./run_tcp.ts";
 
+/** Why the transport and the clock cannot run the plan's network, or `null` when they can. */
+function clockProblemOf(plan: Plan, options: RunOptions): string | null {
+  const transport = options.transport ?? "tcp";
+  if (options.clock === "virtual" && transport !== "memory") {
+    return "the virtual clock runs every worker in one thread: use --transport memory";
+  }
+  if (options.clock !== "virtual" && transport === "memory" && plan.network !== null) {
+    return "a declared network is applied by the TCP transport in real time, or simulated with --clock virtual; the memory transport in real time cannot apply it";
+  }
+  return null;
+}
+
 /** The element-wise mean of the workers' models, in float64, as written to `params.json`. */
 function averageOf(models: readonly Float32Array[]): number[] {
   const d = models[0]?.length ?? 0;
@@ -71,6 +83,8 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
       out,
     );
   }
+  const clockProblem = clockProblemOf(plan, options);
+  if (clockProblem !== null) throw new RunError(`Cannot run the plan: ${clockProblem}`, out);
   const folder = await RunFolder.create(out, plan).catch((error: Error) => {
     throw new RunError(error.message, out);
   });
@@ -99,6 +113,8 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     backend: facts.backend,
     backendReason: facts.backendReason,
     transport,
+    clock: options.clock ?? "real",
+    virtualTimeMs: totals.virtualMs,
     launch: transport === "tcp" ? options.launch ?? "threads" : null,
     versions: { deno: Deno.version.deno, tfjs: facts.tfjs },
   });

@@ -1,11 +1,16 @@
 /**
  * A run with the memory transport: every rank in this thread, over the same collective and
- * algorithm code as a TCP run, for tests and simulations.
+ * algorithm code as a TCP run, for tests and simulations. On the virtual clock
+ * (`comm/virtual_clock.ts`) each rank's communicator runs its collectives on simulated time
+ * through the declared network's link queues.
  *
  * @module
  */
 
+import { network } from "../../dsl/network.ts";
 import type { Plan } from "../../dsl/plan.ts";
+import { ArrivalBoard, VirtualClock, virtualWorker } from "../comm/virtual_clock.ts";
+import { LinkSchedule } from "../network/links.ts";
 import { selectBackend } from "../backend.ts";
 import { createCommunicator } from "../comm/communicator.ts";
 import { createMemoryTransports } from "../comm/memory_transport.ts";
@@ -28,7 +33,15 @@ export async function runInMemory(
   const tf = await import("@tensorflow/tfjs");
   facts.tfjs = tf.version_core;
   const transports = createMemoryTransports(plan.workers);
-  const comms = transports.map((transport) => createCommunicator(transport));
+  // On the virtual clock every rank's messages carry simulated times through its link queues.
+  const board = new ArrivalBoard();
+  const clocks = transports.map(() => new VirtualClock());
+  const comms = transports.map((transport, rank) => {
+    if (options.clock !== "virtual") return createCommunicator(transport);
+    const links = new LinkSchedule(plan.network ?? network(), rank, plan.seed);
+    const worker = virtualWorker(transport, clocks[rank]!, links, board);
+    return worker.wrap(createCommunicator(worker.transport));
+  });
   const ranks = comms.map((comm) => comm.rank);
   const setups = await Promise.all(ranks.map(async (rank) => ({
     data: await loadWorkerData(plan, rank),
@@ -45,6 +58,7 @@ export async function runInMemory(
           data: setups[rank]!.data,
           tensorCount: () => tf.memory().numTensors,
           ...(options.signal === undefined ? {} : { signal: options.signal }),
+          ...(options.clock === "virtual" ? { clock: clocks[rank]! } : {}),
           emit: (line) => sink([line]),
         });
       } catch (error) {

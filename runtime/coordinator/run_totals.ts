@@ -24,6 +24,7 @@ export class RunTotals {
   readonly #lossAtStep = new Map<number, { sum: number; count: number }>();
   #completeLoss: number | null = null;
   #evaluation: FinalEvaluation | null = null;
+  #virtualMs: number | null = null;
   readonly #start = performance.now();
 
   /**
@@ -46,6 +47,9 @@ export class RunTotals {
     }
     if (line.type === "step") {
       this.#lastStep[line.worker] = line.step;
+      if (line.virtualMs !== undefined) {
+        this.#virtualMs = Math.max(this.#virtualMs ?? 0, line.virtualMs);
+      }
       const entry = this.#lossAtStep.get(line.step) ?? { sum: 0, count: 0 };
       entry.sum += line.loss;
       entry.count++;
@@ -64,6 +68,11 @@ export class RunTotals {
   /** The latest evaluation of the averaged model. */
   get evaluation(): FinalEvaluation | null {
     return this.#evaluation;
+  }
+
+  /** The latest simulated time any worker reported (virtual clock only), in ms. */
+  get virtualMs(): number | null {
+    return this.#virtualMs;
   }
 
   /** The progress snapshot. */

@@ -11,7 +11,10 @@ import type { Plan } from "../../dsl/plan.ts";
 import { type PhaseBytes, PHASES, zeroBytes } from "../../dsl/traffic.ts";
 import { baseTraits } from "../../dsl/traits.ts";
 import { createTrainingChain } from "../algorithms/chain.ts";
+import type { GradientOracle } from "../algorithms/types.ts";
 import type { Communicator, TrafficStats } from "../comm/types.ts";
+import type { VirtualClock } from "../comm/virtual_clock.ts";
+import { stragglerComputeMs } from "../network/stragglers.ts";
 import type { MetricsLine } from "../metrics.ts";
 import type { Batch, TrainableModel, WorkerData } from "../models/types.ts";
 import { timeCommunicator } from "./timed_communicator.ts";
@@ -28,6 +31,39 @@ export interface WorkerLoopOptions {
   readonly tensorCount?: () => number;
   /** Stops the loop before the next step when aborted (its reason is thrown). */
   readonly signal?: AbortSignal;
+  /**
+   * The worker's virtual clock (`--clock virtual`): compute advances it instead of being slept,
+   * and step lines carry its time. Absent in real time.
+   */
+  readonly clock?: VirtualClock;
+}
+
+/**
+ * The gradient of each step, timed for the declared network: on the virtual clock the step's
+ * compute time (declared, or measured) with any straggler's slowdown advances the clock; in real
+ * time a straggler sleeps its extra time.
+ */
+function timedGradient(
+  options: WorkerLoopOptions,
+  rank: number,
+  step: () => number,
+  gradient: GradientOracle,
+): GradientOracle {
+  const { plan, clock } = options;
+  const network = plan.network;
+  if (clock === undefined && network?.stragglers == null) return gradient;
+  return async (params) => {
+    const start = performance.now();
+    const result = await gradient(params);
+    const measured = performance.now() - start;
+    const own = clock !== undefined && network?.computeMs != null ? network.computeMs : measured;
+    const slowed = stragglerComputeMs(network, plan.seed, rank, step(), own);
+    if (clock !== undefined) clock.advance(slowed);
+    else if (slowed > measured) {
+      await new Promise((resolve) => setTimeout(resolve, slowed - measured));
+    }
+    return result;
+  };
 }
 
 /** A worker's loss became NaN or infinite: the run must stop. */
@@ -137,16 +173,18 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   const initial = rank === 0 ? model.initialParameters(plan.seed) : new Float32Array(d);
   const x0 = await comm.broadcast(initial, 0, "control");
   let batch = data.batch(0);
+  let step = 0;
   const chain = createTrainingChain({
     plan,
     comm,
     x0,
-    gradient: (params: Float32Array) => model.gradient(params, batch),
+    gradient: timedGradient(options, rank, () => step, (params) => model.gradient(params, batch)),
   });
   comm.takeWaitMs();
   const trainingStart = performance.now();
   for (let k = 0; k < plan.steps; k++) {
     options.signal?.throwIfAborted();
+    step = k;
     const start = performance.now();
     batch = data.batch(k);
     const { loss, lr, metrics } = await chain.step(k);
@@ -166,6 +204,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       ...takeBytes(),
       ...(options.tensorCount === undefined ? {} : { tensors: options.tensorCount() }),
       ...(Object.keys(metrics).length === 0 ? {} : { algorithm: metrics }),
+      ...(options.clock === undefined ? {} : { virtualMs: options.clock.now }),
     });
     const last = k === plan.steps - 1;
     if ((k + 1) % plan.evalEvery === 0 || last) {

@@ -147,6 +147,8 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
         rank,
         size: world,
         addresses,
+        network: plan.network,
+        seed: plan.seed,
         ...(launch.peerTimeoutMs === undefined ? {} : { timeoutMs: launch.peerTimeoutMs }),
       });
       const final = await runWorkerLoop({
