@@ -7,6 +7,7 @@
 import { explainPlan, type PlanExplanation } from "../dsl/explain.ts";
 import type { Plan } from "../dsl/plan.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
+import { predictStepTime, type StepTimePrediction } from "../runtime/coordinator/predict_time.ts";
 import { totalBytes } from "../dsl/traffic.ts";
 import { formatBytes, table } from "./format.ts";
 
@@ -22,6 +23,7 @@ export function renderExplanation(
   source: string,
   plan: Plan,
   explanation: PlanExplanation,
+  prediction: StepTimePrediction | null = null,
 ): string {
   const lines = [`Plan ${source} is valid (plan version ${plan.version})`, "", "Pipeline"];
   const slotWidth = Math.max(...explanation.chain.map((entry) => entry.slot.length));
@@ -68,6 +70,20 @@ export function renderExplanation(
       );
     }
   }
+  if (prediction !== null) {
+    const compute = prediction.computeMs > 0
+      ? `${prediction.computeMs} ms of it compute, as declared`
+      : "communication only: declare computeMs in network() to add compute";
+    lines.push(
+      "",
+      `Predicted on the declared network (the virtual clock's model, ${prediction.steps} steps simulated)`,
+      `  ${prediction.msPerStep.toFixed(2)} ms per step (${compute}), ${
+        (prediction.msPerStep * plan.steps / 1000).toFixed(2)
+      } s for ${plan.steps} steps; ${
+        formatBytes(prediction.bytesPerStep)
+      } sent per worker per step`,
+    );
+  }
   for (const note of explanation.notes) lines.push(`Note: ${note}`);
   return lines.join("\n");
 }
@@ -81,10 +97,14 @@ export function renderExplanation(
 export async function planCommand(input: string, options: { json?: boolean }): Promise<void> {
   const plan = await loadPlan(input);
   const explanation = explainPlan(plan);
+  // With a declared network, the time per step is predicted by simulating the plan on it.
+  const prediction = plan.network === null || explanation.parameters === null
+    ? null
+    : await predictStepTime(plan, explanation.parameters);
   if (options.json) {
-    console.log(JSON.stringify({ plan, explanation }, null, 2));
+    console.log(JSON.stringify({ plan, explanation, prediction }, null, 2));
     return;
   }
-  console.log(renderExplanation(input, plan, explanation));
+  console.log(renderExplanation(input, plan, explanation, prediction));
   console.log(`\nPlan JSON\n${JSON.stringify(plan, null, 2)}`);
 }

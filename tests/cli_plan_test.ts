@@ -43,6 +43,26 @@ Deno.test("plan --json gives the plan and byte estimates computed from the plan"
   assert.equal(explanation.syncPeriod, 12);
 });
 
+Deno.test("plan predicts the time per step of a plan on its declared network", async () => {
+  const text = await gossamer("plan", "examples/cnn_torus_network.ts");
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /Predicted on the declared network .*20 steps simulated/);
+  const json = await gossamer("plan", "examples/cnn_torus_network.ts", "--json");
+  const { prediction } = JSON.parse(json.stdout);
+  // Each worker sends its 44,426 floats to 4 torus neighbours on 4 links of 100 Mbit/s:
+  // (12 + 4 · 44,426) bytes take 14.2 ms to leave, then 2 ms latency and up to 0.5 ms jitter.
+  const leave = (12 + 4 * 44_426) * 8 / 1e8 * 1000;
+  assert.ok(prediction.msPerStep >= leave + 2, `${prediction.msPerStep} ms`);
+  assert.ok(
+    prediction.msPerStep <= 2 * (leave + 2.5),
+    `${prediction.msPerStep} ms (rank 3 straggles)`,
+  );
+  assert.equal(prediction.bytesPerStep, 4 * (12 + 4 * 44_426));
+  // Without a network there is nothing to predict.
+  const plain = JSON.parse((await gossamer("plan", "examples/quickstart.ts", "--json")).stdout);
+  assert.equal(plain.prediction, null);
+});
+
 Deno.test("a plan JSON file and the module it came from are interchangeable", async () => {
   const exported = await gossamer("plan", "examples/quickstart.ts", "--json");
   const dir = await tempFolder({ "plan.json": JSON.stringify(JSON.parse(exported.stdout).plan) });

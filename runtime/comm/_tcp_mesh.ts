@@ -30,6 +30,13 @@ export interface SendShaper {
   transfer(to: number, bytes: number, readyAt: number): { leftAt: number; arriveAt: number };
 }
 
+/**
+ * How far ahead of its link a shaped sender may run, in ms: the link's queue keeps the exact
+ * schedule, and a sender that waited for every message to leave would fall behind it by a timer's
+ * lateness each time (a network card's buffer does the same).
+ */
+const SEND_AHEAD_MS = 10;
+
 /** Payloads up to this size are copied behind their header and written at once. */
 const COPY_BELOW_BYTES = 64 * 1024;
 
@@ -68,8 +75,10 @@ export class TcpMeshTransport implements Transport {
   #accepting: Promise<void> = Promise.resolve();
   #closing: Promise<void> | null = null;
   readonly #shaper: SendShaper | null;
-  /** Per peer: the last shaped message's delivery, so deliveries stay in order. */
-  readonly #deliveries: Promise<void>[] = [];
+  /** Per peer: shaped frames waiting for their arrival time, in sending order. */
+  readonly #arrivals: { frame: Uint8Array; phase: Phase; arriveAt: number }[][] = [];
+  /** Per peer: the loop that writes due frames, while any wait. */
+  readonly #pumps: (Promise<void> | null)[] = [];
   /** Shaped sends and deliveries waiting for their time, and how to release them early. */
   readonly #timers = new Map<ReturnType<typeof setTimeout>, () => void>();
 
@@ -124,8 +133,9 @@ export class TcpMeshTransport implements Transport {
 
   /**
    * A send on the declared network: the frame is copied now, the sender waits until its last
-   * byte has left the link, and the frame reaches the socket (where its bytes are counted) when
-   * it arrives, in order behind earlier messages to the same peer.
+   * byte is about to leave the link (within {@linkcode SEND_AHEAD_MS}), and the frame reaches the
+   * socket (where its bytes are counted) when it arrives, in order behind earlier messages to
+   * the same peer.
    */
   async #shapedSend(
     to: number,
@@ -135,13 +145,33 @@ export class TcpMeshTransport implements Transport {
   ): Promise<void> {
     const frame = encodeFrame(header, payload, this.#maxPayload);
     const { leftAt, arriveAt } = this.#shaper!.transfer(to, frame.byteLength, performance.now());
+    (this.#arrivals[to] ??= []).push({ frame, phase, arriveAt });
+    this.#pumps[to] ??= this.#pump(to);
+    await this.#sleepUntil(leftAt - SEND_AHEAD_MS);
+  }
+
+  /**
+   * Writes the frames to one peer as they become due, every due frame in one queued write. A
+   * failed write shows as the peer's disconnection, to later sends.
+   */
+  async #pump(to: number): Promise<void> {
+    const queue = this.#arrivals[to]!;
     const link = this.#links[to]!;
-    const delivered = (this.#deliveries[to] ?? Promise.resolve())
-      .then(() => this.#sleepUntil(arriveAt))
-      .then(() => link.write([frame], (bytes) => this.#counter.sent(phase, bytes)));
-    // A failed delivery shows as the peer's disconnection, to this send's successors.
-    this.#deliveries[to] = delivered.catch(() => {});
-    await this.#sleepUntil(leftAt);
+    try {
+      while (queue.length > 0) {
+        await this.#sleepUntil(queue[0]!.arriveAt);
+        const now = performance.now();
+        let due = 1;
+        while (due < queue.length && queue[due]!.arriveAt <= now) due++;
+        const batch = queue.splice(0, due);
+        await link.write(batch.map((each) => each.frame), () => {});
+        for (const each of batch) this.#counter.sent(each.phase, each.frame.byteLength);
+      }
+    } catch {
+      queue.length = 0;
+    } finally {
+      this.#pumps[to] = null;
+    }
   }
 
   /** Resolves at `performance.now()` time `t`, or when the transport closes. */
@@ -162,7 +192,7 @@ export class TcpMeshTransport implements Transport {
    * declared network), so byte counters taken afterwards include them.
    */
   async drain(): Promise<void> {
-    await Promise.all(this.#deliveries);
+    await Promise.all(this.#pumps);
   }
 
   recv(from: number, tag: number): Promise<Uint8Array> {
@@ -187,7 +217,7 @@ export class TcpMeshTransport implements Transport {
     this.#mailbox.close(new Error(`Worker ${this.rank}'s transport is closed`));
     // Shaped messages already sent are still on their way (the last barrier's, say): they are
     // delivered before the links close, or a peer would miss them.
-    await Promise.all(this.#deliveries);
+    await Promise.all(this.#pumps);
     // Waiting sends end now (their deliveries then fail on the closed links, quietly).
     for (const [timer, release] of this.#timers) {
       clearTimeout(timer);
