@@ -46,7 +46,7 @@ Deno.test("plan --json gives the plan and byte estimates computed from the plan"
 Deno.test("plan predicts the time per step of a plan on its declared network", async () => {
   const text = await gossamer("plan", "examples/cnn_torus_network.ts");
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, /Predicted on the declared network .*20 steps simulated/);
+  assert.match(text.stdout, /Predicted on the declared network .*200 steps simulated/);
   const json = await gossamer("plan", "examples/cnn_torus_network.ts", "--json");
   const { prediction } = JSON.parse(json.stdout);
   // Each worker sends its 44,426 floats to 4 torus neighbours on 4 links of 100 Mbit/s:
