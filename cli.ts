@@ -1,5 +1,6 @@
 /**
- * The `gossamer` command line: `plan`, `topology`, `run`, `worker` and `demo`.
+ * The `gossamer` command line: `plan`, `topology`, `run`, `worker`, `demo`, `experiment` and
+ * `examples`.
  *
  * Exit codes: 0 success; 1 invalid input (an invalid plan, a missing file, a bad topology) or a
  * failed run; 2 a usage error (unknown command or option, bad option value); 130 a run
@@ -17,6 +18,7 @@ import { LeastSquaresFileError } from "./runtime/data/least_squares_file.ts";
 import { CliInputError, CommandFailedError } from "./cli/errors.ts";
 import { demoCommand } from "./cli/demo_command.ts";
 import { examplesCommand } from "./cli/examples_command.ts";
+import { experimentCommand } from "./cli/experiment_command.ts";
 import { planCommand } from "./cli/plan_command.ts";
 import { runCommand, workerCommand } from "./cli/run_command.ts";
 import { RunError } from "./runtime/run_types.ts";
@@ -108,6 +110,13 @@ function program(): Command {
     .option("--out <dir>", "parent folder of the demo's run folders")
     .option("--quiet", "no progress bars")
     .action(async (options) => await demoCommand(options));
+
+  root.command("experiment")
+    .description("Run every pipeline of an experiment folder and compare them in one table")
+    .argument("<folder>", "a folder of pipelines, with an optional experiment.json")
+    .option("--out <dir>", "parent folder of the experiment's run folders")
+    .option("--quiet", "no progress bars")
+    .action(async (folder, options) => await experimentCommand(folder, options));
 
   root.command("examples")
     .description("Compile every example pipeline and compare their traffic")

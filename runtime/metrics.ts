@@ -66,6 +66,11 @@ export interface EvalLine {
   readonly testLoss: number;
   /** `null` for regression. */
   readonly testAccuracy: number | null;
+  /**
+   * On a worker's own line (decentralized bases): `‖x_i − x̄‖₂`, its model's distance to the
+   * workers' average, whose mean over workers is the consensus distance.
+   */
+  readonly distanceToAverage?: number;
 }
 
 /** Bytes that belong to no step: evaluation's all-reduce and the final barrier. */

@@ -22,3 +22,22 @@ Deno.test("every example compiles and survives a JSON round trip unchanged", asy
     });
   }
 });
+
+Deno.test("every experiment pipeline compiles, and its experiment.json names known options", async (t) => {
+  const root = new URL("../examples/experiments/", import.meta.url);
+  const folders: string[] = [];
+  for await (const entry of Deno.readDir(root)) if (entry.isDirectory) folders.push(entry.name);
+  assert.ok(folders.length >= 3, `expected the experiments, found ${folders.join(", ")}`);
+  for (const folder of folders.sort()) {
+    await t.step(folder, async () => {
+      const url = new URL(`${folder}/`, root);
+      const files = (await exampleFiles(url)).filter((file) => !file.endsWith("experiment.json"));
+      assert.ok(files.length >= 2, "an experiment compares at least two pipelines");
+      for (const file of files) assert.deepEqual(validatePlan(await loadPlan(file)), []);
+      const settings = JSON.parse(await Deno.readTextFile(new URL("experiment.json", url)));
+      for (const key of Object.keys(settings)) {
+        assert.ok(["title", "transport", "clock", "target"].includes(key), `unknown key ${key}`);
+      }
+    });
+  }
+});

@@ -133,6 +133,8 @@ async function evaluate(
   // Workers of decentralized bases hold different models: each one's own is evaluated too.
   if (baseTraits(plan.base).decentralized) {
     const result = await model.evaluate(own, test);
+    let squares = 0;
+    for (let j = 0; j < own.length; j++) squares += (own[j]! - average[j]!) ** 2;
     emit({
       type: "eval",
       step,
@@ -140,6 +142,7 @@ async function evaluate(
       worker: comm.rank,
       testLoss: result.loss,
       testAccuracy: result.accuracy,
+      distanceToAverage: Math.sqrt(squares),
     });
   }
 }

@@ -75,6 +75,15 @@ Deno.test("a run folder holds the plan, per-step metrics, a summary and the para
     }
     const params = JSON.parse(await Deno.readTextFile(`${folder}/params.json`));
     assert.equal(params.workers.length, 4);
+    // Each worker's last evaluation gives its final model's distance to the average.
+    for (const line of evals.filter((e) => e.model === "worker" && e.step === 11)) {
+      const own = params.workers[line.worker as number] as number[];
+      const distance = Math.hypot(...own.map((value, j) => value - params.average[j]));
+      assert.ok(
+        Math.abs((line.distanceToAverage as number) - distance) <= 1e-6 * (1 + distance),
+        `worker ${line.worker}: ${line.distanceToAverage} vs ${distance}`,
+      );
+    }
     for (let j = 0; j < 3; j++) {
       const mean = params.workers.reduce((s: number, w: number[]) => s + w[j]!, 0) / 4;
       assert.ok(Math.abs(params.average[j] - mean) < 1e-6);

@@ -1,0 +1,208 @@
+/**
+ * `gossamer experiment <folder>`: runs every pipeline of an experiment folder with the same
+ * options and prints one table comparing them: accuracy, training bytes per worker per step,
+ * time (simulated on the virtual clock, else the workers' own training time), time to a target
+ * accuracy and, for decentralized bases, the consensus distance.
+ *
+ * An experiment folder holds pipeline modules (and plan files) and optionally `experiment.json`:
+ * `{ "title": "…", "transport": "memory" | "tcp", "clock": "real" | "virtual", "target": 0.9 }`.
+ *
+ * @module
+ */
+
+import { basename, join } from "node:path";
+import { loadPlan } from "../runtime/load_plan.ts";
+import { run } from "../runtime/coordinator/run.ts";
+import type { EvalLine, MetricsLine, StepLine } from "../runtime/metrics.ts";
+import type { RunSummary } from "../runtime/run_types.ts";
+import { exampleFiles } from "./examples_command.ts";
+import { CliInputError } from "./errors.ts";
+import { formatBytes, table } from "./format.ts";
+import { withInterrupt } from "./interrupt.ts";
+import { ProgressBar } from "./progress_bar.ts";
+
+/** `experiment.json`. */
+export interface ExperimentSettings {
+  readonly title?: string;
+  readonly transport?: "tcp" | "memory";
+  readonly clock?: "real" | "virtual";
+  /** The test accuracy whose first reaching is timed. */
+  readonly target?: number;
+}
+
+/** One run's numbers in the experiment's table. */
+export interface ExperimentRow {
+  readonly name: string;
+  readonly algorithm: string;
+  readonly finalAccuracy: number | null;
+  readonly bestAccuracy: number | null;
+  /** Mean bytes a worker sent per step for training (phases base, outer, compressed). */
+  readonly trainingBytesPerStep: number;
+  /** Simulated time of the run (virtual clock), else the slowest worker's training time, ms. */
+  readonly timeMs: number;
+  /** When the averaged model first reached the target accuracy, ms; `null`: never or no target. */
+  readonly timeToTargetMs: number | null;
+  /** Mean over workers of `‖x_i − x̄‖₂` at the last evaluation; `null` for exact averaging. */
+  readonly consensusDistance: number | null;
+}
+
+/**
+ * Computes a run's row from its metrics lines and summary.
+ *
+ * @param name The pipeline's name.
+ * @param lines Every line of the run's `metrics.jsonl`.
+ * @param summary The run's `summary.json`.
+ * @param target The accuracy to time, if any.
+ * @returns The row.
+ */
+export function experimentRow(
+  name: string,
+  lines: readonly MetricsLine[],
+  summary: RunSummary,
+  target: number | null,
+): ExperimentRow {
+  const steps = lines.filter((line): line is StepLine => line.type === "step");
+  const evals = lines.filter((line): line is EvalLine => line.type === "eval");
+  const averages = evals.filter((line) => line.model === "average");
+  const virtual = summary.virtualTimeMs !== null;
+  /** The time the slowest worker finished step `k`. */
+  const timeAt = (k: number) =>
+    Math.max(
+      ...steps.filter((line) => line.step === k).map((line) =>
+        virtual ? line.virtualMs ?? 0 : line.elapsedMs
+      ),
+    );
+  const accuracies = averages.map((line) => line.testAccuracy ?? Number.NaN);
+  const reached = target === null
+    ? undefined
+    : averages.find((line) => (line.testAccuracy ?? -1) >= target);
+  const lastEval = evals.at(-1)?.step;
+  const distances = evals.filter((line) =>
+    line.model === "worker" && line.step === lastEval && line.distanceToAverage !== undefined
+  ).map((line) => line.distanceToAverage!);
+  const training = summary.bytes.reduce(
+    (sum, worker) => sum + worker.sent.base + worker.sent.outer + worker.sent.compressed,
+    0,
+  );
+  return {
+    name,
+    algorithm: `${summary.algorithm} ×${summary.workers}`,
+    finalAccuracy: summary.final?.testAccuracy ?? null,
+    bestAccuracy: accuracies.length === 0 ? null : Math.max(...accuracies),
+    trainingBytesPerStep: training / Math.max(1, summary.workers) / summary.steps,
+    timeMs: virtual ? summary.virtualTimeMs! : timeAt(summary.steps - 1),
+    timeToTargetMs: reached === undefined ? null : timeAt(reached.step),
+    consensusDistance: distances.length === 0
+      ? null
+      : distances.reduce((a, b) => a + b, 0) / distances.length,
+  };
+}
+
+/** Renders the experiment's table. */
+export function experimentTable(
+  rows: readonly ExperimentRow[],
+  settings: ExperimentSettings,
+): string {
+  const percent = (value: number | null) => value === null ? "-" : `${(100 * value).toFixed(2)}%`;
+  const seconds = (ms: number | null) => ms === null ? "-" : `${(ms / 1000).toFixed(2)} s`;
+  const clock = settings.clock === "virtual" ? "simulated time" : "training time";
+  return table(
+    [
+      "pipeline",
+      "algorithm",
+      "final accuracy",
+      "best accuracy",
+      "training bytes/worker/step",
+      clock,
+      ...(settings.target === undefined ? [] : [`time to ${percent(settings.target)}`]),
+      "consensus distance",
+    ],
+    rows.map((row) => [
+      row.name,
+      row.algorithm,
+      percent(row.finalAccuracy),
+      percent(row.bestAccuracy),
+      formatBytes(row.trainingBytesPerStep),
+      seconds(row.timeMs),
+      ...(settings.target === undefined ? [] : [seconds(row.timeToTargetMs)]),
+      row.consensusDistance === null ? "-" : row.consensusDistance.toFixed(4),
+    ]),
+  );
+}
+
+/** Reads `experiment.json`, if the folder has one. */
+async function readSettings(folder: string): Promise<ExperimentSettings> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(folder, "experiment.json"));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return {};
+    throw new CliInputError(`Cannot read ${join(folder, "experiment.json")}: ${error}`);
+  }
+  try {
+    return JSON.parse(text) as ExperimentSettings;
+  } catch (error) {
+    throw new CliInputError(
+      `Cannot read ${join(folder, "experiment.json")}: invalid JSON: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** Options of `gossamer experiment`. */
+export interface ExperimentOptions {
+  /** Parent folder of the runs (default `runs/experiment-<name>-<time>`). */
+  readonly out?: string;
+  readonly quiet?: boolean;
+}
+
+/**
+ * Runs `gossamer experiment`.
+ *
+ * @param folder The experiment folder.
+ * @param options Output folder and quietness.
+ */
+export async function experimentCommand(
+  folder: string,
+  options: ExperimentOptions = {},
+): Promise<void> {
+  let files: string[];
+  try {
+    files = (await exampleFiles(new URL(`file://${await Deno.realPath(folder)}/`)))
+      .filter((file) => basename(file) !== "experiment.json");
+  } catch {
+    throw new CliInputError(`Cannot read experiment folder "${folder}"`);
+  }
+  if (files.length === 0) throw new CliInputError(`Experiment folder "${folder}" has no pipelines`);
+  const settings = await readSettings(folder);
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  const parent = options.out ?? join("runs", `experiment-${basename(folder)}-${stamp}`);
+  if (!options.quiet && settings.title) console.log(settings.title);
+  const rows: ExperimentRow[] = [];
+  for (const file of files) {
+    const name = basename(file).replace(/\.(ts|json)$/, "");
+    const plan = await loadPlan(file);
+    const out = join(parent, name);
+    if (!options.quiet) {
+      console.log(`Running ${name}: ${plan.workers} workers, ${plan.steps} steps`);
+    }
+    const bar = new ProgressBar(!options.quiet);
+    try {
+      const result = await withInterrupt((signal) =>
+        run(plan, {
+          out,
+          signal,
+          ...(settings.transport === undefined ? {} : { transport: settings.transport }),
+          ...(settings.clock === undefined ? {} : { clock: settings.clock }),
+          onProgress: (progress) => bar.update(progress),
+        })
+      );
+      const text = await Deno.readTextFile(join(out, "metrics.jsonl"));
+      const lines = text.trim().split("\n").map((line) => JSON.parse(line) as MetricsLine);
+      rows.push(experimentRow(name, lines, result.summary, settings.target ?? null));
+    } finally {
+      bar.done();
+    }
+  }
+  console.log(`\n${experimentTable(rows, settings)}`);
+  console.log(`\nRun folders: ${parent}/<pipeline>`);
+}

@@ -1,0 +1,15 @@
+/**
+ * DecentLaM experiment: dmsgd with momentum 0.9 on label-skewed MNIST (two digits per
+ * worker) over 8 workers, per-worker batch 512 (learning rate scaled with the batch).
+ *
+ * @module
+ */
+import { dmSgd, mlp, mnist, ring, sgd, train } from "../../../mod.ts";
+
+export default train(mlp({ hidden: [128] }))
+  .data(mnist({ partition: "byLabel", classesPerWorker: 2, batchSize: 512 }))
+  .workers(8)
+  .optimizer(sgd({ lr: 0.32 }))
+  .base(dmSgd(ring, { beta: 0.9 }))
+  .steps(200)
+  .evalEvery(20);

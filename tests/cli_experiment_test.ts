@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { experimentRow, experimentTable } from "../cli/experiment_command.ts";
+import type { MetricsLine } from "../runtime/metrics.ts";
+import type { RunSummary } from "../runtime/run_types.ts";
+import { gossamer, ROOT, STACK_LINE } from "./_cli.ts";
+
+const zero = { base: 0, outer: 0, compressed: 0, control: 0 };
+
+/** A step line of worker `w` at step `k`, `t` ms into training. */
+function step(k: number, w: number, t: number, virtualMs?: number): MetricsLine {
+  return {
+    type: "step",
+    step: k,
+    worker: w,
+    loss: 1,
+    lr: 0.1,
+    computeMs: 1,
+    commMs: 1,
+    elapsedMs: t,
+    bytesSent: zero,
+    bytesReceived: zero,
+    ...(virtualMs === undefined ? {} : { virtualMs }),
+  };
+}
+
+/** A summary of a 2-worker, 4-step run. */
+function summary(virtualTimeMs: number | null): RunSummary {
+  return {
+    status: "completed",
+    error: null,
+    steps: 4,
+    workers: 2,
+    algorithm: "gossip",
+    final: { step: 3, testLoss: 0.5, testAccuracy: 0.8 },
+    wallTimeMs: 1000,
+    bytes: [
+      { worker: 0, sent: { base: 400, outer: 40, compressed: 0, control: 999 }, received: zero },
+      { worker: 1, sent: { base: 360, outer: 0, compressed: 0, control: 999 }, received: zero },
+    ],
+    backend: "wasm",
+    backendReason: "test",
+    transport: "memory",
+    clock: virtualTimeMs === null ? "real" : "virtual",
+    virtualTimeMs,
+    launch: null,
+    versions: { deno: "x", tfjs: null },
+  };
+}
+
+/** A hand-made run: evaluations after steps 1 and 3, worker distances at the last one. */
+const LINES: MetricsLine[] = [
+  step(0, 0, 10, 100),
+  step(0, 1, 12, 110),
+  step(1, 0, 20, 200),
+  step(1, 1, 25, 190),
+  { type: "eval", step: 1, model: "average", worker: null, testLoss: 1, testAccuracy: 0.6 },
+  step(2, 0, 30, 300),
+  step(2, 1, 31, 320),
+  step(3, 0, 45, 400),
+  step(3, 1, 40, 410),
+  { type: "eval", step: 3, model: "average", worker: null, testLoss: 0.5, testAccuracy: 0.8 },
+  {
+    type: "eval",
+    step: 3,
+    model: "worker",
+    worker: 0,
+    testLoss: 0.5,
+    testAccuracy: 0.7,
+    distanceToAverage: 0.25,
+  },
+  {
+    type: "eval",
+    step: 3,
+    model: "worker",
+    worker: 1,
+    testLoss: 0.5,
+    testAccuracy: 0.9,
+    distanceToAverage: 0.75,
+  },
+];
+
+Deno.test("experiment rows: accuracy, training bytes, times and consensus from the metrics", () => {
+  const real = experimentRow("ring", LINES, summary(null), 0.7);
+  assert.deepEqual(real, {
+    name: "ring",
+    algorithm: "gossip ×2",
+    finalAccuracy: 0.8,
+    bestAccuracy: 0.8,
+    // (400 + 40 + 360) training bytes over 2 workers and 4 steps; control bytes are not training.
+    trainingBytesPerStep: 100,
+    // The slowest worker's training time at the last step, and when 70% was first reached.
+    timeMs: 45,
+    timeToTargetMs: 45,
+    consensusDistance: 0.5,
+  });
+  const virtual = experimentRow("ring", LINES, summary(410), 0.5);
+  assert.equal(virtual.timeMs, 410);
+  // 60% after step 1: the slowest worker's simulated time then.
+  assert.equal(virtual.timeToTargetMs, 200);
+  assert.equal(experimentRow("ring", LINES, summary(null), 0.95).timeToTargetMs, null);
+  const text = experimentTable([real], { target: 0.7 });
+  assert.match(text, /time to 70\.00%/);
+  assert.match(text, /ring\s+gossip ×2\s+80\.00%\s+80\.00%\s+100 B\s+0\.04 s\s+0\.04 s\s+0\.5000/);
+});
+
+Deno.test("experiment runs every pipeline of a folder and compares them", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "gossamer_experiment_" });
+  try {
+    const mod = new URL("mod.ts", ROOT).href;
+    const shards = new URL("examples/data/least_squares_4.json", ROOT).href;
+    for (const [name, base] of [["a_all_reduce", "allReduce()"], ["b_gossip", "gossip(ring)"]]) {
+      await Deno.writeTextFile(
+        `${folder}/${name}.ts`,
+        `import { allReduce, gossip, leastSquares, linear, network, ring, sgd, train } from "${mod}";
+export default train(linear({ dim: 3 })).data(leastSquares({ file: new URL("${shards}") }))
+  .workers(4).optimizer(sgd({ lr: 0.05 })).base(${base})
+  .network(network({ bandwidth: "1Mbit", latency: "2ms", computeMs: 1 })).steps(10).evalEvery(5);
+`,
+      );
+    }
+    await Deno.writeTextFile(
+      `${folder}/experiment.json`,
+      JSON.stringify({ title: "Tiny", transport: "memory", clock: "virtual" }),
+    );
+    const result = await gossamer("experiment", folder, "--out", `${folder}/runs`, "--quiet");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /a_all_reduce\s+allReduce ×4/);
+    assert.match(result.stdout, /b_gossip\s+gossip ×4/);
+    assert.match(result.stdout, /simulated time/);
+    const missing = await gossamer("experiment", `${folder}/nowhere`);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /Cannot read experiment folder/);
+    assert.doesNotMatch(missing.stderr, STACK_LINE);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
