@@ -8,7 +8,8 @@
  * @module
  */
 
-import { topK } from "../dsl/compress.ts";
+import { qsgd, topK } from "../dsl/compress.ts";
+import { CountSketch } from "../runtime/compressors/sketched_sgd.ts";
 import { createCodec } from "../runtime/compressors/registry.ts";
 import { randomStream } from "../runtime/random.ts";
 
@@ -22,8 +23,32 @@ for (const d of [1_000_000, 10_000_000]) {
   Deno.bench(`copy (baseline), ${group}`, { group, baseline: true }, () => {
     values.slice();
   });
+  const copy = new Float32Array(d);
+  Deno.bench(`copy loop, ${group}`, { group }, () => {
+    for (let j = 0; j < d; j++) copy[j] = values[j]!;
+  });
 
-  const codec = createCodec(topK({ k: d / 100 }), d);
+  for (const bits of [2, 4, 8]) {
+    const q = createCodec(qsgd({ bits }), { d, steps: 1 });
+    const qCode = q.encode(values, context);
+    Deno.bench(`qsgd ${bits} bits encode, ${group}`, { group }, () => {
+      q.encode(values, context);
+    });
+    Deno.bench(`qsgd ${bits} bits decode, ${group}`, { group }, () => {
+      q.addDecoded(qCode, target, 1);
+    });
+  }
+
+  const sketch = new CountSketch(5, 10_000, d, 0);
+  const table = new Float32Array(5 * 10_000);
+  Deno.bench(`count sketch update (5 × 10,000), ${group}`, { group }, () => {
+    sketch.accumulate(values, table);
+  });
+  Deno.bench(`count sketch estimates (5 rows), ${group}`, { group }, () => {
+    sketch.estimates(table);
+  });
+
+  const codec = createCodec(topK({ k: d / 100 }), { d, steps: 1 });
   const code = codec.encode(values, context);
   Deno.bench(`topK 1% encode, ${group}`, { group }, () => {
     codec.encode(values, context);

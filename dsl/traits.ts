@@ -301,11 +301,11 @@ export const BASE_TRAITS: BaseTraitsTable = {
 };
 
 /**
- * QSGD's bytes: sign and level packed in `1 + ⌈log2(s+1)⌉` bits per value, one float32 norm per
- * bucket.
+ * QSGD's bytes: one float32 norm per bucket, a sign bit per value, and `levelBits` bits per
+ * value for its level (`⌈log2(s+1)⌉`; DQ-SGD's mean width at its budget).
  */
-function quantizedBytes(bitsPerValue: number, bucket: number, d: number): number {
-  return Math.ceil(d * bitsPerValue / 8) + Math.ceil(d / bucket) * FLOAT_BYTES;
+function quantizedBytes(levelBits: number, bucket: number, d: number): number {
+  return Math.ceil(d / bucket) * FLOAT_BYTES + Math.ceil(d / 8) + Math.ceil(d * levelBits / 8);
 }
 
 /**
@@ -332,9 +332,9 @@ const gathered = <N extends CompressorNode>(wire: (node: N, d: number) => number
 ) => allGatherBytes(wire(node, d), n);
 
 const qsgdWire = (node: Extract<CompressorNode, { kind: "qsgd" }>, d: number) =>
-  quantizedBytes(1 + Math.ceil(Math.log2(node.levels + 1)), node.bucket, d);
+  quantizedBytes(Math.ceil(Math.log2(node.levels + 1)), node.bucket, d);
 const dqSgdWire = (node: Extract<CompressorNode, { kind: "dqSgd" }>, d: number) =>
-  quantizedBytes(1 + node.budgetBits, node.bucket, d);
+  quantizedBytes(node.budgetBits, node.bucket, d);
 // k float32 values, then k ascending indices bit-packed at ⌈log2 d⌉ bits each.
 const topKWire = (node: Extract<CompressorNode, { kind: "topK" }>, d: number) =>
   node.k * FLOAT_BYTES + Math.ceil(node.k * indexBits(d) / 8);

@@ -150,6 +150,40 @@ export class Random {
   }
 
   /**
+   * Fills `out` with the next `out.length` 32-bit outputs, the same words `nextUint32` would
+   * return one by one, without a call per word (for codecs that draw one word per value).
+   *
+   * @param out The array to fill.
+   * @returns `out`.
+   * @example
+   * ```ts
+   * import { randomStream } from "./random.ts";
+   * const words = randomStream(1, "x").fillUint32(new Uint32Array(3));
+   * const one = randomStream(1, "x");
+   * console.assert(words[2] === (one.nextUint32(), one.nextUint32(), one.nextUint32()));
+   * ```
+   */
+  fillUint32(out: Uint32Array): Uint32Array {
+    const s = this.#s;
+    let s0 = s[0]!, s1 = s[1]!, s2 = s[2]!, s3 = s[3]!;
+    for (let i = 0; i < out.length; i++) {
+      out[i] = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+    }
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
+    return out;
+  }
+
+  /**
    * A uniform double with 53 random bits.
    *
    * @returns A number in `[0, 1)`.

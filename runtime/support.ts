@@ -18,7 +18,7 @@ import type {
   Plan,
 } from "../dsl/plan.ts";
 import { BASES, OUTERS } from "./algorithms/registry.ts";
-import { CODECS } from "./compressors/registry.ts";
+import { CHANNELS } from "./compressors/registry.ts";
 
 /** `true` when the runtime implements a node kind, else the reason it does not yet. */
 type SupportTable<K extends string> = Readonly<Record<K, true | string>>;
@@ -46,7 +46,7 @@ export const SUPPORT: {
   data: { mnist: true, synthetic: true, leastSquares: true },
   optimizer: { sgd: true, adam: true },
   base: fromRegistry(BASES),
-  compress: fromRegistry(CODECS),
+  compress: fromRegistry(CHANNELS),
   outer: fromRegistry(OUTERS),
   network: { network: true },
 };

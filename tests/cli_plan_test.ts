@@ -161,11 +161,11 @@ Deno.test("plan checks the files a plan refers to", async () => {
 Deno.test("run refuses, node by node, what the runtime cannot execute", async () => {
   const dir = await Deno.makeTempDir({ prefix: "gossamer_refuse_" });
   try {
-    const result = await gossamer("run", "examples/sketched_sgd.ts", "--out", `${dir}/run`);
+    const result = await gossamer("run", "examples/cada_adaptive.ts", "--out", `${dir}/run`);
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,
-      /Cannot run the plan: this runtime cannot execute compress sketchedSgd: not implemented by this runtime yet/,
+      /Cannot run the plan: this runtime cannot execute base cada: not implemented by this runtime yet/,
     );
     assert.doesNotMatch(result.stderr, STACK_LINE);
   } finally {

@@ -13,7 +13,7 @@
 import type { Plan } from "../../dsl/plan.ts";
 import { learningRate } from "../../dsl/schedules.ts";
 import type { Communicator } from "../comm/types.ts";
-import { createCompressedChannel } from "../compressors/compressed_mean.ts";
+import { createChannel } from "../compressors/registry.ts";
 import type { CompressedChannel } from "../compressors/types.ts";
 import type { StepMetrics } from "../metrics.ts";
 import type { StateBuffer, Stateful } from "../state.ts";
@@ -110,7 +110,7 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
   const optimizer = createOptimizer(plan.optimizer, d);
   const compressor = plan.compress === null
     ? null
-    : createCompressedChannel(plan.compress, { d, comm, seed: plan.seed });
+    : createChannel(plan.compress, { d, steps: plan.steps, comm, seed: plan.seed });
   // Buffer policies act on the optimizer's and the base's momentum buffers; the base joins the
   // list once it exists (it needs the policy function to be built).
   const synced: Stateful[] = [optimizer];

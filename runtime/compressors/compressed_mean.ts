@@ -17,8 +17,14 @@ import type { Communicator } from "../comm/types.ts";
 import { bytesAsFloats, floatsAsBytes } from "../comm/wire.ts";
 import { randomStream } from "../random.ts";
 import type { StateBuffer } from "../state.ts";
-import { createCodec } from "./registry.ts";
-import type { Codec, CompressedChannel } from "./types.ts";
+import type {
+  ChannelFactory,
+  ChannelOptions,
+  Codec,
+  CodecFactory,
+  CompressedChannel,
+  CompressorOptions,
+} from "./types.ts";
 
 /**
  * Exchanges one code per rank and returns the mean of the decoded vectors, identical on every
@@ -51,26 +57,24 @@ export async function exchangeCompressed(
 }
 
 /**
- * Builds one worker's compressed channel for a compressor node: the codec, wrapped in error
- * feedback when the node asks for it (docs/algorithms.md §3.4): `e += p`; send `C(e)`;
- * `e −= C(e)`, so the float32 residual `e` holds exactly what was not sent yet. The residual is
- * the buffer `<kind>.residual`, and its norm is reported with every step.
+ * The channel of a codec-based compressor: the codec, wrapped in error feedback when the node
+ * asks for it (docs/algorithms.md §3.4): `e += p`; send `C(e)`; `e −= C(e)`, so the float32
+ * residual `e` holds exactly what was not sent yet. The residual is the buffer
+ * `<kind>.residual`, and its norm is reported with every step, beside the codec's own metrics.
  *
- * @param node The plan's compressor node.
- * @param options The vector length, the communicator and the plan seed (for the per-step random
- *   streams of stochastic codecs).
- * @returns The channel.
- * @throws {Error} When the compressor kind is not implemented yet.
+ * @param factory The codec's factory.
+ * @returns The channel factory, carrying the codec factory.
  * @example Two workers, top-1 with error feedback
  * ```ts
  * import assert from "node:assert/strict";
- * import { createCompressedChannel } from "./compressed_mean.ts";
+ * import { codecChannel } from "./compressed_mean.ts";
+ * import { topKCodec } from "./top_k.ts";
  * import { createMemoryCommunicators } from "../comm/memory_transport.ts";
  * import { topK } from "../../dsl/compress.ts";
  *
  * const comms = createMemoryCommunicators(2);
  * const channels = comms.map((comm) =>
- *   createCompressedChannel(topK({ k: 1 }), { d: 2, comm, seed: 0 })
+ *   codecChannel(topKCodec)(topK({ k: 1 }), { d: 2, steps: 1, comm, seed: 0 })
  * );
  * const payloads = [Float32Array.of(4, 1), Float32Array.of(0, -2)];
  * const means = await Promise.all(channels.map((channel, i) => channel.mean(payloads[i]!, 0)));
@@ -78,40 +82,66 @@ export async function exchangeCompressed(
  * assert.deepEqual([...channels[0]!.buffers()[0]!.data], [0, 1]); // the 1 not sent yet
  * ```
  */
-export function createCompressedChannel(
-  node: CompressorNode,
-  options: { readonly d: number; readonly comm: Communicator; readonly seed: number },
-): CompressedChannel {
-  const { d, comm, seed } = options;
-  const codec = createCodec(node, d);
-  const residual = compressorTraits(node).errorFeedback(node) ? new Float32Array(d) : null;
-  const residualBuffer: StateBuffer[] = residual === null
-    ? []
-    : [{ name: `${node.kind}.residual`, data: residual, momentum: false }];
+export function codecChannel<N extends CompressorNode>(
+  factory: CodecFactory<N>,
+): ChannelFactory<N> {
+  const build = (node: N, options: ChannelOptions): CompressedChannel => {
+    const { d, comm, seed } = options;
+    const codec = withTraits(node, options, factory);
+    const residual = compressorTraits(node).errorFeedback(node) ? new Float32Array(d) : null;
+    const residualBuffer: StateBuffer[] = residual === null
+      ? []
+      : [{ name: `${node.kind}.residual`, data: residual, momentum: false }];
+    return {
+      async mean(payload, step) {
+        if (payload.length !== d) {
+          throw new RangeError(`Cannot compress: ${payload.length} values, expected ${d}`);
+        }
+        let sent = payload;
+        if (residual !== null) {
+          for (let j = 0; j < d; j++) residual[j] = residual[j]! + payload[j]!;
+          sent = residual;
+        }
+        const code = codec.encode(sent, {
+          step,
+          random: randomStream(seed, "compress", comm.rank, step),
+        });
+        if (residual !== null) codec.addDecoded(code, residual, -1);
+        const mean = await exchangeCompressed(comm, codec, code, d);
+        codec.observeMean?.(mean);
+        return mean;
+      },
+      metrics() {
+        const own = codec.metrics?.() ?? {};
+        if (residual === null) return own;
+        let squares = 0;
+        for (let j = 0; j < d; j++) squares += residual[j]! * residual[j]!;
+        return { ...own, residualNorm: Math.sqrt(squares) };
+      },
+      buffers: () => [...codec.buffers(), ...residualBuffer],
+      resetMomentum() {},
+    };
+  };
+  return Object.assign(build, { codec: factory });
+}
+
+/**
+ * A codec with its algebra and size from the compressor's traits row.
+ *
+ * @param node The compressor node.
+ * @param options The vector length and the plan's steps.
+ * @param factory The codec's factory.
+ * @returns The codec.
+ */
+export function withTraits<N extends CompressorNode>(
+  node: N,
+  options: CompressorOptions,
+  factory: CodecFactory<N>,
+): Codec {
+  const traits = compressorTraits(node);
   return {
-    async mean(payload, step) {
-      if (payload.length !== d) {
-        throw new RangeError(`Cannot compress: ${payload.length} values, expected ${d}`);
-      }
-      let sent = payload;
-      if (residual !== null) {
-        for (let j = 0; j < d; j++) residual[j] = residual[j]! + payload[j]!;
-        sent = residual;
-      }
-      const code = codec.encode(sent, {
-        step,
-        random: randomStream(seed, "compress", comm.rank, step),
-      });
-      if (residual !== null) codec.addDecoded(code, residual, -1);
-      return await exchangeCompressed(comm, codec, code, d);
-    },
-    metrics() {
-      if (residual === null) return {};
-      let squares = 0;
-      for (let j = 0; j < d; j++) squares += residual[j]! * residual[j]!;
-      return { residualNorm: Math.sqrt(squares) };
-    },
-    buffers: () => [...codec.buffers(), ...residualBuffer],
-    resetMomentum() {},
+    linear: traits.linear,
+    wireBytes: traits.wireBytes(node, options.d),
+    ...factory(node, options),
   };
 }

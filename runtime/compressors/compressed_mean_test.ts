@@ -4,13 +4,13 @@ import { compressedBytes } from "../../dsl/explain.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";
 import { FRAME_HEADER_BYTES } from "../comm/wire.ts";
 import { randomStream } from "../random.ts";
-import { createCompressedChannel } from "./compressed_mean.ts";
+import { createChannel } from "./registry.ts";
 import { topKIndices } from "./top_k.ts";
 
 Deno.test("error feedback keeps exactly what was not sent (§3.4)", async () => {
   const d = 6;
   const [comm] = createMemoryCommunicators(1);
-  const channel = createCompressedChannel(topK({ k: 2 }), { d, comm: comm!, seed: 0 });
+  const channel = createChannel(topK({ k: 2 }), { d, steps: 8, comm: comm!, seed: 0 });
   const residual = channel.buffers()[0]!;
   assert.equal(residual.name, "topK.residual");
   const random = randomStream(1, "test");
@@ -43,7 +43,8 @@ Deno.test("error feedback keeps exactly what was not sent (§3.4)", async () => 
 
 Deno.test("without error feedback, what is not sent is dropped", async () => {
   const [comm] = createMemoryCommunicators(1);
-  const channel = createCompressedChannel(topK({ k: 1, errorFeedback: false }), {
+  const channel = createChannel(topK({ k: 1, errorFeedback: false }), {
+    steps: 2,
     d: 3,
     comm: comm!,
     seed: 0,
@@ -59,7 +60,7 @@ Deno.test("the compressed mean is identical on every rank and counts the packed 
   const d = 1000;
   const node = topK({ k: 10 });
   const comms = createMemoryCommunicators(n);
-  const channels = comms.map((comm) => createCompressedChannel(node, { d, comm, seed: 5 }));
+  const channels = comms.map((comm) => createChannel(node, { d, steps: 1, comm, seed: 5 }));
   const payloads = comms.map((_, rank) => {
     const random = randomStream(9, "payload", rank);
     return Float32Array.from({ length: d }, () => random.normal());

@@ -10,7 +10,7 @@
  * import { topK } from "../../dsl/compress.ts";
  * import { randomStream } from "../random.ts";
  *
- * const codec = createCodec(topK({ k: 1 }), 3);
+ * const codec = createCodec(topK({ k: 1 }), { d: 3, steps: 1 });
  * const code = codec.encode(Float32Array.of(1, -5, 2), { step: 0, random: randomStream(0, "x") });
  * assert.equal(code.length, codec.wireBytes);
  * const decoded = new Float32Array(3);
@@ -21,8 +21,17 @@
  * @module
  */
 
-export type { Codec, CodecCore, CodecFactory, CompressedChannel, EncodeContext } from "./types.ts";
+export type {
+  ChannelFactory,
+  ChannelOptions,
+  Codec,
+  CodecCore,
+  CodecFactory,
+  CompressedChannel,
+  CompressorOptions,
+  EncodeContext,
+} from "./types.ts";
 export type { Random, StreamKey } from "../random.ts";
-export { CODECS, createCodec } from "./registry.ts";
-export { createCompressedChannel, exchangeCompressed } from "./compressed_mean.ts";
+export { CHANNELS, createChannel, createCodec } from "./registry.ts";
+export { codecChannel, exchangeCompressed, withTraits } from "./compressed_mean.ts";
 export { topKCodec, topKIndices } from "./top_k.ts";

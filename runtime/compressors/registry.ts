@@ -1,62 +1,88 @@
 /**
- * The compressor table: one codec factory per compressor kind, a mapped type over the plan's
+ * The compressor table: one channel factory per compressor kind, a mapped type over the plan's
  * compressor union, so a new compressor kind fails `deno check` until it has an entry here
- * (`null` until its codec exists; {@linkcode createCodec} refuses it by name). Adding a
- * compressor is its codec file, its test and one line here.
+ * (`null` until it exists; {@linkcode createChannel} refuses it by name). A codec-based
+ * compressor is a codec file wrapped by `codecChannel` (error feedback and the compressed mean
+ * come with it); a compressor that is an algorithm of its own (Sketched SGD) is a channel.
+ * Adding a compressor is its file, its test and one line here.
  *
  * @module
  */
 
 import type { CompressorKind, CompressorNode, CompressorNodeOf } from "../../dsl/plan.ts";
-import { compressorTraits } from "../../dsl/traits.ts";
-import type { Codec, CodecFactory } from "./types.ts";
+import { codecChannel, withTraits } from "./compressed_mean.ts";
+import type {
+  ChannelFactory,
+  ChannelOptions,
+  Codec,
+  CompressedChannel,
+  CompressorOptions,
+} from "./types.ts";
+import { dqSgdCodec } from "./dq_sgd.ts";
+import { qsgdCodec } from "./qsgd.ts";
+import { sketchedSgdChannel } from "./sketched_sgd.ts";
 import { topKCodec } from "./top_k.ts";
 
 /**
- * Codec factories by compressor kind; `null` = not implemented yet.
+ * Channel factories by compressor kind; `null` = not implemented yet.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { CODECS } from "./registry.ts";
+ * import { CHANNELS } from "./registry.ts";
  *
- * assert.equal(typeof CODECS.topK, "function");
- * assert.equal(CODECS.qsgd, null);
+ * assert.equal(typeof CHANNELS.topK, "function");
  * ```
  */
-export const CODECS: { readonly [K in CompressorKind]: CodecFactory<CompressorNodeOf<K>> | null } =
-  Object.freeze({
-    qsgd: null,
-    dqSgd: null,
-    sketchedSgd: null,
-    topK: topKCodec,
-  });
+export const CHANNELS: {
+  readonly [K in CompressorKind]: ChannelFactory<CompressorNodeOf<K>> | null;
+} = Object.freeze({
+  qsgd: codecChannel(qsgdCodec),
+  dqSgd: codecChannel(dqSgdCodec),
+  sketchedSgd: sketchedSgdChannel,
+  topK: codecChannel(topKCodec),
+});
 
 /**
- * Builds one worker's codec for a compressor node: the codec file's encoder and decoder, with
- * the algebra and the exact size from the compressor's traits row.
+ * Builds one worker's compressed channel for a compressor node.
  *
  * @param node The plan's compressor node.
- * @param d The vector length.
- * @returns The codec.
+ * @param options The vector length, the plan's steps, the communicator and the plan seed.
+ * @returns The channel.
  * @throws {Error} When the compressor kind is not implemented yet.
+ */
+export function createChannel(node: CompressorNode, options: ChannelOptions): CompressedChannel {
+  // The one place the table is indexed by a union: each entry takes its own kind's node.
+  const factory = CHANNELS[node.kind] as ChannelFactory<CompressorNode> | null;
+  if (factory === null) {
+    throw new Error(`Cannot create compressor: "${node.kind}" is not implemented yet`);
+  }
+  return factory(node, options);
+}
+
+/**
+ * Builds one worker's codec for a codec-based compressor node: the codec file's encoder and
+ * decoder, with the algebra and the exact size from the compressor's traits row.
+ *
+ * @param node The plan's compressor node.
+ * @param options The vector length and the plan's steps.
+ * @returns The codec.
+ * @throws {Error} When the compressor is not implemented yet or is not a codec.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { createCodec } from "./registry.ts";
  * import { topK } from "../../dsl/compress.ts";
  *
- * const codec = createCodec(topK({ k: 10 }), 1000);
+ * const codec = createCodec(topK({ k: 10 }), { d: 1000, steps: 1 });
  * assert.equal(codec.linear, false);
  * assert.equal(codec.wireBytes, 10 * 4 + 13);
  * ```
  */
-export function createCodec(node: CompressorNode, d: number): Codec {
-  // The one place the table is indexed by a union: each entry takes its own kind's node.
-  const factory = CODECS[node.kind] as CodecFactory<CompressorNode> | null;
-  if (factory === null) {
-    throw new Error(`Cannot create compressor: "${node.kind}" is not implemented yet`);
+export function createCodec(node: CompressorNode, options: CompressorOptions): Codec {
+  const factory = (CHANNELS[node.kind] as ChannelFactory<CompressorNode> | null)?.codec;
+  if (factory === undefined) {
+    throw new Error(`Cannot create codec: "${node.kind}" is not a codec-based compressor here`);
   }
-  const traits = compressorTraits(node);
-  return { linear: traits.linear, wireBytes: traits.wireBytes(node, d), ...factory(node, d) };
+  return withTraits(node, options, factory);
 }

@@ -13,7 +13,7 @@
 import type { TopKNode } from "../../dsl/plan.ts";
 import { indexBits } from "../../dsl/traits.ts";
 import { bytesAsFloats } from "../comm/wire.ts";
-import type { CodecCore } from "./types.ts";
+import type { CodecCore, CompressorOptions } from "./types.ts";
 import { packBits, packedBytes, unpackBits } from "./_bits.ts";
 
 /**
@@ -95,7 +95,7 @@ export function topKIndices(values: Float32Array, k: number): Uint32Array {
  * The top-k codec for vectors of `d` values.
  *
  * @param node The `topK` node (`k ≤ d`, as the validator checks).
- * @param d The vector length.
+ * @param options The vector length `d`.
  * @returns The codec's encoder and decoder.
  * @example Encode, then decode into a zero vector
  * ```ts
@@ -104,7 +104,7 @@ export function topKIndices(values: Float32Array, k: number): Uint32Array {
  * import { topK } from "../../dsl/compress.ts";
  * import { randomStream } from "../random.ts";
  *
- * const codec = topKCodec(topK({ k: 2 }), 5);
+ * const codec = topKCodec(topK({ k: 2 }), { d: 5, steps: 1 });
  * const code = codec.encode(Float32Array.of(0.5, -3, 2, 0, -2), {
  *   step: 0,
  *   random: randomStream(0, "compress"),
@@ -115,7 +115,7 @@ export function topKIndices(values: Float32Array, k: number): Uint32Array {
  * assert.deepEqual([...decoded], [0, -3, 2, 0, 0]);
  * ```
  */
-export function topKCodec(node: TopKNode, d: number): CodecCore {
+export function topKCodec(node: TopKNode, { d }: CompressorOptions): CodecCore {
   const k = Math.min(node.k, d);
   const bits = indexBits(d);
   const valueBytes = 4 * k;

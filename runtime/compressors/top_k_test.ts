@@ -36,7 +36,7 @@ Deno.test("a top-k code has exactly the bytes the traits table and the explainer
   const random = randomStream(3, "test");
   for (const [d, k] of [[1, 1], [2, 1], [1000, 10], [1024, 3], [1025, 7], [5000, 5000]]) {
     const node = topK({ k: k! });
-    const codec = createCodec(node, d!);
+    const codec = createCodec(node, { d: d!, steps: 1 });
     const values = Float32Array.from({ length: d! }, () => random.normal());
     const code = codec.encode(values, context());
     assert.equal(code.length, codec.wireBytes, `d ${d}, k ${k}`);
@@ -46,7 +46,7 @@ Deno.test("a top-k code has exactly the bytes the traits table and the explainer
 
 Deno.test("decoding a top-k code restores the kept values and nothing else", () => {
   const values = Float32Array.of(0.25, -4, 1.5, 0, 3, -0.5, 2);
-  const codec = createCodec(topK({ k: 3 }), values.length);
+  const codec = createCodec(topK({ k: 3 }), { d: values.length, steps: 1 });
   const code = codec.encode(values, context());
   const decoded = new Float64Array(values.length).fill(1);
   codec.addDecoded(code, decoded, -2);
@@ -55,13 +55,13 @@ Deno.test("decoding a top-k code restores the kept values and nothing else", () 
 });
 
 Deno.test("a malformed top-k code is refused", () => {
-  const codec = createCodec(topK({ k: 2 }), 4);
+  const codec = createCodec(topK({ k: 2 }), { d: 4, steps: 1 });
   assert.throws(
     () => codec.addDecoded(new Uint8Array(3), new Float32Array(4), 1),
     /the code has 3 bytes, expected 9/,
   );
   // Indices of 2 bits can name 0..3 only; d = 3 leaves index 3 out of range.
-  const small = createCodec(topK({ k: 1 }), 3);
+  const small = createCodec(topK({ k: 1 }), { d: 3, steps: 1 });
   const code = small.encode(Float32Array.of(0, 0, 1), context());
   code[4] = 0b11;
   assert.throws(() => small.addDecoded(code, new Float32Array(3), 1), /index 3 is outside 0..2/);

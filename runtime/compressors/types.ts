@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Communicator } from "../comm/types.ts";
 import type { Random } from "../random.ts";
 import type { StepMetrics } from "../metrics.ts";
 import type { StateBuffer, Stateful } from "../state.ts";
@@ -53,6 +54,13 @@ export interface Codec {
   addDecoded(code: Uint8Array, target: Float32Array | Float64Array, scale: number): void;
   /** State the codec keeps between steps (none for stateless codecs), for checkpoints. */
   buffers(): readonly StateBuffer[];
+  /**
+   * Sees the mean every rank decoded (the same on every rank), for codecs whose next choice
+   * depends on shared quantities (DQ-SGD's bit width on the averaged gradient's norm).
+   */
+  observeMean?(mean: Float32Array): void;
+  /** The codec's metrics of the last step (DQ-SGD's bit width), for the step's line. */
+  metrics?(): StepMetrics;
 }
 
 /**
@@ -62,8 +70,34 @@ export interface Codec {
  */
 export type CodecCore = Omit<Codec, "linear" | "wireBytes">;
 
-/** Builds one worker's codec for a compressor node and the vector length. */
-export type CodecFactory<N> = (node: N, d: number) => CodecCore;
+/** What a codec or a compressed channel may depend on besides its node. */
+export interface CompressorOptions {
+  /** The vector length. */
+  readonly d: number;
+  /** The plan's steps (DQ-SGD spreads its bit budget over them). */
+  readonly steps: number;
+}
+
+/** Builds one worker's codec for a compressor node. */
+export type CodecFactory<N> = (node: N, options: CompressorOptions) => CodecCore;
+
+/** What a compressed channel needs besides its node. */
+export interface ChannelOptions extends CompressorOptions {
+  /** The worker's communicator. */
+  readonly comm: Communicator;
+  /** The plan seed, for the per-step random streams and shared hashes. */
+  readonly seed: number;
+}
+
+/**
+ * Builds one worker's compressed channel for a compressor node. Codec-based compressors carry
+ * their codec factory too (`codecChannel`), for tests and benchmarks of the codec alone.
+ */
+export interface ChannelFactory<N> {
+  (node: N, options: ChannelOptions): CompressedChannel;
+  /** The codec behind the channel, when the compressor is a codec with error feedback. */
+  readonly codec?: CodecFactory<N>;
+}
 
 /** What a base uses to average its payload under compression. */
 export interface CompressedChannel extends Stateful {

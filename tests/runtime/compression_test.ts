@@ -1,7 +1,28 @@
 import assert from "node:assert/strict";
-import { allReduce, localSgd, mlp, mnist, type Plan, run, sgd, topK, train } from "../../mod.ts";
+import {
+  allReduce,
+  cada,
+  decentLaM,
+  dmSgd,
+  dqSgd,
+  gossip,
+  localSgd,
+  mlp,
+  mnist,
+  overlapLocalSgd,
+  type Plan,
+  PlanError,
+  qsgd,
+  ring,
+  run,
+  sgd,
+  sgp,
+  sketchedSgd,
+  topK,
+  train,
+} from "../../mod.ts";
 import { compressedBytes } from "../../dsl/explain.ts";
-import { readStepLines, tempRunFolder } from "./_plans.ts";
+import { leastSquaresPipeline, readStepLines, tempRunFolder } from "./_plans.ts";
 
 /** The 12-byte frame header every message carries (runtime/comm/wire.ts). */
 const HEADER = 12;
@@ -47,3 +68,58 @@ for (const base of [allReduce(), localSgd({ tau: 4 })]) {
     }
   });
 }
+
+Deno.test("every compressor × base either runs and sends compressed bytes or is refused", async () => {
+  const compressors = [
+    qsgd({ bits: 4 }),
+    dqSgd({ budgetBits: 3 }),
+    sketchedSgd({ k: 2, cols: 3, p2: 1 }),
+    topK({ k: 1 }),
+  ];
+  const bases = [
+    allReduce(),
+    localSgd({ tau: 2 }),
+    gossip(ring),
+    sgp(ring),
+    dmSgd(ring),
+    decentLaM(ring),
+    overlapLocalSgd({ tau: 2 }),
+    cada({ variant: 1, c: 0 }),
+  ];
+  const runs: string[] = [];
+  for (const compressor of compressors) {
+    for (const base of bases) {
+      const pipeline = leastSquaresPipeline(6).evalEvery(6).base(base).compress(compressor);
+      let plan: Plan;
+      try {
+        plan = pipeline.compile();
+      } catch (error) {
+        assert.ok(error instanceof PlanError, `${compressor.kind} × ${base.kind}`);
+        assert.ok(
+          error.issues.some((issue) => issue.path === "compress"),
+          `${compressor.kind} × ${base.kind} is refused for its compressor: ${error.message}`,
+        );
+        continue;
+      }
+      const parent = await tempRunFolder();
+      try {
+        const result = await run(plan, { transport: "memory", out: `${parent}/run` });
+        const sent = result.summary.bytes[0]!.sent;
+        assert.ok(sent.compressed > 0, `${compressor.kind} × ${base.kind} sends compressed bytes`);
+        assert.equal(sent.base, 0, `${compressor.kind} × ${base.kind} sends nothing uncompressed`);
+        runs.push(`${compressor.kind} × ${base.kind}`);
+      } finally {
+        await Deno.remove(parent, { recursive: true });
+      }
+    }
+  }
+  assert.deepEqual(runs, [
+    "qsgd × allReduce",
+    "qsgd × localSgd",
+    "dqSgd × allReduce",
+    "dqSgd × localSgd",
+    "sketchedSgd × allReduce",
+    "topK × allReduce",
+    "topK × localSgd",
+  ]);
+});

@@ -27,7 +27,7 @@ import type {
 import type { planSchema } from "../../dsl/schema.ts";
 import { BASE_TRAITS, COMPRESSOR_TRAITS, OUTER_TRAITS } from "../../dsl/traits.ts";
 import { BASES, OUTERS } from "../../runtime/algorithms/registry.ts";
-import { CODECS } from "../../runtime/compressors/registry.ts";
+import { CHANNELS } from "../../runtime/compressors/registry.ts";
 
 /** `T` with every `readonly` removed, all the way down. */
 type Mutable<T> = T extends readonly (infer E)[] ? Mutable<E>[]
@@ -74,13 +74,13 @@ assertType<Same<Omit<SchemaPlan, "optimizer">, Omit<Plan, "optimizer">>>();
 assertType<Same<keyof typeof BASE_TRAITS, BaseKind>>();
 assertType<Same<keyof typeof BASES, BaseKind>>();
 assertType<Same<keyof typeof COMPRESSOR_TRAITS, CompressorKind>>();
-assertType<Same<keyof typeof CODECS, CompressorKind>>();
+assertType<Same<keyof typeof CHANNELS, CompressorKind>>();
 assertType<Same<keyof typeof OUTER_TRAITS, OuterKind>>();
 assertType<Same<keyof typeof OUTERS, OuterKind>>();
 
 Deno.test("type tests: the schema, the node types and the kind tables agree", () => {
   // The types above are the test; at run time the tables hold one row per kind.
   equal(Object.keys(BASE_TRAITS).length, Object.keys(BASES).length);
-  equal(Object.keys(COMPRESSOR_TRAITS).length, Object.keys(CODECS).length);
+  equal(Object.keys(COMPRESSOR_TRAITS).length, Object.keys(CHANNELS).length);
   equal(Object.keys(OUTER_TRAITS).length, Object.keys(OUTERS).length);
 });

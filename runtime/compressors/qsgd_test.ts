@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { qsgd } from "../../dsl/compress.ts";
+import { compressedBytes } from "../../dsl/explain.ts";
+import { randomStream } from "../random.ts";
+import { dequantizeInto, quantize, quantizedCodeBytes } from "./qsgd.ts";
+import { createCodec } from "./registry.ts";
+
+/** A fixed test vector with values of both signs and different magnitudes. */
+function vector(d: number, seed: number): Float32Array {
+  const random = randomStream(seed, "vector");
+  return Float32Array.from({ length: d }, () => random.normal() * (random.uniform() < 0.2 ? 5 : 1));
+}
+
+/** Decodes a code of `d` values into a fresh float64 vector. */
+function decode(code: Uint8Array, d: number, levels: number, bucket: number): Float64Array {
+  const out = new Float64Array(d);
+  dequantizeInto(code, d, levels, bucket, out, 1);
+  return out;
+}
+
+Deno.test("a QSGD code has exactly the bytes the traits table and the explainer predict", () => {
+  for (const [d, levels, bucket] of [[1, 1, 512], [7, 3, 4], [1000, 15, 512], [1025, 255, 100]]) {
+    const node = qsgd({ levels: levels!, bucket: bucket! });
+    const codec = createCodec(node, { d: d!, steps: 1 });
+    const code = codec.encode(vector(d!, 1), { step: 0, random: randomStream(0, "q") });
+    assert.equal(code.length, quantizedCodeBytes(d!, levels!, bucket!));
+    assert.equal(code.length, codec.wireBytes);
+    assert.equal(code.length, compressedBytes(node, d!));
+  }
+});
+
+Deno.test("QSGD decodes every value to a level of its bucket's norm, with its sign", () => {
+  const values = Float32Array.of(3, -4, 0, 0.5, 0.5, -0.5);
+  const code = quantize(values, 3, 2, randomStream(1, "q"));
+  const decoded = decode(code, 6, 3, 2);
+  // Buckets [3, −4] (norm 5), [0, 0.5] (norm 0.5), [0.5, −0.5] (norm √0.5).
+  const norms = [5, 0.5, Math.fround(Math.SQRT1_2)];
+  decoded.forEach((value, j) => {
+    const unit = norms[Math.floor(j / 2)]! / 3;
+    const level = Math.abs(value) / unit;
+    assert.ok(Math.abs(level - Math.round(level)) < 1e-6, `value ${j} is on a level`);
+    assert.ok(Math.round(level) <= 3);
+    if (value !== 0) assert.equal(Math.sign(value), Math.sign(values[j]!), `sign of ${j}`);
+  });
+  // A value equal to its bucket's norm is exactly the top level; a zero stays zero.
+  assert.equal(decoded[2], 0);
+  assert.ok(
+    Math.abs(decode(quantize(Float32Array.of(0, 7), 5, 2, randomStream(2, "q")), 2, 5, 2)[1]! - 7) <
+      1e-6,
+  );
+});
+
+Deno.test("§5.7: QSGD is unbiased and within its variance bound (Monte Carlo, fixed seeds)", () => {
+  for (const [d, levels] of [[64, 1], [64, 4], [256, 15]]) {
+    const v = vector(d!, d! + levels!);
+    const bucket = d!;
+    const draws = 3000;
+    const mean = new Float64Array(d!);
+    let squaredError = 0;
+    for (let i = 0; i < draws; i++) {
+      const q = decode(
+        quantize(v, levels!, bucket, randomStream(7, "draw", d!, levels!, i)),
+        d!,
+        levels!,
+        bucket,
+      );
+      for (let j = 0; j < d!; j++) {
+        mean[j]! += q[j]! / draws;
+        squaredError += (q[j]! - v[j]!) ** 2 / draws;
+      }
+    }
+    const norm2 = v.reduce((s, x) => s + x * x, 0);
+    const bound = Math.min(d! / levels! ** 2, Math.sqrt(d!) / levels!) * norm2;
+    assert.ok(squaredError <= bound, `E‖Q(v) − v‖² = ${squaredError} exceeds ${bound}`);
+    // Each coordinate rounds between two adjacent levels n/s apart: its variance is at most
+    // (n/s)²/4, so the mean of the draws is within 5 standard errors of v_j.
+    const tolerance = 5 * Math.sqrt(norm2) / levels! / 2 / Math.sqrt(draws);
+    for (let j = 0; j < d!; j++) {
+      assert.ok(Math.abs(mean[j]! - v[j]!) <= tolerance, `E[Q(v)]_${j} = ${mean[j]} vs ${v[j]}`);
+    }
+  }
+});
+
+Deno.test("QSGD draws come from the step's stream: the same stream gives the same code", () => {
+  const v = vector(300, 3);
+  const a = quantize(v, 7, 128, randomStream(5, "compress", 1, 9));
+  const b = quantize(v, 7, 128, randomStream(5, "compress", 1, 9));
+  const c = quantize(v, 7, 128, randomStream(5, "compress", 1, 10));
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+});
+
+Deno.test("a QSGD code of the wrong length is refused", () => {
+  assert.throws(
+    () => dequantizeInto(new Uint8Array(3), 8, 3, 8, new Float32Array(8), 1),
+    /it has 3 bytes, expected 7/,
+  );
+});
+
+Deno.test("QSGD levels round-trip at every width from 1 to 16 bits and odd lengths", () => {
+  for (let width = 1; width <= 16; width++) {
+    const levels = 2 ** width - 1;
+    for (const d of [1, 3, 7, 9, 31, 100]) {
+      // A bucket per value: each value is its bucket's norm, so it is the top level (powers of
+      // two keep |v| · s / ‖v‖ exactly s).
+      const v = Float32Array.from(
+        { length: d },
+        (_, j) => (j % 3 === 0 ? -1 : 1) * 2 ** (j % 9 - 4),
+      );
+      const out = decode(quantize(v, levels, 1, randomStream(width, "w", d)), d, levels, 1);
+      assert.deepEqual([...out], [...v], `${width} bits, d ${d}`);
+    }
+  }
+});

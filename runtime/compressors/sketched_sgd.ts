@@ -1,0 +1,235 @@
+/**
+ * Sketched SGD (docs/algorithms.md §3.3; Ivkin, Rothchild, Ullah, Braverman, Stoica, Arora,
+ * "Communication-efficient distributed SGD with sketching", NeurIPS 2019): every worker
+ * accumulates momentum and error locally, sends a count sketch of its accumulated error (sketches
+ * are linear, so the all-reduce sums them), and every worker applies the same top-k of the
+ * recovered sum, optionally after fetching the exact values of the heavy candidates.
+ *
+ * @module
+ */
+
+import type { SketchedSgdNode } from "../../dsl/plan.ts";
+import type { StateBuffer } from "../state.ts";
+import { topKIndices } from "./top_k.ts";
+import type { ChannelOptions, CompressedChannel } from "./types.ts";
+
+/** Mixes a 32-bit word (the murmur3 finaliser): a seeded hash for the buckets and signs. */
+function mix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * The smaller of two numbers without a branch: `(a + b − |a − b|) / 2`. The counters' order is a
+ * coin toss, which costs a branch (and `Math.min`'s own checks) a misprediction half the time;
+ * for float32 values the arithmetic is exact in float64.
+ */
+function lower(a: number, b: number): number {
+  return 0.5 * (a + b - Math.abs(a - b));
+}
+
+/** The larger of two numbers without a branch (see {@linkcode lower}). */
+function upper(a: number, b: number): number {
+  return 0.5 * (a + b + Math.abs(a - b));
+}
+
+/** The median of three numbers. */
+function median3(a: number, b: number, c: number): number {
+  return upper(lower(a, b), lower(upper(a, b), c));
+}
+
+/**
+ * The median of five numbers: of the two pairs, the larger minimum and the smaller maximum
+ * bracket the median with the fifth value.
+ */
+function median5(a: number, b: number, c: number, d: number, e: number): number {
+  return median3(upper(lower(a, b), lower(c, d)), lower(upper(a, b), upper(c, d)), e);
+}
+
+/** The greatest common divisor. */
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * A count sketch of `rows × cols` counters for vectors of `d` values, with hashes every worker
+ * derives from the same seed: row `r` sends coordinate `j` to bucket `h_r(j)` with sign `σ_r(j)`.
+ * With `cols ≥ d` each row's buckets are a permutation (`h_r(j) = (a_r j + b_r) mod cols`, `a_r`
+ * coprime to `cols`), so the sketch has no collisions; otherwise the buckets come from a seeded
+ * mixing hash. Bucket and sign are computed once per coordinate and row.
+ */
+export class CountSketch {
+  readonly rows: number;
+  readonly cols: number;
+  readonly d: number;
+  /** Per row and coordinate: the bucket, with the sign in the top bit. */
+  readonly #slots: Uint32Array;
+  /** Per row and coordinate: the signed counter, while estimating (allocated once). */
+  #scratch: Float32Array | null = null;
+
+  /**
+   * @param rows Rows (independent hashes).
+   * @param cols Counters per row.
+   * @param d The vector length.
+   * @param seed The shared seed.
+   */
+  constructor(rows: number, cols: number, d: number, seed: number) {
+    this.rows = rows;
+    this.cols = cols;
+    this.d = d;
+    this.#slots = new Uint32Array(rows * d);
+    for (let r = 0; r < rows; r++) {
+      const key = mix(seed ^ mix(r + 1));
+      let a = 1 + (mix(key ^ 0x51ed27) % Math.max(1, cols - 1));
+      while (gcd(a, cols) !== 1) a++;
+      const b = mix(key ^ 0x2545f491) % cols;
+      for (let j = 0; j < d; j++) {
+        const bucket = cols >= d ? (a * j + b) % cols : mix(key ^ mix(j)) % cols;
+        const negative = mix(key ^ mix(j ^ 0x6a09e667)) >>> 31;
+        this.#slots[r * d + j] = bucket | (negative << 31);
+      }
+    }
+  }
+
+  /**
+   * Adds the sketch of `values` to `table` (`rows × cols`, row by row).
+   *
+   * @param values A vector of `d` values.
+   * @param table The counters, updated in place.
+   */
+  accumulate(values: Float32Array, table: Float32Array): void {
+    const { rows, cols, d } = this;
+    const slots = this.#slots;
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      const offset = r * d;
+      for (let j = 0; j < d; j++) {
+        const slot = slots[offset + j]!;
+        // The sign multiplies rather than branches: it is a coin toss per coordinate.
+        const at = base + (slot & 0x7fffffff);
+        table[at] = table[at]! + (1 - 2 * (slot >>> 31)) * values[j]!;
+      }
+    }
+  }
+
+  /**
+   * The estimate of every coordinate from a table: the median over rows of `σ_r(j) S[r, h_r(j)]`.
+   *
+   * @param table The counters.
+   * @returns `d` estimates.
+   */
+  estimates(table: Float32Array): Float32Array {
+    const { rows, cols, d } = this;
+    const slots = this.#slots;
+    // Each row's signed counter of every coordinate, read row by row (sequential memory).
+    const signed = this.#scratch ??= new Float32Array(rows * d);
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      const offset = r * d;
+      for (let j = 0; j < d; j++) {
+        const slot = slots[offset + j]!;
+        signed[offset + j] = (1 - 2 * (slot >>> 31)) * table[base + (slot & 0x7fffffff)]!;
+      }
+    }
+    const out = new Float32Array(d);
+    if (rows === 1) {
+      out.set(signed.subarray(0, d));
+    } else if (rows === 3) {
+      for (let j = 0; j < d; j++) out[j] = median3(signed[j]!, signed[d + j]!, signed[2 * d + j]!);
+    } else if (rows === 5) {
+      for (let j = 0; j < d; j++) {
+        out[j] = median5(
+          signed[j]!,
+          signed[d + j]!,
+          signed[2 * d + j]!,
+          signed[3 * d + j]!,
+          signed[4 * d + j]!,
+        );
+      }
+    } else {
+      const column = new Float64Array(rows);
+      for (let j = 0; j < d; j++) {
+        for (let r = 0; r < rows; r++) column[r] = signed[r * d + j]!;
+        column.sort();
+        out[j] = rows % 2 === 1
+          ? column[rows >>> 1]!
+          : (column[rows / 2 - 1]! + column[rows / 2]!) / 2;
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * The compressed channel of Sketched SGD, for the `allReduce` base (§3.3). Per step, with `g_i`
+ * this worker's gradient: `u_i = ρ u_i + g_i`; `v_i = v_i + u_i`; all-reduce the sketches
+ * `S = Σ_i sketch(v_i)` (phase `compressed`); with `p2 > 0` the `p2·k` coordinates of largest
+ * estimated magnitude are candidates, their exact values `Σ_i v_i[H]` are all-reduced too, and
+ * `Δ` keeps the `k` largest of those; without, `Δ` is the top `k` of the estimates. Every worker
+ * zeroes `u_i` and `v_i` on the support of `Δ` and the base applies `x −= γ Δ / n` (the channel
+ * returns `Δ / n`). Top-k selections never sort all `d` values (quickselect).
+ *
+ * @param node The `sketchedSgd` node.
+ * @param options The vector length, the communicator and the plan seed (the shared hashes).
+ * @returns The channel; its buffers are `sketchedSgd.momentum` (`u`) and `sketchedSgd.error`
+ *   (`v`), and it reports `residualNorm`, `‖v_i‖₂`.
+ */
+export function sketchedSgdChannel(
+  node: SketchedSgdNode,
+  options: ChannelOptions,
+): CompressedChannel {
+  const { d, comm, seed } = options;
+  const sketch = new CountSketch(node.rows, node.cols, d, seed);
+  const momentum = new Float32Array(d);
+  const error = new Float32Array(d);
+  const buffers: StateBuffer[] = [
+    { name: "sketchedSgd.momentum", data: momentum, momentum: false },
+    { name: "sketchedSgd.error", data: error, momentum: false },
+  ];
+  const k = Math.min(node.k, d);
+  const candidates = Math.min(d, Math.ceil(node.p2 * node.k));
+  return {
+    async mean(gradient) {
+      if (gradient.length !== d) {
+        throw new RangeError(`Cannot compress: ${gradient.length} values, expected ${d}`);
+      }
+      for (let j = 0; j < d; j++) {
+        momentum[j] = node.rho * momentum[j]! + gradient[j]!;
+        error[j] = error[j]! + momentum[j]!;
+      }
+      const table = new Float32Array(node.rows * node.cols);
+      sketch.accumulate(error, table);
+      const summed = await comm.allReduceSumInPlace(table, "compressed");
+      const estimates = sketch.estimates(summed);
+      let support: Uint32Array;
+      let values: Float32Array;
+      if (node.p2 > 0) {
+        const heavy = topKIndices(estimates, candidates);
+        const exact = Float32Array.from(heavy, (j) => error[j]!);
+        const sums = await comm.allReduceSumInPlace(exact, "compressed");
+        const chosen = topKIndices(sums, k);
+        support = Uint32Array.from(chosen, (i) => heavy[i]!);
+        values = Float32Array.from(chosen, (i) => sums[i]!);
+      } else {
+        support = topKIndices(estimates, k);
+        values = Float32Array.from(support, (j) => estimates[j]!);
+      }
+      const mean = new Float32Array(d);
+      for (let i = 0; i < support.length; i++) {
+        const j = support[i]!;
+        mean[j] = values[i]! / comm.size;
+        momentum[j] = 0;
+        error[j] = 0;
+      }
+      return mean;
+    },
+    metrics() {
+      let squares = 0;
+      for (let j = 0; j < d; j++) squares += error[j]! * error[j]!;
+      return { residualNorm: Math.sqrt(squares) };
+    },
+    buffers: () => buffers,
+    resetMomentum() {},
+  };
+}
