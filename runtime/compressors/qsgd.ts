@@ -9,10 +9,11 @@
  * unbiased exactly, not only up to the norm's rounding.
  *
  * Wire format of one code: the bucket norms as float32 (little-endian); then the signs, one bit
- * per value (set for negative values); then the levels, `⌈log2(s+1)⌉` bits each; bits packed
- * least significant first. In all `4⌈d/bucket⌉ + ⌈d/8⌉ + ⌈d⌈log2(s+1)⌉/8⌉` bytes: a sign and a
- * level per value, as the paper's fixed-length code. Levels of 2, 4, 8 or 16 bits take a fast
- * path. The random draws come from the step's stream of the worker, one
+ * per value (the float32 sign bit: set for negative values and −0); then the levels,
+ * `⌈log2(s+1)⌉` bits each; bits packed least significant first. In all
+ * `4⌈d/bucket⌉ + ⌈d/8⌉ + ⌈d⌈log2(s+1)⌉/8⌉` bytes: a sign and a level per value, as the paper's
+ * fixed-length code. Level widths that divide a byte are packed and read in place; others go
+ * through a general bit packer. The random draws come from the step's stream of the worker, one
  * 32-bit draw per value in order, so a run repeats exactly.
  *
  * @module
@@ -174,14 +175,18 @@ export function quantize(
       chosen[j] = level > levels ? levels : level;
     }
   }
-  // Signs, eight to a byte, built in a register rather than read and written back per value.
-  for (let byte = 0; byte < signs.length; byte++) {
+  // Signs, eight to a byte, from the float32 sign bits: no comparison per value, and the
+  // byte is built in a register. (A negative zero sets its bit; its level is 0 either way.)
+  const words = new Uint32Array(values.buffer, values.byteOffset, d);
+  const whole = d >>> 3;
+  for (let byte = 0; byte < whole; byte++) {
     const j = byte << 3;
-    const end = Math.min(j + 8, d);
-    let bits = 0;
-    for (let k = j; k < end; k++) bits |= +(values[k]! < 0) << (k - j);
-    signs[byte] = bits;
+    signs[byte] = (words[j]! >>> 31) | (words[j + 1]! >>> 31) << 1 |
+      (words[j + 2]! >>> 31) << 2 | (words[j + 3]! >>> 31) << 3 |
+      (words[j + 4]! >>> 31) << 4 | (words[j + 5]! >>> 31) << 5 |
+      (words[j + 6]! >>> 31) << 6 | (words[j + 7]! >>> 31) << 7;
   }
+  for (let j = whole << 3; j < d; j++) signs[whole] = signs[whole]! | (words[j]! >>> 31) << (j & 7);
   packLevels(chosen, levelBits(levels), code, 4 * buckets + signs.length);
   return code;
 }
@@ -214,15 +219,25 @@ export function dequantizeInto(
   const buckets = Math.ceil(d / bucket);
   const norms = bytesAsFloats(code.subarray(0, 4 * buckets));
   const signsAt = 4 * buckets;
-  const chosen = unpackLevels(code, levelBits(levels), d, signsAt + Math.ceil(d / 8));
+  const levelsAt = signsAt + Math.ceil(d / 8);
+  const width = levelBits(levels);
+  // Widths that divide a byte are read in place; the others are unpacked first.
+  const inPlace = 8 % width === 0;
+  const chosen = inPlace ? undefined : unpackLevels(code, width, d, levelsAt);
+  const mask = (1 << width) - 1;
   for (let b = 0; b < buckets; b++) {
     const lo = b * bucket;
     const hi = Math.min(lo + bucket, d);
     const unit = scale * norms[b]! / levels;
     if (unit === 0) continue;
     for (let j = lo; j < hi; j++) {
-      const negative = (code[signsAt + (j >>> 3)]! >>> (j & 7)) & 1;
-      target[j] = target[j]! + (1 - 2 * negative) * unit * chosen[j]!;
+      const bit = j * width;
+      const level = chosen === undefined
+        ? (code[levelsAt + (bit >>> 3)]! >>> (bit & 7)) & mask
+        : chosen[j]!;
+      // The sign bit as 0 or −1, applied to the integer level without a branch.
+      const negative = -((code[signsAt + (j >>> 3)]! >>> (j & 7)) & 1);
+      target[j] = target[j]! + unit * ((level ^ negative) - negative);
     }
   }
 }

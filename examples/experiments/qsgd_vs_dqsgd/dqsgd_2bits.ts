@@ -1,0 +1,16 @@
+/**
+ * QSGD vs DQ-SGD experiment: DQ-SGD at 2 bits on average (1 to 3 per step), an MLP on
+ * MNIST over 4 workers.
+ *
+ * @module
+ */
+import { allReduce, dqSgd, mlp, mnist, sgd, train } from "../../../mod.ts";
+
+export default train(mlp({ hidden: [128] }))
+  .data(mnist({ batchSize: 32 }))
+  .workers(4)
+  .optimizer(sgd({ lr: 0.05, momentum: 0.9 }))
+  .base(allReduce())
+  .compress(dqSgd({ minBits: 1, maxBits: 3, budgetBits: 2 }))
+  .steps(300)
+  .evalEvery(30);
