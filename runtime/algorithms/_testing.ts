@@ -295,3 +295,68 @@ export const RING_4: Mat = [
   [0, 1 / 3, 1 / 3, 1 / 3],
   [1 / 3, 0, 1 / 3, 1 / 3],
 ];
+
+/** Adam's hyper-parameters, as the float64 reference takes them. */
+export interface AdamReferenceSettings {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly biasCorrection: boolean;
+  readonly amsgrad: boolean;
+}
+
+/**
+ * Float64 Adam for `n` workers, written from docs/algorithms.md §0.1 and independent of the
+ * runtime's optimizer: each worker's moments and its own count of directions, which a reset
+ * restarts.
+ */
+export class AdamReference {
+  M: Mat;
+  V: Mat;
+  VMax: Mat;
+  counts: number[];
+
+  /**
+   * @param n Workers.
+   * @param d Parameters.
+   * @param settings `β1`, `β2`, `eps`, bias correction and AMSGrad.
+   */
+  constructor(readonly n: number, readonly d: number, readonly settings: AdamReferenceSettings) {
+    this.M = repeat(n, new Array(d).fill(0));
+    this.V = repeat(n, new Array(d).fill(0));
+    this.VMax = repeat(n, new Array(d).fill(0));
+    this.counts = new Array(n).fill(0);
+  }
+
+  /** Worker `i`'s direction for gradient `g`; updates its moments and count. */
+  direction(i: number, g: Vec): Vec {
+    const { beta1, beta2, eps, biasCorrection, amsgrad } = this.settings;
+    const t = ++this.counts[i]!;
+    const c1 = biasCorrection ? 1 - beta1 ** t : 1;
+    const c2 = biasCorrection ? 1 - beta2 ** t : 1;
+    return g.map((gc, c) => {
+      const m = this.M[i]![c] = beta1 * this.M[i]![c]! + (1 - beta1) * gc;
+      const v = this.V[i]![c] = beta2 * this.V[i]![c]! + (1 - beta2) * gc * gc;
+      const vHat = amsgrad ? (this.VMax[i]![c] = Math.max(this.VMax[i]![c]!, v)) : v;
+      return (m / c1) / (Math.sqrt(vHat / c2) + eps);
+    });
+  }
+
+  /** Every worker's directions, one gradient each. */
+  directions(G: Mat): Mat {
+    return G.map((g, i) => this.direction(i, g));
+  }
+
+  /** The `"reset"` buffer policy: zero moments, counts restart. */
+  reset(): void {
+    const fresh = new AdamReference(this.n, this.d, this.settings);
+    [this.M, this.V, this.VMax, this.counts] = [fresh.M, fresh.V, fresh.VMax, fresh.counts];
+  }
+
+  /** The `"average"` buffer policy: every moment replaced by its mean over workers. */
+  average(): void {
+    this.M = repeat(this.n, meanRow(this.M));
+    this.V = repeat(this.n, meanRow(this.V));
+    this.VMax = repeat(this.n, meanRow(this.VMax));
+  }
+}
