@@ -148,5 +148,6 @@ export {
   type RunOptions,
   type RunResult,
   type RunSummary,
+  type UploadSummary,
   type WorkerBytes,
 } from "./runtime/mod.ts";

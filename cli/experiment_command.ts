@@ -2,10 +2,12 @@
  * `gossamer experiment <folder>`: runs every pipeline of an experiment folder with the same
  * options and prints one table comparing them: accuracy, training bytes per worker per step,
  * time (simulated on the virtual clock, else the workers' own training time), time to a target
- * accuracy and, for decentralized bases, the consensus distance.
+ * accuracy, uploads (for algorithms that skip some, and how many it took to reach a target
+ * training loss) and, for decentralized bases, the consensus distance.
  *
  * An experiment folder holds pipeline modules (and plan files) and optionally `experiment.json`:
- * `{ "title": "…", "transport": "memory" | "tcp", "clock": "real" | "virtual", "target": 0.9 }`.
+ * `{ "title": "…", "transport": "memory" | "tcp", "clock": "real" | "virtual", "target": 0.9,
+ * "targetLoss": 0.4, "lossWindow": 20 }`.
  *
  * @module
  */
@@ -28,7 +30,14 @@ export interface ExperimentSettings {
   readonly clock?: "real" | "virtual";
   /** The test accuracy whose first reaching is timed. */
   readonly target?: number;
+  /** The training loss whose first reaching is counted in uploads. */
+  readonly targetLoss?: number;
+  /** Steps the training loss is averaged over (trailing window, default 20). */
+  readonly lossWindow?: number;
 }
+
+/** Default trailing window of the training loss, in steps. */
+export const LOSS_WINDOW = 20;
 
 /** One run's numbers in the experiment's table. */
 export interface ExperimentRow {
@@ -44,6 +53,56 @@ export interface ExperimentRow {
   readonly timeToTargetMs: number | null;
   /** Mean over workers of `‖x_i − x̄‖₂` at the last evaluation; `null` for exact averaging. */
   readonly consensusDistance: number | null;
+  /**
+   * Uploads all workers sent: counted per step where the algorithm decides (`cada`), else one
+   * per worker per step, as distributed SGD or Adam sends.
+   */
+  readonly uploads: number;
+  /** The share of possible uploads skipped. */
+  readonly skipRate: number;
+  /**
+   * Uploads sent up to the first step whose training loss (mean over workers and over a
+   * trailing window of steps) reached the target loss; `null`: never, or no target.
+   */
+  readonly uploadsToTargetLoss: number | null;
+}
+
+/** Options of {@linkcode experimentRow}. */
+export interface RowTargets {
+  /** The accuracy to time. */
+  readonly target: number | null;
+  /** The training loss to count uploads to. */
+  readonly targetLoss?: number | null;
+  /** Steps the training loss is averaged over. */
+  readonly lossWindow?: number;
+}
+
+/**
+ * Per step: the uploads sent so far by all workers, and the training loss averaged over
+ * workers and over the trailing `window` steps.
+ */
+function lossAndUploads(
+  steps: readonly StepLine[],
+  workers: number,
+  window: number,
+): { uploads: number; loss: number }[] {
+  const byStep = new Map<number, StepLine[]>();
+  for (const line of steps) byStep.set(line.step, [...byStep.get(line.step) ?? [], line]);
+  const out: { uploads: number; loss: number }[] = [];
+  const losses: number[] = [];
+  let uploads = 0;
+  for (const step of [...byStep.keys()].sort((a, b) => a - b)) {
+    const lines = byStep.get(step)!;
+    if (lines.length < workers) break;
+    for (const line of lines) {
+      const uploaded = line.algorithm?.uploaded;
+      if (uploaded !== false) uploads++;
+    }
+    losses.push(lines.reduce((sum, line) => sum + line.loss, 0) / lines.length);
+    const recent = losses.slice(-window);
+    out.push({ uploads, loss: recent.reduce((a, b) => a + b, 0) / recent.length });
+  }
+  return out;
 }
 
 /**
@@ -52,15 +111,16 @@ export interface ExperimentRow {
  * @param name The pipeline's name.
  * @param lines Every line of the run's `metrics.jsonl`.
  * @param summary The run's `summary.json`.
- * @param target The accuracy to time, if any.
+ * @param targets The accuracy to time and the training loss to count uploads to, if any.
  * @returns The row.
  */
 export function experimentRow(
   name: string,
   lines: readonly MetricsLine[],
   summary: RunSummary,
-  target: number | null,
+  targets: RowTargets,
 ): ExperimentRow {
+  const { target, targetLoss = null, lossWindow = LOSS_WINDOW } = targets;
   const steps = lines.filter((line): line is StepLine => line.type === "step");
   const evals = lines.filter((line): line is EvalLine => line.type === "eval");
   const averages = evals.filter((line) => line.model === "average");
@@ -80,6 +140,12 @@ export function experimentRow(
   const distances = evals.filter((line) =>
     line.model === "worker" && line.step === lastEval && line.distanceToAverage !== undefined
   ).map((line) => line.distanceToAverage!);
+  const progress = lossAndUploads(steps, summary.workers, lossWindow);
+  const lossReached = targetLoss === null
+    ? undefined
+    : progress.find((point) => point.loss <= targetLoss);
+  const possible = summary.workers * summary.steps;
+  const uploads = summary.uploads === null ? possible : possible - summary.uploads.roundsSaved;
   const training = summary.bytes.reduce(
     (sum, worker) => sum + worker.sent.base + worker.sent.outer + worker.sent.compressed,
     0,
@@ -95,6 +161,9 @@ export function experimentRow(
     consensusDistance: distances.length === 0
       ? null
       : distances.reduce((a, b) => a + b, 0) / distances.length,
+    uploads,
+    skipRate: summary.uploads?.skipRate ?? 0,
+    uploadsToTargetLoss: lossReached?.uploads ?? null,
   };
 }
 
@@ -106,6 +175,9 @@ export function experimentTable(
   const percent = (value: number | null) => value === null ? "-" : `${(100 * value).toFixed(2)}%`;
   const seconds = (ms: number | null) => ms === null ? "-" : `${(ms / 1000).toFixed(2)} s`;
   const clock = settings.clock === "virtual" ? "simulated time" : "training time";
+  // Uploads matter where some are skipped, or where the experiment counts them to a loss.
+  const showUploads = settings.targetLoss !== undefined || rows.some((row) => row.skipRate > 0);
+  const lossTarget = settings.targetLoss !== undefined;
   return table(
     [
       "pipeline",
@@ -115,6 +187,8 @@ export function experimentTable(
       "training bytes/worker/step",
       clock,
       ...(settings.target === undefined ? [] : [`time to ${percent(settings.target)}`]),
+      ...(showUploads ? ["uploads (skipped)"] : []),
+      ...(lossTarget ? [`uploads to training loss ${settings.targetLoss}`] : []),
       "consensus distance",
     ],
     rows.map((row) => [
@@ -125,6 +199,10 @@ export function experimentTable(
       formatBytes(row.trainingBytesPerStep),
       seconds(row.timeMs),
       ...(settings.target === undefined ? [] : [seconds(row.timeToTargetMs)]),
+      ...(showUploads ? [`${row.uploads} (${(100 * row.skipRate).toFixed(1)}%)`] : []),
+      ...(lossTarget
+        ? [row.uploadsToTargetLoss === null ? "-" : `${row.uploadsToTargetLoss}`]
+        : []),
       row.consensusDistance === null ? "-" : row.consensusDistance.toFixed(4),
     ]),
   );
@@ -198,7 +276,11 @@ export async function experimentCommand(
       );
       const text = await Deno.readTextFile(join(out, "metrics.jsonl"));
       const lines = text.trim().split("\n").map((line) => JSON.parse(line) as MetricsLine);
-      rows.push(experimentRow(name, lines, result.summary, settings.target ?? null));
+      rows.push(experimentRow(name, lines, result.summary, {
+        target: settings.target ?? null,
+        targetLoss: settings.targetLoss ?? null,
+        lossWindow: settings.lossWindow ?? LOSS_WINDOW,
+      }));
     } finally {
       bar.done();
     }

@@ -11,7 +11,7 @@ import { resourceIssues } from "../runtime/resources.ts";
 import type { BackendRequest } from "../runtime/backend.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
 import { run } from "../runtime/coordinator/run.ts";
-import { meanBytesSent, type RunResult } from "../runtime/run_types.ts";
+import { meanBytesSent, type RunResult, type RunSummary } from "../runtime/run_types.ts";
 import { runWorker } from "../runtime/worker/worker_main.ts";
 import { CommandFailedError } from "./errors.ts";
 import { formatBytes, table } from "./format.ts";
@@ -78,7 +78,18 @@ export function reportRun(result: RunResult): string {
       `${(summary.wallTimeMs / 1000).toFixed(1)} s`,
       ...(summary.virtualTimeMs === null ? [] : [`${(summary.virtualTimeMs / 1000).toFixed(2)} s`]),
     ]],
-  ) + `\nbackend ${summary.backend} (${summary.backendReason}); run folder ${result.folder}`;
+  ) + uploadsLine(summary) +
+    `\nbackend ${summary.backend} (${summary.backendReason}); run folder ${result.folder}`;
+}
+
+/** A line on uploads sent and skipped, for algorithms that skip them (`cada`); else empty. */
+function uploadsLine(summary: RunSummary): string {
+  const uploads = summary.uploads;
+  if (uploads === null) return "";
+  const sent = uploads.possible - uploads.roundsSaved;
+  return `\nuploads ${sent} of ${uploads.possible} (${
+    (100 * uploads.skipRate).toFixed(1)
+  }% skipped: ${uploads.roundsSaved} rounds saved against distributed Adam)`;
 }
 
 /**

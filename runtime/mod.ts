@@ -38,6 +38,7 @@ export {
   type RunOptions,
   type RunResult,
   type RunSummary,
+  type UploadSummary,
   type WorkerBytes,
 } from "./run_types.ts";
 export type { EvalLine, MetricsLine, StepLine, StepMetrics, TrafficLine } from "./metrics.ts";

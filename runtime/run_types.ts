@@ -67,6 +67,26 @@ export interface WorkerBytes {
   readonly received: PhaseBytes;
 }
 
+/**
+ * Uploads of an algorithm that decides per step whether a worker uploads (`cada`), against
+ * distributed Adam, where every worker uploads every step.
+ */
+export interface UploadSummary {
+  /** Uploads each worker sent, in rank order. */
+  readonly perWorker: readonly number[];
+  /** What distributed Adam would have sent: workers × steps run. */
+  readonly possible: number;
+  /** The share of possible uploads skipped, in `[0, 1]`. */
+  readonly skipRate: number;
+  /** Communication rounds saved against distributed Adam: possible − sent uploads. */
+  readonly roundsSaved: number;
+  /**
+   * How many (worker, step) pairs saw each staleness: the age in steps of the worker's gradient
+   * in the server's sum after the step (0 when it uploaded), keyed by age.
+   */
+  readonly staleness: Readonly<Record<string, number>>;
+}
+
 /** `summary.json`. */
 export interface RunSummary {
   /** `"completed"`, or `"failed"` with the reason in `error`. */
@@ -99,6 +119,8 @@ export interface RunSummary {
   readonly launch: string | null;
   /** Deno's version (coordinator) and TensorFlow.js's (as reported by the workers, else `null`). */
   readonly versions: { readonly deno: string; readonly tfjs: string | null };
+  /** Uploads sent and skipped (`cada`); `null` for algorithms where every worker always sends. */
+  readonly uploads: UploadSummary | null;
 }
 
 /** What `run()` returns. */

@@ -44,6 +44,7 @@ function summary(virtualTimeMs: number | null): RunSummary {
     virtualTimeMs,
     launch: null,
     versions: { deno: "x", tfjs: null },
+    uploads: null,
   };
 }
 
@@ -80,7 +81,7 @@ const LINES: MetricsLine[] = [
 ];
 
 Deno.test("experiment rows: accuracy, training bytes, times and consensus from the metrics", () => {
-  const real = experimentRow("ring", LINES, summary(null), 0.7);
+  const real = experimentRow("ring", LINES, summary(null), { target: 0.7 });
   assert.deepEqual(real, {
     name: "ring",
     algorithm: "gossip ×2",
@@ -92,15 +93,60 @@ Deno.test("experiment rows: accuracy, training bytes, times and consensus from t
     timeMs: 45,
     timeToTargetMs: 45,
     consensusDistance: 0.5,
+    // Without upload decisions every worker sends every step: 2 × 4.
+    uploads: 8,
+    skipRate: 0,
+    uploadsToTargetLoss: null,
   });
-  const virtual = experimentRow("ring", LINES, summary(410), 0.5);
+  const virtual = experimentRow("ring", LINES, summary(410), { target: 0.5 });
   assert.equal(virtual.timeMs, 410);
   // 60% after step 1: the slowest worker's simulated time then.
   assert.equal(virtual.timeToTargetMs, 200);
-  assert.equal(experimentRow("ring", LINES, summary(null), 0.95).timeToTargetMs, null);
+  assert.equal(experimentRow("ring", LINES, summary(null), { target: 0.95 }).timeToTargetMs, null);
   const text = experimentTable([real], { target: 0.7 });
   assert.match(text, /time to 70\.00%/);
   assert.match(text, /ring\s+gossip ×2\s+80\.00%\s+80\.00%\s+100 B\s+0\.04 s\s+0\.04 s\s+0\.5000/);
+});
+
+Deno.test("experiment rows count uploads, and the uploads it took to reach a training loss", () => {
+  /** Worker `w` at step `k` with its batch loss and whether it uploaded. */
+  const decided = (k: number, w: number, loss: number, uploaded: boolean): MetricsLine => ({
+    ...step(k, w, 10 * k) as MetricsLine & { type: "step" },
+    loss,
+    algorithm: { uploaded, staleness: 0, threshold: 1 },
+  });
+  const lines = [
+    decided(0, 0, 4, true),
+    decided(0, 1, 4, true),
+    decided(1, 0, 2, false),
+    decided(1, 1, 2, true),
+    decided(2, 0, 1, true),
+    decided(2, 1, 1, false),
+    decided(3, 0, 1, false),
+    decided(3, 1, 1, false),
+  ];
+  const skipping: RunSummary = {
+    ...summary(null),
+    algorithm: "cada",
+    uploads: {
+      perWorker: [2, 2],
+      possible: 8,
+      skipRate: 0.5,
+      roundsSaved: 4,
+      staleness: { "0": 4, "1": 3, "2": 1 },
+    },
+  };
+  // Training loss over a 2-step window: 4, (4 + 2)/2 = 3, 1.5, 1; uploads so far 2, 3, 4, 4.
+  const at = (targetLoss: number) =>
+    experimentRow("cada", lines, skipping, { target: null, targetLoss, lossWindow: 2 });
+  assert.equal(at(3).uploadsToTargetLoss, 3);
+  assert.equal(at(1.5).uploadsToTargetLoss, 4);
+  assert.equal(at(0.5).uploadsToTargetLoss, null);
+  assert.equal(at(3).uploads, 4);
+  assert.equal(at(3).skipRate, 0.5);
+  const text = experimentTable([at(3)], { targetLoss: 3 });
+  assert.match(text, /uploads \(skipped\)\s+uploads to training loss 3/);
+  assert.match(text, /cada ×2 .* 4 \(50\.0%\)\s+3\s/);
 });
 
 Deno.test("experiment runs every pipeline of a folder and compares them", async () => {

@@ -158,21 +158,6 @@ Deno.test("plan checks the files a plan refers to", async () => {
   }
 });
 
-Deno.test("run refuses, node by node, what the runtime cannot execute", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gossamer_refuse_" });
-  try {
-    const result = await gossamer("run", "examples/cada_adaptive.ts", "--out", `${dir}/run`);
-    assert.equal(result.code, 1);
-    assert.match(
-      result.stderr,
-      /Cannot run the plan: this runtime cannot execute base cada: not implemented by this runtime yet/,
-    );
-    assert.doesNotMatch(result.stderr, STACK_LINE);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
 Deno.test("usage errors exit 2 and help exits 0", async () => {
   const help = await gossamer("--help");
   assert.equal(help.code, 0);

@@ -31,6 +31,7 @@ import { sgpBase } from "./sgp.ts";
 import { dmSgdBase } from "./dm_sgd.ts";
 import { decentLaMBase } from "./decent_lam.ts";
 import { overlapLocalSgdBase } from "./overlap_local_sgd.ts";
+import { cadaBase } from "./cada.ts";
 import { slowMoOuter } from "./slow_mo.ts";
 import { bmufOuter } from "./bmuf.ts";
 
@@ -43,7 +44,7 @@ import { bmufOuter } from "./bmuf.ts";
  * import { BASES } from "./registry.ts";
  *
  * assert.equal(typeof BASES.gossip, "function");
- * assert.equal(BASES.cada, null);
+ * assert.equal(typeof BASES.cada, "function");
  * ```
  */
 export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseNodeOf<K>> | null } = Object.freeze(
@@ -55,7 +56,7 @@ export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseNodeOf<K>> | nul
     dmSgd: dmSgdBase,
     decentLaM: decentLaMBase,
     overlapLocalSgd: overlapLocalSgdBase,
-    cada: null,
+    cada: cadaBase,
   },
 );
 
@@ -88,13 +89,11 @@ export const OUTERS: { readonly [K in OuterKind]: OuterFactory<OuterNodeOf<K>> |
  * ```ts
  * import assert from "node:assert/strict";
  * import { createBase } from "./registry.ts";
- * import { cada } from "../../dsl/base.ts";
+ * import { allReduce } from "../../dsl/base.ts";
  * import type { BaseContext } from "./types.ts";
  *
- * assert.throws(
- *   () => createBase(cada({ variant: 1, c: 0 }), {} as BaseContext),
- *   /"cada" is not implemented/,
- * );
+ * const base = createBase(allReduce(), { x0: Float32Array.of(1, 2) } as BaseContext);
+ * assert.deepEqual([...base.model()], [1, 2]);
  * ```
  */
 export function createBase(node: BaseNode, context: BaseContext): BaseAlgorithm {

@@ -117,6 +117,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     virtualTimeMs: totals.virtualMs,
     launch: transport === "tcp" ? options.launch ?? "threads" : null,
     versions: { deno: Deno.version.deno, tfjs: facts.tfjs },
+    uploads: totals.uploads,
   });
   try {
     const models = transport === "memory"

@@ -7,7 +7,7 @@
 
 import { type PhaseBytes, PHASES, totalBytes, zeroBytes } from "../../dsl/traffic.ts";
 import type { MetricsLine } from "../metrics.ts";
-import type { Progress } from "../run_types.ts";
+import type { Progress, UploadSummary } from "../run_types.ts";
 
 /** The latest evaluation of the averaged model. */
 export interface FinalEvaluation {
@@ -25,6 +25,9 @@ export class RunTotals {
   #completeLoss: number | null = null;
   #evaluation: FinalEvaluation | null = null;
   #virtualMs: number | null = null;
+  readonly #uploads: number[];
+  #uploadDecisions = 0;
+  readonly #staleness = new Map<number, number>();
   readonly #start = performance.now();
 
   /**
@@ -35,6 +38,7 @@ export class RunTotals {
     this.sent = Array.from({ length: workers }, zeroBytes);
     this.received = Array.from({ length: workers }, zeroBytes);
     this.#lastStep = new Array(workers).fill(-1);
+    this.#uploads = new Array(workers).fill(0);
   }
 
   /** Adds one metrics line. */
@@ -49,6 +53,13 @@ export class RunTotals {
       this.#lastStep[line.worker] = line.step;
       if (line.virtualMs !== undefined) {
         this.#virtualMs = Math.max(this.#virtualMs ?? 0, line.virtualMs);
+      }
+      const uploaded = line.algorithm?.uploaded;
+      if (typeof uploaded === "boolean") {
+        this.#uploadDecisions++;
+        if (uploaded) this.#uploads[line.worker]!++;
+        const age = line.algorithm?.staleness;
+        if (typeof age === "number") this.#staleness.set(age, (this.#staleness.get(age) ?? 0) + 1);
       }
       const entry = this.#lossAtStep.get(line.step) ?? { sum: 0, count: 0 };
       entry.sum += line.loss;
@@ -73,6 +84,24 @@ export class RunTotals {
   /** The latest simulated time any worker reported (virtual clock only), in ms. */
   get virtualMs(): number | null {
     return this.#virtualMs;
+  }
+
+  /**
+   * Uploads sent and skipped, from the steps whose metrics say whether the worker uploaded
+   * (`algorithm.uploaded`); `null` when no step did.
+   */
+  get uploads(): UploadSummary | null {
+    if (this.#uploadDecisions === 0) return null;
+    const sent = this.#uploads.reduce((sum, count) => sum + count, 0);
+    const possible = this.#uploadDecisions;
+    const ages = [...this.#staleness.keys()].sort((a, b) => a - b);
+    return {
+      perWorker: [...this.#uploads],
+      possible,
+      skipRate: 1 - sent / possible,
+      roundsSaved: possible - sent,
+      staleness: Object.fromEntries(ages.map((age) => [String(age), this.#staleness.get(age)!])),
+    };
   }
 
   /** The progress snapshot. */

@@ -7,8 +7,10 @@
  */
 
 import {
+  adam,
   allReduce,
   bmuf,
+  cada,
   decentLaM,
   dmSgd,
   exponential,
@@ -66,6 +68,10 @@ export function leastSquaresPlans(steps = 30): Record<string, Plan> {
     overlapLocalSgd: start.base(overlapLocalSgd({ tau: 3, alpha: 0.5, beta: 0.3 })).compile(),
     topKAllReduce: start.base(allReduce()).compress(topK({ k: 1 })).compile(),
     topKLocalSgd: start.base(localSgd({ tau: 3 })).compress(topK({ k: 2 })).compile(),
+    adamLocalSgd: start.optimizer(adam({ lr: 0.05, amsgrad: true })).base(
+      localSgd({ tau: 3, buffers: "average" }),
+    ).compile(),
+    cada: start.base(cada({ c: 0.5, maxDelay: 4 })).compile(),
   };
 }
 

@@ -1,0 +1,206 @@
+/**
+ * CADA, communication-adaptive distributed Adam (docs/algorithms.md §4.1; Chen, Guo, Sun, Yin,
+ * "CADA: communication-adaptive distributed Adam", AISTATS 2021).
+ *
+ * @module
+ */
+
+import type { CadaNode } from "../../dsl/plan.ts";
+import { bytesAsFloats, floatsAsBytes } from "../comm/wire.ts";
+import { scalarBuffer, type StateBuffer } from "../state.ts";
+import { adamDirection, type AdamSettings } from "./optimizers.ts";
+import type { BaseAlgorithm, BaseContext } from "./types.ts";
+import { checkSameLength, moveInPlace } from "./_vector.ts";
+
+/** The server's rank: the hub of the star, also a worker. */
+export const CADA_SERVER = 0;
+
+/**
+ * The skip threshold `T_k = (c/dMax) Σ_{j=1..dMax} ‖θ^{k+1−j} − θ^{k−j}‖²`.
+ *
+ * @param c The threshold constant.
+ * @param changes The squared model changes remembered, at most `dMax` (missing ones count as 0).
+ * @param dMax How many changes the sum runs over.
+ * @returns `T_k`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cadaThreshold } from "./cada.ts";
+ *
+ * assert.equal(cadaThreshold(0.5, Float64Array.of(2, 4), 4), 0.5 / 4 * 6);
+ * ```
+ */
+export function cadaThreshold(c: number, changes: Float64Array, dMax: number): number {
+  let sum = 0;
+  for (const change of changes) sum += change;
+  return c / dMax * sum;
+}
+
+/** `‖a − b‖²` in float64. */
+function squaredDistance(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let t = 0; t < a.length; t++) sum += (a[t]! - b[t]!) ** 2;
+  return sum;
+}
+
+/** The `cada` base, with the server's view for tests and diagnostics. */
+export interface CadaBase extends BaseAlgorithm {
+  /** The step of this worker's last upload; −1 before the first. */
+  lastUpload(): number;
+}
+
+/**
+ * The `cada({ variant, c, dMax, maxDelay, beta1, beta2, eps, amsgrad })` base in
+ * parameter-server form over a star, rank 0 being the server and also a worker. Every rank
+ * holds the same iterate `θ^k` at the start of step `k` (`x_0` at step 0). At step `k` worker
+ * `m`:
+ *
+ * 1. takes `g_new = ∇ℓ(θ^k; ξ_m^k)` (plus weight decay, from the plain-SGD optimizer);
+ * 2. decides whether to upload: always before its first upload, when its staleness
+ *    `k − (last upload)` reached `maxDelay`, or when `c = 0` (every worker uploads every step);
+ *    otherwise when `‖g_new − ∇ℓ(θ_ref; ξ_m^k)‖² > T_k`, the second gradient taken on the same
+ *    batch at a reference iterate: CADA2's is the iterate of its last upload, CADA1's a snapshot
+ *    refreshed every `maxDelay` steps (docs/algorithms.md §4.1 states CADA1 in this form; the
+ *    paper's CADA1 also subtracts the same difference at the last upload's batch);
+ * 3. uploads `δ = g_new − Σ(its earlier uploads)` to the server by a gather (phase `"base"`);
+ *    a skipped upload is an empty message, one frame header and no gradient bytes. Subtracting
+ *    the float64 sum of what it really sent, not its last gradient, keeps the server's sum equal
+ *    to its latest gradient up to one float32 rounding instead of drifting by one per upload.
+ *
+ * The server adds `(1/n) Σ δ` to its aggregated gradient `∇` (float64, a telescoping sum), runs
+ * Adam without bias correction on it, `h = β1 h + (1−β1) ∇`, `v = β2 v + (1−β2) ∇²`,
+ * `v̂ = amsgrad ? max(v̂, v) : v`, `θ −= γ_k h / (sqrt(v̂) + eps)`, and broadcasts `θ^{k+1}`
+ * (phase `"base"`). Every rank then records `‖θ^{k+1} − θ^k‖²`, so all of them derive the same
+ * threshold from the iterates they all receive, without the server sending it.
+ *
+ * With `c = 0` this is `allReduce()` with `adam({ biasCorrection: false, amsgrad })`
+ * (docs/algorithms.md §5.9). Step metrics: `uploaded` (whether this worker uploaded),
+ * `staleness` (the age in steps of its gradient in the server's sum after the step, 0 when it
+ * uploaded) and `threshold` (`T_k`).
+ *
+ * Buffers (none is a momentum buffer: cada takes no outer algorithm, so no buffer policy reaches
+ * it): on every rank `cada.uploaded` (float64 sum of its uploads), `cada.reference` (the
+ * reference iterate), `cada.changes` (the last `dMax` squared model changes, newest first) and
+ * `cada.lastUpload`; on the server `cada.gradient` (float64 `∇`), `cada.h`, `cada.v` and, with
+ * AMSGrad, `cada.vMax`.
+ *
+ * @param node The `cada` node.
+ * @param context The worker's communicator, `x_0`, optimizer (plain SGD) and gradient oracle.
+ * @returns The worker's base algorithm; `model()` returns a copy of `θ`.
+ */
+export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
+  const { comm, optimizer, gradient } = context;
+  const d = context.x0.length;
+  const n = comm.size;
+  const isServer = comm.rank === CADA_SERVER;
+  let theta: Float32Array = context.x0.slice();
+  const uploaded = new Float64Array(d);
+  const reference = context.x0.slice();
+  const changes = new Float64Array(node.dMax);
+  const lastUpload = scalarBuffer("cada.lastUpload", -1);
+  const server = isServer
+    ? {
+      gradient: new Float64Array(d),
+      h: new Float32Array(d),
+      v: new Float32Array(d),
+      vMax: node.amsgrad ? new Float32Array(d) : null,
+    }
+    : null;
+  const adam: AdamSettings = {
+    beta1: node.beta1,
+    beta2: node.beta2,
+    eps: node.eps,
+    biasCorrection: false,
+    amsgrad: node.amsgrad,
+    weightDecay: 0,
+  };
+  const buffers: StateBuffer[] = [
+    { name: "cada.uploaded", data: uploaded, momentum: false },
+    { name: "cada.reference", data: reference, momentum: false },
+    { name: "cada.changes", data: changes, momentum: false },
+    lastUpload,
+    ...(server === null ? [] : [
+      { name: "cada.gradient", data: server.gradient, momentum: false },
+      { name: "cada.h", data: server.h, momentum: false },
+      { name: "cada.v", data: server.v, momentum: false },
+      ...(server.vMax === null ? [] : [{ name: "cada.vMax", data: server.vMax, momentum: false }]),
+    ]),
+  ];
+
+  /** Step 2: whether this worker uploads at step `k`, given its fresh gradient. */
+  async function uploads(k: number, fresh: Float32Array, threshold: number): Promise<boolean> {
+    const last = lastUpload.data[0]!;
+    if (last < 0 || k - last >= node.maxDelay || node.c === 0) return true;
+    const at = await gradient(reference);
+    const old = optimizer.direction(at.grad, reference);
+    return squaredDistance(fresh, old) > threshold;
+  }
+
+  /** The server's side of step 3: fold the uploads in; returns `θ` after one Adam step. */
+  function serverUpdate(codes: readonly Uint8Array[], lr: number): Float32Array {
+    const state = server!;
+    for (const [rank, code] of codes.entries()) {
+      if (code.length === 0) continue;
+      const delta = bytesAsFloats(code);
+      if (delta.length !== d) {
+        throw new Error(
+          `CADA server: worker ${rank} uploaded ${delta.length} values where ${d} were expected`,
+        );
+      }
+      for (let t = 0; t < d; t++) state.gradient[t]! += delta[t]! / n;
+    }
+    const { direction, moments } = adamDirection(
+      adam,
+      { m: state.h, v: state.v, vMax: state.vMax },
+      Float32Array.from(state.gradient),
+      theta,
+      0,
+    );
+    state.h.set(moments.m);
+    state.v.set(moments.v);
+    if (state.vMax !== null) state.vMax.set(moments.vMax!);
+    const next = theta.slice();
+    moveInPlace(next, lr, direction);
+    return next;
+  }
+
+  return {
+    async step(k, lr) {
+      const threshold = cadaThreshold(node.c, changes, node.dMax);
+      const { loss, grad } = await gradient(theta);
+      const fresh = optimizer.direction(grad, theta);
+      const upload = await uploads(k, fresh, threshold);
+      if (node.variant === 1 && k > 0 && k % node.maxDelay === 0) reference.set(theta);
+      let payload: Uint8Array = new Uint8Array(0);
+      if (upload) {
+        const delta = new Float32Array(d);
+        for (let t = 0; t < d; t++) {
+          delta[t] = fresh[t]! - uploaded[t]!;
+          uploaded[t]! += delta[t]!;
+        }
+        payload = floatsAsBytes(delta);
+        lastUpload.data[0] = k;
+        if (node.variant === 2) reference.set(theta);
+      }
+      const codes = await comm.gather(payload, CADA_SERVER, "base");
+      // Other ranks pass their own θ only for its length: the broadcast overwrites it.
+      const updated = codes === null ? theta : serverUpdate(codes, lr);
+      const next = await comm.broadcast(updated, CADA_SERVER, "base");
+      changes.copyWithin(1, 0);
+      changes[0] = squaredDistance(next, theta);
+      theta = next;
+      return {
+        loss,
+        metrics: { uploaded: upload, staleness: k - lastUpload.data[0]!, threshold },
+      };
+    },
+    model: () => theta.slice(),
+    setModel(value) {
+      checkSameLength(theta, value, "the new model");
+      theta = value.slice();
+    },
+    lastUpload: () => lastUpload.data[0]!,
+    buffers: () => buffers,
+    resetMomentum() {},
+  };
+}
