@@ -208,22 +208,81 @@ export function experimentTable(
   );
 }
 
+/** What each key of `experiment.json` must hold, in words, and the check. */
+const SETTING_CHECKS: Readonly<
+  Record<keyof ExperimentSettings, { expected: string; ok: (value: unknown) => boolean }>
+> = {
+  title: { expected: "a string", ok: (value) => typeof value === "string" },
+  transport: {
+    expected: '"tcp" or "memory"',
+    ok: (value) => value === "tcp" || value === "memory",
+  },
+  clock: {
+    expected: '"real" or "virtual"',
+    ok: (value) => value === "real" || value === "virtual",
+  },
+  target: {
+    expected: "an accuracy in (0, 1]",
+    ok: (value) => typeof value === "number" && value > 0 && value <= 1,
+  },
+  targetLoss: {
+    expected: "a positive number",
+    ok: (value) => typeof value === "number" && value > 0 && Number.isFinite(value),
+  },
+  lossWindow: {
+    expected: "a positive integer",
+    ok: (value) => Number.isInteger(value) && (value as number) >= 1,
+  },
+};
+
+/** The keys `experiment.json` may hold. */
+export const EXPERIMENT_KEYS: readonly string[] = Object.keys(SETTING_CHECKS);
+
+/**
+ * Checks the settings of `experiment.json`.
+ *
+ * @param value The parsed JSON.
+ * @param path The file, for messages.
+ * @returns The settings.
+ * @throws {CliInputError} Naming the file and the key, for an unknown key or a wrong value.
+ */
+export function parseSettings(value: unknown, path: string): ExperimentSettings {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new CliInputError(`${path}: expected a JSON object`);
+  }
+  for (const [key, setting] of Object.entries(value)) {
+    const check = SETTING_CHECKS[key as keyof ExperimentSettings];
+    if (check === undefined) {
+      throw new CliInputError(
+        `${path}: unknown key "${key}" (known: ${EXPERIMENT_KEYS.join(", ")})`,
+      );
+    }
+    if (!check.ok(setting)) {
+      throw new CliInputError(
+        `${path}: "${key}" must be ${check.expected}, got ${JSON.stringify(setting)}`,
+      );
+    }
+  }
+  return value as ExperimentSettings;
+}
+
 /** Reads `experiment.json`, if the folder has one. */
 async function readSettings(folder: string): Promise<ExperimentSettings> {
+  const path = join(folder, "experiment.json");
   let text: string;
   try {
-    text = await Deno.readTextFile(join(folder, "experiment.json"));
+    text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return {};
-    throw new CliInputError(`Cannot read ${join(folder, "experiment.json")}: ${error}`);
+    throw new CliInputError(`Cannot read ${path}: ${error}`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as ExperimentSettings;
+    value = JSON.parse(text);
   } catch (error) {
-    throw new CliInputError(
-      `Cannot read ${join(folder, "experiment.json")}: invalid JSON: ${(error as Error).message}`,
-    );
+    throw new CliInputError(`Cannot read ${path}: invalid JSON: ${(error as Error).message}`);
   }
+  return parseSettings(value, path);
 }
 
 /** Options of `gossamer experiment`. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { experimentRow, experimentTable } from "../cli/experiment_command.ts";
+import { experimentRow, experimentTable, parseSettings } from "../cli/experiment_command.ts";
+import { CliInputError } from "../cli/errors.ts";
 import type { MetricsLine } from "../runtime/metrics.ts";
 import type { RunSummary } from "../runtime/run_types.ts";
 import { gossamer, ROOT, STACK_LINE } from "./_cli.ts";
@@ -147,6 +148,20 @@ Deno.test("experiment rows count uploads, and the uploads it took to reach a tra
   const text = experimentTable([at(3)], { targetLoss: 3 });
   assert.match(text, /uploads \(skipped\)\s+uploads to training loss 3/);
   assert.match(text, /cada ×2 .* 4 \(50\.0%\)\s+3\s/);
+});
+
+Deno.test("experiment.json: every known key is checked, an unknown one is named", () => {
+  const good = { title: "t", transport: "memory", clock: "virtual", target: 0.9, targetLoss: 0.3 };
+  assert.deepEqual(parseSettings({ ...good, lossWindow: 5 }, "e.json"), { ...good, lossWindow: 5 });
+  assert.throws(
+    () => parseSettings({ targetLos: 0.3 }, "e.json"),
+    new CliInputError(
+      'e.json: unknown key "targetLos" (known: title, transport, clock, target, targetLoss, lossWindow)',
+    ),
+  );
+  assert.throws(() => parseSettings({ target: 90 }, "e.json"), /"target" must be an accuracy in/);
+  assert.throws(() => parseSettings({ lossWindow: 0.5 }, "e.json"), /positive integer, got 0\.5/);
+  assert.throws(() => parseSettings([], "e.json"), /e\.json: expected a JSON object/);
 });
 
 Deno.test("experiment runs every pipeline of a folder and compares them", async () => {

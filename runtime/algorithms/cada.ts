@@ -58,10 +58,14 @@ export interface CadaBase extends BaseAlgorithm {
  * 1. takes `g_new = ∇ℓ(θ^k; ξ_m^k)` (plus weight decay, from the plain-SGD optimizer);
  * 2. decides whether to upload: always before its first upload, when its staleness
  *    `k − (last upload)` reached `maxDelay`, or when `c = 0` (every worker uploads every step);
- *    otherwise when `‖g_new − ∇ℓ(θ_ref; ξ_m^k)‖² > T_k`, the second gradient taken on the same
- *    batch at a reference iterate: CADA2's is the iterate of its last upload, CADA1's a snapshot
- *    refreshed every `maxDelay` steps (docs/algorithms.md §4.1 states CADA1 in this form; the
- *    paper's CADA1 also subtracts the same difference at the last upload's batch);
+ *    otherwise when a gradient change exceeds `T_k`, measured with a second gradient on the same
+ *    batch at a reference iterate, so the batch's own noise cancels:
+ *    - CADA2: `‖g_new − ∇ℓ(θ_last; ξ_m^k)‖² > T_k`, `θ_last` the iterate of its last upload;
+ *    - CADA1 (the paper's rule 7): with a snapshot `θ̃`, `a_k = g_new − ∇ℓ(θ̃; ξ_m^k)` is
+ *      compared with the same quantity `a_last` at its last upload (its iterate and its batch):
+ *      `‖a_k − a_last‖² > T_k`. The snapshot is refreshed to `θ^k` every `maxDelay` steps, and
+ *      every worker uploads at those steps, so `a_last` always refers to the current snapshot
+ *      (it is 0 right after a refresh);
  * 3. uploads `δ = g_new − Σ(its earlier uploads)` to the server by a gather (phase `"base"`);
  *    a skipped upload is an empty message, one frame header and no gradient bytes. Subtracting
  *    the float64 sum of what it really sent, not its last gradient, keeps the server's sum equal
@@ -80,7 +84,8 @@ export interface CadaBase extends BaseAlgorithm {
  *
  * Buffers (none is a momentum buffer: cada takes no outer algorithm, so no buffer policy reaches
  * it): on every rank `cada.uploaded` (float64 sum of its uploads), `cada.reference` (the
- * reference iterate), `cada.changes` (the last `dMax` squared model changes, newest first) and
+ * reference iterate: CADA2's last upload's, CADA1's snapshot), with CADA1 `cada.lastChange`
+ * (`a_last`), `cada.changes` (the last `dMax` squared model changes, newest first) and
  * `cada.lastUpload`; on the server `cada.gradient` (float64 `∇`), `cada.h`, `cada.v` and, with
  * AMSGrad, `cada.vMax`.
  *
@@ -96,6 +101,7 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
   let theta: Float32Array = context.x0.slice();
   const uploaded = new Float64Array(d);
   const reference = context.x0.slice();
+  const lastChange = node.variant === 1 ? new Float32Array(d) : null;
   const changes = new Float64Array(node.dMax);
   const lastUpload = scalarBuffer("cada.lastUpload", -1);
   const server = isServer
@@ -117,6 +123,9 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
   const buffers: StateBuffer[] = [
     { name: "cada.uploaded", data: uploaded, momentum: false },
     { name: "cada.reference", data: reference, momentum: false },
+    ...(lastChange === null
+      ? []
+      : [{ name: "cada.lastChange", data: lastChange, momentum: false }]),
     { name: "cada.changes", data: changes, momentum: false },
     lastUpload,
     ...(server === null ? [] : [
@@ -127,13 +136,42 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
     ]),
   ];
 
-  /** Step 2: whether this worker uploads at step `k`, given its fresh gradient. */
+  /** Whether step `k` refreshes CADA1's snapshot (every worker then uploads). */
+  const refreshes = (k: number) => node.variant === 1 && k > 0 && k % node.maxDelay === 0;
+
+  /**
+   * Step 2: whether this worker uploads at step `k`, given its fresh gradient; CADA1's change
+   * `a_k` is kept in `lastChange` when it uploads.
+   */
   async function uploads(k: number, fresh: Float32Array, threshold: number): Promise<boolean> {
     const last = lastUpload.data[0]!;
-    if (last < 0 || k - last >= node.maxDelay || node.c === 0) return true;
+    if (node.c === 0) return true;
+    if (refreshes(k)) {
+      reference.set(theta);
+      lastChange!.fill(0);
+      return true;
+    }
+    if (last < 0 || k - last >= node.maxDelay) {
+      if (lastChange !== null) lastChange.set(await changeFromSnapshot(fresh));
+      return true;
+    }
+    if (lastChange === null) {
+      const at = await gradient(reference);
+      return squaredDistance(fresh, optimizer.direction(at.grad, reference)) > threshold;
+    }
+    const change = await changeFromSnapshot(fresh);
+    if (squaredDistance(change, lastChange) <= threshold) return false;
+    lastChange.set(change);
+    return true;
+  }
+
+  /** CADA1's `a_k = g_new − ∇ℓ(θ̃; ξ_m^k)`, on this step's batch. */
+  async function changeFromSnapshot(fresh: Float32Array): Promise<Float32Array> {
     const at = await gradient(reference);
     const old = optimizer.direction(at.grad, reference);
-    return squaredDistance(fresh, old) > threshold;
+    const change = new Float32Array(d);
+    for (let t = 0; t < d; t++) change[t] = fresh[t]! - old[t]!;
+    return change;
   }
 
   /** The server's side of step 3: fold the uploads in; returns `θ` after one Adam step. */
@@ -170,7 +208,6 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
       const { loss, grad } = await gradient(theta);
       const fresh = optimizer.direction(grad, theta);
       const upload = await uploads(k, fresh, threshold);
-      if (node.variant === 1 && k > 0 && k % node.maxDelay === 0) reference.set(theta);
       let payload: Uint8Array = new Uint8Array(0);
       if (upload) {
         const delta = new Float32Array(d);

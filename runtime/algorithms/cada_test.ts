@@ -46,21 +46,34 @@ function cadaReference(
   let theta: Vec = [...X0_2D];
   const changes: number[] = [];
   const last = new Array<number>(n).fill(-1);
+  // CADA2: each worker's last upload's iterate. CADA1: the snapshot, and each worker's change
+  // from it at its last upload.
   const references = repeat(n, X0_2D);
+  let snapshot: Vec = [...X0_2D];
+  const lastChange = repeat(n, [0, 0]);
   const latest = repeat(n, [0, 0]);
   const thetas: Vec[] = [];
   const uploads: boolean[][] = [];
   for (let k = 0; k < steps; k++) {
     const threshold = c / dMax * changes.slice(0, dMax).reduce((sum, value) => sum + value, 0);
+    const refresh = variant === 1 && k > 0 && k % maxDelay === 0;
+    if (refresh) snapshot = [...theta];
     uploads.push(shards.map((shard, m) => {
       const fresh = lsGradient(shard, theta).grad;
-      const upload = last[m]! < 0 || k - last[m]! >= maxDelay || c === 0 ||
-        squaredDistance(fresh, lsGradient(shard, references[m]!).grad) > threshold;
-      if (variant === 1 && k > 0 && k % maxDelay === 0) references[m] = [...theta];
+      const forced = last[m]! < 0 || k - last[m]! >= maxDelay;
+      let upload: boolean;
+      if (variant === 2) {
+        upload = forced ||
+          squaredDistance(fresh, lsGradient(shard, references[m]!).grad) > threshold;
+      } else {
+        const change = axpy(fresh, -1, lsGradient(shard, snapshot).grad);
+        upload = refresh || forced || squaredDistance(change, lastChange[m]!) > threshold;
+        if (upload) lastChange[m] = refresh ? [0, 0] : change;
+      }
       if (upload) {
         latest[m] = fresh;
         last[m] = k;
-        if (variant === 2) references[m] = [...theta];
+        references[m] = [...theta];
       }
       return upload;
     }));
@@ -126,25 +139,27 @@ for (const variant of [1, 2] as const) {
   });
 }
 
-Deno.test("cada with a huge threshold skips every upload until maxDelay; skips send no gradient bytes", async () => {
-  const [n, steps, maxDelay, d] = [3, 10, 4, 2];
-  const plan = makePlan({
-    workers: n,
-    optimizer: sgd({ lr: LR }),
-    base: cada({ c: 1e12, maxDelay }),
-    steps,
+for (const variant of [1, 2] as const) {
+  Deno.test(`cada${variant} with a huge threshold skips every upload until maxDelay; skips send no gradient bytes`, async () => {
+    const [n, steps, maxDelay, d] = [3, 10, 4, 2];
+    const plan = makePlan({
+      workers: n,
+      optimizer: sgd({ lr: LR }),
+      base: cada({ variant, c: 1e12, maxDelay }),
+      steps,
+    });
+    const { metrics, comms } = await runWorkers(plan, SHARDS_2D, X0_2D);
+    const uploadSteps = [0, 4, 8];
+    for (const worker of metrics) {
+      assert.deepEqual(worker.flatMap((line, k) => line.uploaded ? [k] : []), uploadSteps);
+      assert.deepEqual(worker.map((line) => line.staleness), [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]);
+    }
+    // A worker sends one frame per step to the server: the gradient only at its uploads.
+    for (const comm of comms.slice(1)) {
+      const expected = steps * FRAME_HEADER_BYTES + uploadSteps.length * 4 * d;
+      assert.equal(comm.stats().sent.base, expected);
+    }
+    // The server broadcasts θ (d floats) to the n − 1 others every step.
+    assert.equal(comms[0]!.stats().sent.base, steps * (n - 1) * (FRAME_HEADER_BYTES + 4 * d));
   });
-  const { metrics, comms } = await runWorkers(plan, SHARDS_2D, X0_2D);
-  const uploadSteps = [0, 4, 8];
-  for (const worker of metrics) {
-    assert.deepEqual(worker.flatMap((line, k) => line.uploaded ? [k] : []), uploadSteps);
-    assert.deepEqual(worker.map((line) => line.staleness), [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]);
-  }
-  // A worker sends one frame per step to the server: the gradient only at its uploads.
-  for (const comm of comms.slice(1)) {
-    const expected = steps * FRAME_HEADER_BYTES + uploadSteps.length * 4 * d;
-    assert.equal(comm.stats().sent.base, expected);
-  }
-  // The server broadcasts θ (d floats) to the n − 1 others every step.
-  assert.equal(comms[0]!.stats().sent.base, steps * (n - 1) * (FRAME_HEADER_BYTES + 4 * d));
-});
+}

@@ -1,0 +1,14 @@
+/**
+ * CADA experiment, logistic regression: CADA1 (a snapshot refreshed every 50 steps), c = 1.
+ *
+ * @module
+ */
+import { cada, logistic, mnist, sgd, train } from "../../../mod.ts";
+
+export default train(logistic())
+  .data(mnist({ batchSize: 32 }))
+  .workers(8)
+  .optimizer(sgd({ lr: 0.002 }))
+  .base(cada({ variant: 1, c: 1 }))
+  .steps(600)
+  .evalEvery(100);

@@ -1,0 +1,14 @@
+/**
+ * CADA experiment, MLP: CADA2 (compared with the last upload's iterate), c = 0.3 (file name: c03).
+ *
+ * @module
+ */
+import { cada, mlp, mnist, sgd, train } from "../../../mod.ts";
+
+export default train(mlp({ hidden: [128] }))
+  .data(mnist({ batchSize: 32 }))
+  .workers(8)
+  .optimizer(sgd({ lr: 0.001 }))
+  .base(cada({ variant: 2, c: 0.3 }))
+  .steps(600)
+  .evalEvery(100);
