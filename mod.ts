@@ -14,6 +14,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gossip, mlp, mnist, ring, sgd, slowMo, train } from "./mod.ts";
  *
  * const plan = train(mlp({ hidden: [128] }))
@@ -24,7 +25,7 @@
  *   .outer(slowMo({ beta: 0.7, tau: 12 }))
  *   .steps(600)
  *   .compile();
- * console.assert(plan.base.kind === "gossip");
+ * assert.ok(plan.base.kind === "gossip");
  * ```
  *
  * @module

@@ -11,8 +11,9 @@
  * @returns e.g. `"795.1 KiB"`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatBytes } from "./format.ts";
- * console.assert(formatBytes(1536) === "1.5 KiB");
+ * assert.ok(formatBytes(1536) === "1.5 KiB");
  * ```
  */
 export function formatBytes(bytes: number): string {
@@ -34,8 +35,9 @@ export function formatBytes(bytes: number): string {
  * @returns The table, one line per row.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { table } from "./format.ts";
- * console.assert(table(["a", "bb"], [["1", "2"]]).split("\n").length === 3);
+ * assert.ok(table(["a", "bb"], [["1", "2"]]).split("\n").length === 3);
  * ```
  */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -22,9 +22,10 @@ export function formatDuration(ms: number): string {
  * @returns The line.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { progressLine } from "./progress_bar.ts";
  * const line = progressLine({ step: 5, steps: 10, loss: 0.5, accuracy: 0.9, bytesPerWorker: 2048, elapsedMs: 1000, etaMs: 1000 }, 10);
- * console.assert(line.startsWith("step 5/10 [#####.....]"));
+ * assert.ok(line.startsWith("step 5/10 [#####.....]"));
  * ```
  */
 export function progressLine(progress: Progress, width = 24): string {

@@ -26,8 +26,9 @@ import { resolveTopology } from "../topologies/resolve_topology.ts";
  * @returns An `allReduce` base node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { allReduce } from "./base.ts";
- * console.assert(allReduce().kind === "allReduce");
+ * assert.ok(allReduce().kind === "allReduce");
  * ```
  */
 export function allReduce(): AllReduceNode {
@@ -41,8 +42,9 @@ export function allReduce(): AllReduceNode {
  * @returns A `localSgd` base node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { localSgd } from "./base.ts";
- * console.assert(localSgd({ tau: 4 }).buffers === "keep");
+ * assert.ok(localSgd({ tau: 4 }).buffers === "keep");
  * ```
  */
 export function localSgd(
@@ -59,9 +61,10 @@ export function localSgd(
  * @returns A `gossip` base node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gossip } from "./base.ts";
  * import { ring } from "../topologies/mod.ts";
- * console.assert(gossip(ring).topology.kind === "ring");
+ * assert.ok(gossip(ring).topology.kind === "ring");
  * ```
  */
 export function gossip(topology: TopologyInput): GossipNode {
@@ -76,9 +79,10 @@ export function gossip(topology: TopologyInput): GossipNode {
  * @returns An `sgp` base node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sgp } from "./base.ts";
  * import { exponential } from "../topologies/mod.ts";
- * console.assert(sgp(exponential).topology.kind === "exponential");
+ * assert.ok(sgp(exponential).topology.kind === "exponential");
  * ```
  */
 export function sgp(topology: TopologyInput): SgpNode {
@@ -94,9 +98,10 @@ export function sgp(topology: TopologyInput): SgpNode {
  * @returns A `dmSgd` base node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dmSgd } from "./base.ts";
  * import { ring } from "../topologies/mod.ts";
- * console.assert(dmSgd(ring, { beta: 0.8 }).beta === 0.8);
+ * assert.ok(dmSgd(ring, { beta: 0.8 }).beta === 0.8);
  * ```
  */
 export function dmSgd(
@@ -120,9 +125,10 @@ export function dmSgd(
  * @returns A `decentLaM` base node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decentLaM } from "./base.ts";
  * import { exponential } from "../topologies/mod.ts";
- * console.assert(decentLaM(exponential).beta === 0.9);
+ * assert.ok(decentLaM(exponential).beta === 0.9);
  * ```
  */
 export function decentLaM(
@@ -144,8 +150,9 @@ export function decentLaM(
  * @returns An `overlapLocalSgd` base node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { overlapLocalSgd } from "./base.ts";
- * console.assert(overlapLocalSgd({ tau: 2 }).alpha === 0.6);
+ * assert.ok(overlapLocalSgd({ tau: 2 }).alpha === 0.6);
  * ```
  */
 export function overlapLocalSgd(
@@ -189,8 +196,9 @@ export interface CadaOptions {
  * @returns A `cada` base node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cada } from "./base.ts";
- * console.assert(cada({ c: 0.5 }).variant === 2);
+ * assert.ok(cada({ c: 0.5 }).variant === 2);
  * ```
  */
 export function cada(options: CadaOptions): CadaNode {

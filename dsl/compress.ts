@@ -23,8 +23,9 @@ export type QsgdOptions =
  * @returns A `qsgd` compressor node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { qsgd } from "./compress.ts";
- * console.assert(qsgd({ bits: 2 }).levels === 3);
+ * assert.ok(qsgd({ bits: 2 }).levels === 3);
  * ```
  */
 export function qsgd(options: QsgdOptions = {}): QsgdNode {
@@ -40,8 +41,9 @@ export function qsgd(options: QsgdOptions = {}): QsgdNode {
  * @returns A `dqSgd` compressor node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dqSgd } from "./compress.ts";
- * console.assert(dqSgd({ budgetBits: 3 }).maxBits === 8);
+ * assert.ok(dqSgd({ budgetBits: 3 }).maxBits === 8);
  * ```
  */
 export function dqSgd(
@@ -70,8 +72,9 @@ export function dqSgd(
  * @returns A `sketchedSgd` compressor node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sketchedSgd } from "./compress.ts";
- * console.assert(sketchedSgd({ k: 100 }).cols === 1000);
+ * assert.ok(sketchedSgd({ k: 100 }).cols === 1000);
  * ```
  */
 export function sketchedSgd(
@@ -101,8 +104,9 @@ export function sketchedSgd(
  * @returns A `topK` compressor node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topK } from "./compress.ts";
- * console.assert(topK({ k: 10 }).errorFeedback);
+ * assert.ok(topK({ k: 10 }).errorFeedback);
  * ```
  */
 export function topK(options: { readonly k: number; readonly errorFeedback?: boolean }): TopKNode {

@@ -52,9 +52,10 @@ function partitionNode(options: PartitionOptions): PartitionNode {
  * @returns An `mnist` data node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mnist } from "./data.ts";
  * const data = mnist({ partition: "dirichlet", alpha: 0.5 });
- * console.assert(data.partition.kind === "dirichlet" && data.trainSize === 8000);
+ * assert.ok(data.partition.kind === "dirichlet" && data.trainSize === 8000);
  * ```
  */
 export function mnist(options: MnistOptions = {}): MnistNode {
@@ -92,9 +93,10 @@ export interface SyntheticOptions extends SampledDataOptions {
  * @returns A `synthetic` data node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { synthetic } from "./data.ts";
  * const data = synthetic({ task: "regression", features: 8 });
- * console.assert(data.classes === 1);
+ * assert.ok(data.classes === 1);
  * ```
  */
 export function synthetic(options: SyntheticOptions = {}): SyntheticNode {
@@ -130,8 +132,9 @@ export interface LeastSquaresOptions {
  * @returns A `leastSquares` data node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { leastSquares } from "./data.ts";
- * console.assert(leastSquares({ file: "shards.json" }).file === "shards.json");
+ * assert.ok(leastSquares({ file: "shards.json" }).file === "shards.json");
  * ```
  */
 export function leastSquares(options: LeastSquaresOptions): LeastSquaresNode {

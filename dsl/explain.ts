@@ -41,10 +41,11 @@ export interface PlanExplanation {
  * @returns Bytes of one encoded vector.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compressedBytes } from "./explain.ts";
  * import { qsgd } from "./compress.ts";
  * // 1024 values at 1 + 2 bits, two bucket norms:
- * console.assert(compressedBytes(qsgd({ levels: 3, bucket: 512 }), 1024) === 384 + 8);
+ * assert.ok(compressedBytes(qsgd({ levels: 3, bucket: 512 }), 1024) === 384 + 8);
  * ```
  */
 export function compressedBytes(compressor: CompressorNode, d: number): number {
@@ -81,11 +82,12 @@ function syncPeriodOf(plan: Plan): number | null {
  * @returns The kinds, in slot order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { algorithmKinds } from "./explain.ts";
  * import { allReduce, linear, sgd, synthetic, topK, train } from "../mod.ts";
  * const plan = train(linear({ dim: 4 })).data(synthetic({ task: "regression", features: 4 }))
  *   .optimizer(sgd({ lr: 0.1 })).base(allReduce()).compress(topK({ k: 2 })).compile();
- * console.assert(algorithmKinds(plan).join(" + ") === "allReduce + topK");
+ * assert.ok(algorithmKinds(plan).join(" + ") === "allReduce + topK");
  * ```
  */
 export function algorithmKinds(plan: Plan): string[] {
@@ -131,12 +133,13 @@ export function nodeLabel(node: { readonly kind: string }): string {
  * @returns The explanation.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { allReduce, explainPlan, linear, sgd, synthetic, train } from "../mod.ts";
  * const plan = train(linear({ dim: 10 }))
  *   .data(synthetic({ task: "regression", features: 10 }))
  *   .workers(4).optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile();
  * // ring all-reduce: 2(n−1)/n · d · 4 bytes = 1.5 · 10 · 4
- * console.assert(explainPlan(plan).bytesPerStep?.base === 60);
+ * assert.ok(explainPlan(plan).bytesPerStep?.base === 60);
  * ```
  */
 export function explainPlan(plan: Plan): PlanExplanation {

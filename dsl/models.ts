@@ -31,9 +31,10 @@ export interface LinearOptions {
  * @returns A `linear` model node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { linear } from "./models.ts";
  * const model = linear({ dim: 3 });
- * console.assert(model.init === "zeros");
+ * assert.ok(model.init === "zeros");
  * ```
  */
 export function linear(options: LinearOptions): LinearNode {
@@ -55,8 +56,9 @@ export interface LogisticOptions {
  * @returns A `logistic` model node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { logistic } from "./models.ts";
- * console.assert(logistic({ classes: 10 }).inputs === null);
+ * assert.ok(logistic({ classes: 10 }).inputs === null);
  * ```
  */
 export function logistic(options: LogisticOptions = {}): LogisticNode {
@@ -82,8 +84,9 @@ export interface MlpOptions {
  * @returns An `mlp` model node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mlp } from "./models.ts";
- * console.assert(mlp({ hidden: [128] }).activation === "relu");
+ * assert.ok(mlp({ hidden: [128] }).activation === "relu");
  * ```
  */
 export function mlp(options: MlpOptions): MlpNode {
@@ -113,8 +116,9 @@ export interface CnnOptions {
  * @returns A `cnn` model node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cnn } from "./models.ts";
- * console.assert(cnn().kernel === 5);
+ * assert.ok(cnn().kernel === 5);
  * ```
  */
 export function cnn(options: CnnOptions = {}): CnnNode {
@@ -147,9 +151,10 @@ export interface CustomModelOptions {
  * @returns A `custom` model node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { custom } from "./models.ts";
  * const model = custom({ module: "./my_model.ts", export: "build" });
- * console.assert(model.export === "build");
+ * assert.ok(model.export === "build");
  * ```
  */
 export function custom(options: CustomModelOptions): CustomModelNode {

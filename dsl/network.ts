@@ -87,8 +87,9 @@ function parseQuantity(text: string, units: Record<string, number>): number {
  * @returns Bits per second, or NaN when the text is not a bandwidth.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bitsPerSecond } from "./network.ts";
- * console.assert(bitsPerSecond("1Gbit/s") === 1e9);
+ * assert.ok(bitsPerSecond("1Gbit/s") === 1e9);
  * ```
  */
 export function bitsPerSecond(bandwidth: Bandwidth): number {
@@ -102,8 +103,9 @@ export function bitsPerSecond(bandwidth: Bandwidth): number {
  * @returns Milliseconds, or NaN when the text is not a duration.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { milliseconds } from "./network.ts";
- * console.assert(milliseconds("2s") === 2000);
+ * assert.ok(milliseconds("2s") === 2000);
  * ```
  */
 export function milliseconds(duration: Duration): number {
@@ -120,14 +122,15 @@ export function milliseconds(duration: Duration): number {
  * @returns A `network` node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { network } from "./network.ts";
  * const net = network({
  *   bandwidth: "100Mbit",
  *   latency: "5ms",
  *   links: [{ between: [0, 1], bandwidth: "10Mbit" }],
  * });
- * console.assert(net.bandwidthBitsPerSecond === 1e8 && net.latencyMs === 5);
- * console.assert(net.links[0]!.bandwidthBitsPerSecond === 1e7 && net.links[0]!.latencyMs === null);
+ * assert.ok(net.bandwidthBitsPerSecond === 1e8 && net.latencyMs === 5);
+ * assert.ok(net.links[0]!.bandwidthBitsPerSecond === 1e7 && net.links[0]!.latencyMs === null);
  * ```
  */
 export function network(options: NetworkOptions = {}): NetworkNode {

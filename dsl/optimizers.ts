@@ -33,9 +33,10 @@ export type MomentumOf<O extends SgdOptions> = O extends
  * @returns An `sgd` optimizer node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sgd } from "./optimizers.ts";
  * const opt = sgd({ lr: 0.1, momentum: 0.9 });
- * console.assert(opt.momentum === 0.9 && opt.lr.kind === "constant");
+ * assert.ok(opt.momentum === 0.9 && opt.lr.kind === "constant");
  * ```
  */
 export function sgd<const O extends SgdOptions>(options: O): SgdNode<MomentumOf<O>> {
@@ -74,8 +75,9 @@ export interface AdamOptions {
  * @returns An `adam` optimizer node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { adam } from "./optimizers.ts";
- * console.assert(adam({ lr: 1e-3 }).beta2 === 0.999);
+ * assert.ok(adam({ lr: 1e-3 }).beta2 === 0.999);
  * ```
  */
 export function adam(options: AdamOptions): AdamNode {

@@ -16,8 +16,9 @@ import type { BmufNode, BufferPolicy, SlowMoNode } from "./plan.ts";
  * @returns A `slowMo` outer node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { slowMo } from "./outer.ts";
- * console.assert(slowMo({ beta: 0.7, tau: 12 }).alpha === 1);
+ * assert.ok(slowMo({ beta: 0.7, tau: 12 }).alpha === 1);
  * ```
  */
 export function slowMo(
@@ -46,8 +47,9 @@ export function slowMo(
  * @returns A `bmuf` outer node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bmuf } from "./outer.ts";
- * console.assert(bmuf({ tau: 8 }).blockMomentum === null);
+ * assert.ok(bmuf({ tau: 8 }).blockMomentum === null);
  * ```
  */
 export function bmuf(
@@ -75,8 +77,9 @@ export function bmuf(
  * @returns The block momentum η.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bmuf, bmufBlockMomentum } from "./outer.ts";
- * console.assert(bmufBlockMomentum(bmuf({ tau: 4 }), 4) === 0.75);
+ * assert.ok(bmufBlockMomentum(bmuf({ tau: 4 }), 4) === 0.75);
  * ```
  */
 export function bmufBlockMomentum(node: BmufNode, workers: number): number {

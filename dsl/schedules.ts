@@ -24,8 +24,9 @@ export type LearningRate = number | ScheduleNode;
  * @returns A schedule node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toSchedule } from "./schedules.ts";
- * console.assert(toSchedule(0.1).kind === "constant");
+ * assert.ok(toSchedule(0.1).kind === "constant");
  * ```
  */
 export function toSchedule(lr: LearningRate): ScheduleNode {
@@ -39,8 +40,9 @@ export function toSchedule(lr: LearningRate): ScheduleNode {
  * @returns A `constant` schedule node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { constantLr } from "./schedules.ts";
- * console.assert(constantLr(0.1).lr === 0.1);
+ * assert.ok(constantLr(0.1).lr === 0.1);
  * ```
  */
 export function constantLr(lr: number): ConstantSchedule {
@@ -54,9 +56,10 @@ export function constantLr(lr: number): ConstantSchedule {
  * @returns A `stepDecay` schedule node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { learningRate, stepDecay } from "./schedules.ts";
  * const s = stepDecay({ lr: 1, factor: 0.5, every: 10 });
- * console.assert(learningRate(s, 25, 100) === 0.25);
+ * assert.ok(learningRate(s, 25, 100) === 0.25);
  * ```
  */
 export function stepDecay(
@@ -77,8 +80,9 @@ export function stepDecay(
  * @returns A `cosine` schedule node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cosine, learningRate } from "./schedules.ts";
- * console.assert(learningRate(cosine({ lr: 1 }), 50, 100) === 0.5);
+ * assert.ok(learningRate(cosine({ lr: 1 }), 50, 100) === 0.5);
  * ```
  */
 export function cosine(
@@ -100,9 +104,10 @@ export function cosine(
  * @returns A `warmup` schedule node.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { learningRate, warmup } from "./schedules.ts";
  * const s = warmup({ steps: 4, then: 0.4 });
- * console.assert(learningRate(s, 0, 100) === 0.1);
+ * assert.ok(learningRate(s, 0, 100) === 0.1);
  * ```
  */
 export function warmup(
@@ -120,8 +125,9 @@ export function warmup(
  * @returns The learning rate.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { constantLr, learningRate } from "./schedules.ts";
- * console.assert(learningRate(constantLr(0.1), 7, 10) === 0.1);
+ * assert.ok(learningRate(constantLr(0.1), 7, 10) === 0.1);
  * ```
  */
 export function learningRate(schedule: ScheduleNode, k: number, totalSteps: number): number {
@@ -154,9 +160,10 @@ export function learningRate(schedule: ScheduleNode, k: number, totalSteps: numb
  * @returns The first step with `γ_k ≤ 0`, or `null`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cosine, firstNonPositiveStep } from "./schedules.ts";
- * console.assert(firstNonPositiveStep(cosine({ lr: 1 }), 10) === null);
- * console.assert(firstNonPositiveStep(cosine({ lr: 1, steps: 5 }), 10) === 5);
+ * assert.ok(firstNonPositiveStep(cosine({ lr: 1 }), 10) === null);
+ * assert.ok(firstNonPositiveStep(cosine({ lr: 1, steps: 5 }), 10) === 5);
  * ```
  */
 export function firstNonPositiveStep(schedule: ScheduleNode, totalSteps: number): number | null {

@@ -35,9 +35,10 @@ const MNIST_SHAPE: DataShape = {
  * @returns Task, features, classes and image shape.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dataShape } from "./shapes.ts";
  * import { mnist } from "./data.ts";
- * console.assert(dataShape(mnist()).features === 784);
+ * assert.ok(dataShape(mnist()).features === 784);
  * ```
  */
 export function dataShape(data: DataNode): DataShape {
@@ -64,9 +65,10 @@ export function dataShape(data: DataNode): DataShape {
  * @returns The final side (≤ 0 means the kernel is too large for the image).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cnnFeatureSide } from "./shapes.ts";
  * import { cnn } from "./models.ts";
- * console.assert(cnnFeatureSide(cnn(), 28) === 4);
+ * assert.ok(cnnFeatureSide(cnn(), 28) === 4);
  * ```
  */
 export function cnnFeatureSide(model: CnnNode, side: number): number {
@@ -93,10 +95,11 @@ function denseParameters(widths: readonly number[]): number {
  *   model cannot be built on this data, which the validator reports).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parameterCount } from "./shapes.ts";
  * import { mlp } from "./models.ts";
  * import { mnist } from "./data.ts";
- * console.assert(parameterCount(mlp({ hidden: [128] }), mnist()) === 784 * 128 + 128 + 128 * 10 + 10);
+ * assert.ok(parameterCount(mlp({ hidden: [128] }), mnist()) === 784 * 128 + 128 + 128 * 10 + 10);
  * ```
  */
 export function parameterCount(model: ModelNode, data: DataNode): number | null {

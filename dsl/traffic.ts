@@ -22,8 +22,9 @@ export type PhaseBytes = Record<Phase, number>;
  * @returns A fresh record with every phase at 0.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { zeroBytes } from "./traffic.ts";
- * console.assert(zeroBytes().compressed === 0);
+ * assert.ok(zeroBytes().compressed === 0);
  * ```
  */
 export function zeroBytes(): PhaseBytes {
@@ -37,8 +38,9 @@ export function zeroBytes(): PhaseBytes {
  * @returns Their sum.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { totalBytes } from "./traffic.ts";
- * console.assert(totalBytes({ base: 1, outer: 2, compressed: 3, control: 4 }) === 10);
+ * assert.ok(totalBytes({ base: 1, outer: 2, compressed: 3, control: 4 }) === 10);
  * ```
  */
 export function totalBytes(bytes: Readonly<PhaseBytes>): number {

@@ -233,6 +233,7 @@ export class Pipeline<
  * @returns An empty pipeline; set `.data()`, `.optimizer()` and `.base()` before `.compile()`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { allReduce, mlp, mnist, sgd, train } from "../mod.ts";
  * const plan = train(mlp({ hidden: [64] }))
  *   .data(mnist())
@@ -241,7 +242,7 @@ export class Pipeline<
  *   .base(allReduce())
  *   .steps(200)
  *   .compile();
- * console.assert(plan.workers === 4 && Object.isFrozen(plan));
+ * assert.ok(plan.workers === 4 && Object.isFrozen(plan));
  * ```
  */
 export function train(model: ModelNode): Pipeline<false, undefined, undefined> {
@@ -256,8 +257,9 @@ export function train(model: ModelNode): Pipeline<false, undefined, undefined> {
  * @returns True for an object with a `compile` method.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isPipeline } from "./train.ts";
- * console.assert(!isPipeline({ version: 1 }));
+ * assert.ok(!isPipeline({ version: 1 }));
  * ```
  */
 export function isPipeline(value: unknown): value is { compile(): Plan } {

@@ -147,8 +147,9 @@ export type OuterTraitsTable = { readonly [K in OuterKind]: OuterTraits<OuterNod
  * @returns Bytes, 0 for one worker.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ringAllReduceBytes } from "./traits.ts";
- * console.assert(ringAllReduceBytes(10, 4) === 60);
+ * assert.ok(ringAllReduceBytes(10, 4) === 60);
  * ```
  */
 export function ringAllReduceBytes(count: number, n: number): number {
@@ -189,8 +190,9 @@ const never = () => null;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BASE_TRAITS } from "./traits.ts";
- * console.assert(BASE_TRAITS.dmSgd.ownsMomentum && BASE_TRAITS.sgp.decentralized);
+ * assert.ok(BASE_TRAITS.dmSgd.ownsMomentum && BASE_TRAITS.sgp.decentralized);
  * ```
  */
 export const BASE_TRAITS: BaseTraitsTable = {
@@ -315,8 +317,9 @@ function quantizedBytes(levelBits: number, bucket: number, d: number): number {
  * @returns `max(1, ⌈log2 d⌉)`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { indexBits } from "./traits.ts";
- * console.assert(indexBits(1024) === 10 && indexBits(1025) === 11 && indexBits(1) === 1);
+ * assert.ok(indexBits(1024) === 10 && indexBits(1025) === 11 && indexBits(1) === 1);
  * ```
  */
 export function indexBits(d: number): number {
@@ -346,10 +349,11 @@ const sketchWire = (node: Extract<CompressorNode, { kind: "sketchedSgd" }>) =>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { COMPRESSOR_TRAITS } from "./traits.ts";
  * import { topK } from "./compress.ts";
  * // 10 float32 values and 10 indices of ⌈log2 1000⌉ = 10 bits.
- * console.assert(COMPRESSOR_TRAITS.topK.wireBytes(topK({ k: 10 }), 1000) === 40 + 13);
+ * assert.ok(COMPRESSOR_TRAITS.topK.wireBytes(topK({ k: 10 }), 1000) === 40 + 13);
  * ```
  */
 export const COMPRESSOR_TRAITS: CompressorTraitsTable = {
@@ -396,10 +400,11 @@ export const COMPRESSOR_TRAITS: CompressorTraitsTable = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { outerTraits } from "./traits.ts";
  * import { bmuf } from "./outer.ts";
  * const node = bmuf({ tau: 4 });
- * console.assert(outerTraits(node).dividesByLr(node) === null);
+ * assert.ok(outerTraits(node).dividesByLr(node) === null);
  * ```
  */
 export const OUTER_TRAITS: OuterTraitsTable = {
@@ -415,9 +420,10 @@ export const OUTER_TRAITS: OuterTraitsTable = {
  * @returns Its kind's row.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { baseTraits } from "./traits.ts";
  * import { localSgd } from "./base.ts";
- * console.assert(baseTraits(localSgd({ tau: 4 })).syncPeriod(localSgd({ tau: 4 })) === 4);
+ * assert.ok(baseTraits(localSgd({ tau: 4 })).syncPeriod(localSgd({ tau: 4 })) === 4);
  * ```
  */
 export function baseTraits<N extends BaseNode>(node: N): BaseTraits<N> {
@@ -431,9 +437,10 @@ export function baseTraits<N extends BaseNode>(node: N): BaseTraits<N> {
  * @returns Its kind's row.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compressorTraits } from "./traits.ts";
  * import { qsgd } from "./compress.ts";
- * console.assert(!compressorTraits(qsgd()).linear);
+ * assert.ok(!compressorTraits(qsgd()).linear);
  * ```
  */
 export function compressorTraits<N extends CompressorNode>(node: N): CompressorTraits<N> {
@@ -447,9 +454,10 @@ export function compressorTraits<N extends CompressorNode>(node: N): CompressorT
  * @returns Its kind's row.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { outerTraits } from "./traits.ts";
  * import { slowMo } from "./outer.ts";
- * console.assert(outerTraits(slowMo({ tau: 4 })).dividesByLr(slowMo({ tau: 4 })) === "slowMo");
+ * assert.ok(outerTraits(slowMo({ tau: 4 })).dividesByLr(slowMo({ tau: 4 })) === "slowMo");
  * ```
  */
 export function outerTraits<N extends OuterNode>(node: N): OuterTraits<N> {
@@ -464,9 +472,10 @@ export function outerTraits<N extends OuterNode>(node: N): OuterTraits<N> {
  * @returns Base kinds.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { basesCompressedBy } from "./traits.ts";
  * import { sketchedSgd } from "./compress.ts";
- * console.assert(basesCompressedBy(sketchedSgd({ k: 4 })).join() === "allReduce");
+ * assert.ok(basesCompressedBy(sketchedSgd({ k: 4 })).join() === "allReduce");
  * ```
  */
 export function basesCompressedBy(node: CompressorNode): BaseKind[] {
@@ -483,8 +492,9 @@ export function basesCompressedBy(node: CompressorNode): BaseKind[] {
  * @returns Base kinds.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { basesAcceptingOuter } from "./traits.ts";
- * console.assert(!basesAcceptingOuter().includes("cada"));
+ * assert.ok(!basesAcceptingOuter().includes("cada"));
  * ```
  */
 export function basesAcceptingOuter(): BaseKind[] {

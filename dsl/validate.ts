@@ -41,9 +41,10 @@ function isRecord(value: unknown): boolean {
  * @returns The issues found; an empty array means `value` is a valid {@linkcode Plan}.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validatePlan } from "./validate.ts";
  * const issues = validatePlan({ version: 1 });
- * console.assert(issues.some((issue) => issue.path === "model"));
+ * assert.ok(issues.some((issue) => issue.path === "model"));
  * ```
  */
 export function validatePlan(value: unknown): PlanIssue[] {
@@ -63,9 +64,10 @@ export function validatePlan(value: unknown): PlanIssue[] {
  * @returns Human-readable text.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatIssues } from "./validate.ts";
  * const text = formatIssues([{ path: "steps", message: "must be at least 1", expected: ">=1", received: "0" }]);
- * console.assert(text === "steps: must be at least 1 (expected >=1, received 0)");
+ * assert.ok(text === "steps: must be at least 1 (expected >=1, received 0)");
  * ```
  */
 export function formatIssues(issues: readonly PlanIssue[]): string {
@@ -106,11 +108,12 @@ export class PlanError extends Error {
  * @throws {PlanError} When the value is not a valid plan.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePlan, PlanError } from "./validate.ts";
  * try {
  *   parsePlan({}, "empty.json");
  * } catch (error) {
- *   console.assert(error instanceof PlanError && error.message.startsWith("Cannot compile empty.json"));
+ *   assert.ok(error instanceof PlanError && error.message.startsWith("Cannot compile empty.json"));
  * }
  * ```
  */

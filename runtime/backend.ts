@@ -88,9 +88,10 @@ let probe: Promise<WebGpuProbe> | null = null;
  * @returns Whether an adapter exists, whether it is hardware, and why.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { probeWebGpu } from "./backend.ts";
  * const gpu = await probeWebGpu();
- * console.assert(gpu.available || !gpu.hardware);
+ * assert.ok(gpu.available || !gpu.hardware);
  * ```
  */
 export function probeWebGpu(): Promise<WebGpuProbe> {
@@ -193,9 +194,10 @@ async function start(name: "webgpu" | "wasm" | "cpu"): Promise<Tf> {
  *   adapter, or a backend that fails to initialise), or when `auto` finds none that starts.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { selectBackend } from "./backend.ts";
  * const { backend, reason } = await selectBackend("cpu");
- * console.assert(backend === "cpu" && reason === "cpu requested");
+ * assert.ok(backend === "cpu" && reason === "cpu requested");
  * ```
  */
 export async function selectBackend(request: BackendRequest): Promise<BackendSelection> {
@@ -253,9 +255,10 @@ export async function selectBackend(request: BackendRequest): Promise<BackendSel
  * @returns The concrete request and, for `auto`, why it was chosen.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decideBackend } from "./backend.ts";
  * const decided = await decideBackend("wasm");
- * console.assert(decided.request === "wasm" && decided.reason === "wasm requested");
+ * assert.ok(decided.request === "wasm" && decided.reason === "wasm requested");
  * ```
  */
 export async function decideBackend(
@@ -293,9 +296,10 @@ async function autoWithoutGpu(why: string): Promise<BackendSelection> {
  * @returns The selection, or `null` before any selection.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { selectBackend, selectedBackend } from "./backend.ts";
  * await selectBackend("cpu");
- * console.assert(selectedBackend()?.backend === "cpu");
+ * assert.ok(selectedBackend()?.backend === "cpu");
  * ```
  */
 export function selectedBackend(): BackendSelection | null {

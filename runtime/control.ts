@@ -62,9 +62,10 @@ const decoder = new TextDecoder();
  * @returns The bytes to write.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeControl } from "./control.ts";
  * // A 12-byte frame header, the 4-byte JSON length and 16 bytes of JSON.
- * console.assert(encodeControl({ type: "start" }).length === 12 + 4 + 16);
+ * assert.ok(encodeControl({ type: "start" }).length === 12 + 4 + 16);
  * ```
  */
 export function encodeControl(header: unknown, body: Uint8Array = new Uint8Array()): Uint8Array {

@@ -74,11 +74,12 @@ async function importPipeline(path: string): Promise<Plan> {
  * @throws {PlanError} When the plan is invalid.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadPlan, PlanLoadError } from "./load_plan.ts";
  * try {
  *   await loadPlan("no-such-pipeline.ts");
  * } catch (error) {
- *   console.assert(error instanceof PlanLoadError);
+ *   assert.ok(error instanceof PlanLoadError);
  * }
  * ```
  */

@@ -8,6 +8,7 @@
  *
  * @example Run a plan in this thread and read its summary
  * ```ts
+ * import assert from "node:assert/strict";
  * import { run } from "./mod.ts";
  * import { allReduce, leastSquares, linear, sgd, train } from "../mod.ts";
  *
@@ -20,7 +21,7 @@
  *   .compile();
  * const out = await Deno.makeTempDir();
  * const { summary } = await run(plan, { transport: "memory", out: `${out}/run` });
- * console.assert(summary.status === "completed");
+ * assert.ok(summary.status === "completed");
  * await Deno.remove(out, { recursive: true });
  * ```
  *

@@ -79,10 +79,11 @@ function deriveState(keys: readonly StreamKey[]): Uint32Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { randomStream } from "./random.ts";
  * const a = randomStream(42, "init");
  * const b = randomStream(42, "init");
- * console.assert(a.uniform() === b.uniform());
+ * assert.ok(a.uniform() === b.uniform());
  * ```
  */
 export class Random {
@@ -111,8 +112,9 @@ export class Random {
    * @throws {RangeError} When the state does not have four words or is all zero.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Random } from "./random.ts";
-   * console.assert(Random.fromState([1, 2, 3, 4]).nextUint32() === 11520);
+   * assert.ok(Random.fromState([1, 2, 3, 4]).nextUint32() === 11520);
    * ```
    */
   static fromState(state: readonly number[]): Random {
@@ -131,9 +133,10 @@ export class Random {
    * @returns An unsigned integer in `[0, 2³²)`.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { randomStream } from "./random.ts";
    * const word = randomStream(1, "x").nextUint32();
-   * console.assert(Number.isInteger(word) && word >= 0 && word < 2 ** 32);
+   * assert.ok(Number.isInteger(word) && word >= 0 && word < 2 ** 32);
    * ```
    */
   nextUint32(): number {
@@ -157,10 +160,11 @@ export class Random {
    * @returns `out`.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { randomStream } from "./random.ts";
    * const words = randomStream(1, "x").fillUint32(new Uint32Array(3));
    * const one = randomStream(1, "x");
-   * console.assert(words[2] === (one.nextUint32(), one.nextUint32(), one.nextUint32()));
+   * assert.ok(words[2] === (one.nextUint32(), one.nextUint32(), one.nextUint32()));
    * ```
    */
   fillUint32(out: Uint32Array): Uint32Array {
@@ -189,9 +193,10 @@ export class Random {
    * @returns A number in `[0, 1)`.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { randomStream } from "./random.ts";
    * const u = randomStream(1, "x").uniform();
-   * console.assert(u >= 0 && u < 1);
+   * assert.ok(u >= 0 && u < 1);
    * ```
    */
   uniform(): number {
@@ -208,9 +213,10 @@ export class Random {
    * @throws {RangeError} When `n` is not an integer in `[1, 2³²]`.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { randomStream } from "./random.ts";
    * const die = randomStream(1, "dice").integer(6);
-   * console.assert(die >= 0 && die < 6);
+   * assert.ok(die >= 0 && die < 6);
    * ```
    */
   integer(n: number): number {
@@ -234,8 +240,9 @@ export class Random {
    * @returns A normal draw.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { randomStream } from "./random.ts";
-   * console.assert(Number.isFinite(randomStream(1, "noise").normal(0, 2)));
+   * assert.ok(Number.isFinite(randomStream(1, "noise").normal(0, 2)));
    * ```
    */
   normal(mean = 0, std = 1): number {
@@ -262,8 +269,9 @@ export class Random {
    * @throws {RangeError} When `shape` is not a positive finite number.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { randomStream } from "./random.ts";
-   * console.assert(randomStream(1, "g").gamma(0.5) >= 0);
+   * assert.ok(randomStream(1, "g").gamma(0.5) >= 0);
    * ```
    */
   gamma(shape: number): number {
@@ -301,9 +309,10 @@ export class Random {
    * @throws {RangeError} When `alpha` is not positive or `k < 1`.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { randomStream } from "./random.ts";
    * const p = randomStream(1, "dir").dirichlet(0.5, 4);
-   * console.assert(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+   * assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-12);
    * ```
    */
   dirichlet(alpha: number, k: number): number[] {
@@ -326,9 +335,10 @@ export class Random {
    * @returns The same array, shuffled.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { randomStream } from "./random.ts";
    * const xs = randomStream(7, "order").shuffle([1, 2, 3, 4]);
-   * console.assert([...xs].sort().join() === "1,2,3,4");
+   * assert.ok([...xs].sort().join() === "1,2,3,4");
    * ```
    */
   shuffle<T extends { length: number; [i: number]: unknown }>(array: T): T {
@@ -348,8 +358,9 @@ export class Random {
    * @returns The permutation.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { randomStream } from "./random.ts";
-   * console.assert(randomStream(3, "perm").permutation(5).length === 5);
+   * assert.ok(randomStream(3, "perm").permutation(5).length === 5);
    * ```
    */
   permutation(n: number): Uint32Array {
@@ -367,9 +378,10 @@ export class Random {
    * @throws {RangeError} When a numeric coordinate is not a non-negative safe integer.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { randomStream } from "./random.ts";
    * const worker = randomStream(42, "data");
-   * console.assert(worker.fork(3).uniform() === randomStream(42, "data", 3).uniform());
+   * assert.ok(worker.fork(3).uniform() === randomStream(42, "data", 3).uniform());
    * ```
    */
   fork(...keys: StreamKey[]): Random {
@@ -394,10 +406,11 @@ function rotl(x: number, k: number): number {
  * @throws {RangeError} When the seed or an index is not a non-negative safe integer.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { randomStream } from "./random.ts";
  * const rank0 = randomStream(42, "batches", 0);
  * const rank1 = randomStream(42, "batches", 1);
- * console.assert(rank0.uniform() !== rank1.uniform());
+ * assert.ok(rank0.uniform() !== rank1.uniform());
  * ```
  */
 export function randomStream(seed: number, purpose: string, ...indices: number[]): Random {

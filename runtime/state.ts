@@ -39,10 +39,11 @@ export interface Stateful {
  * @returns A buffer that is not subject to buffer policies.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scalarBuffer } from "./state.ts";
  * const count = scalarBuffer("adam.count", 0);
  * count.data[0]! += 1;
- * console.assert(count.data[0] === 1 && !count.momentum);
+ * assert.ok(count.data[0] === 1 && !count.momentum);
  * ```
  */
 export function scalarBuffer(name: string, value: number): StateBuffer & { data: Float64Array } {

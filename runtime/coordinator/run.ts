@@ -59,6 +59,7 @@ function averageOf(models: readonly Float32Array[]): number[] {
  * @throws {RunError} When the plan holds unsupported nodes or the run fails.
  * @example Four workers on the deterministic least-squares problem, in this thread
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gossip, leastSquares, linear, ring, run, sgd, train } from "../../mod.ts";
  *
  * const plan = train(linear({ dim: 3 }))
@@ -70,7 +71,7 @@ function averageOf(models: readonly Float32Array[]): number[] {
  *   .compile();
  * const out = await Deno.makeTempDir();
  * const result = await run(plan, { transport: "memory", out: `${out}/run` });
- * console.assert(result.summary.status === "completed" && result.params.workers.length === 4);
+ * assert.ok(result.summary.status === "completed" && result.params.workers.length === 4);
  * await Deno.remove(out, { recursive: true });
  * ```
  */

@@ -48,12 +48,13 @@ export interface ShardWorkerDataOptions {
  *   `x` does not hold a whole number of rows.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shardWorkerData } from "./batches.ts";
  * const train = { x: new Float32Array([0, 1, 2, 3, 4, 5]), y: new Float32Array([0, 1, 2]), size: 3 };
  * const data = shardWorkerData({ train, test: train, batchSize: 2, seed: 1, rank: 0 });
  * const first = data.batch(0);
- * console.assert(first.size === 2 && first.x.length === 4);
- * console.assert(data.batch(0).y.join() === first.y.join());
+ * assert.ok(first.size === 2 && first.x.length === 4);
+ * assert.ok(data.batch(0).y.join() === first.y.join());
  * ```
  */
 export function shardWorkerData(options: ShardWorkerDataOptions): WorkerData {
@@ -111,9 +112,10 @@ export function shardWorkerData(options: ShardWorkerDataOptions): WorkerData {
  * @throws {RangeError} When a row is out of range.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { selectRows } from "./batches.ts";
  * const all = { x: new Float32Array([1, 2, 3, 4]), y: new Float32Array([0, 1]), size: 2 };
- * console.assert(selectRows(all, [1]).x.join() === "3,4");
+ * assert.ok(selectRows(all, [1]).x.join() === "3,4");
  * ```
  */
 export function selectRows(examples: Examples, rows: ArrayLike<number>): Examples {

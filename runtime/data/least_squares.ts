@@ -42,10 +42,11 @@ function pack(shards: readonly LeastSquaresShard[], dim: number): Batch {
  * @throws {RangeError} When the problem has no shard for `rank`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { leastSquaresWorkerData } from "./least_squares.ts";
  * const problem = { dim: 2, shards: [{ A: [[1, 0], [0, 1]], b: [1, 2] }, { A: [[1, 1]], b: [3] }] };
  * const data = leastSquaresWorkerData(problem, 1);
- * console.assert(data.shardSize === 1 && data.batch(5).x.join() === "1,1" && data.test.size === 3);
+ * assert.ok(data.shardSize === 1 && data.batch(5).x.join() === "1,1" && data.test.size === 3);
  * ```
  */
 export function leastSquaresWorkerData(problem: LeastSquaresProblem, rank: number): WorkerData {
@@ -71,11 +72,12 @@ export function leastSquaresWorkerData(problem: LeastSquaresProblem, rank: numbe
  *   other than `workers`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadLeastSquaresData } from "./least_squares.ts";
  * const file = await Deno.makeTempFile({ suffix: ".json" });
  * await Deno.writeTextFile(file, JSON.stringify({ shards: [{ A: [[2]], b: [4] }] }));
  * const data = await loadLeastSquaresData({ kind: "leastSquares", file }, 0, 1);
- * console.assert(data.batch(0).y[0] === 4);
+ * assert.ok(data.batch(0).y[0] === 4);
  * await Deno.remove(file);
  * ```
  */

@@ -43,9 +43,10 @@ function isNumberRow(value: unknown): value is number[] {
  * @throws {LeastSquaresFileError} Naming the first shard and field that is wrong.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseLeastSquares } from "./least_squares_file.ts";
  * const problem = parseLeastSquares({ shards: [{ A: [[1, 0], [0, 1]], b: [1, 2] }] }, "x.json");
- * console.assert(problem.dim === 2);
+ * assert.ok(problem.dim === 2);
  * ```
  */
 export function parseLeastSquares(value: unknown, path: string): LeastSquaresProblem {

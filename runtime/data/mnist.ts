@@ -57,9 +57,10 @@ let loaded: Promise<MnistDigits> | null = null;
  * @throws {Error} When the package does not hold ten classes of 784-value images.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadMnist } from "./mnist.ts";
  * const digits = await loadMnist();
- * console.assert(digits.count === 10000 && digits.labels[0] === 0);
+ * assert.ok(digits.count === 10000 && digits.labels[0] === 0);
  * ```
  */
 export function loadMnist(): Promise<MnistDigits> {
@@ -126,9 +127,10 @@ export interface MnistSplit {
  * @throws {RangeError} When the sizes ask for more digits than there are.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitMnist } from "./mnist.ts";
  * const split = splitMnist({ count: 100 }, { trainSize: 80, testSize: 20 }, 1);
- * console.assert(split.train.length === 80 && split.test.length === 20);
+ * assert.ok(split.train.length === 80 && split.test.length === 20);
  * ```
  */
 export function splitMnist(
@@ -160,9 +162,10 @@ export function splitMnist(
  * @throws {RangeError} When an id is out of range.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadMnist, mnistBatch } from "./mnist.ts";
  * const batch = mnistBatch(await loadMnist(), [0, 9999]);
- * console.assert(batch.size === 2 && batch.x.length === 2 * 784 && batch.y[1] === 9);
+ * assert.ok(batch.size === 2 && batch.x.length === 2 * 784 && batch.y[1] === 9);
  * ```
  */
 export function mnistBatch(digits: MnistDigits, ids: ArrayLike<number>): Batch {

@@ -37,8 +37,9 @@ import type { Random } from "../random.ts";
  * @throws {RangeError} When `parts < 1`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evenSizes } from "./partition.ts";
- * console.assert(evenSizes(10, 4).join() === "3,3,2,2");
+ * assert.ok(evenSizes(10, 4).join() === "3,3,2,2");
  * ```
  */
 export function evenSizes(total: number, parts: number): number[] {
@@ -108,10 +109,11 @@ function checkWorkers(workers: number): void {
  * @throws {RangeError} When `workers < 1`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { iidPartition } from "./partition.ts";
  * import { randomStream } from "../random.ts";
  * const shards = iidPartition(10, 3, randomStream(1, "partition"));
- * console.assert(shards.map((s) => s.length).join() === "4,3,3");
+ * assert.ok(shards.map((s) => s.length).join() === "4,3,3");
  * ```
  */
 export function iidPartition(count: number, workers: number, random: Random): Uint32Array[] {
@@ -129,8 +131,9 @@ export function iidPartition(count: number, workers: number, random: Random): Ui
  * @returns Integer counts summing to `total`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { roundProportions } from "./partition.ts";
- * console.assert(roundProportions([0.5, 0.25, 0.25], 5).join() === "3,1,1");
+ * assert.ok(roundProportions([0.5, 0.25, 0.25], 5).join() === "3,1,1");
  * ```
  */
 export function roundProportions(proportions: readonly number[], total: number): number[] {
@@ -155,11 +158,12 @@ export function roundProportions(proportions: readonly number[], total: number):
  * @throws {RangeError} When `alpha ≤ 0`, `workers < 1`, or a label is outside `0..classes-1`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dirichletPartition } from "./partition.ts";
  * import { randomStream } from "../random.ts";
  * const labels = Array.from({ length: 100 }, (_, i) => i % 10);
  * const shards = dirichletPartition(labels, { workers: 4, classes: 10, alpha: 0.1 }, randomStream(1, "p"));
- * console.assert(shards.reduce((n, s) => n + s.length, 0) === 100);
+ * assert.ok(shards.reduce((n, s) => n + s.length, 0) === 100);
  * ```
  */
 export function dirichletPartition(
@@ -203,11 +207,12 @@ export function dirichletPartition(
  *   is outside `0..classes-1`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { byLabelPartition } from "./partition.ts";
  * import { randomStream } from "../random.ts";
  * const labels = Array.from({ length: 100 }, (_, i) => i % 10);
  * const shards = byLabelPartition(labels, { workers: 5, classes: 10, classesPerWorker: 2 }, randomStream(1, "p"));
- * console.assert(shards.every((s) => new Set([...s].map((i) => labels[i])).size === 2));
+ * assert.ok(shards.every((s) => new Set([...s].map((i) => labels[i])).size === 2));
  * ```
  */
 export function byLabelPartition(
@@ -252,11 +257,12 @@ export function byLabelPartition(
  * @throws {RangeError} When the node's parameters do not fit the labels or worker count.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { partition } from "./partition.ts";
  * import { randomStream } from "../random.ts";
  * const labels = [0, 1, 0, 1, 0, 1];
  * const shards = partition({ kind: "iid" }, labels, { workers: 2, classes: 2 }, randomStream(1, "p"));
- * console.assert(shards[0]!.length === 3 && shards[1]!.length === 3);
+ * assert.ok(shards[0]!.length === 3 && shards[1]!.length === 3);
  * ```
  */
 export function partition(

@@ -47,10 +47,11 @@ function outputs(node: SyntheticNode): number {
  * @returns The mean and teacher of that worker's distribution.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { syntheticDistribution } from "./synthetic.ts";
  * import { synthetic } from "../../dsl/data.ts";
  * const iid = syntheticDistribution(synthetic({ features: 4 }), 1, 3);
- * console.assert(iid.mean.every((m) => m === 0));
+ * assert.ok(iid.mean.every((m) => m === 0));
  * ```
  */
 export function syntheticDistribution(
@@ -111,10 +112,11 @@ function drawExample(
  * @throws {RangeError} When the rank is not in `0..workers-1`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { syntheticShard } from "./synthetic.ts";
  * import { synthetic } from "../../dsl/data.ts";
  * const shard = syntheticShard(synthetic({ features: 4, trainSize: 10 }), { seed: 1, workers: 3, rank: 0 });
- * console.assert(shard.size === 4 && shard.x.length === 16);
+ * assert.ok(shard.size === 4 && shard.x.length === 16);
  * ```
  */
 export function syntheticShard(
@@ -143,10 +145,11 @@ export function syntheticShard(
  * @returns `testSize` examples, the same on every worker.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { syntheticTest } from "./synthetic.ts";
  * import { synthetic } from "../../dsl/data.ts";
  * const test = syntheticTest(synthetic({ features: 4, testSize: 6 }), { seed: 1, workers: 2 });
- * console.assert(test.size === 6);
+ * assert.ok(test.size === 6);
  * ```
  */
 export function syntheticTest(

@@ -86,13 +86,14 @@ const LOADERS: { readonly [K in DataKind]: DataLoader<K> } = {
  * @throws {LeastSquaresFileError} When a least-squares file is unreadable or malformed.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadWorkerData } from "./worker_data.ts";
  * import { linear, synthetic, train, allReduce, sgd } from "../../mod.ts";
  * const plan = train(linear({ dim: 4 }))
  *   .data(synthetic({ task: "regression", features: 4, trainSize: 64, testSize: 16 }))
  *   .workers(2).optimizer(sgd({ lr: 0.1 })).base(allReduce()).steps(10).compile();
  * const data = await loadWorkerData(plan, 1);
- * console.assert(data.shardSize === 32 && data.batch(0).size === 32 && data.test.size === 16);
+ * assert.ok(data.shardSize === 32 && data.batch(0).size === 32 && data.test.size === 16);
  * ```
  */
 export function loadWorkerData(plan: Plan, rank: number): Promise<WorkerData> {

@@ -88,13 +88,14 @@ const FACTORIES: { readonly [K in ModelKind]: ModelFactory<K> } = {
  *   or the parameter count disagrees with the plan's.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createModel } from "./create_model.ts";
  * import { selectBackend } from "../backend.ts";
  * import { allReduce, mlp, sgd, synthetic, train } from "../../mod.ts";
  * const plan = train(mlp({ hidden: [4] })).data(synthetic({ features: 3, classes: 2 }))
  *   .workers(2).optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile();
  * const model = await createModel(plan, selectBackend("cpu"));
- * console.assert(model.parameterCount === 3 * 4 + 4 + 4 * 2 + 2);
+ * assert.ok(model.parameterCount === 3 * 4 + 4 + 4 * 2 + 2);
  * model.dispose();
  * ```
  */

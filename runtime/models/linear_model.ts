@@ -33,10 +33,11 @@ export interface LinearModelOptions {
  * @throws {RangeError} When the batch's rows do not have `d` values or the batch is empty.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { linearLossAndGradient } from "./linear_model.ts";
  * const batch = { x: new Float32Array([1, 0, 0, 1]), y: new Float32Array([1, 2]), size: 2 };
  * const { loss, grad } = linearLossAndGradient(new Float32Array([0, 0]), batch);
- * console.assert(loss === 1.25 && grad[0] === -0.5 && grad[1] === -1);
+ * assert.ok(loss === 1.25 && grad[0] === -0.5 && grad[1] === -1);
  * ```
  */
 export function linearLossAndGradient(
@@ -71,11 +72,12 @@ export function linearLossAndGradient(
  * @throws {RangeError} When `dim` is not a positive integer.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { linearModel } from "./linear_model.ts";
  * const model = linearModel({ dim: 2, init: "zeros" });
  * const batch = { x: new Float32Array([1, 2]), y: new Float32Array([3]), size: 1 };
  * const { loss, grad } = await model.gradient(model.initialParameters(1), batch);
- * console.assert(loss === 4.5 && grad[0] === -3 && grad[1] === -6);
+ * assert.ok(loss === 4.5 && grad[0] === -3 && grad[1] === -6);
  * ```
  */
 export function linearModel(options: LinearModelOptions): TrainableModel {

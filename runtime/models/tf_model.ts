@@ -68,12 +68,13 @@ const EVAL_CHUNK = 1000;
  *   room for the convolutions).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildTfModel } from "./tf_model.ts";
  * import { selectBackend } from "../backend.ts";
  * await selectBackend("cpu");
  * const shape = { task: "classification", features: 4, classes: 3, image: null } as const;
  * const spec = buildTfModel({ kind: "logistic", inputs: null, classes: null }, shape);
- * console.assert(spec.model.countParams() === 15);
+ * assert.ok(spec.model.countParams() === 15);
  * spec.model.dispose();
  * ```
  */
@@ -174,6 +175,7 @@ const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
  *   not a function, the builder throws, or it returns something other than a `tf.LayersModel`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadCustomModel } from "./tf_model.ts";
  * import { selectBackend } from "../backend.ts";
  * await selectBackend("cpu");
@@ -182,7 +184,7 @@ const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
  * const url = `data:application/javascript,${encodeURIComponent(source)}`;
  * const shape = { task: "classification", features: 3, classes: 2, image: null } as const;
  * const spec = await loadCustomModel(url, "build", shape);
- * console.assert(spec.model.countParams() === 8 && spec.output === "logits");
+ * assert.ok(spec.model.countParams() === 8 && spec.output === "logits");
  * spec.model.dispose();
  * ```
  */
@@ -293,10 +295,11 @@ function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
  * @returns The flat initial values.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initialWeight } from "./tf_model.ts";
  * const kernel = initialWeight([4, 2], "dense/kernel", 1, 0);
- * console.assert(kernel.every((v) => Math.abs(v) <= 1));
- * console.assert(initialWeight([2], "dense/bias", 1, 1).every((v) => v === 0));
+ * assert.ok(kernel.every((v) => Math.abs(v) <= 1));
+ * assert.ok(initialWeight([2], "dense/bias", 1, 1).every((v) => v === 0));
  * ```
  */
 export function initialWeight(
@@ -324,12 +327,13 @@ export function initialWeight(
  * @returns The flat parameters.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildTfModel, readFlatParameters } from "./tf_model.ts";
  * import { selectBackend } from "../backend.ts";
  * await selectBackend("cpu");
  * const shape = { task: "classification", features: 2, classes: 2, image: null } as const;
  * const { model } = buildTfModel({ kind: "logistic", inputs: null, classes: null }, shape);
- * console.assert(readFlatParameters(model).length === 6);
+ * assert.ok(readFlatParameters(model).length === 6);
  * model.dispose();
  * ```
  */
@@ -384,6 +388,7 @@ async function readFlat(tensors: readonly tf.Tensor[], length: number): Promise<
  * @returns The trainable model; `dispose` frees the model's weights.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildTfModel, tfTrainableModel } from "./tf_model.ts";
  * import { selectBackend } from "../backend.ts";
  * await selectBackend("cpu");
@@ -391,7 +396,7 @@ async function readFlat(tensors: readonly tf.Tensor[], length: number): Promise<
  * const model = tfTrainableModel(buildTfModel({ kind: "logistic", inputs: null, classes: null }, shape));
  * const batch = { x: new Float32Array([1, 0, 0, 1]), y: new Float32Array([0, 1]), size: 2 };
  * const { loss, grad } = await model.gradient(new Float32Array(model.parameterCount), batch);
- * console.assert(Math.abs(loss - Math.log(2)) < 1e-6 && grad.length === 6);
+ * assert.ok(Math.abs(loss - Math.log(2)) < 1e-6 && grad.length === 6);
  * model.dispose();
  * ```
  */

@@ -129,9 +129,10 @@ function conv2DBackpropFilter(args: {
  * @returns The names of the kernels registered by this call.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { registerWasmKernels } from "./wasm_kernels.ts";
  * registerWasmKernels();
- * console.assert(registerWasmKernels().length === 0); // the second call has nothing to add
+ * assert.ok(registerWasmKernels().length === 0); // the second call has nothing to add
  * ```
  */
 export function registerWasmKernels(): string[] {

@@ -64,10 +64,11 @@ export function linkParams(network: NetworkNode, from: number, to: number): Link
  * @returns True when sends must be scheduled.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shapesLinks } from "./links.ts";
  * import { network } from "../../dsl/network.ts";
- * console.assert(shapesLinks(network({ latency: "1ms" })));
- * console.assert(!shapesLinks(network({ stragglers: { ranks: [0], slowdown: 2 } })));
+ * assert.ok(shapesLinks(network({ latency: "1ms" })));
+ * assert.ok(!shapesLinks(network({ stragglers: { ranks: [0], slowdown: 2 } })));
  * ```
  */
 export function shapesLinks(network: NetworkNode): boolean {
