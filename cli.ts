@@ -16,11 +16,13 @@ import { TopologyFileError } from "./topologies/mod.ts";
 import { PlanLoadError } from "./runtime/load_plan.ts";
 import { LeastSquaresFileError } from "./runtime/data/least_squares_file.ts";
 import { CliInputError, CommandFailedError } from "./cli/errors.ts";
+import { compareCommand } from "./cli/compare_command.ts";
 import { demoCommand } from "./cli/demo_command.ts";
 import { examplesCommand } from "./cli/examples_command.ts";
-import { experimentCommand } from "./cli/experiment_command.ts";
+import { experimentCommand, experimentsCommand } from "./cli/experiment_command.ts";
 import { planCommand } from "./cli/plan_command.ts";
 import { runCommand, workerCommand } from "./cli/run_command.ts";
+import { serveCommand } from "./cli/serve_command.ts";
 import { RunError } from "./runtime/run_types.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
 
@@ -33,6 +35,13 @@ function integerAtLeast(min: number): (value: string) => number {
     }
     return number;
   };
+}
+
+/** Parses a fraction in (0, 1], such as a target accuracy. */
+function fraction(value: string): number {
+  const number = Number(value);
+  if (!(number > 0 && number <= 1)) throw new InvalidArgumentError("expected a number in (0, 1]");
+  return number;
 }
 
 const BACKENDS = ["auto", "webgpu", "wasm", "cpu"] as const;
@@ -71,6 +80,11 @@ function program(): Command {
     .option("--out <dir>", "run folder (default: a new folder under runs/)")
     .option("--workers <n>", "override the plan's workers", integerAtLeast(1))
     .option("--steps <k>", "override the plan's steps", integerAtLeast(1))
+    .option(
+      "--eval-every <k>",
+      "evaluate every k steps (default: the plan's, scaled with --steps)",
+      integerAtLeast(1),
+    )
     .option("--seed <s>", "override the plan's seed", integerAtLeast(0))
     .addOption(
       new Option("--backend <name>", "TensorFlow.js backend").choices(BACKENDS).default("auto"),
@@ -89,7 +103,11 @@ function program(): Command {
         .choices(LAUNCHES).default("threads"),
     )
     .option("--rendezvous <host:port>", "coordinator address for tcp workers", "127.0.0.1:0")
-    .option("--quiet", "no progress bar and no report")
+    .option("--quiet", "print nothing but errors")
+    .option(
+      "--report [file]",
+      "write the run's HTML report (default: report.html in the run folder)",
+    )
     .action(async (input, options) => await runCommand(input, options));
 
   root.command("worker")
@@ -117,6 +135,32 @@ function program(): Command {
     .option("--out <dir>", "parent folder of the experiment's run folders")
     .option("--quiet", "no progress bars")
     .action(async (folder, options) => await experimentCommand(folder, options));
+
+  root.command("experiments")
+    .description(
+      "Run every experiment of examples/experiments/, check what each expects, write reports",
+    )
+    .option("--only <names...>", "run only these experiments (folder names)")
+    .option("--out <dir>", "parent folder of the runs and reports")
+    .option("--quiet", "no progress bars; print the results at the end")
+    .action(async (options) => await experimentsCommand(options));
+
+  root.command("compare")
+    .description("Compare run folders in a table; write an HTML report and a CSV table")
+    .argument("<runs...>", "run folders (each holds plan.json, metrics.jsonl, summary.json)")
+    .option("--html <file>", "write a self-contained HTML report with plots")
+    .option("--csv <file>", "write the table as CSV")
+    .option("--target <accuracy>", "time and bytes to reach this test accuracy", fraction)
+    .option("--quiet", "print nothing but errors")
+    .action(async (runs, options) => await compareCommand(runs, options));
+
+  root.command("serve")
+    .description("A local dashboard of the runs in a folder, live while they train")
+    .argument("[folder]", "the folder of runs", "runs")
+    .option("--port <port>", "port to listen on (0: any free port)", integerAtLeast(0), 8080)
+    .option("--host <address>", "interface to bind (default: this machine only)", "127.0.0.1")
+    .option("--quiet", "print nothing but errors")
+    .action(async (folder, options) => await serveCommand(folder, options));
 
   root.command("examples")
     .description("Compile every example pipeline and compare their traffic")

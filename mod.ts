@@ -138,6 +138,7 @@ export {
   validatePlan,
 } from "./dsl/validate.ts";
 export { explainPlan, type PlanExplanation } from "./dsl/explain.ts";
+export { planExpression, planImports } from "./dsl/expression.ts";
 export { type Phase, type PhaseBytes, totalBytes } from "./dsl/traffic.ts";
 
 // Running plans.

@@ -12,7 +12,7 @@
  */
 
 import { allReduce, dqSgd, mlp, mnist, qsgd, sgd, sketchedSgd, topK, train } from "../mod.ts";
-import { table } from "../cli/format.ts";
+import { table } from "../report/format.ts";
 import { totalBytes } from "../dsl/traffic.ts";
 import { benchRun } from "./_runs.ts";
 

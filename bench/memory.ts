@@ -10,7 +10,7 @@
  */
 
 import { allReduce, mlp, mnist, sgd, train } from "../mod.ts";
-import { table } from "../cli/format.ts";
+import { table } from "../report/format.ts";
 import { benchRun } from "./_runs.ts";
 
 const steps = Number(Deno.args[0] ?? 2000);

@@ -15,7 +15,7 @@ import { network } from "../dsl/network.ts";
 import { LinkSchedule } from "../runtime/network/links.ts";
 import { connectTcpMesh, listenTcp } from "../runtime/comm/tcp_transport.ts";
 import { startCommThread } from "../runtime/comm/threaded_communicator.ts";
-import { table } from "../cli/format.ts";
+import { table } from "../report/format.ts";
 
 const CASES = [["100Mbit", 12.5], ["400Mbit", 25], ["1Gbit", 50]] as const;
 const SEGMENT = 256 * 1024;

@@ -15,7 +15,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { allReduce, mlp, mnist, sgd, train } from "../mod.ts";
-import { table } from "../cli/format.ts";
+import { table } from "../report/format.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import { loadWorkerData } from "../runtime/data/worker_data.ts";
 import type { WorkerData } from "../runtime/models/types.ts";

@@ -11,7 +11,7 @@
  */
 
 import { localSgd, mlp, mnist, overlapLocalSgd, sgd, train } from "../mod.ts";
-import { table } from "../cli/format.ts";
+import { table } from "../report/format.ts";
 import { benchRun } from "./_runs.ts";
 
 const steps = Number(Deno.args[0] ?? 120);

@@ -8,7 +8,7 @@
  */
 
 import { allReduce, mlp, mnist, sgd, train } from "../mod.ts";
-import { table } from "../cli/format.ts";
+import { table } from "../report/format.ts";
 import { benchRun, stepsPerSecond } from "./_runs.ts";
 
 const steps = Number(Deno.args[0] ?? 200);

@@ -1,7 +1,8 @@
 /**
  * `gossamer demo`: the main job on the embedded data. Trains the demo pipelines in
  * `examples/demo/` (all-reduce SGD, local SGD, gossip on a ring with SlowMo) on real MNIST
- * digits with TCP workers, and prints a comparison of accuracy, bytes and time.
+ * digits with TCP workers, prints a comparison of accuracy, bytes and time, and writes the
+ * comparison report (`report.html`) beside the run folders.
  *
  * @module
  */
@@ -11,8 +12,10 @@ import { loadPlan } from "../runtime/load_plan.ts";
 import { run } from "../runtime/coordinator/run.ts";
 import { meanBytesSent, type RunResult } from "../runtime/run_types.ts";
 import { exampleFiles } from "./examples_command.ts";
-import { formatBytes, table } from "./format.ts";
+import { formatBytes, table } from "../report/format.ts";
+import { buildReport } from "../report/mod.ts";
 import { withInterrupt } from "./interrupt.ts";
+import { writeFileAtomic } from "./write_file.ts";
 import { ProgressBar } from "./progress_bar.ts";
 
 /** The demo pipelines. */
@@ -79,4 +82,10 @@ export async function demoCommand(options: DemoOptions = {}): Promise<void> {
   console.log(
     `Run folders: ${parent}/<pipeline> (plan.json, metrics.jsonl, summary.json, params.json)`,
   );
+  const report = await buildReport(results.map(({ result }) => result.folder), {
+    title: "gossamer demo: all-reduce SGD, local SGD and gossip with SlowMo on MNIST",
+  });
+  const path = join(parent, "report.html");
+  await writeFileAtomic(path, report.html);
+  console.log(`Report: ${path} (open it in a browser; it needs no network)`);
 }

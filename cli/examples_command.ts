@@ -9,13 +9,17 @@ import { algorithmKinds, explainPlan } from "../dsl/explain.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
 import { totalBytes } from "../dsl/traffic.ts";
 import { unsupportedNodes } from "../runtime/support.ts";
-import { formatBytes, table } from "./format.ts";
+import { formatBytes, table } from "../report/format.ts";
 
 /** The examples folder. */
 const EXAMPLES = new URL("../examples/", import.meta.url);
 
+/** Files of an example folder that are not pipelines: an experiment's settings and checks. */
+const NOT_PIPELINES = ["experiment.json", "expect.ts"];
+
 /**
- * Lists the example inputs: every `.ts` pipeline module and `.json` plan in a folder.
+ * Lists the example inputs: every `.ts` pipeline module and `.json` plan in a folder (not an
+ * experiment's `experiment.json` or `expect.ts`).
  *
  * @param folder A folder URL (default: `examples/`).
  * @returns Paths, sorted.
@@ -24,7 +28,8 @@ export async function exampleFiles(folder: URL = EXAMPLES): Promise<string[]> {
   const path = decodeURIComponent(folder.pathname);
   const files: string[] = [];
   for await (const entry of Deno.readDir(path)) {
-    if (entry.isFile && /\.(ts|json)$/.test(entry.name)) files.push(join(path, entry.name));
+    if (!entry.isFile || NOT_PIPELINES.includes(entry.name)) continue;
+    if (/\.(ts|json)$/.test(entry.name)) files.push(join(path, entry.name));
   }
   return files.sort();
 }

@@ -15,11 +15,14 @@
 import { basename, join } from "node:path";
 import { loadPlan } from "../runtime/load_plan.ts";
 import { run } from "../runtime/coordinator/run.ts";
-import type { EvalLine, MetricsLine, StepLine } from "../runtime/metrics.ts";
-import type { RunSummary } from "../runtime/run_types.ts";
+import type { MetricsLine } from "../runtime/metrics.ts";
+import { type ExperimentRow, experimentRow, LOSS_WINDOW } from "../report/experiment_row.ts";
 import { exampleFiles } from "./examples_command.ts";
-import { CliInputError } from "./errors.ts";
-import { formatBytes, table } from "./format.ts";
+import { CliInputError, CommandFailedError } from "./errors.ts";
+import { buildReport } from "../report/mod.ts";
+import { check, evaluate, type Expectations } from "../report/expectations.ts";
+import { writeFileAtomic } from "./write_file.ts";
+import { formatBytes, table } from "../report/format.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { ProgressBar } from "./progress_bar.ts";
 
@@ -34,137 +37,6 @@ export interface ExperimentSettings {
   readonly targetLoss?: number;
   /** Steps the training loss is averaged over (trailing window, default 20). */
   readonly lossWindow?: number;
-}
-
-/** Default trailing window of the training loss, in steps. */
-export const LOSS_WINDOW = 20;
-
-/** One run's numbers in the experiment's table. */
-export interface ExperimentRow {
-  readonly name: string;
-  readonly algorithm: string;
-  readonly finalAccuracy: number | null;
-  readonly bestAccuracy: number | null;
-  /** Mean bytes a worker sent per step for training (phases base, outer, compressed). */
-  readonly trainingBytesPerStep: number;
-  /** Simulated time of the run (virtual clock), else the slowest worker's training time, ms. */
-  readonly timeMs: number;
-  /** When the averaged model first reached the target accuracy, ms; `null`: never or no target. */
-  readonly timeToTargetMs: number | null;
-  /** Mean over workers of `‖x_i − x̄‖₂` at the last evaluation; `null` for exact averaging. */
-  readonly consensusDistance: number | null;
-  /**
-   * Uploads all workers sent: counted per step where the algorithm decides (`cada`), else one
-   * per worker per step, as distributed SGD or Adam sends.
-   */
-  readonly uploads: number;
-  /** The share of possible uploads skipped. */
-  readonly skipRate: number;
-  /**
-   * Uploads sent up to the first step whose training loss (mean over workers and over a
-   * trailing window of steps) reached the target loss; `null`: never, or no target.
-   */
-  readonly uploadsToTargetLoss: number | null;
-}
-
-/** Options of {@linkcode experimentRow}. */
-export interface RowTargets {
-  /** The accuracy to time. */
-  readonly target: number | null;
-  /** The training loss to count uploads to. */
-  readonly targetLoss?: number | null;
-  /** Steps the training loss is averaged over. */
-  readonly lossWindow?: number;
-}
-
-/**
- * Per step: the uploads sent so far by all workers, and the training loss averaged over
- * workers and over the trailing `window` steps.
- */
-function lossAndUploads(
-  steps: readonly StepLine[],
-  workers: number,
-  window: number,
-): { uploads: number; loss: number }[] {
-  const byStep = new Map<number, StepLine[]>();
-  for (const line of steps) byStep.set(line.step, [...byStep.get(line.step) ?? [], line]);
-  const out: { uploads: number; loss: number }[] = [];
-  const losses: number[] = [];
-  let uploads = 0;
-  for (const step of [...byStep.keys()].sort((a, b) => a - b)) {
-    const lines = byStep.get(step)!;
-    if (lines.length < workers) break;
-    for (const line of lines) {
-      const uploaded = line.algorithm?.uploaded;
-      if (uploaded !== false) uploads++;
-    }
-    losses.push(lines.reduce((sum, line) => sum + line.loss, 0) / lines.length);
-    const recent = losses.slice(-window);
-    out.push({ uploads, loss: recent.reduce((a, b) => a + b, 0) / recent.length });
-  }
-  return out;
-}
-
-/**
- * Computes a run's row from its metrics lines and summary.
- *
- * @param name The pipeline's name.
- * @param lines Every line of the run's `metrics.jsonl`.
- * @param summary The run's `summary.json`.
- * @param targets The accuracy to time and the training loss to count uploads to, if any.
- * @returns The row.
- */
-export function experimentRow(
-  name: string,
-  lines: readonly MetricsLine[],
-  summary: RunSummary,
-  targets: RowTargets,
-): ExperimentRow {
-  const { target, targetLoss = null, lossWindow = LOSS_WINDOW } = targets;
-  const steps = lines.filter((line): line is StepLine => line.type === "step");
-  const evals = lines.filter((line): line is EvalLine => line.type === "eval");
-  const averages = evals.filter((line) => line.model === "average");
-  const virtual = summary.virtualTimeMs !== null;
-  /** The time the slowest worker finished step `k`. */
-  const timeAt = (k: number) =>
-    Math.max(
-      ...steps.filter((line) => line.step === k).map((line) =>
-        virtual ? line.virtualMs ?? 0 : line.elapsedMs
-      ),
-    );
-  const accuracies = averages.map((line) => line.testAccuracy ?? Number.NaN);
-  const reached = target === null
-    ? undefined
-    : averages.find((line) => (line.testAccuracy ?? -1) >= target);
-  const lastEval = evals.at(-1)?.step;
-  const distances = evals.filter((line) =>
-    line.model === "worker" && line.step === lastEval && line.distanceToAverage !== undefined
-  ).map((line) => line.distanceToAverage!);
-  const progress = lossAndUploads(steps, summary.workers, lossWindow);
-  const lossReached = targetLoss === null
-    ? undefined
-    : progress.find((point) => point.loss <= targetLoss);
-  const possible = summary.workers * summary.steps;
-  const uploads = summary.uploads === null ? possible : possible - summary.uploads.roundsSaved;
-  const training = summary.bytes.reduce(
-    (sum, worker) => sum + worker.sent.base + worker.sent.outer + worker.sent.compressed,
-    0,
-  );
-  return {
-    name,
-    algorithm: `${summary.algorithm} ×${summary.workers}`,
-    finalAccuracy: summary.final?.testAccuracy ?? null,
-    bestAccuracy: accuracies.length === 0 ? null : Math.max(...accuracies),
-    trainingBytesPerStep: training / Math.max(1, summary.workers) / summary.steps,
-    timeMs: virtual ? summary.virtualTimeMs! : timeAt(summary.steps - 1),
-    timeToTargetMs: reached === undefined ? null : timeAt(reached.step),
-    consensusDistance: distances.length === 0
-      ? null
-      : distances.reduce((a, b) => a + b, 0) / distances.length,
-    uploads,
-    skipRate: summary.uploads?.skipRate ?? 0,
-    uploadsToTargetLoss: lossReached?.uploads ?? null,
-  };
 }
 
 /** Renders the experiment's table. */
@@ -292,29 +164,46 @@ export interface ExperimentOptions {
   readonly quiet?: boolean;
 }
 
+/** What running an experiment folder produced. */
+export interface ExperimentResult {
+  readonly settings: ExperimentSettings;
+  /** One row per pipeline, in file order. */
+  readonly rows: readonly ExperimentRow[];
+  /** The run folders, in the same order. */
+  readonly runFolders: readonly string[];
+  /** Their parent folder. */
+  readonly parent: string;
+}
+
+/** A timestamp for folder names: `20261129-140512`. */
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+}
+
 /**
- * Runs `gossamer experiment`.
+ * Runs every pipeline of an experiment folder with its settings, one after the other.
  *
  * @param folder The experiment folder.
  * @param options Output folder and quietness.
+ * @returns The rows and run folders.
+ * @throws {CliInputError} When the folder or its `experiment.json` cannot be read.
  */
-export async function experimentCommand(
+export async function runExperiment(
   folder: string,
   options: ExperimentOptions = {},
-): Promise<void> {
+): Promise<ExperimentResult> {
   let files: string[];
   try {
-    files = (await exampleFiles(new URL(`file://${await Deno.realPath(folder)}/`)))
-      .filter((file) => basename(file) !== "experiment.json");
+    files = await exampleFiles(new URL(`file://${await Deno.realPath(folder)}/`));
   } catch {
     throw new CliInputError(`Cannot read experiment folder "${folder}"`);
   }
   if (files.length === 0) throw new CliInputError(`Experiment folder "${folder}" has no pipelines`);
   const settings = await readSettings(folder);
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  const parent = options.out ?? join("runs", `experiment-${basename(folder)}-${stamp}`);
+  const parent = options.out ?? join("runs", `experiment-${basename(folder)}-${stamp()}`);
   if (!options.quiet && settings.title) console.log(settings.title);
   const rows: ExperimentRow[] = [];
+  const runFolders: string[] = [];
   for (const file of files) {
     const name = basename(file).replace(/\.(ts|json)$/, "");
     const plan = await loadPlan(file);
@@ -340,10 +229,111 @@ export async function experimentCommand(
         targetLoss: settings.targetLoss ?? null,
         lossWindow: settings.lossWindow ?? LOSS_WINDOW,
       }));
+      runFolders.push(out);
     } finally {
       bar.done();
     }
   }
+  return { settings, rows, runFolders, parent };
+}
+
+/**
+ * Runs `gossamer experiment`.
+ *
+ * @param folder The experiment folder.
+ * @param options Output folder and quietness.
+ */
+export async function experimentCommand(
+  folder: string,
+  options: ExperimentOptions = {},
+): Promise<void> {
+  const { settings, rows, parent } = await runExperiment(folder, options);
   console.log(`\n${experimentTable(rows, settings)}`);
   console.log(`\nRun folders: ${parent}/<pipeline>`);
+}
+
+/** The experiments of `examples/experiments/`. */
+const EXPERIMENTS = new URL("../examples/experiments/", import.meta.url);
+
+/** Options of `gossamer experiments`. */
+export interface ExperimentsOptions {
+  /** Run only these experiments (folder names). */
+  readonly only?: readonly string[];
+  /** Parent folder of every experiment's runs and report (default `runs/experiments-<time>`). */
+  readonly out?: string;
+  readonly quiet?: boolean;
+}
+
+/**
+ * Runs `gossamer experiments`: every experiment of `examples/experiments/` (or the chosen
+ * ones), checks each against its `expect.ts`, prints PASS or FAIL with the measured numbers,
+ * and writes one report per experiment.
+ *
+ * @param options Which experiments, where.
+ * @throws {CommandFailedError} When a check fails (after running everything).
+ */
+export async function experimentsCommand(options: ExperimentsOptions = {}): Promise<void> {
+  const root = decodeURIComponent(EXPERIMENTS.pathname);
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(root)) if (entry.isDirectory) names.push(entry.name);
+  names.sort();
+  const unknown = (options.only ?? []).filter((name) => !names.includes(name));
+  if (unknown.length > 0) {
+    throw new CliInputError(
+      `No experiment named ${unknown.join(", ")} (have ${names.join(", ")})`,
+    );
+  }
+  const chosen = options.only === undefined
+    ? names
+    : names.filter((n) => options.only!.includes(n));
+  const parent = options.out ?? join("runs", `experiments-${stamp()}`);
+  const lines: string[] = [];
+  let passed = 0;
+  let failed = 0;
+  for (const name of chosen) {
+    const folder = join(root, name);
+    const result = await runExperiment(folder, {
+      out: join(parent, name),
+      quiet: options.quiet ?? false,
+    });
+    const report = await buildReport(result.runFolders, {
+      target: result.settings.target ?? null,
+      title: result.settings.title ?? name,
+    });
+    const reportPath = join(parent, name, "report.html");
+    await writeFileAtomic(reportPath, report.html);
+    const checks = evaluate(
+      await loadExpectations(folder),
+      Object.fromEntries(result.rows.map((row) => [row.name, row])),
+    );
+    const block = [
+      `${name}: ${result.settings.title ?? ""}`.trim(),
+      experimentTable(result.rows, result.settings),
+      ...checks.map((c) => `${c.pass ? "PASS" : "FAIL"}  ${c.claim}: ${c.measured}`),
+      `report ${reportPath}`,
+    ].join("\n");
+    passed += checks.filter((c) => c.pass).length;
+    failed += checks.filter((c) => !c.pass).length;
+    lines.push(block);
+    if (!options.quiet) console.log(`\n${block}`);
+  }
+  const summary = `${passed} checks passed, ${failed} failed; runs and reports in ${parent}`;
+  if (options.quiet) console.log(lines.join("\n\n"));
+  console.log(`\n${summary}`);
+  if (failed > 0) throw new CommandFailedError(`${failed} experiment checks failed`);
+}
+
+/** An experiment's `expect.ts`, or no checks when it has none. */
+async function loadExpectations(folder: string): Promise<Expectations> {
+  const path = join(folder, "expect.ts");
+  try {
+    await Deno.stat(path);
+  } catch {
+    return () => [];
+  }
+  const module = await import(new URL(`file://${path}`).href) as { default?: Expectations };
+  if (typeof module.default !== "function") {
+    return () => [check(`${path} exports its expectations`, false, "no default function")];
+  }
+  return module.default;
 }

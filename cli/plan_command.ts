@@ -9,7 +9,7 @@ import type { Plan } from "../dsl/plan.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
 import { predictStepTime, type StepTimePrediction } from "../runtime/coordinator/predict_time.ts";
 import { totalBytes } from "../dsl/traffic.ts";
-import { formatBytes, table } from "./format.ts";
+import { formatBytes, table } from "../report/format.ts";
 
 /**
  * Renders the human-readable explanation of a plan.

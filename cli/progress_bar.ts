@@ -6,7 +6,7 @@
  */
 
 import type { Progress } from "../runtime/run_types.ts";
-import { formatBytes } from "./format.ts";
+import { formatBytes } from "../report/format.ts";
 
 /** Formats milliseconds as m:ss. */
 export function formatDuration(ms: number): string {

@@ -14,7 +14,10 @@ import { run } from "../runtime/coordinator/run.ts";
 import { meanBytesSent, type RunResult, type RunSummary } from "../runtime/run_types.ts";
 import { runWorker } from "../runtime/worker/worker_main.ts";
 import { CommandFailedError } from "./errors.ts";
-import { formatBytes, table } from "./format.ts";
+import { formatBytes, table } from "../report/format.ts";
+import { buildReport } from "../report/mod.ts";
+import { writeFileAtomic } from "./write_file.ts";
+import { join } from "node:path";
 import { withInterrupt } from "./interrupt.ts";
 import { ProgressBar } from "./progress_bar.ts";
 
@@ -23,6 +26,7 @@ export interface RunCommandOptions {
   readonly out?: string;
   readonly workers?: number;
   readonly steps?: number;
+  readonly evalEvery?: number;
   readonly seed?: number;
   readonly backend: BackendRequest;
   readonly transport: "tcp" | "memory";
@@ -30,11 +34,41 @@ export interface RunCommandOptions {
   readonly launch: "threads" | "processes" | "none";
   readonly rendezvous?: string;
   readonly quiet?: boolean;
+  /** Write the run's HTML report: `true` for `report.html` in the run folder, or a path. */
+  readonly report?: string | true;
 }
 
 /**
- * Applies command-line overrides to a plan and checks the result again, files included. A
- * shorter run keeps evaluating: `evalEvery` is capped at the new `steps`.
+ * The evaluation period after overriding the steps: the one asked for, else the plan's scaled
+ * with the steps, so a shorter or longer run keeps about as many evaluations and its curves keep
+ * their points. Never more than the steps.
+ *
+ * @param plan The plan as written.
+ * @param steps The new steps.
+ * @param asked `--eval-every`, if given.
+ * @returns The evaluation period.
+ * @example A tenth of the run stays a tenth
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scaledEvalEvery } from "./run_command.ts";
+ *
+ * assert.equal(scaledEvalEvery({ steps: 600, evalEvery: 60 }, 50, undefined), 5);
+ * assert.equal(scaledEvalEvery({ steps: 600, evalEvery: 60 }, 50, 25), 25);
+ * assert.equal(scaledEvalEvery({ steps: 600, evalEvery: 60 }, 3, undefined), 1);
+ * ```
+ */
+export function scaledEvalEvery(
+  plan: { readonly steps: number; readonly evalEvery: number },
+  steps: number,
+  asked: number | undefined,
+): number {
+  const every = asked ?? Math.max(1, Math.round(plan.evalEvery * steps / plan.steps));
+  return Math.min(every, steps);
+}
+
+/**
+ * Applies command-line overrides to a plan and checks the result again, files included. The
+ * evaluation period follows the steps (see {@linkcode scaledEvalEvery}).
  */
 export async function overridePlan(
   plan: Plan,
@@ -47,7 +81,7 @@ export async function overridePlan(
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     steps,
-    evalEvery: Math.min(plan.evalEvery, steps),
+    evalEvery: scaledEvalEvery(plan, steps, options.evalEvery),
   }, `${source} with the command-line overrides`);
   const issues = await resourceIssues(overridden);
   if (issues.length > 0) throw new PlanError(issues, `${source} with the command-line overrides`);
@@ -121,6 +155,12 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
     );
     bar.done();
     if (!options.quiet) console.log(reportRun(result));
+    if (options.report !== undefined) {
+      const path = options.report === true ? join(result.folder, "report.html") : options.report;
+      const report = await buildReport([result.folder], { title: `gossamer run ${input}` });
+      await writeFileAtomic(path, report.html);
+      if (!options.quiet) console.log(`report ${path}`);
+    }
   } finally {
     bar.done();
   }

@@ -18,5 +18,6 @@ export * from "./shapes.ts";
 export * from "./validate.ts";
 export * from "./train.ts";
 export * from "./explain.ts";
+export * from "./expression.ts";
 export * from "./traits.ts";
 export * from "./traffic.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { experimentRow, experimentTable, parseSettings } from "../cli/experiment_command.ts";
+import { experimentTable, parseSettings } from "../cli/experiment_command.ts";
+import { experimentRow } from "../report/experiment_row.ts";
 import { CliInputError } from "../cli/errors.ts";
 import type { MetricsLine } from "../runtime/metrics.ts";
 import type { RunSummary } from "../runtime/run_types.ts";

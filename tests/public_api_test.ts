@@ -48,6 +48,8 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "onePeerExponential",
     "overlapLocalSgd",
     "parsePlan",
+    "planExpression",
+    "planImports",
     "qsgd",
     "ring",
     "run",
@@ -74,6 +76,7 @@ Deno.test("every entry point in deno.json is a documented module", async () => {
     "./comm",
     "./compressors",
     "./plan",
+    "./report",
     "./runtime",
     "./topologies",
   ]);

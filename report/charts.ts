@@ -1,0 +1,291 @@
+/**
+ * The report's plots, as Vega-Lite specifications rendered to SVG without a browser (Vega's own
+ * headless renderer), in the style of `visual_style.ts`: test accuracy and training loss against
+ * steps, bytes sent per worker and time; consensus distance for decentralized runs; and where
+ * each worker's time went.
+ *
+ * @module
+ */
+
+import * as vega from "vega";
+import * as vegaLite from "vega-lite";
+import { FONT, INK, SERIES_COLORS } from "../visual_style.ts";
+import type { RunSeries } from "./series.ts";
+
+/** A run's name and curves, in the order it is drawn. */
+export interface NamedSeries {
+  readonly name: string;
+  readonly series: RunSeries;
+}
+
+/** A plot: what it shows, and its Vega-Lite specification. */
+export interface Chart {
+  /** Stable identifier, e.g. `"accuracy-bytes"` (file names, element ids). */
+  readonly id: string;
+  /** Caption. */
+  readonly title: string;
+  /** The Vega-Lite specification, data included. */
+  readonly spec: vegaLite.TopLevelSpec;
+}
+
+/** Mebibytes, for byte axes. */
+const MIB = 1024 * 1024;
+
+/** At most this many points per run in a line: enough for the eye, small enough for the file. */
+const MAX_POINTS = 400;
+
+/** Every `k`-th element, always keeping the last, so at most `max` remain. */
+function thin<T>(values: readonly T[], max = MAX_POINTS): T[] {
+  if (values.length <= max) return [...values];
+  const stride = Math.ceil(values.length / max);
+  const kept = values.filter((_, index) => index % stride === 0);
+  if (kept.at(-1) !== values.at(-1)) kept.push(values.at(-1)!);
+  return kept;
+}
+
+/** The Vega-Lite config every chart shares: fonts, ink, grid, and the series colours. */
+const CONFIG: vegaLite.Config = {
+  font: FONT,
+  background: INK.background,
+  view: { stroke: INK.grid },
+  axis: {
+    labelColor: INK.muted,
+    titleColor: INK.text,
+    gridColor: INK.grid,
+    domainColor: INK.stroke,
+    tickColor: INK.stroke,
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: 500,
+  },
+  legend: {
+    labelColor: INK.text,
+    titleColor: INK.text,
+    labelFontSize: 11,
+    titleFontSize: 12,
+    labelLimit: 260,
+  },
+  title: { color: INK.text, fontSize: 13, fontWeight: 600, anchor: "start" },
+  line: { strokeWidth: 2 },
+  point: { size: 28, filled: true },
+};
+
+/** The colour scale: the runs in their order, each with its series colour. */
+function colorScale(names: readonly string[]) {
+  return {
+    domain: [...names],
+    range: names.map((_, index) => SERIES_COLORS[index % SERIES_COLORS.length]!),
+  };
+}
+
+/** The three x axes: field, title. */
+function xAxes(virtual: boolean) {
+  return [
+    { key: "step", field: "step", title: "step" },
+    { key: "bytes", field: "mib", title: "training bytes sent per worker (MiB)" },
+    {
+      key: "time",
+      field: "seconds",
+      title: virtual ? "simulated time (s)" : "training time (s)",
+    },
+  ] as const;
+}
+
+/** A line chart of `y` against each of the three x axes. */
+function againstAxes(
+  metric: {
+    id: string;
+    title: string;
+    field: string;
+    format?: string;
+    points: boolean;
+    log?: boolean;
+    /** The y axis title, when shorter than the caption's. */
+    axisTitle?: string;
+  },
+  values: Record<string, unknown>[],
+  names: readonly string[],
+  virtual: boolean,
+): Chart[] {
+  return xAxes(virtual).map((x) => ({
+    id: `${metric.id}-${x.key}`,
+    title: `${metric.title} against ${x.title.replace(/ \(.*\)$/, "")}`,
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      width: 290,
+      height: 180,
+      config: CONFIG,
+      data: { values },
+      mark: { type: "line", point: metric.points, interpolate: "linear" },
+      encoding: {
+        x: { field: x.field, type: "quantitative", title: x.title },
+        y: {
+          field: metric.field,
+          type: "quantitative",
+          title: metric.axisTitle ?? metric.title,
+          scale: metric.log ? { type: "log" } : { zero: false },
+          ...(metric.format === undefined ? {} : { axis: { format: metric.format } }),
+        },
+        color: {
+          field: "run",
+          type: "nominal",
+          title: null,
+          scale: colorScale(names),
+          legend: { orient: "bottom", direction: "horizontal", columns: 2 },
+        },
+      },
+    },
+  }));
+}
+
+/**
+ * The report's charts for a set of runs. Accuracy charts become test-loss charts when no run
+ * has an accuracy (regression); the consensus chart appears when some run reports consensus
+ * distances.
+ *
+ * @param runs The runs' names and curves, in drawing order.
+ * @returns The charts, in reading order.
+ */
+export function reportCharts(runs: readonly NamedSeries[]): Chart[] {
+  const names = runs.map((run) => run.name);
+  const virtual = runs.length > 0 && runs.every((run) => run.series.virtual);
+  const place = (name: string, point: { step: number; bytes: number; timeMs: number }) => ({
+    run: name,
+    step: point.step,
+    mib: point.bytes / MIB,
+    seconds: point.timeMs / 1000,
+  });
+  const evals = runs.flatMap(({ name, series }) =>
+    series.evals.map((point) => ({
+      ...place(name, point),
+      accuracy: point.accuracy,
+      testLoss: point.testLoss,
+      consensus: point.consensus,
+    }))
+  );
+  const classification = evals.some((point) => point.accuracy !== null);
+  const window = Math.max(1, ...runs.map((run) => run.series.lossWindow));
+  const losses = runs.flatMap(({ name, series }) =>
+    thin(series.steps).map((point) => ({ ...place(name, point), loss: point.loss }))
+  );
+  const charts = [
+    ...againstAxes(
+      classification
+        ? { id: "accuracy", title: "test accuracy", field: "accuracy", format: ".1%", points: true }
+        : { id: "test-loss", title: "test loss", field: "testLoss", points: true },
+      evals.filter((point) => !classification || point.accuracy !== null),
+      names,
+      virtual,
+    ),
+    ...againstAxes(
+      {
+        id: "loss",
+        title: window > 1 ? `training loss (mean of ${window} steps)` : "training loss",
+        field: "loss",
+        axisTitle: "training loss",
+        points: false,
+        // Losses fall by orders of magnitude; a log axis keeps the late differences visible.
+        log: losses.length > 0 && losses.every((point) => point.loss > 0),
+      },
+      losses,
+      names,
+      virtual,
+    ),
+  ];
+  const consensus = evals.filter((point) => point.consensus !== null);
+  if (consensus.length > 0) {
+    charts.push(
+      againstAxes(
+        { id: "consensus", title: "consensus distance", field: "consensus", points: true },
+        consensus,
+        names,
+        virtual,
+      )[0]!,
+    );
+  }
+  charts.push(workerTimeChart(runs));
+  return charts;
+}
+
+/**
+ * Where each worker's time went, one stacked bar per worker (per run; runs of more than 16
+ * workers show the mean over workers, which stays readable at any scale).
+ */
+function workerTimeChart(runs: readonly NamedSeries[]): Chart {
+  const values = runs.flatMap(({ name, series }) => {
+    const workers = series.workers;
+    const rows = workers.length <= 16
+      ? workers.map((time) => ({
+        label: `${name} · worker ${time.worker}`,
+        time,
+      }))
+      : [{
+        label: `${name} · mean of ${workers.length} workers`,
+        time: {
+          computeMs: workers.reduce((sum, w) => sum + w.computeMs, 0) / workers.length,
+          commMs: workers.reduce((sum, w) => sum + w.commMs, 0) / workers.length,
+          otherMs: workers.reduce((sum, w) => sum + w.otherMs, 0) / workers.length,
+        },
+      }];
+    return rows.flatMap(({ label, time }) => [
+      { label, run: name, part: "compute", order: 0, seconds: time.computeMs / 1000 },
+      { label, run: name, part: "waiting on communication", order: 1, seconds: time.commMs / 1000 },
+      { label, run: name, part: "other", order: 2, seconds: time.otherMs / 1000 },
+    ]);
+  });
+  const labels = [...new Set(values.map((value) => value.label))];
+  return {
+    id: "worker-time",
+    title: "where each worker's training time went",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      width: 420,
+      height: { step: 14 },
+      config: CONFIG,
+      data: { values },
+      mark: "bar",
+      encoding: {
+        y: { field: "label", type: "nominal", title: null, sort: labels },
+        x: { field: "seconds", type: "quantitative", title: "time (s)", stack: "zero" },
+        color: {
+          field: "part",
+          type: "nominal",
+          title: "time spent",
+          scale: {
+            domain: ["compute", "waiting on communication", "other"],
+            range: [SERIES_COLORS[0]!, SERIES_COLORS[1]!, INK.grid],
+          },
+        },
+        order: { field: "order", type: "quantitative" },
+      },
+    },
+  };
+}
+
+/**
+ * Renders a Vega-Lite specification to SVG text, headless.
+ *
+ * @param spec The specification.
+ * @returns The SVG document.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderSvg } from "./charts.ts";
+ *
+ * const svg = await renderSvg({
+ *   data: { values: [{ x: 0, y: 1 }, { x: 1, y: 2 }] },
+ *   mark: "line",
+ *   encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
+ * });
+ * assert.ok(svg.startsWith("<svg") && svg.includes("</svg>"));
+ * ```
+ */
+export async function renderSvg(spec: vegaLite.TopLevelSpec): Promise<string> {
+  const compiled = vegaLite.compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

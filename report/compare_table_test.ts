@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { allReduce, mlp, mnist, sgd, train } from "../mod.ts";
+import type { MetricsLine } from "../runtime/metrics.ts";
+import type { RunSummary } from "../runtime/run_types.ts";
+import { compareCsv, compareRow, compareText } from "./compare_table.ts";
+import { readRun } from "./run_data.ts";
+
+const PLAN = train(mlp({ hidden: [8] })).data(mnist()).workers(2).optimizer(sgd({ lr: 0.1 }))
+  .base(allReduce()).steps(4).evalEvery(2).compile();
+
+/** Worker `w`'s step `k`: `base` training bytes, 5 control bytes, `t` ms into training. */
+function step(k: number, w: number, base: number, t: number, loss = 1): MetricsLine {
+  const sent = { base, outer: 0, compressed: 0, control: 5 };
+  return {
+    type: "step",
+    step: k,
+    worker: w,
+    loss,
+    lr: 0.1,
+    computeMs: 2,
+    commMs: 1,
+    elapsedMs: t,
+    bytesSent: sent,
+    bytesReceived: sent,
+  };
+}
+
+/** The average model's evaluation after step `k`. */
+function evaluation(k: number, accuracy: number): MetricsLine {
+  return {
+    type: "eval",
+    step: k,
+    model: "average",
+    worker: null,
+    testLoss: 1 - accuracy,
+    testAccuracy: accuracy,
+  };
+}
+
+const LINES: MetricsLine[] = [
+  step(0, 0, 100, 10),
+  step(0, 1, 100, 11),
+  step(1, 0, 100, 20),
+  step(1, 1, 100, 24),
+  evaluation(1, 0.6),
+  {
+    type: "traffic",
+    step: 1,
+    worker: 0,
+    bytesSent: { base: 0, outer: 0, compressed: 0, control: 40 },
+    bytesReceived: { base: 0, outer: 0, compressed: 0, control: 0 },
+  },
+  step(2, 0, 100, 30),
+  step(2, 1, 100, 33),
+  step(3, 0, 100, 40),
+  step(3, 1, 100, 45),
+  evaluation(3, 0.8),
+];
+
+const SUMMARY: Partial<RunSummary> = {
+  status: "completed",
+  error: null,
+  wallTimeMs: 900,
+  bytes: [
+    {
+      worker: 0,
+      sent: { base: 400, outer: 0, compressed: 0, control: 60 },
+      received: { base: 0, outer: 0, compressed: 0, control: 0 },
+    },
+    {
+      worker: 1,
+      sent: { base: 400, outer: 0, compressed: 0, control: 20 },
+      received: { base: 0, outer: 0, compressed: 0, control: 0 },
+    },
+  ],
+};
+
+/** Writes a run folder by hand: the plan, these metrics lines and, if given, a summary. */
+async function runFolder(
+  lines: readonly MetricsLine[],
+  summary: Partial<RunSummary> | null,
+  tail = "",
+) {
+  const folder = await Deno.makeTempDir({ prefix: "gossamer_compare_" });
+  await Deno.writeTextFile(join(folder, "plan.json"), JSON.stringify(PLAN));
+  await Deno.writeTextFile(
+    join(folder, "metrics.jsonl"),
+    lines.map((line) => JSON.stringify(line) + "\n").join("") + tail,
+  );
+  if (summary !== null) {
+    await Deno.writeTextFile(join(folder, "summary.json"), JSON.stringify(summary));
+  }
+  return folder;
+}
+
+Deno.test("a finished run's row: accuracies, bytes per phase from the summary, times and the target", async () => {
+  const folder = await runFolder(LINES, SUMMARY);
+  try {
+    const row = compareRow(await readRun(folder), 0.7);
+    assert.equal(row.status, "completed");
+    assert.equal(row.algorithm, "allReduce");
+    assert.equal(row.stepsRun, 4);
+    assert.equal(row.finalAccuracy, 0.8);
+    assert.equal(row.bestAccuracy, 0.8);
+    assert.ok(Math.abs(row.finalTestLoss! - 0.2) < 1e-12);
+    // Mean over the two workers of summary.json's bytes.
+    assert.deepEqual(row.bytesPerWorker, { base: 400, outer: 0, compressed: 0, control: 40 });
+    // The slowest worker finished step 3 at 45 ms.
+    assert.equal(row.timeMs, 45);
+    assert.equal(row.clock, "training");
+    assert.equal(row.wallTimeMs, 900);
+    // 70% was first reached at the evaluation after step 3: 4 steps of 100 training bytes.
+    assert.equal(row.timeToTargetMs, 45);
+    assert.equal(row.bytesToTarget, 400);
+    assert.equal(compareRow(await readRun(folder), 0.5).bytesToTarget, 200);
+    assert.equal(compareRow(await readRun(folder), 0.9).timeToTargetMs, null);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("a running run: partial steps and a half-written line are left out, bytes come from the metrics", async () => {
+  // Step 3 only on worker 0, and a line still being written.
+  const folder = await runFolder(LINES.slice(0, 9), null, '{"type":"step","st');
+  try {
+    const run = await readRun(folder);
+    assert.equal(run.status, "running");
+    const row = compareRow(run);
+    assert.equal(row.stepsRun, 3);
+    assert.equal(row.finalAccuracy, 0.6);
+    assert.equal(row.wallTimeMs, null);
+    // 7 step lines (700 base, 35 control) and one traffic line (40 control) over 2 workers.
+    assert.deepEqual(row.bytesPerWorker, { base: 350, outer: 0, compressed: 0, control: 37.5 });
+    assert.match(compareText([row]), /3\/4\s+running\s+60\.00%/);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("the table's CSV has raw numbers and the target's columns", async () => {
+  const folder = await runFolder(LINES, SUMMARY);
+  try {
+    const csv = compareCsv([compareRow(await readRun(folder), 0.7)], 0.7).trim().split("\n");
+    assert.equal(
+      csv[0],
+      "run,algorithm,workers,steps,status,final accuracy,best accuracy,base sent/worker,outer sent/worker,compressed sent/worker,control sent/worker,time,clock,time to 70.00%,bytes to 70.00%",
+    );
+    assert.match(csv[1]!, /,allReduce,2,4,completed,0\.8,0\.8,400,0,0,40,45,training,45,400$/);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("a folder without plan.json is refused by name", async () => {
+  const folder = await Deno.makeTempDir();
+  try {
+    await assert.rejects(() => readRun(folder), new RegExp(`${folder} is not a run folder`));
+    await Deno.writeTextFile(join(folder, "plan.json"), "{");
+    await assert.rejects(() => readRun(folder), /plan\.json is not valid JSON/);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});

@@ -1,0 +1,80 @@
+/**
+ * A comparison of runs in every form: the terminal table, CSV, and the HTML page with plots.
+ *
+ * @module
+ */
+
+import { reportCharts } from "./charts.ts";
+import { compareCsv, type CompareRow, compareRow, compareText } from "./compare_table.ts";
+import { reportHtml } from "./html.ts";
+import { readRun, type RunData } from "./run_data.ts";
+import { runSeries } from "./series.ts";
+
+/** Options of {@linkcode buildReport}. */
+export interface ReportOptions {
+  /** The accuracy whose first reaching is timed and counted in bytes. */
+  readonly target?: number | null;
+  /** The page title (default: "gossamer report"). */
+  readonly title?: string;
+}
+
+/** A comparison of runs, in every form. */
+export interface Report {
+  /** One row per run. */
+  readonly rows: readonly CompareRow[];
+  /** The terminal table. */
+  readonly text: string;
+  /** The CSV table. */
+  readonly csv: string;
+  /** The self-contained HTML page. */
+  readonly html: string;
+}
+
+/**
+ * Reads run folders and builds their comparison.
+ *
+ * @param folders Run folders, in the order they are listed and coloured.
+ * @param options Target accuracy and title.
+ * @returns The table in three forms and the HTML page.
+ * @throws {RunDataError} When a folder is not a readable run folder.
+ */
+export async function buildReport(
+  folders: readonly string[],
+  options: ReportOptions = {},
+): Promise<Report> {
+  const runs = await Promise.all(folders.map(readRun));
+  return await reportOf(runs, options);
+}
+
+/**
+ * Builds the comparison of runs already read.
+ *
+ * @param runs The runs.
+ * @param options Target accuracy and title.
+ * @returns The table in three forms and the HTML page.
+ */
+export async function reportOf(
+  runs: readonly RunData[],
+  options: ReportOptions = {},
+): Promise<Report> {
+  const target = options.target ?? null;
+  const rows = runs.map((run) => compareRow(run, target));
+  const charts = reportCharts(runs.map((run) => ({ name: run.name, series: runSeries(run) })));
+  const names = runs.map((run) => run.name).join(", ");
+  const html = await reportHtml({
+    title: options.title ?? "gossamer report",
+    subtitle: `${runs.length} run${runs.length === 1 ? "" : "s"}: ${names} · generated ${
+      new Date().toISOString().slice(0, 19).replace("T", " ")
+    } UTC`,
+    runs,
+    rows,
+    charts,
+    target,
+  });
+  return {
+    rows,
+    text: compareText(rows, target),
+    csv: compareCsv(rows, target),
+    html,
+  };
+}

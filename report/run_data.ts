@@ -1,0 +1,134 @@
+/**
+ * Reads a run folder (`plan.json`, `metrics.jsonl`, `summary.json`) into the typed data every
+ * report, table and dashboard view is computed from. A run that is still training has no
+ * `summary.json` yet and may be writing its last metrics line, so a partial final line is
+ * skipped rather than treated as corrupt.
+ *
+ * @module
+ */
+
+import { basename, join, resolve } from "node:path";
+import type { Plan } from "../dsl/plan.ts";
+import type { EvalLine, MetricsLine, StepLine, TrafficLine } from "../runtime/metrics.ts";
+import type { RunSummary } from "../runtime/run_types.ts";
+
+/** Where a run stands: finished, failed, or still writing (no `summary.json` yet). */
+export type RunStatus = "completed" | "failed" | "running";
+
+/** One run folder, read. */
+export interface RunData {
+  /** The folder's absolute path. */
+  readonly folder: string;
+  /** The folder's name, the run's label in tables and legends. */
+  readonly name: string;
+  /** The plan the run executed. */
+  readonly plan: Plan;
+  /** `summary.json`; `null` while the run is still training. */
+  readonly summary: RunSummary | null;
+  /** Where the run stands. */
+  readonly status: RunStatus;
+  /** Every step line, in file order. */
+  readonly steps: readonly StepLine[];
+  /** Every evaluation line, in file order. */
+  readonly evals: readonly EvalLine[];
+  /** Every traffic line (evaluation and final barrier bytes). */
+  readonly traffic: readonly TrafficLine[];
+}
+
+/** A run folder that cannot be read; the message names the folder and the file. */
+export class RunDataError extends Error {
+  /**
+   * Builds the error.
+   *
+   * @param message What is wrong, naming the folder and file.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "RunDataError";
+  }
+}
+
+/**
+ * Parses the text of `metrics.jsonl`. Lines that are not complete JSON are skipped only at the
+ * end of the text (a line being written); anywhere else they are an error.
+ *
+ * @param text The file's text.
+ * @param where The file, for messages.
+ * @returns The lines.
+ * @throws {RunDataError} When a line before the last is not JSON.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseMetrics } from "./run_data.ts";
+ *
+ * const text = '{"type":"eval","step":0,"model":"average","worker":null,"testLoss":1,' +
+ *   '"testAccuracy":0.5}\n{"type":"st';
+ * assert.equal(parseMetrics(text, "m.jsonl").length, 1);
+ * ```
+ */
+export function parseMetrics(text: string, where: string): MetricsLine[] {
+  const lines = text.split("\n");
+  const out: MetricsLine[] = [];
+  for (const [index, line] of lines.entries()) {
+    if (line.trim() === "") continue;
+    try {
+      out.push(JSON.parse(line) as MetricsLine);
+    } catch {
+      if (index === lines.length - 1) break;
+      throw new RunDataError(`${where}: line ${index + 1} is not JSON`);
+    }
+  }
+  return out;
+}
+
+/** Reads a JSON file of the run, or `null` when it does not exist. */
+async function readJson<T>(path: string): Promise<T | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw new RunDataError(`Cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    // summary.json is written atomically, so this is a damaged file, not one being written.
+    throw new RunDataError(`${path} is not valid JSON`);
+  }
+}
+
+/**
+ * Reads a run folder.
+ *
+ * @param folder The run folder (it holds `plan.json`).
+ * @returns The run's plan, summary and metrics.
+ * @throws {RunDataError} When the folder is not a run folder or a file is damaged.
+ */
+export async function readRun(folder: string): Promise<RunData> {
+  const path = resolve(folder);
+  const plan = await readJson<Plan>(join(path, "plan.json"));
+  if (plan === null) {
+    throw new RunDataError(`${folder} is not a run folder: it has no plan.json`);
+  }
+  const summary = await readJson<RunSummary>(join(path, "summary.json"));
+  let text = "";
+  try {
+    text = await Deno.readTextFile(join(path, "metrics.jsonl"));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw new RunDataError(`Cannot read ${join(folder, "metrics.jsonl")}: ${error}`);
+    }
+  }
+  const lines = parseMetrics(text, join(folder, "metrics.jsonl"));
+  return {
+    folder: path,
+    name: basename(path),
+    plan,
+    summary,
+    status: summary === null ? "running" : summary.status,
+    steps: lines.filter((line): line is StepLine => line.type === "step"),
+    evals: lines.filter((line): line is EvalLine => line.type === "eval"),
+    traffic: lines.filter((line): line is TrafficLine => line.type === "traffic"),
+  };
+}
