@@ -1,16 +1,17 @@
 /**
- * The `gossamer` command line: `plan`, `topology`, `run`, `worker`, `demo`, `experiment` and
- * `examples`.
+ * The `gossamer` command line: `plan`, `topology`, `run`, `worker`, `demo`, `experiment`,
+ * `experiments`, `compare`, `serve` and `examples`.
  *
  * Exit codes: 0 success; 1 invalid input (an invalid plan, a missing file, a bad topology) or a
  * failed run; 2 a usage error (unknown command or option, bad option value); 130 a run
- * interrupted with Ctrl-C. Errors are printed as
- * messages, never as stack traces; set `GOSSAMER_DEBUG=1` to see the stack of an internal error.
+ * interrupted with Ctrl-C. Errors are printed as messages, never as stack traces; set
+ * `GOSSAMER_DEBUG=1` to see the stack of an internal error.
  *
  * @module
  */
 
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import config from "./deno.json" with { type: "json" };
 import { PlanError } from "./dsl/validate.ts";
 import { TopologyFileError } from "./topologies/mod.ts";
 import { PlanLoadError } from "./runtime/load_plan.ts";
@@ -37,6 +38,19 @@ function integerAtLeast(min: number): (value: string) => number {
   };
 }
 
+/**
+ * Parses a path option's value, refusing one that looks like an option: `--out --steps 5`
+ * means the folder was forgotten, not a folder named `--steps`.
+ */
+function path(value: string): string {
+  if (value.startsWith("-")) {
+    throw new InvalidArgumentError(
+      `expected a path, got "${value}", which looks like an option (did you forget the value?)`,
+    );
+  }
+  return value;
+}
+
 /** Parses a fraction in (0, 1], such as a target accuracy. */
 function fraction(value: string): number {
   const number = Number(value);
@@ -53,6 +67,13 @@ const LAUNCHES = ["threads", "processes", "none"] as const;
 function program(): Command {
   const root = new Command("gossamer")
     .description("Communication-efficient distributed training, written as typed pipelines")
+    .version(
+      `gossamer ${config.version} (Deno ${Deno.version.deno}, TensorFlow.js ${
+        // The pinned version, read from the import map rather than by loading TensorFlow.js.
+        config.imports["@tensorflow/tfjs"].split("@").at(-1)})`,
+      "-V, --version",
+      "print the versions of gossamer, Deno and TensorFlow.js",
+    )
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
@@ -70,14 +91,14 @@ function program(): Command {
     .option("--rows <r>", "torus rows", integerAtLeast(1))
     .option("--cols <c>", "torus columns", integerAtLeast(1))
     .option("--hub <rank>", "star hub rank", integerAtLeast(0))
-    .option("--svg <file>", "write an SVG drawing of the graph")
+    .option("--svg <file>", "write an SVG drawing of the graph", path)
     .option("--json", "print the description as JSON")
     .action(async (name, options) => await topologyCommand(name, options));
 
   root.command("run")
     .description("Train: run a pipeline module or plan file and write its run folder")
     .argument("<input>", "pipeline module (.ts) or plan file (.json)")
-    .option("--out <dir>", "run folder (default: a new folder under runs/)")
+    .option("--out <dir>", "run folder (default: a new folder under runs/)", path)
     .option("--workers <n>", "override the plan's workers", integerAtLeast(1))
     .option("--steps <k>", "override the plan's steps", integerAtLeast(1))
     .option(
@@ -103,7 +124,7 @@ function program(): Command {
         .choices(LAUNCHES).default("threads"),
     )
     .option("--rendezvous <host:port>", "coordinator address for tcp workers", "127.0.0.1:0")
-    .option("--quiet", "print nothing but errors")
+    .option("--quiet", "print only the run folder (no progress bar, no table)")
     .option(
       "--report [file]",
       "write the run's HTML report (default: report.html in the run folder)",
@@ -112,7 +133,7 @@ function program(): Command {
 
   root.command("worker")
     .description("Join a run as one worker process (the coordinator is `gossamer run`)")
-    .requiredOption("--plan <file>", "plan file (.json) or pipeline module (.ts)")
+    .requiredOption("--plan <file>", "plan file (.json) or pipeline module (.ts)", path)
     .requiredOption("--rank <r>", "this worker's rank", integerAtLeast(0))
     .requiredOption("--world <n>", "number of workers", integerAtLeast(1))
     .requiredOption("--rendezvous <host:port>", "the coordinator's address")
@@ -125,14 +146,14 @@ function program(): Command {
 
   root.command("demo")
     .description("Train the demo pipelines on MNIST with TCP workers and compare them")
-    .option("--out <dir>", "parent folder of the demo's run folders")
+    .option("--out <dir>", "parent folder of the demo's run folders", path)
     .option("--quiet", "no progress bars")
     .action(async (options) => await demoCommand(options));
 
   root.command("experiment")
     .description("Run every pipeline of an experiment folder and compare them in one table")
     .argument("<folder>", "a folder of pipelines, with an optional experiment.json")
-    .option("--out <dir>", "parent folder of the experiment's run folders")
+    .option("--out <dir>", "parent folder of the experiment's run folders", path)
     .option("--quiet", "no progress bars")
     .action(async (folder, options) => await experimentCommand(folder, options));
 
@@ -141,15 +162,15 @@ function program(): Command {
       "Run every experiment of examples/experiments/, check what each expects, write reports",
     )
     .option("--only <names...>", "run only these experiments (folder names)")
-    .option("--out <dir>", "parent folder of the runs and reports")
+    .option("--out <dir>", "parent folder of the runs and reports", path)
     .option("--quiet", "no progress bars; print the results at the end")
     .action(async (options) => await experimentsCommand(options));
 
   root.command("compare")
     .description("Compare run folders in a table; write an HTML report and a CSV table")
     .argument("<runs...>", "run folders (each holds plan.json, metrics.jsonl, summary.json)")
-    .option("--html <file>", "write a self-contained HTML report with plots")
-    .option("--csv <file>", "write the table as CSV")
+    .option("--html <file>", "write a self-contained HTML report with plots", path)
+    .option("--csv <file>", "write the table as CSV", path)
     .option("--target <accuracy>", "time and bytes to reach this test accuracy", fraction)
     .option("--quiet", "print nothing but errors")
     .action(async (runs, options) => await compareCommand(runs, options));
@@ -163,8 +184,10 @@ function program(): Command {
     .action(async (folder, options) => await serveCommand(folder, options));
 
   root.command("examples")
-    .description("Compile every example pipeline and compare their traffic")
-    .action(async () => await examplesCommand());
+    .description("Compile every example pipeline, compare their traffic, say what each needs")
+    .argument("[folder]", "a folder of pipelines (default: the examples)")
+    .option("--smoke", "also run each example for a few steps, in this process")
+    .action(async (folder, options) => await examplesCommand(folder, options));
 
   return root as unknown as Command;
 }

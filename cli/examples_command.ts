@@ -1,11 +1,16 @@
 /**
- * `gossamer examples`: compiles every example pipeline and compares what each would send.
+ * `gossamer examples [folder] [--smoke]`: compiles every example pipeline, compares what each
+ * would send and says what each needs; `--smoke` also runs each for a few steps.
  *
  * @module
  */
 
 import { basename, join } from "node:path";
 import { algorithmKinds, explainPlan } from "../dsl/explain.ts";
+import type { Plan } from "../dsl/plan.ts";
+import { parsePlan } from "../dsl/validate.ts";
+import { run } from "../runtime/coordinator/run.ts";
+import { CliInputError, CommandFailedError } from "./errors.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
 import { totalBytes } from "../dsl/traffic.ts";
 import { unsupportedNodes } from "../runtime/support.ts";
@@ -34,19 +39,104 @@ export async function exampleFiles(folder: URL = EXAMPLES): Promise<string[]> {
   return files.sort();
 }
 
-/** Runs `gossamer examples`. */
-export async function examplesCommand(): Promise<void> {
+/**
+ * What running an example needs beyond gossamer itself, read from its plan so the column cannot
+ * drift from the examples: the data (embedded, generated or a file), a model module, and for
+ * runs of many workers the in-process transport and simulated clock.
+ *
+ * @param plan The example's plan.
+ * @returns The needs, in words.
+ */
+export function exampleNeeds(plan: Plan): string {
+  const needs = [
+    plan.data.kind === "mnist"
+      ? "embedded MNIST"
+      : plan.data.kind === "synthetic"
+      ? "generated data"
+      : `shard file ${basename(plan.data.file)}`,
+  ];
+  if (plan.model.kind === "custom") needs.push(`model module ${basename(plan.model.module)}`);
+  if (plan.workers > MANY_WORKERS) needs.push("--transport memory --clock virtual");
+  else if (plan.network !== null) needs.push("a declared network (tcp, or --clock virtual)");
+  return needs.join("; ");
+}
+
+/** Beyond this many workers, threads and sockets for each would swamp one machine. */
+const MANY_WORKERS = 32;
+
+/**
+ * The fewest steps an example can run and still do what it does: at least 2, and one full
+ * period of its base and outer algorithms (a shorter run would be refused by the validator).
+ */
+function smokeSteps(plan: Plan): number {
+  const base = "tau" in plan.base ? plan.base.tau : 1;
+  return Math.max(2, base, plan.outer?.tau ?? 1);
+}
+
+/**
+ * Runs an example briefly in this process: its first few steps over the memory transport (on
+ * the simulated clock when it declares a network), into a temporary folder.
+ *
+ * @param plan The example's plan.
+ * @returns The steps run.
+ * @throws {Error} When the run fails, with the run's own message.
+ */
+async function smokeRun(plan: Plan): Promise<number> {
+  const steps = smokeSteps(plan);
+  const brief = parsePlan({ ...plan, steps, evalEvery: steps }, "the example, shortened");
+  const folder = await Deno.makeTempDir({ prefix: "gossamer_smoke_" });
+  try {
+    await run(brief, {
+      out: join(folder, "run"),
+      transport: "memory",
+      clock: plan.network === null ? "real" : "virtual",
+    });
+    return steps;
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+}
+
+/** Options of `gossamer examples`. */
+export interface ExamplesOptions {
+  /** Also run each example for a few steps. */
+  readonly smoke?: boolean;
+}
+
+/**
+ * Runs `gossamer examples`: compiles and explains every example of a folder, and with `smoke`
+ * runs each one for a few steps.
+ *
+ * @param folder The examples folder (default `examples/`).
+ * @param options Whether to run them.
+ * @throws {CommandFailedError} When a smoke run fails (after trying them all).
+ */
+export async function examplesCommand(
+  folder?: string,
+  options: ExamplesOptions = {},
+): Promise<void> {
+  const url = folder === undefined ? EXAMPLES : new URL(`file://${await realFolder(folder)}/`);
   const rows: string[][] = [];
-  let runnable = 0;
-  for (const file of await exampleFiles()) {
+  const failures: string[] = [];
+  for (const file of await exampleFiles(url)) {
     const plan = await loadPlan(file);
     const explanation = explainPlan(plan);
     const bytes = explanation.bytesPerStep;
     const total = bytes === null ? null : totalBytes(bytes);
     const reference = explanation.allReduceBytesPerStep;
     const algorithm = algorithmKinds(plan).join(" + ");
-    const ready = unsupportedNodes(plan).length === 0;
-    if (ready) runnable++;
+    const problems = unsupportedNodes(plan);
+    let status = problems.length === 0 ? "yes" : `not yet (${problems.join("; ")})`;
+    if (options.smoke && problems.length === 0) {
+      const start = performance.now();
+      try {
+        const steps = await smokeRun(plan);
+        status = `ran ${steps} steps in ${((performance.now() - start) / 1000).toFixed(1)} s`;
+      } catch (error) {
+        status = "FAILED";
+        failures.push(`${basename(file)}: ${(error as Error).message}`);
+      }
+    }
     rows.push([
       basename(file),
       `${algorithm} ×${plan.workers}`,
@@ -54,10 +144,13 @@ export async function examplesCommand(): Promise<void> {
       total === null ? "?" : formatBytes(total),
       total === null || !reference ? "-" : `${(total / reference).toFixed(3)}×`,
       explanation.syncPeriod === null ? "never exact" : String(explanation.syncPeriod),
-      ready ? "yes" : "not yet",
+      exampleNeeds(plan),
+      status,
     ]);
   }
-  console.log("Example pipelines, compiled and validated\n");
+  console.log(
+    `Example pipelines, compiled and validated${options.smoke ? ", and run briefly" : ""}\n`,
+  );
   console.log(
     table(
       [
@@ -67,13 +160,26 @@ export async function examplesCommand(): Promise<void> {
         "bytes/worker/step",
         "vs all-reduce",
         "sync every",
-        "runs",
+        "needs",
+        options.smoke ? "smoke run" : "runs",
       ],
       rows,
     ),
   );
   console.log(
-    `\n${rows.length} plans valid; ${runnable} runnable by this version's runtime. ` +
-      "Explain one with: deno task gossamer plan examples/<file>",
+    `\n${rows.length} plans valid. Run one with: deno task gossamer run examples/<file>` +
+      (options.smoke ? "" : "; try them all briefly with: deno task gossamer examples --smoke"),
   );
+  if (failures.length > 0) {
+    throw new CommandFailedError(`${failures.length} examples failed:\n${failures.join("\n")}`);
+  }
+}
+
+/** A folder's real path, or a message naming it. */
+async function realFolder(folder: string): Promise<string> {
+  try {
+    return await Deno.realPath(folder);
+  } catch {
+    throw new CliInputError(`Cannot read examples folder "${folder}"`);
+  }
 }

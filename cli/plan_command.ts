@@ -10,6 +10,8 @@ import { loadPlan } from "../runtime/load_plan.ts";
 import { predictStepTime, type StepTimePrediction } from "../runtime/coordinator/predict_time.ts";
 import { totalBytes } from "../dsl/traffic.ts";
 import { formatBytes, table } from "../report/format.ts";
+import { planExpression } from "../dsl/expression.ts";
+import { relativeFileRefs } from "../runtime/coordinator/run_folder.ts";
 
 /**
  * Renders the human-readable explanation of a plan.
@@ -101,10 +103,14 @@ export async function planCommand(input: string, options: { json?: boolean }): P
   const prediction = plan.network === null || explanation.parameters === null
     ? null
     : await predictStepTime(plan, explanation.parameters);
+  // Printed plans name their files relative to the working directory, where a saved copy
+  // (`--json | jq .plan > plan.json`) usually goes.
+  const portable = relativeFileRefs(plan, Deno.cwd());
   if (options.json) {
-    console.log(JSON.stringify({ plan, explanation, prediction }, null, 2));
+    console.log(JSON.stringify({ plan: portable, explanation, prediction }, null, 2));
     return;
   }
   console.log(renderExplanation(input, plan, explanation, prediction));
-  console.log(`\nPlan JSON\n${JSON.stringify(plan, null, 2)}`);
+  console.log(`\nAs a DSL expression\n${planExpression(portable)}`);
+  console.log(`\nPlan JSON\n${JSON.stringify(portable, null, 2)}`);
 }

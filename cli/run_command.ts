@@ -154,12 +154,13 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
       })
     );
     bar.done();
-    if (!options.quiet) console.log(reportRun(result));
+    // Quiet still names the run folder: it is where everything the run produced went.
+    console.log(options.quiet ? result.folder : reportRun(result));
     if (options.report !== undefined) {
       const path = options.report === true ? join(result.folder, "report.html") : options.report;
       const report = await buildReport([result.folder], { title: `gossamer run ${input}` });
       await writeFileAtomic(path, report.html);
-      if (!options.quiet) console.log(`report ${path}`);
+      console.log(options.quiet ? path : `report ${path}`);
     }
   } finally {
     bar.done();
@@ -197,4 +198,8 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
   } catch (error) {
     throw new CommandFailedError(error instanceof Error ? error.message : String(error));
   }
+  // Metrics went to the coordinator; say so, or a finished worker looks like a silent one.
+  console.log(
+    `Worker ${options.rank} of ${options.world} finished ${plan.steps} steps; its metrics went to the coordinator at ${options.rendezvous}`,
+  );
 }

@@ -113,6 +113,7 @@ export async function topologyCommand(
         : `${description.degree.min}–${description.degree.max}`
     }`,
     `  spectral gap    ${description.spectralGap.toFixed(4)}`,
+    ...description.notes.map((note) => `  note            ${note}`),
     `  stochasticity   ${
       doubly ? "doubly stochastic (gossip, dmSgd, decentLaM, sgp)" : "column-stochastic only (sgp)"
     }`,

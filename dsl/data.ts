@@ -118,8 +118,8 @@ export function synthetic(options: SyntheticOptions = {}): SyntheticNode {
 /** Options of {@linkcode leastSquares}. */
 export interface LeastSquaresOptions {
   /**
-   * JSON file `{"shards":[{"A":[[…]],"b":[…]}, …]}` with one shard per worker: a path (resolved
-   * against the working directory when the plan runs) or a `file:` URL.
+   * JSON file `{"shards":[{"A":[[…]],"b":[…]}, …]}` with one shard per worker: a path relative to
+   * the pipeline file (or plan file) it is written in, or a `file:` URL.
    */
   readonly file: string | URL;
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { topologyName } from "../topologies/mod.ts";
+import { topologyName, topologyNotes } from "../topologies/mod.ts";
 import type { CompressorNode, Plan, ScheduleNode, TopologyNode } from "./plan.ts";
 import { dataShape, parameterCount } from "./shapes.ts";
 import { type PhaseBytes, zeroBytes } from "./traffic.ts";
@@ -144,7 +144,7 @@ export function nodeLabel(node: { readonly kind: string }): string {
  */
 export function explainPlan(plan: Plan): PlanExplanation {
   const d = parameterCount(plan.model, plan.data);
-  const notes: string[] = [];
+  const notes = "topology" in plan.base ? topologyNotes(plan.base.topology, plan.workers) : [];
   const shape = dataShape(plan.data);
   const chain = [
     {

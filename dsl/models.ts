@@ -135,8 +135,9 @@ export function cnn(options: CnnOptions = {}): CnnNode {
 /** Options of {@linkcode custom}. */
 export interface CustomModelOptions {
   /**
-   * The module that builds the model: a path (relative paths are resolved against the working
-   * directory when the plan runs) or a URL such as `new URL("./model.ts", import.meta.url)`.
+   * The module that builds the model: a path relative to the pipeline file (or plan file) it is
+   * written in, as imports are, or a URL such as `new URL("./model.ts", import.meta.url)`. A
+   * plan object run without being loaded from a file resolves it against the working directory.
    */
   readonly module: string | URL;
   /** The export to call (default `"default"`). */
@@ -145,7 +146,10 @@ export interface CustomModelOptions {
 
 /**
  * A model built by the user's own module. Each worker imports the module itself and calls the
- * named export with the data's shape, so the plan only carries the module's address.
+ * named export with `{ inputShape, classes, tf }`, so the plan only carries the module's address.
+ * `inputShape` is one example's shape without the batch: `[28, 28, 1]` for MNIST (height,
+ * width, channels: add a `flatten` layer before dense layers), `[features]` for synthetic data.
+ * The model must end in `classes` outputs (logits), or one output for regression.
  *
  * @param options The module and export name.
  * @returns A `custom` model node.

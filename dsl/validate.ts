@@ -12,17 +12,90 @@ import { planSchema } from "./schema.ts";
 
 export type { PlanIssue };
 
+/** A schema as this module walks it: object entries, variant options, wrapped schemas. */
+interface SchemaShape {
+  readonly type: string;
+  readonly entries?: Record<string, SchemaShape>;
+  readonly options?: readonly SchemaShape[];
+  readonly wrapped?: SchemaShape;
+  readonly key?: string;
+  readonly literal?: unknown;
+}
+
+/**
+ * The keys the schema allows in the object at `path` of `value` (following variants by the
+ * value's own discriminator), so an unknown key's message can list them; `null` when the walk
+ * does not reach an object schema.
+ */
+function knownKeys(value: unknown, path: readonly PropertyKey[]): string[] | null {
+  let schema = planSchema as unknown as SchemaShape;
+  let node = value;
+  const settle = () => {
+    while (schema.wrapped !== undefined) schema = schema.wrapped;
+    if (schema.options !== undefined && schema.key !== undefined && isRecord(node)) {
+      const kind = (node as Record<string, unknown>)[schema.key];
+      const option = schema.options.find((candidate) =>
+        candidate.entries?.[schema.key!]?.literal === kind
+      );
+      if (option === undefined) return false;
+      schema = option;
+    }
+    return true;
+  };
+  for (const key of path) {
+    if (!settle() || schema.entries === undefined || !isRecord(node)) return null;
+    const next = schema.entries[String(key)];
+    if (next === undefined) return null;
+    schema = next;
+    node = (node as Record<string, unknown>)[String(key)];
+  }
+  return settle() && schema.entries !== undefined ? Object.keys(schema.entries) : null;
+}
+
+/** Levenshtein distance, for suggesting the key a typo meant. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
 /** Turns one valibot issue into a plan issue with a dotted path and a plain message. */
-function fromValibot(raw: v.BaseIssue<unknown>): PlanIssue {
-  const path = (raw.path ?? []).map((item) => String(item.key)).join(".");
+function fromValibot(raw: v.BaseIssue<unknown>, value: unknown): PlanIssue {
+  const keys = (raw.path ?? []).map((item) => item.key as PropertyKey);
+  const path = keys.map(String).join(".");
   const received = raw.received;
-  const expected = raw.expected ?? raw.type.replaceAll("_", " ");
+  let expected = raw.expected ?? raw.type.replaceAll("_", " ");
+  if (raw.type === "strict_object" && raw.expected === "never") {
+    // An unknown key: say which keys are known, and which one a typo probably meant.
+    const known = knownKeys(value, keys.slice(0, -1));
+    const typo = String(keys.at(-1));
+    // Close enough to be a typo: one edit in short keys, up to a third of the letters in long.
+    const near = known?.filter((key) =>
+      distance(key, typo) <= Math.max(1, Math.floor(typo.length / 3))
+    ) ?? [];
+    expected = known === null ? "no such key" : `one of ${known.join(", ")}`;
+    return {
+      path,
+      message: near.length > 0 ? `unknown key; did you mean "${near[0]}"?` : "unknown key",
+      expected,
+      received,
+    };
+  }
   // Our own messages ("must be at least 1") are kept; valibot's generic ones ("Invalid type:
   // Expected … but received …") become a short phrase, since expected and received are shown.
   let message = raw.message;
   if (message.startsWith("Invalid ")) {
-    if (raw.type === "strict_object" && raw.expected === "never") message = "unknown key";
-    else if (received === "undefined") message = "is required";
+    if (received === "undefined") message = "is required";
     else if (raw.type === "variant" && raw.expected !== "Object") message = "unknown kind";
     else message = "wrong type";
   }
@@ -53,7 +126,7 @@ export function validatePlan(value: unknown): PlanIssue[] {
     return [{ path: "", message: "wrong type", expected: "Object", received }];
   }
   const result = v.safeParse(planSchema, value, { abortEarly: false });
-  if (!result.success) return result.issues.map(fromValibot);
+  if (!result.success) return result.issues.map((issue) => fromValibot(issue, value));
   return crossSlotIssues(result.output as Plan);
 }
 

@@ -119,18 +119,26 @@ Deno.test("validatePlan: missing keys inside nodes are required, with their path
   ]);
 });
 
-Deno.test("validatePlan: unknown keys are reported, at any depth", () => {
+Deno.test("validatePlan: unknown keys are reported at any depth, with the keys that exist", () => {
+  const TOP = "version, model, data, workers, optimizer, base, compress, outer, network, steps, " +
+    "evalEvery, seed";
   deepEqual(validatePlan(patched({ extra: 1 })), [
-    issue("extra", "unknown key", "never", '"extra"'),
+    issue("extra", "unknown key", `one of ${TOP}`, '"extra"'),
   ]);
+  // A typo names the key it probably meant, among the keys of that node's own kind.
   deepEqual(validatePlan(patched({ optimizer: { ...VALID.optimizer, momentun: 0.9 } })), [
-    issue("optimizer.momentun", "unknown key", "never", '"momentun"'),
+    issue(
+      "optimizer.momentun",
+      'unknown key; did you mean "momentum"?',
+      "one of kind, lr, momentum, nesterov, weightDecay",
+      '"momentun"',
+    ),
   ]);
   deepEqual(
     validatePlan(
       patched({ optimizer: { ...VALID.optimizer, lr: { kind: "constant", lr: 1, x: 2 } } }),
     ),
-    [issue("optimizer.lr.x", "unknown key", "never", '"x"')],
+    [issue("optimizer.lr.x", "unknown key", "one of kind, lr", '"x"')],
   );
 });
 

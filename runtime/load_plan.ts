@@ -6,8 +6,9 @@
  * @module
  */
 
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { isRelativeRef, mapFileRefs } from "../dsl/file_refs.ts";
 import { deepFreeze } from "../dsl/_freeze.ts";
 import type { Plan } from "../dsl/plan.ts";
 import { isPipeline } from "../dsl/train.ts";
@@ -65,7 +66,36 @@ async function importPipeline(path: string): Promise<Plan> {
 }
 
 /**
- * Loads, validates and checks a plan from a `.json` plan file or a pipeline module.
+ * Anchors a plan's file references (dsl/file_refs.ts) for running: relative paths are taken
+ * relative to `folder`, the folder of the file the plan came from, and `file:` URLs become
+ * paths; other URLs stay as they are.
+ *
+ * @param plan The plan.
+ * @param folder The absolute folder of its file.
+ * @returns The plan with absolute paths.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { anchorFileRefs } from "./load_plan.ts";
+ * import { custom, mnist, sgd, allReduce, train } from "../mod.ts";
+ *
+ * const plan = train(custom({ module: "./model.ts" })).data(mnist()).optimizer(sgd({ lr: 0.1 }))
+ *   .base(allReduce()).compile();
+ * const anchored = anchorFileRefs(plan, "/work/project");
+ * assert.equal(anchored.model.kind === "custom" && anchored.model.module, "/work/project/model.ts");
+ * ```
+ */
+export function anchorFileRefs(plan: Plan, folder: string): Plan {
+  return mapFileRefs(plan, (reference) => {
+    if (reference.startsWith("file:")) return fileURLToPath(reference);
+    return isRelativeRef(reference) ? resolve(folder, reference) : reference;
+  });
+}
+
+/**
+ * Loads, validates and checks a plan from a `.json` plan file or a pipeline module. File
+ * references (a custom model's module, least-squares shards) are relative to the loaded file,
+ * as imports are, and come back as absolute paths.
  *
  * @param path The input file.
  * @param options `checkFiles` (default true): also check the files the plan refers to.
@@ -97,9 +127,10 @@ export async function loadPlan(
       error instanceof Deno.errors.NotFound ? "file not found" : String(error),
     );
   }
-  const plan = path.endsWith(".json")
+  const loaded = path.endsWith(".json")
     ? parsePlan(await readPlanJson(path), path)
     : await importPipeline(path);
+  const plan = anchorFileRefs(loaded, dirname(resolve(path)));
   if (options.checkFiles ?? true) {
     const issues = await resourceIssues(plan);
     if (issues.length > 0) throw new PlanError(issues, path);

@@ -4,6 +4,8 @@ import { exampleFiles } from "../cli/examples_command.ts";
 import { parseSettings } from "../cli/experiment_command.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
 import { isPipeline } from "../dsl/train.ts";
+import { join } from "node:path";
+import { gossamer, ROOT, STACK_LINE } from "./_cli.ts";
 
 Deno.test("every example compiles and survives a JSON round trip unchanged", async (t) => {
   const files = await exampleFiles();
@@ -38,5 +40,38 @@ Deno.test("every experiment pipeline compiles, and its experiment.json names kno
       const settings = JSON.parse(await Deno.readTextFile(new URL("experiment.json", url)));
       parseSettings(settings, `${folder}/experiment.json`);
     });
+  }
+});
+
+Deno.test("gossamer examples --smoke runs every example for a few steps", async () => {
+  const result = await gossamer("examples", "--smoke");
+  assert.equal(result.code, 0, result.stderr);
+  const ran = result.stdout.split("\n").filter((line) => /ran \d+ steps in/.test(line));
+  assert.equal(ran.length, (await exampleFiles()).length, result.stdout);
+  assert.match(result.stdout, /virtual_256\.ts .*--transport memory --clock virtual/);
+});
+
+Deno.test("a smoke run that fails names the example and exits 1", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "gossamer_smoke_test_" });
+  try {
+    const mod = new URL("mod.ts", ROOT).href;
+    await Deno.writeTextFile(
+      join(folder, "model.js"),
+      `export default () => { throw new Error("this model cannot be built"); };`,
+    );
+    await Deno.writeTextFile(
+      join(folder, "broken.ts"),
+      `import { allReduce, custom, mnist, sgd, train } from "${mod}";
+export default train(custom({ module: "./model.js" })).data(mnist({ trainSize: 64, testSize: 32 }))
+  .workers(2).optimizer(sgd({ lr: 0.1 })).base(allReduce()).steps(4);
+`,
+    );
+    const result = await gossamer("examples", folder, "--smoke");
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /broken\.ts .* FAILED/);
+    assert.match(result.stderr, /1 examples failed:\nbroken\.ts: .*this model cannot be built/);
+    assert.doesNotMatch(result.stderr, STACK_LINE);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
   }
 });

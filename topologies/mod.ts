@@ -51,5 +51,5 @@ export { topologyGap } from "./topology_gap.ts";
 export { isColumnStochastic, isDoublyStochastic, isRowStochastic } from "./stochastic.ts";
 export { isStronglyConnected } from "./is_strongly_connected.ts";
 export { topologyProblems } from "./topology_problems.ts";
-export { describeTopology } from "./describe_topology.ts";
+export { describeTopology, topologyNotes } from "./describe_topology.ts";
 export { topologySvg } from "./topology_svg.ts";

@@ -55,4 +55,6 @@ export interface TopologyDescription {
   readonly spectralGap: number;
   /** The mixing matrix at `step`. */
   readonly matrix: number[][];
+  /** What a user should know about this shape, e.g. a torus that degenerates into a ring. */
+  readonly notes: readonly string[];
 }

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
+import { mapFileRefs } from "../../dsl/file_refs.ts";
 import { algorithmKinds } from "../../dsl/explain.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import type { MetricsLine } from "../metrics.ts";
@@ -15,6 +16,46 @@ import type { MetricsLine } from "../metrics.ts";
 export function defaultRunFolder(plan: Plan, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   return join("runs", `${stamp}-${algorithmKinds(plan).join("-")}`);
+}
+
+/**
+ * The plan as a file in `folder` stores it: absolute paths in the same tree as the folder become
+ * paths relative to it, so the run folder keeps pointing at the model module and data when the
+ * project moves; paths in another tree stay absolute.
+ *
+ * @param plan The plan being run.
+ * @param folder Where its file is written.
+ * @returns The plan with relative file references.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { relativeFileRefs } from "./run_folder.ts";
+ * import { allReduce, leastSquares, linear, sgd, train } from "../../mod.ts";
+ *
+ * const plan = train(linear({ dim: 3 })).data(leastSquares({ file: "/p/data/s.json" }))
+ *   .workers(4).optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile();
+ * const stored = relativeFileRefs(plan, "/p/runs/one");
+ * assert.equal(stored.data.kind === "leastSquares" && stored.data.file, "../../data/s.json");
+ * ```
+ */
+export function relativeFileRefs(plan: Plan, folder: string): Plan {
+  const base = resolve(folder);
+  return mapFileRefs(
+    plan,
+    (reference) =>
+      reference.startsWith("/") && sameTree(base, reference)
+        ? relative(base, reference)
+        : reference,
+  );
+}
+
+/**
+ * Whether two absolute paths share a top-level folder (`/work/a` and `/work/b` do, `/tmp/a` and
+ * `/work/b` do not): a path relative across unrelated trees would break when either moves.
+ */
+function sameTree(a: string, b: string): boolean {
+  const top = (path: string) => path.split("/")[1];
+  return top(a) === top(b);
 }
 
 /** An open run folder. */
@@ -43,7 +84,8 @@ export class RunFolder {
     }
     try {
       await Deno.mkdir(path, { recursive: true });
-      await Deno.writeTextFile(join(path, "plan.json"), JSON.stringify(plan, null, 2) + "\n");
+      const portable = relativeFileRefs(plan, path);
+      await Deno.writeTextFile(join(path, "plan.json"), JSON.stringify(portable, null, 2) + "\n");
       const metrics = await Deno.open(join(path, "metrics.jsonl"), {
         create: true,
         append: true,

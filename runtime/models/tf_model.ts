@@ -230,6 +230,16 @@ export async function loadCustomModel(
   }
   const outputShape = model.outputs[0]?.shape ?? [];
   const units = outputShape[outputShape.length - 1];
+  if (model.outputs.length === 1 && outputShape.length !== 2) {
+    model.dispose();
+    throw new Error(
+      `Cannot build the ${where}: its output has shape [${
+        outputShape.map((size) => size ?? "batch")
+      }], but it must be [batch, ${shape.classes}]: each example arrives with shape [${inputShape}]${
+        inputShape.length > 1 ? "; add tf.layers.flatten() before the dense layers" : ""
+      }`,
+    );
+  }
   if (model.outputs.length !== 1 || units !== shape.classes) {
     model.dispose();
     throw new Error(

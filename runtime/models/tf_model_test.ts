@@ -249,6 +249,9 @@ Deno.test("custom models: built from a module path, with the data's shape", asyn
   export function notAModel() { return { hello: 1 }; }
   export function wrongOutput({ inputShape, tf }) {
     return tf.sequential({ layers: [tf.layers.flatten({ inputShape }), tf.layers.dense({ units: 3 })] });
+  }
+  export function noFlatten({ inputShape, classes, tf }) {
+    return tf.sequential({ layers: [tf.layers.dense({ inputShape, units: classes })] });
   }`);
   try {
     const spec = await loadCustomModel(relative(Deno.cwd(), path), "build", MNIST);
@@ -269,7 +272,7 @@ Deno.test("custom models: built from a module path, with the data's shape", asyn
     }
     await assert.rejects(
       () => loadCustomModel(path, "missing", MNIST),
-      /export "missing".*missing \(exports: build, notAFunction, notAModel, wrongOutput\)/,
+      /export "missing".*missing \(exports: build, noFlatten, notAFunction, notAModel, wrongOutput\)/,
     );
     await assert.rejects(
       () => loadCustomModel(path, "notAFunction", MNIST),
@@ -282,6 +285,11 @@ Deno.test("custom models: built from a module path, with the data's shape", asyn
     await assert.rejects(
       () => loadCustomModel(path, "wrongOutput", MNIST),
       /output shape is \[,3\] but the data have 10 classes/,
+    );
+    // A dense layer on images keeps the image's axes: the message says what to add.
+    await assert.rejects(
+      () => loadCustomModel(path, "noFlatten", MNIST),
+      /output has shape \[batch,28,28,10\], but it must be \[batch, 10\]: each example arrives with shape \[28,28,1\]; add tf\.layers\.flatten\(\) before the dense layers/,
     );
     await assert.rejects(
       () => loadCustomModel("./no/such/module.ts", "default", MNIST),

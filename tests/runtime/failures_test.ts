@@ -198,7 +198,11 @@ Deno.test("a plan whose model module is missing is refused before anything start
   try {
     const result = await gossamer("run", `${folder}/plan.json`, "--out", `${folder}/run`);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /model\.module: model module "\.\/no\/such\/model\.ts" not found/);
+    // Named as resolved: relative to the plan file that holds it.
+    assert.match(
+      result.stderr,
+      new RegExp(`model\\.module: model module "${folder}/no/such/model\\.ts" not found`),
+    );
     await assert.rejects(Deno.stat(`${folder}/run`));
   } finally {
     await Deno.remove(folder, { recursive: true });

@@ -1,0 +1,70 @@
+/**
+ * The fields of a plan that name files outside it: a custom model's module and the
+ * least-squares shard file. Like imports, they are written relative to the file that holds the
+ * plan (the pipeline module or plan JSON): `loadPlan` anchors them to absolute paths for running,
+ * and every plan file gossamer writes stores them relative to where it is written, so a project
+ * and its run folders can move to another machine or directory together.
+ *
+ * @module
+ */
+
+import { deepFreeze } from "./_freeze.ts";
+import type { Plan } from "./plan.ts";
+
+/** The plan field a file reference sits in. */
+export type FileField = "model.module" | "data.file";
+
+/**
+ * The plan with each file reference replaced by `map(reference, field)`.
+ *
+ * @param plan A plan.
+ * @param map The new reference for each.
+ * @returns A new frozen plan (the same plan when it names no files).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mapFileRefs } from "./file_refs.ts";
+ * import { allReduce, leastSquares, linear, sgd, train } from "../mod.ts";
+ *
+ * const plan = train(linear({ dim: 3 })).data(leastSquares({ file: "shards.json" }))
+ *   .workers(4).optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile();
+ * const moved = mapFileRefs(plan, (ref) => `data/${ref}`);
+ * assert.equal(moved.data.kind === "leastSquares" && moved.data.file, "data/shards.json");
+ * ```
+ */
+export function mapFileRefs(
+  plan: Plan,
+  map: (reference: string, field: FileField) => string,
+): Plan {
+  const model = plan.model.kind === "custom"
+    ? { ...plan.model, module: map(plan.model.module, "model.module") }
+    : plan.model;
+  const data = plan.data.kind === "leastSquares"
+    ? { ...plan.data, file: map(plan.data.file, "data.file") }
+    : plan.data;
+  if (model === plan.model && data === plan.data) return plan;
+  return deepFreeze({ ...plan, model, data });
+}
+
+/** A URL scheme (`file:`, `https:`, `npm:`, `data:` …) at the start of a reference. */
+const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+
+/**
+ * Whether a reference is a path relative to something (not absolute, not a URL).
+ *
+ * @param reference A file reference.
+ * @returns `true` for `./model.ts` or `data/shards.json`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isRelativeRef } from "./file_refs.ts";
+ *
+ * assert.deepEqual(
+ *   ["./m.ts", "m.ts", "/abs/m.ts", "file:///abs/m.ts", "npm:x"].map(isRelativeRef),
+ *   [true, true, false, false, false],
+ * );
+ * ```
+ */
+export function isRelativeRef(reference: string): boolean {
+  return !reference.startsWith("/") && !SCHEME.test(reference);
+}
