@@ -172,6 +172,7 @@ function program(): Command {
     .option("--html <file>", "write a self-contained HTML report with plots", path)
     .option("--csv <file>", "write the table as CSV", path)
     .option("--target <accuracy>", "time and bytes to reach this test accuracy", fraction)
+    .option("--title <text>", "the HTML report's title")
     .option("--quiet", "print nothing but errors")
     .action(async (runs, options) => await compareCommand(runs, options));
 

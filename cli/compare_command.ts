@@ -18,6 +18,8 @@ export interface CompareOptions {
   readonly csv?: string;
   /** The accuracy whose first reaching is timed and counted in bytes. */
   readonly target?: number;
+  /** The report's title. */
+  readonly title?: string;
   /** Print nothing but errors. */
   readonly quiet?: boolean;
 }
@@ -33,7 +35,10 @@ export async function compareCommand(
   folders: readonly string[],
   options: CompareOptions = {},
 ): Promise<void> {
-  const report = await buildReport(folders, { target: options.target ?? null }).catch((error) => {
+  const report = await buildReport(folders, {
+    target: options.target ?? null,
+    ...(options.title === undefined ? {} : { title: options.title }),
+  }).catch((error) => {
     throw error instanceof RunDataError ? new CliInputError(error.message) : error;
   });
   const written: string[] = [];

@@ -70,11 +70,16 @@ const CONFIG: vegaLite.Config = {
   point: { size: 28, filled: true },
 };
 
-/** The colour scale: the runs in their order, each with its series colour. */
-function colorScale(names: readonly string[]) {
+/**
+ * The colour scale of a chart: each run keeps the colour of its place among all runs, so a run
+ * looks the same in every chart, and the legend lists only the runs the chart draws.
+ */
+function colorScale(names: readonly string[], values: readonly Record<string, unknown>[]) {
+  const drawn = new Set(values.map((value) => value.run));
+  const present = names.filter((name) => drawn.has(name));
   return {
-    domain: [...names],
-    range: names.map((_, index) => SERIES_COLORS[index % SERIES_COLORS.length]!),
+    domain: present,
+    range: present.map((name) => SERIES_COLORS[names.indexOf(name) % SERIES_COLORS.length]!),
   };
 }
 
@@ -130,7 +135,7 @@ function againstAxes(
           field: "run",
           type: "nominal",
           title: null,
-          scale: colorScale(names),
+          scale: colorScale(names, values),
           legend: { orient: "bottom", direction: "horizontal", columns: 2 },
         },
       },
@@ -245,7 +250,13 @@ function workerTimeChart(runs: readonly NamedSeries[]): Chart {
       data: { values },
       mark: "bar",
       encoding: {
-        y: { field: "label", type: "nominal", title: null, sort: labels },
+        y: {
+          field: "label",
+          type: "nominal",
+          title: null,
+          sort: labels,
+          axis: { labelLimit: 320 },
+        },
         x: { field: "seconds", type: "quantitative", title: "time (s)", stack: "zero" },
         color: {
           field: "part",

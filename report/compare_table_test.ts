@@ -162,3 +162,31 @@ Deno.test("a folder without plan.json is refused by name", async () => {
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+Deno.test("on a real run the row agrees with summary.json", async () => {
+  const { leastSquaresPipeline, tinyMnist } = await import("../tests/runtime/_plans.ts");
+  const { gossip, ring, run } = await import("../mod.ts");
+  const folder = await Deno.makeTempDir({ prefix: "gossamer_compare_real_" });
+  try {
+    for (
+      const [name, plan] of [
+        ["mnist", tinyMnist(20)],
+        ["gossip", leastSquaresPipeline(20).base(gossip(ring)).compile()],
+      ] as const
+    ) {
+      const result = await run(plan, { transport: "memory", out: join(folder, name) });
+      const row = compareRow(await readRun(join(folder, name)));
+      const summary = result.summary;
+      assert.equal(row.finalAccuracy, summary.final!.testAccuracy);
+      assert.equal(row.finalTestLoss, summary.final!.testLoss);
+      assert.equal(row.stepsRun, summary.steps);
+      for (const phase of ["base", "outer", "compressed", "control"] as const) {
+        const mean = summary.bytes.reduce((sum, worker) => sum + worker.sent[phase], 0) /
+          summary.workers;
+        assert.equal(row.bytesPerWorker[phase], mean, `${name} ${phase}`);
+      }
+    }
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});

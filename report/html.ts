@@ -38,9 +38,10 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
 .meta{color:${INK.muted};font-size:13px}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
 th,td{padding:5px 9px;border-bottom:1px solid ${INK.grid};text-align:right;white-space:nowrap}
-th{background:${INK.panel};font-weight:600}
+th{background:${INK.panel};font-weight:600;white-space:normal;vertical-align:bottom}
 td:first-child,th:first-child,td:nth-child(2),th:nth-child(2){text-align:left}
 .scroll{overflow-x:auto}
+#runs td:nth-child(3),#runs th:nth-child(3){text-align:left}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:18px}
 figure{margin:0;background:${INK.background};border:1px solid ${INK.grid};border-radius:6px;
   padding:10px;overflow-x:auto}
@@ -62,13 +63,30 @@ a{color:${INK.stroke}}
  */
 export function compareHtml(rows: readonly CompareRow[], target: number | null): string {
   const columns = compareColumns(target).filter((column) => column.header !== "clock");
-  const head = columns.map((column) => `<th>${escapeHtml(column.header)}</th>`).join("");
+  // The four phases share one heading, so the table fits beside the page.
+  const phase = (header: string) => header.endsWith(" sent/worker");
+  const first = columns.findIndex((column) => phase(column.header));
+  const top = columns.flatMap((column, index) => {
+    if (phase(column.header)) {
+      return index === first
+        ? [
+          `<th colspan="${
+            columns.filter((c) => phase(c.header)).length
+          }">bytes sent per worker</th>`,
+        ]
+        : [];
+    }
+    return [`<th rowspan="2">${escapeHtml(column.header)}</th>`];
+  }).join("");
+  const phases = columns.filter((column) => phase(column.header)).map((column) =>
+    `<th>${escapeHtml(column.header.replace(" sent/worker", ""))}</th>`
+  ).join("");
   const body = rows.map((row) =>
     `<tr class="status-${row.status}">${
       columns.map((column) => `<td>${escapeHtml(column.text(row))}</td>`).join("")
     }</tr>`
   ).join("\n");
-  return `<div class="scroll"><table id="compare"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+  return `<div class="scroll"><table id="compare"><thead><tr>${top}</tr><tr>${phases}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 /**

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { FONT, INK, SERIES_COLORS } from "../visual_style.ts";
 import type { TopologyNode } from "./types.ts";
 import { torusDimensions } from "./_shape.ts";
 import { mixingMatrix } from "./mixing_matrix.ts";
@@ -74,14 +75,15 @@ export function topologySvg(topology: TopologyNode, n: number, step = 0): string
     `<title>${title}</title>`,
     "<defs>",
     '<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">',
-    '<path d="M0,0 L10,5 L0,10 z" fill="#555"/>',
+    `<path d="M0,0 L10,5 L0,10 z" fill="${INK.stroke}"/>`,
     "</marker>",
     "<style>",
-    ".edge{stroke:#888;stroke-width:1.2}",
-    ".arrow{stroke:#555;stroke-width:1.2}",
-    ".node{fill:#fff;stroke:#234;stroke-width:1.5}",
-    ".label{font:11px sans-serif;text-anchor:middle;dominant-baseline:central;fill:#234}",
-    ".title{font:14px sans-serif;text-anchor:middle;fill:#111}",
+    // The reports' style (visual_style.ts): same font, ink and series colour.
+    `.edge{stroke:${INK.muted};stroke-width:1.2}`,
+    `.arrow{stroke:${INK.stroke};stroke-width:1.2}`,
+    `.node{fill:${INK.background};stroke:${SERIES_COLORS[0]};stroke-width:1.8}`,
+    `.label{font:11px ${FONT};text-anchor:middle;dominant-baseline:central;fill:${INK.text}}`,
+    `.title{font:600 14px ${FONT};text-anchor:middle;fill:${INK.text}}`,
     "</style>",
     "</defs>",
     `<text x="${CENTRE_X}" y="32" class="title">${title}</text>`,
