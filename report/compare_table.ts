@@ -150,6 +150,7 @@ export function compareColumns(target: number | null): CompareColumn[] {
       csv: (row) => row.timeMs,
     },
     { header: "clock", text: (row) => row.clock, csv: (row) => row.clock },
+    { header: "wall time", text: (row) => seconds(row.wallTimeMs), csv: (row) => row.wallTimeMs },
     ...(target === null ? [] : [
       {
         header: `time to ${percent(target)}`,
@@ -198,7 +199,7 @@ export function compareText(rows: readonly CompareRow[], target: number | null =
  *   bytesPerWorker: { base: 10, outer: 0, compressed: 0, control: 1 }, clock: "training",
  *   timeMs: 20, wallTimeMs: 30, timeToTargetMs: null, bytesToTarget: null,
  * } satisfies CompareRow;
- * assert.equal(compareCsv([row]).split("\n")[1], '"a,""b""",allReduce,2,4,completed,0.5,0.5,10,0,0,1,20,training');
+ * assert.equal(compareCsv([row]).split("\n")[1], '"a,""b""",allReduce,2,4,completed,0.5,0.5,10,0,0,1,20,training,30');
  * ```
  */
 export function compareCsv(rows: readonly CompareRow[], target: number | null = null): string {
