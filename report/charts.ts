@@ -28,8 +28,15 @@ export interface Chart {
   readonly spec: vegaLite.TopLevelSpec;
 }
 
-/** Mebibytes, for byte axes. */
-const MIB = 1024 * 1024;
+/**
+ * The unit of the byte axes: the largest binary unit in which the biggest value is at least 1,
+ * so a tiny run's axis reads 3.9 KiB rather than 0.0037 MiB.
+ */
+function byteUnit(maxBytes: number): { name: string; size: number } {
+  const units = [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const;
+  const unit = units.find(([, size]) => maxBytes >= size);
+  return unit === undefined ? { name: "bytes", size: 1 } : { name: unit[0], size: unit[1] };
+}
 
 /** At most this many points per run in a line: enough for the eye, small enough for the file. */
 const MAX_POINTS = 400;
@@ -84,10 +91,10 @@ function colorScale(names: readonly string[], values: readonly Record<string, un
 }
 
 /** The three x axes: field, title. */
-function xAxes(virtual: boolean) {
+function xAxes(virtual: boolean, bytes: string) {
   return [
     { key: "step", field: "step", title: "step" },
-    { key: "bytes", field: "mib", title: "training bytes sent per worker (MiB)" },
+    { key: "bytes", field: "bytes", title: `training bytes sent per worker (${bytes})` },
     {
       key: "time",
       field: "seconds",
@@ -110,9 +117,9 @@ function againstAxes(
   },
   values: Record<string, unknown>[],
   names: readonly string[],
-  virtual: boolean,
+  axes: { virtual: boolean; bytes: string },
 ): Chart[] {
-  return xAxes(virtual).map((x) => ({
+  return xAxes(axes.virtual, axes.bytes).map((x) => ({
     id: `${metric.id}-${x.key}`,
     title: `${metric.title} against ${x.title.replace(/ \(.*\)$/, "")}`,
     spec: {
@@ -146,7 +153,7 @@ function againstAxes(
 /**
  * The report's charts for a set of runs. Accuracy charts become test-loss charts when no run
  * has an accuracy (regression); the consensus chart appears when some run reports consensus
- * distances.
+ * distances; charts with nothing to draw yet (a run before its first evaluation) are left out.
  *
  * @param runs The runs' names and curves, in drawing order.
  * @returns The charts, in reading order.
@@ -154,10 +161,12 @@ function againstAxes(
 export function reportCharts(runs: readonly NamedSeries[]): Chart[] {
   const names = runs.map((run) => run.name);
   const virtual = runs.length > 0 && runs.every((run) => run.series.virtual);
+  const unit = byteUnit(Math.max(0, ...runs.map((run) => run.series.steps.at(-1)?.bytes ?? 0)));
+  const axes = { virtual, bytes: unit.name };
   const place = (name: string, point: { step: number; bytes: number; timeMs: number }) => ({
     run: name,
     step: point.step,
-    mib: point.bytes / MIB,
+    bytes: point.bytes / unit.size,
     seconds: point.timeMs / 1000,
   });
   const evals = runs.flatMap(({ name, series }) =>
@@ -180,7 +189,7 @@ export function reportCharts(runs: readonly NamedSeries[]): Chart[] {
         : { id: "test-loss", title: "test loss", field: "testLoss", points: true },
       evals.filter((point) => !classification || point.accuracy !== null),
       names,
-      virtual,
+      axes,
     ),
     ...againstAxes(
       {
@@ -194,7 +203,7 @@ export function reportCharts(runs: readonly NamedSeries[]): Chart[] {
       },
       losses,
       names,
-      virtual,
+      axes,
     ),
   ];
   const consensus = evals.filter((point) => point.consensus !== null);
@@ -204,12 +213,13 @@ export function reportCharts(runs: readonly NamedSeries[]): Chart[] {
         { id: "consensus", title: "consensus distance", field: "consensus", points: true },
         consensus,
         names,
-        virtual,
+        axes,
       )[0]!,
     );
   }
   charts.push(workerTimeChart(runs));
-  return charts;
+  // A run that has not evaluated yet (or not finished a step) has nothing to draw there.
+  return charts.filter((chart) => (chart.spec.data as { values: unknown[] }).values.length > 0);
 }
 
 /**

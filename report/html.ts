@@ -160,7 +160,11 @@ ${compareHtml(page.rows, page.target)}
 <p class="meta">Bytes are what each worker wrote to its sockets, mean over workers, frame headers
 included; training phases are base, outer and compressed. Times are the slowest worker's training
 time (or the simulated time on the virtual clock).</p>
-<h2>Curves</h2>
+<h2>Curves</h2>${
+    page.charts.some((chart) => /^(accuracy|test-loss)-/.test(chart.id))
+      ? ""
+      : '\n<p class="meta">No evaluation yet: the test curves appear after the first one.</p>'
+  }
 <div class="charts">
 ${figures.join("\n")}
 </div>
