@@ -22,7 +22,7 @@ import { demoCommand } from "./cli/demo_command.ts";
 import { examplesCommand } from "./cli/examples_command.ts";
 import { experimentCommand, experimentsCommand } from "./cli/experiment_command.ts";
 import { planCommand } from "./cli/plan_command.ts";
-import { runCommand, workerCommand } from "./cli/run_command.ts";
+import { resumeCommand, runCommand, workerCommand } from "./cli/run_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
 import { RunError } from "./runtime/run_types.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
@@ -124,12 +124,39 @@ function program(): Command {
         .choices(LAUNCHES).default("threads"),
     )
     .option("--rendezvous <host:port>", "coordinator address for tcp workers", "127.0.0.1:0")
+    .option(
+      "--checkpoint-every <k>",
+      "write a checkpoint every k steps (and after the last) into the run folder",
+      integerAtLeast(1),
+    )
+    .option("--keep <n>", "checkpoints to keep, the newest (default 3)", integerAtLeast(1))
     .option("--quiet", "print only the run folder (no progress bar, no table)")
     .option(
       "--report [file]",
       "write the run's HTML report (default: report.html in the run folder)",
     )
     .action(async (input, options) => await runCommand(input, options));
+
+  root.command("resume")
+    .description("Continue a run from a checkpoint, exactly as if it had not stopped")
+    .argument("<run>", "the run folder (it holds plan.json and checkpoints/)")
+    .option(
+      "--from <steps>",
+      "the checkpoint taken after this many steps (default: the newest)",
+      integerAtLeast(1),
+    )
+    .option("--out <dir>", "continue into another folder (default: the run folder itself)", path)
+    .option("--steps <k>", "train up to k steps in all (default: the plan's)", integerAtLeast(1))
+    .addOption(
+      new Option("--transport <kind>", "tcp or memory (one thread)").choices(TRANSPORTS).default(
+        "tcp",
+      ),
+    )
+    .addOption(
+      new Option("--backend <backend>", "TensorFlow.js backend").choices(BACKENDS).default("auto"),
+    )
+    .option("--quiet", "print only the run folder (no progress bar, no table)")
+    .action(async (folder, options) => await resumeCommand(folder, options));
 
   root.command("worker")
     .description("Join a run as one worker process (the coordinator is `gossamer run`)")

@@ -145,6 +145,8 @@ export { type Phase, type PhaseBytes, totalBytes } from "./dsl/traffic.ts";
 export {
   loadPlan,
   PlanLoadError,
+  resume,
+  type ResumeOptions,
   run,
   RunError,
   type RunOptions,

@@ -11,6 +11,7 @@ import { resourceIssues } from "../runtime/resources.ts";
 import type { BackendRequest } from "../runtime/backend.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
 import { run } from "../runtime/coordinator/run.ts";
+import { resume } from "../runtime/coordinator/resume.ts";
 import { meanBytesSent, type RunResult, type RunSummary } from "../runtime/run_types.ts";
 import { runWorker } from "../runtime/worker/worker_main.ts";
 import { CommandFailedError } from "./errors.ts";
@@ -36,6 +37,10 @@ export interface RunCommandOptions {
   readonly quiet?: boolean;
   /** Write the run's HTML report: `true` for `report.html` in the run folder, or a path. */
   readonly report?: string | true;
+  /** Write a checkpoint every this many steps. */
+  readonly checkpointEvery?: number;
+  /** Checkpoints to keep. */
+  readonly keep?: number;
 }
 
 /**
@@ -143,6 +148,10 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
         ...(options.rendezvous === undefined ? {} : { rendezvous: options.rendezvous }),
         transport: options.transport,
         clock: options.clock ?? "real",
+        ...(options.checkpointEvery === undefined
+          ? {}
+          : { checkpointEvery: options.checkpointEvery }),
+        ...(options.keep === undefined ? {} : { keepCheckpoints: options.keep }),
         backend: options.backend,
         launch: options.launch,
         onListening: (address) => {
@@ -162,6 +171,43 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
       await writeFileAtomic(path, report.html);
       console.log(options.quiet ? path : `report ${path}`);
     }
+  } finally {
+    bar.done();
+  }
+}
+
+/** Options of `gossamer resume`. */
+export interface ResumeCommandOptions {
+  readonly from?: number;
+  readonly out?: string;
+  readonly steps?: number;
+  readonly transport: "tcp" | "memory";
+  readonly backend: BackendRequest;
+  readonly quiet?: boolean;
+}
+
+/**
+ * Runs `gossamer resume`: continues a run from its newest (or the named) checkpoint.
+ *
+ * @param folder The run folder.
+ * @param options The checkpoint, the output folder, the steps and how to run.
+ */
+export async function resumeCommand(folder: string, options: ResumeCommandOptions): Promise<void> {
+  const bar = new ProgressBar(!options.quiet);
+  try {
+    const result = await withInterrupt((signal) =>
+      resume(folder, {
+        signal,
+        transport: options.transport,
+        backend: options.backend,
+        ...(options.from === undefined ? {} : { from: options.from }),
+        ...(options.out === undefined ? {} : { out: options.out }),
+        ...(options.steps === undefined ? {} : { steps: options.steps }),
+        onProgress: (progress) => bar.update(progress),
+      })
+    );
+    bar.done();
+    console.log(options.quiet ? result.folder : reportRun(result));
   } finally {
     bar.done();
   }

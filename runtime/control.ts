@@ -12,6 +12,7 @@
 import { encodeFrame, FrameDecoder } from "./comm/wire.ts";
 import { writeAll } from "./comm/write_all.ts";
 import type { MetricsLine } from "./metrics.ts";
+import type { StateHeader } from "./worker_state.ts";
 
 /** What a worker tells the coordinator. */
 export type WorkerMessage =
@@ -32,6 +33,14 @@ export type WorkerMessage =
     readonly parameters: number;
   }
   | {
+    readonly type: "checkpoint";
+    readonly rank: number;
+    /** The steps done when the state was taken. */
+    readonly step: number;
+    /** The state's buffers, described; their bytes travel in the body. */
+    readonly state: StateHeader;
+  }
+  | {
     readonly type: "error";
     readonly rank: number;
     readonly message: string;
@@ -41,7 +50,14 @@ export type WorkerMessage =
 
 /** What the coordinator tells a worker. */
 export type CoordinatorMessage =
-  | { readonly type: "start"; readonly addresses: readonly string[] }
+  | {
+    readonly type: "start";
+    readonly addresses: readonly string[];
+    /** Checkpoint every this many steps (and after the last); `null` for none. */
+    readonly checkpointEvery: number | null;
+    /** Continue after this step from the state in the body; `null` for a fresh start. */
+    readonly resume: { readonly step: number; readonly state: StateHeader } | null;
+  }
   | { readonly type: "abort"; readonly reason: string };
 
 /** A decoded control message. */

@@ -29,12 +29,28 @@
  */
 
 export { run } from "./coordinator/run.ts";
+export { resume, type ResumeOptions } from "./coordinator/resume.ts";
+export {
+  type Checkpoint,
+  CheckpointError,
+  listCheckpoints,
+  readCheckpoint,
+} from "./coordinator/checkpoints.ts";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  type Safetensors,
+  SafetensorsError,
+  type Tensor,
+} from "./safetensors.ts";
+export type { WorkerState } from "./worker_state.ts";
 export { loadPlan, PlanLoadError } from "./load_plan.ts";
 export { runWorker, WorkerError, type WorkerLaunch } from "./worker/worker_main.ts";
 export type { BackendRequest } from "./backend.ts";
 export {
   meanBytesSent,
   type Progress,
+  type ResumePoint,
   RunError,
   type RunOptions,
   type RunResult,

@@ -8,6 +8,7 @@
 
 import { type PhaseBytes, totalBytes } from "../dsl/traffic.ts";
 import type { BackendRequest } from "./backend.ts";
+import type { WorkerState } from "./worker_state.ts";
 
 /** A snapshot for the progress display. */
 export interface Progress {
@@ -55,6 +56,29 @@ export interface RunOptions {
   readonly peerTimeoutMs?: number;
   /** Aborting it stops the run (e.g. on Ctrl-C); the summary records the reason. */
   readonly signal?: AbortSignal;
+  /**
+   * Write a checkpoint after every this many steps, and after the last, into
+   * `<out>/checkpoints/`: everything needed to continue the run bit for bit.
+   */
+  readonly checkpointEvery?: number;
+  /** How many checkpoints to keep, the newest (default 3). */
+  readonly keepCheckpoints?: number;
+  /**
+   * Continue a run from a checkpoint instead of starting it: the run folder it was written in,
+   * the step after which it was written, and every worker's state. `out` may be that folder
+   * (its metrics after the step are replaced) or a new one.
+   */
+  readonly resume?: ResumePoint;
+}
+
+/** Where a resumed run continues from. */
+export interface ResumePoint {
+  /** The run folder of the checkpoint. */
+  readonly folder: string;
+  /** The steps done when the checkpoint was taken: the run continues with this step index. */
+  readonly step: number;
+  /** Each worker's state, by rank. */
+  readonly workers: readonly WorkerState[];
 }
 
 /** Bytes one worker sent and received, per phase. */

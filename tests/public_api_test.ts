@@ -51,6 +51,7 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "planExpression",
     "planImports",
     "qsgd",
+    "resume",
     "ring",
     "run",
     "sgd",

@@ -40,7 +40,8 @@ export function allReduceBase(_node: AllReduceNode, context: BaseContext): BaseA
       checkSameLength(x, value, "the new model");
       x = value.slice();
     },
-    buffers: () => [],
+    // The model itself, so a checkpoint holds everything the step needs.
+    buffers: () => [{ name: "allReduce.x", data: x, momentum: false }],
     resetMomentum() {},
   };
 }

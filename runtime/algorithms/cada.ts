@@ -83,7 +83,7 @@ export interface CadaBase extends BaseAlgorithm {
  * uploaded) and `threshold` (`T_k`).
  *
  * Buffers (none is a momentum buffer: cada takes no outer algorithm, so no buffer policy reaches
- * it): on every rank `cada.uploaded` (float64 sum of its uploads), `cada.reference` (the
+ * it): on every rank `cada.theta` (the iterate), `cada.uploaded` (float64 sum of its uploads), `cada.reference` (the
  * reference iterate: CADA2's last upload's, CADA1's snapshot), with CADA1 `cada.lastChange`
  * (`a_last`), `cada.changes` (the last `dMax` squared model changes, newest first) and
  * `cada.lastUpload`; on the server `cada.gradient` (float64 `∇`), `cada.h`, `cada.v` and, with
@@ -120,7 +120,7 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
     amsgrad: node.amsgrad,
     weightDecay: 0,
   };
-  const buffers: StateBuffer[] = [
+  const fixed: StateBuffer[] = [
     { name: "cada.uploaded", data: uploaded, momentum: false },
     { name: "cada.reference", data: reference, momentum: false },
     ...(lastChange === null
@@ -237,7 +237,8 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
       theta = value.slice();
     },
     lastUpload: () => lastUpload.data[0]!,
-    buffers: () => buffers,
+    // θ is replaced every step, so the list is built when asked.
+    buffers: () => [{ name: "cada.theta", data: theta, momentum: false }, ...fixed],
     resetMomentum() {},
   };
 }

@@ -73,6 +73,18 @@ export interface TrainingChain {
   buffers(): StateBuffer[];
   /** Waits for communication still in flight before the run ends. */
   finish(): Promise<void>;
+  /**
+   * Everything this worker's next step depends on, for a checkpoint: every part's buffers (the
+   * model included), after communication in flight has settled into them.
+   */
+  checkpoint(): Promise<StateBuffer[]>;
+  /**
+   * Continues from a checkpoint: writes each saved buffer into the live one of the same name.
+   *
+   * @throws {Error} When the checkpoint's buffers are not exactly this chain's (names, lengths
+   *   and precision).
+   */
+  restore(saved: ReadonlyMap<string, Float32Array | Float64Array>): void;
   /** The parts, for tests and diagnostics. */
   readonly parts: ChainParts;
 }
@@ -127,6 +139,12 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
   });
   synced.push(base);
   const outer = plan.outer === null ? null : createOuter(plan.outer, context);
+  const allBuffers = () => [
+    ...optimizer.buffers(),
+    ...base.buffers(),
+    ...(compressor?.buffers() ?? []),
+    ...(outer?.buffers() ?? []),
+  ];
   return {
     async step(k) {
       const lr = learningRate(plan.optimizer.lr, k, plan.steps);
@@ -139,14 +157,32 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
       };
     },
     model: () => base.model(),
-    buffers: () => [
-      ...optimizer.buffers(),
-      ...base.buffers(),
-      ...(compressor?.buffers() ?? []),
-      ...(outer?.buffers() ?? []),
-    ],
+    buffers: allBuffers,
     finish: async () => {
       await base.finish?.();
+    },
+    async checkpoint() {
+      await base.settle?.();
+      return allBuffers();
+    },
+    restore(saved) {
+      const live = allBuffers();
+      const names = new Set(live.map((buffer) => buffer.name));
+      const extra = [...saved.keys()].filter((name) => !names.has(name));
+      if (extra.length > 0) {
+        throw new Error(`the checkpoint holds buffers this plan has not: ${extra.join(", ")}`);
+      }
+      for (const buffer of live) {
+        const data = saved.get(buffer.name);
+        if (data === undefined) throw new Error(`the checkpoint has no buffer "${buffer.name}"`);
+        if (data.length !== buffer.data.length || data.constructor !== buffer.data.constructor) {
+          throw new Error(
+            `the checkpoint's "${buffer.name}" has ${data.length} ${data.constructor.name} values where ${buffer.data.length} ${buffer.data.constructor.name} are needed`,
+          );
+        }
+        buffer.data.set(data);
+      }
+      base.restored?.();
     },
     parts: { optimizer, base, compressor, outer },
   };

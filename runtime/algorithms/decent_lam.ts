@@ -108,7 +108,10 @@ export function decentLaMBase(node: DecentLaMNode, context: BaseContext): BaseAl
       checkSameLength(x, value, "the new model");
       x = value.slice();
     },
-    buffers: () => [{ name: "decentLaM.momentum", data: momentum, momentum: true }],
+    buffers: () => [
+      { name: "decentLaM.x", data: x, momentum: false },
+      { name: "decentLaM.momentum", data: momentum, momentum: true },
+    ],
     resetMomentum() {
       momentum.fill(0);
     },

@@ -84,7 +84,10 @@ export function dmSgdBase(node: DmSgdNode, context: BaseContext): BaseAlgorithm 
       checkSameLength(x, value, "the new model");
       x = value.slice();
     },
-    buffers: () => [{ name: "dmSgd.momentum", data: momentum, momentum: true }],
+    buffers: () => [
+      { name: "dmSgd.x", data: x, momentum: false },
+      { name: "dmSgd.momentum", data: momentum, momentum: true },
+    ],
     resetMomentum() {
       momentum.fill(0);
     },

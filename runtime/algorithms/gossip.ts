@@ -86,7 +86,7 @@ export function gossipBase(node: GossipNode, context: BaseContext): BaseAlgorith
       checkSameLength(x, value, "the new model");
       x = value.slice();
     },
-    buffers: () => [],
+    buffers: () => [{ name: "gossip.x", data: x, momentum: false }],
     resetMomentum() {},
   };
 }

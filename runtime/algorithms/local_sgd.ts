@@ -63,8 +63,10 @@ export function localSgdBase(node: LocalSgdNode, context: BaseContext): BaseAlgo
       x = value.slice();
       synced?.set(value);
     },
-    buffers: () =>
-      synced === null ? [] : [{ name: "localSgd.synced", data: synced, momentum: false }],
+    buffers: () => [
+      { name: "localSgd.x", data: x, momentum: false },
+      ...(synced === null ? [] : [{ name: "localSgd.synced", data: synced, momentum: false }]),
+    ],
     resetMomentum() {},
   };
 }

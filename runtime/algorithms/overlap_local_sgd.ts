@@ -9,6 +9,7 @@ import type { OverlapLocalSgdNode } from "../../dsl/plan.ts";
 import type { PendingAllReduce } from "../comm/types.ts";
 import type { StepMetrics } from "../metrics.ts";
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
+import { scalarBuffer } from "../state.ts";
 import { checkSameLength, endsPeriod, moveInPlace } from "./_vector.ts";
 
 /**
@@ -75,7 +76,9 @@ export function overlapSync(
  * all-reduce) and `allReduceMs` (how long that all-reduce took): when computation hides the
  * communication, the first is near zero while the second is not.
  *
- * Buffers: `overlapLocalSgd.global` (`b_i`, a momentum buffer) and `overlapLocalSgd.anchor`.
+ * Buffers: `overlapLocalSgd.x`, `overlapLocalSgd.global` (`b_i`, a momentum buffer),
+ * `overlapLocalSgd.anchor`, and for checkpoints the average in flight (`overlapLocalSgd.inFlight`,
+ * filled by `settle()`, with `overlapLocalSgd.hasInFlight`).
  *
  * @param node The `overlapLocalSgd` node.
  * @param context The worker's communicator, `x_0`, optimizer and gradient oracle.
@@ -90,6 +93,9 @@ export function overlapLocalSgdBase(
   const anchor = context.x0.slice();
   const global = new Float32Array(x.length);
   let pending: PendingAllReduce | null = null;
+  // For checkpoints: the average in flight, once settled, and whether there is one.
+  const inFlight = new Float32Array(x.length);
+  const hasInFlight = scalarBuffer("overlapLocalSgd.hasInFlight", 0);
 
   /** Waits for the average in flight, if any; it becomes the anchor. */
   const arrive = async (): Promise<StepMetrics> => {
@@ -99,6 +105,7 @@ export function overlapLocalSgdBase(
     const blockedMs = performance.now() - waiting;
     const allReduceMs = pending.elapsedMs() ?? blockedMs;
     pending = null;
+    hasInFlight.data[0] = 0;
     return { blockedMs, allReduceMs };
   };
 
@@ -120,9 +127,23 @@ export function overlapLocalSgdBase(
     async finish() {
       await arrive();
     },
+    async settle() {
+      if (pending === null) return;
+      inFlight.set(await pending.wait());
+      hasInFlight.data[0] = 1;
+    },
+    restored() {
+      // The average that was in flight at the checkpoint arrives, already computed.
+      if (hasInFlight.data[0] !== 1) return;
+      const average = inFlight.slice();
+      pending = { wait: () => Promise.resolve(average), elapsedMs: () => 0 };
+    },
     buffers: () => [
+      { name: "overlapLocalSgd.x", data: x, momentum: false },
       { name: "overlapLocalSgd.global", data: global, momentum: true },
       { name: "overlapLocalSgd.anchor", data: anchor, momentum: false },
+      { name: "overlapLocalSgd.inFlight", data: inFlight, momentum: false },
+      hasInFlight,
     ],
     resetMomentum() {
       global.fill(0);

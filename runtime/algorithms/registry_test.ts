@@ -91,6 +91,7 @@ Deno.test("the step driver lists every part's buffers by name", () => {
   });
   assert.deepEqual(chainFor(plan).buffers().map((buffer) => [buffer.name, buffer.momentum]), [
     ["sgd.velocity", true],
+    ["localSgd.x", false],
     ["localSgd.synced", false],
     ["topK.residual", false],
     ["slowMo.anchor", false],

@@ -201,7 +201,7 @@ export function sgpBase(node: SgpNode, context: BaseContext): BaseAlgorithm & { 
       weight.data[0] = 1;
     },
     weight: () => weight.data[0]!,
-    buffers: () => [weight],
+    buffers: () => [{ name: "sgp.x", data: x, momentum: false }, weight],
     resetMomentum() {},
   };
 }

@@ -64,6 +64,13 @@ export interface BaseAlgorithm extends ModelHolder, Stateful {
   step(k: number, lr: number): Promise<StepOutcome>;
   /** Waits for communication still in flight (overlap algorithms) before the run ends. */
   finish?(): Promise<void>;
+  /**
+   * Before a checkpoint: waits for communication in flight and records its result in its
+   * buffers (without applying it), so the buffers hold everything the next step needs.
+   */
+  settle?(): Promise<void>;
+  /** After its buffers were restored from a checkpoint: rebuilds what they describe. */
+  restored?(): void;
 }
 
 /** One worker's side of an outer algorithm, run after every inner step. */

@@ -16,8 +16,14 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+interface Queued {
+  readonly payload: Uint8Array;
+  /** Called when a receive takes the message (the transports count its bytes then). */
+  readonly taken: (() => void) | undefined;
+}
+
 interface Queue {
-  readonly messages: Uint8Array[];
+  readonly messages: Queued[];
   readonly waiters: Waiter[];
 }
 
@@ -46,8 +52,16 @@ export class Mailbox {
     this.#failed = new Array(size);
   }
 
-  /** Hands a message from `from` with `tag` to its first waiter, or queues it. */
-  deliver(from: number, tag: number, payload: Uint8Array): void {
+  /**
+   * Hands a message from `from` with `tag` to its first waiter, or queues it.
+   *
+   * @param from The sender.
+   * @param tag The message's tag.
+   * @param payload The message.
+   * @param taken Called when a receive takes it: the transports count received bytes then, so
+   *   a message counts in the step that used it, not in whichever step it happened to arrive.
+   */
+  deliver(from: number, tag: number, payload: Uint8Array, taken?: () => void): void {
     if (this.#closed) return;
     const queues = this.#queues[from]!;
     const queue = queues.get(tag);
@@ -55,11 +69,12 @@ export class Mailbox {
     if (waiter) {
       clearTimeout(waiter.timer);
       if (queue!.waiters.length === 0) queues.delete(tag);
+      taken?.();
       waiter.resolve(payload);
       return;
     }
-    if (queue) queue.messages.push(payload);
-    else queues.set(tag, { messages: [payload], waiters: [] });
+    if (queue) queue.messages.push({ payload, taken });
+    else queues.set(tag, { messages: [{ payload, taken }], waiters: [] });
   }
 
   /**
@@ -76,8 +91,9 @@ export class Mailbox {
     const queues = this.#queues[from]!;
     const queue = queues.get(tag);
     if (queue && queue.messages.length > 0) {
-      const payload = queue.messages.shift()!;
+      const { payload, taken } = queue.messages.shift()!;
       if (queue.messages.length === 0 && queue.waiters.length === 0) queues.delete(tag);
+      taken?.();
       return Promise.resolve(payload);
     }
     const failure = this.#closed ?? this.#failed[from];

@@ -353,8 +353,13 @@ export class TcpMeshTransport implements Transport {
     link.startReading(decoder, pending, {
       frame: (frame) => {
         if (frame.kind !== FRAME_DATA) return;
-        this.#counter.received(frame.phase, FRAME_HEADER_BYTES + frame.payload.byteLength);
-        this.#mailbox.deliver(peer, frame.tag, frame.payload);
+        const bytes = FRAME_HEADER_BYTES + frame.payload.byteLength;
+        this.#mailbox.deliver(
+          peer,
+          frame.tag,
+          frame.payload,
+          () => this.#counter.received(frame.phase, bytes),
+        );
       },
       end: (error) => this.#mailbox.fail(peer, disconnected(peer, error)),
     });

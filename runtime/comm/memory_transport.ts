@@ -137,8 +137,7 @@ class MemoryTransport implements Transport {
       if (peer.closed) throw new PeerError(to, "disconnected");
       const frameBytes = header.byteLength + copy.byteLength;
       this.#counter.sent(phase, frameBytes);
-      peer.#counter.received(phase, frameBytes);
-      peer.mailbox.deliver(this.rank, tag, copy);
+      peer.mailbox.deliver(this.rank, tag, copy, () => peer.#counter.received(phase, frameBytes));
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);

@@ -9,9 +9,11 @@
  * Once the mesh is complete the listener is closed. Only `Deno.listen`/`Deno.connect` are used,
  * so the same code runs in the main thread, in a Web Worker or in a separate process.
  *
- * Bytes are counted where they are written to and read from the sockets, per phase, frame
- * headers included; the hello frames that open connections are not counted (the memory
- * transport has no connections to open). Sockets use `setNoDelay(true)`.
+ * Bytes are counted per phase, frame headers included: sent bytes where they are written to the
+ * sockets, received bytes (read from the sockets) when a receive takes the message, so a
+ * message counts in the step that used it rather than whichever step it happened to arrive in.
+ * The hello frames that open connections are not counted (the memory transport has no
+ * connections to open). Sockets use `setNoDelay(true)`.
  *
  * @module
  */

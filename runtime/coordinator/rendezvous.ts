@@ -17,6 +17,8 @@ import {
 import type { MetricsLine } from "../metrics.ts";
 import type { RuntimeFacts } from "../run_types.ts";
 import type { RunFailures } from "./failures.ts";
+import { decodeState, encodeState } from "../worker_state.ts";
+import type { CheckpointHooks } from "./checkpoints.ts";
 
 /**
  * Opens the rendezvous listener.
@@ -51,6 +53,8 @@ export interface RendezvousEvents {
   readonly failures: RunFailures;
   /** Filled in from the first worker's `hello`. */
   readonly facts: RuntimeFacts;
+  /** Checkpoint period, the state to resume from, and where checkpoint states go. */
+  readonly checkpoints: CheckpointHooks;
 }
 
 /** The coordinator's side of every worker's control connection. */
@@ -111,6 +115,24 @@ export class Rendezvous {
     await this.#accepting;
   }
 
+  /**
+   * Sends every worker the address table, the checkpoint period and, when the run resumes, its
+   * own state from the checkpoint.
+   */
+  async #start(): Promise<void> {
+    const { every, resume } = this.#events.checkpoints;
+    await Promise.all([...this.#writers.entries()].map(([rank, writer]) => {
+      const state = resume === null ? null : encodeState(resume.workers[rank]!);
+      const start: CoordinatorMessage = {
+        type: "start",
+        addresses: this.#addresses,
+        checkpointEvery: every,
+        resume: state === null ? null : { step: resume!.step, state: state.header },
+      };
+      return writer.send(start, state?.body);
+    }));
+  }
+
   async #accept(): Promise<void> {
     try {
       for await (const conn of this.#listener) {
@@ -144,10 +166,7 @@ export class Rendezvous {
           facts.backend ??= header.backend;
           facts.backendReason ??= header.backendReason;
           facts.tfjs ??= header.tfjsVersion;
-          if (++this.registered === n) {
-            const start: CoordinatorMessage = { type: "start", addresses: this.#addresses };
-            await Promise.all([...this.#writers.values()].map((writer) => writer.send(start)));
-          }
+          if (++this.registered === n) await this.#start();
         } else if (header.type === "metrics") {
           this.#events.metrics(header.lines);
         } else if (header.type === "done") {
@@ -158,6 +177,8 @@ export class Rendezvous {
           );
           finishedCleanly = true;
           if (++this.#done === n) failures.succeed();
+        } else if (header.type === "checkpoint") {
+          this.#events.checkpoints.save(header.rank, header.step, decodeState(header.state, body));
         } else if (header.type === "error") {
           this.#reported.add(header.rank);
           if (header.peer === undefined) failures.fail(header.message);

@@ -26,6 +26,17 @@ import {
 } from "../run_types.ts";
 import { unsupportedNodes } from "../support.ts";
 import { defaultRunFolder, RunFolder } from "./run_folder.ts";
+import { join, resolve } from "node:path";
+import { planHash } from "../plan_hash.ts";
+import { encodeSafetensors } from "../safetensors.ts";
+import {
+  type CheckpointHooks,
+  checkpointPath,
+  CheckpointWriter,
+  DEFAULT_KEEP,
+  listCheckpoints,
+  RESUMABLE_KEYS,
+} from "./checkpoints.ts";
 import { runInMemory } from "./run_memory.ts";
 import { RunTotals } from "./run_totals.ts";
 import { runOverTcp } from "./run_tcp.ts";
@@ -86,10 +97,38 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   }
   const clockProblem = clockProblemOf(plan, options);
   if (clockProblem !== null) throw new RunError(`Cannot run the plan: ${clockProblem}`, out);
-  const folder = await RunFolder.create(out, plan).catch((error: Error) => {
-    throw new RunError(error.message, out);
-  });
+  const resume = options.resume ?? null;
+  // A resumed run keeps the metrics up to its checkpoint; the rest of its timeline is replaced.
+  const kept = resume === null ? [] : await keptLines(resume.folder, resume.step).catch(
+    (error: Error) => {
+      throw new RunError(error.message, out);
+    },
+  );
+  const inPlace = resume !== null && await sameFolder(resume.folder, out);
+  const folder =
+    await (resume === null
+      ? RunFolder.create(out, plan)
+      : RunFolder.resume(out, plan, kept, inPlace)).catch((error: Error) => {
+        throw new RunError(error.message, out);
+      });
+  if (inPlace) await dropCheckpointsAfter(out, resume!.step);
   const totals = new RunTotals(plan.workers, plan.steps);
+  for (const line of kept) totals.add(line);
+  const checkpointErrors: string[] = [];
+  const every = options.checkpointEvery ?? null;
+  const writer = every === null ? null : new CheckpointWriter(
+    out,
+    await planHash(plan, RESUMABLE_KEYS),
+    plan.workers,
+    every,
+    options.keepCheckpoints ?? DEFAULT_KEEP,
+    (message) => checkpointErrors.push(message),
+  );
+  const hooks: CheckpointHooks = {
+    every,
+    save: (rank, step, state) => writer?.add(rank, step, state),
+    resume,
+  };
   const transport = options.transport ?? "tcp";
   const facts: RuntimeFacts = { backend: null, backendReason: null, tfjs: null };
   const start = performance.now();
@@ -122,21 +161,73 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   });
   try {
     const models = transport === "memory"
-      ? await runInMemory(plan, options, sink, facts)
-      : await runOverTcp(plan, options, sink, facts);
-    const params = {
-      workers: models.map((model) => Array.from(model)),
-      average: averageOf(models),
-    };
+      ? await runInMemory(plan, options, sink, facts, hooks)
+      : await runOverTcp(plan, options, sink, facts, hooks);
+    await writer?.settled();
+    const average = averageOf(models);
+    const params = { workers: models.map((model) => Array.from(model)), average };
     await folder.writeJson("params.json", params);
+    await folder.writeBytes("params.safetensors", paramsSafetensors(models, average));
+    if (checkpointErrors.length > 0) throw new Error(checkpointErrors.join("; "));
     const summary = summarize(null);
     await folder.writeJson("summary.json", summary);
     return { folder: out, summary, params };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    await folder.writeJson("summary.json", summarize(message)).catch(() => {});
+    await writer?.settled();
+    const cause = error instanceof Error ? error.message : String(error);
+    const latest = writer?.latest ?? resume?.step ?? null;
+    const message = latest === null
+      ? cause
+      : `${cause}\nThe newest checkpoint is after ${latest} steps; continue with: gossamer resume ${out}`;
+    await folder.writeJson("summary.json", summarize(cause)).catch(() => {});
     throw new RunError(message, out, options.signal?.aborted ?? false);
   } finally {
     folder.close();
+  }
+}
+
+/**
+ * The parameters as safetensors, which PyTorch, NumPy and Hugging Face tools read: each worker's
+ * final model (`worker0`, `worker1`, …) and their average (`average`), float32.
+ */
+function paramsSafetensors(models: readonly Float32Array[], average: readonly number[]) {
+  return encodeSafetensors([
+    ...models.map((data, rank) => ({ name: `worker${rank}`, data })),
+    { name: "average", data: Float32Array.from(average) },
+  ], { format: "gossamer-params/1" });
+}
+
+/** The metrics lines of a run folder's first `step` steps (step indices below `step`). */
+async function keptLines(folder: string, step: number): Promise<MetricsLine[]> {
+  const path = join(folder, "metrics.jsonl");
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new Error(`Cannot read ${path}: ${(error as Error).message}`);
+  }
+  const lines: MetricsLine[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      const parsed = JSON.parse(line) as MetricsLine;
+      if (parsed.step < step) lines.push(parsed);
+    } catch {
+      // A line cut short when the run was killed: it is after the checkpoint anyway.
+    }
+  }
+  return lines;
+}
+
+/** Whether two paths name the same folder. */
+async function sameFolder(a: string, b: string): Promise<boolean> {
+  const real = (path: string) => Deno.realPath(path).catch(() => resolve(path));
+  return await real(a) === await real(b);
+}
+
+/** Removes a run folder's checkpoints of later steps: they belong to the timeline replaced. */
+async function dropCheckpointsAfter(folder: string, step: number): Promise<void> {
+  for (const later of (await listCheckpoints(folder)).filter((other) => other > step)) {
+    await Deno.remove(checkpointPath(folder, later)).catch(() => {});
   }
 }

@@ -58,6 +58,24 @@ function sameTree(a: string, b: string): boolean {
   return top(a) === top(b);
 }
 
+/**
+ * Writes a file atomically: to a temporary file beside it, then renamed over it, so a reader
+ * (or a crash) never sees half of it.
+ *
+ * @param path The file.
+ * @param bytes Its new content.
+ */
+export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeFile(temporary, bytes);
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw error;
+  }
+}
+
 /** An open run folder. */
 export class RunFolder {
   readonly #metrics: Deno.FsFile;
@@ -96,6 +114,45 @@ export class RunFolder {
     }
   }
 
+  /**
+   * Opens a run folder to continue a run from a checkpoint: the metrics lines up to the
+   * checkpoint are kept (the later ones belong to the timeline being replaced), and `plan.json`
+   * is written again (the steps may have changed). Into the checkpoint's own folder, the kept
+   * lines replace `metrics.jsonl` atomically; into another folder, that folder must be new.
+   *
+   * @param path The folder to continue in.
+   * @param plan The plan that continues.
+   * @param kept The metrics lines up to the checkpoint.
+   * @param inPlace Whether `path` is the checkpoint's own run folder.
+   * @returns The open folder.
+   * @throws {Error} When a new folder already holds a run, or the folder cannot be written.
+   */
+  static async resume(
+    path: string,
+    plan: Plan,
+    kept: readonly MetricsLine[],
+    inPlace: boolean,
+  ): Promise<RunFolder> {
+    if (!inPlace) {
+      const folder = await RunFolder.create(path, plan);
+      folder.writeMetrics(kept);
+      return folder;
+    }
+    try {
+      const text = kept.map((line) => JSON.stringify(line) + "\n").join("");
+      await writeAtomic(join(path, "metrics.jsonl"), new TextEncoder().encode(text));
+      const portable = relativeFileRefs(plan, path);
+      await writeAtomic(
+        join(path, "plan.json"),
+        new TextEncoder().encode(JSON.stringify(portable, null, 2) + "\n"),
+      );
+      const metrics = await Deno.open(join(path, "metrics.jsonl"), { append: true });
+      return new RunFolder(path, metrics);
+    } catch (error) {
+      throw new Error(`Cannot continue in run folder "${path}": ${(error as Error).message}`);
+    }
+  }
+
   /** Appends metrics lines. */
   writeMetrics(lines: readonly MetricsLine[]): void {
     if (lines.length === 0) return;
@@ -105,9 +162,14 @@ export class RunFolder {
     while (offset < bytes.length) offset += this.#metrics.writeSync(bytes.subarray(offset));
   }
 
-  /** Writes a JSON file in the folder. */
+  /** Writes a JSON file in the folder, atomically. */
   async writeJson(name: string, value: unknown): Promise<void> {
-    await Deno.writeTextFile(join(this.path, name), JSON.stringify(value, null, 2) + "\n");
+    await this.writeBytes(name, new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"));
+  }
+
+  /** Writes a file in the folder atomically: a temporary file, then a rename. */
+  async writeBytes(name: string, bytes: Uint8Array): Promise<void> {
+    await writeAtomic(join(this.path, name), bytes);
   }
 
   /** Closes the metrics file. */

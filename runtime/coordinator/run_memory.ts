@@ -19,6 +19,7 @@ import type { MetricsLine } from "../metrics.ts";
 import { createModel } from "../models/create_model.ts";
 import type { RunOptions, RuntimeFacts } from "../run_types.ts";
 import { runWorkerLoop } from "../worker/worker_loop.ts";
+import type { CheckpointHooks } from "./checkpoints.ts";
 
 /** Runs every rank in this thread over memory transports. */
 export async function runInMemory(
@@ -26,6 +27,7 @@ export async function runInMemory(
   options: RunOptions,
   sink: (lines: readonly MetricsLine[]) => void,
   facts: RuntimeFacts,
+  checkpoints: CheckpointHooks,
 ): Promise<Float32Array[]> {
   const backend = await selectBackend(options.backend ?? "auto");
   facts.backend = backend.backend;
@@ -59,6 +61,15 @@ export async function runInMemory(
           tensorCount: () => tf.memory().numTensors,
           ...(options.signal === undefined ? {} : { signal: options.signal }),
           ...(options.clock === "virtual" ? { clock: clocks[rank]! } : {}),
+          ...(checkpoints.every === null ? {} : {
+            checkpoint: {
+              every: checkpoints.every,
+              save: (step, state) => checkpoints.save(rank, step, state),
+            },
+          }),
+          ...(checkpoints.resume === null ? {} : {
+            resume: { ...checkpoints.resume.workers[rank]!, step: checkpoints.resume.step },
+          }),
           emit: (line) => sink([line]),
         });
       } catch (error) {

@@ -15,6 +15,7 @@ import { RunFailures } from "./failures.ts";
 import { launchWorkers } from "./launch.ts";
 import { listenRendezvous, Rendezvous } from "./rendezvous.ts";
 import { startWatchdog } from "./watchdog.ts";
+import type { CheckpointHooks } from "./checkpoints.ts";
 
 /** Default silence after which the run fails. */
 const DEFAULT_SILENCE_MS = 60_000;
@@ -34,12 +35,13 @@ export async function runOverTcp(
   options: RunOptions,
   sink: (lines: readonly MetricsLine[]) => void,
   facts: RuntimeFacts,
+  checkpoints: CheckpointHooks,
 ): Promise<Float32Array[]> {
   const n = plan.workers;
   const { listener, address } = listenRendezvous(options.rendezvous ?? "127.0.0.1:0");
   options.onListening?.(address);
   const failures = new RunFailures();
-  const rendezvous = new Rendezvous(listener, n, { metrics: sink, failures, facts });
+  const rendezvous = new Rendezvous(listener, n, { metrics: sink, failures, facts, checkpoints });
 
   const interrupt = () =>
     failures.fail(String((options.signal?.reason as Error)?.message ?? "Interrupted"));

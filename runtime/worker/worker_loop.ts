@@ -1,14 +1,14 @@
 /**
- * One worker's training loop, the same whatever the transport: broadcast `x_0` from rank 0,
- * then for every step sample the batch, run the step driver (`algorithms/chain.ts`: optimizer,
- * base, compressor, outer) and emit a metrics line; evaluate every `evalEvery` steps and after
- * the last.
+ * One worker's training loop, the same whatever the transport: broadcast `x_0` from rank 0
+ * (or restore a checkpoint), then for every step sample the batch, run the step driver
+ * (`algorithms/chain.ts`: optimizer, base, compressor, outer) and emit a metrics line; evaluate
+ * every `evalEvery` steps and after the last; save a checkpoint when asked.
  *
  * @module
  */
 
 import type { Plan } from "../../dsl/plan.ts";
-import { type PhaseBytes, PHASES, zeroBytes } from "../../dsl/traffic.ts";
+import { type PhaseBytes, PHASES, totalBytes, zeroBytes } from "../../dsl/traffic.ts";
 import { baseTraits } from "../../dsl/traits.ts";
 import { createTrainingChain } from "../algorithms/chain.ts";
 import type { GradientOracle } from "../algorithms/types.ts";
@@ -17,6 +17,7 @@ import type { VirtualClock } from "../comm/virtual_clock.ts";
 import { stragglerComputeMs } from "../network/stragglers.ts";
 import type { MetricsLine } from "../metrics.ts";
 import type { Batch, TrainableModel, WorkerData } from "../models/types.ts";
+import type { WorkerState } from "../worker_state.ts";
 import { timeCommunicator } from "./timed_communicator.ts";
 
 /** What a worker loop needs. */
@@ -36,6 +37,14 @@ export interface WorkerLoopOptions {
    * and step lines carry its time. Absent in real time.
    */
   readonly clock?: VirtualClock;
+  /** Checkpoints: after every `every` steps and after the last, `save` receives the state. */
+  readonly checkpoint?: {
+    readonly every: number;
+    /** Takes the state after `step` steps (`step` counts steps done, from 1). */
+    readonly save: (step: number, state: WorkerState) => Promise<void> | void;
+  };
+  /** Continue from a checkpoint taken after `step` steps, instead of starting from `x_0`. */
+  readonly resume?: WorkerState & { readonly step: number };
 }
 
 /**
@@ -162,7 +171,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   // Every line carries the traffic since the previous line, so the lines add up to every
   // byte of the run: step 0 includes the broadcast of x_0 (and anything a fast peer sent
   // before this worker started), evaluation lines their all-reduce. Received bytes are
-  // counted when they arrive, so they may land in the line of the step before they are used.
+  // counted when a receive takes them, so each line holds what its own step used.
   let counted: TrafficStats = { sent: zeroBytes(), received: zeroBytes() };
   const takeBytes = () => {
     const now = snapshot(comm.stats());
@@ -173,8 +182,12 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
     counted = now;
     return bytes;
   };
-  const initial = rank === 0 ? model.initialParameters(plan.seed) : new Float32Array(d);
-  const x0 = await comm.broadcast(initial, 0, "control");
+  const { resume, checkpoint } = options;
+  // A resumed worker takes everything from its checkpoint; x_0 only shapes the chain.
+  const initial = rank === 0 && resume === undefined
+    ? model.initialParameters(plan.seed)
+    : new Float32Array(d);
+  const x0 = resume === undefined ? await comm.broadcast(initial, 0, "control") : initial;
   let batch = data.batch(0);
   let step = 0;
   const chain = createTrainingChain({
@@ -183,9 +196,15 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
     x0,
     gradient: timedGradient(options, rank, () => step, (params) => model.gradient(params, batch)),
   });
+  if (resume !== undefined) {
+    chain.restore(new Map(resume.buffers.map((tensor) => [tensor.name, tensor.data])));
+    if (options.clock !== undefined && resume.virtualMs !== null) {
+      options.clock.now = resume.virtualMs;
+    }
+  }
   comm.takeWaitMs();
   const trainingStart = performance.now();
-  for (let k = 0; k < plan.steps; k++) {
+  for (let k = resume?.step ?? 0; k < plan.steps; k++) {
     options.signal?.throwIfAborted();
     step = k;
     const start = performance.now();
@@ -214,6 +233,22 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       if (last) await chain.finish();
       await evaluate({ ...options, comm }, k, chain.model(), data.test, takeBytes);
       comm.takeWaitMs();
+    }
+    if (checkpoint !== undefined && ((k + 1) % checkpoint.every === 0 || last)) {
+      // Copies: the buffers are live and the next step changes them while the state is saved.
+      const buffers = (await chain.checkpoint()).map((buffer) => ({
+        name: buffer.name,
+        data: buffer.data.slice(),
+      }));
+      await checkpoint.save(k + 1, { buffers, virtualMs: options.clock?.now ?? null });
+      // The bytes of a collective that was in flight until it settled belong before the
+      // checkpoint: a run resumed from it does not send them again, and its lines must add up
+      // to the same totals. (A faster peer's next-step message may already have arrived; it is
+      // counted only when the next step takes it.)
+      const bytes = takeBytes();
+      if (totalBytes(bytes.bytesSent) + totalBytes(bytes.bytesReceived) > 0) {
+        emit({ type: "traffic", step: k, worker: rank, ...bytes });
+      }
     }
   }
   // Nobody leaves while a peer may still wait on it; the barrier's bytes go in a last traffic

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { decodeState, encodeState, type WorkerState } from "../worker_state.ts";
 import { parsePlan } from "../../dsl/validate.ts";
 import { type BackendRequest, selectBackend } from "../backend.ts";
 import { parseAddress } from "../comm/tcp_address.ts";
@@ -63,6 +64,13 @@ export class WorkerError extends Error {
 const METRICS_BATCH = 64;
 const METRICS_FLUSH_MS = 200;
 
+/** What the coordinator's start message tells a worker. */
+interface Start {
+  readonly addresses: readonly string[];
+  readonly checkpointEvery: number | null;
+  readonly resume: (WorkerState & { readonly step: number }) | null;
+}
+
 /**
  * Runs one worker to completion.
  *
@@ -99,18 +107,27 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
     lastFlush = performance.now();
   };
 
-  // The coordinator's messages: the mesh addresses once everyone registered, or an abort.
-  let resolveStart!: (addresses: readonly string[]) => void;
+  // The coordinator's messages: the start (mesh addresses, checkpoint period, the state to
+  // resume from) once everyone registered, or an abort.
+  let resolveStart!: (start: Start) => void;
   let rejectStart!: (error: Error) => void;
-  const started = new Promise<readonly string[]>((resolve, reject) => {
+  const started = new Promise<Start>((resolve, reject) => {
     resolveStart = resolve;
     rejectStart = reject;
   });
   // An abort can come before anything awaits `started` (while data loads): not unhandled.
   started.catch(() => {});
   const listening = (async () => {
-    for await (const { header } of readControl<CoordinatorMessage>(control)) {
-      if (header.type === "start") resolveStart(header.addresses);
+    for await (const { header, body } of readControl<CoordinatorMessage>(control)) {
+      if (header.type === "start") {
+        resolveStart({
+          addresses: header.addresses,
+          checkpointEvery: header.checkpointEvery,
+          resume: header.resume === null
+            ? null
+            : { step: header.resume.step, ...decodeState(header.resume.state, body) },
+        });
+      }
       if (header.type === "abort") {
         aborted = header.reason;
         break;
@@ -142,7 +159,7 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
         backendReason: backend.reason,
         tfjsVersion: tf.version_core,
       });
-      const addresses = await started;
+      const { addresses, checkpointEvery, resume } = await started;
       const comm = await thread.connect({
         rank,
         size: world,
@@ -157,6 +174,18 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
         model,
         data,
         tensorCount: () => tf.memory().numTensors,
+        ...(resume === null ? {} : { resume }),
+        ...(checkpointEvery === null ? {} : {
+          checkpoint: {
+            every: checkpointEvery,
+            save(step: number, state: WorkerState) {
+              // Metrics first: the checkpoint then never gets ahead of the lines it follows.
+              flush();
+              const { header, body } = encodeState(state);
+              return send({ type: "checkpoint", rank, step, state: header }, body);
+            },
+          },
+        }),
         emit(line) {
           pending.push(line);
           if (pending.length >= METRICS_BATCH || performance.now() - lastFlush > METRICS_FLUSH_MS) {

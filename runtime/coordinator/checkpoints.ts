@@ -1,0 +1,271 @@
+/**
+ * Checkpoints of a run: every worker's state after the same number of steps, gathered by the
+ * coordinator into one file per checkpoint (`<run>/checkpoints/step-00000200.safetensors`
+ * after 200 steps, in the safetensors format; tensors
+ * `worker3/adam.m`, metadata with the step and the plan's hash), written atomically (a temporary
+ * file, then a rename) so a crash never leaves a half-written checkpoint, and pruned to the
+ * newest few.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { Plan } from "../../dsl/plan.ts";
+import { planHash } from "../plan_hash.ts";
+import { decodeSafetensors, encodeSafetensors, SafetensorsError } from "../safetensors.ts";
+import type { ResumePoint } from "../run_types.ts";
+import type { WorkerState } from "../worker_state.ts";
+
+/** The format written in every checkpoint's metadata. */
+export const CHECKPOINT_FORMAT = "gossamer-checkpoint/1";
+
+/**
+ * Plan keys a resumed run may change: the steps (to continue further) and the evaluation period.
+ * Everything else must equal the plan that wrote the checkpoint.
+ */
+export const RESUMABLE_KEYS: readonly string[] = ["steps", "evalEvery"];
+
+/** Checkpoints kept unless told otherwise. */
+export const DEFAULT_KEEP = 3;
+
+/** What the transports do about checkpoints in a run. */
+export interface CheckpointHooks {
+  /** Checkpoint every this many steps (and after the last); `null` for none. */
+  readonly every: number | null;
+  /** Takes one worker's state after a step. */
+  readonly save: (rank: number, step: number, state: WorkerState) => void;
+  /** The checkpoint the run continues from; `null` for a fresh start. */
+  readonly resume: ResumePoint | null;
+}
+
+/** A checkpoint, read. */
+export interface Checkpoint {
+  /** The steps done when it was taken (it continues with step index `step`). */
+  readonly step: number;
+  /** The hash of the plan that wrote it, without {@linkcode RESUMABLE_KEYS}. */
+  readonly planHash: string;
+  /** Each worker's state, by rank. */
+  readonly workers: readonly WorkerState[];
+  /** Its file. */
+  readonly path: string;
+  /** The checkpoint period of the run that wrote it. */
+  readonly every: number;
+  /** How many checkpoints that run kept. */
+  readonly keep: number;
+}
+
+/** A checkpoint that cannot be used; the message says which and why. */
+export class CheckpointError extends Error {
+  /**
+   * Builds the error.
+   *
+   * @param message What is wrong.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "CheckpointError";
+  }
+}
+
+/** The folder of a run's checkpoints. */
+export function checkpointFolder(runFolder: string): string {
+  return join(runFolder, "checkpoints");
+}
+
+/**
+ * The file of the checkpoint after `step` steps.
+ *
+ * @param runFolder The run folder.
+ * @param step The step.
+ * @returns Its path.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkpointPath } from "./checkpoints.ts";
+ * assert.equal(checkpointPath("runs/a", 199), "runs/a/checkpoints/step-00000199.safetensors");
+ * ```
+ */
+export function checkpointPath(runFolder: string, step: number): string {
+  return join(checkpointFolder(runFolder), `step-${String(step).padStart(8, "0")}.safetensors`);
+}
+
+/**
+ * The steps a run folder has checkpoints of, in order.
+ *
+ * @param runFolder The run folder.
+ * @returns The steps (none when the folder has no checkpoints).
+ */
+export async function listCheckpoints(runFolder: string): Promise<number[]> {
+  const steps: number[] = [];
+  try {
+    for await (const entry of Deno.readDir(checkpointFolder(runFolder))) {
+      const match = /^step-(\d+)\.safetensors$/.exec(entry.name);
+      if (entry.isFile && match !== null) steps.push(Number(match[1]));
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return steps.sort((a, b) => a - b);
+}
+
+/**
+ * Reads a checkpoint: the one after the given number of steps, or the newest.
+ *
+ * @param runFolder The run folder.
+ * @param step The step, or `undefined` for the newest.
+ * @returns The checkpoint.
+ * @throws {CheckpointError} When there is none, or it is damaged.
+ */
+export async function readCheckpoint(runFolder: string, step?: number): Promise<Checkpoint> {
+  const steps = await listCheckpoints(runFolder);
+  if (steps.length === 0) {
+    throw new CheckpointError(
+      `${runFolder} has no checkpoints (run with --checkpoint-every K to write them)`,
+    );
+  }
+  const chosen = step ?? steps.at(-1)!;
+  if (!steps.includes(chosen)) {
+    throw new CheckpointError(
+      `${runFolder} has no checkpoint after ${chosen} steps (it has ${steps.join(", ")})`,
+    );
+  }
+  const path = checkpointPath(runFolder, chosen);
+  let file;
+  try {
+    file = decodeSafetensors(await Deno.readFile(path));
+  } catch (error) {
+    const why = error instanceof SafetensorsError ? error.message : String(error);
+    throw new CheckpointError(`Cannot read checkpoint ${path}: ${why}`);
+  }
+  const { metadata, tensors } = file;
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(`${path} is not a gossamer checkpoint (format ${metadata.format})`);
+  }
+  const workers = Number(metadata.workers);
+  const virtual = JSON.parse(metadata.virtualMs ?? "[]") as (number | null)[];
+  const states: { buffers: { name: string; data: Float32Array | Float64Array }[] }[] = Array.from(
+    { length: workers },
+    () => ({ buffers: [] }),
+  );
+  for (const [name, data] of tensors) {
+    const match = /^worker(\d+)\/(.+)$/.exec(name);
+    const rank = match === null ? -1 : Number(match[1]);
+    if (match === null || rank >= workers) {
+      throw new CheckpointError(`${path}: tensor "${name}" belongs to no worker`);
+    }
+    states[rank]!.buffers.push({ name: match[2]!, data });
+  }
+  return {
+    step: Number(metadata.step),
+    planHash: metadata.planHash ?? "",
+    workers: states.map((state, rank) => ({ ...state, virtualMs: virtual[rank] ?? null })),
+    path,
+    every: Number(metadata.every ?? chosen + 1),
+    keep: Number(metadata.keep ?? DEFAULT_KEEP),
+  };
+}
+
+/**
+ * Checks that a checkpoint belongs to a plan (up to {@linkcode RESUMABLE_KEYS}).
+ *
+ * @param checkpoint The checkpoint.
+ * @param plan The plan to continue.
+ * @throws {CheckpointError} Naming both when the checkpoint was written by another plan.
+ */
+export async function checkCheckpointPlan(checkpoint: Checkpoint, plan: Plan): Promise<void> {
+  const hash = await planHash(plan, RESUMABLE_KEYS);
+  if (hash !== checkpoint.planHash) {
+    throw new CheckpointError(
+      `${checkpoint.path} was written by another plan (plan hash ${
+        checkpoint.planHash.slice(0, 12)
+      }…, this plan's is ${
+        hash.slice(0, 12)
+      }…): only steps and evalEvery may change when a run resumes`,
+    );
+  }
+  if (checkpoint.workers.length !== plan.workers) {
+    throw new CheckpointError(
+      `${checkpoint.path} holds ${checkpoint.workers.length} workers, the plan has ${plan.workers}`,
+    );
+  }
+}
+
+/**
+ * Gathers the workers' states of each checkpoint step and writes the file once all arrived.
+ */
+export class CheckpointWriter {
+  readonly #states = new Map<number, (WorkerState | undefined)[]>();
+  #writing: Promise<void> = Promise.resolve();
+  /** The newest checkpoint written, or `null`. */
+  latest: number | null = null;
+
+  /**
+   * @param runFolder The run folder.
+   * @param hash The plan's hash without {@linkcode RESUMABLE_KEYS}.
+   * @param workers Workers in the run.
+   * @param every The checkpoint period (recorded, so a resumed run keeps it).
+   * @param keep How many checkpoints to keep (the newest).
+   * @param onError Told when a checkpoint cannot be written.
+   */
+  constructor(
+    readonly runFolder: string,
+    readonly hash: string,
+    readonly workers: number,
+    readonly every: number,
+    readonly keep: number,
+    readonly onError: (message: string) => void,
+  ) {}
+
+  /**
+   * Takes one worker's state after `step`; the checkpoint is written once every worker's is in.
+   *
+   * @param rank The worker.
+   * @param step The step.
+   * @param state Its state.
+   */
+  add(rank: number, step: number, state: WorkerState): void {
+    const states = this.#states.get(step) ?? new Array(this.workers).fill(undefined);
+    states[rank] = state;
+    this.#states.set(step, states);
+    if (states.some((entry) => entry === undefined)) return;
+    this.#states.delete(step);
+    this.#writing = this.#writing
+      .then(() => this.#write(step, states as WorkerState[]))
+      .catch((error) => this.onError(`Cannot write the checkpoint of step ${step}: ${error}`));
+  }
+
+  /** Resolves once every checkpoint handed over so far is on disk. */
+  settled(): Promise<void> {
+    return this.#writing;
+  }
+
+  async #write(step: number, states: readonly WorkerState[]): Promise<void> {
+    const tensors = states.flatMap((state, rank) =>
+      state.buffers.map(({ name, data }) => ({ name: `worker${rank}/${name}`, data }))
+    );
+    const bytes = encodeSafetensors(tensors, {
+      format: CHECKPOINT_FORMAT,
+      step: String(step),
+      planHash: this.hash,
+      workers: String(this.workers),
+      every: String(this.every),
+      keep: String(this.keep),
+      virtualMs: JSON.stringify(states.map((state) => state.virtualMs)),
+    });
+    await Deno.mkdir(checkpointFolder(this.runFolder), { recursive: true });
+    const path = checkpointPath(this.runFolder, step);
+    const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+    try {
+      await Deno.writeFile(temporary, bytes);
+      await Deno.rename(temporary, path);
+    } catch (error) {
+      await Deno.remove(temporary).catch(() => {});
+      throw error;
+    }
+    this.latest = step;
+    const steps = await listCheckpoints(this.runFolder);
+    for (const old of steps.slice(0, Math.max(0, steps.length - this.keep))) {
+      await Deno.remove(checkpointPath(this.runFolder, old)).catch(() => {});
+    }
+  }
+}

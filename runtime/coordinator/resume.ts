@@ -1,0 +1,67 @@
+/**
+ * Continues a run from one of its checkpoints: reads the run folder's plan and the checkpoint,
+ * checks that the checkpoint belongs to the plan, and runs the rest of the steps (or more, when
+ * asked), into the same folder or a new one. The result equals the uninterrupted run's bit for
+ * bit: every worker restarts from exactly the state it had, and everything else (batches,
+ * random draws, stragglers) is a function of the step.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { parsePlan } from "../../dsl/validate.ts";
+import { loadPlan } from "../load_plan.ts";
+import type { RunOptions, RunResult } from "../run_types.ts";
+import { RunError } from "../run_types.ts";
+import { checkCheckpointPlan, CheckpointError, readCheckpoint } from "./checkpoints.ts";
+import { run } from "./run.ts";
+
+/** Options of {@linkcode resume}. */
+export interface ResumeOptions extends Omit<RunOptions, "resume"> {
+  /** The checkpoint to continue from, by the steps done when it was taken (default: the newest). */
+  readonly from?: number;
+  /** Train up to this many steps in all (default: the plan's). */
+  readonly steps?: number;
+}
+
+/**
+ * Continues a run from a checkpoint.
+ *
+ * @param runFolder The run folder holding `plan.json` and `checkpoints/`.
+ * @param options The checkpoint, the steps, where to write (default: the same folder), and the
+ *   usual run options; checkpoints continue at the period of the run that wrote them unless
+ *   `checkpointEvery` says otherwise.
+ * @returns The run's result, as {@linkcode run} returns it.
+ * @throws {RunError} When the folder, its plan or the checkpoint cannot be used, or the run fails.
+ */
+export async function resume(runFolder: string, options: ResumeOptions = {}): Promise<RunResult> {
+  const out = options.out ?? runFolder;
+  let checkpoint;
+  let plan;
+  try {
+    const written = await loadPlan(join(runFolder, "plan.json"));
+    plan = options.steps === undefined ? written : parsePlan(
+      { ...written, steps: options.steps, evalEvery: Math.min(written.evalEvery, options.steps) },
+      `${runFolder}/plan.json with --steps ${options.steps}`,
+    );
+    checkpoint = await readCheckpoint(runFolder, options.from);
+    await checkCheckpointPlan(checkpoint, plan);
+  } catch (error) {
+    if (error instanceof CheckpointError) throw new RunError(error.message, out);
+    throw error;
+  }
+  if (checkpoint.step >= plan.steps) {
+    throw new RunError(
+      `The checkpoint is after ${checkpoint.step} steps, all of the plan's: nothing is left to run (give more steps with --steps)`,
+      out,
+    );
+  }
+  const { from: _from, steps: _steps, ...runOptions } = options;
+  return await run(plan, {
+    ...runOptions,
+    out,
+    checkpointEvery: options.checkpointEvery ?? checkpoint.every,
+    keepCheckpoints: options.keepCheckpoints ?? checkpoint.keep,
+    resume: { folder: runFolder, step: checkpoint.step, workers: checkpoint.workers },
+  });
+}

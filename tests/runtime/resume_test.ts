@@ -1,0 +1,162 @@
+/**
+ * Checkpoints and resume: a run continued from a checkpoint equals the uninterrupted run bit for
+ * bit (parameters, and every metrics line but its timings), for every algorithm, on both
+ * transports; a checkpoint of another plan is refused.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Plan, run } from "../../mod.ts";
+import { resume } from "../../runtime/coordinator/resume.ts";
+import { listCheckpoints } from "../../runtime/coordinator/checkpoints.ts";
+import { leastSquaresPlans, readMetrics, tempRunFolder, tinyMnist } from "./_plans.ts";
+
+/** Fields that measure time or memory, which differ between any two runs. */
+const TIMINGS = ["computeMs", "commMs", "elapsedMs", "rssBytes", "heapBytes", "tensors"];
+const ALGORITHM_TIMINGS = ["blockedMs", "allReduceMs"];
+
+/**
+ * A run's metrics lines without their timings, in a fixed order (workers interleave their lines
+ * in whatever order they arrive).
+ */
+async function deterministicLines(folder: string, asynchronous: boolean): Promise<unknown[]> {
+  const lines = (await readMetrics(folder)).map((line) => {
+    const copy: Record<string, unknown> = { ...line };
+    for (const key of TIMINGS) delete copy[key];
+    // A collective that runs behind computation sends and takes messages whenever its thread
+    // gets to it.
+    if (asynchronous) {
+      delete copy.bytesSent;
+      delete copy.bytesReceived;
+    }
+    if (typeof copy.algorithm === "object" && copy.algorithm !== null) {
+      const algorithm = { ...copy.algorithm as Record<string, unknown> };
+      for (const key of ALGORITHM_TIMINGS) delete algorithm[key];
+      copy.algorithm = algorithm;
+    }
+    return copy;
+  });
+  const key = (line: Record<string, unknown>) =>
+    `${String(line.step).padStart(8, "0")} ${line.type} ${line.model ?? ""} ${line.worker ?? -1}`;
+  return lines.sort((a, b) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+}
+
+/** Runs a plan with checkpoints, resumes it from `from` into another folder, compares. */
+async function assertResumeIsExact(
+  plan: Plan,
+  transport: "memory" | "tcp",
+  from: number,
+): Promise<void> {
+  const parent = await tempRunFolder();
+  try {
+    const full = await run(plan, { transport, out: join(parent, "full"), checkpointEvery: 4 });
+    const resumed = await resume(join(parent, "full"), {
+      transport,
+      from,
+      out: join(parent, "resumed"),
+    });
+    assert.deepEqual(resumed.params, full.params);
+    const asynchronous = plan.base.kind === "overlapLocalSgd";
+    assert.deepEqual(
+      await deterministicLines(join(parent, "resumed"), asynchronous),
+      await deterministicLines(join(parent, "full"), asynchronous),
+    );
+    assert.deepEqual(resumed.summary.bytes, full.summary.bytes);
+    assert.deepEqual(resumed.summary.final, full.summary.final);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+}
+
+Deno.test("every algorithm resumed from a checkpoint equals the uninterrupted run (memory)", async (t) => {
+  for (const [name, plan] of Object.entries(leastSquaresPlans(12))) {
+    await t.step(name, () => assertResumeIsExact(plan, "memory", 4));
+  }
+});
+
+Deno.test("resume over TCP, and on MNIST, equals the uninterrupted run", async (t) => {
+  const plans = leastSquaresPlans(12);
+  for (const name of ["slowMoOverGossip", "overlapLocalSgd", "cada", "adamLocalSgd"]) {
+    await t.step(name, () => assertResumeIsExact(plans[name]!, "tcp", 8));
+  }
+  await t.step("mnist", () => assertResumeIsExact(tinyMnist(12), "tcp", 4));
+});
+
+Deno.test("an interrupted run resumes in its own folder and ends as the uninterrupted run", async () => {
+  const plan = leastSquaresPlans(12).slowMoOverGossip!;
+  const parent = await tempRunFolder();
+  try {
+    const reference = await run(plan, {
+      transport: "memory",
+      out: join(parent, "reference"),
+      checkpointEvery: 4,
+    });
+    const folder = join(parent, "interrupted");
+    const controller = new AbortController();
+    await assert.rejects(
+      run(plan, {
+        transport: "memory",
+        out: folder,
+        checkpointEvery: 4,
+        signal: controller.signal,
+        onProgress: (progress) => {
+          if (progress.step >= 6) controller.abort(new Error("Interrupted by the test"));
+        },
+      }),
+      new RegExp(
+        `Interrupted by the test\\nThe newest checkpoint is after 4 steps; continue with: gossamer resume ${folder}`,
+      ),
+    );
+    assert.deepEqual(await listCheckpoints(folder), [4]);
+    const resumed = await resume(folder, { transport: "memory" });
+    assert.deepEqual(resumed.params, reference.params);
+    assert.deepEqual(
+      await deterministicLines(folder, false),
+      await deterministicLines(join(parent, "reference"), false),
+    );
+    assert.equal(resumed.summary.status, "completed");
+    // The resumed run kept checkpointing every 4 steps.
+    assert.deepEqual(await listCheckpoints(folder), [4, 8, 12]);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("checkpoints are pruned to the newest, a finished run continues with more steps", async () => {
+  const plan = leastSquaresPlans(12).adamLocalSgd!;
+  const parent = await tempRunFolder();
+  try {
+    const folder = join(parent, "run");
+    await run(plan, { transport: "memory", out: folder, checkpointEvery: 2, keepCheckpoints: 2 });
+    assert.deepEqual(await listCheckpoints(folder), [10, 12]);
+    await assert.rejects(resume(folder, { transport: "memory" }), /nothing is left to run/);
+    const longer = await resume(folder, { transport: "memory", steps: 16 });
+    assert.equal(longer.summary.steps, 16);
+    const steps = (await readMetrics(folder)).filter((line) => line.type === "step");
+    assert.equal(steps.length, 16 * plan.workers);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("a checkpoint of another plan is refused, naming both", async () => {
+  const plan = leastSquaresPlans(12).allReduce!;
+  const parent = await tempRunFolder();
+  try {
+    const folder = join(parent, "run");
+    await run(plan, { transport: "memory", out: folder, checkpointEvery: 4 });
+    const written = JSON.parse(await Deno.readTextFile(join(folder, "plan.json")));
+    written.optimizer.lr = { kind: "constant", lr: 0.07 };
+    await Deno.writeTextFile(join(folder, "plan.json"), JSON.stringify(written));
+    await assert.rejects(
+      resume(folder, { transport: "memory", from: 4 }),
+      /step-00000004\.safetensors was written by another plan \(plan hash [0-9a-f]{12}…, this plan's is [0-9a-f]{12}…\)/,
+    );
+    await assert.rejects(
+      resume(folder, { from: 5 }),
+      /has no checkpoint after 5 steps \(it has 4, 8, 12\)/,
+    );
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
