@@ -3,9 +3,9 @@
  * `experiments`, `compare`, `serve` and `examples`.
  *
  * Exit codes: 0 success; 1 invalid input (an invalid plan, a missing file, a bad topology) or a
- * failed run; 2 a usage error (unknown command or option, bad option value); 130 a run
- * interrupted with Ctrl-C. Errors are printed as messages, never as stack traces; set
- * `GOSSAMER_DEBUG=1` to see the stack of an internal error.
+ * failed run; 2 a usage error (unknown command or option, bad option value); 130, 143 or 129 a
+ * run stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP. Errors are printed as messages, never as
+ * stack traces; set `GOSSAMER_DEBUG=1` to see the stack of an internal error.
  *
  * @module
  */
@@ -17,6 +17,7 @@ import { TopologyFileError } from "./topologies/mod.ts";
 import { PlanLoadError } from "./runtime/load_plan.ts";
 import { LeastSquaresFileError } from "./runtime/data/least_squares_file.ts";
 import { CliInputError, CommandFailedError } from "./cli/errors.ts";
+import { interruptedBy, signalExitCode } from "./cli/interrupt.ts";
 import { compareCommand } from "./cli/compare_command.ts";
 import { demoCommand } from "./cli/demo_command.ts";
 import { examplesCommand } from "./cli/examples_command.ts";
@@ -27,12 +28,18 @@ import { serveCommand } from "./cli/serve_command.ts";
 import { RunError } from "./runtime/run_types.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
 
-/** Parses an integer option value at least `min`, with a message commander shows on failure. */
+/**
+ * Parses an integer option value at least `min`, with a message commander shows on failure.
+ * Only plain decimal digits: `1e3` or `0x10` are refused, since a typo there starts a very
+ * different run.
+ */
 function integerAtLeast(min: number): (value: string) => number {
   return (value) => {
     const number = Number(value);
-    if (!Number.isInteger(number) || number < min) {
-      throw new InvalidArgumentError(`expected an integer of at least ${min}`);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < min) {
+      throw new InvalidArgumentError(
+        `expected a whole number of at least ${min}, written in digits`,
+      );
     }
     return number;
   };
@@ -51,10 +58,12 @@ function path(value: string): string {
   return value;
 }
 
-/** Parses a fraction in (0, 1], such as a target accuracy. */
+/** Parses a fraction in (0, 1], such as a target accuracy, written as a plain decimal. */
 function fraction(value: string): number {
   const number = Number(value);
-  if (!(number > 0 && number <= 1)) throw new InvalidArgumentError("expected a number in (0, 1]");
+  if (!/^(0?\.\d+|1(\.0*)?|0)$/.test(value) || !(number > 0 && number <= 1)) {
+    throw new InvalidArgumentError("expected a decimal number in (0, 1], such as 0.9");
+  }
   return number;
 }
 
@@ -130,6 +139,17 @@ function program(): Command {
       integerAtLeast(1),
     )
     .option("--keep <n>", "checkpoints to keep, the newest (default 3)", integerAtLeast(1))
+    .option(
+      "--silence-timeout <ms>",
+      "fail when no worker reports anything this long (default 60000, longer if the run shows long gaps)",
+      integerAtLeast(1),
+    )
+    .option(
+      "--peer-timeout <ms>",
+      "workers fail when a peer is silent this long",
+      integerAtLeast(1),
+    )
+    .option("--ignore-memory", "run even if the plan's estimated memory exceeds what is available")
     .option("--quiet", "print only the run folder (no progress bar, no table)")
     .option(
       "--report [file]",
@@ -155,6 +175,7 @@ function program(): Command {
     .addOption(
       new Option("--backend <backend>", "TensorFlow.js backend").choices(BACKENDS).default("auto"),
     )
+    .option("--ignore-memory", "run even if the plan's estimated memory exceeds what is available")
     .option("--quiet", "print only the run folder (no progress bar, no table)")
     .action(async (folder, options) => await resumeCommand(folder, options));
 
@@ -247,7 +268,10 @@ export async function main(args: readonly string[]): Promise<number> {
     }
     if (isInputError(error)) {
       console.error(error.message);
-      return error instanceof RunError && error.interrupted ? 130 : 1;
+      if (error instanceof RunError && error.interrupted) {
+        return signalExitCode(interruptedBy ?? "SIGINT");
+      }
+      return 1;
     }
     console.error(`gossamer: internal error: ${(error as Error)?.message ?? String(error)}`);
     if (Deno.env.get("GOSSAMER_DEBUG")) console.error(error);

@@ -11,6 +11,7 @@ import { predictStepTime, type StepTimePrediction } from "../runtime/coordinator
 import { totalBytes } from "../dsl/traffic.ts";
 import { formatBytes, table } from "../report/format.ts";
 import { planExpression } from "../dsl/expression.ts";
+import { estimateMemory } from "../runtime/memory_estimate.ts";
 import { relativeFileRefs } from "../runtime/coordinator/run_folder.ts";
 
 /**
@@ -111,6 +112,14 @@ export async function planCommand(input: string, options: { json?: boolean }): P
     return;
   }
   console.log(renderExplanation(input, plan, explanation, prediction));
+  const memory = estimateMemory(plan);
+  console.log(
+    `\nMemory with every worker on one machine: about ${
+      formatBytes(memory.totalBytes)
+    } (${plan.workers} × ${
+      formatBytes(memory.perWorkerBytes)
+    } per worker thread or process, estimated)`,
+  );
   console.log(`\nAs a DSL expression\n${planExpression(portable)}`);
   console.log(`\nPlan JSON\n${JSON.stringify(portable, null, 2)}`);
 }

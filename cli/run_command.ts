@@ -41,6 +41,12 @@ export interface RunCommandOptions {
   readonly checkpointEvery?: number;
   /** Checkpoints to keep. */
   readonly keep?: number;
+  /** The coordinator's silence timeout, ms. */
+  readonly silenceTimeout?: number;
+  /** The workers' peer timeout, ms. */
+  readonly peerTimeout?: number;
+  /** Run even if the estimated memory exceeds what is available. */
+  readonly ignoreMemory?: boolean;
 }
 
 /**
@@ -152,6 +158,11 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
           ? {}
           : { checkpointEvery: options.checkpointEvery }),
         ...(options.keep === undefined ? {} : { keepCheckpoints: options.keep }),
+        ...(options.silenceTimeout === undefined
+          ? {}
+          : { silenceTimeoutMs: options.silenceTimeout }),
+        ...(options.peerTimeout === undefined ? {} : { peerTimeoutMs: options.peerTimeout }),
+        ...(options.ignoreMemory ? { ignoreMemory: true } : {}),
         backend: options.backend,
         launch: options.launch,
         onListening: (address) => {
@@ -183,6 +194,7 @@ export interface ResumeCommandOptions {
   readonly steps?: number;
   readonly transport: "tcp" | "memory";
   readonly backend: BackendRequest;
+  readonly ignoreMemory?: boolean;
   readonly quiet?: boolean;
 }
 
@@ -203,6 +215,7 @@ export async function resumeCommand(folder: string, options: ResumeCommandOption
         ...(options.from === undefined ? {} : { from: options.from }),
         ...(options.out === undefined ? {} : { out: options.out }),
         ...(options.steps === undefined ? {} : { steps: options.steps }),
+        ...(options.ignoreMemory ? { ignoreMemory: true } : {}),
         onProgress: (progress) => bar.update(progress),
       })
     );

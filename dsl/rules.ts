@@ -286,8 +286,27 @@ function modelDataRules(plan: Plan): PlanIssue[] {
       );
     }
   }
+  const d = issues.length === 0 ? parameterCount(model, data) : null;
+  if (d !== null && d > MAX_PARAMETERS) {
+    issues.push(
+      issue(
+        "model",
+        `the model has ${d.toLocaleString("en-US")} parameters (${
+          (d * 4 / 2 ** 30).toFixed(1)
+        } GiB as float32), more than one worker can hold in a vector`,
+        `at most ${MAX_PARAMETERS.toLocaleString("en-US")} parameters`,
+        d,
+      ),
+    );
+  }
   return issues;
 }
+
+/**
+ * The most parameters a model may have: a worker keeps the model as one flat float32 vector,
+ * and TensorFlow.js and V8 index such vectors with 32-bit signed integers.
+ */
+export const MAX_PARAMETERS = 2 ** 31 - 1;
 
 /** The data must be splittable across the workers. */
 function dataRules(plan: Plan): PlanIssue[] {

@@ -64,6 +64,11 @@ export interface RunOptions {
   /** How many checkpoints to keep, the newest (default 3). */
   readonly keepCheckpoints?: number;
   /**
+   * Run even when the plan's estimated memory (`memory_estimate.ts`) exceeds what this machine
+   * has available. Only workers started here count: with `launch: "none"` none are.
+   */
+  readonly ignoreMemory?: boolean;
+  /**
    * Continue a run from a checkpoint instead of starting it: the run folder it was written in,
    * the step after which it was written, and every worker's state. `out` may be that folder
    * (its metrics after the step are replaced) or a new one.

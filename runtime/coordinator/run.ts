@@ -25,10 +25,11 @@ import {
   type RuntimeFacts,
 } from "../run_types.ts";
 import { unsupportedNodes } from "../support.ts";
-import { defaultRunFolder, RunFolder } from "./run_folder.ts";
+import { claimRunFolder, defaultRunFolder, RunFolder } from "./run_folder.ts";
 import { join, resolve } from "node:path";
 import { planHash } from "../plan_hash.ts";
 import { encodeSafetensors } from "../safetensors.ts";
+import { memoryProblem } from "../memory_estimate.ts";
 import {
   type CheckpointHooks,
   checkpointPath,
@@ -88,7 +89,8 @@ function averageOf(models: readonly Float32Array[]): number[] {
  */
 export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResult> {
   const unsupported = unsupportedNodes(plan);
-  const out = options.out ?? defaultRunFolder(plan);
+  // Messages before a folder exists name the one asked for, or the default name.
+  let out = options.out ?? defaultRunFolder(plan);
   if (unsupported.length > 0) {
     throw new RunError(
       `Cannot run the plan: this runtime cannot execute ${unsupported.join("; ")}`,
@@ -97,6 +99,10 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   }
   const clockProblem = clockProblemOf(plan, options);
   if (clockProblem !== null) throw new RunError(`Cannot run the plan: ${clockProblem}`, out);
+  const inThisThread = (options.transport ?? "tcp") === "memory";
+  const workersHere = inThisThread || options.launch !== "none";
+  const memory = workersHere && !options.ignoreMemory ? memoryProblem(plan, inThisThread) : null;
+  if (memory !== null) throw new RunError(`Cannot run the plan: ${memory}`, out);
   const resume = options.resume ?? null;
   // A resumed run keeps the metrics up to its checkpoint; the rest of its timeline is replaced.
   const kept = resume === null ? [] : await keptLines(resume.folder, resume.step).catch(
@@ -105,6 +111,11 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     },
   );
   const inPlace = resume !== null && await sameFolder(resume.folder, out);
+  if (options.out === undefined) {
+    out = await claimRunFolder(out).catch((error: Error) => {
+      throw new RunError(`Cannot create a run folder under ${out}: ${error.message}`, out);
+    });
+  }
   const folder =
     await (resume === null
       ? RunFolder.create(out, plan)

@@ -6,11 +6,32 @@
  * @module
  */
 
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { mapFileRefs } from "../../dsl/file_refs.ts";
 import { algorithmKinds } from "../../dsl/explain.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import type { MetricsLine } from "../metrics.ts";
+
+/**
+ * Creates a new, empty folder for a run under a default name, adding `-2`, `-3`, … when a run
+ * started in the same second took the name: the leaf is created exclusively, so two runs never
+ * share a folder.
+ *
+ * @param path The default name (see {@linkcode defaultRunFolder}).
+ * @returns The folder created.
+ */
+export async function claimRunFolder(path: string): Promise<string> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  for (let attempt = 1;; attempt++) {
+    const candidate = attempt === 1 ? path : `${path}-${attempt}`;
+    try {
+      await Deno.mkdir(candidate);
+      return candidate;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+  }
+}
 
 /** A folder name for a new run: `runs/20261124-061530-gossip-slowMo`. */
 export function defaultRunFolder(plan: Plan, now = new Date()): string {
@@ -76,6 +97,20 @@ export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void
   }
 }
 
+/**
+ * Removes what an atomic write left behind when its process was killed between writing and
+ * renaming (`*.tmp` files of {@linkcode writeAtomic}), so no temporary file outlives a crash.
+ */
+async function removeTemporaries(folder: string): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(folder)) {
+      if (entry.isFile && entry.name.endsWith(".tmp")) {
+        await Deno.remove(join(folder, entry.name)).catch(() => {});
+      }
+    }
+  } catch { /* no such folder: nothing to clean */ }
+}
+
 /** An open run folder. */
 export class RunFolder {
   readonly #metrics: Deno.FsFile;
@@ -94,11 +129,21 @@ export class RunFolder {
    * @throws {Error} When the folder already holds a run or cannot be created.
    */
   static async create(path: string, plan: Plan): Promise<RunFolder> {
+    if (path.trim() === "") throw new Error("The run folder's path is empty: give --out a folder");
+    // A run writes only into a new or empty folder: nothing already there is ever overwritten.
+    let entries: string[] = [];
     try {
-      await Deno.stat(join(path, "metrics.jsonl"));
-      throw new Error(`Run folder "${path}" already holds a run: choose another --out`);
+      entries = (await Array.fromAsync(Deno.readDir(path))).map((entry) => entry.name);
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      if (!(error instanceof Deno.errors.NotFound)) {
+        throw new Error(`Cannot use "${path}" as a run folder: ${(error as Error).message}`);
+      }
+    }
+    if (entries.length > 0) {
+      const what = entries.includes("metrics.jsonl") ? "already holds a run" : "is not empty";
+      throw new Error(
+        `Run folder "${path}" ${what}: choose another --out (a run never writes into a folder that has files)`,
+      );
     }
     try {
       await Deno.mkdir(path, { recursive: true });
@@ -139,6 +184,8 @@ export class RunFolder {
       return folder;
     }
     try {
+      await removeTemporaries(path);
+      await removeTemporaries(join(path, "checkpoints"));
       const text = kept.map((line) => JSON.stringify(line) + "\n").join("");
       await writeAtomic(join(path, "metrics.jsonl"), new TextEncoder().encode(text));
       const portable = relativeFileRefs(plan, path);

@@ -61,10 +61,12 @@ export async function runOverTcp(
   const stopWatchdog = startWatchdog({
     limitMs: options.silenceTimeoutMs ?? DEFAULT_SILENCE_MS,
     lastHeard: () => rendezvous.lastHeard,
+    // Name the timeout that fired and how to change it.
     describe: (limitMs) =>
-      rendezvous.registered < n
+      (rendezvous.registered < n
         ? `Only ${rendezvous.registered} of ${n} workers registered within ${limitMs} ms at ${address}`
-        : `No worker reported anything for ${limitMs} ms`,
+        : `No worker reported anything for ${limitMs} ms`) +
+      " (the coordinator's silence timeout; raise it with --silence-timeout)",
     fail: (message) => failures.fail(message),
   });
 

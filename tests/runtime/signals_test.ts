@@ -1,0 +1,52 @@
+/**
+ * What schedulers, `timeout`, `docker stop` and a dropped ssh session send: SIGTERM and SIGHUP
+ * stop a run as Ctrl-C does, with the conventional exit code, a summary, and a newest
+ * checkpoint from which the run continues to the same parameters as an uninterrupted one.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { gossip, ring, run } from "../../mod.ts";
+import { resume } from "../../runtime/coordinator/resume.ts";
+import { listCheckpoints } from "../../runtime/coordinator/checkpoints.ts";
+import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
+import { reap, start, waitForMetrics } from "./_processes.ts";
+
+for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+  Deno.test(`${signal} stops a run cleanly (exit ${code}) and it resumes to the uninterrupted result`, async () => {
+    const plan = leastSquaresPipeline(1500).base(gossip(ring)).evalEvery(500).compile();
+    const parent = await tempRunFolder();
+    const folder = join(parent, "run");
+    await Deno.writeTextFile(join(parent, "plan.json"), JSON.stringify(plan));
+    const started = start(
+      "run",
+      join(parent, "plan.json"),
+      "--out",
+      folder,
+      "--checkpoint-every",
+      "50",
+      "--quiet",
+    );
+    try {
+      await waitForMetrics(folder, 4 * 120);
+      started.child.kill(signal);
+      const result = await started.output;
+      assert.equal(result.code, code, result.stderr);
+      assert.match(result.stderr, new RegExp(`Interrupted by .* \\(${signal}\\)`));
+      assert.match(result.stderr, new RegExp(`continue with: gossamer resume ${folder}`));
+      const summary = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
+      assert.match(summary.error, new RegExp(signal));
+      assert.ok((await listCheckpoints(folder)).length > 0, "a checkpoint was written");
+      const resumed = await resume(folder, { transport: "memory" });
+      const reference = await run(plan, {
+        transport: "memory",
+        out: join(parent, "reference"),
+        checkpointEvery: 50,
+      });
+      assert.deepEqual(resumed.params, reference.params);
+    } finally {
+      await reap(started);
+      await Deno.remove(parent, { recursive: true });
+    }
+  });
+}
