@@ -143,6 +143,7 @@ export { type Phase, type PhaseBytes, totalBytes } from "./dsl/traffic.ts";
 
 // Running plans.
 export {
+  type CheckpointSummary,
   loadPlan,
   PlanLoadError,
   resume,

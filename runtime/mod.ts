@@ -48,6 +48,7 @@ export { loadPlan, PlanLoadError } from "./load_plan.ts";
 export { runWorker, WorkerError, type WorkerLaunch } from "./worker/worker_main.ts";
 export type { BackendRequest } from "./backend.ts";
 export {
+  type CheckpointSummary,
   meanBytesSent,
   type Progress,
   type ResumePoint,

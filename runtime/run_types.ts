@@ -150,6 +150,20 @@ export interface RunSummary {
   readonly versions: { readonly deno: string; readonly tfjs: string | null };
   /** Uploads sent and skipped (`cada`); `null` for algorithms where every worker always sends. */
   readonly uploads: UploadSummary | null;
+  /** The checkpoints this run wrote; `null` when it wrote none. */
+  readonly checkpoints: CheckpointSummary | null;
+}
+
+/** The checkpoints a run wrote. */
+export interface CheckpointSummary {
+  /** The checkpoint period, in steps. */
+  readonly every: number;
+  /** The steps done at each checkpoint written, in order (older ones may have been pruned). */
+  readonly steps: readonly number[];
+  /** Size of the newest checkpoint file, bytes. */
+  readonly bytes: number;
+  /** Mean time to write one checkpoint file once every worker's state arrived, ms. */
+  readonly meanWriteMs: number;
 }
 
 /** What `run()` returns. */

@@ -47,6 +47,7 @@ function summary(virtualTimeMs: number | null): RunSummary {
     launch: null,
     versions: { deno: "x", tfjs: null },
     uploads: null,
+    checkpoints: null,
   };
 }
 

@@ -198,6 +198,8 @@ export class CheckpointWriter {
   #writing: Promise<void> = Promise.resolve();
   /** The newest checkpoint written, or `null`. */
   latest: number | null = null;
+  /** Every checkpoint written: its steps, its file size and how long writing it took. */
+  readonly written: { step: number; bytes: number; writeMs: number }[] = [];
 
   /**
    * @param runFolder The run folder.
@@ -240,6 +242,7 @@ export class CheckpointWriter {
   }
 
   async #write(step: number, states: readonly WorkerState[]): Promise<void> {
+    const start = performance.now();
     const tensors = states.flatMap((state, rank) =>
       state.buffers.map(({ name, data }) => ({ name: `worker${rank}/${name}`, data }))
     );
@@ -263,6 +266,7 @@ export class CheckpointWriter {
       throw error;
     }
     this.latest = step;
+    this.written.push({ step, bytes: bytes.byteLength, writeMs: performance.now() - start });
     const steps = await listCheckpoints(this.runFolder);
     for (const old of steps.slice(0, Math.max(0, steps.length - this.keep))) {
       await Deno.remove(checkpointPath(this.runFolder, old)).catch(() => {});

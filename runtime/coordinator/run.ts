@@ -169,6 +169,13 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     launch: transport === "tcp" ? options.launch ?? "threads" : null,
     versions: { deno: Deno.version.deno, tfjs: facts.tfjs },
     uploads: totals.uploads,
+    checkpoints: writer === null || writer.written.length === 0 ? null : {
+      every: writer.every,
+      steps: writer.written.map((entry) => entry.step),
+      bytes: writer.written.at(-1)!.bytes,
+      meanWriteMs: writer.written.reduce((sum, entry) => sum + entry.writeMs, 0) /
+        writer.written.length,
+    },
   });
   try {
     const models = transport === "memory"
