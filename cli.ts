@@ -150,6 +150,19 @@ function program(): Command {
       integerAtLeast(1),
     )
     .option("--ignore-memory", "run even if the plan's estimated memory exceeds what is available")
+    .option(
+      "--secret-file <file>",
+      "the run's secret, for workers started elsewhere (default: a fresh one, written to <out>/secret)",
+      path,
+    )
+    .option(
+      "--handshake-timeout <ms>",
+      "a connection's handshake limit (default 5000)",
+      integerAtLeast(1),
+    )
+    .option("--tls-cert <pem>", "TLS certificate chain of the coordinator and local workers", path)
+    .option("--tls-key <pem>", "TLS private key", path)
+    .option("--tls-ca <pem>", "CA that signed the certificates", path)
     .option("--quiet", "print only the run folder (no progress bar, no table)")
     .option(
       "--report [file]",
@@ -189,7 +202,29 @@ function program(): Command {
       new Option("--backend <name>", "TensorFlow.js backend").choices(BACKENDS).default("auto"),
     )
     .option("--host <address>", "interface for this worker's mesh listener", "127.0.0.1")
+    .option(
+      "--advertise <host>",
+      "the address peers dial (default: --host, which must not be 0.0.0.0)",
+    )
     .option("--peer-timeout <ms>", "fail when a peer is silent this long", integerAtLeast(1))
+    .option(
+      "--secret-file <file>",
+      "the run's secret (default: $GOSSAMER_SECRET or $GOSSAMER_SECRET_FILE)",
+      path,
+    )
+    .option(
+      "--rendezvous-timeout <ms>",
+      "keep retrying to reach the coordinator this long (default 60000)",
+      integerAtLeast(1),
+    )
+    .option(
+      "--handshake-timeout <ms>",
+      "a connection's handshake limit (default 5000)",
+      integerAtLeast(1),
+    )
+    .option("--tls-cert <pem>", "TLS certificate chain for this worker's mesh listener", path)
+    .option("--tls-key <pem>", "TLS private key", path)
+    .option("--tls-ca <pem>", "CA that signed the peers' and the coordinator's certificates", path)
     .action(async (options) => await workerCommand(options));
 
   root.command("demo")

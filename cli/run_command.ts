@@ -47,6 +47,30 @@ export interface RunCommandOptions {
   readonly peerTimeout?: number;
   /** Run even if the estimated memory exceeds what is available. */
   readonly ignoreMemory?: boolean;
+  /** A file holding the run's secret. */
+  readonly secretFile?: string;
+  /** A connection's handshake limit, ms. */
+  readonly handshakeTimeout?: number;
+  /** TLS certificate chain, key and CA files. */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsCa?: string;
+}
+
+/** The TLS files given on the command line, or nothing when none is. */
+function tlsOption(options: { tlsCert?: string; tlsKey?: string; tlsCa?: string }) {
+  if (
+    options.tlsCert === undefined && options.tlsKey === undefined && options.tlsCa === undefined
+  ) {
+    return {};
+  }
+  return {
+    tls: {
+      ...(options.tlsCert === undefined ? {} : { cert: options.tlsCert }),
+      ...(options.tlsKey === undefined ? {} : { key: options.tlsKey }),
+      ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }),
+    },
+  };
 }
 
 /**
@@ -163,6 +187,11 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
           : { silenceTimeoutMs: options.silenceTimeout }),
         ...(options.peerTimeout === undefined ? {} : { peerTimeoutMs: options.peerTimeout }),
         ...(options.ignoreMemory ? { ignoreMemory: true } : {}),
+        ...(options.secretFile === undefined ? {} : { secretFile: options.secretFile }),
+        ...(options.handshakeTimeout === undefined
+          ? {}
+          : { handshakeTimeoutMs: options.handshakeTimeout }),
+        ...tlsOption(options),
         backend: options.backend,
         launch: options.launch,
         onListening: (address) => {
@@ -234,7 +263,14 @@ export interface WorkerCommandOptions {
   readonly rendezvous: string;
   readonly backend: BackendRequest;
   readonly host?: string;
+  readonly advertise?: string;
   readonly peerTimeout?: number;
+  readonly secretFile?: string;
+  readonly rendezvousTimeout?: number;
+  readonly handshakeTimeout?: number;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsCa?: string;
 }
 
 /**
@@ -253,6 +289,15 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
       backend: options.backend,
       ...(options.host === undefined ? {} : { host: options.host }),
       ...(options.peerTimeout === undefined ? {} : { peerTimeoutMs: options.peerTimeout }),
+      ...(options.advertise === undefined ? {} : { advertise: options.advertise }),
+      ...(options.secretFile === undefined ? {} : { secretFile: options.secretFile }),
+      ...(options.rendezvousTimeout === undefined
+        ? {}
+        : { rendezvousTimeoutMs: options.rendezvousTimeout }),
+      ...(options.handshakeTimeout === undefined
+        ? {}
+        : { handshakeTimeoutMs: options.handshakeTimeout }),
+      ...tlsOption(options),
     });
   } catch (error) {
     throw new CommandFailedError(error instanceof Error ? error.message : String(error));

@@ -1,15 +1,19 @@
 /**
- * The control channel between the coordinator and its workers: one TCP connection per worker to
- * the coordinator's rendezvous address, used by thread workers and process workers alike.
+ * The control channel between the coordinator and its workers: one TCP (or TLS) connection per
+ * worker to the coordinator's rendezvous address, used by thread workers and process workers
+ * alike. It opens with the authenticated handshake of `comm/handshake.ts`; what follows is read
+ * by {@linkcode readControl}.
  *
  * A message is a JSON header plus an optional binary body (raw float32 parameters are sent as
  * bytes, never as JSON numbers), carried in one frame of the mesh's own wire format, so there is
- * one framing codec in the runtime.
+ * one framing codec in the runtime. Frames are decoded as they arrive: each payload is allocated
+ * once, when its header has passed the size limit, and large payloads are read straight into
+ * it, so a message costs time linear in its size.
  *
  * @module
  */
 
-import { encodeFrame, FrameDecoder } from "./comm/wire.ts";
+import { encodeFrame, FRAME_DATA, FrameDecoder, MAX_FRAME_PAYLOAD } from "./comm/wire.ts";
 import { writeAll } from "./comm/write_all.ts";
 import type { MetricsLine } from "./metrics.ts";
 import type { StateHeader } from "./worker_state.ts";
@@ -69,12 +73,19 @@ export interface ControlMessage<T> {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Where a payload's body starts: after the length and the JSON, at a multiple of 4. */
+function bodyOffset(headerBytes: number): number {
+  return Math.ceil((4 + headerBytes) / 4) * 4;
+}
+
 /**
  * Encodes one control message as one frame of the mesh's wire format (`comm/wire.ts`), phase
- * `control`, whose payload is `u32 headerBytes | header (UTF-8 JSON) | body`.
+ * `control`, whose payload is `u32 headerBytes | header (UTF-8 JSON) | zero padding to a
+ * multiple of 4 | body`: the body is aligned, so float parameters in it are viewed in place.
  *
  * @param header The JSON header.
  * @param body Optional raw bytes.
+ * @param source The sender's rank in the frame header (default 0).
  * @returns The bytes to write.
  * @example
  * ```ts
@@ -84,46 +95,101 @@ const decoder = new TextDecoder();
  * assert.ok(encodeControl({ type: "start" }).length === 12 + 4 + 16);
  * ```
  */
-export function encodeControl(header: unknown, body: Uint8Array = new Uint8Array()): Uint8Array {
+export function encodeControl(
+  header: unknown,
+  body: Uint8Array = new Uint8Array(),
+  source = 0,
+): Uint8Array {
   const json = encoder.encode(JSON.stringify(header));
-  const payload = new Uint8Array(4 + json.length + body.length);
+  const offset = bodyOffset(json.length);
+  const payload = new Uint8Array(offset + body.length);
   new DataView(payload.buffer).setUint32(0, json.length, true);
   payload.set(json, 4);
-  payload.set(body, 4 + json.length);
-  return encodeFrame({ tag: 0, phase: "control", source: 0 }, payload);
+  payload.set(body, offset);
+  return encodeFrame({ tag: 0, phase: "control", source }, payload);
 }
 
-/** Splits a control frame's payload into its JSON header and its body. */
-function decodeControl<T>(payload: Uint8Array): ControlMessage<T> {
+/**
+ * Splits a control frame's payload into its JSON header and its body.
+ *
+ * @param payload A frame's payload.
+ * @returns The header (an object with a string `type`) and a view of the body (aligned when
+ *   the payload is).
+ * @throws {RangeError} When the payload is not a control message.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeControl, encodeControl } from "./control.ts";
+ * const frame = encodeControl({ type: "done" }, new Uint8Array([1, 2]));
+ * const { header, body } = decodeControl(frame.subarray(12));
+ * assert.deepEqual([header, [...body]], [{ type: "done" }, [1, 2]]);
+ * ```
+ */
+export function decodeControl<T>(payload: Uint8Array): ControlMessage<T> {
   const headerBytes = payload.byteLength < 4
     ? Number.POSITIVE_INFINITY
     : new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true);
-  if (4 + headerBytes > payload.byteLength) {
+  const offset = bodyOffset(headerBytes);
+  if (offset > payload.byteLength) {
     throw new RangeError(
       `Cannot decode control message: its header of ${headerBytes} bytes overruns the ${payload.byteLength}-byte frame`,
     );
   }
-  const header = JSON.parse(decoder.decode(payload.subarray(4, 4 + headerBytes))) as T;
-  // The body gets its own buffer, so float parameters in it can be viewed in place.
-  return { header, body: payload.slice(4 + headerBytes) };
+  let header: unknown;
+  try {
+    header = JSON.parse(decoder.decode(payload.subarray(4, 4 + headerBytes)));
+  } catch {
+    throw new RangeError("Cannot decode control message: its header is not JSON");
+  }
+  if (
+    typeof header !== "object" || header === null || Array.isArray(header) ||
+    typeof (header as { type?: unknown }).type !== "string"
+  ) {
+    throw new RangeError("Cannot decode control message: its header has no type");
+  }
+  return { header: header as T, body: payload.subarray(offset) };
 }
+
+/** Options of {@linkcode readControl}. */
+export interface ReadControlOptions {
+  /** Bytes already read past the handshake: the start of the stream. */
+  readonly leftover?: Uint8Array;
+  /** Largest message accepted, in bytes (default 1 GiB). */
+  readonly maxPayload?: number;
+}
+
+/** Bytes read per call into the reader's own buffer. */
+const READ_BYTES = 64 * 1024;
+
+/** A payload missing at least this many bytes is read into directly, without a copy. */
+const DIRECT_READ_BYTES = 16 * 1024;
 
 /**
  * Reads control messages from a connection until it closes.
  *
- * @param conn A readable connection.
+ * @param conn A readable connection, past its handshake.
+ * @param options The bytes the handshake read ahead and the size limit.
  * @returns An async iterator of messages; it ends when the peer closes the connection.
- * @throws {RangeError} When the stream holds something other than control frames.
+ * @throws {RangeError} When the stream holds something other than control frames (a frame over
+ *   the limit, of another kind, a header that is not JSON) or ends inside a frame.
  */
 export async function* readControl<T>(
   conn: Deno.Conn,
+  options: ReadControlOptions = {},
 ): AsyncGenerator<ControlMessage<T>, void, undefined> {
-  const frames = new FrameDecoder();
-  const chunk = new Uint8Array(64 * 1024);
+  const frames = new FrameDecoder(options.maxPayload ?? MAX_FRAME_PAYLOAD, undefined, {
+    kinds: [FRAME_DATA],
+  });
+  for (const frame of frames.push(options.leftover ?? new Uint8Array())) {
+    yield decodeControl<T>(frame.payload);
+  }
+  const chunk = new Uint8Array(READ_BYTES);
   while (true) {
+    const direct = frames.unfilledPayload();
+    const into = direct !== null && direct.byteLength >= DIRECT_READ_BYTES ? direct : chunk;
     let read: number | null;
     try {
-      read = await conn.read(chunk);
+      read = await conn.read(into);
     } catch (error) {
       if (
         error instanceof Deno.errors.BadResource || error instanceof Deno.errors.ConnectionReset
@@ -132,7 +198,15 @@ export async function* readControl<T>(
       }
       throw error;
     }
-    if (read === null) return;
+    if (read === null) {
+      if (frames.partial) throw new RangeError("The control stream ended inside a message");
+      return;
+    }
+    if (into === direct) {
+      const frame = frames.filledPayload(read);
+      if (frame !== null) yield decodeControl<T>(frame.payload);
+      continue;
+    }
     for (const frame of frames.push(chunk.subarray(0, read))) {
       yield decodeControl<T>(frame.payload);
     }
@@ -145,8 +219,11 @@ export async function* readControl<T>(
 export class ControlWriter {
   #queue: Promise<void> = Promise.resolve();
 
-  /** @param conn The connection to write to. */
-  constructor(readonly conn: Deno.Conn) {}
+  /**
+   * @param conn The connection to write to.
+   * @param source The sender's rank, written in every frame header (default 0).
+   */
+  constructor(readonly conn: Deno.Conn, readonly source = 0) {}
 
   /**
    * Queues one message.
@@ -155,7 +232,7 @@ export class ControlWriter {
    * @returns Resolves once written.
    */
   send(header: unknown, body?: Uint8Array): Promise<void> {
-    const bytes = encodeControl(header, body);
+    const bytes = encodeControl(header, body, this.source);
     const next = this.#queue.then(() => writeAll(this.conn, bytes));
     this.#queue = next.catch(() => {});
     return next;

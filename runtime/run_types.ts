@@ -69,6 +69,18 @@ export interface RunOptions {
    */
   readonly ignoreMemory?: boolean;
   /**
+   * The run's secret, which every connection proves it knows (HMAC challenge–response); default:
+   * a fresh one per run for workers started here, or `GOSSAMER_SECRET` / `GOSSAMER_SECRET_FILE`
+   * with `launch: "none"` (a generated one is then written to `<out>/secret`).
+   */
+  readonly secret?: string;
+  /** A file holding the run's secret. */
+  readonly secretFile?: string;
+  /** How long a connection may take to complete its handshake, ms (default 5 000). */
+  readonly handshakeTimeoutMs?: number;
+  /** TLS for the control channel and the mesh: PEM files of the certificate, key and CA. */
+  readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
+  /**
    * Continue a run from a checkpoint instead of starting it: the run folder it was written in,
    * the step after which it was written, and every worker's state. `out` may be that folder
    * (its metrics after the step are replaced) or a new one.

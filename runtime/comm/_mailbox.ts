@@ -2,6 +2,16 @@
  * Per-(sender, tag) message queues with receive timeouts and peer failures, shared by the
  * transports: the read side of a transport delivers into a mailbox, `recv` takes from it.
  *
+ * A receive fails when its peer has been silent for the timeout: no byte of any kind from it
+ * (the TCP transport reports every read with {@linkcode Mailbox.heard}, heartbeats included)
+ * since the later of the receive's start and the peer's last bytes. With heartbeats, a peer
+ * that computes or evaluates for minutes is never taken for a dead one, while a dead or frozen
+ * process is noticed after the timeout.
+ *
+ * What a peer may leave queued is bounded ({@linkcode MailboxLimits}): a peer that sends more
+ * than anyone asks for, or tags far from the ones this rank is at, is a failure naming it, not
+ * a queue that grows without end.
+ *
  * @module
  */
 
@@ -9,6 +19,18 @@ import { PeerError } from "./types.ts";
 
 /** How long `recv` waits for a silent peer by default: 20 s. */
 export const DEFAULT_PEER_TIMEOUT_MS = 20_000;
+
+/** Bounds on what a peer may leave queued. */
+export interface MailboxLimits {
+  /** Most bytes of messages not yet taken that one peer may have queued (default: no bound). */
+  readonly maxQueuedBytes?: number;
+  /**
+   * Messages whose tag is further than this from the newest tag this rank has seen (sent to it
+   * or asked for) are refused (default: any tag). The communicator numbers its collectives in
+   * order, so a peer's tags stay within a few collectives of this rank's.
+   */
+  readonly tagWindow?: number;
+}
 
 interface Waiter {
   resolve(payload: Uint8Array): void;
@@ -34,22 +56,43 @@ export class Mailbox {
   /** Queues by sender, then tag; a queue is dropped once empty. */
   readonly #queues: Map<number, Queue>[];
   readonly #failed: (PeerError | undefined)[];
+  /** When each peer's bytes last arrived (`performance.now()` time; 0: never). */
+  readonly #lastHeard: Float64Array;
+  /** Bytes of each peer's messages not yet taken. */
+  readonly #queuedBytes: Float64Array;
+  readonly #limits: MailboxLimits;
+  /** The newest tag seen, for the tag window (−1: none yet). */
+  #newestTag = -1;
   #closed: Error | null = null;
 
   /**
    * Creates empty queues.
    *
    * @param size Number of ranks.
-   * @param timeoutMs How long a `recv` waits before rejecting (`Infinity`: forever).
+   * @param timeoutMs How long a `recv` waits for a silent peer before rejecting (`Infinity`:
+   *   forever).
+   * @param limits Bounds on what a peer may leave queued.
    */
-  constructor(size: number, timeoutMs: number) {
+  constructor(size: number, timeoutMs: number, limits: MailboxLimits = {}) {
     if (!(timeoutMs > 0)) {
       throw new RangeError(`Peer timeout must be a positive number of ms, got ${timeoutMs}`);
     }
     this.#size = size;
     this.#timeoutMs = timeoutMs;
+    this.#limits = limits;
     this.#queues = Array.from({ length: size }, () => new Map());
     this.#failed = new Array(size);
+    this.#lastHeard = new Float64Array(size);
+    this.#queuedBytes = new Float64Array(size);
+  }
+
+  /**
+   * Records that bytes of any kind arrived from `from` now: the peer is alive.
+   *
+   * @param from The peer.
+   */
+  heard(from: number): void {
+    this.#lastHeard[from] = performance.now();
   }
 
   /**
@@ -60,9 +103,12 @@ export class Mailbox {
    * @param payload The message.
    * @param taken Called when a receive takes it: the transports count received bytes then, so
    *   a message counts in the step that used it, not in whichever step it happened to arrive.
+   * @throws {PeerError} When the message breaks the {@linkcode MailboxLimits}: the transport
+   *   then drops the peer's connection and fails the peer with this error.
    */
   deliver(from: number, tag: number, payload: Uint8Array, taken?: () => void): void {
     if (this.#closed) return;
+    this.#checkTag(from, tag);
     const queues = this.#queues[from]!;
     const queue = queues.get(tag);
     const waiter = queue?.waiters.shift();
@@ -73,8 +119,33 @@ export class Mailbox {
       waiter.resolve(payload);
       return;
     }
+    const queued = this.#queuedBytes[from]! + payload.byteLength;
+    const max = this.#limits.maxQueuedBytes;
+    if (max !== undefined && queued > max) {
+      throw new PeerError(
+        from,
+        `sent ${queued} bytes that nobody has asked for (at most ${max} may wait)`,
+      );
+    }
+    this.#queuedBytes[from] = queued;
     if (queue) queue.messages.push({ payload, taken });
     else queues.set(tag, { messages: [{ payload, taken }], waiters: [] });
+  }
+
+  /** Refuses a tag outside the window around the newest tag seen; moves the window. */
+  #checkTag(from: number, tag: number): void {
+    const window = this.#limits.tagWindow;
+    if (window === undefined) return;
+    const newest = Math.max(this.#newestTag, 0);
+    if (tag > newest + window || tag < newest - window) {
+      throw new PeerError(
+        from,
+        `sent a message with tag ${tag}, outside the tags ${Math.max(0, newest - window)}..${
+          newest + window
+        } this worker expects`,
+      );
+    }
+    if (tag > this.#newestTag) this.#newestTag = tag;
   }
 
   /**
@@ -92,19 +163,29 @@ export class Mailbox {
     const queue = queues.get(tag);
     if (queue && queue.messages.length > 0) {
       const { payload, taken } = queue.messages.shift()!;
+      this.#queuedBytes[from]! -= payload.byteLength;
       if (queue.messages.length === 0 && queue.waiters.length === 0) queues.delete(tag);
       taken?.();
       return Promise.resolve(payload);
     }
     const failure = this.#closed ?? this.#failed[from];
     if (failure) return Promise.reject(failure);
+    if (this.#limits.tagWindow !== undefined && tag > this.#newestTag) this.#newestTag = tag;
     return new Promise<Uint8Array>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, timer: undefined };
       if (Number.isFinite(this.#timeoutMs)) {
-        waiter.timer = setTimeout(() => {
-          this.#remove(from, tag, waiter);
-          reject(new PeerError(from, `did not answer within ${this.#timeoutMs} ms`));
-        }, this.#timeoutMs);
+        const started = performance.now();
+        // Silence is measured from the later of this receive's start and the peer's last
+        // bytes; bytes arriving meanwhile (a heartbeat) push the deadline back.
+        const arm = (wait: number) => {
+          waiter.timer = setTimeout(() => {
+            const silent = performance.now() - Math.max(started, this.#lastHeard[from]!);
+            if (silent < this.#timeoutMs) return arm(this.#timeoutMs - silent);
+            this.#remove(from, tag, waiter);
+            reject(new PeerError(from, `did not answer within ${this.#timeoutMs} ms`));
+          }, wait);
+        };
+        arm(this.#timeoutMs);
       }
       const waiting = queue ?? { messages: [], waiters: [] };
       waiting.waiters.push(waiter);

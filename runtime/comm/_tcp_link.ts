@@ -1,6 +1,8 @@
 /**
- * One TCP connection between two ranks, used both ways: writes are serialised and loop until
- * every byte is written; a read loop decodes frames and hands them on.
+ * One connection between two ranks (TCP, or TLS over TCP), used both ways: writes are
+ * serialised and loop until every byte is written; a read loop decodes frames and hands them
+ * on, and reports every read, so the peer's liveness is known even while a large frame is
+ * still arriving.
  *
  * @module
  */
@@ -14,24 +16,12 @@ const READ_BUFFER_BYTES = 256 * 1024;
 /** A payload missing at least this many bytes is read into directly. */
 const DIRECT_READ_BYTES = 16 * 1024;
 
-/** Reads until the decoder completes at least one frame; `null` at end of stream. */
-export async function readFrames(
-  conn: Deno.Conn,
-  decoder: FrameDecoder,
-  buffer: Uint8Array = new Uint8Array(64 * 1024),
-): Promise<Frame[] | null> {
-  while (true) {
-    const n = await conn.read(buffer);
-    if (n === null) return null;
-    const frames = decoder.push(buffer.subarray(0, n));
-    if (frames.length > 0) return frames;
-  }
-}
-
 /** How a link reports what it reads. */
 export interface LinkHandlers {
-  /** A frame arrived. */
+  /** A frame arrived; throwing ends the link with that error (a peer breaking the protocol). */
   frame(frame: Frame): void;
+  /** Bytes arrived (any bytes: a heartbeat, part of a frame). */
+  heard?(): void;
   /** The stream ended or failed; `error` is null at a clean end of stream. */
   end(error: unknown): void;
 }
@@ -39,13 +29,17 @@ export interface LinkHandlers {
 /** A connection to one peer. */
 export class TcpLink {
   /** The socket. */
-  readonly conn: Deno.TcpConn;
+  readonly conn: Deno.Conn;
+  /** When the last write was queued (`performance.now()` time), for heartbeats. */
+  lastWrite = performance.now();
+  /** Writes queued and not finished: while any is, bytes are on their way (or stuck). */
+  pendingWrites = 0;
   #tail: Promise<void> = Promise.resolve();
   #reading: Promise<void> = Promise.resolve();
   #closed = false;
 
   /** Wraps an open socket; call {@linkcode TcpLink.startReading} to start its read loop. */
-  constructor(conn: Deno.TcpConn) {
+  constructor(conn: Deno.Conn) {
     this.conn = conn;
   }
 
@@ -56,22 +50,30 @@ export class TcpLink {
    * @param written Called with the bytes of every partial write.
    */
   write(parts: readonly Uint8Array[], written: (bytes: number) => void): Promise<void> {
+    this.lastWrite = performance.now();
+    this.pendingWrites++;
     const result = this.#tail.then(async () => {
       for (const part of parts) await writeAll(this.conn, part, written);
-    });
+    }).finally(() => this.pendingWrites--);
     this.#tail = result.catch(() => {});
     return result;
   }
 
-  /** Starts the read loop; `pending` are frames already decoded during the handshake. */
-  startReading(decoder: FrameDecoder, pending: readonly Frame[], handlers: LinkHandlers): void {
-    this.#reading = this.#read(decoder, pending, handlers);
+  /**
+   * Starts the read loop.
+   *
+   * @param decoder The decoder, with the limits of the authenticated stream.
+   * @param leftover Bytes the handshake read past its last message: the stream's start.
+   * @param handlers Where frames, reads and the end go.
+   */
+  startReading(decoder: FrameDecoder, leftover: Uint8Array, handlers: LinkHandlers): void {
+    this.#reading = this.#read(decoder, leftover, handlers);
   }
 
-  async #read(decoder: FrameDecoder, pending: readonly Frame[], handlers: LinkHandlers) {
+  async #read(decoder: FrameDecoder, leftover: Uint8Array, handlers: LinkHandlers) {
     let error: unknown = null;
     try {
-      for (const frame of pending) handlers.frame(frame);
+      for (const frame of decoder.push(leftover)) handlers.frame(frame);
       const buffer = new Uint8Array(READ_BUFFER_BYTES);
       while (true) {
         // The rest of a large payload is read straight into its buffer, without a copy.
@@ -79,12 +81,14 @@ export class TcpLink {
         if (direct !== null && direct.byteLength >= DIRECT_READ_BYTES) {
           const n = await this.conn.read(direct);
           if (n === null) break;
+          handlers.heard?.();
           const frame = decoder.filledPayload(n);
           if (frame) handlers.frame(frame);
           continue;
         }
         const n = await this.conn.read(buffer);
         if (n === null) break;
+        handlers.heard?.();
         for (const frame of decoder.push(buffer.subarray(0, n))) handlers.frame(frame);
       }
       if (decoder.partial) error = new Error("the stream ended inside a frame");

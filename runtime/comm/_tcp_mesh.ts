@@ -1,23 +1,39 @@
 /**
  * The TCP transport of one rank: forming the mesh (dialling lower ranks, accepting higher
- * ones, the hello handshake), sending over per-peer links and shutting everything down.
+ * ones, the authenticated handshake of `handshake.ts` on every connection), sending over
+ * per-peer links, heartbeats to idle peers, and shutting everything down.
+ *
+ * A connection that fails its handshake before proving the run secret is a stranger: it is
+ * closed and logged (rate-limited) and the mesh goes on forming. One that proved the secret but
+ * was refused (another plan, a rank already connected) is a member with a wrong configuration,
+ * and forming the mesh fails with the reason. Once authenticated, a peer's frames are held to
+ * the plan's size limit, their kind (data or heartbeat) and their source rank; anything else
+ * fails the peer with a message naming it.
  *
  * @module
  */
 
 import { BufferPool } from "./_buffer_pool.ts";
 import type { Mailbox } from "./_mailbox.ts";
-import { readFrames, TcpLink } from "./_tcp_link.ts";
+import { TcpLink } from "./_tcp_link.ts";
 import { TrafficCounter } from "./_traffic.ts";
-import { parseAddress } from "./tcp_address.ts";
+import {
+  clientHandshake,
+  HandshakeError,
+  type RunKey,
+  serverHandshake,
+  VERDICT,
+} from "./handshake.ts";
+import { closeQuietly, dial, noDelay, remoteOf, type TlsPem } from "./net.ts";
+import { PendingHandshakes } from "./pending_handshakes.ts";
 import { PeerError, type Phase, type TrafficStats, type Transport } from "./types.ts";
+import type { Warn } from "./warnings.ts";
 import {
   encodeFrame,
   encodeFrameHeader,
-  type Frame,
   FRAME_DATA,
   FRAME_HEADER_BYTES,
-  FRAME_HELLO,
+  FRAME_HEARTBEAT,
   FrameDecoder,
 } from "./wire.ts";
 
@@ -40,40 +56,59 @@ const SEND_AHEAD_MS = 10;
 /** Payloads up to this size are copied behind their header and written at once. */
 const COPY_BELOW_BYTES = 64 * 1024;
 
-/** First 4 payload bytes of a hello frame ("gsrm" little-endian). */
-const HELLO_MAGIC = 0x6d727367;
-
-/**
- * The hello frame a connecting rank sends first: its rank in the header, the magic number and
- * its world size in the payload.
- *
- * @param rank The connecting rank.
- * @param size The world size it expects.
- * @returns The encoded frame.
- */
-export function encodeHello(rank: number, size: number): Uint8Array {
-  const hello = new Uint8Array(6);
-  const view = new DataView(hello.buffer);
-  view.setUint32(0, HELLO_MAGIC, true);
-  view.setUint16(4, size, true);
-  return encodeFrame({ tag: 0, phase: "control", source: rank, kind: FRAME_HELLO }, hello);
+/** Who the members of a mesh are and how their connections are checked. */
+export interface MeshSecurity {
+  /** The run's key (`handshake.ts`). */
+  readonly key: RunKey;
+  /** The run id, 16 bytes. */
+  readonly runId: Uint8Array;
+  /** The plan's SHA-256, 32 bytes. */
+  readonly planHash: Uint8Array;
+  /** How long a connection may take to complete its handshake, in ms. */
+  readonly handshakeTimeoutMs: number;
+  /** TLS material, or `null` for plain TCP. */
+  readonly tls: TlsPem | null;
+  /** Where warnings about refused connections go. */
+  readonly warn: Warn;
 }
 
-/** The transport of one rank of a TCP mesh; built by `connectTcpMesh`. */
+/** Everything a mesh transport is built from. */
+export interface MeshSettings {
+  readonly rank: number;
+  readonly size: number;
+  /** This rank's listener; the transport owns it. */
+  readonly listener: Deno.Listener;
+  readonly mailbox: Mailbox;
+  /** Largest payload of an authenticated peer's frame. */
+  readonly maxPayload: number;
+  readonly shaper: SendShaper | null;
+  readonly security: MeshSecurity;
+  /** Send a heartbeat to a peer nothing was written to for this long, ms; `null`: never. */
+  readonly heartbeatMs: number | null;
+}
+
 export class TcpMeshTransport implements Transport {
   readonly rank: number;
   readonly size: number;
   readonly #listener: Deno.Listener;
   readonly #mailbox: Mailbox;
   readonly #maxPayload: number;
+  readonly #security: MeshSecurity;
+  readonly #heartbeatMs: number | null;
   readonly #counter = new TrafficCounter();
   readonly #pool = new BufferPool();
   readonly #links: (TcpLink | undefined)[];
-  /** Connections still in their handshake. */
-  readonly #handshakes = new Set<Deno.Conn>();
+  /** Connections this rank dialled, in their handshake. */
+  readonly #dialling = new Set<Deno.Conn>();
+  /** Accepted connections in their handshake, bounded. */
+  readonly #accepted = new PendingHandshakes();
   readonly #handshaking = new Set<Promise<void>>();
+  /** Higher ranks admitted by a handshake whose verdict is still being written. */
+  readonly #admitted = new Set<number>();
   #accepting: Promise<void> = Promise.resolve();
   #closing: Promise<void> | null = null;
+  #abortReason: Error | null = null;
+  #heartbeats: ReturnType<typeof setInterval> | undefined;
   readonly #shaper: SendShaper | null;
   /** Per peer: shaped frames waiting for their arrival time, in sending order. */
   readonly #arrivals: { frame: Uint8Array; phase: Phase; arriveAt: number }[][] = [];
@@ -83,26 +118,21 @@ export class TcpMeshTransport implements Transport {
   readonly #timers = new Map<ReturnType<typeof setTimeout>, () => void>();
 
   /** An unconnected transport; `acceptHigher` and `dialLower` form the mesh. */
-  constructor(
-    rank: number,
-    size: number,
-    listener: Deno.Listener,
-    mailbox: Mailbox,
-    maxPayload: number,
-    shaper: SendShaper | null = null,
-  ) {
-    this.#shaper = shaper;
-    this.rank = rank;
-    this.size = size;
-    this.#listener = listener;
-    this.#mailbox = mailbox;
-    this.#maxPayload = maxPayload;
-    this.#links = new Array(size);
+  constructor(settings: MeshSettings) {
+    this.rank = settings.rank;
+    this.size = settings.size;
+    this.#listener = settings.listener;
+    this.#mailbox = settings.mailbox;
+    this.#maxPayload = settings.maxPayload;
+    this.#shaper = settings.shaper;
+    this.#security = settings.security;
+    this.#heartbeatMs = settings.heartbeatMs;
+    this.#links = new Array(settings.size);
   }
 
   send(to: number, tag: number, payload: Uint8Array, phase: Phase): Promise<void> {
     try {
-      if (this.#closing) throw new Error(`Worker ${this.rank}'s transport is closed`);
+      if (this.#closing) throw this.#closedError();
       if (!Number.isInteger(to) || to < 0 || to >= this.size) {
         throw new RangeError(`Cannot send to rank ${to}: ranks are 0..${this.size - 1}`);
       }
@@ -123,7 +153,7 @@ export class TcpMeshTransport implements Transport {
         : [head, payload];
       const link = this.#links[to]!;
       return link.write(parts, (bytes) => this.#counter.sent(phase, bytes)).catch((error) => {
-        if (this.#closing) throw new Error(`Worker ${this.rank}'s transport is closed`);
+        if (this.#closing) throw this.#closedError();
         throw this.#mailbox.failure(to) ?? disconnected(to, error);
       });
     } catch (error) {
@@ -213,8 +243,26 @@ export class TcpMeshTransport implements Transport {
     return this.#closing;
   }
 
+  /**
+   * Closes every connection because a collective failed with `reason`: its tags are out of step
+   * now, so nothing more can be exchanged, and closing at once tells every peer (which fails in
+   * turn) instead of leaving them to wait for this rank. Pending and later calls fail with
+   * `reason`.
+   *
+   * @param reason The failure, usually a {@linkcode PeerError} naming the peer that failed.
+   */
+  abort(reason: Error): Promise<void> {
+    this.#abortReason ??= reason;
+    return this.close();
+  }
+
+  #closedError(): Error {
+    return this.#abortReason ?? new Error(`Worker ${this.rank}'s transport is closed`);
+  }
+
   async #shutdown(): Promise<void> {
-    this.#mailbox.close(new Error(`Worker ${this.rank}'s transport is closed`));
+    clearInterval(this.#heartbeats);
+    this.#mailbox.close(this.#closedError());
     // Shaped messages already sent are still on their way (the last barrier's, say): they are
     // delivered before the links close, or a peer would miss them.
     await Promise.all(this.#pumps);
@@ -227,7 +275,8 @@ export class TcpMeshTransport implements Transport {
     try {
       this.#listener.close();
     } catch { /* closed once the mesh was complete */ }
-    for (const conn of this.#handshakes) closeQuietly(conn);
+    for (const conn of this.#dialling) closeQuietly(conn);
+    this.#accepted.closeAll();
     for (const link of this.#links) link?.close();
     await Promise.allSettled([this.#accepting, ...this.#handshaking]);
     await Promise.all(this.#links.map((link) => link?.settled()));
@@ -242,46 +291,77 @@ export class TcpMeshTransport implements Transport {
     return missing;
   }
 
-  /** Dials every lower rank and introduces itself. */
+  /**
+   * Starts sending a heartbeat to every peer that nothing was written to for the heartbeat
+   * period (checked twice a period), so the peer's timeout measures this process's silence,
+   * not its workload. Heartbeats are not counted in any phase: they are not training traffic,
+   * and counting them would make the byte counts depend on timing.
+   */
+  startHeartbeats(): void {
+    const period = this.#heartbeatMs;
+    if (period === null || this.#heartbeats !== undefined || this.#closing) return;
+    const frame = encodeFrame(
+      { tag: 0, phase: "control", source: this.rank, kind: FRAME_HEARTBEAT },
+      new Uint8Array(0),
+    );
+    this.#heartbeats = setInterval(() => {
+      const due = performance.now() - 0.9 * period;
+      this.#links.forEach((link, peer) => {
+        // A link with a write in flight needs none: its bytes are on their way, or stuck
+        // behind a peer that stopped reading, where heartbeats would only pile up.
+        if (
+          link === undefined || link.lastWrite > due || link.pendingWrites > 0 ||
+          this.#mailbox.failure(peer)
+        ) return;
+        link.write([frame], () => {}).catch(() => {/* the read side reports the failure */});
+      });
+    }, period / 2);
+  }
+
+  /** Dials every lower rank and runs the handshake as the connecting side. */
   async dialLower(addresses: readonly string[]): Promise<void> {
+    const { key, runId, planHash, handshakeTimeoutMs, tls } = this.#security;
     await Promise.all(
       addresses.slice(0, this.rank).map(async (address, peer) => {
-        const { hostname, port } = parseAddress(address);
-        let conn: Deno.TcpConn;
+        let conn: Deno.Conn;
         try {
-          conn = await Deno.connect({ hostname, port, transport: "tcp" });
+          conn = await dial(address, tls);
         } catch (error) {
           throw new Error(`Cannot connect to worker ${peer} at ${address}: ${messageOf(error)}`, {
             cause: error,
           });
         }
         if (this.#closing) return closeQuietly(conn);
-        conn.setNoDelay(true);
-        this.#handshakes.add(conn);
+        this.#dialling.add(conn);
+        let leftover: Uint8Array;
         try {
-          const hello = new Uint8Array(6);
-          new DataView(hello.buffer).setUint32(0, HELLO_MAGIC, true);
-          new DataView(hello.buffer).setUint16(4, this.size, true);
-          const frame = encodeFrame(
-            { tag: 0, phase: "control", source: this.rank, kind: FRAME_HELLO },
-            hello,
-          );
-          let at = 0;
-          while (at < frame.byteLength) at += await conn.write(frame.subarray(at));
+          ({ leftover } = await clientHandshake(conn, {
+            channel: "mesh",
+            rank: this.rank,
+            target: peer,
+            world: this.size,
+            runId,
+            planHash,
+            key,
+            timeoutMs: handshakeTimeoutMs,
+          }));
         } catch (error) {
           closeQuietly(conn);
-          throw new Error(`Cannot connect to worker ${peer} at ${address}: ${messageOf(error)}`, {
-            cause: error,
-          });
+          if (error instanceof HandshakeError && error.member) throw new Error(error.message);
+          throw new Error(
+            `Cannot connect to worker ${peer} at ${address}: it ${messageOf(error)}`,
+            { cause: error },
+          );
         } finally {
-          this.#handshakes.delete(conn);
+          this.#dialling.delete(conn);
         }
-        this.#attach(peer, conn, this.#decoder(), []);
+        if (this.#closing) return closeQuietly(conn);
+        this.#attach(peer, conn, leftover);
       }),
     );
   }
 
-  /** Accepts a connection from every higher rank. */
+  /** Accepts a connection from every higher rank, refusing strangers along the way. */
   async acceptHigher(): Promise<void> {
     let settle!: { resolve(): void; reject(error: unknown): void };
     const complete = new Promise<void>((resolve, reject) => settle = { resolve, reject });
@@ -291,9 +371,18 @@ export class TcpMeshTransport implements Transport {
     check();
     const accepting = this.#accepting = (async () => {
       while (this.missingPeers().some((peer) => peer > this.rank)) {
-        const conn = await this.#listener.accept() as Deno.TcpConn;
+        let conn: Deno.Conn;
+        try {
+          conn = await this.#listener.accept();
+        } catch (error) {
+          if (this.#closing || isClosedListener(error)) throw error;
+          // One failed accept (a reset before it was taken) does not end the listener.
+          this.#security.warn(`worker ${this.rank}'s mesh listener: ${messageOf(error)}`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          continue;
+        }
         if (this.#closing) return closeQuietly(conn);
-        const handshake = this.#handshake(conn).then(check, settle.reject);
+        const handshake = this.#accept(conn).then(check, settle.reject);
         this.#handshaking.add(handshake);
         handshake.finally(() => this.#handshaking.delete(handshake));
       }
@@ -305,54 +394,83 @@ export class TcpMeshTransport implements Transport {
     await complete;
   }
 
-  /** Reads the hello frame of an accepted connection; ignores connections that are not peers. */
-  async #handshake(conn: Deno.TcpConn): Promise<void> {
-    conn.setNoDelay(true);
-    this.#handshakes.add(conn);
-    const decoder = this.#decoder();
-    let frames: Frame[] | null;
+  /**
+   * Runs the handshake of an accepted connection as the accepting side. A stranger is closed
+   * and logged; an authenticated peer that is refused fails the mesh (rejects).
+   */
+  async #accept(conn: Deno.Conn): Promise<void> {
+    noDelay(conn);
+    const remote = remoteOf(conn);
+    this.#accepted.add(conn);
+    const { key, runId, planHash, handshakeTimeoutMs } = this.#security;
+    let admitted: number | null = null;
     try {
-      frames = await readFrames(conn, decoder);
-    } catch {
-      frames = null; // not a peer speaking our protocol
-    } finally {
-      this.#handshakes.delete(conn);
-    }
-    const hello = frames?.[0];
-    const view = hello && hello.payload.byteLength === 6
-      ? new DataView(hello.payload.buffer)
-      : null;
-    if (
-      !hello || !view || hello.kind !== FRAME_HELLO || view.getUint32(0, true) !== HELLO_MAGIC ||
-      this.#closing
-    ) {
-      return closeQuietly(conn);
-    }
-    const peer = hello.source;
-    const peerSize = view.getUint16(4, true);
-    if (peerSize !== this.size) {
+      const { offer, leftover } = await serverHandshake(conn, {
+        channel: "mesh",
+        rank: this.rank,
+        world: this.size,
+        runId,
+        planHash,
+        key,
+        timeoutMs: handshakeTimeoutMs,
+        admit: (offer) => {
+          const peer = offer.rank;
+          if (peer <= this.rank || peer >= this.size) {
+            return {
+              status: VERDICT.rank,
+              reason: `Worker ${peer} connected to worker ${this.rank}, but only ranks ${
+                this.rank + 1
+              }..${this.size - 1} do`,
+            };
+          }
+          if (this.#links[peer] !== undefined || this.#admitted.has(peer)) {
+            return {
+              status: VERDICT.rank,
+              reason: `Worker ${this.rank} already has a connection from worker ${peer}`,
+            };
+          }
+          admitted = peer;
+          this.#admitted.add(peer);
+          return null;
+        },
+      });
+      if (this.#closing) return closeQuietly(conn);
+      this.#attach(offer.rank, conn, leftover);
+    } catch (error) {
       closeQuietly(conn);
-      throw new Error(
-        `Worker ${peer} expects ${peerSize} workers but worker ${this.rank} expects ${this.size}`,
+      if (this.#closing) return;
+      if (error instanceof HandshakeError && error.member) {
+        throw new Error(`${error.message} (a connection from ${remote})`);
+      }
+      this.#security.warn(
+        `worker ${this.rank} refused a mesh connection from ${remote}, which ${
+          this.#accepted.evictedBecause(conn) ?? messageOf(error)
+        }`,
       );
+    } finally {
+      this.#accepted.delete(conn);
+      if (admitted !== null) this.#admitted.delete(admitted);
     }
-    if (peer <= this.rank || peer >= this.size || this.#links[peer]) {
-      closeQuietly(conn);
-      throw new Error(`Worker ${this.rank} got an unexpected connection from worker ${peer}`);
-    }
-    this.#attach(peer, conn, decoder, frames!.slice(1));
   }
 
-  #decoder(): FrameDecoder {
-    return new FrameDecoder(this.#maxPayload, (bytes) => this.#pool.take(bytes));
-  }
-
-  #attach(peer: number, conn: Deno.TcpConn, decoder: FrameDecoder, pending: Frame[]): void {
+  #attach(peer: number, conn: Deno.Conn, leftover: Uint8Array): void {
     const link = new TcpLink(conn);
     this.#links[peer] = link;
-    link.startReading(decoder, pending, {
+    this.#mailbox.heard(peer);
+    const decoder = new FrameDecoder(this.#maxPayload, (bytes) => this.#pool.take(bytes), {
+      kinds: [FRAME_DATA, FRAME_HEARTBEAT],
+    });
+    link.startReading(decoder, leftover, {
       frame: (frame) => {
-        if (frame.kind !== FRAME_DATA) return;
+        if (frame.source !== peer) {
+          throw new PeerError(peer, `sent a frame claiming to come from worker ${frame.source}`);
+        }
+        if (frame.kind === FRAME_HEARTBEAT) {
+          if (frame.payload.byteLength > 0) {
+            throw new PeerError(peer, "sent a heartbeat that carries a payload");
+          }
+          return;
+        }
         const bytes = FRAME_HEADER_BYTES + frame.payload.byteLength;
         this.#mailbox.deliver(
           peer,
@@ -361,13 +479,26 @@ export class TcpMeshTransport implements Transport {
           () => this.#counter.received(frame.phase, bytes),
         );
       },
+      heard: () => this.#mailbox.heard(peer),
       end: (error) => this.#mailbox.fail(peer, disconnected(peer, error)),
     });
   }
 }
 
-/** "Worker p disconnected", with the cause unless it is an ordinary end of connection. */
+/** Whether an accept failed because the listener is closed. */
+function isClosedListener(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
+}
+
+/**
+ * Why a peer's link ended: its own protocol error, a frame refused by the decoder, or
+ * "disconnected" (with the cause unless it is an ordinary end of connection).
+ */
 function disconnected(peer: number, error: unknown): PeerError {
+  if (error instanceof PeerError) return error;
+  if (error instanceof RangeError) {
+    return new PeerError(peer, `sent a frame this worker refuses: ${error.message}`);
+  }
   const ordinary = error === null || error instanceof Deno.errors.ConnectionReset ||
     error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionAborted ||
     error instanceof Deno.errors.UnexpectedEof;
@@ -377,10 +508,4 @@ function disconnected(peer: number, error: unknown): PeerError {
 /** The message of an error, or the value as text. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch { /* already closed */ }
 }

@@ -10,6 +10,8 @@
 
 import type { NetworkNode } from "../../dsl/plan.ts";
 import type { Phase } from "../../dsl/traffic.ts";
+import type { MailboxLimits } from "./_mailbox.ts";
+import type { TlsPem } from "./net.ts";
 import { PeerError, type TrafficStats } from "./types.ts";
 
 /** A collective call, as the communication thread runs it. */
@@ -51,7 +53,7 @@ export type ThreadCall =
 
 /** What the training thread tells the communication thread. */
 export type ToCommThread =
-  | { readonly type: "listen"; readonly hostname: string }
+  | { readonly type: "listen"; readonly hostname: string; readonly tls?: TlsPem }
   | {
     readonly type: "connect";
     readonly rank: number;
@@ -62,6 +64,17 @@ export type ToCommThread =
     /** A declared network the sends follow in real time, and the seed of its jitter. */
     readonly network?: NetworkNode;
     readonly seed?: number;
+    /** The run's secret, run id and plan hash, for the handshakes (see `tcp_transport.ts`). */
+    readonly secret?: Uint8Array;
+    readonly runId?: Uint8Array;
+    readonly planHash?: Uint8Array;
+    readonly handshakeTimeoutMs?: number;
+    /** Heartbeat period; 0 turns heartbeats off. */
+    readonly heartbeatMs?: number;
+    readonly maxFramePayload?: number;
+    readonly limits?: MailboxLimits;
+    /** CA certificates for dialling peers over TLS. */
+    readonly tls?: TlsPem;
   }
   | { readonly type: "call"; readonly id: number; readonly call: ThreadCall }
   | { readonly type: "close" };

@@ -9,14 +9,19 @@
  * With a declared network, the thread's transport shapes every send (`runtime/network/links.ts`):
  * waiting for the link happens here, not in the training thread.
  *
+ * Heartbeats go from here too: the thread keeps running while the model computes or evaluates,
+ * so it tells every idle peer about once a second that this process is alive, and a peer's
+ * timeout then means a dead or frozen process, never a long computation.
+ *
  * @module
  */
 
 /// <reference lib="deno.worker" />
 
 import { createCommunicator, type InPlaceCommunicator } from "./communicator.ts";
+import { DEFAULT_PEER_TIMEOUT_MS } from "./_mailbox.ts";
 import { connectTcpMesh, listenTcp } from "./tcp_transport.ts";
-import type { Transport } from "./types.ts";
+import { PeerError, type Transport } from "./types.ts";
 import { LinkSchedule, shapesLinks } from "../network/links.ts";
 import {
   errorData,
@@ -25,7 +30,12 @@ import {
   type ToCommThread,
 } from "./_thread_protocol.ts";
 
-let listener: Deno.TcpListener | null = null;
+let listener: Deno.Listener | null = null;
+
+/** The default heartbeat period: a second, or a quarter of a shorter peer timeout. */
+function heartbeatPeriod(timeoutMs: number): number {
+  return Math.min(1000, timeoutMs / 4);
+}
 let transport: Transport | null = null;
 let comm: InPlaceCommunicator | null = null;
 
@@ -92,14 +102,27 @@ function run(id: number, call: ThreadCall): void {
       // A barrier also waits for this rank's own messages still on the declared network, so
       // the byte counters it answers with include every byte sent before it.
       work = active.barrier()
-        .then(() => (transport as Transport & { drain?(): Promise<void> } | null)?.drain?.())
+        .then(() => abortable(transport)?.drain?.())
         .then(() => done({}));
       break;
   }
   work.then(
     (message) => post(message, transfer(message)),
-    (error) => post({ type: "failed", id, error: errorData(error), stats: active.stats() }),
+    (error) => {
+      post({ type: "failed", id, error: errorData(error), stats: active.stats() });
+      // A peer failed mid-collective: this rank's tags are out of step, so it stops talking at
+      // once, which fails its other peers too, instead of leaving them waiting on a live but
+      // silent rank (its heartbeats would keep them waiting).
+      if (error instanceof PeerError) abortable(transport)?.abort?.(error);
+    },
   );
+}
+
+/** The TCP transport's extras beyond {@linkcode Transport}. */
+function abortable(
+  current: Transport | null,
+): (Transport & { drain?(): Promise<void>; abort?(error: Error): Promise<void> }) | null {
+  return current;
 }
 
 /** The distinct buffers behind some views, for a transfer list (copies of shared ones). */
@@ -123,12 +146,41 @@ async function close(): Promise<void> {
   self.close();
 }
 
+/** The optional settings of a connect message, as `connectTcpMesh` options. */
+function optional(message: ToCommThread & { type: "connect" }) {
+  const timeoutMs = message.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+  const heartbeatMs = message.heartbeatMs ?? heartbeatPeriod(timeoutMs);
+  const {
+    secret,
+    runId,
+    planHash,
+    handshakeTimeoutMs,
+    maxFramePayload,
+    limits,
+    tls,
+  } = message;
+  return {
+    timeoutMs,
+    ...(heartbeatMs > 0 && Number.isFinite(heartbeatMs) ? { heartbeatMs } : {}),
+    ...(secret === undefined ? {} : { secret }),
+    ...(runId === undefined ? {} : { runId }),
+    ...(planHash === undefined ? {} : { planHash }),
+    ...(handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs }),
+    ...(maxFramePayload === undefined ? {} : { maxFramePayload }),
+    ...(limits === undefined ? {} : { limits }),
+    ...(tls === undefined ? {} : { tls }),
+  };
+}
+
 self.onmessage = (event: MessageEvent<ToCommThread>) => {
   const message = event.data;
   switch (message.type) {
     case "listen":
       try {
-        const opened = listenTcp({ hostname: message.hostname });
+        const opened = listenTcp({
+          hostname: message.hostname,
+          ...(message.tls === undefined ? {} : { tls: message.tls }),
+        });
         listener = opened.listener;
         post({ type: "listening", address: opened.address });
       } catch (error) {
@@ -145,7 +197,7 @@ self.onmessage = (event: MessageEvent<ToCommThread>) => {
         size: message.size,
         listener,
         addresses: message.addresses,
-        ...(message.timeoutMs === undefined ? {} : { timeoutMs: message.timeoutMs }),
+        ...optional(message),
         ...(message.network === undefined || !shapesLinks(message.network) ? {} : {
           shaper: new LinkSchedule(message.network, message.rank, message.seed ?? 0),
         }),

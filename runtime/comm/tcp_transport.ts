@@ -4,44 +4,64 @@
  *
  * Forming the mesh: every rank first opens a listener ({@linkcode listenTcp}); the coordinator
  * collects the `host:port` addresses and hands the list to every rank; then
- * {@linkcode connectTcpMesh} connects each rank to every lower rank (the higher rank dials and
- * opens with a hello frame naming itself) and accepts a connection from every higher rank.
- * Once the mesh is complete the listener is closed. Only `Deno.listen`/`Deno.connect` are used,
- * so the same code runs in the main thread, in a Web Worker or in a separate process.
+ * {@linkcode connectTcpMesh} connects each rank to every lower rank (the higher rank dials)
+ * and accepts a connection from every higher rank. Every connection opens with the
+ * authenticated handshake of `handshake.ts`: both ends prove they hold the run's secret, and
+ * the accepting end checks the run id, the ranks, the world size and the plan's hash.
+ * Connections that fail it are closed and logged while the mesh keeps forming. Once the mesh is
+ * complete the listener is closed. Only `Deno.listen`/`Deno.connect` (or their TLS versions)
+ * are used, so the same code runs in the main thread, in a Web Worker or in a separate process.
  *
  * Bytes are counted per phase, frame headers included: sent bytes where they are written to the
  * sockets, received bytes (read from the sockets) when a receive takes the message, so a
  * message counts in the step that used it rather than whichever step it happened to arrive in.
- * The hello frames that open connections are not counted (the memory transport has no
- * connections to open). Sockets use `setNoDelay(true)`.
+ * The handshake frames that open connections and the heartbeats are not counted (the memory
+ * transport has neither). Sockets use `setNoDelay(true)`.
  *
  * @module
  */
 
-import { DEFAULT_PEER_TIMEOUT_MS, Mailbox } from "./_mailbox.ts";
+import { DEFAULT_PEER_TIMEOUT_MS, Mailbox, type MailboxLimits } from "./_mailbox.ts";
 import { messageOf, type SendShaper, TcpMeshTransport } from "./_tcp_mesh.ts";
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  OPEN_SECRET,
+  PLAN_HASH_BYTES,
+  RUN_ID_BYTES,
+  RunKey,
+} from "./handshake.ts";
+import { listenOn, type TlsPem } from "./net.ts";
 import { formatAddress } from "./tcp_address.ts";
 import { PeerError, type Transport } from "./types.ts";
+import { rateLimited, type Warn, warnToStderr } from "./warnings.ts";
 import { MAX_FRAME_PAYLOAD } from "./wire.ts";
 
 export { formatAddress, parseAddress } from "./tcp_address.ts";
 export type { SendShaper } from "./_tcp_mesh.ts";
+export type { MailboxLimits } from "./_mailbox.ts";
+export type { TlsPem } from "./net.ts";
+export type { Warn } from "./warnings.ts";
 
 /** Options of {@linkcode listenTcp}. */
 export interface TcpListenOptions {
-  /** Interface to bind (default `"127.0.0.1"`). */
+  /** Interface to bind (default `"127.0.0.1"`: only this host can connect). */
   readonly hostname?: string;
   /** Port (default 0: any free port). */
   readonly port?: number;
+  /** Listen with TLS, presenting this certificate chain and key (PEM). Default: plain TCP. */
+  readonly tls?: TlsPem;
 }
 
 /** An open mesh listener and the address peers dial. */
-export interface TcpListening {
+export interface TcpListening<L extends Deno.Listener = Deno.Listener> {
   /** The listener; hand it to {@linkcode connectTcpMesh}, which owns and closes it. */
-  readonly listener: Deno.TcpListener;
+  readonly listener: L;
   /** `host:port` of the listener. */
   readonly address: string;
 }
+
+/** Options of {@linkcode listenTcp} without TLS: the listener is a plain TCP one. */
+export type PlainTcpListenOptions = Omit<TcpListenOptions, "tls"> & { readonly tls?: undefined };
 
 /**
  * Opens the listener a rank's peers connect to.
@@ -58,18 +78,31 @@ export interface TcpListening {
  * listener.close();
  * ```
  */
-export function listenTcp(options: TcpListenOptions = {}): TcpListening {
+export function listenTcp(options?: PlainTcpListenOptions): TcpListening<Deno.TcpListener>;
+/**
+ * Opens the listener a rank's peers connect to, over TLS when `options.tls` is given.
+ *
+ * @param options Interface, port and TLS material.
+ * @returns The listener and its `host:port`.
+ * @throws {Error} "Cannot listen on host:port: …" when the port is busy, the address is not
+ * usable or the TLS material is incomplete.
+ */
+export function listenTcp(options: TcpListenOptions): TcpListening;
+export function listenTcp(
+  options: TcpListenOptions | PlainTcpListenOptions = {},
+): TcpListening {
   const hostname = options.hostname ?? "127.0.0.1";
   const port = options.port ?? 0;
-  let listener: Deno.TcpListener;
+  let listener: Deno.Listener;
   try {
-    listener = Deno.listen({ hostname, port, transport: "tcp" });
+    listener = listenOn(hostname, port, options.tls ?? null);
   } catch (error) {
     throw new Error(`Cannot listen on ${formatAddress(hostname, port)}: ${messageOf(error)}`, {
       cause: error,
     });
   }
-  return { listener, address: formatAddress(listener.addr.hostname, listener.addr.port) };
+  const local = listener.addr as Deno.NetAddr;
+  return { listener, address: formatAddress(local.hostname, local.port) };
 }
 
 /** Options of {@linkcode connectTcpMesh}. */
@@ -82,17 +115,47 @@ export interface TcpMeshOptions {
   readonly listener: Deno.Listener;
   /** Every rank's `host:port`, in rank order. */
   readonly addresses: readonly string[];
-  /** How long a receive waits for a silent peer, in ms (default 20 000). */
+  /**
+   * How long a receive waits for a silent peer, in ms (default 20 000): silent means no byte of
+   * any kind from it, heartbeats included.
+   */
   readonly timeoutMs?: number;
   /** How long forming the mesh may take, in ms (default `timeoutMs`). */
   readonly connectTimeoutMs?: number;
-  /** Largest frame payload accepted, in bytes (default 1 GiB). */
+  /**
+   * Largest frame payload accepted from an authenticated peer, in bytes (default 1 GiB; the
+   * runtime derives it from the plan). Before authentication the limit is a few hundred bytes.
+   */
   readonly maxFramePayload?: number;
   /**
    * A declared network to follow (real mode): every send waits for its link and arrives after the
    * link's latency, as `runtime/network/links.ts` schedules it. Default: send at once.
    */
   readonly shaper?: SendShaper;
+  /**
+   * The run's secret: every connection proves it holds it. Default: a public key, so the
+   * handshake runs but proves nothing (tests, benchmarks in one process); the runtime always
+   * passes a per-run secret.
+   */
+  readonly secret?: Uint8Array;
+  /** The run id, 16 bytes, the same on every rank (default zeros). */
+  readonly runId?: Uint8Array;
+  /** The plan's SHA-256, 32 bytes, compared by every handshake (default zeros). */
+  readonly planHash?: Uint8Array;
+  /** How long a connection may take to complete its handshake, in ms (default 5 000). */
+  readonly handshakeTimeoutMs?: number;
+  /**
+   * Send a heartbeat to every peer nothing was written to for this long, in ms; pick it well
+   * under `timeoutMs`. Default: no heartbeats, so a receive times out after `timeoutMs` of the
+   * peer's silence, however busy the peer is.
+   */
+  readonly heartbeatMs?: number;
+  /** Dial peers over TLS, trusting these CA certificates (the listener must use TLS too). */
+  readonly tls?: TlsPem;
+  /** Where warnings about refused connections go (default: standard error, rate-limited). */
+  readonly warn?: Warn;
+  /** Bounds on what a peer may leave queued (default: none). */
+  readonly limits?: MailboxLimits;
 }
 
 /**
@@ -130,14 +193,34 @@ export async function connectTcpMesh(options: TcpMeshOptions): Promise<Transport
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
   const connectTimeoutMs = options.connectTimeoutMs ?? timeoutMs;
-  const transport = new TcpMeshTransport(
+  let key: RunKey;
+  try {
+    checkLength("run id", options.runId, RUN_ID_BYTES);
+    checkLength("plan hash", options.planHash, PLAN_HASH_BYTES);
+    checkPositive("handshake timeout", options.handshakeTimeoutMs);
+    checkPositive("heartbeat period", options.heartbeatMs);
+    key = await RunKey.fromSecret(options.secret ?? OPEN_SECRET);
+  } catch (error) {
+    listener.close();
+    throw error;
+  }
+  const transport = new TcpMeshTransport({
     rank,
     size,
     listener,
-    new Mailbox(size, timeoutMs),
-    options.maxFramePayload ?? MAX_FRAME_PAYLOAD,
-    options.shaper ?? null,
-  );
+    mailbox: new Mailbox(size, timeoutMs, options.limits),
+    maxPayload: options.maxFramePayload ?? MAX_FRAME_PAYLOAD,
+    shaper: options.shaper ?? null,
+    heartbeatMs: options.heartbeatMs ?? null,
+    security: {
+      key,
+      runId: options.runId ?? new Uint8Array(RUN_ID_BYTES),
+      planHash: options.planHash ?? new Uint8Array(PLAN_HASH_BYTES),
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      tls: options.tls ?? null,
+      warn: options.warn ?? rateLimited(warnToStderr),
+    },
+  });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     if (!Number.isFinite(connectTimeoutMs)) return;
@@ -152,6 +235,7 @@ export async function connectTcpMesh(options: TcpMeshOptions): Promise<Transport
   try {
     await Promise.race([work, deadline]);
     listener.close();
+    transport.startHeartbeats();
     return transport;
   } catch (error) {
     await transport.close();
@@ -162,12 +246,32 @@ export async function connectTcpMesh(options: TcpMeshOptions): Promise<Transport
   }
 }
 
+/** A byte field's length, when given. */
+function checkLength(name: string, value: Uint8Array | undefined, bytes: number): void {
+  if (value !== undefined && value.byteLength !== bytes) {
+    throw new RangeError(
+      `Cannot form a TCP mesh: the ${name} has ${bytes} bytes, got ${value.byteLength}`,
+    );
+  }
+}
+
+/** A duration, when given. */
+function checkPositive(name: string, value: number | undefined): void {
+  if (value !== undefined && !(value > 0)) {
+    throw new RangeError(`Cannot form a TCP mesh: the ${name} must be positive, got ${value}`);
+  }
+}
+
 /** Options of {@linkcode createLocalTcpTransports}. */
 export interface LocalTcpOptions {
   /** Interface every rank binds (default `"127.0.0.1"`). */
   readonly hostname?: string;
   /** How long a receive waits for a silent peer, in ms (default 20 000). */
   readonly timeoutMs?: number;
+  /** Heartbeat period, ms (default: none; see {@linkcode TcpMeshOptions.heartbeatMs}). */
+  readonly heartbeatMs?: number;
+  /** TLS for every listener and connection: a certificate, its key and the CA to trust. */
+  readonly tls?: TlsPem;
 }
 
 /**
@@ -194,20 +298,30 @@ export async function createLocalTcpTransports(
   const opened: TcpListening[] = [];
   try {
     for (let rank = 0; rank < n; rank++) {
-      opened.push(listenTcp({ hostname: options.hostname ?? "127.0.0.1" }));
+      opened.push(listenTcp({
+        hostname: options.hostname ?? "127.0.0.1",
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
+      }));
     }
   } catch (error) {
     for (const { listener } of opened) listener.close();
     throw error;
   }
   const addresses = opened.map((o) => o.address);
+  // The ranks share this thread, so they share a fresh secret and run id.
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  const runId = crypto.getRandomValues(new Uint8Array(RUN_ID_BYTES));
   const results = await Promise.allSettled(opened.map((o, rank) =>
     connectTcpMesh({
       rank,
       size: n,
       listener: o.listener,
       addresses,
+      secret,
+      runId,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
     })
   ));
   const transports = results.flatMap((r) => r.status === "fulfilled" ? [r.value] : []);

@@ -9,7 +9,25 @@ import {
 } from "./tcp_transport.ts";
 import { PeerError } from "./types.ts";
 import { encodeFrame } from "./wire.ts";
-import { encodeHello } from "./_tcp_mesh.ts";
+import { clientHandshake, OPEN_SECRET, RunKey } from "./handshake.ts";
+
+/** Connects to a mesh listener as `rank` of `world` (an open mesh's key), handshake done. */
+async function joinAs(address: string, rank: number, world: number, target = 0) {
+  const conn = await Deno.connect(parseAddress(address));
+  const handshake = await clientHandshake(conn, {
+    channel: "mesh",
+    rank,
+    target,
+    world,
+    runId: new Uint8Array(16),
+    planHash: new Uint8Array(32),
+    key: await RunKey.fromSecret(OPEN_SECRET),
+  }).catch((error) => {
+    conn.close();
+    throw error;
+  });
+  return { conn, handshake };
+}
 
 transportConformance("tcp", (n, options) => createLocalTcpTransports(n, options));
 
@@ -105,23 +123,24 @@ Deno.test("a peer expecting another world size is refused with a clear error", a
   const mine = listenTcp();
   const addresses = [mine.address, "127.0.0.1:1"];
   const meshing = connectTcpMesh({ rank: 0, size: 2, listener: mine.listener, addresses });
-  const conn = await Deno.connect(parseAddress(mine.address));
-  await conn.write(encodeHello(1, 3));
-  try {
-    await assert.rejects(meshing, {
-      message: "Worker 1 expects 3 workers but worker 0 expects 2",
-    });
-  } finally {
-    conn.close();
-  }
+  const joining = joinAs(mine.address, 1, 3);
+  await assert.rejects(meshing, (error: unknown) => {
+    assert.ok(error instanceof Error);
+    assert.match(
+      error.message,
+      /^Worker 1 expects 3 workers but worker 0 expects 2 \(a connection from 127\.0\.0\.1:\d+\)$/,
+    );
+    return true;
+  });
+  // The refused side learns why.
+  await assert.rejects(joining, { message: "Worker 1 expects 3 workers but worker 0 expects 2" });
 });
 
 Deno.test("a peer whose socket dies is reported as disconnected", async () => {
   const mine = listenTcp();
   const addresses = [mine.address, "127.0.0.1:1"];
   const meshing = connectTcpMesh({ rank: 0, size: 2, listener: mine.listener, addresses });
-  const conn = await Deno.connect(parseAddress(mine.address));
-  await conn.write(encodeHello(1, 2));
+  const { conn } = await joinAs(mine.address, 1, 2);
   const transport = await meshing;
   try {
     const pending = transport.recv(1, 0);
@@ -195,4 +214,93 @@ Deno.test("parseAddress accepts IPv6 hosts and refuses missing ports", () => {
   assert.throws(() => parseAddress("localhost"), {
     message: 'Invalid address "localhost": expected host:port',
   });
+});
+
+Deno.test("heartbeats keep a busy peer alive, and are counted in no phase", async () => {
+  const [a, b] = await createLocalTcpTransports(2, { timeoutMs: 300, heartbeatMs: 50 });
+  try {
+    const waiting = b!.recv(0, 1);
+    // Rank 0 sends nothing for over three timeouts; its heartbeats say it is alive.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await a!.send(1, 1, new Uint8Array([9]), "base");
+    assert.deepEqual([...await waiting], [9]);
+    const zero = { base: 0, outer: 0, compressed: 0, control: 0 };
+    assert.deepEqual(a!.stats(), { sent: { ...zero, base: 13 }, received: zero });
+    assert.deepEqual(b!.stats(), { sent: zero, received: { ...zero, base: 13 } });
+  } finally {
+    await Promise.all([a!.close(), b!.close()]);
+  }
+});
+
+Deno.test("a peer breaking the wire format after its handshake fails by name", async () => {
+  const cases: [Uint8Array, RegExp][] = [
+    [
+      encodeFrame({ tag: 0, phase: "base", source: 5 }, new Uint8Array(4)),
+      /^Worker 1 sent a frame claiming to come from worker 5$/,
+    ],
+    [
+      encodeFrame({ tag: 0, phase: "base", source: 1, kind: 7 }, new Uint8Array(0)),
+      /^Worker 1 sent a frame this worker refuses: Cannot decode frame: unknown kind 7$/,
+    ],
+    [
+      encodeFrame({ tag: 0, phase: "base", source: 1, kind: 1 }, new Uint8Array(0)),
+      /unknown kind 1$/,
+    ],
+    [
+      encodeFrame({ tag: 0, phase: "base", source: 1 }, new Uint8Array(65)),
+      /exceeds the maximum of 64 bytes$/,
+    ],
+    [
+      encodeFrame({ tag: 0, phase: "control", source: 1, kind: 2 }, new Uint8Array(1)),
+      /^Worker 1 sent a heartbeat that carries a payload$/,
+    ],
+  ];
+  for (const [frame, message] of cases) {
+    const mine = listenTcp();
+    const addresses = [mine.address, "127.0.0.1:1"];
+    const meshing = connectTcpMesh({
+      rank: 0,
+      size: 2,
+      listener: mine.listener,
+      addresses,
+      maxFramePayload: 64,
+    });
+    const { conn } = await joinAs(mine.address, 1, 2);
+    const transport = await meshing;
+    try {
+      const pending = transport.recv(1, 0);
+      await conn.write(frame);
+      await assert.rejects(pending, (error: unknown) => {
+        assert.ok(error instanceof PeerError);
+        assert.match(error.message, message);
+        return true;
+      });
+    } finally {
+      conn.close();
+      await transport.close();
+    }
+  }
+});
+
+Deno.test("a second connection claiming a connected rank fails forming the mesh", async () => {
+  const mine = listenTcp();
+  const addresses = [mine.address, "127.0.0.1:1", "127.0.0.1:2"];
+  const meshing = connectTcpMesh({ rank: 0, size: 3, listener: mine.listener, addresses });
+  const first = await joinAs(mine.address, 1, 3);
+  const second = assert.rejects(joinAs(mine.address, 1, 3), {
+    message: "Worker 0 already has a connection from worker 1",
+  });
+  try {
+    await assert.rejects(meshing, (error: unknown) => {
+      assert.ok(error instanceof Error);
+      assert.match(
+        error.message,
+        /^Worker 0 already has a connection from worker 1 \(a connection from 127\.0\.0\.1:\d+\)$/,
+      );
+      return true;
+    });
+    await second;
+  } finally {
+    first.conn.close();
+  }
 });

@@ -15,6 +15,8 @@
 import type { NetworkNode } from "../../dsl/plan.ts";
 import { zeroBytes } from "../../dsl/traffic.ts";
 import type { InPlaceCommunicator } from "./communicator.ts";
+import type { MailboxLimits } from "./_mailbox.ts";
+import type { TlsPem } from "./net.ts";
 import type { Outgoing, PendingAllReduce, Phase, TrafficStats } from "./types.ts";
 import {
   errorFrom,
@@ -45,7 +47,7 @@ export interface CommThreadConnectOptions {
   readonly size: number;
   /** Every rank's mesh address, in rank order. */
   readonly addresses: readonly string[];
-  /** How long a receive waits for a silent peer, in ms. */
+  /** How long a receive waits for a silent peer (no bytes at all from it), in ms. */
   readonly timeoutMs?: number;
   /** Bytes per message of the segmented collectives. */
   readonly segmentBytes?: number;
@@ -53,6 +55,33 @@ export interface CommThreadConnectOptions {
   readonly network?: NetworkNode | null;
   /** The plan seed, for the network's jitter. */
   readonly seed?: number;
+  /** The run's secret (default: none, an unauthenticated mesh; see `tcp_transport.ts`). */
+  readonly secret?: Uint8Array;
+  /** The run id, 16 bytes. */
+  readonly runId?: Uint8Array;
+  /** The plan's SHA-256, 32 bytes. */
+  readonly planHash?: Uint8Array;
+  /** How long a connection may take to complete its handshake, in ms (default 5 000). */
+  readonly handshakeTimeoutMs?: number;
+  /**
+   * Heartbeat period to idle peers, in ms (default: a second, or a quarter of a shorter
+   * `timeoutMs`); 0 turns heartbeats off.
+   */
+  readonly heartbeatMs?: number;
+  /** Largest frame payload accepted from a peer, in bytes (default 1 GiB). */
+  readonly maxFramePayload?: number;
+  /** Bounds on what a peer may leave queued. */
+  readonly limits?: MailboxLimits;
+  /** CA certificates to check peers' TLS certificates against (their listeners use TLS). */
+  readonly tls?: TlsPem;
+}
+
+/** Options of {@linkcode startCommThread}. */
+export interface CommThreadOptions {
+  /** The interface the mesh listener binds (default `127.0.0.1`: this host only). */
+  readonly hostname?: string;
+  /** Listen with TLS: this process's certificate chain and key (PEM). */
+  readonly tls?: TlsPem;
 }
 
 /** A communicator whose collectives run on a communication thread. */
@@ -85,7 +114,7 @@ class SharedPool {
 /**
  * Starts a communication thread and opens its mesh listener.
  *
- * @param options The interface the listener binds (default `127.0.0.1`).
+ * @param options The interface the listener binds (default `127.0.0.1`) and its TLS material.
  * @returns The thread, with the address peers dial.
  * @throws {Error} When the listener cannot be opened ("Cannot listen on host:port: …").
  * @example Two ranks, each with its own communication thread
@@ -105,14 +134,13 @@ class SharedPool {
  * await Promise.all(comms.map((comm) => comm.close()));
  * ```
  */
-export async function startCommThread(
-  options: { readonly hostname?: string } = {},
-): Promise<CommThread> {
+export async function startCommThread(options: CommThreadOptions = {}): Promise<CommThread> {
   const worker = new Worker(new URL("./comm_thread.ts", import.meta.url), { type: "module" });
   const link = new ThreadLink(worker);
   const listening = await link.request({
     type: "listen",
     hostname: options.hostname ?? "127.0.0.1",
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   }, "listening").catch(async (error) => {
     await link.close();
     throw error;
@@ -120,19 +148,21 @@ export async function startCommThread(
   return {
     address: (listening as FromCommThread & { type: "listening" }).address,
     async connect(connect) {
+      const { network, seed, ...rest } = connect;
       await link.request({
         type: "connect",
-        rank: connect.rank,
-        size: connect.size,
-        addresses: connect.addresses,
-        ...(connect.timeoutMs === undefined ? {} : { timeoutMs: connect.timeoutMs }),
-        ...(connect.segmentBytes === undefined ? {} : { segmentBytes: connect.segmentBytes }),
-        ...(connect.network ? { network: connect.network, seed: connect.seed ?? 0 } : {}),
+        ...definedOnly(rest),
+        ...(network ? { network, seed: seed ?? 0 } : {}),
       }, "connected");
       return new ThreadCommunicator(link, connect.rank, connect.size);
     },
     close: () => link.close(),
   };
+}
+
+/** An object without its undefined properties (they must not be posted as such). */
+function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** The message channel to one communication thread: requests, calls and their answers. */

@@ -55,3 +55,27 @@ Deno.test("a communication thread that cannot listen says where", async () => {
     /Cannot listen on 203\.0\.113\.1:0/,
   );
 });
+
+Deno.test("a rank that computes longer than the peer timeout is not taken for dead", async () => {
+  const threads = await Promise.all([startCommThread(), startCommThread()]);
+  const addresses = threads.map((thread) => thread.address);
+  const comms = await Promise.all(
+    threads.map((thread, rank) => thread.connect({ rank, size: 2, addresses, timeoutMs: 400 })),
+  );
+  try {
+    // Rank 1 waits for rank 0, whose training thread (this one) computes for almost four
+    // timeouts; rank 0's communication thread tells rank 1 it is alive meanwhile.
+    const waiting = comms[1]!.allReduceSum(Float32Array.of(2), "base");
+    const until = performance.now() + 1500;
+    while (performance.now() < until) { /* a long kernel: the event loop never runs */ }
+    const mine = comms[0]!.allReduceSum(Float32Array.of(1), "base");
+    assert.deepEqual([...await mine], [3]);
+    assert.deepEqual([...await waiting], [3]);
+    // Heartbeats went both ways and are counted nowhere.
+    for (const comm of comms) {
+      assert.equal(comm.stats().sent.control + comm.stats().received.control, 0);
+    }
+  } finally {
+    await Promise.all(comms.map((comm) => comm.close()));
+  }
+});

@@ -9,8 +9,14 @@
  * |      0 |    4 | payload length in bytes (u32)                           |
  * |      4 |    4 | tag (u32), chosen by the communicator per collective    |
  * |      8 |    1 | phase, an index into {@linkcode PHASES} (u8)            |
- * |      9 |    1 | kind: {@linkcode FRAME_DATA} or {@linkcode FRAME_HELLO} (u8) |
+ * |      9 |    1 | kind: one of {@linkcode FRAME_KINDS} (u8)               |
  * |     10 |    2 | source rank (u16)                                       |
+ *
+ * The decoder checks every header field (length against its limit, kind, phase) as soon as
+ * the 12 header bytes are in, before it allocates anything for the payload: a stream that is
+ * not ours (an HTTP probe's `GET ` reads as a 517 MiB payload) is refused at its header, and a
+ * connection that has not authenticated yet is read with a limit of a few hundred bytes
+ * (`handshake.ts`).
  *
  * Float vectors travel as their raw float32 bytes (little-endian, the byte order of every
  * platform Deno runs on), never as JSON. The memory transport counts exactly
@@ -30,8 +36,18 @@ export const MAX_FRAME_PAYLOAD = 1 << 30;
 /** Frame kind of a message between ranks. */
 export const FRAME_DATA = 0;
 
-/** Frame kind of the first frame on a new TCP connection, naming the connecting rank. */
+/** Frame kind of the handshake messages that open every connection (`handshake.ts`). */
 export const FRAME_HELLO = 1;
+
+/**
+ * Frame kind of a heartbeat: an empty frame a communication thread sends to an idle peer about
+ * once a second, so silence means a dead or frozen process rather than a busy one. Never counted
+ * in the traffic statistics.
+ */
+export const FRAME_HEARTBEAT = 2;
+
+/** Every frame kind this version of the wire format knows. */
+export const FRAME_KINDS: readonly number[] = [FRAME_DATA, FRAME_HELLO, FRAME_HEARTBEAT];
 
 /** A decoded frame. */
 export interface Frame {
@@ -39,7 +55,7 @@ export interface Frame {
   readonly tag: number;
   /** The traffic phase it is counted in. */
   readonly phase: Phase;
-  /** {@linkcode FRAME_DATA} or {@linkcode FRAME_HELLO}. */
+  /** One of {@linkcode FRAME_KINDS}. */
   readonly kind: number;
   /** Rank of the sender. */
   readonly source: number;
@@ -70,7 +86,7 @@ export interface FrameHeader {
   readonly phase: Phase;
   /** Rank of the sender. */
   readonly source: number;
-  /** {@linkcode FRAME_DATA} (the default) or {@linkcode FRAME_HELLO}. */
+  /** One of {@linkcode FRAME_KINDS} (default {@linkcode FRAME_DATA}). */
   readonly kind?: number;
 }
 
@@ -147,11 +163,19 @@ function writeHeader(
   view.setUint16(10, header.source, true);
 }
 
+/** Options of {@linkcode FrameDecoder}. */
+export interface FrameDecoderOptions {
+  /** The frame kinds accepted (default {@linkcode FRAME_KINDS}); any other kind is refused. */
+  readonly kinds?: readonly number[];
+}
+
 /**
  * Incremental frame decoder: feed it byte chunks split anywhere, get whole frames back.
  *
  * Each payload is copied once into its own buffer, so payloads can be viewed as floats and the
- * chunk buffers can be reused by the caller.
+ * chunk buffers can be reused by the caller. Every header is checked before its payload is
+ * allocated: the length against {@linkcode FrameDecoder.maxPayload}, the kind against the
+ * accepted kinds and the phase index against {@linkcode PHASES}.
  *
  * @example
  * ```ts
@@ -164,9 +188,15 @@ function writeHeader(
  * ```
  */
 export class FrameDecoder {
-  readonly #maxPayload: number;
+  /**
+   * Largest payload accepted; a header announcing more means a corrupt or foreign stream. It
+   * may be raised once the peer has authenticated (it applies from the next header on).
+   */
+  maxPayload: number;
   readonly #allocate: (bytes: number) => Uint8Array;
+  readonly #kinds: readonly number[];
   readonly #header = new Uint8Array(FRAME_HEADER_BYTES);
+  readonly #view = new DataView(this.#header.buffer);
   #headerFilled = 0;
   #payload: Uint8Array | null = null;
   #payloadFilled = 0;
@@ -174,17 +204,20 @@ export class FrameDecoder {
   /**
    * Creates a decoder at the start of a stream.
    *
-   * @param maxPayload Largest payload accepted (default {@linkcode MAX_FRAME_PAYLOAD}); a
-   * header announcing more means a corrupt or foreign stream.
+   * @param maxPayload Largest payload accepted (default {@linkcode MAX_FRAME_PAYLOAD}).
    * @param allocate Returns a zero-offset buffer of exactly the given length for a payload
-   * (default: a new `Uint8Array`); lets a transport reuse payload buffers.
+   * (default: a new `Uint8Array`); lets a transport reuse payload buffers. It is called only
+   * for a header that passed every check.
+   * @param options The frame kinds accepted.
    */
   constructor(
     maxPayload: number = MAX_FRAME_PAYLOAD,
     allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
+    options: FrameDecoderOptions = {},
   ) {
-    this.#maxPayload = maxPayload;
+    this.maxPayload = maxPayload;
     this.#allocate = allocate;
+    this.#kinds = options.kinds ?? FRAME_KINDS;
   }
 
   /** Whether the decoder holds part of a frame (a stream ending now was cut mid-frame). */
@@ -197,8 +230,8 @@ export class FrameDecoder {
    *
    * @param chunk The next bytes of the stream (not retained).
    * @returns The frames completed by this chunk, in stream order.
-   * @throws {RangeError} When a header announces a payload larger than the maximum or an
-   * unknown phase.
+   * @throws {RangeError} When a header announces a payload larger than the maximum, an unknown
+   * kind or an unknown phase; the decoder is then unusable (the stream is not ours).
    */
   push(chunk: Uint8Array): Frame[] {
     const frames: Frame[] = [];
@@ -210,10 +243,7 @@ export class FrameDecoder {
         this.#headerFilled += take;
         at += take;
         if (this.#headerFilled < FRAME_HEADER_BYTES) break;
-        const length = new DataView(this.#header.buffer).getUint32(0, true);
-        checkPayloadLength(length, this.#maxPayload);
-        this.#payload = this.#allocate(length);
-        this.#payloadFilled = 0;
+        this.#startPayload();
       }
       const payload = this.#payload!;
       const take = Math.min(payload.byteLength - this.#payloadFilled, chunk.byteLength - at);
@@ -251,18 +281,30 @@ export class FrameDecoder {
     return this.#payloadFilled === payload.byteLength ? this.#finish(payload) : null;
   }
 
-  #finish(payload: Uint8Array): Frame {
-    const view = new DataView(this.#header.buffer);
-    const phase = PHASES[view.getUint8(8)];
-    if (phase === undefined) {
+  /** Checks a complete header, then allocates its payload. */
+  #startPayload(): void {
+    const view = this.#view;
+    const length = view.getUint32(0, true);
+    checkPayloadLength(length, this.maxPayload);
+    const kind = view.getUint8(9);
+    if (!this.#kinds.includes(kind)) {
+      throw new RangeError(`Cannot decode frame: unknown kind ${kind}`);
+    }
+    if (PHASES[view.getUint8(8)] === undefined) {
       throw new RangeError(`Cannot decode frame: unknown phase index ${view.getUint8(8)}`);
     }
+    this.#payload = length === 0 ? EMPTY : this.#allocate(length);
+    this.#payloadFilled = 0;
+  }
+
+  #finish(payload: Uint8Array): Frame {
+    const view = this.#view;
     const frame: Frame = {
       tag: view.getUint32(4, true),
-      phase,
+      phase: PHASES[view.getUint8(8)]!,
       kind: view.getUint8(9),
       source: view.getUint16(10, true),
-      payload,
+      payload: payload === EMPTY ? new Uint8Array(0) : payload,
     };
     this.#headerFilled = 0;
     this.#payload = null;
@@ -270,6 +312,9 @@ export class FrameDecoder {
     return frame;
   }
 }
+
+/** The payload of every empty frame while it is decoded (a fresh one is handed out). */
+const EMPTY = new Uint8Array(0);
 
 /**
  * Views a float vector as its bytes, without copying.

@@ -4,27 +4,81 @@
  * themselves with `gossamer worker`).
  * What the launcher observes (a crashed thread, a process's exit code) is passed to `fail`.
  *
+ * Local workers get the run's secret and run id in their launch message (`postMessage` for a
+ * thread, standard input for a process), never on a command line, where other users of the
+ * host could read it. For `none`, a secret the coordinator generated is written to
+ * `<run folder>/secret` (mode 0600) when the run folder is known, and the workers are told
+ * where to find it; a secret from the environment is already where the workers can find it.
+ *
  * @module
  */
 
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { join, resolve } from "node:path";
 import type { Plan } from "../../dsl/plan.ts";
 import { settlesWithin } from "../_timeout.ts";
+import {
+  planHashBytes,
+  SECRET_ENV,
+  SECRET_FILE_ENV,
+  SECRET_FILE_NAME,
+  type TlsFiles,
+  writeSecretFile,
+} from "../auth.ts";
 import type { RunOptions } from "../run_types.ts";
 import type { WorkerLaunch } from "../worker/worker_main.ts";
+import {
+  type PendingSecurity,
+  type RendezvousSecurity,
+  rendezvousSecurityAt,
+} from "./rendezvous.ts";
 
 /** A launched worker that can be stopped. */
 export interface LaunchedWorker {
   stop(): Promise<void>;
 }
 
-/** Starts the workers of a TCP run. */
+/**
+ * The connection settings of a run beyond {@linkcode RunOptions}: what `RunOptions` and the
+ * command line are to carry (see the report of issue 11).
+ */
+export interface ConnectionOptions {
+  /** How long a connection may take to complete its handshake, ms (default 5 000). */
+  readonly handshakeTimeoutMs?: number;
+  /** TLS certificate files for the mesh and the control channel; default: plain TCP. */
+  readonly tls?: TlsFiles;
+  /** How long a worker keeps retrying to reach the coordinator, ms (default 60 000). */
+  readonly rendezvousTimeoutMs?: number;
+}
+
+/** Where the line telling the user how workers find the secret goes. */
+export type Announce = (line: string) => void;
+
+/**
+ * Starts the workers of a TCP run.
+ *
+ * @param plan The plan.
+ * @param options Launch mode, backend, peer timeout, run folder and connection settings.
+ * @param rendezvous The coordinator's `host:port`.
+ * @param fail Called with what the launcher observes of a failing worker.
+ * @param security The rendezvous's security; default: the one set up by `listenRendezvous` at
+ *   `rendezvous`, which is given the plan's hash here.
+ * @param announce Where the line on the secret goes for `none` (default: standard error).
+ * @returns The workers, to stop at the end.
+ */
 export function launchWorkers(
   plan: Plan,
-  options: RunOptions,
+  options: RunOptions & ConnectionOptions,
   rendezvous: string,
   fail: (message: string) => void,
+  security?: RendezvousSecurity,
+  announce: Announce = (line) => console.error(line),
 ): LaunchedWorker[] {
+  const secured = security ?? rendezvousSecurityAt(rendezvous);
+  if (secured === undefined) {
+    throw new Error(`No rendezvous was opened at ${rendezvous} in this process`);
+  }
+  (secured as Partial<PendingSecurity>).setPlanHash?.(planHashBytes(plan));
   const launch = options.launch ?? "threads";
   const backend = options.backend ?? "auto";
   const ranks = Array.from({ length: plan.workers }, (_, rank) => rank);
@@ -34,9 +88,20 @@ export function launchWorkers(
     world: plan.workers,
     rendezvous,
     backend,
+    secret: secured.secret,
+    runId: secured.runId,
     ...(options.peerTimeoutMs === undefined ? {} : { peerTimeoutMs: options.peerTimeoutMs }),
+    ...(options.handshakeTimeoutMs === undefined
+      ? {}
+      : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
-  if (launch === "none") return [];
+  if (launch === "none") {
+    tellWhereTheSecretIs(secured, options.out, announce).catch((error) =>
+      fail(`Cannot write the run secret: ${(error as Error).message}`)
+    );
+    return [];
+  }
   if (launch === "threads") {
     return ranks.map((rank) => {
       const worker = new Worker(new URL("../worker/thread_worker.ts", import.meta.url), {
@@ -98,4 +163,37 @@ export function launchWorkers(
       },
     };
   });
+}
+
+/**
+ * For workers started by hand: a generated secret is written to `<out>/secret` (mode 0600) when
+ * the run folder is known, and a line says how workers read it; without a folder the line holds
+ * the secret itself. A secret from the environment or a file is left where it is.
+ *
+ * @param security The rendezvous's security.
+ * @param out The run folder, if known.
+ * @param announce Where the line goes.
+ * @returns The path written, or `null`.
+ */
+export async function tellWhereTheSecretIs(
+  security: RendezvousSecurity,
+  out: string | undefined,
+  announce: Announce,
+): Promise<string | null> {
+  if (security.secretSource !== "generated") {
+    announce(`Workers authenticate with the run secret from ${security.secretSource}`);
+    return null;
+  }
+  if (out === undefined) {
+    announce(
+      `Workers need the run secret: start them with ${SECRET_ENV}=${security.secret} (or put it in a file named by ${SECRET_FILE_ENV})`,
+    );
+    return null;
+  }
+  const path = resolve(join(out, SECRET_FILE_NAME));
+  await writeSecretFile(path, security.secret);
+  announce(
+    `Workers need the run secret: start them with ${SECRET_FILE_ENV}=${path} (or --secret-file ${path})`,
+  );
+  return path;
 }

@@ -1,37 +1,112 @@
 /**
  * The coordinator's rendezvous: the listener every worker's control connection reaches, and the
- * protocol on those connections (`../control.ts`). Workers register (`hello`, with their mesh
- * address); once all have, every worker gets the address table (`start`); then metrics stream
- * in, and each worker ends with its final model (`done`) or the cause of its failure (`error`).
+ * protocol on those connections (`../control.ts`). Every connection opens with the
+ * authenticated handshake (`../comm/handshake.ts`): the worker proves it holds the run's secret
+ * and names its rank, and its plan's hash must match the coordinator's. Then workers register
+ * (`hello`, with their mesh address); once all have, every worker gets the address table
+ * (`start`); then metrics stream in, and each worker ends with its final model (`done`) or the
+ * cause of its failure (`error`).
+ *
+ * Strangers never touch the run: a connection that does not prove the secret within the
+ * handshake timeout is closed with a warning naming its address and why, and the run goes on.
+ * A member that proves the secret but is wrong (another plan, a rank out of range or taken, a
+ * second hello, a final model for another rank or twice) fails the run with a message naming
+ * it: that is a misconfiguration to fix, not an intruder to ignore.
  *
  * @module
  */
 
 import { formatAddress, parseAddress } from "../comm/tcp_address.ts";
 import {
+  COORDINATOR,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  HandshakeError,
+  RunKey,
+  serverHandshake,
+  VERDICT,
+} from "../comm/handshake.ts";
+import { closeQuietly, listenOn, noDelay, remoteOf, type TlsPem } from "../comm/net.ts";
+import { PendingHandshakes } from "../comm/pending_handshakes.ts";
+import { rateLimited, type Warn, warnToStderr } from "../comm/warnings.ts";
+import { MAX_FRAME_PAYLOAD } from "../comm/wire.ts";
+import {
   ControlWriter,
   type CoordinatorMessage,
   readControl,
   type WorkerMessage,
 } from "../control.ts";
+import {
+  findSecret,
+  generateRunId,
+  generateSecret,
+  runIdBytes,
+  SECRET_ENV,
+  SECRET_FILE_ENV,
+  secretBytes,
+} from "../auth.ts";
 import type { MetricsLine } from "../metrics.ts";
 import type { RuntimeFacts } from "../run_types.ts";
 import type { RunFailures } from "./failures.ts";
 import { decodeState, encodeState } from "../worker_state.ts";
 import type { CheckpointHooks } from "./checkpoints.ts";
 
+/** How a rendezvous authenticates its workers. */
+export interface RendezvousSecurity {
+  /** The run's secret (text, see `../auth.ts`). */
+  readonly secret: string;
+  /** Where the secret came from: `"generated"`, or where it was found. */
+  readonly secretSource: string;
+  /** The run id, 32 hex digits. */
+  readonly runId: string;
+  /** The plan's SHA-256 (a promise while it is being computed). */
+  readonly planHash: Uint8Array | Promise<Uint8Array>;
+  /** How long a connection may take to complete its handshake, ms (default 5 000). */
+  readonly handshakeTimeoutMs?: number;
+  /** Largest control message accepted from an authenticated worker (default 1 GiB). */
+  readonly maxMessageBytes?: number;
+  /** Where warnings about refused connections go (default: standard error, rate-limited). */
+  readonly warn?: Warn;
+}
+
 /**
- * Opens the rendezvous listener.
- *
- * @param address `host:port` (port 0: any free port).
- * @returns The listener and the address it really listens at.
- * @throws {Error} When the address is invalid or the port is busy, naming the address.
+ * The security of each rendezvous opened by {@linkcode listenRendezvous}, by listener and by
+ * address: the bridge for a caller that constructs the {@linkcode Rendezvous} and launches the
+ * workers without passing a {@linkcode RendezvousSecurity} (`launch.ts` finds it by address and
+ * supplies the plan's hash).
  */
-export function listenRendezvous(address: string): { listener: Deno.Listener; address: string } {
+const opened = new WeakMap<Deno.Listener, PendingSecurity>();
+const openedAt = new Map<string, PendingSecurity>();
+
+/** Security whose plan hash is supplied later, by whoever knows the plan. */
+export interface PendingSecurity extends RendezvousSecurity {
+  /** Supplies the plan's hash. */
+  readonly setPlanHash: (hash: Uint8Array | Promise<Uint8Array>) => void;
+}
+
+/** Options of {@linkcode listenRendezvous}. */
+export interface RendezvousListenOptions {
+  /** Listen with TLS: the coordinator's certificate chain and key (PEM). */
+  readonly tls?: TlsPem;
+  /** The run's secret; default: from the environment (`../auth.ts`), else a fresh one. */
+  readonly secret?: string;
+  /** A file holding the run's secret. */
+  readonly secretFile?: string;
+  /** How long a connection may take to complete its handshake, ms (default 5 000). */
+  readonly handshakeTimeoutMs?: number;
+  /**
+   * Whether a secret in the environment (`GOSSAMER_SECRET`, `GOSSAMER_SECRET_FILE`) is used
+   * when none is given (default true). Local launches pass false: their workers get the secret
+   * from the coordinator, which then makes a fresh one for every run.
+   */
+  readonly fromEnvironment?: boolean;
+}
+
+/** Binds the rendezvous address, naming it in the error. */
+function bind(address: string, tls: TlsPem | null): { listener: Deno.Listener; address: string } {
   const wanted = parseAddress(address);
   let listener: Deno.Listener;
   try {
-    listener = Deno.listen({ ...wanted, transport: "tcp" });
+    listener = listenOn(wanted.hostname, wanted.port, tls);
   } catch (error) {
     throw new Error(
       `Cannot listen at ${address}: ${
@@ -45,6 +120,128 @@ export function listenRendezvous(address: string): { listener: Deno.Listener; ad
   return { listener, address: formatAddress(local.hostname, local.port) };
 }
 
+/** Records the security of an opened rendezvous. */
+function register(
+  opening: { listener: Deno.Listener; address: string },
+  security: PendingSecurity,
+): void {
+  opened.set(opening.listener, security);
+  openedAt.set(opening.address, security);
+}
+
+/**
+ * Opens the rendezvous listener. Its security is set up with it: the secret of the environment
+ * (`GOSSAMER_SECRET`, `GOSSAMER_SECRET_FILE`) or a fresh one, and a fresh run id; the plan's
+ * hash is supplied by `launchWorkers`. Prefer {@linkcode openRendezvous}, which takes them all.
+ *
+ * @param address `host:port` (port 0: any free port).
+ * @param options TLS material.
+ * @returns The listener and the address it really listens at.
+ * @throws {Error} When the address is invalid or the port is busy, naming the address.
+ */
+export function listenRendezvous(
+  address: string,
+  options: { readonly tls?: TlsPem } = {},
+): { listener: Deno.Listener; address: string } {
+  const found = secretFromEnvironment();
+  const opening = bind(address, options.tls ?? null);
+  register(opening, pendingSecurity(found));
+  return opening;
+}
+
+/** The secret the environment holds, synchronously (for {@linkcode listenRendezvous}). */
+function secretFromEnvironment(): { secret: string; source: string } {
+  let text: string | undefined;
+  let file: string | undefined;
+  try {
+    text = Deno.env.get(SECRET_ENV);
+    file = Deno.env.get(SECRET_FILE_ENV);
+  } catch {
+    return generated(); // the environment may not be read: nothing there for us
+  }
+  if (text !== undefined && text !== "") {
+    secretBytes(text, SECRET_ENV);
+    return { secret: text.trim(), source: SECRET_ENV };
+  }
+  if (file !== undefined && file !== "") {
+    let fromFile: string;
+    try {
+      fromFile = Deno.readTextFileSync(file);
+    } catch (error) {
+      throw new Error(`Cannot read the run secret from ${file}: ${(error as Error).message}`);
+    }
+    secretBytes(fromFile, file);
+    return { secret: fromFile.trim(), source: `${file} (${SECRET_FILE_ENV})` };
+  }
+  return generated();
+}
+
+function generated(): { secret: string; source: string } {
+  return { secret: generateSecret(), source: "generated" };
+}
+
+/** Security with a fresh run id and a plan hash to be supplied. */
+function pendingSecurity(
+  found: { secret: string; source: string },
+  extra: { handshakeTimeoutMs?: number } = {},
+): PendingSecurity {
+  let supply!: (hash: Uint8Array | Promise<Uint8Array>) => void;
+  const planHash = new Promise<Uint8Array>((resolve) => supply = resolve);
+  planHash.catch(() => {});
+  return {
+    secret: found.secret,
+    secretSource: found.source,
+    runId: generateRunId(),
+    planHash,
+    setPlanHash: (hash) => supply(hash),
+    ...extra,
+  };
+}
+
+/**
+ * Opens the rendezvous with its security settled: the listener, the address, and the
+ * {@linkcode RendezvousSecurity} to pass to the {@linkcode Rendezvous} and to `launchWorkers`.
+ *
+ * @param address `host:port` to listen at.
+ * @param planHash The plan's SHA-256 (`../auth.ts` `planHashBytes`).
+ * @param options TLS, the secret (else the environment, else a fresh one), the handshake
+ *   timeout.
+ * @returns The listener, its address and its security.
+ * @throws {Error} When the address cannot be bound or a given secret is unusable.
+ */
+export async function openRendezvous(
+  address: string,
+  planHash: Uint8Array,
+  options: RendezvousListenOptions = {},
+): Promise<{ listener: Deno.Listener; address: string; security: PendingSecurity }> {
+  const found = await findSecret({
+    ...(options.secret === undefined ? {} : { secret: options.secret }),
+    ...(options.secretFile === undefined ? {} : { secretFile: options.secretFile }),
+    ...(options.fromEnvironment === false ? { env: null } : {}),
+  }) ?? generated();
+  const opening = bind(address, options.tls ?? null);
+  const security = pendingSecurity(
+    found,
+    options.handshakeTimeoutMs === undefined
+      ? {}
+      : { handshakeTimeoutMs: options.handshakeTimeoutMs },
+  );
+  security.setPlanHash(planHash);
+  register(opening, security);
+  return { ...opening, security };
+}
+
+/**
+ * The security of a rendezvous opened at `address` by this process, for callers that were not
+ * handed it (see {@linkcode listenRendezvous}).
+ *
+ * @param address The rendezvous address {@linkcode listenRendezvous} returned.
+ * @returns Its security, or `undefined`.
+ */
+export function rendezvousSecurityAt(address: string): PendingSecurity | undefined {
+  return openedAt.get(address);
+}
+
 /** What the rendezvous reports to the run. */
 export interface RendezvousEvents {
   /** Metrics lines arrived from a worker. */
@@ -55,7 +252,15 @@ export interface RendezvousEvents {
   readonly facts: RuntimeFacts;
   /** Checkpoint period, the state to resume from, and where checkpoint states go. */
   readonly checkpoints: CheckpointHooks;
+  /**
+   * How workers are authenticated; default: the security {@linkcode listenRendezvous} or
+   * {@linkcode openRendezvous} set up for the listener.
+   */
+  readonly security?: RendezvousSecurity;
 }
+
+/** A worker broke the control protocol after authenticating. */
+class ProtocolError extends Error {}
 
 /** The coordinator's side of every worker's control connection. */
 export class Rendezvous {
@@ -63,16 +268,26 @@ export class Rendezvous {
   readonly models: Float32Array[];
   /** Workers registered so far. */
   registered = 0;
-  /** When anything was last heard from any worker (`performance.now()` time). */
+  /** When anything was last heard from an authenticated worker (`performance.now()` time). */
   lastHeard = performance.now();
   readonly #n: number;
   readonly #listener: Deno.Listener;
+  readonly #address: string;
   readonly #events: RendezvousEvents;
+  readonly #security: RendezvousSecurity;
+  readonly #key: Promise<RunKey>;
+  readonly #warn: Warn;
+  /** Authenticated connections, by rank. */
   readonly #writers = new Map<number, ControlWriter>();
+  /** Ranks admitted by a handshake whose verdict is still being written. */
+  readonly #admitting = new Set<number>();
   readonly #addresses: string[];
   readonly #conns = new Set<Deno.Conn>();
+  /** Connections in their handshake, bounded. */
+  readonly #handshakes = new PendingHandshakes();
   readonly #reported = new Set<number>();
   readonly #accepting: Promise<void>;
+  #closed = false;
   #done = 0;
 
   /**
@@ -80,19 +295,29 @@ export class Rendezvous {
    *
    * @param listener The rendezvous listener (closed by {@linkcode Rendezvous.close}).
    * @param n The number of workers.
-   * @param events Where metrics, failures and worker facts go.
+   * @param events Where metrics, failures and worker facts go, and the security.
    */
   constructor(listener: Deno.Listener, n: number, events: RendezvousEvents) {
     this.#n = n;
     this.#listener = listener;
+    const local = listener.addr as Deno.NetAddr;
+    this.#address = formatAddress(local.hostname, local.port);
     this.#events = events;
+    const security = events.security ?? opened.get(listener);
+    if (security === undefined) {
+      throw new Error("A rendezvous needs its security: open it with listenRendezvous");
+    }
+    this.#security = security;
+    this.#key = RunKey.fromSecret(secretBytes(security.secret, security.secretSource));
+    this.#key.catch(() => {});
+    this.#warn = security.warn ?? rateLimited(warnToStderr);
     this.models = new Array(n);
     this.#addresses = new Array(n);
     this.#accepting = this.#accept();
   }
 
   /**
-   * Tells every registered worker to stop.
+   * Tells every connected worker to stop.
    *
    * @param reason Why, shown by the workers.
    * @returns Resolves once every message is written or has failed.
@@ -106,13 +331,16 @@ export class Rendezvous {
 
   /** Closes the listener and every control connection. */
   async close(): Promise<void> {
-    this.#listener.close();
-    for (const conn of this.#conns) {
-      try {
-        conn.close();
-      } catch { /* closed */ }
-    }
+    this.#closed = true;
+    try {
+      this.#listener.close();
+    } catch { /* closed */ }
+    for (const conn of this.#conns) closeQuietly(conn);
+    this.#handshakes.closeAll();
     await this.#accepting;
+    if (openedAt.get(this.#address) === opened.get(this.#listener)) {
+      openedAt.delete(this.#address);
+    }
   }
 
   /**
@@ -134,66 +362,199 @@ export class Rendezvous {
   }
 
   async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        this.#conns.add(conn);
-        this.#serve(conn).finally(() => this.#conns.delete(conn));
+    while (!this.#closed) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (
+          this.#closed || error instanceof Deno.errors.BadResource ||
+          error instanceof Deno.errors.Interrupted
+        ) {
+          return;
+        }
+        // One failed accept (a reset before it was taken) does not end the rendezvous.
+        this.#warn(`the rendezvous at ${this.#address}: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
       }
-    } catch { /* listener closed */ }
+      if (this.#closed) {
+        closeQuietly(conn);
+        return;
+      }
+      this.#admit(conn);
+    }
   }
 
-  /** Handles one worker's control connection from hello to done. */
-  async #serve(conn: Deno.Conn): Promise<void> {
-    const { failures, facts } = this.#events;
-    const n = this.#n;
-    let rank = -1;
-    let finishedCleanly = false;
+  /** Runs the handshake of one connection; serves it if a worker, logs and drops a stranger. */
+  async #admit(conn: Deno.Conn): Promise<void> {
+    noDelay(conn);
+    const remote = remoteOf(conn);
+    this.#handshakes.add(conn);
+    const security = this.#security;
+    const timeoutMs = security.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    let admitted: number | null = null;
+    let rank: number;
+    let leftover: Uint8Array;
     try {
-      for await (const { header, body } of readControl<WorkerMessage>(conn)) {
-        this.lastHeard = performance.now();
-        if (header.type === "hello") {
-          if (header.rank < 0 || header.rank >= n || this.#writers.has(header.rank)) {
-            failures.fail(
-              `A worker registered as rank ${header.rank}, which is ${
-                header.rank < 0 || header.rank >= n ? `outside 0..${n - 1}` : "already taken"
-              }`,
-            );
-            return;
+      const n = this.#n;
+      ({ offer: { rank }, leftover } = await serverHandshake(conn, {
+        channel: "control",
+        rank: COORDINATOR,
+        world: n,
+        runId: runIdBytes(security.runId),
+        planHash: security.planHash,
+        key: this.#key,
+        timeoutMs,
+        admit: (offer) => {
+          if (offer.rank >= n) {
+            return {
+              status: VERDICT.rank,
+              reason: `Worker ${offer.rank} joined, but the run's ranks are 0..${n - 1}`,
+            };
           }
-          rank = header.rank;
-          this.#writers.set(rank, new ControlWriter(conn));
-          this.#addresses[rank] = header.address;
-          facts.backend ??= header.backend;
-          facts.backendReason ??= header.backendReason;
-          facts.tfjs ??= header.tfjsVersion;
-          if (++this.registered === n) await this.#start();
-        } else if (header.type === "metrics") {
-          this.#events.metrics(header.lines);
-        } else if (header.type === "done") {
-          this.models[header.rank] = new Float32Array(
-            body.buffer,
-            body.byteOffset,
-            header.parameters,
-          );
-          finishedCleanly = true;
-          if (++this.#done === n) failures.succeed();
-        } else if (header.type === "checkpoint") {
-          this.#events.checkpoints.save(header.rank, header.step, decodeState(header.state, body));
-        } else if (header.type === "error") {
-          this.#reported.add(header.rank);
-          if (header.peer === undefined) failures.fail(header.message);
-          else failures.blame(header.rank, header.peer, header.message);
+          if (this.#writers.has(offer.rank) || this.#admitting.has(offer.rank)) {
+            return {
+              status: VERDICT.rank,
+              reason: `Two workers joined as rank ${offer.rank}: give each worker its own rank`,
+            };
+          }
+          admitted = offer.rank;
+          this.#admitting.add(offer.rank);
+          return null;
+        },
+      }));
+    } catch (error) {
+      closeQuietly(conn);
+      if (this.#closed) return;
+      if (error instanceof HandshakeError && error.member) {
+        this.#events.failures.fail(error.message);
+      } else {
+        this.#warn(
+          `the coordinator refused a connection from ${remote} to its rendezvous at ${this.#address}, which ${
+            this.#handshakes.evictedBecause(conn) ?? (error as Error).message
+          }`,
+        );
+      }
+      return;
+    } finally {
+      this.#handshakes.delete(conn);
+      if (admitted !== null) this.#admitting.delete(admitted);
+    }
+    if (this.#closed) return closeQuietly(conn);
+    this.#conns.add(conn);
+    this.#serve(conn, rank, leftover).finally(() => this.#conns.delete(conn));
+  }
+
+  /** Handles one authenticated worker's control connection from hello to done. */
+  async #serve(conn: Deno.Conn, rank: number, leftover: Uint8Array): Promise<void> {
+    const { failures, facts } = this.#events;
+    this.#writers.set(rank, new ControlWriter(conn, COORDINATOR));
+    this.lastHeard = performance.now();
+    let hello = false;
+    let finished = false;
+    try {
+      const messages = readControl<WorkerMessage>(conn, {
+        leftover,
+        maxPayload: this.#security.maxMessageBytes ?? MAX_FRAME_PAYLOAD,
+      });
+      for await (const { header, body } of messages) {
+        this.lastHeard = performance.now();
+        switch (header.type) {
+          case "hello":
+            if (hello) throw new ProtocolError(`Worker ${rank} registered twice`);
+            if (header.rank !== rank) {
+              throw new ProtocolError(
+                `Worker ${rank} registered as rank ${String(header.rank)}`,
+              );
+            }
+            checkAddress(rank, header.address);
+            hello = true;
+            this.#addresses[rank] = header.address;
+            facts.backend ??= String(header.backend);
+            facts.backendReason ??= String(header.backendReason);
+            facts.tfjs ??= String(header.tfjsVersion);
+            if (++this.registered === this.#n) await this.#start();
+            break;
+          case "metrics":
+            if (!Array.isArray(header.lines)) {
+              throw new ProtocolError(`Worker ${rank} sent metrics without lines`);
+            }
+            this.#events.metrics(header.lines);
+            break;
+          case "done":
+            if (finished) throw new ProtocolError(`Worker ${rank} sent its final model twice`);
+            checkOwnRank(rank, header.rank, "its final model");
+            this.models[rank] = modelOf(rank, header.parameters, body);
+            finished = true;
+            if (++this.#done === this.#n) failures.succeed();
+            break;
+          case "checkpoint":
+            checkOwnRank(rank, header.rank, "a checkpoint");
+            if (!Number.isSafeInteger(header.step) || header.step < 0) {
+              throw new ProtocolError(`Worker ${rank} sent a checkpoint without a step`);
+            }
+            this.#events.checkpoints.save(rank, header.step, decodeState(header.state, body));
+            break;
+          case "error":
+            this.#reported.add(rank);
+            if (
+              Number.isInteger(header.peer) && header.peer! >= 0 && header.peer! < this.#n
+            ) failures.blame(rank, header.peer!, String(header.message));
+            else failures.fail(String(header.message));
+            break;
+          default:
+            throw new ProtocolError(
+              `Worker ${rank} sent an unknown control message "${
+                String((header as { type: unknown }).type)
+              }"`,
+            );
         }
       }
-      if (!finishedCleanly && !this.#reported.has(rank)) {
+      if (!finished && !this.#reported.has(rank)) {
         failures.fail(
-          rank === -1
-            ? "A worker disconnected before registering"
-            : `Worker ${rank} disconnected from the coordinator before finishing (it died or was killed)`,
+          `Worker ${rank} disconnected from the coordinator before finishing (it died or was killed)`,
         );
       }
     } catch (error) {
-      failures.fail(`Lost the control connection of worker ${rank}: ${(error as Error).message}`);
+      closeQuietly(conn);
+      failures.fail(
+        error instanceof ProtocolError
+          ? error.message
+          : `Lost the control connection of worker ${rank}: ${(error as Error).message}`,
+      );
     }
   }
+}
+
+/** A worker's message must be about itself. */
+function checkOwnRank(rank: number, claimed: unknown, what: string): void {
+  if (claimed !== rank) {
+    throw new ProtocolError(`Worker ${rank} sent ${what} as worker ${String(claimed)}`);
+  }
+}
+
+/** A worker's mesh address must be `host:port`. */
+function checkAddress(rank: number, address: unknown): void {
+  try {
+    if (typeof address !== "string") throw new RangeError("not text");
+    parseAddress(address);
+  } catch {
+    throw new ProtocolError(`Worker ${rank} registered an invalid mesh address`);
+  }
+}
+
+/** The final model of a `done` message: exactly `parameters` float32 values. */
+function modelOf(rank: number, parameters: unknown, body: Uint8Array): Float32Array {
+  if (
+    typeof parameters !== "number" || !Number.isSafeInteger(parameters) || parameters < 0 ||
+    body.byteLength !== parameters * 4 || body.byteOffset % 4 !== 0
+  ) {
+    throw new ProtocolError(
+      `Worker ${rank} sent a final model of ${body.byteLength} bytes for ${
+        String(parameters)
+      } parameters`,
+    );
+  }
+  return new Float32Array(body.buffer, body.byteOffset, parameters);
 }

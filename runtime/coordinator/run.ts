@@ -180,7 +180,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   try {
     const models = transport === "memory"
       ? await runInMemory(plan, options, sink, facts, hooks)
-      : await runOverTcp(plan, options, sink, facts, hooks);
+      : await runOverTcp(plan, { ...options, out }, sink, facts, hooks);
     await writer?.settled();
     const average = averageOf(models);
     const params = { workers: models.map((model) => Array.from(model)), average };

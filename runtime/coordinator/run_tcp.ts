@@ -13,7 +13,8 @@ import type { MetricsLine } from "../metrics.ts";
 import type { RunOptions, RuntimeFacts } from "../run_types.ts";
 import { RunFailures } from "./failures.ts";
 import { launchWorkers } from "./launch.ts";
-import { listenRendezvous, Rendezvous } from "./rendezvous.ts";
+import { openRendezvous, Rendezvous } from "./rendezvous.ts";
+import { planHashBytes, readTlsFiles } from "../auth.ts";
 import { startWatchdog } from "./watchdog.ts";
 import type { CheckpointHooks } from "./checkpoints.ts";
 
@@ -38,10 +39,30 @@ export async function runOverTcp(
   checkpoints: CheckpointHooks,
 ): Promise<Float32Array[]> {
   const n = plan.workers;
-  const { listener, address } = listenRendezvous(options.rendezvous ?? "127.0.0.1:0");
+  const tls = await readTlsFiles(options.tls);
+  const { listener, address, security } = await openRendezvous(
+    options.rendezvous ?? "127.0.0.1:0",
+    await planHashBytes(plan),
+    {
+      ...(tls === null ? {} : { tls }),
+      ...(options.secret === undefined ? {} : { secret: options.secret }),
+      ...(options.secretFile === undefined ? {} : { secretFile: options.secretFile }),
+      ...(options.handshakeTimeoutMs === undefined
+        ? {}
+        : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
+      // Workers started here get the secret from the coordinator: a fresh one every run.
+      fromEnvironment: (options.launch ?? "threads") === "none",
+    },
+  );
   options.onListening?.(address);
   const failures = new RunFailures();
-  const rendezvous = new Rendezvous(listener, n, { metrics: sink, failures, facts, checkpoints });
+  const rendezvous = new Rendezvous(listener, n, {
+    metrics: sink,
+    failures,
+    facts,
+    checkpoints,
+    security,
+  });
 
   const interrupt = () =>
     failures.fail(String((options.signal?.reason as Error)?.message ?? "Interrupted"));
@@ -57,7 +78,7 @@ export async function runOverTcp(
   }
   const launched = launchWorkers(plan, launchOptions, address, (message) => {
     failures.failLater(message);
-  });
+  }, security);
   const stopWatchdog = startWatchdog({
     limitMs: options.silenceTimeoutMs ?? DEFAULT_SILENCE_MS,
     lastHeard: () => rendezvous.lastHeard,

@@ -1,6 +1,7 @@
 /**
  * Entry point of a process worker started by the coordinator (`--launch processes`): reads its
- * launch parameters as one JSON object ({@linkcode WorkerLaunch}) from standard input, runs
+ * launch parameters as one JSON object ({@linkcode WorkerLaunch}) from standard input (the run's
+ * secret among them, which is why they never travel on the command line), runs
  * {@linkcode runWorker} (the same code path as a thread worker), and exits 0, or 1 after
  * printing the failure (which names the worker and the cause) as the last line of standard
  * error, where the launcher reads it.
@@ -28,9 +29,29 @@ function parseLaunch(input: string): WorkerLaunch {
     typeof launch?.rendezvous === "string" ? null : "a rendezvous host:port",
     typeof launch?.backend === "string" ? null : "a backend",
     launch?.plan === undefined ? "a plan" : null,
+    ...optionalFields(launch ?? {}),
   ].filter((problem) => problem !== null);
   if (problems.length > 0) throw new Error(`the launch parameters need ${problems.join(", ")}`);
   return launch as WorkerLaunch;
+}
+
+/** What is wrong with the optional fields of a launch description. */
+function optionalFields(launch: Partial<WorkerLaunch>): (string | null)[] {
+  const text = ["host", "advertise", "secret", "secretFile", "runId"] as const;
+  const numbers = ["peerTimeoutMs", "handshakeTimeoutMs", "rendezvousTimeoutMs"] as const;
+  return [
+    ...text.map((key) =>
+      launch[key] === undefined || typeof launch[key] === "string" ? null : `${key} as text`
+    ),
+    ...numbers.map((key) =>
+      launch[key] === undefined || (typeof launch[key] === "number" && launch[key] > 0)
+        ? null
+        : `${key} as a positive number`
+    ),
+    launch.tls === undefined || (typeof launch.tls === "object" && launch.tls !== null)
+      ? null
+      : "tls as an object of file paths",
+  ];
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Web Worker entry point of a thread worker: receives its launch parameters in the first
- * message, runs {@linkcode runWorker} (the same TCP code path as a process worker), reports how
+ * message (the run's secret among them: `postMessage` keeps it inside this process), runs {@linkcode runWorker} (the same TCP code path as a process worker), reports how
  * it ended and closes itself.
  *
  * @module

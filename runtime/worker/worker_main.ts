@@ -1,20 +1,39 @@
 /**
  * A worker's whole life, shared by thread workers (Web Workers) and process workers
- * (`gossamer worker`): validate the plan it was given, pick the TensorFlow.js backend, load its
- * data shard and model, start its communication thread (which opens the mesh listener and will
- * own the sockets, so collectives progress while the model computes), register with the
- * coordinator, join the TCP mesh, train, and hand back its final model.
+ * (`gossamer worker`): validate the plan it was given, find the run's secret, join the
+ * coordinator (retrying while it is not up yet, then the authenticated handshake, which also
+ * compares the plans' hashes), pick the TensorFlow.js backend, load its data shard and model,
+ * start its communication thread (which opens the mesh listener and will own the sockets, so
+ * collectives progress while the model computes), register, join the TCP mesh, train, and hand
+ * back its final model.
  *
- * Any failure is reported to the coordinator on the control connection with this worker's rank
- * and cause before the worker exits, so the run can stop with a message naming it.
+ * Any failure after joining is reported to the coordinator on the control connection with this
+ * worker's rank and cause before the worker exits, so the run can stop with a message naming
+ * it. A failure before (a plan that does not validate, no secret, a coordinator that cannot be
+ * reached or refuses this worker) is thrown: the launcher or the command line reports it.
+ *
+ * The mesh listener binds `host` (default 127.0.0.1: this machine only); peers are told to dial
+ * `advertise` (default `host`), for a worker behind an address other than the one it binds.
  *
  * @module
  */
 
 import { decodeState, encodeState, type WorkerState } from "../worker_state.ts";
 import { parsePlan } from "../../dsl/validate.ts";
+import type { Plan } from "../../dsl/plan.ts";
 import { type BackendRequest, selectBackend } from "../backend.ts";
-import { parseAddress } from "../comm/tcp_address.ts";
+import {
+  findSecret,
+  planHashBytes,
+  readTlsFiles,
+  runIdBytes,
+  SECRET_ENV,
+  SECRET_FILE_ENV,
+  secretBytes,
+} from "../auth.ts";
+import { meshLimits } from "../comm/frame_limits.ts";
+import type { TlsPem } from "../comm/net.ts";
+import { formatAddress, parseAddress } from "../comm/tcp_address.ts";
 import { type CommThread, startCommThread } from "../comm/threaded_communicator.ts";
 import { PeerError } from "../comm/types.ts";
 import {
@@ -26,6 +45,7 @@ import {
 import { loadWorkerData } from "../data/worker_data.ts";
 import type { MetricsLine } from "../metrics.ts";
 import { createModel } from "../models/create_model.ts";
+import { joinCoordinator } from "./join.ts";
 import { runWorkerLoop } from "./worker_loop.ts";
 
 /** How a worker is started. */
@@ -42,8 +62,32 @@ export interface WorkerLaunch {
   readonly backend: BackendRequest;
   /** Interface this worker's mesh listener binds to (default 127.0.0.1). */
   readonly host?: string;
-  /** How long to wait for a silent peer before failing (ms). */
+  /**
+   * The host name or address peers dial to reach this worker's mesh listener (default `host`);
+   * needed when `host` is a wildcard such as `0.0.0.0`. The port is the listener's.
+   */
+  readonly advertise?: string;
+  /** How long to wait for a silent peer (no bytes at all from it) before failing (ms). */
   readonly peerTimeoutMs?: number;
+  /**
+   * The run's secret. Local launches pass it here (never on a command line); default: the
+   * file `secretFile`, else the environment (`GOSSAMER_SECRET`, `GOSSAMER_SECRET_FILE`).
+   */
+  readonly secret?: string;
+  /** A file holding the run's secret. */
+  readonly secretFile?: string;
+  /** The run id, 32 hex digits (local launches); default: learnt from the coordinator. */
+  readonly runId?: string;
+  /** How long a connection may take to complete its handshake, ms (default 5 000). */
+  readonly handshakeTimeoutMs?: number;
+  /** How long to keep retrying to reach the coordinator, ms (default 60 000). */
+  readonly rendezvousTimeoutMs?: number;
+  /**
+   * TLS certificate files (PEM paths), for the mesh and the control channel alike (default:
+   * plain TCP): this worker's certificate and key (its mesh listener presents them) and the CA
+   * that the coordinator's and the peers' certificates are checked against.
+   */
+  readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
 }
 
 /** A worker failed; the message names the worker and the cause. */
@@ -79,21 +123,39 @@ interface Start {
  */
 export async function runWorker(launch: WorkerLaunch): Promise<void> {
   const { rank, world } = launch;
-  let control: Deno.Conn;
-  try {
-    control = await Deno.connect(parseAddress(launch.rendezvous));
-  } catch (error) {
-    throw new Error(
-      `Worker ${rank} cannot reach the coordinator at ${launch.rendezvous}: ${
-        (error as Error).message
-      }`,
+  const ready = await prepare(launch).catch((error: Error) => {
+    throw new WorkerError(
+      rank,
+      /^Worker \d+/.test(error.message) ? error.message : `Worker ${rank}: ${error.message}`,
     );
-  }
-  const writer = new ControlWriter(control);
+  });
+  const { plan, secret, tls, planHash } = ready;
+  const joined = await joinCoordinator({
+    rank,
+    world,
+    rendezvous: launch.rendezvous,
+    secret,
+    runId: ready.runId,
+    planHash,
+    tls,
+    ...(launch.handshakeTimeoutMs === undefined
+      ? {}
+      : { handshakeTimeoutMs: launch.handshakeTimeoutMs }),
+    ...(launch.rendezvousTimeoutMs === undefined
+      ? {}
+      : { rendezvousTimeoutMs: launch.rendezvousTimeoutMs }),
+  }).catch((error: Error) => {
+    throw new WorkerError(rank, error.message);
+  });
+  const { conn: control, runId, leftover } = joined;
+  const writer = new ControlWriter(control, rank);
   const send = (message: WorkerMessage, body?: Uint8Array) => writer.send(message, body);
   // The communication thread owns this worker's sockets and runs its collectives. It starts
   // now, so its start-up overlaps loading TensorFlow.js, the data and the model.
-  const threadStart = startCommThread({ hostname: launch.host ?? "127.0.0.1" });
+  const threadStart = startCommThread({
+    hostname: launch.host ?? "127.0.0.1",
+    ...(tls?.cert === undefined ? {} : { tls: { cert: tls.cert, key: tls.key! } }),
+  });
   threadStart.catch(() => {/* reported where it is awaited */});
   let thread = null as CommThread | null;
   let aborted: string | null = null;
@@ -118,20 +180,25 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
   // An abort can come before anything awaits `started` (while data loads): not unhandled.
   started.catch(() => {});
   const listening = (async () => {
-    for await (const { header, body } of readControl<CoordinatorMessage>(control)) {
-      if (header.type === "start") {
-        resolveStart({
-          addresses: header.addresses,
-          checkpointEvery: header.checkpointEvery,
-          resume: header.resume === null
-            ? null
-            : { step: header.resume.step, ...decodeState(header.resume.state, body) },
-        });
+    try {
+      const messages = readControl<CoordinatorMessage>(control, { leftover });
+      for await (const { header, body } of messages) {
+        if (header.type === "start") {
+          resolveStart({
+            addresses: header.addresses,
+            checkpointEvery: header.checkpointEvery,
+            resume: header.resume === null
+              ? null
+              : { step: header.resume.step, ...decodeState(header.resume.state, body) },
+          });
+        }
+        if (header.type === "abort") {
+          aborted = String(header.reason);
+          break;
+        }
       }
-      if (header.type === "abort") {
-        aborted = header.reason;
-        break;
-      }
+    } catch (error) {
+      aborted = `the coordinator's messages could not be read (${(error as Error).message})`;
     }
     aborted ??= "the coordinator closed the connection";
     rejectStart(new Error(`Worker ${rank} stopped: ${aborted}`));
@@ -139,12 +206,6 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
   })().catch(() => {});
 
   try {
-    const plan = parsePlan(launch.plan, `the plan received by worker ${rank}`);
-    if (plan.workers !== world) {
-      throw new Error(
-        `Worker ${rank}: the plan has ${plan.workers} workers but the run has ${world}`,
-      );
-    }
     const backend = await selectBackend(launch.backend);
     const tf = await import("@tensorflow/tfjs");
     const data = await loadWorkerData(plan, rank);
@@ -154,7 +215,7 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
       await send({
         type: "hello",
         rank,
-        address: thread.address,
+        address: advertised(thread.address, launch),
         backend: backend.backend,
         backendReason: backend.reason,
         tfjsVersion: tf.version_core,
@@ -166,7 +227,15 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
         addresses,
         network: plan.network,
         seed: plan.seed,
+        secret,
+        runId,
+        planHash,
+        ...meshLimits(model.parameterCount),
         ...(launch.peerTimeoutMs === undefined ? {} : { timeoutMs: launch.peerTimeoutMs }),
+        ...(launch.handshakeTimeoutMs === undefined
+          ? {}
+          : { handshakeTimeoutMs: launch.handshakeTimeoutMs }),
+        ...(tls?.caCerts === undefined ? {} : { tls: { caCerts: tls.caCerts } }),
       });
       const final = await runWorkerLoop({
         plan,
@@ -220,4 +289,76 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
     } catch { /* already closed */ }
     await listening;
   }
+}
+
+/** What a worker settles before it connects anywhere. */
+interface Prepared {
+  readonly plan: Plan;
+  /** The run secret's key bytes. */
+  readonly secret: Uint8Array;
+  readonly tls: TlsPem | null;
+  readonly planHash: Uint8Array;
+  /** The run id, when the launcher gave it. */
+  readonly runId: Uint8Array | null;
+}
+
+/**
+ * Validates the plan, finds the secret, reads the TLS files and checks the mesh address, all
+ * before connecting: a worker that cannot prove it belongs to the run says why at once.
+ */
+async function prepare(launch: WorkerLaunch): Promise<Prepared> {
+  const { rank, world } = launch;
+  const plan = parsePlan(launch.plan, `the plan received by worker ${rank}`);
+  if (plan.workers !== world) {
+    throw new Error(
+      `Worker ${rank}: the plan has ${plan.workers} workers but the run has ${world}`,
+    );
+  }
+  checkAdvertised(launch);
+  const found = await findSecret({
+    ...(launch.secret === undefined ? {} : { secret: launch.secret }),
+    ...(launch.secretFile === undefined ? {} : { secretFile: launch.secretFile }),
+  });
+  if (found === null) {
+    throw new Error(
+      `Worker ${rank} has no run secret: set ${SECRET_ENV}, or ${SECRET_FILE_ENV} (or --secret-file) to the file the coordinator wrote (<run folder>/secret)`,
+    );
+  }
+  const [tls, planHash] = await Promise.all([readTlsFiles(launch.tls), planHashBytes(plan)]);
+  if (tls !== null && tls.cert === undefined) {
+    throw new Error(
+      `Worker ${rank}: TLS needs this worker's certificate and key for its mesh listener`,
+    );
+  }
+  return {
+    plan,
+    secret: secretBytes(found.secret, found.source),
+    tls,
+    planHash,
+    runId: launch.runId === undefined ? null : runIdBytes(launch.runId),
+  };
+}
+
+/** Whether an address stands for every interface (it cannot be dialled). */
+function isWildcard(host: string): boolean {
+  return ["0.0.0.0", "::", "[::]", ""].includes(host);
+}
+
+/** A worker binding a wildcard address must say where peers reach it. */
+function checkAdvertised(launch: WorkerLaunch): void {
+  const host = launch.host ?? "127.0.0.1";
+  const name = launch.advertise ?? host;
+  if (isWildcard(name)) {
+    throw new Error(
+      `Worker ${launch.rank} listens on ${host}, which peers cannot dial: advertise an address of this machine that the other workers reach (--advertise)`,
+    );
+  }
+}
+
+/** The mesh address peers dial: the advertised host (default the bound one) and the port. */
+function advertised(listening: string, launch: WorkerLaunch): string {
+  const { port } = parseAddress(listening);
+  const name = launch.advertise ?? launch.host ?? "127.0.0.1";
+  const host = name.startsWith("[") && name.endsWith("]") ? name.slice(1, -1) : name;
+  return formatAddress(host, port);
 }

@@ -15,10 +15,15 @@ export interface Started {
 
 /** Starts `deno run -A cli.ts …args` in the repository root. */
 export function start(...args: string[]): Started {
+  return startWith({}, ...args);
+}
+
+/** Starts `deno run -A cli.ts …args` with extra environment variables. */
+export function startWith(env: Record<string, string>, ...args: string[]): Started {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", "cli.ts", ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -68,18 +73,30 @@ export async function reap(started: Started): Promise<void> {
   await started.output;
 }
 
+/** A run secret for tests, shared through the environment as a user would. */
+export const TEST_SECRET = "a test secret that is long enough";
+
 /**
  * Starts a coordinator that waits for external workers (`--launch none`), then four
- * `gossamer worker` processes that join it.
+ * `gossamer worker` processes that join it; all share {@linkcode TEST_SECRET} through
+ * `GOSSAMER_SECRET`.
  *
  * @param plan The plan file or pipeline module.
  * @param out The run folder.
  * @param workerArgs Extra arguments for every worker.
+ * @param workerPlans The plan of each worker, when it differs from the coordinator's.
  * @returns The coordinator and the workers, in rank order.
  */
-export async function externalRun(plan: string, out: string, workerArgs: string[] = []) {
+export function externalRun(
+  plan: string,
+  out: string,
+  workerArgs: string[] = [],
+  workerPlans: readonly string[] = [plan, plan, plan, plan],
+) {
   const rendezvous = `127.0.0.1:${freePort()}`;
-  const coordinator = start(
+  const env = { GOSSAMER_SECRET: TEST_SECRET };
+  const coordinator = startWith(
+    env,
     "run",
     plan,
     "--out",
@@ -90,13 +107,13 @@ export async function externalRun(plan: string, out: string, workerArgs: string[
     rendezvous,
     "--quiet",
   );
-  // Workers do not retry: give the coordinator a moment to listen.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // Workers retry until the coordinator listens: they may start first.
   const workers = [0, 1, 2, 3].map((rank) =>
-    start(
+    startWith(
+      env,
       "worker",
       "--plan",
-      plan,
+      workerPlans[rank]!,
       "--rank",
       String(rank),
       "--world",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { gossamer, STACK_LINE } from "../_cli.ts";
-import { externalRun, freePort, reap, start, waitForMetrics } from "./_processes.ts";
+import { externalRun, freePort, reap, start, TEST_SECRET, waitForMetrics } from "./_processes.ts";
+import { runWorker, WorkerError } from "../../runtime/worker/worker_main.ts";
 import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
 import { custom, gossip, mnist, ring, sgd } from "../../mod.ts";
 import { allReduce, train } from "../../mod.ts";
@@ -54,7 +55,7 @@ Deno.test("a worker whose model module fails names the worker and the cause", as
 Deno.test("a worker process that dies mid-run stops the run with its rank named", async () => {
   const plan = leastSquaresPipeline(100_000).base(gossip(ring)).compile();
   const folder = await planFolder(plan);
-  const { coordinator, workers } = await externalRun(`${folder}/plan.json`, `${folder}/run`);
+  const { coordinator, workers } = externalRun(`${folder}/plan.json`, `${folder}/run`);
   try {
     await waitForMetrics(`${folder}/run`, 40);
     workers[2]!.child.kill("SIGKILL");
@@ -76,7 +77,7 @@ Deno.test("a worker process that dies mid-run stops the run with its rank named"
 Deno.test("a worker that stops answering is detected by its peers' timeout", async () => {
   const plan = leastSquaresPipeline(100_000).base(gossip(ring)).compile();
   const folder = await planFolder(plan);
-  const { coordinator, workers } = await externalRun(`${folder}/plan.json`, `${folder}/run`, [
+  const { coordinator, workers } = externalRun(`${folder}/plan.json`, `${folder}/run`, [
     "--peer-timeout",
     "1500",
   ]);
@@ -119,8 +120,36 @@ Deno.test("a busy rendezvous port is reported with the address", async () => {
   }
 });
 
-Deno.test("a worker that cannot reach its coordinator says where it looked", async () => {
+Deno.test("a worker that cannot reach its coordinator retries, then says where it looked", async () => {
   const port = freePort();
+  const plan = leastSquaresPipeline(20).base(gossip(ring)).compile();
+  const start = performance.now();
+  await assert.rejects(
+    runWorker({
+      plan,
+      rank: 0,
+      world: 4,
+      rendezvous: `127.0.0.1:${port}`,
+      backend: "cpu",
+      secret: TEST_SECRET,
+      rendezvousTimeoutMs: 800,
+    }),
+    (error: unknown) => {
+      assert.ok(error instanceof WorkerError);
+      assert.match(
+        error.message,
+        new RegExp(
+          `^Worker 0 cannot reach the coordinator at 127\\.0\\.0\\.1:${port} within 0\\.8 s: `,
+        ),
+      );
+      return true;
+    },
+  );
+  const elapsed = performance.now() - start;
+  assert.ok(elapsed >= 700 && elapsed < 5000, `gave up after ${elapsed} ms`);
+});
+
+Deno.test("a worker without the run secret says where to find it", async () => {
   const result = await gossamer(
     "worker",
     "--plan",
@@ -130,14 +159,42 @@ Deno.test("a worker that cannot reach its coordinator says where it looked", asy
     "--world",
     "4",
     "--rendezvous",
-    `127.0.0.1:${port}`,
+    `127.0.0.1:${freePort()}`,
   );
   assert.equal(result.code, 1);
   assert.match(
     result.stderr,
-    new RegExp(`Worker 0 cannot reach the coordinator at 127\\.0\\.0\\.1:${port}`),
+    /Worker 0 has no run secret: set GOSSAMER_SECRET, or GOSSAMER_SECRET_FILE/,
   );
   assert.doesNotMatch(result.stderr, STACK_LINE);
+});
+
+Deno.test("a worker started with another plan is refused, and the run fails naming it", async () => {
+  const plan = leastSquaresPipeline(100_000).base(gossip(ring)).compile();
+  const folder = await planFolder(plan);
+  await Deno.writeTextFile(`${folder}/other.json`, JSON.stringify({ ...plan, seed: 12 }));
+  const same = `${folder}/plan.json`;
+  const { coordinator, workers } = externalRun(same, `${folder}/run`, [], [
+    same,
+    same,
+    `${folder}/other.json`,
+    same,
+  ]);
+  try {
+    const result = await coordinator.output;
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /Worker 2 was started with a different plan than the coordinator \(plan hash [0-9a-f]{12}… against [0-9a-f]{12}…\): start every worker with the same plan/,
+    );
+    assert.doesNotMatch(result.stderr, STACK_LINE);
+    const refused = await workers[2]!.output;
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Worker 2 was started with a different plan/);
+  } finally {
+    await Promise.all([coordinator, ...workers].map(reap));
+    await Deno.remove(folder, { recursive: true });
+  }
 });
 
 Deno.test("a run folder that already holds a run is refused, and nothing in it is lost", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { externalRun, reap, start } from "./_processes.ts";
+import { externalRun, freePort, reap, start, startWith } from "./_processes.ts";
 import { tempRunFolder } from "./_plans.ts";
 
 Deno.test("a run of worker processes gives the parameters of a run of thread workers", async () => {
@@ -35,7 +35,7 @@ Deno.test("a run of worker processes gives the parameters of a run of thread wor
 
 Deno.test("workers started by hand with `gossamer worker` join a coordinator", async () => {
   const parent = await tempRunFolder();
-  const { coordinator, workers, rendezvous } = await externalRun(
+  const { coordinator, workers, rendezvous } = externalRun(
     "examples/least_squares.ts",
     `${parent}/run`,
   );
@@ -49,6 +49,74 @@ Deno.test("workers started by hand with `gossamer worker` join a coordinator", a
     assert.equal(summary.status, "completed");
   } finally {
     await Promise.all([coordinator, ...workers].map(reap));
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("workers read the secret the coordinator generated; an impostor is refused, the run goes on", async () => {
+  const parent = await tempRunFolder();
+  const rendezvous = `127.0.0.1:${freePort()}`;
+  const out = `${parent}/run`;
+  const worker = (rank: number, env: Record<string, string>) =>
+    startWith(
+      env,
+      "worker",
+      "--plan",
+      "examples/least_squares.ts",
+      "--rank",
+      String(rank),
+      "--world",
+      "4",
+      "--rendezvous",
+      rendezvous,
+    );
+  // An impostor with a secret of its own comes first, before the coordinator listens.
+  const impostor = worker(0, { GOSSAMER_SECRET: "not the secret of this run at all" });
+  const coordinator = startWith(
+    { GOSSAMER_SECRET: "", GOSSAMER_SECRET_FILE: "" },
+    "run",
+    "examples/least_squares.ts",
+    "--out",
+    out,
+    "--launch",
+    "none",
+    "--rendezvous",
+    rendezvous,
+    "--quiet",
+  );
+  const workers: ReturnType<typeof start>[] = [];
+  try {
+    const secretFile = `${out}/secret`;
+    const deadline = performance.now() + 30_000;
+    while (!(await Deno.stat(secretFile).catch(() => null))) {
+      assert.ok(performance.now() < deadline, `${secretFile} was not written within 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal((await Deno.stat(secretFile)).mode! & 0o777, 0o600);
+    assert.match(await Deno.readTextFile(secretFile), /^[0-9a-f]{64}\n$/);
+    for (let rank = 0; rank < 4; rank++) {
+      workers.push(worker(rank, { GOSSAMER_SECRET_FILE: secretFile }));
+    }
+    for (const result of await Promise.all(workers.map((each) => each.output))) {
+      assert.equal(result.code, 0, result.stderr);
+    }
+    const done = await coordinator.output;
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stderr, new RegExp(`start them with GOSSAMER_SECRET_FILE=${secretFile}`));
+    assert.match(
+      done.stderr,
+      /Warning: the coordinator refused a connection from 127\.0\.0\.1:\d+ to its rendezvous at .*, which /,
+    );
+    const refused = await impostor.output;
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `Worker 0 could not authenticate the coordinator at ${rendezvous}: it failed to prove the run secret`,
+      ),
+    );
+  } finally {
+    await Promise.all([impostor, coordinator, ...workers].map(reap));
     await Deno.remove(parent, { recursive: true });
   }
 });

@@ -1,0 +1,208 @@
+/**
+ * All-reduce throughput of the TCP mesh with and without TLS, on loopback: each rank's
+ * collectives run on its own communication thread (`runtime/comm/comm_thread.ts`), as in a
+ * real run, with the run's authenticated handshake on every connection either way; the only
+ * difference between the two rows of a size is `Deno.listenTls`/`Deno.connectTls` under the
+ * frames.
+ *
+ * Certificates: the bench makes a throw-away CA and a certificate it signs for `127.0.0.1`
+ * and `localhost` (EC P-256) with `openssl` in a temporary folder, removed at the end; rustls
+ * (Deno's TLS) refuses a self-signed certificate that is its own CA as an end-entity
+ * certificate, hence the two steps. Without `openssl` on `PATH` the bench says so and stops.
+ *
+ * Throughput follows nccl-tests: `algbw = bytes / time` with `time` the median over iterations
+ * of the slowest rank's all-reduce time as its communication thread measured it, and
+ * `busbw = algbw · 2(n−1)/n`, the bytes each rank moved per second.
+ *
+ * Run: `deno run -A bench/tls.ts [--mib 32] [--iterations 5] [--ranks 2,4]`.
+ *
+ * @module
+ */
+
+import {
+  startCommThread,
+  type ThreadedCommunicator,
+} from "../runtime/comm/threaded_communicator.ts";
+import type { TlsPem } from "../runtime/comm/net.ts";
+
+const MIB = 1024 * 1024;
+
+interface Settings {
+  mib: number;
+  iterations: number;
+  ranks: number[];
+}
+
+function parseSettings(args: readonly string[]): Settings {
+  const settings: Settings = { mib: 32, iterations: 5, ranks: [2, 4] };
+  for (let i = 0; i < args.length; i += 2) {
+    const value = args[i + 1] ?? "";
+    if (args[i] === "--mib") settings.mib = Number(value);
+    else if (args[i] === "--iterations") settings.iterations = Number(value);
+    else if (args[i] === "--ranks") settings.ranks = value.split(",").map(Number);
+    else throw new Error(`Unknown option "${args[i]}": expected --mib, --iterations or --ranks`);
+  }
+  return settings;
+}
+
+/** Runs `openssl` in `cwd`; throws with its error output on failure. */
+async function openssl(cwd: string, ...args: string[]): Promise<void> {
+  const { success, stderr } = await new Deno.Command("openssl", {
+    args,
+    cwd,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!success) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(stderr)}`);
+}
+
+/** A CA and a certificate it signed for 127.0.0.1, as PEM text; `null` without openssl. */
+async function certificates(): Promise<TlsPem | null> {
+  const folder = await Deno.makeTempDir({ prefix: "gossamer_tls_bench_" });
+  try {
+    const curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    await openssl(
+      folder,
+      "req",
+      "-x509",
+      ...curve,
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=gossamer bench CA",
+    );
+    await openssl(
+      folder,
+      "req",
+      ...curve,
+      "-keyout",
+      "key.pem",
+      "-out",
+      "leaf.csr",
+      "-subj",
+      "/CN=localhost",
+    );
+    await Deno.writeTextFile(
+      `${folder}/leaf.ext`,
+      "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    );
+    await openssl(
+      folder,
+      "x509",
+      "-req",
+      "-in",
+      "leaf.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "cert.pem",
+      "-days",
+      "1",
+      "-extfile",
+      "leaf.ext",
+    );
+    const read = (name: string) => Deno.readTextFile(`${folder}/${name}`);
+    return {
+      cert: await read("cert.pem"),
+      key: await read("key.pem"),
+      caCerts: [await read("ca.pem")],
+    };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+}
+
+/** Forms a mesh of `n` communication threads, over TLS when `tls` is given. */
+async function mesh(n: number, tls: TlsPem | null): Promise<ThreadedCommunicator[]> {
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  const runId = crypto.getRandomValues(new Uint8Array(16));
+  const threads = await Promise.all(
+    Array.from(
+      { length: n },
+      () => startCommThread(tls === null ? {} : { tls: { cert: tls.cert!, key: tls.key! } }),
+    ),
+  );
+  const addresses = threads.map((thread) => thread.address);
+  return await Promise.all(threads.map((thread, rank) =>
+    thread.connect({
+      rank,
+      size: n,
+      addresses,
+      secret,
+      runId,
+      ...(tls === null ? {} : { tls: { caCerts: tls.caCerts! } }),
+    })
+  ));
+}
+
+/** The median of the slowest rank's all-reduce times, ms. */
+async function measure(comms: ThreadedCommunicator[], floats: number, iterations: number) {
+  const data = comms.map((comm) => new Float32Array(floats).fill(comm.rank + 1));
+  const once = async () => {
+    const pending = comms.map((comm, rank) => comm.allReduceMeanStart(data[rank]!, "base"));
+    await Promise.all(pending.map((each) => each.wait()));
+    return Math.max(...pending.map((each) => each.elapsedMs()!));
+  };
+  await once(); // warm-up: connections, buffers, JIT
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    await Promise.all(comms.map((comm) => comm.barrier()));
+    times.push(await once());
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+if (import.meta.main) {
+  const settings = parseSettings(Deno.args);
+  const tls = await certificates();
+  if (tls === null) {
+    console.error("bench/tls.ts needs openssl on PATH to make its certificates");
+    Deno.exit(1);
+  }
+  const bytes = settings.mib * MIB;
+  const rows: string[][] = [];
+  for (const n of settings.ranks) {
+    const plainBus: number[] = [];
+    for (const secured of [false, true]) {
+      const comms = await mesh(n, secured ? tls : null);
+      try {
+        const ms = await measure(comms, bytes / 4, settings.iterations);
+        const algbw = bytes / (ms / 1000) / 1e9;
+        const busbw = algbw * 2 * (n - 1) / n;
+        if (!secured) plainBus.push(busbw);
+        rows.push([
+          String(n),
+          secured ? "TLS" : "TCP",
+          `${settings.mib} MiB`,
+          ms.toFixed(1),
+          algbw.toFixed(3),
+          busbw.toFixed(3),
+          secured ? `${(100 * busbw / plainBus[0]!).toFixed(0)}%` : "100%",
+        ]);
+      } finally {
+        await Promise.all(comms.map((comm) => comm.close()));
+      }
+    }
+  }
+  const header = ["ranks", "transport", "size", "time ms", "algbw GB/s", "busbw GB/s", "of TCP"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
+  console.log(
+    `All-reduce over the mesh on loopback, ${Deno.build.os}, ${navigator.hardwareConcurrency} cores`,
+  );
+  console.log(line(header));
+  console.log(line(widths.map((w) => "-".repeat(w))));
+  for (const row of rows) console.log(line(row));
+}

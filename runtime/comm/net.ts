@@ -1,0 +1,133 @@
+/**
+ * Opening listeners and connections, plain TCP or TLS, for the mesh and the control channel
+ * alike. TLS is optional and adds confidentiality and the server's identity; membership is
+ * proved by the handshake's HMAC either way (`handshake.ts`).
+ *
+ * Certificates are PEM text. A listener needs a certificate chain and its key; a dialler checks
+ * the listener's certificate against the given CA certificates (in addition to the system's
+ * roots) and against the host name it dials, so a certificate must name every address it is
+ * reached at (for loopback: `IP:127.0.0.1`).
+ *
+ * @module
+ */
+
+import { formatAddress, parseAddress } from "./tcp_address.ts";
+
+/** TLS material of one process, as PEM text. */
+export interface TlsPem {
+  /** This process's certificate chain: listeners present it. */
+  readonly cert?: string;
+  /** The private key of `cert`. */
+  readonly key?: string;
+  /** CA certificates that peers' certificates are checked against (self-signed: the cert). */
+  readonly caCerts?: readonly string[];
+}
+
+/** A TLS handshake failed: a certificate not trusted or not matching, not a port not open. */
+export class TlsHandshakeError extends Error {
+  /** @param message What failed. @param cause The error of the TLS layer. */
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = "TlsHandshakeError";
+  }
+}
+
+/** The message of an error, or the value as text. */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Opens a listener, over TLS when `tls` is given.
+ *
+ * @param hostname Interface to bind.
+ * @param port Port (0: any free port).
+ * @param tls Certificate and key for TLS, or `null` for plain TCP.
+ * @returns The listener.
+ * @throws {Error} When TLS lacks its certificate or key, or the address cannot be bound (the
+ * error of `Deno.listen`).
+ */
+export function listenOn(hostname: string, port: number, tls: TlsPem | null): Deno.Listener {
+  if (tls === null) return Deno.listen({ hostname, port, transport: "tcp" });
+  if (tls.cert === undefined || tls.key === undefined) {
+    throw new Error(
+      `Cannot listen with TLS on ${
+        formatAddress(hostname, port)
+      }: a certificate and its key are needed`,
+    );
+  }
+  return Deno.listenTls({ hostname, port, transport: "tcp", cert: tls.cert, key: tls.key });
+}
+
+/**
+ * Connects to `host:port`, over TLS when `tls` is given; sets `TCP_NODELAY` where it can.
+ *
+ * @param address `host:port`.
+ * @param tls The CA certificates to trust, or `null` for plain TCP.
+ * @returns The connection (for TLS, its TLS handshake is done).
+ * @throws {Error} The connection's error (refused, unreachable); {@linkcode TlsHandshakeError}
+ * when the TLS handshake fails (a certificate not trusted).
+ */
+export async function dial(address: string, tls: TlsPem | null): Promise<Deno.Conn> {
+  const { hostname, port } = parseAddress(address);
+  if (tls === null) {
+    const conn = await Deno.connect({ hostname, port, transport: "tcp" });
+    noDelay(conn);
+    return conn;
+  }
+  const conn = await Deno.connectTls({
+    hostname,
+    port,
+    ...(tls.caCerts === undefined ? {} : { caCerts: [...tls.caCerts] }),
+  });
+  try {
+    await conn.handshake();
+  } catch (error) {
+    try {
+      conn.close();
+    } catch { /* closed */ }
+    throw new TlsHandshakeError(`TLS handshake with ${address} failed: ${messageOf(error)}`, error);
+  }
+  return conn;
+}
+
+/**
+ * Turns Nagle's algorithm off on a TCP connection (small frames go out at once); TLS
+ * connections do not expose the option and keep the default.
+ *
+ * @param conn A connection.
+ */
+export function noDelay(conn: Deno.Conn): void {
+  const tcp = conn as Partial<Deno.TcpConn>;
+  if (typeof tcp.setNoDelay === "function") {
+    try {
+      tcp.setNoDelay(true);
+    } catch { /* closed already */ }
+  }
+}
+
+/**
+ * The remote address of a connection as `host:port`, for warnings.
+ *
+ * @param conn A connection.
+ * @returns Its peer's address, or `"an unknown address"`.
+ */
+export function remoteOf(conn: Deno.Conn): string {
+  try {
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    return formatAddress(remote.hostname, remote.port);
+  } catch {
+    return "an unknown address";
+  }
+}
+
+/**
+ * Closes a connection, ignoring one already closed.
+ *
+ * @param conn The connection.
+ */
+export function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
+}

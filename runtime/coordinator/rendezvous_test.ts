@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { openRendezvous, Rendezvous } from "./rendezvous.ts";
+import { RunFailures } from "./failures.ts";
+import { ControlWriter } from "../control.ts";
+import { joinCoordinator } from "../worker/join.ts";
+import { parseAddress } from "../comm/tcp_address.ts";
+
+const SECRET = "a secret for the rendezvous tests";
+const PLAN_HASH = new Uint8Array(32).fill(1);
+
+/** A rendezvous for two workers with a short handshake timeout, its warnings collected. */
+async function rendezvousForTwo() {
+  const warnings: string[] = [];
+  const opened = await openRendezvous("127.0.0.1:0", PLAN_HASH, {
+    secret: SECRET,
+    handshakeTimeoutMs: 200,
+  });
+  const failures = new RunFailures();
+  const rendezvous = new Rendezvous(opened.listener, 2, {
+    metrics: () => {},
+    failures,
+    facts: { backend: null, backendReason: null, tfjs: null },
+    checkpoints: { every: null, save: () => {}, resume: null },
+    security: { ...opened.security, warn: (line) => warnings.push(line) },
+  });
+  const join = (rank: number) =>
+    joinCoordinator({
+      rank,
+      world: 2,
+      rendezvous: opened.address,
+      secret: new TextEncoder().encode(SECRET),
+      runId: null,
+      planHash: PLAN_HASH,
+      tls: null,
+    });
+  const close = async () => {
+    failures.dispose();
+    await rendezvous.close();
+  };
+  return { address: opened.address, failures, warnings, join, close };
+}
+
+const hello = (rank: number) => ({
+  type: "hello",
+  rank,
+  address: "127.0.0.1:1",
+  backend: "cpu",
+  backendReason: "test",
+  tfjsVersion: "0",
+});
+
+Deno.test("a worker breaking the control protocol fails the run, naming it", async () => {
+  const cases: [(send: ControlWriter["send"]) => Promise<unknown>, string][] = [
+    [async (send) => {
+      await send(hello(0));
+      await send(hello(0));
+    }, "Worker 0 registered twice"],
+    [(send) => send(hello(1)), "Worker 0 registered as rank 1"],
+    [
+      (send) => send({ type: "done", rank: 1, parameters: 0 }),
+      "Worker 0 sent its final model as worker 1",
+    ],
+    [async (send) => {
+      await send({ type: "done", rank: 0, parameters: 1 }, new Uint8Array(4));
+      await send({ type: "done", rank: 0, parameters: 1 }, new Uint8Array(4));
+    }, "Worker 0 sent its final model twice"],
+    [
+      (send) => send({ type: "done", rank: 0, parameters: 3 }, new Uint8Array(4)),
+      "Worker 0 sent a final model of 4 bytes for 3 parameters",
+    ],
+    [(send) => send({ type: "shutdown" }), 'Worker 0 sent an unknown control message "shutdown"'],
+  ];
+  for (const [misbehave, expected] of cases) {
+    const { failures, join, close } = await rendezvousForTwo();
+    const { conn } = await join(0);
+    try {
+      const writer = new ControlWriter(conn, 0);
+      await misbehave((header, body) => writer.send(header, body));
+      assert.equal(await failures.finished, expected);
+    } finally {
+      conn.close();
+      await close();
+    }
+  }
+});
+
+Deno.test("ranks out of range or taken are refused, and fail the run", async () => {
+  {
+    const { failures, join, close } = await rendezvousForTwo();
+    try {
+      await assert.rejects(join(5), { message: "Worker 5 joined, but the run's ranks are 0..1" });
+      assert.equal(await failures.finished, "Worker 5 joined, but the run's ranks are 0..1");
+    } finally {
+      await close();
+    }
+  }
+  const { failures, join, close } = await rendezvousForTwo();
+  const first = await join(1);
+  try {
+    await assert.rejects(join(1), (error: unknown) => {
+      assert.match(
+        (error as Error).message,
+        /^Worker 1 was refused by the coordinator at 127\.0\.0\.1:\d+: Two workers joined as rank 1/,
+      );
+      return true;
+    });
+    assert.match((await failures.finished)!, /^Two workers joined as rank 1: give each worker/);
+  } finally {
+    first.conn.close();
+    await close();
+  }
+});
+
+Deno.test("a connection that sends nothing is dropped with a warning; the run is untouched", async () => {
+  const { address, failures, warnings, join, close } = await rendezvousForTwo();
+  const silent = await Deno.connect(parseAddress(address));
+  try {
+    const closed = await silent.read(new Uint8Array(16)).catch(() => null);
+    assert.equal(closed, null);
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0]!,
+      /^the coordinator refused a connection from 127\.0\.0\.1:\d+ to its rendezvous at 127\.0\.0\.1:\d+, which did not complete the handshake within 200 ms$/,
+    );
+    assert.equal(failures.failed, null);
+    // Workers still join.
+    const worker = await join(0);
+    worker.conn.close();
+  } finally {
+    silent.close();
+    await close();
+  }
+});

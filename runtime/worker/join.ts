@@ -1,0 +1,138 @@
+/**
+ * A worker joining its coordinator: connect to the rendezvous, retrying with exponential
+ * backoff while nothing listens there yet (a worker may be started before its coordinator, as
+ * with torchrun), then run the authenticated handshake of the control channel.
+ *
+ * Only failures to connect are retried, up to a deadline; the first one is logged once, and the
+ * deadline ends with a message naming the address and the last error. A failed TLS or gossamer
+ * handshake is not retried: the coordinator answered, and it said no.
+ *
+ * @module
+ */
+
+import { clientHandshake, COORDINATOR, HandshakeError, RunKey } from "../comm/handshake.ts";
+import { closeQuietly, dial, TlsHandshakeError, type TlsPem } from "../comm/net.ts";
+
+/** How long a worker keeps trying to reach its coordinator by default: 60 s. */
+export const DEFAULT_RENDEZVOUS_TIMEOUT_MS = 60_000;
+
+/** The first pause between attempts; it doubles up to {@linkcode MAX_BACKOFF_MS}. */
+const FIRST_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 2_000;
+
+/** Options of {@linkcode joinCoordinator}. */
+export interface JoinOptions {
+  readonly rank: number;
+  readonly world: number;
+  /** The coordinator's `host:port`. */
+  readonly rendezvous: string;
+  /** The run's secret, as key bytes. */
+  readonly secret: Uint8Array;
+  /** The run id, if known (local launches); else learnt from the coordinator. */
+  readonly runId: Uint8Array | null;
+  /** The plan's SHA-256. */
+  readonly planHash: Uint8Array;
+  /** TLS: the CA certificates that the coordinator's certificate is checked against. */
+  readonly tls: TlsPem | null;
+  /** How long the handshake may take, ms (default 5 000). */
+  readonly handshakeTimeoutMs?: number;
+  /** How long to keep retrying to connect, ms (default 60 000; 0: try once). */
+  readonly rendezvousTimeoutMs?: number;
+  /** Where the one line about retrying goes (default: standard error). */
+  readonly log?: (line: string) => void;
+}
+
+/** A worker's authenticated control connection. */
+export interface Joined {
+  readonly conn: Deno.Conn;
+  /** The run id, learnt from the coordinator when it was not known. */
+  readonly runId: Uint8Array;
+  /** Bytes read past the handshake: the start of the coordinator's messages. */
+  readonly leftover: Uint8Array;
+}
+
+/**
+ * Connects to the coordinator and authenticates both ways.
+ *
+ * @param options Rank, world, address, credentials, timeouts.
+ * @returns The connection, the run id and the bytes read past the handshake.
+ * @throws {Error} "Worker r cannot reach the coordinator at host:port within N s: …" at the
+ * deadline; "Worker r could not authenticate the coordinator …" when it fails its proof;
+ * the coordinator's reason when it refuses this worker (another plan, a rank taken).
+ */
+export async function joinCoordinator(options: JoinOptions): Promise<Joined> {
+  const { rank, rendezvous } = options;
+  const conn = await connectWithBackoff(options);
+  try {
+    const { runId, leftover } = await clientHandshake(conn, {
+      channel: "control",
+      rank,
+      target: COORDINATOR,
+      world: options.world,
+      runId: options.runId,
+      planHash: options.planHash,
+      key: RunKey.fromSecret(options.secret),
+      ...(options.handshakeTimeoutMs === undefined
+        ? {}
+        : { timeoutMs: options.handshakeTimeoutMs }),
+    });
+    return { conn, runId, leftover };
+  } catch (error) {
+    closeQuietly(conn);
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof HandshakeError && error.member) {
+      throw new Error(
+        /^Worker \d+/.test(message)
+          ? message
+          : `Worker ${rank} was refused by the coordinator at ${rendezvous}: ${message}`,
+      );
+    }
+    throw new Error(
+      `Worker ${rank} could not authenticate the coordinator at ${rendezvous}: it ${message}`,
+    );
+  }
+}
+
+/** Dials until a connection opens or the deadline passes. */
+async function connectWithBackoff(options: JoinOptions): Promise<Deno.Conn> {
+  const { rank, rendezvous } = options;
+  const limitMs = options.rendezvousTimeoutMs ?? DEFAULT_RENDEZVOUS_TIMEOUT_MS;
+  const deadline = performance.now() + limitMs;
+  const log = options.log ?? ((line: string) => console.error(line));
+  let backoff = FIRST_BACKOFF_MS;
+  let logged = false;
+  while (true) {
+    try {
+      return await dial(rendezvous, options.tls);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof TlsHandshakeError) {
+        throw new Error(`Worker ${rank} cannot reach the coordinator at ${rendezvous}: ${message}`);
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        throw new Error(
+          `Worker ${rank} cannot reach the coordinator at ${rendezvous}${
+            limitMs > 0 ? ` within ${seconds(limitMs)}` : ""
+          }: ${message}`,
+        );
+      }
+      if (!logged) {
+        logged = true;
+        log(
+          `Worker ${rank}: the coordinator at ${rendezvous} is not reachable yet (${message}); retrying for up to ${
+            seconds(limitMs)
+          }`,
+        );
+      }
+      const pause = Math.min(left, backoff * (0.8 + 0.4 * Math.random()));
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+    }
+  }
+}
+
+/** A duration in seconds, for messages. */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
