@@ -4,8 +4,10 @@
  * checkpoints' size and write time, and what a checkpoint costs the workers (the steps right
  * after a checkpoint against the others).
  *
- * Run: `deno run -A bench/soak.ts [workers] [steps] [every]` (default 16 processes × 2,000
- * steps, a checkpoint every 200; several minutes on 2 cores).
+ * Run: `DENO_V8_FLAGS=--expose-gc deno run -A bench/soak.ts [workers] [steps] [every]`
+ * (default 16 processes × 2,000 steps, a checkpoint every 200; minutes on 2 cores). With
+ * `--expose-gc` the workers collect garbage before each memory sample, so growth is memory still
+ * in use; without it, RSS also holds garbage not collected yet.
  *
  * @module
  */
@@ -83,8 +85,17 @@ try {
       rows,
     ),
   );
+  const trajectory = lines.filter((line) => line.worker === 0 && line.heapBytes !== undefined)
+    .filter((line) => line.step % every === 0 || line.step === steps - 1);
   console.log(
-    `\nRSS growth after warm-up, all workers: mean ${
+    `\nWorker 0 by step (RSS / live JS heap): ${
+      trajectory.map((line) =>
+        `${line.step}: ${formatBytes(line.rssBytes!)} / ${formatBytes(line.heapBytes!)}`
+      ).join(", ")
+    }`,
+  );
+  console.log(
+    `RSS growth after warm-up, all workers: mean ${
       formatBytes(growth.reduce((a, b) => a + b, 0) / workers)
     }, largest ${formatBytes(Math.max(...growth))}`,
   );

@@ -50,3 +50,42 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
     }
   });
 }
+
+Deno.test("after SIGKILL the metrics written and the newest checkpoint are usable, and resume cleans up", async () => {
+  const plan = leastSquaresPipeline(1500).base(gossip(ring)).evalEvery(500).compile();
+  const parent = await tempRunFolder();
+  const folder = join(parent, "run");
+  await Deno.writeTextFile(join(parent, "plan.json"), JSON.stringify(plan));
+  const started = start(
+    "run",
+    join(parent, "plan.json"),
+    "--out",
+    folder,
+    "--checkpoint-every",
+    "50",
+    "--quiet",
+  );
+  try {
+    await waitForMetrics(folder, 4 * 120);
+    started.child.kill("SIGKILL");
+    const result = await started.output;
+    assert.equal(result.code, 137, "killed by SIGKILL");
+    await assert.rejects(Deno.stat(join(folder, "summary.json")), Deno.errors.NotFound);
+    assert.ok((await listCheckpoints(folder)).length > 0, "a checkpoint was written");
+    // A write cut short by the kill, as it would be left.
+    await Deno.writeTextFile(join(folder, "checkpoints", "step-00099999.safetensors.x.tmp"), "cut");
+    const resumed = await resume(folder, { transport: "memory" });
+    const reference = await run(plan, {
+      transport: "memory",
+      out: join(parent, "reference"),
+      checkpointEvery: 50,
+    });
+    assert.deepEqual(resumed.params, reference.params);
+    const leftovers = [...Deno.readDirSync(join(folder, "checkpoints"))]
+      .filter((entry) => entry.name.endsWith(".tmp"));
+    assert.deepEqual(leftovers, []);
+  } finally {
+    await reap(started);
+    await Deno.remove(parent, { recursive: true });
+  }
+});
