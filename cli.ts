@@ -151,6 +151,10 @@ function program(): Command {
     )
     .option("--ignore-memory", "run even if the plan's estimated memory exceeds what is available")
     .option(
+      "--no-shared-memory",
+      "thread workers all-reduce over their sockets instead of this process's shared memory",
+    )
+    .option(
       "--secret-file <file>",
       "the run's secret, for workers started elsewhere (default: a fresh one, written to <out>/secret)",
       path,

@@ -47,6 +47,8 @@ export interface RunCommandOptions {
   readonly peerTimeout?: number;
   /** Run even if the estimated memory exceeds what is available. */
   readonly ignoreMemory?: boolean;
+  /** Whether thread workers all-reduce through shared memory (default true). */
+  readonly sharedMemory?: boolean;
   /** A file holding the run's secret. */
   readonly secretFile?: string;
   /** A connection's handshake limit, ms. */
@@ -191,6 +193,7 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
         ...(options.handshakeTimeout === undefined
           ? {}
           : { handshakeTimeoutMs: options.handshakeTimeout }),
+        ...(options.sharedMemory === false ? { sharedMemory: false } : {}),
         ...tlsOption(options),
         backend: options.backend,
         launch: options.launch,

@@ -78,6 +78,11 @@ export interface RunOptions {
   readonly secretFile?: string;
   /** How long a connection may take to complete its handshake, ms (default 5 000). */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Thread workers (`launch: "threads"`) all-reduce through this process's shared memory instead
+   * of their sockets (default true): the same sums, bit for bit, and the ring's bytes counted.
+   */
+  readonly sharedMemory?: boolean;
   /** TLS for the control channel and the mesh: PEM files of the certificate, key and CA. */
   readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
   /**
@@ -162,6 +167,11 @@ export interface RunSummary {
   readonly versions: { readonly deno: string; readonly tfjs: string | null };
   /** Uploads sent and skipped (`cada`); `null` for algorithms where every worker always sends. */
   readonly uploads: UploadSummary | null;
+  /**
+   * How the all-reduces moved: `"shared memory"` (thread workers of one process), `"ring over
+   * TCP"`, or `"ring in one thread"` (memory transport).
+   */
+  readonly allReduce: "shared memory" | "ring over TCP" | "ring in one thread";
   /** The checkpoints this run wrote; `null` when it wrote none. */
   readonly checkpoints: CheckpointSummary | null;
 }

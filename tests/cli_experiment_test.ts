@@ -48,6 +48,7 @@ function summary(virtualTimeMs: number | null): RunSummary {
     versions: { deno: "x", tfjs: null },
     uploads: null,
     checkpoints: null,
+    allReduce: "ring in one thread",
   };
 }
 

@@ -104,6 +104,44 @@ export async function ringAllReduceSum(
   return out;
 }
 
+/**
+ * The bytes rank `r` sends and receives in {@linkcode ringAllReduceSum} of `d` floats: every
+ * message's 12-byte header and payload, segment by segment. A collective that reaches the same
+ * sums another way (shared memory) counts these, so runs compare across launches.
+ *
+ * @param r The rank.
+ * @param n The ranks.
+ * @param d The floats.
+ * @param segmentFloats Floats per message.
+ * @returns Bytes sent and received.
+ * @example Two ranks, 8 floats, 4 per message: one message each way per step
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ringTraffic } from "./_ring.ts";
+ * assert.deepEqual(ringTraffic(0, 2, 8, 4), { sent: 2 * (12 + 16), received: 2 * (12 + 16) });
+ * ```
+ */
+export function ringTraffic(
+  r: number,
+  n: number,
+  d: number,
+  segmentFloats: number,
+): { sent: number; received: number } {
+  if (n === 1) return { sent: 0, received: 0 };
+  const chunkStart = (c: number) => Math.floor(c * d / n);
+  const bytes = (c: number) => {
+    const length = chunkStart(c + 1) - chunkStart(c);
+    return Math.ceil(length / segmentFloats) * 12 + 4 * length;
+  };
+  let sent = 0;
+  let received = 0;
+  for (let t = 0; t < 2 * (n - 1); t++) {
+    sent += bytes(mod(t < n - 1 ? r - t : r + 1 - (t - (n - 1)), n));
+    received += bytes(mod(t < n - 1 ? r - t - 1 : r - (t - (n - 1)), n));
+  }
+  return { sent, received };
+}
+
 function mod(a: number, n: number): number {
   return ((a % n) + n) % n;
 }

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { SharedArena } from "./shared_reduce.ts";
 import type { NetworkNode } from "../../dsl/plan.ts";
 import type { Phase } from "../../dsl/traffic.ts";
 import type { MailboxLimits } from "./_mailbox.ts";
@@ -75,6 +76,8 @@ export type ToCommThread =
     readonly limits?: MailboxLimits;
     /** CA certificates for dialling peers over TLS. */
     readonly tls?: TlsPem;
+    /** Shared memory of every rank of this process: all-reduces go through it. */
+    readonly arena?: SharedArena;
   }
   | { readonly type: "call"; readonly id: number; readonly call: ThreadCall }
   | { readonly type: "close" };

@@ -19,6 +19,7 @@
 /// <reference lib="deno.worker" />
 
 import { createCommunicator, type InPlaceCommunicator } from "./communicator.ts";
+import { SharedReducer } from "./shared_reduce.ts";
 import { DEFAULT_PEER_TIMEOUT_MS } from "./_mailbox.ts";
 import { connectTcpMesh, listenTcp } from "./tcp_transport.ts";
 import { PeerError, type Transport } from "./types.ts";
@@ -37,6 +38,7 @@ function heartbeatPeriod(timeoutMs: number): number {
   return Math.min(1000, timeoutMs / 4);
 }
 let transport: Transport | null = null;
+let reducer: SharedReducer | null = null;
 let comm: InPlaceCommunicator | null = null;
 
 /** Posts a message to the training thread. */
@@ -136,6 +138,7 @@ function buffersOf(views: readonly ArrayBufferView[]): Transferable[] {
 
 /** Closes whatever is open, then this thread. */
 async function close(): Promise<void> {
+  reducer?.close();
   try {
     await transport?.close();
   } catch { /* already closed */ }
@@ -203,10 +206,15 @@ self.onmessage = (event: MessageEvent<ToCommThread>) => {
         }),
       }).then((connected) => {
         transport = connected;
-        comm = createCommunicator(
-          connected,
-          message.segmentBytes === undefined ? {} : { segmentBytes: message.segmentBytes },
-        );
+        reducer = message.arena === undefined
+          ? null
+          : new SharedReducer(message.arena, message.rank, {
+            timeoutMs: message.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS,
+          });
+        comm = createCommunicator(connected, {
+          ...(message.segmentBytes === undefined ? {} : { segmentBytes: message.segmentBytes }),
+          ...(reducer === null ? {} : { sharedReducer: reducer }),
+        });
         post({ type: "connected" });
       }, (error) => post({ type: "failed", error: errorData(error) }));
       return;

@@ -11,7 +11,9 @@
  *
  * Algorithms and their traffic per rank (d floats, n ranks, 12-byte header per message):
  * - `allReduceSum`: ring reduce-scatter + all-gather (see `_ring.ts`), pipelined in segments
- *   of 256 KiB; each rank sends and receives about `2(n−1)/n · 4d` bytes.
+ *   of 256 KiB; each rank sends and receives about `2(n−1)/n · 4d` bytes. When every rank lives
+ *   in this process, through shared memory instead (`shared_reduce.ts`), with the same sums and
+ *   the ring's bytes counted.
  * - `allReduceMean`: the ring sum, then each element divided by `n` (a correctly rounded
  *   float32 division, the same on every rank).
  * - `broadcast`: the root sends the vector to every other rank directly (a star, like a
@@ -28,7 +30,9 @@
  */
 
 import { recyclePayload } from "./_buffer_pool.ts";
-import { ringAllReduceSum } from "./_ring.ts";
+import { ringAllReduceSum, ringTraffic } from "./_ring.ts";
+import type { SharedReducer } from "./shared_reduce.ts";
+import { TrafficCounter } from "./_traffic.ts";
 import {
   type Communicator,
   type Outgoing,
@@ -69,6 +73,12 @@ export interface CommunicatorOptions {
    * (default {@linkcode DEFAULT_SEGMENT_BYTES}).
    */
   readonly segmentBytes?: number;
+  /**
+   * Every rank of the communicator lives in this process and shares this group's memory: the
+   * all-reduces go through it instead of the ring (bit-identical sums; the ring's bytes are
+   * counted, so runs compare across launches).
+   */
+  readonly sharedReducer?: SharedReducer;
 }
 
 /**
@@ -102,17 +112,21 @@ export function createCommunicator(
       `Segment size must be a positive multiple of 4 bytes, got ${segmentBytes}`,
     );
   }
-  return new RingCommunicator(transport, segmentBytes / 4);
+  return new RingCommunicator(transport, segmentBytes / 4, options.sharedReducer ?? null);
 }
 
 class RingCommunicator implements InPlaceCommunicator {
   readonly #transport: Transport;
   readonly #segmentFloats: number;
+  readonly #shared: SharedReducer | null;
+  /** The ring's bytes of the all-reduces that went through shared memory. */
+  readonly #sharedTraffic = new TrafficCounter();
   #nextTag = 0;
 
-  constructor(transport: Transport, segmentFloats: number) {
+  constructor(transport: Transport, segmentFloats: number, shared: SharedReducer | null) {
     this.#transport = transport;
     this.#segmentFloats = segmentFloats;
+    this.#shared = shared;
   }
 
   get rank(): number {
@@ -243,7 +257,14 @@ class RingCommunicator implements InPlaceCommunicator {
   }
 
   stats(): TrafficStats {
-    return this.#transport.stats();
+    const own = this.#transport.stats();
+    if (this.#shared === null) return own;
+    const shared = this.#sharedTraffic.snapshot();
+    const add = (a: TrafficStats["sent"], b: TrafficStats["sent"]) =>
+      Object.fromEntries(
+        PHASES.map((phase) => [phase, a[phase] + b[phase]]),
+      ) as TrafficStats["sent"];
+    return { sent: add(own.sent, shared.sent), received: add(own.received, shared.received) };
   }
 
   /** Takes the call's tag now (before any await) and runs the collective with it. */
@@ -256,8 +277,15 @@ class RingCommunicator implements InPlaceCommunicator {
     return run(tag);
   }
 
-  #sumInPlace(tag: number, data: Float32Array, phase: Phase): Promise<Float32Array> {
-    return ringAllReduceSum(this.#transport, tag, data, phase, this.#segmentFloats);
+  async #sumInPlace(tag: number, data: Float32Array, phase: Phase): Promise<Float32Array> {
+    if (this.#shared === null) {
+      return await ringAllReduceSum(this.#transport, tag, data, phase, this.#segmentFloats);
+    }
+    await this.#shared.sumInPlace(data);
+    const bytes = ringTraffic(this.rank, this.size, data.length, this.#segmentFloats);
+    this.#sharedTraffic.sent(phase, bytes.sent);
+    this.#sharedTraffic.received(phase, bytes.received);
+    return data;
   }
 
   async #meanInPlace(tag: number, data: Float32Array, phase: Phase): Promise<Float32Array> {

@@ -22,3 +22,10 @@ export { DEFAULT_PEER_TIMEOUT_MS } from "./_mailbox.ts";
 export * from "./communicator.ts";
 export * from "./memory_transport.ts";
 export * from "./tcp_transport.ts";
+export {
+  createSharedArena,
+  DEFAULT_SLOT_FLOATS,
+  type SharedArena,
+  SharedReducer,
+  type SharedReducerOptions,
+} from "./shared_reduce.ts";

@@ -12,6 +12,7 @@
  * @module
  */
 
+import type { SharedArena } from "./shared_reduce.ts";
 import type { NetworkNode } from "../../dsl/plan.ts";
 import { zeroBytes } from "../../dsl/traffic.ts";
 import type { InPlaceCommunicator } from "./communicator.ts";
@@ -72,6 +73,8 @@ export interface CommThreadConnectOptions {
   readonly maxFramePayload?: number;
   /** Bounds on what a peer may leave queued. */
   readonly limits?: MailboxLimits;
+  /** Shared memory of every rank of this process, for the all-reduces (thread workers). */
+  readonly arena?: SharedArena;
   /** CA certificates to check peers' TLS certificates against (their listeners use TLS). */
   readonly tls?: TlsPem;
 }

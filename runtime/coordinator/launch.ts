@@ -13,6 +13,7 @@
  * @module
  */
 
+import { createSharedArena } from "../comm/shared_reduce.ts";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { join, resolve } from "node:path";
 import type { Plan } from "../../dsl/plan.ts";
@@ -103,6 +104,10 @@ export function launchWorkers(
     return [];
   }
   if (launch === "threads") {
+    // Thread workers share this process's memory: their all-reduces go through it.
+    const arena = options.sharedMemory === false || plan.workers === 1
+      ? null
+      : createSharedArena(plan.workers);
     return ranks.map((rank) => {
       const worker = new Worker(new URL("../worker/thread_worker.ts", import.meta.url), {
         type: "module",
@@ -117,7 +122,7 @@ export function launchWorkers(
         if (event.data.type === "failed") fail(event.data.message ?? `Worker ${rank} failed`);
         exited();
       };
-      worker.postMessage(launchOf(rank));
+      worker.postMessage({ ...launchOf(rank), ...(arena === null ? {} : { sharedArena: arena }) });
       return {
         // A worker that finished closes itself; one that hangs is terminated after a grace.
         async stop() {

@@ -169,6 +169,12 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     launch: transport === "tcp" ? options.launch ?? "threads" : null,
     versions: { deno: Deno.version.deno, tfjs: facts.tfjs },
     uploads: totals.uploads,
+    allReduce: transport === "memory"
+      ? "ring in one thread"
+      : (options.launch ?? "threads") === "threads" && options.sharedMemory !== false &&
+          plan.workers > 1
+      ? "shared memory"
+      : "ring over TCP",
     checkpoints: writer === null || writer.written.length === 0 ? null : {
       every: writer.every,
       steps: writer.written.map((entry) => entry.step),

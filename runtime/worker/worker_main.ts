@@ -18,6 +18,7 @@
  * @module
  */
 
+import type { SharedArena } from "../comm/shared_reduce.ts";
 import { decodeState, encodeState, type WorkerState } from "../worker_state.ts";
 import { parsePlan } from "../../dsl/validate.ts";
 import type { Plan } from "../../dsl/plan.ts";
@@ -88,6 +89,11 @@ export interface WorkerLaunch {
    * that the coordinator's and the peers' certificates are checked against.
    */
   readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
+  /**
+   * Shared memory of every worker of this process (thread workers of one run): the all-reduces
+   * go through it instead of the sockets. Only `postMessage` can hand it over.
+   */
+  readonly sharedArena?: SharedArena;
 }
 
 /** A worker failed; the message names the worker and the cause. */
@@ -236,6 +242,7 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
           ? {}
           : { handshakeTimeoutMs: launch.handshakeTimeoutMs }),
         ...(tls?.caCerts === undefined ? {} : { tls: { caCerts: tls.caCerts } }),
+        ...(launch.sharedArena === undefined ? {} : { arena: launch.sharedArena }),
       });
       const final = await runWorkerLoop({
         plan,

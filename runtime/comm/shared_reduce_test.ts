@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { createMemoryCommunicators } from "./memory_transport.ts";
+import { createSharedArena, SharedReducer } from "./shared_reduce.ts";
+import { randomStream } from "../random.ts";
+
+/** Every rank's vector of `d` values, drawn so that float32 sums depend on their order. */
+function vectors(n: number, d: number, seed: number): Float32Array[] {
+  return Array.from({ length: n }, (_, rank) => {
+    const random = randomStream(seed, "shared", rank);
+    return Float32Array.from({ length: d }, () => random.normal() * 10 ** (rank % 4));
+  });
+}
+
+/** The ring all-reduce's sums over the memory transport. */
+async function ringSums(inputs: Float32Array[]): Promise<Float32Array[]> {
+  const comms = createMemoryCommunicators(inputs.length);
+  return await Promise.all(comms.map((comm, rank) => comm.allReduceSum(inputs[rank]!, "base")));
+}
+
+/** The shared-memory sums, every rank in this thread. */
+async function sharedSums(inputs: Float32Array[], slotFloats: number): Promise<Float32Array[]> {
+  const arena = createSharedArena(inputs.length, slotFloats);
+  const reducers = inputs.map((_, rank) => new SharedReducer(arena, rank));
+  try {
+    return await Promise.all(
+      reducers.map((reducer, rank) => reducer.sumInPlace(inputs[rank]!.slice())),
+    );
+  } finally {
+    for (const reducer of reducers) reducer.close();
+  }
+}
+
+Deno.test("shared-memory sums are bit-identical to the ring's, for every size and group", async () => {
+  for (const n of [1, 2, 3, 4, 5]) {
+    for (const d of [1, 2, 3, 7, 64, 1001]) {
+      for (const slotFloats of [5, 64, 4096]) {
+        const inputs = vectors(n, d, 31 * n + d);
+        const expected = await ringSums(inputs.map((input) => input.slice()));
+        const got = await sharedSums(inputs, slotFloats);
+        for (let rank = 0; rank < n; rank++) {
+          assert.deepEqual(got[rank], expected[rank], `n ${n}, d ${d}, slot ${slotFloats}`);
+        }
+      }
+    }
+  }
+});
+
+Deno.test("calls made back to back keep their order, and a group of one returns its input", async () => {
+  const arena = createSharedArena(2, 16);
+  const reducers = [new SharedReducer(arena, 0), new SharedReducer(arena, 1)];
+  try {
+    const results = await Promise.all(reducers.map(async (reducer, rank) => {
+      const first = reducer.sumInPlace(Float32Array.of(rank, 1));
+      const second = reducer.sumInPlace(Float32Array.of(10 * rank, 2));
+      return [[...await first], [...await second]];
+    }));
+    assert.deepEqual(results[0], [[1, 2], [10, 4]]);
+    assert.deepEqual(results[1], results[0]);
+  } finally {
+    for (const reducer of reducers) reducer.close();
+  }
+  const alone = new SharedReducer(createSharedArena(1, 4), 0);
+  assert.deepEqual([...await alone.sumInPlace(Float32Array.of(3))], [3]);
+  alone.close();
+});
+
+Deno.test("a rank that never arrives and stops ticking is named, not waited for forever", async () => {
+  const arena = createSharedArena(3, 8);
+  const live = [
+    new SharedReducer(arena, 0, { timeoutMs: 300 }),
+    new SharedReducer(arena, 1, { timeoutMs: 300 }),
+  ];
+  // Rank 2 joins, ticks once, and dies before the all-reduce.
+  new SharedReducer(arena, 2, { timeoutMs: 300 }).close();
+  try {
+    const results = await Promise.allSettled(
+      live.map((reducer) => reducer.sumInPlace(Float32Array.of(1))),
+    );
+    for (const result of results) {
+      assert.equal(result.status, "rejected");
+      assert.match(
+        String((result as PromiseRejectedResult).reason),
+        /Worker 2 stopped answering in a shared-memory all-reduce/,
+      );
+    }
+  } finally {
+    for (const reducer of live) reducer.close();
+  }
+});
