@@ -1,6 +1,6 @@
 /**
  * The `gossamer` command line: `plan`, `topology`, `run`, `worker`, `demo`, `experiment`,
- * `experiments`, `compare`, `serve` and `examples`.
+ * `experiments`, `compare`, `serve`, `bench` and `examples`.
  *
  * Exit codes: 0 success; 1 invalid input (an invalid plan, a missing file, a bad topology) or a
  * failed run; 2 a usage error (unknown command or option, bad option value); 130, 143 or 129 a
@@ -18,6 +18,7 @@ import { PlanLoadError } from "./runtime/load_plan.ts";
 import { LeastSquaresFileError } from "./runtime/data/least_squares_file.ts";
 import { CliInputError, CommandFailedError } from "./cli/errors.ts";
 import { interruptedBy, signalExitCode } from "./cli/interrupt.ts";
+import { benchAllReduceCommand } from "./cli/bench_command.ts";
 import { compareCommand } from "./cli/compare_command.ts";
 import { demoCommand } from "./cli/demo_command.ts";
 import { examplesCommand } from "./cli/examples_command.ts";
@@ -270,6 +271,23 @@ function program(): Command {
     .option("--host <address>", "interface to bind (default: this machine only)", "127.0.0.1")
     .option("--quiet", "print nothing but errors")
     .action(async (folder, options) => await serveCommand(folder, options));
+
+  const bench = root.command("bench")
+    .description("Measure this machine's collectives (as nccl-tests does)");
+  bench.command("allreduce")
+    .description(
+      "All-reduce time, algbw and busbw per size and world size, every result checked, " +
+        "beside raw TCP",
+    )
+    .option("--mib <n>", "one vector size in MiB", integerAtLeast(1))
+    .option("--sizes <list>", "sizes such as 8,64K,1K..256M (ranges double); default 8,1M,64M")
+    .option("--ranks <list>", "world sizes, comma-separated", "2,4")
+    .option("--launch <list>", "threads, processes or both, comma-separated", "threads,processes")
+    .option("--no-shared-memory", "thread ranks reduce over TCP instead of shared memory")
+    .option("--iterations <n>", "fewest timed iterations per size", integerAtLeast(1), 5)
+    .option("--segment-kib <n>", "KiB per ring message (default 256)", integerAtLeast(1))
+    .option("--json", "print one JSON document (busbw in bytes per second)")
+    .action(async (options) => await benchAllReduceCommand(options));
 
   root.command("examples")
     .description("Compile every example pipeline, compare their traffic, say what each needs")
