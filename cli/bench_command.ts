@@ -114,6 +114,7 @@ function row(result: AllReduceResult): string {
     (result.seconds * 1e6).toFixed(1),
     (result.algbw / GB).toFixed(3),
     (result.busbw / GB).toFixed(3),
+    (result.cpuSeconds * 1e6).toFixed(0),
     result.correct ? "0" : "WRONG",
   ];
   return `| ${cells.join(" | ")} |`;
@@ -163,7 +164,7 @@ export async function benchAllReduceCommand(options: BenchAllReduceOptions): Pro
     console.log(
       `# all-reduce (sum) of float32, ${navigator.hardwareConcurrency} CPUs, load average ${
         Deno.loadavg()[0]?.toFixed(1)
-      }; time: median of the slowest rank; algbw = size/time, busbw = algbw·2(n−1)/n (GB/s = 1e9 B/s)`,
+      }; time: median of the slowest rank; algbw = size/time, busbw = algbw·2(n−1)/n (GB/s = 1e9 B/s); cpu: CPU time of all ranks per call`,
     );
   }
   let headerShown = false;
@@ -179,9 +180,9 @@ export async function benchAllReduceCommand(options: BenchAllReduceOptions): Pro
       if (json) return;
       if (!headerShown) {
         console.log(
-          "| size | count | ranks | launch | path | time (us) | algbw (GB/s) | busbw (GB/s) | #wrong |",
+          "| size | count | ranks | launch | path | time (us) | algbw (GB/s) | busbw (GB/s) | cpu (us) | #wrong |",
         );
-        console.log("| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: |");
+        console.log("| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |");
         headerShown = true;
       }
       console.log(row(result));

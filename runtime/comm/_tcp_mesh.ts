@@ -14,6 +14,7 @@
  */
 
 import { BufferPool } from "./_buffer_pool.ts";
+import { PostedPlaces } from "./_receive_into.ts";
 import type { Mailbox } from "./_mailbox.ts";
 import { TcpLink } from "./_tcp_link.ts";
 import { TrafficCounter } from "./_traffic.ts";
@@ -97,6 +98,8 @@ export class TcpMeshTransport implements Transport {
   readonly #heartbeatMs: number | null;
   readonly #counter = new TrafficCounter();
   readonly #pool = new BufferPool();
+  /** Where posted messages go (the ring's all-gather lands in the result this way). */
+  readonly #places = new PostedPlaces();
   readonly #links: (TcpLink | undefined)[];
   /** Connections this rank dialled, in their handshake. */
   readonly #dialling = new Set<Deno.Conn>();
@@ -227,6 +230,11 @@ export class TcpMeshTransport implements Transport {
 
   recv(from: number, tag: number): Promise<Uint8Array> {
     return this.#mailbox.recv(from, tag);
+  }
+
+  /** Reads the next messages from (from, tag) into `targets` (see `_receive_into.ts`). */
+  receiveInto(from: number, tag: number, targets: readonly Uint8Array[]): () => void {
+    return this.#places.post(from, tag, targets);
   }
 
   /** Takes back a payload returned by `recv` (see `_buffer_pool.ts`). */
@@ -457,9 +465,11 @@ export class TcpMeshTransport implements Transport {
     const link = new TcpLink(conn);
     this.#links[peer] = link;
     this.#mailbox.heard(peer);
-    const decoder = new FrameDecoder(this.#maxPayload, (bytes) => this.#pool.take(bytes), {
-      kinds: [FRAME_DATA, FRAME_HEARTBEAT],
-    });
+    const decoder = new FrameDecoder(
+      this.#maxPayload,
+      (bytes, tag) => this.#places.take(peer, tag, bytes) ?? this.#pool.take(bytes),
+      { kinds: [FRAME_DATA, FRAME_HEARTBEAT] },
+    );
     link.startReading(decoder, leftover, {
       frame: (frame) => {
         if (frame.source !== peer) {

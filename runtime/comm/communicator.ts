@@ -3,8 +3,8 @@
  * the {@linkcode Transport} interface, so the memory and TCP transports run the same code and
  * give bit-identical results.
  *
- * Tags: each collective call takes the next value of a per-communicator counter, synchronously
- * when it is called, and uses it for all its messages. Since every rank calls the same
+ * Tags: each collective call takes the next value of a per-communicator counter (an all-reduce
+ * the next two), synchronously when it is called, and uses it for all its messages. Since every rank calls the same
  * collectives in the same order, the tags agree across ranks, and collectives that run at the
  * same time (a non-blocking all-reduce beside gossip exchanges) never mix their messages. The
  * communicator owns the tag space of its transport.
@@ -138,26 +138,26 @@ class RingCommunicator implements InPlaceCommunicator {
   }
 
   allReduceSum(data: Float32Array, phase: Phase): Promise<Float32Array> {
-    return this.#call(phase, (tag) => this.#sumInPlace(tag, data.slice(), phase));
+    return this.#call(phase, (tag) => this.#sumInPlace(tag, data.slice(), phase), 2);
   }
 
   allReduceMean(data: Float32Array, phase: Phase): Promise<Float32Array> {
-    return this.#call(phase, (tag) => this.#meanInPlace(tag, data.slice(), phase));
+    return this.#call(phase, (tag) => this.#meanInPlace(tag, data.slice(), phase), 2);
   }
 
   allReduceSumInPlace(data: Float32Array, phase: Phase): Promise<Float32Array> {
-    return this.#call(phase, (tag) => this.#sumInPlace(tag, data, phase));
+    return this.#call(phase, (tag) => this.#sumInPlace(tag, data, phase), 2);
   }
 
   allReduceMeanInPlace(data: Float32Array, phase: Phase): Promise<Float32Array> {
-    return this.#call(phase, (tag) => this.#meanInPlace(tag, data, phase));
+    return this.#call(phase, (tag) => this.#meanInPlace(tag, data, phase), 2);
   }
 
   allReduceMeanStart(data: Float32Array, phase: Phase): PendingAllReduce {
     const copy = data.slice();
     const start = performance.now();
     let elapsed: number | null = null;
-    const result = this.#call(phase, (tag) => this.#meanInPlace(tag, copy, phase));
+    const result = this.#call(phase, (tag) => this.#meanInPlace(tag, copy, phase), 2);
     // Nobody may be waiting yet: a failure is reported by wait(), not as an unhandled rejection.
     result.then(() => elapsed = performance.now() - start, () => {});
     return { wait: () => result, elapsedMs: () => elapsed };
@@ -267,10 +267,15 @@ class RingCommunicator implements InPlaceCommunicator {
     return { sent: add(own.sent, shared.sent), received: add(own.received, shared.received) };
   }
 
-  /** Takes the call's tag now (before any await) and runs the collective with it. */
-  #call<T>(phase: Phase, run: (tag: number) => Promise<T>): Promise<T> {
+  /**
+   * Takes the call's tags now (before any await) and runs the collective with the first:
+   * `tags` consecutive tags, `tag … tag + tags − 1` (an all-reduce takes two, one per half of
+   * the ring), never wrapping inside a call.
+   */
+  #call<T>(phase: Phase, run: (tag: number) => Promise<T>, tags = 1): Promise<T> {
+    if (this.#nextTag + tags - 1 > 0xffffffff) this.#nextTag = 0;
     const tag = this.#nextTag;
-    this.#nextTag = (this.#nextTag + 1) >>> 0;
+    this.#nextTag = (this.#nextTag + tags) >>> 0;
     if (!PHASES.includes(phase)) {
       return Promise.reject(new RangeError(`Unknown traffic phase "${phase}"`));
     }

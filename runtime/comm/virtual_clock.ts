@@ -24,6 +24,7 @@ import type {
   TrafficStats,
   Transport,
 } from "./types.ts";
+import { receiveInto } from "./_receive_into.ts";
 import { frameBytes } from "./wire.ts";
 import type { LinkSchedule } from "../network/links.ts";
 
@@ -139,6 +140,15 @@ class VirtualTransport implements Transport {
     const arriveAt = this.#board.shift(from, this.rank, tag);
     if (arriveAt > lane.time) lane.time = arriveAt;
     return payload;
+  }
+
+  /**
+   * Binds `tag` to the collective starting now (the ring posts its all-gather's tag before it
+   * sends on it) and posts the places to the inner transport, if it can read into them.
+   */
+  receiveInto(from: number, tag: number, targets: readonly Uint8Array[]): () => void {
+    this.#lane(tag);
+    return receiveInto(this.#inner, from, tag, targets);
   }
 
   /** Takes back a payload (the inner transport's buffer pool, if it has one). */

@@ -193,7 +193,7 @@ export class FrameDecoder {
    * may be raised once the peer has authenticated (it applies from the next header on).
    */
   maxPayload: number;
-  readonly #allocate: (bytes: number) => Uint8Array;
+  readonly #allocate: (bytes: number, tag: number) => Uint8Array;
   readonly #kinds: readonly number[];
   readonly #header = new Uint8Array(FRAME_HEADER_BYTES);
   readonly #view = new DataView(this.#header.buffer);
@@ -205,14 +205,15 @@ export class FrameDecoder {
    * Creates a decoder at the start of a stream.
    *
    * @param maxPayload Largest payload accepted (default {@linkcode MAX_FRAME_PAYLOAD}).
-   * @param allocate Returns a zero-offset buffer of exactly the given length for a payload
-   * (default: a new `Uint8Array`); lets a transport reuse payload buffers. It is called only
-   * for a header that passed every check.
+   * @param allocate Returns a buffer of exactly the given length, 4-byte aligned, for the
+   * payload of a frame with the given tag (default: a new `Uint8Array`); lets a transport reuse
+   * payload buffers, or read a payload straight into where its receiver wants it. It is called
+   * only for a header that passed every check.
    * @param options The frame kinds accepted.
    */
   constructor(
     maxPayload: number = MAX_FRAME_PAYLOAD,
-    allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
+    allocate: (bytes: number, tag: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
     options: FrameDecoderOptions = {},
   ) {
     this.maxPayload = maxPayload;
@@ -293,7 +294,7 @@ export class FrameDecoder {
     if (PHASES[view.getUint8(8)] === undefined) {
       throw new RangeError(`Cannot decode frame: unknown phase index ${view.getUint8(8)}`);
     }
-    this.#payload = length === 0 ? EMPTY : this.#allocate(length);
+    this.#payload = length === 0 ? EMPTY : this.#allocate(length, view.getUint32(4, true));
     this.#payloadFilled = 0;
   }
 

@@ -57,6 +57,11 @@ export interface AllReduceResult {
   readonly algbw: number;
   /** Bytes per second: `algbw · 2(n−1)/n`. */
   readonly busbw: number;
+  /**
+   * CPU seconds per all-reduce, all ranks together (user and system time of their processes
+   * while they reduced): what the collective costs a machine, whatever else runs on it.
+   */
+  readonly cpuSeconds: number;
   /** Every element of every result equal to its closed form. */
   readonly correct: boolean;
   /** The first wrong element, when not correct. */
@@ -242,6 +247,10 @@ async function measureWorld(
         (_, i) => Math.max(...measured.map((m) => m.ms[i]!)),
       );
       const seconds = median(slowest) / 1000;
+      // Thread ranks share one process, whose CPU time each of them reads: take one.
+      const cpuMicros = launch === "threads"
+        ? measured[0]!.cpuMicros
+        : measured.reduce((sum, m) => sum + m.cpuMicros, 0);
       const algbw = size.bytes / seconds;
       const wrong = measured.map((m, rank) => m.wrong === null ? null : `rank ${rank}: ${m.wrong}`)
         .find((w) => w !== null);
@@ -255,6 +264,7 @@ async function measureWorld(
         seconds,
         algbw,
         busbw: busBandwidth(algbw, n),
+        cpuSeconds: cpuMicros / 1e6 / Math.max(1, size.iterations),
         correct: wrong === undefined,
         ...(wrong === undefined ? {} : { wrong }),
       });

@@ -10,6 +10,7 @@
  * @module
  */
 
+import process from "node:process";
 import { createCommunicator } from "../communicator.ts";
 import { type SharedArena, SharedReducer } from "../shared_reduce.ts";
 import { connectTcpMesh, listenTcp, parseAddress } from "../tcp_transport.ts";
@@ -46,6 +47,8 @@ export type FromRank =
     readonly ms: readonly number[];
     /** The first wrong element, or null when every result was exact. */
     readonly wrong: string | null;
+    /** CPU time of this process (all its threads) over the timed iterations, microseconds. */
+    readonly cpuMicros: number;
   }
   | { readonly type: "done" }
   | { readonly type: "rawDone"; readonly ms: number }
@@ -106,16 +109,22 @@ async function allReduce(
       const data = new Float32Array(run.bytes / 4);
       const ms: number[] = [];
       let wrong: string | null = null;
+      let cpuMicros = 0;
       for (let i = 0; i < run.warmup + run.iterations; i++) {
         fill(data, rank);
         await comm.barrier();
+        const cpu = process.cpuUsage();
         const start = performance.now();
         await comm.allReduceSumInPlace(data, "base");
         const elapsed = performance.now() - start;
-        if (i >= run.warmup) ms.push(elapsed);
+        const used = process.cpuUsage(cpu);
+        if (i >= run.warmup) {
+          ms.push(elapsed);
+          cpuMicros += used.user + used.system;
+        }
         wrong ??= firstWrong(data, size);
       }
-      channel.post({ type: "measured", bytes: run.bytes, ms, wrong });
+      channel.post({ type: "measured", bytes: run.bytes, ms, wrong, cpuMicros });
     }
     await comm.barrier();
     channel.post({ type: "done" });
