@@ -330,6 +330,7 @@ class ThreadCommunicator implements ThreadedCommunicator {
   }
 
   barrier(): Promise<void> {
+    if (this.size === 1) return Promise.resolve(); // nobody to wait for
     return this.#link.call({ op: "barrier" }).then(() => {});
   }
 
@@ -342,12 +343,18 @@ class ThreadCommunicator implements ThreadedCommunicator {
     return this.#link.close();
   }
 
-  /** Reduces `data` in place through a shared buffer; posts the call before returning. */
+  /**
+   * Reduces `data` in place through a shared buffer; posts the call before returning. A lone
+   * rank's sum and mean are its own vector (`x / 1 = x` exactly), and nothing is sent: the
+   * thread is not asked, which spares every step of a one-worker run two copies and a round
+   * trip between threads.
+   */
   #allReduce(
     data: Float32Array,
     mean: boolean,
     phase: Phase,
   ): Promise<{ result: Float32Array; elapsedMs: number }> {
+    if (this.size === 1) return Promise.resolve({ result: data, elapsedMs: 0 });
     const buffer = this.#pool.take(data.byteLength);
     const shared = new Float32Array(buffer, 0, data.length);
     shared.set(data);

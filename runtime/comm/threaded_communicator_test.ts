@@ -79,3 +79,19 @@ Deno.test("a rank that computes longer than the peer timeout is not taken for de
     await Promise.all(comms.map((comm) => comm.close()));
   }
 });
+
+Deno.test("a lone rank's all-reduces and barrier are answered here, without the thread", async () => {
+  const [comm] = await threadComms(1);
+  const data = Float32Array.of(1.5, -2);
+  assert.equal(await comm!.allReduceSumInPlace(data, "base"), data);
+  assert.equal(await comm!.allReduceMeanInPlace(data, "base"), data);
+  const copy = await comm!.allReduceMean(data, "base");
+  assert.notEqual(copy, data);
+  assert.deepEqual([...copy], [1.5, -2]);
+  assert.deepEqual([...await comm!.allReduceMeanStart(data, "outer").wait()], [1.5, -2]);
+  // The thread is gone; answering here still works, so no call went to it.
+  await comm!.close();
+  assert.deepEqual([...await comm!.allReduceSum(data, "base")], [1.5, -2]);
+  await comm!.barrier();
+  assert.equal(comm!.stats().sent.base, 0);
+});
