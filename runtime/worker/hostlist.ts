@@ -14,7 +14,11 @@
 
 /** A host list that cannot be expanded; the message quotes it and says where it is wrong. */
 export class HostlistError extends Error {
-  /** @param message What is wrong. */
+  /**
+   * Builds the error.
+   *
+   * @param message What is wrong, quoting the list.
+   */
   constructor(message: string) {
     super(message);
     this.name = "HostlistError";

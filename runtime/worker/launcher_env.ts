@@ -53,8 +53,11 @@ export interface Place {
 
 /** What the command line gave. */
 export interface PlaceFlags {
+  /** `--rank`. */
   readonly rank?: number;
+  /** `--world`. */
   readonly world?: number;
+  /** `--rendezvous`: `host:port`, `[ipv6]:port`, or a host alone (the default port). */
   readonly rendezvous?: string;
 }
 
@@ -63,7 +66,11 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** The place cannot be settled; the message names the variables or flags at fault. */
 export class LauncherEnvError extends Error {
-  /** @param message What is missing or contradictory, naming it. */
+  /**
+   * Builds the error.
+   *
+   * @param message What is missing or contradictory, naming it.
+   */
   constructor(message: string) {
     super(message);
     this.name = "LauncherEnvError";
