@@ -23,7 +23,8 @@ import { demoCommand } from "./cli/demo_command.ts";
 import { examplesCommand } from "./cli/examples_command.ts";
 import { experimentCommand, experimentsCommand } from "./cli/experiment_command.ts";
 import { planCommand } from "./cli/plan_command.ts";
-import { resumeCommand, runCommand, workerCommand } from "./cli/run_command.ts";
+import { resumeCommand, runCommand } from "./cli/run_command.ts";
+import { workerCommand } from "./cli/worker_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
 import { RunError } from "./runtime/run_types.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
@@ -197,18 +198,39 @@ function program(): Command {
     .action(async (folder, options) => await resumeCommand(folder, options));
 
   root.command("worker")
-    .description("Join a run as one worker process (the coordinator is `gossamer run`)")
+    .description(
+      "Join a run as one worker process; its rank, world size and rendezvous come from the flags or from the launcher (GOSSAMER_RANK/WORLD/RENDEZVOUS, Slurm's srun, a Kubernetes Indexed Job, torchrun), and under a launcher rank 0 also hosts the coordinator and writes the run folder",
+    )
     .requiredOption("--plan <file>", "plan file (.json) or pipeline module (.ts)", path)
-    .requiredOption("--rank <r>", "this worker's rank", integerAtLeast(0))
-    .requiredOption("--world <n>", "number of workers", integerAtLeast(1))
-    .requiredOption("--rendezvous <host:port>", "the coordinator's address")
+    .option("--rank <r>", "this worker's rank (default: from the launcher)", integerAtLeast(0))
+    .option("--world <n>", "number of workers (default: from the launcher)", integerAtLeast(1))
+    .option(
+      "--rendezvous <host:port>",
+      "the coordinator's address, [ipv6]:port for IPv6 (default: from the launcher, port $GOSSAMER_PORT, $MASTER_PORT or 29500)",
+    )
+    .option(
+      "--out <dir>",
+      "run folder, written by the rank hosting the coordinator (default: a new folder under runs/)",
+      path,
+    )
+    .option(
+      "--coordinator",
+      "host the coordinator on this rank (default: rank 0 when its rank comes from a launcher)",
+    )
+    .option(
+      "--no-coordinator",
+      "never host the coordinator: rank 0 joins one started with `gossamer run --launch none`",
+    )
     .addOption(
       new Option("--backend <name>", "TensorFlow.js backend").choices(BACKENDS).default("auto"),
     )
-    .option("--host <address>", "interface for this worker's mesh listener", "127.0.0.1")
+    .option(
+      "--host <address>",
+      "interface to bind: the mesh listener's (default: the address that reached the coordinator) and, on the rank hosting it, the coordinator's (default: every interface)",
+    )
     .option(
       "--advertise <host>",
-      "the address peers dial (default: --host, which must not be 0.0.0.0)",
+      "the address peers dial (default: --host, or when it is a wildcard or not given, the address that reached the coordinator)",
     )
     .option("--peer-timeout <ms>", "fail when a peer is silent this long", integerAtLeast(1))
     .option(
