@@ -73,6 +73,23 @@ const TRANSPORTS = ["tcp", "memory"] as const;
 const CLOCKS = ["real", "virtual"] as const;
 const LAUNCHES = ["threads", "processes", "none"] as const;
 
+/** How `gossamer worker` finds its place, printed after its options. */
+const WORKER_HELP = `
+Where rank, world size and rendezvous come from, the first source that has each (a line on
+standard error names the launcher and the variables used):
+  1. --rank, --world, --rendezvous
+  2. GOSSAMER_RANK, GOSSAMER_WORLD, GOSSAMER_RENDEZVOUS (host:port, [ipv6]:port)
+  3. Slurm: SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID; the first host of SLURM_STEP_NODELIST
+     (else SLURM_JOB_NODELIST)
+     a Kubernetes Indexed Job: JOB_COMPLETION_INDEX (world and rendezvous from GOSSAMER_*)
+     torchrun: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT
+A rendezvous host without a port gets GOSSAMER_PORT, else MASTER_PORT, else 29500.
+Every rank needs the run's secret: GOSSAMER_SECRET or GOSSAMER_SECRET_FILE (or --secret-file).
+
+A whole run of four workers under Slurm:
+  export GOSSAMER_SECRET=$(openssl rand -hex 32)
+  srun -n 4 deno run -A cli.ts worker --plan plan.json --out runs/x`;
+
 /** Builds the command tree. */
 function program(): Command {
   const root = new Command("gossamer")
@@ -199,8 +216,9 @@ function program(): Command {
 
   root.command("worker")
     .description(
-      "Join a run as one worker process; its rank, world size and rendezvous come from the flags or from the launcher (GOSSAMER_RANK/WORLD/RENDEZVOUS, Slurm's srun, a Kubernetes Indexed Job, torchrun), and under a launcher rank 0 also hosts the coordinator and writes the run folder",
+      "Join a run as one worker process. Its rank, world size and rendezvous come from the flags or from the launcher; under a launcher, rank 0 also hosts the coordinator and writes the run folder",
     )
+    .addHelpText("after", WORKER_HELP)
     .requiredOption("--plan <file>", "plan file (.json) or pipeline module (.ts)", path)
     .option("--rank <r>", "this worker's rank (default: from the launcher)", integerAtLeast(0))
     .option("--world <n>", "number of workers (default: from the launcher)", integerAtLeast(1))
