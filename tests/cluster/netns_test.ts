@@ -137,3 +137,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    `rank 0 reaching itself over loopback, which other hosts cannot dial, stops the run with the fix${ignored}`,
+  ignore: BLOCKED !== null,
+  async fn() {
+    const parent = await tempRunFolder();
+    try {
+      await withNamespaces(RATES, async (namespaces) => {
+        const workers: Started[] = [];
+        try {
+          namespaces.forEach((namespace, rank) => {
+            // As when rank 0's host name resolves to 127.0.1.1: it dials its coordinator over
+            // loopback and so binds and advertises a loopback address.
+            const rendezvous = rank === 0 ? "127.0.0.1:29500" : `${namespaces[0]!.address}:29500`;
+            const env = {
+              GOSSAMER_SECRET: TEST_SECRET,
+              GOSSAMER_RANK: String(rank),
+              GOSSAMER_WORLD: "4",
+              GOSSAMER_RENDEZVOUS: rendezvous,
+            };
+            const args = ["cli.ts", "worker", "--plan", PLAN, "--out", join(parent, "run")];
+            workers.push(startIn(namespace, env, args));
+          });
+          const results = await Promise.all(workers.map((worker) => worker.output));
+          results.forEach((result, rank) =>
+            assert.equal(result.code, 1, `rank ${rank}: ${result.stderr}`)
+          );
+          assert.match(
+            results[0]!.stderr,
+            /^Worker 0 advertises 127\.0\.0\.1:\d+, a loopback address, but worker [123] reached the coordinator from 10\.77\.0\.[234], another host, which cannot dial it: start worker 0 with --advertise /m,
+          );
+          const summary = JSON.parse(await Deno.readTextFile(join(parent, "run", "summary.json")));
+          assert.equal(summary.status, "failed");
+        } finally {
+          await Promise.all(workers.map(reap));
+        }
+      });
+    } finally {
+      await Deno.remove(parent, { recursive: true });
+    }
+  },
+});
