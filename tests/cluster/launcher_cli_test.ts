@@ -7,8 +7,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { STACK_LINE } from "../_cli.ts";
-import { freePort, reap, type Started, startWith, TEST_SECRET } from "../runtime/_processes.ts";
-import { tempRunFolder } from "../runtime/_plans.ts";
+import {
+  freePort,
+  reap,
+  type Started,
+  startWith,
+  TEST_SECRET,
+  waitForMetrics,
+} from "../runtime/_processes.ts";
+import { leastSquaresPipeline, tempRunFolder } from "../runtime/_plans.ts";
+import { gossip, ring } from "../../mod.ts";
 import { assertSameRun, PLAN, runLocally } from "./_same_run.ts";
 
 /** Every variable a launcher might have left in the test's own environment, unset. */
@@ -185,6 +193,76 @@ Deno.test("rank 0 whose rendezvous port is taken says so and how to choose anoth
     assert.equal(summary.status, "failed");
   } finally {
     taken.close();
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("rank 0 with --no-coordinator joins a coordinator instead of hosting one", async () => {
+  const port = freePort();
+  const message = await refused(
+    {
+      GOSSAMER_SECRET: TEST_SECRET,
+      GOSSAMER_RANK: "0",
+      GOSSAMER_WORLD: "4",
+      GOSSAMER_RENDEZVOUS: `127.0.0.1:${port}`,
+    },
+    "--no-coordinator",
+    "--rendezvous-timeout",
+    "300",
+  );
+  assert.doesNotMatch(message, /hosts the coordinator/);
+  assert.match(
+    message,
+    new RegExp(
+      `^Worker 0 cannot reach the coordinator at 127\\.0\\.0\\.1:${port} within 0\\.3 s`,
+      "m",
+    ),
+  );
+});
+
+Deno.test("SIGTERM to rank 0, which hosts the coordinator, stops the whole run as gossamer run stops", async () => {
+  const parent = await tempRunFolder();
+  const plan = leastSquaresPipeline(200_000).base(gossip(ring)).evalEvery(10_000).compile();
+  await Deno.writeTextFile(join(parent, "plan.json"), JSON.stringify(plan));
+  const folder = join(parent, "run");
+  const port = freePort();
+  const workers = [0, 1, 2, 3].map((rank) =>
+    startWith(
+      {
+        ...CLEAN,
+        GOSSAMER_SECRET: TEST_SECRET,
+        GOSSAMER_RANK: String(rank),
+        GOSSAMER_WORLD: "4",
+        GOSSAMER_RENDEZVOUS: `127.0.0.1:${port}`,
+      },
+      "worker",
+      "--plan",
+      join(parent, "plan.json"),
+      "--out",
+      folder,
+    )
+  );
+  try {
+    await waitForMetrics(folder, 4 * 50);
+    workers[0]!.child.kill("SIGTERM");
+    const [host, ...others] = await Promise.all(workers.map((worker) => worker.output));
+    assert.equal(host!.code, 143, host!.stderr);
+    assert.match(host!.stderr, /^Interrupted by a request to terminate \(SIGTERM\)$/m);
+    const summary = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
+    assert.equal(summary.status, "failed");
+    assert.match(summary.error, /SIGTERM/);
+    others.forEach((result, index) => {
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^Worker ${index + 1} stopped: Interrupted by a request to terminate \\(SIGTERM\\)$`,
+          "m",
+        ),
+      );
+    });
+  } finally {
+    await Promise.all(workers.map(reap));
     await Deno.remove(parent, { recursive: true });
   }
 });
