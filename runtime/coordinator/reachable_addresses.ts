@@ -55,7 +55,7 @@ export function unreachableLoopback(
 ): string | null {
   if (ownHosts === null) return null;
   const elsewhere = remotes.findIndex((remote) =>
-    remote !== null && !isLoopback(remote) && !ownHosts.has(remote)
+    remote !== null && !isLoopback(plainHost(remote)) && !ownHosts.has(plainHost(remote))
   );
   if (elsewhere < 0) return null;
   const stuck = advertised.findIndex((address) => {
@@ -71,6 +71,15 @@ export function unreachableLoopback(
   }, a loopback address, but worker ${elsewhere} reached the coordinator from ${
     remotes[elsewhere]
   }, another host, which cannot dial it: start worker ${stuck} with --advertise set to an address of its host that the others reach (its host name may resolve to a loopback address, as /etc/hosts often makes it)`;
+}
+
+/**
+ * An address as interfaces list it: an IPv4-mapped IPv6 address (what a dual-stack listener
+ * sees of an IPv4 peer) as IPv4, without an IPv6 zone.
+ */
+function plainHost(host: string): string {
+  const bare = host.replace(/%.*$/, "");
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(bare) ? bare.slice(7) : bare;
 }
 
 /**

@@ -22,6 +22,24 @@ Deno.test("a loopback mesh address fails the run only when a worker on another h
     unreachableLoopback(["127.0.1.1:1", "10.0.0.1:2"], ["127.0.1.1", "10.0.0.1"], own),
     null,
   );
+  // Seen through a dual-stack listener, this host's own IPv4 address is still its own.
+  assert.equal(
+    unreachableLoopback(
+      ["127.0.1.1:1", "10.0.0.1:2"],
+      ["::ffff:127.0.1.1", "::ffff:10.0.0.1"],
+      own,
+    ),
+    null,
+  );
+  assert.match(
+    unreachableLoopback(
+      ["127.0.1.1:1", "10.0.0.4:2"],
+      ["::ffff:127.0.1.1", "::FFFF:10.0.0.4"],
+      own,
+    ) ??
+      "",
+    /but worker 1 reached the coordinator from ::FFFF:10\.0\.0\.4, another host/,
+  );
   // Another host and no loopback address: fine.
   assert.equal(
     unreachableLoopback(["10.0.0.1:1", "[fd00::2]:2"], ["10.0.0.1", "fd00::2"], own),
