@@ -24,7 +24,8 @@ import { demoCommand } from "./cli/demo_command.ts";
 import { examplesCommand } from "./cli/examples_command.ts";
 import { experimentCommand, experimentsCommand } from "./cli/experiment_command.ts";
 import { planCommand } from "./cli/plan_command.ts";
-import { resumeCommand, runCommand, workerCommand } from "./cli/run_command.ts";
+import { resumeCommand, runCommand } from "./cli/run_command.ts";
+import { workerCommand } from "./cli/worker_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
 import { RunError } from "./runtime/run_types.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
@@ -72,6 +73,23 @@ const BACKENDS = ["auto", "webgpu", "wasm", "cpu"] as const;
 const TRANSPORTS = ["tcp", "memory"] as const;
 const CLOCKS = ["real", "virtual"] as const;
 const LAUNCHES = ["threads", "processes", "none"] as const;
+
+/** How `gossamer worker` finds its place, printed after its options. */
+const WORKER_HELP = `
+Where rank, world size and rendezvous come from, the first source that has each (a line on
+standard error names the launcher and the variables used):
+  1. --rank, --world, --rendezvous
+  2. GOSSAMER_RANK, GOSSAMER_WORLD, GOSSAMER_RENDEZVOUS (host:port, [ipv6]:port)
+  3. Slurm: SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID; the first host of SLURM_STEP_NODELIST
+     (else SLURM_JOB_NODELIST)
+     a Kubernetes Indexed Job: JOB_COMPLETION_INDEX (world and rendezvous from GOSSAMER_*)
+     torchrun: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT
+A rendezvous host without a port gets GOSSAMER_PORT, else MASTER_PORT, else 29500.
+Every rank needs the run's secret: GOSSAMER_SECRET or GOSSAMER_SECRET_FILE (or --secret-file).
+
+A whole run of four workers under Slurm:
+  export GOSSAMER_SECRET=$(openssl rand -hex 32)
+  srun -n 4 deno run -A cli.ts worker --plan plan.json --out runs/x`;
 
 /** Builds the command tree. */
 function program(): Command {
@@ -198,18 +216,40 @@ function program(): Command {
     .action(async (folder, options) => await resumeCommand(folder, options));
 
   root.command("worker")
-    .description("Join a run as one worker process (the coordinator is `gossamer run`)")
+    .description(
+      "Join a run as one worker process. Its rank, world size and rendezvous come from the flags or from the launcher; under a launcher, rank 0 also hosts the coordinator and writes the run folder",
+    )
+    .addHelpText("after", WORKER_HELP)
     .requiredOption("--plan <file>", "plan file (.json) or pipeline module (.ts)", path)
-    .requiredOption("--rank <r>", "this worker's rank", integerAtLeast(0))
-    .requiredOption("--world <n>", "number of workers", integerAtLeast(1))
-    .requiredOption("--rendezvous <host:port>", "the coordinator's address")
+    .option("--rank <r>", "this worker's rank (default: from the launcher)", integerAtLeast(0))
+    .option("--world <n>", "number of workers (default: from the launcher)", integerAtLeast(1))
+    .option(
+      "--rendezvous <host:port>",
+      "the coordinator's address, [ipv6]:port for IPv6 (default: from the launcher, port $GOSSAMER_PORT, $MASTER_PORT or 29500)",
+    )
+    .option(
+      "--out <dir>",
+      "run folder, written by the rank hosting the coordinator (default: a new folder under runs/)",
+      path,
+    )
+    .option(
+      "--coordinator",
+      "host the coordinator on this rank (default: rank 0 when its rank comes from a launcher)",
+    )
+    .option(
+      "--no-coordinator",
+      "never host the coordinator: rank 0 joins one started with `gossamer run --launch none`",
+    )
     .addOption(
       new Option("--backend <name>", "TensorFlow.js backend").choices(BACKENDS).default("auto"),
     )
-    .option("--host <address>", "interface for this worker's mesh listener", "127.0.0.1")
+    .option(
+      "--host <address>",
+      "interface to bind: the mesh listener's (default: the address that reached the coordinator) and, on the rank hosting it, the coordinator's (default: every interface)",
+    )
     .option(
       "--advertise <host>",
-      "the address peers dial (default: --host, which must not be 0.0.0.0)",
+      "the address peers dial (default: --host, or when it is a wildcard or not given, the address that reached the coordinator)",
     )
     .option("--peer-timeout <ms>", "fail when a peer is silent this long", integerAtLeast(1))
     .option(

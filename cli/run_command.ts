@@ -1,6 +1,6 @@
 /**
  * `gossamer run <pipeline.ts|plan.json>`: runs a plan and writes its run folder; and
- * `gossamer worker`: joins a run as one process worker.
+ * `gossamer resume`: continues one from a checkpoint.
  *
  * @module
  */
@@ -13,8 +13,6 @@ import { loadPlan } from "../runtime/load_plan.ts";
 import { run } from "../runtime/coordinator/run.ts";
 import { resume } from "../runtime/coordinator/resume.ts";
 import { meanBytesSent, type RunResult, type RunSummary } from "../runtime/run_types.ts";
-import { runWorker } from "../runtime/worker/worker_main.ts";
-import { CommandFailedError } from "./errors.ts";
 import { formatBytes, table } from "../report/format.ts";
 import { buildReport } from "../report/mod.ts";
 import { writeFileAtomic } from "./write_file.ts";
@@ -60,7 +58,7 @@ export interface RunCommandOptions {
 }
 
 /** The TLS files given on the command line, or nothing when none is. */
-function tlsOption(options: { tlsCert?: string; tlsKey?: string; tlsCa?: string }) {
+export function tlsOption(options: { tlsCert?: string; tlsKey?: string; tlsCa?: string }) {
   if (
     options.tlsCert === undefined && options.tlsKey === undefined && options.tlsCa === undefined
   ) {
@@ -256,57 +254,4 @@ export async function resumeCommand(folder: string, options: ResumeCommandOption
   } finally {
     bar.done();
   }
-}
-
-/** Options of `gossamer worker`. */
-export interface WorkerCommandOptions {
-  readonly plan: string;
-  readonly rank: number;
-  readonly world: number;
-  readonly rendezvous: string;
-  readonly backend: BackendRequest;
-  readonly host?: string;
-  readonly advertise?: string;
-  readonly peerTimeout?: number;
-  readonly secretFile?: string;
-  readonly rendezvousTimeout?: number;
-  readonly handshakeTimeout?: number;
-  readonly tlsCert?: string;
-  readonly tlsKey?: string;
-  readonly tlsCa?: string;
-}
-
-/**
- * Runs `gossamer worker`: one process worker of a run.
- *
- * @param options Plan (a plan file or pipeline module), rank, world size, rendezvous address.
- */
-export async function workerCommand(options: WorkerCommandOptions): Promise<void> {
-  const plan = await loadPlan(options.plan);
-  try {
-    await runWorker({
-      plan,
-      rank: options.rank,
-      world: options.world,
-      rendezvous: options.rendezvous,
-      backend: options.backend,
-      ...(options.host === undefined ? {} : { host: options.host }),
-      ...(options.peerTimeout === undefined ? {} : { peerTimeoutMs: options.peerTimeout }),
-      ...(options.advertise === undefined ? {} : { advertise: options.advertise }),
-      ...(options.secretFile === undefined ? {} : { secretFile: options.secretFile }),
-      ...(options.rendezvousTimeout === undefined
-        ? {}
-        : { rendezvousTimeoutMs: options.rendezvousTimeout }),
-      ...(options.handshakeTimeout === undefined
-        ? {}
-        : { handshakeTimeoutMs: options.handshakeTimeout }),
-      ...tlsOption(options),
-    });
-  } catch (error) {
-    throw new CommandFailedError(error instanceof Error ? error.message : String(error));
-  }
-  // Metrics went to the coordinator; say so, or a finished worker looks like a silent one.
-  console.log(
-    `Worker ${options.rank} of ${options.world} finished ${plan.steps} steps; its metrics went to the coordinator at ${options.rendezvous}`,
-  );
 }

@@ -272,13 +272,18 @@ export async function serveDashboard(options: DashboardOptions): Promise<Deno.Ht
         };
         streams.add(close);
         const poll = async () => {
+          // The first poll always says "update": the page was read before this stream began,
+          // and what a run wrote in between would otherwise never reach it.
+          let changed = ticks === 0;
           for (const folder of folders) {
             const now = await fingerprint(folder);
             const before = seen.get(folder);
             seen.set(folder, now);
-            if (before !== undefined && before !== now) {
-              controller.enqueue(encoder.encode(`event: update\ndata: ${now}\n\n`));
-            }
+            if (before !== undefined && before !== now) changed = true;
+          }
+          if (changed) {
+            const data = folders.map((folder) => seen.get(folder)).join(" ");
+            controller.enqueue(encoder.encode(`event: update\ndata: ${data}\n\n`));
           }
           // A comment every 15 s keeps proxies and idle timeouts from closing the stream.
           if (++ticks % 30 === 0) controller.enqueue(encoder.encode(": alive\n\n"));

@@ -49,6 +49,7 @@ import type { RuntimeFacts } from "../run_types.ts";
 import type { RunFailures } from "./failures.ts";
 import { decodeState, encodeState } from "../worker_state.ts";
 import type { CheckpointHooks } from "./checkpoints.ts";
+import { ownAddresses, unreachableLoopback } from "./reachable_addresses.ts";
 
 /** How a rendezvous authenticates its workers. */
 export interface RendezvousSecurity {
@@ -282,6 +283,8 @@ export class Rendezvous {
   /** Ranks admitted by a handshake whose verdict is still being written. */
   readonly #admitting = new Set<number>();
   readonly #addresses: string[];
+  /** Where each worker's control connection came from (its host), by rank. */
+  readonly #remotes: (string | null)[];
   readonly #conns = new Set<Deno.Conn>();
   /** Connections in their handshake, bounded. */
   readonly #handshakes = new PendingHandshakes();
@@ -313,6 +316,7 @@ export class Rendezvous {
     this.#warn = security.warn ?? rateLimited(warnToStderr);
     this.models = new Array(n);
     this.#addresses = new Array(n);
+    this.#remotes = new Array(n).fill(null);
     this.#accepting = this.#accept();
   }
 
@@ -474,7 +478,17 @@ export class Rendezvous {
             facts.backend ??= String(header.backend);
             facts.backendReason ??= String(header.backendReason);
             facts.tfjs ??= String(header.tfjsVersion);
-            if (++this.registered === this.#n) await this.#start();
+            this.#remotes[rank] = remoteHostOf(conn);
+            if (++this.registered === this.#n) {
+              // Before anyone dials: a loopback address that other hosts would dial fails here.
+              const unreachable = unreachableLoopback(
+                this.#addresses,
+                this.#remotes,
+                ownAddresses(),
+              );
+              if (unreachable !== null) throw new ProtocolError(unreachable);
+              await this.#start();
+            }
             break;
           case "metrics":
             if (!Array.isArray(header.lines)) {
@@ -524,6 +538,15 @@ export class Rendezvous {
           : `Lost the control connection of worker ${rank}: ${(error as Error).message}`,
       );
     }
+  }
+}
+
+/** The host a connection came from, or `null` when it does not say. */
+function remoteHostOf(conn: Deno.Conn): string | null {
+  try {
+    return (conn.remoteAddr as Deno.NetAddr).hostname;
+  } catch {
+    return null;
   }
 }
 

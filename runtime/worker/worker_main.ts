@@ -12,8 +12,12 @@
  * it. A failure before (a plan that does not validate, no secret, a coordinator that cannot be
  * reached or refuses this worker) is thrown: the launcher or the command line reports it.
  *
- * The mesh listener binds `host` (default 127.0.0.1: this machine only); peers are told to dial
- * `advertise` (default `host`), for a worker behind an address other than the one it binds.
+ * Binding and advertising are separate: the mesh listener binds `host`, and peers are told to
+ * dial `advertise`. Unless told otherwise, both are the local address of the control connection,
+ * the address this host used to reach the coordinator: the one interface known to lead to the
+ * rest of the run, whether the coordinator is on this host (loopback), across a cluster, or in
+ * another network namespace. A worker bound to a wildcard (`0.0.0.0`, `::`) advertises that
+ * address too, never the wildcard, which peers cannot dial.
  *
  * @module
  */
@@ -47,6 +51,7 @@ import { loadWorkerData } from "../data/worker_data.ts";
 import type { MetricsLine } from "../metrics.ts";
 import { createModel } from "../models/create_model.ts";
 import { joinCoordinator } from "./join.ts";
+import { localHostOf, meshHosts } from "./mesh_hosts.ts";
 import { runWorkerLoop } from "./worker_loop.ts";
 
 /** How a worker is started. */
@@ -61,11 +66,15 @@ export interface WorkerLaunch {
   readonly rendezvous: string;
   /** TensorFlow.js backend to request; `auto` picks the best one available. */
   readonly backend: BackendRequest;
-  /** Interface this worker's mesh listener binds to (default 127.0.0.1). */
+  /**
+   * Interface this worker's mesh listener binds to (default: the local address of its
+   * connection to the coordinator).
+   */
   readonly host?: string;
   /**
-   * The host name or address peers dial to reach this worker's mesh listener (default `host`);
-   * needed when `host` is a wildcard such as `0.0.0.0`. The port is the listener's.
+   * The host name or address peers dial to reach this worker's mesh listener (default: `host`,
+   * or, when `host` is not given or is a wildcard such as `0.0.0.0`, the local address of the
+   * connection to the coordinator). The port is the listener's.
    */
   readonly advertise?: string;
   /** How long to wait for a silent peer (no bytes at all from it) before failing (ms). */
@@ -156,12 +165,15 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
   const { conn: control, runId, leftover } = joined;
   const writer = new ControlWriter(control, rank);
   const send = (message: WorkerMessage, body?: Uint8Array) => writer.send(message, body);
+  const mesh = meshHosts(launch, localHostOf(control));
   // The communication thread owns this worker's sockets and runs its collectives. It starts
   // now, so its start-up overlaps loading TensorFlow.js, the data and the model.
-  const threadStart = startCommThread({
-    hostname: launch.host ?? "127.0.0.1",
-    ...(tls?.cert === undefined ? {} : { tls: { cert: tls.cert, key: tls.key! } }),
-  });
+  const threadStart = mesh.problem !== null
+    ? Promise.reject(new Error(mesh.problem))
+    : startCommThread({
+      hostname: mesh.bind,
+      ...(tls?.cert === undefined ? {} : { tls: { cert: tls.cert, key: tls.key! } }),
+    });
   threadStart.catch(() => {/* reported where it is awaited */});
   let thread = null as CommThread | null;
   let aborted: string | null = null;
@@ -221,7 +233,7 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
       await send({
         type: "hello",
         rank,
-        address: advertised(thread.address, launch),
+        address: formatAddress(mesh.advertise, parseAddress(thread.address).port),
         backend: backend.backend,
         backendReason: backend.reason,
         tfjsVersion: tf.version_core,
@@ -321,7 +333,6 @@ async function prepare(launch: WorkerLaunch): Promise<Prepared> {
       `Worker ${rank}: the plan has ${plan.workers} workers but the run has ${world}`,
     );
   }
-  checkAdvertised(launch);
   const found = await findSecret({
     ...(launch.secret === undefined ? {} : { secret: launch.secret }),
     ...(launch.secretFile === undefined ? {} : { secretFile: launch.secretFile }),
@@ -344,28 +355,4 @@ async function prepare(launch: WorkerLaunch): Promise<Prepared> {
     planHash,
     runId: launch.runId === undefined ? null : runIdBytes(launch.runId),
   };
-}
-
-/** Whether an address stands for every interface (it cannot be dialled). */
-function isWildcard(host: string): boolean {
-  return ["0.0.0.0", "::", "[::]", ""].includes(host);
-}
-
-/** A worker binding a wildcard address must say where peers reach it. */
-function checkAdvertised(launch: WorkerLaunch): void {
-  const host = launch.host ?? "127.0.0.1";
-  const name = launch.advertise ?? host;
-  if (isWildcard(name)) {
-    throw new Error(
-      `Worker ${launch.rank} listens on ${host}, which peers cannot dial: advertise an address of this machine that the other workers reach (--advertise)`,
-    );
-  }
-}
-
-/** The mesh address peers dial: the advertised host (default the bound one) and the port. */
-function advertised(listening: string, launch: WorkerLaunch): string {
-  const { port } = parseAddress(listening);
-  const name = launch.advertise ?? launch.host ?? "127.0.0.1";
-  const host = name.startsWith("[") && name.endsWith("]") ? name.slice(1, -1) : name;
-  return formatAddress(host, port);
 }

@@ -103,3 +103,37 @@ export async function readStepLines(folder: string): Promise<StepLine[]> {
   const lines = await readMetrics(folder);
   return lines.filter((line) => line.type === "step") as unknown as StepLine[];
 }
+
+/** Fields that measure time or memory, which differ between any two runs. */
+const TIMINGS = ["computeMs", "commMs", "elapsedMs", "rssBytes", "heapBytes", "tensors"];
+const ALGORITHM_TIMINGS = ["blockedMs", "allReduceMs"];
+
+/**
+ * A run's metrics lines without their timings, in a fixed order (workers interleave their lines
+ * in whatever order they arrive): what two runs of one plan must agree on bit for bit.
+ * `asynchronous`: also without byte counts, for collectives that run behind computation.
+ */
+export async function deterministicLines(
+  folder: string,
+  asynchronous: boolean,
+): Promise<unknown[]> {
+  const lines = (await readMetrics(folder)).map((line) => {
+    const copy: Record<string, unknown> = { ...line };
+    for (const key of TIMINGS) delete copy[key];
+    // A collective that runs behind computation sends and takes messages whenever its thread
+    // gets to it.
+    if (asynchronous) {
+      delete copy.bytesSent;
+      delete copy.bytesReceived;
+    }
+    if (typeof copy.algorithm === "object" && copy.algorithm !== null) {
+      const algorithm = { ...copy.algorithm as Record<string, unknown> };
+      for (const key of ALGORITHM_TIMINGS) delete algorithm[key];
+      copy.algorithm = algorithm;
+    }
+    return copy;
+  });
+  const key = (line: Record<string, unknown>) =>
+    `${String(line.step).padStart(8, "0")} ${line.type} ${line.model ?? ""} ${line.worker ?? -1}`;
+  return lines.sort((a, b) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+}

@@ -1,0 +1,218 @@
+/**
+ * `gossamer worker`: one worker process of a run. Its place (rank, world size, rendezvous)
+ * comes from flags or from whatever started it (`runtime/worker/launcher_env.ts`: gossamer's
+ * variables, Slurm, a Kubernetes Indexed Job, torchrun), and it prints one line naming that.
+ *
+ * Under a launcher, rank 0 also hosts the coordinator, so that one command started on every
+ * rank is a whole run, as `srun -n 4 gossamer worker --plan plan.json --out runs/x` is: rank 0
+ * listens at the rendezvous port on every interface (or `--host`), coordinates as
+ * `gossamer run --launch none` does, writes the run folder and prints the run's table, and
+ * trains as rank 0 beside it; the other ranks join it. Every rank, rank 0 included, reads the
+ * run's secret from `GOSSAMER_SECRET` or `GOSSAMER_SECRET_FILE` (or `--secret-file`): a
+ * launcher cannot hand out a secret rank 0 makes up, so none is generated.
+ *
+ * @module
+ */
+
+import type { Plan } from "../dsl/plan.ts";
+import type { BackendRequest } from "../runtime/backend.ts";
+import { findSecret, SECRET_ENV, SECRET_FILE_ENV } from "../runtime/auth.ts";
+import { formatAddress, parseAddress } from "../runtime/comm/tcp_address.ts";
+import { run } from "../runtime/coordinator/run.ts";
+import { loadPlan } from "../runtime/load_plan.ts";
+import { RunError } from "../runtime/run_types.ts";
+import {
+  describePlace,
+  LauncherEnvError,
+  launcherWords,
+  type Place,
+  placeFromEnvironment,
+} from "../runtime/worker/launcher_env.ts";
+import { runWorker, type WorkerLaunch } from "../runtime/worker/worker_main.ts";
+import { CliInputError, CommandFailedError } from "./errors.ts";
+import { withInterrupt } from "./interrupt.ts";
+import { reportRun, tlsOption } from "./run_command.ts";
+
+/** Options of `gossamer worker`. */
+export interface WorkerCommandOptions {
+  readonly plan: string;
+  readonly rank?: number;
+  readonly world?: number;
+  readonly rendezvous?: string;
+  readonly backend: BackendRequest;
+  readonly host?: string;
+  readonly advertise?: string;
+  /** The run folder, written by the rank that hosts the coordinator. */
+  readonly out?: string;
+  /** Host the coordinator (`true`), never (`false`), or when rank 0 comes from a launcher. */
+  readonly coordinator?: boolean;
+  readonly peerTimeout?: number;
+  readonly secretFile?: string;
+  readonly rendezvousTimeout?: number;
+  readonly handshakeTimeout?: number;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsCa?: string;
+}
+
+/**
+ * Runs `gossamer worker`: one process worker of a run, and on rank 0 under a launcher, the
+ * run's coordinator too.
+ *
+ * @param options The plan, the flags of the place, addresses, secret and timeouts.
+ * @param env The environment the place is read from (default: this process's).
+ */
+export async function workerCommand(
+  options: WorkerCommandOptions,
+  env: Readonly<Record<string, string>> = Deno.env.toObject(),
+): Promise<void> {
+  const plan = await loadPlan(options.plan);
+  let place: Place;
+  try {
+    place = placeFromEnvironment(env, {
+      ...(options.rank === undefined ? {} : { rank: options.rank }),
+      ...(options.world === undefined ? {} : { world: options.world }),
+      ...(options.rendezvous === undefined ? {} : { rendezvous: options.rendezvous }),
+    }, plan.workers);
+  } catch (error) {
+    if (error instanceof LauncherEnvError) throw new CliInputError(error.message);
+    throw error;
+  }
+  console.error(describePlace(place));
+  const hosts = options.coordinator ?? (place.rank === 0 && place.launcher !== "command line");
+  if (hosts && place.rank !== 0) {
+    throw new CliInputError(
+      `Only rank 0 can host the coordinator, and this worker is rank ${place.rank} (${place.sources.rank})`,
+    );
+  }
+  if (hosts || place.launcher !== "command line") await requireSecret(place, options.secretFile);
+  const launch = workerLaunch(plan, place, options);
+  if (hosts) return await hostRun(plan, place, options, launch);
+  try {
+    await runWorker(launch);
+  } catch (error) {
+    throw new CommandFailedError(error instanceof Error ? error.message : String(error));
+  }
+  // Metrics went to the coordinator; say so, or a finished worker looks like a silent one.
+  console.log(
+    `Worker ${place.rank} of ${place.world} finished ${plan.steps} steps; its metrics went to the coordinator at ${place.rendezvous}`,
+  );
+}
+
+/** The worker's launch description. */
+function workerLaunch(plan: Plan, place: Place, options: WorkerCommandOptions): WorkerLaunch {
+  return {
+    plan,
+    rank: place.rank,
+    world: place.world,
+    rendezvous: place.rendezvous,
+    backend: options.backend,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.advertise === undefined ? {} : { advertise: options.advertise }),
+    ...(options.peerTimeout === undefined ? {} : { peerTimeoutMs: options.peerTimeout }),
+    ...(options.secretFile === undefined ? {} : { secretFile: options.secretFile }),
+    ...(options.rendezvousTimeout === undefined
+      ? {}
+      : { rendezvousTimeoutMs: options.rendezvousTimeout }),
+    ...(options.handshakeTimeout === undefined
+      ? {}
+      : { handshakeTimeoutMs: options.handshakeTimeout }),
+    ...tlsOption(options),
+  };
+}
+
+/** How to give every rank of a launcher the same secret, in its terms. */
+const SECRET_HINTS: Record<Place["launcher"], string> = {
+  "command line": `export ${SECRET_ENV}=$(openssl rand -hex 32) in the environment of every worker`,
+  gossamer: `export ${SECRET_ENV}=$(openssl rand -hex 32) in the environment of every worker`,
+  slurm:
+    `export ${SECRET_ENV}=$(openssl rand -hex 32) before srun (srun passes the environment to every task)`,
+  kubernetes:
+    `give every pod ${SECRET_ENV} from a Kubernetes Secret (env: valueFrom: secretKeyRef), as the Job from \`gossamer k8s\` does`,
+  torchrun: `export ${SECRET_ENV}=$(openssl rand -hex 32) before torchrun on every node`,
+};
+
+/**
+ * Refuses to start without a secret: under a launcher no rank can hand one to the others, so
+ * every rank must find the same one where it starts.
+ */
+async function requireSecret(place: Place, secretFile: string | undefined): Promise<void> {
+  let found;
+  try {
+    found = await findSecret(secretFile === undefined ? {} : { secretFile });
+  } catch (error) {
+    throw new CliInputError(`Worker ${place.rank}: ${(error as Error).message}`);
+  }
+  if (found !== null) return;
+  throw new CliInputError(
+    `Worker ${place.rank} (started by ${
+      launcherWords(place.launcher)
+    }) has no run secret. Every rank, rank 0 and its coordinator included, needs the same one: ${
+      SECRET_HINTS[place.launcher]
+    }, or set ${SECRET_FILE_ENV} (or --secret-file) to a file every rank can read`,
+  );
+}
+
+/**
+ * Rank 0 under a launcher: the coordinator listens at the rendezvous port, and once it does,
+ * this process trains as rank 0 too. The run's result decides the exit code, as with
+ * `gossamer run`; a failure of rank 0 before it could report to the coordinator stops the run
+ * with rank 0's message.
+ */
+async function hostRun(
+  plan: Plan,
+  place: Place,
+  options: WorkerCommandOptions,
+  launch: WorkerLaunch,
+): Promise<void> {
+  const { hostname: rendezvousHost, port } = parseAddress(place.rendezvous);
+  // Every interface of the rendezvous host's family, unless --host names one.
+  const bind = options.host ?? (rendezvousHost.includes(":") ? "::" : "0.0.0.0");
+  const listenAt = formatAddress(bind.replace(/^\[(.*)\]$/, "$1"), port);
+  const result = await withInterrupt(async (interrupt) => {
+    const rankZeroFailed = new AbortController();
+    let rankZero: Promise<void> | null = null;
+    const running = run(plan, {
+      signal: AbortSignal.any([interrupt, rankZeroFailed.signal]),
+      ...(options.out === undefined ? {} : { out: options.out }),
+      rendezvous: listenAt,
+      transport: "tcp",
+      launch: "none",
+      ...(options.secretFile === undefined ? {} : { secretFile: options.secretFile }),
+      ...(options.handshakeTimeout === undefined
+        ? {}
+        : { handshakeTimeoutMs: options.handshakeTimeout }),
+      ...tlsOption(options),
+      onListening: (address) => {
+        console.error(
+          `Rank 0 hosts the coordinator at ${address} and waits for ${plan.workers} workers (rendezvous ${place.rendezvous})`,
+        );
+        // Rank 0's worker starts once its coordinator listens, and a failure of its own before
+        // it can report to the coordinator stops the run with its message.
+        rankZero = runWorker(launch).catch((error: Error) => rankZeroFailed.abort(error));
+      },
+    });
+    try {
+      return await running;
+    } catch (error) {
+      if (!(error instanceof RunError)) throw error;
+      // Stopped because rank 0's own worker failed: a failed run (1), not an interruption.
+      throw new RunError(
+        bindHint(error.message),
+        error.folder,
+        interrupt.aborted && error.interrupted,
+      );
+    } finally {
+      // The coordinator ended, so rank 0's worker finished or was told to stop.
+      await rankZero;
+    }
+  });
+  console.log(reportRun(result));
+}
+
+/** A message about a rendezvous that cannot listen, with what to do about a busy port. */
+function bindHint(message: string): string {
+  return /already in use/.test(message)
+    ? `${message} (choose another port with GOSSAMER_PORT, which every rank must see; under torchrun its agent may hold MASTER_PORT)`
+    : message;
+}
