@@ -24,6 +24,8 @@ export interface WatchdogOptions {
   readonly fail: (message: string) => void;
   /** How often to look, ms (default 250). */
   readonly checkEveryMs?: number;
+  /** The clock, ms (default `performance.now`; tests step their own). */
+  readonly now?: () => number;
 }
 
 /** How often the watchdog looks by default. */
@@ -51,13 +53,14 @@ export const GAP_FACTOR = 10;
  */
 export function startWatchdog(options: WatchdogOptions): () => void {
   const every = options.checkEveryMs ?? CHECK_EVERY_MS;
-  let lastTick = performance.now();
+  const clock = options.now ?? (() => performance.now());
+  let lastTick = clock();
   let heard = options.lastHeard();
   let silentMs = 0;
   let longestGapMs = 0;
   let failed = false;
   const timer = setInterval(() => {
-    const now = performance.now();
+    const now = clock();
     // A tick far later than scheduled means this process was not running: that time is not
     // the workers' silence.
     const elapsed = Math.min(now - lastTick, 4 * every);

@@ -38,19 +38,49 @@ Deno.test("time the coordinator itself was stopped is not the workers' silence",
 });
 
 Deno.test("the limit grows with the longest gap between messages", async () => {
+  // The watchdog's clock moves 5 ms per tick (it reads lastHeard once per tick), whatever the
+  // load on the machine.
   const messages: string[] = [];
-  let heard = performance.now();
+  let ticks = 0;
+  let now = 0;
+  let heard = 0;
   const stop = startWatchdog({
     limitMs: 40,
     checkEveryMs: 5,
-    lastHeard: () => heard,
+    now: () => now,
+    lastHeard: () => {
+      ticks++;
+      now += 5;
+      if (ticks === 8) heard = now; // ends a gap of 30 ms: the limit becomes 10 × 30 ms
+      return heard;
+    },
     describe: (ms) => `silent for ${ms} ms`,
     fail: (message) => messages.push(message),
   });
-  await sleep(30); // a 30 ms gap: the limit becomes 10 × 30 ms
-  heard = performance.now();
-  await sleep(100); // well past 40 ms, well under 300 ms
+  // Then 100 ms of silence: past the first limit of 40 ms, under the grown one.
+  while (ticks < 8 + 20) await sleep(2);
   stop();
   assert.deepEqual(messages, []);
   assert.equal(GAP_FACTOR, 10);
+});
+
+Deno.test("without a longer gap, the same silence fails at the first limit", async () => {
+  const messages: string[] = [];
+  let ticks = 0;
+  let now = 0;
+  const stop = startWatchdog({
+    limitMs: 40,
+    checkEveryMs: 5,
+    now: () => now,
+    lastHeard: () => {
+      ticks++;
+      now += 5;
+      return 0;
+    },
+    describe: (ms) => `silent for ${ms} ms`,
+    fail: (message) => messages.push(message),
+  });
+  while (ticks < 20) await sleep(2);
+  stop();
+  assert.deepEqual(messages, ["silent for 40 ms"]);
 });
