@@ -1,6 +1,7 @@
 /**
  * The `gossamer` command line: `plan`, `topology`, `run`, `worker`, `demo`, `experiment`,
- * `experiments`, `compare`, `serve` and `examples`.
+ * `experiments`, `compare`, `serve`, `examples`, and `slurm` and `k8s`, which write what runs a
+ * plan's workers on a cluster.
  *
  * Exit codes: 0 success; 1 invalid input (an invalid plan, a missing file, a bad topology) or a
  * failed run; 2 a usage error (unknown command or option, bad option value); 130, 143 or 129 a
@@ -25,6 +26,7 @@ import { experimentCommand, experimentsCommand } from "./cli/experiment_command.
 import { planCommand } from "./cli/plan_command.ts";
 import { resumeCommand, runCommand, workerCommand } from "./cli/run_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
+import { slurmCommand } from "./cli/slurm_command.ts";
 import { RunError } from "./runtime/run_types.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
 
@@ -276,6 +278,27 @@ function program(): Command {
     .argument("[folder]", "a folder of pipelines (default: the examples)")
     .option("--smoke", "also run each example for a few steps, in this process")
     .action(async (folder, options) => await examplesCommand(folder, options));
+
+  root.command("slurm")
+    .description(
+      "Write a Slurm batch script running a plan's workers, one per task (--submit: sbatch it)",
+    )
+    .argument("<input>", "pipeline module (.ts) or plan file (.json)")
+    .requiredOption("--nodes <n>", "nodes to allocate", integerAtLeast(1))
+    .requiredOption("--tasks-per-node <k>", "workers per node", integerAtLeast(1))
+    .option(
+      "--workers <n>",
+      "override the plan's workers, as run --workers does (must equal nodes × tasks per node)",
+      integerAtLeast(1),
+    )
+    .option("--partition <name>", "#SBATCH --partition")
+    .option("--time <limit>", "#SBATCH --time: minutes, HH:MM:SS or D-HH:MM:SS")
+    .option("--account <name>", "#SBATCH --account")
+    .option("--job-name <name>", "#SBATCH --job-name (default: the pipeline's file name)")
+    .option("--out <file>", "the script (default: <job name>.sbatch here)", path)
+    .option("--force", "replace the script if it exists")
+    .option("--submit", "submit the script with sbatch and print the job id")
+    .action(async (input, options) => await slurmCommand(input, options));
 
   return root as unknown as Command;
 }
