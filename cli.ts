@@ -23,6 +23,7 @@ import { compareCommand } from "./cli/compare_command.ts";
 import { demoCommand } from "./cli/demo_command.ts";
 import { examplesCommand } from "./cli/examples_command.ts";
 import { experimentCommand, experimentsCommand } from "./cli/experiment_command.ts";
+import { k8sCommand } from "./cli/k8s_command.ts";
 import { planCommand } from "./cli/plan_command.ts";
 import { resumeCommand, runCommand, workerCommand } from "./cli/run_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
@@ -58,6 +59,15 @@ function path(value: string): string {
     );
   }
   return value;
+}
+
+/** Parses a TCP port, 1 to 65535. */
+function tcpPort(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !(number >= 1 && number <= 65535)) {
+    throw new InvalidArgumentError("expected a port number from 1 to 65535");
+  }
+  return number;
 }
 
 /** Parses a fraction in (0, 1], such as a target accuracy, written as a plain decimal. */
@@ -299,6 +309,27 @@ function program(): Command {
     .option("--force", "replace the script if it exists")
     .option("--submit", "submit the script with sbatch and print the job id")
     .action(async (input, options) => await slurmCommand(input, options));
+
+  root.command("k8s")
+    .description(
+      "Write Kubernetes objects running a plan's workers as an Indexed Job, for kubectl apply -f -",
+    )
+    .argument("<input>", "pipeline module (.ts) or plan file (.json)")
+    .requiredOption("--image <image>", "the container image, built from the Dockerfile")
+    .requiredOption(
+      "--workers <n>",
+      "worker pods (the plan's workers become n, as with run --workers)",
+      integerAtLeast(1),
+    )
+    .option("--namespace <name>", "the namespace of every object (default: kubectl's)")
+    .option(
+      "--name <name>",
+      "name of the Job and Service, prefix of the ConfigMap and Secret (default: the pipeline's file name)",
+    )
+    .option("--port <port>", "the rendezvous port on pod 0", tcpPort, 29500)
+    .option("--out <file>", "write the YAML here (mode 0600) instead of standard output", path)
+    .option("--force", "replace --out if it exists")
+    .action(async (input, options) => await k8sCommand(input, options));
 
   return root as unknown as Command;
 }
