@@ -1,6 +1,7 @@
 /**
  * The `gossamer` command line: `plan`, `topology`, `run`, `worker`, `demo`, `experiment`,
- * `experiments`, `compare`, `serve`, `bench` and `examples`.
+ * `experiments`, `compare`, `serve`, `bench`, `examples`, and `slurm` and `k8s`, which write
+ * what runs a plan's workers on a cluster.
  *
  * Exit codes: 0 success; 1 invalid input (an invalid plan, a missing file, a bad topology) or a
  * failed run; 2 a usage error (unknown command or option, bad option value); 130, 143 or 129 a
@@ -23,10 +24,12 @@ import { compareCommand } from "./cli/compare_command.ts";
 import { demoCommand } from "./cli/demo_command.ts";
 import { examplesCommand } from "./cli/examples_command.ts";
 import { experimentCommand, experimentsCommand } from "./cli/experiment_command.ts";
+import { k8sCommand } from "./cli/k8s_command.ts";
 import { planCommand } from "./cli/plan_command.ts";
 import { resumeCommand, runCommand } from "./cli/run_command.ts";
 import { workerCommand } from "./cli/worker_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
+import { slurmCommand } from "./cli/slurm_command.ts";
 import { RunError } from "./runtime/run_types.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
 
@@ -58,6 +61,15 @@ function path(value: string): string {
     );
   }
   return value;
+}
+
+/** Parses a TCP port, 1 to 65535. */
+function tcpPort(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !(number >= 1 && number <= 65535)) {
+    throw new InvalidArgumentError("expected a port number from 1 to 65535");
+  }
+  return number;
 }
 
 /** Parses a fraction in (0, 1], such as a target accuracy, written as a plain decimal. */
@@ -334,6 +346,48 @@ function program(): Command {
     .argument("[folder]", "a folder of pipelines (default: the examples)")
     .option("--smoke", "also run each example for a few steps, in this process")
     .action(async (folder, options) => await examplesCommand(folder, options));
+
+  root.command("slurm")
+    .description(
+      "Write a Slurm batch script running a plan's workers, one per task (--submit: sbatch it)",
+    )
+    .argument("<input>", "pipeline module (.ts) or plan file (.json)")
+    .requiredOption("--nodes <n>", "nodes to allocate", integerAtLeast(1))
+    .requiredOption("--tasks-per-node <k>", "workers per node", integerAtLeast(1))
+    .option(
+      "--workers <n>",
+      "override the plan's workers, as run --workers does (must equal nodes × tasks per node)",
+      integerAtLeast(1),
+    )
+    .option("--partition <name>", "#SBATCH --partition")
+    .option("--time <limit>", "#SBATCH --time: minutes, HH:MM:SS or D-HH:MM:SS")
+    .option("--account <name>", "#SBATCH --account")
+    .option("--job-name <name>", "#SBATCH --job-name (default: the pipeline's file name)")
+    .option("--out <file>", "the script (default: <job name>.sbatch here)", path)
+    .option("--force", "replace the script if it exists")
+    .option("--submit", "submit the script with sbatch and print the job id")
+    .action(async (input, options) => await slurmCommand(input, options));
+
+  root.command("k8s")
+    .description(
+      "Write Kubernetes objects running a plan's workers as an Indexed Job, for kubectl apply -f -",
+    )
+    .argument("<input>", "pipeline module (.ts) or plan file (.json)")
+    .requiredOption("--image <image>", "the container image, built from the Dockerfile")
+    .requiredOption(
+      "--workers <n>",
+      "worker pods (the plan's workers become n, as with run --workers)",
+      integerAtLeast(1),
+    )
+    .option("--namespace <name>", "the namespace of every object (default: kubectl's)")
+    .option(
+      "--name <name>",
+      "name of the Job and Service, prefix of the ConfigMap and Secret (default: the pipeline's file name)",
+    )
+    .option("--port <port>", "the rendezvous port on pod 0", tcpPort, 29500)
+    .option("--out <file>", "write the YAML here (mode 0600) instead of standard output", path)
+    .option("--force", "replace --out if it exists")
+    .action(async (input, options) => await k8sCommand(input, options));
 
   return root as unknown as Command;
 }

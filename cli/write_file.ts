@@ -29,3 +29,43 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     throw new CliInputError(`Cannot write "${path}": ${reason}`);
   }
 }
+
+/**
+ * Writes a generated file that must not replace one already there unless asked: a job script
+ * or manifest someone edited by hand is work that an unnoticed overwrite would lose. Like
+ * {@linkcode writeFileAtomic}, a failure never leaves the file half-written; without `force` the
+ * file appears through a hard link, which fails rather than replaces when the name is taken.
+ *
+ * @param path The target file.
+ * @param text Its content.
+ * @param options `force`: replace an existing file; `mode`: the permission bits the file is
+ *   created with (0o600 for one holding a secret, never readable by others even for a moment).
+ * @throws {CliInputError} When the file exists (without `force`) or cannot be written.
+ */
+export async function writeNewFile(
+  path: string,
+  text: string,
+  options: { readonly force?: boolean; readonly mode?: number } = {},
+): Promise<void> {
+  const temporary = `${path}.${Deno.pid}.tmp`;
+  try {
+    await Deno.writeTextFile(
+      temporary,
+      text,
+      options.mode === undefined ? {} : { mode: options.mode },
+    );
+    if (options.force) await Deno.rename(temporary, path);
+    else await Deno.link(temporary, path);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.AlreadyExists
+      ? "it already exists (pass --force to replace it)"
+      : error instanceof Deno.errors.NotFound
+      ? "its folder does not exist"
+      : error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : (error as Error).message;
+    throw new CliInputError(`Cannot write "${path}": ${reason}`);
+  } finally {
+    await Deno.remove(temporary).catch(() => {});
+  }
+}

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { fileURLToPath as fromFileUrl } from "node:url";
+
 /** What a CLI run printed and returned. */
 export interface CliResult {
   readonly code: number;
@@ -21,10 +23,25 @@ export const ROOT = new URL("../", import.meta.url);
  * @returns Exit code and output.
  */
 export async function gossamer(...args: string[]): Promise<CliResult> {
+  return await gossamerIn({}, ...args);
+}
+
+/**
+ * Runs the command line from another folder or with more environment, as a user elsewhere
+ * would (the files a command writes by default land in `cwd`).
+ *
+ * @param where `cwd` (default the repository root) and `env`, added to the inherited one.
+ * @param args Command-line arguments.
+ * @returns Exit code and output.
+ */
+export async function gossamerIn(
+  where: { readonly cwd?: string; readonly env?: Record<string, string> },
+  ...args: string[]
+): Promise<CliResult> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", "cli.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    args: ["run", "-A", "--quiet", fromFileUrl(new URL("cli.ts", ROOT)), ...args],
+    cwd: where.cwd ?? ROOT,
+    env: { NO_COLOR: "1", ...where.env },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -1,0 +1,108 @@
+/**
+ * `gossamer k8s <pipeline.ts|plan.json> --image IMG --workers N …`: writes the Kubernetes
+ * objects that run a plan's workers as an Indexed Job (see `k8s_manifest.ts`), to standard
+ * output for `kubectl apply -f -`, or to a file.
+ *
+ * @module
+ */
+
+import { generateSecret } from "../runtime/auth.ts";
+import {
+  fileStem,
+  loadClusterPlan,
+  portablePlanJson,
+  referencesOutsideHere,
+} from "./cluster_plan.ts";
+import { CliInputError } from "./errors.ts";
+import {
+  APP_FOLDER,
+  checkK8sName,
+  checkK8sNamespace,
+  k8sManifest,
+  k8sNameFrom,
+} from "./k8s_manifest.ts";
+import { shellQuote } from "./slurm_script.ts";
+import { writeNewFile } from "./write_file.ts";
+
+/** Options of `gossamer k8s`. */
+export interface K8sCommandOptions {
+  /** The container image, built from the repository's Dockerfile. */
+  readonly image: string;
+  /** Worker pods; overrides the plan's workers as `gossamer run --workers` does. */
+  readonly workers: number;
+  readonly namespace?: string;
+  /** The Job's name (default: from the pipeline's file name). */
+  readonly name?: string;
+  /** The rendezvous port. */
+  readonly port: number;
+  /** A file to write instead of standard output. */
+  readonly out?: string;
+  /** Replace `out` if it exists. */
+  readonly force?: boolean;
+}
+
+/** The command line that reproduces these objects, for their header. */
+function commandLine(input: string, options: K8sCommandOptions, name: string): string {
+  const words = [
+    "gossamer k8s",
+    shellQuote(input),
+    `--image ${options.image}`,
+    `--workers ${options.workers}`,
+    ...(options.namespace === undefined ? [] : [`--namespace ${options.namespace}`]),
+    `--name ${name}`,
+    `--port ${options.port}`,
+  ];
+  // A comment line ends at a line break, so none may reach it.
+  // deno-lint-ignore no-control-regex
+  return `Written by: ${words.join(" ")}`.replace(/[\u0000-\u001f\u007f]/g, "?");
+}
+
+/**
+ * Runs `gossamer k8s`: checks the names, the image and the port, loads the plan with the
+ * workers asked for, and writes the objects, each holding a fresh secret. Nothing is written
+ * when a check fails; a file given with `--out` is created readable by its owner only, since it
+ * holds the secret, and never replaces one without `force`.
+ *
+ * @param input A pipeline module or plan JSON file.
+ * @param options The command's options.
+ */
+export async function k8sCommand(input: string, options: K8sCommandOptions): Promise<void> {
+  const name = options.name ?? k8sNameFrom(fileStem(input), options.workers);
+  const problems = [
+    checkK8sName(name, options.workers),
+    options.namespace === undefined ? null : checkK8sNamespace(options.namespace),
+    /^[^\s]+$/.test(options.image)
+      ? null
+      : `Invalid --image ${JSON.stringify(options.image)}: an image reference has no spaces`,
+  ].filter((problem) => problem !== null);
+  if (problems.length > 0) throw new CliInputError(problems.join("\n"));
+
+  const plan = await loadClusterPlan(input, options.workers);
+  const planJson = portablePlanJson(plan);
+  for (const reference of referencesOutsideHere(planJson)) {
+    console.error(
+      `Note: the plan names ${reference}, outside this folder; the pods find the plan's files relative to ${APP_FOLDER}, where the image holds the folder it was built from`,
+    );
+  }
+  const manifest = k8sManifest({
+    name,
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    image: options.image,
+    workers: options.workers,
+    port: options.port,
+    planJson,
+    secret: generateSecret(),
+    generatedBy: commandLine(input, options, name),
+  });
+  if (options.out === undefined) {
+    await Deno.stdout.write(new TextEncoder().encode(manifest));
+    return;
+  }
+  await writeNewFile(options.out, manifest, {
+    mode: 0o600,
+    ...(options.force ? { force: true } : {}),
+  });
+  console.log(
+    `Wrote ${options.out} (${options.workers} worker pods, Job ${name}; it holds the run's secret, so only you can read it): kubectl apply -f ${options.out}`,
+  );
+}
