@@ -337,7 +337,7 @@ function program(): Command {
     .option("--launch <list>", "threads, processes or both, comma-separated", "threads,processes")
     .option("--no-shared-memory", "thread ranks reduce over TCP instead of shared memory")
     .option("--iterations <n>", "fewest timed iterations per size", integerAtLeast(1), 5)
-    .option("--segment-kib <n>", "KiB per ring message (default 256)", integerAtLeast(1))
+    .option("--segment-kib <n>", "KiB per ring message (default 1024)", integerAtLeast(1))
     .option("--json", "print one JSON document (busbw in bytes per second)")
     .action(async (options) => await benchAllReduceCommand(options));
 

@@ -36,8 +36,8 @@ export const TAG_WINDOW = 1 << 16;
  * ```ts
  * import assert from "node:assert/strict";
  * import { meshPayloadLimit } from "./frame_limits.ts";
- * // A tiny model: a segment of 256 KiB is the largest message.
- * assert.equal(meshPayloadLimit(3), 256 * 1024 + 64 * 1024);
+ * // A tiny model: a segment of 1 MiB is the largest message.
+ * assert.equal(meshPayloadLimit(3), 1024 * 1024 + 64 * 1024);
  * ```
  */
 export function meshPayloadLimit(

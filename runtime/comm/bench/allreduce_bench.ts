@@ -14,6 +14,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { DEFAULT_SEGMENT_BYTES } from "../communicator.ts";
 import { createSharedArena } from "../shared_reduce.ts";
 import type { FromRank, SizeRun, ToRank } from "./bench_rank.ts";
 
@@ -232,7 +233,7 @@ async function measureWorld(
         rank,
         size: n,
         sizes,
-        segmentBytes: segmentBytes ?? 256 * 1024,
+        segmentBytes: segmentBytes ?? DEFAULT_SEGMENT_BYTES,
         ...(arena === undefined ? {} : { arena }),
       })
     );
