@@ -3,6 +3,7 @@ import { withTransports } from "./_conformance.ts";
 import { createCommunicator } from "./communicator.ts";
 import { createMemoryTransports } from "./memory_transport.ts";
 import { createLocalTcpTransports } from "./tcp_transport.ts";
+import { createSharedArena, type SharedArena } from "./shared_reduce.ts";
 import { startCommThread, type ThreadedCommunicator } from "./threaded_communicator.ts";
 import { type Communicator, PeerError, type Transport } from "./types.ts";
 import { FRAME_HEADER_BYTES } from "./wire.ts";
@@ -13,27 +14,35 @@ const TRANSPORTS = {
   tcp: (n: number, options?: { timeoutMs?: number }) => createLocalTcpTransports(n, options),
 };
 
-/** Communicators on communication threads, each owning its sockets (`comm_thread.ts`). */
+/**
+ * Communicators on communication threads, each owning its sockets (`comm_thread.ts`); with an
+ * arena, their all-reduces go through shared memory (`shared_reduce.ts`).
+ */
 async function threadComms(
   n: number,
   options: { segmentBytes?: number; timeoutMs?: number },
+  arena?: SharedArena,
 ): Promise<ThreadedCommunicator[]> {
   const threads = await Promise.all(Array.from({ length: n }, () => startCommThread()));
   const addresses = threads.map((thread) => thread.address);
   return await Promise.all(
-    threads.map((thread, rank) => thread.connect({ rank, size: n, addresses, ...options })),
+    threads.map((thread, rank) =>
+      thread.connect({ rank, size: n, addresses, ...options, ...(arena ? { arena } : {}) })
+    ),
   );
 }
 
 /** Runs `body` with one communicator per rank over fresh transports, then closes them. */
 async function withComms<T>(
-  kind: keyof typeof TRANSPORTS | "thread",
+  kind: keyof typeof TRANSPORTS | "thread" | "shared",
   n: number,
   body: (comms: Communicator[], transports: Pick<Transport, "close">[]) => Promise<T>,
   options: { segmentBytes?: number; timeoutMs?: number } = {},
 ): Promise<T> {
-  if (kind === "thread") {
-    const comms = await threadComms(n, options);
+  if (kind === "thread" || kind === "shared") {
+    // Slots of 1000 floats: longer vectors go through shared memory in pieces.
+    const arena = kind === "shared" ? createSharedArena(n, 1000) : undefined;
+    const comms = await threadComms(n, options, arena);
     try {
       return await body(comms, comms);
     } finally {
@@ -81,7 +90,7 @@ function ringOrderSum(inputs: Float32Array[]): Float32Array {
 
 const bits = (data: Float32Array) => [...new Uint32Array(data.slice().buffer)];
 
-for (const kind of ["memory", "tcp", "thread"] as const) {
+for (const kind of ["memory", "tcp", "thread", "shared"] as const) {
   for (const n of [2, 3, 5]) {
     Deno.test(`${kind}: all-reduce sums and means match a plain sum, n = ${n}`, async () => {
       for (const d of [1, 7, 1001]) {
