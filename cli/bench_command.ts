@@ -175,7 +175,11 @@ export async function benchAllReduceCommand(options: BenchAllReduceOptions): Pro
     sharedMemory: options.sharedMemory,
     iterations: options.iterations,
     ...(options.segmentKib === undefined ? {} : { segmentBytes: options.segmentKib * 1024 }),
-    onRawTcp: (raw) => json || console.log(rawLine(raw)),
+    onRawTcp: (raw) => {
+      if (json) return;
+      console.log(`${headerShown ? "\n" : ""}${rawLine(raw)}`);
+      headerShown = false; // each launch's results get a table of their own
+    },
     onResult: (result) => {
       if (json) return;
       if (!headerShown) {

@@ -23,8 +23,8 @@ Deno.test("bench allreduce --json: every size, world size and launch, checked, w
     results: AllReduceResult[];
   };
   assert.deepEqual(report.rawTcp.map((raw) => [raw.launch, raw.bytes]), [
-    ["threads", 8192],
-    ["processes", 8192],
+    ["threads", 64 * 2 ** 20],
+    ["processes", 64 * 2 ** 20],
   ]);
   assert.deepEqual(
     report.results.map((r) => [r.launch, r.ranks, r.bytes, r.path]),

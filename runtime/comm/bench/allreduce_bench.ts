@@ -36,7 +36,7 @@ export interface AllReduceBenchOptions {
   readonly iterations?: number;
   /** Bytes per ring message (default: the communicator's). */
   readonly segmentBytes?: number;
-  /** Bytes of the raw TCP stream (0: skip; default the largest size). */
+  /** Bytes of the raw TCP stream (0: skip; default the largest size, at least 64 MiB). */
   readonly rawBytes?: number;
   /** Called with each result as soon as it is measured. */
   readonly onResult?: (result: AllReduceResult) => void;
@@ -310,7 +310,8 @@ export async function benchAllReduce(
     const iterations = iterationsFor(bytes, minimum);
     return { bytes, iterations, warmup: Math.max(1, Math.min(10, Math.floor(iterations / 10))) };
   });
-  const rawBytes = options.rawBytes ?? Math.max(...options.sizes);
+  // A stream shorter than a few MiB measures its start-up, not the link.
+  const rawBytes = options.rawBytes ?? Math.max(64 * 2 ** 20, ...options.sizes);
   const results: AllReduceResult[] = [];
   const rawTcp: RawTcpResult[] = [];
   for (const launch of options.launches) {
