@@ -8,9 +8,10 @@
  * the memory transport in this thread (same process, same engine) and as one thread worker over
  * TCP, the default launch; the plain loop also runs in a Web Worker, which shows what running in
  * a worker thread costs by itself. Times per step exclude start-up (from the workers' own step
- * stamps); each is the best of two rounds.
+ * stamps); each is the best of its rounds, which alternate between the loops.
  *
- * Run: `deno run -A bench/overhead.ts [steps]` (default 300; part of `deno task bench`).
+ * Run: `deno run -A bench/overhead.ts [steps] [rounds]` (default 300 steps, best of 2 rounds;
+ * part of `deno task bench`).
  *
  * @module
  */
@@ -21,6 +22,8 @@ import { benchRun, stepsPerSecond } from "./_runs.ts";
 import { plainLoopInWorkerMs, plainLoopMs, planWith } from "./_plain_loop.ts";
 
 const steps = Number(Deno.args[0] ?? 300);
+/** Rounds per loop; each loop's best round counts (rounds of one loop differ by up to ±5% here). */
+const rounds = Number(Deno.args[1] ?? 2);
 await selectBackend("wasm");
 
 const rows: string[][] = [];
@@ -31,7 +34,7 @@ for (const batchSize of [32, 128]) {
   const plainInWorker: number[] = [];
   const memory: number[] = [];
   const tcp: number[] = [];
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < rounds; round++) {
     plain.push(await plainLoopMs(batchSize, steps));
     plainInWorker.push(await plainLoopInWorkerMs(batchSize, steps));
     const { steps: lines } = await benchRun(plan, { transport: "memory", backend: "wasm" });
@@ -52,5 +55,7 @@ for (const batchSize of [32, 128]) {
   rows.push(row("gossamer plan, memory transport (same thread)", best(memory)));
   rows.push(row("gossamer plan, one thread worker over TCP (default)", best(tcp)));
 }
-console.log(`Per-step overhead, mlp [128] on MNIST, wasm, ${steps} steps (best of 2)`);
+console.log(
+  `Per-step overhead, mlp [128] on MNIST, wasm, ${steps} steps (best of ${rounds} interleaved rounds)`,
+);
 console.log(table(["batch", "loop", "ms/step", "vs plain", "extra ms"], rows));
