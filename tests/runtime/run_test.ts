@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { run } from "../../mod.ts";
+import { allReduce, mlp, mnist, run, sgd, train } from "../../mod.ts";
 import type { Plan } from "../../mod.ts";
 import { leastSquaresPlans, readMetrics, tempRunFolder, tinyMnist } from "./_plans.ts";
 
@@ -125,4 +125,28 @@ Deno.test("an MNIST pipeline trains over TCP workers and records its backend", a
     assert.match(result.summary.backendReason ?? "", /\w/);
     assert.match(result.summary.versions.tfjs ?? "", /^4\.22\./);
   });
+});
+
+Deno.test("shared memory, TCP between threads and TCP between processes give identical MLP parameters and bytes", async () => {
+  // 50,890 parameters over 3 workers: ring chunks of about 68 KB, which the TCP transport reads
+  // straight from the socket into the (shared) result vector.
+  const plan = train(mlp({ hidden: [64] }))
+    .data(mnist({ trainSize: 384, testSize: 128, batchSize: 16 }))
+    .workers(3)
+    .optimizer(sgd({ lr: 0.1 }))
+    .base(allReduce())
+    .steps(6)
+    .evalEvery(6)
+    .compile();
+  const shared = await runIn(plan, {}, (r) => r);
+  const threadsTcp = await runIn(plan, { sharedMemory: false }, (r) => r);
+  const processes = await runIn(plan, { launch: "processes" }, (r) => r);
+  assert.deepEqual(
+    [shared.summary.allReduce, threadsTcp.summary.allReduce, processes.summary.allReduce],
+    ["shared memory", "ring over TCP", "ring over TCP"],
+  );
+  assert.deepEqual(threadsTcp.params, shared.params);
+  assert.deepEqual(processes.params, shared.params);
+  assert.deepEqual(threadsTcp.summary.bytes, shared.summary.bytes);
+  assert.deepEqual(processes.summary.bytes, shared.summary.bytes);
 });
