@@ -183,8 +183,13 @@ function startProcess(name: string): RankHost {
       pending += chunk;
       let newline: number;
       while ((newline = pending.indexOf("\n")) >= 0) {
-        outbox.push(JSON.parse(pending.slice(0, newline)) as FromRank);
+        const line = pending.slice(0, newline);
         pending = pending.slice(newline + 1);
+        try {
+          outbox.push(JSON.parse(line) as FromRank);
+        } catch {
+          outbox.push({ type: "failed", message: `it printed "${line.slice(0, 200)}"` });
+        }
       }
     }
     const status = await child.status;
@@ -195,7 +200,9 @@ function startProcess(name: string): RankHost {
     });
   })();
   return {
-    send: (message) => void writer.write(encoder.encode(JSON.stringify(message) + "\n")),
+    // A rank that ended cannot take the message; its end is reported through the outbox.
+    send: (message) =>
+      void writer.write(encoder.encode(JSON.stringify(message) + "\n")).catch(() => {}),
     next: (type) => outbox.next(type),
     close: async () => {
       try {
