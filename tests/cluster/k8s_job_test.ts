@@ -12,6 +12,7 @@ import { dirname } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { gossamer, ROOT } from "../_cli.ts";
+import { assertSameRun } from "./_same_run.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -130,10 +131,8 @@ Deno.test({
         "--quiet",
       );
       assert.equal(reference.code, 0, reference.stderr);
-      assert.deepEqual(
-        JSON.parse(await Deno.readTextFile(`${runFolder}/params.json`)),
-        JSON.parse(await Deno.readTextFile(`${root}/reference/params.json`)),
-      );
+      // The same run, bit for bit: parameters, and every metrics line but its timings.
+      await assertSameRun(runFolder, `${root}/reference`);
     } finally {
       await Deno.remove(root, { recursive: true });
     }
