@@ -338,6 +338,7 @@ function program(): Command {
     .option("--no-shared-memory", "thread ranks reduce over TCP instead of shared memory")
     .option("--iterations <n>", "fewest timed iterations per size", integerAtLeast(1), 5)
     .option("--segment-kib <n>", "KiB per ring message (default 1024)", integerAtLeast(1))
+    .option("--gloo", "also measure PyTorch's Gloo the same way (needs python3-torch)")
     .option("--json", "print one JSON document (busbw in bytes per second)")
     .action(async (options) => await benchAllReduceCommand(options));
 

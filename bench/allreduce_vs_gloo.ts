@@ -12,13 +12,13 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
 import {
   type AllReduceResult,
   benchAllReduce,
   median,
 } from "../runtime/comm/bench/allreduce_bench.ts";
 import { formatBytes, parseRanks, parseSizes } from "../cli/bench_command.ts";
+import { measureGloo } from "../cli/gloo_reference.ts";
 
 interface Settings {
   rounds: number;
@@ -49,38 +49,10 @@ type Row = Pick<AllReduceResult, "bytes" | "ranks" | "seconds" | "busbw" | "corr
   readonly who: string;
 };
 
-/**
- * Pythons to try, in order: `$GLOO_PYTHON`, then `python3` on the path, then the system's (a
- * pyenv or virtual environment on the path often lacks Debian's python3-torch).
- */
-const PYTHONS = [Deno.env.get("GLOO_PYTHON"), "python3", "/usr/bin/python3"]
-  .filter((python): python is string => python !== undefined);
-
-/** Gloo's results, or null when no Python here has PyTorch. */
+/** Gloo's results as rows, or null when no Python here has PyTorch. */
 async function gloo(sizes: readonly number[], ranks: readonly number[]): Promise<Row[] | null> {
-  const script = fileURLToPath(new URL("./gloo_allreduce.py", import.meta.url));
-  for (const python of PYTHONS) {
-    let output: Deno.CommandOutput;
-    try {
-      output = await new Deno.Command(python, {
-        args: [script, "--sizes", sizes.join(","), "--ranks", ranks.join(",")],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-    } catch {
-      continue; // no such Python
-    }
-    if (!output.success) {
-      const error = new TextDecoder().decode(output.stderr);
-      if (/No module named 'torch'/.test(error)) continue;
-      throw new Error(`gloo_allreduce.py failed under ${python}: ${error.slice(-1000)}`);
-    }
-    return new TextDecoder().decode(output.stdout).trim().split("\n").map((line) => ({
-      ...(JSON.parse(line) as Row),
-      who: "Gloo (processes, TCP)",
-    }));
-  }
-  return null;
+  const results = await measureGloo(sizes, ranks);
+  return results?.map((result) => ({ ...result, who: "Gloo (processes, TCP)" })) ?? null;
 }
 
 async function ours(settings: Settings): Promise<Row[]> {

@@ -13,6 +13,7 @@ import {
   type RawTcpResult,
 } from "../runtime/comm/bench/allreduce_bench.ts";
 import { CliInputError, CommandFailedError } from "./errors.ts";
+import { type GlooResult, measureGloo } from "./gloo_reference.ts";
 
 const UNITS: Record<string, number> = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 };
 /** The largest vector the benchmark accepts: 2 GiB. */
@@ -104,10 +105,10 @@ export function formatBytes(bytes: number): string {
 
 const GB = 1e9;
 
-function row(result: AllReduceResult): string {
+function row(result: AllReduceResult | GlooResult): string {
   const cells = [
     formatBytes(result.bytes),
-    String(result.floats),
+    String(result.bytes / 4),
     String(result.ranks),
     result.launch,
     result.path,
@@ -135,6 +136,8 @@ export interface BenchAllReduceOptions {
   readonly sharedMemory: boolean;
   readonly iterations: number;
   readonly segmentKib?: number;
+  /** Also measure PyTorch's Gloo, the same way, in the same run. */
+  readonly gloo?: boolean;
   readonly json?: boolean;
 }
 
@@ -168,6 +171,14 @@ export async function benchAllReduceCommand(options: BenchAllReduceOptions): Pro
     );
   }
   let headerShown = false;
+  const header = () => {
+    if (json || headerShown) return;
+    console.log(
+      "| size | count | ranks | launch | path | time (us) | algbw (GB/s) | busbw (GB/s) | cpu (us) | #wrong |",
+    );
+    console.log("| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    headerShown = true;
+  };
   const report = await benchAllReduce({
     sizes,
     ranks,
@@ -182,16 +193,20 @@ export async function benchAllReduceCommand(options: BenchAllReduceOptions): Pro
     },
     onResult: (result) => {
       if (json) return;
-      if (!headerShown) {
-        console.log(
-          "| size | count | ranks | launch | path | time (us) | algbw (GB/s) | busbw (GB/s) | cpu (us) | #wrong |",
-        );
-        console.log("| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |");
-        headerShown = true;
-      }
+      header();
       console.log(row(result));
     },
   });
+  let gloo: GlooResult[] | null = null;
+  if (options.gloo) {
+    gloo = await measureGloo(sizes, ranks, options.iterations);
+    if (gloo !== null && !json) {
+      console.log("\nPyTorch's Gloo, measured the same way (processes over TCP):");
+      headerShown = false;
+      header();
+      for (const result of gloo) console.log(row(result));
+    }
+  }
   if (json) {
     console.log(JSON.stringify(
       {
@@ -202,10 +217,17 @@ export async function benchAllReduceCommand(options: BenchAllReduceOptions): Pro
         },
         rawTcp: report.rawTcp,
         results: report.results,
+        ...(gloo === null ? {} : { gloo }),
       },
       null,
       2,
     ));
+  }
+  if (options.gloo && gloo === null) {
+    throw new CommandFailedError(
+      "--gloo: no Python here has PyTorch (apt-get install -y python3-torch, or set GLOO_PYTHON " +
+        "to a Python that has it); gossamer's results are above",
+    );
   }
   const wrong = report.results.filter((result) => !result.correct);
   if (wrong.length > 0) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { gossamer, STACK_LINE } from "./_cli.ts";
+import { gossamer, gossamerIn, STACK_LINE } from "./_cli.ts";
 import { contribution, expectedSum, firstWrong } from "../runtime/comm/bench/bench_rank.ts";
 import type { AllReduceResult, RawTcpResult } from "../runtime/comm/bench/allreduce_bench.ts";
 
@@ -108,4 +108,63 @@ Deno.test("the benchmark's closed form: contributions sum exactly, and a changed
   assert.equal(firstWrong(data, n), null);
   data[7] = expectedSum(n, 7) + 1;
   assert.equal(firstWrong(data, n), "element 7 is 19, expected 18");
+});
+
+Deno.test("bench allreduce --gloo without PyTorch says how to get it, after gossamer's results", async () => {
+  const result = await gossamerIn(
+    { env: { GLOO_PYTHON: "/nonexistent/python3" } },
+    "bench",
+    "allreduce",
+    "--sizes",
+    "8",
+    "--ranks",
+    "2",
+    "--launch",
+    "threads",
+    "--gloo",
+  );
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stdout, /^\| 8 \| 2 \| 2 \| threads \| shared memory \|/m);
+  assert.match(
+    result.stderr,
+    /--gloo: no Python here has PyTorch \(apt-get install -y python3-torch/,
+  );
+  assert.doesNotMatch(result.stderr, STACK_LINE);
+});
+
+const torch = await new Deno.Command("/usr/bin/python3", { args: ["-c", "import torch"] })
+  .output().then((output) => output.success, () => false);
+
+Deno.test({
+  name: `bench allreduce --gloo measures Gloo the same way, checked${
+    torch ? "" : " (ignored: /usr/bin/python3 has no PyTorch)"
+  }`,
+  ignore: !torch,
+  async fn() {
+    const result = await gossamerIn(
+      { env: { GLOO_PYTHON: "/usr/bin/python3" } },
+      "bench",
+      "allreduce",
+      "--sizes",
+      "8,4K",
+      "--ranks",
+      "2",
+      "--launch",
+      "processes",
+      "--iterations",
+      "2",
+      "--gloo",
+      "--json",
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as { gloo: AllReduceResult[] };
+    assert.deepEqual(report.gloo.map((r) => [r.bytes, r.ranks, r.path, r.correct]), [
+      [8, 2, "gloo", true],
+      [4096, 2, "gloo", true],
+    ]);
+    for (const r of report.gloo) {
+      assert.ok(Math.abs(r.busbw - r.algbw) <= 1e-9 * r.algbw, "2 ranks: busbw = algbw");
+      assert.equal(r.iterations, 200);
+    }
+  },
 });
