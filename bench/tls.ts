@@ -6,7 +6,8 @@
  * frames.
  *
  * Certificates: the bench makes a throw-away CA and a certificate it signs for `127.0.0.1`
- * and `localhost` (EC P-256) with `openssl` in a temporary folder, removed at the end; rustls
+ * and `localhost` (EC P-256) with `openssl` in a temporary folder, removed at the end, as the
+ * TLS tests do (`tests/security/_tls.ts`); rustls
  * (Deno's TLS) refuses a self-signed certificate that is its own CA as an end-entity
  * certificate, hence the two steps. Without `openssl` on `PATH` the bench says so and stops.
  *
@@ -24,6 +25,7 @@ import {
   type ThreadedCommunicator,
 } from "../runtime/comm/threaded_communicator.ts";
 import type { TlsPem } from "../runtime/comm/net.ts";
+import { hasOpenssl, makeCertificates } from "../tests/security/_tls.ts";
 
 const MIB = 1024 * 1024;
 
@@ -45,80 +47,21 @@ function parseSettings(args: readonly string[]): Settings {
   return settings;
 }
 
-/** Runs `openssl` in `cwd`; throws with its error output on failure. */
-async function openssl(cwd: string, ...args: string[]): Promise<void> {
-  const { success, stderr } = await new Deno.Command("openssl", {
-    args,
-    cwd,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!success) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(stderr)}`);
-}
-
-/** A CA and a certificate it signed for 127.0.0.1, as PEM text; `null` without openssl. */
+/**
+ * A CA and a certificate it signed for 127.0.0.1, as PEM text (the TLS tests' certificates);
+ * `null` without openssl.
+ */
 async function certificates(): Promise<TlsPem | null> {
-  const folder = await Deno.makeTempDir({ prefix: "gossamer_tls_bench_" });
+  if (!await hasOpenssl()) return null;
+  const files = await makeCertificates();
   try {
-    const curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    await openssl(
-      folder,
-      "req",
-      "-x509",
-      ...curve,
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=gossamer bench CA",
-    );
-    await openssl(
-      folder,
-      "req",
-      ...curve,
-      "-keyout",
-      "key.pem",
-      "-out",
-      "leaf.csr",
-      "-subj",
-      "/CN=localhost",
-    );
-    await Deno.writeTextFile(
-      `${folder}/leaf.ext`,
-      "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
-    );
-    await openssl(
-      folder,
-      "x509",
-      "-req",
-      "-in",
-      "leaf.csr",
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      "cert.pem",
-      "-days",
-      "1",
-      "-extfile",
-      "leaf.ext",
-    );
-    const read = (name: string) => Deno.readTextFile(`${folder}/${name}`);
     return {
-      cert: await read("cert.pem"),
-      key: await read("key.pem"),
-      caCerts: [await read("ca.pem")],
+      cert: await Deno.readTextFile(files.cert),
+      key: await Deno.readTextFile(files.key),
+      caCerts: [await Deno.readTextFile(files.ca)],
     };
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
   } finally {
-    await Deno.remove(folder, { recursive: true });
+    await Deno.remove(files.folder, { recursive: true });
   }
 }
 

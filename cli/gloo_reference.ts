@@ -8,24 +8,12 @@
  */
 
 import { fileURLToPath } from "node:url";
+import type { AllReduceResult } from "../runtime/comm/bench/allreduce_bench.ts";
 
-/** One Gloo result, in the units of gossamer's (`AllReduceResult`). */
-export interface GlooResult {
-  readonly bytes: number;
-  readonly ranks: number;
-  readonly launch: "processes";
-  readonly path: "gloo";
-  readonly iterations: number;
-  /** Median over iterations of the slowest rank's time, seconds. */
-  readonly seconds: number;
-  /** Bytes per second. */
-  readonly algbw: number;
-  /** Bytes per second. */
-  readonly busbw: number;
-  /** CPU seconds per all-reduce, all ranks together. */
-  readonly cpuSeconds: number;
-  readonly correct: boolean;
-}
+/** One Gloo result, in the fields and units of gossamer's. */
+export type GlooResult =
+  & Omit<AllReduceResult, "floats" | "launch" | "path" | "wrong">
+  & { readonly launch: "processes"; readonly path: "gloo" };
 
 const SCRIPT = fileURLToPath(new URL("../bench/gloo_allreduce.py", import.meta.url));
 

@@ -101,10 +101,12 @@ export async function ringAllReduceSum(
             );
           }
           const target = out.subarray(lo, hi);
+          // A payload read into its place is `out` itself: no copy, and not the transport's to
+          // recycle.
+          const placed = t >= n - 1 && isPlaced(payload, floatsAsBytes(target));
           if (t < n - 1) addInto(target, got);
-          else if (!isPlaced(payload, floatsAsBytes(target))) target.set(got);
-          // A payload read into its place is `out` itself, not the transport's to recycle.
-          if (!isPlaced(payload, floatsAsBytes(target))) recyclePayload(transport, payload);
+          else if (!placed) target.set(got);
+          if (!placed) recyclePayload(transport, payload);
           progress.advance();
         }
       }

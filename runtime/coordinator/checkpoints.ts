@@ -15,6 +15,7 @@ import { planHash } from "../plan_hash.ts";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError } from "../safetensors.ts";
 import type { ResumePoint } from "../run_types.ts";
 import type { WorkerState } from "../worker_state.ts";
+import { writeAtomic } from "./run_folder.ts";
 
 /** The format written in every checkpoint's metadata. */
 export const CHECKPOINT_FORMAT = "gossamer-checkpoint/1";
@@ -256,15 +257,7 @@ export class CheckpointWriter {
       virtualMs: JSON.stringify(states.map((state) => state.virtualMs)),
     });
     await Deno.mkdir(checkpointFolder(this.runFolder), { recursive: true });
-    const path = checkpointPath(this.runFolder, step);
-    const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-    try {
-      await Deno.writeFile(temporary, bytes);
-      await Deno.rename(temporary, path);
-    } catch (error) {
-      await Deno.remove(temporary).catch(() => {});
-      throw error;
-    }
+    await writeAtomic(checkpointPath(this.runFolder, step), bytes);
     this.latest = step;
     this.written.push({ step, bytes: bytes.byteLength, writeMs: performance.now() - start });
     const steps = await listCheckpoints(this.runFolder);

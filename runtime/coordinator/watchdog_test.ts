@@ -37,11 +37,16 @@ Deno.test("time the coordinator itself was stopped is not the workers' silence",
   assert.deepEqual(messages, [], "the pause did not count");
 });
 
-Deno.test("the limit grows with the longest gap between messages", async () => {
-  // The watchdog's clock moves 5 ms per tick (it reads lastHeard once per tick), whatever the
-  // load on the machine.
+/**
+ * Runs a watchdog (limit 40 ms) on a clock that moves 5 ms per tick, whatever the load on the
+ * machine (it reads lastHeard once per tick), for `ticks` ticks; a message arrives at tick
+ * `heardAt`, if given.
+ *
+ * @returns What the watchdog failed with.
+ */
+async function steppedWatchdog(ticks: number, heardAt?: number): Promise<string[]> {
   const messages: string[] = [];
-  let ticks = 0;
+  let tick = 0;
   let now = 0;
   let heard = 0;
   const stop = startWatchdog({
@@ -49,38 +54,26 @@ Deno.test("the limit grows with the longest gap between messages", async () => {
     checkEveryMs: 5,
     now: () => now,
     lastHeard: () => {
-      ticks++;
+      tick++;
       now += 5;
-      if (ticks === 8) heard = now; // ends a gap of 30 ms: the limit becomes 10 × 30 ms
+      if (tick === heardAt) heard = now;
       return heard;
     },
     describe: (ms) => `silent for ${ms} ms`,
     fail: (message) => messages.push(message),
   });
-  // Then 100 ms of silence: past the first limit of 40 ms, under the grown one.
-  while (ticks < 8 + 20) await sleep(2);
+  while (tick < ticks) await sleep(2);
   stop();
-  assert.deepEqual(messages, []);
+  return messages;
+}
+
+Deno.test("the limit grows with the longest gap between messages", async () => {
+  // A message at tick 8 ends a gap of 30 ms: the limit becomes 10 × 30 ms. Then 100 ms of
+  // silence: past the first limit of 40 ms, under the grown one.
+  assert.deepEqual(await steppedWatchdog(8 + 20, 8), []);
   assert.equal(GAP_FACTOR, 10);
 });
 
 Deno.test("without a longer gap, the same silence fails at the first limit", async () => {
-  const messages: string[] = [];
-  let ticks = 0;
-  let now = 0;
-  const stop = startWatchdog({
-    limitMs: 40,
-    checkEveryMs: 5,
-    now: () => now,
-    lastHeard: () => {
-      ticks++;
-      now += 5;
-      return 0;
-    },
-    describe: (ms) => `silent for ${ms} ms`,
-    fail: (message) => messages.push(message),
-  });
-  while (ticks < 20) await sleep(2);
-  stop();
-  assert.deepEqual(messages, ["silent for 40 ms"]);
+  assert.deepEqual(await steppedWatchdog(20), ["silent for 40 ms"]);
 });

@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_SEGMENT_BYTES } from "../communicator.ts";
 import { createSharedArena } from "../shared_reduce.ts";
 import type { FromRank, SizeRun, ToRank } from "./bench_rank.ts";
+import { lines, Queue } from "./_channel.ts";
 
 /** How ranks are started. */
 export type BenchLaunch = "threads" | "processes";
@@ -123,19 +124,15 @@ interface RankHost {
 
 /** Queues a rank's messages and hands them out in order. */
 class Outbox {
-  readonly #queue: FromRank[] = [];
-  #wake: (() => void) | null = null;
+  readonly #queue = new Queue<FromRank>();
   constructor(readonly name: string) {}
 
   push(message: FromRank): void {
     this.#queue.push(message);
-    this.#wake?.();
-    this.#wake = null;
   }
 
   async next<T extends FromRank["type"]>(type: T): Promise<Extract<FromRank, { type: T }>> {
-    while (this.#queue.length === 0) await new Promise<void>((wake) => this.#wake = wake);
-    const message = this.#queue.shift()!;
+    const message = await this.#queue.next();
     if (message.type === "failed") throw new Error(`${this.name} failed: ${message.message}`);
     if (message.type !== type) {
       throw new Error(`${this.name} sent "${message.type}" where "${type}" was expected`);
@@ -178,18 +175,11 @@ function startProcess(name: string): RankHost {
     }
   })();
   (async () => {
-    let pending = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf("\n")) >= 0) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        try {
-          outbox.push(JSON.parse(line) as FromRank);
-        } catch {
-          outbox.push({ type: "failed", message: `it printed "${line.slice(0, 200)}"` });
-        }
+    for await (const line of lines(child.stdout)) {
+      try {
+        outbox.push(JSON.parse(line) as FromRank);
+      } catch {
+        outbox.push({ type: "failed", message: `it printed "${line.slice(0, 200)}"` });
       }
     }
     const status = await child.status;

@@ -12,6 +12,7 @@
 
 import process from "node:process";
 import { createCommunicator } from "../communicator.ts";
+import { lines, Queue } from "./_channel.ts";
 import { type SharedArena, SharedReducer } from "../shared_reduce.ts";
 import { connectTcpMesh, listenTcp, parseAddress } from "../tcp_transport.ts";
 
@@ -182,45 +183,20 @@ async function serve(channel: Channel): Promise<void> {
   }
 }
 
-/** Messages queued until asked for. */
-class Inbox {
-  readonly #queue: ToRank[] = [];
-  #wake: (() => void) | null = null;
-
-  push(message: ToRank): void {
-    this.#queue.push(message);
-    this.#wake?.();
-    this.#wake = null;
-  }
-
-  async next(): Promise<ToRank> {
-    while (this.#queue.length === 0) await new Promise<void>((wake) => this.#wake = wake);
-    return this.#queue.shift()!;
-  }
-}
-
 function threadChannel(scope: {
   postMessage(message: unknown): void;
   onmessage: ((event: MessageEvent<ToRank>) => void) | null;
 }): Channel {
-  const inbox = new Inbox();
+  const inbox = new Queue<ToRank>();
   scope.onmessage = (event) => inbox.push(event.data);
   return { post: (message) => scope.postMessage(message), next: () => inbox.next() };
 }
 
 function processChannel(): Channel {
-  const inbox = new Inbox();
+  const inbox = new Queue<ToRank>();
   const encoder = new TextEncoder();
   (async () => {
-    let pending = "";
-    for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf("\n")) >= 0) {
-        inbox.push(JSON.parse(pending.slice(0, newline)) as ToRank);
-        pending = pending.slice(newline + 1);
-      }
-    }
+    for await (const line of lines(Deno.stdin.readable)) inbox.push(JSON.parse(line) as ToRank);
   })();
   const post = (message: FromRank) => {
     const line = encoder.encode(JSON.stringify(message) + "\n");
