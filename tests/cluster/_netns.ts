@@ -7,7 +7,7 @@
 
 import { fileURLToPath } from "node:url";
 import { ROOT } from "../_cli.ts";
-import type { Started } from "../runtime/_processes.ts";
+import { spawnCollected, type Started } from "../runtime/_processes.ts";
 
 const SCRIPT = fileURLToPath(new URL("scripts/netns.sh", ROOT));
 
@@ -99,22 +99,9 @@ export function startIn(
   env: Record<string, string>,
   args: string[],
 ): Started {
-  const child = new Deno.Command("ip", {
-    args: ["netns", "exec", namespace.name, Deno.execPath(), "run", "-A", "--quiet", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const decoder = new TextDecoder();
-  const output = (async () => {
-    const [status, stdout, stderr] = await Promise.all([
-      child.status,
-      new Response(child.stdout).arrayBuffer(),
-      new Response(child.stderr).arrayBuffer(),
-    ]);
-    return { code: status.code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-  })();
-  return { child, output };
+  return spawnCollected(
+    "ip",
+    ["netns", "exec", namespace.name, Deno.execPath(), "run", "-A", "--quiet", ...args],
+    env,
+  );
 }

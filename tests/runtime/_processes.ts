@@ -20,8 +20,24 @@ export function start(...args: string[]): Started {
 
 /** Starts `deno run -A cli.ts …args` with extra environment variables. */
 export function startWith(env: Record<string, string>, ...args: string[]): Started {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", "cli.ts", ...args],
+  return spawnCollected(Deno.execPath(), ["run", "-A", "--quiet", "cli.ts", ...args], env);
+}
+
+/**
+ * Starts `command …args` in the repository root, without colours, collecting its output.
+ *
+ * @param command The program.
+ * @param args Its arguments.
+ * @param env Extra environment variables.
+ * @returns The process and its collected output.
+ */
+export function spawnCollected(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+): Started {
+  const child = new Deno.Command(command, {
+    args: [...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
