@@ -18,6 +18,7 @@ import type { RunSummary } from "../runtime/run_types.ts";
 import { escapeHtml, REPORT_CSS } from "./html.ts";
 import { reportOf } from "./report.ts";
 import { readRun } from "./run_data.ts";
+import { runEvents } from "./run_events.ts";
 
 /** How deep below the served folder runs are looked for (`runs/demo-…/<pipeline>` is 2). */
 const SEARCH_DEPTH = 3;
@@ -254,53 +255,6 @@ export async function serveDashboard(options: DashboardOptions): Promise<Deno.Ht
     );
   };
 
-  // A client that goes away cancels the stream, which stops its polling.
-  const events = (folders: string[]): Response => {
-    const encoder = new TextEncoder();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let close = () => {};
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        const seen = new Map<string, string>();
-        let ticks = 0;
-        close = () => {
-          clearTimeout(timer);
-          streams.delete(close);
-          try {
-            controller.close();
-          } catch { /* already closed */ }
-        };
-        streams.add(close);
-        const poll = async () => {
-          // The first poll always says "update": the page was read before this stream began,
-          // and what a run wrote in between would otherwise never reach it.
-          let changed = ticks === 0;
-          for (const folder of folders) {
-            const now = await fingerprint(folder);
-            const before = seen.get(folder);
-            seen.set(folder, now);
-            if (before !== undefined && before !== now) changed = true;
-          }
-          if (changed) {
-            const data = folders.map((folder) => seen.get(folder)).join(" ");
-            controller.enqueue(encoder.encode(`event: update\ndata: ${data}\n\n`));
-          }
-          // A comment every 15 s keeps proxies and idle timeouts from closing the stream.
-          if (++ticks % 30 === 0) controller.enqueue(encoder.encode(": alive\n\n"));
-          if (streams.has(close)) timer = setTimeout(poll, FOLLOW_INTERVAL_MS);
-        };
-        controller.enqueue(encoder.encode(": following\n\n"));
-        poll().catch(close);
-      },
-      cancel() {
-        close();
-      },
-    });
-    return new Response(body, {
-      headers: { "content-type": "text/event-stream", "cache-control": "no-store" },
-    });
-  };
-
   const handler = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
     if (request.method !== "GET") return text(405, "Only GET is served");
@@ -317,7 +271,10 @@ export async function serveDashboard(options: DashboardOptions): Promise<Deno.Ht
       case "/events": {
         const folders = await selected(url);
         if (folders === null) return text(404, "No such run under the served folder");
-        return events(folders);
+        return new Response(
+          runEvents(folders, { fingerprint, intervalMs: FOLLOW_INTERVAL_MS, open: streams }),
+          { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } },
+        );
       }
       default:
         return text(404, `Not found: ${url.pathname}`);

@@ -9,7 +9,9 @@
  *
  * Any failure after joining is reported to the coordinator on the control connection with this
  * worker's rank and cause before the worker exits, so the run can stop with a message naming
- * it. A failure before (a plan that does not validate, no secret, a coordinator that cannot be
+ * it. A worker that lost a peer waits a moment for the coordinator's abort and, if one comes,
+ * stops with the cause the coordinator decided (a signal, the worker that died) rather than the
+ * symptom it saw. A failure before (a plan that does not validate, no secret, a coordinator that cannot be
  * reached or refuses this worker) is thrown: the launcher or the command line reports it.
  *
  * Binding and advertising are separate: the mesh listener binds `host`, and peers are told to
@@ -291,14 +293,22 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
     }
   } catch (error) {
     const cause = error instanceof Error ? error.message : String(error);
+    const stopped = () => `Worker ${rank} stopped: ${aborted}`;
     const message = aborted !== null
-      ? `Worker ${rank} stopped: ${aborted}`
+      ? stopped()
       : /^Worker \d+/.test(cause)
       ? cause
       : `Worker ${rank}: ${cause}`;
     flush();
     const peer = error instanceof PeerError ? { peer: error.peer } : {};
     await send({ type: "error", rank, message, ...peer }).catch(() => {});
+    if (aborted === null && error instanceof PeerError) {
+      // A lost peer is usually a symptom: the run is stopping (a signal to the coordinator,
+      // another worker's failure) and the peer heard first. The coordinator's abort, a moment
+      // behind, names the cause, so this worker waits briefly for it before saying why it stops.
+      await settledWithin(listening, ABORT_GRACE_MS);
+      if (aborted !== null) throw new WorkerError(rank, stopped());
+    }
     throw new WorkerError(rank, message);
   } finally {
     const started = thread ?? await threadStart.catch(() => null);
@@ -307,6 +317,23 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
       control.close();
     } catch { /* already closed */ }
     await listening;
+  }
+}
+
+/**
+ * How long a worker that lost a peer waits for the coordinator's abort: longer than the
+ * coordinator takes to weigh peer failures (750 ms) before it names the root cause.
+ */
+const ABORT_GRACE_MS = 2000;
+
+/** Waits for `promise` to settle, but no longer than `ms`. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+  try {
+    await Promise.race([promise.then(() => {}, () => {}), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -63,10 +63,18 @@ Deno.test("a worker process that dies mid-run stops the run with its rank named"
     assert.equal(result.code, 1);
     assert.match(result.stderr, /Worker 2/);
     assert.doesNotMatch(result.stderr, STACK_LINE);
-    // The surviving workers stop by themselves, with an error.
+    // The surviving workers stop by themselves, each naming the cause the coordinator decided,
+    // even the ring neighbours that saw worker 2's connection drop before the coordinator spoke.
     for (const rank of [0, 1, 3]) {
       const worker = await workers[rank]!.output;
       assert.notEqual(worker.code, 0);
+      assert.match(
+        worker.stderr,
+        new RegExp(
+          `^Worker ${rank} stopped: Worker 2 disconnected from the coordinator before finishing`,
+          "m",
+        ),
+      );
     }
   } finally {
     await Promise.all([coordinator, ...workers].map(reap));
