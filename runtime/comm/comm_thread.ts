@@ -208,7 +208,7 @@ self.onmessage = (event: MessageEvent<ToCommThread>) => {
         transport = connected;
         reducer = message.arena === undefined
           ? null
-          : new SharedReducer(message.arena, message.rank, {
+          : new SharedReducer(message.arena, message.rank - (message.arena.first ?? 0), {
             timeoutMs: message.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS,
           });
         comm = createCommunicator(connected, {
@@ -216,7 +216,7 @@ self.onmessage = (event: MessageEvent<ToCommThread>) => {
           ...(reducer === null ? {} : { sharedReducer: reducer }),
         });
         post({ type: "connected" });
-      }, (error) => post({ type: "failed", error: errorData(error) }));
+      }).catch((error) => post({ type: "failed", error: errorData(error) }));
       return;
     case "call":
       run(message.id, message.call);

@@ -13,7 +13,13 @@
  * - `allReduceSum`: ring reduce-scatter + all-gather (see `_ring.ts`), pipelined in segments
  *   of 1 MiB; each rank sends and receives about `2(n−1)/n · 4d` bytes. When every rank lives
  *   in this process, through shared memory instead (`shared_reduce.ts`), with the same sums and
- *   the ring's bytes counted.
+ *   the ring's bytes counted. When the ranks come in equal groups of consecutive ranks, one
+ *   group per process (thread workers on several hosts), hierarchically: the group's sum in
+ *   shared memory, a ring of the groups' first ranks over the transport, the result handed back
+ *   through shared memory. Between `G` groups each first rank then sends and receives about
+ *   `2(G−1)/G · 4d` bytes, the other ranks nothing, and only those bytes are counted (they are
+ *   the only ones written to a socket); the sums are the ring's over the groups' sums, so they
+ *   differ from a flat ring's in the last bits.
  * - `allReduceMean`: the ring sum, then each element divided by `n` (a correctly rounded
  *   float32 division, the same on every rank).
  * - `broadcast`: the root sends the vector to every other rank directly (a star, like a
@@ -31,6 +37,7 @@
 
 import { recyclePayload } from "./_buffer_pool.ts";
 import { ringAllReduceSum, ringTraffic } from "./_ring.ts";
+import { subTransport } from "./_sub_transport.ts";
 import type { SharedReducer } from "./shared_reduce.ts";
 import { TrafficCounter } from "./_traffic.ts";
 import {
@@ -80,9 +87,10 @@ export interface CommunicatorOptions {
    */
   readonly segmentBytes?: number;
   /**
-   * Every rank of the communicator lives in this process and shares this group's memory: the
-   * all-reduces go through it instead of the ring (bit-identical sums; the ring's bytes are
-   * counted, so runs compare across launches).
+   * The ranks of this rank's group live in this process and share its memory. A group of every
+   * rank: the all-reduces go through it instead of the ring (bit-identical sums; the ring's bytes
+   * are counted, so runs compare across launches). A group of consecutive ranks, one of equal
+   * groups: the all-reduces are hierarchical (see the module's description).
    */
   readonly sharedReducer?: SharedReducer;
 }
@@ -118,7 +126,27 @@ export function createCommunicator(
       `Segment size must be a positive multiple of 4 bytes, got ${segmentBytes}`,
     );
   }
-  return new RingCommunicator(transport, segmentBytes / 4, options.sharedReducer ?? null);
+  const shared = options.sharedReducer ?? null;
+  if (shared !== null) checkGroup(transport, shared);
+  return new RingCommunicator(transport, segmentBytes / 4, shared);
+}
+
+/**
+ * A shared-memory group must be the whole run, or one of equal groups of consecutive ranks that
+ * holds this rank: the ring between groups runs over every group's first rank.
+ */
+function checkGroup(transport: Transport, shared: SharedReducer): void {
+  const { rank, size } = transport;
+  const { first, groupSize, groupRank } = shared;
+  const where = `ranks ${first}..${first + groupSize - 1}`;
+  if (first + groupRank !== rank) {
+    throw new RangeError(`Rank ${rank} is not place ${groupRank} of the group of ${where}`);
+  }
+  if (size % groupSize !== 0 || first % groupSize !== 0) {
+    throw new RangeError(
+      `A shared-memory group of ${where} does not split ${size} ranks into equal groups of consecutive ranks`,
+    );
+  }
 }
 
 class RingCommunicator implements InPlaceCommunicator {
@@ -127,6 +155,7 @@ class RingCommunicator implements InPlaceCommunicator {
   readonly #shared: SharedReducer | null;
   /** The ring's bytes of the all-reduces that went through shared memory. */
   readonly #sharedTraffic = new TrafficCounter();
+  #leaderView: Transport | null = null;
   #nextTag = 0;
 
   constructor(transport: Transport, segmentFloats: number, shared: SharedReducer | null) {
@@ -264,7 +293,7 @@ class RingCommunicator implements InPlaceCommunicator {
 
   stats(): TrafficStats {
     const own = this.#transport.stats();
-    if (this.#shared === null) return own;
+    if (this.#shared === null || this.#shared.groupSize < this.size) return own;
     const shared = this.#sharedTraffic.snapshot();
     const add = (a: TrafficStats["sent"], b: TrafficStats["sent"]) =>
       Object.fromEntries(
@@ -289,10 +318,18 @@ class RingCommunicator implements InPlaceCommunicator {
   }
 
   async #sumInPlace(tag: number, data: Float32Array, phase: Phase): Promise<Float32Array> {
-    if (this.#shared === null) {
+    const shared = this.#shared;
+    if (shared === null) {
       return await ringAllReduceSum(this.#transport, tag, data, phase, this.#segmentFloats);
     }
-    await this.#shared.sumInPlace(data);
+    if (shared.groupSize < this.size) {
+      // Hierarchical: the transport's byte counts are the ring between the groups' first ranks.
+      return await shared.sumAcrossGroups(
+        data,
+        (groupSum) => ringAllReduceSum(this.#leaders(), tag, groupSum, phase, this.#segmentFloats),
+      );
+    }
+    await shared.sumInPlace(data);
     const bytes = ringTraffic(this.rank, this.size, data.length, this.#segmentFloats);
     this.#sharedTraffic.sent(phase, bytes.sent);
     this.#sharedTraffic.received(phase, bytes.received);
@@ -304,6 +341,16 @@ class RingCommunicator implements InPlaceCommunicator {
     const n = this.size;
     if (n > 1) { for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! / n; }
     return sum;
+  }
+
+  /** The transport as the groups' first ranks see it (made on first use). */
+  #leaders(): Transport {
+    const groupSize = this.#shared!.groupSize;
+    this.#leaderView ??= subTransport(
+      this.#transport,
+      Array.from({ length: this.size / groupSize }, (_, group) => group * groupSize),
+    );
+    return this.#leaderView;
   }
 
   #others(): number[] {

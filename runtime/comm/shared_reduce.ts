@@ -9,6 +9,13 @@
  * rounded to float32, whichever rank does the summing. So a run gives the same parameters
  * whether its all-reduces go through memory or through sockets.
  *
+ * A group can also be one host's part of a larger run (`first` names its first rank): then
+ * {@linkcode SharedReducer.sumAcrossGroups} is the hierarchical all-reduce, as NCCL does across
+ * nodes: the group's sum in shared memory, the sum across groups by the group's first rank
+ * (over TCP, in `communicator.ts`), and that result handed to the group through shared memory.
+ * A first rank whose part between groups fails marks the group failed, so the ranks waiting for
+ * its result fail with the same peer instead of waiting.
+ *
  * Vectors longer than a slot go through in pieces. Waiting is asynchronous
  * (`Atomics.waitAsync`), so the waiting thread keeps serving its event loop (heartbeats, other
  * collectives); every rank also ticks a liveness counter, so a rank that died is named instead of
@@ -22,13 +29,20 @@ import { PeerError } from "./types.ts";
 /** Control words. */
 const COUNT = 0;
 const GENERATION = 1;
-/** Words before the per-rank arrays: count, generation. */
-const HEADER_WORDS = 2;
+/** 0 while healthy; else 1 + the rank whose failure stopped the group (`sumAcrossGroups`). */
+const FAILED = 2;
+/** Words before the per-rank arrays: count, generation, failed. */
+const HEADER_WORDS = 3;
 
 /** Shared memory of one group of co-located ranks; postMessage shares it between threads. */
 export interface SharedArena {
   /** Number of ranks. */
   readonly size: number;
+  /**
+   * The run's rank of the group's first rank: the group holds ranks `first … first + size − 1`
+   * (absent: 0, and the group is usually the whole run).
+   */
+  readonly first?: number;
   /** Floats per rank's slot (a longer vector goes through in pieces). */
   readonly slotFloats: number;
   /** `size` slots, then the result, `(size + 1) · slotFloats` floats. */
@@ -45,6 +59,7 @@ export const DEFAULT_SLOT_FLOATS = 1024 * 1024;
  *
  * @param size Number of ranks.
  * @param slotFloats Floats per slot.
+ * @param first The run's rank of the group's first rank (a host's part of a larger run).
  * @returns The arena, to hand to every rank.
  * @example
  * ```ts
@@ -54,13 +69,21 @@ export const DEFAULT_SLOT_FLOATS = 1024 * 1024;
  * assert.equal(arena.data.byteLength, 3 * 8 * 4);
  * ```
  */
-export function createSharedArena(size: number, slotFloats = DEFAULT_SLOT_FLOATS): SharedArena {
+export function createSharedArena(
+  size: number,
+  slotFloats = DEFAULT_SLOT_FLOATS,
+  first = 0,
+): SharedArena {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`Group size ${size} is not valid`);
   if (!Number.isInteger(slotFloats) || slotFloats < 1) {
     throw new RangeError(`Slot of ${slotFloats} floats is not valid`);
   }
+  if (!Number.isInteger(first) || first < 0) {
+    throw new RangeError(`A group cannot start at rank ${first}`);
+  }
   return {
     size,
+    ...(first === 0 ? {} : { first }),
     slotFloats,
     data: new SharedArrayBuffer((size + 1) * slotFloats * 4),
     control: new SharedArrayBuffer((HEADER_WORDS + 2 * size) * 4),
@@ -78,6 +101,7 @@ export class SharedReducer {
   readonly #arena: SharedArena;
   readonly #rank: number;
   readonly #size: number;
+  readonly #first: number;
   readonly #slots: Float32Array[];
   readonly #result: Float32Array;
   readonly #control: Int32Array;
@@ -90,13 +114,17 @@ export class SharedReducer {
    * Joins a group.
    *
    * @param arena The group's shared memory.
-   * @param rank This rank, `0..size−1`.
+   * @param rank This rank's place in the group, `0..size−1` (its rank in the run less `first`).
    * @param options The liveness timeout.
    */
   constructor(arena: SharedArena, rank: number, options: SharedReducerOptions = {}) {
+    if (!Number.isInteger(rank) || rank < 0 || rank >= arena.size) {
+      throw new RangeError(`Rank ${rank} is not in a group of ${arena.size}`);
+    }
     this.#arena = arena;
     this.#rank = rank;
     this.#size = arena.size;
+    this.#first = arena.first ?? 0;
     this.#slots = Array.from(
       { length: arena.size },
       (_, r) => new Float32Array(arena.data, r * arena.slotFloats * 4, arena.slotFloats),
@@ -113,6 +141,21 @@ export class SharedReducer {
     tick();
     this.#ticker = setInterval(tick, Math.max(10, Math.min(1000, this.#timeoutMs / 4)));
     Deno.unrefTimer(this.#ticker);
+  }
+
+  /** Number of ranks in the group. */
+  get groupSize(): number {
+    return this.#size;
+  }
+
+  /** The run's rank of the group's first rank. */
+  get first(): number {
+    return this.#first;
+  }
+
+  /** This rank's place in the group. */
+  get groupRank(): number {
+    return this.#rank;
   }
 
   /** Stops this rank's liveness ticks. */
@@ -133,6 +176,58 @@ export class SharedReducer {
     const next = this.#queue.then(() => this.#sum(out));
     this.#queue = next.catch(() => {});
     return next;
+  }
+
+  /**
+   * The hierarchical all-reduce: sums `out` over the group, lets the group's first rank turn
+   * that into the sum over every group (`across`, given the group's sum in place), and hands its
+   * result to the rest of the group. Every rank of the group calls it, in the same order as its
+   * other calls; `across` runs on the first rank only.
+   *
+   * @param out This rank's vector; replaced by the sum over all groups.
+   * @param across On the first rank: replaces the group's sum by the sum over all groups.
+   * @returns `out`.
+   * @throws {PeerError} When a rank of the group stopped ticking, or `across` failed (on the
+   * other ranks, naming the same peer).
+   */
+  sumAcrossGroups(
+    out: Float32Array,
+    across: (groupSum: Float32Array) => Promise<unknown>,
+  ): Promise<Float32Array> {
+    const next = this.#queue.then(async () => {
+      await this.#sum(out);
+      if (this.#rank === 0) {
+        try {
+          await across(out);
+        } catch (error) {
+          this.#fail(error instanceof PeerError ? error.peer : this.#first);
+          throw error;
+        }
+      }
+      return await this.#broadcast(out);
+    });
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  /** Marks the group failed because of `peer`, and wakes the ranks waiting in a barrier. */
+  #fail(peer: number): void {
+    Atomics.compareExchange(this.#control, FAILED, 0, peer + 1);
+    Atomics.notify(this.#control, GENERATION);
+  }
+
+  /** Copies the first rank's `out` into every other rank's, piece by piece. */
+  async #broadcast(out: Float32Array): Promise<Float32Array> {
+    const slot = this.#arena.slotFloats;
+    for (let p0 = 0; p0 < out.length; p0 += slot) {
+      const piece = out.subarray(p0, Math.min(p0 + slot, out.length));
+      if (this.#rank === 0) this.#slots[0]!.set(piece);
+      await this.#barrier();
+      if (this.#rank !== 0) piece.set(this.#slots[0]!.subarray(0, piece.length));
+      // Nobody writes the next piece (or the next call's vector) before all have read this one.
+      await this.#barrier();
+    }
+    return out;
   }
 
   async #sum(out: Float32Array): Promise<Float32Array> {
@@ -193,6 +288,7 @@ export class SharedReducer {
   /** Waits until every rank of the group has arrived. */
   async #barrier(): Promise<void> {
     const control = this.#control;
+    this.#throwIfFailed();
     const generation = Atomics.load(control, GENERATION);
     Atomics.store(control, this.#arrivalIndex(this.#rank), generation + 1);
     if (Atomics.add(control, COUNT, 1) === this.#size - 1) {
@@ -205,6 +301,7 @@ export class SharedReducer {
     let lastChange = performance.now();
     while (Atomics.load(control, GENERATION) === generation) {
       if (this.#closed) throw new Error("The shared-memory group was closed");
+      this.#throwIfFailed();
       const waited = Atomics.waitAsync(control, GENERATION, generation, 250);
       if (waited.async) {
         // Deno does not count a pending waitAsync as work: a timer keeps the thread alive.
@@ -224,11 +321,21 @@ export class SharedReducer {
         lastChange = now;
       } else if (now - lastChange > this.#timeoutMs && missing.length > 0) {
         throw new PeerError(
-          missing[0]!,
+          this.#first + missing[0]!,
           `stopped answering in a shared-memory all-reduce (no sign of life for ${this.#timeoutMs} ms)`,
         );
       }
     }
+  }
+
+  /** A group marked failed by its first rank fails every barrier, naming the same peer. */
+  #throwIfFailed(): void {
+    const failed = Atomics.load(this.#control, FAILED);
+    if (failed === 0) return;
+    throw new PeerError(
+      failed - 1,
+      `failed in the all-reduce between hosts (as worker ${this.#first} of this host found)`,
+    );
   }
 
   /** The ranks that have not arrived at the barrier of `generation`. */
