@@ -101,7 +101,10 @@ Every rank needs the run's secret: GOSSAMER_SECRET or GOSSAMER_SECRET_FILE (or -
 
 A whole run of four workers under Slurm:
   export GOSSAMER_SECRET=$(openssl rand -hex 32)
-  srun -n 4 deno run -A cli.ts worker --plan plan.json --out runs/x`;
+  srun -n 4 deno run -A cli.ts worker --plan plan.json --out runs/x
+Eight workers on two nodes, one process per node with four thread workers each (the all-reduces
+reduce within a node in shared memory and ring between the nodes over TCP):
+  srun -N 2 --ntasks-per-node 1 deno run -A cli.ts worker --plan plan.json --local-workers 4`;
 
 /** Builds the command tree. */
 function program(): Command {
@@ -262,6 +265,11 @@ function program(): Command {
     .option(
       "--advertise <host>",
       "the address peers dial (default: --host, or when it is a wildcard or not given, the address that reached the coordinator)",
+    )
+    .option(
+      "--local-workers <k>",
+      "run k consecutive workers in this process as threads that share memory (all-reduces: within the process in memory, between processes over TCP); rank and world then count processes",
+      integerAtLeast(1),
     )
     .option("--peer-timeout <ms>", "fail when a peer is silent this long", integerAtLeast(1))
     .option(

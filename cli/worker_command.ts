@@ -11,6 +11,11 @@
  * run's secret from `GOSSAMER_SECRET` or `GOSSAMER_SECRET_FILE` (or `--secret-file`): a
  * launcher cannot hand out a secret rank 0 makes up, so none is generated.
  *
+ * With `--local-workers K` the process runs K consecutive workers as threads that share memory,
+ * as NCCL runs one process per node over its GPUs: the place's rank and world then count
+ * processes, process `p` runs workers `pK … pK+K−1`, and the all-reduces are hierarchical
+ * (`runtime/comm/communicator.ts`).
+ *
  * @module
  */
 
@@ -29,6 +34,7 @@ import {
   placeFromEnvironment,
 } from "../runtime/worker/launcher_env.ts";
 import { runWorker, type WorkerLaunch } from "../runtime/worker/worker_main.ts";
+import { runWorkerGroup } from "../runtime/worker/thread_group.ts";
 import { CliInputError, CommandFailedError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { reportRun, tlsOption } from "./run_command.ts";
@@ -42,6 +48,8 @@ export interface WorkerCommandOptions {
   readonly backend: BackendRequest;
   readonly host?: string;
   readonly advertise?: string;
+  /** Workers this process runs as threads (default 1: the process is one worker). */
+  readonly localWorkers?: number;
   /** The run folder, written by the rank that hosts the coordinator. */
   readonly out?: string;
   /** Host the coordinator (`true`), never (`false`), or when rank 0 comes from a launcher. */
@@ -67,18 +75,38 @@ export async function workerCommand(
   env: Readonly<Record<string, string>> = Deno.env.toObject(),
 ): Promise<void> {
   const plan = await loadPlan(options.plan);
+  const local = options.localWorkers ?? 1;
+  if (plan.workers % local !== 0) {
+    throw new CliInputError(
+      `--local-workers ${local} does not divide the plan's ${plan.workers} workers: every process runs the same number of workers`,
+    );
+  }
   let place: Place;
   try {
     place = placeFromEnvironment(env, {
       ...(options.rank === undefined ? {} : { rank: options.rank }),
       ...(options.world === undefined ? {} : { world: options.world }),
       ...(options.rendezvous === undefined ? {} : { rendezvous: options.rendezvous }),
-    }, plan.workers);
+    }, plan.workers / local);
   } catch (error) {
-    if (error instanceof LauncherEnvError) throw new CliInputError(error.message);
+    if (error instanceof LauncherEnvError) {
+      throw new CliInputError(
+        local === 1
+          ? error.message
+          : `${error.message} (with --local-workers ${local}, the world size counts processes)`,
+      );
+    }
     throw error;
   }
   console.error(describePlace(place));
+  const ranks = { first: place.rank * local, count: local };
+  if (local > 1) {
+    console.error(
+      `This process runs workers ${ranks.first}..${
+        ranks.first + local - 1
+      } of ${plan.workers} as threads that share memory (--local-workers ${local})`,
+    );
+  }
   const hosts = options.coordinator ?? (place.rank === 0 && place.launcher !== "command line");
   if (hosts && place.rank !== 0) {
     throw new CliInputError(
@@ -86,25 +114,34 @@ export async function workerCommand(
     );
   }
   if (hosts || place.launcher !== "command line") await requireSecret(place, options.secretFile);
-  const launch = workerLaunch(plan, place, options);
-  if (hosts) return await hostRun(plan, place, options, launch);
+  const launch = workerLaunch(plan, place, options, ranks.first);
+  const train = () => local === 1 ? runWorker(launch) : runWorkerGroup(launch, local);
+  if (hosts) return await hostRun(plan, place, options, train);
   try {
-    await runWorker(launch);
+    await train();
   } catch (error) {
     throw new CommandFailedError(error instanceof Error ? error.message : String(error));
   }
   // Metrics went to the coordinator; say so, or a finished worker looks like a silent one.
+  const who = local === 1
+    ? `Worker ${ranks.first}`
+    : `Workers ${ranks.first}..${ranks.first + local - 1}`;
   console.log(
-    `Worker ${place.rank} of ${place.world} finished ${plan.steps} steps; its metrics went to the coordinator at ${place.rendezvous}`,
+    `${who} of ${plan.workers} finished ${plan.steps} steps; the metrics went to the coordinator at ${place.rendezvous}`,
   );
 }
 
-/** The worker's launch description. */
-function workerLaunch(plan: Plan, place: Place, options: WorkerCommandOptions): WorkerLaunch {
+/** The launch description of the process's (first) worker, rank `rank`. */
+function workerLaunch(
+  plan: Plan,
+  place: Place,
+  options: WorkerCommandOptions,
+  rank: number,
+): WorkerLaunch {
   return {
     plan,
-    rank: place.rank,
-    world: place.world,
+    rank,
+    world: plan.workers,
     rendezvous: place.rendezvous,
     backend: options.backend,
     ...(options.host === undefined ? {} : { host: options.host }),
@@ -163,7 +200,7 @@ async function hostRun(
   plan: Plan,
   place: Place,
   options: WorkerCommandOptions,
-  launch: WorkerLaunch,
+  train: () => Promise<void>,
 ): Promise<void> {
   const { hostname: rendezvousHost, port } = parseAddress(place.rendezvous);
   // Every interface of the rendezvous host's family, unless --host names one.
@@ -189,7 +226,7 @@ async function hostRun(
         );
         // Rank 0's worker starts once its coordinator listens, and a failure of its own before
         // it can report to the coordinator stops the run with its message.
-        rankZero = runWorker(launch).catch((error: Error) => rankZeroFailed.abort(error));
+        rankZero = train().catch((error: Error) => rankZeroFailed.abort(error));
       },
     });
     try {

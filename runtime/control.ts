@@ -28,6 +28,8 @@ export type WorkerMessage =
     readonly backend: string;
     readonly backendReason: string;
     readonly tfjsVersion: string;
+    /** Workers in this worker's shared-memory group (1: none; all of them: one process). */
+    readonly sharedGroup?: number;
   }
   | { readonly type: "metrics"; readonly lines: readonly MetricsLine[] }
   | {

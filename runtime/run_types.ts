@@ -169,9 +169,11 @@ export interface RunSummary {
   readonly uploads: UploadSummary | null;
   /**
    * How the all-reduces moved: `"shared memory"` (thread workers of one process), `"ring over
-   * TCP"`, or `"ring in one thread"` (memory transport).
+   * TCP"`, `"hierarchical"` (worker processes of several thread workers each,
+   * `gossamer worker --local-workers`: shared memory within a process, a ring between the
+   * processes over TCP), or `"ring in one thread"` (memory transport).
    */
-  readonly allReduce: "shared memory" | "ring over TCP" | "ring in one thread";
+  readonly allReduce: "shared memory" | "ring over TCP" | "hierarchical" | "ring in one thread";
   /** The checkpoints this run wrote; `null` when it wrote none. */
   readonly checkpoints: CheckpointSummary | null;
 }
@@ -218,6 +220,8 @@ export interface RuntimeFacts {
   backend: string | null;
   backendReason: string | null;
   tfjs: string | null;
+  /** The first registered worker's shared-memory group size (groups are equal). */
+  sharedGroup?: number;
 }
 
 /**

@@ -28,6 +28,7 @@ import {
 } from "../auth.ts";
 import type { RunOptions } from "../run_types.ts";
 import type { WorkerLaunch } from "../worker/worker_main.ts";
+import { startThreadWorker } from "../worker/thread_group.ts";
 import {
   type PendingSecurity,
   type RendezvousSecurity,
@@ -109,27 +110,10 @@ export function launchWorkers(
       ? null
       : createSharedArena(plan.workers);
     return ranks.map((rank) => {
-      const worker = new Worker(new URL("../worker/thread_worker.ts", import.meta.url), {
-        type: "module",
-      });
-      worker.onerror = (event) => {
-        event.preventDefault();
-        fail(`Worker ${rank} crashed: ${event.message}`);
-      };
-      let exited!: () => void;
-      const exit = new Promise<void>((resolve) => exited = resolve);
-      worker.onmessage = (event: MessageEvent<{ type: string; message?: string }>) => {
-        if (event.data.type === "failed") fail(event.data.message ?? `Worker ${rank} failed`);
-        exited();
-      };
-      worker.postMessage({ ...launchOf(rank), ...(arena === null ? {} : { sharedArena: arena }) });
-      return {
-        // A worker that finished closes itself; one that hangs is terminated after a grace.
-        async stop() {
-          await settlesWithin(exit, 2000);
-          worker.terminate();
-        },
-      };
+      const worker = startThreadWorker(launchOf(rank), arena ?? undefined);
+      worker.finished.catch((error: Error) => fail(error.message));
+      // A worker that finished closes itself; one that hangs is terminated after a grace.
+      return { stop: () => worker.stop() };
     });
   }
   const entry = new URL("../worker/process_worker.ts", import.meta.url);

@@ -478,6 +478,9 @@ export class Rendezvous {
             facts.backend ??= String(header.backend);
             facts.backendReason ??= String(header.backendReason);
             facts.tfjs ??= String(header.tfjsVersion);
+            if (Number.isSafeInteger(header.sharedGroup)) {
+              facts.sharedGroup ??= header.sharedGroup as number;
+            }
             this.#remotes[rank] = remoteHostOf(conn);
             if (++this.registered === this.#n) {
               // Before anyone dials: a loopback address that other hosts would dial fails here.

@@ -54,6 +54,24 @@ function clockProblemOf(plan: Plan, options: RunOptions): string | null {
   return null;
 }
 
+/**
+ * How the run's all-reduces moved, from what the workers said of their shared-memory groups
+ * (a run that failed before any worker registered: from the launch).
+ */
+function allReducePath(
+  plan: Plan,
+  options: RunOptions,
+  facts: RuntimeFacts,
+): RunSummary["allReduce"] {
+  if ((options.transport ?? "tcp") === "memory") return "ring in one thread";
+  const group = facts.sharedGroup ??
+    ((options.launch ?? "threads") === "threads" && options.sharedMemory !== false
+      ? plan.workers
+      : 1);
+  if (group <= 1 || plan.workers === 1) return "ring over TCP";
+  return group >= plan.workers ? "shared memory" : "hierarchical";
+}
+
 /** The element-wise mean of the workers' models, in float64, as written to `params.json`. */
 function averageOf(models: readonly Float32Array[]): number[] {
   const d = models[0]?.length ?? 0;
@@ -169,12 +187,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     launch: transport === "tcp" ? options.launch ?? "threads" : null,
     versions: { deno: Deno.version.deno, tfjs: facts.tfjs },
     uploads: totals.uploads,
-    allReduce: transport === "memory"
-      ? "ring in one thread"
-      : (options.launch ?? "threads") === "threads" && options.sharedMemory !== false &&
-          plan.workers > 1
-      ? "shared memory"
-      : "ring over TCP",
+    allReduce: allReducePath(plan, options, facts),
     checkpoints: writer === null || writer.written.length === 0 ? null : {
       every: writer.every,
       steps: writer.written.map((entry) => entry.step),

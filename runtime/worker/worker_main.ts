@@ -239,6 +239,7 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
         backend: backend.backend,
         backendReason: backend.reason,
         tfjsVersion: tf.version_core,
+        sharedGroup: launch.sharedArena?.size ?? 1,
       });
       const { addresses, checkpointEvery, resume } = await started;
       const comm = await thread.connect({

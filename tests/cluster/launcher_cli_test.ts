@@ -6,17 +6,18 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { STACK_LINE } from "../_cli.ts";
+import { gossamer, STACK_LINE } from "../_cli.ts";
 import {
   freePort,
   reap,
+  start,
   type Started,
   startWith,
   TEST_SECRET,
   waitForMetrics,
 } from "../runtime/_processes.ts";
 import { leastSquaresPipeline, tempRunFolder } from "../runtime/_plans.ts";
-import { gossip, ring } from "../../mod.ts";
+import { allReduce, gossip, ring } from "../../mod.ts";
 import { assertSameRun, PLAN, runLocally } from "./_same_run.ts";
 
 /** Every variable a launcher might have left in the test's own environment, unset. */
@@ -265,4 +266,84 @@ Deno.test("SIGTERM to rank 0, which hosts the coordinator, stops the whole run a
     await Promise.all(workers.map(reap));
     await Deno.remove(parent, { recursive: true });
   }
+});
+
+Deno.test("two processes of two thread workers each: hierarchical all-reduces, only each process's first worker sends", async () => {
+  const parent = await tempRunFolder();
+  const steps = 30;
+  const plan = leastSquaresPipeline(steps).base(allReduce()).compile();
+  const planFile = join(parent, "plan.json");
+  await Deno.writeTextFile(planFile, JSON.stringify(plan));
+  const folder = join(parent, "run");
+  const port = freePort();
+  const processes = [0, 1].map((rank) =>
+    startWith(
+      {
+        ...CLEAN,
+        GOSSAMER_SECRET: TEST_SECRET,
+        GOSSAMER_RANK: String(rank),
+        GOSSAMER_WORLD: "2",
+        GOSSAMER_RENDEZVOUS: `127.0.0.1:${port}`,
+      },
+      "worker",
+      "--plan",
+      planFile,
+      "--out",
+      folder,
+      "--local-workers",
+      "2",
+    )
+  );
+  try {
+    const [host, other] = await Promise.all(processes.map((started) => started.output));
+    assert.equal(host!.code, 0, host!.stderr);
+    assert.equal(other!.code, 0, other!.stderr);
+    assert.match(host!.stderr, /^This process runs workers 0\.\.1 of 4 as threads/m);
+    assert.match(other!.stderr, /^This process runs workers 2\.\.3 of 4 as threads/m);
+    assert.match(other!.stdout, /^Workers 2\.\.3 of 4 finished 30 steps/m);
+    const summary = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
+    assert.equal(summary.status, "completed");
+    assert.equal(summary.allReduce, "hierarchical");
+    // One all-reduce of the d gradients a step, between the two processes' first workers only:
+    // a ring of two, each sending one chunk per half, d floats in two messages.
+    const d = JSON.parse(await Deno.readTextFile(join(folder, "params.json"))).average.length;
+    const perStep = 4 * d + 2 * 12;
+    assert.deepEqual(
+      summary.bytes.map((worker: { sent: { base: number } }) => worker.sent.base),
+      [steps * perStep, 0, steps * perStep, 0],
+    );
+    // The same plan with a flat ring: the sums differ only in their rounding.
+    const flat = join(parent, "flat");
+    const local = await start("run", planFile, "--out", flat, "--quiet").output;
+    assert.equal(local.code, 0, local.stderr);
+    const params = async (run: string) =>
+      JSON.parse(await Deno.readTextFile(join(run, "params.json"))).average as number[];
+    const [hierarchical, ring] = [await params(folder), await params(flat)];
+    hierarchical.forEach((value, i) =>
+      assert.ok(Math.abs(value - ring[i]!) <= 1e-5 * (1 + Math.abs(ring[i]!)), `${i}`)
+    );
+  } finally {
+    await Promise.all(processes.map(reap));
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("--local-workers that do not divide the plan's workers are refused before anything starts", async () => {
+  const result = await gossamer(
+    "worker",
+    "--plan",
+    PLAN,
+    "--local-workers",
+    "3",
+    "--rank",
+    "0",
+    "--world",
+    "1",
+  );
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(
+    result.stderr,
+    /--local-workers 3 does not divide the plan's 4 workers: every process runs the same number of workers/,
+  );
+  assert.doesNotMatch(result.stderr, STACK_LINE);
 });

@@ -1,0 +1,79 @@
+/**
+ * Thread workers: workers that run as Web Workers of this process ({@linkcode startThreadWorker}),
+ * each running {@linkcode runWorker} with its launch handed over by `postMessage` (the run's
+ * secret and a shared arena can only travel that way, and never appear on a command line).
+ *
+ * {@linkcode runWorkerGroup} is one host's part of a multi-host run (`gossamer worker
+ * --local-workers K`): K consecutive ranks as threads that share one arena, so their all-reduces
+ * are hierarchical (reduce in shared memory, ring between hosts, result back through shared
+ * memory; see `runtime/comm/communicator.ts`).
+ *
+ * @module
+ */
+
+import { createSharedArena, type SharedArena } from "../comm/shared_reduce.ts";
+import { settlesWithin } from "../_timeout.ts";
+import type { WorkerLaunch } from "./worker_main.ts";
+
+/** A thread worker that was started. */
+export interface ThreadWorker {
+  /** Resolves when the worker finished its run; rejects with its failure. */
+  readonly finished: Promise<void>;
+  /** Waits a moment for the worker to end by itself, then terminates it. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts one thread worker.
+ *
+ * @param launch What the worker runs.
+ * @param arena The shared memory of its group, if any.
+ * @returns The worker.
+ */
+export function startThreadWorker(launch: WorkerLaunch, arena?: SharedArena): ThreadWorker {
+  const worker = new Worker(new URL("./thread_worker.ts", import.meta.url), { type: "module" });
+  let settle!: (error: Error | null) => void;
+  const ended = new Promise<Error | null>((resolve) => settle = resolve);
+  worker.onerror = (event) => {
+    event.preventDefault();
+    settle(new Error(`Worker ${launch.rank} crashed: ${event.message}`));
+  };
+  worker.onmessage = (event: MessageEvent<{ type: string; message?: string }>) => {
+    settle(
+      event.data.type === "failed"
+        ? new Error(event.data.message ?? `Worker ${launch.rank} failed`)
+        : null,
+    );
+  };
+  worker.postMessage(arena === undefined ? launch : { ...launch, sharedArena: arena });
+  return {
+    finished: ended.then((error) => {
+      if (error !== null) throw error;
+    }),
+    async stop(graceMs = 2000) {
+      await settlesWithin(ended, graceMs);
+      worker.terminate();
+    },
+  };
+}
+
+/**
+ * Runs `count` consecutive ranks of a run as thread workers of this process, sharing one arena.
+ *
+ * @param launch The launch of the group's first rank; the others differ only in their rank.
+ * @param count How many ranks, from `launch.rank` on.
+ * @returns Resolves when every worker finished; rejects with the first failure (the others are
+ * stopped by then: their peers' failures end them, or they are terminated).
+ */
+export async function runWorkerGroup(launch: WorkerLaunch, count: number): Promise<void> {
+  const arena = createSharedArena(count, undefined, launch.rank);
+  const workers = Array.from(
+    { length: count },
+    (_, i) => startThreadWorker({ ...launch, rank: launch.rank + i }, arena),
+  );
+  try {
+    await Promise.all(workers.map((worker) => worker.finished));
+  } finally {
+    await Promise.all(workers.map((worker) => worker.stop()));
+  }
+}
