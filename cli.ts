@@ -358,14 +358,19 @@ function program(): Command {
 
   root.command("slurm")
     .description(
-      "Write a Slurm batch script running a plan's workers, one per task (--submit: sbatch it)",
+      "Write a Slurm batch script running a plan's workers, one per task or --local-workers per task (--submit: sbatch it)",
     )
     .argument("<input>", "pipeline module (.ts) or plan file (.json)")
     .requiredOption("--nodes <n>", "nodes to allocate", integerAtLeast(1))
-    .requiredOption("--tasks-per-node <k>", "workers per node", integerAtLeast(1))
+    .requiredOption("--tasks-per-node <k>", "worker processes per node", integerAtLeast(1))
+    .option(
+      "--local-workers <k>",
+      "workers per task, run as threads that share memory on k CPUs (the all-reduces become hierarchical)",
+      integerAtLeast(1),
+    )
     .option(
       "--workers <n>",
-      "override the plan's workers, as run --workers does (must equal nodes × tasks per node)",
+      "override the plan's workers, as run --workers does (must equal nodes × tasks per node × local workers)",
       integerAtLeast(1),
     )
     .option("--partition <name>", "#SBATCH --partition")

@@ -1,7 +1,7 @@
 /**
  * `gossamer slurm <pipeline.ts|plan.json> --nodes N --tasks-per-node K …`: writes a Slurm batch
- * script that runs the plan with one worker per task (see `slurm_script.ts`), and with
- * `--submit` submits it.
+ * script that runs the plan with one worker per task, or `--local-workers K` thread workers per
+ * task (see `slurm_script.ts`), and with `--submit` submits it.
  *
  * @module
  */
@@ -16,7 +16,9 @@ import { writeNewFile } from "./write_file.ts";
 export interface SlurmCommandOptions {
   readonly nodes: number;
   readonly tasksPerNode: number;
-  /** Override the plan's workers; must equal nodes × tasks per node. */
+  /** Workers per task, run as threads that share memory (default 1). */
+  readonly localWorkers?: number;
+  /** Override the plan's workers; must equal nodes × tasks per node × local workers. */
   readonly workers?: number;
   readonly partition?: string;
   readonly time?: string;
@@ -77,6 +79,7 @@ function commandLine(input: string, options: SlurmCommandOptions, jobName: strin
     shellQuote(input),
     `--nodes ${options.nodes}`,
     `--tasks-per-node ${options.tasksPerNode}`,
+    ...(options.localWorkers === undefined ? [] : [`--local-workers ${options.localWorkers}`]),
     ...(options.workers === undefined ? [] : [`--workers ${options.workers}`]),
     ...(options.partition === undefined ? [] : [`--partition ${options.partition}`]),
     ...(options.time === undefined ? [] : [`--time ${options.time}`]),
@@ -150,19 +153,30 @@ export async function slurmCommand(input: string, options: SlurmCommandOptions):
     );
   }
 
+  const local = options.localWorkers ?? 1;
   const tasks = options.nodes * options.tasksPerNode;
-  const shape = `--nodes ${options.nodes} × --tasks-per-node ${options.tasksPerNode}`;
-  if (options.workers !== undefined && options.workers !== tasks) {
+  const workers = tasks * local;
+  const shape = `--nodes ${options.nodes} × --tasks-per-node ${options.tasksPerNode}${
+    local === 1 ? "" : ` × --local-workers ${local}`
+  }`;
+  const each = local === 1 ? "one worker each" : `${local} workers each`;
+  if (options.workers !== undefined && options.workers !== workers) {
     throw new CliInputError(
-      `--workers ${options.workers} does not match ${shape} = ${tasks} tasks: each task runs one worker`,
+      `--workers ${options.workers} does not match ${shape} = ${
+        local === 1
+          ? `${tasks} tasks: each task runs one worker`
+          : `${workers} workers: ${tasks} tasks, ${each}`
+      }`,
     );
   }
   const plan = await loadClusterPlan(input, options.workers);
-  if (plan.workers !== tasks) {
+  if (plan.workers !== workers) {
     throw new CliInputError(
-      `${input} has ${plan.workers} workers but ${shape} start ${tasks} tasks, one worker each: ` +
-        `choose nodes and tasks per node that multiply to ${plan.workers}, ` +
-        `or pass --workers ${tasks} to run the plan with ${tasks} workers`,
+      `${input} has ${plan.workers} workers but ${shape} start ${tasks} tasks, ${each}: ` +
+        `choose ${
+          local === 1 ? "nodes and tasks per node" : "nodes, tasks per node and local workers"
+        } that multiply to ${plan.workers}, ` +
+        `or pass --workers ${workers} to run the plan with ${workers} workers`,
     );
   }
 
@@ -171,6 +185,7 @@ export async function slurmCommand(input: string, options: SlurmCommandOptions):
     jobName,
     nodes: options.nodes,
     tasksPerNode: options.tasksPerNode,
+    ...(local === 1 ? {} : { localWorkers: local }),
     ...(options.partition === undefined ? {} : { partition: options.partition }),
     ...(options.time === undefined ? {} : { time: options.time }),
     ...(options.account === undefined ? {} : { account: options.account }),
@@ -181,7 +196,7 @@ export async function slurmCommand(input: string, options: SlurmCommandOptions):
   });
   await writeNewFile(file, script, options.force ? { force: true } : {});
   console.log(
-    `Wrote ${file}: ${tasks} workers, ${shape}; submit it from this folder: sbatch ${file}`,
+    `Wrote ${file}: ${workers} workers, ${shape}; submit it from this folder: sbatch ${file}`,
   );
   if (sbatch !== null) {
     const jobId = await submit(sbatch, file);

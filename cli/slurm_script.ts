@@ -2,7 +2,9 @@
  * The Slurm batch script `gossamer slurm` writes: `#SBATCH` directives for the allocation, the
  * plan embedded in the script (one file to keep, copy or resubmit), a fresh secret per job, and
  * one `gossamer worker` per task through `srun`. Each worker reads its rank, the world size and
- * the rendezvous host from Slurm's environment, so the script passes none of them.
+ * the rendezvous host from Slurm's environment, so the script passes none of them. With several
+ * workers per task (`--local-workers`), each task runs them as threads on as many CPUs
+ * (`--cpus-per-task`), and the all-reduces are hierarchical.
  *
  * @module
  */
@@ -13,6 +15,8 @@ export interface SlurmScriptOptions {
   readonly jobName: string;
   readonly nodes: number;
   readonly tasksPerNode: number;
+  /** Workers each task runs as threads (default 1). */
+  readonly localWorkers?: number;
   readonly partition?: string;
   /** Time limit, as sbatch takes it. */
   readonly time?: string;
@@ -116,19 +120,23 @@ const PLAN_END = "GOSSAMER_PLAN_JSON";
  * @returns The script's text.
  */
 export function slurmScript(options: SlurmScriptOptions): string {
+  const local = options.localWorkers ?? 1;
   const directives = [
     `--job-name=${options.jobName}`,
     `--nodes=${options.nodes}`,
     `--ntasks-per-node=${options.tasksPerNode}`,
+    ...(local === 1 ? [] : [`--cpus-per-task=${local}`]),
     ...(options.partition === undefined ? [] : [`--partition=${options.partition}`]),
     ...(options.time === undefined ? [] : [`--time=${options.time}`]),
     ...(options.account === undefined ? [] : [`--account=${options.account}`]),
     `--output=${options.jobName}-%j.out`,
   ];
-  const workers = options.nodes * options.tasksPerNode;
+  const workers = options.nodes * options.tasksPerNode * local;
   return `#!/bin/bash
 # ${oneLine(options.generatedBy)}
-# ${workers} gossamer workers: ${options.nodes} node(s) x ${options.tasksPerNode} task(s).
+# ${workers} gossamer workers: ${options.nodes} node(s) x ${options.tasksPerNode} task(s)${
+    local === 1 ? "" : ` x ${local} thread workers`
+  }.
 # Submit it from the folder it was written in (the plan's files and runs/ are relative to it):
 #   sbatch ${oneLine(options.scriptFile)}
 # Set DENO (default: deno on PATH) or GOSSAMER_CLI (default: below) in the environment sbatch
@@ -173,6 +181,8 @@ mkdir -p runs
 echo "gossamer: job $SLURM_JOB_ID, ${workers} workers, run folder $run"
 # Rank 0 hosts the coordinator and writes the run folder; the others find it through Slurm's
 # environment. --host 0.0.0.0 lets workers on other nodes reach each one.
-srun --kill-on-bad-exit=1 "$deno" run -A "$cli" worker --plan "$plan" --out "$run" --host 0.0.0.0
+srun --kill-on-bad-exit=1 "$deno" run -A "$cli" worker --plan "$plan" --out "$run" --host 0.0.0.0${
+    local === 1 ? "" : ` --local-workers ${local}`
+  }
 `;
 }

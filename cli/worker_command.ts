@@ -83,19 +83,18 @@ export async function workerCommand(
   }
   let place: Place;
   try {
-    place = placeFromEnvironment(env, {
-      ...(options.rank === undefined ? {} : { rank: options.rank }),
-      ...(options.world === undefined ? {} : { world: options.world }),
-      ...(options.rendezvous === undefined ? {} : { rendezvous: options.rendezvous }),
-    }, plan.workers / local);
+    place = placeFromEnvironment(
+      env,
+      {
+        ...(options.rank === undefined ? {} : { rank: options.rank }),
+        ...(options.world === undefined ? {} : { world: options.world }),
+        ...(options.rendezvous === undefined ? {} : { rendezvous: options.rendezvous }),
+      },
+      plan.workers,
+      local,
+    );
   } catch (error) {
-    if (error instanceof LauncherEnvError) {
-      throw new CliInputError(
-        local === 1
-          ? error.message
-          : `${error.message} (with --local-workers ${local}, the world size counts processes)`,
-      );
-    }
+    if (error instanceof LauncherEnvError) throw new CliInputError(error.message);
     throw error;
   }
   console.error(describePlace(place));

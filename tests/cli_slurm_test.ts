@@ -117,6 +117,41 @@ Deno.test("slurm writes a script with the directives asked for and the plan as p
   });
 });
 
+Deno.test("slurm --local-workers runs a task per node with its workers as threads on as many CPUs", async () => {
+  await inTempFolder(async (dir) => {
+    const result = await gossamerIn(
+      { cwd: dir },
+      "slurm",
+      QUICKSTART,
+      "--nodes",
+      "2",
+      "--tasks-per-node",
+      "1",
+      "--local-workers",
+      "4",
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /Wrote quickstart\.sbatch: 8 workers, --nodes 2 × --tasks-per-node 1 × --local-workers 4;/,
+    );
+    const script = await Deno.readTextFile(`${dir}/quickstart.sbatch`);
+    assert.deepEqual(directives(script), [
+      "--job-name=quickstart",
+      "--nodes=2",
+      "--ntasks-per-node=1",
+      "--cpus-per-task=4",
+      "--output=quickstart-%j.out",
+    ]);
+    assert.match(script, /^# 8 gossamer workers: 2 node\(s\) x 1 task\(s\) x 4 thread workers\.$/m);
+    assert.match(
+      script,
+      /^srun .* worker --plan "\$plan" --out "\$run" --host 0\.0\.0\.0 --local-workers 4$/m,
+    );
+    assert.match(script, /--tasks-per-node 1 --local-workers 4 --job-name quickstart$/m);
+  });
+});
+
 Deno.test("the script, run as Slurm would, starts every task on the plan with a private per-job secret", async () => {
   await inTempFolder(async (dir) => {
     // A plan naming a data file relative to the folder the script is written in.
@@ -270,6 +305,11 @@ Deno.test("slurm refuses a mismatched allocation and bad values, writing nothing
         "--workers that is not nodes × tasks",
         ["--nodes", "2", "--tasks-per-node", "3", "--workers", "8"],
         /--workers 8 does not match --nodes 2 × --tasks-per-node 3 = 6 tasks/,
+      ],
+      [
+        "local workers that do not make the plan's workers",
+        ["--nodes", "2", "--tasks-per-node", "1", "--local-workers", "3"],
+        /quickstart\.ts has 8 workers but --nodes 2 × --tasks-per-node 1 × --local-workers 3 start 2 tasks, 3 workers each: choose nodes, tasks per node and local workers that multiply to 8, or pass --workers 6/,
       ],
       [
         "a time limit sbatch would refuse",

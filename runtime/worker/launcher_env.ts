@@ -107,7 +107,10 @@ const LAUNCHER_WORDS: Record<Launcher, string> = {
  *
  * @param env The environment (`Deno.env.toObject()`).
  * @param flags `--rank`, `--world`, `--rendezvous`, where given.
- * @param planWorkers The plan's workers, which the world size must equal.
+ * @param planWorkers The plan's workers, which the world size must equal (divided by
+ *   `localWorkers`).
+ * @param localWorkers Workers per process (`--local-workers`): the world size then counts
+ *   processes.
  * @returns The place and where each part came from.
  * @throws {LauncherEnvError} When a part is missing or malformed, the rank is not below the
  * world size, or the world size differs from the plan's workers.
@@ -132,6 +135,7 @@ export function placeFromEnvironment(
   env: Environment,
   flags: PlaceFlags = {},
   planWorkers?: number,
+  localWorkers = 1,
 ): Place {
   const read = (name: string) => {
     const value = env[name];
@@ -188,10 +192,14 @@ export function placeFromEnvironment(
       `The local rank ${localRank.value} (${localRank.source}) exceeds the rank ${rank.value} (${rank.source}): the variables come from different runs`,
     );
   }
-  if (planWorkers !== undefined && world.value !== planWorkers) {
+  const processes = planWorkers === undefined ? undefined : planWorkers / localWorkers;
+  if (processes !== undefined && world.value !== processes) {
+    const expected = localWorkers === 1
+      ? `the plan's ${planWorkers} workers`
+      : `the ${processes} processes that run the plan's ${planWorkers} workers, ${localWorkers} each (--local-workers ${localWorkers})`;
     throw new LauncherEnvError(
-      `The world size ${world.value} (${world.source}) differs from the plan's ${planWorkers} workers: ${
-        worldHint(world.source, planWorkers)
+      `The world size ${world.value} (${world.source}) differs from ${expected}: ${
+        worldHint(world.source, processes)
       }, or change the plan`,
     );
   }

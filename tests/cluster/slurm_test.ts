@@ -136,3 +136,52 @@ Deno.test({
     assert.equal(lines.length, 3, result.stderr);
   },
 });
+
+Deno.test({
+  name:
+    `srun -n 2 gossamer worker --local-workers 2 is a whole run of four workers with hierarchical all-reduces${ignored}`,
+  ignore: BLOCKED !== null,
+  async fn() {
+    await setUpSlurm();
+    const parent = await tempRunFolder();
+    try {
+      const launched = join(parent, "srun");
+      const result = await srun(
+        2,
+        true,
+        "--plan",
+        PLAN,
+        "--out",
+        launched,
+        "--local-workers",
+        "2",
+      );
+      assert.equal(result.code, 0, result.stderr);
+      for (const [rank, workers] of [[0, "0..1"], [1, "2..3"]]) {
+        assert.match(result.stderr, new RegExp(`^Launcher: slurm; rank ${rank} of 2,`, "m"));
+        assert.match(
+          result.stderr,
+          new RegExp(
+            `^This process runs workers ${workers} of 4 as threads that share memory`,
+            "m",
+          ),
+        );
+      }
+      const summary = JSON.parse(await Deno.readTextFile(join(launched, "summary.json")));
+      assert.equal(summary.status, "completed");
+      assert.equal(summary.allReduce, "hierarchical");
+      // Gossip is exact; SlowMo's averages are summed in another order than gossamer run's
+      // ring, so the two runs agree up to rounding.
+      await runLocally(join(parent, "local"));
+      const final = async (folder: string) =>
+        JSON.parse(await Deno.readTextFile(join(folder, "summary.json"))).final.testLoss;
+      const [hierarchical, flat] = [await final(launched), await final(join(parent, "local"))];
+      assert.ok(Math.abs(hierarchical - flat) <= 1e-5 * Math.abs(flat), `${hierarchical} ${flat}`);
+      console.log(
+        `srun -n 2 --local-workers 2: final loss ${hierarchical} (gossamer run: ${flat})`,
+      );
+    } finally {
+      await Deno.remove(parent, { recursive: true });
+    }
+  },
+});
