@@ -3,14 +3,16 @@
  * each with its own address and a link shaped by a token bucket (tc tbf). One worker process
  * runs in each namespace, bound to its own address (one bound to every interface), rank 0
  * hosting the coordinator; the run equals `gossamer run` bit for bit. A large transfer over a
- * shaped link measures the rate it was shaped to. Root only; elsewhere the tests are ignored
+ * shaped link measures the rate it was shaped to. Two namespaces of two thread workers each
+ * (`--local-workers 2`) reduce hierarchically between them. Root only; elsewhere the tests are ignored
  * and their names say why. Every namespace is removed afterwards, also on failure.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { reap, type Started, TEST_SECRET } from "../runtime/_processes.ts";
-import { tempRunFolder } from "../runtime/_plans.ts";
+import { leastSquaresPipeline, tempRunFolder } from "../runtime/_plans.ts";
+import { allReduce } from "../../mod.ts";
 import { namespaceTestsBlocked, startIn, withNamespaces } from "./_netns.ts";
 import { assertSameRun, PLAN, runLocally } from "./_same_run.ts";
 
@@ -175,6 +177,62 @@ Deno.test({
           await Promise.all(workers.map(reap));
         }
       });
+    } finally {
+      await Deno.remove(parent, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `two hosts of two thread workers each reduce hierarchically: only each host's first worker sends between them${ignored}`,
+  ignore: BLOCKED !== null,
+  async fn() {
+    const parent = await tempRunFolder();
+    const steps = 20;
+    const plan = leastSquaresPipeline(steps).base(allReduce()).compile();
+    const planFile = join(parent, "plan.json");
+    await Deno.writeTextFile(planFile, JSON.stringify(plan));
+    const folder = join(parent, "run");
+    try {
+      await withNamespaces(["100mbit", "100mbit"], async (hosts) => {
+        const processes = hosts.map((host, rank) =>
+          startIn(host, {
+            GOSSAMER_SECRET: TEST_SECRET,
+            GOSSAMER_RANK: String(rank),
+            GOSSAMER_WORLD: "2",
+            GOSSAMER_RENDEZVOUS: `${hosts[0]!.address}:29500`,
+          }, [
+            "cli.ts",
+            "worker",
+            "--plan",
+            planFile,
+            "--out",
+            folder,
+            "--host",
+            host.address,
+            "--local-workers",
+            "2",
+          ])
+        );
+        try {
+          const results = await Promise.all(processes.map((process) => process.output));
+          results.forEach((result, rank) =>
+            assert.equal(result.code, 0, `process ${rank}: ${result.stderr}`)
+          );
+        } finally {
+          await Promise.all(processes.map(reap));
+        }
+      });
+      const summary = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
+      assert.equal(summary.status, "completed");
+      assert.equal(summary.allReduce, "hierarchical");
+      // Workers 0 and 2, one per host, ring the d gradients between them every step.
+      const d = JSON.parse(await Deno.readTextFile(join(folder, "params.json"))).average.length;
+      assert.deepEqual(
+        summary.bytes.map((bytes: { sent: { base: number } }) => bytes.sent.base),
+        [steps * (4 * d + 24), 0, steps * (4 * d + 24), 0],
+      );
     } finally {
       await Deno.remove(parent, { recursive: true });
     }
