@@ -34,7 +34,7 @@ function gossamerArgs(line: string): string[] {
 
 Deno.test("the README's slurm commands write the script it submits, and --submit prints the job id", async () => {
   const lines = commandLines("deno task gossamer slurm ");
-  assert.equal(lines.length, 2, lines.join("\n"));
+  assert.equal(lines.length, 3, lines.join("\n"));
   const dir = await Deno.makeTempDir({ prefix: "gossamer_readme_slurm_" });
   try {
     const bin = `${dir}/bin`;
