@@ -390,7 +390,12 @@ function program(): Command {
     .requiredOption("--image <image>", "the container image, built from the Dockerfile")
     .requiredOption(
       "--workers <n>",
-      "worker pods (the plan's workers become n, as with run --workers)",
+      "the run's workers, a pod each unless --local-workers (the plan's workers become n, as with run --workers)",
+      integerAtLeast(1),
+    )
+    .option(
+      "--local-workers <k>",
+      "workers per pod, run as threads that share memory on k CPUs (n/k pods; the all-reduces become hierarchical)",
       integerAtLeast(1),
     )
     .option("--namespace <name>", "the namespace of every object (default: kubectl's)")

@@ -28,8 +28,10 @@ import { writeNewFile } from "./write_file.ts";
 export interface K8sCommandOptions {
   /** The container image, built from the repository's Dockerfile. */
   readonly image: string;
-  /** Worker pods; overrides the plan's workers as `gossamer run --workers` does. */
+  /** The run's workers; overrides the plan's as `gossamer run --workers` does. */
   readonly workers: number;
+  /** Workers per pod, as threads that share memory (default 1: a pod per worker). */
+  readonly localWorkers?: number;
   readonly namespace?: string;
   /** The Job's name (default: from the pipeline's file name). */
   readonly name?: string;
@@ -48,6 +50,7 @@ function commandLine(input: string, options: K8sCommandOptions, name: string): s
     shellQuote(input),
     `--image ${options.image}`,
     `--workers ${options.workers}`,
+    ...(options.localWorkers === undefined ? [] : [`--local-workers ${options.localWorkers}`]),
     ...(options.namespace === undefined ? [] : [`--namespace ${options.namespace}`]),
     `--name ${name}`,
     `--port ${options.port}`,
@@ -67,9 +70,16 @@ function commandLine(input: string, options: K8sCommandOptions, name: string): s
  * @param options The command's options.
  */
 export async function k8sCommand(input: string, options: K8sCommandOptions): Promise<void> {
-  const name = options.name ?? k8sNameFrom(fileStem(input), options.workers);
+  const local = options.localWorkers ?? 1;
+  if (options.workers % local !== 0) {
+    throw new CliInputError(
+      `--local-workers ${local} does not divide --workers ${options.workers}: every pod runs the same number of workers`,
+    );
+  }
+  const pods = options.workers / local;
+  const name = options.name ?? k8sNameFrom(fileStem(input), pods);
   const problems = [
-    checkK8sName(name, options.workers),
+    checkK8sName(name, pods),
     options.namespace === undefined ? null : checkK8sNamespace(options.namespace),
     /^[^\s]+$/.test(options.image)
       ? null
@@ -89,6 +99,7 @@ export async function k8sCommand(input: string, options: K8sCommandOptions): Pro
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
     image: options.image,
     workers: options.workers,
+    ...(local === 1 ? {} : { localWorkers: local }),
     port: options.port,
     planJson,
     secret: generateSecret(),
@@ -103,6 +114,8 @@ export async function k8sCommand(input: string, options: K8sCommandOptions): Pro
     ...(options.force ? { force: true } : {}),
   });
   console.log(
-    `Wrote ${options.out} (${options.workers} worker pods, Job ${name}; it holds the run's secret, so only you can read it): kubectl apply -f ${options.out}`,
+    `Wrote ${options.out} (${
+      local === 1 ? `${pods} worker pods` : `${pods} pods of ${local} workers`
+    }, Job ${name}; it holds the run's secret, so only you can read it): kubectl apply -f ${options.out}`,
   );
 }

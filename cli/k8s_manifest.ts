@@ -38,7 +38,13 @@ export interface K8sManifestOptions {
   readonly name: string;
   readonly namespace?: string;
   readonly image: string;
+  /** The plan's workers. */
   readonly workers: number;
+  /**
+   * Workers each pod runs as threads that share memory, on as many CPUs (default 1: a pod per
+   * worker); the Job has `workers / localWorkers` pods.
+   */
+  readonly localWorkers?: number;
   /** The rendezvous port, where pod 0's coordinator listens. */
   readonly port: number;
   /** The plan's JSON text, as `gossamer plan --json` prints it. */
@@ -148,7 +154,9 @@ export function rendezvousOf(name: string, port: number): string {
  * @returns ConfigMap, Secret, Service and Job.
  */
 export function k8sObjects(options: K8sManifestOptions): K8sObject[] {
-  const { name, workers, port } = options;
+  const { name, port } = options;
+  const local = options.localWorkers ?? 1;
+  const pods = options.workers / local;
   const labels = labelsOf(name);
   const metadata = (objectName: string) => ({
     name: objectName,
@@ -191,8 +199,8 @@ export function k8sObjects(options: K8sManifestOptions): K8sObject[] {
       metadata: metadata(name),
       spec: {
         completionMode: "Indexed",
-        completions: workers,
-        parallelism: workers,
+        completions: pods,
+        parallelism: pods,
         backoffLimit: 0,
         template: {
           metadata: { labels },
@@ -213,14 +221,17 @@ export function k8sObjects(options: K8sManifestOptions): K8sObject[] {
                 `${RUNS_FOLDER}/${name}`,
                 "--host",
                 "0.0.0.0",
+                ...(local === 1 ? [] : ["--local-workers", String(local)]),
               ],
               workingDir: APP_FOLDER,
               env: [
-                { name: "GOSSAMER_WORLD", value: String(workers) },
+                { name: "GOSSAMER_WORLD", value: String(pods) },
                 { name: "GOSSAMER_RENDEZVOUS", value: rendezvousOf(name, port) },
                 { name: "GOSSAMER_SECRET_FILE", value: `${SECRET_FOLDER}/${SECRET_KEY}` },
               ],
               ports: [{ name: "rendezvous", containerPort: port }],
+              // A CPU for each thread worker.
+              ...(local === 1 ? {} : { resources: { requests: { cpu: String(local) } } }),
               volumeMounts: [
                 { name: "plan", mountPath: planFile, subPath: "plan.json", readOnly: true },
                 { name: "secret", mountPath: SECRET_FOLDER, readOnly: true },
@@ -262,7 +273,13 @@ export function k8sManifest(options: K8sManifestOptions): string {
   const [configMap, secret, , job] = documents as [Document, Document, Document, Document];
   configMap.commentBefore = [
     ` ${options.generatedBy}`,
-    ` ${options.workers} gossamer workers: an Indexed Job, one pod per worker, pod 0 the`,
+    ` ${options.workers} gossamer workers: an Indexed Job, ${
+      (options.localWorkers ?? 1) === 1
+        ? "one pod per worker"
+        : `${
+          options.workers / options.localWorkers!
+        } pods of ${options.localWorkers} thread workers`
+    }, pod 0 the`,
     ` coordinator at ${rendezvousOf(options.name, options.port)}. Apply with`,
     "   kubectl apply -f <this file>   (or pipe it into kubectl apply -f -)",
     " and remove the run's objects with kubectl delete -f on the same file.",

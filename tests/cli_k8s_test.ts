@@ -196,6 +196,37 @@ Deno.test("k8s puts every object in the namespace and uses the name, port and wo
   });
 });
 
+Deno.test("k8s --local-workers runs fewer pods, each with its workers as threads on as many CPUs", async () => {
+  const result = await gossamer(
+    "k8s",
+    "examples/quickstart.ts",
+    "--image",
+    "i",
+    "--workers",
+    "8",
+    "--local-workers",
+    "4",
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const objects = objectsOf(result.stdout);
+  const job = ofKind(objects, "Job");
+  assert.equal(job.spec.completions, 2);
+  assert.equal(job.spec.parallelism, 2);
+  const container = job.spec.template.spec.containers[0];
+  assert.deepEqual(container.args.slice(-2), ["--local-workers", "4"]);
+  const env = Object.fromEntries(
+    container.env.map((entry: Json) => [entry.name, entry.value]),
+  );
+  // The world a pod reads counts pods; the plan keeps its 8 workers.
+  assert.equal(env.GOSSAMER_WORLD, "2");
+  assert.equal(JSON.parse(ofKind(objects, "ConfigMap").data["plan.json"]).workers, 8);
+  assert.deepEqual(container.resources, { requests: { cpu: "4" } });
+  assert.match(
+    result.stdout,
+    /^# 8 gossamer workers: an Indexed Job, 2 pods of 4 thread workers,/m,
+  );
+});
+
 Deno.test("k8s names the objects after the pipeline when no name is given", async () => {
   const result = await gossamer(
     "k8s",
@@ -287,6 +318,11 @@ Deno.test("k8s refuses names Kubernetes would refuse, and bad values, printing n
     ],
     ["a namespace with a dot", ["--namespace", "ml.team"], /Invalid --namespace "ml\.team"/],
     ["an image with a space", ["--image", "my image"], /Invalid --image "my image"/],
+    [
+      "local workers that do not divide the workers",
+      ["--local-workers", "3"],
+      /--local-workers 3 does not divide --workers 8: every pod runs the same number of workers/,
+    ],
   ];
   for (const [name, args, message] of cases) {
     await t.step(name, async () => {
