@@ -17,8 +17,8 @@
 
 import { join } from "node:path";
 import { allReduce, mlp, mnist, sgd, train } from "../mod.ts";
-import { type Namespace, startIn, withNamespaces } from "../tests/cluster/_netns.ts";
-import { reap, type Started, TEST_SECRET } from "../tests/runtime/_processes.ts";
+import { type Namespace, startWorkerIn, withNamespaces } from "../tests/cluster/_netns.ts";
+import { reap, type Started } from "../tests/runtime/_processes.ts";
 
 interface Settings {
   rate: string;
@@ -61,18 +61,12 @@ async function measure(
   steps: number,
 ): Promise<Omit<Measured, "layout">> {
   const processes = hosts.length * perHost;
+  const rendezvous = `${hosts[0]!.address}:29500`;
   const started: Started[] = [];
   try {
     for (let rank = 0; rank < processes; rank++) {
       const host = hosts[Math.floor(rank / perHost)]!;
-      started.push(startIn(host, {
-        GOSSAMER_SECRET: TEST_SECRET,
-        GOSSAMER_RANK: String(rank),
-        GOSSAMER_WORLD: String(processes),
-        GOSSAMER_RENDEZVOUS: `${hosts[0]!.address}:29500`,
-      }, [
-        "cli.ts",
-        "worker",
+      started.push(startWorkerIn(host, { rank, world: processes, rendezvous }, [
         "--plan",
         planFile,
         "--out",

@@ -98,12 +98,11 @@ export async function workerCommand(
     throw error;
   }
   console.error(describePlace(place));
-  const ranks = { first: place.rank * local, count: local };
+  const first = place.rank * local;
+  const workers = `${first}..${first + local - 1}`;
   if (local > 1) {
     console.error(
-      `This process runs workers ${ranks.first}..${
-        ranks.first + local - 1
-      } of ${plan.workers} as threads that share memory (--local-workers ${local})`,
+      `This process runs workers ${workers} of ${plan.workers} as threads that share memory (--local-workers ${local})`,
     );
   }
   const hosts = options.coordinator ?? (place.rank === 0 && place.launcher !== "command line");
@@ -112,8 +111,11 @@ export async function workerCommand(
       `Only rank 0 can host the coordinator, and this worker is rank ${place.rank} (${place.sources.rank})`,
     );
   }
-  if (hosts || place.launcher !== "command line") await requireSecret(place, options.secretFile);
-  const launch = workerLaunch(plan, place, options, ranks.first);
+  const who = local === 1 ? `Worker ${place.rank}` : `Process ${place.rank} (workers ${workers})`;
+  if (hosts || place.launcher !== "command line") {
+    await requireSecret(place, who, options.secretFile);
+  }
+  const launch = workerLaunch(plan, place, options, first);
   const train = () => local === 1 ? runWorker(launch) : runWorkerGroup(launch, local);
   if (hosts) return await hostRun(plan, place, options, train);
   try {
@@ -122,11 +124,10 @@ export async function workerCommand(
     throw new CommandFailedError(error instanceof Error ? error.message : String(error));
   }
   // Metrics went to the coordinator; say so, or a finished worker looks like a silent one.
-  const who = local === 1
-    ? `Worker ${ranks.first}`
-    : `Workers ${ranks.first}..${ranks.first + local - 1}`;
   console.log(
-    `${who} of ${plan.workers} finished ${plan.steps} steps; the metrics went to the coordinator at ${place.rendezvous}`,
+    `${
+      local === 1 ? `Worker ${first}` : `Workers ${workers}`
+    } of ${plan.workers} finished ${plan.steps} steps; the metrics went to the coordinator at ${place.rendezvous}`,
   );
 }
 
@@ -172,16 +173,20 @@ const SECRET_HINTS: Record<Place["launcher"], string> = {
  * Refuses to start without a secret: under a launcher no rank can hand one to the others, so
  * every rank must find the same one where it starts.
  */
-async function requireSecret(place: Place, secretFile: string | undefined): Promise<void> {
+async function requireSecret(
+  place: Place,
+  who: string,
+  secretFile: string | undefined,
+): Promise<void> {
   let found;
   try {
     found = await findSecret(secretFile === undefined ? {} : { secretFile });
   } catch (error) {
-    throw new CliInputError(`Worker ${place.rank}: ${(error as Error).message}`);
+    throw new CliInputError(`${who}: ${(error as Error).message}`);
   }
   if (found !== null) return;
   throw new CliInputError(
-    `Worker ${place.rank} (started by ${
+    `${who} (started by ${
       launcherWords(place.launcher)
     }) has no run secret. Every rank, rank 0 and its coordinator included, needs the same one: ${
       SECRET_HINTS[place.launcher]

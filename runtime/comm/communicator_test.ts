@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { withTransports } from "./_conformance.ts";
 import { createCommunicator } from "./communicator.ts";
+import { ringOrderSum } from "./_ring_order.ts";
 import { createMemoryTransports } from "./memory_transport.ts";
 import { createLocalTcpTransports } from "./tcp_transport.ts";
 import { createSharedArena, type SharedArena } from "./shared_reduce.ts";
@@ -71,21 +72,6 @@ function random(seed: number): () => number {
 function vectors(n: number, d: number, seed: number): Float32Array[] {
   const next = random(seed);
   return Array.from({ length: n }, () => Float32Array.from({ length: d }, () => next() * 2 - 1));
-}
-
-/** The ring summation order, written out independently: chunk c is summed from rank c on. */
-function ringOrderSum(inputs: Float32Array[]): Float32Array {
-  const n = inputs.length;
-  const d = inputs[0]!.length;
-  const out = new Float32Array(d);
-  for (let c = 0; c < n; c++) {
-    for (let i = Math.floor(c * d / n); i < Math.floor((c + 1) * d / n); i++) {
-      let sum = inputs[c]![i]!;
-      for (let k = 1; k < n; k++) sum = Math.fround(sum + inputs[(c + k) % n]![i]!);
-      out[i] = sum;
-    }
-  }
-  return out;
 }
 
 const bits = (data: Float32Array) => [...new Uint32Array(data.slice().buffer)];

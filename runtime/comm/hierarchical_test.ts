@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createCommunicator } from "./communicator.ts";
+import { ringOrderSum } from "./_ring_order.ts";
 import { createMemoryTransports } from "./memory_transport.ts";
 import { createSharedArena, SharedReducer } from "./shared_reduce.ts";
 import { startCommThread } from "./threaded_communicator.ts";
@@ -13,21 +14,6 @@ function vectors(n: number, d: number, seed: number): Float32Array[] {
     const random = randomStream(seed, "hierarchical", rank);
     return Float32Array.from({ length: d }, () => random.normal() * 10 ** (rank % 4));
   });
-}
-
-/** The ring's summation order, written out: chunk c of n is summed from input c on. */
-function ringOrderSum(inputs: Float32Array[]): Float32Array {
-  const n = inputs.length;
-  const d = inputs[0]!.length;
-  const out = new Float32Array(d);
-  for (let c = 0; c < n; c++) {
-    for (let i = Math.floor(c * d / n); i < Math.floor((c + 1) * d / n); i++) {
-      let sum = inputs[c]![i]!;
-      for (let k = 1; k < n; k++) sum = Math.fround(sum + inputs[(c + k) % n]![i]!);
-      out[i] = sum;
-    }
-  }
-  return out;
 }
 
 /** The hierarchical order: each group's sum in its ring's order, then the ring over the groups. */

@@ -7,7 +7,7 @@
 
 import { fileURLToPath } from "node:url";
 import { ROOT } from "../_cli.ts";
-import { spawnCollected, type Started } from "../runtime/_processes.ts";
+import { spawnCollected, type Started, TEST_SECRET } from "../runtime/_processes.ts";
 
 const SCRIPT = fileURLToPath(new URL("scripts/netns.sh", ROOT));
 
@@ -104,4 +104,26 @@ export function startIn(
     ["netns", "exec", namespace.name, Deno.execPath(), "run", "-A", "--quiet", ...args],
     env,
   );
+}
+
+/**
+ * Starts `gossamer worker` inside a namespace, placed by gossamer's variables, with the test
+ * secret.
+ *
+ * @param namespace The namespace.
+ * @param place The process's rank, the number of processes and the rendezvous `host:port`.
+ * @param args The worker's arguments after `worker`.
+ * @returns The process and its collected output.
+ */
+export function startWorkerIn(
+  namespace: Namespace,
+  place: { rank: number; world: number; rendezvous: string },
+  args: string[],
+): Started {
+  return startIn(namespace, {
+    GOSSAMER_SECRET: TEST_SECRET,
+    GOSSAMER_RANK: String(place.rank),
+    GOSSAMER_WORLD: String(place.world),
+    GOSSAMER_RENDEZVOUS: place.rendezvous,
+  }, ["cli.ts", "worker", ...args]);
 }

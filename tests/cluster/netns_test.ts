@@ -10,11 +10,16 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { reap, type Started, TEST_SECRET } from "../runtime/_processes.ts";
-import { leastSquaresPipeline, tempRunFolder } from "../runtime/_plans.ts";
-import { allReduce } from "../../mod.ts";
-import { namespaceTestsBlocked, startIn, withNamespaces } from "./_netns.ts";
-import { assertSameRun, PLAN, runLocally } from "./_same_run.ts";
+import { reap, type Started } from "../runtime/_processes.ts";
+import { tempRunFolder } from "../runtime/_plans.ts";
+import { namespaceTestsBlocked, startIn, startWorkerIn, withNamespaces } from "./_netns.ts";
+import {
+  assertHierarchicalRun,
+  assertSameRun,
+  PLAN,
+  runLocally,
+  writeHierarchicalPlan,
+} from "./_same_run.ts";
 
 const BLOCKED = namespaceTestsBlocked();
 const ignored = BLOCKED === null ? "" : ` (ignored: ${BLOCKED})`;
@@ -96,18 +101,10 @@ Deno.test({
         const workers: Started[] = [];
         try {
           namespaces.forEach((namespace, rank) => {
-            const env = {
-              GOSSAMER_SECRET: TEST_SECRET,
-              GOSSAMER_RANK: String(rank),
-              GOSSAMER_WORLD: "4",
-              GOSSAMER_RENDEZVOUS: rendezvous,
-            };
             // Rank 3 binds every interface: it must advertise the address it reached rank 0 by.
             const host = rank === 3 ? "0.0.0.0" : namespace.address;
             workers.push(
-              startIn(namespace, env, [
-                "cli.ts",
-                "worker",
+              startWorkerIn(namespace, { rank, world: 4, rendezvous }, [
                 "--plan",
                 PLAN,
                 "--out",
@@ -154,14 +151,14 @@ Deno.test({
             // As when rank 0's host name resolves to 127.0.1.1: it dials its coordinator over
             // loopback and so binds and advertises a loopback address.
             const rendezvous = rank === 0 ? "127.0.0.1:29500" : `${namespaces[0]!.address}:29500`;
-            const env = {
-              GOSSAMER_SECRET: TEST_SECRET,
-              GOSSAMER_RANK: String(rank),
-              GOSSAMER_WORLD: "4",
-              GOSSAMER_RENDEZVOUS: rendezvous,
-            };
-            const args = ["cli.ts", "worker", "--plan", PLAN, "--out", join(parent, "run")];
-            workers.push(startIn(namespace, env, args));
+            workers.push(
+              startWorkerIn(namespace, { rank, world: 4, rendezvous }, [
+                "--plan",
+                PLAN,
+                "--out",
+                join(parent, "run"),
+              ]),
+            );
           });
           const results = await Promise.all(workers.map((worker) => worker.output));
           results.forEach((result, rank) =>
@@ -189,22 +186,13 @@ Deno.test({
   ignore: BLOCKED !== null,
   async fn() {
     const parent = await tempRunFolder();
-    const steps = 20;
-    const plan = leastSquaresPipeline(steps).base(allReduce()).compile();
-    const planFile = join(parent, "plan.json");
-    await Deno.writeTextFile(planFile, JSON.stringify(plan));
+    const planFile = await writeHierarchicalPlan(parent);
     const folder = join(parent, "run");
     try {
       await withNamespaces(["100mbit", "100mbit"], async (hosts) => {
+        const rendezvous = `${hosts[0]!.address}:29500`;
         const processes = hosts.map((host, rank) =>
-          startIn(host, {
-            GOSSAMER_SECRET: TEST_SECRET,
-            GOSSAMER_RANK: String(rank),
-            GOSSAMER_WORLD: "2",
-            GOSSAMER_RENDEZVOUS: `${hosts[0]!.address}:29500`,
-          }, [
-            "cli.ts",
-            "worker",
+          startWorkerIn(host, { rank, world: 2, rendezvous }, [
             "--plan",
             planFile,
             "--out",
@@ -224,15 +212,8 @@ Deno.test({
           await Promise.all(processes.map(reap));
         }
       });
-      const summary = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
-      assert.equal(summary.status, "completed");
-      assert.equal(summary.allReduce, "hierarchical");
-      // Workers 0 and 2, one per host, ring the d gradients between them every step.
-      const d = JSON.parse(await Deno.readTextFile(join(folder, "params.json"))).average.length;
-      assert.deepEqual(
-        summary.bytes.map((bytes: { sent: { base: number } }) => bytes.sent.base),
-        [steps * (4 * d + 24), 0, steps * (4 * d + 24), 0],
-      );
+      // Workers 0 and 2, one per host, ring the gradients between them every step.
+      await assertHierarchicalRun(folder);
     } finally {
       await Deno.remove(parent, { recursive: true });
     }
