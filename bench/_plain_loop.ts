@@ -27,8 +27,14 @@ export function planWith(batchSize: number, steps: number): Plan {
     .compile();
 }
 
-/** Milliseconds per step of the plain loop over the plan's batches (after 20 warm-up steps). */
-export async function plainLoopMs(batchSize: number, steps: number): Promise<number> {
+/**
+ * Milliseconds per step of the plain loop over the plan's batches, timed from step `warmUp` on.
+ */
+export async function plainLoopMs(
+  batchSize: number,
+  steps: number,
+  warmUp = 20,
+): Promise<number> {
   await selectBackend("wasm");
   const data = await loadWorkerData(planWith(batchSize, steps), 0);
   const model = tf.sequential({
@@ -39,16 +45,20 @@ export async function plainLoopMs(batchSize: number, steps: number): Promise<num
   });
   let start = 0;
   for (let k = 0; k < steps; k++) {
-    if (k === 20) start = performance.now();
+    if (k === warmUp) start = performance.now();
     plainStep(model, data.batch(k), LR);
   }
-  const ms = (performance.now() - start) / (steps - 20);
+  const ms = (performance.now() - start) / (steps - warmUp);
   model.dispose();
   return ms;
 }
 
 /** The same loop in a fresh Web Worker. */
-export function plainLoopInWorkerMs(batchSize: number, steps: number): Promise<number> {
+export function plainLoopInWorkerMs(
+  batchSize: number,
+  steps: number,
+  warmUp = 20,
+): Promise<number> {
   const worker = new Worker(import.meta.url, { type: "module" });
   return new Promise<number>((resolve, reject) => {
     worker.onmessage = (event: MessageEvent<number>) => resolve(event.data);
@@ -56,17 +66,20 @@ export function plainLoopInWorkerMs(batchSize: number, steps: number): Promise<n
       event.preventDefault();
       reject(new Error(event.message));
     };
-    worker.postMessage({ batchSize, steps });
+    worker.postMessage({ batchSize, steps, warmUp });
   }).finally(() => worker.terminate());
 }
 
 const scope = globalThis as unknown as {
   WorkerGlobalScope?: unknown;
-  onmessage: ((event: MessageEvent<{ batchSize: number; steps: number }>) => void) | null;
+  onmessage:
+    | ((event: MessageEvent<{ batchSize: number; steps: number; warmUp: number }>) => void)
+    | null;
   postMessage(message: unknown): void;
 };
 if (scope.WorkerGlobalScope !== undefined) {
   scope.onmessage = async (event) => {
-    scope.postMessage(await plainLoopMs(event.data.batchSize, event.data.steps));
+    const { batchSize, steps, warmUp } = event.data;
+    scope.postMessage(await plainLoopMs(batchSize, steps, warmUp));
   };
 }
