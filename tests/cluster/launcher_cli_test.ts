@@ -17,7 +17,7 @@ import {
   waitForMetrics,
 } from "../runtime/_processes.ts";
 import { leastSquaresPipeline, tempRunFolder } from "../runtime/_plans.ts";
-import { gossip, ring } from "../../mod.ts";
+import { allReduce, gossip, ring, sgd } from "../../mod.ts";
 import {
   assertHierarchicalRun,
   assertSameRun,
@@ -315,6 +315,48 @@ Deno.test("two processes of two thread workers each: hierarchical all-reduces, o
     hierarchical.forEach((value, i) =>
       assert.ok(Math.abs(value - ring[i]!) <= 1e-5 * (1 + Math.abs(ring[i]!)), `${i}`)
     );
+  } finally {
+    await Promise.all(processes.map(reap));
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("a thread worker that fails in a process of several stops both processes, naming it", async () => {
+  const parent = await tempRunFolder();
+  // A learning rate that makes the loss diverge within a few dozen steps.
+  const plan = leastSquaresPipeline(200).optimizer(sgd({ lr: 5 })).base(allReduce()).compile();
+  const planFile = join(parent, "plan.json");
+  await Deno.writeTextFile(planFile, JSON.stringify(plan));
+  const folder = join(parent, "run");
+  const port = freePort();
+  const processes = [0, 1].map((rank) =>
+    startWith(
+      {
+        ...CLEAN,
+        GOSSAMER_SECRET: TEST_SECRET,
+        GOSSAMER_RANK: String(rank),
+        GOSSAMER_WORLD: "2",
+        GOSSAMER_RENDEZVOUS: `127.0.0.1:${port}`,
+      },
+      "worker",
+      "--plan",
+      planFile,
+      "--out",
+      folder,
+      "--local-workers",
+      "2",
+    )
+  );
+  try {
+    const results = await Promise.all(processes.map((started) => started.output));
+    for (const result of results) {
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /^Worker [0-3]: training loss is (NaN|Infinity) at step \d+/m);
+      assert.doesNotMatch(result.stderr, STACK_LINE);
+    }
+    const summary = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
+    assert.equal(summary.status, "failed");
+    assert.match(summary.error, /^Worker [0-3]: training loss is/);
   } finally {
     await Promise.all(processes.map(reap));
     await Deno.remove(parent, { recursive: true });
