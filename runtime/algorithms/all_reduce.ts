@@ -25,10 +25,13 @@ import { checkSameLength, moveInPlace } from "./_vector.ts";
 export function allReduceBase(_node: AllReduceNode, context: BaseContext): BaseAlgorithm {
   const { comm, optimizer, gradient, compressor } = context;
   let x: Float32Array = context.x0.slice();
+  // The gradient's buffer, reused every step: it is averaged in place and used up within the
+  // step. A compressor gets a fresh one (it may keep what it was given).
+  const scratch = compressor === null ? new Float32Array(x.length) : undefined;
   return {
     async step(k, lr) {
-      const { loss, grad } = await gradient(x);
-      // The gradient is a fresh vector from the model, so it is averaged in place.
+      const { loss, grad } = await gradient(x, scratch);
+      // The gradient is this step's own vector, so it is averaged in place.
       const mean = compressor === null
         ? await comm.allReduceMeanInPlace(grad, "base")
         : await compressor.mean(grad, k);

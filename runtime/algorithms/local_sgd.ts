@@ -47,9 +47,11 @@ export function localSgdBase(node: LocalSgdNode, context: BaseContext): BaseAlgo
     synced.set(x);
   };
 
+  // The gradient's buffer, reused every step: it is used up by the local move.
+  const scratch = new Float32Array(x.length);
   return {
     async step(k, lr) {
-      const { loss, grad } = await gradient(x);
+      const { loss, grad } = await gradient(x, scratch);
       moveInPlace(x, lr, optimizer.direction(grad, x));
       if (endsPeriod(k, node.tau)) {
         if (!context.outerSyncsAt(k)) await average(k);

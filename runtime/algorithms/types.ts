@@ -28,8 +28,17 @@ export interface GradientResult {
 /**
  * Computes `∇f_i(params; batch_{i,k})` for the current step's batch. May be called more than
  * once per step (on the same batch) by algorithms that need it.
+ *
+ * `into`, when given, is a buffer of `d` floats the caller owns and reuses from step to step:
+ * the gradient may be written there instead of into a fresh array (for an MLP of 100k
+ * parameters, a fresh 400 KB array per step costs as much as the update itself, mostly in page
+ * faults). The result's `grad` is `into` or a fresh array; use the result. Pass it only when
+ * nothing keeps the previous gradient.
  */
-export type GradientOracle = (params: Float32Array) => Promise<GradientResult>;
+export type GradientOracle = (
+  params: Float32Array,
+  into?: Float32Array,
+) => Promise<GradientResult>;
 
 /**
  * A local optimizer (docs/algorithms.md §0.1): turns a gradient into a direction; the caller

@@ -364,14 +364,19 @@ interface WasmHeap {
 }
 
 /**
- * Reads float32 tensors into one fresh flat array. On WASM each tensor is copied straight from
- * the heap (one JavaScript allocation, no concatenation kernel, no intermediate copy); elsewhere
- * the tensors are concatenated on the device and read back once (one GPU synchronisation).
+ * Reads float32 tensors into one flat array: `into` when given (and `length` long), else a fresh
+ * one. On WASM each tensor is copied straight from the heap (no concatenation kernel, no
+ * intermediate copy); elsewhere the tensors are concatenated on the device and read back once
+ * (one GPU synchronisation).
  */
-async function readFlat(tensors: readonly tf.Tensor[], length: number): Promise<Float32Array> {
+async function readFlat(
+  tensors: readonly tf.Tensor[],
+  length: number,
+  into?: Float32Array,
+): Promise<Float32Array> {
   if (tf.getBackend() === "wasm") {
     const heap = tf.backend() as unknown as WasmHeap;
-    const flat = new Float32Array(length);
+    const flat = into?.length === length ? into : new Float32Array(length);
     let offset = 0;
     for (const t of tensors) {
       flat.set(
@@ -486,7 +491,7 @@ export function tfTrainableModel(spec: TfModelSpec): TrainableModel {
       });
       return flat;
     },
-    async gradient(params: Float32Array, batch: Batch) {
+    async gradient(params: Float32Array, batch: Batch, into?: Float32Array) {
       check(params, batch);
       const { value, grads } = tf.tidy(() => {
         setParameters(params);
@@ -497,7 +502,7 @@ export function tfTrainableModel(spec: TfModelSpec): TrainableModel {
         return { value, grads: variables.map((v) => grads[v.name]!) };
       });
       try {
-        const grad = await readFlat(grads, parameterCount);
+        const grad = await readFlat(grads, parameterCount, into);
         const loss = (await value.data())[0]!;
         return { loss, grad };
       } finally {

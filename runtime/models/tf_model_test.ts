@@ -122,6 +122,27 @@ Deno.test("gradient matches central finite differences on a tiny mlp", async () 
   }
 });
 
+Deno.test("a gradient written into a caller's buffer equals a fresh one, and a wrong-sized buffer is left alone", async () => {
+  const shape: DataShape = { task: "classification", features: 3, classes: 3, image: null };
+  const model = tfTrainableModel(buildTfModel(mlp({ hidden: [4] }), shape));
+  try {
+    const batch = randomBatch(5, 3, 3, 7);
+    const params = model.initialParameters(3);
+    const fresh = await model.gradient(params, batch);
+    const into = new Float32Array(model.parameterCount).fill(Number.NaN);
+    const reused = await model.gradient(params, batch, into);
+    assert.equal(reused.grad, into);
+    assert.deepEqual([...into], [...fresh.grad]);
+    assert.equal(reused.loss, fresh.loss);
+    const short = new Float32Array(model.parameterCount - 1);
+    const other = await model.gradient(params, batch, short);
+    assert.notEqual(other.grad, short);
+    assert.deepEqual([...other.grad], [...fresh.grad]);
+  } finally {
+    model.dispose();
+  }
+});
+
 Deno.test("loss decreases over a few SGD steps on a small synthetic problem", async () => {
   const shape: DataShape = { task: "classification", features: 8, classes: 3, image: null };
   const model = tfTrainableModel(buildTfModel(mlp({ hidden: [16] }), shape));

@@ -37,8 +37,15 @@ export interface TrainableModel {
   readonly parameterCount: number;
   /** The initial parameters (model variable order, row-major), seeded. */
   initialParameters(seed: number): Float32Array;
-  /** Loss and flat gradient at `params` on `batch`. */
-  gradient(params: Float32Array, batch: Batch): Promise<{ loss: number; grad: Float32Array }>;
+  /**
+   * Loss and flat gradient at `params` on `batch`; the gradient may be written into `into` (see
+   * `GradientOracle`), and the result's `grad` is then `into`.
+   */
+  gradient(
+    params: Float32Array,
+    batch: Batch,
+    into?: Float32Array,
+  ): Promise<{ loss: number; grad: Float32Array }>;
   /** Loss and accuracy at `params` on `batch`. */
   evaluate(params: Float32Array, batch: Batch): Promise<Evaluation>;
   /** Frees tensors held by the model. */

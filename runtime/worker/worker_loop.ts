@@ -61,9 +61,9 @@ function timedGradient(
   const { plan, clock } = options;
   const network = plan.network;
   if (clock === undefined && network?.stragglers == null) return gradient;
-  return async (params) => {
+  return async (params, into) => {
     const start = performance.now();
-    const result = await gradient(params);
+    const result = await gradient(params, into);
     const measured = performance.now() - start;
     const own = clock !== undefined && network?.computeMs != null ? network.computeMs : measured;
     const slowed = stragglerComputeMs(network, plan.seed, rank, step(), own);
@@ -194,7 +194,12 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
     plan,
     comm,
     x0,
-    gradient: timedGradient(options, rank, () => step, (params) => model.gradient(params, batch)),
+    gradient: timedGradient(
+      options,
+      rank,
+      () => step,
+      (params, into) => model.gradient(params, batch, into),
+    ),
   });
   if (resume !== undefined) {
     chain.restore(new Map(resume.buffers.map((tensor) => [tensor.name, tensor.data])));
