@@ -81,6 +81,8 @@ export function decentLaMBase(node: DecentLaMNode, context: BaseContext): BaseAl
   const neighborsAt = neighborsByStep(node.topology, comm.size, comm.rank);
   const momentum = new Float32Array(context.x0.length);
   let x: Float32Array = context.x0.slice();
+  // The gradient's buffer, reused every step: nothing keeps it past the step.
+  const scratch = new Float32Array(x.length);
   return {
     async step(k, lr) {
       if (!(lr > 0) || !Number.isFinite(lr)) {
@@ -88,7 +90,7 @@ export function decentLaMBase(node: DecentLaMNode, context: BaseContext): BaseAl
           `Cannot run decentLaM at step ${k}: it divides by the learning rate, but the learning rate is "${lr}"`,
         );
       }
-      const { loss, grad } = await gradient(x);
+      const { loss, grad } = await gradient(x, scratch);
       const g = optimizer.direction(grad, x);
       const half = new Float32Array(x.length);
       for (let t = 0; t < x.length; t++) half[t] = x[t]! - lr * g[t]!;

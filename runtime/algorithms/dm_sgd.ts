@@ -65,9 +65,11 @@ export function dmSgdBase(node: DmSgdNode, context: BaseContext): BaseAlgorithm 
   const neighborsAt = neighborsByStep(node.topology, comm.size, comm.rank);
   const momentum = new Float32Array(context.x0.length);
   let x: Float32Array = context.x0.slice();
+  // The gradient's buffer, reused every step: nothing keeps it past the step.
+  const scratch = new Float32Array(x.length);
   return {
     async step(k, lr) {
-      const { loss, grad } = await gradient(x);
+      const { loss, grad } = await gradient(x, scratch);
       const g = optimizer.direction(grad, x);
       const half = new Float32Array(x.length);
       for (let t = 0; t < x.length; t++) {

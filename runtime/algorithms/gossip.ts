@@ -72,9 +72,11 @@ export function gossipBase(node: GossipNode, context: BaseContext): BaseAlgorith
   const { comm, optimizer, gradient } = context;
   const neighborsAt = neighborsByStep(node.topology, comm.size, comm.rank);
   let x: Float32Array = context.x0.slice();
+  // The gradient's buffer, reused every step: nothing keeps it past the step.
+  const scratch = new Float32Array(x.length);
   return {
     async step(k, lr) {
-      const { loss, grad } = await gradient(x);
+      const { loss, grad } = await gradient(x, scratch);
       const dir = optimizer.direction(grad, x);
       const neighbours = neighborsAt(k);
       const received = await exchangeWithNeighbours(comm, neighbours, x, "gossip");

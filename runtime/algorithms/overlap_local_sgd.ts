@@ -92,6 +92,8 @@ export function overlapLocalSgdBase(
   const x = context.x0.slice();
   const anchor = context.x0.slice();
   const global = new Float32Array(x.length);
+  // The gradient's buffer, reused every step: it is used up by the local move.
+  const scratch = new Float32Array(x.length);
   let pending: PendingAllReduce | null = null;
   // For checkpoints: the average in flight, once settled, and whether there is one.
   const inFlight = new Float32Array(x.length);
@@ -111,7 +113,7 @@ export function overlapLocalSgdBase(
 
   return {
     async step(k, lr) {
-      const { loss, grad } = await gradient(x);
+      const { loss, grad } = await gradient(x, scratch);
       moveInPlace(x, lr, optimizer.direction(grad, x));
       if (!endsPeriod(k, node.tau)) return { loss };
       const metrics = await arrive();

@@ -176,12 +176,14 @@ export function sgpBase(node: SgpNode, context: BaseContext): BaseAlgorithm & { 
     (phase) => pushSumShares(pushSumMatrix(node.topology, n, phase), comm.rank),
   );
   let x: Float32Array = context.x0.slice();
+  // The gradient's buffer, reused every step: nothing keeps it past the step.
+  const scratch = new Float32Array(x.length);
   const weight = scalarBuffer("sgp.weight", 1);
   return {
     async step(k, lr) {
       const w = weight.data[0]!;
       const z = deBiased(x, w);
-      const { loss, grad } = await gradient(z);
+      const { loss, grad } = await gradient(z, scratch);
       const half = moved(x, lr, optimizer.direction(grad, z));
       const { keep, sendTo, receiveFrom } = sharesAt(k);
       const messages = await comm.neighborExchange(

@@ -134,13 +134,15 @@ Deno.test("the dashboard lists runs, follows one live while it writes metrics, a
     await Deno.mkdir(live, { recursive: true });
     const plan = leastSquaresPipeline(40).base(gossip(ring)).compile();
     await Deno.writeTextFile(join(live, "plan.json"), JSON.stringify(plan));
-    const append = async (k: number) => {
-      const lines = Array.from({ length: plan.workers }, (_, w) => JSON.stringify(step(k, w)));
+    const stepLines = (k: number) =>
+      Array.from({ length: plan.workers }, (_, w) => JSON.stringify(step(k, w)));
+    // One write per batch of lines: the dashboard polls the file and must never see half of one.
+    const append = async (lines: string[]) => {
       await Deno.writeTextFile(join(live, "metrics.jsonl"), lines.join("\n") + "\n", {
         append: true,
       });
     };
-    for (let k = 0; k < 5; k++) await append(k);
+    await append([0, 1, 2, 3, 4].flatMap(stepLines));
     const base = `http://127.0.0.1:${port}`;
 
     for (const bad of ["../etc", "/etc", "live/../..", "nowhere", "live"]) {
@@ -167,9 +169,8 @@ Deno.test("the dashboard lists runs, follows one live while it writes metrics, a
         );
       assert.equal(await steps(), "5/40");
       // The run writes five more steps; the page follows without a reload.
-      for (let k = 5; k < 10; k++) await append(k);
-      await Deno.writeTextFile(
-        join(live, "metrics.jsonl"),
+      await append([
+        ...[5, 6, 7, 8, 9].flatMap(stepLines),
         JSON.stringify({
           type: "eval",
           step: 9,
@@ -177,9 +178,8 @@ Deno.test("the dashboard lists runs, follows one live while it writes metrics, a
           worker: null,
           testLoss: 0.5,
           testAccuracy: null,
-        }) + "\n",
-        { append: true },
-      );
+        }),
+      ]);
       await page.waitFor(
         `document.querySelector("#compare tbody td:nth-child(4)").textContent === "10/40"`,
         15_000,
