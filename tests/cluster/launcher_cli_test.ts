@@ -274,12 +274,10 @@ Deno.test("SIGTERM to rank 0, which hosts the coordinator, stops the whole run a
   }
 });
 
-Deno.test("two processes of two thread workers each: hierarchical all-reduces, only each process's first worker sends", async () => {
-  const parent = await tempRunFolder();
-  const planFile = await writeHierarchicalPlan(parent);
-  const folder = join(parent, "run");
+/** Two `gossamer worker --local-workers 2` processes on loopback, rank 0 hosting the run. */
+function twoProcessesOfTwo(planFile: string, folder: string): Started[] {
   const port = freePort();
-  const processes = [0, 1].map((rank) =>
+  return [0, 1].map((rank) =>
     startWith(
       {
         ...CLEAN,
@@ -297,6 +295,13 @@ Deno.test("two processes of two thread workers each: hierarchical all-reduces, o
       "2",
     )
   );
+}
+
+Deno.test("two processes of two thread workers each: hierarchical all-reduces, only each process's first worker sends", async () => {
+  const parent = await tempRunFolder();
+  const planFile = await writeHierarchicalPlan(parent);
+  const folder = join(parent, "run");
+  const processes = twoProcessesOfTwo(planFile, folder);
   try {
     const [host, other] = await Promise.all(processes.map((started) => started.output));
     assert.equal(host!.code, 0, host!.stderr);
@@ -328,25 +333,7 @@ Deno.test("a thread worker that fails in a process of several stops both process
   const planFile = join(parent, "plan.json");
   await Deno.writeTextFile(planFile, JSON.stringify(plan));
   const folder = join(parent, "run");
-  const port = freePort();
-  const processes = [0, 1].map((rank) =>
-    startWith(
-      {
-        ...CLEAN,
-        GOSSAMER_SECRET: TEST_SECRET,
-        GOSSAMER_RANK: String(rank),
-        GOSSAMER_WORLD: "2",
-        GOSSAMER_RENDEZVOUS: `127.0.0.1:${port}`,
-      },
-      "worker",
-      "--plan",
-      planFile,
-      "--out",
-      folder,
-      "--local-workers",
-      "2",
-    )
-  );
+  const processes = twoProcessesOfTwo(planFile, folder);
   try {
     const results = await Promise.all(processes.map((started) => started.output));
     for (const result of results) {
