@@ -189,6 +189,11 @@ function program(): Command {
       "thread workers all-reduce over their sockets instead of this process's shared memory",
     )
     .option(
+      "--local-workers <k>",
+      "with --launch processes: k consecutive workers per process, as threads that share memory (hierarchical all-reduces)",
+      integerAtLeast(1),
+    )
+    .option(
       "--secret-file <file>",
       "the run's secret, for workers started elsewhere (default: a fresh one, written to <out>/secret)",
       path,

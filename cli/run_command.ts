@@ -47,6 +47,8 @@ export interface RunCommandOptions {
   readonly ignoreMemory?: boolean;
   /** Whether thread workers all-reduce through shared memory (default true). */
   readonly sharedMemory?: boolean;
+  /** Workers per process with `--launch processes` (default 1). */
+  readonly localWorkers?: number;
   /** A file holding the run's secret. */
   readonly secretFile?: string;
   /** A connection's handshake limit, ms. */
@@ -192,6 +194,7 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
           ? {}
           : { handshakeTimeoutMs: options.handshakeTimeout }),
         ...(options.sharedMemory === false ? { sharedMemory: false } : {}),
+        ...(options.localWorkers === undefined ? {} : { localWorkers: options.localWorkers }),
         ...tlsOption(options),
         backend: options.backend,
         launch: options.launch,

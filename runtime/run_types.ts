@@ -83,6 +83,12 @@ export interface RunOptions {
    * of their sockets (default true): the same sums, bit for bit, and the ring's bytes counted.
    */
   readonly sharedMemory?: boolean;
+  /**
+   * Worker processes (`launch: "processes"`) each run this many consecutive workers as threads
+   * that share memory (default 1), so their all-reduces are hierarchical, as with
+   * `gossamer worker --local-workers`: one host playing several.
+   */
+  readonly localWorkers?: number;
   /** TLS for the control channel and the mesh: PEM files of the certificate, key and CA. */
   readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
   /**

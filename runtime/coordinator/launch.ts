@@ -28,6 +28,7 @@ import {
 } from "../auth.ts";
 import type { RunOptions } from "../run_types.ts";
 import type { WorkerLaunch } from "../worker/worker_main.ts";
+import type { ProcessLaunch } from "../worker/process_worker.ts";
 import { startThreadWorker } from "../worker/thread_group.ts";
 import {
   type PendingSecurity,
@@ -117,7 +118,12 @@ export function launchWorkers(
     });
   }
   const entry = new URL("../worker/process_worker.ts", import.meta.url);
-  return ranks.map((rank) => {
+  // Each process runs `local` consecutive workers (threads sharing memory) from its first rank.
+  const local = options.localWorkers ?? 1;
+  const firsts = ranks.filter((rank) => rank % local === 0);
+  return firsts.map((rank) => {
+    const launch: ProcessLaunch = local === 1 ? launchOf(rank) : { ...launchOf(rank), local };
+    const who = local === 1 ? `Worker ${rank}` : `Workers ${rank}..${rank + local - 1}`;
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", fromFileUrl(entry)],
       stdin: "piped",
@@ -125,7 +131,7 @@ export function launchWorkers(
       stderr: "piped",
     }).spawn();
     const writer = child.stdin.getWriter();
-    const fed = writer.write(new TextEncoder().encode(JSON.stringify(launchOf(rank))))
+    const fed = writer.write(new TextEncoder().encode(JSON.stringify(launch)))
       .then(() => writer.close())
       .catch(() => {/* the child exited early: its exit code says why */});
     const stderr = new Response(child.stderr).text();
@@ -133,7 +139,7 @@ export function launchWorkers(
       if (!status.success) {
         const detail = (await stderr).trim().split("\n").at(-1) ?? "";
         fail(
-          `Worker ${rank} (process ${child.pid}) exited with code ${status.code}${
+          `${who} (process ${child.pid}) exited with code ${status.code}${
             detail ? `: ${detail}` : ""
           }`,
         );

@@ -54,6 +54,19 @@ function clockProblemOf(plan: Plan, options: RunOptions): string | null {
   return null;
 }
 
+/** Why the launch cannot run several workers per process as asked, or `null`. */
+function localWorkersProblemOf(plan: Plan, options: RunOptions): string | null {
+  const local = options.localWorkers ?? 1;
+  if (local === 1) return null;
+  if ((options.transport ?? "tcp") !== "tcp" || options.launch !== "processes") {
+    return "several workers per process (--local-workers) need --launch processes: thread workers already share one process";
+  }
+  if (!Number.isInteger(local) || local < 1 || plan.workers % local !== 0) {
+    return `--local-workers ${local} does not divide the plan's ${plan.workers} workers: every process runs the same number of workers`;
+  }
+  return null;
+}
+
 /**
  * How the run's all-reduces moved, from what the workers said of their shared-memory groups
  * (a run that failed before any worker registered: from the launch).
@@ -115,7 +128,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
       out,
     );
   }
-  const clockProblem = clockProblemOf(plan, options);
+  const clockProblem = clockProblemOf(plan, options) ?? localWorkersProblemOf(plan, options);
   if (clockProblem !== null) throw new RunError(`Cannot run the plan: ${clockProblem}`, out);
   const inThisThread = (options.transport ?? "tcp") === "memory";
   const workersHere = inThisThread || options.launch !== "none";

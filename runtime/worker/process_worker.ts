@@ -1,27 +1,35 @@
 /**
  * Entry point of a process worker started by the coordinator (`--launch processes`): reads its
- * launch parameters as one JSON object ({@linkcode WorkerLaunch}) from standard input (the run's
+ * launch parameters as one JSON object ({@linkcode ProcessLaunch}) from standard input (the run's
  * secret among them, which is why they never travel on the command line), runs
- * {@linkcode runWorker} (the same code path as a thread worker), and exits 0, or 1 after
- * printing the failure (which names the worker and the cause) as the last line of standard
- * error, where the launcher reads it.
+ * {@linkcode runWorker} (the same code path as a thread worker), or with `local` several
+ * consecutive workers as threads that share memory, and exits 0, or 1 after printing the failure
+ * (which names the worker and the cause) as the last line of standard error, where the launcher
+ * reads it.
  *
  * Workers started by hand, on this host or others, use `gossamer worker` instead.
  *
  * @module
  */
 
+import { runWorkerGroup } from "./thread_group.ts";
 import { runWorker, type WorkerLaunch } from "./worker_main.ts";
 
+/** What a worker process is told: its (first) worker's launch, and how many workers it runs. */
+export interface ProcessLaunch extends WorkerLaunch {
+  /** Consecutive workers from `rank` on, run as threads that share memory (default 1). */
+  readonly local?: number;
+}
+
 /** Reads a launch description, or says what is wrong with it. */
-function parseLaunch(input: string): WorkerLaunch {
+function parseLaunch(input: string): ProcessLaunch {
   let value: unknown;
   try {
     value = JSON.parse(input);
   } catch (error) {
     throw new Error(`the input is not JSON (${(error as Error).message})`);
   }
-  const launch = value as Partial<WorkerLaunch> | null;
+  const launch = value as Partial<ProcessLaunch> | null;
   const problems = [
     typeof launch !== "object" || launch === null ? "an object" : null,
     Number.isInteger(launch?.rank) ? null : "an integer rank",
@@ -29,10 +37,13 @@ function parseLaunch(input: string): WorkerLaunch {
     typeof launch?.rendezvous === "string" ? null : "a rendezvous host:port",
     typeof launch?.backend === "string" ? null : "a backend",
     launch?.plan === undefined ? "a plan" : null,
+    launch?.local === undefined || (Number.isInteger(launch.local) && launch.local >= 1)
+      ? null
+      : "local as a positive integer",
     ...optionalFields(launch ?? {}),
   ].filter((problem) => problem !== null);
   if (problems.length > 0) throw new Error(`the launch parameters need ${problems.join(", ")}`);
-  return launch as WorkerLaunch;
+  return launch as ProcessLaunch;
 }
 
 /** What is wrong with the optional fields of a launch description. */
@@ -61,7 +72,7 @@ function optionalFields(launch: Partial<WorkerLaunch>): (string | null)[] {
  * @returns The exit code: 0 on success, 1 on failure (the message is printed to stderr).
  */
 export async function runProcessWorker(input: string): Promise<number> {
-  let launch: WorkerLaunch;
+  let launch: ProcessLaunch;
   try {
     launch = parseLaunch(input);
   } catch (error) {
@@ -69,7 +80,8 @@ export async function runProcessWorker(input: string): Promise<number> {
     return 1;
   }
   try {
-    await runWorker(launch);
+    const { local = 1, ...worker } = launch;
+    await (local === 1 ? runWorker(worker) : runWorkerGroup(worker, local));
     return 0;
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));

@@ -150,3 +150,45 @@ Deno.test("shared memory, TCP between threads and TCP between processes give ide
   assert.deepEqual(threadsTcp.summary.bytes, shared.summary.bytes);
   assert.deepEqual(processes.summary.bytes, shared.summary.bytes);
 });
+
+Deno.test("processes of two thread workers each reduce hierarchically: only each process's first worker sends", async () => {
+  // 4 workers in 2 processes; the all-reduce of d floats is a ring of two between workers 0 and
+  // 2: each sends one chunk per half, d floats in two messages, every step.
+  const steps = 6;
+  const plan = train(mlp({ hidden: [16] }))
+    .data(mnist({ trainSize: 256, testSize: 64, batchSize: 16 }))
+    .workers(4)
+    .optimizer(sgd({ lr: 0.1 }))
+    .base(allReduce())
+    .steps(steps)
+    .evalEvery(steps)
+    .compile();
+  const hierarchical = await runIn(plan, { launch: "processes", localWorkers: 2 }, (r) => r);
+  const flat = await runIn(plan, {}, (r) => r);
+  assert.equal(hierarchical.summary.status, "completed");
+  assert.equal(hierarchical.summary.allReduce, "hierarchical");
+  const d = hierarchical.params.average.length;
+  assert.deepEqual(
+    hierarchical.summary.bytes.map((bytes) => bytes.sent.base),
+    [steps * (4 * d + 24), 0, steps * (4 * d + 24), 0],
+  );
+  // The sums differ from the flat ring's only in their rounding.
+  hierarchical.params.average.forEach((value, i) => {
+    const expected = flat.params.average[i]!;
+    assert.ok(Math.abs(value - expected) <= 1e-5 * (1 + Math.abs(expected)), `parameter ${i}`);
+  });
+});
+
+Deno.test("several workers per process are refused without --launch processes, or when they do not divide the workers", async () => {
+  const plan = leastSquaresPlans().allReduce!;
+  await assert.rejects(runIn(plan, { localWorkers: 2 }, () => {}), {
+    name: "RunError",
+    message:
+      "Cannot run the plan: several workers per process (--local-workers) need --launch processes: thread workers already share one process",
+  });
+  await assert.rejects(runIn(plan, { launch: "processes", localWorkers: 3 }, () => {}), {
+    name: "RunError",
+    message:
+      "Cannot run the plan: --local-workers 3 does not divide the plan's 4 workers: every process runs the same number of workers",
+  });
+});
