@@ -34,7 +34,7 @@ import {
   placeFromEnvironment,
 } from "../runtime/worker/launcher_env.ts";
 import { runWorker, type WorkerLaunch } from "../runtime/worker/worker_main.ts";
-import { runWorkerGroup } from "../runtime/worker/thread_group.ts";
+import { localWorkersProblem, runWorkerGroup } from "../runtime/worker/thread_group.ts";
 import { CliInputError, CommandFailedError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { reportRun, tlsOption } from "./run_command.ts";
@@ -76,11 +76,8 @@ export async function workerCommand(
 ): Promise<void> {
   const plan = await loadPlan(options.plan);
   const local = options.localWorkers ?? 1;
-  if (plan.workers % local !== 0) {
-    throw new CliInputError(
-      `--local-workers ${local} does not divide the plan's ${plan.workers} workers: every process runs the same number of workers`,
-    );
-  }
+  const problem = localWorkersProblem(plan.workers, local);
+  if (problem !== null) throw new CliInputError(problem);
   let place: Place;
   try {
     place = placeFromEnvironment(

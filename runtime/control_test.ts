@@ -1,20 +1,7 @@
 import assert from "node:assert/strict";
+import { bytesConn } from "./_test_conn.ts";
 import { decodeControl, encodeControl, readControl } from "./control.ts";
 import { encodeFrame, FRAME_HEADER_BYTES } from "./comm/wire.ts";
-
-/** A readable connection over fixed bytes, handed out in chunks of at most `chunk` bytes. */
-function bytesConn(bytes: Uint8Array, chunk: number): Deno.Conn {
-  let at = 0;
-  return {
-    read(into: Uint8Array): Promise<number | null> {
-      if (at >= bytes.byteLength) return Promise.resolve(null);
-      const n = Math.min(chunk, into.byteLength, bytes.byteLength - at);
-      into.set(bytes.subarray(at, at + n));
-      at += n;
-      return Promise.resolve(n);
-    },
-  } as unknown as Deno.Conn;
-}
 
 async function readAll(conn: Deno.Conn, maxPayload?: number) {
   const messages = [];

@@ -52,33 +52,52 @@ export type ThreadCall =
   }
   | { readonly op: "barrier" };
 
+/** Options of `CommThread.connect` (`threaded_communicator.ts`), and of the connect message. */
+export interface CommThreadConnectOptions {
+  readonly rank: number;
+  readonly size: number;
+  /** Every rank's mesh address, in rank order. */
+  readonly addresses: readonly string[];
+  /** How long a receive waits for a silent peer (no bytes at all from it), in ms. */
+  readonly timeoutMs?: number;
+  /** Bytes per message of the segmented collectives. */
+  readonly segmentBytes?: number;
+  /** A declared network the sends follow in real time (bandwidth, latency, jitter). */
+  readonly network?: NetworkNode | null;
+  /** The plan seed, for the network's jitter. */
+  readonly seed?: number;
+  /** The run's secret (default: none, an unauthenticated mesh; see `tcp_transport.ts`). */
+  readonly secret?: Uint8Array;
+  /** The run id, 16 bytes. */
+  readonly runId?: Uint8Array;
+  /** The plan's SHA-256, 32 bytes. */
+  readonly planHash?: Uint8Array;
+  /** How long a connection may take to complete its handshake, in ms (default 5 000). */
+  readonly handshakeTimeoutMs?: number;
+  /**
+   * Heartbeat period to idle peers, in ms (default: a second, or a quarter of a shorter
+   * `timeoutMs`); 0 turns heartbeats off.
+   */
+  readonly heartbeatMs?: number;
+  /** Largest frame payload accepted from a peer, in bytes (default 1 GiB). */
+  readonly maxFramePayload?: number;
+  /** Bounds on what a peer may leave queued. */
+  readonly limits?: MailboxLimits;
+  /** Shared memory of every rank of this process, for the all-reduces (thread workers). */
+  readonly arena?: SharedArena;
+  /** CA certificates to check peers' TLS certificates against (their listeners use TLS). */
+  readonly tls?: TlsPem;
+}
+
 /** What the training thread tells the communication thread. */
 export type ToCommThread =
   | { readonly type: "listen"; readonly hostname: string; readonly tls?: TlsPem }
-  | {
-    readonly type: "connect";
-    readonly rank: number;
-    readonly size: number;
-    readonly addresses: readonly string[];
-    readonly timeoutMs?: number;
-    readonly segmentBytes?: number;
-    /** A declared network the sends follow in real time, and the seed of its jitter. */
-    readonly network?: NetworkNode;
-    readonly seed?: number;
-    /** The run's secret, run id and plan hash, for the handshakes (see `tcp_transport.ts`). */
-    readonly secret?: Uint8Array;
-    readonly runId?: Uint8Array;
-    readonly planHash?: Uint8Array;
-    readonly handshakeTimeoutMs?: number;
-    /** Heartbeat period; 0 turns heartbeats off. */
-    readonly heartbeatMs?: number;
-    readonly maxFramePayload?: number;
-    readonly limits?: MailboxLimits;
-    /** CA certificates for dialling peers over TLS. */
-    readonly tls?: TlsPem;
-    /** Shared memory of every rank of this process: all-reduces go through it. */
-    readonly arena?: SharedArena;
-  }
+  | (
+    & { readonly type: "connect" }
+    & Omit<CommThreadConnectOptions, "network">
+    // Posted only with a network, and then with its seed.
+    & { readonly network?: NetworkNode }
+  )
   | { readonly type: "call"; readonly id: number; readonly call: ThreadCall }
   | { readonly type: "close" };
 

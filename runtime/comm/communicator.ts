@@ -155,13 +155,24 @@ class RingCommunicator implements InPlaceCommunicator {
   readonly #shared: SharedReducer | null;
   /** The ring's bytes of the all-reduces that went through shared memory. */
   readonly #sharedTraffic = new TrafficCounter();
-  #leaderView: Transport | null = null;
+  /** Whether the all-reduces are hierarchical (a shared-memory group smaller than the run). */
+  readonly #hierarchical: boolean;
+  /** Hierarchical, on a group's first rank: the transport as the first ranks see it. */
+  readonly #leaders: Transport | null;
   #nextTag = 0;
 
   constructor(transport: Transport, segmentFloats: number, shared: SharedReducer | null) {
     this.#transport = transport;
     this.#segmentFloats = segmentFloats;
     this.#shared = shared;
+    const groupSize = shared?.groupSize ?? transport.size;
+    this.#hierarchical = groupSize < transport.size;
+    this.#leaders = this.#hierarchical && shared!.groupRank === 0
+      ? subTransport(
+        transport,
+        Array.from({ length: transport.size / groupSize }, (_, group) => group * groupSize),
+      )
+      : null;
   }
 
   get rank(): number {
@@ -293,7 +304,7 @@ class RingCommunicator implements InPlaceCommunicator {
 
   stats(): TrafficStats {
     const own = this.#transport.stats();
-    if (this.#shared === null || this.#shared.groupSize < this.size) return own;
+    if (this.#shared === null || this.#hierarchical) return own;
     const shared = this.#sharedTraffic.snapshot();
     const add = (a: TrafficStats["sent"], b: TrafficStats["sent"]) =>
       Object.fromEntries(
@@ -322,11 +333,12 @@ class RingCommunicator implements InPlaceCommunicator {
     if (shared === null) {
       return await ringAllReduceSum(this.#transport, tag, data, phase, this.#segmentFloats);
     }
-    if (shared.groupSize < this.size) {
-      // Hierarchical: the transport's byte counts are the ring between the groups' first ranks.
+    if (this.#hierarchical) {
+      // The transport's byte counts are the ring between the groups' first ranks, the only
+      // ranks that run `across`.
       return await shared.sumAcrossGroups(
         data,
-        (groupSum) => ringAllReduceSum(this.#leaders(), tag, groupSum, phase, this.#segmentFloats),
+        (groupSum) => ringAllReduceSum(this.#leaders!, tag, groupSum, phase, this.#segmentFloats),
       );
     }
     await shared.sumInPlace(data);
@@ -341,16 +353,6 @@ class RingCommunicator implements InPlaceCommunicator {
     const n = this.size;
     if (n > 1) { for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! / n; }
     return sum;
-  }
-
-  /** The transport as the groups' first ranks see it (made on first use). */
-  #leaders(): Transport {
-    const groupSize = this.#shared!.groupSize;
-    this.#leaderView ??= subTransport(
-      this.#transport,
-      Array.from({ length: this.size / groupSize }, (_, group) => group * groupSize),
-    );
-    return this.#leaderView;
   }
 
   #others(): number[] {

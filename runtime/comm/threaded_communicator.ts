@@ -12,19 +12,19 @@
  * @module
  */
 
-import type { SharedArena } from "./shared_reduce.ts";
-import type { NetworkNode } from "../../dsl/plan.ts";
 import { zeroBytes } from "../../dsl/traffic.ts";
 import type { InPlaceCommunicator } from "./communicator.ts";
-import type { MailboxLimits } from "./_mailbox.ts";
 import type { TlsPem } from "./net.ts";
 import type { Outgoing, PendingAllReduce, Phase, TrafficStats } from "./types.ts";
 import {
+  type CommThreadConnectOptions,
   errorFrom,
   type FromCommThread,
   type ThreadCall,
   type ToCommThread,
 } from "./_thread_protocol.ts";
+
+export type { CommThreadConnectOptions } from "./_thread_protocol.ts";
 
 /** A started communication thread, listening for its peers. */
 export interface CommThread {
@@ -40,43 +40,6 @@ export interface CommThread {
   connect(options: CommThreadConnectOptions): Promise<ThreadedCommunicator>;
   /** Closes the sockets and ends the thread; pending calls reject. */
   close(): Promise<void>;
-}
-
-/** Options of {@linkcode CommThread.connect}. */
-export interface CommThreadConnectOptions {
-  readonly rank: number;
-  readonly size: number;
-  /** Every rank's mesh address, in rank order. */
-  readonly addresses: readonly string[];
-  /** How long a receive waits for a silent peer (no bytes at all from it), in ms. */
-  readonly timeoutMs?: number;
-  /** Bytes per message of the segmented collectives. */
-  readonly segmentBytes?: number;
-  /** A declared network the sends follow in real time (bandwidth, latency, jitter). */
-  readonly network?: NetworkNode | null;
-  /** The plan seed, for the network's jitter. */
-  readonly seed?: number;
-  /** The run's secret (default: none, an unauthenticated mesh; see `tcp_transport.ts`). */
-  readonly secret?: Uint8Array;
-  /** The run id, 16 bytes. */
-  readonly runId?: Uint8Array;
-  /** The plan's SHA-256, 32 bytes. */
-  readonly planHash?: Uint8Array;
-  /** How long a connection may take to complete its handshake, in ms (default 5 000). */
-  readonly handshakeTimeoutMs?: number;
-  /**
-   * Heartbeat period to idle peers, in ms (default: a second, or a quarter of a shorter
-   * `timeoutMs`); 0 turns heartbeats off.
-   */
-  readonly heartbeatMs?: number;
-  /** Largest frame payload accepted from a peer, in bytes (default 1 GiB). */
-  readonly maxFramePayload?: number;
-  /** Bounds on what a peer may leave queued. */
-  readonly limits?: MailboxLimits;
-  /** Shared memory of every rank of this process, for the all-reduces (thread workers). */
-  readonly arena?: SharedArena;
-  /** CA certificates to check peers' TLS certificates against (their listeners use TLS). */
-  readonly tls?: TlsPem;
 }
 
 /** Options of {@linkcode startCommThread}. */

@@ -41,6 +41,7 @@ import {
 import { runInMemory } from "./run_memory.ts";
 import { RunTotals } from "./run_totals.ts";
 import { runOverTcp } from "./run_tcp.ts";
+import { localWorkersProblem } from "../worker/thread_group.ts";
 
 /** Why the transport and the clock cannot run the plan's network, or `null` when they can. */
 function clockProblemOf(plan: Plan, options: RunOptions): string | null {
@@ -61,10 +62,7 @@ function localWorkersProblemOf(plan: Plan, options: RunOptions): string | null {
   if ((options.transport ?? "tcp") !== "tcp" || options.launch !== "processes") {
     return "several workers per process (--local-workers) need --launch processes: thread workers already share one process";
   }
-  if (!Number.isInteger(local) || local < 1 || plan.workers % local !== 0) {
-    return `--local-workers ${local} does not divide the plan's ${plan.workers} workers: every process runs the same number of workers`;
-  }
-  return null;
+  return localWorkersProblem(plan.workers, local);
 }
 
 /**

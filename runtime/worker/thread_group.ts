@@ -15,6 +15,19 @@ import { createSharedArena, type SharedArena } from "../comm/shared_reduce.ts";
 import { settlesWithin } from "../_timeout.ts";
 import type { WorkerLaunch } from "./worker_main.ts";
 
+/**
+ * Why `workers` cannot run as processes of `local` workers each, or `null` when they can.
+ *
+ * @param workers The plan's workers.
+ * @param local Workers per process.
+ * @returns The problem, naming `--local-workers`.
+ */
+export function localWorkersProblem(workers: number, local: number): string | null {
+  return Number.isInteger(local) && local >= 1 && workers % local === 0
+    ? null
+    : `--local-workers ${local} does not divide the plan's ${workers} workers: every process runs the same number of workers`;
+}
+
 /** A thread worker that was started. */
 export interface ThreadWorker {
   /** Resolves when the worker finished its run; rejects with its failure. */

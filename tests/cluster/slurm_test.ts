@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { ROOT, STACK_LINE } from "../_cli.ts";
-import { freePort, TEST_SECRET } from "../runtime/_processes.ts";
+import { freePort, spawnCollected, TEST_SECRET } from "../runtime/_processes.ts";
 import { tempRunFolder } from "../runtime/_plans.ts";
 import { assertSameRun, PLAN, runLocally } from "./_same_run.ts";
 
@@ -59,9 +59,10 @@ function setUpSlurm(): Promise<void> {
  * `srun -n <tasks> --overcommit deno run -A cli.ts worker …args`. With `killOnBadExit`, Slurm
  * ends the other tasks when one fails, as a batch script would want.
  */
-async function srun(tasks: number, killOnBadExit: boolean, ...args: string[]) {
-  const output = await new Deno.Command("srun", {
-    args: [
+function srun(tasks: number, killOnBadExit: boolean, ...args: string[]) {
+  return spawnCollected(
+    "srun",
+    [
       "-n",
       String(tasks),
       "--overcommit",
@@ -75,18 +76,9 @@ async function srun(tasks: number, killOnBadExit: boolean, ...args: string[]) {
       "worker",
       ...args,
     ],
-    cwd: ROOT,
     // srun hands its whole environment to every task (--export=ALL).
-    env: { NO_COLOR: "1", GOSSAMER_SECRET: TEST_SECRET, GOSSAMER_PORT: String(freePort()) },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+    { GOSSAMER_SECRET: TEST_SECRET, GOSSAMER_PORT: String(freePort()) },
+  ).output;
 }
 
 Deno.test({

@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { bytesConn } from "../../runtime/_test_conn.ts";
 import { mutate, Random, randomOfferFrame } from "./_hostile.ts";
 import {
   COORDINATOR,
@@ -204,20 +205,6 @@ Deno.test("the handshake decoders and reader survive 30,000 random and mutated m
       });
     }
   }));
-
-/** A readable connection over fixed bytes, in chunks of at most `chunk` bytes. */
-function bytesConn(bytes: Uint8Array, chunk: number): Deno.Conn {
-  let at = 0;
-  return {
-    read(into: Uint8Array): Promise<number | null> {
-      if (at >= bytes.byteLength) return Promise.resolve(null);
-      const n = Math.min(chunk, into.byteLength, bytes.byteLength - at);
-      into.set(bytes.subarray(at, at + n));
-      at += n;
-      return Promise.resolve(n);
-    },
-  } as unknown as Deno.Conn;
-}
 
 /** A valid control message of a random shape. */
 function randomControl(random: Random): Uint8Array {
