@@ -46,7 +46,7 @@ export {
   type LogisticOptions,
   mlp,
   type MlpOptions,
-} from "./dsl/models.ts";
+} from "./dsl/models/mod.ts";
 export {
   leastSquares,
   type LeastSquaresOptions,
@@ -54,9 +54,9 @@ export {
   type MnistOptions,
   synthetic,
   type SyntheticOptions,
-} from "./dsl/data.ts";
+} from "./dsl/data/mod.ts";
 export { cosine, learningRate, stepDecay, warmup } from "./dsl/schedules.ts";
-export { adam, type AdamOptions, sgd, type SgdOptions } from "./dsl/optimizers.ts";
+export { adam, type AdamOptions, sgd, type SgdOptions } from "./dsl/optimizers/mod.ts";
 export {
   allReduce,
   cada,
@@ -67,9 +67,9 @@ export {
   localSgd,
   overlapLocalSgd,
   sgp,
-} from "./dsl/base.ts";
-export { dqSgd, qsgd, type QsgdOptions, sketchedSgd, topK } from "./dsl/compress.ts";
-export { bmuf, slowMo } from "./dsl/outer.ts";
+} from "./dsl/bases/mod.ts";
+export { dqSgd, qsgd, type QsgdOptions, sketchedSgd, topK } from "./dsl/compressors/mod.ts";
+export { bmuf, slowMo } from "./dsl/outers/mod.ts";
 export {
   type Bandwidth,
   type BandwidthUnit,

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { qsgd, topK } from "../dsl/compress.ts";
+import { qsgd, topK } from "../dsl/compressors/mod.ts";
 import { CountSketch } from "../runtime/compressors/sketched_sgd.ts";
 import { createCodec } from "../runtime/compressors/registry.ts";
 import { randomStream } from "../runtime/random.ts";

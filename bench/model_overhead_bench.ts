@@ -19,8 +19,8 @@ import { loadMnist, mnistBatch, splitMnist } from "../runtime/data/mnist.ts";
 import { buildTfModel, tfTrainableModel } from "../runtime/models/tf_model.ts";
 import type { Batch, TrainableModel } from "../runtime/models/types.ts";
 import { dataShape } from "../dsl/shapes.ts";
-import { mlp } from "../dsl/models.ts";
-import { mnist } from "../dsl/data.ts";
+import { mlp } from "../dsl/models/mod.ts";
+import { mnist } from "../dsl/data/mod.ts";
 
 const LR = 0.05;
 const NODE = mlp({ hidden: [128] });

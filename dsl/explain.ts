@@ -11,7 +11,8 @@ import { topologyName, topologyNotes } from "../topologies/mod.ts";
 import type { CompressorNode, Plan, ScheduleNode, TopologyNode } from "./plan.ts";
 import { dataShape, parameterCount } from "./shapes.ts";
 import { type PhaseBytes, zeroBytes } from "./traffic.ts";
-import { baseTraits, compressorTraits, ringAllReduceBytes } from "./traits.ts";
+import { baseTraits, compressorTraits, outerTraits } from "./traits.ts";
+import { ringAllReduceBytes } from "./wire_bytes.ts";
 
 /** What `gossamer plan` prints about a plan. */
 export interface PlanExplanation {
@@ -43,7 +44,7 @@ export interface PlanExplanation {
  * ```ts
  * import assert from "node:assert/strict";
  * import { compressedBytes } from "./explain.ts";
- * import { qsgd } from "./compress.ts";
+ * import { qsgd } from "./compressors/mod.ts";
  * // 1024 values at 1 + 2 bits, two bucket norms:
  * assert.ok(compressedBytes(qsgd({ levels: 3, bucket: 512 }), 1024) === 384 + 8);
  * ```
@@ -175,7 +176,9 @@ export function explainPlan(plan: Plan): PlanExplanation {
     };
   }
   const base = baseBytes(plan, d, notes);
-  const outer = plan.outer === null ? 0 : ringAllReduceBytes(d, plan.workers) / plan.outer.tau;
+  const outer = plan.outer === null
+    ? 0
+    : outerTraits(plan.outer).traffic(plan.outer, d, plan.workers);
   return {
     chain,
     parameters: d,

@@ -9,15 +9,15 @@ import {
   localSgd,
   overlapLocalSgd,
   sgp,
-} from "./base.ts";
-import { dqSgd, qsgd, sketchedSgd, topK } from "./compress.ts";
-import { mnist, synthetic } from "./data.ts";
+} from "./bases/mod.ts";
+import { dqSgd, qsgd, sketchedSgd, topK } from "./compressors/mod.ts";
+import { mnist, synthetic } from "./data/mod.ts";
 import { compressedBytes, explainPlan } from "./explain.ts";
 import { ringAllReduceBytes } from "./traits.ts";
-import { custom, linear, mlp } from "./models.ts";
+import { custom, linear, mlp } from "./models/mod.ts";
 import { network } from "./network.ts";
-import { adam, sgd } from "./optimizers.ts";
-import { bmuf, slowMo } from "./outer.ts";
+import { adam, sgd } from "./optimizers/mod.ts";
+import { bmuf, slowMo } from "./outers/mod.ts";
 import type { BaseNode, CompressorNode, OuterNode, Plan } from "./plan.ts";
 import { cosine, stepDecay, warmup } from "./schedules.ts";
 import { train } from "./train.ts";

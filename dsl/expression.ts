@@ -12,39 +12,17 @@
  * @module
  */
 
-import { cnn, custom, linear, logistic, mlp } from "./models.ts";
-import { leastSquares, mnist, synthetic } from "./data.ts";
-import { cosine, stepDecay, warmup } from "./schedules.ts";
-import { adam, sgd } from "./optimizers.ts";
-import {
-  allReduce,
-  cada,
-  decentLaM,
-  dmSgd,
-  gossip,
-  localSgd,
-  overlapLocalSgd,
-  sgp,
-} from "./base.ts";
-import { dqSgd, qsgd, sketchedSgd, topK } from "./compress.ts";
-import { bmuf, slowMo } from "./outer.ts";
-import { bitsPerSecond, milliseconds, network } from "./network.ts";
+import { allReduce, BASE_KINDS } from "./bases/mod.ts";
+import { COMPRESSOR_KINDS } from "./compressors/mod.ts";
+import { DATA_KINDS, synthetic } from "./data/mod.ts";
+import type { Form } from "./kind.ts";
+import { logistic, MODEL_KINDS } from "./models/mod.ts";
+import { NETWORK_FORM } from "./network.ts";
+import { OPTIMIZER_KINDS, sgd } from "./optimizers/mod.ts";
+import { OUTER_KINDS } from "./outers/mod.ts";
+import type { Plan, ScheduleNode, TopologyNode } from "./plan.ts";
+import { SCHEDULE_FORMS } from "./schedules.ts";
 import { DEFAULT_STEPS, train } from "./train.ts";
-import type {
-  BaseKind,
-  CompressorKind,
-  DataKind,
-  LinkNode,
-  MnistNode,
-  ModelKind,
-  NetworkNode,
-  OptimizerKind,
-  OuterKind,
-  Plan,
-  ScheduleNode,
-  StragglersNode,
-  TopologyNode,
-} from "./plan.ts";
 import type { TopologyKind } from "../topologies/types.ts";
 import {
   complete,
@@ -59,93 +37,11 @@ import {
 /** A factory's options object. */
 type Options = Record<string, unknown>;
 
-/** How one node kind is written: `<kind>(<topology>, { <options> })`. */
-interface Form {
-  /** The DSL factory (for topology bases, a call that passes `options.topology` first). */
-  readonly make: (options: never) => object;
-  /** Options the factory requires: always written, and passed when finding the defaults. */
-  readonly required?: readonly string[];
-  /** Options that change other options' defaults (mnist's partition, synthetic's task). */
-  readonly context?: readonly string[];
-  /** The node's fields as the factory's options, where they differ from the fields. */
-  readonly options?: (node: never) => Options;
-}
-
 /** A node's fields but its kind: the options of most factories. */
 const fields = ({ kind: _, ...options }: { readonly kind: string }): Options => options;
 
-/** A topology base written with its topology first: `dmSgd(ring, { beta: 0.8 })`. */
-const onTopology = (base: (topology: TopologyNode, options: never) => object): Form => ({
-  make: (options: { readonly topology: TopologyNode }) => base(options.topology, options as never),
-  required: ["topology"],
-});
-
-/** Every node kind, written as its factory of the same name; a constant schedule is a number. */
-type FormKind = Exclude<
-  | ModelKind
-  | DataKind
-  | ScheduleNode["kind"]
-  | OptimizerKind
-  | BaseKind
-  | CompressorKind
-  | OuterKind
-  | "network"
-  | TopologyKind,
-  "constant"
->;
-
-/** The form of every kind (custom topologies are written by `Writer.topology`). */
-const FORMS: Readonly<Record<FormKind, Form>> = {
-  // Models.
-  linear: { make: linear, required: ["dim"] },
-  logistic: { make: logistic },
-  mlp: { make: mlp, required: ["hidden"] },
-  cnn: { make: cnn },
-  custom: { make: custom, required: ["module"] },
-  // Data: mnist's partition node is flat in the options, `{ partition: "dirichlet", alpha }`.
-  mnist: {
-    make: mnist,
-    context: ["partition"],
-    options: ({ kind: _, partition: { kind, ...split }, ...rest }: MnistNode) => ({
-      partition: kind,
-      ...split,
-      ...rest,
-    }),
-  },
-  synthetic: { make: synthetic, context: ["task"] },
-  leastSquares: { make: leastSquares, required: ["file"] },
-  // Schedules and optimizers.
-  stepDecay: { make: stepDecay, required: ["lr", "every"] },
-  cosine: { make: cosine, required: ["lr"] },
-  warmup: { make: warmup, required: ["steps", "then"] },
-  sgd: { make: sgd, required: ["lr"] },
-  adam: { make: adam, required: ["lr"] },
-  // Bases.
-  allReduce: { make: allReduce },
-  localSgd: { make: localSgd, required: ["tau"] },
-  gossip: onTopology(gossip),
-  sgp: onTopology(sgp),
-  dmSgd: onTopology(dmSgd),
-  decentLaM: onTopology(decentLaM),
-  overlapLocalSgd: { make: overlapLocalSgd, required: ["tau"] },
-  cada: { make: cada, required: ["c"] },
-  // Compressors: QSGD as a bit width where its levels are `2^bits − 1`, as it is usually written.
-  qsgd: {
-    make: qsgd,
-    options: ({ levels, bucket }: { levels: number; bucket: number }) =>
-      Number.isInteger(Math.log2(levels + 1))
-        ? { bits: Math.log2(levels + 1), bucket }
-        : { levels, bucket },
-  },
-  dqSgd: { make: dqSgd },
-  sketchedSgd: { make: sketchedSgd, required: ["k"] },
-  topK: { make: topK, required: ["k"] },
-  // Outer algorithms.
-  slowMo: { make: slowMo, required: ["tau"] },
-  bmuf: { make: bmuf, required: ["tau"] },
-  // The network, in the units people write: `"100Mbit"`, `"5ms"`.
-  network: { make: network, options: networkOptions },
-  // Topologies.
+/** How each topology is written (a custom one is written by `Writer.topology`). */
+const TOPOLOGY_FORMS: { readonly [K in Exclude<TopologyKind, "custom">]: Form } = {
   ring: { make: ring },
   torus: { make: torus },
   exponential: { make: exponential },
@@ -154,57 +50,27 @@ const FORMS: Readonly<Record<FormKind, Form>> = {
   star: { make: star },
 };
 
-/** A bandwidth in the largest unit that reads back exactly (`"100Mbit"`), else bits per second. */
-function bandwidth(bits: number): string | number {
-  for (const unit of ["Gbit", "Mbit", "kbit"] as const) {
-    const text = `${bits / bitsPerSecond(`1${unit}`)}${unit}` as const;
-    if (bits >= bitsPerSecond(`1${unit}`) && bitsPerSecond(text) === bits) return text;
-  }
-  return bits;
+/** The forms of a slot's kinds. */
+function formsOf(table: { readonly [kind: string]: { readonly form: Form } }) {
+  return Object.fromEntries(Object.entries(table).map(([kind, row]) => [kind, row.form]));
 }
 
-/** A duration as `"5ms"` when that reads back exactly, else milliseconds. */
-function duration(ms: number): string | number {
-  return milliseconds(`${ms}ms`) === ms ? `${ms}ms` : ms;
-}
-
-/** A network node as `network()` options; `undefined` marks an option left out. */
-function networkOptions(node: NetworkNode): Options {
-  const optional = <T>(value: T | null, convert: (value: T) => unknown) =>
-    value === null ? undefined : convert(value);
-  const stragglers = (s: StragglersNode) => ({
-    ranks: s.ranks,
-    probability: s.probability,
-    slowdown: s.slowdown,
-    delay: duration(s.delayMs),
-  });
-  return {
-    bandwidth: optional(node.bandwidthBitsPerSecond, bandwidth),
-    latency: duration(node.latencyMs),
-    jitter: duration(node.jitterMs),
-    links: node.links.map((link: LinkNode) => ({
-      between: link.between,
-      bandwidth: optional(link.bandwidthBitsPerSecond, bandwidth),
-      latency: optional(link.latencyMs, duration),
-      jitter: optional(link.jitterMs, duration),
-    })),
-    stragglers: optional(
-      node.stragglers,
-      (s) => changed(stragglers(s), stragglers(network({ stragglers: {} }).stragglers!)),
-    ),
-    computeMs: node.computeMs ?? undefined,
-  };
-}
-
-/** `options` with every field equal to its default (deeply) set to `undefined`, i.e. left out. */
-function changed(options: Options, defaults: Options): Options {
-  return Object.fromEntries(
-    Object.entries(options).map(([key, value]) => [
-      key,
-      same(value, defaults[key]) ? undefined : value,
-    ]),
-  );
-}
+/**
+ * Every kind's form, each written as its factory of the same name: the slots' from their kinds'
+ * files, schedules (a constant is a number), the network and the topologies. A model and a
+ * topology may share a kind's name (`custom`): the topology's is never looked up here.
+ */
+const FORMS: Readonly<Record<string, Form>> = {
+  ...TOPOLOGY_FORMS,
+  ...SCHEDULE_FORMS,
+  network: NETWORK_FORM,
+  ...formsOf(MODEL_KINDS),
+  ...formsOf(DATA_KINDS),
+  ...formsOf(OPTIMIZER_KINDS),
+  ...formsOf(BASE_KINDS),
+  ...formsOf(COMPRESSOR_KINDS),
+  ...formsOf(OUTER_KINDS),
+};
 
 /** Deep equality of JSON-like values; a field set to `undefined` counts as absent. */
 function same(a: unknown, b: unknown): boolean {
@@ -227,7 +93,7 @@ class Writer {
    * first, then those that differ from their defaults, in the factory's order.
    */
   node(node: { readonly kind: string }): string {
-    const form = FORMS[node.kind as FormKind] as Form | undefined;
+    const form = FORMS[node.kind];
     if (form === undefined) throw new TypeError(`Cannot print node kind "${node.kind}"`);
     const make = form.make as (options: Options) => object;
     const read = (form.options ?? fields) as (node: object) => Options;

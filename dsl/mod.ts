@@ -1,18 +1,18 @@
 /**
- * The pipeline DSL: factories for every slot, the immutable builder, the plan types and the
- * validator.
+ * The pipeline DSL: factories for every slot (one file per kind, gathered by slot), the immutable
+ * builder, the plan types and the validator.
  *
  * @module
  */
 
 export * from "./plan.ts";
-export * from "./models.ts";
-export * from "./data.ts";
+export * from "./models/mod.ts";
+export * from "./data/mod.ts";
 export * from "./schedules.ts";
-export * from "./optimizers.ts";
-export * from "./base.ts";
-export * from "./compress.ts";
-export * from "./outer.ts";
+export * from "./optimizers/mod.ts";
+export * from "./bases/mod.ts";
+export * from "./compressors/mod.ts";
+export * from "./outers/mod.ts";
 export * from "./network.ts";
 export * from "./shapes.ts";
 export * from "./validate.ts";
@@ -21,3 +21,4 @@ export * from "./explain.ts";
 export * from "./expression.ts";
 export * from "./traits.ts";
 export * from "./traffic.ts";
+export * from "./kind.ts";

@@ -5,8 +5,71 @@
  * @module
  */
 
-import { deepFreeze } from "./_freeze.ts";
-import type { NetworkNode } from "./plan.ts";
+import * as v from "valibot";
+import { above, between, integer, nonNegative, probability } from "./fields.ts";
+import {
+  buildNode,
+  type Form,
+  type NodeIssue,
+  type OptionNames,
+  type OptionProblem,
+} from "./kind.ts";
+import { unknownOptions } from "../strict_options.ts";
+
+/**
+ * Workers that run slower than the rest. A slow worker's step takes `slowdown` times its compute
+ * time, plus an extra delay drawn from an exponential distribution of mean `delayMs`; draws are
+ * seeded from the plan seed, per worker and step.
+ */
+export interface StragglersNode {
+  /** Ranks that are always slow. */
+  readonly ranks: readonly number[];
+  /** Probability that any other worker is slow at a given step. */
+  readonly probability: number;
+  /** Factor by which a slow worker's compute takes longer (≥ 1). */
+  readonly slowdown: number;
+  /** Mean of the exponentially distributed extra delay of a slow step, in ms (0: none). */
+  readonly delayMs: number;
+}
+
+/**
+ * One link that differs from the network's defaults, in both directions between two ranks (each
+ * direction has its own capacity, as a full-duplex link). `null` fields take the network's value.
+ */
+export interface LinkNode {
+  /** The two ranks the link joins. */
+  readonly between: readonly [number, number];
+  /** Bandwidth in bits per second; `null`: the network's. */
+  readonly bandwidthBitsPerSecond: number | null;
+  /** One-way latency in milliseconds; `null`: the network's. */
+  readonly latencyMs: number | null;
+  /** Jitter bound in milliseconds; `null`: the network's. */
+  readonly jitterMs: number | null;
+}
+
+/**
+ * An emulated network between workers: link bandwidth, latency, jitter, per-link overrides and
+ * stragglers, applied by the TCP transport in real time or by the virtual clock.
+ */
+export interface NetworkNode {
+  /** Node kind, named after the DSL factory `network()`. */
+  readonly kind: "network";
+  /** Per-link bandwidth in bits per second; `null` means unlimited. */
+  readonly bandwidthBitsPerSecond: number | null;
+  /** One-way latency added to every message, in milliseconds. */
+  readonly latencyMs: number;
+  /** Upper bound of the uniform random extra latency of each message, in milliseconds. */
+  readonly jitterMs: number;
+  /** Links that differ from the defaults above. */
+  readonly links: readonly LinkNode[];
+  /** Slow workers; `null` when every worker runs at full speed. */
+  readonly stragglers: StragglersNode | null;
+  /**
+   * Compute time of one step on the virtual clock, in milliseconds, for exactly reproducible
+   * simulated times; `null`: the measured compute time.
+   */
+  readonly computeMs: number | null;
+}
 
 /** A unit suffix accepted in a {@linkcode Bandwidth} text (decimal prefixes: 1 kbit = 1000 bit). */
 export type BandwidthUnit = "bit" | "kbit" | "Mbit" | "Gbit";
@@ -45,6 +108,18 @@ export interface LinkOptions {
   readonly jitter?: Duration;
 }
 
+/** Options of {@linkcode network}'s `stragglers`. */
+export interface StragglerOptions {
+  /** Ranks that are always slow. */
+  readonly ranks?: readonly number[];
+  /** Probability that any other worker is slow at a step (default 0). */
+  readonly probability?: number;
+  /** Factor by which a slow step's compute takes longer (default 1). */
+  readonly slowdown?: number;
+  /** Mean of the exponentially distributed extra delay of a slow step (default 0). */
+  readonly delay?: Duration;
+}
+
 /** Options of {@linkcode network}. */
 export interface NetworkOptions {
   /** Per-link bandwidth (default unlimited). */
@@ -60,18 +135,34 @@ export interface NetworkOptions {
    * `slowdown` times longer (default 1) plus an exponentially distributed extra `delay` (mean,
    * default 0). Seeded from the plan seed.
    */
-  readonly stragglers?: {
-    readonly ranks?: readonly number[];
-    readonly probability?: number;
-    readonly slowdown?: number;
-    readonly delay?: Duration;
-  };
+  readonly stragglers?: StragglerOptions;
   /**
    * Compute time of one step on the virtual clock (default: measured), for simulated times that
    * are exactly reproducible.
    */
   readonly computeMs?: Duration;
 }
+
+const OPTIONS: OptionNames<NetworkOptions> = {
+  bandwidth: true,
+  latency: true,
+  jitter: true,
+  links: true,
+  stragglers: true,
+  computeMs: true,
+};
+const LINK_OPTIONS: OptionNames<LinkOptions> = {
+  between: true,
+  bandwidth: true,
+  latency: true,
+  jitter: true,
+};
+const STRAGGLER_OPTIONS: OptionNames<StragglerOptions> = {
+  ranks: true,
+  probability: true,
+  slowdown: true,
+  delay: true,
+};
 
 /** Parses `"<number><unit>"` with the given unit table; NaN (reported by the validator) if not. */
 function parseQuantity(text: string, units: Record<string, number>): number {
@@ -134,26 +225,201 @@ export function milliseconds(duration: Duration): number {
  * ```
  */
 export function network(options: NetworkOptions = {}): NetworkNode {
-  const stragglers = options.stragglers;
-  const optional = <T>(value: T | undefined, convert: (value: T) => number) =>
-    value === undefined ? null : convert(value);
-  return deepFreeze({
-    kind: "network",
-    bandwidthBitsPerSecond: optional(options.bandwidth, bitsPerSecond),
-    latencyMs: milliseconds(options.latency ?? 0),
-    jitterMs: milliseconds(options.jitter ?? 0),
-    links: (options.links ?? []).map((link) => ({
+  const problems: OptionProblem[] = [];
+  /** A bandwidth or duration in numbers, noting text that is neither (it becomes NaN). */
+  const read = <T extends Bandwidth | Duration>(
+    value: T | undefined,
+    path: string,
+    field: string,
+    convert: (value: T) => number,
+  ): number | null => {
+    if (value === undefined) return null;
+    const number = convert(value);
+    if (Number.isNaN(number)) problems.push(notUnderstood(value, path, field, convert));
+    return number;
+  };
+  const links = (options.links ?? []).map((link, i) => {
+    problems.push(...unknownOptions(link, LINK_OPTIONS, `links.${i}`));
+    const at = (name: string) => `links.${i}.${name}`;
+    return {
       between: [link.between[0], link.between[1]] as const,
-      bandwidthBitsPerSecond: optional(link.bandwidth, bitsPerSecond),
-      latencyMs: optional(link.latency, milliseconds),
-      jitterMs: optional(link.jitter, milliseconds),
-    })),
-    stragglers: stragglers === undefined ? null : {
-      ranks: [...(stragglers.ranks ?? [])],
-      probability: stragglers.probability ?? 0,
-      slowdown: stragglers.slowdown ?? 1,
-      delayMs: milliseconds(stragglers.delay ?? 0),
-    },
-    computeMs: optional(options.computeMs, milliseconds),
+      bandwidthBitsPerSecond: read(
+        link.bandwidth,
+        at("bandwidth"),
+        at("bandwidthBitsPerSecond"),
+        bitsPerSecond,
+      ),
+      latencyMs: read(link.latency, at("latency"), at("latencyMs"), milliseconds),
+      jitterMs: read(link.jitter, at("jitter"), at("jitterMs"), milliseconds),
+    };
   });
+  const stragglers = options.stragglers;
+  problems.push(...unknownOptions(stragglers, STRAGGLER_OPTIONS, "stragglers"));
+  return buildNode(
+    {
+      kind: "network",
+      bandwidthBitsPerSecond: read(
+        options.bandwidth,
+        "bandwidth",
+        "bandwidthBitsPerSecond",
+        bitsPerSecond,
+      ),
+      latencyMs: read(options.latency ?? 0, "latency", "latencyMs", milliseconds)!,
+      jitterMs: read(options.jitter ?? 0, "jitter", "jitterMs", milliseconds)!,
+      links,
+      stragglers: stragglers === undefined ? null : {
+        ranks: [...(stragglers.ranks ?? [])],
+        probability: stragglers.probability ?? 0,
+        slowdown: stragglers.slowdown ?? 1,
+        delayMs: read(
+          stragglers.delay ?? 0,
+          "stragglers.delay",
+          "stragglers.delayMs",
+          milliseconds,
+        )!,
+      },
+      computeMs: read(options.computeMs, "computeMs", "computeMs", milliseconds),
+    },
+    options,
+    OPTIONS,
+    problems,
+  );
+}
+
+/** The problem of a bandwidth or duration that is not understood, in the words it was written. */
+function notUnderstood(
+  value: unknown,
+  path: string,
+  field: string,
+  convert: (value: never) => number,
+): OptionProblem {
+  const what = convert === bitsPerSecond
+    ? { noun: "a bandwidth", examples: 'bits per second, or text such as "100Mbit", "1Gbit/s"' }
+    : { noun: "a duration", examples: 'milliseconds, or text such as "5ms", "200us", "1s"' };
+  return {
+    path,
+    message: `${JSON.stringify(value)} is not ${what.noun}`,
+    expected: what.examples,
+    received: JSON.stringify(value) ?? String(value),
+    field,
+  };
+}
+
+/** A bandwidth in the largest unit that reads back exactly (`"100Mbit"`), else bits per second. */
+function bandwidthText(bits: number): string | number {
+  for (const unit of ["Gbit", "Mbit", "kbit"] as const) {
+    const text = `${bits / bitsPerSecond(`1${unit}`)}${unit}` as const;
+    if (bits >= bitsPerSecond(`1${unit}`) && bitsPerSecond(text) === bits) return text;
+  }
+  return bits;
+}
+
+/** A duration as `"5ms"` when that reads back exactly, else milliseconds. */
+function durationText(ms: number): string | number {
+  return milliseconds(`${ms}ms`) === ms ? `${ms}ms` : ms;
+}
+
+/** A network node as `network()` options, in the units people write; `undefined`: left out. */
+function networkOptions(node: NetworkNode): Record<string, unknown> {
+  const optional = <T>(value: T | null, convert: (value: T) => unknown) =>
+    value === null ? undefined : convert(value);
+  const stragglers = (s: StragglersNode) => ({
+    ranks: s.ranks,
+    probability: s.probability,
+    slowdown: s.slowdown,
+    delay: durationText(s.delayMs),
+  });
+  const defaults = stragglers(network({ stragglers: {} }).stragglers!);
+  return {
+    bandwidth: optional(node.bandwidthBitsPerSecond, bandwidthText),
+    latency: durationText(node.latencyMs),
+    jitter: durationText(node.jitterMs),
+    links: node.links.map((link: LinkNode) => ({
+      between: link.between,
+      bandwidth: optional(link.bandwidthBitsPerSecond, bandwidthText),
+      latency: optional(link.latencyMs, durationText),
+      jitter: optional(link.jitterMs, durationText),
+    })),
+    stragglers: optional(node.stragglers, (s) => {
+      const written = stragglers(s);
+      return Object.fromEntries(
+        Object.entries(written).map(([key, value]) => [
+          key,
+          JSON.stringify(value) === JSON.stringify(defaults[key as keyof typeof defaults])
+            ? undefined
+            : value,
+        ]),
+      );
+    }),
+    computeMs: node.computeMs ?? undefined,
+  };
+}
+
+/** How a network is printed as DSL. */
+export const NETWORK_FORM: Form = { make: network, options: networkOptions };
+
+/** The network's schema. */
+export const networkSchema: v.GenericSchema<unknown, NetworkNode> = v.strictObject({
+  kind: v.literal("network"),
+  bandwidthBitsPerSecond: v.nullable(above(0)),
+  latencyMs: nonNegative,
+  jitterMs: nonNegative,
+  links: v.array(v.strictObject({
+    between: v.tuple([integer(0), integer(0)]),
+    bandwidthBitsPerSecond: v.nullable(above(0)),
+    latencyMs: v.nullable(nonNegative),
+    jitterMs: v.nullable(nonNegative),
+  })),
+  stragglers: v.nullable(v.strictObject({
+    ranks: v.array(integer(0)),
+    probability,
+    slowdown: between(1, Number.MAX_VALUE),
+    delayMs: nonNegative,
+  })),
+  computeMs: v.nullable(nonNegative),
+});
+
+/**
+ * The network against the workers: straggler and link ranks must exist, and a link joins two
+ * different ranks, once.
+ *
+ * @param network The network node.
+ * @param workers Workers.
+ * @returns Issues, their paths relative to the network.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { network, networkIssues } from "./network.ts";
+ * const net = network({ links: [{ between: [0, 5], bandwidth: "1Mbit" }] });
+ * assert.equal(networkIssues(net, 4)[0]?.path, "links.0.between");
+ * ```
+ */
+export function networkIssues(network: NetworkNode, workers: number): NodeIssue[] {
+  const last = workers - 1;
+  const issues: NodeIssue[] = (network.stragglers?.ranks ?? []).flatMap((rank, i) =>
+    rank <= last ? [] : [{
+      path: `stragglers.ranks.${i}`,
+      message: `straggler rank ${rank} does not exist with ${workers} workers`,
+      expected: `a rank in 0..${last}`,
+      received: rank,
+    }]
+  );
+  const seen = new Set<string>();
+  network.links.forEach((link, i) => {
+    const [a, b] = link.between;
+    const issue = (message: string, expected: string) =>
+      issues.push({ path: `links.${i}.between`, message, expected, received: link.between });
+    if (a > last || b > last) {
+      issue(
+        `link between ${a} and ${b} names a rank that does not exist with ${workers} workers`,
+        `ranks in 0..${last}`,
+      );
+    } else if (a === b) {
+      issue(`a link joins two different ranks, not ${a} and itself`, "two ranks");
+    }
+    const key = `${Math.min(a, b)}-${Math.max(a, b)}`;
+    if (seen.has(key)) issue(`the link between ${a} and ${b} is declared twice`, "each link once");
+    seen.add(key);
+  });
+  return issues;
 }

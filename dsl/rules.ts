@@ -3,21 +3,35 @@
  * depend on each other (a topology's size and the worker count, a SlowMo period and a local-SGD
  * period, an algorithm that divides by the learning rate and a schedule that reaches zero).
  *
- * Each rule returns issues with the path of the field to change, so the message points the user
- * at one place.
+ * The rules here are about how slots combine and read only the kinds' definitions; what one kind
+ * checks of itself against the plan (a compressor's `k` against the model's size, a data set's
+ * size against the workers) is its definition's `check`, run here with the node's path. Each issue
+ * carries the path of the field to change, so the message points the user at one place.
  *
  * @module
  */
 
 import { topologyProblems } from "../topologies/mod.ts";
+import { DATA_KINDS, type DataNode } from "./data/mod.ts";
+import type {
+  AnyNode,
+  DataDefinition,
+  KindDefinition,
+  ModelDefinition,
+  NodeIssue,
+  PlanFacts,
+} from "./kind.ts";
+import { MODEL_KINDS, type ModelNode } from "./models/mod.ts";
+import { networkIssues } from "./network.ts";
 import type { Plan } from "./plan.ts";
-import { firstNonPositiveStep, learningRate } from "./schedules.ts";
-import { cnnFeatureSide, dataShape, parameterCount } from "./shapes.ts";
+import { firstNonPositiveStep, learningRate, scheduleIssues } from "./schedules.ts";
+import { dataShape, parameterCount } from "./shapes.ts";
 import {
   basesAcceptingOuter,
   basesCompressedBy,
   baseTraits,
   compressorTraits,
+  optimizerTraits,
   outerTraits,
 } from "./traits.ts";
 
@@ -36,6 +50,28 @@ export interface PlanIssue {
 /** Builds an issue; `received` is shown as JSON so strings keep their quotes. */
 function issue(path: string, message: string, expected: string, received: unknown): PlanIssue {
   return { path, message, expected, received: JSON.stringify(received) ?? String(received) };
+}
+
+/** A node's own issues, placed at the node's path in the plan. */
+function placed(at: string, issues: readonly NodeIssue[]): PlanIssue[] {
+  return issues.map((found) =>
+    issue(
+      found.path === "" ? at : `${at}.${found.path}`,
+      found.message,
+      found.expected,
+      found.received,
+    )
+  );
+}
+
+/** Runs a node's own check, if its kind has one. */
+function nodeCheck<N extends AnyNode>(
+  at: string,
+  node: N,
+  definition: KindDefinition<N>,
+  facts: PlanFacts,
+): PlanIssue[] {
+  return placed(at, definition.check?.(node, facts) ?? []);
 }
 
 /** A topology's size, stochasticity and connectivity against the workers. */
@@ -60,8 +96,8 @@ function topologyRules(plan: Plan): PlanIssue[] {
   );
 }
 
-/** The optimizer that each base can work with. */
-function optimizerRules(plan: Plan): PlanIssue[] {
+/** The optimizer that each base (and compressor) can work with, and the optimizer's own checks. */
+function optimizerRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
   const { base, optimizer, compress } = plan;
   const issues: PlanIssue[] = [];
   const plainSgdReason = baseTraits(base).plainSgd ??
@@ -82,11 +118,7 @@ function optimizerRules(plan: Plan): PlanIssue[] {
       );
     }
   }
-  if (optimizer.kind === "sgd" && optimizer.nesterov && optimizer.momentum === 0) {
-    issues.push(
-      issue("optimizer.nesterov", "nesterov needs momentum greater than 0", "false", true),
-    );
-  }
+  issues.push(...nodeCheck("optimizer", optimizer, optimizerTraits(optimizer), facts));
   return issues;
 }
 
@@ -111,16 +143,17 @@ function learningRateRules(plan: Plan): PlanIssue[] {
   ];
 }
 
-/** Periods: outer over local SGD, and periods that fit in the run. */
+/** Periods: an outer period over the base's, and periods that fit in the run. */
 function periodRules(plan: Plan): PlanIssue[] {
   const issues: PlanIssue[] = [];
   const { base, outer } = plan;
-  if (outer !== null && base.kind === "localSgd" && outer.tau % base.tau !== 0) {
+  const basePeriod = baseTraits(base).syncPeriod(base);
+  if (outer !== null && basePeriod !== null && outer.tau % basePeriod !== 0) {
     issues.push(
       issue(
         "outer.tau",
-        `${outer.kind} tau ${outer.tau} is not a multiple of localSgd tau ${base.tau}`,
-        `a multiple of ${base.tau}`,
+        `${outer.kind} tau ${outer.tau} is not a multiple of ${base.kind} tau ${basePeriod}`,
+        `a multiple of ${basePeriod}`,
         outer.tau,
       ),
     );
@@ -150,8 +183,8 @@ function periodRules(plan: Plan): PlanIssue[] {
   return issues;
 }
 
-/** Which slots combine: outer over a base, compressors over a base. */
-function compositionRules(plan: Plan): PlanIssue[] {
+/** Which slots combine (outer over a base, compressors over a base), and their own checks. */
+function compositionRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
   const issues: PlanIssue[] = [];
   const { base, outer, compress } = plan;
   if (outer !== null && !baseTraits(base).acceptsOuter) {
@@ -164,6 +197,7 @@ function compositionRules(plan: Plan): PlanIssue[] {
       ),
     );
   }
+  issues.push(...nodeCheck("base", base, baseTraits(base), facts));
   if (compress !== null) {
     const allowed: string[] = basesCompressedBy(compress);
     if (!allowed.includes(base.kind)) {
@@ -178,115 +212,29 @@ function compositionRules(plan: Plan): PlanIssue[] {
         ),
       );
     }
-    if (compress.kind === "dqSgd") {
-      if (compress.minBits > compress.maxBits) {
-        issues.push(
-          issue(
-            "compress.minBits",
-            `dqSgd minBits ${compress.minBits} is larger than maxBits ${compress.maxBits}`,
-            `at most ${compress.maxBits}`,
-            compress.minBits,
-          ),
-        );
-      } else if (compress.budgetBits < compress.minBits || compress.budgetBits > compress.maxBits) {
-        issues.push(
-          issue(
-            "compress.budgetBits",
-            `dqSgd budgetBits ${compress.budgetBits} is outside minBits..maxBits ${compress.minBits}..${compress.maxBits}`,
-            `between ${compress.minBits} and ${compress.maxBits}`,
-            compress.budgetBits,
-          ),
-        );
-      }
-    }
-    const d = parameterCount(plan.model, plan.data);
-    if (
-      (compress.kind === "topK" || compress.kind === "sketchedSgd") && d !== null && compress.k > d
-    ) {
-      issues.push(
-        issue(
-          "compress.k",
-          `${compress.kind} k ${compress.k} is larger than the model's ${d} parameters`,
-          `at most ${d}`,
-          compress.k,
-        ),
-      );
-    }
+    issues.push(...nodeCheck("compress", compress, compressorTraits(compress), facts));
   }
+  if (outer !== null) issues.push(...nodeCheck("outer", outer, outerTraits(outer), facts));
   return issues;
 }
 
-/** The model must fit the data: task, sizes, image input. */
-function modelDataRules(plan: Plan): PlanIssue[] {
+/** The model must fit the data: task, sizes, image input; and fit in one vector. */
+function modelDataRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
   const { model, data } = plan;
-  const shape = dataShape(data);
-  const issues: PlanIssue[] = [];
-  const wants = model.kind === "linear" ? "regression" : "classification";
-  if (model.kind !== "custom" && shape.task !== wants) {
-    issues.push(
+  const definition = MODEL_KINDS[model.kind] as ModelDefinition<ModelNode>;
+  const task = facts.data.task;
+  if (definition.task !== null && definition.task !== task) {
+    return [
       issue(
         "model",
-        `${model.kind} is a ${wants} model but ${data.kind} data is ${shape.task}`,
-        `a ${shape.task} model`,
+        `${model.kind} is a ${definition.task} model but ${data.kind} data is ${task}`,
+        `a ${task} model`,
         model.kind,
       ),
-    );
-    return issues;
+    ];
   }
-  if (model.kind === "linear" && shape.features !== null && model.dim !== shape.features) {
-    issues.push(
-      issue(
-        "model.dim",
-        `linear dim ${model.dim} does not match the data's ${shape.features} features`,
-        String(shape.features),
-        model.dim,
-      ),
-    );
-  }
-  if (model.kind === "logistic") {
-    if (model.inputs !== null && shape.features !== null && model.inputs !== shape.features) {
-      issues.push(
-        issue(
-          "model.inputs",
-          `logistic inputs ${model.inputs} does not match the data's ${shape.features} features`,
-          String(shape.features),
-          model.inputs,
-        ),
-      );
-    }
-    if (model.classes !== null && model.classes !== shape.classes) {
-      issues.push(
-        issue(
-          "model.classes",
-          `logistic classes ${model.classes} does not match the data's ${shape.classes} classes`,
-          String(shape.classes),
-          model.classes,
-        ),
-      );
-    }
-  }
-  if (model.kind === "cnn") {
-    if (shape.image === null) {
-      issues.push(
-        issue(
-          "model",
-          `cnn needs image data, but ${data.kind} data is not images`,
-          "mnist data",
-          data.kind,
-        ),
-      );
-    } else if (cnnFeatureSide(model, shape.image[0]) < 1) {
-      issues.push(
-        issue(
-          "model.kernel",
-          `cnn kernel ${model.kernel} is too large for ${shape.image[0]}×${shape.image[1]} images`,
-          "a smaller kernel",
-          model.kernel,
-        ),
-      );
-    }
-  }
-  const d = issues.length === 0 ? parameterCount(model, data) : null;
+  const issues = nodeCheck("model", model, definition, facts);
+  const d = issues.length === 0 ? facts.parameters : null;
   if (d !== null && d > MAX_PARAMETERS) {
     issues.push(
       issue(
@@ -308,148 +256,32 @@ function modelDataRules(plan: Plan): PlanIssue[] {
  */
 export const MAX_PARAMETERS = 2 ** 31 - 1;
 
-/** The data must be splittable across the workers. */
-function dataRules(plan: Plan): PlanIssue[] {
-  const { data, workers } = plan;
-  const issues: PlanIssue[] = [];
-  if (data.kind === "mnist" && data.trainSize + data.testSize > 10000) {
-    issues.push(
-      issue(
-        "data.trainSize",
-        `mnist has 10000 digits but trainSize ${data.trainSize} + testSize ${data.testSize} asks for ${
-          data.trainSize + data.testSize
-        }`,
-        `at most ${10000 - data.testSize}`,
-        data.trainSize,
-      ),
-    );
-  }
-  if (data.kind !== "leastSquares") {
-    if (data.trainSize < workers) {
-      issues.push(
-        issue(
-          "data.trainSize",
-          `trainSize ${data.trainSize} is smaller than workers ${workers}: some workers would get no data`,
-          `at least ${workers}`,
-          data.trainSize,
-        ),
-      );
-    }
-    const classes = dataShape(data).classes;
-    if (data.kind === "synthetic" && data.task === "classification" && classes < 2) {
-      issues.push(
-        issue("data.classes", "classification needs at least 2 classes", "at least 2", classes),
-      );
-    }
-    if (data.kind === "mnist" && data.partition.kind === "byLabel") {
-      const k = data.partition.classesPerWorker;
-      if (k > classes) {
-        issues.push(
-          issue(
-            "data.partition.classesPerWorker",
-            `byLabel classesPerWorker ${k} is more than the ${classes} classes`,
-            `at most ${classes}`,
-            k,
-          ),
-        );
-      }
-    }
-  }
-  return issues;
-}
-
-/** Schedules whose own fields depend on each other. */
-function scheduleRules(plan: Plan): PlanIssue[] {
-  const issues: PlanIssue[] = [];
-  let schedule = plan.optimizer.lr;
-  let path = "optimizer.lr";
-  while (schedule.kind === "warmup") {
-    schedule = schedule.then;
-    path += ".then";
-  }
-  if (schedule.kind === "cosine" && schedule.minLr > schedule.lr) {
-    issues.push(
-      issue(
-        `${path}.minLr`,
-        `cosine minLr ${schedule.minLr} is larger than lr ${schedule.lr}`,
-        `at most ${schedule.lr}`,
-        schedule.minLr,
-      ),
-    );
-  }
-  return issues;
-}
-
-/** Straggler and link ranks must exist; a link joins two different ranks, once. */
-function networkRules(plan: Plan): PlanIssue[] {
-  const network = plan.network;
-  if (network === null) return [];
-  const last = plan.workers - 1;
-  const issues = (network.stragglers?.ranks ?? []).flatMap((rank, i) =>
-    rank <= last ? [] : [
-      issue(
-        `network.stragglers.ranks.${i}`,
-        `straggler rank ${rank} does not exist with ${plan.workers} workers`,
-        `a rank in 0..${last}`,
-        rank,
-      ),
-    ]
-  );
-  const seen = new Set<string>();
-  network.links.forEach((link, i) => {
-    const [a, b] = link.between;
-    const path = `network.links.${i}.between`;
-    if (a > last || b > last) {
-      issues.push(
-        issue(
-          path,
-          `link between ${a} and ${b} names a rank that does not exist with ${plan.workers} workers`,
-          `ranks in 0..${last}`,
-          link.between,
-        ),
-      );
-    } else if (a === b) {
-      issues.push(
-        issue(
-          path,
-          `a link joins two different ranks, not ${a} and itself`,
-          "two ranks",
-          link.between,
-        ),
-      );
-    }
-    const key = `${Math.min(a, b)}-${Math.max(a, b)}`;
-    if (seen.has(key)) {
-      issues.push(
-        issue(
-          path,
-          `the link between ${a} and ${b} is declared twice`,
-          "each link once",
-          link.between,
-        ),
-      );
-    }
-    seen.add(key);
-  });
-  return issues;
-}
-
 /**
- * Runs every cross-slot rule on a plan whose fields already passed the schema.
+ * Runs every cross-slot rule, and every node's own check, on a plan whose fields already passed
+ * the schema.
  *
  * @param plan A schema-valid plan.
  * @returns All issues found, in slot order.
  */
 export function crossSlotIssues(plan: Plan): PlanIssue[] {
+  const data = dataShape(plan.data);
+  const facts: PlanFacts = {
+    workers: plan.workers,
+    steps: plan.steps,
+    dataKind: plan.data.kind,
+    data,
+    parameters: parameterCount(plan.model, plan.data),
+  };
+  const dataDefinition = DATA_KINDS[plan.data.kind] as DataDefinition<DataNode>;
   return [
-    ...modelDataRules(plan),
-    ...dataRules(plan),
-    ...optimizerRules(plan),
-    ...scheduleRules(plan),
+    ...modelDataRules(plan, facts),
+    ...nodeCheck("data", plan.data, dataDefinition, facts),
+    ...optimizerRules(plan, facts),
+    ...placed("optimizer.lr", scheduleIssues(plan.optimizer.lr)),
     ...topologyRules(plan),
-    ...compositionRules(plan),
+    ...compositionRules(plan, facts),
     ...periodRules(plan),
     ...learningRateRules(plan),
-    ...networkRules(plan),
+    ...(plan.network === null ? [] : placed("network", networkIssues(plan.network, plan.workers))),
   ];
 }

@@ -1,18 +1,82 @@
 /**
- * Learning-rate schedules: factories and the pure function `learningRate(schedule, k, steps)`
- * that every worker evaluates identically.
+ * Learning-rate schedules: their nodes, schema and printed forms, the factories, and the pure
+ * function `learningRate(schedule, k, steps)` that every worker evaluates identically. Schedules
+ * are values inside an optimizer's `lr`, not a slot of their own, so their few kinds share this
+ * file.
  *
  * @module
  */
 
-import { deepFreeze } from "./_freeze.ts";
-import type {
-  ConstantSchedule,
-  CosineSchedule,
-  ScheduleNode,
-  StepDecaySchedule,
-  WarmupSchedule,
-} from "./plan.ts";
+import * as v from "valibot";
+import { between, integer, nonNegative } from "./fields.ts";
+import { buildNode, type Form, type NodeIssue, type OptionNames } from "./kind.ts";
+
+/** Constant learning rate. */
+export interface ConstantSchedule {
+  /** Node kind; built by `constantLr()` or from a bare number. */
+  readonly kind: "constant";
+  /** The learning rate of every step (≥ 0). */
+  readonly lr: number;
+}
+
+/** `lr · factor^floor(k / every)`. */
+export interface StepDecaySchedule {
+  /** Node kind, named after the DSL factory `stepDecay()`. */
+  readonly kind: "stepDecay";
+  /** Learning rate of the first period. */
+  readonly lr: number;
+  /** Multiplier applied at the end of every period, in `[0, 1]`. */
+  readonly factor: number;
+  /** Period length, in steps. */
+  readonly every: number;
+}
+
+/** Cosine from `lr` down to `minLr` over `steps` (`null`: the plan's steps), then `minLr`. */
+export interface CosineSchedule {
+  /** Node kind, named after the DSL factory `cosine()`. */
+  readonly kind: "cosine";
+  /** Learning rate at step 0. */
+  readonly lr: number;
+  /** Floor reached at the end of the decay and kept after it. */
+  readonly minLr: number;
+  /** Length of the decay, in steps; `null` means the plan's `steps`. */
+  readonly steps: number | null;
+}
+
+/** Linear warm-up: `then(k) · (k + 1) / steps` for `k < steps`, then `then(k)`. */
+export interface WarmupSchedule {
+  /** Node kind, named after the DSL factory `warmup()`. */
+  readonly kind: "warmup";
+  /** Length of the warm-up, in steps. */
+  readonly steps: number;
+  /** The schedule ramped up to, and followed after the warm-up. */
+  readonly then: ScheduleNode;
+}
+
+/** Any learning-rate schedule: a pure function of the step. */
+export type ScheduleNode = ConstantSchedule | StepDecaySchedule | CosineSchedule | WarmupSchedule;
+
+/** Schedules nest (`warmup` wraps another), hence the lazy self-reference. */
+export const scheduleSchema: v.GenericSchema<unknown, ScheduleNode> = v.variant("kind", [
+  v.strictObject({ kind: v.literal("constant"), lr: nonNegative }),
+  v.strictObject({
+    kind: v.literal("stepDecay"),
+    lr: nonNegative,
+    factor: between(0, 1),
+    every: integer(1),
+  }),
+  v.strictObject({
+    kind: v.literal("cosine"),
+    lr: nonNegative,
+    minLr: nonNegative,
+    steps: v.nullable(integer(1)),
+  }),
+  v.strictObject({
+    kind: v.literal("warmup"),
+    steps: integer(1),
+    then: v.lazy(() => scheduleSchema),
+  }),
+]);
 
 /** A learning rate: a number (constant) or a schedule node. */
 export type LearningRate = number | ScheduleNode;
@@ -46,8 +110,20 @@ export function toSchedule(lr: LearningRate): ScheduleNode {
  * ```
  */
 export function constantLr(lr: number): ConstantSchedule {
-  return deepFreeze({ kind: "constant", lr });
+  return buildNode({ kind: "constant", lr }, undefined, {});
 }
+
+/** Options of {@linkcode stepDecay}. */
+export interface StepDecayOptions {
+  /** Learning rate of the first period. */
+  readonly lr: number;
+  /** Multiplier at the end of every period (default 0.1). */
+  readonly factor?: number;
+  /** Period length, in steps. */
+  readonly every: number;
+}
+
+const STEP_DECAY_OPTIONS: OptionNames<StepDecayOptions> = { lr: true, factor: true, every: true };
 
 /**
  * Step decay: `lr · factor^floor(k / every)`.
@@ -62,16 +138,25 @@ export function constantLr(lr: number): ConstantSchedule {
  * assert.ok(learningRate(s, 25, 100) === 0.25);
  * ```
  */
-export function stepDecay(
-  options: { readonly lr: number; readonly factor?: number; readonly every: number },
-): StepDecaySchedule {
-  return deepFreeze({
-    kind: "stepDecay",
-    lr: options.lr,
-    factor: options.factor ?? 0.1,
-    every: options.every,
-  });
+export function stepDecay(options: StepDecayOptions): StepDecaySchedule {
+  return buildNode(
+    { kind: "stepDecay", lr: options.lr, factor: options.factor ?? 0.1, every: options.every },
+    options,
+    STEP_DECAY_OPTIONS,
+  );
 }
+
+/** Options of {@linkcode cosine}. */
+export interface CosineOptions {
+  /** Learning rate at step 0. */
+  readonly lr: number;
+  /** Floor reached at the end (default 0). */
+  readonly minLr?: number;
+  /** Length of the decay (default: the plan's steps). */
+  readonly steps?: number;
+}
+
+const COSINE_OPTIONS: OptionNames<CosineOptions> = { lr: true, minLr: true, steps: true };
 
 /**
  * Cosine annealing from `lr` to `minLr` over `steps` (default: the plan's steps).
@@ -85,16 +170,23 @@ export function stepDecay(
  * assert.ok(learningRate(cosine({ lr: 1 }), 50, 100) === 0.5);
  * ```
  */
-export function cosine(
-  options: { readonly lr: number; readonly minLr?: number; readonly steps?: number },
-): CosineSchedule {
-  return deepFreeze({
-    kind: "cosine",
-    lr: options.lr,
-    minLr: options.minLr ?? 0,
-    steps: options.steps ?? null,
-  });
+export function cosine(options: CosineOptions): CosineSchedule {
+  return buildNode(
+    { kind: "cosine", lr: options.lr, minLr: options.minLr ?? 0, steps: options.steps ?? null },
+    options,
+    COSINE_OPTIONS,
+  );
 }
+
+/** Options of {@linkcode warmup}. */
+export interface WarmupOptions {
+  /** Length of the warm-up, in steps. */
+  readonly steps: number;
+  /** The schedule (or constant) ramped up to and followed after. */
+  readonly then: LearningRate;
+}
+
+const WARMUP_OPTIONS: OptionNames<WarmupOptions> = { steps: true, then: true };
 
 /**
  * Linear warm-up over `steps`: `then(k) · (k + 1) / steps` while `k < steps`, then `then(k)`.
@@ -110,10 +202,49 @@ export function cosine(
  * assert.ok(learningRate(s, 0, 100) === 0.1);
  * ```
  */
-export function warmup(
-  options: { readonly steps: number; readonly then: LearningRate },
-): WarmupSchedule {
-  return deepFreeze({ kind: "warmup", steps: options.steps, then: toSchedule(options.then) });
+export function warmup(options: WarmupOptions): WarmupSchedule {
+  return buildNode(
+    { kind: "warmup", steps: options.steps, then: toSchedule(options.then) },
+    options,
+    WARMUP_OPTIONS,
+  );
+}
+
+/**
+ * How each schedule is printed as DSL (a constant is printed as its number, so it has no form).
+ */
+export const SCHEDULE_FORMS: { readonly [K in Exclude<ScheduleNode["kind"], "constant">]: Form } = {
+  stepDecay: { make: stepDecay, required: ["lr", "every"] },
+  cosine: { make: cosine, required: ["lr"] },
+  warmup: { make: warmup, required: ["steps", "then"] },
+};
+
+/**
+ * A schedule's own problems: a cosine whose floor is above its peak, however deep in warm-ups.
+ *
+ * @param schedule The schedule.
+ * @returns Issues, their paths relative to the schedule (`"then.minLr"`).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cosine, scheduleIssues, warmup } from "./schedules.ts";
+ * assert.equal(scheduleIssues(warmup({ steps: 2, then: cosine({ lr: 1, minLr: 2 }) }))[0]?.path, "then.minLr");
+ * ```
+ */
+export function scheduleIssues(schedule: ScheduleNode): NodeIssue[] {
+  let inner = schedule;
+  let path = "";
+  while (inner.kind === "warmup") {
+    inner = inner.then;
+    path += "then.";
+  }
+  if (inner.kind !== "cosine" || inner.minLr <= inner.lr) return [];
+  return [{
+    path: `${path}minLr`,
+    message: `cosine minLr ${inner.minLr} is larger than lr ${inner.lr}`,
+    expected: `at most ${inner.lr}`,
+    received: inner.minLr,
+  }];
 }
 
 /**

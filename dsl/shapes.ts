@@ -1,32 +1,17 @@
 /**
- * Shapes derived from a plan: what the data looks like and how many parameters the model has.
- * The validator, the plan explanation and the runtime all use these, so a model and its data
- * are checked against each other once, here.
+ * Shapes derived from a plan: what the data looks like and how many parameters the model has,
+ * each read from the kind's own definition. The validator, the plan explanation and the runtime
+ * all use these, so a model and its data are checked against each other once.
  *
  * @module
  */
 
-import type { CnnNode, DataNode, ModelNode } from "./plan.ts";
+import { DATA_KINDS, type DataNode } from "./data/mod.ts";
+import type { DataDefinition, DataShape, ModelDefinition } from "./kind.ts";
+import { MODEL_KINDS, type ModelNode } from "./models/mod.ts";
 
-/** What a data set feeds the model. */
-export interface DataShape {
-  /** `"classification"` (class labels, softmax outputs) or `"regression"` (real targets). */
-  readonly task: "classification" | "regression";
-  /** Flat input features; `null` when only the data file knows (least squares). */
-  readonly features: number | null;
-  /** Output classes (1 for regression). */
-  readonly classes: number;
-  /** `[height, width, channels]` for image data, else `null`. */
-  readonly image: readonly [number, number, number] | null;
-}
-
-/** MNIST images: 28×28 grayscale, 10 classes. */
-const MNIST_SHAPE: DataShape = {
-  task: "classification",
-  features: 784,
-  classes: 10,
-  image: [28, 28, 1],
-};
+export type { DataShape };
+export { cnnFeatureSide } from "./models/cnn.ts";
 
 /**
  * The shape of a data node.
@@ -37,52 +22,12 @@ const MNIST_SHAPE: DataShape = {
  * ```ts
  * import assert from "node:assert/strict";
  * import { dataShape } from "./shapes.ts";
- * import { mnist } from "./data.ts";
+ * import { mnist } from "./data/mod.ts";
  * assert.ok(dataShape(mnist()).features === 784);
  * ```
  */
 export function dataShape(data: DataNode): DataShape {
-  switch (data.kind) {
-    case "mnist":
-      return MNIST_SHAPE;
-    case "synthetic":
-      return {
-        task: data.task,
-        features: data.features,
-        classes: data.task === "regression" ? 1 : data.classes,
-        image: null,
-      };
-    case "leastSquares":
-      return { task: "regression", features: null, classes: 1, image: null };
-  }
-}
-
-/**
- * Side length of a LeNet-style network's feature map after both convolution + pooling stages.
- *
- * @param model The CNN node.
- * @param side The input image side.
- * @returns The final side (≤ 0 means the kernel is too large for the image).
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { cnnFeatureSide } from "./shapes.ts";
- * import { cnn } from "./models.ts";
- * assert.ok(cnnFeatureSide(cnn(), 28) === 4);
- * ```
- */
-export function cnnFeatureSide(model: CnnNode, side: number): number {
-  const afterFirst = Math.floor((side - model.kernel + 1) / 2);
-  return Math.floor((afterFirst - model.kernel + 1) / 2);
-}
-
-/** Parameters of dense layers `widths[0] → widths[1] → …`, with biases. */
-function denseParameters(widths: readonly number[]): number {
-  let total = 0;
-  for (let i = 1; i < widths.length; i++) {
-    total += (widths[i - 1] ?? 0) * (widths[i] ?? 0) + (widths[i] ?? 0);
-  }
-  return total;
+  return (DATA_KINDS[data.kind] as DataDefinition<DataNode>).shape(data);
 }
 
 /**
@@ -97,36 +42,14 @@ function denseParameters(widths: readonly number[]): number {
  * ```ts
  * import assert from "node:assert/strict";
  * import { parameterCount } from "./shapes.ts";
- * import { mlp } from "./models.ts";
- * import { mnist } from "./data.ts";
+ * import { mlp } from "./models/mod.ts";
+ * import { mnist } from "./data/mod.ts";
  * assert.ok(parameterCount(mlp({ hidden: [128] }), mnist()) === 784 * 128 + 128 + 128 * 10 + 10);
  * ```
  */
 export function parameterCount(model: ModelNode, data: DataNode): number | null {
-  const shape = dataShape(data);
-  switch (model.kind) {
-    case "linear":
-      return model.dim;
-    case "logistic": {
-      const inputs = model.inputs ?? shape.features;
-      return inputs === null ? null : denseParameters([inputs, model.classes ?? shape.classes]);
-    }
-    case "mlp":
-      return shape.features === null
-        ? null
-        : denseParameters([shape.features, ...model.hidden, shape.classes]);
-    case "cnn": {
-      if (shape.image === null) return null;
-      const [side, , channels] = shape.image;
-      const [f1, f2] = model.filters;
-      const k2 = model.kernel * model.kernel;
-      const featureSide = cnnFeatureSide(model, side);
-      if (featureSide < 1) return null; // the kernel does not fit the image: no such model
-      const flat = featureSide ** 2 * f2;
-      return k2 * channels * f1 + f1 + k2 * f1 * f2 + f2 +
-        denseParameters([flat, ...model.dense, shape.classes]);
-    }
-    case "custom":
-      return null;
-  }
+  return (MODEL_KINDS[model.kind] as ModelDefinition<ModelNode>).parameters(
+    model,
+    dataShape(data),
+  );
 }

@@ -1,6 +1,6 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { leastSquares, mnist, synthetic } from "./data.ts";
-import { cnn, custom, linear, logistic, mlp } from "./models.ts";
+import { leastSquares, mnist, synthetic } from "./data/mod.ts";
+import { cnn, custom, linear, logistic, mlp } from "./models/mod.ts";
 import { cnnFeatureSide, dataShape, parameterCount } from "./shapes.ts";
 
 Deno.test("dataShape: mnist is 28×28×1 images, 784 features, 10 classes", () => {

@@ -11,7 +11,6 @@
 
 import { deepFreeze, toPlainData } from "./_freeze.ts";
 import type {
-  BaseKind,
   BaseNode,
   CompressorNode,
   DataNode,
@@ -22,8 +21,10 @@ import type {
   Plan,
 } from "./plan.ts";
 import { PLAN_VERSION } from "./plan.ts";
-import type { BaseTraitsTable } from "./traits.ts";
-import { parsePlan } from "./validate.ts";
+import type { MomentumBaseKind } from "./bases/mod.ts";
+import type { MomentumOptimizerKind } from "./optimizers/mod.ts";
+import { parseCompiledPlan } from "./validate.ts";
+import { optionProblems } from "../strict_options.ts";
 
 /** Default number of inner steps. */
 export const DEFAULT_STEPS = 100;
@@ -43,14 +44,12 @@ interface PipelineSpec {
   readonly seed?: number;
 }
 
-/** Bases with their own momentum (from the traits table): the optimizer must be plain SGD. */
-export type MomentumBase = {
-  [K in BaseKind]: BaseTraitsTable[K]["ownsMomentum"] extends true ? K : never;
-}[BaseKind];
-
-/** True when an optimizer type certainly carries momentum (a non-zero literal, or Adam). */
-export type CarriesMomentum<O> = O extends { readonly kind: "adam" } ? true
-  : O extends { readonly kind: "sgd"; readonly momentum: infer M extends number }
+/**
+ * True when an optimizer type certainly carries momentum: its kind always does (Adam), or its
+ * `momentum` field is a non-zero literal (`sgd({ momentum: 0.9 })`).
+ */
+export type CarriesMomentum<O> = O extends { readonly kind: MomentumOptimizerKind } ? true
+  : O extends { readonly momentum: infer M extends number }
     ? number extends M ? false : M extends 0 ? false : true
   : false;
 
@@ -58,7 +57,8 @@ export type CarriesMomentum<O> = O extends { readonly kind: "adam" } ? true
  * `unknown` when optimizer `O` and base `B` fit together, else a message type that makes the
  * argument fail to type-check with the reason in the error.
  */
-export type OptimizerBaseConflict<O, B> = B extends { readonly kind: infer K extends MomentumBase }
+export type OptimizerBaseConflict<O, B> = B extends
+  { readonly kind: infer K extends MomentumBaseKind }
   ? CarriesMomentum<O> extends true ? `${K} carries its own momentum: use sgd without momentum`
   : unknown
   : unknown;
@@ -88,14 +88,19 @@ export class Pipeline<
   O extends OptimizerNode | undefined = OptimizerNode | undefined,
   B extends BaseNode | undefined = BaseNode | undefined,
 > {
+  /** The slots as given: the factories' nodes, with what they did not understand noted on them. */
+  readonly #given: PipelineSpec;
+  /** The slots as plain data. */
   readonly #spec: PipelineSpec;
 
   /**
    * Wraps the slots collected so far; {@linkcode train} is the usual way to start a pipeline.
    *
-   * @param spec The slots collected so far (copied and frozen).
+   * @param spec The slots collected so far (copied and frozen; the nodes themselves are read,
+   *   never changed).
    */
   constructor(spec: PipelineSpec) {
+    this.#given = { ...spec };
     // A copy, so the caller's own node objects are neither shared nor frozen.
     this.#spec = deepFreeze(toPlainData(spec));
   }
@@ -104,7 +109,7 @@ export class Pipeline<
   #with<D2 extends boolean, O2 extends OptimizerNode | undefined, B2 extends BaseNode | undefined>(
     patch: Partial<PipelineSpec>,
   ): Pipeline<D2, O2, B2> {
-    return new Pipeline<D2, O2, B2>({ ...this.#spec, ...patch });
+    return new Pipeline<D2, O2, B2>({ ...this.#given, ...patch });
   }
 
   /**
@@ -201,7 +206,9 @@ export class Pipeline<
   }
 
   /**
-   * Fills defaults, validates every slot and cross-slot rule, and returns the frozen plan.
+   * Fills defaults, validates every slot and cross-slot rule, and returns the frozen plan. An
+   * option a factory did not know (`sgd({ momentun: 0.9 })`) or a value it could not read
+   * (`network({ bandwidth: "100 Mbps" })`) is an issue too, at its path in the DSL's words.
    * @returns A versioned, frozen, JSON-only plan.
    * @throws {PlanError} Listing every issue when the plan is invalid.
    */
@@ -222,7 +229,7 @@ export class Pipeline<
       evalEvery: spec.evalEvery ?? Math.max(1, Math.round(steps / 10)),
       seed: spec.seed ?? 0,
     };
-    return deepFreeze(parsePlan(toPlainData(plan)));
+    return deepFreeze(parseCompiledPlan(toPlainData(plan), optionProblems(this.#given)));
   }
 }
 

@@ -9,6 +9,7 @@ import * as v from "valibot";
 import type { Plan } from "./plan.ts";
 import { crossSlotIssues, type PlanIssue } from "./rules.ts";
 import { planSchema } from "./schema.ts";
+import { closestWord, type OptionProblem, optionProblems } from "../strict_options.ts";
 
 export type { PlanIssue };
 
@@ -52,23 +53,6 @@ function knownKeys(value: unknown, path: readonly PropertyKey[]): string[] | nul
   return settle() && schema.entries !== undefined ? Object.keys(schema.entries) : null;
 }
 
-/** Levenshtein distance, for suggesting the key a typo meant. */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
 /** Turns one valibot issue into a plan issue with a dotted path and a plain message. */
 function fromValibot(raw: v.BaseIssue<unknown>, value: unknown): PlanIssue {
   const keys = (raw.path ?? []).map((item) => item.key as PropertyKey);
@@ -79,14 +63,11 @@ function fromValibot(raw: v.BaseIssue<unknown>, value: unknown): PlanIssue {
     // An unknown key: say which keys are known, and which one a typo probably meant.
     const known = knownKeys(value, keys.slice(0, -1));
     const typo = String(keys.at(-1));
-    // Close enough to be a typo: one edit in short keys, up to a third of the letters in long.
-    const near = known?.filter((key) =>
-      distance(key, typo) <= Math.max(1, Math.floor(typo.length / 3))
-    ) ?? [];
+    const near = known === null ? undefined : closestWord(typo, known);
     expected = known === null ? "no such key" : `one of ${known.join(", ")}`;
     return {
       path,
-      message: near.length > 0 ? `unknown key; did you mean "${near[0]}"?` : "unknown key",
+      message: near === undefined ? "unknown key" : `unknown key; did you mean "${near}"?`,
       expected,
       received,
     };
@@ -108,7 +89,30 @@ function isRecord(value: unknown): boolean {
 }
 
 /**
- * Checks any value against the plan format and every cross-slot rule.
+ * The issues of a value: what factories noted on its nodes (an unknown option, a value they could
+ * not read), then the schema's (but those about a field a factory's problem already explains),
+ * then the cross-slot rules'.
+ */
+function issuesOf(value: unknown, problems: readonly OptionProblem[]): PlanIssue[] {
+  const fromOptions = problems.map(({ field: _, ...issue }) => issue);
+  const explained = problems.flatMap((problem) => problem.field ?? []);
+  const isExplained = (path: string) =>
+    explained.some((field) => path === field || path.startsWith(`${field}.`));
+  if (!isRecord(value)) {
+    const received = Array.isArray(value) ? JSON.stringify(value) : String(JSON.stringify(value));
+    return [{ path: "", message: "wrong type", expected: "Object", received }];
+  }
+  const result = v.safeParse(planSchema, value, { abortEarly: false });
+  if (!result.success) {
+    const schemaIssues = result.issues.map((issue) => fromValibot(issue, value));
+    return [...fromOptions, ...schemaIssues.filter((issue) => !isExplained(issue.path))];
+  }
+  return [...fromOptions, ...crossSlotIssues(result.output as Plan)];
+}
+
+/**
+ * Checks any value against the plan format and every cross-slot rule. Nodes built by the DSL's
+ * factories also bring what those did not understand in their options, at its path.
  *
  * @param value Anything: a compiled plan, parsed JSON, a message from another worker.
  * @returns The issues found; an empty array means `value` is a valid {@linkcode Plan}.
@@ -121,13 +125,7 @@ function isRecord(value: unknown): boolean {
  * ```
  */
 export function validatePlan(value: unknown): PlanIssue[] {
-  if (!isRecord(value)) {
-    const received = Array.isArray(value) ? JSON.stringify(value) : String(JSON.stringify(value));
-    return [{ path: "", message: "wrong type", expected: "Object", received }];
-  }
-  const result = v.safeParse(planSchema, value, { abortEarly: false });
-  if (!result.success) return result.issues.map((issue) => fromValibot(issue, value));
-  return crossSlotIssues(result.output as Plan);
+  return issuesOf(value, optionProblems(value));
 }
 
 /**
@@ -191,7 +189,25 @@ export class PlanError extends Error {
  * ```
  */
 export function parsePlan(value: unknown, source = "plan"): Plan {
-  const issues = validatePlan(value);
+  return parseCompiledPlan(value, optionProblems(value), source);
+}
+
+/**
+ * Validates a plan that a pipeline assembled from its factories' nodes, with the problems those
+ * noted (collected before the nodes became plain data).
+ *
+ * @param value The plan as plain data.
+ * @param problems What the factories did not understand, with their paths in the plan.
+ * @param source Where it came from, for the error message.
+ * @returns The value as a {@linkcode Plan}.
+ * @throws {PlanError} When there is any problem or issue.
+ */
+export function parseCompiledPlan(
+  value: unknown,
+  problems: readonly OptionProblem[],
+  source = "plan",
+): Plan {
+  const issues = issuesOf(value, problems);
   if (issues.length > 0) throw new PlanError(issues, source);
   return value as Plan;
 }

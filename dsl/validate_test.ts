@@ -17,13 +17,13 @@ import {
   localSgd,
   overlapLocalSgd,
   sgp,
-} from "./base.ts";
-import { dqSgd, qsgd, sketchedSgd, topK } from "./compress.ts";
-import { leastSquares, mnist, synthetic } from "./data.ts";
-import { cnn, custom, linear, logistic, mlp } from "./models.ts";
+} from "./bases/mod.ts";
+import { dqSgd, qsgd, sketchedSgd, topK } from "./compressors/mod.ts";
+import { leastSquares, mnist, synthetic } from "./data/mod.ts";
+import { cnn, custom, linear, logistic, mlp } from "./models/mod.ts";
 import { type Bandwidth, type Duration, network } from "./network.ts";
-import { adam, sgd } from "./optimizers.ts";
-import { bmuf, slowMo } from "./outer.ts";
+import { adam, sgd } from "./optimizers/mod.ts";
+import { bmuf, slowMo } from "./outers/mod.ts";
 import type { OptimizerNode, Plan } from "./plan.ts";
 import { cosine, stepDecay, warmup } from "./schedules.ts";
 import { train } from "./train.ts";
@@ -348,13 +348,23 @@ Deno.test("validatePlan: base, outer, data and network ranges", () => {
   );
 });
 
-Deno.test("validatePlan: network text that is not a quantity (NaN) is rejected", () => {
+Deno.test("validatePlan: network text that is not a quantity is rejected as written", () => {
   const bandwidth = validatePlan(patched({ network: network({ bandwidth: "fast" as Bandwidth }) }));
   deepEqual(bandwidth.map((found) => [found.path, found.received]), [
-    ["network.bandwidthBitsPerSecond", "NaN"],
+    ["network.bandwidth", '"fast"'],
   ]);
   const latency = validatePlan(patched({ network: network({ latency: "soon" as Duration }) }));
-  deepEqual(latency.map((found) => [found.path, found.received]), [["network.latencyMs", "NaN"]]);
+  deepEqual(latency.map((found) => [found.path, found.received]), [["network.latency", '"soon"']]);
+  // Passed through JSON, the node's NaN is still refused, in the plan's own field.
+  const plain = JSON.parse(
+    JSON.stringify(
+      network({ latency: "soon" as Duration }),
+      (_, value) => typeof value === "number" && Number.isNaN(value) ? "NaN" : value,
+    ),
+  );
+  deepEqual(validatePlan(patched({ network: plain })).map((found) => found.path), [
+    "network.latencyMs",
+  ]);
 });
 
 // ---------------------------------------------------------------------------------------------

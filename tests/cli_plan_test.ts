@@ -131,6 +131,29 @@ Deno.test("missing, unreadable and broken inputs get one clear message", async (
   }
 });
 
+Deno.test("a misspelt option in a pipeline fails plan with its path and a suggestion", async () => {
+  const root = new URL("../mod.ts", import.meta.url).href;
+  const dir = await tempFolder({
+    "typos.ts": [
+      `import { allReduce, mlp, mnist, sgd, train } from "${root}";`,
+      "export default train(mlp({ hidden: [8] }))",
+      '  .data(mnist({ partition: "dirichelt" }))',
+      "  .optimizer(sgd({ lr: 0.1, momentun: 0.9 }))",
+      "  .base(allReduce());",
+      "",
+    ].join("\n"),
+  });
+  try {
+    const result = await gossamer("plan", `${dir}/typos.ts`);
+    assert.equal(result.code, 1, result.stdout);
+    assert.match(result.stderr, /data\.partition: unknown partition; did you mean "dirichlet"\?/);
+    assert.match(result.stderr, /optimizer\.momentun: unknown option; did you mean "momentum"\?/);
+    assert.doesNotMatch(result.stderr, STACK_LINE);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("plan checks the files a plan refers to", async () => {
   const plan = await validPlan();
   const dir = await tempFolder({

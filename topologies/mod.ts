@@ -31,12 +31,12 @@ export type {
 } from "./types.ts";
 export type { Matrix, Neighbors, Peer, TopologyDescription } from "./result_types.ts";
 export { ring } from "./ring.ts";
-export { torus } from "./torus.ts";
+export { torus, type TorusOptions } from "./torus.ts";
 export { torusShape } from "./torus_shape.ts";
 export { exponential } from "./exponential.ts";
 export { onePeerExponential } from "./one_peer_exponential.ts";
 export { complete } from "./complete.ts";
-export { star } from "./star.ts";
+export { star, type StarOptions } from "./star.ts";
 export { customTopology } from "./custom_topology.ts";
 export { fromFile } from "./from_file.ts";
 export { TopologyFileError } from "./topology_file_error.ts";

@@ -12,10 +12,20 @@
 
 import type { StarTopology } from "./types.ts";
 import { isIntegerAtLeast } from "./_args.ts";
+import { type OptionNames, unknownOptions, withProblems } from "../strict_options.ts";
+
+/** Options of {@linkcode star}. */
+export interface StarOptions {
+  /** Rank of the hub (default 0). */
+  readonly hub?: number;
+}
+
+const OPTIONS: OptionNames<StarOptions> = { hub: true };
 
 /**
  * Creates a star topology node around `hub` (default rank 0). Whether the hub is one of the
- * workers is checked later, against `n`, by `topologyProblems` and `mixingMatrix`.
+ * workers is checked later, against `n`, by `topologyProblems` and `mixingMatrix`. An option it
+ * does not know is reported when the plan compiles, with the one it probably meant.
  *
  * @param options The hub rank, default 0.
  * @returns A frozen `{ kind: "star", hub }` node.
@@ -32,10 +42,12 @@ import { isIntegerAtLeast } from "./_args.ts";
  * assert.deepEqual(w[1], [0.25, 0.75, 0, 0]);
  * ```
  */
-export function star(options: { readonly hub?: number } = {}): StarTopology {
+export function star(options: StarOptions = {}): StarTopology {
   const hub = options.hub ?? 0;
   if (!isIntegerAtLeast(hub, 0)) {
     throw new RangeError(`Cannot create star: hub "${hub}" is not a non-negative integer`);
   }
-  return Object.freeze({ kind: "star", hub });
+  return Object.freeze(
+    withProblems({ kind: "star", hub } as const, unknownOptions(options, OPTIONS)),
+  );
 }

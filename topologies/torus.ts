@@ -11,11 +11,23 @@
 
 import type { TorusTopology } from "./types.ts";
 import { isIntegerAtLeast } from "./_args.ts";
+import { type OptionNames, unknownOptions, withProblems } from "../strict_options.ts";
+
+/** Options of {@linkcode torus}. */
+export interface TorusOptions {
+  /** Rows of the grid (default: from the workers). */
+  readonly rows?: number;
+  /** Columns of the grid (default: from the workers). */
+  readonly cols?: number;
+}
+
+const OPTIONS: OptionNames<TorusOptions> = { rows: true, cols: true };
 
 /**
  * Creates a torus topology node. Omitted `rows`/`cols` are stored as `null` and resolved against
  * the number of workers later: both omitted means the most square grid (`torusShape`), one
- * omitted means `n` divided by the other.
+ * omitted means `n` divided by the other. An option it does not know is reported when the plan
+ * compiles, with the one it probably meant.
  *
  * @param options Grid shape, both optional.
  * @returns A frozen `{ kind: "torus", rows, cols }` node.
@@ -30,14 +42,13 @@ import { isIntegerAtLeast } from "./_args.ts";
  * assert.deepEqual(mixingMatrix(torus({ rows: 2, cols: 2 }), 4)[0], [0.2, 0.4, 0.4, 0]);
  * ```
  */
-export function torus(
-  options: { readonly rows?: number; readonly cols?: number } = {},
-): TorusTopology {
+export function torus(options: TorusOptions = {}): TorusTopology {
   const { rows, cols } = options;
   for (const [label, value] of [["rows", rows], ["cols", cols]] as const) {
     if (value !== undefined && !isIntegerAtLeast(value, 1)) {
       throw new RangeError(`Cannot create torus: ${label} "${value}" is not a positive integer`);
     }
   }
-  return Object.freeze({ kind: "torus", rows: rows ?? null, cols: cols ?? null });
+  const node = { kind: "torus", rows: rows ?? null, cols: cols ?? null } as const;
+  return Object.freeze(withProblems(node, unknownOptions(options, OPTIONS)));
 }

@@ -5,9 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { allReduce, gossip, localSgd, overlapLocalSgd, sgp } from "../../dsl/base.ts";
-import { adam } from "../../dsl/optimizers.ts";
-import { slowMo } from "../../dsl/outer.ts";
+import { allReduce, gossip, localSgd, overlapLocalSgd, sgp } from "../../dsl/bases/mod.ts";
+import { adam } from "../../dsl/optimizers/mod.ts";
+import { slowMo } from "../../dsl/outers/mod.ts";
 import { ring, star } from "../../topologies/mod.ts";
 import {
   AdamReference,

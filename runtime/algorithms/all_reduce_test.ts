@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { allReduce } from "../../dsl/base.ts";
-import { sgd } from "../../dsl/optimizers.ts";
+import { allReduce } from "../../dsl/bases/mod.ts";
+import { sgd } from "../../dsl/optimizers/mod.ts";
 import {
   assertRowsClose,
   axpy,

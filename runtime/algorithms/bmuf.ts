@@ -5,7 +5,7 @@
  */
 
 import type { BmufNode } from "../../dsl/plan.ts";
-import { bmufBlockMomentum } from "../../dsl/outer.ts";
+import { bmufBlockMomentum } from "../../dsl/outers/mod.ts";
 import type { OuterAlgorithm, StepContext } from "./types.ts";
 import { checkSameLength, endsPeriod } from "./_vector.ts";
 

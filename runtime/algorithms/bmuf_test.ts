@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { gossip, localSgd } from "../../dsl/base.ts";
-import { sgd } from "../../dsl/optimizers.ts";
-import { bmuf, slowMo } from "../../dsl/outer.ts";
+import { gossip, localSgd } from "../../dsl/bases/mod.ts";
+import { sgd } from "../../dsl/optimizers/mod.ts";
+import { bmuf, slowMo } from "../../dsl/outers/mod.ts";
 import { ring } from "../../topologies/mod.ts";
 import { bmufUpdate } from "./bmuf.ts";
 import {

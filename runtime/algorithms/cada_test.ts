@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { allReduce, cada } from "../../dsl/base.ts";
-import { adam, sgd } from "../../dsl/optimizers.ts";
+import { allReduce, cada } from "../../dsl/bases/mod.ts";
+import { adam, sgd } from "../../dsl/optimizers/mod.ts";
 import { FRAME_HEADER_BYTES } from "../comm/wire.ts";
 import {
   AdamReference,

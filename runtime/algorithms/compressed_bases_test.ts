@@ -6,10 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { allReduce, localSgd } from "../../dsl/base.ts";
-import { topK } from "../../dsl/compress.ts";
-import { sgd } from "../../dsl/optimizers.ts";
-import { slowMo } from "../../dsl/outer.ts";
+import { allReduce, localSgd } from "../../dsl/bases/mod.ts";
+import { topK } from "../../dsl/compressors/mod.ts";
+import { sgd } from "../../dsl/optimizers/mod.ts";
+import { slowMo } from "../../dsl/outers/mod.ts";
 import {
   assertRowsClose,
   bufferOf,

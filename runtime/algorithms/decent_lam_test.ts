@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { decentLaM, dmSgd } from "../../dsl/base.ts";
-import { sgd } from "../../dsl/optimizers.ts";
-import { bmuf } from "../../dsl/outer.ts";
+import { decentLaM, dmSgd } from "../../dsl/bases/mod.ts";
+import { sgd } from "../../dsl/optimizers/mod.ts";
+import { bmuf } from "../../dsl/outers/mod.ts";
 import { ring } from "../../topologies/mod.ts";
 import { impliedGradient } from "./decent_lam.ts";
 import {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { dmSgd } from "../../dsl/base.ts";
-import { sgd } from "../../dsl/optimizers.ts";
-import { slowMo } from "../../dsl/outer.ts";
+import { dmSgd } from "../../dsl/bases/mod.ts";
+import { sgd } from "../../dsl/optimizers/mod.ts";
+import { slowMo } from "../../dsl/outers/mod.ts";
 import { customTopology, onePeerExponential, ring } from "../../topologies/mod.ts";
 import {
   assertRowsClose,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { gossip } from "../../dsl/base.ts";
-import { sgd } from "../../dsl/optimizers.ts";
+import { gossip } from "../../dsl/bases/mod.ts";
+import { sgd } from "../../dsl/optimizers/mod.ts";
 import { complete, onePeerExponential, ring, torus } from "../../topologies/mod.ts";
 import { gossipUpdate } from "./gossip.ts";
 import { neighborsByStep, receivedFrom } from "./neighbours.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { allReduce, localSgd } from "../../dsl/base.ts";
-import { adam, sgd } from "../../dsl/optimizers.ts";
+import { allReduce, localSgd } from "../../dsl/bases/mod.ts";
+import { adam, sgd } from "../../dsl/optimizers/mod.ts";
 import type { BufferPolicy } from "../../dsl/plan.ts";
 import {
   assertRowsClose,

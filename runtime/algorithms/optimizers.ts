@@ -183,7 +183,7 @@ export function adamDirection(
  * ```ts
  * import assert from "node:assert/strict";
  * import { createOptimizer } from "./optimizers.ts";
- * import { sgd } from "../../dsl/optimizers.ts";
+ * import { sgd } from "../../dsl/optimizers/mod.ts";
  *
  * const optimizer = createOptimizer(sgd({ lr: 0.1, momentum: 0.5 }), 2);
  * const g = new Float32Array([1, 2]);
@@ -264,7 +264,7 @@ export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer 
  * ```ts
  * import assert from "node:assert/strict";
  * import { applyBufferPolicy, createOptimizer } from "./optimizers.ts";
- * import { sgd } from "../../dsl/optimizers.ts";
+ * import { sgd } from "../../dsl/optimizers/mod.ts";
  * import type { Communicator } from "../comm/types.ts";
  *
  * const optimizer = createOptimizer(sgd({ lr: 0.1, momentum: 0.9 }), 1);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { adam, sgd } from "../../dsl/optimizers.ts";
+import { adam, sgd } from "../../dsl/optimizers/mod.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";
 import { adamDirection, applyBufferPolicy, createOptimizer, sgdDirection } from "./optimizers.ts";
 import { assertClose } from "./_testing.ts";

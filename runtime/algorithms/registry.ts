@@ -89,7 +89,7 @@ export const OUTERS: { readonly [K in OuterKind]: OuterFactory<OuterNodeOf<K>> |
  * ```ts
  * import assert from "node:assert/strict";
  * import { createBase } from "./registry.ts";
- * import { allReduce } from "../../dsl/base.ts";
+ * import { allReduce } from "../../dsl/bases/mod.ts";
  * import type { BaseContext } from "./types.ts";
  *
  * const base = createBase(allReduce(), { x0: Float32Array.of(1, 2) } as BaseContext);
@@ -116,7 +116,7 @@ export function createBase(node: BaseNode, context: BaseContext): BaseAlgorithm 
  * ```ts
  * import assert from "node:assert/strict";
  * import { createOuter } from "./registry.ts";
- * import { slowMo } from "../../dsl/outer.ts";
+ * import { slowMo } from "../../dsl/outers/mod.ts";
  * import type { StepContext } from "./types.ts";
  *
  * const context = { x0: new Float32Array(2), comm: { size: 1 } } as StepContext;

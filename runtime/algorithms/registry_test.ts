@@ -8,10 +8,10 @@ import {
   localSgd,
   overlapLocalSgd,
   sgp,
-} from "../../dsl/base.ts";
-import { topK } from "../../dsl/compress.ts";
-import { sgd } from "../../dsl/optimizers.ts";
-import { bmuf, slowMo } from "../../dsl/outer.ts";
+} from "../../dsl/bases/mod.ts";
+import { topK } from "../../dsl/compressors/mod.ts";
+import { sgd } from "../../dsl/optimizers/mod.ts";
+import { bmuf, slowMo } from "../../dsl/outers/mod.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { ring } from "../../topologies/mod.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";

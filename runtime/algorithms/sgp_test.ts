@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { gossip, sgp } from "../../dsl/base.ts";
-import { sgd } from "../../dsl/optimizers.ts";
+import { gossip, sgp } from "../../dsl/bases/mod.ts";
+import { sgd } from "../../dsl/optimizers/mod.ts";
 import type { TopologyNode } from "../../dsl/plan.ts";
 import { customTopology, exponential, ring, star, torus } from "../../topologies/mod.ts";
 import { deBiased, pushSumCombine, pushSumMessage, pushSumShares, type sgpBase } from "./sgp.ts";

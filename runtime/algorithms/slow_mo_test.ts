@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { allReduce, gossip, localSgd, sgp } from "../../dsl/base.ts";
-import { sgd } from "../../dsl/optimizers.ts";
-import { slowMo } from "../../dsl/outer.ts";
+import { allReduce, gossip, localSgd, sgp } from "../../dsl/bases/mod.ts";
+import { sgd } from "../../dsl/optimizers/mod.ts";
+import { slowMo } from "../../dsl/outers/mod.ts";
 import type { BufferPolicy } from "../../dsl/plan.ts";
 import { learningRate, stepDecay } from "../../dsl/schedules.ts";
 import { ring, star } from "../../topologies/mod.ts";

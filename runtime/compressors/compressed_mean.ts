@@ -70,7 +70,7 @@ export async function exchangeCompressed(
  * import { codecChannel } from "./compressed_mean.ts";
  * import { topKCodec } from "./top_k.ts";
  * import { createMemoryCommunicators } from "../comm/memory_transport.ts";
- * import { topK } from "../../dsl/compress.ts";
+ * import { topK } from "../../dsl/compressors/mod.ts";
  *
  * const comms = createMemoryCommunicators(2);
  * const channels = comms.map((comm) =>

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { topK } from "../../dsl/compress.ts";
+import { topK } from "../../dsl/compressors/mod.ts";
 import { compressedBytes } from "../../dsl/explain.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";
 import { FRAME_HEADER_BYTES } from "../comm/wire.ts";

@@ -57,7 +57,7 @@ export interface DqSgdHistory {
  * ```ts
  * import assert from "node:assert/strict";
  * import { dqSgdBits } from "./dq_sgd.ts";
- * import { dqSgd } from "../../dsl/compress.ts";
+ * import { dqSgd } from "../../dsl/compressors/mod.ts";
  *
  * const node = dqSgd({ minBits: 2, maxBits: 8, budgetBits: 4 });
  * assert.equal(dqSgdBits(node, 0, 101, { spentBits: 0, exchanges: 0, firstNorm: 0, lastNorm: 0 }), 2);

@@ -7,7 +7,7 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { createCodec } from "./mod.ts";
- * import { topK } from "../../dsl/compress.ts";
+ * import { topK } from "../../dsl/compressors/mod.ts";
  * import { randomStream } from "../random.ts";
  *
  * const codec = createCodec(topK({ k: 1 }), { d: 3, steps: 1 });

@@ -252,7 +252,7 @@ export function dequantizeInto(
  * ```ts
  * import assert from "node:assert/strict";
  * import { qsgdCodec } from "./qsgd.ts";
- * import { qsgd } from "../../dsl/compress.ts";
+ * import { qsgd } from "../../dsl/compressors/mod.ts";
  * import { randomStream } from "../random.ts";
  *
  * const codec = qsgdCodec(qsgd({ bits: 2 }), { d: 1024, steps: 1 });

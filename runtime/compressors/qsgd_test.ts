@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { qsgd } from "../../dsl/compress.ts";
+import { qsgd } from "../../dsl/compressors/mod.ts";
 import { compressedBytes } from "../../dsl/explain.ts";
 import { randomStream } from "../random.ts";
 import { dequantizeInto, quantize, quantizedCodeBytes } from "./qsgd.ts";

@@ -72,7 +72,7 @@ export function createChannel(node: CompressorNode, options: ChannelOptions): Co
  * ```ts
  * import assert from "node:assert/strict";
  * import { createCodec } from "./registry.ts";
- * import { topK } from "../../dsl/compress.ts";
+ * import { topK } from "../../dsl/compressors/mod.ts";
  *
  * const codec = createCodec(topK({ k: 10 }), { d: 1000, steps: 1 });
  * assert.equal(codec.linear, false);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sketchedSgd } from "../../dsl/compress.ts";
+import { sketchedSgd } from "../../dsl/compressors/mod.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";
 import { FRAME_HEADER_BYTES } from "../comm/wire.ts";
 import { randomStream } from "../random.ts";

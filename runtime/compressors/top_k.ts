@@ -101,7 +101,7 @@ export function topKIndices(values: Float32Array, k: number): Uint32Array {
  * ```ts
  * import assert from "node:assert/strict";
  * import { topKCodec } from "./top_k.ts";
- * import { topK } from "../../dsl/compress.ts";
+ * import { topK } from "../../dsl/compressors/mod.ts";
  * import { randomStream } from "../random.ts";
  *
  * const codec = topKCodec(topK({ k: 2 }), { d: 5, steps: 1 });

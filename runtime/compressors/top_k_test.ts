@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { topK } from "../../dsl/compress.ts";
+import { topK } from "../../dsl/compressors/mod.ts";
 import { compressedBytes } from "../../dsl/explain.ts";
 import { createCodec } from "./registry.ts";
 import { topKIndices } from "./top_k.ts";

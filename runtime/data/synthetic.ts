@@ -49,7 +49,7 @@ function outputs(node: SyntheticNode): number {
  * ```ts
  * import assert from "node:assert/strict";
  * import { syntheticDistribution } from "./synthetic.ts";
- * import { synthetic } from "../../dsl/data.ts";
+ * import { synthetic } from "../../dsl/data/mod.ts";
  * const iid = syntheticDistribution(synthetic({ features: 4 }), 1, 3);
  * assert.ok(iid.mean.every((m) => m === 0));
  * ```
@@ -114,7 +114,7 @@ function drawExample(
  * ```ts
  * import assert from "node:assert/strict";
  * import { syntheticShard } from "./synthetic.ts";
- * import { synthetic } from "../../dsl/data.ts";
+ * import { synthetic } from "../../dsl/data/mod.ts";
  * const shard = syntheticShard(synthetic({ features: 4, trainSize: 10 }), { seed: 1, workers: 3, rank: 0 });
  * assert.ok(shard.size === 4 && shard.x.length === 16);
  * ```
@@ -147,7 +147,7 @@ export function syntheticShard(
  * ```ts
  * import assert from "node:assert/strict";
  * import { syntheticTest } from "./synthetic.ts";
- * import { synthetic } from "../../dsl/data.ts";
+ * import { synthetic } from "../../dsl/data/mod.ts";
  * const test = syntheticTest(synthetic({ features: 4, testSize: 6 }), { seed: 1, workers: 2 });
  * assert.ok(test.size === 6);
  * ```

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { synthetic } from "../../dsl/data.ts";
+import { synthetic } from "../../dsl/data/mod.ts";
 import { syntheticDistribution, syntheticShard, syntheticTest } from "./synthetic.ts";
 
 /** Mean of each feature over a shard. */

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { relative } from "node:path";
-import { cnn, logistic, mlp } from "../../dsl/models.ts";
-import { mnist, synthetic } from "../../dsl/data.ts";
+import { cnn, logistic, mlp } from "../../dsl/models/mod.ts";
+import { mnist, synthetic } from "../../dsl/data/mod.ts";
 import { dataShape, parameterCount } from "../../dsl/shapes.ts";
 import type { DataShape } from "../../dsl/shapes.ts";
 import { selectBackend } from "../backend.ts";

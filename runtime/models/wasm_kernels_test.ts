@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { cnn } from "../../dsl/models.ts";
-import { mnist } from "../../dsl/data.ts";
+import { cnn } from "../../dsl/models/mod.ts";
+import { mnist } from "../../dsl/data/mod.ts";
 import { dataShape } from "../../dsl/shapes.ts";
 import { selectBackend } from "../backend.ts";
 import { randomStream } from "../random.ts";

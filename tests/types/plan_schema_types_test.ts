@@ -19,13 +19,16 @@ import type {
   ModelNode,
   NetworkNode,
   OptimizerKind,
+  OptimizerNode,
   OuterKind,
   OuterNode,
   Plan,
   TopologyNode,
 } from "../../dsl/plan.ts";
 import type { planSchema } from "../../dsl/schema.ts";
-import { BASE_TRAITS, COMPRESSOR_TRAITS, OUTER_TRAITS } from "../../dsl/traits.ts";
+import { BASE_KINDS } from "../../dsl/bases/mod.ts";
+import { COMPRESSOR_KINDS } from "../../dsl/compressors/mod.ts";
+import { OUTER_KINDS } from "../../dsl/outers/mod.ts";
 import { BASES, OUTERS } from "../../runtime/algorithms/registry.ts";
 import { CHANNELS } from "../../runtime/compressors/registry.ts";
 
@@ -59,28 +62,28 @@ assertType<Same<SchemaPlan["base"]["kind"], BaseKind>>();
 assertType<Same<NonNullable<SchemaPlan["compress"]>["kind"], CompressorKind>>();
 assertType<Same<NonNullable<SchemaPlan["outer"]>["kind"], OuterKind>>();
 
-// Whole nodes (the optimizer's schedule is a recursive schema typed loosely, so the optimizer
-// is tied by its kinds above).
+// Whole nodes.
 assertType<Same<SchemaPlan["model"], ModelNode>>();
+assertType<Same<SchemaPlan["optimizer"], OptimizerNode>>();
 assertType<Same<SchemaPlan["data"], DataNode>>();
 assertType<Same<SchemaPlan["base"], BaseNode>>();
 assertType<Same<SchemaPlan["compress"], CompressorNode | null>>();
 assertType<Same<SchemaPlan["outer"], OuterNode | null>>();
 assertType<Same<SchemaPlan["network"], NetworkNode | null>>();
 assertType<Same<Extract<SchemaPlan["base"], { kind: "gossip" }>["topology"], TopologyNode>>();
-assertType<Same<Omit<SchemaPlan, "optimizer">, Omit<Plan, "optimizer">>>();
+assertType<Same<SchemaPlan, Plan>>();
 
 // Every table keyed by kind has exactly the plan's kinds.
-assertType<Same<keyof typeof BASE_TRAITS, BaseKind>>();
+assertType<Same<keyof typeof BASE_KINDS, BaseKind>>();
 assertType<Same<keyof typeof BASES, BaseKind>>();
-assertType<Same<keyof typeof COMPRESSOR_TRAITS, CompressorKind>>();
+assertType<Same<keyof typeof COMPRESSOR_KINDS, CompressorKind>>();
 assertType<Same<keyof typeof CHANNELS, CompressorKind>>();
-assertType<Same<keyof typeof OUTER_TRAITS, OuterKind>>();
+assertType<Same<keyof typeof OUTER_KINDS, OuterKind>>();
 assertType<Same<keyof typeof OUTERS, OuterKind>>();
 
 Deno.test("type tests: the schema, the node types and the kind tables agree", () => {
   // The types above are the test; at run time the tables hold one row per kind.
-  equal(Object.keys(BASE_TRAITS).length, Object.keys(BASES).length);
-  equal(Object.keys(COMPRESSOR_TRAITS).length, Object.keys(CHANNELS).length);
-  equal(Object.keys(OUTER_TRAITS).length, Object.keys(OUTERS).length);
+  equal(Object.keys(BASE_KINDS).length, Object.keys(BASES).length);
+  equal(Object.keys(COMPRESSOR_KINDS).length, Object.keys(CHANNELS).length);
+  equal(Object.keys(OUTER_KINDS).length, Object.keys(OUTERS).length);
 });

@@ -1,0 +1,101 @@
+/**
+ * `sgd()`: stochastic gradient descent, PyTorch convention.
+ *
+ * @module
+ */
+
+import * as v from "valibot";
+import { momentum, nonNegative } from "../fields.ts";
+import { buildNode, type OptimizerDefinition, type OptionNames } from "../kind.ts";
+import { type LearningRate, type ScheduleNode, scheduleSchema, toSchedule } from "../schedules.ts";
+
+/** SGD with optional (PyTorch-convention) momentum and coupled weight decay. */
+export interface SgdNode<M extends number = number> {
+  /** Node kind, named after the DSL factory `sgd()`. */
+  readonly kind: "sgd";
+  /** Learning-rate schedule `γ_k`. */
+  readonly lr: ScheduleNode;
+  /**
+   * Heavy-ball momentum `μ` in `[0, 1)`, 0 for none; typed as its literal so the builder can reject
+   * momentum with bases that own theirs.
+   */
+  readonly momentum: M;
+  /** Nesterov momentum, `dir = g + μ v`; needs `momentum > 0`. */
+  readonly nesterov: boolean;
+  /** Coupled L2 weight decay: `weightDecay · x` is added to the gradient. */
+  readonly weightDecay: number;
+}
+
+/** Options of {@linkcode sgd}. */
+export interface SgdOptions {
+  /** Learning rate: a number or a schedule. */
+  readonly lr: LearningRate;
+  /** Heavy-ball momentum μ (default 0). */
+  readonly momentum?: number;
+  /** Nesterov momentum (default false; needs momentum > 0). */
+  readonly nesterov?: boolean;
+  /** Coupled L2 weight decay added to the gradient (default 0). */
+  readonly weightDecay?: number;
+}
+
+const OPTIONS: OptionNames<SgdOptions> = {
+  lr: true,
+  momentum: true,
+  nesterov: true,
+  weightDecay: true,
+};
+
+/**
+ * Stochastic gradient descent, PyTorch convention: `v = μ v + g`,
+ * `dir = nesterov ? g + μ v : v`, `x −= γ_k · dir`.
+ *
+ * The node's type records the momentum as its literal (`SgdNode<0.9>`, `SgdNode<0>` when left
+ * out), so the builder rejects momentum beside a base that carries its own.
+ *
+ * @param options Learning rate, momentum, Nesterov and weight decay.
+ * @returns An `sgd` optimizer node.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sgd } from "./sgd.ts";
+ * const opt = sgd({ lr: 0.1, momentum: 0.9 });
+ * assert.ok(opt.momentum === 0.9 && opt.lr.kind === "constant");
+ * ```
+ */
+export function sgd<const M extends number = 0>(
+  options: SgdOptions & { readonly momentum?: M },
+): SgdNode<M> {
+  return buildNode(
+    {
+      kind: "sgd",
+      lr: toSchedule(options.lr),
+      momentum: (options.momentum ?? 0) as M,
+      nesterov: options.nesterov ?? false,
+      weightDecay: options.weightDecay ?? 0,
+    },
+    options,
+    OPTIONS,
+  );
+}
+
+/** Everything the plan layer knows about `sgd`. */
+export const sgdKind: OptimizerDefinition<SgdNode, "field"> = {
+  schema: v.strictObject({
+    kind: v.literal("sgd"),
+    lr: scheduleSchema,
+    momentum,
+    nesterov: v.boolean(),
+    weightDecay: nonNegative,
+  }),
+  form: { make: sgd, required: ["lr"] },
+  momentum: "field",
+  check: (node) =>
+    node.nesterov && node.momentum === 0
+      ? [{
+        path: "nesterov",
+        message: "nesterov needs momentum greater than 0",
+        expected: "false",
+        received: true,
+      }]
+      : [],
+};

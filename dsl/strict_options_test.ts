@@ -1,0 +1,347 @@
+/**
+ * Every factory refuses what it does not understand, as a plan file does: an unknown option key
+ * fails `compile()` with its path in the plan and the key it probably meant, and a text value the
+ * factory cannot read is reported in the words it was written, under the option's own name.
+ */
+
+import { deepEqual, equal, ok } from "node:assert/strict";
+import {
+  adam,
+  allReduce,
+  bmuf,
+  cada,
+  cnn,
+  cosine,
+  custom,
+  decentLaM,
+  dmSgd,
+  dqSgd,
+  gossip,
+  leastSquares,
+  linear,
+  localSgd,
+  logistic,
+  mlp,
+  mnist,
+  network,
+  overlapLocalSgd,
+  type Pipeline,
+  PlanError,
+  type PlanIssue,
+  qsgd,
+  ring,
+  sgd,
+  sketchedSgd,
+  slowMo,
+  star,
+  stepDecay,
+  synthetic,
+  topK,
+  torus,
+  train,
+  validatePlan,
+  warmup,
+} from "../mod.ts";
+import { DATA_KINDS } from "./data/mod.ts";
+import { MODEL_KINDS } from "./models/mod.ts";
+import { OPTIMIZER_KINDS } from "./optimizers/mod.ts";
+import { BASE_KINDS } from "./bases/mod.ts";
+import { COMPRESSOR_KINDS } from "./compressors/mod.ts";
+import { OUTER_KINDS } from "./outers/mod.ts";
+import { SCHEDULE_FORMS } from "./schedules.ts";
+
+/** The issues `compile()` throws. */
+function compileIssues(pipeline: { compile(): unknown }): readonly PlanIssue[] {
+  try {
+    pipeline.compile();
+  } catch (error) {
+    if (error instanceof PlanError) return error.issues;
+    throw error;
+  }
+  return [];
+}
+
+/** Options with a key no factory knows, typed as the factory's own. */
+function withTypo<T extends object>(options: T, key: string, value: unknown): T {
+  return { ...options, [key]: value } as T;
+}
+
+/** A small valid pipeline on synthetic classification data, to put one slot into. */
+const start = () => train(mlp({ hidden: [4] })).data(synthetic({ features: 8 })).workers(4);
+const complete = (pipeline: Pipeline<true, undefined, undefined>) =>
+  pipeline.optimizer(sgd({ lr: 0.1 })).base(allReduce());
+
+/**
+ * One case per factory that takes options: the pipeline with a typo in that factory's options,
+ * the issue's path, and the key it should suggest. Keyed by the factory's name.
+ */
+const CASES: Record<
+  string,
+  { pipeline: () => { compile(): unknown }; path: string; near: string }
+> = {
+  linear: {
+    pipeline: () =>
+      train(linear(withTypo({ dim: 8 }, "int", "zeros")))
+        .data(synthetic({ task: "regression", features: 8 }))
+        .optimizer(sgd({ lr: 0.1 })).base(allReduce()),
+    path: "model.int",
+    near: "init",
+  },
+  logistic: {
+    pipeline: () => complete(train(logistic(withTypo({}, "clases", 10))).data(synthetic())),
+    path: "model.clases",
+    near: "classes",
+  },
+  mlp: {
+    pipeline: () =>
+      complete(train(mlp(withTypo({ hidden: [4] }, "activaton", "tanh"))).data(synthetic())),
+    path: "model.activaton",
+    near: "activation",
+  },
+  cnn: {
+    pipeline: () => complete(train(cnn(withTypo({}, "kernal", 3))).data(mnist())),
+    path: "model.kernal",
+    near: "kernel",
+  },
+  custom: {
+    pipeline: () =>
+      complete(
+        train(custom(withTypo({ module: "./m.ts" }, "exprt", "build"))).data(synthetic()),
+      ),
+    path: "model.exprt",
+    near: "export",
+  },
+  mnist: {
+    pipeline: () => complete(train(mlp({ hidden: [4] })).data(mnist(withTypo({}, "batchsize", 8)))),
+    path: "data.batchsize",
+    near: "batchSize",
+  },
+  synthetic: {
+    pipeline: () =>
+      complete(train(mlp({ hidden: [4] })).data(synthetic(withTypo({}, "featurs", 8)))),
+    path: "data.featurs",
+    near: "features",
+  },
+  leastSquares: {
+    pipeline: () =>
+      train(linear({ dim: 2 })).data(leastSquares(withTypo({ file: "x.json" }, "fle", "y")))
+        .optimizer(sgd({ lr: 0.1 })).base(allReduce()),
+    path: "data.fle",
+    near: "file",
+  },
+  stepDecay: {
+    pipeline: () =>
+      start().optimizer(sgd({ lr: stepDecay(withTypo({ lr: 0.1, every: 10 }, "factr", 0.5)) }))
+        .base(allReduce()),
+    path: "optimizer.lr.factr",
+    near: "factor",
+  },
+  cosine: {
+    pipeline: () =>
+      start().optimizer(sgd({ lr: cosine(withTypo({ lr: 0.1 }, "minlr", 0)) })).base(allReduce()),
+    path: "optimizer.lr.minlr",
+    near: "minLr",
+  },
+  warmup: {
+    pipeline: () =>
+      start().optimizer(sgd({ lr: warmup(withTypo({ steps: 5, then: 0.1 }, "step", 5)) }))
+        .base(allReduce()),
+    path: "optimizer.lr.step",
+    near: "steps",
+  },
+  sgd: {
+    pipeline: () =>
+      start().optimizer(sgd(withTypo({ lr: 0.1 }, "momentun", 0.9))).base(allReduce()),
+    path: "optimizer.momentun",
+    near: "momentum",
+  },
+  adam: {
+    pipeline: () => start().optimizer(adam(withTypo({ lr: 0.1 }, "beta_1", 0.8))).base(allReduce()),
+    path: "optimizer.beta_1",
+    near: "beta1",
+  },
+  localSgd: {
+    pipeline: () =>
+      start().optimizer(sgd({ lr: 0.1 })).base(localSgd(withTypo({ tau: 4 }, "bufers", "reset"))),
+    path: "base.bufers",
+    near: "buffers",
+  },
+  dmSgd: {
+    pipeline: () => start().optimizer(sgd({ lr: 0.1 })).base(dmSgd(ring, withTypo({}, "bta", 0.5))),
+    path: "base.bta",
+    near: "beta",
+  },
+  decentLaM: {
+    pipeline: () =>
+      start().optimizer(sgd({ lr: 0.1 })).base(decentLaM(ring, withTypo({}, "betta", 0.5))),
+    path: "base.betta",
+    near: "beta",
+  },
+  overlapLocalSgd: {
+    pipeline: () =>
+      start().optimizer(sgd({ lr: 0.1 }))
+        .base(overlapLocalSgd(withTypo({ tau: 4 }, "alph", 0.5))),
+    path: "base.alph",
+    near: "alpha",
+  },
+  cada: {
+    pipeline: () =>
+      start().optimizer(sgd({ lr: 0.1 })).base(cada(withTypo({ c: 0 }, "maxdelay", 5))),
+    path: "base.maxdelay",
+    near: "maxDelay",
+  },
+  qsgd: {
+    pipeline: () => complete(start()).compress(qsgd(withTypo({}, "bit", 2))),
+    path: "compress.bit",
+    near: "bits",
+  },
+  dqSgd: {
+    pipeline: () => complete(start()).compress(dqSgd(withTypo({}, "budgetbits", 3))),
+    path: "compress.budgetbits",
+    near: "budgetBits",
+  },
+  sketchedSgd: {
+    pipeline: () => complete(start()).compress(sketchedSgd(withTypo({ k: 4 }, "row", 3))),
+    path: "compress.row",
+    near: "rows",
+  },
+  topK: {
+    pipeline: () => complete(start()).compress(topK(withTypo({ k: 4 }, "errorFeedBack", false))),
+    path: "compress.errorFeedBack",
+    near: "errorFeedback",
+  },
+  slowMo: {
+    pipeline: () => complete(start()).outer(slowMo(withTypo({ tau: 4 }, "betas", 0.2))),
+    path: "outer.betas",
+    near: "beta",
+  },
+  bmuf: {
+    pipeline: () => complete(start()).outer(bmuf(withTypo({ tau: 4 }, "blockLR", 0.5))),
+    path: "outer.blockLR",
+    near: "blockLr",
+  },
+  network: {
+    pipeline: () => complete(start()).network(network(withTypo({}, "latncy", "5ms"))),
+    path: "network.latncy",
+    near: "latency",
+  },
+  torus: {
+    pipeline: () =>
+      start().optimizer(sgd({ lr: 0.1 })).base(gossip(torus(withTypo({}, "colls", 2)))),
+    path: "base.topology.colls",
+    near: "cols",
+  },
+  star: {
+    pipeline: () => start().optimizer(sgd({ lr: 0.1 })).base(dmSgd(star(withTypo({}, "hubb", 1)))),
+    path: "base.topology.hubb",
+    near: "hub",
+  },
+};
+
+/** Kinds whose factory takes no options at all, so it has nothing to misspell. */
+const WITHOUT_OPTIONS = ["allReduce", "gossip", "sgp"];
+
+Deno.test("every factory that takes options is covered below", () => {
+  const factories = [
+    ...Object.keys(MODEL_KINDS),
+    ...Object.keys(DATA_KINDS),
+    ...Object.keys(SCHEDULE_FORMS),
+    ...Object.keys(OPTIMIZER_KINDS),
+    ...Object.keys(BASE_KINDS),
+    ...Object.keys(COMPRESSOR_KINDS),
+    ...Object.keys(OUTER_KINDS),
+    "network",
+    "torus",
+    "star",
+  ].filter((kind) => !WITHOUT_OPTIONS.includes(kind));
+  deepEqual(Object.keys(CASES).sort(), factories.sort());
+});
+
+for (const [factory, { pipeline, path, near }] of Object.entries(CASES)) {
+  Deno.test(`${factory}: an unknown option fails compile() with its path and a suggestion`, () => {
+    const found = compileIssues(pipeline()).find((issue) => issue.path === path);
+    ok(found !== undefined, `no issue at ${path}`);
+    equal(found.message, `unknown option; did you mean "${near}"?`);
+    ok(found.expected.startsWith("one of ") && found.expected.includes(near), found.expected);
+  });
+}
+
+Deno.test("the review's two typos: a partition and a momentum that silently did nothing", () => {
+  const issues = compileIssues(
+    train(mlp({ hidden: [4] }))
+      .data(mnist({ partition: "dirichelt" as "dirichlet" }))
+      .optimizer(sgd(withTypo({ lr: 0.1 }, "momentun", 0.9)))
+      .base(allReduce()),
+  );
+  deepEqual(issues, [
+    {
+      path: "data.partition",
+      message: 'unknown partition; did you mean "dirichlet"?',
+      expected: 'one of "iid", "dirichlet", "byLabel"',
+      received: '"dirichelt"',
+    },
+    {
+      path: "optimizer.momentun",
+      message: 'unknown option; did you mean "momentum"?',
+      expected: "one of lr, momentum, nesterov, weightDecay",
+      received: '"momentun"',
+    },
+  ]);
+});
+
+Deno.test("an option of another partition is named as such, not as a typo", () => {
+  const issues = compileIssues(
+    complete(start().data(mnist(withTypo({ partition: "iid" as const }, "alpha", 0.1)))),
+  );
+  deepEqual(issues.map((issue) => [issue.path, issue.message]), [
+    ["data.alpha", 'alpha applies to partition "dirichlet" only, not "iid"'],
+  ]);
+});
+
+Deno.test("options nested in a network are checked too, with their place", () => {
+  const issues = compileIssues(
+    complete(start()).network(
+      network({
+        links: [withTypo({ between: [0, 1] as const }, "bandwith", "1Mbit")],
+        stragglers: withTypo({ ranks: [1] }, "probabilty", 0.5),
+        latency: "5 msec" as "5ms",
+      }),
+    ),
+  );
+  deepEqual(issues.map((issue) => [issue.path, issue.message]), [
+    ["network.links.0.bandwith", 'unknown option; did you mean "bandwidth"?'],
+    ["network.stragglers.probabilty", 'unknown option; did you mean "probability"?'],
+    ["network.latency", '"5 msec" is not a duration'],
+  ]);
+});
+
+Deno.test("a bit width is checked as written, not as its level count", () => {
+  const issues = compileIssues(complete(start()).compress(qsgd({ bits: 2.5 })));
+  deepEqual(issues, [{
+    path: "compress.bits",
+    message: "must be an integer from 1 to 16",
+    expected: "an integer from 1 to 16",
+    received: "2.5",
+  }]);
+});
+
+Deno.test("a node made by a factory keeps its problems when placed in a plan by hand", () => {
+  const plan: Record<string, unknown> = { ...complete(start()).compile() };
+  plan.optimizer = sgd(withTypo({ lr: 0.1 }, "momentun", 0.9));
+  equal(validatePlan(plan)[0]?.path, "optimizer.momentun");
+});
+
+Deno.test("a factory's problems never reach the plan's JSON", () => {
+  const node = sgd(withTypo({ lr: 0.1 }, "momentun", 0.9));
+  equal(JSON.stringify(node), JSON.stringify(sgd({ lr: 0.1 })));
+});
+
+// Type errors, checked by `deno check`: exact option types refuse the same typos.
+function _typeErrors(): void {
+  // @ts-expect-error: a misspelt option of sgd
+  sgd({ lr: 0.1, momentun: 0.9 });
+  // @ts-expect-error: not a partition
+  mnist({ partition: "dirichelt" });
+  // @ts-expect-error: not a bandwidth
+  network({ bandwidth: "100 Mbps" });
+}
