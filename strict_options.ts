@@ -34,8 +34,8 @@ export interface OptionProblem {
 /** The key under which a node carries its problems; registered, so every copy shares it. */
 const PROBLEMS = Symbol.for("gossamer.optionProblems");
 
-/** Every key each option type may have, for a factory's table of the option names it reads. */
-type AllKeys<T> = T extends unknown ? keyof T & string : never;
+/** Every key of every member of an options type (a union of option sets, as `mnist`'s). */
+export type AllKeys<T> = T extends unknown ? keyof T & string : never;
 
 /**
  * The option names a factory knows, as a record the compiler checks against its options type:

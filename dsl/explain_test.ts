@@ -199,6 +199,15 @@ Deno.test("explainPlan: sketchedSgd all-reduces rows·cols floats (plus p2·k ex
   equal(twoRound.bytesPerStep?.compressed, 3500 + 140);
 });
 
+Deno.test("explainPlan: sketchedSgd's second round fetches at most the d values there are", () => {
+  // p2·k = 3·1000 candidates asked of a model with D = 1000 parameters: the runtime fetches 1000,
+  // so the plan counts 2·7/8 · 1000 · 4 = 7000 bytes for them, not 21,000.
+  const plan = linearPlan(8, allReduce(), {
+    compress: sketchedSgd({ k: D, rows: 5, cols: 100, p2: 3 }),
+  });
+  equal(explainPlan(plan).bytesPerStep?.compressed, 3500 + 2 * 7 / 8 * D * 4);
+});
+
 Deno.test("explainPlan: a single worker sends nothing", () => {
   const cases: [BaseNode, { compress?: CompressorNode; outer?: OuterNode }][] = [
     [allReduce(), {}],

@@ -8,8 +8,9 @@
  * Each slot keeps a table of its kinds' definitions (`bases/mod.ts`, `compressors/mod.ts`, …),
  * typed as a mapped type over the slot's kind union, so a kind left out of a table, or a table row
  * for no kind, fails `deno check`. A definition is typed with its node type, so its schema must
- * produce that node's fields and its functions receive that node. `schema.ts`, `rules.ts`, `traits.ts`, `shapes.ts`,
- * `expression.ts` and `explain.ts` assemble the tables; none of them names a kind.
+ * produce that node's fields and its functions receive that node. `schema.ts`, `rules.ts`,
+ * `traits.ts`, `shapes.ts`, `expression.ts` and `explain.ts` assemble the tables and name no kind
+ * (but `sgd`, the optimizer that bases with a momentum of their own ask for).
  *
  * The types here take their node types as parameters and never name a slot's union, so a kind's
  * file can import them without an import circle.
@@ -17,17 +18,11 @@
  * @module
  */
 
-import type * as v from "valibot";
 import type { TopologyNode } from "../topologies/types.ts";
 import { deepFreeze } from "./_freeze.ts";
-import {
-  type OptionNames,
-  type OptionProblem,
-  unknownOptions,
-  withProblems,
-} from "../strict_options.ts";
+import { type OptionProblem, unknownOptions, withProblems } from "../strict_options.ts";
 
-export type { OptionNames, OptionProblem };
+export type { AllKeys, OptionNames, OptionProblem } from "../strict_options.ts";
 
 /** Any plan node: a plain object named by its `kind`. */
 export interface AnyNode {
@@ -102,10 +97,20 @@ export function onTopology(base: (topology: TopologyNode, options: never) => obj
   };
 }
 
+/**
+ * A kind's schema: a valibot schema whose output is the node `N`. Only the output type is spelled
+ * out (valibot's own `~types` field), so a definition's type checks its schema's fields against
+ * the node's while the plan layer's public types do not expose valibot's.
+ */
+export interface NodeSchema<N> {
+  /** The types valibot declares for the schema; the output is the node. */
+  readonly "~types"?: { readonly output: N } | undefined;
+}
+
 /** What every kind declares, whatever its slot. */
 export interface KindDefinition<N extends AnyNode> {
   /** The node's schema: its fields, their types and ranges (a strict object). */
-  readonly schema: v.GenericSchema<unknown, N>;
+  readonly schema: NodeSchema<N>;
   /** How the node is printed as DSL. */
   readonly form: Form;
   /** The node's checks against the rest of the plan (sizes, workers, steps); none by default. */

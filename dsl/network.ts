@@ -11,6 +11,7 @@ import {
   buildNode,
   type Form,
   type NodeIssue,
+  type NodeSchema,
   type OptionNames,
   type OptionProblem,
 } from "./kind.ts";
@@ -359,7 +360,7 @@ function networkOptions(node: NetworkNode): Record<string, unknown> {
 export const NETWORK_FORM: Form = { make: network, options: networkOptions };
 
 /** The network's schema. */
-export const networkSchema: v.GenericSchema<unknown, NetworkNode> = v.strictObject({
+export const networkSchema: NodeSchema<NetworkNode> = v.strictObject({
   kind: v.literal("network"),
   bandwidthBitsPerSecond: v.nullable(above(0)),
   latencyMs: nonNegative,

@@ -7,8 +7,6 @@
  * @module
  */
 
-import * as v from "valibot";
-import { between, integer, nonNegative } from "./fields.ts";
 import { buildNode, type Form, type NodeIssue, type OptionNames } from "./kind.ts";
 
 /** Constant learning rate. */
@@ -55,28 +53,6 @@ export interface WarmupSchedule {
 
 /** Any learning-rate schedule: a pure function of the step. */
 export type ScheduleNode = ConstantSchedule | StepDecaySchedule | CosineSchedule | WarmupSchedule;
-
-/** Schedules nest (`warmup` wraps another), hence the lazy self-reference. */
-export const scheduleSchema: v.GenericSchema<unknown, ScheduleNode> = v.variant("kind", [
-  v.strictObject({ kind: v.literal("constant"), lr: nonNegative }),
-  v.strictObject({
-    kind: v.literal("stepDecay"),
-    lr: nonNegative,
-    factor: between(0, 1),
-    every: integer(1),
-  }),
-  v.strictObject({
-    kind: v.literal("cosine"),
-    lr: nonNegative,
-    minLr: nonNegative,
-    steps: v.nullable(integer(1)),
-  }),
-  v.strictObject({
-    kind: v.literal("warmup"),
-    steps: integer(1),
-    then: v.lazy(() => scheduleSchema),
-  }),
-]);
 
 /** A learning rate: a number (constant) or a schedule node. */
 export type LearningRate = number | ScheduleNode;

@@ -12,7 +12,8 @@ import { COMPRESSOR_KINDS } from "./compressors/mod.ts";
 import { DATA_KINDS } from "./data/mod.ts";
 import { integer } from "./fields.ts";
 import { MODEL_KINDS } from "./models/mod.ts";
-import { networkSchema } from "./network.ts";
+import type { NodeSchema } from "./kind.ts";
+import { type NetworkNode, networkSchema } from "./network.ts";
 import { OPTIMIZER_KINDS } from "./optimizers/mod.ts";
 import { OUTER_KINDS } from "./outers/mod.ts";
 import { PLAN_VERSION } from "./plan.ts";
@@ -22,12 +23,21 @@ import { PLAN_VERSION } from "./plan.ts";
  * kind's schema is a strict object (its definition's type ties it to its node type); the variant
  * produces the slot's node union.
  */
-function kinds<T extends { readonly [kind: string]: { readonly schema: v.GenericSchema } }>(
+function kinds<T extends { readonly [kind: string]: { readonly schema: NodeSchema<unknown> } }>(
   table: T,
-): v.GenericSchema<unknown, v.InferOutput<T[keyof T]["schema"]>> {
+): v.GenericSchema<unknown, OutputOf<T[keyof T]["schema"]>> {
   const schemas = Object.values(table).map((row) => row.schema);
-  const variant = v.variant("kind", schemas as unknown as v.VariantOptions<"kind">);
-  return variant as unknown as v.GenericSchema<unknown, v.InferOutput<T[keyof T]["schema"]>>;
+  return valibot<OutputOf<T[keyof T]["schema"]>>(
+    v.variant("kind", schemas as unknown as v.VariantOptions<"kind">),
+  );
+}
+
+/** The node type a kind's schema produces. */
+type OutputOf<S> = S extends NodeSchema<infer N> ? N : never;
+
+/** A schema as valibot runs it: a kind's schema is one, typed only by its output. */
+function valibot<N>(schema: NodeSchema<N> | v.GenericSchema): v.GenericSchema<unknown, N> {
+  return schema as unknown as v.GenericSchema<unknown, N>;
 }
 
 /** The whole plan. */
@@ -40,7 +50,7 @@ export const planSchema = v.strictObject({
   base: kinds(BASE_KINDS),
   compress: v.nullable(kinds(COMPRESSOR_KINDS)),
   outer: v.nullable(kinds(OUTER_KINDS)),
-  network: v.nullable(networkSchema),
+  network: v.nullable(valibot<NetworkNode>(networkSchema)),
   steps: integer(1),
   evalEvery: integer(1),
   seed: integer(0, 2 ** 32 - 1),

@@ -968,6 +968,20 @@ Deno.test("rule: dqSgd bits must be ordered and the budget inside them", () => {
   deepEqual(compileIssues(base.compress(dqSgd({ minBits: 3, maxBits: 3, budgetBits: 3 }))), []);
 });
 
+Deno.test("rule: sketchedSgd's second round fetches at least k candidates, or is off", () => {
+  const base = digits().optimizer(sgd({ lr: 0.1 })).base(allReduce());
+  deepEqual(compileIssues(base.compress(sketchedSgd({ k: 10, p2: 0.5 }))), [
+    issue(
+      "compress.p2",
+      "sketchedSgd p2 0.5 would fetch 5 candidates, fewer than k 10: use 0 (no second round) or at least 1",
+      "0, or at least 1",
+      "0.5",
+    ),
+  ]);
+  deepEqual(compileIssues(base.compress(sketchedSgd({ k: 10, p2: 0 }))), []);
+  deepEqual(compileIssues(base.compress(sketchedSgd({ k: 10, p2: 1 }))), []);
+});
+
 Deno.test("rule: top-k and sketch k are at most the model's parameters", () => {
   const base = regression().base(allReduce());
   deepEqual(compileIssues(base.compress(topK({ k: 5 }))), [

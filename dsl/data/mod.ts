@@ -13,7 +13,7 @@ import { syntheticKind, type SyntheticNode } from "./synthetic.ts";
 
 export * from "./least_squares.ts";
 export * from "./mnist.ts";
-export * from "./partition.ts";
+export type { PartitionNode, PartitionOptions } from "./partition.ts";
 export type { SampledDataOptions } from "./_sampled.ts";
 export * from "./synthetic.ts";
 

@@ -7,7 +7,8 @@
 import * as v from "valibot";
 import { above, momentum, nonNegative } from "../fields.ts";
 import { buildNode, type OptimizerDefinition, type OptionNames } from "../kind.ts";
-import { type LearningRate, type ScheduleNode, scheduleSchema, toSchedule } from "../schedules.ts";
+import { scheduleSchema } from "../_schedule_schema.ts";
+import { type LearningRate, type ScheduleNode, toSchedule } from "../schedules.ts";
 
 /** Adam (docs/algorithms.md §0.1). */
 export interface AdamNode {

@@ -7,7 +7,8 @@
 import * as v from "valibot";
 import { momentum, nonNegative } from "../fields.ts";
 import { buildNode, type OptimizerDefinition, type OptionNames } from "../kind.ts";
-import { type LearningRate, type ScheduleNode, scheduleSchema, toSchedule } from "../schedules.ts";
+import { scheduleSchema } from "../_schedule_schema.ts";
+import { type LearningRate, type ScheduleNode, toSchedule } from "../schedules.ts";
 
 /** SGD with optional (PyTorch-convention) momentum and coupled weight decay. */
 export interface SgdNode<M extends number = number> {
