@@ -55,13 +55,13 @@ Deno.test("mnist worker data: a byLabel partition limits each worker's classes",
 });
 
 Deno.test("synthetic worker data: node seed overrides the plan seed for the data only", async () => {
-  const node = synthetic({ features: 4, classes: 3, trainSize: 64, testSize: 16, batchSize: 8 });
-  const plan = start.data(node).compile();
+  const options = { features: 4, classes: 3, trainSize: 64, testSize: 16, batchSize: 8 };
+  const plan = start.data(synthetic(options)).compile();
   const [a, b] = await all(plan);
   assert.equal(a!.shardSize, 16);
   assert.deepEqual(a!.test, b!.test);
-  const seeded = start.data(synthetic({ ...node, seed: 5 })).compile();
-  const reseeded = start.data(synthetic({ ...node, seed: 5 })).seed(6).compile();
+  const seeded = start.data(synthetic({ ...options, seed: 5 })).compile();
+  const reseeded = start.data(synthetic({ ...options, seed: 5 })).seed(6).compile();
   const [x] = await all(seeded);
   const [y] = await all(reseeded);
   assert.deepEqual(x!.test, y!.test); // same data
