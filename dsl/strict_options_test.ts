@@ -336,12 +336,65 @@ Deno.test("a factory's problems never reach the plan's JSON", () => {
   equal(JSON.stringify(node), JSON.stringify(sgd({ lr: 0.1 })));
 });
 
-// Type errors, checked by `deno check`: exact option types refuse the same typos.
+// Type errors, checked by `deno check`: every factory's option type is exact, so the same typos
+// fail to compile where the types can see them.
 function _typeErrors(): void {
-  // @ts-expect-error: a misspelt option of sgd
+  // @ts-expect-error: a misspelt option of sgd (its momentum literal is inferred, yet exact)
   sgd({ lr: 0.1, momentun: 0.9 });
   // @ts-expect-error: not a partition
   mnist({ partition: "dirichelt" });
+  // @ts-expect-error: alpha belongs to dirichlet
+  mnist({ partition: "iid", alpha: 0.5 });
   // @ts-expect-error: not a bandwidth
   network({ bandwidth: "100 Mbps" });
+  // @ts-expect-error: misspelt
+  linear({ dim: 4, int: "zeros" });
+  // @ts-expect-error: misspelt
+  logistic({ clases: 10 });
+  // @ts-expect-error: misspelt
+  mlp({ hidden: [4], activaton: "tanh" });
+  // @ts-expect-error: misspelt
+  cnn({ kernal: 3 });
+  // @ts-expect-error: misspelt
+  custom({ module: "./m.ts", exprt: "build" });
+  // @ts-expect-error: misspelt
+  synthetic({ featurs: 8 });
+  // @ts-expect-error: misspelt
+  leastSquares({ file: "x.json", fle: "y" });
+  // @ts-expect-error: misspelt
+  stepDecay({ lr: 0.1, every: 10, factr: 0.5 });
+  // @ts-expect-error: misspelt
+  cosine({ lr: 0.1, minlr: 0 });
+  // @ts-expect-error: misspelt
+  warmup({ steps: 5, then: 0.1, step: 5 });
+  // @ts-expect-error: misspelt
+  adam({ lr: 0.1, beta_1: 0.8 });
+  // @ts-expect-error: misspelt
+  localSgd({ tau: 4, bufers: "reset" });
+  // @ts-expect-error: misspelt
+  dmSgd(ring, { bta: 0.5 });
+  // @ts-expect-error: misspelt
+  decentLaM(ring, { betta: 0.5 });
+  // @ts-expect-error: misspelt
+  overlapLocalSgd({ tau: 4, alph: 0.5 });
+  // @ts-expect-error: misspelt
+  cada({ c: 0, maxdelay: 5 });
+  // @ts-expect-error: misspelt
+  qsgd({ bit: 2 });
+  // @ts-expect-error: misspelt
+  dqSgd({ budgetbits: 3 });
+  // @ts-expect-error: misspelt
+  sketchedSgd({ k: 4, row: 3 });
+  // @ts-expect-error: misspelt
+  topK({ k: 4, errorFeedBack: false });
+  // @ts-expect-error: misspelt
+  slowMo({ tau: 4, betas: 0.2 });
+  // @ts-expect-error: misspelt
+  bmuf({ tau: 4, blockLR: 0.5 });
+  // @ts-expect-error: misspelt
+  network({ latncy: "5ms" });
+  // @ts-expect-error: misspelt
+  torus({ colls: 2 });
+  // @ts-expect-error: misspelt
+  star({ hubb: 1 });
 }
