@@ -203,7 +203,9 @@ export function withProblems<N extends object>(node: N, problems: readonly Optio
  * @returns The problems, depth first in key order, their paths (and fields) from the root.
  */
 export function optionProblems(value: unknown, at = ""): OptionProblem[] {
-  if (typeof value !== "object" || value === null) return [];
+  // Nodes sit in objects' fields, never in arrays (a plan's arrays hold numbers and plain
+  // records), so arrays are not searched: a custom topology's weights can be millions of numbers.
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return [];
   const join = (path: string) => at === "" ? path : path === "" ? at : `${at}.${path}`;
   const own = ((value as { [PROBLEMS]?: readonly OptionProblem[] })[PROBLEMS] ?? []).map(
     (problem): OptionProblem => ({

@@ -204,6 +204,27 @@ export function milliseconds(duration: Duration): number {
   return typeof duration === "number" ? duration : parseQuantity(duration, TIME_UNITS);
 }
 
+/** A quantity written as a number or as text with a unit, and how to say it was not understood. */
+interface Quantity {
+  /** Its number in the plan's unit, NaN when the text is not one. */
+  readonly convert: (value: never) => number;
+  /** What it is, with its article. */
+  readonly noun: string;
+  /** What would have been understood. */
+  readonly examples: string;
+}
+
+const BANDWIDTH: Quantity = {
+  convert: bitsPerSecond,
+  noun: "a bandwidth",
+  examples: 'bits per second, or text such as "100Mbit", "1Gbit/s"',
+};
+const DURATION: Quantity = {
+  convert: milliseconds,
+  noun: "a duration",
+  examples: 'milliseconds, or text such as "5ms", "200us", "1s"',
+};
+
 /**
  * An emulated network between workers. With the TCP transport it shapes what each worker sends
  * (a token bucket per link and the latency), so wall-clock times reflect it; with
@@ -228,15 +249,23 @@ export function milliseconds(duration: Duration): number {
 export function network(options: NetworkOptions = {}): NetworkNode {
   const problems: OptionProblem[] = [];
   /** A bandwidth or duration in numbers, noting text that is neither (it becomes NaN). */
-  const read = <T extends Bandwidth | Duration>(
-    value: T | undefined,
+  const read = (
+    value: Bandwidth | Duration | undefined,
     path: string,
     field: string,
-    convert: (value: T) => number,
+    quantity: Quantity,
   ): number | null => {
     if (value === undefined) return null;
-    const number = convert(value);
-    if (Number.isNaN(number)) problems.push(notUnderstood(value, path, field, convert));
+    const number = quantity.convert(value as never);
+    if (Number.isNaN(number)) {
+      problems.push({
+        path,
+        message: `${JSON.stringify(value)} is not ${quantity.noun}`,
+        expected: quantity.examples,
+        received: JSON.stringify(value),
+        field,
+      });
+    }
     return number;
   };
   const links = (options.links ?? []).map((link, i) => {
@@ -248,10 +277,10 @@ export function network(options: NetworkOptions = {}): NetworkNode {
         link.bandwidth,
         at("bandwidth"),
         at("bandwidthBitsPerSecond"),
-        bitsPerSecond,
+        BANDWIDTH,
       ),
-      latencyMs: read(link.latency, at("latency"), at("latencyMs"), milliseconds),
-      jitterMs: read(link.jitter, at("jitter"), at("jitterMs"), milliseconds),
+      latencyMs: read(link.latency, at("latency"), at("latencyMs"), DURATION),
+      jitterMs: read(link.jitter, at("jitter"), at("jitterMs"), DURATION),
     };
   });
   const stragglers = options.stragglers;
@@ -263,10 +292,10 @@ export function network(options: NetworkOptions = {}): NetworkNode {
         options.bandwidth,
         "bandwidth",
         "bandwidthBitsPerSecond",
-        bitsPerSecond,
+        BANDWIDTH,
       ),
-      latencyMs: read(options.latency ?? 0, "latency", "latencyMs", milliseconds)!,
-      jitterMs: read(options.jitter ?? 0, "jitter", "jitterMs", milliseconds)!,
+      latencyMs: read(options.latency ?? 0, "latency", "latencyMs", DURATION)!,
+      jitterMs: read(options.jitter ?? 0, "jitter", "jitterMs", DURATION)!,
       links,
       stragglers: stragglers === undefined ? null : {
         ranks: [...(stragglers.ranks ?? [])],
@@ -276,34 +305,15 @@ export function network(options: NetworkOptions = {}): NetworkNode {
           stragglers.delay ?? 0,
           "stragglers.delay",
           "stragglers.delayMs",
-          milliseconds,
+          DURATION,
         )!,
       },
-      computeMs: read(options.computeMs, "computeMs", "computeMs", milliseconds),
+      computeMs: read(options.computeMs, "computeMs", "computeMs", DURATION),
     },
     options,
     OPTIONS,
     problems,
   );
-}
-
-/** The problem of a bandwidth or duration that is not understood, in the words it was written. */
-function notUnderstood(
-  value: unknown,
-  path: string,
-  field: string,
-  convert: (value: never) => number,
-): OptionProblem {
-  const what = convert === bitsPerSecond
-    ? { noun: "a bandwidth", examples: 'bits per second, or text such as "100Mbit", "1Gbit/s"' }
-    : { noun: "a duration", examples: 'milliseconds, or text such as "5ms", "200us", "1s"' };
-  return {
-    path,
-    message: `${JSON.stringify(value)} is not ${what.noun}`,
-    expected: what.examples,
-    received: JSON.stringify(value) ?? String(value),
-    field,
-  };
 }
 
 /** A bandwidth in the largest unit that reads back exactly (`"100Mbit"`), else bits per second. */
