@@ -145,14 +145,16 @@ export function decentLaM(
 /**
  * Overlap Local-SGD (Wang, Liang, Joshi 2020): every `tau` steps each worker is pulled toward
  * an anchor model `z` (`x_i = (1−α) x_i + α z`) whose all-reduce runs while computation goes on.
+ * The default α = 0.2 is the reference code's: the anchor is one period stale, and a stronger
+ * pull toward it slows training (docs/algorithms.md §1.7).
  *
- * @param options Period, pull-back α (default 0.6) and anchor momentum β (default 0).
+ * @param options Period, pull-back α (default 0.2) and anchor momentum β (default 0).
  * @returns An `overlapLocalSgd` base node.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { overlapLocalSgd } from "./base.ts";
- * assert.ok(overlapLocalSgd({ tau: 2 }).alpha === 0.6);
+ * assert.ok(overlapLocalSgd({ tau: 2 }).alpha === 0.2);
  * ```
  */
 export function overlapLocalSgd(
@@ -161,7 +163,7 @@ export function overlapLocalSgd(
   return deepFreeze({
     kind: "overlapLocalSgd",
     tau: options.tau,
-    alpha: options.alpha ?? 0.6,
+    alpha: options.alpha ?? 0.2,
     beta: options.beta ?? 0,
   });
 }

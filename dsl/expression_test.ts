@@ -530,7 +530,7 @@ Deno.test("options and calls equal to their defaults are left out", () => {
     dmSgd(torus({}), { beta: 0.9 }),
     decentLaM(star({ hub: 0 })),
     sgp(ring()),
-    overlapLocalSgd({ tau: 2, alpha: 0.6, beta: 0 }),
+    overlapLocalSgd({ tau: 2, alpha: 0.2, beta: 0 }),
   ];
   assert.deepEqual(
     bases.map((node) => planExpression(base().base(node).compile()).split("\n")[4]),
