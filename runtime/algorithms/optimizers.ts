@@ -205,7 +205,8 @@ export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer 
   const decay = (grad: Float32Array, x: Float32Array) => {
     checkSameLength(x, grad, "gradient");
     const wd = node.weightDecay;
-    if (wd !== 0) { for (let t = 0; t < x.length; t++) grad[t] = grad[t]! + wd * x[t]!; }
+    if (wd === 0) return grad;
+    for (let t = 0; t < x.length; t++) grad[t] = grad[t]! + wd * x[t]!;
     return grad;
   };
   if (node.kind === "sgd") {
