@@ -16,7 +16,11 @@ import { checkSameLength, moveInPlace } from "./_vector.ts";
  * Goyal et al. 2017; the baseline of every paper in docs/algorithms.md §6.)
  *
  * With a compressor, `ĝ` is the compressed mean of the gradients instead (phase
- * `"compressed"`, docs/algorithms.md §3), still identical on every rank.
+ * `"compressed"`, docs/algorithms.md §3), still identical on every rank. The gradient each
+ * worker hands to the compressor already carries the optimizer's coupled weight decay,
+ * `g_i + wd · x` (docs/algorithms.md §0: the decay is part of `g_i`), so it goes through the
+ * compressor's momentum, error feedback and codec like the rest of the gradient, and the
+ * optimizer does not add it again.
  *
  * @param _node The `allReduce` node (it has no options).
  * @param context The worker's communicator, `x_0`, optimizer, gradient oracle and compressor.
@@ -31,11 +35,15 @@ export function allReduceBase(_node: AllReduceNode, context: BaseContext): BaseA
   return {
     async step(k, lr) {
       const { loss, grad } = await gradient(x, scratch);
-      // The gradient is this step's own vector, so it is averaged in place.
-      const mean = compressor === null
-        ? await comm.allReduceMeanInPlace(grad, "base")
-        : await compressor.mean(grad, k);
-      moveInPlace(x, lr, optimizer.direction(mean, x));
+      if (compressor === null) {
+        // The gradient is this step's own vector, so it is averaged in place; the optimizer adds
+        // the decay to the mean (the same, as every model is the same).
+        const mean = await comm.allReduceMeanInPlace(grad, "base");
+        moveInPlace(x, lr, optimizer.direction(mean, x));
+      } else {
+        const mean = await compressor.mean(optimizer.decay(grad, x), k);
+        moveInPlace(x, lr, optimizer.direction(mean, x, true));
+      }
       return { loss };
     },
     model: () => x.slice(),

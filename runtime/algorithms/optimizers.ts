@@ -174,6 +174,10 @@ export function adamDirection(
  * correction uses in place of the step (so a reset restarts it, as PyTorch's and optax's Adam
  * count their own updates).
  *
+ * Weight decay is added once: inside `direction`, or, for a gradient that goes through a
+ * compressor first, by `decay` before it (the compressor's momentum, error feedback and codec
+ * then see `g + wd · x`, docs/algorithms.md §0) and not again by `direction(…, true)`.
+ *
  * @param node The optimizer node.
  * @param d The number of parameters.
  * @returns The optimizer, with zeroed buffers.
@@ -198,14 +202,22 @@ export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer 
       `Cannot create optimizer: parameter count "${d}" is not a positive integer`,
     );
   }
+  const decay = (grad: Float32Array, x: Float32Array) => {
+    checkSameLength(x, grad, "gradient");
+    const wd = node.weightDecay;
+    if (wd === 0) return grad;
+    for (let t = 0; t < x.length; t++) grad[t] = grad[t]! + wd * x[t]!;
+    return grad;
+  };
   if (node.kind === "sgd") {
     const velocity = node.momentum === 0 ? null : new Float32Array(d);
     const buffers: StateBuffer[] = velocity === null
       ? []
       : [{ name: "sgd.velocity", data: velocity, momentum: true }];
     return {
-      direction(grad, x) {
-        const result = sgdDirection(node, velocity, grad, x);
+      direction(grad, x, decayed = false) {
+        const settings = decayed ? { ...node, weightDecay: 0 } : node;
+        const result = sgdDirection(settings, velocity, grad, x);
         if (velocity !== null) velocity.set(result.velocity!);
         return result.direction;
       },
@@ -213,6 +225,7 @@ export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer 
       resetMomentum() {
         velocity?.fill(0);
       },
+      decay,
     };
   }
   const moments: AdamMoments = {
@@ -228,8 +241,9 @@ export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer 
     count,
   ];
   return {
-    direction(grad, x) {
-      const result = adamDirection(node, moments, grad, x, count.data[0]!);
+    direction(grad, x, decayed = false) {
+      const settings = decayed ? { ...node, weightDecay: 0 } : node;
+      const result = adamDirection(settings, moments, grad, x, count.data[0]!);
       moments.m.set(result.moments.m);
       moments.v.set(result.moments.v);
       if (moments.vMax !== null) moments.vMax.set(result.moments.vMax!);
@@ -243,6 +257,7 @@ export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer 
       moments.vMax?.fill(0);
       count.data[0] = 0;
     },
+    decay,
   };
 }
 

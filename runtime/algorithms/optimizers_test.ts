@@ -17,6 +17,38 @@ Deno.test("sgd weight decay is coupled: g + wd · x", () => {
   assertClose(opt.direction(f32(1, -2), f32(1, 2)), [1.1, -1.8], 1e-7);
 });
 
+Deno.test("a gradient that already carries the decay gets it once", () => {
+  // decay: g + wd · x in place, in float32; direction(…, true) then adds nothing.
+  for (
+    const node of [
+      sgd({ lr: 0.1, momentum: 0.5, weightDecay: 0.1 }),
+      adam({ lr: 0.1, weightDecay: 0.1 }),
+    ]
+  ) {
+    const once = createOptimizer(node, 2);
+    const twice = createOptimizer(node, 2);
+    const grad = f32(1, -2);
+    const decayed = once.decay(grad, f32(1, 2));
+    assert.equal(decayed, grad, "in place");
+    assert.deepEqual([...decayed], [Math.fround(1.1), Math.fround(-1.8)]);
+    const plain = createOptimizer(
+      node.kind === "sgd" ? sgd({ lr: 0.1, momentum: 0.5 }) : adam({ lr: 0.1 }),
+      2,
+    );
+    assert.deepEqual(
+      [...once.direction(decayed, f32(1, 2), true)],
+      [...plain.direction(f32(1.1, -1.8), f32(1, 2))],
+    );
+    // Without the flag the decay is added again (SGD: 1.1 + 0.1 · 1).
+    if (node.kind === "sgd") {
+      assertClose(twice.direction(f32(1.1, -1.8), f32(1, 2)), [1.2, -1.6], 1e-6);
+    }
+  }
+  // Without decay, nothing changes.
+  const none = createOptimizer(sgd({ lr: 0.1 }), 2);
+  assert.deepEqual([...none.decay(f32(1, -2), f32(3, 4))], [1, -2]);
+});
+
 Deno.test("sgd heavy-ball momentum, PyTorch convention", () => {
   const opt = createOptimizer(sgd({ lr: 0.1, momentum: 0.9 }), 2);
   const x = f32(0, 0);

@@ -6,6 +6,7 @@ import {
   dmSgd,
   dqSgd,
   gossip,
+  linear,
   localSgd,
   mlp,
   mnist,
@@ -18,6 +19,7 @@ import {
   sgd,
   sgp,
   sketchedSgd,
+  synthetic,
   topK,
   train,
 } from "../../mod.ts";
@@ -122,4 +124,45 @@ Deno.test("every compressor × base either runs and sends compressed bytes or is
     "topK × allReduce",
     "topK × localSgd",
   ]);
+});
+
+Deno.test("DQ-SGD's widths in a run: the budget on average, never falling, not starved at the end", async () => {
+  // allReduce + dqSgd() (widths 2…8, budget 4), d = 1000, 4 workers, 100 steps: a linear
+  // regression whose averaged gradient norm falls about 16-fold. The rule before this one paid
+  // its early overspend back at the end: …5555444443332222.
+  const plan = train(linear({ dim: 1000, init: "random" }))
+    .data(synthetic({ task: "regression", features: 1000, trainSize: 4000, batchSize: 32 }))
+    .workers(4)
+    .optimizer(sgd({ lr: 0.03 }))
+    .base(allReduce())
+    .compress(dqSgd())
+    .steps(100)
+    .evalEvery(100)
+    .compile();
+  const parent = await tempRunFolder();
+  try {
+    await run(plan, { transport: "memory", out: `${parent}/run` });
+    const steps = await readStepLines(`${parent}/run`);
+    const byWorker = [0, 1, 2, 3].map((worker) =>
+      steps.filter((line) => line.worker === worker).map((line) => line.algorithm!.bits as number)
+    );
+    for (const widths of byWorker) assert.deepEqual(widths, byWorker[0], "every rank the same");
+    const widths = byWorker[0]!;
+    assert.equal(widths.length, 100);
+    // An integer budget is spent exactly: 400 bits per value over the 100 exchanges.
+    assert.equal(widths.reduce((a, b) => a + b, 0), 400, widths.join(""));
+    for (let k = 1; k < 100; k++) assert.ok(widths[k]! >= widths[k - 1]!, widths.join(""));
+    assert.ok(widths.slice(90).every((bits) => bits >= 4), widths.join(""));
+    assert.ok(widths.every((bits) => bits >= 2 && bits <= 8));
+    // Each exchange is quantized at its width: the code sizes the worker wrote add up.
+    const sent = steps.filter((line) => line.worker === 0)
+      .reduce((sum, line) => sum + line.bytesSent.compressed, 0);
+    const codes = widths.reduce(
+      (sum, bits) => sum + compressedBytes(qsgd({ bits, bucket: 512 }), 1000),
+      0,
+    );
+    assert.equal(sent, 3 * (100 * HEADER + codes));
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
 });
