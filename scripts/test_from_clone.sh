@@ -5,6 +5,7 @@
 #
 #   sh scripts/test_from_clone.sh                 # deno task test in the clone
 #   sh scripts/test_from_clone.sh deno test -A tests/runtime/run_test.ts   # any command instead
+#   TMPDIR="/tmp/with space" sh scripts/test_from_clone.sh   # a path that URLs must escape
 #
 # Only committed files are cloned: uncommitted changes are not tested (a line says so). The
 # clone is removed afterwards unless KEEP_CLONE=1; the command's exit status is the script's.
