@@ -34,8 +34,9 @@ export async function loadClusterPlan(input: string, workers?: number): Promise<
 
 /**
  * The plan as the generated files embed it: exactly what `gossamer plan --json` prints from the
- * same folder, file references relative to the working directory. Jobs are submitted from that
- * folder (Slurm) or built into the image from it (Kubernetes), so the references resolve there.
+ * same folder, file references in the working directory's project relative to it (the rule of
+ * `relativeFileRefs`), others absolute. Jobs are submitted from that folder (Slurm) or built into
+ * the image from it (Kubernetes), so the references resolve there.
  *
  * @param plan A loaded plan.
  * @returns Its JSON text, indented.

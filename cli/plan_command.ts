@@ -104,8 +104,8 @@ export async function planCommand(input: string, options: { json?: boolean }): P
   const prediction = plan.network === null || explanation.parameters === null
     ? null
     : await predictStepTime(plan, explanation.parameters);
-  // Printed plans name their files relative to the working directory, where a saved copy
-  // (`--json | jq .plan > plan.json`) usually goes.
+  // Printed plans name their files as a plan file in the working directory would, where a saved
+  // copy (`--json | jq .plan > plan.json`) usually goes: relative when in its project.
   const portable = relativeFileRefs(plan, Deno.cwd());
   if (options.json) {
     console.log(JSON.stringify({ plan: portable, explanation, prediction }, null, 2));

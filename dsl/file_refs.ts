@@ -1,9 +1,12 @@
 /**
  * The fields of a plan that name files outside it: a custom model's module and the
  * least-squares shard file. Like imports, they are written relative to the file that holds the
- * plan (the pipeline module or plan JSON): `loadPlan` anchors them to absolute paths for running,
- * and every plan file gossamer writes stores them relative to where it is written, so a project
- * and its run folders can move to another machine or directory together.
+ * plan (the pipeline module or plan JSON): `loadPlan` anchors them to absolute paths for running.
+ * Every plan file gossamer writes (`relativeFileRefs` in runtime/coordinator/run_folder.ts) stores
+ * a file relative to where it is written when the file lies in the same project as that place (the
+ * nearest folder holding `.git`, `deno.json`, `deno.jsonc` or `package.json`), so a project and
+ * its run folders can move to another machine or directory together, and absolute otherwise, so
+ * a run folder outside the project can move on its own.
  *
  * @module
  */

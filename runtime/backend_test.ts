@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { BackendError, probeWebGpu, selectBackend, selectedBackend } from "./backend.ts";
 
 Deno.test("auto picks wasm on a software webgpu adapter and says why", async () => {
@@ -44,7 +45,7 @@ Deno.test("an unknown request fails clearly", async () => {
 /** Runs `code` in a child Deno with the project's config; returns its last stdout line as JSON. */
 async function evalInChild(code: string) {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--config", new URL("../deno.json", import.meta.url).pathname, code],
+    args: ["eval", "--config", fileURLToPath(new URL("../deno.json", import.meta.url)), code],
     stdout: "piped",
     stderr: "piped",
   }).output();

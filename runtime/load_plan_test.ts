@@ -21,10 +21,12 @@ export default train(linear({ dim: 3 })).data(leastSquares({ file: "./data/shard
   return pipeline;
 }
 
-Deno.test("file references resolve against the pipeline file, and run folders keep them relative", async () => {
+Deno.test("file references resolve against the pipeline file, and run folders in the project keep them relative", async () => {
   const root = await Deno.makeTempDir({ prefix: "gossamer_refs_" });
   const moved = `${root}_moved`;
   try {
+    // `root` is a project (it holds deno.json) with the pipeline, its data and its runs.
+    await Deno.writeTextFile(join(root, "deno.json"), "{}\n");
     const pipeline = await project(root);
     const plan = await loadPlan(pipeline);
     const file = (p: typeof plan) => p.data.kind === "leastSquares" ? p.data.file : null;
@@ -40,5 +42,29 @@ Deno.test("file references resolve against the pipeline file, and run folders ke
   } finally {
     await Deno.remove(root, { recursive: true }).catch(() => {});
     await Deno.remove(moved, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("a run folder outside the project names the project's files by absolute path and can move on its own", async () => {
+  const root = await Deno.makeTempDir({ prefix: "gossamer_refs_" });
+  try {
+    // Two projects side by side: the pipeline's, and another that holds the run folder.
+    await Deno.mkdir(join(root, "project"));
+    await Deno.writeTextFile(join(root, "project", "deno.json"), "{}\n");
+    await Deno.mkdir(join(root, "elsewhere"));
+    await Deno.writeTextFile(join(root, "elsewhere", "package.json"), "{}\n");
+    const plan = await loadPlan(await project(root));
+    const data = join(root, "project", "data", "shards.json");
+    await run(plan, { transport: "memory", out: join(root, "elsewhere", "runs", "one") });
+    const stored = JSON.parse(
+      await Deno.readTextFile(join(root, "elsewhere", "runs", "one", "plan.json")),
+    );
+    // Not "../../../project/data/shards.json", although both projects share a parent.
+    assert.equal(stored.data.file, data);
+    await Deno.rename(join(root, "elsewhere", "runs", "one"), join(root, "one"));
+    const again = await loadPlan(join(root, "one", "plan.json"));
+    assert.equal(again.data.kind === "leastSquares" && again.data.file, data);
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { mapFileRefs } from "../../dsl/file_refs.ts";
 import { algorithmKinds } from "../../dsl/explain.ts";
 import type { Plan } from "../../dsl/plan.ts";
@@ -39,44 +39,98 @@ export function defaultRunFolder(plan: Plan, now = new Date()): string {
   return join("runs", `${stamp}-${algorithmKinds(plan).join("-")}`);
 }
 
+/** The files that mark a project's root folder, as Deno and git find theirs. */
+export const PROJECT_MARKERS: readonly string[] = [
+  ".git",
+  "deno.json",
+  "deno.jsonc",
+  "package.json",
+];
+
 /**
- * The plan as a file in `folder` stores it: absolute paths in the same tree as the folder become
- * paths relative to it, so the run folder keeps pointing at the model module and data when the
- * project moves; paths in another tree stay absolute.
+ * The project a folder lies in: the nearest folder at or above it that holds `.git`,
+ * `deno.json`, `deno.jsonc` or `package.json`, or the folder itself when none does.
+ *
+ * @param folder A folder (it need not exist yet).
+ * @returns The project's root, absolute.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { projectRoot } from "./run_folder.ts";
+ *
+ * const project = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${project}/deno.json`, "{}");
+ * assert.equal(projectRoot(`${project}/runs/one`), project);
+ * await Deno.remove(project, { recursive: true });
+ * ```
+ */
+export function projectRoot(folder: string): string {
+  const start = resolve(folder);
+  for (let current = start;; current = dirname(current)) {
+    if (PROJECT_MARKERS.some((name) => existsSync(join(current, name)))) return current;
+    if (dirname(current) === current) return start;
+  }
+}
+
+/** Whether a path exists (unreadable counts as absent). */
+function existsSync(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `path` is `folder` or lies below it (both absolute). */
+function isInside(folder: string, path: string): boolean {
+  const rest = relative(folder, path);
+  return rest === "" || (rest !== ".." && !rest.startsWith("../") && !isAbsolute(rest));
+}
+
+/**
+ * The plan as a file in `folder` stores it. The rule for every plan file gossamer writes (a run
+ * folder's `plan.json`, a printed or embedded plan): a file the plan names is stored relative to
+ * `folder` when it lies inside the project (by default {@linkcode projectRoot} of `folder`), so
+ * the project and its run folders can move or be copied together; any other file keeps its
+ * absolute path, so a run folder outside the project (in a temporary folder, say) can move on its
+ * own. Nothing depends on where the project itself lies: a project and a run folder outside it
+ * that happen to share a parent (both in `/tmp`, both in a home folder) never get a path that
+ * climbs out of the project. URLs and references that are already relative stay as they are.
  *
  * @param plan The plan being run.
  * @param folder Where its file is written.
- * @returns The plan with relative file references.
+ * @param root The project's root folder (default: {@linkcode projectRoot} of `folder`).
+ * @returns The plan with the project's file references relative to `folder`.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { relativeFileRefs } from "./run_folder.ts";
  * import { allReduce, leastSquares, linear, sgd, train } from "../../mod.ts";
  *
- * const plan = train(linear({ dim: 3 })).data(leastSquares({ file: "/p/data/s.json" }))
- *   .workers(4).optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile();
- * const stored = relativeFileRefs(plan, "/p/runs/one");
- * assert.equal(stored.data.kind === "leastSquares" && stored.data.file, "../../data/s.json");
+ * const plan = (file: string) =>
+ *   train(linear({ dim: 3 })).data(leastSquares({ file })).workers(4)
+ *     .optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile();
+ * const file = (stored: ReturnType<typeof plan>) =>
+ *   stored.data.kind === "leastSquares" && stored.data.file;
+ * // Inside the project /p: relative to the run folder.
+ * assert.equal(file(relativeFileRefs(plan("/p/data/s.json"), "/p/runs/one", "/p")), "../../data/s.json");
+ * // Outside it: absolute.
+ * assert.equal(file(relativeFileRefs(plan("/q/data/s.json"), "/p/runs/one", "/p")), "/q/data/s.json");
  * ```
  */
-export function relativeFileRefs(plan: Plan, folder: string): Plan {
+export function relativeFileRefs(
+  plan: Plan,
+  folder: string,
+  root: string = projectRoot(folder),
+): Plan {
   const base = resolve(folder);
+  const project = resolve(root);
   return mapFileRefs(
     plan,
     (reference) =>
-      reference.startsWith("/") && sameTree(base, reference)
-        ? relative(base, reference)
-        : reference,
+      isAbsolute(reference) && isInside(project, reference) ? relative(base, reference) : reference,
   );
-}
-
-/**
- * Whether two absolute paths share a top-level folder (`/work/a` and `/work/b` do, `/tmp/a` and
- * `/work/b` do not): a path relative across unrelated trees would break when either moves.
- */
-function sameTree(a: string, b: string): boolean {
-  const top = (path: string) => path.split("/")[1];
-  return top(a) === top(b);
 }
 
 /**

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { LeastSquaresFileError } from "./least_squares_file.ts";
 import { leastSquaresWorkerData, loadLeastSquaresData } from "./least_squares.ts";
 
-const SHARDS = new URL("../../examples/data/least_squares_4.json", import.meta.url).pathname;
+const SHARDS = fileURLToPath(new URL("../../examples/data/least_squares_4.json", import.meta.url));
 
 Deno.test("least squares: every batch is the full shard; the test set stacks all shards", async () => {
   const data = await loadLeastSquaresData({ kind: "leastSquares", file: SHARDS }, 1, 4);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { externalRun, freePort, reap, start, startWith } from "./_processes.ts";
 import { tempRunFolder } from "./_plans.ts";
 
@@ -130,7 +131,7 @@ Deno.test("the process-worker entry refuses malformed launch parameters with a m
     ] as const
   ) {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", entry.pathname],
+      args: ["run", "-A", "--quiet", fileURLToPath(entry)],
       stdin: "piped",
       stdout: "null",
       stderr: "piped",

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { allReduce, mlp, mnist, run, sgd, train } from "../../mod.ts";
 import type { Plan } from "../../mod.ts";
+import { relativeFileRefs } from "../../runtime/coordinator/run_folder.ts";
+import { loadPlan } from "../../runtime/load_plan.ts";
 import { leastSquaresPlans, readMetrics, tempRunFolder, tinyMnist } from "./_plans.ts";
 
 /** Runs a plan into a fresh folder and returns the result; removes the folder afterwards. */
@@ -42,7 +44,11 @@ Deno.test("two TCP runs with the same seed write identical params.json", async (
 Deno.test("a run folder holds the plan, per-step metrics, a summary and the parameters", async () => {
   const plan = leastSquaresPlans(12).gossipRing!;
   await runIn(plan, { transport: "memory" }, async (result, folder) => {
-    assert.deepEqual(JSON.parse(await Deno.readTextFile(`${folder}/plan.json`)), plan);
+    // plan.json is the plan that ran, its data file named by the rule for stored paths (the
+    // rule itself is tested in runtime/coordinator/run_folder_test.ts), and loads back as it.
+    const stored = JSON.parse(await Deno.readTextFile(`${folder}/plan.json`));
+    assert.deepEqual(stored, relativeFileRefs(plan, folder));
+    assert.deepEqual(await loadPlan(`${folder}/plan.json`), plan);
     const lines = await readMetrics(folder);
     const steps = lines.filter((line) => line.type === "step");
     assert.equal(steps.length, plan.steps * plan.workers);
