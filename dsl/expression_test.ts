@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   adam,
@@ -103,7 +103,7 @@ async function examplePlans(): Promise<[string, Plan][]> {
   const plans: [string, Plan][] = [];
   for (const folder of folders) {
     for (const file of await exampleFiles(folder)) {
-      plans.push([file.slice(ROOT.pathname.length), await loadPlan(file)]);
+      plans.push([relative(fileURLToPath(ROOT), file), await loadPlan(file)]);
     }
   }
   return plans;
