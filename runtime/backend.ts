@@ -9,7 +9,7 @@
  * (each worker selects its own backend).
  *
  * Selecting WASM also registers the kernels its 4.22.0 build lacks (`Conv2DBackpropFilter`, see
- * `models/wasm_kernels.ts`), so convolutional models train there.
+ * `wasm_kernels.ts`), so convolutional models train there.
  *
  * Importing the WebGPU backend makes it TensorFlow.js's highest-priority backend, which is why
  * every entry point must call {@linkcode selectBackend} (which sets the backend and awaits
@@ -165,7 +165,7 @@ async function start(name: "webgpu" | "wasm" | "cpu"): Promise<Tf> {
   const tf = await import("@tensorflow/tfjs");
   if (name === "wasm") {
     await import("@tensorflow/tfjs-backend-wasm");
-    (await import("./models/wasm_kernels.ts")).registerWasmKernels();
+    (await import("./wasm_kernels.ts")).registerWasmKernels();
   }
   if (name === "webgpu") await import("@tensorflow/tfjs-backend-webgpu");
   let ok: boolean;

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Batch, WorkerData } from "../models/types.ts";
+import type { Batch, WorkerData } from "./types.ts";
 import { randomStream } from "../random.ts";
 
 /** A shard of examples held in memory, row-major. */

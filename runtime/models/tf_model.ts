@@ -37,7 +37,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { CnnNode, LogisticNode, MlpNode } from "../../dsl/plan.ts";
 import type { DataShape } from "../../dsl/shapes.ts";
 import { randomStream } from "../random.ts";
-import type { Batch, Evaluation, TrainableModel } from "./types.ts";
+import type { Batch } from "../data/types.ts";
+import type { Evaluation, TrainableModel } from "./types.ts";
 
 /** What a model's output means. */
 export type OutputKind = "logits" | "probabilities" | "values";

@@ -16,7 +16,8 @@ import type { Communicator, TrafficStats } from "../comm/types.ts";
 import type { VirtualClock } from "../comm/virtual_clock.ts";
 import { stragglerComputeMs } from "../network/stragglers.ts";
 import type { MetricsLine } from "../metrics.ts";
-import type { Batch, TrainableModel, WorkerData } from "../models/types.ts";
+import type { Batch, WorkerData } from "../data/types.ts";
+import type { TrainableModel } from "../models/types.ts";
 import type { WorkerState } from "../worker_state.ts";
 import { timeCommunicator } from "./timed_communicator.ts";
 
