@@ -38,6 +38,7 @@ import { localWorkersProblem, runWorkerGroup } from "../runtime/worker/thread_gr
 import { CliInputError, CommandFailedError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { reportRun, tlsOption } from "./run_command.ts";
+import { messageOf } from "../runtime/errors.ts";
 
 /** Options of `gossamer worker`. */
 export interface WorkerCommandOptions {
@@ -118,7 +119,7 @@ export async function workerCommand(
   try {
     await train();
   } catch (error) {
-    throw new CommandFailedError(error instanceof Error ? error.message : String(error));
+    throw new CommandFailedError(messageOf(error));
   }
   // Metrics went to the coordinator; say so, or a finished worker looks like a silent one.
   console.log(
@@ -179,7 +180,7 @@ async function requireSecret(
   try {
     found = await findSecret(secretFile === undefined ? {} : { secretFile });
   } catch (error) {
-    throw new CliInputError(`${who}: ${(error as Error).message}`);
+    throw new CliInputError(`${who}: ${messageOf(error)}`);
   }
   if (found !== null) return;
   throw new CliInputError(

@@ -1,3 +1,4 @@
+import { messageOf } from "./errors.ts";
 /**
  * Chooses and starts the TensorFlow.js backend, and says which one runs and why.
  *
@@ -118,7 +119,7 @@ async function doProbe(): Promise<WebGpuProbe> {
       available: false,
       hardware: false,
       description: "",
-      detail: `requesting a webgpu adapter failed (${(error as Error).message ?? error})`,
+      detail: `requesting a webgpu adapter failed (${messageOf(error)})`,
     };
   }
   if (adapter === null) {
@@ -173,7 +174,7 @@ async function start(name: "webgpu" | "wasm" | "cpu"): Promise<Tf> {
     ok = await tf.setBackend(name);
     await tf.ready();
   } catch (error) {
-    throw new BackendError(name, `initialisation failed (${(error as Error).message ?? error})`);
+    throw new BackendError(name, `initialisation failed (${messageOf(error)})`);
   }
   if (!ok || tf.getBackend() !== name) {
     throw new BackendError(name, "TensorFlow.js could not initialise it");

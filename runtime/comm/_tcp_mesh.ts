@@ -37,6 +37,7 @@ import {
   FRAME_HEARTBEAT,
   FrameDecoder,
 } from "./wire.ts";
+import { messageOf } from "../errors.ts";
 
 /**
  * Shapes sends to follow a declared network (`runtime/network/links.ts`): when a message handed
@@ -513,9 +514,4 @@ function disconnected(peer: number, error: unknown): PeerError {
     error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionAborted ||
     error instanceof Deno.errors.UnexpectedEof;
   return new PeerError(peer, ordinary ? "disconnected" : `disconnected: ${messageOf(error)}`);
-}
-
-/** The message of an error, or the value as text. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

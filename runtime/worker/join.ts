@@ -12,6 +12,7 @@
 
 import { clientHandshake, COORDINATOR, HandshakeError, RunKey } from "../comm/handshake.ts";
 import { closeQuietly, dial, TlsHandshakeError, type TlsPem } from "../comm/net.ts";
+import { messageOf } from "../errors.ts";
 
 /** How long a worker keeps trying to reach its coordinator by default: 60 s. */
 export const DEFAULT_RENDEZVOUS_TIMEOUT_MS = 60_000;
@@ -79,7 +80,7 @@ export async function joinCoordinator(options: JoinOptions): Promise<Joined> {
     return { conn, runId, leftover };
   } catch (error) {
     closeQuietly(conn);
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     if (error instanceof HandshakeError && error.member) {
       throw new Error(
         /^Worker \d+/.test(message)
@@ -105,7 +106,7 @@ async function connectWithBackoff(options: JoinOptions): Promise<Deno.Conn> {
     try {
       return await dial(rendezvous, options.tls);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       if (error instanceof TlsHandshakeError) {
         throw new Error(`Worker ${rank} cannot reach the coordinator at ${rendezvous}: ${message}`);
       }
