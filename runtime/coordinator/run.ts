@@ -229,7 +229,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
       ? cause
       : `${cause}\nThe newest checkpoint is after ${latest} steps; continue with: gossamer resume ${out}`;
     await folder.writeJson("summary.json", summarize(cause)).catch(() => {});
-    throw new RunError(message, out, options.signal?.aborted ?? false);
+    throw new RunError(message, out, options.signal?.aborted ?? false, { cause: error });
   } finally {
     folder.close();
   }
