@@ -63,6 +63,7 @@ import {
   NONCE_BYTES,
   type Offer,
   PROOF_BYTES,
+  ProtocolVersionError,
   rankName,
   RUN_ID_BYTES,
   toHex,
@@ -313,12 +314,12 @@ export function serverHandshake(
       offer = decodeOffer(first.payload);
     } catch (error) {
       // Another version of gossamer learns why; anything else just gets closed.
-      if (/protocol version/.test(messageOf(error))) {
+      if (error instanceof ProtocolVersionError) {
         await writeAll(
           conn,
           handshakeFrame(
             options.rank,
-            encodeVerdict({ status: VERDICT.version, reason: messageOf(error) }),
+            encodeVerdict({ status: VERDICT.version, reason: error.message }),
           ),
         ).catch(() => {});
       }
