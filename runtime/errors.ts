@@ -30,8 +30,9 @@ export function messageOf(error: unknown): string {
  * An error whose message already begins with the worker it is about ("Worker 3 has no training
  * examples", "Worker 1's transport is closed"). A failing worker reports such a message as it is
  * and puts "Worker <rank>: " before any other; the class says which is which, so no one reads the
- * wording to decide. The classes that carry their worker as a field (`PeerError`,
- * `DivergenceError`, `WorkerError`) are told apart the same way, by `instanceof`.
+ * wording to decide. Subclasses carry their worker as a field (`DivergenceError`); the few
+ * classes that cannot extend it (`PeerError`, part of the public API, and `EmptyShardError`, a
+ * `RangeError`) are recognised by their own class beside it.
  *
  * Its `name` stays `"Error"`: it marks a message, it does not rename the error.
  *

@@ -3,7 +3,8 @@
  * (`comm_thread.ts`, `threaded_communicator.ts`). Vectors that collectives work on in place
  * travel in `SharedArrayBuffer`s both threads see; variable-sized results (neighbours' vectors,
  * gathered codes) come back as transferred buffers. Errors cross as plain data and are rebuilt
- * with their class, so a {@linkcode PeerError} stays a `PeerError`.
+ * with their class, so a {@linkcode PeerError} stays a `PeerError` and a `WorkerNamedError` (a
+ * message that names its worker, `../errors.ts`) a `WorkerNamedError`.
  *
  * @module
  */
