@@ -32,6 +32,7 @@ import { serveCommand } from "./cli/serve_command.ts";
 import { slurmCommand } from "./cli/slurm_command.ts";
 import { RunError } from "./runtime/run_types.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
+import { messageOf } from "./runtime/errors.ts";
 
 /**
  * Parses an integer option value at least `min`, with a message commander shows on failure.
@@ -448,7 +449,7 @@ export async function main(args: readonly string[]): Promise<number> {
       }
       return 1;
     }
-    console.error(`gossamer: internal error: ${(error as Error)?.message ?? String(error)}`);
+    console.error(`gossamer: internal error: ${messageOf(error)}`);
     if (Deno.env.get("GOSSAMER_DEBUG")) console.error(error);
     return 70;
   }

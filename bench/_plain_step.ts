@@ -7,7 +7,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import type { Batch } from "../runtime/models/types.ts";
+import type { Batch } from "../runtime/data/types.ts";
 
 /**
  * Trains `model` one step on `batch` (784 inputs, 10 classes) with learning rate `lr`.

@@ -15,6 +15,7 @@ import { loadPlan } from "../runtime/load_plan.ts";
 import { totalBytes } from "../dsl/traffic.ts";
 import { unsupportedNodes } from "../runtime/support.ts";
 import { formatBytes, table } from "../report/format.ts";
+import { messageOf } from "../runtime/errors.ts";
 
 /** The examples folder. */
 const EXAMPLES = new URL("../examples/", import.meta.url);
@@ -134,7 +135,7 @@ export async function examplesCommand(
         status = `ran ${steps} steps in ${((performance.now() - start) / 1000).toFixed(1)} s`;
       } catch (error) {
         status = "FAILED";
-        failures.push(`${basename(file)}: ${(error as Error).message}`);
+        failures.push(`${basename(file)}: ${messageOf(error)}`);
       }
     }
     rows.push([

@@ -25,6 +25,7 @@ import { writeFileAtomic } from "./write_file.ts";
 import { formatBytes, table } from "../report/format.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { ProgressBar } from "./progress_bar.ts";
+import { messageOf } from "../runtime/errors.ts";
 
 /** `experiment.json`. */
 export interface ExperimentSettings {
@@ -152,7 +153,7 @@ async function readSettings(folder: string): Promise<ExperimentSettings> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new CliInputError(`Cannot read ${path}: invalid JSON: ${(error as Error).message}`);
+    throw new CliInputError(`Cannot read ${path}: invalid JSON: ${messageOf(error)}`);
   }
   return parseSettings(value, path);
 }

@@ -11,6 +11,7 @@ import { checkSlurmValue, shellQuote, slurmScript } from "./slurm_script.ts";
 import { fileStem, loadClusterPlan, portablePlanJson } from "./cluster_plan.ts";
 import { CliInputError, CommandFailedError } from "./errors.ts";
 import { writeNewFile } from "./write_file.ts";
+import { messageOf } from "../runtime/errors.ts";
 
 /** Options of `gossamer slurm`. */
 export interface SlurmCommandOptions {
@@ -108,7 +109,7 @@ async function submit(sbatch: string, file: string): Promise<string> {
     }).output();
   } catch (error) {
     throw new CommandFailedError(
-      `Cannot run ${sbatch}: ${(error as Error).message}. The script is written: ${file}`,
+      `Cannot run ${sbatch}: ${messageOf(error)}. The script is written: ${file}`,
     );
   }
   const decoder = new TextDecoder();

@@ -38,6 +38,7 @@ import { localWorkersProblem, runWorkerGroup } from "../runtime/worker/thread_gr
 import { CliInputError, CommandFailedError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { reportRun, tlsOption } from "./run_command.ts";
+import { messageOf } from "../runtime/errors.ts";
 
 /** Options of `gossamer worker`. */
 export interface WorkerCommandOptions {
@@ -118,7 +119,7 @@ export async function workerCommand(
   try {
     await train();
   } catch (error) {
-    throw new CommandFailedError(error instanceof Error ? error.message : String(error));
+    throw new CommandFailedError(messageOf(error));
   }
   // Metrics went to the coordinator; say so, or a finished worker looks like a silent one.
   console.log(
@@ -179,7 +180,7 @@ async function requireSecret(
   try {
     found = await findSecret(secretFile === undefined ? {} : { secretFile });
   } catch (error) {
-    throw new CliInputError(`${who}: ${(error as Error).message}`);
+    throw new CliInputError(`${who}: ${messageOf(error)}`);
   }
   if (found !== null) return;
   throw new CliInputError(
@@ -236,7 +237,7 @@ async function hostRun(
       if (!(error instanceof RunError)) throw error;
       // Stopped because rank 0's own worker failed: a failed run (1), not an interruption.
       throw new RunError(
-        bindHint(error.message),
+        rendezvousPortInUse(error) ? `${error.message} ${BUSY_PORT_HINT}` : error.message,
         error.folder,
         interrupt.aborted && error.interrupted,
       );
@@ -248,9 +249,14 @@ async function hostRun(
   console.log(reportRun(result));
 }
 
-/** A message about a rendezvous that cannot listen, with what to do about a busy port. */
-function bindHint(message: string): string {
-  return /already in use/.test(message)
-    ? `${message} (choose another port with GOSSAMER_PORT, which every rank must see; under torchrun its agent may hold MASTER_PORT)`
-    : message;
+/** What to do about a rendezvous port that is taken, after the message saying so. */
+const BUSY_PORT_HINT =
+  "(choose another port with GOSSAMER_PORT, which every rank must see; under torchrun its agent may hold MASTER_PORT)";
+
+/** Whether a run failed because its rendezvous could not listen: the port was in use. */
+function rendezvousPortInUse(error: Error): boolean {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof Deno.errors.AddrInUse) return true;
+  }
+  return false;
 }

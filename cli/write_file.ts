@@ -6,6 +6,7 @@
  */
 
 import { CliInputError } from "./errors.ts";
+import { messageOf } from "../runtime/errors.ts";
 
 /**
  * Writes `text` to `path` atomically.
@@ -25,7 +26,7 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
       ? "its folder does not exist"
       : error instanceof Deno.errors.PermissionDenied
       ? "permission denied"
-      : (error as Error).message;
+      : messageOf(error);
     throw new CliInputError(`Cannot write "${path}": ${reason}`);
   }
 }
@@ -63,7 +64,7 @@ export async function writeNewFile(
       ? "its folder does not exist"
       : error instanceof Deno.errors.PermissionDenied
       ? "permission denied"
-      : (error as Error).message;
+      : messageOf(error);
     throw new CliInputError(`Cannot write "${path}": ${reason}`);
   } finally {
     await Deno.remove(temporary).catch(() => {});

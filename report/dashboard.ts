@@ -19,6 +19,7 @@ import { escapeHtml, REPORT_CSS } from "./html.ts";
 import { reportOf } from "./report.ts";
 import { readRun } from "./run_data.ts";
 import { runEvents } from "./run_events.ts";
+import { messageOf } from "../runtime/errors.ts";
 
 /** How deep below the served folder runs are looked for (`runs/demo-…/<pipeline>` is 2). */
 const SEARCH_DEPTH = 3;
@@ -286,6 +287,6 @@ export async function serveDashboard(options: DashboardOptions): Promise<Deno.Ht
     port: options.port ?? 8080,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     onListen: (address) => options.onListen?.(address),
-    onError: (error) => text(500, `Cannot show this page: ${(error as Error).message}`),
+    onError: (error) => text(500, `Cannot show this page: ${messageOf(error)}`),
   }, handler);
 }

@@ -8,6 +8,7 @@
  */
 
 import type { ExperimentRow } from "./experiment_row.ts";
+import { messageOf } from "../runtime/errors.ts";
 
 /** One claim, checked. */
 export interface Check {
@@ -82,6 +83,6 @@ export function evaluate(expectations: Expectations, rows: ExperimentRows): Chec
   try {
     return expectations(rows);
   } catch (error) {
-    return [check("the expectations can be evaluated", false, (error as Error).message)];
+    return [check("the expectations can be evaluated", false, messageOf(error))];
   }
 }

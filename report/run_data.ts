@@ -11,6 +11,7 @@ import { basename, join, resolve } from "node:path";
 import type { Plan } from "../dsl/plan.ts";
 import type { EvalLine, MetricsLine, StepLine, TrafficLine } from "../runtime/metrics.ts";
 import type { RunSummary } from "../runtime/run_types.ts";
+import { messageOf } from "../runtime/errors.ts";
 
 /** Where a run stands: finished, failed, or still writing (no `summary.json` yet). */
 export type RunStatus = "completed" | "failed" | "running";
@@ -88,7 +89,7 @@ async function readJson<T>(path: string): Promise<T | null> {
     text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
-    throw new RunDataError(`Cannot read ${path}: ${(error as Error).message}`);
+    throw new RunDataError(`Cannot read ${path}: ${messageOf(error)}`);
   }
   try {
     return JSON.parse(text) as T;

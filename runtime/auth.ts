@@ -22,6 +22,7 @@ import { fromHex, PLAN_HASH_BYTES, RUN_ID_BYTES, toHex } from "./comm/handshake.
 import type { TlsPem } from "./comm/net.ts";
 import type { Plan } from "../dsl/plan.ts";
 import { planHash } from "./plan_hash.ts";
+import { messageOf } from "./errors.ts";
 
 /** The environment variable that holds a run's secret for workers started by hand. */
 export const SECRET_ENV = "GOSSAMER_SECRET";
@@ -110,7 +111,7 @@ export async function readSecretFile(path: string): Promise<string> {
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    throw new Error(`Cannot read the run secret from ${path}: ${(error as Error).message}`);
+    throw new Error(`Cannot read the run secret from ${path}: ${messageOf(error)}`);
   }
   secretBytes(text, path);
   return text.trim();
@@ -226,7 +227,7 @@ export async function readTlsFiles(files: TlsFiles | undefined): Promise<TlsPem 
     try {
       return await Deno.readTextFile(path);
     } catch (error) {
-      throw new Error(`Cannot read the TLS ${what} ${path}: ${(error as Error).message}`);
+      throw new Error(`Cannot read the TLS ${what} ${path}: ${messageOf(error)}`);
     }
   };
   const [cert, key, ca] = await Promise.all([

@@ -1,3 +1,4 @@
+import { messageOf } from "./errors.ts";
 /**
  * Chooses and starts the TensorFlow.js backend, and says which one runs and why.
  *
@@ -9,7 +10,7 @@
  * (each worker selects its own backend).
  *
  * Selecting WASM also registers the kernels its 4.22.0 build lacks (`Conv2DBackpropFilter`, see
- * `models/wasm_kernels.ts`), so convolutional models train there.
+ * `wasm_kernels.ts`), so convolutional models train there.
  *
  * Importing the WebGPU backend makes it TensorFlow.js's highest-priority backend, which is why
  * every entry point must call {@linkcode selectBackend} (which sets the backend and awaits
@@ -118,7 +119,7 @@ async function doProbe(): Promise<WebGpuProbe> {
       available: false,
       hardware: false,
       description: "",
-      detail: `requesting a webgpu adapter failed (${(error as Error).message ?? error})`,
+      detail: `requesting a webgpu adapter failed (${messageOf(error)})`,
     };
   }
   if (adapter === null) {
@@ -165,7 +166,7 @@ async function start(name: "webgpu" | "wasm" | "cpu"): Promise<Tf> {
   const tf = await import("@tensorflow/tfjs");
   if (name === "wasm") {
     await import("@tensorflow/tfjs-backend-wasm");
-    (await import("./models/wasm_kernels.ts")).registerWasmKernels();
+    (await import("./wasm_kernels.ts")).registerWasmKernels();
   }
   if (name === "webgpu") await import("@tensorflow/tfjs-backend-webgpu");
   let ok: boolean;
@@ -173,7 +174,7 @@ async function start(name: "webgpu" | "wasm" | "cpu"): Promise<Tf> {
     ok = await tf.setBackend(name);
     await tf.ready();
   } catch (error) {
-    throw new BackendError(name, `initialisation failed (${(error as Error).message ?? error})`);
+    throw new BackendError(name, `initialisation failed (${messageOf(error)})`);
   }
   if (!ok || tf.getBackend() !== name) {
     throw new BackendError(name, "TensorFlow.js could not initialise it");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bytesConn } from "./_test_conn.ts";
+import { bytesConn } from "../tests/_bytes_conn.ts";
 import { decodeControl, encodeControl, readControl } from "./control.ts";
 import { encodeFrame, FRAME_HEADER_BYTES } from "./comm/wire.ts";
 

@@ -14,6 +14,7 @@ import type { Plan } from "../dsl/plan.ts";
 import { isPipeline } from "../dsl/train.ts";
 import { parsePlan, PlanError } from "../dsl/validate.ts";
 import { resourceIssues } from "./resources.ts";
+import { messageOf } from "./errors.ts";
 
 /** The input file cannot be read or imported (as opposed to holding an invalid plan). */
 export class PlanLoadError extends Error {
@@ -35,7 +36,7 @@ async function readPlanJson(path: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new PlanLoadError(path, `invalid JSON: ${(error as Error).message}`);
+    throw new PlanLoadError(path, `invalid JSON: ${messageOf(error)}`);
   }
 }
 
@@ -45,7 +46,7 @@ async function importPipeline(path: string): Promise<Plan> {
   try {
     module = await import(pathToFileURL(resolve(path)).href);
   } catch (error) {
-    const detail = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    const detail = messageOf(error).split("\n")[0];
     throw new PlanLoadError(path, `the module failed to load: ${detail}`);
   }
   const exported = module.default;
@@ -61,7 +62,7 @@ async function importPipeline(path: string): Promise<Plan> {
   } catch (error) {
     // Name the file rather than "plan" in the message.
     if (error instanceof PlanError) throw new PlanError(error.issues, path);
-    throw new PlanLoadError(path, `compile() failed: ${(error as Error).message}`);
+    throw new PlanLoadError(path, `compile() failed: ${messageOf(error)}`);
   }
 }
 

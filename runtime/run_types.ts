@@ -214,9 +214,15 @@ export class RunError extends Error {
    * @param message What failed, naming the worker where known.
    * @param folder The run folder.
    * @param interrupted Whether the run was stopped through its abort signal.
+   * @param options The error that failed the run, as `cause`, where there is one.
    */
-  constructor(message: string, readonly folder: string, readonly interrupted = false) {
-    super(message);
+  constructor(
+    message: string,
+    readonly folder: string,
+    readonly interrupted = false,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
     this.name = "RunError";
   }
 }

@@ -1,3 +1,4 @@
+import { messageOf } from "./errors.ts";
 /**
  * The safetensors format (huggingface/safetensors): an 8-byte little-endian header length, a
  * JSON header naming each tensor's dtype, shape and byte range, then the raw little-endian
@@ -123,7 +124,7 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
       bytes.subarray(8, 8 + length),
     ));
   } catch (error) {
-    throw new SafetensorsError(`the header is not JSON: ${(error as Error).message}`);
+    throw new SafetensorsError(`the header is not JSON: ${messageOf(error)}`);
   }
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
     throw new SafetensorsError("the header is not a JSON object");

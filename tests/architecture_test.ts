@@ -118,8 +118,10 @@ function layer(path: string): number {
 /** Imports that would blur a runtime room's role: `[importer, imported, why]`. */
 const FORBIDDEN: readonly [RegExp, RegExp, string][] = [
   [
+    // errors.ts imports nothing: the text of a thrown value and the mark of an error naming its
+    // worker, which the transport's failures carry like everyone else's.
     /^runtime\/comm\//,
-    /^runtime\/(?!comm\/|network\/|random\.ts)/,
+    /^runtime\/(?!comm\/|network\/|random\.ts|errors\.ts)/,
     "the transport layer knows nothing above it but the network model",
   ],
   [
@@ -142,6 +144,7 @@ const FORBIDDEN: readonly [RegExp, RegExp, string][] = [
     /^runtime\/(algorithms|compressors|comm|coordinator|worker)\//,
     "data and models know nothing of communication",
   ],
+  [/^runtime\/data\//, /^runtime\/models\//, "data knows no model: models read its batches"],
   [/^runtime\/worker\//, /^runtime\/coordinator\//, "a worker never imports the coordinator"],
   [
     /^runtime\/(?!mod\.ts)[^/]+\.ts$/,

@@ -94,7 +94,6 @@ export interface TrainingChain {
  *
  * @param options The plan, the communicator, `x_0` and the gradient oracle.
  * @returns The worker's chain.
- * @throws {Error} When a node of the plan is not implemented yet.
  * @throws {RangeError} When the topology does not fit the number of workers.
  * @example One worker, plain SGD on `f(x) = x²/2` (gradient `x`)
  * ```ts

@@ -1,14 +1,15 @@
 /**
- * The training algorithms of the runtime (docs/algorithms.md §0.1, §1.1–1.4, §2.1–2.2): local
- * optimizers and buffer policies, the base algorithms (`allReduce`, `localSgd`, `gossip`,
- * `sgp`), the outer algorithms (`slowMo`, `bmuf`), the registry that maps a plan's node kinds
- * to them, and the step driver that chains them.
+ * The training algorithms of the runtime (docs/algorithms.md §0.1, §1, §2 and §4): local
+ * optimizers and buffer policies, the base and outer algorithms, the registry that maps every
+ * base and outer kind of the plan format to its implementation ({@linkcode BASES},
+ * {@linkcode OUTERS}: the compiler holds them to the plan's unions, so they name every
+ * algorithm there is), and the step driver that chains them.
  *
  * Each algorithm is a factory from its plan node and a context (communicator, `x_0`, optimizer,
- * gradient oracle, compressor) to an object with explicit, named state; its math is a pure
- * function over flat vectors exported beside it (`gossipUpdate`, `pushSumCombine`,
- * `slowMoUpdate`, `bmufUpdate`, `sgdDirection`, `adamDirection`) and unit-tested without
- * communication. Use these to check a rule by hand or to drive a step outside the runtime.
+ * gradient oracle, compressor) to an object with explicit, named state, in a file of its own;
+ * its math is a pure function over flat vectors beside it, unit-tested without communication.
+ * The rules exported here (for example `gossipUpdate`, `slowMoUpdate`, `sgdDirection`) let you
+ * check a rule by hand or drive a step outside the runtime.
  *
  * @example One SlowMo outer update by hand
  * ```ts

@@ -1,9 +1,8 @@
 /**
  * Dispatch tables from plan node kinds to algorithm implementations. The tables are mapped
  * types over the plan unions (`{ [K in BaseKind]: … }`, as `topologies/mixing_matrix.ts` does),
- * so adding a node kind to the DSL without deciding here whether it runs is a compile error, and
- * each factory receives the node of its own kind, already narrowed. `null` marks a kind that is
- * not implemented yet; {@linkcode createBase} and {@linkcode createOuter} refuse it by name.
+ * so a node kind added to the DSL without its implementation here is a compile error, and each
+ * factory receives the node of its own kind, already narrowed.
  *
  * @module
  */
@@ -36,7 +35,7 @@ import { slowMoOuter } from "./slow_mo.ts";
 import { bmufOuter } from "./bmuf.ts";
 
 /**
- * Base algorithm factories by kind; `null` = not implemented yet.
+ * Base algorithm factories by kind.
  *
  * @example
  * ```ts
@@ -47,7 +46,7 @@ import { bmufOuter } from "./bmuf.ts";
  * assert.equal(typeof BASES.cada, "function");
  * ```
  */
-export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseNodeOf<K>> | null } = Object.freeze(
+export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseNodeOf<K>> } = Object.freeze(
   {
     allReduce: allReduceBase,
     localSgd: localSgdBase,
@@ -61,7 +60,7 @@ export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseNodeOf<K>> | nul
 );
 
 /**
- * Outer algorithm factories by kind; `null` = not implemented yet.
+ * Outer algorithm factories by kind.
  *
  * @example
  * ```ts
@@ -71,7 +70,7 @@ export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseNodeOf<K>> | nul
  * assert.equal(typeof OUTERS.slowMo, "function");
  * ```
  */
-export const OUTERS: { readonly [K in OuterKind]: OuterFactory<OuterNodeOf<K>> | null } = Object
+export const OUTERS: { readonly [K in OuterKind]: OuterFactory<OuterNodeOf<K>> } = Object
   .freeze({
     slowMo: slowMoOuter,
     bmuf: bmufOuter,
@@ -83,7 +82,6 @@ export const OUTERS: { readonly [K in OuterKind]: OuterFactory<OuterNodeOf<K>> |
  * @param node The plan's base node.
  * @param context The worker's communicator, `x_0`, optimizer, gradient oracle and compressor.
  * @returns The worker's base algorithm.
- * @throws {Error} When the base kind is not implemented yet.
  * @throws {RangeError} When the topology does not fit the number of workers.
  * @example
  * ```ts
@@ -98,10 +96,7 @@ export const OUTERS: { readonly [K in OuterKind]: OuterFactory<OuterNodeOf<K>> |
  */
 export function createBase(node: BaseNode, context: BaseContext): BaseAlgorithm {
   // The one place the table is indexed by a union: each entry takes its own kind's node.
-  const factory = BASES[node.kind] as BaseFactory<BaseNode> | null;
-  if (factory === null) {
-    throw new Error(`Cannot create base algorithm: "${node.kind}" is not implemented yet`);
-  }
+  const factory = BASES[node.kind] as BaseFactory<BaseNode>;
   return factory(node, context);
 }
 
@@ -111,7 +106,6 @@ export function createBase(node: BaseNode, context: BaseContext): BaseAlgorithm 
  * @param node The plan's outer node.
  * @param context The worker's communicator, `x_0` and buffer policy.
  * @returns The worker's outer algorithm.
- * @throws {Error} When the outer kind is not implemented yet.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -124,9 +118,6 @@ export function createBase(node: BaseNode, context: BaseContext): BaseAlgorithm 
  * ```
  */
 export function createOuter(node: OuterNode, context: StepContext): OuterAlgorithm {
-  const factory = OUTERS[node.kind] as OuterFactory<OuterNode> | null;
-  if (factory === null) {
-    throw new Error(`Cannot create outer algorithm: "${node.kind}" is not implemented yet`);
-  }
+  const factory = OUTERS[node.kind] as OuterFactory<OuterNode>;
   return factory(node, context);
 }

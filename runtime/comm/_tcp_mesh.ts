@@ -18,15 +18,9 @@ import { PostedPlaces } from "./_receive_into.ts";
 import type { Mailbox } from "./_mailbox.ts";
 import { TcpLink } from "./_tcp_link.ts";
 import { TrafficCounter } from "./_traffic.ts";
-import {
-  clientHandshake,
-  HandshakeError,
-  type RunKey,
-  serverHandshake,
-  VERDICT,
-} from "./handshake.ts";
-import { closeQuietly, dial, noDelay, remoteOf, type TlsPem } from "./net.ts";
-import { PendingHandshakes } from "./pending_handshakes.ts";
+import { MemberAcceptor } from "./accept_members.ts";
+import { clientHandshake, HandshakeError, type RunKey, VERDICT } from "./handshake.ts";
+import { closeQuietly, dial, type TlsPem } from "./net.ts";
 import { PeerError, type Phase, type TrafficStats, type Transport } from "./types.ts";
 import type { Warn } from "./warnings.ts";
 import {
@@ -37,6 +31,7 @@ import {
   FRAME_HEARTBEAT,
   FrameDecoder,
 } from "./wire.ts";
+import { messageOf, WorkerNamedError } from "../errors.ts";
 
 /**
  * Shapes sends to follow a declared network (`runtime/network/links.ts`): when a message handed
@@ -103,12 +98,8 @@ export class TcpMeshTransport implements Transport {
   readonly #links: (TcpLink | undefined)[];
   /** Connections this rank dialled, in their handshake. */
   readonly #dialling = new Set<Deno.Conn>();
-  /** Accepted connections in their handshake, bounded. */
-  readonly #accepted = new PendingHandshakes();
-  readonly #handshaking = new Set<Promise<void>>();
-  /** Higher ranks admitted by a handshake whose verdict is still being written. */
-  readonly #admitted = new Set<number>();
-  #accepting: Promise<void> = Promise.resolve();
+  /** Accepts the higher ranks, once `acceptHigher` started. */
+  #acceptor: MemberAcceptor | null = null;
   #closing: Promise<void> | null = null;
   #abortReason: Error | null = null;
   #heartbeats: ReturnType<typeof setInterval> | undefined;
@@ -265,7 +256,7 @@ export class TcpMeshTransport implements Transport {
   }
 
   #closedError(): Error {
-    return this.#abortReason ?? new Error(`Worker ${this.rank}'s transport is closed`);
+    return this.#abortReason ?? new WorkerNamedError(`Worker ${this.rank}'s transport is closed`);
   }
 
   async #shutdown(): Promise<void> {
@@ -284,9 +275,9 @@ export class TcpMeshTransport implements Transport {
       this.#listener.close();
     } catch { /* closed once the mesh was complete */ }
     for (const conn of this.#dialling) closeQuietly(conn);
-    this.#accepted.closeAll();
+    const accepted = this.#acceptor?.stop();
     for (const link of this.#links) link?.close();
-    await Promise.allSettled([this.#accepting, ...this.#handshaking]);
+    await accepted;
     await Promise.all(this.#links.map((link) => link?.settled()));
   }
 
@@ -355,7 +346,10 @@ export class TcpMeshTransport implements Transport {
           }));
         } catch (error) {
           closeQuietly(conn);
-          if (error instanceof HandshakeError && error.member) throw new Error(error.message);
+          // The peer's verdict: every reason it gives begins with the worker it names.
+          if (error instanceof HandshakeError && error.member) {
+            throw new WorkerNamedError(error.message);
+          }
           throw new Error(
             `Cannot connect to worker ${peer} at ${address}: it ${messageOf(error)}`,
             { cause: error },
@@ -369,51 +363,19 @@ export class TcpMeshTransport implements Transport {
     );
   }
 
-  /** Accepts a connection from every higher rank, refusing strangers along the way. */
+  /**
+   * Accepts a connection from every higher rank, refusing strangers along the way; an
+   * authenticated peer that is refused fails the mesh (rejects).
+   */
   async acceptHigher(): Promise<void> {
-    let settle!: { resolve(): void; reject(error: unknown): void };
-    const complete = new Promise<void>((resolve, reject) => settle = { resolve, reject });
+    const complete = Promise.withResolvers<void>();
     const check = () => {
-      if (this.missingPeers().every((peer) => peer < this.rank)) settle.resolve();
+      if (this.missingPeers().every((peer) => peer < this.rank)) complete.resolve();
     };
     check();
-    const accepting = this.#accepting = (async () => {
-      while (this.missingPeers().some((peer) => peer > this.rank)) {
-        let conn: Deno.Conn;
-        try {
-          conn = await this.#listener.accept();
-        } catch (error) {
-          if (this.#closing || isClosedListener(error)) throw error;
-          // One failed accept (a reset before it was taken) does not end the listener.
-          this.#security.warn(`worker ${this.rank}'s mesh listener: ${messageOf(error)}`);
-          await new Promise((resolve) => setTimeout(resolve, 10));
-          continue;
-        }
-        if (this.#closing) return closeQuietly(conn);
-        const handshake = this.#accept(conn).then(check, settle.reject);
-        this.#handshaking.add(handshake);
-        handshake.finally(() => this.#handshaking.delete(handshake));
-      }
-    })();
-    accepting.catch((error) => {
-      if (this.#closing) settle.resolve();
-      else settle.reject(error);
-    });
-    await complete;
-  }
-
-  /**
-   * Runs the handshake of an accepted connection as the accepting side. A stranger is closed
-   * and logged; an authenticated peer that is refused fails the mesh (rejects).
-   */
-  async #accept(conn: Deno.Conn): Promise<void> {
-    noDelay(conn);
-    const remote = remoteOf(conn);
-    this.#accepted.add(conn);
-    const { key, runId, planHash, handshakeTimeoutMs } = this.#security;
-    let admitted: number | null = null;
-    try {
-      const { offer, leftover } = await serverHandshake(conn, {
+    const { key, runId, planHash, handshakeTimeoutMs, warn } = this.#security;
+    const acceptor = this.#acceptor = new MemberAcceptor(this.#listener, {
+      handshake: {
         channel: "mesh",
         rank: this.rank,
         world: this.size,
@@ -421,44 +383,45 @@ export class TcpMeshTransport implements Transport {
         planHash,
         key,
         timeoutMs: handshakeTimeoutMs,
-        admit: (offer) => {
-          const peer = offer.rank;
-          if (peer <= this.rank || peer >= this.size) {
-            return {
-              status: VERDICT.rank,
-              reason: `Worker ${peer} connected to worker ${this.rank}, but only ranks ${
-                this.rank + 1
-              }..${this.size - 1} do`,
-            };
-          }
-          if (this.#links[peer] !== undefined || this.#admitted.has(peer)) {
-            return {
-              status: VERDICT.rank,
-              reason: `Worker ${this.rank} already has a connection from worker ${peer}`,
-            };
-          }
-          admitted = peer;
-          this.#admitted.add(peer);
-          return null;
-        },
-      });
-      if (this.#closing) return closeQuietly(conn);
-      this.#attach(offer.rank, conn, leftover);
-    } catch (error) {
-      closeQuietly(conn);
-      if (this.#closing) return;
-      if (error instanceof HandshakeError && error.member) {
-        throw new Error(`${error.message} (a connection from ${remote})`);
-      }
-      this.#security.warn(
-        `worker ${this.rank} refused a mesh connection from ${remote}, which ${
-          this.#accepted.evictedBecause(conn) ?? messageOf(error)
-        }`,
-      );
-    } finally {
-      this.#accepted.delete(conn);
-      if (admitted !== null) this.#admitted.delete(admitted);
-    }
+      },
+      admit: (offer, admitting) => {
+        const peer = offer.rank;
+        if (peer <= this.rank || peer >= this.size) {
+          return {
+            status: VERDICT.rank,
+            reason: `Worker ${peer} connected to worker ${this.rank}, but only ranks ${
+              this.rank + 1
+            }..${this.size - 1} do`,
+          };
+        }
+        if (this.#links[peer] !== undefined || admitting.has(peer)) {
+          return {
+            status: VERDICT.rank,
+            reason: `Worker ${this.rank} already has a connection from worker ${peer}`,
+          };
+        }
+        return null;
+      },
+      wanted: () => this.missingPeers().some((peer) => peer > this.rank),
+      closing: () => this.#closing !== null,
+      member: (conn, { offer, leftover }) => {
+        this.#attach(offer.rank, conn, leftover);
+        check();
+      },
+      // Every reason this side gives begins with the worker it names.
+      refused: (error, remote) =>
+        complete.reject(new WorkerNamedError(`${error.message} (a connection from ${remote})`)),
+      warn,
+      listenerName: `worker ${this.rank}'s mesh listener`,
+      strangerRefused: (remote) => `worker ${this.rank} refused a mesh connection from ${remote}`,
+    });
+    acceptor.accepting.then(
+      () => {
+        if (this.#closing) complete.resolve();
+      },
+      (error) => complete.reject(error),
+    );
+    await complete.promise;
   }
 
   #attach(peer: number, conn: Deno.Conn, leftover: Uint8Array): void {
@@ -495,11 +458,6 @@ export class TcpMeshTransport implements Transport {
   }
 }
 
-/** Whether an accept failed because the listener is closed. */
-function isClosedListener(error: unknown): boolean {
-  return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
-}
-
 /**
  * Why a peer's link ended: its own protocol error, a frame refused by the decoder, or
  * "disconnected" (with the cause unless it is an ordinary end of connection).
@@ -513,9 +471,4 @@ function disconnected(peer: number, error: unknown): PeerError {
     error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionAborted ||
     error instanceof Deno.errors.UnexpectedEof;
   return new PeerError(peer, ordinary ? "disconnected" : `disconnected: ${messageOf(error)}`);
-}
-
-/** The message of an error, or the value as text. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -3,7 +3,8 @@
  * (`comm_thread.ts`, `threaded_communicator.ts`). Vectors that collectives work on in place
  * travel in `SharedArrayBuffer`s both threads see; variable-sized results (neighbours' vectors,
  * gathered codes) come back as transferred buffers. Errors cross as plain data and are rebuilt
- * with their class, so a {@linkcode PeerError} stays a `PeerError`.
+ * with their class, so a {@linkcode PeerError} stays a `PeerError` and a `WorkerNamedError` (a
+ * message that names its worker, `../errors.ts`) a `WorkerNamedError`.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import type { Phase } from "../../dsl/traffic.ts";
 import type { MailboxLimits } from "./_mailbox.ts";
 import type { TlsPem } from "./net.ts";
 import { PeerError, type TrafficStats } from "./types.ts";
+import { messageOf, WorkerNamedError } from "../errors.ts";
 
 /** A collective call, as the communication thread runs it. */
 export type ThreadCall =
@@ -108,6 +110,8 @@ export interface ErrorData {
   /** For a {@linkcode PeerError}: the rank that failed and what happened. */
   readonly peer?: number;
   readonly detail?: string;
+  /** For a {@linkcode WorkerNamedError}: the message begins with the worker it is about. */
+  readonly workerNamed?: true;
 }
 
 /** What the communication thread answers. */
@@ -144,20 +148,25 @@ export function errorData(error: unknown): ErrorData {
   if (error instanceof PeerError) {
     return { name: error.name, message: error.message, peer: error.peer, detail: error.detail };
   }
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: "Error", message: String(error) };
+  return {
+    name: error instanceof Error ? error.name : "Error",
+    message: messageOf(error),
+    ...(error instanceof WorkerNamedError ? { workerNamed: true } : {}),
+  };
 }
 
 /**
  * Rebuilds an error from its data, keeping the classes callers test for.
  *
  * @param data The error as data.
- * @returns A `PeerError`, `RangeError`, `TypeError` or `Error` with the same message.
+ * @returns A `PeerError`, `WorkerNamedError`, `RangeError`, `TypeError` or `Error` with the
+ *   same message.
  */
 export function errorFrom(data: ErrorData): Error {
   if (data.peer !== undefined && data.detail !== undefined) {
     return new PeerError(data.peer, data.detail);
   }
+  if (data.workerNamed === true) return new WorkerNamedError(data.message);
   if (data.name === "RangeError") return new RangeError(data.message);
   if (data.name === "TypeError") return new TypeError(data.message);
   return new Error(data.message);

@@ -63,6 +63,7 @@ import {
   NONCE_BYTES,
   type Offer,
   PROOF_BYTES,
+  ProtocolVersionError,
   rankName,
   RUN_ID_BYTES,
   toHex,
@@ -71,6 +72,7 @@ import {
   type VerdictStatus,
 } from "./handshake_messages.ts";
 import { writeAll } from "./write_all.ts";
+import { messageOf } from "../errors.ts";
 
 export * from "./handshake_messages.ts";
 
@@ -225,14 +227,10 @@ async function withinTimeout<T>(
       throw new HandshakeError(`did not complete the handshake within ${timeoutMs} ms`);
     }
     if (error instanceof HandshakeError) throw error;
-    throw new HandshakeError(`failed during the handshake: ${messageText(error)}`);
+    throw new HandshakeError(`failed during the handshake: ${messageOf(error)}`);
   } finally {
     clearTimeout(timer);
   }
-}
-
-function messageText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -316,12 +314,12 @@ export function serverHandshake(
       offer = decodeOffer(first.payload);
     } catch (error) {
       // Another version of gossamer learns why; anything else just gets closed.
-      if (/protocol version/.test(messageText(error))) {
+      if (error instanceof ProtocolVersionError) {
         await writeAll(
           conn,
           handshakeFrame(
             options.rank,
-            encodeVerdict({ status: VERDICT.version, reason: messageText(error) }),
+            encodeVerdict({ status: VERDICT.version, reason: error.message }),
           ),
         ).catch(() => {});
       }

@@ -113,6 +113,22 @@ export class HandshakeError extends Error {
   }
 }
 
+/**
+ * The peer speaks another version of the handshake: the one failure a server answers before any
+ * proof (with a {@linkcode VERDICT}`.version` verdict), so another version of gossamer learns why.
+ * Its `name` stays `"HandshakeError"`.
+ */
+export class ProtocolVersionError extends HandshakeError {
+  /**
+   * Builds the error.
+   *
+   * @param version The version the peer speaks.
+   */
+  constructor(readonly version: number) {
+    super(`speaks protocol version ${version}, this side speaks version ${HANDSHAKE_VERSION}`);
+  }
+}
+
 function begin(bytes: number, type: number): { payload: Uint8Array; view: DataView } {
   const payload = new Uint8Array(bytes);
   payload.set(HANDSHAKE_MAGIC);
@@ -223,11 +239,7 @@ function open(payload: Uint8Array, type: number, bytes: number | null, name: str
   if (HANDSHAKE_MAGIC.some((byte, i) => payload[i] !== byte)) {
     throw new HandshakeError("does not speak gossamer's protocol (wrong magic number)");
   }
-  if (payload[4] !== HANDSHAKE_VERSION) {
-    throw new HandshakeError(
-      `speaks protocol version ${payload[4]}, this side speaks version ${HANDSHAKE_VERSION}`,
-    );
-  }
+  if (payload[4] !== HANDSHAKE_VERSION) throw new ProtocolVersionError(payload[4]!);
   if (payload[5] !== type) {
     throw new HandshakeError(`sent handshake message type ${payload[5]} where ${name} belongs`);
   }

@@ -20,6 +20,7 @@ import {
   type Transport,
 } from "./types.ts";
 import { encodeFrameHeader } from "./wire.ts";
+import { WorkerNamedError } from "../errors.ts";
 
 /** Options of {@linkcode createMemoryTransports}. */
 export interface MemoryTransportOptions {
@@ -121,7 +122,7 @@ class MemoryTransport implements Transport {
 
   send(to: number, tag: number, payload: Uint8Array, phase: Phase): Promise<void> {
     try {
-      if (this.closed) throw new Error(`Worker ${this.rank}'s transport is closed`);
+      if (this.closed) throw new WorkerNamedError(`Worker ${this.rank}'s transport is closed`);
       const peer = this.#ranks[to];
       if (!Number.isInteger(to) || peer === undefined) {
         throw new RangeError(`Cannot send to rank ${to}: ranks are 0..${this.size - 1}`);
@@ -160,7 +161,7 @@ class MemoryTransport implements Transport {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    this.mailbox.close(new Error(`Worker ${this.rank}'s transport is closed`));
+    this.mailbox.close(new WorkerNamedError(`Worker ${this.rank}'s transport is closed`));
     for (const other of this.#ranks) {
       if (other !== this) other.mailbox.fail(this.rank, new PeerError(this.rank, "disconnected"));
     }

@@ -12,6 +12,7 @@
  */
 
 import { formatAddress, parseAddress } from "./tcp_address.ts";
+import { messageOf } from "../errors.ts";
 
 /** TLS material of one process, as PEM text. */
 export interface TlsPem {
@@ -30,11 +31,6 @@ export class TlsHandshakeError extends Error {
     super(message, { cause });
     this.name = "TlsHandshakeError";
   }
-}
-
-/** The message of an error, or the value as text. */
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -22,7 +22,7 @@
  */
 
 import { DEFAULT_PEER_TIMEOUT_MS, Mailbox, type MailboxLimits } from "./_mailbox.ts";
-import { messageOf, type SendShaper, TcpMeshTransport } from "./_tcp_mesh.ts";
+import { type SendShaper, TcpMeshTransport } from "./_tcp_mesh.ts";
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   OPEN_SECRET,
@@ -35,6 +35,7 @@ import { formatAddress } from "./tcp_address.ts";
 import { PeerError, type Transport } from "./types.ts";
 import { rateLimited, type Warn, warnToStderr } from "./warnings.ts";
 import { MAX_FRAME_PAYLOAD } from "./wire.ts";
+import { messageOf } from "../errors.ts";
 
 export { formatAddress, parseAddress } from "./tcp_address.ts";
 export type { SendShaper } from "./_tcp_mesh.ts";

@@ -27,6 +27,7 @@ import type {
 import { receiveInto } from "./_receive_into.ts";
 import { frameBytes } from "./wire.ts";
 import type { LinkSchedule } from "../network/links.ts";
+import { WorkerNamedError } from "../errors.ts";
 
 /** One worker's simulated time, in ms. */
 export class VirtualClock {
@@ -173,7 +174,9 @@ class VirtualTransport implements Transport {
     let lane = this.#lanes.get(tag);
     if (lane === undefined) {
       if (this.opening === null) {
-        throw new Error(`Worker ${this.rank}: a message on tag ${tag} outside any collective`);
+        throw new WorkerNamedError(
+          `Worker ${this.rank}: a message on tag ${tag} outside any collective`,
+        );
       }
       lane = this.opening;
       this.#lanes.set(tag, lane);

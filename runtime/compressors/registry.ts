@@ -1,10 +1,9 @@
 /**
  * The compressor table: one channel factory per compressor kind, a mapped type over the plan's
- * compressor union, so a new compressor kind fails `deno check` until it has an entry here
- * (`null` until it exists; {@linkcode createChannel} refuses it by name). A codec-based
- * compressor is a codec file wrapped by `codecChannel` (error feedback and the compressed mean
- * come with it); a compressor that is an algorithm of its own (Sketched SGD) is a channel.
- * Adding a compressor is its file, its test and one line here.
+ * compressor union, so a compressor kind added to the DSL fails `deno check` until it has an
+ * entry here. A codec-based compressor is a codec file wrapped by `codecChannel` (error feedback
+ * and the compressed mean come with it); a compressor that is an algorithm of its own (Sketched
+ * SGD) is a channel.
  *
  * @module
  */
@@ -24,7 +23,7 @@ import { sketchedSgdChannel } from "./sketched_sgd.ts";
 import { topKCodec } from "./top_k.ts";
 
 /**
- * Channel factories by compressor kind; `null` = not implemented yet.
+ * Channel factories by compressor kind.
  *
  * @example
  * ```ts
@@ -35,7 +34,7 @@ import { topKCodec } from "./top_k.ts";
  * ```
  */
 export const CHANNELS: {
-  readonly [K in CompressorKind]: ChannelFactory<CompressorNodeOf<K>> | null;
+  readonly [K in CompressorKind]: ChannelFactory<CompressorNodeOf<K>>;
 } = Object.freeze({
   qsgd: codecChannel(qsgdCodec),
   dqSgd: codecChannel(dqSgdCodec),
@@ -49,14 +48,10 @@ export const CHANNELS: {
  * @param node The plan's compressor node.
  * @param options The vector length, the plan's steps, the communicator and the plan seed.
  * @returns The channel.
- * @throws {Error} When the compressor kind is not implemented yet.
  */
 export function createChannel(node: CompressorNode, options: ChannelOptions): CompressedChannel {
   // The one place the table is indexed by a union: each entry takes its own kind's node.
-  const factory = CHANNELS[node.kind] as ChannelFactory<CompressorNode> | null;
-  if (factory === null) {
-    throw new Error(`Cannot create compressor: "${node.kind}" is not implemented yet`);
-  }
+  const factory = CHANNELS[node.kind] as ChannelFactory<CompressorNode>;
   return factory(node, options);
 }
 
@@ -67,7 +62,7 @@ export function createChannel(node: CompressorNode, options: ChannelOptions): Co
  * @param node The plan's compressor node.
  * @param options The vector length and the plan's steps.
  * @returns The codec.
- * @throws {Error} When the compressor is not implemented yet or is not a codec.
+ * @throws {Error} When the compressor is not a codec.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -80,7 +75,7 @@ export function createChannel(node: CompressorNode, options: ChannelOptions): Co
  * ```
  */
 export function createCodec(node: CompressorNode, options: CompressorOptions): Codec {
-  const factory = (CHANNELS[node.kind] as ChannelFactory<CompressorNode> | null)?.codec;
+  const factory = (CHANNELS[node.kind] as ChannelFactory<CompressorNode>).codec;
   if (factory === undefined) {
     throw new Error(`Cannot create codec: "${node.kind}" is not a codec-based compressor here`);
   }

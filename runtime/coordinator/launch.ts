@@ -19,7 +19,6 @@ import { join, resolve } from "node:path";
 import type { Plan } from "../../dsl/plan.ts";
 import { settlesWithin } from "../_timeout.ts";
 import {
-  planHashBytes,
   SECRET_ENV,
   SECRET_FILE_ENV,
   SECRET_FILE_NAME,
@@ -30,11 +29,8 @@ import type { RunOptions } from "../run_types.ts";
 import type { WorkerLaunch } from "../worker/worker_main.ts";
 import type { ProcessLaunch } from "../worker/process_worker.ts";
 import { startThreadWorker } from "../worker/thread_group.ts";
-import {
-  type PendingSecurity,
-  type RendezvousSecurity,
-  rendezvousSecurityAt,
-} from "./rendezvous.ts";
+import type { RendezvousSecurity } from "./rendezvous.ts";
+import { messageOf } from "../errors.ts";
 
 /** A launched worker that can be stopped. */
 export interface LaunchedWorker {
@@ -64,8 +60,8 @@ export type Announce = (line: string) => void;
  * @param options Launch mode, backend, peer timeout, run folder and connection settings.
  * @param rendezvous The coordinator's `host:port`.
  * @param fail Called with what the launcher observes of a failing worker.
- * @param security The rendezvous's security; default: the one set up by `listenRendezvous` at
- *   `rendezvous`, which is given the plan's hash here.
+ * @param security The rendezvous's security (`openRendezvous`): the secret and run id the
+ *   workers are given.
  * @param announce Where the line on the secret goes for `none` (default: standard error).
  * @returns The workers, to stop at the end.
  */
@@ -74,14 +70,9 @@ export function launchWorkers(
   options: RunOptions & ConnectionOptions,
   rendezvous: string,
   fail: (message: string) => void,
-  security?: RendezvousSecurity,
+  security: RendezvousSecurity,
   announce: Announce = (line) => console.error(line),
 ): LaunchedWorker[] {
-  const secured = security ?? rendezvousSecurityAt(rendezvous);
-  if (secured === undefined) {
-    throw new Error(`No rendezvous was opened at ${rendezvous} in this process`);
-  }
-  (secured as Partial<PendingSecurity>).setPlanHash?.(planHashBytes(plan));
   const launch = options.launch ?? "threads";
   const backend = options.backend ?? "auto";
   const ranks = Array.from({ length: plan.workers }, (_, rank) => rank);
@@ -91,8 +82,8 @@ export function launchWorkers(
     world: plan.workers,
     rendezvous,
     backend,
-    secret: secured.secret,
-    runId: secured.runId,
+    secret: security.secret,
+    runId: security.runId,
     ...(options.peerTimeoutMs === undefined ? {} : { peerTimeoutMs: options.peerTimeoutMs }),
     ...(options.handshakeTimeoutMs === undefined
       ? {}
@@ -100,8 +91,8 @@ export function launchWorkers(
     ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
   if (launch === "none") {
-    tellWhereTheSecretIs(secured, options.out, announce).catch((error) =>
-      fail(`Cannot write the run secret: ${(error as Error).message}`)
+    tellWhereTheSecretIs(security, options.out, announce).catch((error) =>
+      fail(`Cannot write the run secret: ${messageOf(error)}`)
     );
     return [];
   }

@@ -11,22 +11,16 @@
  * handshake timeout is closed with a warning naming its address and why, and the run goes on.
  * A member that proves the secret but is wrong (another plan, a rank out of range or taken, a
  * second hello, a final model for another rank or twice) fails the run with a message naming
- * it: that is a misconfiguration to fix, not an intruder to ignore.
+ * it: that is a misconfiguration to fix, not an intruder to ignore. Accepting and
+ * authenticating is `../comm/accept_members.ts`, shared with the workers' mesh.
  *
  * @module
  */
 
 import { formatAddress, parseAddress } from "../comm/tcp_address.ts";
-import {
-  COORDINATOR,
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  HandshakeError,
-  RunKey,
-  serverHandshake,
-  VERDICT,
-} from "../comm/handshake.ts";
-import { closeQuietly, listenOn, noDelay, remoteOf, type TlsPem } from "../comm/net.ts";
-import { PendingHandshakes } from "../comm/pending_handshakes.ts";
+import { MemberAcceptor } from "../comm/accept_members.ts";
+import { COORDINATOR, DEFAULT_HANDSHAKE_TIMEOUT_MS, RunKey, VERDICT } from "../comm/handshake.ts";
+import { closeQuietly, listenOn, type TlsPem } from "../comm/net.ts";
 import { rateLimited, type Warn, warnToStderr } from "../comm/warnings.ts";
 import { MAX_FRAME_PAYLOAD } from "../comm/wire.ts";
 import {
@@ -35,15 +29,8 @@ import {
   readControl,
   type WorkerMessage,
 } from "../control.ts";
-import {
-  findSecret,
-  generateRunId,
-  generateSecret,
-  runIdBytes,
-  SECRET_ENV,
-  SECRET_FILE_ENV,
-  secretBytes,
-} from "../auth.ts";
+import { findSecret, generateRunId, generateSecret, runIdBytes, secretBytes } from "../auth.ts";
+import { messageOf } from "../errors.ts";
 import type { MetricsLine } from "../metrics.ts";
 import type { RuntimeFacts } from "../run_types.ts";
 import type { RunFailures } from "./failures.ts";
@@ -69,22 +56,7 @@ export interface RendezvousSecurity {
   readonly warn?: Warn;
 }
 
-/**
- * The security of each rendezvous opened by {@linkcode listenRendezvous}, by listener and by
- * address: the bridge for a caller that constructs the {@linkcode Rendezvous} and launches the
- * workers without passing a {@linkcode RendezvousSecurity} (`launch.ts` finds it by address and
- * supplies the plan's hash).
- */
-const opened = new WeakMap<Deno.Listener, PendingSecurity>();
-const openedAt = new Map<string, PendingSecurity>();
-
-/** Security whose plan hash is supplied later, by whoever knows the plan. */
-export interface PendingSecurity extends RendezvousSecurity {
-  /** Supplies the plan's hash. */
-  readonly setPlanHash: (hash: Uint8Array | Promise<Uint8Array>) => void;
-}
-
-/** Options of {@linkcode listenRendezvous}. */
+/** Options of {@linkcode openRendezvous}. */
 export interface RendezvousListenOptions {
   /** Listen with TLS: the coordinator's certificate chain and key (PEM). */
   readonly tls?: TlsPem;
@@ -111,92 +83,18 @@ function bind(address: string, tls: TlsPem | null): { listener: Deno.Listener; a
   } catch (error) {
     throw new Error(
       `Cannot listen at ${address}: ${
-        error instanceof Deno.errors.AddrInUse
-          ? "the port is already in use"
-          : (error as Error).message
+        error instanceof Deno.errors.AddrInUse ? "the port is already in use" : messageOf(error)
       }`,
+      { cause: error },
     );
   }
   const local = listener.addr as Deno.NetAddr;
   return { listener, address: formatAddress(local.hostname, local.port) };
 }
 
-/** Records the security of an opened rendezvous. */
-function register(
-  opening: { listener: Deno.Listener; address: string },
-  security: PendingSecurity,
-): void {
-  opened.set(opening.listener, security);
-  openedAt.set(opening.address, security);
-}
-
-/**
- * Opens the rendezvous listener. Its security is set up with it: the secret of the environment
- * (`GOSSAMER_SECRET`, `GOSSAMER_SECRET_FILE`) or a fresh one, and a fresh run id; the plan's
- * hash is supplied by `launchWorkers`. Prefer {@linkcode openRendezvous}, which takes them all.
- *
- * @param address `host:port` (port 0: any free port).
- * @param options TLS material.
- * @returns The listener and the address it really listens at.
- * @throws {Error} When the address is invalid or the port is busy, naming the address.
- */
-export function listenRendezvous(
-  address: string,
-  options: { readonly tls?: TlsPem } = {},
-): { listener: Deno.Listener; address: string } {
-  const found = secretFromEnvironment();
-  const opening = bind(address, options.tls ?? null);
-  register(opening, pendingSecurity(found));
-  return opening;
-}
-
-/** The secret the environment holds, synchronously (for {@linkcode listenRendezvous}). */
-function secretFromEnvironment(): { secret: string; source: string } {
-  let text: string | undefined;
-  let file: string | undefined;
-  try {
-    text = Deno.env.get(SECRET_ENV);
-    file = Deno.env.get(SECRET_FILE_ENV);
-  } catch {
-    return generated(); // the environment may not be read: nothing there for us
-  }
-  if (text !== undefined && text !== "") {
-    secretBytes(text, SECRET_ENV);
-    return { secret: text.trim(), source: SECRET_ENV };
-  }
-  if (file !== undefined && file !== "") {
-    let fromFile: string;
-    try {
-      fromFile = Deno.readTextFileSync(file);
-    } catch (error) {
-      throw new Error(`Cannot read the run secret from ${file}: ${(error as Error).message}`);
-    }
-    secretBytes(fromFile, file);
-    return { secret: fromFile.trim(), source: `${file} (${SECRET_FILE_ENV})` };
-  }
-  return generated();
-}
-
+/** A fresh secret, for a run that found none. */
 function generated(): { secret: string; source: string } {
   return { secret: generateSecret(), source: "generated" };
-}
-
-/** Security with a fresh run id and a plan hash to be supplied. */
-function pendingSecurity(
-  found: { secret: string; source: string },
-  extra: { handshakeTimeoutMs?: number } = {},
-): PendingSecurity {
-  let supply!: (hash: Uint8Array | Promise<Uint8Array>) => void;
-  const planHash = new Promise<Uint8Array>((resolve) => supply = resolve);
-  planHash.catch(() => {});
-  return {
-    secret: found.secret,
-    secretSource: found.source,
-    runId: generateRunId(),
-    planHash,
-    setPlanHash: (hash) => supply(hash),
-    ...extra,
-  };
 }
 
 /**
@@ -214,33 +112,23 @@ export async function openRendezvous(
   address: string,
   planHash: Uint8Array,
   options: RendezvousListenOptions = {},
-): Promise<{ listener: Deno.Listener; address: string; security: PendingSecurity }> {
+): Promise<{ listener: Deno.Listener; address: string; security: RendezvousSecurity }> {
   const found = await findSecret({
     ...(options.secret === undefined ? {} : { secret: options.secret }),
     ...(options.secretFile === undefined ? {} : { secretFile: options.secretFile }),
     ...(options.fromEnvironment === false ? { env: null } : {}),
   }) ?? generated();
   const opening = bind(address, options.tls ?? null);
-  const security = pendingSecurity(
-    found,
-    options.handshakeTimeoutMs === undefined
+  const security: RendezvousSecurity = {
+    secret: found.secret,
+    secretSource: found.source,
+    runId: generateRunId(),
+    planHash,
+    ...(options.handshakeTimeoutMs === undefined
       ? {}
-      : { handshakeTimeoutMs: options.handshakeTimeoutMs },
-  );
-  security.setPlanHash(planHash);
-  register(opening, security);
+      : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
+  };
   return { ...opening, security };
-}
-
-/**
- * The security of a rendezvous opened at `address` by this process, for callers that were not
- * handed it (see {@linkcode listenRendezvous}).
- *
- * @param address The rendezvous address {@linkcode listenRendezvous} returned.
- * @returns Its security, or `undefined`.
- */
-export function rendezvousSecurityAt(address: string): PendingSecurity | undefined {
-  return openedAt.get(address);
 }
 
 /** What the rendezvous reports to the run. */
@@ -253,11 +141,8 @@ export interface RendezvousEvents {
   readonly facts: RuntimeFacts;
   /** Checkpoint period, the state to resume from, and where checkpoint states go. */
   readonly checkpoints: CheckpointHooks;
-  /**
-   * How workers are authenticated; default: the security {@linkcode listenRendezvous} or
-   * {@linkcode openRendezvous} set up for the listener.
-   */
-  readonly security?: RendezvousSecurity;
+  /** How workers are authenticated: the security {@linkcode openRendezvous} set up. */
+  readonly security: RendezvousSecurity;
 }
 
 /** A worker broke the control protocol after authenticating. */
@@ -273,23 +158,16 @@ export class Rendezvous {
   lastHeard = performance.now();
   readonly #n: number;
   readonly #listener: Deno.Listener;
-  readonly #address: string;
   readonly #events: RendezvousEvents;
   readonly #security: RendezvousSecurity;
-  readonly #key: Promise<RunKey>;
-  readonly #warn: Warn;
   /** Authenticated connections, by rank. */
   readonly #writers = new Map<number, ControlWriter>();
-  /** Ranks admitted by a handshake whose verdict is still being written. */
-  readonly #admitting = new Set<number>();
   readonly #addresses: string[];
   /** Where each worker's control connection came from (its host), by rank. */
   readonly #remotes: (string | null)[];
   readonly #conns = new Set<Deno.Conn>();
-  /** Connections in their handshake, bounded. */
-  readonly #handshakes = new PendingHandshakes();
+  readonly #acceptor: MemberAcceptor;
   readonly #reported = new Set<number>();
-  readonly #accepting: Promise<void>;
   #closed = false;
   #done = 0;
 
@@ -304,20 +182,50 @@ export class Rendezvous {
     this.#n = n;
     this.#listener = listener;
     const local = listener.addr as Deno.NetAddr;
-    this.#address = formatAddress(local.hostname, local.port);
+    const address = formatAddress(local.hostname, local.port);
     this.#events = events;
-    const security = events.security ?? opened.get(listener);
-    if (security === undefined) {
-      throw new Error("A rendezvous needs its security: open it with listenRendezvous");
-    }
-    this.#security = security;
-    this.#key = RunKey.fromSecret(secretBytes(security.secret, security.secretSource));
-    this.#key.catch(() => {});
-    this.#warn = security.warn ?? rateLimited(warnToStderr);
+    const security = this.#security = events.security;
+    const key = RunKey.fromSecret(secretBytes(security.secret, security.secretSource));
+    key.catch(() => {});
     this.models = new Array(n);
     this.#addresses = new Array(n);
     this.#remotes = new Array(n).fill(null);
-    this.#accepting = this.#accept();
+    this.#acceptor = new MemberAcceptor(listener, {
+      handshake: {
+        channel: "control",
+        rank: COORDINATOR,
+        world: n,
+        runId: runIdBytes(security.runId),
+        planHash: security.planHash,
+        key,
+        timeoutMs: security.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      },
+      admit: (offer, admitting) => {
+        if (offer.rank >= n) {
+          return {
+            status: VERDICT.rank,
+            reason: `Worker ${offer.rank} joined, but the run's ranks are 0..${n - 1}`,
+          };
+        }
+        if (this.#writers.has(offer.rank) || admitting.has(offer.rank)) {
+          return {
+            status: VERDICT.rank,
+            reason: `Two workers joined as rank ${offer.rank}: give each worker its own rank`,
+          };
+        }
+        return null;
+      },
+      closing: () => this.#closed,
+      member: (conn, { offer, leftover }) => {
+        this.#conns.add(conn);
+        this.#serve(conn, offer.rank, leftover).finally(() => this.#conns.delete(conn));
+      },
+      refused: (error) => this.#events.failures.fail(error.message),
+      warn: security.warn ?? rateLimited(warnToStderr),
+      listenerName: `the rendezvous at ${address}`,
+      strangerRefused: (remote) =>
+        `the coordinator refused a connection from ${remote} to its rendezvous at ${address}`,
+    });
   }
 
   /**
@@ -340,11 +248,7 @@ export class Rendezvous {
       this.#listener.close();
     } catch { /* closed */ }
     for (const conn of this.#conns) closeQuietly(conn);
-    this.#handshakes.closeAll();
-    await this.#accepting;
-    if (openedAt.get(this.#address) === opened.get(this.#listener)) {
-      openedAt.delete(this.#address);
-    }
+    await this.#acceptor.stop();
   }
 
   /**
@@ -363,91 +267,6 @@ export class Rendezvous {
       };
       return writer.send(start, state?.body);
     }));
-  }
-
-  async #accept(): Promise<void> {
-    while (!this.#closed) {
-      let conn: Deno.Conn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error) {
-        if (
-          this.#closed || error instanceof Deno.errors.BadResource ||
-          error instanceof Deno.errors.Interrupted
-        ) {
-          return;
-        }
-        // One failed accept (a reset before it was taken) does not end the rendezvous.
-        this.#warn(`the rendezvous at ${this.#address}: ${(error as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        continue;
-      }
-      if (this.#closed) {
-        closeQuietly(conn);
-        return;
-      }
-      this.#admit(conn);
-    }
-  }
-
-  /** Runs the handshake of one connection; serves it if a worker, logs and drops a stranger. */
-  async #admit(conn: Deno.Conn): Promise<void> {
-    noDelay(conn);
-    const remote = remoteOf(conn);
-    this.#handshakes.add(conn);
-    const security = this.#security;
-    const timeoutMs = security.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
-    let admitted: number | null = null;
-    let rank: number;
-    let leftover: Uint8Array;
-    try {
-      const n = this.#n;
-      ({ offer: { rank }, leftover } = await serverHandshake(conn, {
-        channel: "control",
-        rank: COORDINATOR,
-        world: n,
-        runId: runIdBytes(security.runId),
-        planHash: security.planHash,
-        key: this.#key,
-        timeoutMs,
-        admit: (offer) => {
-          if (offer.rank >= n) {
-            return {
-              status: VERDICT.rank,
-              reason: `Worker ${offer.rank} joined, but the run's ranks are 0..${n - 1}`,
-            };
-          }
-          if (this.#writers.has(offer.rank) || this.#admitting.has(offer.rank)) {
-            return {
-              status: VERDICT.rank,
-              reason: `Two workers joined as rank ${offer.rank}: give each worker its own rank`,
-            };
-          }
-          admitted = offer.rank;
-          this.#admitting.add(offer.rank);
-          return null;
-        },
-      }));
-    } catch (error) {
-      closeQuietly(conn);
-      if (this.#closed) return;
-      if (error instanceof HandshakeError && error.member) {
-        this.#events.failures.fail(error.message);
-      } else {
-        this.#warn(
-          `the coordinator refused a connection from ${remote} to its rendezvous at ${this.#address}, which ${
-            this.#handshakes.evictedBecause(conn) ?? (error as Error).message
-          }`,
-        );
-      }
-      return;
-    } finally {
-      this.#handshakes.delete(conn);
-      if (admitted !== null) this.#admitting.delete(admitted);
-    }
-    if (this.#closed) return closeQuietly(conn);
-    this.#conns.add(conn);
-    this.#serve(conn, rank, leftover).finally(() => this.#conns.delete(conn));
   }
 
   /** Handles one authenticated worker's control connection from hello to done. */
@@ -538,7 +357,7 @@ export class Rendezvous {
       failures.fail(
         error instanceof ProtocolError
           ? error.message
-          : `Lost the control connection of worker ${rank}: ${(error as Error).message}`,
+          : `Lost the control connection of worker ${rank}: ${messageOf(error)}`,
       );
     }
   }

@@ -42,6 +42,7 @@ import { runInMemory } from "./run_memory.ts";
 import { RunTotals } from "./run_totals.ts";
 import { runOverTcp } from "./run_tcp.ts";
 import { localWorkersProblem } from "../worker/thread_group.ts";
+import { messageOf } from "../errors.ts";
 
 /** Why the transport and the clock cannot run the plan's network, or `null` when they can. */
 function clockProblemOf(plan: Plan, options: RunOptions): string | null {
@@ -222,13 +223,13 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     return { folder: out, summary, params };
   } catch (error) {
     await writer?.settled();
-    const cause = error instanceof Error ? error.message : String(error);
+    const cause = messageOf(error);
     const latest = writer?.latest ?? resume?.step ?? null;
     const message = latest === null
       ? cause
       : `${cause}\nThe newest checkpoint is after ${latest} steps; continue with: gossamer resume ${out}`;
     await folder.writeJson("summary.json", summarize(cause)).catch(() => {});
-    throw new RunError(message, out, options.signal?.aborted ?? false);
+    throw new RunError(message, out, options.signal?.aborted ?? false, { cause: error });
   } finally {
     folder.close();
   }
@@ -252,7 +253,7 @@ async function keptLines(folder: string, step: number): Promise<MetricsLine[]> {
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    throw new Error(`Cannot read ${path}: ${(error as Error).message}`);
+    throw new Error(`Cannot read ${path}: ${messageOf(error)}`);
   }
   const lines: MetricsLine[] = [];
   for (const line of text.split("\n")) {

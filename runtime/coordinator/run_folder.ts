@@ -11,6 +11,7 @@ import { mapFileRefs } from "../../dsl/file_refs.ts";
 import { algorithmKinds } from "../../dsl/explain.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import type { MetricsLine } from "../metrics.ts";
+import { messageOf } from "../errors.ts";
 
 /**
  * Creates a new, empty folder for a run under a default name, adding `-2`, `-3`, … when a run
@@ -190,7 +191,7 @@ export class RunFolder {
       entries = (await Array.fromAsync(Deno.readDir(path))).map((entry) => entry.name);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) {
-        throw new Error(`Cannot use "${path}" as a run folder: ${(error as Error).message}`);
+        throw new Error(`Cannot use "${path}" as a run folder: ${messageOf(error)}`);
       }
     }
     if (entries.length > 0) {
@@ -209,7 +210,7 @@ export class RunFolder {
       });
       return new RunFolder(path, metrics);
     } catch (error) {
-      throw new Error(`Cannot create run folder "${path}": ${(error as Error).message}`);
+      throw new Error(`Cannot create run folder "${path}": ${messageOf(error)}`);
     }
   }
 
@@ -250,7 +251,7 @@ export class RunFolder {
       const metrics = await Deno.open(join(path, "metrics.jsonl"), { append: true });
       return new RunFolder(path, metrics);
     } catch (error) {
-      throw new Error(`Cannot continue in run folder "${path}": ${(error as Error).message}`);
+      throw new Error(`Cannot continue in run folder "${path}": ${messageOf(error)}`);
     }
   }
 

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Batch, WorkerData } from "../models/types.ts";
+import type { Batch, WorkerData } from "./types.ts";
 import { randomStream } from "../random.ts";
 
 /** A shard of examples held in memory, row-major. */
@@ -22,6 +22,17 @@ export interface Examples {
   readonly y: Float32Array;
   /** Number of examples. */
   readonly size: number;
+}
+
+/**
+ * A worker's shard holds no training examples. A range error like the other refusals here, and
+ * its message names the worker, so the worker reports it as it is.
+ */
+export class EmptyShardError extends RangeError {
+  /** @param rank The worker whose shard is empty. */
+  constructor(readonly rank: number) {
+    super(`Worker ${rank} has no training examples`);
+  }
 }
 
 /** Options of {@linkcode shardWorkerData}. */
@@ -44,7 +55,8 @@ export interface ShardWorkerDataOptions {
  *
  * @param options The shard, test set, batch size, seed and rank.
  * @returns The worker's data.
- * @throws {RangeError} When the shard is empty, the batch size is not a positive integer, or
+ * @throws {EmptyShardError} When the shard is empty.
+ * @throws {RangeError} When the batch size is not a positive integer, or
  *   `x` does not hold a whole number of rows.
  * @example
  * ```ts
@@ -61,7 +73,7 @@ export function shardWorkerData(options: ShardWorkerDataOptions): WorkerData {
   const { train, test, batchSize, seed, rank } = options;
   const size = train.size;
   if (!Number.isInteger(size) || size < 1) {
-    throw new RangeError(`Worker ${rank} has no training examples`);
+    throw new EmptyShardError(rank);
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`Batch size must be a positive integer: ${batchSize}`);

@@ -8,7 +8,7 @@
  */
 
 import type { LeastSquaresNode } from "../../dsl/plan.ts";
-import type { Batch, WorkerData } from "../models/types.ts";
+import type { Batch, WorkerData } from "./types.ts";
 import {
   LeastSquaresFileError,
   type LeastSquaresProblem,

@@ -1,3 +1,4 @@
+import { messageOf } from "../errors.ts";
 /**
  * Reads and checks the least-squares shard file `{"shards":[{"A":[[…]],"b":[…]}, …]}`: one
  * shard per worker, every `A_i` with the same number of columns, `b_i` with one value per row.
@@ -104,7 +105,7 @@ export async function readLeastSquares(path: string): Promise<LeastSquaresProble
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new LeastSquaresFileError(path, `invalid JSON: ${(error as Error).message}`);
+    throw new LeastSquaresFileError(path, `invalid JSON: ${messageOf(error)}`);
   }
   return parseLeastSquares(value, path);
 }

@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { Batch } from "../models/types.ts";
+import type { Batch } from "./types.ts";
 import { randomStream } from "../random.ts";
 
 /** Side of an MNIST image. */

@@ -16,7 +16,7 @@
  */
 
 import type { DataKind, DataNode, MnistNode, Plan, SyntheticNode } from "../../dsl/plan.ts";
-import type { Batch, WorkerData } from "../models/types.ts";
+import type { Batch, WorkerData } from "./types.ts";
 import { randomStream } from "../random.ts";
 import { shardWorkerData } from "./batches.ts";
 import { loadLeastSquaresData } from "./least_squares.ts";

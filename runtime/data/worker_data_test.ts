@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { allReduce, leastSquares, linear, mlp, mnist, sgd, synthetic, train } from "../../mod.ts";
 import type { Plan } from "../../dsl/plan.ts";
-import type { WorkerData } from "../models/types.ts";
+import type { WorkerData } from "./types.ts";
 import { loadWorkerData } from "./worker_data.ts";
 
 /** Loads every rank's data. */

@@ -12,7 +12,8 @@
  * @module
  */
 
-import type { Batch, Evaluation, TrainableModel } from "./types.ts";
+import type { Batch } from "../data/types.ts";
+import type { Evaluation, TrainableModel } from "./types.ts";
 import { randomStream } from "../random.ts";
 
 /** Options of {@linkcode linearModel}. */

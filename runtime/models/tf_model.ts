@@ -37,7 +37,9 @@ import * as tf from "@tensorflow/tfjs";
 import type { CnnNode, LogisticNode, MlpNode } from "../../dsl/plan.ts";
 import type { DataShape } from "../../dsl/shapes.ts";
 import { randomStream } from "../random.ts";
-import type { Batch, Evaluation, TrainableModel } from "./types.ts";
+import type { Batch } from "../data/types.ts";
+import type { Evaluation, TrainableModel } from "./types.ts";
+import { messageOf } from "../errors.ts";
 
 /** What a model's output means. */
 export type OutputKind = "logits" | "probabilities" | "values";
@@ -263,11 +265,6 @@ export async function loadCustomModel(
 function toFileUrl(path: string): string {
   const cwd = Deno.cwd().replaceAll("\\", "/").replace(/\/?$/, "/");
   return new URL(path, new URL(`file://${cwd.startsWith("/") ? "" : "/"}${cwd}`)).href;
-}
-
-/** An error's message. */
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** A short description of a value for messages. */

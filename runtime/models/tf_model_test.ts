@@ -7,7 +7,7 @@ import { dataShape, parameterCount } from "../../dsl/shapes.ts";
 import type { DataShape } from "../../dsl/shapes.ts";
 import { selectBackend } from "../backend.ts";
 import { randomStream } from "../random.ts";
-import type { Batch } from "./types.ts";
+import type { Batch } from "../data/types.ts";
 import {
   buildTfModel,
   initialWeight,

@@ -1,28 +1,11 @@
 /**
- * The contract between the training loop and models and data: a model is a flat parameter
- * vector with a loss, a gradient and an evaluation; data is a per-worker stream of batches.
+ * The contract between the training loop and models: a model is a flat parameter vector with a
+ * loss, a gradient and an evaluation on the batches of `../data/types.ts`.
  *
  * @module
  */
 
-/** A batch of examples, row-major. */
-export interface Batch {
-  /** Inputs, `size × features` values. */
-  readonly x: Float32Array;
-  /** Targets: class indices (classification) or values (regression), one per example. */
-  readonly y: Float32Array;
-  readonly size: number;
-}
-
-/** One worker's data: its training batches and the shared test set. */
-export interface WorkerData {
-  /** Number of training examples in this worker's shard. */
-  readonly shardSize: number;
-  /** The batch of step `k` (deterministic in the seed, rank and step). */
-  batch(k: number): Batch;
-  /** The held-out examples (the same on every worker). */
-  readonly test: Batch;
-}
+import type { Batch } from "../data/types.ts";
 
 /** Loss and accuracy of a model on a data set. */
 export interface Evaluation {

@@ -12,6 +12,7 @@
 
 import { clientHandshake, COORDINATOR, HandshakeError, RunKey } from "../comm/handshake.ts";
 import { closeQuietly, dial, TlsHandshakeError, type TlsPem } from "../comm/net.ts";
+import { messageOf } from "../errors.ts";
 
 /** How long a worker keeps trying to reach its coordinator by default: 60 s. */
 export const DEFAULT_RENDEZVOUS_TIMEOUT_MS = 60_000;
@@ -79,18 +80,27 @@ export async function joinCoordinator(options: JoinOptions): Promise<Joined> {
     return { conn, runId, leftover };
   } catch (error) {
     closeQuietly(conn);
-    const message = error instanceof Error ? error.message : String(error);
     if (error instanceof HandshakeError && error.member) {
-      throw new Error(
-        /^Worker \d+/.test(message)
-          ? message
-          : `Worker ${rank} was refused by the coordinator at ${rendezvous}: ${message}`,
-      );
+      throw new Error(refusal(error.message, rank, rendezvous));
     }
     throw new Error(
-      `Worker ${rank} could not authenticate the coordinator at ${rendezvous}: it ${message}`,
+      `Worker ${rank} could not authenticate the coordinator at ${rendezvous}: it ${
+        messageOf(error)
+      }`,
     );
   }
+}
+
+/**
+ * The message of a worker the coordinator refused. The verdict is wire data, a status and a
+ * reason; the status does not tell a rank out of range from a rank taken, and only the reason
+ * says whether it names this worker already ("Worker 3 was started with a different plan …")
+ * or not ("Two workers joined as rank 3 …"), so that it is introduced only when it does not.
+ */
+function refusal(reason: string, rank: number, rendezvous: string): string {
+  return reason.startsWith(`Worker ${rank} `)
+    ? reason
+    : `Worker ${rank} was refused by the coordinator at ${rendezvous}: ${reason}`;
 }
 
 /** Dials until a connection opens or the deadline passes. */
@@ -105,7 +115,7 @@ async function connectWithBackoff(options: JoinOptions): Promise<Deno.Conn> {
     try {
       return await dial(rendezvous, options.tls);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       if (error instanceof TlsHandshakeError) {
         throw new Error(`Worker ${rank} cannot reach the coordinator at ${rendezvous}: ${message}`);
       }

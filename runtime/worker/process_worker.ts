@@ -14,6 +14,7 @@
 
 import { runWorkerGroup } from "./thread_group.ts";
 import { runWorker, type WorkerLaunch } from "./worker_main.ts";
+import { messageOf } from "../errors.ts";
 
 /** What a worker process is told: its (first) worker's launch, and how many workers it runs. */
 export interface ProcessLaunch extends WorkerLaunch {
@@ -27,7 +28,7 @@ function parseLaunch(input: string): ProcessLaunch {
   try {
     value = JSON.parse(input);
   } catch (error) {
-    throw new Error(`the input is not JSON (${(error as Error).message})`);
+    throw new Error(`the input is not JSON (${messageOf(error)})`);
   }
   const launch = value as Partial<ProcessLaunch> | null;
   const problems = [
@@ -76,7 +77,7 @@ export async function runProcessWorker(input: string): Promise<number> {
   try {
     launch = parseLaunch(input);
   } catch (error) {
-    console.error(`Cannot start a process worker: ${(error as Error).message}`);
+    console.error(`Cannot start a process worker: ${messageOf(error)}`);
     return 1;
   }
   try {
@@ -84,7 +85,7 @@ export async function runProcessWorker(input: string): Promise<number> {
     await (local === 1 ? runWorker(worker) : runWorkerGroup(worker, local));
     return 0;
   } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
+    console.error(messageOf(error));
     return 1;
   }
 }

@@ -45,8 +45,7 @@ export interface ThreadWorker {
  */
 export function startThreadWorker(launch: WorkerLaunch, arena?: SharedArena): ThreadWorker {
   const worker = new Worker(new URL("./thread_worker.ts", import.meta.url), { type: "module" });
-  let settle!: (error: Error | null) => void;
-  const ended = new Promise<Error | null>((resolve) => settle = resolve);
+  const { promise: ended, resolve: settle } = Promise.withResolvers<Error | null>();
   worker.onerror = (event) => {
     event.preventDefault();
     settle(new Error(`Worker ${launch.rank} crashed: ${event.message}`));

@@ -9,6 +9,7 @@
 /// <reference lib="deno.worker" />
 
 import { runWorker, type WorkerLaunch } from "./worker_main.ts";
+import { messageOf } from "../errors.ts";
 
 self.onmessage = async (event: MessageEvent<WorkerLaunch>) => {
   try {
@@ -17,7 +18,7 @@ self.onmessage = async (event: MessageEvent<WorkerLaunch>) => {
   } catch (error) {
     self.postMessage({
       type: "failed",
-      message: error instanceof Error ? error.message : String(error),
+      message: messageOf(error),
     });
   }
   self.close();

@@ -16,9 +16,11 @@ import type { Communicator, TrafficStats } from "../comm/types.ts";
 import type { VirtualClock } from "../comm/virtual_clock.ts";
 import { stragglerComputeMs } from "../network/stragglers.ts";
 import type { MetricsLine } from "../metrics.ts";
-import type { Batch, TrainableModel, WorkerData } from "../models/types.ts";
+import type { Batch, WorkerData } from "../data/types.ts";
+import type { TrainableModel } from "../models/types.ts";
 import type { WorkerState } from "../worker_state.ts";
 import { timeCommunicator } from "./timed_communicator.ts";
+import { WorkerNamedError } from "../errors.ts";
 
 /** What a worker loop needs. */
 export interface WorkerLoopOptions {
@@ -75,8 +77,8 @@ function timedGradient(
   };
 }
 
-/** A worker's loss became NaN or infinite: the run must stop. */
-export class DivergenceError extends Error {
+/** A worker's loss became NaN or infinite: the run must stop. Its message names the worker. */
+export class DivergenceError extends WorkerNamedError {
   /**
    * @param rank The worker.
    * @param step The step.

@@ -1,18 +1,20 @@
 /**
  * A worker's whole life, shared by thread workers (Web Workers) and process workers
  * (`gossamer worker`): validate the plan it was given, find the run's secret, join the
- * coordinator (retrying while it is not up yet, then the authenticated handshake, which also
- * compares the plans' hashes), pick the TensorFlow.js backend, load its data shard and model,
- * start its communication thread (which opens the mesh listener and will own the sockets, so
- * collectives progress while the model computes), register, join the TCP mesh, train, and hand
- * back its final model.
+ * coordinator (`join.ts`: retrying while it is not up yet, then the authenticated handshake,
+ * which also compares the plans' hashes), pick the TensorFlow.js backend, load its data shard
+ * and model, start its communication thread (which opens the mesh listener and will own the
+ * sockets, so collectives progress while the model computes), register, join the TCP mesh,
+ * train, and hand back its final model. The coordinator's word comes in on the control channel
+ * (`control_channel.ts`) while all this runs; metrics go out in batches (`metrics_batcher.ts`).
  *
  * Any failure after joining is reported to the coordinator on the control connection with this
  * worker's rank and cause before the worker exits, so the run can stop with a message naming
  * it. A worker that lost a peer waits a moment for the coordinator's abort and, if one comes,
  * stops with the cause the coordinator decided (a signal, the worker that died) rather than the
- * symptom it saw. A failure before (a plan that does not validate, no secret, a coordinator that cannot be
- * reached or refuses this worker) is thrown: the launcher or the command line reports it.
+ * symptom it saw. A failure before (a plan that does not validate, no secret, a coordinator
+ * that cannot be reached or refuses this worker) is thrown: the launcher or the command line
+ * reports it.
  *
  * Binding and advertising are separate: the mesh listener binds `host`, and peers are told to
  * dial `advertise`. Unless told otherwise, both are the local address of the control connection,
@@ -25,7 +27,7 @@
  */
 
 import type { SharedArena } from "../comm/shared_reduce.ts";
-import { decodeState, encodeState, type WorkerState } from "../worker_state.ts";
+import { encodeState, type WorkerState } from "../worker_state.ts";
 import { parsePlan } from "../../dsl/validate.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { type BackendRequest, selectBackend } from "../backend.ts";
@@ -43,17 +45,15 @@ import type { TlsPem } from "../comm/net.ts";
 import { formatAddress, parseAddress } from "../comm/tcp_address.ts";
 import { type CommThread, startCommThread } from "../comm/threaded_communicator.ts";
 import { PeerError } from "../comm/types.ts";
-import {
-  ControlWriter,
-  type CoordinatorMessage,
-  readControl,
-  type WorkerMessage,
-} from "../control.ts";
+import { EmptyShardError } from "../data/batches.ts";
 import { loadWorkerData } from "../data/worker_data.ts";
-import type { MetricsLine } from "../metrics.ts";
+import { messageOf, WorkerNamedError } from "../errors.ts";
 import { createModel } from "../models/create_model.ts";
+import { settlesWithin } from "../_timeout.ts";
+import { ControlChannel } from "./control_channel.ts";
 import { joinCoordinator } from "./join.ts";
 import { localHostOf, meshHosts } from "./mesh_hosts.ts";
+import { MetricsBatcher } from "./metrics_batcher.ts";
 import { runWorkerLoop } from "./worker_loop.ts";
 
 /** How a worker is started. */
@@ -121,17 +121,6 @@ export class WorkerError extends Error {
   }
 }
 
-/** Metrics lines are sent in batches of at most this many, or sooner after this many ms. */
-const METRICS_BATCH = 64;
-const METRICS_FLUSH_MS = 200;
-
-/** What the coordinator's start message tells a worker. */
-interface Start {
-  readonly addresses: readonly string[];
-  readonly checkpointEvery: number | null;
-  readonly resume: (WorkerState & { readonly step: number }) | null;
-}
-
 /**
  * Runs one worker to completion.
  *
@@ -140,21 +129,19 @@ interface Start {
  */
 export async function runWorker(launch: WorkerLaunch): Promise<void> {
   const { rank, world } = launch;
-  const ready = await prepare(launch).catch((error: Error) => {
-    throw new WorkerError(
-      rank,
-      /^Worker \d+/.test(error.message) ? error.message : `Worker ${rank}: ${error.message}`,
-    );
+  const ready = await prepare(launch).catch((error) => {
+    throw error instanceof WorkerError
+      ? error
+      : new WorkerError(rank, `Worker ${rank}: ${messageOf(error)}`);
   });
-  const { plan, secret, tls, planHash } = ready;
   const joined = await joinCoordinator({
     rank,
     world,
     rendezvous: launch.rendezvous,
-    secret,
+    secret: ready.secret,
     runId: ready.runId,
-    planHash,
-    tls,
+    planHash: ready.planHash,
+    tls: ready.tls,
     ...(launch.handshakeTimeoutMs === undefined
       ? {}
       : { handshakeTimeoutMs: launch.handshakeTimeoutMs }),
@@ -164,161 +151,68 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
   }).catch((error: Error) => {
     throw new WorkerError(rank, error.message);
   });
-  const { conn: control, runId, leftover } = joined;
-  const writer = new ControlWriter(control, rank);
-  const send = (message: WorkerMessage, body?: Uint8Array) => writer.send(message, body);
-  const mesh = meshHosts(launch, localHostOf(control));
+  const mesh = meshHosts(launch, localHostOf(joined.conn));
   // The communication thread owns this worker's sockets and runs its collectives. It starts
   // now, so its start-up overlaps loading TensorFlow.js, the data and the model.
   const threadStart = mesh.problem !== null
-    ? Promise.reject(new Error(mesh.problem))
+    ? Promise.reject(new WorkerNamedError(mesh.problem))
     : startCommThread({
       hostname: mesh.bind,
-      ...(tls?.cert === undefined ? {} : { tls: { cert: tls.cert, key: tls.key! } }),
+      ...(ready.tls?.cert === undefined
+        ? {}
+        : { tls: { cert: ready.tls.cert, key: ready.tls.key! } }),
     });
   threadStart.catch(() => {/* reported where it is awaited */});
-  let thread = null as CommThread | null;
-  let aborted: string | null = null;
-  // Metrics go to the coordinator in batches; a failing worker flushes what it has first.
-  let pending: MetricsLine[] = [];
-  let lastFlush = performance.now();
-  const flush = () => {
-    if (pending.length === 0) return;
-    send({ type: "metrics", lines: pending }).catch(() => {});
-    pending = [];
-    lastFlush = performance.now();
-  };
-
-  // The coordinator's messages: the start (mesh addresses, checkpoint period, the state to
-  // resume from) once everyone registered, or an abort.
-  let resolveStart!: (start: Start) => void;
-  let rejectStart!: (error: Error) => void;
-  const started = new Promise<Start>((resolve, reject) => {
-    resolveStart = resolve;
-    rejectStart = reject;
-  });
-  // An abort can come before anything awaits `started` (while data loads): not unhandled.
-  started.catch(() => {});
-  const listening = (async () => {
-    try {
-      const messages = readControl<CoordinatorMessage>(control, { leftover });
-      for await (const { header, body } of messages) {
-        if (header.type === "start") {
-          resolveStart({
-            addresses: header.addresses,
-            checkpointEvery: header.checkpointEvery,
-            resume: header.resume === null
-              ? null
-              : { step: header.resume.step, ...decodeState(header.resume.state, body) },
-          });
-        }
-        if (header.type === "abort") {
-          aborted = String(header.reason);
-          break;
-        }
-      }
-    } catch (error) {
-      aborted = `the coordinator's messages could not be read (${(error as Error).message})`;
-    }
-    aborted ??= "the coordinator closed the connection";
-    rejectStart(new Error(`Worker ${rank} stopped: ${aborted}`));
-    await thread?.close();
-  })().catch(() => {});
-
+  // Once the body has the thread, the coordinator's abort closes it, ending its collectives.
+  let thread: CommThread | null = null;
+  const control = new ControlChannel(joined, rank, () => thread?.close());
+  const metrics = new MetricsBatcher((lines) =>
+    control.send({ type: "metrics", lines }).catch(() => {})
+  );
   try {
-    const backend = await selectBackend(launch.backend);
-    const tf = await import("@tensorflow/tfjs");
-    const data = await loadWorkerData(plan, rank);
-    const model = await createModel(plan);
-    try {
-      thread = await threadStart;
-      await send({
-        type: "hello",
-        rank,
-        address: formatAddress(mesh.advertise, parseAddress(thread.address).port),
-        backend: backend.backend,
-        backendReason: backend.reason,
-        tfjsVersion: tf.version_core,
-        sharedGroup: launch.sharedArena?.size ?? 1,
-      });
-      const { addresses, checkpointEvery, resume } = await started;
-      const comm = await thread.connect({
-        rank,
-        size: world,
-        addresses,
-        network: plan.network,
-        seed: plan.seed,
-        secret,
-        runId,
-        planHash,
-        ...meshLimits(model.parameterCount),
-        ...(launch.peerTimeoutMs === undefined ? {} : { timeoutMs: launch.peerTimeoutMs }),
-        ...(launch.handshakeTimeoutMs === undefined
-          ? {}
-          : { handshakeTimeoutMs: launch.handshakeTimeoutMs }),
-        ...(tls?.caCerts === undefined ? {} : { tls: { caCerts: tls.caCerts } }),
-        ...(launch.sharedArena === undefined ? {} : { arena: launch.sharedArena }),
-      });
-      const final = await runWorkerLoop({
-        plan,
-        comm,
-        model,
-        data,
-        tensorCount: () => tf.memory().numTensors,
-        ...(resume === null ? {} : { resume }),
-        ...(checkpointEvery === null ? {} : {
-          checkpoint: {
-            every: checkpointEvery,
-            save(step: number, state: WorkerState) {
-              // Metrics first: the checkpoint then never gets ahead of the lines it follows.
-              flush();
-              const { header, body } = encodeState(state);
-              return send({ type: "checkpoint", rank, step, state: header }, body);
-            },
-          },
-        }),
-        emit(line) {
-          pending.push(line);
-          if (pending.length >= METRICS_BATCH || performance.now() - lastFlush > METRICS_FLUSH_MS) {
-            flush();
-          }
-        },
-      });
-      flush();
-      await send(
-        { type: "done", rank, parameters: final.length },
-        new Uint8Array(final.buffer, final.byteOffset, final.byteLength),
-      );
-    } finally {
-      model.dispose();
-    }
+    await train(launch, ready, {
+      control,
+      metrics,
+      runId: joined.runId,
+      advertise: mesh.advertise,
+      thread: async () => thread = await threadStart,
+    });
   } catch (error) {
-    const cause = error instanceof Error ? error.message : String(error);
-    const stopped = () => `Worker ${rank} stopped: ${aborted}`;
-    const message = aborted !== null
-      ? stopped()
-      : /^Worker \d+/.test(cause)
-      ? cause
-      : `Worker ${rank}: ${cause}`;
-    flush();
-    const peer = error instanceof PeerError ? { peer: error.peer } : {};
-    await send({ type: "error", rank, message, ...peer }).catch(() => {});
-    if (aborted === null && error instanceof PeerError) {
-      // A lost peer is usually a symptom: the run is stopping (a signal to the coordinator,
-      // another worker's failure) and the peer heard first. The coordinator's abort, a moment
-      // behind, names the cause, so this worker waits briefly for it before saying why it stops.
-      await settledWithin(listening, ABORT_GRACE_MS);
-      if (aborted !== null) throw new WorkerError(rank, stopped());
-    }
-    throw new WorkerError(rank, message);
+    throw await reportFailure(rank, error, control, metrics);
   } finally {
     const started = thread ?? await threadStart.catch(() => null);
     await started?.close().catch(() => {});
-    try {
-      control.close();
-    } catch { /* already closed */ }
-    await listening;
+    control.close();
+    await control.ended;
   }
+}
+
+/**
+ * Tells the coordinator why this worker fails, after the metrics lines it holds, and says why
+ * it stops.
+ *
+ * A lost peer is usually a symptom: the run is stopping (a signal to the coordinator, another
+ * worker's failure) and the peer heard first. The coordinator's abort, a moment behind, names
+ * the cause, so a worker that lost a peer waits briefly for it before saying why it stops.
+ *
+ * @returns The error to throw.
+ */
+async function reportFailure(
+  rank: number,
+  error: unknown,
+  control: ControlChannel,
+  metrics: MetricsBatcher,
+): Promise<WorkerError> {
+  const message = failureMessage(rank, error, control.stoppedBecause);
+  metrics.flush();
+  const peer = error instanceof PeerError ? { peer: error.peer } : {};
+  await control.send({ type: "error", rank, message, ...peer }).catch(() => {});
+  if (control.stoppedBecause === null && error instanceof PeerError) {
+    await settlesWithin(control.ended, ABORT_GRACE_MS);
+    const stopped = control.stoppedBecause;
+    if (stopped !== null) return new WorkerError(rank, failureMessage(rank, error, stopped));
+  }
+  return new WorkerError(rank, message);
 }
 
 /**
@@ -327,15 +221,103 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
  */
 const ABORT_GRACE_MS = 2000;
 
-/** Waits for `promise` to settle, but no longer than `ms`. */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+/** What the run body works with besides the launch and what was prepared. */
+interface TrainContext {
+  readonly control: ControlChannel;
+  readonly metrics: MetricsBatcher;
+  /** The run id, as the coordinator confirmed it. */
+  readonly runId: Uint8Array;
+  /** The host name or address peers dial to reach this worker's mesh listener. */
+  readonly advertise: string;
+  /** The communication thread, once it started (it started with the worker). */
+  readonly thread: () => Promise<CommThread>;
+}
+
+/**
+ * The run body: picks the backend and loads the data and the model while the communication
+ * thread starts, registers with the coordinator, joins the mesh on its start message, trains,
+ * and hands back the final model. It throws whatever fails; {@linkcode runWorker} reports it.
+ */
+async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContext): Promise<void> {
+  const { rank, world } = launch;
+  const { plan, secret, tls, planHash } = ready;
+  const { control, metrics } = context;
+  const backend = await selectBackend(launch.backend);
+  const tf = await import("@tensorflow/tfjs");
+  const data = await loadWorkerData(plan, rank);
+  const model = await createModel(plan);
   try {
-    await Promise.race([promise.then(() => {}, () => {}), timeout]);
+    const thread = await context.thread();
+    await control.send({
+      type: "hello",
+      rank,
+      address: formatAddress(context.advertise, parseAddress(thread.address).port),
+      backend: backend.backend,
+      backendReason: backend.reason,
+      tfjsVersion: tf.version_core,
+      sharedGroup: launch.sharedArena?.size ?? 1,
+    });
+    const { addresses, checkpointEvery, resume } = await control.started;
+    const comm = await thread.connect({
+      rank,
+      size: world,
+      addresses,
+      network: plan.network,
+      seed: plan.seed,
+      secret,
+      runId: context.runId,
+      planHash,
+      ...meshLimits(model.parameterCount),
+      ...(launch.peerTimeoutMs === undefined ? {} : { timeoutMs: launch.peerTimeoutMs }),
+      ...(launch.handshakeTimeoutMs === undefined
+        ? {}
+        : { handshakeTimeoutMs: launch.handshakeTimeoutMs }),
+      ...(tls?.caCerts === undefined ? {} : { tls: { caCerts: tls.caCerts } }),
+      ...(launch.sharedArena === undefined ? {} : { arena: launch.sharedArena }),
+    });
+    const final = await runWorkerLoop({
+      plan,
+      comm,
+      model,
+      data,
+      tensorCount: () => tf.memory().numTensors,
+      ...(resume === null ? {} : { resume }),
+      ...(checkpointEvery === null ? {} : {
+        checkpoint: {
+          every: checkpointEvery,
+          save(step: number, state: WorkerState) {
+            // Metrics first: the checkpoint then never gets ahead of the lines it follows.
+            metrics.flush();
+            const { header, body } = encodeState(state);
+            return control.send({ type: "checkpoint", rank, step, state: header }, body);
+          },
+        },
+      }),
+      emit: (line) => metrics.add(line),
+    });
+    metrics.flush();
+    await control.send(
+      { type: "done", rank, parameters: final.length },
+      new Uint8Array(final.buffer, final.byteOffset, final.byteLength),
+    );
   } finally {
-    clearTimeout(timer);
+    model.dispose();
   }
+}
+
+/**
+ * What a failing worker reports: the coordinator's reason when it stopped this worker, else an
+ * error that names its worker as it is, else any other after "Worker <rank>: ".
+ */
+function failureMessage(rank: number, error: unknown, stoppedBecause: string | null): string {
+  if (stoppedBecause !== null) return `Worker ${rank} stopped: ${stoppedBecause}`;
+  return namesItsWorker(error) ? error.message : `Worker ${rank}: ${messageOf(error)}`;
+}
+
+/** Whether an error's message already begins with the worker it is about, by its class. */
+function namesItsWorker(error: unknown): error is Error {
+  return error instanceof WorkerNamedError || error instanceof PeerError ||
+    error instanceof EmptyShardError;
 }
 
 /** What a worker settles before it connects anywhere. */
@@ -351,13 +333,15 @@ interface Prepared {
 
 /**
  * Validates the plan, finds the secret, reads the TLS files and checks the mesh address, all
- * before connecting: a worker that cannot prove it belongs to the run says why at once.
+ * before connecting: a worker that cannot prove it belongs to the run says why at once. Its own
+ * refusals are {@linkcode WorkerError}s; anything else is the plan's, the secret's or a file's.
  */
 async function prepare(launch: WorkerLaunch): Promise<Prepared> {
   const { rank, world } = launch;
   const plan = parsePlan(launch.plan, `the plan received by worker ${rank}`);
   if (plan.workers !== world) {
-    throw new Error(
+    throw new WorkerError(
+      rank,
       `Worker ${rank}: the plan has ${plan.workers} workers but the run has ${world}`,
     );
   }
@@ -366,13 +350,15 @@ async function prepare(launch: WorkerLaunch): Promise<Prepared> {
     ...(launch.secretFile === undefined ? {} : { secretFile: launch.secretFile }),
   });
   if (found === null) {
-    throw new Error(
+    throw new WorkerError(
+      rank,
       `Worker ${rank} has no run secret: set ${SECRET_ENV}, or ${SECRET_FILE_ENV} (or --secret-file) to the file the coordinator wrote (<run folder>/secret)`,
     );
   }
   const [tls, planHash] = await Promise.all([readTlsFiles(launch.tls), planHashBytes(plan)]);
   if (tls !== null && tls.cert === undefined) {
-    throw new Error(
+    throw new WorkerError(
+      rank,
       `Worker ${rank}: TLS needs this worker's certificate and key for its mesh listener`,
     );
   }

@@ -1,3 +1,4 @@
+import { messageOf } from "../../runtime/errors.ts";
 /**
  * A small Chrome DevTools Protocol client over headless Chromium, so browser tests can open the
  * HTML reports and the live dashboard in a real browser, run scripts in them, take screenshots
@@ -149,7 +150,7 @@ export async function openBrowser(): Promise<Browser> {
     await stopProcess(child);
     await output.close();
     await removeProfile(profile);
-    throw new Error(`${(error as Error).message}\n--- ${binary} stderr ---\n${output.tail()}`, {
+    throw new Error(`${messageOf(error)}\n--- ${binary} stderr ---\n${output.tail()}`, {
       cause: error,
     });
   }
@@ -495,7 +496,7 @@ export class Page {
         if (await this.evaluate<unknown>(`Boolean(${expression})`)) return;
         lastError = "";
       } catch (error) {
-        lastError = `; last error: ${(error as Error).message}`;
+        lastError = `; last error: ${messageOf(error)}`;
       }
       if (performance.now() >= deadline) {
         throw new Error(`${expression} was not true within ${timeoutMs} ms${lastError}`);

@@ -8,6 +8,7 @@
 import { fileURLToPath } from "node:url";
 import { ROOT } from "../_cli.ts";
 import { spawnCollected, type Started, TEST_SECRET } from "../runtime/_processes.ts";
+import { messageOf } from "../../runtime/errors.ts";
 
 const SCRIPT = fileURLToPath(new URL("scripts/netns.sh", ROOT));
 
@@ -28,7 +29,7 @@ function runSync(program: string, args: string[]): { ok: boolean; output: string
       output: (decoder.decode(output.stdout) + decoder.decode(output.stderr)).trim(),
     };
   } catch (error) {
-    return { ok: false, output: (error as Error).message };
+    return { ok: false, output: messageOf(error) };
   }
 }
 

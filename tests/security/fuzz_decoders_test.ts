@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { bytesConn } from "../../runtime/_test_conn.ts";
+import { bytesConn } from "../_bytes_conn.ts";
 import { mutate, Random, randomOfferFrame } from "./_hostile.ts";
 import {
   COORDINATOR,

@@ -15,6 +15,7 @@ import { createCommunicator } from "../communicator.ts";
 import { lines, Queue } from "./_channel.ts";
 import { type SharedArena, SharedReducer } from "../shared_reduce.ts";
 import { connectTcpMesh, listenTcp, parseAddress } from "../tcp_transport.ts";
+import { messageOf } from "../../errors.ts";
 
 /** One size to measure: its bytes, and how many timed iterations after how many warm-ups. */
 export interface SizeRun {
@@ -178,7 +179,7 @@ async function serve(channel: Channel): Promise<void> {
   } catch (error) {
     channel.post({
       type: "failed",
-      message: error instanceof Error ? error.message : String(error),
+      message: messageOf(error),
     });
   }
 }

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { cnn } from "../../dsl/models/mod.ts";
-import { mnist } from "../../dsl/data/mod.ts";
-import { dataShape } from "../../dsl/shapes.ts";
-import { selectBackend } from "../backend.ts";
-import { randomStream } from "../random.ts";
-import { buildTfModel, tfTrainableModel } from "./tf_model.ts";
+import { cnn } from "../dsl/models/mod.ts";
+import { mnist } from "../dsl/data/mod.ts";
+import { dataShape } from "../dsl/shapes.ts";
+import { selectBackend } from "./backend.ts";
+import { randomStream } from "./random.ts";
+import { buildTfModel, tfTrainableModel } from "./models/tf_model.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 
 await selectBackend("wasm");
