@@ -13,6 +13,8 @@
 
 import { createSharedArena, type SharedArena } from "../comm/shared_reduce.ts";
 import { settlesWithin } from "../_timeout.ts";
+import { probeWebGpu } from "../backend.ts";
+import { messageOf } from "../errors.ts";
 import type { WorkerLaunch } from "./worker_main.ts";
 
 /**
@@ -57,7 +59,17 @@ export function startThreadWorker(launch: WorkerLaunch, arena?: SharedArena): Th
         : null,
     );
   };
-  worker.postMessage(arena === undefined ? launch : { ...launch, sharedArena: arena });
+  // The process probes WebGPU once, here, and its threads adopt the answer (see adoptWebGpuProbe).
+  const needsProbe = launch.backend === "auto" || launch.backend === "webgpu";
+  (needsProbe ? probeWebGpu() : Promise.resolve(undefined)).then((webgpu) =>
+    worker.postMessage({
+      ...launch,
+      ...(arena === undefined ? {} : { sharedArena: arena }),
+      ...(webgpu === undefined ? {} : { webgpu }),
+    })
+  ).catch((error) =>
+    settle(new Error(`Worker ${launch.rank} could not start: ${messageOf(error)}`))
+  );
   return {
     finished: ended.then((error) => {
       if (error !== null) throw error;

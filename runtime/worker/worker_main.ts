@@ -30,7 +30,12 @@ import type { SharedArena } from "../comm/shared_reduce.ts";
 import { encodeState, type WorkerState } from "../worker_state.ts";
 import { parsePlan } from "../../dsl/validate.ts";
 import type { Plan } from "../../dsl/plan.ts";
-import { type BackendRequest, selectBackend } from "../backend.ts";
+import {
+  adoptWebGpuProbe,
+  type BackendRequest,
+  selectBackend,
+  type WebGpuProbe,
+} from "../backend.ts";
 import {
   findSecret,
   planHashBytes,
@@ -105,6 +110,11 @@ export interface WorkerLaunch {
    * go through it instead of the sockets. Only `postMessage` can hand it over.
    */
   readonly sharedArena?: SharedArena;
+  /**
+   * What the process's main thread found when it probed WebGPU (thread workers): the worker
+   * adopts it instead of requesting an adapter itself (see `adoptWebGpuProbe`).
+   */
+  readonly webgpu?: WebGpuProbe;
 }
 
 /** A worker failed; the message names the worker and the cause. */
@@ -242,6 +252,7 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
   const { rank, world } = launch;
   const { plan, secret, tls, planHash } = ready;
   const { control, metrics } = context;
+  if (launch.webgpu !== undefined) adoptWebGpuProbe(launch.webgpu);
   const backend = await selectBackend(launch.backend);
   const tf = await import("@tensorflow/tfjs");
   const data = await loadWorkerData(plan, rank);
