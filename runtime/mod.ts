@@ -46,7 +46,7 @@ export {
 export type { WorkerState } from "./worker_state.ts";
 export { loadPlan, PlanLoadError } from "./load_plan.ts";
 export { runWorker, WorkerError, type WorkerLaunch } from "./worker/worker_main.ts";
-export type { BackendRequest } from "./backend.ts";
+export type { BackendRequest, WebGpuProbe } from "./backend.ts";
 export {
   type CheckpointSummary,
   meanBytesSent,
