@@ -32,11 +32,14 @@ export interface AnyNode {
 
 /** What a data set feeds the model. */
 export interface DataShape {
-  /** `"classification"` (class labels, softmax outputs) or `"regression"` (real targets). */
-  readonly task: "classification" | "regression";
+  /**
+   * `"classification"` (class labels, softmax outputs), `"regression"` (real targets) or
+   * `"language"` (token sequences, next-token prediction; see `../../shared/MODELS.md`).
+   */
+  readonly task: "classification" | "regression" | "language";
   /** Flat input features; `null` when only the data file knows (least squares). */
   readonly features: number | null;
-  /** Output classes (1 for regression). */
+  /** Output classes (1 for regression; the vocabulary size for language data). */
   readonly classes: number;
   /** `[height, width, channels]` for image data, else `null`. */
   readonly image: readonly [number, number, number] | null;

@@ -5,11 +5,18 @@
  * @module
  */
 
-/** A batch of examples, row-major. */
+/**
+ * A batch of examples, row-major. For language data an example is a window of `T + 1` tokens:
+ * `x` holds the first `T` token ids of each window (`size × T`, ids stored as floats, exact below
+ * 2^24) and `y` the `T` next tokens (`size × T`).
+ */
 export interface Batch {
-  /** Inputs, `size × features` values. */
+  /** Inputs, `size × features` values (`size × T` token ids for language data). */
   readonly x: Float32Array;
-  /** Targets: class indices (classification) or values (regression), one per example. */
+  /**
+   * Targets: class indices (classification) or values (regression), one per example; for
+   * language data, `T` next-token ids per example.
+   */
   readonly y: Float32Array;
   readonly size: number;
 }
