@@ -17,6 +17,7 @@ import { encodeFrame, FRAME_DATA, FrameDecoder, MAX_FRAME_PAYLOAD } from "./comm
 import { writeAll } from "./comm/write_all.ts";
 import type { MetricsLine } from "./metrics.ts";
 import type { StateHeader } from "./worker_state.ts";
+import type { TensorLayout } from "./models/types.ts";
 
 /** What a worker tells the coordinator. */
 export type WorkerMessage =
@@ -37,6 +38,8 @@ export type WorkerMessage =
     readonly rank: number;
     /** The worker's final reported model travels in the body. */
     readonly parameters: number;
+    /** The named tensors the model's flat vector is made of (`TrainableModel.tensors`). */
+    readonly tensors: readonly TensorLayout[];
   }
   | {
     readonly type: "checkpoint";

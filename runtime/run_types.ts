@@ -9,6 +9,7 @@
 import { type PhaseBytes, totalBytes } from "../dsl/traffic.ts";
 import type { BackendRequest } from "./backend.ts";
 import type { WorkerState } from "./worker_state.ts";
+import type { TensorLayout } from "./models/types.ts";
 
 /** A snapshot for the progress display. */
 export interface Progress {
@@ -194,6 +195,14 @@ export interface CheckpointSummary {
   readonly bytes: number;
   /** Mean time to write one checkpoint file once every worker's state arrived, ms. */
   readonly meanWriteMs: number;
+}
+
+/** The workers' final models, and the named tensors each model's flat vector is made of. */
+export interface FinalModels {
+  /** Each worker's final model, by rank. */
+  readonly models: Float32Array[];
+  /** The model's named tensors (`TrainableModel.tensors`), as worker 0 reported them. */
+  readonly tensors: readonly TensorLayout[];
 }
 
 /** What `run()` returns. */

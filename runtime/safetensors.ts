@@ -15,8 +15,10 @@ import { messageOf } from "./errors.ts";
 export interface Tensor {
   /** Its name in the file. */
   readonly name: string;
-  /** Its values. */
+  /** Its values, row-major. */
   readonly data: Float32Array | Float64Array;
+  /** Its shape; a flat vector (`[data.length]`) when absent. */
+  readonly shape?: readonly number[];
 }
 
 /** What a file holds. */
@@ -70,14 +72,21 @@ export function encodeSafetensors(
 ): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
-  for (const { name, data } of tensors) {
+  for (const { name, data, shape = [data.length] } of tensors) {
     if (name === "__metadata__" || name in header) {
       throw new RangeError(`Cannot encode tensor "${name}": the name is repeated or reserved`);
+    }
+    if (shape.reduce((a, b) => a * b, 1) !== data.length) {
+      throw new RangeError(
+        `Cannot encode tensor "${name}": shape [${
+          shape.join(", ")
+        }] does not hold ${data.length} values`,
+      );
     }
     const dtype: DType = data instanceof Float64Array ? "F64" : "F32";
     header[name] = {
       dtype,
-      shape: [data.length],
+      shape: [...shape],
       data_offsets: [offset, offset + data.byteLength],
     };
     offset += data.byteLength;

@@ -33,6 +33,7 @@ import { findSecret, generateRunId, generateSecret, runIdBytes, secretBytes } fr
 import { messageOf } from "../errors.ts";
 import type { MetricsLine } from "../metrics.ts";
 import type { RuntimeFacts } from "../run_types.ts";
+import type { TensorLayout } from "../models/types.ts";
 import type { RunFailures } from "./failures.ts";
 import { decodeState, encodeState } from "../worker_state.ts";
 import type { CheckpointHooks } from "./checkpoints.ts";
@@ -152,6 +153,8 @@ class ProtocolError extends Error {}
 export class Rendezvous {
   /** Each worker's final model, by rank, as `done` messages arrive. */
   readonly models: Float32Array[];
+  /** The model's named tensors, from worker 0's `done` message. */
+  tensors: readonly TensorLayout[] | null = null;
   /** Workers registered so far. */
   registered = 0;
   /** When anything was last heard from an authenticated worker (`performance.now()` time). */
@@ -322,6 +325,7 @@ export class Rendezvous {
             if (finished) throw new ProtocolError(`Worker ${rank} sent its final model twice`);
             checkOwnRank(rank, header.rank, "its final model");
             this.models[rank] = modelOf(rank, header.parameters, body);
+            if (rank === 0) this.tensors = layoutOf(rank, header.tensors, header.parameters);
             finished = true;
             if (++this.#done === this.#n) failures.succeed();
             break;
@@ -402,4 +406,21 @@ function modelOf(rank: number, parameters: unknown, body: Uint8Array): Float32Ar
     );
   }
   return new Float32Array(body.buffer, body.byteOffset, parameters);
+}
+
+/** A worker's tensor layout, checked: named tensors whose sizes add up to its parameters. */
+function layoutOf(rank: number, tensors: unknown, parameters: number): TensorLayout[] {
+  const valid = Array.isArray(tensors) &&
+    tensors.every((tensor) =>
+      typeof tensor?.name === "string" && Array.isArray(tensor.shape) &&
+      tensor.shape.every((size: unknown) => Number.isSafeInteger(size) && (size as number) >= 0)
+    );
+  const layout = valid ? tensors as TensorLayout[] : [];
+  const total = layout.reduce((sum, { shape }) => sum + shape.reduce((a, b) => a * b, 1), 0);
+  if (!valid || total !== parameters) {
+    throw new ProtocolError(
+      `Worker ${rank} sent a tensor layout that does not describe its ${parameters} parameters`,
+    );
+  }
+  return layout;
 }

@@ -61,9 +61,18 @@ Deno.test("a worker breaking the control protocol fails the run, naming it", asy
       "Worker 0 sent its final model as worker 1",
     ],
     [async (send) => {
-      await send({ type: "done", rank: 0, parameters: 1 }, new Uint8Array(4));
-      await send({ type: "done", rank: 0, parameters: 1 }, new Uint8Array(4));
+      const done = { type: "done", rank: 0, parameters: 1, tensors: [{ name: "w", shape: [1] }] };
+      await send(done, new Uint8Array(4));
+      await send(done, new Uint8Array(4));
     }, "Worker 0 sent its final model twice"],
+    [
+      (send) =>
+        send(
+          { type: "done", rank: 0, parameters: 1, tensors: [{ name: "w", shape: [2] }] },
+          new Uint8Array(4),
+        ),
+      "Worker 0 sent a tensor layout that does not describe its 1 parameters",
+    ],
     [
       (send) => send({ type: "done", rank: 0, parameters: 3 }, new Uint8Array(4)),
       "Worker 0 sent a final model of 4 bytes for 3 parameters",

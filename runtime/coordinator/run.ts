@@ -16,6 +16,7 @@
 
 import { algorithmKinds } from "../../dsl/explain.ts";
 import type { Plan } from "../../dsl/plan.ts";
+import type { TensorLayout } from "../models/types.ts";
 import type { MetricsLine } from "../metrics.ts";
 import {
   RunError,
@@ -209,7 +210,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     },
   });
   try {
-    const models = transport === "memory"
+    const { models, tensors } = transport === "memory"
       ? await runInMemory(plan, options, sink, facts, hooks)
       : await runOverTcp(plan, { ...options, out }, sink, facts, hooks);
     await writer?.settled();
@@ -217,6 +218,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     const params = { workers: models.map((model) => Array.from(model)), average };
     await folder.writeJson("params.json", params);
     await folder.writeBytes("params.safetensors", paramsSafetensors(models, average));
+    await folder.writeBytes("model.safetensors", modelSafetensors(plan, tensors, average));
     if (checkpointErrors.length > 0) throw new Error(checkpointErrors.join("; "));
     const summary = summarize(null);
     await folder.writeJson("summary.json", summary);
@@ -244,6 +246,28 @@ function paramsSafetensors(models: readonly Float32Array[], average: readonly nu
     ...models.map((data, rank) => ({ name: `worker${rank}`, data })),
     { name: "average", data: Float32Array.from(average) },
   ], { format: "gossamer-params/1" });
+}
+
+/**
+ * The final averaged model as one named tensor per variable (`TrainableModel.tensors`: Hugging
+ * Face GPT-2 names for the transformer, `hidden0.kernel`… for the built-in Keras models,
+ * `weight` for `linear`), float32, so that a user loads it by name without knowing the flat
+ * order. `params.safetensors` keeps the flat vectors of every worker.
+ */
+function modelSafetensors(
+  plan: Plan,
+  tensors: readonly TensorLayout[],
+  average: readonly number[],
+): Uint8Array {
+  const flat = Float32Array.from(average);
+  let offset = 0;
+  const named = tensors.map(({ name, shape }) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = flat.subarray(offset, offset + size);
+    offset += size;
+    return { name, shape, data };
+  });
+  return encodeSafetensors(named, { format: "gossamer-model/1", model: plan.model.kind });
 }
 
 /** The metrics lines of a run folder's first `step` steps (step indices below `step`). */

@@ -17,7 +17,7 @@ import { createMemoryTransports } from "../comm/memory_transport.ts";
 import { loadWorkerData } from "../data/worker_data.ts";
 import type { MetricsLine } from "../metrics.ts";
 import { createModel } from "../models/create_model.ts";
-import type { RunOptions, RuntimeFacts } from "../run_types.ts";
+import type { FinalModels, RunOptions, RuntimeFacts } from "../run_types.ts";
 import { runWorkerLoop } from "../worker/worker_loop.ts";
 import type { CheckpointHooks } from "./checkpoints.ts";
 
@@ -28,7 +28,7 @@ export async function runInMemory(
   sink: (lines: readonly MetricsLine[]) => void,
   facts: RuntimeFacts,
   checkpoints: CheckpointHooks,
-): Promise<Float32Array[]> {
+): Promise<FinalModels> {
   const backend = await selectBackend(options.backend ?? "auto");
   facts.backend = backend.backend;
   facts.backendReason = backend.reason;
@@ -51,7 +51,7 @@ export async function runInMemory(
   })));
   let failure: unknown = null;
   try {
-    return await Promise.all(ranks.map(async (rank) => {
+    const models = await Promise.all(ranks.map(async (rank) => {
       try {
         return await runWorkerLoop({
           plan,
@@ -81,6 +81,7 @@ export async function runInMemory(
         throw failure;
       }
     }));
+    return { models, tensors: setups[0]!.model.tensors };
   } finally {
     await Promise.all(transports.map((transport) => transport.close()));
     for (const setup of setups) setup.model.dispose();

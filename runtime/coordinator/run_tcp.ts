@@ -10,7 +10,7 @@
 import type { Plan } from "../../dsl/plan.ts";
 import { decideBackend } from "../backend.ts";
 import type { MetricsLine } from "../metrics.ts";
-import type { RunOptions, RuntimeFacts } from "../run_types.ts";
+import type { FinalModels, RunOptions, RuntimeFacts } from "../run_types.ts";
 import { RunFailures } from "./failures.ts";
 import { launchWorkers } from "./launch.ts";
 import { openRendezvous, Rendezvous } from "./rendezvous.ts";
@@ -37,7 +37,7 @@ export async function runOverTcp(
   sink: (lines: readonly MetricsLine[]) => void,
   facts: RuntimeFacts,
   checkpoints: CheckpointHooks,
-): Promise<Float32Array[]> {
+): Promise<FinalModels> {
   const n = plan.workers;
   const tls = await readTlsFiles(options.tls);
   const { listener, address, security } = await openRendezvous(
@@ -94,7 +94,7 @@ export async function runOverTcp(
   try {
     const error = await failures.finished;
     if (error !== null) throw new Error(error);
-    return rendezvous.models;
+    return { models: rendezvous.models, tensors: rendezvous.tensors! };
   } finally {
     stopWatchdog();
     failures.dispose();

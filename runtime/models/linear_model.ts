@@ -88,6 +88,8 @@ export function linearModel(options: LinearModelOptions): TrainableModel {
   }
   return {
     parameterCount: dim,
+    // One vector of `dim` weights, as `linear` has no bias.
+    tensors: [{ name: "weight", shape: [dim] }],
     initialParameters(seed: number): Float32Array {
       if (init === "zeros") return new Float32Array(dim);
       const random = randomStream(seed, "init", 0);

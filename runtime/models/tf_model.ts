@@ -38,7 +38,7 @@ import type { CnnNode, LogisticNode, MlpNode } from "../../dsl/plan.ts";
 import type { DataShape } from "../../dsl/shapes.ts";
 import { randomStream } from "../random.ts";
 import type { Batch } from "../data/types.ts";
-import type { Evaluation, TrainableModel } from "./types.ts";
+import type { Evaluation, TensorLayout, TrainableModel } from "./types.ts";
 import { messageOf } from "../errors.ts";
 
 /** What a model's output means. */
@@ -109,6 +109,7 @@ export function buildTfModel(
     }
     model.add(
       tf.layers.conv2d({
+        name: "conv0",
         inputShape,
         filters: filters[0],
         kernelSize: kernel,
@@ -120,6 +121,7 @@ export function buildTfModel(
     model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
     model.add(
       tf.layers.conv2d({
+        name: "conv1",
         filters: filters[1],
         kernelSize: kernel,
         padding: "valid",
@@ -129,7 +131,9 @@ export function buildTfModel(
     );
     model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
     model.add(tf.layers.flatten());
-    for (const units of node.dense) model.add(tf.layers.dense({ units, activation, ...zeros }));
+    node.dense.forEach((units, i) =>
+      model.add(tf.layers.dense({ name: `hidden${i}`, units, activation, ...zeros }))
+    );
   } else {
     const features = node.kind === "logistic" ? node.inputs ?? shape.features : shape.features;
     if (features === null) {
@@ -141,6 +145,7 @@ export function buildTfModel(
     if (node.kind === "mlp") {
       node.hidden.forEach((units, i) =>
         model.add(tf.layers.dense({
+          name: `hidden${i}`,
           units,
           activation: node.activation,
           ...(i === 0 ? { inputShape } : {}),
@@ -152,6 +157,7 @@ export function buildTfModel(
   const first = model.layers.length === 0;
   model.add(
     tf.layers.dense({
+      name: "output",
       units: classes,
       activation: "linear",
       ...(first ? { inputShape } : {}),
@@ -327,6 +333,38 @@ export function initialWeight(
 }
 
 /**
+ * The names `model.safetensors` gives a TensorFlow.js model's weights: the Keras weight name with
+ * `/` turned into `.` (built-in models name their layers `conv0`, `conv1`, `hidden0`, …,
+ * `output`, so an MLP's tensors are `hidden0.kernel`, `hidden0.bias`, …, `output.kernel`,
+ * `output.bias`). Shapes are Keras's: a dense kernel is `[inputs, units]` (the transpose of
+ * PyTorch's `Linear.weight`), a convolution kernel `[height, width, in, out]`. A name that
+ * repeats gets its position appended, so every name is unique.
+ *
+ * @param names The weights' Keras names, in flat-vector order.
+ * @param shapes Their shapes.
+ * @returns The layout.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tensorLayout } from "./tf_model.ts";
+ * const layout = tensorLayout(["output/kernel", "output/bias", "output/bias"], [[2, 3], [3], [3]]);
+ * assert.deepEqual(layout.map((t) => t.name), ["output.kernel", "output.bias", "output.bias.2"]);
+ * ```
+ */
+export function tensorLayout(
+  names: readonly string[],
+  shapes: readonly (readonly number[])[],
+): TensorLayout[] {
+  const seen = new Set<string>();
+  return names.map((keras, i) => {
+    let name = keras.replaceAll("/", ".");
+    if (seen.has(name)) name = `${name}.${i}`;
+    seen.add(name);
+    return { name, shape: [...shapes[i]!] };
+  });
+}
+
+/**
  * Reads a TensorFlow.js model's trainable weights as one flat vector in the order
  * {@linkcode tfTrainableModel} uses: `trainableWeights` order, each row-major.
  *
@@ -420,6 +458,7 @@ export function tfTrainableModel(spec: TfModelSpec): TrainableModel {
   const sizes = shapes.map((shape) => shape.reduce((a, b) => a * b, 1));
   const parameterCount = sizes.reduce((a, b) => a + b, 0);
   const features = inputShape.reduce((a, b) => a * b, 1);
+  const tensors = tensorLayout(weights.map((w) => w.originalName ?? w.name), shapes);
   let disposed = false;
 
   const check = (params: Float32Array, batch: Batch) => {
@@ -479,6 +518,7 @@ export function tfTrainableModel(spec: TfModelSpec): TrainableModel {
 
   return {
     parameterCount,
+    tensors,
     initialParameters(seed: number): Float32Array {
       const flat = new Float32Array(parameterCount);
       let offset = 0;

@@ -14,10 +14,23 @@ export interface Evaluation {
   readonly accuracy: number | null;
 }
 
+/** One named tensor of a model's flat parameter vector. */
+export interface TensorLayout {
+  /** Its name in `model.safetensors` (e.g. `hidden0.kernel`, `transformer.wte.weight`). */
+  readonly name: string;
+  /** Its shape; the tensor's values are the next `product(shape)` values, row-major. */
+  readonly shape: readonly number[];
+}
+
 /** A model as the algorithms see it: everything through flat float32 parameter vectors. */
 export interface TrainableModel {
   /** `d`, the length of the flat parameter vector. */
   readonly parameterCount: number;
+  /**
+   * The named tensors the flat vector is made of, in order; their sizes sum to `d`. A run's
+   * `model.safetensors` stores the final averaged model under these names and shapes.
+   */
+  readonly tensors: readonly TensorLayout[];
   /** The initial parameters (model variable order, row-major), seeded. */
   initialParameters(seed: number): Float32Array;
   /**

@@ -308,7 +308,7 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
     });
     metrics.flush();
     await control.send(
-      { type: "done", rank, parameters: final.length },
+      { type: "done", rank, parameters: final.length, tensors: model.tensors },
       new Uint8Array(final.buffer, final.byteOffset, final.byteLength),
     );
   } finally {

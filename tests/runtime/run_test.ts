@@ -3,6 +3,7 @@ import { allReduce, mlp, mnist, run, sgd, train } from "../../mod.ts";
 import type { Plan } from "../../mod.ts";
 import { relativeFileRefs } from "../../runtime/coordinator/run_folder.ts";
 import { loadPlan } from "../../runtime/load_plan.ts";
+import { decodeSafetensors } from "../../runtime/safetensors.ts";
 import { leastSquaresPlans, readMetrics, tempRunFolder, tinyMnist } from "./_plans.ts";
 
 /** Runs a plan into a fresh folder and returns the result; removes the folder afterwards. */
@@ -131,6 +132,31 @@ Deno.test("an MNIST pipeline trains over TCP workers and records its backend", a
     assert.match(result.summary.backendReason ?? "", /\w/);
     assert.match(result.summary.versions.tfjs ?? "", /^4\.22\./);
   });
+});
+
+Deno.test("model.safetensors holds the averaged model as named Keras-layout tensors, over TCP and in memory", async () => {
+  const plan = tinyMnist(4);
+  for (const transport of ["tcp", "memory"] as const) {
+    await runIn(plan, { transport }, async (result, folder) => {
+      const bytes = await Deno.readFile(`${folder}/model.safetensors`);
+      const file = decodeSafetensors(bytes);
+      const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+      const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+      // mlp({ hidden: [16] }) on 784 MNIST features and 10 classes, Keras layouts.
+      assert.deepEqual([...file.tensors.keys()], [
+        "hidden0.kernel",
+        "hidden0.bias",
+        "output.kernel",
+        "output.bias",
+      ]);
+      const shapes = [[784, 16], [16], [16, 10], [10]];
+      assert.deepEqual([...file.tensors.keys()].map((name) => header[name].shape), shapes);
+      // Concatenated in order they are the averaged flat vector of params.json, as float32.
+      const flat = [...file.tensors.values()].flatMap((t) => [...t]);
+      assert.deepEqual(flat, [...Float32Array.from(result.params.average)]);
+      assert.equal(file.metadata.model, "mlp");
+    });
+  }
 });
 
 Deno.test("shared memory, TCP between threads and TCP between processes give identical MLP parameters and bytes", async () => {
