@@ -25,7 +25,7 @@ import { MODEL_KINDS, type ModelNode } from "./models/mod.ts";
 import { networkIssues } from "./network.ts";
 import type { Plan } from "./plan.ts";
 import { firstNonPositiveStep, learningRate, scheduleIssues } from "./schedules.ts";
-import { dataShape, parameterCount } from "./shapes.ts";
+import { dataShape, modelContext, parameterCount } from "./shapes.ts";
 import {
   basesAcceptingOuter,
   basesCompressedBy,
@@ -233,6 +233,17 @@ function modelDataRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
       ),
     ];
   }
+  if (task === "language" && facts.context === null) {
+    return [
+      issue(
+        "model",
+        `${data.kind} data is token sequences, which need a model with a context length such as ` +
+          `transformer(), but ${model.kind} has none`,
+        "a language model (transformer)",
+        model.kind,
+      ),
+    ];
+  }
   const issues = nodeCheck("model", model, definition, facts);
   const d = issues.length === 0 ? facts.parameters : null;
   if (d !== null && d > MAX_PARAMETERS) {
@@ -271,6 +282,7 @@ export function crossSlotIssues(plan: Plan): PlanIssue[] {
     dataKind: plan.data.kind,
     data,
     parameters: parameterCount(plan.model, plan.data),
+    context: modelContext(plan.model),
   };
   const dataDefinition = DATA_KINDS[plan.data.kind] as DataDefinition<DataNode>;
   return [
