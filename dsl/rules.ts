@@ -218,6 +218,13 @@ function compositionRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
   return issues;
 }
 
+/** What each task's data is for, in words. */
+const TASK_WORDS = {
+  classification: "classification",
+  regression: "regression",
+  language: "language modelling",
+} as const satisfies { readonly [T in PlanFacts["data"]["task"]]: string };
+
 /** The model must fit the data: task, sizes, image input; and fit in one vector. */
 function modelDataRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
   const { model, data } = plan;
@@ -227,7 +234,9 @@ function modelDataRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
     return [
       issue(
         "model",
-        `${model.kind} is a ${definition.task} model but ${data.kind} data is ${task}`,
+        `${model.kind} is a ${definition.task} model but ${data.kind} data is for ${
+          TASK_WORDS[task]
+        }`,
         `a ${task} model`,
         model.kind,
       ),
