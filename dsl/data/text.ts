@@ -161,17 +161,37 @@ export function textShard(
 
 /**
  * What a token stream of known length must hold for a model reading `context` tokens: every
- * shard and the validation part at least one window of `context + 1` tokens.
+ * shard and the validation part at least one window of `context + 1` tokens. The plan checks the
+ * embedded text with it, and `runtime/resources.ts` a file once it is read.
+ *
+ * @param node The data node.
+ * @param tokens Tokens in the stream.
+ * @param context The model's context `T`.
+ * @param workers Workers.
+ * @returns Issues at `validation` and `partition`, or none.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { text, textSizeIssues } from "./text.ts";
+ * assert.deepEqual(textSizeIssues(text(), 1000, 16, 4), []);
+ * assert.equal(textSizeIssues(text(), 1000, 16, 64)[0]?.path, "partition");
+ * ```
  */
-function sizeIssues(node: TextNode, tokens: number, context: number, workers: number): NodeIssue[] {
+export function textSizeIssues(
+  node: TextNode,
+  tokens: number,
+  context: number,
+  workers: number,
+): NodeIssue[] {
+  const source = node.file === null ? "the embedded text" : `"${node.file}"`;
   const split = textSplit(tokens, node.validation);
   const window = context + 1;
   const issues: NodeIssue[] = [];
   if (split.validation < window) {
     issues.push({
       path: "validation",
-      message: `validation ${node.validation} holds ${split.validation} of the ${tokens} tokens, ` +
-        `less than one window of context + 1 = ${window} tokens`,
+      message: `validation ${node.validation} holds ${split.validation} of the ${tokens} tokens ` +
+        `of ${source}, less than one window of context + 1 = ${window} tokens`,
       expected: `at least ${window} validation tokens`,
       received: node.validation,
     });
@@ -181,7 +201,8 @@ function sizeIssues(node: TextNode, tokens: number, context: number, workers: nu
     issues.push({
       path: "partition",
       message: `each of the ${workers} workers gets ${shard.end - shard.start} of the ` +
-        `${split.train} training tokens, less than one window of context + 1 = ${window} tokens`,
+        `${split.train} training tokens of ${source}, less than one window of context + 1 = ` +
+        `${window} tokens`,
       expected: `at least ${window} tokens per worker (fewer workers, or partition "iid")`,
       received: node.partition,
     });
@@ -213,6 +234,6 @@ export const textKind: DataDefinition<TextNode> = {
   // A file's length is known only once it is read (the loader checks it then).
   check: (node, { context, workers }) =>
     node.file === null && context !== null
-      ? sizeIssues(node, EMBEDDED_TEXT_BYTES, context, workers)
+      ? textSizeIssues(node, EMBEDDED_TEXT_BYTES, context, workers)
       : [],
 };

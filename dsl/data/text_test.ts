@@ -75,14 +75,17 @@ Deno.test("the embedded text must give every worker and the validation a whole w
   const short = issuesOf({ validation: 1e-4 }, 128);
   assert.equal(short.length, 1);
   assert.equal(short[0]!.path, "data.validation");
-  assert.match(short[0]!.message, /holds 120 of the 1204997 tokens, less than one window .* 129/);
+  assert.match(
+    short[0]!.message,
+    /holds 120 of the 1204997 tokens of the embedded text, less than one window .* 129/,
+  );
   // 1,084,497 training tokens over 2000 workers: 542 each, less than 1025.
   const thin = issuesOf({}, 1024, 2000);
   assert.equal(thin.length, 1);
   assert.equal(thin[0]!.path, "data.partition");
   assert.match(
     thin[0]!.message,
-    /each of the 2000 workers gets 542 of the 1084497 training tokens/,
+    /each of the 2000 workers gets 542 of the 1084497 training tokens of the embedded text/,
   );
   // With iid every worker reads all of them.
   assert.deepEqual(issuesOf({ partition: "iid" }, 1024, 2000), []);

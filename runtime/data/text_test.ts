@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { allReduce, sgd, text, train, transformer } from "../../mod.ts";
 import { textSplit } from "../../dsl/data/text.ts";
 import { loadPlan } from "../load_plan.ts";
+import { resourceIssues } from "../resources.ts";
 import {
   decodeTokens,
   embeddedText,
@@ -286,4 +287,25 @@ Deno.test("the embedded corpus: about 4.53 bits per byte of unigram entropy, far
   assert.ok(Math.abs(bits - 4.526) < 5e-4, `unigram entropy ${bits}`);
   assert.equal(new Set(corpus).size, 85); // distinct byte values, UTF-8 lead and tail bytes included
   assert.ok(decodeTokens(corpus).startsWith("CHAPTER 1. Loomings.\n\nCall me Ishmael."));
+});
+
+Deno.test("before a run, a text file is checked: readable, UTF-8, a window for every worker", async () => {
+  await withTempDir(async (dir) => {
+    const plan = (file: string, workers = 2) =>
+      train(transformer({ layers: 1, dModel: 8, heads: 2, context: 9 }))
+        .data(text({ file })).workers(workers).optimizer(sgd({ lr: 0.1 })).base(allReduce())
+        .compile();
+    const path = join(dir, "hundred.txt");
+    await Deno.writeTextFile(path, "0123456789".repeat(10)); // 90 train, 10 validation bytes
+    assert.deepEqual(await resourceIssues(plan(path)), []);
+    // 9 workers get 10 bytes each, a window is 10: still fine; 10 workers get 9.
+    assert.deepEqual(await resourceIssues(plan(path, 9)), []);
+    const thin = await resourceIssues(plan(path, 10));
+    assert.deepEqual(thin.map((found) => found.path), ["data.partition"]);
+    assert.match(thin[0]!.message, new RegExp(`gets 9 of the 90 training tokens of "${path}"`));
+    const missing = join(dir, "gone.txt");
+    const gone = await resourceIssues(plan(missing));
+    assert.deepEqual(gone.map((found) => found.path), ["data.file"]);
+    assert.match(gone[0]!.message, /Cannot read text file ".*gone.txt": it does not exist/);
+  });
 });
