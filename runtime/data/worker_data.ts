@@ -119,7 +119,8 @@ const LOADERS: { readonly [K in DataKind]: DataLoader<K> } = {
  * @returns The worker's data: deterministic batches per step, and the test set.
  * @throws {RangeError} When the rank is out of range or the data cannot be split as asked.
  * @throws {LeastSquaresFileError} When a least-squares file is unreadable or malformed.
- * @throws {TextDataError} When a text file is unreadable, not UTF-8, or too short.
+ * @throws {TextDataError} When a text file is unreadable, not UTF-8, or too short to evaluate.
+ * @throws {TextShardError} When the worker's share of a text is shorter than one window.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
