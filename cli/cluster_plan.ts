@@ -56,7 +56,7 @@ export function referencesOutsideHere(planJson: string): string[] {
   const plan = JSON.parse(planJson) as Plan;
   const references = [
     plan.model.kind === "custom" ? plan.model.module : null,
-    plan.data.kind === "leastSquares" ? plan.data.file : null,
+    plan.data.kind === "leastSquares" || plan.data.kind === "text" ? plan.data.file : null,
   ];
   return references.filter((reference): reference is string =>
     reference !== null && (reference.startsWith("/") || reference.startsWith("../"))

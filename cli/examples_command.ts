@@ -54,6 +54,10 @@ export function exampleNeeds(plan: Plan): string {
       ? "embedded MNIST"
       : plan.data.kind === "synthetic"
       ? "generated data"
+      : plan.data.kind === "text"
+      ? plan.data.file === null
+        ? "embedded Moby-Dick text"
+        : `text file ${basename(plan.data.file)}`
       : `shard file ${basename(plan.data.file)}`,
   ];
   if (plan.model.kind === "custom") needs.push(`model module ${basename(plan.model.module)}`);

@@ -130,12 +130,19 @@ export function reportRun(result: RunResult): string {
   const { summary } = result;
   const accuracy = summary.final?.testAccuracy;
   const simulated = summary.virtualTimeMs === null ? [] : ["simulated time"];
+  // Language models: the loss also in bits per token and as a perplexity.
+  const bits = summary.final?.bitsPerToken;
+  const perplexity = summary.final?.perplexity;
+  const language = bits === undefined || perplexity === undefined
+    ? null
+    : { bits: bits.toFixed(4), perplexity: perplexity.toFixed(3) };
   return table(
     [
       "algorithm",
       "workers",
       "final accuracy",
       "final loss",
+      ...(language === null ? [] : ["bits/token", "perplexity"]),
       "bytes sent/worker",
       "wall time",
       ...simulated,
@@ -145,6 +152,7 @@ export function reportRun(result: RunResult): string {
       String(summary.workers),
       accuracy === null || accuracy === undefined ? "-" : `${(100 * accuracy).toFixed(2)}%`,
       summary.final === null ? "-" : summary.final.testLoss.toFixed(4),
+      ...(language === null ? [] : [language.bits, language.perplexity]),
       formatBytes(meanBytesSent(summary)),
       `${(summary.wallTimeMs / 1000).toFixed(1)} s`,
       ...(summary.virtualTimeMs === null ? [] : [`${(summary.virtualTimeMs / 1000).toFixed(2)} s`]),

@@ -9,7 +9,7 @@
 
 import { topologyName, topologyNotes } from "../topologies/mod.ts";
 import type { CompressorNode, Plan, ScheduleNode, TopologyNode } from "./plan.ts";
-import { dataShape, parameterCount } from "./shapes.ts";
+import { type DataShape, dataShape, parameterCount } from "./shapes.ts";
 import { type PhaseBytes, zeroBytes } from "./traffic.ts";
 import { baseTraits, compressorTraits, outerTraits } from "./traits.ts";
 import { ringAllReduceBytes } from "./wire_bytes.ts";
@@ -120,10 +120,19 @@ export function nodeLabel(node: { readonly kind: string }): string {
       if (key === "lr" && typeof value === "object") {
         return `lr=${scheduleLabel(value as ScheduleNode)}`;
       }
-      if (key === "partition") return `partition=${nodeLabel(value as { kind: string })}`;
+      if (key === "partition" && typeof value === "object") {
+        return `partition=${nodeLabel(value as { kind: string })}`;
+      }
       return `${key}=${typeof value === "object" ? JSON.stringify(value) : String(value)}`;
     });
   return `${node.kind}(${fields.join(", ")})`;
+}
+
+/** What the data feeds the model, in words: `classification, 784 features, 10 classes`. */
+function shapeLabel(shape: DataShape): string {
+  if (shape.task === "language") return `language, vocabulary ${shape.classes}`;
+  const features = `${shape.task}, ${shape.features ?? "?"} features`;
+  return shape.task === "classification" ? `${features}, ${shape.classes} classes` : features;
 }
 
 /**
@@ -150,9 +159,7 @@ export function explainPlan(plan: Plan): PlanExplanation {
   const chain = [
     {
       slot: "data",
-      label: `${nodeLabel(plan.data)} → ${shape.task}, ${shape.features ?? "?"} features${
-        shape.task === "classification" ? `, ${shape.classes} classes` : ""
-      }`,
+      label: `${nodeLabel(plan.data)} → ${shapeLabel(shape)}`,
     },
     { slot: "model", label: nodeLabel(plan.model) },
     { slot: "optimizer", label: nodeLabel(plan.optimizer) },

@@ -34,9 +34,11 @@ import {
   star,
   stepDecay,
   synthetic,
+  text,
   topK,
   torus,
   train,
+  transformer,
   warmup,
 } from "../mod.ts";
 import { customTopology } from "../topologies/mod.ts";
@@ -156,6 +158,11 @@ function handMadePlans(presetPath: string): [string, Plan][] {
       train(custom({ module: new URL("file:///models/net.ts") })).data(mnist())
         .optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile(),
     ],
+    [
+      "transformer",
+      train(transformer({ layers: 2, dModel: 32, heads: 4, context: 64, mlpRatio: 2 }))
+        .data(text()).optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile(),
+    ],
     // Data.
     [
       "mnist dirichlet",
@@ -190,6 +197,27 @@ function handMadePlans(presetPath: string): [string, Plan][] {
         .optimizer(sgd({ lr: 0.05 }))
         .base(allReduce())
         .compile(),
+    ],
+    [
+      "text",
+      train(transformer({ layers: 1, dModel: 16, heads: 2, context: 32 }))
+        .data(
+          text({
+            file: "examples/data/tiny.txt",
+            validation: 0.2,
+            partition: "iid",
+            batchSize: 4,
+          }),
+        )
+        .workers(2)
+        .optimizer(sgd({ lr: 0.05 }))
+        .base(allReduce())
+        .compile(),
+    ],
+    [
+      "text defaults",
+      train(transformer({ layers: 1, dModel: 8, heads: 1, context: 8 })).data(text())
+        .optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile(),
     ],
     // Schedules and optimizers.
     ["constant", lr(0.25)],
@@ -339,8 +367,11 @@ function kindsOf(plan: Plan): string[] {
 
 /** Every kind of every slot; `satisfies` makes a new kind a compile error here until listed. */
 const ALL_KINDS = {
-  model: { linear: 0, logistic: 0, mlp: 0, cnn: 0, custom: 0 } satisfies Record<ModelKind, 0>,
-  data: { mnist: 0, synthetic: 0, leastSquares: 0 } satisfies Record<DataKind, 0>,
+  model: { linear: 0, logistic: 0, mlp: 0, cnn: 0, transformer: 0, custom: 0 } satisfies Record<
+    ModelKind,
+    0
+  >,
+  data: { mnist: 0, synthetic: 0, leastSquares: 0, text: 0 } satisfies Record<DataKind, 0>,
   optimizer: { sgd: 0, adam: 0 } satisfies Record<OptimizerKind, 0>,
   schedule: { constant: 0, stepDecay: 0, cosine: 0, warmup: 0 } satisfies Record<
     ScheduleNode["kind"],

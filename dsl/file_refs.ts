@@ -1,6 +1,6 @@
 /**
- * The fields of a plan that name files outside it: a custom model's module and the
- * least-squares shard file. Like imports, they are written relative to the file that holds the
+ * The fields of a plan that name files outside it: a custom model's module, the least-squares
+ * shard file and a text data file. Like imports, they are written relative to the file that holds the
  * plan (the pipeline module or plan JSON): `loadPlan` anchors them to absolute paths for running.
  * Every plan file gossamer writes (`relativeFileRefs` in runtime/coordinator/run_folder.ts) stores
  * a file relative to where it is written when the file lies in the same project as that place (the
@@ -42,7 +42,8 @@ export function mapFileRefs(
   const model = plan.model.kind === "custom"
     ? { ...plan.model, module: map(plan.model.module, "model.module") }
     : plan.model;
-  const data = plan.data.kind === "leastSquares"
+  const data = (plan.data.kind === "leastSquares" || plan.data.kind === "text") &&
+      plan.data.file !== null
     ? { ...plan.data, file: map(plan.data.file, "data.file") }
     : plan.data;
   if (model === plan.model && data === plan.data) return plan;

@@ -57,6 +57,8 @@ export interface PlanFacts {
   readonly data: DataShape;
   /** Model parameters `d`, or `null` when only a file or a module knows them. */
   readonly parameters: number | null;
+  /** The model's context length in tokens (a transformer's `context`), `null` for models without. */
+  readonly context: number | null;
 }
 
 /**
@@ -126,6 +128,11 @@ export interface ModelDefinition<N extends AnyNode> extends KindDefinition<N> {
   readonly task: DataShape["task"] | null;
   /** Parameters `d` on data of this shape, or `null` when only a module knows them. */
   readonly parameters: (node: N, data: DataShape) => number | null;
+  /**
+   * Tokens the model reads per example, for models of token sequences (the transformer); language
+   * data cuts its windows to this length. Absent for models without a context.
+   */
+  readonly context?: (node: N) => number;
 }
 
 /** A data kind. */

@@ -25,7 +25,7 @@ import { MODEL_KINDS, type ModelNode } from "./models/mod.ts";
 import { networkIssues } from "./network.ts";
 import type { Plan } from "./plan.ts";
 import { firstNonPositiveStep, learningRate, scheduleIssues } from "./schedules.ts";
-import { dataShape, parameterCount } from "./shapes.ts";
+import { dataShape, modelContext, parameterCount } from "./shapes.ts";
 import {
   basesAcceptingOuter,
   basesCompressedBy,
@@ -218,6 +218,13 @@ function compositionRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
   return issues;
 }
 
+/** What each task's data is for, in words. */
+const TASK_WORDS = {
+  classification: "classification",
+  regression: "regression",
+  language: "language modelling",
+} as const satisfies { readonly [T in PlanFacts["data"]["task"]]: string };
+
 /** The model must fit the data: task, sizes, image input; and fit in one vector. */
 function modelDataRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
   const { model, data } = plan;
@@ -227,8 +234,21 @@ function modelDataRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
     return [
       issue(
         "model",
-        `${model.kind} is a ${definition.task} model but ${data.kind} data is ${task}`,
+        `${model.kind} is a ${definition.task} model but ${data.kind} data is for ${
+          TASK_WORDS[task]
+        }`,
         `a ${task} model`,
+        model.kind,
+      ),
+    ];
+  }
+  if (task === "language" && facts.context === null) {
+    return [
+      issue(
+        "model",
+        `${data.kind} data is token sequences, which need a model with a context length such as ` +
+          `transformer(), but ${model.kind} has none`,
+        "a language model (transformer)",
         model.kind,
       ),
     ];
@@ -271,6 +291,7 @@ export function crossSlotIssues(plan: Plan): PlanIssue[] {
     dataKind: plan.data.kind,
     data,
     parameters: parameterCount(plan.model, plan.data),
+    context: modelContext(plan.model),
   };
   const dataDefinition = DATA_KINDS[plan.data.kind] as DataDefinition<DataNode>;
   return [

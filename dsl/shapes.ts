@@ -53,3 +53,21 @@ export function parameterCount(model: ModelNode, data: DataNode): number | null 
     dataShape(data),
   );
 }
+
+/**
+ * The context length of a model: the tokens per window a model of token sequences reads.
+ *
+ * @param model The model node.
+ * @returns The context `T`, or `null` for models without one.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { modelContext } from "./shapes.ts";
+ * import { mlp, transformer } from "./models/mod.ts";
+ * assert.equal(modelContext(transformer({ layers: 1, dModel: 8, heads: 2, context: 16 })), 16);
+ * assert.equal(modelContext(mlp({ hidden: [8] })), null);
+ * ```
+ */
+export function modelContext(model: ModelNode): number | null {
+  return (MODEL_KINDS[model.kind] as ModelDefinition<ModelNode>).context?.(model) ?? null;
+}

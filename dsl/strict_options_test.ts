@@ -36,9 +36,11 @@ import {
   star,
   stepDecay,
   synthetic,
+  text,
   topK,
   torus,
   train,
+  transformer,
   validatePlan,
   warmup,
 } from "../mod.ts";
@@ -110,6 +112,25 @@ const CASES: Record<
       ),
     path: "model.exprt",
     near: "export",
+  },
+  transformer: {
+    pipeline: () =>
+      complete(
+        train(
+          transformer(withTypo({ layers: 1, dModel: 8, heads: 2, context: 8 }, "mlpratio", 2)),
+        ).data(text()),
+      ),
+    path: "model.mlpratio",
+    near: "mlpRatio",
+  },
+  text: {
+    pipeline: () =>
+      complete(
+        train(transformer({ layers: 1, dModel: 8, heads: 2, context: 8 }))
+          .data(text(withTypo({}, "partiton", "iid"))),
+      ),
+    path: "data.partiton",
+    near: "partition",
   },
   mnist: {
     pipeline: () => complete(train(mlp({ hidden: [4] })).data(mnist(withTypo({}, "batchsize", 8)))),
@@ -359,6 +380,12 @@ function _typeErrors(): void {
   custom({ module: "./m.ts", exprt: "build" });
   // @ts-expect-error: misspelt
   synthetic({ featurs: 8 });
+  // @ts-expect-error: misspelt
+  transformer({ layers: 1, dModel: 8, heads: 2, context: 8, mlpratio: 2 });
+  // @ts-expect-error: misspelt
+  text({ partiton: "iid" });
+  // @ts-expect-error: not a tokenizer (yet)
+  text({ tokenizer: "bpe" });
   // @ts-expect-error: misspelt
   leastSquares({ file: "x.json", fle: "y" });
   // @ts-expect-error: misspelt

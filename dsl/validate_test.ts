@@ -378,7 +378,7 @@ Deno.test("rule: the model's task must match the data's", () => {
     [
       issue(
         "model",
-        "linear is a regression model but mnist data is classification",
+        "linear is a regression model but mnist data is for classification",
         "a classification model",
         '"linear"',
       ),
@@ -394,7 +394,7 @@ Deno.test("rule: the model's task must match the data's", () => {
     [
       issue(
         "model",
-        "mlp is a classification model but synthetic data is regression",
+        "mlp is a classification model but synthetic data is for regression",
         "a regression model",
         '"mlp"',
       ),
@@ -409,7 +409,7 @@ Deno.test("rule: the model's task must match the data's", () => {
     [
       issue(
         "model",
-        "logistic is a classification model but leastSquares data is regression",
+        "logistic is a classification model but leastSquares data is for regression",
         "a regression model",
         '"logistic"',
       ),

@@ -14,6 +14,7 @@
 
 import type { Plan } from "../dsl/plan.ts";
 import { parameterCount } from "../dsl/shapes.ts";
+import { EMBEDDED_TEXT_BYTES } from "../dsl/data/text.ts";
 
 const MIB = 1024 * 1024;
 
@@ -80,6 +81,12 @@ export function estimateMemory(plan: Plan, sharedIsolate = false): MemoryEstimat
 function dataBytes(plan: Plan): { isolate: number; worker: number } {
   const data = plan.data;
   if (data.kind === "leastSquares") return { isolate: MIB, worker: 0 };
+  // The text's bytes, and its validation windows as float32 inputs and targets (a file's size is
+  // known only once read: counted as 1 MiB).
+  if (data.kind === "text") {
+    const bytes = data.file === null ? EMBEDDED_TEXT_BYTES : MIB;
+    return { isolate: bytes + 8 * data.validation * bytes, worker: 0 };
+  }
   const features = data.kind === "mnist" ? 784 : data.features;
   const example = (features + 1) * 4;
   return {

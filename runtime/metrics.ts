@@ -64,13 +64,43 @@ export interface EvalLine {
   readonly worker: number | null;
   /** Mean loss over the test set. */
   readonly testLoss: number;
-  /** `null` for regression. */
+  /** `null` for regression; next-token accuracy for language data. */
   readonly testAccuracy: number | null;
+  /** Language data only: `testLoss / ln 2`, bits per token (per byte under the byte tokenizer). */
+  readonly bitsPerToken?: number;
+  /** Language data only: `exp(testLoss)`. */
+  readonly perplexity?: number;
   /**
    * On a worker's own line (decentralized bases): `‖x_i − x̄‖₂`, its model's distance to the
    * workers' average, whose mean over workers is the consensus distance.
    */
   readonly distanceToAverage?: number;
+}
+
+/** What language-model evaluations report beside the loss in nats per token. */
+export interface LanguageMetrics {
+  /** `loss / ln 2`: bits per token (per byte under the byte tokenizer). */
+  readonly bitsPerToken: number;
+  /** `exp(loss)`. */
+  readonly perplexity: number;
+}
+
+/**
+ * Bits per token and perplexity of a mean next-token cross-entropy in nats.
+ *
+ * @param loss Mean cross-entropy in nats per token.
+ * @returns `loss / ln 2` and `exp(loss)`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { languageMetrics } from "./metrics.ts";
+ * // A uniform guess over 256 bytes: 8 bits per byte, perplexity 256.
+ * const uniform = languageMetrics(Math.log(256));
+ * assert.ok(Math.abs(uniform.bitsPerToken - 8) < 1e-12 && Math.abs(uniform.perplexity - 256) < 1e-9);
+ * ```
+ */
+export function languageMetrics(loss: number): LanguageMetrics {
+  return { bitsPerToken: loss / Math.LN2, perplexity: Math.exp(loss) };
 }
 
 /** Bytes that belong to no step: evaluation's all-reduce and the final barrier. */

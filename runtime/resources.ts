@@ -8,7 +8,10 @@
 
 import type { Plan } from "../dsl/plan.ts";
 import type { PlanIssue } from "../dsl/validate.ts";
+import { type TextNode, textSizeIssues } from "../dsl/data/text.ts";
+import { modelContext } from "../dsl/shapes.ts";
 import { LeastSquaresFileError, readLeastSquares } from "./data/least_squares_file.ts";
+import { readTextFile, TextDataError } from "./data/text.ts";
 
 /** Whether a module specifier names a local file (a path or a `file:` URL). */
 function localModulePath(specifier: string): string | null {
@@ -18,7 +21,8 @@ function localModulePath(specifier: string): string | null {
 
 /**
  * Checks the plan's files: the least-squares shards (readable, one per worker, columns equal to
- * the linear model's `dim`) and a custom model's module (present, for local paths).
+ * the linear model's `dim`), a text file (readable UTF-8, long enough for the model's windows on
+ * every worker and for evaluation) and a custom model's module (present, for local paths).
  *
  * @param plan A valid plan.
  * @returns Issues with the path of the plan field that names the file.
@@ -56,6 +60,9 @@ export async function resourceIssues(plan: Plan): Promise<PlanIssue[]> {
       });
     }
   }
+  if (plan.data.kind === "text" && plan.data.file !== null) {
+    issues.push(...await textFileIssues(plan.data, plan));
+  }
   if (plan.model.kind === "custom") {
     const path = localModulePath(plan.model.module);
     if (path !== null) {
@@ -72,4 +79,28 @@ export async function resourceIssues(plan: Plan): Promise<PlanIssue[]> {
     }
   }
   return issues;
+}
+
+/** A text file must be readable UTF-8 with a window for every worker and for evaluation. */
+async function textFileIssues(node: TextNode, plan: Plan): Promise<PlanIssue[]> {
+  let tokens: Uint8Array;
+  try {
+    tokens = await readTextFile(node.file!);
+  } catch (error) {
+    if (!(error instanceof TextDataError)) throw error;
+    return [{
+      path: "data.file",
+      message: error.message,
+      expected: "a readable UTF-8 text file",
+      received: JSON.stringify(node.file),
+    }];
+  }
+  const context = modelContext(plan.model);
+  if (context === null) return [];
+  return textSizeIssues(node, tokens.length, context, plan.workers).map((found) => ({
+    path: `data.${found.path}`,
+    message: found.message,
+    expected: found.expected,
+    received: JSON.stringify(found.received),
+  }));
 }

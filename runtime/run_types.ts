@@ -152,8 +152,17 @@ export interface RunSummary {
   readonly workers: number;
   /** The base, compressor and outer kinds joined by `" + "`, e.g. `"localSgd + topK"`. */
   readonly algorithm: string;
-  /** The last evaluation of the averaged model. */
-  readonly final: { step: number; testLoss: number; testAccuracy: number | null } | null;
+  /**
+   * The last evaluation of the averaged model; for language data also its bits per token
+   * (`testLoss / ln 2`) and perplexity (`exp(testLoss)`).
+   */
+  readonly final: {
+    step: number;
+    testLoss: number;
+    testAccuracy: number | null;
+    bitsPerToken?: number;
+    perplexity?: number;
+  } | null;
   /** Wall time of the run on the coordinator, in milliseconds (worker startup included). */
   readonly wallTimeMs: number;
   /** Bytes each worker sent and received, per phase, in rank order. */

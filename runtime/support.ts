@@ -55,8 +55,8 @@ export const SUPPORT: {
   readonly outer: SupportTable<OuterKind>;
   readonly network: SupportTable<"network">;
 } = {
-  model: { linear: true, logistic: true, mlp: true, cnn: true, custom: true },
-  data: { mnist: true, synthetic: true, leastSquares: true },
+  model: { linear: true, logistic: true, mlp: true, cnn: true, transformer: true, custom: true },
+  data: { mnist: true, synthetic: true, leastSquares: true, text: true },
   optimizer: { sgd: true, adam: true },
   base: fromRegistry(BASES),
   compress: fromRegistry(CHANNELS),

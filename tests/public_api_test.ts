@@ -61,10 +61,12 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "star",
     "stepDecay",
     "synthetic",
+    "text",
     "topK",
     "torus",
     "totalBytes",
     "train",
+    "transformer",
     "validatePlan",
     "warmup",
   ]);

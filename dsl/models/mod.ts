@@ -11,15 +11,23 @@ import { customModelKind, type CustomModelNode } from "./custom.ts";
 import { linearKind, type LinearNode } from "./linear.ts";
 import { logisticKind, type LogisticNode } from "./logistic.ts";
 import { mlpKind, type MlpNode } from "./mlp.ts";
+import { transformerKind, type TransformerNode } from "./transformer.ts";
 
 export * from "./cnn.ts";
 export * from "./custom.ts";
 export * from "./linear.ts";
 export * from "./logistic.ts";
 export * from "./mlp.ts";
+export * from "./transformer.ts";
 
 /** Any model node. */
-export type ModelNode = LinearNode | LogisticNode | MlpNode | CnnNode | CustomModelNode;
+export type ModelNode =
+  | LinearNode
+  | LogisticNode
+  | MlpNode
+  | CnnNode
+  | TransformerNode
+  | CustomModelNode;
 
 /** Model kinds. */
 export type ModelKind = ModelNode["kind"];
@@ -42,5 +50,6 @@ export const MODEL_KINDS: { readonly [K in ModelKind]: ModelDefinition<ModelNode
   logistic: logisticKind,
   mlp: mlpKind,
   cnn: cnnKind,
+  transformer: transformerKind,
   custom: customModelKind,
 };

@@ -14,6 +14,10 @@ export interface FinalEvaluation {
   readonly step: number;
   readonly testLoss: number;
   readonly testAccuracy: number | null;
+  /** Language data only: bits per token of the test loss. */
+  readonly bitsPerToken?: number;
+  /** Language data only: perplexity of the test loss. */
+  readonly perplexity?: number;
 }
 
 /** Running totals of a run's metrics. */
@@ -71,8 +75,14 @@ export class RunTotals {
         this.#lossAtStep.set(line.step, entry);
       }
     } else if (line.type === "eval" && line.model === "average") {
-      const { step, testLoss, testAccuracy } = line;
-      this.#evaluation = { step, testLoss, testAccuracy };
+      const { step, testLoss, testAccuracy, bitsPerToken, perplexity } = line;
+      this.#evaluation = {
+        step,
+        testLoss,
+        testAccuracy,
+        ...(bitsPerToken === undefined ? {} : { bitsPerToken }),
+        ...(perplexity === undefined ? {} : { perplexity }),
+      };
     }
   }
 

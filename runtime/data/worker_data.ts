@@ -8,6 +8,8 @@
  * - `synthetic`: the worker's generated shard and the shared generated test set (seed
  *   `node.seed ?? plan.seed`), with the same kind of mini-batches.
  * - `leastSquares`: the worker's full shard at every step.
+ * - `text`: seeded windows of the model's context from the worker's share of the training tokens,
+ *   and the validation windows (`text.ts`).
  *
  * Mini-batch order depends only on `(plan.seed, rank, k)` (see `batches.ts`); labels are class
  * indices stored as floats in `y`; the test set is the same on every worker.
@@ -15,7 +17,15 @@
  * @module
  */
 
-import type { DataKind, DataNode, MnistNode, Plan, SyntheticNode } from "../../dsl/plan.ts";
+import type {
+  DataKind,
+  DataNode,
+  MnistNode,
+  Plan,
+  SyntheticNode,
+  TextNode,
+} from "../../dsl/plan.ts";
+import { modelContext } from "../../dsl/shapes.ts";
 import type { Batch, WorkerData } from "./types.ts";
 import { randomStream } from "../random.ts";
 import { shardWorkerData } from "./batches.ts";
@@ -23,6 +33,7 @@ import { loadLeastSquaresData } from "./least_squares.ts";
 import { loadMnist, MNIST_CLASSES, mnistBatch, splitMnist } from "./mnist.ts";
 import { partition } from "./partition.ts";
 import { syntheticShard, syntheticTest } from "./synthetic.ts";
+import { textTokens, textWorkerData } from "./text.ts";
 
 /** Builds one worker's data from a data node of kind `K`. */
 type DataLoader<K extends DataKind> = (
@@ -69,11 +80,35 @@ function loadSyntheticData(node: SyntheticNode, plan: Plan, rank: number): Promi
   }));
 }
 
+/** The last text evaluation windows built in this process, shared by the workers in it. */
+let textTest: { key: string; batch: Batch } | null = null;
+
+/** Text: the tokens, the worker's shard of random windows, the validation windows. */
+async function loadTextData(node: TextNode, plan: Plan, rank: number): Promise<WorkerData> {
+  const context = modelContext(plan.model);
+  if (context === null) {
+    throw new RangeError(`text data needs a model with a context length, not ${plan.model.kind}`);
+  }
+  const tokens = await textTokens(node);
+  const key = `${node.tokenizer}:${node.file ?? ""}:${node.validation}:${context}`;
+  const data = textWorkerData(tokens, {
+    node,
+    context,
+    workers: plan.workers,
+    rank,
+    seed: plan.seed,
+    ...(textTest?.key === key ? { test: textTest.batch } : {}),
+  });
+  textTest = { key, batch: data.test };
+  return data;
+}
+
 /** One loader per data kind; a new kind without a loader fails to compile. */
 const LOADERS: { readonly [K in DataKind]: DataLoader<K> } = {
   mnist: loadMnistData,
   synthetic: loadSyntheticData,
   leastSquares: (node, plan, rank) => loadLeastSquaresData(node, rank, plan.workers),
+  text: loadTextData,
 };
 
 /**
@@ -84,6 +119,8 @@ const LOADERS: { readonly [K in DataKind]: DataLoader<K> } = {
  * @returns The worker's data: deterministic batches per step, and the test set.
  * @throws {RangeError} When the rank is out of range or the data cannot be split as asked.
  * @throws {LeastSquaresFileError} When a least-squares file is unreadable or malformed.
+ * @throws {TextDataError} When a text file is unreadable, not UTF-8, or too short to evaluate.
+ * @throws {TextShardError} When the worker's share of a text is shorter than one window.
  * @example
  * ```ts
  * import assert from "node:assert/strict";

@@ -1,7 +1,8 @@
 /**
  * Turns a plan's model node into a {@linkcode TrainableModel}, through a dispatch table keyed by
  * the node's `kind`: `linear` is plain JavaScript (TensorFlow.js is not even loaded), the others
- * are TensorFlow.js models (`tf_model.ts`, imported on first use).
+ * are TensorFlow.js models (`tf_model.ts`, and `transformer.ts` for the language model, each
+ * imported on first use).
  *
  * @module
  */
@@ -65,6 +66,11 @@ const FACTORIES: { readonly [K in ModelKind]: ModelFactory<K> } = {
   async cnn(node, plan, ready) {
     const tf = await readyTf(ready);
     return tf.tfTrainableModel(tf.buildTfModel(node, dataShape(plan.data)));
+  },
+  async transformer(node, plan, ready) {
+    await readyTf(ready);
+    const { createTransformerModel } = await import("./transformer.ts");
+    return await createTransformerModel(node, dataShape(plan.data).classes);
   },
   async custom(node, plan, ready) {
     const tf = await readyTf(ready);

@@ -15,7 +15,8 @@ import type { GradientOracle } from "../algorithms/types.ts";
 import type { Communicator, TrafficStats } from "../comm/types.ts";
 import type { VirtualClock } from "../comm/virtual_clock.ts";
 import { stragglerComputeMs } from "../network/stragglers.ts";
-import type { MetricsLine } from "../metrics.ts";
+import { type LanguageMetrics, languageMetrics, type MetricsLine } from "../metrics.ts";
+import { dataShape } from "../../dsl/shapes.ts";
 import type { Batch, WorkerData } from "../data/types.ts";
 import type { TrainableModel } from "../models/types.ts";
 import type { WorkerState } from "../worker_state.ts";
@@ -128,6 +129,10 @@ async function evaluate(
   takeBytes: () => { bytesSent: PhaseBytes; bytesReceived: PhaseBytes },
 ): Promise<void> {
   const { plan, comm, model, emit } = options;
+  // Language data also reports bits per token and perplexity.
+  const language = dataShape(plan.data).task === "language";
+  const extra = (loss: number): LanguageMetrics | Record<never, never> =>
+    language ? languageMetrics(loss) : {};
   const average = await comm.allReduceMean(own, "control");
   emit({ type: "traffic", step, worker: comm.rank, ...takeBytes() });
   if (comm.rank === 0) {
@@ -139,6 +144,7 @@ async function evaluate(
       worker: null,
       testLoss: result.loss,
       testAccuracy: result.accuracy,
+      ...extra(result.loss),
     });
   }
   // Workers of decentralized bases hold different models: each one's own is evaluated too.
@@ -153,6 +159,7 @@ async function evaluate(
       worker: comm.rank,
       testLoss: result.loss,
       testAccuracy: result.accuracy,
+      ...extra(result.loss),
       distanceToAverage: Math.sqrt(squares),
     });
   }
