@@ -21,6 +21,7 @@ import { runWorkerLoop } from "./worker_loop.ts";
 function fixedLossModel(testLoss: number): TrainableModel {
   return {
     parameterCount: 1,
+    tensors: [{ name: "w", shape: [1] }],
     initialParameters: () => new Float32Array([0]),
     gradient: (_params, _batch, into) => {
       const grad = into ?? new Float32Array(1);
