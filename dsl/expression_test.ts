@@ -341,7 +341,7 @@ function kindsOf(plan: Plan): string[] {
 const ALL_KINDS = {
   model: { linear: 0, logistic: 0, mlp: 0, cnn: 0, custom: 0 } satisfies Record<ModelKind, 0>,
   data: { mnist: 0, synthetic: 0, leastSquares: 0 } satisfies Record<DataKind, 0>,
-  optimizer: { sgd: 0, adam: 0 } satisfies Record<OptimizerKind, 0>,
+  optimizer: { sgd: 0, adam: 0, adamw: 0 } satisfies Record<OptimizerKind, 0>,
   schedule: { constant: 0, stepDecay: 0, cosine: 0, warmup: 0 } satisfies Record<
     ScheduleNode["kind"],
     0
