@@ -3,6 +3,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   adam,
+  adamw,
   allReduce,
   bmuf,
   cada,
@@ -217,6 +218,24 @@ function handMadePlans(presetPath: string): [string, Plan][] {
           weightDecay: 0.01,
         }),
       ).base(allReduce()).compile(),
+    ],
+    ["adamw", base().optimizer(adamw({ lr: 3e-4 })).base(allReduce()).compile()],
+    [
+      "adamw options",
+      base().optimizer(
+        adamw({
+          lr: warmup({ steps: 10, then: cosine({ lr: 3e-4, minLr: 3e-5 }) }),
+          beta1: 0.8,
+          beta2: 0.99,
+          eps: 1e-6,
+          weightDecay: 0,
+          clipNorm: 1,
+        }),
+      ).base(allReduce()).compile(),
+    ],
+    [
+      "clipNorm",
+      base().optimizer(adam({ lr: 0.01, clipNorm: 0.5 })).base(localSgd({ tau: 2 })).compile(),
     ],
     // Bases and topologies.
     ["localSgd", base().base(localSgd({ tau: 4, buffers: "reset" })).compile()],

@@ -12,13 +12,7 @@
  * @module
  */
 
-import type {
-  AdamNode,
-  AdamwNode,
-  BufferPolicy,
-  OptimizerNode,
-  SgdNode,
-} from "../../dsl/plan.ts";
+import type { AdamNode, AdamwNode, BufferPolicy, OptimizerNode, SgdNode } from "../../dsl/plan.ts";
 import type { Communicator, Phase } from "../comm/types.ts";
 import { scalarBuffer, type StateBuffer, type Stateful } from "../state.ts";
 import type { LocalOptimizer } from "./types.ts";
