@@ -10,7 +10,6 @@ import { allReduce, cada, localSgd } from "../../dsl/bases/mod.ts";
 import { topK } from "../../dsl/compressors/mod.ts";
 import { adam, sgd } from "../../dsl/optimizers/mod.ts";
 import {
-  assertClose,
   assertRowsClose,
   bufferOf,
   makePlan,
