@@ -60,7 +60,14 @@ export {
   type TextOptions,
 } from "./dsl/data/mod.ts";
 export { cosine, learningRate, stepDecay, warmup } from "./dsl/schedules.ts";
-export { adam, type AdamOptions, sgd, type SgdOptions } from "./dsl/optimizers/mod.ts";
+export {
+  adam,
+  type AdamOptions,
+  adamw,
+  type AdamwOptions,
+  sgd,
+  type SgdOptions,
+} from "./dsl/optimizers/mod.ts";
 export {
   allReduce,
   cada,

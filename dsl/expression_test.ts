@@ -3,6 +3,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   adam,
+  adamw,
   allReduce,
   bmuf,
   cada,
@@ -246,6 +247,24 @@ function handMadePlans(presetPath: string): [string, Plan][] {
         }),
       ).base(allReduce()).compile(),
     ],
+    ["adamw", base().optimizer(adamw({ lr: 3e-4 })).base(allReduce()).compile()],
+    [
+      "adamw options",
+      base().optimizer(
+        adamw({
+          lr: warmup({ steps: 10, then: cosine({ lr: 3e-4, minLr: 3e-5 }) }),
+          beta1: 0.8,
+          beta2: 0.99,
+          eps: 1e-6,
+          weightDecay: 0,
+          clipNorm: 1,
+        }),
+      ).base(allReduce()).compile(),
+    ],
+    [
+      "clipNorm",
+      base().optimizer(adam({ lr: 0.01, clipNorm: 0.5 })).base(localSgd({ tau: 2 })).compile(),
+    ],
     // Bases and topologies.
     ["localSgd", base().base(localSgd({ tau: 4, buffers: "reset" })).compile()],
     ["gossip ring", base().base(gossip(ring)).compile()],
@@ -372,7 +391,7 @@ const ALL_KINDS = {
     0
   >,
   data: { mnist: 0, synthetic: 0, leastSquares: 0, text: 0 } satisfies Record<DataKind, 0>,
-  optimizer: { sgd: 0, adam: 0 } satisfies Record<OptimizerKind, 0>,
+  optimizer: { sgd: 0, adam: 0, adamw: 0 } satisfies Record<OptimizerKind, 0>,
   schedule: { constant: 0, stepDecay: 0, cosine: 0, warmup: 0 } satisfies Record<
     ScheduleNode["kind"],
     0

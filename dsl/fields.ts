@@ -70,6 +70,11 @@ export const momentum: v.GenericSchema<number> = v.pipe(
   v.minValue(0, "must be at least 0"),
   v.ltValue(1, "must be less than 1"),
 );
+/**
+ * An optimizer's gradient clipping threshold `c` (docs/algorithms.md §0.1): a finite number
+ * greater than 0, or `null` for no clipping.
+ */
+export const clipNorm: v.GenericSchema<number | null> = v.nullable(above(0));
 /** A finite number ≥ 0. */
 export const nonNegative: v.GenericSchema<number> = between(0, Number.MAX_VALUE);
 /** A probability in `[0, 1]`. */

@@ -7,6 +7,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import {
   adam,
+  adamw,
   allReduce,
   bmuf,
   cada,
@@ -181,6 +182,12 @@ const CASES: Record<
     path: "optimizer.beta_1",
     near: "beta1",
   },
+  adamw: {
+    pipeline: () =>
+      start().optimizer(adamw(withTypo({ lr: 0.1 }, "weigthDecay", 0.01))).base(allReduce()),
+    path: "optimizer.weigthDecay",
+    near: "weightDecay",
+  },
   localSgd: {
     pipeline: () =>
       start().optimizer(sgd({ lr: 0.1 })).base(localSgd(withTypo({ tau: 4 }, "bufers", "reset"))),
@@ -304,7 +311,7 @@ Deno.test("the review's two typos: a partition and a momentum that silently did 
     {
       path: "optimizer.momentun",
       message: 'unknown option; did you mean "momentum"?',
-      expected: "one of lr, momentum, nesterov, weightDecay",
+      expected: "one of lr, momentum, nesterov, weightDecay, clipNorm",
       received: '"momentun"',
     },
   ]);
@@ -396,6 +403,10 @@ function _typeErrors(): void {
   warmup({ steps: 5, then: 0.1, step: 5 });
   // @ts-expect-error: misspelt
   adam({ lr: 0.1, beta_1: 0.8 });
+  // @ts-expect-error: misspelt
+  adamw({ lr: 0.1, weigthDecay: 0.01 });
+  // @ts-expect-error: misspelt
+  sgd({ lr: 0.1, clipnorm: 1 });
   // @ts-expect-error: misspelt
   localSgd({ tau: 4, bufers: "reset" });
   // @ts-expect-error: misspelt

@@ -132,7 +132,7 @@ export class Pipeline<
 
   /**
    * Sets the local optimizer.
-   * @param optimizer `sgd({ … })` or `adam({ … })`.
+   * @param optimizer `sgd({ … })`, `adam({ … })` or `adamw({ … })`.
    * @returns A new pipeline.
    */
   optimizer<NO extends OptimizerNode>(

@@ -130,7 +130,7 @@ Deno.test("validatePlan: unknown keys are reported at any depth, with the keys t
     issue(
       "optimizer.momentun",
       'unknown key; did you mean "momentum"?',
-      "one of kind, lr, momentum, nesterov, weightDecay",
+      "one of kind, lr, momentum, nesterov, weightDecay, clipNorm",
       '"momentun"',
     ),
   ]);

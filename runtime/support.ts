@@ -57,7 +57,7 @@ export const SUPPORT: {
 } = {
   model: { linear: true, logistic: true, mlp: true, cnn: true, transformer: true, custom: true },
   data: { mnist: true, synthetic: true, leastSquares: true, text: true },
-  optimizer: { sgd: true, adam: true },
+  optimizer: { sgd: true, adam: true, adamw: true },
   base: fromRegistry(BASES),
   compress: fromRegistry(CHANNELS),
   outer: fromRegistry(OUTERS),

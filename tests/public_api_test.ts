@@ -21,6 +21,7 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "TopologyFileError",
     // One factory per node of every slot, and the builder.
     "adam",
+    "adamw",
     "allReduce",
     "bmuf",
     "cada",

@@ -5,7 +5,7 @@
  */
 
 import * as v from "valibot";
-import { above, momentum, nonNegative } from "../fields.ts";
+import { above, clipNorm, momentum, nonNegative } from "../fields.ts";
 import { buildNode, type OptimizerDefinition, type OptionNames } from "../kind.ts";
 import { scheduleSchema } from "../_schedule_schema.ts";
 import { type LearningRate, type ScheduleNode, toSchedule } from "../schedules.ts";
@@ -28,6 +28,8 @@ export interface AdamNode {
   readonly amsgrad: boolean;
   /** Coupled L2 weight decay: `weightDecay · x` is added to the gradient. */
   readonly weightDecay: number;
+  /** Gradient clipping: the gradient is scaled by `min(1, clipNorm / ‖g‖₂)`; `null` for none. */
+  readonly clipNorm: number | null;
 }
 
 /** Options of {@linkcode adam}. */
@@ -46,6 +48,8 @@ export interface AdamOptions {
   readonly amsgrad?: boolean;
   /** Coupled L2 weight decay (default 0). */
   readonly weightDecay?: number;
+  /** Clip the gradient to this L2 norm (default: no clipping; docs/algorithms.md §0.1). */
+  readonly clipNorm?: number;
 }
 
 const OPTIONS: OptionNames<AdamOptions> = {
@@ -56,11 +60,14 @@ const OPTIONS: OptionNames<AdamOptions> = {
   biasCorrection: true,
   amsgrad: true,
   weightDecay: true,
+  clipNorm: true,
 };
 
 /**
  * Adam: `m = β1 m + (1−β1) g`, `v = β2 v + (1−β2) g²`, optional AMSGrad and bias correction,
- * `dir = m̃ / (sqrt(ṽ) + eps)`.
+ * `dir = m̃ / (sqrt(ṽ) + eps)`. Weight decay is coupled (added to the gradient, so it enters the
+ * moments); `adamw()` decouples it. With `clipNorm: c` the gradient is first scaled by
+ * `min(1, c / ‖g‖₂)`.
  *
  * @param options Learning rate and moment parameters.
  * @returns An `adam` optimizer node.
@@ -82,6 +89,7 @@ export function adam(options: AdamOptions): AdamNode {
       biasCorrection: options.biasCorrection ?? true,
       amsgrad: options.amsgrad ?? false,
       weightDecay: options.weightDecay ?? 0,
+      clipNorm: options.clipNorm ?? null,
     },
     options,
     OPTIONS,
@@ -99,6 +107,7 @@ export const adamKind: OptimizerDefinition<AdamNode, "always"> = {
     biasCorrection: v.boolean(),
     amsgrad: v.boolean(),
     weightDecay: nonNegative,
+    clipNorm,
   }),
   form: { make: adam, required: ["lr"] },
   momentum: "always",

@@ -8,22 +8,24 @@
 
 import type { OptimizerDefinition } from "../kind.ts";
 import { adamKind, type AdamNode } from "./adam.ts";
+import { adamwKind, type AdamwNode } from "./adamw.ts";
 import { sgdKind, type SgdNode } from "./sgd.ts";
 
 export * from "./adam.ts";
+export * from "./adamw.ts";
 export * from "./sgd.ts";
 
 /** Any local optimizer. */
-export type OptimizerNode = SgdNode | AdamNode;
+export type OptimizerNode = SgdNode | AdamNode | AdamwNode;
 
 /** Optimizer kinds. */
 export type OptimizerKind = OptimizerNode["kind"];
 
 /**
- * The optimizers that always carry a momentum (Adam's moments), as a type the DSL's types read;
+ * The optimizers that always carry a momentum (Adam's and AdamW's moments), as a type the DSL's types read;
  * the table below holds it to each kind's `momentum`.
  */
-export type MomentumOptimizerKind = "adam";
+export type MomentumOptimizerKind = "adam" | "adamw";
 
 /** The optimizer node of kind `K`. */
 export type OptimizerNodeOf<K extends OptimizerKind> = Extract<OptimizerNode, { readonly kind: K }>;
@@ -46,4 +48,5 @@ export const OPTIMIZER_KINDS: {
 } = {
   sgd: sgdKind,
   adam: adamKind,
+  adamw: adamwKind,
 };

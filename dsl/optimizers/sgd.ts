@@ -5,7 +5,7 @@
  */
 
 import * as v from "valibot";
-import { momentum, nonNegative } from "../fields.ts";
+import { clipNorm, momentum, nonNegative } from "../fields.ts";
 import { buildNode, type OptimizerDefinition, type OptionNames } from "../kind.ts";
 import { scheduleSchema } from "../_schedule_schema.ts";
 import { type LearningRate, type ScheduleNode, toSchedule } from "../schedules.ts";
@@ -25,6 +25,8 @@ export interface SgdNode<M extends number = number> {
   readonly nesterov: boolean;
   /** Coupled L2 weight decay: `weightDecay · x` is added to the gradient. */
   readonly weightDecay: number;
+  /** Gradient clipping: the gradient is scaled by `min(1, clipNorm / ‖g‖₂)`; `null` for none. */
+  readonly clipNorm: number | null;
 }
 
 /** Options of {@linkcode sgd}. */
@@ -37,6 +39,8 @@ export interface SgdOptions {
   readonly nesterov?: boolean;
   /** Coupled L2 weight decay added to the gradient (default 0). */
   readonly weightDecay?: number;
+  /** Clip the gradient to this L2 norm (default: no clipping; docs/algorithms.md §0.1). */
+  readonly clipNorm?: number;
 }
 
 const OPTIONS: OptionNames<SgdOptions> = {
@@ -44,16 +48,18 @@ const OPTIONS: OptionNames<SgdOptions> = {
   momentum: true,
   nesterov: true,
   weightDecay: true,
+  clipNorm: true,
 };
 
 /**
  * Stochastic gradient descent, PyTorch convention: `v = μ v + g`,
- * `dir = nesterov ? g + μ v : v`, `x −= γ_k · dir`.
+ * `dir = nesterov ? g + μ v : v`, `x −= γ_k · dir`. With `clipNorm: c` the gradient `g` (its
+ * coupled decay included) is first scaled by `min(1, c / ‖g‖₂)`.
  *
  * The node's type records the momentum as its literal (`SgdNode<0.9>`, `SgdNode<0>` when left
  * out), so the builder rejects momentum beside a base that carries its own.
  *
- * @param options Learning rate, momentum, Nesterov and weight decay.
+ * @param options Learning rate, momentum, Nesterov, weight decay and gradient clipping.
  * @returns An `sgd` optimizer node.
  * @example
  * ```ts
@@ -73,6 +79,7 @@ export function sgd<const M extends number = 0>(
       momentum: (options.momentum ?? 0) as M,
       nesterov: options.nesterov ?? false,
       weightDecay: options.weightDecay ?? 0,
+      clipNorm: options.clipNorm ?? null,
     },
     options,
     OPTIONS,
@@ -87,6 +94,7 @@ export const sgdKind: OptimizerDefinition<SgdNode, "field"> = {
     momentum,
     nesterov: v.boolean(),
     weightDecay: nonNegative,
+    clipNorm,
   }),
   form: { make: sgd, required: ["lr"] },
   momentum: "field",

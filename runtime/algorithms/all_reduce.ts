@@ -20,7 +20,12 @@ import { checkSameLength, moveInPlace } from "./_vector.ts";
  * worker hands to the compressor already carries the optimizer's coupled weight decay,
  * `g_i + wd · x` (docs/algorithms.md §0: the decay is part of `g_i`), so it goes through the
  * compressor's momentum, error feedback and codec like the rest of the gradient, and the
- * optimizer does not add it again.
+ * optimizer does not add it again. AdamW's decay is decoupled: the compressor gets the bare
+ * gradient and the optimizer adds `wd · x` to its direction of the decoded mean.
+ *
+ * Gradient clipping (`clipNorm`) acts on what the optimizer is handed: the mean gradient, after
+ * the all-reduce or after the compressed mean is decoded (as PyTorch DDP users clip after the
+ * all-reduce), so every rank clips the same vector by the same factor.
  *
  * @param _node The `allReduce` node (it has no options).
  * @param context The worker's communicator, `x_0`, optimizer, gradient oracle and compressor.

@@ -8,7 +8,7 @@
 import type { CadaNode } from "../../dsl/plan.ts";
 import { bytesAsFloats, floatsAsBytes } from "../comm/wire.ts";
 import { scalarBuffer, type StateBuffer } from "../state.ts";
-import { adamDirection, type AdamSettings } from "./optimizers.ts";
+import { adamDirection, type AdamSettings, clipByNorm } from "./optimizers.ts";
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
 import { checkSameLength, moveInPlace } from "./_vector.ts";
 
@@ -55,7 +55,8 @@ export interface CadaBase extends BaseAlgorithm {
  * holds the same iterate `θ^k` at the start of step `k` (`x_0` at step 0). At step `k` worker
  * `m`:
  *
- * 1. takes `g_new = ∇ℓ(θ^k; ξ_m^k)` (plus weight decay, from the plain-SGD optimizer);
+ * 1. takes `g_new = ∇ℓ(θ^k; ξ_m^k)` (plus the plain-SGD optimizer's weight decay, `decay`: the
+ *    workers do not clip);
  * 2. decides whether to upload: always before its first upload, when its staleness
  *    `k − (last upload)` reached `maxDelay`, or when `c = 0` (every worker uploads every step);
  *    otherwise when a gradient change exceeds `T_k`, measured with a second gradient on the same
@@ -72,13 +73,17 @@ export interface CadaBase extends BaseAlgorithm {
  *    to its latest gradient up to one float32 rounding instead of drifting by one per upload.
  *
  * The server adds `(1/n) Σ δ` to its aggregated gradient `∇` (float64, a telescoping sum), runs
- * Adam without bias correction on it, `h = β1 h + (1−β1) ∇`, `v = β2 v + (1−β2) ∇²`,
+ * Adam without bias correction on it (on `∇` scaled by `min(1, c / ‖∇‖₂)` when the optimizer has
+ * `clipNorm: c`: the aggregated gradient is clipped, as `allReduce` clips the mean gradient),
+ * `h = β1 h + (1−β1) ∇`, `v = β2 v + (1−β2) ∇²`,
  * `v̂ = amsgrad ? max(v̂, v) : v`, `θ −= γ_k h / (sqrt(v̂) + eps)`, and broadcasts `θ^{k+1}`
  * (phase `"base"`). Every rank then records `‖θ^{k+1} − θ^k‖²`, so all of them derive the same
  * threshold from the iterates they all receive, without the server sending it.
  *
  * With `c = 0` this is `allReduce()` with `adam({ biasCorrection: false, amsgrad })`
- * (docs/algorithms.md §5.9). Step metrics: `uploaded` (whether this worker uploaded),
+ * (docs/algorithms.md §5.9), with the same `weightDecay` and `clipNorm`. Clipping at the server
+ * rather than in each worker keeps that identity, and leaves the upload rule comparing the
+ * gradients the workers really computed. Step metrics: `uploaded` (whether this worker uploaded),
  * `staleness` (the age in steps of its gradient in the server's sum after the step, 0 when it
  * uploaded) and `threshold` (`T_k`).
  *
@@ -95,6 +100,7 @@ export interface CadaBase extends BaseAlgorithm {
  */
 export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
   const { comm, optimizer, gradient } = context;
+  const { clipNorm } = context.plan.optimizer;
   const d = context.x0.length;
   const n = comm.size;
   const isServer = comm.rank === CADA_SERVER;
@@ -157,7 +163,7 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
     }
     if (lastChange === null) {
       const at = await gradient(reference);
-      return squaredDistance(fresh, optimizer.direction(at.grad, reference)) > threshold;
+      return squaredDistance(fresh, optimizer.decay(at.grad, reference)) > threshold;
     }
     const change = await changeFromSnapshot(fresh);
     if (squaredDistance(change, lastChange) <= threshold) return false;
@@ -168,7 +174,7 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
   /** CADA1's `a_k = g_new − ∇ℓ(θ̃; ξ_m^k)`, on this step's batch. */
   async function changeFromSnapshot(fresh: Float32Array): Promise<Float32Array> {
     const at = await gradient(reference);
-    const old = optimizer.direction(at.grad, reference);
+    const old = optimizer.decay(at.grad, reference);
     const change = new Float32Array(d);
     for (let t = 0; t < d; t++) change[t] = fresh[t]! - old[t]!;
     return change;
@@ -187,10 +193,11 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
       }
       for (let t = 0; t < d; t++) state.gradient[t]! += delta[t]! / n;
     }
+    const aggregated = Float32Array.from(state.gradient);
     const { direction, moments } = adamDirection(
       adam,
       { m: state.h, v: state.v, vMax: state.vMax },
-      Float32Array.from(state.gradient),
+      clipNorm === null ? aggregated : clipByNorm(aggregated, clipNorm),
       theta,
       0,
     );
@@ -206,7 +213,7 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
     async step(k, lr) {
       const threshold = cadaThreshold(node.c, changes, node.dMax);
       const { loss, grad } = await gradient(theta);
-      const fresh = optimizer.direction(grad, theta);
+      const fresh = optimizer.decay(grad, theta);
       const upload = await uploads(k, fresh, threshold);
       let payload: Uint8Array = new Uint8Array(0);
       if (upload) {

@@ -3,15 +3,16 @@
  * its gradient, the model then moving by `x_i −= γ_k · dir_i`, and the buffer policy applied to
  * the step's momentum buffers at synchronisation points.
  *
- * The math is in two pure functions, {@linkcode sgdDirection} and {@linkcode adamDirection},
- * that take the state and return the new state; {@linkcode createOptimizer} wraps them in a
- * {@linkcode LocalOptimizer} that owns its buffers and its step count. Arithmetic runs in
- * float64 and every stored value (buffer or direction) is rounded to float32 once.
+ * The math is in pure functions, {@linkcode sgdDirection}, {@linkcode adamDirection},
+ * {@linkcode adamwDirection} and {@linkcode clipByNorm}, that take the state and return the new
+ * state; {@linkcode createOptimizer} wraps them in a {@linkcode LocalOptimizer} that owns its
+ * buffers and its step count. Arithmetic runs in float64 and every stored value (buffer or
+ * direction) is rounded to float32 once.
  *
  * @module
  */
 
-import type { AdamNode, BufferPolicy, OptimizerNode, SgdNode } from "../../dsl/plan.ts";
+import type { AdamNode, AdamwNode, BufferPolicy, OptimizerNode, SgdNode } from "../../dsl/plan.ts";
 import type { Communicator, Phase } from "../comm/types.ts";
 import { scalarBuffer, type StateBuffer, type Stateful } from "../state.ts";
 import type { LocalOptimizer } from "./types.ts";
@@ -25,6 +26,9 @@ export type AdamSettings = Pick<
   AdamNode,
   "beta1" | "beta2" | "eps" | "biasCorrection" | "amsgrad" | "weightDecay"
 >;
+
+/** The AdamW hyper-parameters the direction depends on (the learning rate is applied outside). */
+export type AdamwSettings = Pick<AdamwNode, "beta1" | "beta2" | "eps" | "weightDecay">;
 
 /** Adam's state: first moment `m`, second moment `v`, and AMSGrad's running maximum `v̂`. */
 export interface AdamMoments {
@@ -135,6 +139,68 @@ export function adamDirection(
   x: Float32Array,
   k: number,
 ): { readonly direction: Float32Array; readonly moments: AdamMoments } {
+  return adamStep(settings, moments, grad, x, k, 0);
+}
+
+/**
+ * One AdamW direction (Loshchilov & Hutter 2019, as `torch.optim.AdamW`): Adam's bias-corrected
+ * direction of the gradient, `m = β1 m + (1−β1) g`; `v = β2 v + (1−β2) g²`;
+ * `m̃ = m/(1−β1^{k+1})`, `ṽ = v/(1−β2^{k+1})`, plus the decoupled decay:
+ * `dir = m̃ / (sqrt(ṽ) + eps) + wd · x`, so the caller's `x −= γ_k · dir` is
+ * `x −= γ_k (m̃ / (sqrt(ṽ) + eps) + wd · x)`. The decay never enters `m` or `v`. The moments are
+ * stored in float32; the direction is computed in float64 and rounded once. With `wd = 0` it is
+ * {@linkcode adamDirection} with bias correction, without AMSGrad and coupled decay, bit for bit.
+ *
+ * @param settings `β1`, `β2`, `eps` and the decoupled weight decay `wd`.
+ * @param moments The current moments (`vMax` is not used); not modified.
+ * @param grad The gradient `g_i`.
+ * @param x The parameters the gradient was taken at (the decay is `wd · x`).
+ * @param k The optimizer's count of directions before this one, from 0; it restarts at 0 after
+ *   a buffer reset.
+ * @returns The direction and the new moments (`vMax` is `null`).
+ * @throws {RangeError} When the vectors' lengths differ.
+ * @example With a zero gradient the direction is the decay alone and the moments stay 0
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { adamwDirection } from "./optimizers.ts";
+ *
+ * const zero = () => new Float32Array(2);
+ * const { direction, moments } = adamwDirection(
+ *   { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.5 },
+ *   { m: zero(), v: zero(), vMax: null },
+ *   zero(),
+ *   Float32Array.of(2, -4),
+ *   0,
+ * );
+ * assert.deepEqual([...direction], [1, -2]);
+ * assert.deepEqual([...moments.m, ...moments.v], [0, 0, 0, 0]);
+ * ```
+ */
+export function adamwDirection(
+  settings: AdamwSettings,
+  moments: AdamMoments,
+  grad: Float32Array,
+  x: Float32Array,
+  k: number,
+): { readonly direction: Float32Array; readonly moments: AdamMoments } {
+  const { beta1, beta2, eps, weightDecay } = settings;
+  const adam = { beta1, beta2, eps, biasCorrection: true, amsgrad: false, weightDecay: 0 };
+  return adamStep(adam, { ...moments, vMax: null }, grad, x, k, weightDecay);
+}
+
+/**
+ * Adam's step with coupled decay `settings.weightDecay` (into the gradient) and decoupled decay
+ * `decoupled` (beside the direction): the one body of {@linkcode adamDirection} and
+ * {@linkcode adamwDirection}.
+ */
+function adamStep(
+  settings: AdamSettings,
+  moments: AdamMoments,
+  grad: Float32Array,
+  x: Float32Array,
+  k: number,
+  decoupled: number,
+): { readonly direction: Float32Array; readonly moments: AdamMoments } {
   checkSameLength(x, grad, "gradient");
   checkSameLength(x, moments.m, "first moment");
   checkSameLength(x, moments.v, "second moment");
@@ -158,25 +224,70 @@ export function adamDirection(
       vHat = Math.max(moments.vMax![t]!, vHat);
       vMax[t] = vHat;
     }
-    direction[t] = (m[t]! / c1) / (Math.sqrt(vHat / c2) + eps);
+    const step = (m[t]! / c1) / (Math.sqrt(vHat / c2) + eps);
+    // Without decoupled decay nothing is added, not even 0 (which would turn −0 into +0).
+    direction[t] = decoupled === 0 ? step : step + decoupled * x[t]!;
   }
   return { direction, moments: { m, v, vMax } };
 }
 
 /**
+ * Gradient clipping by the global norm (docs/algorithms.md §0.1; `clip_grad_norm_` in PyTorch,
+ * without its `1e-6`): `g · min(1, c / ‖g‖₂)`, the norm taken in float64 over the whole flat
+ * vector, each scaled value `g_t · c / ‖g‖₂` rounded to float32 once.
+ *
+ * @param grad The gradient; not modified.
+ * @param c The largest norm let through, finite and greater than 0.
+ * @returns `grad` itself when `‖g‖₂ ≤ c` (or the norm is not a number), else a scaled copy.
+ * @throws {RangeError} When `c` is not a finite number greater than 0.
+ * @example A gradient of norm 10 clipped to norm 1
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { clipByNorm } from "./optimizers.ts";
+ *
+ * assert.deepEqual([...clipByNorm(Float32Array.of(6, 8), 1)], [Math.fround(0.6), Math.fround(0.8)]);
+ * const small = Float32Array.of(0.3, 0.4);
+ * assert.equal(clipByNorm(small, 1), small);
+ * ```
+ */
+export function clipByNorm(grad: Float32Array, c: number): Float32Array {
+  if (!(Number.isFinite(c) && c > 0)) {
+    throw new RangeError(`Cannot clip the gradient: clipNorm "${c}" is not a finite number > 0`);
+  }
+  let sum = 0;
+  for (let t = 0; t < grad.length; t++) sum += grad[t]! * grad[t]!;
+  const norm = Math.sqrt(sum);
+  if (!(norm > c)) return grad;
+  const clipped = new Float32Array(grad.length);
+  for (let t = 0; t < grad.length; t++) clipped[t] = grad[t]! * c / norm;
+  return clipped;
+}
+
+/**
  * Builds a worker's local optimizer from its plan node (docs/algorithms.md §0.1): `sgd` with
- * momentum, Nesterov and weight decay, or `adam` with optional bias correction and AMSGrad. The
- * learning rate is not used here; the caller moves the model by `x −= γ_k · dir`.
+ * momentum, Nesterov and weight decay, `adam` with optional bias correction and AMSGrad, or
+ * `adamw`; any of them with gradient clipping. The learning rate is not used here; the caller
+ * moves the model by `x −= γ_k · dir`.
  *
  * Buffers, live so a buffer policy can overwrite them in place: SGD `sgd.velocity` when
  * `μ > 0`; Adam `adam.m`, `adam.v`, `adam.vMax` with AMSGrad (momentum buffers), and
  * `adam.count`, the directions computed since the start or the last reset, which bias
  * correction uses in place of the step (so a reset restarts it, as PyTorch's and optax's Adam
- * count their own updates).
+ * count their own updates); AdamW `adamw.m`, `adamw.v` and `adamw.count`, alike.
  *
- * Weight decay is added once: inside `direction`, or, for a gradient that goes through a
- * compressor first, by `decay` before it (the compressor's momentum, error feedback and codec
- * then see `g + wd · x`, docs/algorithms.md §0) and not again by `direction(…, true)`.
+ * Coupled weight decay (`sgd`, `adam`) is added to the gradient once: inside `direction`, or,
+ * for a gradient that goes through a compressor first, by `decay` before it (the compressor's
+ * momentum, error feedback and codec then see `g + wd · x`, docs/algorithms.md §0) and not again
+ * by `direction(…, true)`. AdamW's decay is decoupled: `decay` leaves the gradient as it is (so
+ * the decay never reaches a compressor) and `direction` always adds `wd · x` to Adam's direction,
+ * whatever `decayed` says.
+ *
+ * Clipping (`clipNorm: c`): `direction` scales the gradient it is given, its coupled decay
+ * included (the `g_i` of docs/algorithms.md §0), by `min(1, c / ‖g‖₂)` before the optimizer's
+ * math ({@linkcode clipByNorm}); the decoupled decay of AdamW is not clipped. So under
+ * `allReduce` the mean gradient is clipped (after the all-reduce, or after the compressed mean is
+ * decoded), and under every other base each worker clips its own. Below the threshold the
+ * direction is bit for bit the one without clipping.
  *
  * @param node The optimizer node.
  * @param d The number of parameters.
@@ -195,6 +306,16 @@ export function adamDirection(
  * assert.deepEqual([...optimizer.direction(g, new Float32Array(2))], [1.5, 3]);
  * assert.deepEqual(optimizer.buffers().map((buffer) => buffer.name), ["sgd.velocity"]);
  * ```
+ * @example Clipping: a gradient of norm 5 clipped to 1 before plain SGD
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createOptimizer } from "./optimizers.ts";
+ * import { sgd } from "../../dsl/optimizers/mod.ts";
+ *
+ * const optimizer = createOptimizer(sgd({ lr: 0.1, clipNorm: 1 }), 2);
+ * const direction = optimizer.direction(Float32Array.of(3, 4), new Float32Array(2));
+ * assert.deepEqual([...direction], [Math.fround(0.6), Math.fround(0.8)]);
+ * ```
  */
 export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer {
   if (!Number.isInteger(d) || d < 1) {
@@ -202,54 +323,118 @@ export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer 
       `Cannot create optimizer: parameter count "${d}" is not a positive integer`,
     );
   }
-  const decay = (grad: Float32Array, x: Float32Array) => {
-    checkSameLength(x, grad, "gradient");
-    const wd = node.weightDecay;
-    if (wd === 0) return grad;
-    for (let t = 0; t < x.length; t++) grad[t] = grad[t]! + wd * x[t]!;
-    return grad;
+  // AdamW's decay is decoupled: it is never added to the gradient.
+  const coupled = node.kind === "adamw" ? 0 : node.weightDecay;
+  const core = node.kind === "sgd"
+    ? sgdCore(node, d)
+    : node.kind === "adam"
+    ? adamCore(node, d)
+    : adamwCore(node, d);
+  const { clipNorm } = node;
+  return {
+    direction(grad, x, decayed = false) {
+      const wd = decayed ? 0 : coupled;
+      if (clipNorm === null) return core.step(grad, x, wd);
+      checkSameLength(x, grad, "gradient");
+      const seen = wd === 0 ? grad : withDecay(grad, wd, x);
+      const clipped = clipByNorm(seen, clipNorm);
+      // Below the threshold, the very path without clipping (the decay added in float64).
+      return clipped === seen ? core.step(grad, x, wd) : core.step(clipped, x, 0);
+    },
+    buffers: core.buffers,
+    resetMomentum: core.resetMomentum,
+    decay(grad, x) {
+      checkSameLength(x, grad, "gradient");
+      if (coupled === 0) return grad;
+      for (let t = 0; t < x.length; t++) grad[t] = grad[t]! + coupled * x[t]!;
+      return grad;
+    },
   };
-  if (node.kind === "sgd") {
-    const velocity = node.momentum === 0 ? null : new Float32Array(d);
-    const buffers: StateBuffer[] = velocity === null
-      ? []
-      : [{ name: "sgd.velocity", data: velocity, momentum: true }];
-    return {
-      direction(grad, x, decayed = false) {
-        const settings = decayed ? { ...node, weightDecay: 0 } : node;
-        const result = sgdDirection(settings, velocity, grad, x);
-        if (velocity !== null) velocity.set(result.velocity!);
-        return result.direction;
-      },
-      buffers: () => buffers,
-      resetMomentum() {
-        velocity?.fill(0);
-      },
-      decay,
-    };
-  }
+}
+
+/** `fround(g + wd · x)`, a fresh vector. */
+function withDecay(grad: Float32Array, wd: number, x: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let t = 0; t < x.length; t++) out[t] = grad[t]! + wd * x[t]!;
+  return out;
+}
+
+/** One optimizer's math and state, without clipping. */
+interface OptimizerCore extends Stateful {
+  /**
+   * The direction of `grad` at `x`, `wd · x` added to the gradient first (the coupled decay, 0
+   * when the caller added it or clipped a gradient that carried it); updates the state.
+   */
+  step(grad: Float32Array, x: Float32Array, wd: number): Float32Array;
+}
+
+/** SGD's velocity (none without momentum) around {@linkcode sgdDirection}. */
+function sgdCore(node: SgdNode, d: number): OptimizerCore {
+  const velocity = node.momentum === 0 ? null : new Float32Array(d);
+  const buffers: StateBuffer[] = velocity === null
+    ? []
+    : [{ name: "sgd.velocity", data: velocity, momentum: true }];
+  return {
+    step(grad, x, wd) {
+      const result = sgdDirection({ ...node, weightDecay: wd }, velocity, grad, x);
+      if (velocity !== null) velocity.set(result.velocity!);
+      return result.direction;
+    },
+    buffers: () => buffers,
+    resetMomentum() {
+      velocity?.fill(0);
+    },
+  };
+}
+
+/** Adam's moments and count around {@linkcode adamDirection}. */
+function adamCore(node: AdamNode, d: number): OptimizerCore {
+  const moments = adamMoments("adam", d, node.amsgrad);
+  return {
+    ...moments.state,
+    step(grad, x, wd) {
+      const count = moments.count.data;
+      const result = adamDirection({ ...node, weightDecay: wd }, moments, grad, x, count[0]!);
+      moments.update(result.moments);
+      return result.direction;
+    },
+  };
+}
+
+/** AdamW's moments and count around {@linkcode adamwDirection} (no coupled decay to add). */
+function adamwCore(node: AdamwNode, d: number): OptimizerCore {
+  const moments = adamMoments("adamw", d, false);
+  return {
+    ...moments.state,
+    step(grad, x) {
+      const result = adamwDirection(node, moments, grad, x, moments.count.data[0]!);
+      moments.update(result.moments);
+      return result.direction;
+    },
+  };
+}
+
+/**
+ * Adam's and AdamW's state: `m`, `v` and with AMSGrad `v̂` (momentum buffers, zeroed and
+ * averaged by buffer policies), and the count of directions computed, which bias correction
+ * reads and a reset restarts.
+ */
+function adamMoments(owner: string, d: number, amsgrad: boolean) {
   const moments: AdamMoments = {
     m: new Float32Array(d),
     v: new Float32Array(d),
-    vMax: node.amsgrad ? new Float32Array(d) : null,
+    vMax: amsgrad ? new Float32Array(d) : null,
   };
-  const count = scalarBuffer("adam.count", 0);
+  const count = scalarBuffer(`${owner}.count`, 0);
   const buffers: StateBuffer[] = [
-    { name: "adam.m", data: moments.m, momentum: true },
-    { name: "adam.v", data: moments.v, momentum: true },
-    ...(moments.vMax === null ? [] : [{ name: "adam.vMax", data: moments.vMax, momentum: true }]),
+    { name: `${owner}.m`, data: moments.m, momentum: true },
+    { name: `${owner}.v`, data: moments.v, momentum: true },
+    ...(moments.vMax === null
+      ? []
+      : [{ name: `${owner}.vMax`, data: moments.vMax, momentum: true }]),
     count,
   ];
-  return {
-    direction(grad, x, decayed = false) {
-      const settings = decayed ? { ...node, weightDecay: 0 } : node;
-      const result = adamDirection(settings, moments, grad, x, count.data[0]!);
-      moments.m.set(result.moments.m);
-      moments.v.set(result.moments.v);
-      if (moments.vMax !== null) moments.vMax.set(result.moments.vMax!);
-      count.data[0]! += 1;
-      return result.direction;
-    },
+  const state: Stateful = {
     buffers: () => buffers,
     resetMomentum() {
       moments.m.fill(0);
@@ -257,7 +442,18 @@ export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer 
       moments.vMax?.fill(0);
       count.data[0] = 0;
     },
-    decay,
+  };
+  return {
+    ...moments,
+    count,
+    state,
+    /** Stores the new moments and counts one more direction. */
+    update(next: AdamMoments) {
+      moments.m.set(next.m);
+      moments.v.set(next.v);
+      if (moments.vMax !== null) moments.vMax.set(next.vMax!);
+      count.data[0]! += 1;
+    },
   };
 }
 

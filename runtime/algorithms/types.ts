@@ -42,25 +42,30 @@ export type GradientOracle = (
 
 /**
  * A local optimizer (docs/algorithms.md §0.1): turns a gradient into a direction; the caller
- * moves the model by `x −= γ_k · dir`. Its coupled weight decay is added to the gradient inside
- * `direction`, unless the caller says the gradient already carries it (a base that hands
- * `g_i + wd · x_i` to a compressor, docs/algorithms.md §0). It counts its own directions (Adam's
- * bias correction uses the count), so the caller computes exactly one direction per step.
+ * moves the model by `x −= γ_k · dir`. Its coupled weight decay (`sgd`, `adam`) is added to the
+ * gradient inside `direction`, unless the caller says the gradient already carries it (a base
+ * that hands `g_i + wd · x_i` to a compressor, docs/algorithms.md §0); AdamW's decoupled decay is
+ * part of the direction it returns (`dir + wd · x`) and never part of a gradient. Its gradient
+ * clipping (`clipNorm`) applies to the gradient `direction` is given. It counts its own
+ * directions (Adam's bias correction uses the count), so the caller computes exactly one
+ * direction per step.
  */
 export interface LocalOptimizer extends Stateful {
   /**
-   * The direction for gradient `grad` at parameters `x` (updates the state and the count).
+   * The direction for gradient `grad` at parameters `x` (updates the state and the count): the
+   * gradient, its coupled decay added, clipped to `clipNorm`, through the optimizer's math, plus
+   * AdamW's decoupled decay.
    *
    * @param grad The gradient.
    * @param x The parameters it was taken at.
-   * @param decayed `grad` already includes `wd · x` (from {@linkcode LocalOptimizer.decay}), so
-   *   the decay is not added a second time; default `false`.
+   * @param decayed `grad` already includes the coupled `wd · x` (from
+   *   {@linkcode LocalOptimizer.decay}), so it is not added a second time; default `false`.
    */
   direction(grad: Float32Array, x: Float32Array, decayed?: boolean): Float32Array;
   /**
    * Adds the coupled weight decay to a gradient in place, `g ← g + wd · x` rounded to float32
-   * once per value (nothing when `wd = 0`), for a base whose gradient goes through a compressor
-   * before the optimizer sees it.
+   * once per value (nothing when `wd = 0`, or for AdamW, whose decay is decoupled), for a base
+   * whose gradient goes through a compressor before the optimizer sees it.
    *
    * @param grad The gradient, overwritten.
    * @param x The parameters it was taken at.

@@ -8,9 +8,11 @@
 
 import {
   adam,
+  adamw,
   allReduce,
   bmuf,
   cada,
+  cosine,
   decentLaM,
   dmSgd,
   exponential,
@@ -29,6 +31,7 @@ import {
   slowMo,
   topK,
   train,
+  warmup,
 } from "../../mod.ts";
 import type { StepLine } from "../../runtime/mod.ts";
 
@@ -72,6 +75,13 @@ export function leastSquaresPlans(steps = 30): Record<string, Plan> {
       localSgd({ tau: 3, buffers: "average" }),
     ).compile(),
     cada: start.base(cada({ c: 0.5, maxDelay: 4 })).compile(),
+    // AdamW with a warm-up into a cosine, clipping that binds, and its bias-correction count
+    // restarted at every average.
+    adamwLocalSgd: start.optimizer(
+      adamw({ lr: warmup({ steps: 3, then: cosine({ lr: 0.05 }) }), clipNorm: 0.5 }),
+    ).base(localSgd({ tau: 3, buffers: "reset" })).compile(),
+    adamwTopK: start.optimizer(adamw({ lr: 0.05, weightDecay: 0.05, clipNorm: 1 }))
+      .base(allReduce()).compress(topK({ k: 1 })).compile(),
   };
 }
 

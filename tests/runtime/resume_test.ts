@@ -52,7 +52,8 @@ Deno.test("every algorithm resumed from a checkpoint equals the uninterrupted ru
 
 Deno.test("resume over TCP, and on MNIST, equals the uninterrupted run", async (t) => {
   const plans = leastSquaresPlans(12);
-  for (const name of ["slowMoOverGossip", "overlapLocalSgd", "cada", "adamLocalSgd"]) {
+  const names = ["slowMoOverGossip", "overlapLocalSgd", "cada", "adamLocalSgd", "adamwLocalSgd"];
+  for (const name of names) {
     await t.step(name, () => assertResumeIsExact(plans[name]!, "tcp", 8));
   }
   await t.step("mnist", () => assertResumeIsExact(tinyMnist(12), "tcp", 4));

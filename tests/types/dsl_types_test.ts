@@ -11,6 +11,7 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import {
   adam,
+  adamw,
   allReduce,
   type Bandwidth,
   bmuf,
@@ -155,6 +156,10 @@ withData.optimizer(adam({ lr: 0.01 })).base(decentLaM(ring));
 withData.base(decentLaM(ring)).optimizer(adam({ lr: 0.01 }));
 // @ts-expect-error: dmSgd after adam
 withData.optimizer(adam({ lr: 0.01 })).base(dmSgd(exponential));
+// @ts-expect-error: dmSgd after adamw (its moments are a momentum too)
+withData.optimizer(adamw({ lr: 0.01 })).base(dmSgd(ring));
+// @ts-expect-error: adamw after decentLaM
+withData.base(decentLaM(ring)).optimizer(adamw({ lr: 0.01 }));
 // @ts-expect-error: decentLaM after sgd with momentum (and nesterov)
 withData.optimizer(sgd({ lr: 0.1, momentum: 0.5, nesterov: true })).base(decentLaM(ring));
 
@@ -164,6 +169,7 @@ const noMomentum = withData.base(decentLaM(ring)).optimizer(sgd({ lr: 0.1 }));
 // Momentum is fine with bases that do not carry their own.
 const gossipMomentum = withData.optimizer(sgd({ lr: 0.1, momentum: 0.9 })).base(gossip(ring));
 const allReduceAdam = withData.base(allReduce()).optimizer(adam({ lr: 0.01 }));
+const localSgdAdamw = withData.base(localSgd({ tau: 4 })).optimizer(adamw({ lr: 0.01 }));
 
 // A momentum the types cannot see (a plain `number`) compiles; the validator catches it.
 function momentumFromSomewhere(): number {
@@ -278,8 +284,10 @@ Deno.test("type tests: pipelines the types accept compile to the expected plans"
   equal(compiled.workers, 1);
   equal(everything.compile().compress?.kind, "qsgd");
   deepEqual(
-    [zeroMomentum, noMomentum, gossipMomentum, allReduceAdam].map((p) => p.compile().base.kind),
-    ["dmSgd", "decentLaM", "gossip", "allReduce"],
+    [zeroMomentum, noMomentum, gossipMomentum, allReduceAdam, localSgdAdamw].map((p) =>
+      p.compile().base.kind
+    ),
+    ["dmSgd", "decentLaM", "gossip", "allReduce", "localSgd"],
   );
   deepEqual(bases.map((base) => base.kind), [
     "gossip",
