@@ -273,7 +273,7 @@ Deno.test("explainPlan: chain names every filled slot in order", () => {
     { slot: "model", label: "mlp(hidden=[128], activation=relu)" },
     {
       slot: "optimizer",
-      label: "sgd(lr=0.1, momentum=0, nesterov=false, weightDecay=0, clipNorm=null)",
+      label: "sgd(lr=0.1, momentum=0, nesterov=false, weightDecay=0)",
     },
     { slot: "base", label: "gossip(ring) on 8 workers" },
     { slot: "outer", label: "slowMo(tau=12, beta=0.7, alpha=1, buffers=keep)" },
@@ -298,7 +298,7 @@ Deno.test("explainPlan: chain labels schedules, compressors, networks and one wo
     {
       slot: "optimizer",
       label:
-        "sgd(lr=warmup(5, then cosine(0.1→0 over 50)), momentum=0, nesterov=false, weightDecay=0, clipNorm=null)",
+        "sgd(lr=warmup(5, then cosine(0.1→0 over 50)), momentum=0, nesterov=false, weightDecay=0)",
     },
     { slot: "base", label: "allReduce() on 1 worker" },
     { slot: "compress", label: "qsgd(levels=3, bucket=512)" },
@@ -320,7 +320,7 @@ Deno.test("explainPlan: chain labels topologies with their shape and other sched
   const labels = explainPlan(plan).chain.map((entry) => entry.label);
   equal(
     labels[2],
-    "sgd(lr=stepDecay(0.1×0.5 every 10), momentum=0, nesterov=false, weightDecay=0, clipNorm=null)",
+    "sgd(lr=stepDecay(0.1×0.5 every 10), momentum=0, nesterov=false, weightDecay=0)",
   );
   equal(labels[3], "dmSgd(torus 2×4, beta=0.8) on 8 workers");
   const withAdam = train(mlp({ hidden: [16] }))
@@ -330,7 +330,7 @@ Deno.test("explainPlan: chain labels topologies with their shape and other sched
     .compile();
   equal(
     explainPlan(withAdam).chain[2]?.label,
-    "adam(lr=cosine(0.01→0.001), beta1=0.9, beta2=0.999, eps=1e-8, biasCorrection=true, amsgrad=false, weightDecay=0, clipNorm=null)",
+    "adam(lr=cosine(0.01→0.001), beta1=0.9, beta2=0.999, eps=1e-8, biasCorrection=true, amsgrad=false, weightDecay=0)",
   );
   equal(explainPlan(withAdam).chain[3]?.label, "gossip(star) on 1 worker");
 });

@@ -72,9 +72,10 @@ export const momentum: v.GenericSchema<number> = v.pipe(
 );
 /**
  * An optimizer's gradient clipping threshold `c` (docs/algorithms.md §0.1): a finite number
- * greater than 0, or `null` for no clipping.
+ * greater than 0. The key is left out for no clipping, so plans written before clipping existed
+ * load, and hash, as they did.
  */
-export const clipNorm: v.GenericSchema<number | null> = v.nullable(above(0));
+export const clipNorm = v.exactOptional(above(0));
 /** A finite number ≥ 0. */
 export const nonNegative: v.GenericSchema<number> = between(0, Number.MAX_VALUE);
 /** A probability in `[0, 1]`. */

@@ -62,7 +62,6 @@ Deno.test("compile fills every default", () => {
       momentum: 0,
       nesterov: false,
       weightDecay: 0,
-      clipNorm: null,
     },
     base: { kind: "allReduce" },
     compress: null,
@@ -125,7 +124,6 @@ Deno.test("a half-built pipeline can be branched two ways without changing it", 
     momentum: 0,
     nesterov: false,
     weightDecay: 0,
-    clipNorm: null,
   });
 
   // The plans differ exactly where the branches differ (evalEvery follows steps).

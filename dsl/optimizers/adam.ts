@@ -28,8 +28,8 @@ export interface AdamNode {
   readonly amsgrad: boolean;
   /** Coupled L2 weight decay: `weightDecay · x` is added to the gradient. */
   readonly weightDecay: number;
-  /** Gradient clipping: the gradient is scaled by `min(1, clipNorm / ‖g‖₂)`; `null` for none. */
-  readonly clipNorm: number | null;
+  /** Gradient clipping: the gradient is scaled by `min(1, clipNorm / ‖g‖₂)`; absent for none. */
+  readonly clipNorm?: number;
 }
 
 /** Options of {@linkcode adam}. */
@@ -89,7 +89,7 @@ export function adam(options: AdamOptions): AdamNode {
       biasCorrection: options.biasCorrection ?? true,
       amsgrad: options.amsgrad ?? false,
       weightDecay: options.weightDecay ?? 0,
-      clipNorm: options.clipNorm ?? null,
+      ...(options.clipNorm === undefined ? {} : { clipNorm: options.clipNorm }),
     },
     options,
     OPTIONS,

@@ -27,8 +27,8 @@ export interface AdamwNode {
    * enters the moments, the gradient clipping or a compressor.
    */
   readonly weightDecay: number;
-  /** Gradient clipping: the gradient is scaled by `min(1, clipNorm / ‖g‖₂)`; `null` for none. */
-  readonly clipNorm: number | null;
+  /** Gradient clipping: the gradient is scaled by `min(1, clipNorm / ‖g‖₂)`; absent for none. */
+  readonly clipNorm?: number;
 }
 
 /** Options of {@linkcode adamw}. */
@@ -71,7 +71,7 @@ const OPTIONS: OptionNames<AdamwOptions> = {
  * import assert from "node:assert/strict";
  * import { adamw } from "./adamw.ts";
  * const opt = adamw({ lr: 3e-4 });
- * assert.ok(opt.beta2 === 0.95 && opt.weightDecay === 0.1 && opt.clipNorm === null);
+ * assert.ok(opt.beta2 === 0.95 && opt.weightDecay === 0.1 && opt.clipNorm === undefined);
  * ```
  */
 export function adamw(options: AdamwOptions): AdamwNode {
@@ -83,7 +83,7 @@ export function adamw(options: AdamwOptions): AdamwNode {
       beta2: options.beta2 ?? 0.95,
       eps: options.eps ?? 1e-8,
       weightDecay: options.weightDecay ?? 0.1,
-      clipNorm: options.clipNorm ?? null,
+      ...(options.clipNorm === undefined ? {} : { clipNorm: options.clipNorm }),
     },
     options,
     OPTIONS,

@@ -25,8 +25,8 @@ export interface SgdNode<M extends number = number> {
   readonly nesterov: boolean;
   /** Coupled L2 weight decay: `weightDecay · x` is added to the gradient. */
   readonly weightDecay: number;
-  /** Gradient clipping: the gradient is scaled by `min(1, clipNorm / ‖g‖₂)`; `null` for none. */
-  readonly clipNorm: number | null;
+  /** Gradient clipping: the gradient is scaled by `min(1, clipNorm / ‖g‖₂)`; absent for none. */
+  readonly clipNorm?: number;
 }
 
 /** Options of {@linkcode sgd}. */
@@ -79,7 +79,7 @@ export function sgd<const M extends number = 0>(
       momentum: (options.momentum ?? 0) as M,
       nesterov: options.nesterov ?? false,
       weightDecay: options.weightDecay ?? 0,
-      clipNorm: options.clipNorm ?? null,
+      ...(options.clipNorm === undefined ? {} : { clipNorm: options.clipNorm }),
     },
     options,
     OPTIONS,

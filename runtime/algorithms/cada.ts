@@ -197,7 +197,7 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
     const { direction, moments } = adamDirection(
       adam,
       { m: state.h, v: state.v, vMax: state.vMax },
-      clipNorm === null ? aggregated : clipByNorm(aggregated, clipNorm),
+      clipNorm === undefined ? aggregated : clipByNorm(aggregated, clipNorm),
       theta,
       0,
     );

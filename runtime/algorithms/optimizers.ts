@@ -334,7 +334,7 @@ export function createOptimizer(node: OptimizerNode, d: number): LocalOptimizer 
   return {
     direction(grad, x, decayed = false) {
       const wd = decayed ? 0 : coupled;
-      if (clipNorm === null) return core.step(grad, x, wd);
+      if (clipNorm === undefined) return core.step(grad, x, wd);
       checkSameLength(x, grad, "gradient");
       const seen = wd === 0 ? grad : withDecay(grad, wd, x);
       const clipped = clipByNorm(seen, clipNorm);
