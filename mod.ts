@@ -54,6 +54,8 @@ export {
   type MnistOptions,
   synthetic,
   type SyntheticOptions,
+  tensors,
+  type TensorsOptions,
 } from "./dsl/data/mod.ts";
 export { cosine, learningRate, stepDecay, warmup } from "./dsl/schedules.ts";
 export { adam, type AdamOptions, sgd, type SgdOptions } from "./dsl/optimizers/mod.ts";
@@ -127,6 +129,7 @@ export type {
   SketchedSgdNode,
   SlowMoNode,
   SyntheticNode,
+  TensorsNode,
   TopKNode,
 } from "./dsl/plan.ts";
 export { PLAN_VERSION } from "./dsl/plan.ts";

@@ -61,6 +61,7 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "star",
     "stepDecay",
     "synthetic",
+    "tensors",
     "topK",
     "torus",
     "totalBytes",

@@ -10,15 +10,17 @@ import type { DataDefinition } from "../kind.ts";
 import { leastSquaresKind, type LeastSquaresNode } from "./least_squares.ts";
 import { mnistKind, type MnistNode } from "./mnist.ts";
 import { syntheticKind, type SyntheticNode } from "./synthetic.ts";
+import { tensorsKind, type TensorsNode } from "./tensors.ts";
 
 export * from "./least_squares.ts";
 export * from "./mnist.ts";
 export type { PartitionNode, PartitionOptions } from "./partition.ts";
 export type { SampledDataOptions } from "./_sampled.ts";
 export * from "./synthetic.ts";
+export * from "./tensors.ts";
 
 /** Any data node. */
-export type DataNode = MnistNode | SyntheticNode | LeastSquaresNode;
+export type DataNode = MnistNode | SyntheticNode | LeastSquaresNode | TensorsNode;
 
 /** Data kinds. */
 export type DataKind = DataNode["kind"];
@@ -40,4 +42,5 @@ export const DATA_KINDS: { readonly [K in DataKind]: DataDefinition<DataNodeOf<K
   mnist: mnistKind,
   synthetic: syntheticKind,
   leastSquares: leastSquaresKind,
+  tensors: tensorsKind,
 };

@@ -8,6 +8,8 @@
  * - `synthetic`: the worker's generated shard and the shared generated test set (seed
  *   `node.seed ?? plan.seed`), with the same kind of mini-batches.
  * - `leastSquares`: the worker's full shard at every step.
+ * - `tensors`: the user's arrays read from files (`tensors.ts`), split into train and test when
+ *   no test file is given, and partitioned and batched as MNIST is.
  *
  * Mini-batch order depends only on `(plan.seed, rank, k)` (see `batches.ts`); labels are class
  * indices stored as floats in `y`; the test set is the same on every worker.
@@ -23,6 +25,7 @@ import { loadLeastSquaresData } from "./least_squares.ts";
 import { loadMnist, MNIST_CLASSES, mnistBatch, splitMnist } from "./mnist.ts";
 import { partition } from "./partition.ts";
 import { syntheticShard, syntheticTest } from "./synthetic.ts";
+import { loadTensorsData } from "./tensors.ts";
 
 /** Builds one worker's data from a data node of kind `K`. */
 type DataLoader<K extends DataKind> = (
@@ -74,6 +77,7 @@ const LOADERS: { readonly [K in DataKind]: DataLoader<K> } = {
   mnist: loadMnistData,
   synthetic: loadSyntheticData,
   leastSquares: (node, plan, rank) => loadLeastSquaresData(node, rank, plan.workers),
+  tensors: loadTensorsData,
 };
 
 /**
@@ -84,6 +88,8 @@ const LOADERS: { readonly [K in DataKind]: DataLoader<K> } = {
  * @returns The worker's data: deterministic batches per step, and the test set.
  * @throws {RangeError} When the rank is out of range or the data cannot be split as asked.
  * @throws {LeastSquaresFileError} When a least-squares file is unreadable or malformed.
+ * @throws {TensorsFileError} When a `tensors` file is unreadable, malformed or holds values the
+ *   task does not accept.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
