@@ -26,7 +26,7 @@
 
 import type { DataShape } from "../../dsl/kind.ts";
 import type { Plan, TensorsNode } from "../../dsl/plan.ts";
-import type { TensorsSource } from "../../dsl/data/tensors.ts";
+import { tensorsFiles, type TensorsSource } from "../../dsl/data/tensors.ts";
 import { messageOf } from "../errors.ts";
 import { randomStream } from "../random.ts";
 import { type RawArray, TensorsFileError, toFloats } from "./arrays.ts";
@@ -300,8 +300,22 @@ function examplesOf(arrays: SourceArrays, node: TensorsNode, classes: number | n
   };
 }
 
-/** The last data set read in this process, by its node's file fields. */
+/** The last data set read in this process, by its node's file fields and the files' versions. */
 let cached: { key: string; dataset: Promise<TensorsDataset> } | null = null;
+
+/** The size and modification time of each file, so a rewritten file is read again. */
+async function versions(node: TensorsNode): Promise<string[]> {
+  return await Promise.all(
+    tensorsFiles(node).map(async (path) => {
+      try {
+        const info = await Deno.stat(path);
+        return `${info.size}:${info.mtime?.getTime()}`;
+      } catch {
+        return "missing"; // reported when the file is read
+      }
+    }),
+  );
+}
 
 /**
  * Reads a `tensors` node's files (once per process: the last data set read is kept).
@@ -322,9 +336,10 @@ let cached: { key: string; dataset: Promise<TensorsDataset> } | null = null;
  * await Deno.remove(file);
  * ```
  */
-export function readTensors(node: TensorsNode): Promise<TensorsDataset> {
+export async function readTensors(node: TensorsNode): Promise<TensorsDataset> {
   const { train, test, features, labels, task, classes } = node;
-  const key = JSON.stringify({ train, test, features, labels, task, classes });
+  const files = await versions(node);
+  const key = JSON.stringify({ train, test, features, labels, task, classes, files });
   if (cached?.key !== key) {
     const dataset = readDataset(node);
     cached = { key, dataset };
@@ -332,7 +347,7 @@ export function readTensors(node: TensorsNode): Promise<TensorsDataset> {
       if (cached?.dataset === dataset) cached = null;
     });
   }
-  return cached.dataset;
+  return await cached.dataset;
 }
 
 /** Reads and checks the train and test sources. */
