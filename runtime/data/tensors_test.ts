@@ -265,7 +265,11 @@ Deno.test("each bad file is a TensorsFileError naming the file and what is wrong
     const good = (descr = "<f4") => npyBytes({ descr, shape: [6, 2], values: X });
     const y = npyBytes({ descr: "<i8", shape: [6], values: Y });
     const cases: [string, () => Promise<TensorsOptions>, RegExp][] = [
-      ["missing", async () => ({ train: join(dir, "none.npz") }), /none\.npz": file not found/],
+      [
+        "missing",
+        () => Promise.resolve({ train: join(dir, "none.npz") }),
+        /none\.npz": file not found/,
+      ],
       [
         "extension",
         async () => ({ train: await write(dir, "d.parquet", "x") }),
