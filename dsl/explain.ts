@@ -151,7 +151,7 @@ export function explainPlan(plan: Plan): PlanExplanation {
     {
       slot: "data",
       label: `${nodeLabel(plan.data)} → ${shape.task}, ${shape.features ?? "?"} features${
-        shape.task === "classification" ? `, ${shape.classes} classes` : ""
+        shape.task === "classification" ? `, ${shape.classes ?? "?"} classes` : ""
       }`,
     },
     { slot: "model", label: nodeLabel(plan.model) },
