@@ -28,7 +28,7 @@ import {
 export type TensorsSource = string | { readonly x: string; readonly y: string };
 
 /** A file path or `file:` URL, as the options accept it. */
-export type FileLocation = string | URL;
+export type TensorsLocation = string | URL;
 
 /** The user's own arrays: features and labels read from files when the plan runs. */
 export interface TensorsNode {
@@ -66,9 +66,9 @@ export type TensorsOptions = {
    * The training examples: a `.npz`, `.safetensors`, `.npy` or `.csv` file, or `{ x, y }`, two
    * `.npy` files. Paths are relative to the pipeline file (or plan file) they are written in.
    */
-  readonly train: FileLocation | { readonly x: FileLocation; readonly y: FileLocation };
+  readonly train: TensorsLocation | { readonly x: TensorsLocation; readonly y: TensorsLocation };
   /** Held-out examples in the same form; without it `testSize` examples are split off `train`. */
-  readonly test?: FileLocation | { readonly x: FileLocation; readonly y: FileLocation };
+  readonly test?: TensorsLocation | { readonly x: TensorsLocation; readonly y: TensorsLocation };
   /** The features' array name in `.npz` and `.safetensors` files (default `"x"`). */
   readonly features?: string;
   /**
@@ -105,7 +105,7 @@ const DEFAULT_TEST_FRACTION = 0.2;
 
 /** A source as stored in the node: paths, `file:` URLs turned into paths. */
 function source(
-  location: FileLocation | { readonly x: FileLocation; readonly y: FileLocation },
+  location: TensorsLocation | { readonly x: TensorsLocation; readonly y: TensorsLocation },
 ): TensorsSource {
   if (typeof location === "string" || location instanceof URL) return toPath(location);
   return { x: toPath(location.x), y: toPath(location.y) };

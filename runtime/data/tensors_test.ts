@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { allReduce, linear, mlp, sgd, tensors, type TensorsOptions, train } from "../../mod.ts";
+import {
+  allReduce,
+  linear,
+  logistic,
+  mlp,
+  sgd,
+  tensors,
+  type TensorsOptions,
+  train,
+} from "../../mod.ts";
 import { PlanError } from "../../dsl/validate.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { npyBytes, safetensorsBytes, zipBytes } from "./_array_files.ts";
@@ -231,6 +240,9 @@ Deno.test("the model takes the feature and class counts from the files", async (
       .data(tensors({ train: file, task: "regression", testSize: 1 })).workers(1)
       .optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile();
     await assert.rejects(createModel(regression), /Linear dim 4 does not match the data's 3/);
+    const narrow = train(logistic({ classes: 3 })).data(tensors({ train: file, testSize: 1 }))
+      .workers(1).optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile();
+    await assert.rejects(createModel(narrow), /Logistic classes 3 does not match the data's 5/);
   });
 });
 

@@ -76,7 +76,23 @@ const FACTORIES: { readonly [K in ModelKind]: ModelFactory<K> } = {
   },
   async logistic(node, plan, ready) {
     const tf = await readyTf(ready);
-    return tf.tfTrainableModel(tf.buildTfModel(node, await shapeOf(plan)));
+    const shape = await shapeOf(plan);
+    // The validator compares these when the plan knows the data's sizes; a file tells them here.
+    for (
+      const [field, own, data] of [
+        ["inputs", node.inputs, shape.features],
+        ["classes", node.classes, shape.task === "regression" ? null : shape.classes],
+      ] as const
+    ) {
+      if (own !== null && data !== null && own !== data) {
+        throw new Error(
+          `Logistic ${field} ${own} does not match the data's ${data} ${
+            field === "inputs" ? "features" : "classes"
+          }`,
+        );
+      }
+    }
+    return tf.tfTrainableModel(tf.buildTfModel(node, shape));
   },
   async mlp(node, plan, ready) {
     const tf = await readyTf(ready);
