@@ -113,10 +113,45 @@ export function toFloats<T extends Float32Array | Float64Array>(
 ): T {
   const count = elementCount(array.shape);
   const out = new Target(count);
+  const native = LITTLE_ENDIAN ? nativeView(array, count) : null;
+  if (native !== null && !(native instanceof BigInt64Array || native instanceof BigUint64Array)) {
+    out.set(native);
+    return out;
+  }
   const view = new DataView(array.bytes.buffer, array.bytes.byteOffset, array.bytes.byteLength);
   const read = reader(array.dtype, view);
   for (let i = 0; i < count; i++) out[i] = read(i);
   return out;
+}
+
+/** Whether this machine stores numbers little-endian, as the files do (then views need no swap). */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** The elements as a typed array of the machine's own, aligned (copied when they are not). */
+function nativeView(array: RawArray, count: number): ArrayLike<number> | BigInt64Array | null {
+  const size = DTYPE_BYTES[array.dtype];
+  const bytes = array.bytes.byteOffset % size === 0 ? array.bytes : array.bytes.slice();
+  const at = [bytes.buffer, bytes.byteOffset, count] as const;
+  switch (array.dtype) {
+    case "f4":
+      return new Float32Array(...at);
+    case "f8":
+      return new Float64Array(...at);
+    case "i1":
+      return new Int8Array(...at);
+    case "i2":
+      return new Int16Array(...at);
+    case "i4":
+      return new Int32Array(...at);
+    case "u1":
+      return new Uint8Array(...at);
+    case "u2":
+      return new Uint16Array(...at);
+    case "u4":
+      return new Uint32Array(...at);
+    default:
+      return null; // 64-bit integers and booleans: element by element
+  }
 }
 
 /**
@@ -143,7 +178,7 @@ export function fortranToC(bytes: Uint8Array, shape: readonly number[], size: nu
   for (let c = 0; c < count; c++) {
     let f = 0;
     for (let axis = 0; axis < shape.length; axis++) f += index[axis]! * strides[axis]!;
-    out.set(bytes.subarray(f * size, (f + 1) * size), c * size);
+    for (let b = 0; b < size; b++) out[c * size + b] = bytes[f * size + b]!;
     for (let axis = shape.length - 1; axis >= 0; axis--) {
       if (++index[axis]! < shape[axis]!) break;
       index[axis] = 0;
