@@ -56,6 +56,8 @@ export {
   type MnistOptions,
   synthetic,
   type SyntheticOptions,
+  tensors,
+  type TensorsOptions,
   text,
   type TextOptions,
 } from "./dsl/data/mod.ts";
@@ -138,6 +140,7 @@ export type {
   SketchedSgdNode,
   SlowMoNode,
   SyntheticNode,
+  TensorsNode,
   TextNode,
   TopKNode,
   TransformerNode,

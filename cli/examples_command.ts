@@ -8,6 +8,7 @@
 import { basename, join } from "node:path";
 import { algorithmKinds, explainPlan } from "../dsl/explain.ts";
 import type { Plan } from "../dsl/plan.ts";
+import { tensorsFiles } from "../dsl/data/tensors.ts";
 import { parsePlan } from "../dsl/validate.ts";
 import { run } from "../runtime/coordinator/run.ts";
 import { CliInputError, CommandFailedError } from "./errors.ts";
@@ -58,6 +59,8 @@ export function exampleNeeds(plan: Plan): string {
       ? plan.data.file === null
         ? "embedded Moby-Dick text"
         : `text file ${basename(plan.data.file)}`
+      : plan.data.kind === "tensors"
+      ? `array file ${basename(tensorsFiles(plan.data)[0]!)}`
       : `shard file ${basename(plan.data.file)}`,
   ];
   if (plan.model.kind === "custom") needs.push(`model module ${basename(plan.model.module)}`);

@@ -132,7 +132,9 @@ export function nodeLabel(node: { readonly kind: string }): string {
 function shapeLabel(shape: DataShape): string {
   if (shape.task === "language") return `language, vocabulary ${shape.classes}`;
   const features = `${shape.task}, ${shape.features ?? "?"} features`;
-  return shape.task === "classification" ? `${features}, ${shape.classes} classes` : features;
+  return shape.task === "classification"
+    ? `${features}, ${shape.classes ?? "?"} classes`
+    : features;
 }
 
 /**

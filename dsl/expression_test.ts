@@ -35,6 +35,7 @@ import {
   star,
   stepDecay,
   synthetic,
+  tensors,
   text,
   topK,
   torus,
@@ -220,6 +221,28 @@ function handMadePlans(presetPath: string): [string, Plan][] {
       train(transformer({ layers: 1, dModel: 8, heads: 1, context: 8 })).data(text())
         .optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile(),
     ],
+    ["tensors", base().data(tensors({ train: "data/train.npz" })).base(allReduce()).compile()],
+    [
+      "tensors options",
+      base().data(
+        tensors({
+          train: { x: "x.npy", y: "y.npy" },
+          test: "test.csv",
+          features: "inputs",
+          labels: "digit",
+          classes: 5,
+          partition: "byLabel",
+          classesPerWorker: 3,
+          batchSize: 4,
+        }),
+      ).base(allReduce()).compile(),
+    ],
+    [
+      "tensors regression",
+      train(linear({ dim: 3 })).data(
+        tensors({ train: "r.safetensors", task: "regression", testSize: 10 }),
+      ).workers(2).optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile(),
+    ],
     // Schedules and optimizers.
     ["constant", lr(0.25)],
     ["stepDecay", lr(stepDecay({ lr: 0.5, every: 30 }))],
@@ -390,7 +413,10 @@ const ALL_KINDS = {
     ModelKind,
     0
   >,
-  data: { mnist: 0, synthetic: 0, leastSquares: 0, text: 0 } satisfies Record<DataKind, 0>,
+  data: { mnist: 0, synthetic: 0, leastSquares: 0, tensors: 0, text: 0 } satisfies Record<
+    DataKind,
+    0
+  >,
   optimizer: { sgd: 0, adam: 0, adamw: 0 } satisfies Record<OptimizerKind, 0>,
   schedule: { constant: 0, stepDecay: 0, cosine: 0, warmup: 0 } satisfies Record<
     ScheduleNode["kind"],

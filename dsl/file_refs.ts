@@ -1,6 +1,6 @@
 /**
  * The fields of a plan that name files outside it: a custom model's module, the least-squares
- * shard file and a text data file. Like imports, they are written relative to the file that holds the
+ * shard file, the array files of `tensors` data and a text data file. Like imports, they are written relative to the file that holds the
  * plan (the pipeline module or plan JSON): `loadPlan` anchors them to absolute paths for running.
  * Every plan file gossamer writes (`relativeFileRefs` in runtime/coordinator/run_folder.ts) stores
  * a file relative to where it is written when the file lies in the same project as that place (the
@@ -13,9 +13,18 @@
 
 import { deepFreeze } from "./_freeze.ts";
 import type { Plan } from "./plan.ts";
+import type { TensorsSource } from "./data/tensors.ts";
 
 /** The plan field a file reference sits in. */
-export type FileField = "model.module" | "data.file";
+export type FileField =
+  | "model.module"
+  | "data.file"
+  | "data.train"
+  | "data.train.x"
+  | "data.train.y"
+  | "data.test"
+  | "data.test.x"
+  | "data.test.y";
 
 /**
  * The plan with each file reference replaced by `map(reference, field)`.
@@ -45,9 +54,26 @@ export function mapFileRefs(
   const data = (plan.data.kind === "leastSquares" || plan.data.kind === "text") &&
       plan.data.file !== null
     ? { ...plan.data, file: map(plan.data.file, "data.file") }
+    : plan.data.kind === "tensors"
+    ? {
+      ...plan.data,
+      train: mapSource(plan.data.train, "data.train", map),
+      test: plan.data.test === null ? null : mapSource(plan.data.test, "data.test", map),
+    }
     : plan.data;
   if (model === plan.model && data === plan.data) return plan;
   return deepFreeze({ ...plan, model, data });
+}
+
+/** A `tensors` source with each of its files mapped. */
+function mapSource(
+  source: TensorsSource,
+  field: "data.train" | "data.test",
+  map: (reference: string, field: FileField) => string,
+): TensorsSource {
+  return typeof source === "string"
+    ? map(source, field)
+    : { x: map(source.x, `${field}.x`), y: map(source.y, `${field}.y`) };
 }
 
 /** A URL scheme (`file:`, `https:`, `npm:`, `data:` …) at the start of a reference. */

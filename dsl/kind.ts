@@ -39,8 +39,11 @@ export interface DataShape {
   readonly task: "classification" | "regression" | "language";
   /** Flat input features; `null` when only the data file knows (least squares). */
   readonly features: number | null;
-  /** Output classes (1 for regression; the vocabulary size for language data). */
-  readonly classes: number;
+  /**
+   * Output classes (1 for regression; the vocabulary size for language data); `null` when only
+   * the data file knows (`tensors` without `classes`).
+   */
+  readonly classes: number | null;
   /** `[height, width, channels]` for image data, else `null`. */
   readonly image: readonly [number, number, number] | null;
 }

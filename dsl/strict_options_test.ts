@@ -37,6 +37,7 @@ import {
   star,
   stepDecay,
   synthetic,
+  tensors,
   text,
   topK,
   torus,
@@ -150,6 +151,14 @@ const CASES: Record<
         .optimizer(sgd({ lr: 0.1 })).base(allReduce()),
     path: "data.fle",
     near: "file",
+  },
+  tensors: {
+    pipeline: () =>
+      complete(
+        train(mlp({ hidden: [4] })).data(tensors(withTypo({ train: "d.npz" }, "lables", "y"))),
+      ),
+    path: "data.lables",
+    near: "labels",
   },
   stepDecay: {
     pipeline: () =>
@@ -395,6 +404,10 @@ function _typeErrors(): void {
   text({ tokenizer: "bpe" });
   // @ts-expect-error: misspelt
   leastSquares({ file: "x.json", fle: "y" });
+  // @ts-expect-error: misspelt
+  tensors({ train: "d.npz", tst: "t.npz" });
+  // @ts-expect-error: classesPerWorker belongs to byLabel
+  tensors({ train: "d.npz", partition: "dirichlet", classesPerWorker: 2 });
   // @ts-expect-error: misspelt
   stepDecay({ lr: 0.1, every: 10, factr: 0.5 });
   // @ts-expect-error: misspelt

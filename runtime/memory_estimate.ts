@@ -14,6 +14,7 @@
 
 import type { Plan } from "../dsl/plan.ts";
 import { parameterCount } from "../dsl/shapes.ts";
+import { tensorsFiles } from "../dsl/data/tensors.ts";
 import { EMBEDDED_TEXT_BYTES } from "../dsl/data/text.ts";
 
 const MIB = 1024 * 1024;
@@ -87,12 +88,29 @@ function dataBytes(plan: Plan): { isolate: number; worker: number } {
     const bytes = data.file === null ? EMBEDDED_TEXT_BYTES : MIB;
     return { isolate: bytes + 8 * data.validation * bytes, worker: 0 };
   }
+  if (data.kind === "tensors") return { isolate: 2 * filesBytes(tensorsFiles(data)), worker: 0 };
   const features = data.kind === "mnist" ? 784 : data.features;
   const example = (features + 1) * 4;
   return {
     isolate: (data.kind === "mnist" ? MNIST_BYTES : 0) + data.testSize * example,
     worker: Math.ceil(data.trainSize / plan.workers) * example,
   };
+}
+
+/**
+ * Bytes of the files that exist among `paths`: a `tensors` data set's size is known only from its
+ * files, each read once and decoded to float32 about as large (a worker's shard is a part of it).
+ */
+function filesBytes(paths: readonly string[]): number {
+  let total = 0;
+  for (const path of paths) {
+    try {
+      total += Deno.statSync(path).size;
+    } catch {
+      // A missing file is reported by the resource check, not here.
+    }
+  }
+  return total;
 }
 
 /**

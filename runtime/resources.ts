@@ -11,6 +11,7 @@ import type { PlanIssue } from "../dsl/validate.ts";
 import { type TextNode, textSizeIssues } from "../dsl/data/text.ts";
 import { modelContext } from "../dsl/shapes.ts";
 import { LeastSquaresFileError, readLeastSquares } from "./data/least_squares_file.ts";
+import { readTensors, splitTensors, TensorsFileError } from "./data/tensors.ts";
 import { readTextFile, TextDataError } from "./data/text.ts";
 
 /** Whether a module specifier names a local file (a path or a `file:` URL). */
@@ -21,7 +22,9 @@ function localModulePath(specifier: string): string | null {
 
 /**
  * Checks the plan's files: the least-squares shards (readable, one per worker, columns equal to
- * the linear model's `dim`), a text file (readable UTF-8, long enough for the model's windows on
+ * the linear model's `dim`), a `tensors` data set's files (readable, the arrays named present and
+ * valid for the task, enough training examples for the workers, features equal to the linear
+ * model's `dim`), a text file (readable UTF-8, long enough for the model's windows on
  * every worker and for evaluation) and a custom model's module (present, for local paths).
  *
  * @param plan A valid plan.
@@ -63,6 +66,7 @@ export async function resourceIssues(plan: Plan): Promise<PlanIssue[]> {
   if (plan.data.kind === "text" && plan.data.file !== null) {
     issues.push(...await textFileIssues(plan.data, plan));
   }
+  if (plan.data.kind === "tensors") issues.push(...await tensorsIssues(plan));
   if (plan.model.kind === "custom") {
     const path = localModulePath(plan.model.module);
     if (path !== null) {
@@ -103,4 +107,65 @@ async function textFileIssues(node: TextNode, plan: Plan): Promise<PlanIssue[]> 
     expected: found.expected,
     received: JSON.stringify(found.received),
   }));
+}
+
+/** The plan field that names a file of a `tensors` data set. */
+function tensorsField(plan: Plan, path: string): string {
+  if (plan.data.kind !== "tensors") return "data";
+  for (const [field, source] of [["data.train", plan.data.train], ["data.test", plan.data.test]]) {
+    if (source === path) return field as string;
+    if (typeof source === "object" && source !== null) {
+      if (source.x === path) return `${field}.x`;
+      if (source.y === path) return `${field}.y`;
+    }
+  }
+  return "data";
+}
+
+/** Reads a `tensors` data set as its workers will, and reports what stops them. */
+async function tensorsIssues(plan: Plan): Promise<PlanIssue[]> {
+  if (plan.data.kind !== "tensors") return [];
+  const node = plan.data;
+  try {
+    const dataset = await readTensors(node);
+    const { train } = splitTensors(node, dataset, plan.seed);
+    const issues: PlanIssue[] = [];
+    if (train.size < plan.workers) {
+      issues.push({
+        path: "workers",
+        message: `${train.size} training examples cannot be shared by ${plan.workers} workers`,
+        expected: `at most ${train.size}`,
+        received: String(plan.workers),
+      });
+    }
+    if (plan.model.kind === "linear" && plan.model.dim !== dataset.features) {
+      issues.push({
+        path: "model.dim",
+        message:
+          `linear dim ${plan.model.dim} does not match the data's ${dataset.features} features`,
+        expected: String(dataset.features),
+        received: String(plan.model.dim),
+      });
+    }
+    if (
+      node.partition.kind === "byLabel" && node.partition.classesPerWorker > dataset.classes
+    ) {
+      issues.push({
+        path: "data.partition.classesPerWorker",
+        message:
+          `byLabel classesPerWorker ${node.partition.classesPerWorker} is more than the ${dataset.classes} classes`,
+        expected: `at most ${dataset.classes}`,
+        received: String(node.partition.classesPerWorker),
+      });
+    }
+    return issues;
+  } catch (error) {
+    if (!(error instanceof TensorsFileError)) throw error;
+    return [{
+      path: tensorsField(plan, error.path),
+      message: error.message,
+      expected: "a readable data file of the arrays named",
+      received: JSON.stringify(error.path),
+    }];
+  }
 }

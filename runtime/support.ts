@@ -56,7 +56,7 @@ export const SUPPORT: {
   readonly network: SupportTable<"network">;
 } = {
   model: { linear: true, logistic: true, mlp: true, cnn: true, transformer: true, custom: true },
-  data: { mnist: true, synthetic: true, leastSquares: true, text: true },
+  data: { mnist: true, synthetic: true, leastSquares: true, tensors: true, text: true },
   optimizer: { sgd: true, adam: true, adamw: true },
   base: fromRegistry(BASES),
   compress: fromRegistry(CHANNELS),

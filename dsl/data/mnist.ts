@@ -106,7 +106,10 @@ export const mnistKind: DataDefinition<MnistNode> = {
       });
     }
     issues.push(...trainSizeIssues(node.trainSize, workers));
-    if (node.partition.kind === "byLabel" && node.partition.classesPerWorker > data.classes) {
+    if (
+      node.partition.kind === "byLabel" && data.classes !== null &&
+      node.partition.classesPerWorker > data.classes
+    ) {
       const k = node.partition.classesPerWorker;
       issues.push({
         path: "partition.classesPerWorker",

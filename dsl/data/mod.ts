@@ -10,6 +10,7 @@ import type { DataDefinition } from "../kind.ts";
 import { leastSquaresKind, type LeastSquaresNode } from "./least_squares.ts";
 import { mnistKind, type MnistNode } from "./mnist.ts";
 import { syntheticKind, type SyntheticNode } from "./synthetic.ts";
+import { tensorsKind, type TensorsNode } from "./tensors.ts";
 import { textKind, type TextNode } from "./text.ts";
 
 export * from "./least_squares.ts";
@@ -17,10 +18,11 @@ export * from "./mnist.ts";
 export type { PartitionNode, PartitionOptions } from "./partition.ts";
 export type { SampledDataOptions } from "./_sampled.ts";
 export * from "./synthetic.ts";
+export * from "./tensors.ts";
 export * from "./text.ts";
 
 /** Any data node. */
-export type DataNode = MnistNode | SyntheticNode | LeastSquaresNode | TextNode;
+export type DataNode = MnistNode | SyntheticNode | LeastSquaresNode | TensorsNode | TextNode;
 
 /** Data kinds. */
 export type DataKind = DataNode["kind"];
@@ -42,5 +44,6 @@ export const DATA_KINDS: { readonly [K in DataKind]: DataDefinition<DataNodeOf<K
   mnist: mnistKind,
   synthetic: syntheticKind,
   leastSquares: leastSquaresKind,
+  tensors: tensorsKind,
   text: textKind,
 };

@@ -102,7 +102,7 @@ export const cnnKind: ModelDefinition<CnnNode> = {
   form: { make: cnn },
   task: "classification",
   parameters: (node, data) => {
-    if (data.image === null) return null;
+    if (data.image === null || data.classes === null) return null;
     const [side, , channels] = data.image;
     const [f1, f2] = node.filters;
     const k2 = node.kernel * node.kernel;

@@ -60,7 +60,8 @@ export const logisticKind: ModelDefinition<LogisticNode> = {
   task: "classification",
   parameters: (node, data) => {
     const inputs = node.inputs ?? data.features;
-    return inputs === null ? null : denseParameters([inputs, node.classes ?? data.classes]);
+    const classes = node.classes ?? data.classes;
+    return inputs === null || classes === null ? null : denseParameters([inputs, classes]);
   },
   check: (node, { data }) => {
     const issues: NodeIssue[] = [];
@@ -73,7 +74,7 @@ export const logisticKind: ModelDefinition<LogisticNode> = {
         received: node.inputs,
       });
     }
-    if (node.classes !== null && node.classes !== data.classes) {
+    if (node.classes !== null && data.classes !== null && node.classes !== data.classes) {
       issues.push({
         path: "classes",
         message:

@@ -55,5 +55,7 @@ export const mlpKind: ModelDefinition<MlpNode> = {
   form: { make: mlp, required: ["hidden"] },
   task: "classification",
   parameters: (node, data) =>
-    data.features === null ? null : denseParameters([data.features, ...node.hidden, data.classes]),
+    data.features === null || data.classes === null
+      ? null
+      : denseParameters([data.features, ...node.hidden, data.classes]),
 };

@@ -127,7 +127,9 @@ export const transformerKind: ModelDefinition<TransformerNode> = {
   task: "language",
   context: (node) => node.context,
   parameters: (node, data: DataShape) =>
-    data.task === "language" ? transformerParameters(node, data.classes) : null,
+    data.task === "language" && data.classes !== null
+      ? transformerParameters(node, data.classes)
+      : null,
   check: (node): NodeIssue[] =>
     node.dModel % node.heads === 0 ? [] : [{
       path: "heads",

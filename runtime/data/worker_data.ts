@@ -8,6 +8,8 @@
  * - `synthetic`: the worker's generated shard and the shared generated test set (seed
  *   `node.seed ?? plan.seed`), with the same kind of mini-batches.
  * - `leastSquares`: the worker's full shard at every step.
+ * - `tensors`: the user's arrays read from files (`tensors.ts`), split into train and test when
+ *   no test file is given, and partitioned and batched as MNIST is.
  * - `text`: seeded windows of the model's context from the worker's share of the training tokens,
  *   and the validation windows (`text.ts`).
  *
@@ -33,6 +35,7 @@ import { loadLeastSquaresData } from "./least_squares.ts";
 import { loadMnist, MNIST_CLASSES, mnistBatch, splitMnist } from "./mnist.ts";
 import { partition } from "./partition.ts";
 import { syntheticShard, syntheticTest } from "./synthetic.ts";
+import { loadTensorsData } from "./tensors.ts";
 import { textTokens, textWorkerData } from "./text.ts";
 
 /** Builds one worker's data from a data node of kind `K`. */
@@ -108,6 +111,7 @@ const LOADERS: { readonly [K in DataKind]: DataLoader<K> } = {
   mnist: loadMnistData,
   synthetic: loadSyntheticData,
   leastSquares: (node, plan, rank) => loadLeastSquaresData(node, rank, plan.workers),
+  tensors: loadTensorsData,
   text: loadTextData,
 };
 
@@ -119,6 +123,8 @@ const LOADERS: { readonly [K in DataKind]: DataLoader<K> } = {
  * @returns The worker's data: deterministic batches per step, and the test set.
  * @throws {RangeError} When the rank is out of range or the data cannot be split as asked.
  * @throws {LeastSquaresFileError} When a least-squares file is unreadable or malformed.
+ * @throws {TensorsFileError} When a `tensors` file is unreadable, malformed or holds values the
+ *   task does not accept.
  * @throws {TextDataError} When a text file is unreadable, not UTF-8, or too short to evaluate.
  * @throws {TextShardError} When the worker's share of a text is shorter than one window.
  * @example

@@ -10,7 +10,9 @@
 import type { ModelKind, ModelNode, Plan } from "../../dsl/plan.ts";
 import { dataShape, parameterCount } from "../../dsl/shapes.ts";
 import { selectBackend, selectedBackend } from "../backend.ts";
+import type { DataShape } from "../../dsl/kind.ts";
 import { readLeastSquares } from "../data/least_squares_file.ts";
+import { tensorsShape } from "../data/tensors.ts";
 import { linearModel } from "./linear_model.ts";
 import type { TrainableModel } from "./types.ts";
 
@@ -26,6 +28,16 @@ async function readyTf(backendReady: Promise<unknown> | undefined) {
   await backendReady;
   if (selectedBackend() === null) await selectBackend("auto");
   return await import("./tf_model.ts");
+}
+
+/**
+ * The data's shape for building a model: the plan's, or for `tensors` data the one read from its
+ * files (the plan knows neither the feature count nor, without `classes`, the class count).
+ */
+function shapeOf(plan: Plan): Promise<DataShape> {
+  return plan.data.kind === "tensors"
+    ? tensorsShape(plan.data)
+    : Promise.resolve(dataShape(plan.data));
 }
 
 /** Checks a built model's size against `dsl/shapes.ts`. */
@@ -50,31 +62,59 @@ const FACTORIES: { readonly [K in ModelKind]: ModelFactory<K> } = {
           `Linear dim ${node.dim} does not match the ${dim} columns of A in "${plan.data.file}"`,
         );
       }
-    } else if (dataShape(plan.data).task !== "regression") {
-      throw new Error(`A linear model needs regression data but ${plan.data.kind} data is not`);
+    } else {
+      const shape = await shapeOf(plan);
+      if (shape.task !== "regression") {
+        throw new Error(`A linear model needs regression data but ${plan.data.kind} data is not`);
+      }
+      if (shape.features !== null && shape.features !== node.dim) {
+        throw new Error(
+          `Linear dim ${node.dim} does not match the data's ${shape.features} features`,
+        );
+      }
     }
     return linearModel({ dim: node.dim, init: node.init });
   },
   async logistic(node, plan, ready) {
     const tf = await readyTf(ready);
-    return tf.tfTrainableModel(tf.buildTfModel(node, dataShape(plan.data)));
+    const shape = await shapeOf(plan);
+    // The validator compares these when the plan knows the data's sizes; a file tells them here.
+    for (
+      const [field, own, data] of [
+        ["inputs", node.inputs, shape.features],
+        ["classes", node.classes, shape.task === "regression" ? null : shape.classes],
+      ] as const
+    ) {
+      if (own !== null && data !== null && own !== data) {
+        throw new Error(
+          `Logistic ${field} ${own} does not match the data's ${data} ${
+            field === "inputs" ? "features" : "classes"
+          }`,
+        );
+      }
+    }
+    return tf.tfTrainableModel(tf.buildTfModel(node, shape));
   },
   async mlp(node, plan, ready) {
     const tf = await readyTf(ready);
-    return tf.tfTrainableModel(tf.buildTfModel(node, dataShape(plan.data)));
+    return tf.tfTrainableModel(tf.buildTfModel(node, await shapeOf(plan)));
   },
   async cnn(node, plan, ready) {
     const tf = await readyTf(ready);
-    return tf.tfTrainableModel(tf.buildTfModel(node, dataShape(plan.data)));
+    return tf.tfTrainableModel(tf.buildTfModel(node, await shapeOf(plan)));
   },
   async transformer(node, plan, ready) {
     await readyTf(ready);
     const { createTransformerModel } = await import("./transformer.ts");
-    return await createTransformerModel(node, dataShape(plan.data).classes);
+    const { classes } = await shapeOf(plan);
+    if (classes === null) {
+      throw new RangeError("Cannot build a transformer: the vocabulary is unknown");
+    }
+    return await createTransformerModel(node, classes);
   },
   async custom(node, plan, ready) {
     const tf = await readyTf(ready);
-    const spec = await tf.loadCustomModel(node.module, node.export, dataShape(plan.data));
+    const spec = await tf.loadCustomModel(node.module, node.export, await shapeOf(plan));
     return tf.tfTrainableModel(spec);
   },
 };

@@ -90,6 +90,9 @@ export function buildTfModel(
     : node.kind === "logistic"
     ? node.classes ?? shape.classes
     : shape.classes;
+  if (classes === null) {
+    throw new RangeError(`Cannot build a ${node.kind} model: the data's class count is unknown`);
+  }
   const output: OutputKind = regression ? "values" : "logits";
   const zeros = { kernelInitializer: "zeros", biasInitializer: "zeros" } as const;
   const model = tf.sequential();
@@ -222,8 +225,9 @@ export async function loadCustomModel(
     : shape.features !== null
     ? [shape.features]
     : null;
-  if (inputShape === null) {
-    throw new Error(`Cannot build the ${where}: the data's feature count is unknown`);
+  if (inputShape === null || shape.classes === null) {
+    const unknown = inputShape === null ? "feature" : "class";
+    throw new Error(`Cannot build the ${where}: the data's ${unknown} count is unknown`);
   }
   let model: unknown;
   try {
