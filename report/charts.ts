@@ -152,7 +152,7 @@ function againstAxes(
 
 /**
  * The report's charts for a set of runs. Accuracy charts become test-loss charts when no run
- * has an accuracy (regression); the consensus chart appears when some run reports consensus
+ * has an accuracy (regression), and test bits-per-token charts for language models; the consensus chart appears when some run reports consensus
  * distances; charts with nothing to draw yet (a run before its first evaluation) are left out.
  *
  * @param runs The runs' names and curves, in drawing order.
@@ -174,17 +174,27 @@ export function reportCharts(runs: readonly NamedSeries[]): Chart[] {
       ...place(name, point),
       accuracy: point.accuracy,
       testLoss: point.testLoss,
+      bitsPerToken: point.bitsPerToken,
       consensus: point.consensus,
     }))
   );
-  const classification = evals.some((point) => point.accuracy !== null);
+  // Language models: bits per token says more than next-token accuracy.
+  const language = evals.length > 0 && evals.every((point) => point.bitsPerToken !== null);
+  const classification = !language && evals.some((point) => point.accuracy !== null);
   const window = Math.max(1, ...runs.map((run) => run.series.lossWindow));
   const losses = runs.flatMap(({ name, series }) =>
     thin(series.steps).map((point) => ({ ...place(name, point), loss: point.loss }))
   );
   const charts = [
     ...againstAxes(
-      classification
+      language
+        ? {
+          id: "bits-per-token",
+          title: "test bits per token",
+          field: "bitsPerToken",
+          points: true,
+        }
+        : classification
         ? { id: "accuracy", title: "test accuracy", field: "accuracy", format: ".1%", points: true }
         : { id: "test-loss", title: "test loss", field: "testLoss", points: true },
       evals.filter((point) => !classification || point.accuracy !== null),

@@ -32,6 +32,8 @@ export interface CompareRow {
   readonly bestAccuracy: number | null;
   /** Test loss at the last evaluation. */
   readonly finalTestLoss: number | null;
+  /** Test bits per token at the last evaluation, for language data; else `null`. */
+  readonly finalBitsPerToken: number | null;
   /** Bytes each worker sent, per phase, mean over workers, frame headers included. */
   readonly bytesPerWorker: PhaseBytes;
   /** `"simulated"` on the virtual clock, else `"training"` (the slowest worker's). */
@@ -72,6 +74,7 @@ export function compareRow(run: RunData, target: number | null = null): CompareR
     finalAccuracy: last?.accuracy ?? null,
     bestAccuracy: accuracies.length === 0 ? null : Math.max(...accuracies),
     finalTestLoss: last?.testLoss ?? null,
+    finalBitsPerToken: last?.bitsPerToken ?? null,
     bytesPerWorker: bytesPerWorker(run),
     clock: series.virtual ? "simulated" : "training",
     timeMs: series.steps.at(-1)?.timeMs ?? 0,
@@ -101,6 +104,11 @@ function bytesPerWorker(run: RunData): PhaseBytes {
   return total;
 }
 
+/** Whether some row is a language model's (its table shows bits per token). */
+export function isLanguage(rows: readonly CompareRow[]): boolean {
+  return rows.some((row) => row.finalBitsPerToken !== null);
+}
+
 const percent = (value: number | null) => value === null ? "-" : `${(100 * value).toFixed(2)}%`;
 const seconds = (ms: number | null) => ms === null ? "-" : `${(ms / 1000).toFixed(2)} s`;
 
@@ -112,12 +120,14 @@ export interface CompareColumn {
 }
 
 /**
- * The columns of the table; the time and bytes to the target accuracy appear when one is given.
+ * The columns of the table; the time and bytes to the target accuracy appear when one is given,
+ * the final bits per token when a run is a language model.
  *
  * @param target The target accuracy, or `null`.
+ * @param language Whether to show the final bits per token.
  * @returns The columns, in order.
  */
-export function compareColumns(target: number | null): CompareColumn[] {
+export function compareColumns(target: number | null, language = false): CompareColumn[] {
   return [
     { header: "run", text: (row) => row.name, csv: (row) => row.name },
     { header: "algorithm", text: (row) => row.algorithm, csv: (row) => row.algorithm },
@@ -129,6 +139,13 @@ export function compareColumns(target: number | null): CompareColumn[] {
       csv: (row) => row.stepsRun,
     },
     { header: "status", text: (row) => row.status, csv: (row) => row.status },
+    ...(language
+      ? [{
+        header: "final bits/token",
+        text: (row: CompareRow) => row.finalBitsPerToken?.toFixed(3) ?? "-",
+        csv: (row: CompareRow) => row.finalBitsPerToken,
+      }]
+      : []),
     {
       header: "final accuracy",
       text: (row) => percent(row.finalAccuracy),
@@ -175,7 +192,9 @@ export function compareColumns(target: number | null): CompareColumn[] {
  * @returns The table text.
  */
 export function compareText(rows: readonly CompareRow[], target: number | null = null): string {
-  const cols = compareColumns(target).filter((column) => column.header !== "clock");
+  const cols = compareColumns(target, isLanguage(rows)).filter((column) =>
+    column.header !== "clock"
+  );
   return table(
     cols.map((column) => column.header),
     rows.map((row) => cols.map((c) => c.text(row))),
@@ -203,7 +222,7 @@ export function compareText(rows: readonly CompareRow[], target: number | null =
  * ```
  */
 export function compareCsv(rows: readonly CompareRow[], target: number | null = null): string {
-  const cols = compareColumns(target);
+  const cols = compareColumns(target, isLanguage(rows));
   const cell = (value: string | number | null) => {
     if (value === null) return "";
     const text = String(value);

@@ -190,3 +190,30 @@ Deno.test("on a real run the row agrees with summary.json", async () => {
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+Deno.test("a language model's row, table and first chart show bits per token", async () => {
+  const { reportCharts } = await import("./charts.ts");
+  const { runSeries } = await import("./series.ts");
+  // Evaluations of a language model carry bits per token (testLoss / ln 2).
+  const language = LINES.map((line) =>
+    line.type === "eval" ? { ...line, bitsPerToken: line.testLoss / Math.LN2 } : line
+  );
+  const folder = await runFolder(language, SUMMARY);
+  const classifier = await runFolder(LINES, SUMMARY);
+  try {
+    const run = await readRun(folder);
+    const row = compareRow(run);
+    assert.ok(Math.abs(row.finalBitsPerToken! - 0.2 / Math.LN2) < 1e-12);
+    assert.match(compareText([row]), /final bits\/token[\s\S]*completed\s+0\.289\s+80\.00%/);
+    assert.match(compareCsv([row]).split("\n")[0]!, /status,final bits\/token,final accuracy/);
+    const charts = reportCharts([{ name: "lm", series: runSeries(run) }]);
+    assert.ok(charts[0]!.id.startsWith("bits-per-token"), charts[0]!.id);
+    // A classifier's table and charts are unchanged.
+    const plain = compareRow(await readRun(classifier));
+    assert.equal(plain.finalBitsPerToken, null);
+    assert.doesNotMatch(compareText([plain]), /bits/);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+    await Deno.remove(classifier, { recursive: true });
+  }
+});

@@ -9,7 +9,7 @@
 import { planExpression } from "../dsl/expression.ts";
 import { FONT, INK, MONO_FONT } from "../visual_style.ts";
 import { type Chart, renderSvg } from "./charts.ts";
-import { compareColumns, type CompareRow } from "./compare_table.ts";
+import { compareColumns, type CompareRow, isLanguage } from "./compare_table.ts";
 import type { RunData } from "./run_data.ts";
 
 /**
@@ -62,7 +62,9 @@ a{color:${INK.stroke}}
  * @returns A `<table>` element.
  */
 export function compareHtml(rows: readonly CompareRow[], target: number | null): string {
-  const columns = compareColumns(target).filter((column) => column.header !== "clock");
+  const columns = compareColumns(target, isLanguage(rows)).filter((column) =>
+    column.header !== "clock"
+  );
   // The four phases share one heading, so the table fits beside the page.
   const phase = (header: string) => header.endsWith(" sent/worker");
   const first = columns.findIndex((column) => phase(column.header));

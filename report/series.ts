@@ -30,6 +30,8 @@ export interface EvalPoint {
   readonly accuracy: number | null;
   /** Test loss. */
   readonly testLoss: number;
+  /** Test bits per token (`testLoss / ln 2`) for language data, else `null`. */
+  readonly bitsPerToken: number | null;
   /** Training bytes per worker up to that step. */
   readonly bytes: number;
   /** Time at that step, ms. */
@@ -149,6 +151,7 @@ export function runSeries(run: RunData, lossWindow = lossWindowFor(run.plan.step
       step: line.step,
       accuracy: line.testAccuracy,
       testLoss: line.testLoss,
+      bitsPerToken: line.bitsPerToken ?? null,
       bytes: point.bytes,
       timeMs: point.timeMs,
       consensus: distances.length === 0
