@@ -214,7 +214,7 @@ export function compareText(rows: readonly CompareRow[], target: number | null =
  *
  * const row = {
  *   name: 'a,"b"', algorithm: "allReduce", workers: 2, status: "completed", stepsRun: 4,
- *   steps: 4, finalAccuracy: 0.5, bestAccuracy: 0.5, finalTestLoss: 1,
+ *   steps: 4, finalAccuracy: 0.5, bestAccuracy: 0.5, finalTestLoss: 1, finalBitsPerToken: null,
  *   bytesPerWorker: { base: 10, outer: 0, compressed: 0, control: 1 }, clock: "training",
  *   timeMs: 20, wallTimeMs: 30, timeToTargetMs: null, bytesToTarget: null,
  * } satisfies CompareRow;
