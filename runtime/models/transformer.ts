@@ -16,8 +16,8 @@
  *
  * How the graph is built, and why (TensorFlow.js 4.22 has no attention layer, and its WASM
  * backend has no `UnsortedSegmentSum`, the gradient kernel of `gather`):
- * - embedding lookup as `oneHot(ids) · wte`, whose gradient is a matrix product that every
- *   backend has; the tied head `h · wteᵀ` adds its own gradient to `wte` through autodiff;
+ * - the embedding rows copied from the flat vector, with the gradient `oneHot(ids)ᵀ · dy`, a
+ *   matrix product every backend has; the tied head `h · wteᵀ` adds its own gradient to `wte`;
  * - attention as batched matrix products over `[B, H, T, D/H]` with an additive causal mask of
  *   `−1e9` above the diagonal (`exp` of it is exactly 0 in float32, so the softmax equals the
  *   masked one) and `q` scaled by `1/√(D/H)` before `q kᵀ`;
@@ -26,6 +26,18 @@
  * - the flat vector becomes one tensor per parameter (on WASM a view suffices: the backend copies
  *   into its heap when the tensor is made) and the gradients are read straight back (from the
  *   WASM heap, or one concatenation elsewhere), so everything a step creates is freed.
+ *
+ * Speed on WASM, where workers usually train: its `BatchMatMul` uses XNNPACK only for a product
+ * with no transposed side and no batch dimension, and runs a scalar loop about ten times slower
+ * otherwise. Autodiff's gradients of `x · W` are `dy · Wᵀ` and `xᵀ · dy`, both transposed, so
+ * the dense layers, the head and the embedding have their own gradients here that transpose
+ * explicitly and multiply untransposed (see {@linkcode product}); transposes themselves go
+ * through 16 × 16 blocks, and bias gradients are `1ᵀ · dy`, because WASM's 2-D transpose (and the
+ * reduction over rows, which transposes) is slow on power-of-two sizes. `gelu_tanh` uses the
+ * vectorised sigmoid instead of the scalar tanh. For the demo size (L 2, D 128, H 4, T 64, 16
+ * windows, V 256) one step went from about 1.2 s to about 0.22 s on one core; what remains is
+ * about half XNNPACK products and a third the batched attention products (`[B·H, T, D/H]`, which
+ * have no XNNPACK path); copying the flat vector in and the gradient out take 0.5 ms each.
  *
  * Initialisation from the seed: tensor `i` of the list draws from
  * `randomStream(seed, "init", i)`: weights `N(0, 0.02)`, the attention and MLP `c_proj` weights
@@ -194,30 +206,143 @@ const layerNorm = tf.customGrad((x, weight, bias, save) => {
         ),
         inverse,
       );
-      return [dx, tf.sum(tf.mul(dy, normed), 0), tf.sum(dy, 0)];
+      return [dx, columnSums(tf.mul(dy, normed)), columnSums(dy as tf.Tensor2D)];
     },
   };
 }) as (x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D) => tf.Tensor2D;
 
 /**
- * `gelu_tanh(x) = ½x(1 + tanh u)`, `u = c(x + 0.044715x³)`, with its closed-form gradient
- * `½(1 + tanh u) + ½x(1 − tanh² u)·c(1 + 3·0.044715x²)`.
+ * `gelu_tanh(x) = ½x(1 + tanh u)`, `u = c(x + 0.044715x³)`, computed as the equal `x·σ(2u)`
+ * (`½(1 + tanh u) = σ(2u)`): WASM's sigmoid is vectorised, its tanh is not. The closed-form
+ * gradient is `s + x·s(1 − s)·2c(1 + 3·0.044715x²)` with `s = σ(2u)`.
  */
 const geluTanh = tf.customGrad((x, save) => {
   const xs = x as tf.Tensor;
   const square = tf.square(xs);
-  const t = tf.tanh(tf.mul(tf.mul(xs, tf.add(tf.mul(square, 0.044715), 1)), GELU_C));
-  (save as tf.GradSaveFunc)([xs, square, t]);
+  const s = tf.sigmoid(tf.mul(tf.mul(xs, tf.add(tf.mul(square, 0.044715), 1)), 2 * GELU_C));
+  (save as tf.GradSaveFunc)([xs, square, s]);
   return {
-    value: tf.mul(tf.mul(xs, 0.5), tf.add(t, 1)),
+    value: tf.mul(xs, s),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, square, t] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const slope = tf.mul(tf.add(tf.mul(square, 3 * 0.044715), 1), 0.5 * GELU_C);
-      const inner = tf.mul(tf.mul(xs, tf.sub(1, tf.square(t))), slope);
-      return [tf.mul(dy, tf.add(tf.mul(tf.add(t, 1), 0.5), inner))];
+      const [xs, square, s] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const slope = tf.mul(tf.add(tf.mul(square, 3 * 0.044715), 1), 2 * GELU_C);
+      const inner = tf.mul(tf.mul(xs, tf.mul(s, tf.sub(1, s))), slope);
+      return [tf.mul(dy, tf.add(s, inner))];
     },
   };
 }) as (x: tf.Tensor) => tf.Tensor;
+
+/** Whether the WASM backend runs (its products and transposes need the care below). */
+const onWasm = () => tf.getBackend() === "wasm";
+
+/**
+ * `xᵀ`. WASM's 2-D transpose is slow on power-of-two sizes (a strided loop whose writes alias in
+ * the cache: 4.5 ms for 1024 × 512); the same permutation over 16 × 16 blocks, as a 4-D
+ * transpose, is 4–7 times faster there.
+ */
+function transpose(x: tf.Tensor2D): tf.Tensor2D {
+  const [m, n] = x.shape;
+  if (!onWasm() || m % 16 !== 0 || n % 16 !== 0) return tf.transpose(x);
+  const blocks = tf.transpose(tf.reshape(x, [m / 16, 16, n / 16, 16]), [2, 3, 0, 1]);
+  return tf.reshape(blocks, [n, m]);
+}
+
+/**
+ * `a · b`, or `a · bᵀ`. TensorFlow.js's WASM backend sends a product to XNNPACK only when
+ * neither side is transposed and there is no batch dimension; every other product runs a scalar
+ * loop many times slower. So on WASM a transposed side is transposed first (a copy far cheaper
+ * than the slow loop); other backends take the flag.
+ */
+function product(a: tf.Tensor2D, b: tf.Tensor2D, transposeB = false): tf.Tensor2D {
+  if (!onWasm()) return tf.matMul(a, b, false, transposeB);
+  return tf.matMul(a, transposeB ? transpose(b) : b);
+}
+
+/**
+ * `aᵀ · b` for `a [n, p]`, `b [n, q]` (a weight gradient). On WASM it transposes whichever is
+ * cheaper: `a` (`n·p` values), or `b` and the `[q, p]` result (`n·q + p·q`), for `(bᵀ · a)ᵀ`.
+ */
+function productT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  if (!onWasm()) return tf.matMul(a, b, true, false);
+  const [n, p] = a.shape;
+  const q = b.shape[1];
+  return n * p <= n * q + p * q
+    ? tf.matMul(transpose(a), b)
+    : transpose(tf.matMul(transpose(b), a));
+}
+
+/**
+ * Column sums of `y [n, q]` (a bias gradient): on WASM as the product `1ᵀ · y`, since its
+ * reduction over the first axis transposes `y` first (slowly, see {@linkcode transpose}).
+ */
+function columnSums(y: tf.Tensor2D): tf.Tensor1D {
+  if (!onWasm()) return tf.sum(y, 0);
+  return tf.reshape(tf.matMul(tf.ones([1, y.shape[0]]), y), [y.shape[1]]);
+}
+
+/**
+ * `x · W + bias` (a `Conv1D`) with every product of its gradient (`dy · Wᵀ`, `xᵀ · dy`, `1ᵀ·dy`)
+ * an XNNPACK one on WASM; the bias is fused into the forward product.
+ */
+const dense = tf.customGrad((x, weight, bias, save) => {
+  (save as tf.GradSaveFunc)([x as tf.Tensor, weight as tf.Tensor]);
+  return {
+    value: tf.fused.matMul({
+      a: x as tf.Tensor2D,
+      b: weight as tf.Tensor2D,
+      bias: bias as tf.Tensor,
+    }),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [x, weight] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const dy2 = dy as tf.Tensor2D;
+      return [product(dy2, weight, true), productT(x, dy2), columnSums(dy2)];
+    },
+  };
+}) as (x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
+
+/** The tied head `h · wteᵀ`, its gradient's products XNNPACK ones on WASM. */
+const head = tf.customGrad((final, wte, save) => {
+  (save as tf.GradSaveFunc)([final as tf.Tensor, wte as tf.Tensor]);
+  return {
+    value: product(final as tf.Tensor2D, wte as tf.Tensor2D, true),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [final, wte] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const dy2 = dy as tf.Tensor2D;
+      return [product(dy2, wte), productT(dy2, final)];
+    },
+  };
+}) as (final: tf.Tensor2D, wte: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * The token embedding `wte[ids]`. Forward, the rows are copied from the flat parameters in
+ * JavaScript (`wte` comes first in them): WASM's gather kernel takes several milliseconds for
+ * what is a thousand row copies. Backward, `oneHot(ids)ᵀ · dy` (WASM has no
+ * `UnsortedSegmentSum`, the kernel of gather's own gradient).
+ */
+function embed(
+  wte: tf.Tensor2D,
+  params: Float32Array,
+  x: Float32Array,
+  vocabulary: number,
+): tf.Tensor2D {
+  const d = wte.shape[1];
+  const rows = new Float32Array(x.length * d);
+  for (let i = 0; i < x.length; i++) rows.set(params.subarray(x[i]! * d, (x[i]! + 1) * d), i * d);
+  const ids = tf.tensor1d(Int32Array.from(x), "int32");
+  // The ids are saved: a tensor the gradient only closes over is gone when it runs.
+  const lookup = tf.customGrad((_table, save) => {
+    (save as tf.GradSaveFunc)([ids]);
+    return {
+      value: tf.tensor2d(rows, [x.length, d]),
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => {
+        // oneHot(ids)ᵀ: row v marks the positions holding token v.
+        const oneHot = tf.cast(tf.oneHot(saved as tf.Tensor1D, vocabulary), "float32");
+        return [product(transpose(oneHot as tf.Tensor2D), dy as tf.Tensor2D)];
+      },
+    };
+  }) as (table: tf.Tensor2D) => tf.Tensor2D;
+  return lookup(wte);
+}
 
 /**
  * The summed cross-entropy of logits `[N, V]` against one-hot targets, with the gradient
@@ -273,6 +398,21 @@ async function readFlat(
   }
 }
 
+/**
+ * Checks that every id of `ids` is a token of the vocabulary (an out-of-range id would read
+ * outside `wte`).
+ */
+function checkTokens(ids: Float32Array, vocabulary: number, what: string): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (!(Number.isInteger(id) && id >= 0 && id < vocabulary)) {
+      throw new RangeError(
+        `Token ${id} at position ${i} of ${what} is not an id of the vocabulary of ${vocabulary}`,
+      );
+    }
+  }
+}
+
 /** What the graph needs to know of a model: its sizes and parameter layout. */
 interface Layout {
   readonly node: TransformerShape;
@@ -311,10 +451,14 @@ function causalMask(t: number): tf.Tensor2D {
   return tf.tensor2d(mask, [t, t]);
 }
 
-/** Logits `[b·t, V]` of the `b` windows of `t` token ids in `x` (inside a tidy). */
+/**
+ * Logits `[b·t, V]` of the `b` windows of `t` token ids in `x` (inside a tidy), from the
+ * parameters both as tensors `p` and as the flat vector `params` they were made from.
+ */
 function logits(
   layout: Layout,
   p: readonly tf.Tensor[],
+  params: Float32Array,
   x: Float32Array,
   b: number,
   t: number,
@@ -322,34 +466,38 @@ function logits(
   const { node: { layers, dModel: d, heads: h, context }, vocabulary } = layout;
   const dHead = d / h;
   const n = b * t;
-  const ids = tf.tensor1d(Int32Array.from(x), "int32");
   const wte = p[0] as tf.Tensor2D;
   const wpe = (t === context ? p[1] : tf.slice(p[1]!, [0, 0], [t, d])) as tf.Tensor2D;
-  const embedded = tf.matMul(tf.cast(tf.oneHot(ids, vocabulary), "float32"), wte);
+  const embedded = embed(wte, params, x, vocabulary);
   let residual = tf.reshape(tf.add(tf.reshape(embedded, [b, t, d]), wpe), [n, d]) as tf.Tensor2D;
   const mask = causalMask(t);
   const scale = 1 / Math.sqrt(dHead);
+  /** `[n, D]` → `[b·H, t, D/H]`: the heads of each window side by side. */
+  const toHeads = (y: tf.Tensor) =>
+    tf.reshape(tf.transpose(tf.reshape(y, [b, t, h, dHead]), [0, 2, 1, 3]), [b * h, t, dHead]);
   for (let l = 0; l < layers; l++) {
     const [ln1w, ln1b, attnW, attnB, projW, projB, ln2w, ln2b, fcW, fcB, mlpW, mlpB] = p.slice(
       2 + 12 * l,
       14 + 12 * l,
-    ) as tf.Tensor[];
-    const a = layerNorm(residual, ln1w as tf.Tensor1D, ln1b as tf.Tensor1D);
-    const qkv = tf.add(tf.matMul(a, attnW as tf.Tensor2D), attnB!);
-    // [n, 3D] → [3, b, H, t, D/H]: q, k, v, each split into heads.
-    const split = tf.transpose(tf.reshape(qkv, [b, t, 3, h, dHead]), [2, 0, 3, 1, 4]);
-    const [q, k, v] = tf.unstack(split) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-    const scores = tf.add(tf.matMul(tf.mul(q, scale), k, false, true), mask);
-    const attended = tf.matMul(tf.softmax(scores), v);
+    ) as [...tf.Tensor2D[]];
+    const vector = (y: tf.Tensor) => y as tf.Tensor1D;
+    const a = layerNorm(residual, vector(ln1w!), vector(ln1b!));
+    // c_attn's columns are q, k, v: three products of [D, D] column blocks, so that the heads
+    // need only 4-D transposes (WASM's 5-D transpose is slow).
+    const weights = tf.split(attnW!, 3, 1) as tf.Tensor2D[];
+    const biases = tf.split(vector(attnB!), 3) as tf.Tensor1D[];
+    const [q, k, v] = [0, 1, 2].map((i) => toHeads(dense(a, weights[i]!, biases[i]!)));
+    const scores = tf.add(tf.matMul(tf.mul(q!, scale), k!, false, true), mask);
+    const attended = tf.reshape(tf.matMul(tf.softmax(scores), v!), [b, h, t, dHead]);
     const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [n, d]) as tf.Tensor2D;
-    residual = tf.add(residual, tf.add(tf.matMul(merged, projW as tf.Tensor2D), projB!));
-    const m = layerNorm(residual, ln2w as tf.Tensor1D, ln2b as tf.Tensor1D);
-    const f = geluTanh(tf.add(tf.matMul(m, fcW as tf.Tensor2D), fcB!)) as tf.Tensor2D;
-    residual = tf.add(residual, tf.add(tf.matMul(f, mlpW as tf.Tensor2D), mlpB!));
+    residual = tf.add(residual, dense(merged, projW!, vector(projB!)));
+    const m = layerNorm(residual, vector(ln2w!), vector(ln2b!));
+    const f = geluTanh(dense(m, fcW!, vector(fcB!))) as tf.Tensor2D;
+    residual = tf.add(residual, dense(f, mlpW!, vector(mlpB!)));
   }
   const last = p.length - 2;
   const final = layerNorm(residual, p[last] as tf.Tensor1D, p[last + 1] as tf.Tensor1D);
-  return tf.matMul(final, wte, false, true) as tf.Tensor2D;
+  return head(final, wte);
 }
 
 /**
@@ -394,7 +542,8 @@ export async function transformerLogits(
       `Expected ${size} windows of at most ${node.context} tokens but got ${x.length} inputs`,
     );
   }
-  const z = tf.tidy(() => logits(layout, parameterTensors(layout, params), x, size, t));
+  checkTokens(x, vocabulary, "x");
+  const z = tf.tidy(() => logits(layout, parameterTensors(layout, params), params, x, size, t));
   try {
     return (await z.data()) as Float32Array;
   } finally {
@@ -465,6 +614,8 @@ export async function createTransformerModel(
         `Expected ${batch.size} windows of at most ${context} tokens in x and y but got ${batch.x.length} inputs and ${batch.y.length} targets`,
       );
     }
+    checkTokens(batch.x, vocabulary, "x");
+    checkTokens(batch.y, vocabulary, "y");
     return t;
   };
 
@@ -491,7 +642,10 @@ export async function createTransformerModel(
         const scale = 1 / (batch.size * t);
         return tf.valueAndGrads((...q: tf.Tensor[]) =>
           tf.mul(
-            crossEntropySum(logits(layout, q, batch.x, batch.size, t), oneHot as tf.Tensor2D),
+            crossEntropySum(
+              logits(layout, q, params, batch.x, batch.size, t),
+              oneHot as tf.Tensor2D,
+            ),
             scale,
           )
         )(p);
@@ -513,7 +667,14 @@ export async function createTransformerModel(
         for (let start = 0; start < batch.size; start += evaluationWindows) {
           const end = Math.min(batch.size, start + evaluationWindows);
           const sums = tf.tidy(() => {
-            const z = logits(layout, p, batch.x.subarray(start * t, end * t), end - start, t);
+            const z = logits(
+              layout,
+              p,
+              params,
+              batch.x.subarray(start * t, end * t),
+              end - start,
+              t,
+            );
             const ids = targets(batch, t, start, end);
             const oneHot = tf.cast(tf.oneHot(ids, vocabulary), "float32") as tf.Tensor2D;
             const hits = tf.sum(tf.cast(tf.equal(tf.argMax(z, 1), ids), "float32"));

@@ -353,6 +353,10 @@ Deno.test("a gradient written into a caller's buffer equals a fresh one; bad bat
       () => model.evaluate(params.subarray(1), batch),
       /Expected 1888 parameters/,
     );
+    const outside = { ...batch, y: batch.y.map((v, i) => i === 3 ? V : v) };
+    await assert.rejects(() => model.gradient(params, outside), /Token 11 at position 3 of y/);
+    const fraction = { ...batch, x: batch.x.map((v, i) => i === 0 ? 0.5 : v) };
+    await assert.rejects(() => model.evaluate(params, fraction), /Token 0.5 at position 0 of x/);
   } finally {
     model.dispose();
   }
