@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../backend.ts";
 import { randomStream } from "../random.ts";
@@ -384,6 +385,59 @@ Deno.test("SGD on a repeating sequence drives the loss far below log V", async (
     const after = await model.evaluate(params, batch);
     assert.ok(after.loss < 0.5, `loss ${before} → ${after.loss}`);
     assert.equal(after.accuracy, 1);
+  } finally {
+    model.dispose();
+  }
+});
+
+Deno.test("webgpu (when an adapter exists): logits match the reference, gradients match wasm", async () => {
+  const { probeWebGpu } = await import("../backend.ts");
+  if (!(await probeWebGpu()).available) return; // nothing to check without an adapter
+  const params = randomParameters(TINY, V, 10);
+  const batch = randomBatch(2, 5, V, 11);
+  // In a child process, as in backend_test.ts: a WebGPU device is not for the test process.
+  const here = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+  const code = `const { selectBackend } = await import(${here("../backend.ts")});
+    const { createTransformerModel, transformerLogits } = await import(${here("./transformer.ts")});
+    const tf = await import("@tensorflow/tfjs");
+    await selectBackend("webgpu");
+    const shape = ${JSON.stringify(TINY)};
+    const params = new Float32Array(${JSON.stringify([...params])});
+    const batch = { x: new Float32Array(${JSON.stringify([...batch.x])}),
+      y: new Float32Array(${JSON.stringify([...batch.y])}), size: ${batch.size} };
+    const model = await createTransformerModel(shape, ${V});
+    await model.gradient(params, batch);
+    const count = tf.memory().numTensors;
+    const logits = await transformerLogits(shape, ${V}, params, batch.x, batch.size);
+    const { loss, grad } = await model.gradient(params, batch);
+    const evaluation = await model.evaluate(params, batch);
+    const leaked = tf.memory().numTensors - count;
+    console.log(JSON.stringify({ logits: [...logits], loss, grad: [...grad], evaluation, leaked }));`;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", fileURLToPath(new URL("../../deno.json", import.meta.url)), code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
+  const gpu = JSON.parse(lines.at(-1)!);
+  assert.equal(gpu.leaked, 0);
+  const named = byName(TINY, V, params);
+  const expected = windows(batch.x, batch.size)
+    .flatMap((window) => referenceLogits(TINY, V, named, window).flatMap((row) => [...row]));
+  const largest = Math.max(...expected.map(Math.abs));
+  const worst = Math.max(...expected.map((z, i) => Math.abs(gpu.logits[i] - z)));
+  assert.ok(worst <= 1e-5 * largest, `logit error ${worst} (largest ${largest})`);
+  const reference_ = reference(TINY, params, batch);
+  assert.ok(Math.abs(gpu.loss - reference_.loss) <= 1e-5 * reference_.loss);
+  assert.equal(gpu.evaluation.accuracy, reference_.accuracy);
+  await selectBackend("wasm");
+  const model = await createTransformerModel(TINY, V);
+  try {
+    const { grad } = await model.gradient(params, batch);
+    const scale = Math.max(...grad.map(Math.abs));
+    const gap = Math.max(...grad.map((g, i) => Math.abs(g - gpu.grad[i])));
+    assert.ok(gap <= 1e-5 * scale, `gradient gap ${gap} (largest ${scale})`);
   } finally {
     model.dispose();
   }
