@@ -270,12 +270,14 @@ for (const backend of BACKENDS) {
       await whole.gradient(params, batch);
       await whole.evaluate(params, batch);
       const count = tf.memory().numTensors;
+      const bytes = tf.memory().numBytes;
       for (let i = 0; i < 3; i++) {
         await whole.gradient(params, batch);
         await whole.gradient(params, batch, new Float32Array(whole.parameterCount));
         await pairs.evaluate(params, batch);
       }
       assert.equal(tf.memory().numTensors, count);
+      assert.equal(tf.memory().numBytes, bytes);
       const a = await whole.evaluate(params, batch);
       const b = await ones.evaluate(params, batch);
       const c = await pairs.evaluate(params, batch);
