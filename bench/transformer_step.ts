@@ -24,7 +24,7 @@ import { createTransformerModel, transformerTensors } from "../runtime/models/tr
 import { randomStream } from "../runtime/random.ts";
 
 /** The demo model and batch. */
-export const DEMO = {
+const DEMO = {
   layers: 2,
   dModel: 128,
   heads: 4,

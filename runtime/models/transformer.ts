@@ -67,7 +67,9 @@ export interface TransformerShape {
 
 /** One parameter tensor: its Hugging Face GPT-2 name and shape. */
 export interface TensorSpec {
+  /** The Hugging Face name, e.g. `transformer.h.0.attn.c_attn.weight`. */
   readonly name: string;
+  /** The shape, row-major (`Conv1D` weights `[in, out]`). */
   readonly shape: readonly number[];
 }
 
