@@ -444,3 +444,39 @@ Deno.test("webgpu (when an adapter exists): logits match the reference, gradient
     model.dispose();
   }
 });
+
+Deno.test("wasm's rewritten products (blocked transposes, 1ᵀ·dy) equal cpu's plain ones", async () => {
+  // Every size a multiple of 16, so that WASM takes its blocked transposes (the tiny model's
+  // sizes never do): 2 windows of 16 tokens, D 32, V 48; the MLP's c_proj (128 → 32) takes the
+  // other branch of productT.
+  const shape = { layers: 1, dModel: 32, heads: 2, context: 16, mlpRatio: 4 };
+  const vocabulary = 48;
+  const params = randomParameters(shape, vocabulary, 12);
+  const random = randomStream(13, "test-batch");
+  const ids = () => Float32Array.from({ length: 32 }, () => random.integer(vocabulary));
+  const batch = { x: ids(), y: ids(), size: 2 };
+  const results = [];
+  for (const backend of BACKENDS) {
+    await selectBackend(backend);
+    const model = await createTransformerModel(shape, vocabulary);
+    try {
+      const logits = await transformerLogits(shape, vocabulary, params, batch.x, batch.size);
+      results.push({ logits, ...await model.gradient(params, batch) });
+    } finally {
+      model.dispose();
+    }
+  }
+  const [wasm, cpu] = results as [(typeof results)[0], (typeof results)[0]];
+  const named = byName(shape, vocabulary, params);
+  const expected = windows(batch.x, batch.size)
+    .flatMap((window) => referenceLogits(shape, vocabulary, named, window).flatMap((r) => [...r]));
+  const largest = Math.max(...expected.map(Math.abs));
+  for (const { logits } of [wasm, cpu]) {
+    const worst = Math.max(...expected.map((z, i) => Math.abs(logits[i]! - z)));
+    assert.ok(worst <= 1e-5 * largest, `logit error ${worst} (largest ${largest})`);
+  }
+  assert.ok(Math.abs(wasm.loss - cpu.loss) <= 1e-6 * cpu.loss);
+  const scale = Math.max(...cpu.grad.map(Math.abs));
+  const gap = Math.max(...cpu.grad.map((g, i) => Math.abs(g - wasm.grad[i]!)));
+  assert.ok(gap <= 1e-5 * scale, `gradient gap ${gap} (largest ${scale})`);
+});
