@@ -579,6 +579,7 @@ export async function transformerLogits(
  * model.dispose();
  * ```
  */
+// Async as the contract has it (a factory of create_model.ts awaits it); nothing waits yet.
 // deno-lint-ignore require-await
 export async function createTransformerModel(
   node: TransformerShape,
