@@ -7,6 +7,7 @@
  */
 
 import { planExpression } from "../dsl/expression.ts";
+import type { TextSample } from "../runtime/models/sample_text.ts";
 import { FONT, INK, MONO_FONT } from "../visual_style.ts";
 import { type Chart, renderSvg } from "./charts.ts";
 import { compareColumns, type CompareRow, isLanguage } from "./compare_table.ts";
@@ -50,6 +51,8 @@ figcaption{font-size:13px;color:${INK.muted};margin-bottom:6px}
 figure.wide{grid-column:1/-1}
 pre{font-family:${MONO_FONT};font-size:12.5px;background:${INK.panel};padding:10px 12px;
   border-radius:6px;overflow-x:auto}
+pre.sample{white-space:pre-wrap}
+pre.sample mark{background:none;color:${INK.stroke};font-weight:600}
 .status-failed{color:#c0392b}.status-running{color:#b7791f}
 a{color:${INK.stroke}}
 `;
@@ -124,7 +127,15 @@ export function runSection(run: RunData): string {
     escapeHtml(run.name)
   }</h3>\n<p class="meta">${escapeHtml(facts.join(" · "))}</p>\n<pre><code>${
     escapeHtml(planExpression(run.plan))
-  }</code></pre></section>`;
+  }</code></pre>${sampleBlock(summary?.sample)}</section>`;
+}
+
+/** A language model's generated text: the prompt, then the model's continuation, marked. */
+function sampleBlock(sample: TextSample | undefined): string {
+  if (sample === undefined) return "";
+  return `\n<p class="meta">Sample from the final averaged model (${sample.tokens} tokens at temperature ${sample.temperature}; the prompt is the opening of the validation text, the continuation is <mark>marked</mark>):</p>\n<pre class="sample">${
+    escapeHtml(sample.prompt)
+  }<mark>${escapeHtml(sample.text)}</mark></pre>`;
 }
 
 /** What a report page shows. */

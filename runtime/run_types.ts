@@ -10,6 +10,7 @@ import { type PhaseBytes, totalBytes } from "../dsl/traffic.ts";
 import type { BackendRequest } from "./backend.ts";
 import type { WorkerState } from "./worker_state.ts";
 import type { TensorLayout } from "./models/types.ts";
+import type { TextSample } from "./models/sample_text.ts";
 
 /** A snapshot for the progress display. */
 export interface Progress {
@@ -165,6 +166,11 @@ export interface RunSummary {
   } | null;
   /** Wall time of the run on the coordinator, in milliseconds (worker startup included). */
   readonly wallTimeMs: number;
+  /**
+   * Language models: text the final averaged model generated from the opening of the validation
+   * text (also in `sample.txt`).
+   */
+  readonly sample?: TextSample;
   /** Bytes each worker sent and received, per phase, in rank order. */
   readonly bytes: readonly WorkerBytes[];
   /** TensorFlow.js backend the workers used; `null` when no worker reported one. */

@@ -17,6 +17,7 @@
 import { algorithmKinds } from "../../dsl/explain.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import type { TensorLayout } from "../models/types.ts";
+import { languageSample } from "./text_sample.ts";
 import type { MetricsLine } from "../metrics.ts";
 import {
   RunError,
@@ -220,7 +221,14 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     await folder.writeBytes("params.safetensors", paramsSafetensors(models, average));
     await folder.writeBytes("model.safetensors", modelSafetensors(plan, tensors, average));
     if (checkpointErrors.length > 0) throw new Error(checkpointErrors.join("; "));
-    const summary = summarize(null);
+    const sample = await languageSample(plan, average, facts.backend);
+    if (sample !== null) {
+      await folder.writeBytes(
+        "sample.txt",
+        new TextEncoder().encode(`${sample.prompt}${sample.text}\n`),
+      );
+    }
+    const summary = { ...summarize(null), ...(sample === null ? {} : { sample }) };
     await folder.writeJson("summary.json", summary);
     return { folder: out, summary, params };
   } catch (error) {
