@@ -302,6 +302,10 @@ function program(): Command {
     .description("Train the demo pipelines on MNIST with TCP workers and compare them")
     .option("--out <dir>", "parent folder of the demo's run folders", path)
     .option("--quiet", "no progress bars")
+    .option(
+      "--lm",
+      "the language-model demo: a transformer on the embedded Moby-Dick text, all-reduce AdamW against local AdamW",
+    )
     .action(async (options) => await demoCommand(options));
 
   root.command("experiment")

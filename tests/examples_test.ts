@@ -75,3 +75,11 @@ export default train(custom({ module: "./model.js" })).data(mnist({ trainSize: 6
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+Deno.test("the demo pipelines compile: MNIST for `deno task demo`, the transformer for `demo:lm`", async () => {
+  for (const [folder, model] of [["demo", "mlp"], ["demo_lm", "transformer"]] as const) {
+    const files = await exampleFiles(new URL(`../examples/${folder}/`, import.meta.url));
+    assert.ok(files.length >= 2, `${folder}: ${files.join(", ")}`);
+    for (const file of files) assert.equal((await loadPlan(file)).model.kind, model, file);
+  }
+});
