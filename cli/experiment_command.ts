@@ -51,10 +51,12 @@ export function experimentTable(
   // Uploads matter where some are skipped, or where the experiment counts them to a loss.
   const showUploads = settings.targetLoss !== undefined || rows.some((row) => row.skipRate > 0);
   const lossTarget = settings.targetLoss !== undefined;
+  const language = rows.some((row) => row.finalBitsPerToken !== null);
   return table(
     [
       "pipeline",
       "algorithm",
+      ...(language ? ["final bits/token"] : []),
       "final accuracy",
       "best accuracy",
       "training bytes/worker/step",
@@ -67,6 +69,7 @@ export function experimentTable(
     rows.map((row) => [
       row.name,
       row.algorithm,
+      ...(language ? [row.finalBitsPerToken?.toFixed(3) ?? "-"] : []),
       percent(row.finalAccuracy),
       percent(row.bestAccuracy),
       formatBytes(row.trainingBytesPerStep),

@@ -18,6 +18,8 @@ export interface ExperimentRow {
   readonly name: string;
   readonly algorithm: string;
   readonly finalAccuracy: number | null;
+  /** Language models: validation bits per token of the final averaged model; else `null`. */
+  readonly finalBitsPerToken: number | null;
   readonly bestAccuracy: number | null;
   /** Mean bytes a worker sent per step for training (phases base, outer, compressed). */
   readonly trainingBytesPerStep: number;
@@ -128,6 +130,7 @@ export function experimentRow(
     name,
     algorithm: `${summary.algorithm} ×${summary.workers}`,
     finalAccuracy: summary.final?.testAccuracy ?? null,
+    finalBitsPerToken: summary.final?.bitsPerToken ?? null,
     bestAccuracy: accuracies.length === 0 ? null : Math.max(...accuracies),
     trainingBytesPerStep: training / Math.max(1, summary.workers) / summary.steps,
     timeMs: virtual ? summary.virtualTimeMs! : timeAt(summary.steps - 1),

@@ -90,6 +90,7 @@ Deno.test("experiment rows: accuracy, training bytes, times and consensus from t
     name: "ring",
     algorithm: "gossip ×2",
     finalAccuracy: 0.8,
+    finalBitsPerToken: null,
     bestAccuracy: 0.8,
     // (400 + 40 + 360) training bytes over 2 workers and 4 steps; control bytes are not training.
     trainingBytesPerStep: 100,
@@ -110,6 +111,12 @@ Deno.test("experiment rows: accuracy, training bytes, times and consensus from t
   const text = experimentTable([real], { target: 0.7 });
   assert.match(text, /time to 70\.00%/);
   assert.match(text, /ring\s+gossip ×2\s+80\.00%\s+80\.00%\s+100 B\s+0\.04 s\s+0\.04 s\s+0\.5000/);
+
+  assert.doesNotMatch(text, /bits/);
+  // A language model's row also shows its final bits per token.
+  const language = experimentTable([{ ...real, finalBitsPerToken: 3.14159 }], {});
+  assert.match(language, /final bits\/token/);
+  assert.match(language, /ring\s+gossip ×2\s+3\.142\s+80\.00%/);
 });
 
 Deno.test("experiment rows count uploads, and the uploads it took to reach a training loss", () => {
