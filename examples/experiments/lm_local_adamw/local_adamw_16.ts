@@ -14,5 +14,5 @@ export default train(transformer({ layers: 2, dModel: 64, heads: 4, context: 64 
     adamw({ lr: warmup({ steps: 40, then: cosine({ lr: 3e-3, minLr: 3e-4 }) }), clipNorm: 1 }),
   )
   .base(localSgd({ tau: 16 }))
-  .steps(1000)
+  .steps(600)
   .evalEvery(100);
