@@ -1,6 +1,7 @@
 /**
- * One worker's training step of the demo transformer (layers 2, dModel 128, heads 4, context 64,
- * 16 windows per batch, vocabulary 256: the byte tokenizer) on one core: the flat parameters in,
+ * One worker's training step of the demo transformer (layers 2, dModel 64, heads 4, context 64,
+ * 16 windows per batch, vocabulary 256: the byte tokenizer; `--d-model 128` for the wider one) on
+ * one core: the flat parameters in,
  * `gradient`, one SGD update of the flat vector, as a worker runs it. Prints the median time per
  * step and tokens per second (16 × 64 = 1024 target tokens a step). Batches are random byte
  * windows: the time of a step does not depend on which tokens it sees.
@@ -10,8 +11,8 @@
  * attention ones (a scalar loop on WASM), plus the cost of copying the flat vector into tensors
  * and the gradients out.
  *
- * Run: `deno run -A bench/transformer_step.ts [--backend wasm|cpu] [--steps 20] [--json]
- * [--profile]`;
+ * Run: `deno run -A bench/transformer_step.ts [--backend wasm|cpu] [--steps 20] [--d-model 64]
+ * [--json] [--profile]`;
  * `bench/transformer_step_compare.ts` runs it beside PyTorch's CPU step on the same shapes.
  *
  * @module
@@ -23,17 +24,6 @@ import * as tf from "@tensorflow/tfjs";
 import { createTransformerModel, transformerTensors } from "../runtime/models/transformer.ts";
 import { randomStream } from "../runtime/random.ts";
 
-/** The demo model and batch. */
-const DEMO = {
-  layers: 2,
-  dModel: 128,
-  heads: 4,
-  context: 64,
-  mlpRatio: 4,
-  vocabulary: 256,
-  batchSize: 16,
-} as const;
-
 const { values } = parseArgs({
   args: Deno.args,
   options: {
@@ -41,8 +31,21 @@ const { values } = parseArgs({
     steps: { type: "string", default: "20" },
     json: { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
+    "d-model": { type: "string", default: "64" },
   },
 });
+
+/** The demo model and batch (`examples/demo_lm/`), at the width asked for. */
+const DEMO = {
+  layers: 2,
+  dModel: Number(values["d-model"]),
+  heads: 4,
+  context: 64,
+  mlpRatio: 4,
+  vocabulary: 256,
+  batchSize: 16,
+} as const;
+
 const steps = Number(values.steps);
 const selection = await selectBackend(values.backend as BackendRequest);
 const model = await createTransformerModel(DEMO, DEMO.vocabulary);

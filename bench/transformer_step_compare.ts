@@ -9,7 +9,8 @@
  * environment on the path often lacks Debian's `python3-torch`); without one, only gossamer is
  * measured, and the output says so.
  *
- * Run: `deno run -A bench/transformer_step_compare.ts [--rounds 3] [--steps 20]`.
+ * Run: `deno run -A bench/transformer_step_compare.ts [--rounds 3] [--steps 20] [--d-model 64]`
+ * (64: the demo's width; 128 the wider model).
  *
  * @module
  */
@@ -22,8 +23,10 @@ const { values } = parseArgs({
   options: {
     rounds: { type: "string", default: "3" },
     steps: { type: "string", default: "20" },
+    "d-model": { type: "string", default: "64" },
   },
 });
+const width = ["--d-model", values["d-model"]];
 const rounds = Number(values.rounds);
 const steps = values.steps;
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -78,6 +81,7 @@ const runs = {
       here("./transformer_step.ts"),
       "--steps",
       steps,
+      ...width,
       "--json",
     ]),
   "pytorch cpu, 1 thread": () =>
@@ -87,6 +91,7 @@ const runs = {
       "1",
       "--steps",
       steps,
+      ...width,
       "--json",
     ]),
   "pytorch cpu, default threads": () =>
@@ -96,6 +101,7 @@ const runs = {
       "0",
       "--steps",
       steps,
+      ...width,
       "--json",
     ]),
 };

@@ -1,6 +1,6 @@
 """PyTorch CPU equivalent of bench/transformer_step.ts: one training step of the same GPT-2
 style model (shared/MODELS.md: pre-LayerNorm, no dropout, gelu_tanh, LayerNorm eps 1e-5, tied
-head; layers 2, dModel 128, heads 4, context 64, vocabulary 256) on 16 random byte windows:
+head; layers 2, dModel 64 (--d-model), heads 4, context 64, vocabulary 256) on 16 random byte windows:
 forward, mean next-token cross-entropy, backward, one SGD update. Prints the median time per
 step and tokens per second (1024 target tokens a step).
 
@@ -21,6 +21,7 @@ PARSER = argparse.ArgumentParser()
 PARSER.add_argument("--threads", type=int, default=1)
 PARSER.add_argument("--steps", type=int, default=20)
 PARSER.add_argument("--json", action="store_true")
+PARSER.add_argument("--d-model", type=int, default=64)
 ARGS = PARSER.parse_args()
 if ARGS.threads > 0:
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -29,7 +30,7 @@ if ARGS.threads > 0:
 import torch  # noqa: E402 (after the thread limits, which are read at load)
 import torch.nn.functional as F  # noqa: E402
 
-LAYERS, D, HEADS, T, V, BATCH = 2, 128, 4, 64, 256, 16
+LAYERS, D, HEADS, T, V, BATCH = 2, ARGS.d_model, 4, 64, 256, 16
 
 
 class Block(torch.nn.Module):
