@@ -67,6 +67,7 @@ Deno.test("every base, outer and compressor runs the transformer on both transpo
       await t.step(name, async () => {
         const memory = await runIn(plan, { transport: "memory" }, (r) => r);
         const tcp = await runIn(plan, { transport: "tcp" }, (r) => r);
+        assert.deepEqual([memory.summary.transport, tcp.summary.transport], ["memory", "tcp"]);
         assert.equal(memory.summary.status, "completed");
         assert.equal(memory.params.average.length, 3000);
         assert.deepEqual(tcp.params, memory.params);
