@@ -16,6 +16,7 @@ import {
   textWorkerData,
 } from "./text.ts";
 import { loadWorkerData } from "./worker_data.ts";
+import { unigramEntropyBits } from "../../tests/runtime/_plans.ts";
 
 /** Runs `body` in a fresh temporary folder, removed afterwards. */
 async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
@@ -25,17 +26,6 @@ async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/** Shannon entropy of the byte frequencies, in bits per byte. */
-function unigramEntropyBits(bytes: Uint8Array): number {
-  const counts = new Float64Array(256);
-  for (const byte of bytes) counts[byte]!++;
-  let bits = 0;
-  for (const count of counts) {
-    if (count > 0) bits -= (count / bytes.length) * Math.log2(count / bytes.length);
-  }
-  return bits;
 }
 
 /** The window offset of each example of a batch, read from tokens that number their positions. */

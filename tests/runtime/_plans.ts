@@ -1,7 +1,7 @@
 /**
  * Small plans shared by the runtime tests: the deterministic least-squares problem of
- * `examples/data/least_squares_4.json` under each base and outer algorithm, and a tiny MNIST
- * classifier.
+ * `examples/data/least_squares_4.json` under each base and outer algorithm, the same algorithms
+ * over a tiny transformer on a small text file, and a tiny MNIST classifier.
  *
  * @module
  */
@@ -15,6 +15,7 @@ import {
   cosine,
   decentLaM,
   dmSgd,
+  dqSgd,
   exponential,
   gossip,
   leastSquares,
@@ -25,12 +26,16 @@ import {
   onePeerExponential,
   overlapLocalSgd,
   type Plan,
+  qsgd,
   ring,
   sgd,
   sgp,
+  sketchedSgd,
   slowMo,
+  text,
   topK,
   train,
+  transformer,
   warmup,
 } from "../../mod.ts";
 import type { StepLine } from "../../runtime/mod.ts";
@@ -83,6 +88,84 @@ export function leastSquaresPlans(steps = 30): Record<string, Plan> {
     adamwTopK: start.optimizer(adamw({ lr: 0.05, weightDecay: 0.05, clipNorm: 1 }))
       .base(allReduce()).compress(topK({ k: 1 })).compile(),
   };
+}
+
+/**
+ * Writes a small English text (about 5 KB of ASCII) to `path`: with 4 workers, context 8 and
+ * validation 0.1, every worker's contiguous share holds over a hundred windows of 9 bytes and the
+ * validation part about fifty.
+ */
+export async function writeTinyText(path: string): Promise<void> {
+  const sentences = [
+    "Call me Ishmael. Some years ago, never mind how long precisely, having little money",
+    "in my purse, and nothing particular to interest me on shore, I thought I would sail",
+    "about a little and see the watery part of the world. It is a way I have of driving",
+    "off the spleen and regulating the circulation. Whenever I find myself growing grim",
+    "about the mouth; whenever it is a damp, drizzly November in my soul, then I account",
+    "it high time to get to sea as soon as I can. This is my substitute for pistol and ball.",
+  ];
+  const lines = Array.from({ length: 60 }, (_, i) => sentences[(i * 5) % sentences.length]!);
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+}
+
+/**
+ * One plan per implemented base, outer and compressor over a tiny transformer (1 layer,
+ * dModel 8, 2 heads, context 8: 3,000 parameters) on the text file `file`, 4 workers: the
+ * algorithms of {@linkcode leastSquaresPlans} and every compressor × base pair that
+ * compiles. AdamW (warm-up, clipping) wherever the base and compressor accept an optimizer with
+ * state; plain SGD where they carry their own momentum (dmSgd, decentLaM, sketchedSgd) or their
+ * own Adam (cada).
+ */
+export function transformerPlans(file: string, steps = 4): Record<string, Plan> {
+  const start = train(transformer({ layers: 1, dModel: 8, heads: 2, context: 8 }))
+    .data(text({ file, batchSize: 4 }))
+    .workers(4)
+    .steps(steps)
+    .evalEvery(steps)
+    .seed(5);
+  const plain = start.optimizer(sgd({ lr: 0.5 }));
+  const stateful = start.optimizer(
+    adamw({ lr: warmup({ steps: 2, then: 0.01 }), weightDecay: 0.01, clipNorm: 1 }),
+  );
+  return {
+    allReduce: stateful.base(allReduce()).compile(),
+    localSgd: stateful.base(localSgd({ tau: 2 })).compile(),
+    gossipRing: stateful.base(gossip(ring)).compile(),
+    gossipOnePeer: stateful.base(gossip(onePeerExponential)).compile(),
+    sgpExponential: stateful.base(sgp(exponential)).compile(),
+    slowMoOverLocalSgd: stateful.base(localSgd({ tau: 2, buffers: "reset" }))
+      .outer(slowMo({ tau: 4, beta: 0.5 })).compile(),
+    slowMoOverGossip: stateful.base(gossip(ring)).outer(slowMo({ tau: 3, beta: 0.6 })).compile(),
+    bmufOverLocalSgd: stateful.base(localSgd({ tau: 2, buffers: "average" }))
+      .outer(bmuf({ tau: 4 })).compile(),
+    dmSgdRing: plain.base(dmSgd(ring, { beta: 0.8 })).compile(),
+    decentLaMOnePeer: plain.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
+    slowMoOverDmSgd: plain.base(dmSgd(ring, { beta: 0.5 }))
+      .outer(slowMo({ tau: 2, buffers: "average" })).compile(),
+    overlapLocalSgd: stateful.base(overlapLocalSgd({ tau: 2, alpha: 0.5, beta: 0.3 })).compile(),
+    adamLocalSgd: start.optimizer(adam({ lr: 0.01, amsgrad: true }))
+      .base(localSgd({ tau: 3, buffers: "average" })).compile(),
+    cada: plain.optimizer(sgd({ lr: 0.01 })).base(cada({ c: 0.5, maxDelay: 2 })).compile(),
+    qsgdAllReduce: stateful.base(allReduce()).compress(qsgd({ bits: 4 })).compile(),
+    qsgdLocalSgd: stateful.base(localSgd({ tau: 2 })).compress(qsgd({ bits: 2 })).compile(),
+    dqSgdAllReduce: stateful.base(allReduce()).compress(dqSgd({ budgetBits: 3 })).compile(),
+    dqSgdLocalSgd: stateful.base(localSgd({ tau: 2 })).compress(dqSgd()).compile(),
+    sketchedSgdAllReduce: plain.base(allReduce())
+      .compress(sketchedSgd({ k: 100, cols: 500, p2: 2 })).compile(),
+    topKAllReduce: stateful.base(allReduce()).compress(topK({ k: 100 })).compile(),
+    topKLocalSgd: stateful.base(localSgd({ tau: 2 })).compress(topK({ k: 300 })).compile(),
+  };
+}
+
+/** Shannon entropy of the byte frequencies, in bits per byte. */
+export function unigramEntropyBits(bytes: Uint8Array): number {
+  const counts = new Float64Array(256);
+  for (const byte of bytes) counts[byte]!++;
+  let bits = 0;
+  for (const count of counts) {
+    if (count > 0) bits -= (count / bytes.length) * Math.log2(count / bytes.length);
+  }
+  return bits;
 }
 
 /** A tiny MNIST classifier on 2 workers. */
