@@ -15,8 +15,8 @@
  * steps 50, 100…: its chunks of windows need more memory than a training step, and the WASM heap
  * keeps that high-water mark.
  *
- * Run: `deno run -A bench/memory_lm.ts [steps]` (default 101: samples at steps 0, 50 and 100;
- * part of `deno task bench`).
+ * Run: `deno run -A bench/memory_lm.ts [steps] [demo|large]` (default 101 steps, samples at
+ * steps 0, 50 and 100, both models; part of `deno task bench`).
  *
  * @module
  */
@@ -28,6 +28,8 @@ import { estimateMemory } from "../runtime/memory_estimate.ts";
 import { benchRun, type StepLine } from "./_runs.ts";
 
 const steps = Number(Deno.args[0] ?? 101);
+/** Only one of the models, when named. */
+const only = Deno.args[1];
 const MIB = 2 ** 20;
 /** The first sampled step counted as warmed up (samples come every 50 steps). */
 const WARM = 50;
@@ -35,12 +37,14 @@ const WARM = 50;
 /** The two models: the demo's, and one with about ten times its parameters. */
 const MODELS = [
   {
+    key: "demo",
     name: "demo L2 D128 H4",
     node: transformer({ layers: 2, dModel: 128, heads: 4, context: 64 }),
     workers: 4,
   },
   // Two workers: on a two-core machine four would make the run four times longer.
   {
+    key: "large",
     name: "10× L4 D300 H5",
     node: transformer({ layers: 4, dModel: 300, heads: 5, context: 64 }),
     workers: 2,
@@ -65,7 +69,8 @@ const mib = (bytes: number | undefined) => bytes === undefined ? "–" : (bytes 
 Deno.env.set("DENO_V8_FLAGS", "--expose-gc");
 const rows: string[][] = [];
 const loads: string[] = [];
-for (const { name, node, workers } of MODELS) {
+for (const { key, name, node, workers } of MODELS) {
+  if (only !== undefined && only !== key) continue;
   const plan = planOf(node, workers);
   const estimate = estimateMemory(plan);
   const started = performance.now();

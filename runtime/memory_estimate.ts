@@ -117,11 +117,11 @@ export interface TransformerActivations {
  *
  * With `n = windows · T` positions, `F = mlpRatio · D` and `P` parameters, in floats: gradient
  * `L (64 n D + 14 n F + 44 B H T² + 8 n) + 16 n D + 17 n V + 8 n + 13 P`; evaluation of `w`
- * windows (`n = w T`) `L (16 n D + 6 n F + 4 w H T² + 8 n) + 6 n D + 5 n V + 8 n + 2 P`. The
+ * windows (`n = w T`) `L (16 n D + 7 n F + 4 w H T² + 8 n) + 6 n D + 5 n V + 8 n + 2 P`. The
  * terms are the tensors of LayerNorm, attention (the `B H T²` scores), the MLP and the head with
  * their gradients; the coefficients are rounded up to cover TensorFlow.js's measured peak
  * (`tf.profile`) on both the WASM and CPU backends over shapes of 1 to 4 layers, widths 32 to
- * 300, mlpRatio 2 to 8 and vocabularies of 64 to 512, which they exceed by up to 80 %
+ * 300, mlpRatio 2 to 8 and vocabularies of 64 to 512, which they exceed by 2 to 80 %
  * (`memory_estimate_test.ts` checks two shapes against the measured peak).
  *
  * @param node The transformer's sizes.
@@ -158,7 +158,7 @@ export function transformerActivations(
   const chunk = Math.max(1, Math.floor(EVAL_FLOATS / (t * Math.max(vocabulary, h * t, f, 3 * d))));
   return {
     gradientBytes: pass(windows, [64, 14, 44], [16, 17, 13]),
-    evaluationBytes: pass(chunk, [16, 6, 4], [6, 5, 2]),
+    evaluationBytes: pass(chunk, [16, 7, 4], [6, 5, 2]),
   };
 }
 
