@@ -69,6 +69,8 @@ const mib = (bytes: number | undefined) => bytes === undefined ? "–" : (bytes 
 Deno.env.set("DENO_V8_FLAGS", "--expose-gc");
 const rows: string[][] = [];
 const loads: string[] = [];
+/** Per model and worker, the RSS at every sample: where it levels off. */
+const trajectories: string[] = [];
 for (const { key, name, node, workers } of MODELS) {
   if (only !== undefined && only !== key) continue;
   const plan = planOf(node, workers);
@@ -84,6 +86,11 @@ for (const { key, name, node, workers } of MODELS) {
   for (let worker = 0; worker < workers; worker++) {
     const sampled = lines.filter((line: StepLine) =>
       line.worker === worker && line.rssBytes !== undefined
+    );
+    trajectories.push(
+      `${name} w${worker}: ${
+        sampled.map((line) => `${line.step}: ${mib(line.rssBytes)}`).join(", ")
+      }`,
     );
     const warm = sampled.find((line) => line.step >= WARM) ?? sampled.at(-1)!;
     const last = sampled.at(-1)!;
@@ -121,4 +128,6 @@ console.log(
     rows,
   ),
 );
+console.log("RSS (MiB) at every sampled step:");
+for (const line of trajectories) console.log(line);
 for (const line of loads) console.log(line);
