@@ -7,13 +7,16 @@
  * TensorFlow.js and its WASM backend: measured at about 180 MiB per worker thread on this
  * project's machines; thread and process workers each have one, while the memory transport runs
  * every worker in the coordinator's), each worker's data, and a number of model-sized vectors
- * (parameters, gradient, direction, optimizer and algorithm buffers, codes in flight).
+ * (parameters, gradient, direction, optimizer and algorithm buffers, codes in flight), and for a
+ * transformer its activations (see {@linkcode transformerActivations}): for the demo's
+ * language model they are most of a worker's memory, far more than its parameters.
  *
  * @module
  */
 
 import type { Plan } from "../dsl/plan.ts";
-import { parameterCount } from "../dsl/shapes.ts";
+import { dataShape, parameterCount } from "../dsl/shapes.ts";
+import type { TransformerNode } from "../dsl/models/transformer.ts";
 import { tensorsFiles } from "../dsl/data/tensors.ts";
 import { EMBEDDED_TEXT_BYTES } from "../dsl/data/text.ts";
 
@@ -42,6 +45,8 @@ export interface MemoryEstimate {
   readonly totalBytes: number;
   /** Model parameters, when known from the plan (`null` for a custom model). */
   readonly parameters: number | null;
+  /** Of `perWorkerBytes`: the activations a step or an evaluation holds at once (0 if not known). */
+  readonly activationBytes: number;
 }
 
 /**
@@ -68,13 +73,92 @@ export function estimateMemory(plan: Plan, sharedIsolate = false): MemoryEstimat
   const parameters = parameterCount(plan.model, plan.data);
   const model = (parameters ?? 0) * 4 * MODEL_COPIES;
   const { isolate, worker } = dataBytes(plan);
-  // What every isolate holds once (TensorFlow.js, the decoded dataset, the shared test set).
-  const once = WORKER_BASE_BYTES + isolate;
+  const activationBytes = activationsOf(plan);
+  // What every isolate holds once (TensorFlow.js, the decoded dataset, the shared test set, and
+  // the activations: workers sharing an isolate compute their gradients one after the other).
+  const once = WORKER_BASE_BYTES + isolate + activationBytes;
   const perWorkerBytes = (sharedIsolate ? 0 : once) + model + worker;
   return {
     perWorkerBytes,
     totalBytes: COORDINATOR_BYTES + (sharedIsolate ? once : 0) + plan.workers * perWorkerBytes,
     parameters,
+    activationBytes,
+  };
+}
+
+/** The activations of a plan's model, where known: a transformer's; 0 for the others. */
+function activationsOf(plan: Plan): number {
+  if (plan.model.kind !== "transformer") return 0;
+  const vocabulary = dataShape(plan.data).classes;
+  const batch = (plan.data as { batchSize?: number }).batchSize;
+  if (vocabulary === null || batch === undefined) return 0;
+  const { gradientBytes, evaluationBytes } = transformerActivations(plan.model, vocabulary, batch);
+  return Math.max(gradientBytes, evaluationBytes);
+}
+
+/** Floats of the largest activation of one evaluation chunk (runtime/models/transformer.ts). */
+const EVAL_FLOATS = 1 << 22;
+
+/** A transformer's peak activations, for a training step and for an evaluation chunk. */
+export interface TransformerActivations {
+  /** The gradient of one training batch. */
+  readonly gradientBytes: number;
+  /** One chunk of an evaluation (forward only). */
+  readonly evaluationBytes: number;
+}
+
+/**
+ * The most bytes of TensorFlow.js tensors a transformer holds at once: for a gradient of a batch
+ * of `windows` windows, and for one chunk of an evaluation (as many windows as keep its largest
+ * activation near 2²² floats, as `runtime/models/transformer.ts` chunks). Both run inside one
+ * `tf.tidy`, which frees nothing until it ends, so the peak is every tensor the pass creates
+ * (for the gradient, also everything backpropagation creates); on the WASM backend the
+ * WebAssembly heap grows to about this and never shrinks.
+ *
+ * With `n = windows · T` positions, `F = mlpRatio · D` and `P` parameters, in floats: gradient
+ * `L (64 n D + 14 n F + 44 B H T² + 8 n) + 16 n D + 17 n V + 8 n + 13 P`; evaluation of `w`
+ * windows (`n = w T`) `L (16 n D + 7 n F + 4 w H T² + 8 n) + 6 n D + 5 n V + 8 n + 2 P`. The
+ * terms are the tensors of LayerNorm, attention (the `B H T²` scores), the MLP and the head with
+ * their gradients; the coefficients are rounded up to cover TensorFlow.js's measured peak
+ * (`tf.profile`) on both the WASM and CPU backends over shapes of 1 to 4 layers, widths 32 to
+ * 300, mlpRatio 2 to 8 and vocabularies of 64 to 512, which they exceed by 2 to 80 %
+ * (`memory_estimate_test.ts` checks two shapes against the measured peak).
+ *
+ * @param node The transformer's sizes.
+ * @param vocabulary `V`.
+ * @param windows Windows per training batch, `B`.
+ * @returns Bytes of each.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { transformerActivations } from "./memory_estimate.ts";
+ * import { transformer } from "../dsl/models/mod.ts";
+ * // The demo's model: hundreds of MiB of activations for 0.44 million parameters.
+ * const demo = transformer({ layers: 2, dModel: 128, heads: 4, context: 64 });
+ * const { gradientBytes, evaluationBytes } = transformerActivations(demo, 256, 16);
+ * assert.ok(gradientBytes > 200 * 2 ** 20 && evaluationBytes > gradientBytes);
+ * ```
+ */
+export function transformerActivations(
+  node: TransformerNode,
+  vocabulary: number,
+  windows: number,
+): TransformerActivations {
+  const { layers: l, dModel: d, heads: h, context: t } = node;
+  const f = node.mlpRatio * d;
+  const p = l * (4 * d * d + 2 * d * f + 9 * d + f) + (vocabulary + t + 2) * d;
+  const pass = (w: number, perLayer: readonly number[], once: readonly number[]) => {
+    const n = w * t;
+    const [ad, af, as] = perLayer as [number, number, number];
+    const [bd, bv, bp] = once as [number, number, number];
+    // And 8 per position per block and outside them: LayerNorm's means, the softmax's sums.
+    return 4 * (l * (ad * n * d + af * n * f + as * w * h * t * t + 8 * n) + bd * n * d +
+      bv * n * vocabulary + 8 * n + bp * p);
+  };
+  const chunk = Math.max(1, Math.floor(EVAL_FLOATS / (t * Math.max(vocabulary, h * t, f, 3 * d))));
+  return {
+    gradientBytes: pass(windows, [64, 14, 44], [16, 17, 13]),
+    evaluationBytes: pass(chunk, [16, 7, 4], [6, 5, 2]),
   };
 }
 

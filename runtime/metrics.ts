@@ -46,6 +46,13 @@ export interface StepLine {
   readonly heapBytes?: number;
   /** Live TensorFlow.js tensors, to catch leaks. */
   readonly tensors?: number;
+  /** Bytes of the live TensorFlow.js tensors' data, sampled with `rssBytes`. */
+  readonly tensorBytes?: number;
+  /**
+   * On the WASM backend: the size of the WebAssembly heap (which only grows: the most the
+   * tensors of a step ever needed at once, plus slack), sampled with `rssBytes`.
+   */
+  readonly wasmBytes?: number;
   /** The algorithm's own per-step metrics, when it reports any. */
   readonly algorithm?: StepMetrics;
   /** On the virtual clock: the worker's simulated time at the end of the step, in ms. */

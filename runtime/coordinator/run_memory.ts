@@ -12,6 +12,7 @@ import type { Plan } from "../../dsl/plan.ts";
 import { ArrivalBoard, VirtualClock, virtualWorker } from "../comm/virtual_clock.ts";
 import { LinkSchedule } from "../network/links.ts";
 import { selectBackend } from "../backend.ts";
+import { tensorMemory } from "../tensor_memory.ts";
 import { createCommunicator } from "../comm/communicator.ts";
 import { createMemoryTransports } from "../comm/memory_transport.ts";
 import { loadWorkerData } from "../data/worker_data.ts";
@@ -59,6 +60,7 @@ export async function runInMemory(
           model: setups[rank]!.model,
           data: setups[rank]!.data,
           tensorCount: () => tf.memory().numTensors,
+          tensorMemory,
           ...(options.signal === undefined ? {} : { signal: options.signal }),
           ...(options.clock === "virtual" ? { clock: clocks[rank]! } : {}),
           ...(checkpoints.every === null ? {} : {

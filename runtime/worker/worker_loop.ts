@@ -22,6 +22,7 @@ import type { TrainableModel } from "../models/types.ts";
 import type { WorkerState } from "../worker_state.ts";
 import { timeCommunicator } from "./timed_communicator.ts";
 import { WorkerNamedError } from "../errors.ts";
+import type { TensorMemory } from "../tensor_memory.ts";
 
 /** What a worker loop needs. */
 export interface WorkerLoopOptions {
@@ -33,6 +34,8 @@ export interface WorkerLoopOptions {
   readonly emit: (line: MetricsLine) => void;
   /** The live TensorFlow.js tensor count, recorded per step to catch leaks. */
   readonly tensorCount?: () => number;
+  /** TensorFlow.js's memory (tensor bytes, WASM heap), recorded with the memory samples. */
+  readonly tensorMemory?: () => TensorMemory;
   /** Stops the loop before the next step when aborted (its reason is thrown). */
   readonly signal?: AbortSignal;
   /**
@@ -236,7 +239,9 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       computeMs: wallMs - commMs,
       commMs,
       elapsedMs: performance.now() - trainingStart,
-      ...(k % MEMORY_EVERY === 0 || k === plan.steps - 1 ? memorySample() : {}),
+      ...(k % MEMORY_EVERY === 0 || k === plan.steps - 1
+        ? { ...memorySample(), ...options.tensorMemory?.() }
+        : {}),
       ...takeBytes(),
       ...(options.tensorCount === undefined ? {} : { tensors: options.tensorCount() }),
       ...(Object.keys(metrics).length === 0 ? {} : { algorithm: metrics }),

@@ -53,6 +53,7 @@ import { PeerError } from "../comm/types.ts";
 import { EmptyShardError } from "../data/batches.ts";
 import { loadWorkerData } from "../data/worker_data.ts";
 import { messageOf, WorkerNamedError } from "../errors.ts";
+import { tensorMemory } from "../tensor_memory.ts";
 import { createModel } from "../models/create_model.ts";
 import { settlesWithin } from "../_timeout.ts";
 import { ControlChannel } from "./control_channel.ts";
@@ -292,6 +293,7 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
       model,
       data,
       tensorCount: () => tf.memory().numTensors,
+      tensorMemory,
       ...(resume === null ? {} : { resume }),
       ...(checkpointEvery === null ? {} : {
         checkpoint: {

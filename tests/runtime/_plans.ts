@@ -198,7 +198,16 @@ export async function readStepLines(folder: string): Promise<StepLine[]> {
 }
 
 /** Fields that measure time or memory, which differ between any two runs. */
-const TIMINGS = ["computeMs", "commMs", "elapsedMs", "rssBytes", "heapBytes", "tensors"];
+const TIMINGS = [
+  "computeMs",
+  "commMs",
+  "elapsedMs",
+  "rssBytes",
+  "heapBytes",
+  "tensors",
+  "tensorBytes",
+  "wasmBytes",
+];
 const ALGORITHM_TIMINGS = ["blockedMs", "allReduceMs"];
 
 /**
