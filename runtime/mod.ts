@@ -60,3 +60,4 @@ export {
   type WorkerBytes,
 } from "./run_types.ts";
 export type { EvalLine, MetricsLine, StepLine, StepMetrics, TrafficLine } from "./metrics.ts";
+export type { TextSample } from "./models/sample_text.ts";
