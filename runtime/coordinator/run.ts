@@ -221,12 +221,15 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     await folder.writeBytes("params.safetensors", paramsSafetensors(models, average));
     await folder.writeBytes("model.safetensors", modelSafetensors(plan, tensors, average));
     if (checkpointErrors.length > 0) throw new Error(checkpointErrors.join("; "));
-    const sample = await languageSample(plan, average, facts.backend);
-    if (sample !== null) {
-      await folder.writeBytes(
-        "sample.txt",
-        new TextEncoder().encode(`${sample.prompt}${sample.text}\n`),
-      );
+    // A sample that cannot be drawn costs the run its sample, not its result.
+    let sampleText: string | null = null;
+    const sample = await languageSample(plan, average, facts.backend).catch((error) => {
+      sampleText = `No sample: ${messageOf(error)}\n`;
+      return null;
+    });
+    if (sample !== null) sampleText = `${sample.prompt}${sample.text}\n`;
+    if (sampleText !== null) {
+      await folder.writeBytes("sample.txt", new TextEncoder().encode(sampleText));
     }
     const summary = { ...summarize(null), ...(sample === null ? {} : { sample }) };
     await folder.writeJson("summary.json", summary);
