@@ -142,6 +142,7 @@ export function transformerPlans(file: string, steps = 4): Record<string, Plan> 
     slowMoOverGossip: stateful.base(gossip(ring)).outer(slowMo({ tau: 3, beta: 0.6 })).compile(),
     bmufOverLocalSgd: stateful.base(localSgd({ tau: 2, buffers: "average" }))
       .outer(bmuf({ tau: 4 })).compile(),
+    dilocoOverLocalSgd: stateful.base(localSgd({ tau: 2 })).outer(diloco({ tau: 4 })).compile(),
     dmSgdRing: plain.base(dmSgd(ring, { beta: 0.8 })).compile(),
     decentLaMOnePeer: plain.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
     slowMoOverDmSgd: plain.base(dmSgd(ring, { beta: 0.5 }))
