@@ -17,7 +17,7 @@ import { ringAllReduceBytes } from "./traits.ts";
 import { custom, linear, mlp } from "./models/mod.ts";
 import { network } from "./network.ts";
 import { adam, sgd } from "./optimizers/mod.ts";
-import { bmuf, slowMo } from "./outers/mod.ts";
+import { bmuf, diloco, slowMo } from "./outers/mod.ts";
 import type { BaseNode, CompressorNode, OuterNode, Plan } from "./plan.ts";
 import { cosine, stepDecay, warmup } from "./schedules.ts";
 import { train } from "./train.ts";
@@ -160,6 +160,10 @@ Deno.test("explainPlan: outer algorithms add one all-reduce every tau steps", ()
   const local = explainPlan(linearPlan(8, localSgd({ tau: 3 }), { outer: slowMo({ tau: 12 }) }));
   deepEqual(local.bytesPerStep, { ...ZERO, base: 7000 * (1 / 3 - 1 / 12), outer: 7000 / 12 });
   equal(local.syncPeriod, 12);
+  // DiLoCo: one all-reduce of the model every tau steps, the same over local SGD.
+  const outer = explainPlan(linearPlan(8, localSgd({ tau: 5 }), { outer: diloco({ tau: 20 }) }));
+  deepEqual(outer.bytesPerStep, { ...ZERO, base: 7000 * (1 / 5 - 1 / 20), outer: 350 });
+  equal(outer.syncPeriod, 20);
 });
 
 Deno.test("explainPlan: QSGD codes are all-gathered, (n−1) codes per worker", () => {

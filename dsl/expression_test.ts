@@ -12,6 +12,7 @@ import {
   cosine,
   custom,
   decentLaM,
+  diloco,
   dmSgd,
   dqSgd,
   exponential,
@@ -358,6 +359,13 @@ function handMadePlans(presetPath: string): [string, Plan][] {
         .outer(bmuf({ tau: 8, blockLr: 0.9, blockMomentum: 0.5, nesterov: true })).compile(),
     ],
     ["bmuf default", base().base(allReduce()).outer(bmuf({ tau: 4 })).compile()],
+    [
+      "diloco",
+      base().base(localSgd({ tau: 2 }))
+        .outer(diloco({ tau: 8, lr: 1, momentum: 0.5, nesterov: false, buffers: "reset" }))
+        .compile(),
+    ],
+    ["diloco default", base().base(gossip(ring)).outer(diloco({ tau: 4 })).compile()],
     // The network and the builder's own calls.
     ["network empty", base().base(allReduce()).network(network()).compile()],
     [
@@ -442,7 +450,7 @@ const ALL_KINDS = {
     custom: 0,
   } satisfies Record<TopologyKind, 0>,
   compress: { qsgd: 0, dqSgd: 0, sketchedSgd: 0, topK: 0 } satisfies Record<CompressorKind, 0>,
-  outer: { slowMo: 0, bmuf: 0 } satisfies Record<OuterKind, 0>,
+  outer: { slowMo: 0, bmuf: 0, diloco: 0 } satisfies Record<OuterKind, 0>,
 };
 
 Deno.test("every example pipeline and plan file prints as an expression that compiles back to it", async () => {

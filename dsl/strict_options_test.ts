@@ -15,6 +15,7 @@ import {
   cosine,
   custom,
   decentLaM,
+  diloco,
   dmSgd,
   dqSgd,
   gossip,
@@ -257,6 +258,11 @@ const CASES: Record<
     path: "outer.blockLR",
     near: "blockLr",
   },
+  diloco: {
+    pipeline: () => complete(start()).outer(diloco(withTypo({ tau: 4 }, "nestrov", false))),
+    path: "outer.nestrov",
+    near: "nesterov",
+  },
   network: {
     pipeline: () => complete(start()).network(network(withTypo({}, "latncy", "5ms"))),
     path: "network.latncy",
@@ -442,6 +448,8 @@ function _typeErrors(): void {
   slowMo({ tau: 4, betas: 0.2 });
   // @ts-expect-error: misspelt
   bmuf({ tau: 4, blockLR: 0.5 });
+  // @ts-expect-error: misspelt
+  diloco({ tau: 4, nestrov: false });
   // @ts-expect-error: misspelt
   network({ latncy: "5ms" });
   // @ts-expect-error: misspelt

@@ -162,7 +162,7 @@ export class Pipeline<
 
   /**
    * Sets the outer algorithm wrapped around the base.
-   * @param outer `slowMo({ … })` or `bmuf({ … })`.
+   * @param outer `slowMo({ … })`, `bmuf({ … })` or `diloco({ … })`.
    * @returns A new pipeline.
    */
   outer(outer: OuterNode): Pipeline<D, O, B> {

@@ -23,7 +23,7 @@ import { leastSquares, mnist, synthetic } from "./data/mod.ts";
 import { cnn, custom, linear, logistic, mlp } from "./models/mod.ts";
 import { type Bandwidth, type Duration, network } from "./network.ts";
 import { adam, sgd } from "./optimizers/mod.ts";
-import { bmuf, slowMo } from "./outers/mod.ts";
+import { bmuf, diloco, slowMo } from "./outers/mod.ts";
 import type { OptimizerNode, Plan } from "./plan.ts";
 import { cosine, stepDecay, warmup } from "./schedules.ts";
 import { train } from "./train.ts";
@@ -312,6 +312,12 @@ Deno.test("validatePlan: base, outer, data and network ranges", () => {
   ]);
   deepEqual(validatePlan(patched({ outer: { ...bmuf({ tau: 5 }), blockMomentum: 1 } })), [
     issue("outer.blockMomentum", "must be less than 1", "<1", "1"),
+  ]);
+  deepEqual(validatePlan(patched({ outer: { ...diloco({ tau: 5 }), lr: 0 } })), [
+    issue("outer.lr", "must be greater than 0", ">0", "0"),
+  ]);
+  deepEqual(validatePlan(patched({ outer: { ...diloco({ tau: 5 }), momentum: 1 } })), [
+    issue("outer.momentum", "must be less than 1", "<1", "1"),
   ]);
   deepEqual(validatePlan(patched({ data: { ...VALID.data, heterogeneity: 2 } })), [
     issue("data.heterogeneity", "must be at most 1", "<=1", "2"),
@@ -892,12 +898,20 @@ Deno.test("rule: outer algorithms cannot wrap overlapLocalSgd or cada", () => {
       decentLaM(ring),
     ]
   ) {
-    deepEqual(
-      compileIssues(digits().optimizer(sgd({ lr: 0.1 })).base(base).outer(slowMo({ tau: 8 }))),
-      [],
-      base.kind,
-    );
+    for (const outer of [slowMo({ tau: 8 }), diloco({ tau: 8 })]) {
+      deepEqual(
+        compileIssues(digits().optimizer(sgd({ lr: 0.1 })).base(base).outer(outer)),
+        [],
+        `${outer.kind} over ${base.kind}`,
+      );
+    }
   }
+  deepEqual(
+    compileIssues(
+      digits().optimizer(sgd({ lr: 0.1 })).base(cada({ c: 1 })).outer(diloco({ tau: 8 })),
+    ).map((found) => found.message),
+    ["diloco cannot wrap cada: cada runs its own synchronisation"],
+  );
 });
 
 Deno.test("rule: compressors apply only to bases that support them", () => {
@@ -1030,6 +1044,14 @@ Deno.test("rule: an outer period is a multiple of the localSgd period", () => {
   deepEqual(compileIssues(base.outer(bmuf({ tau: 10 }))), [
     issue("outer.tau", "bmuf tau 10 is not a multiple of localSgd tau 3", "a multiple of 3", "10"),
   ]);
+  deepEqual(compileIssues(base.outer(diloco({ tau: 10 }))), [
+    issue(
+      "outer.tau",
+      "diloco tau 10 is not a multiple of localSgd tau 3",
+      "a multiple of 3",
+      "10",
+    ),
+  ]);
   deepEqual(compileIssues(base.outer(slowMo({ tau: 12 }))), []);
   deepEqual(compileIssues(base.outer(slowMo({ tau: 3 }))), []);
 });
@@ -1137,6 +1159,11 @@ Deno.test("rule: slowMo needs a positive learning rate at every step", () => {
   // bmuf does not divide by the rate.
   deepEqual(
     compileIssues(start.optimizer(sgd({ lr: 0 })).base(allReduce()).outer(bmuf({ tau: 10 }))),
+    [],
+  );
+  // Nor does diloco: its outer step has its own rate (§2.3).
+  deepEqual(
+    compileIssues(start.optimizer(sgd({ lr: 0 })).base(allReduce()).outer(diloco({ tau: 10 }))),
     [],
   );
   // Neither do plain bases.

@@ -30,6 +30,7 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "cosine",
     "custom",
     "decentLaM",
+    "diloco",
     "dmSgd",
     "dqSgd",
     "explainPlan",

@@ -8,13 +8,15 @@
 
 import type { OuterDefinition } from "../kind.ts";
 import { bmufKind, type BmufNode } from "./bmuf.ts";
+import { dilocoKind, type DilocoNode } from "./diloco.ts";
 import { slowMoKind, type SlowMoNode } from "./slow_mo.ts";
 
 export * from "./bmuf.ts";
+export * from "./diloco.ts";
 export * from "./slow_mo.ts";
 
 /** Any outer algorithm. */
-export type OuterNode = SlowMoNode | BmufNode;
+export type OuterNode = SlowMoNode | BmufNode | DilocoNode;
 
 /** Outer kinds. */
 export type OuterKind = OuterNode["kind"];
@@ -36,4 +38,5 @@ export type OuterNodeOf<K extends OuterKind> = Extract<OuterNode, { readonly kin
 export const OUTER_KINDS: { readonly [K in OuterKind]: OuterDefinition<OuterNodeOf<K>> } = {
   slowMo: slowMoKind,
   bmuf: bmufKind,
+  diloco: dilocoKind,
 };

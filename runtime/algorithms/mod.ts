@@ -75,6 +75,7 @@ export {
 } from "./sgp.ts";
 export { slowMoOuter, type SlowMoState, slowMoUpdate } from "./slow_mo.ts";
 export { bmufOuter, type BmufSettings, type BmufState, bmufUpdate } from "./bmuf.ts";
+export { dilocoOuter, type DilocoState, dilocoUpdate } from "./diloco.ts";
 export { BASES, createBase, createOuter, OUTERS } from "./registry.ts";
 export {
   type ChainOptions,

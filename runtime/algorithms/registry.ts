@@ -33,6 +33,7 @@ import { overlapLocalSgdBase } from "./overlap_local_sgd.ts";
 import { cadaBase } from "./cada.ts";
 import { slowMoOuter } from "./slow_mo.ts";
 import { bmufOuter } from "./bmuf.ts";
+import { dilocoOuter } from "./diloco.ts";
 
 /**
  * Base algorithm factories by kind.
@@ -74,6 +75,7 @@ export const OUTERS: { readonly [K in OuterKind]: OuterFactory<OuterNodeOf<K>> }
   .freeze({
     slowMo: slowMoOuter,
     bmuf: bmufOuter,
+    diloco: dilocoOuter,
   });
 
 /**

@@ -14,6 +14,7 @@ import {
   cada,
   cosine,
   decentLaM,
+  diloco,
   dmSgd,
   dqSgd,
   exponential,
@@ -67,6 +68,9 @@ export function leastSquaresPlans(steps = 30): Record<string, Plan> {
       .compile(),
     slowMoOverGossip: start.base(gossip(ring)).outer(slowMo({ tau: 5, beta: 0.6 })).compile(),
     bmufOverLocalSgd: start.base(localSgd({ tau: 2 })).outer(bmuf({ tau: 4 })).compile(),
+    // AdamW inside, DiLoCo's pairing; Adam's moments kept across outer steps.
+    dilocoOverLocalSgd: start.optimizer(adamw({ lr: 0.05, weightDecay: 0.01 }))
+      .base(localSgd({ tau: 2 })).outer(diloco({ tau: 4, lr: 0.7, momentum: 0.9 })).compile(),
     dmSgdRing: start.base(dmSgd(ring, { beta: 0.8 })).compile(),
     decentLaMOnePeer: start.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
     slowMoOverDmSgd: start.base(dmSgd(ring, { beta: 0.5 })).outer(
@@ -138,6 +142,7 @@ export function transformerPlans(file: string, steps = 4): Record<string, Plan> 
     slowMoOverGossip: stateful.base(gossip(ring)).outer(slowMo({ tau: 3, beta: 0.6 })).compile(),
     bmufOverLocalSgd: stateful.base(localSgd({ tau: 2, buffers: "average" }))
       .outer(bmuf({ tau: 4 })).compile(),
+    dilocoOverLocalSgd: stateful.base(localSgd({ tau: 2 })).outer(diloco({ tau: 4 })).compile(),
     dmSgdRing: plain.base(dmSgd(ring, { beta: 0.8 })).compile(),
     decentLaMOnePeer: plain.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
     slowMoOverDmSgd: plain.base(dmSgd(ring, { beta: 0.5 }))
