@@ -148,14 +148,17 @@ const byIndex = (i: number) => `example ${i}`;
 /** Reads the features and labels a source names. */
 async function readSource(source: TensorsSource, node: TensorsNode): Promise<SourceArrays> {
   if (typeof source !== "string") {
-    const [x, y] = await Promise.all([source.x, source.y].map(async (path) => {
+    // One after the other, so a problem with both files is always reported for `x` first.
+    const readNpy = async (path: string) => {
       if (extensionOf(path) !== ".npy") {
         throw new TensorsFileError(path, "{ x, y } names two .npy files, one array each");
       }
       const bytes = await readBytes(path);
       return inFile(path, () => parseNpy(bytes));
-    }));
-    return { x: x!, y: y!, xPath: source.x, yPath: source.y, where: byIndex };
+    };
+    const x = await readNpy(source.x);
+    const y = await readNpy(source.y);
+    return { x, y, xPath: source.x, yPath: source.y, where: byIndex };
   }
   const path = source;
   const extension = extensionOf(path);
