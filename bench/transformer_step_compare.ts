@@ -17,6 +17,7 @@
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { torchPython } from "./_torch_python.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -58,19 +59,6 @@ async function measure(command: string, args: string[]): Promise<StepResult | st
   }
 }
 
-/** The first Python that imports torch, or `null`. */
-async function torchPython(): Promise<string | null> {
-  const chosen = Deno.env.get("TORCH_PYTHON");
-  for (const python of chosen === undefined ? ["python3", "/usr/bin/python3"] : [chosen]) {
-    try {
-      const probe = new Deno.Command(python, { args: ["-c", "import torch"], stderr: "null" });
-      if ((await probe.output()).success) return python;
-    } catch {
-      // Not installed: try the next.
-    }
-  }
-  return null;
-}
 const python = await torchPython() ?? "python3";
 
 const runs = {

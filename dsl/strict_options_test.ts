@@ -28,8 +28,6 @@ import {
   network,
   overlapLocalSgd,
   type Pipeline,
-  PlanError,
-  type PlanIssue,
   qsgd,
   ring,
   sgd,
@@ -54,17 +52,7 @@ import { BASE_KINDS } from "./bases/mod.ts";
 import { COMPRESSOR_KINDS } from "./compressors/mod.ts";
 import { OUTER_KINDS } from "./outers/mod.ts";
 import { SCHEDULE_FORMS } from "./schedules.ts";
-
-/** The issues `compile()` throws. */
-function compileIssues(pipeline: { compile(): unknown }): readonly PlanIssue[] {
-  try {
-    pipeline.compile();
-  } catch (error) {
-    if (error instanceof PlanError) return error.issues;
-    throw error;
-  }
-  return [];
-}
+import { compileIssues } from "./_testing.ts";
 
 /** Options with a key no factory knows, typed as the factory's own. */
 function withTypo<T extends object>(options: T, key: string, value: unknown): T {

@@ -28,6 +28,7 @@ import type { OptimizerNode, Plan } from "./plan.ts";
 import { cosine, stepDecay, warmup } from "./schedules.ts";
 import { train } from "./train.ts";
 import { formatIssues, parsePlan, PlanError, type PlanIssue, validatePlan } from "./validate.ts";
+import { compileIssues } from "./_testing.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -43,17 +44,6 @@ function regression(workers = 1) {
 /** MNIST with a small MLP on `workers` workers. */
 function digits(workers = 8) {
   return train(mlp({ hidden: [16] })).data(mnist()).workers(workers);
-}
-
-/** The issues `compile()` reports, or `[]` when it compiles. */
-function compileIssues(pipeline: { compile(): Plan }): readonly PlanIssue[] {
-  try {
-    pipeline.compile();
-  } catch (error) {
-    if (error instanceof PlanError) return error.issues;
-    throw error;
-  }
-  return [];
 }
 
 /** Shorthand for an expected issue. */

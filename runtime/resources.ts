@@ -8,6 +8,7 @@
 
 import type { Plan } from "../dsl/plan.ts";
 import type { PlanIssue } from "../dsl/validate.ts";
+import { byLabelClassIssues } from "../dsl/data/partition.ts";
 import { type TextNode, textSizeIssues } from "../dsl/data/text.ts";
 import { modelContext } from "../dsl/shapes.ts";
 import { LeastSquaresFileError, readLeastSquares } from "./data/least_squares_file.ts";
@@ -147,16 +148,8 @@ async function tensorsIssues(plan: Plan): Promise<PlanIssue[]> {
         received: String(plan.model.dim),
       });
     }
-    if (
-      node.partition.kind === "byLabel" && node.partition.classesPerWorker > dataset.classes
-    ) {
-      issues.push({
-        path: "data.partition.classesPerWorker",
-        message:
-          `byLabel classesPerWorker ${node.partition.classesPerWorker} is more than the ${dataset.classes} classes`,
-        expected: `at most ${dataset.classes}`,
-        received: String(node.partition.classesPerWorker),
-      });
+    for (const issue of byLabelClassIssues(node.partition, dataset.classes)) {
+      issues.push({ ...issue, path: `data.${issue.path}`, received: String(issue.received) });
     }
     return issues;
   } catch (error) {

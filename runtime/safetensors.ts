@@ -111,13 +111,27 @@ export function encodeSafetensors(
 }
 
 /**
- * Decodes a file, checking its structure.
+ * Splits a file into its JSON header (each tensor's `dtype`, `shape` and `data_offsets`, and
+ * `__metadata__`) and the data bytes the offsets count from, checking the header's own framing.
+ * The entries are left for the caller to check: {@linkcode decodeSafetensors} takes float
+ * vectors, a data set's reader any numeric array.
  *
  * @param bytes The file's bytes.
- * @returns Its tensors (copied into aligned arrays) and metadata.
- * @throws {SafetensorsError} When the header or a tensor's range is invalid.
+ * @returns The header object and the data after it.
+ * @throws {SafetensorsError} When the file is too short, or the header's length, JSON or shape
+ *   is invalid.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeSafetensors, readSafetensorsHeader } from "./safetensors.ts";
+ * const bytes = encodeSafetensors([{ name: "w", data: Float32Array.of(1, 2), shape: [1, 2] }]);
+ * const { header, data } = readSafetensorsHeader(bytes);
+ * assert.deepEqual([(header.w as { shape: number[] }).shape, data.length], [[1, 2], 8]);
+ * ```
  */
-export function decodeSafetensors(bytes: Uint8Array): Safetensors {
+export function readSafetensorsHeader(
+  bytes: Uint8Array,
+): { header: Record<string, unknown>; data: Uint8Array } {
   if (bytes.length < 8) throw new SafetensorsError(`${bytes.length} bytes: too short for a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerBytes = view.getBigUint64(0, true);
@@ -138,7 +152,18 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
     throw new SafetensorsError("the header is not a JSON object");
   }
-  const data = bytes.subarray(8 + length);
+  return { header, data: bytes.subarray(8 + length) };
+}
+
+/**
+ * Decodes a file, checking its structure.
+ *
+ * @param bytes The file's bytes.
+ * @returns Its tensors (copied into aligned arrays) and metadata.
+ * @throws {SafetensorsError} When the header or a tensor's range is invalid.
+ */
+export function decodeSafetensors(bytes: Uint8Array): Safetensors {
+  const { header, data } = readSafetensorsHeader(bytes);
   const tensors = new Map<string, Float32Array | Float64Array>();
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {

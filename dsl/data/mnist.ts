@@ -8,6 +8,7 @@ import * as v from "valibot";
 import { integer } from "../fields.ts";
 import { buildNode, type DataDefinition, type NodeIssue, type OptionNames } from "../kind.ts";
 import {
+  byLabelClassIssues,
   partitionFromOptions,
   type PartitionNode,
   type PartitionOptions,
@@ -106,18 +107,7 @@ export const mnistKind: DataDefinition<MnistNode> = {
       });
     }
     issues.push(...trainSizeIssues(node.trainSize, workers));
-    if (
-      node.partition.kind === "byLabel" && data.classes !== null &&
-      node.partition.classesPerWorker > data.classes
-    ) {
-      const k = node.partition.classesPerWorker;
-      issues.push({
-        path: "partition.classesPerWorker",
-        message: `byLabel classesPerWorker ${k} is more than the ${data.classes} classes`,
-        expected: `at most ${data.classes}`,
-        received: k,
-      });
-    }
+    issues.push(...byLabelClassIssues(node.partition, data.classes));
     return issues;
   },
 };

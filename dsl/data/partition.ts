@@ -7,7 +7,7 @@
 
 import * as v from "valibot";
 import { above, integer } from "../fields.ts";
-import type { OptionProblem } from "../kind.ts";
+import type { NodeIssue, OptionProblem } from "../kind.ts";
 import { unknownWord } from "../../strict_options.ts";
 
 /** How a classification training set is split across workers. */
@@ -94,4 +94,32 @@ function partitionNode(options: PartitionOptions): PartitionNode {
     default:
       return { kind: "iid" };
   }
+}
+
+/**
+ * A `byLabel` partition cannot give each worker more classes than the data has: the issue, at
+ * `partition.classesPerWorker` relative to the data node, or none (also none while the class
+ * count is unknown).
+ *
+ * @param partition The data node's partition.
+ * @param classes The data's classes, or `null` when only its file knows.
+ * @returns The issues.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { byLabelClassIssues } from "./partition.ts";
+ * assert.equal(byLabelClassIssues({ kind: "byLabel", classesPerWorker: 3 }, 2).length, 1);
+ * assert.equal(byLabelClassIssues({ kind: "byLabel", classesPerWorker: 3 }, null).length, 0);
+ * ```
+ */
+export function byLabelClassIssues(partition: PartitionNode, classes: number | null): NodeIssue[] {
+  if (partition.kind !== "byLabel" || classes === null) return [];
+  const k = partition.classesPerWorker;
+  if (k <= classes) return [];
+  return [{
+    path: "partition.classesPerWorker",
+    message: `byLabel classesPerWorker ${k} is more than the ${classes} classes`,
+    expected: `at most ${classes}`,
+    received: k,
+  }];
 }

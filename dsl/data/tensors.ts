@@ -15,6 +15,7 @@ import {
   type OptionProblem,
 } from "../kind.ts";
 import {
+  byLabelClassIssues,
   partitionFromOptions,
   type PartitionNode,
   type PartitionOptions,
@@ -241,18 +242,7 @@ export const tensorsKind: DataDefinition<TensorsNode> = {
         received: node.partition.kind,
       });
     }
-    if (
-      node.partition.kind === "byLabel" && data.classes !== null &&
-      node.partition.classesPerWorker > data.classes
-    ) {
-      const k = node.partition.classesPerWorker;
-      issues.push({
-        path: "partition.classesPerWorker",
-        message: `byLabel classesPerWorker ${k} is more than the ${data.classes} classes`,
-        expected: `at most ${data.classes}`,
-        received: k,
-      });
-    }
+    issues.push(...byLabelClassIssues(node.partition, data.classes));
     return issues;
   },
 };

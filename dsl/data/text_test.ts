@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   allReduce,
-  PlanError,
   type PlanIssue,
   sgd,
   text,
@@ -12,17 +11,14 @@ import {
 import { mapFileRefs } from "../file_refs.ts";
 import { dataShape } from "../shapes.ts";
 import { EMBEDDED_TEXT_BYTES, textShard, textSplit } from "./text.ts";
+import { compileIssues } from "../_testing.ts";
 
 /** A transformer of context `context` on `text(options)`, compiled for `workers`; its issues. */
 function issuesOf(options: TextOptions, context: number, workers = 1): readonly PlanIssue[] {
-  try {
+  return compileIssues(
     train(transformer({ layers: 1, dModel: 8, heads: 2, context }))
-      .data(text(options)).workers(workers).optimizer(sgd({ lr: 0.1 })).base(allReduce()).compile();
-  } catch (error) {
-    if (error instanceof PlanError) return error.issues;
-    throw error;
-  }
-  return [];
+      .data(text(options)).workers(workers).optimizer(sgd({ lr: 0.1 })).base(allReduce()),
+  );
 }
 
 Deno.test("text data is language data over the 256 byte values", () => {

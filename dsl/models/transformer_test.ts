@@ -6,8 +6,6 @@ import {
   mlp,
   mnist,
   type Pipeline,
-  PlanError,
-  type PlanIssue,
   sgd,
   text,
   train,
@@ -15,17 +13,7 @@ import {
 } from "../../mod.ts";
 import { parameterCount } from "../shapes.ts";
 import { transformerParameters } from "./transformer.ts";
-
-/** The issues `compile()` throws, or none. */
-function issuesOf(pipeline: { compile(): unknown }): readonly PlanIssue[] {
-  try {
-    pipeline.compile();
-  } catch (error) {
-    if (error instanceof PlanError) return error.issues;
-    throw error;
-  }
-  return [];
-}
+import { compileIssues } from "../_testing.ts";
 
 const tiny = () => transformer({ layers: 2, dModel: 4, heads: 2, context: 3, mlpRatio: 2 });
 
@@ -61,7 +49,7 @@ Deno.test("a transformer compiles on text data and the plan says vocabulary 256"
 });
 
 Deno.test("dModel must be a multiple of heads, said in words", () => {
-  const issues = issuesOf(
+  const issues = compileIssues(
     train(transformer({ layers: 1, dModel: 10, heads: 4, context: 8 })).data(text())
       .optimizer(sgd({ lr: 0.1 })).base(allReduce()),
   );
@@ -71,7 +59,7 @@ Deno.test("dModel must be a multiple of heads, said in words", () => {
 });
 
 Deno.test("sizes must be positive integers within bounds", () => {
-  const issues = issuesOf(
+  const issues = compileIssues(
     train(transformer({ layers: 0, dModel: 8.5, heads: 2, context: 8, mlpRatio: 0 }))
       .data(text()).optimizer(sgd({ lr: 0.1 })).base(allReduce()),
   );
@@ -83,7 +71,7 @@ Deno.test("sizes must be positive integers within bounds", () => {
 
 Deno.test("a transformer on images, an mlp on text, a custom model on text: compile() says why", () => {
   const on = (pipeline: Pipeline<true, undefined, undefined>) =>
-    issuesOf(pipeline.optimizer(sgd({ lr: 0.1 })).base(allReduce()));
+    compileIssues(pipeline.optimizer(sgd({ lr: 0.1 })).base(allReduce()));
   const images = on(train(tiny()).data(mnist()));
   assert.equal(images.length, 1);
   assert.equal(images[0]!.path, "model");

@@ -17,9 +17,7 @@ import {
   type OptimizerNode,
   parsePlan,
   type Plan,
-  PlanError,
   planExpression,
-  type PlanIssue,
   ring,
   sgd,
   sketchedSgd,
@@ -28,23 +26,13 @@ import {
   validatePlan,
   warmup,
 } from "../../mod.ts";
+import { compileIssues } from "../_testing.ts";
 
 /** A regression pipeline waiting for its optimizer. */
 function regression() {
   return train(linear({ dim: 4 })).data(synthetic({ task: "regression", features: 4 })).workers(
     4,
   );
-}
-
-/** The issues `compile()` reports, or `[]` when it compiles. */
-function compileIssues(pipeline: { compile(): Plan }): readonly PlanIssue[] {
-  try {
-    pipeline.compile();
-  } catch (error) {
-    if (error instanceof PlanError) return error.issues;
-    throw error;
-  }
-  return [];
 }
 
 Deno.test("adamw's defaults are those of docs/algorithms.md §0.1", () => {

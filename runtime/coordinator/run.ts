@@ -218,12 +218,14 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     const average = averageOf(models);
     const params = { workers: models.map((model) => Array.from(model)), average };
     await folder.writeJson("params.json", params);
-    await folder.writeBytes("params.safetensors", paramsSafetensors(models, average));
-    await folder.writeBytes("model.safetensors", modelSafetensors(plan, tensors, average));
+    // The average as the float32 vector the files and the sample use, made once.
+    const averaged = Float32Array.from(average);
+    await folder.writeBytes("params.safetensors", paramsSafetensors(models, averaged));
+    await folder.writeBytes("model.safetensors", modelSafetensors(plan, tensors, averaged));
     if (checkpointErrors.length > 0) throw new Error(checkpointErrors.join("; "));
     // A sample that cannot be drawn costs the run its sample, not its result.
     let sampleText: string | null = null;
-    const sample = await languageSample(plan, average, facts.backend).catch((error) => {
+    const sample = await languageSample(plan, averaged, facts.backend).catch((error) => {
       sampleText = `No sample: ${messageOf(error)}\n`;
       return null;
     });
@@ -252,10 +254,10 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
  * The parameters as safetensors, which PyTorch, NumPy and Hugging Face tools read: each worker's
  * final model (`worker0`, `worker1`, …) and their average (`average`), float32.
  */
-function paramsSafetensors(models: readonly Float32Array[], average: readonly number[]) {
+function paramsSafetensors(models: readonly Float32Array[], average: Float32Array) {
   return encodeSafetensors([
     ...models.map((data, rank) => ({ name: `worker${rank}`, data })),
-    { name: "average", data: Float32Array.from(average) },
+    { name: "average", data: average },
   ], { format: "gossamer-params/1" });
 }
 
@@ -268,9 +270,8 @@ function paramsSafetensors(models: readonly Float32Array[], average: readonly nu
 function modelSafetensors(
   plan: Plan,
   tensors: readonly TensorLayout[],
-  average: readonly number[],
+  flat: Float32Array,
 ): Uint8Array {
-  const flat = Float32Array.from(average);
   let offset = 0;
   const named = tensors.map(({ name, shape }) => {
     const size = shape.reduce((a, b) => a * b, 1);

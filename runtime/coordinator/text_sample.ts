@@ -27,13 +27,13 @@ const NEWLINE = 0x0a;
  * Samples text from a language-model run's final averaged model, seeded by the plan's seed.
  *
  * @param plan The plan that ran.
- * @param average The final averaged parameters.
+ * @param average The final averaged parameters, as float32.
  * @param backend The backend the workers used (`null`: WASM).
  * @returns The sample, or `null` when the plan is not a transformer on text.
  */
 export async function languageSample(
   plan: Plan,
-  average: readonly number[],
+  average: Float32Array,
   backend: string | null,
 ): Promise<TextSample | null> {
   if (plan.model.kind !== "transformer" || plan.data.kind !== "text") return null;
@@ -44,7 +44,7 @@ export async function languageSample(
   const request: BackendRequest = backend === "webgpu" || backend === "cpu" ? backend : "wasm";
   await selectBackend(request);
   const vocabulary = dataShape(plan.data).classes ?? 256;
-  const generated = await sampleTokens(plan.model, vocabulary, Float32Array.from(average), prompt, {
+  const generated = await sampleTokens(plan.model, vocabulary, average, prompt, {
     tokens: SAMPLE_TOKENS,
     temperature: TEMPERATURE,
     seed: plan.seed,

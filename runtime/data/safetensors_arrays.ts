@@ -1,14 +1,12 @@
 /**
  * Reads named n-dimensional arrays from a safetensors file, any of the numeric dtypes a data set
- * uses (`runtime/safetensors.ts` reads flat float vectors, for parameters and checkpoints).
- * The layout is the same: an 8-byte little-endian header length, a JSON header
- * `{"name": {"dtype", "shape", "data_offsets"}, "__metadata__": {…}}`, then the data. Every
- * offset is checked against the file before it is read.
+ * uses (`runtime/safetensors.ts` decodes flat float vectors, for parameters and checkpoints, and
+ * splits off the header for both). Every offset is checked against the file before it is read.
  *
  * @module
  */
 
-import { messageOf } from "../errors.ts";
+import { readSafetensorsHeader } from "../safetensors.ts";
 import { type Dtype, DTYPE_BYTES, elementCount, type RawArray } from "./arrays.ts";
 
 /** Safetensors dtype names and their dtype. */
@@ -31,8 +29,9 @@ const DTYPES: Readonly<Record<string, Dtype>> = {
  *
  * @param bytes The file's bytes.
  * @returns Its arrays by name, in header order (metadata left out).
- * @throws {Error} Saying what is wrong: a header out of range or not JSON, an unsupported dtype,
- *   offsets outside the data or not matching the shape.
+ * @throws {SafetensorsError} When the header is out of range or not JSON.
+ * @throws {Error} Saying what is wrong: an unsupported dtype, offsets outside the data or not
+ *   matching the shape.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -43,31 +42,7 @@ const DTYPES: Readonly<Record<string, Dtype>> = {
  * ```
  */
 export function parseSafetensorsArrays(bytes: Uint8Array): Map<string, RawArray> {
-  if (bytes.length < 8) {
-    throw new Error(`${bytes.length} bytes: too short for a safetensors header`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerBytes = view.getBigUint64(0, true);
-  if (headerBytes > BigInt(bytes.length - 8)) {
-    throw new Error(
-      `the safetensors header claims ${headerBytes} bytes but the file has ${
-        bytes.length - 8
-      } after it`,
-    );
-  }
-  const length = Number(headerBytes);
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(
-      bytes.subarray(8, 8 + length),
-    ));
-  } catch (error) {
-    throw new Error(`the safetensors header is not JSON: ${messageOf(error)}`);
-  }
-  if (typeof header !== "object" || header === null || Array.isArray(header)) {
-    throw new Error("the safetensors header is not a JSON object");
-  }
-  const data = bytes.subarray(8 + length);
+  const { header, data } = readSafetensorsHeader(bytes);
   const arrays = new Map<string, RawArray>();
   for (const [name, entry] of Object.entries(header)) {
     if (name !== "__metadata__") arrays.set(name, readArray(name, entry, data));

@@ -38,6 +38,7 @@ import type { CnnNode, LogisticNode, MlpNode } from "../../dsl/plan.ts";
 import type { DataShape } from "../../dsl/shapes.ts";
 import { randomStream } from "../random.ts";
 import type { Batch } from "../data/types.ts";
+import { readFlat } from "./read_flat.ts";
 import type { Evaluation, TensorLayout, TrainableModel } from "./types.ts";
 import { messageOf } from "../errors.ts";
 
@@ -395,43 +396,6 @@ export function readFlatParameters(model: tf.LayersModel): Float32Array {
     offset += part.length;
   }
   return flat;
-}
-
-/** The WASM backend's heap access (read-only use here). */
-interface WasmHeap {
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-
-/**
- * Reads float32 tensors into one flat array: `into` when given (and `length` long), else a fresh
- * one. On WASM each tensor is copied straight from the heap (no concatenation kernel, no
- * intermediate copy); elsewhere the tensors are concatenated on the device and read back once
- * (one GPU synchronisation).
- */
-async function readFlat(
-  tensors: readonly tf.Tensor[],
-  length: number,
-  into?: Float32Array,
-): Promise<Float32Array> {
-  if (tf.getBackend() === "wasm") {
-    const heap = tf.backend() as unknown as WasmHeap;
-    const flat = into?.length === length ? into : new Float32Array(length);
-    let offset = 0;
-    for (const t of tensors) {
-      flat.set(
-        heap.typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: "float32" }),
-        offset,
-      );
-      offset += t.size;
-    }
-    return flat;
-  }
-  const joined = tf.tidy(() => tf.concat(tensors.map((t) => tf.reshape(t, [-1]))));
-  try {
-    return (await joined.data()) as Float32Array;
-  } finally {
-    joined.dispose();
-  }
 }
 
 /**

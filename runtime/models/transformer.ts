@@ -49,6 +49,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { randomStream } from "../random.ts";
 import type { Batch } from "../data/types.ts";
+import { readFlat } from "./read_flat.ts";
 import type { Evaluation, TensorLayout, TrainableModel } from "./types.ts";
 
 /** The sizes of a causal transformer (the DSL node's fields). */
@@ -362,42 +363,6 @@ const crossEntropySum = tf.customGrad((logits, targets, save) => {
     },
   };
 }) as (logits: tf.Tensor2D, oneHot: tf.Tensor2D) => tf.Scalar;
-
-/** The WASM backend's heap access (read-only use here). */
-interface WasmHeap {
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-
-/**
- * Reads float32 tensors into one flat array, `into` when it has the right length: on WASM
- * straight from the heap, elsewhere through one concatenation (one device read-back).
- */
-async function readFlat(
-  tensors: readonly tf.Tensor[],
-  length: number,
-  into?: Float32Array,
-): Promise<Float32Array> {
-  const flat = into?.length === length ? into : new Float32Array(length);
-  if (tf.getBackend() === "wasm") {
-    const heap = tf.backend() as unknown as WasmHeap;
-    let offset = 0;
-    for (const t of tensors) {
-      flat.set(
-        heap.typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: "float32" }),
-        offset,
-      );
-      offset += t.size;
-    }
-    return flat;
-  }
-  const joined = tf.tidy(() => tf.concat(tensors.map((t) => tf.reshape(t, [-1]))));
-  try {
-    flat.set((await joined.data()) as Float32Array);
-    return flat;
-  } finally {
-    joined.dispose();
-  }
-}
 
 /**
  * Checks that every id of `ids` is a token of the vocabulary (an out-of-range id would read

@@ -29,6 +29,7 @@ import {
   type Plan,
   qsgd,
   ring,
+  run,
   sgd,
   sgp,
   sketchedSgd,
@@ -183,6 +184,21 @@ export function tinyMnist(steps = 40): Plan {
     .steps(steps)
     .evalEvery(steps)
     .compile();
+}
+
+/** Runs a plan into a fresh folder and hands the result and folder to `use`; removes it after. */
+export async function runIn<T>(
+  plan: Plan,
+  options: Parameters<typeof run>[1],
+  use: (result: Awaited<ReturnType<typeof run>>, folder: string) => Promise<T> | T,
+): Promise<T> {
+  const parent = await tempRunFolder();
+  try {
+    const result = await run(plan, { ...options, out: `${parent}/run` });
+    return await use(result, `${parent}/run`);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
 }
 
 /** A fresh temporary folder for run outputs. */

@@ -1,25 +1,9 @@
 import assert from "node:assert/strict";
-import { allReduce, mlp, mnist, run, sgd, train } from "../../mod.ts";
-import type { Plan } from "../../mod.ts";
+import { allReduce, mlp, mnist, sgd, train } from "../../mod.ts";
 import { relativeFileRefs } from "../../runtime/coordinator/run_folder.ts";
 import { loadPlan } from "../../runtime/load_plan.ts";
-import { decodeSafetensors } from "../../runtime/safetensors.ts";
-import { leastSquaresPlans, readMetrics, tempRunFolder, tinyMnist } from "./_plans.ts";
-
-/** Runs a plan into a fresh folder and returns the result; removes the folder afterwards. */
-async function runIn<T>(
-  plan: Plan,
-  options: Parameters<typeof run>[1],
-  use: (result: Awaited<ReturnType<typeof run>>, folder: string) => Promise<T> | T,
-): Promise<T> {
-  const parent = await tempRunFolder();
-  try {
-    const result = await run(plan, { ...options, out: `${parent}/run` });
-    return await use(result, `${parent}/run`);
-  } finally {
-    await Deno.remove(parent, { recursive: true });
-  }
-}
+import { decodeSafetensors, readSafetensorsHeader } from "../../runtime/safetensors.ts";
+import { leastSquaresPlans, readMetrics, runIn, tinyMnist } from "./_plans.ts";
 
 Deno.test("memory and TCP transports give identical parameters for every algorithm (§5.10)", async (t) => {
   for (const [name, plan] of Object.entries(leastSquaresPlans())) {
@@ -140,8 +124,9 @@ Deno.test("model.safetensors holds the averaged model as named Keras-layout tens
     await runIn(plan, { transport }, async (result, folder) => {
       const bytes = await Deno.readFile(`${folder}/model.safetensors`);
       const file = decodeSafetensors(bytes);
-      const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
-      const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+      const { header } = readSafetensorsHeader(bytes) as {
+        header: Record<string, { shape: number[]; dtype: string }>;
+      };
       // mlp({ hidden: [16] }) on 784 MNIST features and 10 classes, Keras layouts.
       assert.deepEqual([...file.tensors.keys()], [
         "hidden0.kernel",
@@ -150,7 +135,7 @@ Deno.test("model.safetensors holds the averaged model as named Keras-layout tens
         "output.bias",
       ]);
       const shapes = [[784, 16], [16], [16, 10], [10]];
-      assert.deepEqual([...file.tensors.keys()].map((name) => header[name].shape), shapes);
+      assert.deepEqual([...file.tensors.keys()].map((name) => header[name]?.shape), shapes);
       // Concatenated in order they are the averaged flat vector of params.json, as float32.
       const flat = [...file.tensors.values()].flatMap((t) => [...t]);
       assert.deepEqual(flat, [...Float32Array.from(result.params.average)]);

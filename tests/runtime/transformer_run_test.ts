@@ -12,7 +12,6 @@ import {
   allReduce,
   cosine,
   type Plan,
-  run,
   text,
   train,
   transformer,
@@ -21,23 +20,9 @@ import {
 import { selectBackend } from "../../runtime/backend.ts";
 import { embeddedText } from "../../runtime/data/text.ts";
 import { createModel } from "../../runtime/models/create_model.ts";
-import { decodeSafetensors } from "../../runtime/safetensors.ts";
-import { tempRunFolder, transformerPlans, unigramEntropyBits, writeTinyText } from "./_plans.ts";
-
-/** Runs a plan into a fresh folder and hands the result and folder to `use`; removes it after. */
-async function runIn<T>(
-  plan: Plan,
-  options: Parameters<typeof run>[1],
-  use: (result: Awaited<ReturnType<typeof run>>, folder: string) => Promise<T> | T,
-): Promise<T> {
-  const parent = await tempRunFolder();
-  try {
-    const result = await run(plan, { ...options, out: `${parent}/run` });
-    return await use(result, `${parent}/run`);
-  } finally {
-    await Deno.remove(parent, { recursive: true });
-  }
-}
+import { decodeSafetensors, readSafetensorsHeader } from "../../runtime/safetensors.ts";
+import { runIn, transformerPlans, unigramEntropyBits, writeTinyText } from "./_plans.ts";
+import { torchPython } from "../../bench/_torch_python.ts";
 
 /** The model a plan starts from (rank 0's, which it broadcasts), as numbers. */
 async function initialParameters(plan: Plan): Promise<number[]> {
@@ -164,13 +149,14 @@ Deno.test("model.safetensors of a transformer run holds the MODELS.md tensors, w
     await runIn(twoBlocks(file, 30, 0.01), { transport: "memory" }, async (result, folder) => {
       const bytes = await Deno.readFile(`${folder}/model.safetensors`);
       const stored = decodeSafetensors(bytes);
-      const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
-      const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+      const { header } = readSafetensorsHeader(bytes) as {
+        header: Record<string, { shape: number[]; dtype: string }>;
+      };
       const expected = gpt2Tensors(2, 16, 16, 256);
       assert.deepEqual([...stored.tensors.keys()], expected.map(([name]) => name));
       for (const [name, shape] of expected) {
-        assert.deepEqual(header[name].shape, shape, name);
-        assert.equal(header[name].dtype, "F32", name);
+        assert.deepEqual(header[name]?.shape, shape, name);
+        assert.equal(header[name]?.dtype, "F32", name);
       }
       // 256·16 + 16·16 + 2·(12·16² + 13·16) + 2·16 parameters, the tied head stored once.
       assert.equal(
@@ -183,20 +169,6 @@ Deno.test("model.safetensors of a transformer run holds the MODELS.md tensors, w
     });
   });
 });
-
-/** The first Python that imports torch (`$TORCH_PYTHON` when set), or `null`. */
-async function torchPython(): Promise<string | null> {
-  const chosen = Deno.env.get("TORCH_PYTHON");
-  for (const python of chosen === undefined ? ["python3", "/usr/bin/python3"] : [chosen]) {
-    try {
-      const probe = new Deno.Command(python, { args: ["-c", "import torch"], stderr: "null" });
-      if ((await probe.output()).success) return python;
-    } catch {
-      // Not installed: try the next.
-    }
-  }
-  return null;
-}
 
 const python = await torchPython();
 
