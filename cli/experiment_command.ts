@@ -2,12 +2,13 @@
  * `gossamer experiment <folder>`: runs every pipeline of an experiment folder with the same
  * options and prints one table comparing them: accuracy, training bytes per worker per step,
  * time (simulated on the virtual clock, else the workers' own training time), time to a target
- * accuracy, uploads (for algorithms that skip some, and how many it took to reach a target
- * training loss) and, for decentralized bases, the consensus distance.
+ * accuracy (for language models, to a target validation bits per token, with the bytes each
+ * worker sent in all), uploads (for algorithms that skip some, and how many it took to reach a
+ * target training loss) and, for decentralized bases, the consensus distance.
  *
  * An experiment folder holds pipeline modules (and plan files) and optionally `experiment.json`:
  * `{ "title": "…", "transport": "memory" | "tcp", "clock": "real" | "virtual", "target": 0.9,
- * "targetLoss": 0.4, "lossWindow": 20 }`.
+ * "targetLoss": 0.4, "targetBits": 3.2, "lossWindow": 20 }`.
  *
  * @module
  */
@@ -36,6 +37,8 @@ export interface ExperimentSettings {
   readonly target?: number;
   /** The training loss whose first reaching is counted in uploads. */
   readonly targetLoss?: number;
+  /** Language models: the validation bits per token whose first reaching is timed. */
+  readonly targetBits?: number;
   /** Steps the training loss is averaged over (trailing window, default 20). */
   readonly lossWindow?: number;
 }
@@ -60,8 +63,10 @@ export function experimentTable(
       "final accuracy",
       "best accuracy",
       "training bytes/worker/step",
+      ...(language ? ["training bytes/worker"] : []),
       clock,
       ...(settings.target === undefined ? [] : [`time to ${percent(settings.target)}`]),
+      ...(settings.targetBits === undefined ? [] : [`time to ${settings.targetBits} bits/token`]),
       ...(showUploads ? ["uploads (skipped)"] : []),
       ...(lossTarget ? [`uploads to training loss ${settings.targetLoss}`] : []),
       "consensus distance",
@@ -73,8 +78,10 @@ export function experimentTable(
       percent(row.finalAccuracy),
       percent(row.bestAccuracy),
       formatBytes(row.trainingBytesPerStep),
+      ...(language ? [formatBytes(row.trainingBytes)] : []),
       seconds(row.timeMs),
       ...(settings.target === undefined ? [] : [seconds(row.timeToTargetMs)]),
+      ...(settings.targetBits === undefined ? [] : [seconds(row.timeToTargetBitsMs)]),
       ...(showUploads ? [`${row.uploads} (${(100 * row.skipRate).toFixed(1)}%)`] : []),
       ...(lossTarget
         ? [row.uploadsToTargetLoss === null ? "-" : `${row.uploadsToTargetLoss}`]
@@ -103,6 +110,10 @@ const SETTING_CHECKS: Readonly<
   },
   targetLoss: {
     expected: "a positive number",
+    ok: (value) => typeof value === "number" && value > 0 && Number.isFinite(value),
+  },
+  targetBits: {
+    expected: "a positive number of bits per token",
     ok: (value) => typeof value === "number" && value > 0 && Number.isFinite(value),
   },
   lossWindow: {
@@ -231,6 +242,7 @@ export async function runExperiment(
       rows.push(experimentRow(name, lines, result.summary, {
         target: settings.target ?? null,
         targetLoss: settings.targetLoss ?? null,
+        targetBits: settings.targetBits ?? null,
         lossWindow: settings.lossWindow ?? LOSS_WINDOW,
       }));
       runFolders.push(out);

@@ -27,6 +27,13 @@ export interface ExperimentRow {
   readonly timeMs: number;
   /** When the averaged model first reached the target accuracy, ms; `null`: never or no target. */
   readonly timeToTargetMs: number | null;
+  /**
+   * Language models: when the averaged model's validation bits per token first fell to the
+   * target, ms; `null`: never, or no target.
+   */
+  readonly timeToTargetBitsMs: number | null;
+  /** Bytes a worker sent for training over the whole run (phases base, outer, compressed). */
+  readonly trainingBytes: number;
   /** Mean over workers of `‖x_i − x̄‖₂` at the last evaluation; `null` for exact averaging. */
   readonly consensusDistance: number | null;
   /**
@@ -49,6 +56,8 @@ export interface RowTargets {
   readonly target: number | null;
   /** The training loss to count uploads to. */
   readonly targetLoss?: number | null;
+  /** The validation bits per token to time (language models). */
+  readonly targetBits?: number | null;
   /** Steps the training loss is averaged over. */
   readonly lossWindow?: number;
 }
@@ -96,7 +105,7 @@ export function experimentRow(
   summary: RunSummary,
   targets: RowTargets,
 ): ExperimentRow {
-  const { target, targetLoss = null, lossWindow = LOSS_WINDOW } = targets;
+  const { target, targetLoss = null, targetBits = null, lossWindow = LOSS_WINDOW } = targets;
   const steps = lines.filter((line): line is StepLine => line.type === "step");
   const evals = lines.filter((line): line is EvalLine => line.type === "eval");
   const averages = evals.filter((line) => line.model === "average");
@@ -112,6 +121,9 @@ export function experimentRow(
   const reached = target === null
     ? undefined
     : averages.find((line) => (line.testAccuracy ?? -1) >= target);
+  const reachedBits = targetBits === null
+    ? undefined
+    : averages.find((line) => (line.bitsPerToken ?? Infinity) <= targetBits);
   const lastEval = evals.at(-1)?.step;
   const distances = evals.filter((line) =>
     line.model === "worker" && line.step === lastEval && line.distanceToAverage !== undefined
@@ -133,8 +145,10 @@ export function experimentRow(
     finalBitsPerToken: summary.final?.bitsPerToken ?? null,
     bestAccuracy: accuracies.length === 0 ? null : Math.max(...accuracies),
     trainingBytesPerStep: training / Math.max(1, summary.workers) / summary.steps,
+    trainingBytes: training / Math.max(1, summary.workers),
     timeMs: virtual ? summary.virtualTimeMs! : timeAt(summary.steps - 1),
     timeToTargetMs: reached === undefined ? null : timeAt(reached.step),
+    timeToTargetBitsMs: reachedBits === undefined ? null : timeAt(reachedBits.step),
     consensusDistance: distances.length === 0
       ? null
       : distances.reduce((a, b) => a + b, 0) / distances.length,

@@ -94,9 +94,11 @@ Deno.test("experiment rows: accuracy, training bytes, times and consensus from t
     bestAccuracy: 0.8,
     // (400 + 40 + 360) training bytes over 2 workers and 4 steps; control bytes are not training.
     trainingBytesPerStep: 100,
+    trainingBytes: 400,
     // The slowest worker's training time at the last step, and when 70% was first reached.
     timeMs: 45,
     timeToTargetMs: 45,
+    timeToTargetBitsMs: null,
     consensusDistance: 0.5,
     // Without upload decisions every worker sends every step: 2 × 4.
     uploads: 8,
@@ -117,6 +119,37 @@ Deno.test("experiment rows: accuracy, training bytes, times and consensus from t
   const language = experimentTable([{ ...real, finalBitsPerToken: 3.14159 }], {});
   assert.match(language, /final bits\/token/);
   assert.match(language, /ring\s+gossip ×2\s+3\.142\s+80\.00%/);
+});
+
+Deno.test("experiment rows of a language model: time to a validation bits per token", () => {
+  /** The averaged model's evaluation after step `k`, at `bits` bits per token. */
+  const evaluated = (k: number, bits: number): MetricsLine => ({
+    type: "eval",
+    step: k,
+    model: "average",
+    worker: null,
+    testLoss: bits * Math.LN2,
+    testAccuracy: 0.3,
+    bitsPerToken: bits,
+    perplexity: 2 ** bits,
+  });
+  const lines = [
+    ...LINES.filter((line) => line.type === "step"),
+    evaluated(1, 3.5),
+    evaluated(3, 3.1),
+  ];
+  const at = (targetBits: number) =>
+    experimentRow("lm", lines, summary(410), { target: null, targetBits });
+  // 3.5 bits after step 1, whose slowest worker finished at 200 simulated ms; 3.1 after step 3.
+  assert.equal(at(3.6).timeToTargetBitsMs, 200);
+  assert.equal(at(3.2).timeToTargetBitsMs, 410);
+  assert.equal(at(3).timeToTargetBitsMs, null);
+  const text = experimentTable([{ ...at(3.2), finalBitsPerToken: 3.1 }], {
+    clock: "virtual",
+    targetBits: 3.2,
+  });
+  assert.match(text, /training bytes\/worker\s+simulated time\s+time to 3\.2 bits\/token/);
+  assert.match(text, /lm\s+gossip ×2\s+3\.100\s+.*\s+100 B\s+400 B\s+0\.41 s\s+0\.41 s/);
 });
 
 Deno.test("experiment rows count uploads, and the uploads it took to reach a training loss", () => {
@@ -166,7 +199,7 @@ Deno.test("experiment.json: every known key is checked, an unknown one is named"
   assert.throws(
     () => parseSettings({ targetLos: 0.3 }, "e.json"),
     new CliInputError(
-      'e.json: unknown key "targetLos" (known: title, transport, clock, target, targetLoss, lossWindow)',
+      'e.json: unknown key "targetLos" (known: title, transport, clock, target, targetLoss, targetBits, lossWindow)',
     ),
   );
   assert.throws(() => parseSettings({ target: 90 }, "e.json"), /"target" must be an accuracy in/);
