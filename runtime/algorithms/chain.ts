@@ -152,7 +152,7 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
       return {
         loss: outcome.loss,
         lr,
-        metrics: { ...outcome.metrics, ...compressor?.metrics() },
+        metrics: { ...outcome.metrics, ...compressor?.metrics(), ...outer?.metrics?.() },
       };
     },
     model: () => base.model(),
