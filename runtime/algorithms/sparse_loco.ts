@@ -9,7 +9,8 @@
  * - a kept index is its position in its chunk, `⌈log2 chunk⌉` bits wide (chunk need not be a
  *   power of two: 3000 takes 12 bits);
  * - `bits` 1 to 8: per chunk, `M` = the largest kept magnitude rounded to float32, and the
- *   `2^b` levels `−M + 2M·l/(2^b − 1)`, `l = 0..2^b − 1` (zero is not a level); each kept value
+ *   `2^b` levels `−M + 2M·l/(2^b − 1)`, `l = 0..2^b − 1` (zero is not a level), evaluated as
+ *   `M·(2l − L)/L` with `L = 2^b − 1` so that they are exactly symmetric; each kept value
  *   goes to its nearest level, a tie to the level of smaller magnitude, and a tie between a level
  *   and its negative (a kept value of exactly 0, or `M = 0`) to the higher `l`;
  * - `bits: 32`: the kept values travel as float32, unquantized, and no `M` is sent;
@@ -74,7 +75,9 @@ export function chunkTopK(values: Float64Array, start: number, end: number, k: n
 }
 
 /**
- * The value of level `l` of `bits` bits over `[−scale, scale]`: `−M + 2M·l/(2^b − 1)`.
+ * The value of level `l` of `bits` bits over `[−scale, scale]`: `−M + 2M·l/(2^b − 1)`, evaluated
+ * as `M·(2l − L)/L` with `L = 2^b − 1`, so that levels `l` and `L − l` are exact negatives and
+ * the end levels exactly `±M`.
  *
  * @param level The level, `0..2^bits − 1`.
  * @param scale `M`, the chunk's float32 scale.
@@ -82,7 +85,8 @@ export function chunkTopK(values: Float64Array, start: number, end: number, k: n
  * @returns The level's value.
  */
 export function levelValue(level: number, scale: number, bits: number): number {
-  return -scale + 2 * scale * level / (2 ** bits - 1);
+  const top = 2 ** bits - 1;
+  return scale * (2 * level - top) / top;
 }
 
 /**
