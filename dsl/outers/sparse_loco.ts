@@ -162,7 +162,8 @@ export const sparseLocoKind: OuterDefinition<SparseLocoNode> = {
     node.k > node.chunk
       ? [{
         path: "k",
-        message: `sparseLoco keeps k ${node.k} values per chunk of ${node.chunk}: k must be at most chunk`,
+        message:
+          `sparseLoco keeps k ${node.k} values per chunk of ${node.chunk}: k must be at most chunk`,
         expected: `at most ${node.chunk}`,
         received: node.k,
       }]

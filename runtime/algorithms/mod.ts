@@ -80,8 +80,8 @@ export {
   chunkTopK,
   levelValue,
   nearestLevel,
-  sparseLocoCodec,
   type SparseLocoCodec,
+  sparseLocoCodec,
   type SparseLocoCodecSettings,
   sparseLocoOuter,
 } from "./sparse_loco.ts";

@@ -182,7 +182,9 @@ export function sparseLocoCodec(settings: SparseLocoCodecSettings, d: number): S
     codeBytes,
     encode(values) {
       if (values.length !== d) {
-        throw new RangeError(`Cannot encode for sparseLoco: ${values.length} values, expected ${d}`);
+        throw new RangeError(
+          `Cannot encode for sparseLoco: ${values.length} values, expected ${d}`,
+        );
       }
       const code = new Uint8Array(codeBytes);
       const floats = new Float32Array(code.buffer, 0, floatBytes / 4);

@@ -200,7 +200,7 @@ Deno.test("sparseLoco over gossip restarts every worker from the shared θ", asy
   const { history, chains } = await runWorkers(plan, shards(n, d), new Array(d).fill(0.2));
   for (const k of [1, 3]) {
     const theta = Float32Array.from(bufferOf(chains[0]!, "sparseLoco.global"));
-    if (k === 3) for (const model of history[k]!) assert.deepEqual(model, theta);
+    if (k === 3) { for (const model of history[k]!) assert.deepEqual(model, theta); }
     for (const model of history[k]!) assert.deepEqual(model, history[k]![0]);
   }
   assert.notDeepEqual(history[0]![0], history[0]![1], "gossip leaves the models apart between");
