@@ -149,7 +149,7 @@ export function transformerPlans(file: string, steps = 4): Record<string, Plan> 
       .outer(bmuf({ tau: 4 })).compile(),
     dilocoOverLocalSgd: stateful.base(localSgd({ tau: 2 })).outer(diloco({ tau: 4 })).compile(),
     sparseLocoOverLocalSgd: stateful.base(localSgd({ tau: 2 }))
-      .outer(sparseLoco({ tau: 2, k: 16, chunk: 256 })).compile(),
+      .outer(sparseLoco({ tau: 4, k: 16, chunk: 256 })).compile(),
     dmSgdRing: plain.base(dmSgd(ring, { beta: 0.8 })).compile(),
     decentLaMOnePeer: plain.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
     slowMoOverDmSgd: plain.base(dmSgd(ring, { beta: 0.5 }))
