@@ -47,7 +47,7 @@ export interface StepResult {
   readonly loss: number;
   /** The learning rate `γ_k` of the step. */
   readonly lr: number;
-  /** The algorithm's own metrics (base and compressor), empty for most algorithms. */
+  /** The algorithm's own metrics (base, compressor and outer), empty for most algorithms. */
   readonly metrics: StepMetrics;
 }
 
