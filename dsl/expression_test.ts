@@ -33,6 +33,7 @@ import {
   sgp,
   sketchedSgd,
   slowMo,
+  sparseLoco,
   star,
   stepDecay,
   synthetic,
@@ -366,6 +367,12 @@ function handMadePlans(presetPath: string): [string, Plan][] {
         .compile(),
     ],
     ["diloco default", base().base(gossip(ring)).outer(diloco({ tau: 4 })).compile()],
+    [
+      "sparseLoco",
+      base().base(localSgd({ tau: 2 }))
+        .outer(sparseLoco({ tau: 8, k: 3, chunk: 100, bits: 32, beta: 0.5, lr: 0.8 })).compile(),
+    ],
+    ["sparseLoco default", base().base(allReduce()).outer(sparseLoco({ tau: 4, k: 64 })).compile()],
     // The network and the builder's own calls.
     ["network empty", base().base(allReduce()).network(network()).compile()],
     [
@@ -450,7 +457,7 @@ const ALL_KINDS = {
     custom: 0,
   } satisfies Record<TopologyKind, 0>,
   compress: { qsgd: 0, dqSgd: 0, sketchedSgd: 0, topK: 0 } satisfies Record<CompressorKind, 0>,
-  outer: { slowMo: 0, bmuf: 0, diloco: 0 } satisfies Record<OuterKind, 0>,
+  outer: { slowMo: 0, bmuf: 0, diloco: 0, sparseLoco: 0 } satisfies Record<OuterKind, 0>,
 };
 
 Deno.test("every example pipeline and plan file prints as an expression that compiles back to it", async () => {

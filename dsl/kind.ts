@@ -207,7 +207,7 @@ export interface BaseDefinition<N extends AnyNode, Owns extends boolean = boolea
   readonly ownsMomentum: Owns;
   /** Why the optimizer must be plain SGD without momentum, or `null` when any optimizer fits. */
   readonly plainSgd: string | null;
-  /** Whether an outer algorithm (slowMo, bmuf, diloco) may wrap the base. */
+  /** Whether an outer algorithm (slowMo, bmuf, diloco, sparseLoco) may wrap the base. */
   readonly acceptsOuter: boolean;
   /** What a compressor would encode, or `null` when the base takes no compressor. */
   readonly compresses: Payload | null;

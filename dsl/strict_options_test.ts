@@ -33,6 +33,7 @@ import {
   sgd,
   sketchedSgd,
   slowMo,
+  sparseLoco,
   star,
   stepDecay,
   synthetic,
@@ -251,6 +252,11 @@ const CASES: Record<
     path: "outer.nestrov",
     near: "nesterov",
   },
+  sparseLoco: {
+    pipeline: () => complete(start()).outer(sparseLoco(withTypo({ tau: 4, k: 1 }, "chunks", 2))),
+    path: "outer.chunks",
+    near: "chunk",
+  },
   network: {
     pipeline: () => complete(start()).network(network(withTypo({}, "latncy", "5ms"))),
     path: "network.latncy",
@@ -438,6 +444,8 @@ function _typeErrors(): void {
   bmuf({ tau: 4, blockLR: 0.5 });
   // @ts-expect-error: misspelt
   diloco({ tau: 4, nestrov: false });
+  // @ts-expect-error: misspelt
+  sparseLoco({ tau: 4, k: 1, chunks: 2 });
   // @ts-expect-error: misspelt
   network({ latncy: "5ms" });
   // @ts-expect-error: misspelt

@@ -60,6 +60,7 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "sgp",
     "sketchedSgd",
     "slowMo",
+    "sparseLoco",
     "star",
     "stepDecay",
     "synthetic",

@@ -10,13 +10,15 @@ import type { OuterDefinition } from "../kind.ts";
 import { bmufKind, type BmufNode } from "./bmuf.ts";
 import { dilocoKind, type DilocoNode } from "./diloco.ts";
 import { slowMoKind, type SlowMoNode } from "./slow_mo.ts";
+import { sparseLocoKind, type SparseLocoNode } from "./sparse_loco.ts";
 
 export * from "./bmuf.ts";
 export * from "./diloco.ts";
 export * from "./slow_mo.ts";
+export * from "./sparse_loco.ts";
 
 /** Any outer algorithm. */
-export type OuterNode = SlowMoNode | BmufNode | DilocoNode;
+export type OuterNode = SlowMoNode | BmufNode | DilocoNode | SparseLocoNode;
 
 /** Outer kinds. */
 export type OuterKind = OuterNode["kind"];
@@ -39,4 +41,5 @@ export const OUTER_KINDS: { readonly [K in OuterKind]: OuterDefinition<OuterNode
   slowMo: slowMoKind,
   bmuf: bmufKind,
   diloco: dilocoKind,
+  sparseLoco: sparseLocoKind,
 };

@@ -47,7 +47,7 @@ export interface StepResult {
   readonly loss: number;
   /** The learning rate `γ_k` of the step. */
   readonly lr: number;
-  /** The algorithm's own metrics (base and compressor), empty for most algorithms. */
+  /** The algorithm's own metrics (base, compressor and outer), empty for most algorithms. */
   readonly metrics: StepMetrics;
 }
 
@@ -152,7 +152,7 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
       return {
         loss: outcome.loss,
         lr,
-        metrics: { ...outcome.metrics, ...compressor?.metrics() },
+        metrics: { ...outcome.metrics, ...compressor?.metrics(), ...outer?.metrics?.() },
       };
     },
     model: () => base.model(),

@@ -76,6 +76,15 @@ export {
 export { slowMoOuter, type SlowMoState, slowMoUpdate } from "./slow_mo.ts";
 export { bmufOuter, type BmufSettings, type BmufState, bmufUpdate } from "./bmuf.ts";
 export { dilocoOuter, type DilocoState, dilocoUpdate } from "./diloco.ts";
+export {
+  chunkTopK,
+  levelValue,
+  nearestLevel,
+  type SparseLocoCodec,
+  sparseLocoCodec,
+  type SparseLocoCodecSettings,
+  sparseLocoOuter,
+} from "./sparse_loco.ts";
 export { BASES, createBase, createOuter, OUTERS } from "./registry.ts";
 export {
   type ChainOptions,

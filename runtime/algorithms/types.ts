@@ -109,6 +109,8 @@ export interface BaseAlgorithm extends ModelHolder, Stateful {
 export interface OuterAlgorithm extends Stateful {
   /** Runs after base step `k`; does nothing except at the end of its period. */
   afterStep(k: number, lr: number, base: ModelHolder): Promise<void>;
+  /** The outer algorithm's own metrics for the step just run, if any. */
+  metrics?(): StepMetrics;
 }
 
 /**

@@ -34,6 +34,7 @@ import {
   sgp,
   sketchedSgd,
   slowMo,
+  sparseLoco,
   text,
   topK,
   train,
@@ -72,6 +73,9 @@ export function leastSquaresPlans(steps = 30): Record<string, Plan> {
     // AdamW inside, DiLoCo's pairing; Adam's moments kept across outer steps.
     dilocoOverLocalSgd: start.optimizer(adamw({ lr: 0.05, weightDecay: 0.01 }))
       .base(localSgd({ tau: 2 })).outer(diloco({ tau: 4, lr: 0.7, momentum: 0.9 })).compile(),
+    // d = 3 in chunks of 2: one of the first two and the short last chunk's one, at 2 bits.
+    sparseLocoOverLocalSgd: start.base(localSgd({ tau: 2 }))
+      .outer(sparseLoco({ tau: 4, k: 1, chunk: 2, bits: 2, beta: 0.9 })).compile(),
     dmSgdRing: start.base(dmSgd(ring, { beta: 0.8 })).compile(),
     decentLaMOnePeer: start.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
     slowMoOverDmSgd: start.base(dmSgd(ring, { beta: 0.5 })).outer(
@@ -144,6 +148,8 @@ export function transformerPlans(file: string, steps = 4): Record<string, Plan> 
     bmufOverLocalSgd: stateful.base(localSgd({ tau: 2, buffers: "average" }))
       .outer(bmuf({ tau: 4 })).compile(),
     dilocoOverLocalSgd: stateful.base(localSgd({ tau: 2 })).outer(diloco({ tau: 4 })).compile(),
+    sparseLocoOverLocalSgd: stateful.base(localSgd({ tau: 2 }))
+      .outer(sparseLoco({ tau: 4, k: 16, chunk: 256 })).compile(),
     dmSgdRing: plain.base(dmSgd(ring, { beta: 0.8 })).compile(),
     decentLaMOnePeer: plain.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
     slowMoOverDmSgd: plain.base(dmSgd(ring, { beta: 0.5 }))
