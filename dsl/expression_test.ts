@@ -450,7 +450,7 @@ const ALL_KINDS = {
     custom: 0,
   } satisfies Record<TopologyKind, 0>,
   compress: { qsgd: 0, dqSgd: 0, sketchedSgd: 0, topK: 0 } satisfies Record<CompressorKind, 0>,
-  outer: { slowMo: 0, bmuf: 0, diloco: 0 } satisfies Record<OuterKind, 0>,
+  outer: { slowMo: 0, bmuf: 0, diloco: 0, streamingDiloco: 0 } satisfies Record<OuterKind, 0>,
 };
 
 Deno.test("every example pipeline and plan file prints as an expression that compiles back to it", async () => {

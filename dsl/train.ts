@@ -162,7 +162,7 @@ export class Pipeline<
 
   /**
    * Sets the outer algorithm wrapped around the base.
-   * @param outer `slowMo({ … })`, `bmuf({ … })` or `diloco({ … })`.
+   * @param outer `slowMo({ … })`, `bmuf({ … })`, `diloco({ … })` or `streamingDiloco({ … })`.
    * @returns A new pipeline.
    */
   outer(outer: OuterNode): Pipeline<D, O, B> {

@@ -76,6 +76,13 @@ export {
 export { slowMoOuter, type SlowMoState, slowMoUpdate } from "./slow_mo.ts";
 export { bmufOuter, type BmufSettings, type BmufState, bmufUpdate } from "./bmuf.ts";
 export { dilocoOuter, type DilocoState, dilocoUpdate } from "./diloco.ts";
+export {
+  decodePseudoGradient,
+  encodePseudoGradient,
+  fragmentCoordinates,
+  streamingDilocoOuter,
+  syncingFragment,
+} from "./streaming_diloco.ts";
 export { BASES, createBase, createOuter, OUTERS } from "./registry.ts";
 export {
   type ChainOptions,

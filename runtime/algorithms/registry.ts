@@ -34,6 +34,7 @@ import { cadaBase } from "./cada.ts";
 import { slowMoOuter } from "./slow_mo.ts";
 import { bmufOuter } from "./bmuf.ts";
 import { dilocoOuter } from "./diloco.ts";
+import { streamingDilocoOuter } from "./streaming_diloco.ts";
 
 /**
  * Base algorithm factories by kind.
@@ -76,6 +77,7 @@ export const OUTERS: { readonly [K in OuterKind]: OuterFactory<OuterNodeOf<K>> }
     slowMo: slowMoOuter,
     bmuf: bmufOuter,
     diloco: dilocoOuter,
+    streamingDiloco: streamingDilocoOuter,
   });
 
 /**
