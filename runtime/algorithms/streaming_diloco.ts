@@ -72,7 +72,7 @@ export function syncingFragment(k: number, tau: number, fragments: number): numb
   if (k + 1 < tau) return null;
   const offset = (k + 1) % tau;
   const stride = tau / fragments;
-  return offset % stride === 0 ? (fragments - offset / stride) % fragments : null;
+  return offset % stride === 0 ? offset / stride : null;
 }
 
 /**
@@ -84,11 +84,11 @@ export function syncingFragment(k: number, tau: number, fragments: number): numb
  * @param delta The pseudo-gradient.
  * @param bits Bits per value, 2 to 16.
  * @returns `streamingCodeBytes(delta.length, bits)` bytes.
- * @example Four values at 4 bits: scale 1/7 · 0.7 = 0.1, codes 7, −3, 0, 1
+ * @example Four values at 4 bits: scale 0.7/7 = 0.1, codes 7, −3, 0, 1
  * ```ts
  * import assert from "node:assert/strict";
  * import { decodePseudoGradient, encodePseudoGradient } from "./streaming_diloco.ts";
- * const code = encodePseudoGradient(Float64Array.of(0.7, -0.3, 0.04, 0.05), 4);
+ * const code = encodePseudoGradient(Float64Array.of(0.7, -0.3, 0.04, 0.06), 4);
  * assert.equal(code.length, 4 + 2);
  * const back = decodePseudoGradient(code, 4, 4).map((x) => Math.round(x * 1e6) / 1e6);
  * assert.deepEqual([...back], [0.7, -0.3, 0, 0.1]);
