@@ -35,6 +35,7 @@ import {
   slowMo,
   star,
   stepDecay,
+  streamingDiloco,
   synthetic,
   tensors,
   text,
@@ -366,6 +367,25 @@ function handMadePlans(presetPath: string): [string, Plan][] {
         .compile(),
     ],
     ["diloco default", base().base(gossip(ring)).outer(diloco({ tau: 4 })).compile()],
+    [
+      "streamingDiloco",
+      base().base(localSgd({ tau: 8 })).outer(
+        streamingDiloco({
+          tau: 8,
+          fragments: 2,
+          overlap: 2,
+          mix: 0.25,
+          bits: 4,
+          lr: 1,
+          momentum: 0.5,
+          nesterov: false,
+        }),
+      ).compile(),
+    ],
+    [
+      "streamingDiloco default",
+      base().base(gossip(ring)).outer(streamingDiloco({ tau: 4, fragments: 1 })).compile(),
+    ],
     // The network and the builder's own calls.
     ["network empty", base().base(allReduce()).network(network()).compile()],
     [

@@ -148,9 +148,14 @@ function periodRules(plan: Plan): PlanIssue[] {
   const issues: PlanIssue[] = [];
   const { base, outer } = plan;
   const basePeriod = baseTraits(base).syncPeriod(base);
-  const replaces = outer === null ? undefined : outerTraits(outer).replacesBaseSync;
+  // A base that averages every step keeps the models identical, so nothing is replaced; a
+  // base that takes no outer is refused by the composition rules.
+  const replaces = outer === null || !baseTraits(base).acceptsOuter
+    ? undefined
+    : outerTraits(outer).replacesBaseSync;
   if (
-    outer !== null && basePeriod !== null && replaces !== undefined && outer.tau !== basePeriod
+    outer !== null && basePeriod !== null && basePeriod > 1 && replaces !== undefined &&
+    outer.tau !== basePeriod
   ) {
     issues.push(
       issue(

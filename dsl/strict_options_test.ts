@@ -35,6 +35,7 @@ import {
   slowMo,
   star,
   stepDecay,
+  streamingDiloco,
   synthetic,
   tensors,
   text,
@@ -251,6 +252,14 @@ const CASES: Record<
     path: "outer.nestrov",
     near: "nesterov",
   },
+  streamingDiloco: {
+    pipeline: () =>
+      complete(start()).outer(
+        streamingDiloco(withTypo({ tau: 4, fragments: 1 }, "overlapp", 1)),
+      ),
+    path: "outer.overlapp",
+    near: "overlap",
+  },
   network: {
     pipeline: () => complete(start()).network(network(withTypo({}, "latncy", "5ms"))),
     path: "network.latncy",
@@ -438,6 +447,8 @@ function _typeErrors(): void {
   bmuf({ tau: 4, blockLR: 0.5 });
   // @ts-expect-error: misspelt
   diloco({ tau: 4, nestrov: false });
+  // @ts-expect-error: misspelt
+  streamingDiloco({ tau: 4, fragments: 2, overlapp: 1 });
   // @ts-expect-error: misspelt
   network({ latncy: "5ms" });
   // @ts-expect-error: misspelt

@@ -62,6 +62,7 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "slowMo",
     "star",
     "stepDecay",
+    "streamingDiloco",
     "synthetic",
     "tensors",
     "text",

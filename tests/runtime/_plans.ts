@@ -34,6 +34,7 @@ import {
   sgp,
   sketchedSgd,
   slowMo,
+  streamingDiloco,
   text,
   topK,
   train,
@@ -72,6 +73,11 @@ export function leastSquaresPlans(steps = 30): Record<string, Plan> {
     // AdamW inside, DiLoCo's pairing; Adam's moments kept across outer steps.
     dilocoOverLocalSgd: start.optimizer(adamw({ lr: 0.05, weightDecay: 0.01 }))
       .base(localSgd({ tau: 2 })).outer(diloco({ tau: 4, lr: 0.7, momentum: 0.9 })).compile(),
+    // The linear model is one variable, so one fragment; the sync after step 3 is in flight at
+    // the checkpoint after 4 steps (resume inside an overlap window) and applied after step 4.
+    streamingDilocoOverLocalSgd: start.optimizer(adamw({ lr: 0.05, weightDecay: 0.01 }))
+      .base(localSgd({ tau: 4 }))
+      .outer(streamingDiloco({ tau: 4, fragments: 1, overlap: 1, bits: 4 })).compile(),
     dmSgdRing: start.base(dmSgd(ring, { beta: 0.8 })).compile(),
     decentLaMOnePeer: start.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
     slowMoOverDmSgd: start.base(dmSgd(ring, { beta: 0.5 })).outer(
@@ -144,6 +150,9 @@ export function transformerPlans(file: string, steps = 4): Record<string, Plan> 
     bmufOverLocalSgd: stateful.base(localSgd({ tau: 2, buffers: "average" }))
       .outer(bmuf({ tau: 4 })).compile(),
     dilocoOverLocalSgd: stateful.base(localSgd({ tau: 2 })).outer(diloco({ tau: 4 })).compile(),
+    // 16 variables in two strided fragments taking turns every step, 4-bit pseudo-gradients.
+    streamingDilocoOverGossip: stateful.base(gossip(ring))
+      .outer(streamingDiloco({ tau: 2, fragments: 2, bits: 4 })).compile(),
     dmSgdRing: plain.base(dmSgd(ring, { beta: 0.8 })).compile(),
     decentLaMOnePeer: plain.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
     slowMoOverDmSgd: plain.base(dmSgd(ring, { beta: 0.5 }))
