@@ -11,7 +11,7 @@ import {
 } from "../../dsl/bases/mod.ts";
 import { topK } from "../../dsl/compressors/mod.ts";
 import { sgd } from "../../dsl/optimizers/mod.ts";
-import { bmuf, diloco, slowMo } from "../../dsl/outers/mod.ts";
+import { bmuf, diloco, slowMo, streamingDiloco } from "../../dsl/outers/mod.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { ring } from "../../topologies/mod.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";
@@ -45,7 +45,7 @@ Deno.test("the implemented bases and outers are registered", () => {
   for (const kind of kinds) {
     assert.equal(typeof BASES[kind], "function", kind);
   }
-  for (const kind of ["slowMo", "bmuf", "diloco"] as const) {
+  for (const kind of ["slowMo", "bmuf", "diloco", "streamingDiloco"] as const) {
     assert.equal(typeof OUTERS[kind], "function");
   }
 });
@@ -63,9 +63,13 @@ Deno.test("the step driver builds each implemented base and outer from its plan"
       cada({ c: 1 }),
     ]
   ) {
-    const outers = base.kind === "overlapLocalSgd" || base.kind === "cada"
-      ? [null]
-      : [null, slowMo({ tau: 2 }), bmuf({ tau: 2 }), diloco({ tau: 2 })];
+    const outers = base.kind === "overlapLocalSgd" || base.kind === "cada" ? [null] : [
+      null,
+      slowMo({ tau: 2 }),
+      bmuf({ tau: 2 }),
+      diloco({ tau: 2 }),
+      streamingDiloco({ tau: 2, fragments: 1 }),
+    ];
     for (const outer of outers) {
       const chain = chainFor(
         makePlan({ workers: 1, optimizer: sgd({ lr: 0.1 }), base, outer, steps: 2 }),

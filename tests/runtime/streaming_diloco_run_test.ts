@@ -113,7 +113,7 @@ Deno.test("streamingDiloco on the transformer resumes bit for bit inside an over
       const full = await run(compiled, {
         transport: "memory",
         out: join(parent, "full"),
-        checkpointEvery: 2,
+        checkpointEvery: 6,
       });
       // After 6 steps fragment 1's sync (started after step 5) is in flight.
       const resumed = await resume(join(parent, "full"), {
