@@ -287,11 +287,14 @@ class ThreadCommunicator implements ThreadedCommunicator {
   }
 
   allGatherStart(data: Uint8Array, phase: Phase): PendingAllGather {
-    const start = performance.now();
     let elapsed: number | null = null;
-    const result = this.allGather(data, phase);
+    // The communication thread times it, so a busy training thread does not lengthen it.
+    const result = this.#link.call({ op: "allGather", data: data.slice(), phase }).then((done) => {
+      elapsed = done.elapsedMs;
+      return [...done.gathered ?? []];
+    });
     // Nobody may be waiting yet: a failure is reported by wait(), not as an unhandled rejection.
-    result.then(() => elapsed = performance.now() - start, () => {});
+    result.catch(() => {});
     return { wait: () => result, elapsedMs: () => elapsed };
   }
 
