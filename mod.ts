@@ -82,7 +82,7 @@ export {
   sgp,
 } from "./dsl/bases/mod.ts";
 export { dqSgd, qsgd, type QsgdOptions, sketchedSgd, topK } from "./dsl/compressors/mod.ts";
-export { bmuf, diloco, slowMo, sparseLoco } from "./dsl/outers/mod.ts";
+export { bmuf, diloco, slowMo, sparseLoco, streamingDiloco } from "./dsl/outers/mod.ts";
 export {
   type Bandwidth,
   type BandwidthUnit,

@@ -64,6 +64,9 @@ export function renderExplanation(
       "Estimated bytes sent per worker (payload of the collectives, without framing)",
       table(["phase", "per step", `over ${plan.steps} steps`], rows).replace(/^/gm, "  "),
     );
+    if (explanation.peakSyncBytes !== undefined) {
+      lines.push(`  peak of a single outer sync: ${formatBytes(explanation.peakSyncBytes)}`);
+    }
     const reference = explanation.allReduceBytesPerStep ?? 0;
     if (reference > 0) {
       lines.push(

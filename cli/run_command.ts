@@ -158,6 +158,9 @@ export function reportRun(result: RunResult): string {
       ...(summary.virtualTimeMs === null ? [] : [`${(summary.virtualTimeMs / 1000).toFixed(2)} s`]),
     ]],
   ) + uploadsLine(summary) +
+    (summary.peakSyncBytes === undefined
+      ? ""
+      : `\npeak bytes of a single outer sync ${formatBytes(summary.peakSyncBytes)} per worker`) +
     `\nbackend ${summary.backend} (${summary.backendReason}); run folder ${result.folder}`;
 }
 

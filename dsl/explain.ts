@@ -9,7 +9,7 @@
 
 import { topologyName, topologyNotes } from "../topologies/mod.ts";
 import type { CompressorNode, Plan, ScheduleNode, TopologyNode } from "./plan.ts";
-import { type DataShape, dataShape, parameterCount } from "./shapes.ts";
+import { type DataShape, dataShape, modelVariables, parameterCount } from "./shapes.ts";
 import { type PhaseBytes, zeroBytes } from "./traffic.ts";
 import { baseTraits, compressorTraits, outerTraits } from "./traits.ts";
 import { ringAllReduceBytes } from "./wire_bytes.ts";
@@ -26,6 +26,11 @@ export interface PlanExplanation {
   readonly bytesPerStep: PhaseBytes | null;
   /** The same for plain all-reduce SGD, the reference the savings are measured against. */
   readonly allReduceBytesPerStep: number | null;
+  /**
+   * The most bytes a worker sends in one outer synchronisation, for outers whose syncs differ in
+   * size (Streaming DiLoCo's fragments); absent otherwise.
+   */
+  readonly peakSyncBytes?: number;
   /** Remarks: bounds, assumptions. */
   readonly notes: readonly string[];
 }
@@ -185,15 +190,20 @@ export function explainPlan(plan: Plan): PlanExplanation {
     };
   }
   const base = baseBytes(plan, d, notes);
+  const variables = modelVariables(plan.model, plan.data) ?? [d];
   const outer = plan.outer === null
     ? 0
-    : outerTraits(plan.outer).traffic(plan.outer, d, plan.workers);
+    : outerTraits(plan.outer).traffic(plan.outer, d, plan.workers, variables);
+  const peak = plan.outer === null
+    ? undefined
+    : outerTraits(plan.outer).peakSyncBytes?.(plan.outer, plan.workers, variables);
   return {
     chain,
     parameters: d,
     syncPeriod: syncPeriodOf(plan),
     bytesPerStep: { ...base, outer },
     allReduceBytesPerStep: ringAllReduceBytes(d, plan.workers),
+    ...(peak === undefined ? {} : { peakSyncBytes: peak }),
     notes,
   };
 }

@@ -36,6 +36,7 @@ import {
   sparseLoco,
   star,
   stepDecay,
+  streamingDiloco,
   synthetic,
   tensors,
   text,
@@ -373,6 +374,25 @@ function handMadePlans(presetPath: string): [string, Plan][] {
         .outer(sparseLoco({ tau: 8, k: 3, chunk: 100, bits: 32, beta: 0.5, lr: 0.8 })).compile(),
     ],
     ["sparseLoco default", base().base(allReduce()).outer(sparseLoco({ tau: 4, k: 64 })).compile()],
+    [
+      "streamingDiloco",
+      base().base(localSgd({ tau: 8 })).outer(
+        streamingDiloco({
+          tau: 8,
+          fragments: 2,
+          overlap: 2,
+          mix: 0.25,
+          bits: 4,
+          lr: 1,
+          momentum: 0.5,
+          nesterov: false,
+        }),
+      ).compile(),
+    ],
+    [
+      "streamingDiloco default",
+      base().base(gossip(ring)).outer(streamingDiloco({ tau: 4, fragments: 1 })).compile(),
+    ],
     // The network and the builder's own calls.
     ["network empty", base().base(allReduce()).network(network()).compile()],
     [
@@ -457,7 +477,10 @@ const ALL_KINDS = {
     custom: 0,
   } satisfies Record<TopologyKind, 0>,
   compress: { qsgd: 0, dqSgd: 0, sketchedSgd: 0, topK: 0 } satisfies Record<CompressorKind, 0>,
-  outer: { slowMo: 0, bmuf: 0, diloco: 0, sparseLoco: 0 } satisfies Record<OuterKind, 0>,
+  outer: { slowMo: 0, bmuf: 0, diloco: 0, sparseLoco: 0, streamingDiloco: 0 } satisfies Record<
+    OuterKind,
+    0
+  >,
 };
 
 Deno.test("every example pipeline and plan file prints as an expression that compiles back to it", async () => {

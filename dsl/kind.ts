@@ -62,6 +62,11 @@ export interface PlanFacts {
   readonly parameters: number | null;
   /** The model's context length in tokens (a transformer's `context`), `null` for models without. */
   readonly context: number | null;
+  /**
+   * The sizes of the model's variables (tensors) in the flat vector's order, or `null` when only
+   * a file or a module knows them (a custom model).
+   */
+  readonly variables: readonly number[] | null;
 }
 
 /**
@@ -131,6 +136,13 @@ export interface ModelDefinition<N extends AnyNode> extends KindDefinition<N> {
   readonly task: DataShape["task"] | null;
   /** Parameters `d` on data of this shape, or `null` when only a module knows them. */
   readonly parameters: (node: N, data: DataShape) => number | null;
+  /**
+   * The sizes of the model's variables (its tensors) in the flat vector's order, summing to
+   * `parameters`; `null` when only a module knows them (a custom model) or the data shape
+   * leaves them open. Outer algorithms that work per variable (Streaming DiLoCo's fragments)
+   * read them.
+   */
+  readonly variables: (node: N, data: DataShape) => readonly number[] | null;
   /**
    * Tokens the model reads per example, for models of token sequences (the transformer); language
    * data cuts its windows to this length. Absent for models without a context.
@@ -251,8 +263,22 @@ export interface CompressorDefinition<N extends AnyNode> extends KindDefinition<
 export interface OuterDefinition<N extends AnyNode> extends KindDefinition<N> {
   /** The name shown when the outer step divides by `γ_k`, else `null`. */
   readonly dividesByLr: (node: N) => string | null;
-  /** Mean bytes a worker sends per step in the outer phase, for `d` parameters and `n` workers. */
-  readonly traffic: (node: N, d: number, n: number) => number;
+  /**
+   * Mean bytes a worker sends per step in the outer phase, for `d` parameters and `n` workers;
+   * `variables` are the model's variable sizes in order (`[d]` when unknown).
+   */
+  readonly traffic: (node: N, d: number, n: number, variables: readonly number[]) => number;
+  /**
+   * The most bytes a worker sends in any single outer synchronisation, for outers whose syncs
+   * differ in size (Streaming DiLoCo's fragments); absent when every sync sends the same.
+   */
+  readonly peakSyncBytes?: (node: N, n: number, variables: readonly number[]) => number;
+  /**
+   * Why a base with a period of its own (local SGD) must synchronise exactly as often as the
+   * outer (its every average is then skipped: the outer's syncs replace them), or absent when
+   * a base period dividing `tau` is enough.
+   */
+  readonly replacesBaseSync?: string;
 }
 
 /**

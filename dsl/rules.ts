@@ -25,7 +25,7 @@ import { MODEL_KINDS, type ModelNode } from "./models/mod.ts";
 import { networkIssues } from "./network.ts";
 import type { Plan } from "./plan.ts";
 import { firstNonPositiveStep, learningRate, scheduleIssues } from "./schedules.ts";
-import { dataShape, modelContext, parameterCount } from "./shapes.ts";
+import { dataShape, modelContext, modelVariables, parameterCount } from "./shapes.ts";
 import {
   basesAcceptingOuter,
   basesCompressedBy,
@@ -148,7 +148,24 @@ function periodRules(plan: Plan): PlanIssue[] {
   const issues: PlanIssue[] = [];
   const { base, outer } = plan;
   const basePeriod = baseTraits(base).syncPeriod(base);
-  if (outer !== null && basePeriod !== null && outer.tau % basePeriod !== 0) {
+  // A base that averages every step keeps the models identical, so nothing is replaced; a
+  // base that takes no outer is refused by the composition rules.
+  const replaces = outer === null || !baseTraits(base).acceptsOuter
+    ? undefined
+    : outerTraits(outer).replacesBaseSync;
+  if (
+    outer !== null && basePeriod !== null && basePeriod > 1 && replaces !== undefined &&
+    outer.tau !== basePeriod
+  ) {
+    issues.push(
+      issue(
+        "outer.tau",
+        `${outer.kind} tau ${outer.tau} differs from ${base.kind} tau ${basePeriod}: ${replaces}`,
+        `${basePeriod}, or ${base.kind} tau ${outer.tau}`,
+        outer.tau,
+      ),
+    );
+  } else if (outer !== null && basePeriod !== null && outer.tau % basePeriod !== 0) {
     issues.push(
       issue(
         "outer.tau",
@@ -292,6 +309,7 @@ export function crossSlotIssues(plan: Plan): PlanIssue[] {
     data,
     parameters: parameterCount(plan.model, plan.data),
     context: modelContext(plan.model),
+    variables: modelVariables(plan.model, plan.data),
   };
   const dataDefinition = DATA_KINDS[plan.data.kind] as DataDefinition<DataNode>;
   return [

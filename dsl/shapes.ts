@@ -55,6 +55,28 @@ export function parameterCount(model: ModelNode, data: DataNode): number | null 
 }
 
 /**
+ * The sizes of a model's variables in the flat vector's order, on the plan's data.
+ *
+ * @param model The model node.
+ * @param data The data node.
+ * @returns The sizes, or `null` when only a file or module knows them (a custom model).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { modelVariables } from "./shapes.ts";
+ * import { mlp } from "./models/mod.ts";
+ * import { mnist } from "./data/mod.ts";
+ * assert.deepEqual(modelVariables(mlp({ hidden: [16] }), mnist()), [784 * 16, 16, 16 * 10, 10]);
+ * ```
+ */
+export function modelVariables(model: ModelNode, data: DataNode): readonly number[] | null {
+  return (MODEL_KINDS[model.kind] as ModelDefinition<ModelNode>).variables(
+    model,
+    dataShape(data),
+  );
+}
+
+/**
  * The context length of a model: the tokens per window a model of token sequences reads.
  *
  * @param model The model node.

@@ -36,6 +36,7 @@ import {
   sparseLoco,
   star,
   stepDecay,
+  streamingDiloco,
   synthetic,
   tensors,
   text,
@@ -257,6 +258,14 @@ const CASES: Record<
     path: "outer.chunks",
     near: "chunk",
   },
+  streamingDiloco: {
+    pipeline: () =>
+      complete(start()).outer(
+        streamingDiloco(withTypo({ tau: 4, fragments: 1 }, "overlapp", 1)),
+      ),
+    path: "outer.overlapp",
+    near: "overlap",
+  },
   network: {
     pipeline: () => complete(start()).network(network(withTypo({}, "latncy", "5ms"))),
     path: "network.latncy",
@@ -446,6 +455,8 @@ function _typeErrors(): void {
   diloco({ tau: 4, nestrov: false });
   // @ts-expect-error: misspelt
   sparseLoco({ tau: 4, k: 1, chunks: 2 });
+  // @ts-expect-error: misspelt
+  streamingDiloco({ tau: 4, fragments: 2, overlapp: 1 });
   // @ts-expect-error: misspelt
   network({ latncy: "5ms" });
   // @ts-expect-error: misspelt

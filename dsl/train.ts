@@ -162,7 +162,8 @@ export class Pipeline<
 
   /**
    * Sets the outer algorithm wrapped around the base.
-   * @param outer `slowMo({ … })`, `bmuf({ … })`, `diloco({ … })` or `sparseLoco({ … })`.
+   * @param outer `slowMo({ … })`, `bmuf({ … })`, `diloco({ … })`, `streamingDiloco({ … })` or
+   *   `sparseLoco({ … })`.
    * @returns A new pipeline.
    */
   outer(outer: OuterNode): Pipeline<D, O, B> {

@@ -46,6 +46,11 @@ export interface CompareRow {
   readonly timeToTargetMs: number | null;
   /** Training bytes per worker sent until then; `null` likewise. */
   readonly bytesToTarget: number | null;
+  /**
+   * The most bytes a worker wrote for one outer sync (Streaming DiLoCo's `syncBytes`); `null`
+   * for algorithms that do not report their syncs.
+   */
+  readonly peakSyncBytes: number | null;
 }
 
 /**
@@ -81,7 +86,23 @@ export function compareRow(run: RunData, target: number | null = null): CompareR
     wallTimeMs: run.summary?.wallTimeMs ?? null,
     timeToTargetMs: reached?.timeMs ?? null,
     bytesToTarget: reached?.bytes ?? null,
+    peakSyncBytes: peakSyncBytes(run),
   };
+}
+
+/** The largest `syncBytes` of the run's step lines (the summary's, once it ended). */
+function peakSyncBytes(run: RunData): number | null {
+  if (run.summary?.peakSyncBytes !== undefined) return run.summary.peakSyncBytes;
+  const syncs = run.steps.flatMap((line) => {
+    const bytes = line.algorithm?.syncBytes;
+    return typeof bytes === "number" ? [bytes] : [];
+  });
+  return syncs.length === 0 ? null : Math.max(...syncs);
+}
+
+/** Whether some row reports the bytes of its outer syncs (its table shows the peak). */
+export function hasPeakSync(rows: readonly CompareRow[]): boolean {
+  return rows.some((row) => row.peakSyncBytes !== null);
 }
 
 /**
@@ -125,9 +146,14 @@ export interface CompareColumn {
  *
  * @param target The target accuracy, or `null`.
  * @param language Whether to show the final bits per token.
+ * @param peak Whether to show the peak bytes of one outer sync.
  * @returns The columns, in order.
  */
-export function compareColumns(target: number | null, language = false): CompareColumn[] {
+export function compareColumns(
+  target: number | null,
+  language = false,
+  peak = false,
+): CompareColumn[] {
   return [
     { header: "run", text: (row) => row.name, csv: (row) => row.name },
     { header: "algorithm", text: (row) => row.algorithm, csv: (row) => row.algorithm },
@@ -161,6 +187,14 @@ export function compareColumns(target: number | null, language = false): Compare
       text: (row: CompareRow) => formatBytes(row.bytesPerWorker[phase]),
       csv: (row: CompareRow) => row.bytesPerWorker[phase],
     })),
+    ...(peak
+      ? [{
+        header: "peak sync/worker",
+        text: (row: CompareRow) =>
+          row.peakSyncBytes === null ? "-" : formatBytes(row.peakSyncBytes),
+        csv: (row: CompareRow) => row.peakSyncBytes,
+      }]
+      : []),
     {
       header: "time",
       text: (row) => `${seconds(row.timeMs)} ${row.clock === "simulated" ? "(sim.)" : ""}`.trim(),
@@ -192,7 +226,7 @@ export function compareColumns(target: number | null, language = false): Compare
  * @returns The table text.
  */
 export function compareText(rows: readonly CompareRow[], target: number | null = null): string {
-  const cols = compareColumns(target, isLanguage(rows)).filter((column) =>
+  const cols = compareColumns(target, isLanguage(rows), hasPeakSync(rows)).filter((column) =>
     column.header !== "clock"
   );
   return table(
@@ -216,13 +250,13 @@ export function compareText(rows: readonly CompareRow[], target: number | null =
  *   name: 'a,"b"', algorithm: "allReduce", workers: 2, status: "completed", stepsRun: 4,
  *   steps: 4, finalAccuracy: 0.5, bestAccuracy: 0.5, finalTestLoss: 1, finalBitsPerToken: null,
  *   bytesPerWorker: { base: 10, outer: 0, compressed: 0, control: 1 }, clock: "training",
- *   timeMs: 20, wallTimeMs: 30, timeToTargetMs: null, bytesToTarget: null,
+ *   timeMs: 20, wallTimeMs: 30, timeToTargetMs: null, bytesToTarget: null, peakSyncBytes: null,
  * } satisfies CompareRow;
  * assert.equal(compareCsv([row]).split("\n")[1], '"a,""b""",allReduce,2,4,completed,0.5,0.5,10,0,0,1,20,training,30');
  * ```
  */
 export function compareCsv(rows: readonly CompareRow[], target: number | null = null): string {
-  const cols = compareColumns(target, isLanguage(rows));
+  const cols = compareColumns(target, isLanguage(rows), hasPeakSync(rows));
   const cell = (value: string | number | null) => {
     if (value === null) return "";
     const text = String(value);

@@ -217,3 +217,30 @@ Deno.test("a language model's row, table and first chart show bits per token", a
     await Deno.remove(classifier, { recursive: true });
   }
 });
+
+Deno.test("runs that report their outer syncs get a peak-sync column: the summary's, else the steps' largest", async () => {
+  const synced = (line: MetricsLine, bytes: number): MetricsLine => ({
+    ...line,
+    algorithm: { syncedFragment: 0, syncBytes: bytes },
+  } as MetricsLine);
+  const lines = LINES.map((line, i) =>
+    i === 2 ? synced(line, 300) : i === 7 ? synced(line, 500) : line
+  );
+  const running = await runFolder(lines.slice(0, 9), null);
+  const done = await runFolder(lines, { ...SUMMARY, peakSyncBytes: 512 });
+  const plain = await runFolder(LINES, SUMMARY);
+  try {
+    const rows = [
+      compareRow(await readRun(running)),
+      compareRow(await readRun(done)),
+      compareRow(await readRun(plain)),
+    ];
+    assert.deepEqual(rows.map((row) => row.peakSyncBytes), [500, 512, null]);
+    const csv = compareCsv(rows).trim().split("\n");
+    assert.match(csv[0]!, /,control sent\/worker,peak sync\/worker,time,/);
+    assert.match(csv[3]!, /,40,,45,/);
+    assert.doesNotMatch(compareText([rows[2]!]), /peak sync/);
+  } finally {
+    for (const folder of [running, done, plain]) await Deno.remove(folder, { recursive: true });
+  }
+});

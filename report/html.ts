@@ -10,7 +10,7 @@ import { planExpression } from "../dsl/expression.ts";
 import type { TextSample } from "../runtime/models/sample_text.ts";
 import { FONT, INK, MONO_FONT } from "../visual_style.ts";
 import { type Chart, renderSvg } from "./charts.ts";
-import { compareColumns, type CompareRow, isLanguage } from "./compare_table.ts";
+import { compareColumns, type CompareRow, hasPeakSync, isLanguage } from "./compare_table.ts";
 import type { RunData } from "./run_data.ts";
 
 /**
@@ -65,7 +65,7 @@ a{color:${INK.stroke}}
  * @returns A `<table>` element.
  */
 export function compareHtml(rows: readonly CompareRow[], target: number | null): string {
-  const columns = compareColumns(target, isLanguage(rows)).filter((column) =>
+  const columns = compareColumns(target, isLanguage(rows), hasPeakSync(rows)).filter((column) =>
     column.header !== "clock"
   );
   // The four phases share one heading, so the table fits beside the page.

@@ -190,6 +190,11 @@ export interface RunSummary {
   /** Uploads sent and skipped (`cada`); `null` for algorithms where every worker always sends. */
   readonly uploads: UploadSummary | null;
   /**
+   * The most bytes one worker wrote for a single outer synchronisation, frame headers included
+   * (Streaming DiLoCo, whose fragment syncs differ in size); absent for other algorithms.
+   */
+  readonly peakSyncBytes?: number;
+  /**
    * How the all-reduces moved: `"shared memory"` (thread workers of one process), `"ring over
    * TCP"`, `"hierarchical"` (worker processes of several thread workers each,
    * `gossamer worker --local-workers`: shared memory within a process, a ring between the

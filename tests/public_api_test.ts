@@ -63,6 +63,7 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "sparseLoco",
     "star",
     "stepDecay",
+    "streamingDiloco",
     "synthetic",
     "tensors",
     "text",

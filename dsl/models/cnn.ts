@@ -7,7 +7,7 @@
 import * as v from "valibot";
 import { type Activation, activation, integer } from "../fields.ts";
 import { buildNode, type ModelDefinition, type NodeIssue, type OptionNames } from "../kind.ts";
-import { denseParameters } from "./_dense.ts";
+import { denseParameters, denseVariables } from "./_dense.ts";
 
 /**
  * A small LeNet-style network for square grayscale images: two `kernel`×`kernel` valid
@@ -111,6 +111,22 @@ export const cnnKind: ModelDefinition<CnnNode> = {
     const flat = featureSide ** 2 * f2;
     return k2 * channels * f1 + f1 + k2 * f1 * f2 + f2 +
       denseParameters([flat, ...node.dense, data.classes]);
+  },
+  // conv0's kernel and bias, conv1's, then the dense layers' (pooling has no variables).
+  variables: (node, data) => {
+    if (data.image === null || data.classes === null) return null;
+    const [side, , channels] = data.image;
+    const [f1, f2] = node.filters;
+    const k2 = node.kernel * node.kernel;
+    const featureSide = cnnFeatureSide(node, side);
+    if (featureSide < 1) return null;
+    return [
+      k2 * channels * f1,
+      f1,
+      k2 * f1 * f2,
+      f2,
+      ...denseVariables([featureSide ** 2 * f2, ...node.dense, data.classes]),
+    ];
   },
   check: (node, { data, dataKind }): NodeIssue[] => {
     if (data.image === null) {

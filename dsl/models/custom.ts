@@ -65,4 +65,5 @@ export const customModelKind: ModelDefinition<CustomModelNode> = {
   // The user's module decides, and its size is known once it is loaded.
   task: null,
   parameters: () => null,
+  variables: () => null,
 };

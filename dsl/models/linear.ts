@@ -61,6 +61,8 @@ export const linearKind: ModelDefinition<LinearNode> = {
   form: { make: linear, required: ["dim"] },
   task: "regression",
   parameters: (node) => node.dim,
+  // One variable, the weight vector.
+  variables: (node) => [node.dim],
   check: (node, { data }) =>
     data.features === null || node.dim === data.features ? [] : [{
       path: "dim",

@@ -7,7 +7,7 @@
 import * as v from "valibot";
 import { integer } from "../fields.ts";
 import { buildNode, type ModelDefinition, type NodeIssue, type OptionNames } from "../kind.ts";
-import { denseParameters } from "./_dense.ts";
+import { denseParameters, denseVariables } from "./_dense.ts";
 
 /** Multinomial logistic regression; `null` sizes are taken from the data. */
 export interface LogisticNode {
@@ -62,6 +62,11 @@ export const logisticKind: ModelDefinition<LogisticNode> = {
     const inputs = node.inputs ?? data.features;
     const classes = node.classes ?? data.classes;
     return inputs === null || classes === null ? null : denseParameters([inputs, classes]);
+  },
+  variables: (node, data) => {
+    const inputs = node.inputs ?? data.features;
+    const classes = node.classes ?? data.classes;
+    return inputs === null || classes === null ? null : denseVariables([inputs, classes]);
   },
   check: (node, { data }) => {
     const issues: NodeIssue[] = [];

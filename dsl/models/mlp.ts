@@ -7,7 +7,7 @@
 import * as v from "valibot";
 import { type Activation, activation, integer } from "../fields.ts";
 import { buildNode, type ModelDefinition, type OptionNames } from "../kind.ts";
-import { denseParameters } from "./_dense.ts";
+import { denseParameters, denseVariables } from "./_dense.ts";
 
 /** Multi-layer perceptron with the given hidden layer widths. */
 export interface MlpNode {
@@ -58,4 +58,8 @@ export const mlpKind: ModelDefinition<MlpNode> = {
     data.features === null || data.classes === null
       ? null
       : denseParameters([data.features, ...node.hidden, data.classes]),
+  variables: (node, data) =>
+    data.features === null || data.classes === null
+      ? null
+      : denseVariables([data.features, ...node.hidden, data.classes]),
 };

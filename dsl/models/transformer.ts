@@ -113,6 +113,38 @@ export function transformerParameters(node: TransformerNode, vocabulary: number)
   return vocabulary * D + node.context * D + node.layers * block + 2 * D;
 }
 
+/**
+ * The sizes of a transformer's variables in the flat vector's order (`shared/MODELS.md`):
+ * `wte`, `wpe`, each block's twelve tensors (`ln_1` weight and bias, `c_attn` weight and bias,
+ * attention `c_proj` weight and bias, `ln_2` weight and bias, `c_fc` weight and bias, MLP
+ * `c_proj` weight and bias), then `ln_f`'s weight and bias.
+ *
+ * @param node The model.
+ * @param vocabulary The vocabulary size `V`.
+ * @returns `2 + 12 · layers + 2` sizes summing to {@linkcode transformerParameters}.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { transformer, transformerParameters, transformerVariables } from "./transformer.ts";
+ * const node = transformer({ layers: 1, dModel: 8, heads: 2, context: 8 });
+ * const sizes = transformerVariables(node, 256);
+ * assert.equal(sizes.length, 16);
+ * assert.equal(sizes.reduce((a, b) => a + b), transformerParameters(node, 256));
+ * ```
+ */
+export function transformerVariables(node: TransformerNode, vocabulary: number): number[] {
+  const D = node.dModel;
+  const mD = node.mlpRatio * D;
+  const block = [D, D, 3 * D * D, 3 * D, D * D, D, D, D, D * mD, mD, mD * D, D];
+  return [
+    vocabulary * D,
+    node.context * D,
+    ...Array.from({ length: node.layers }, () => block).flat(),
+    D,
+    D,
+  ];
+}
+
 /** Everything the plan layer knows about `transformer`. */
 export const transformerKind: ModelDefinition<TransformerNode> = {
   schema: v.strictObject({
@@ -129,6 +161,10 @@ export const transformerKind: ModelDefinition<TransformerNode> = {
   parameters: (node, data: DataShape) =>
     data.task === "language" && data.classes !== null
       ? transformerParameters(node, data.classes)
+      : null,
+  variables: (node, data: DataShape) =>
+    data.task === "language" && data.classes !== null
+      ? transformerVariables(node, data.classes)
       : null,
   check: (node): NodeIssue[] =>
     node.dModel % node.heads === 0 ? [] : [{

@@ -11,14 +11,21 @@ import { bmufKind, type BmufNode } from "./bmuf.ts";
 import { dilocoKind, type DilocoNode } from "./diloco.ts";
 import { slowMoKind, type SlowMoNode } from "./slow_mo.ts";
 import { sparseLocoKind, type SparseLocoNode } from "./sparse_loco.ts";
+import { streamingDilocoKind, type StreamingDilocoNode } from "./streaming_diloco.ts";
 
 export * from "./bmuf.ts";
 export * from "./diloco.ts";
 export * from "./slow_mo.ts";
 export * from "./sparse_loco.ts";
+export * from "./streaming_diloco.ts";
 
 /** Any outer algorithm. */
-export type OuterNode = SlowMoNode | BmufNode | DilocoNode | SparseLocoNode;
+export type OuterNode =
+  | SlowMoNode
+  | BmufNode
+  | DilocoNode
+  | StreamingDilocoNode
+  | SparseLocoNode;
 
 /** Outer kinds. */
 export type OuterKind = OuterNode["kind"];
@@ -34,7 +41,7 @@ export type OuterNodeOf<K extends OuterKind> = Extract<OuterNode, { readonly kin
  * import assert from "node:assert/strict";
  * import { OUTER_KINDS, slowMo } from "./mod.ts";
  * // One ring all-reduce of 1000 floats among 4 workers (6000 bytes) every 4 steps.
- * assert.equal(OUTER_KINDS.slowMo.traffic(slowMo({ tau: 4 }), 1000, 4), 1500);
+ * assert.equal(OUTER_KINDS.slowMo.traffic(slowMo({ tau: 4 }), 1000, 4, [1000]), 1500);
  * ```
  */
 export const OUTER_KINDS: { readonly [K in OuterKind]: OuterDefinition<OuterNodeOf<K>> } = {
@@ -42,4 +49,5 @@ export const OUTER_KINDS: { readonly [K in OuterKind]: OuterDefinition<OuterNode
   bmuf: bmufKind,
   diloco: dilocoKind,
   sparseLoco: sparseLocoKind,
+  streamingDiloco: streamingDilocoKind,
 };

@@ -129,12 +129,15 @@ export interface RunResult {
  * @param plan The plan.
  * @param shards One shard per worker.
  * @param x0 The common initial model.
+ * @param options `variables`: the model's variable sizes in order (default one variable of all
+ *   of `x0`), for algorithms that work per variable (Streaming DiLoCo's fragments).
  * @returns Models, per-step history and the algorithm objects.
  */
 export async function runWorkers(
   plan: Plan,
   shards: readonly Shard[],
   x0: readonly number[],
+  options: { readonly variables?: readonly number[] } = {},
 ): Promise<RunResult> {
   const n = plan.workers;
   const comms = createMemoryCommunicators(n);
@@ -148,6 +151,7 @@ export async function runWorkers(
       plan,
       comm,
       x0: Float32Array.from(x0),
+      ...(options.variables === undefined ? {} : { variables: options.variables }),
       gradient: (params) => {
         const { loss, grad } = lsGradient(shard, params);
         return Promise.resolve({ loss, grad: Float32Array.from(grad) });

@@ -39,6 +39,11 @@ export interface ChainOptions {
   readonly x0: Float32Array;
   /** The gradient of this worker's loss on the current step's batch. */
   readonly gradient: GradientOracle;
+  /**
+   * The sizes of the model's variables in the flat vector's order (`TrainableModel.tensors`);
+   * default `[d]`, one variable.
+   */
+  readonly variables?: readonly number[];
 }
 
 /** What one step did. */
@@ -127,7 +132,11 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
   const synced: Stateful[] = [optimizer];
   const syncBuffers: SyncBuffers = (policy, phase) =>
     applyBufferPolicy(policy, synced, comm, phase);
-  const context: StepContext = { plan, comm, x0, syncBuffers };
+  const variables = options.variables ?? [d];
+  const context: StepContext = { plan, comm, x0, syncBuffers, variables };
+  // The outer's period: a base with a period of its own skips its averages at its multiples.
+  // For streamingDiloco (whose tau must equal a localSgd base's period) that skips every base
+  // average: the fragment syncs replace them.
   const outerTau = plan.outer?.tau ?? null;
   const base = createBase(plan.base, {
     ...context,
@@ -159,9 +168,11 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
     buffers: allBuffers,
     finish: async () => {
       await base.finish?.();
+      await outer?.finish?.();
     },
     async checkpoint() {
       await base.settle?.();
+      await outer?.settle?.();
       return allBuffers();
     },
     restore(saved) {
@@ -182,6 +193,7 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
         buffer.data.set(data);
       }
       base.restored?.();
+      outer?.restored?.();
     },
     parts: { optimizer, base, compressor, outer },
   };

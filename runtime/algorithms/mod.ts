@@ -85,6 +85,13 @@ export {
   type SparseLocoCodecSettings,
   sparseLocoOuter,
 } from "./sparse_loco.ts";
+export {
+  decodePseudoGradient,
+  encodePseudoGradient,
+  fragmentCoordinates,
+  streamingDilocoOuter,
+  syncingFragment,
+} from "./streaming_diloco.ts";
 export { BASES, createBase, createOuter, OUTERS } from "./registry.ts";
 export {
   type ChainOptions,

@@ -35,6 +35,7 @@ import { slowMoOuter } from "./slow_mo.ts";
 import { bmufOuter } from "./bmuf.ts";
 import { dilocoOuter } from "./diloco.ts";
 import { sparseLocoOuter } from "./sparse_loco.ts";
+import { streamingDilocoOuter } from "./streaming_diloco.ts";
 
 /**
  * Base algorithm factories by kind.
@@ -78,6 +79,7 @@ export const OUTERS: { readonly [K in OuterKind]: OuterFactory<OuterNodeOf<K>> }
     bmuf: bmufOuter,
     diloco: dilocoOuter,
     sparseLoco: sparseLocoOuter,
+    streamingDiloco: streamingDilocoOuter,
   });
 
 /**

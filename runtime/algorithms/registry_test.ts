@@ -11,7 +11,7 @@ import {
 } from "../../dsl/bases/mod.ts";
 import { topK } from "../../dsl/compressors/mod.ts";
 import { sgd } from "../../dsl/optimizers/mod.ts";
-import { bmuf, diloco, slowMo, sparseLoco } from "../../dsl/outers/mod.ts";
+import { bmuf, diloco, slowMo, sparseLoco, streamingDiloco } from "../../dsl/outers/mod.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { ring } from "../../topologies/mod.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";
@@ -45,7 +45,7 @@ Deno.test("the implemented bases and outers are registered", () => {
   for (const kind of kinds) {
     assert.equal(typeof BASES[kind], "function", kind);
   }
-  for (const kind of ["slowMo", "bmuf", "diloco", "sparseLoco"] as const) {
+  for (const kind of ["slowMo", "bmuf", "diloco", "sparseLoco", "streamingDiloco"] as const) {
     assert.equal(typeof OUTERS[kind], "function");
   }
 });
@@ -69,6 +69,7 @@ Deno.test("the step driver builds each implemented base and outer from its plan"
       bmuf({ tau: 2 }),
       diloco({ tau: 2 }),
       sparseLoco({ tau: 2, k: 1 }),
+      streamingDiloco({ tau: 2, fragments: 1 }),
     ];
     for (const outer of outers) {
       const chain = chainFor(

@@ -145,7 +145,7 @@ for (
     const code = 3 * 4 + Math.ceil(8 * 2 / 8) + Math.ceil(8 * 2 / 8);
     assert.equal(sparseLocoCodeBytes(node, d), code);
     const syncs = steps / tau;
-    const predicted = OUTER_KINDS.sparseLoco.traffic(node, d, n) * steps;
+    const predicted = OUTER_KINDS.sparseLoco.traffic(node, d, n, [d]) * steps;
     assert.equal(predicted, syncs * (n - 1) * code);
     for (const comm of comms) {
       const { sent, received } = comm.stats();

@@ -109,8 +109,17 @@ export interface BaseAlgorithm extends ModelHolder, Stateful {
 export interface OuterAlgorithm extends Stateful {
   /** Runs after base step `k`; does nothing except at the end of its period. */
   afterStep(k: number, lr: number, base: ModelHolder): Promise<void>;
-  /** The outer algorithm's own metrics for the step just run, if any. */
+  /** Its own metrics of the latest step (Streaming DiLoCo's fragment and sync bytes), if any. */
   metrics?(): StepMetrics;
+  /** Waits for communication still in flight (an overlapped sync) before the run ends. */
+  finish?(): Promise<void>;
+  /**
+   * Before a checkpoint: waits for communication in flight and records its result in its
+   * buffers (without applying it), as {@linkcode BaseAlgorithm.settle}.
+   */
+  settle?(): Promise<void>;
+  /** After its buffers were restored from a checkpoint: rebuilds what they describe. */
+  restored?(): void;
 }
 
 /**
@@ -129,6 +138,12 @@ export interface StepContext {
   readonly x0: Float32Array;
   /** Applies a buffer policy to the optimizer's and the base's momentum buffers. */
   readonly syncBuffers: SyncBuffers;
+  /**
+   * The sizes of the model's variables (tensors) in the flat vector's order, summing to `d`
+   * (`[d]`, one variable, when the caller does not say): Streaming DiLoCo's fragments are made
+   * of whole variables.
+   */
+  readonly variables: readonly number[];
 }
 
 /** Everything a base algorithm needs, injected by the step driver. */

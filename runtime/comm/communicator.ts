@@ -43,6 +43,7 @@ import { TrafficCounter } from "./_traffic.ts";
 import {
   type Communicator,
   type Outgoing,
+  type PendingAllGather,
   type PendingAllReduce,
   type Phase,
   PHASES,
@@ -271,6 +272,15 @@ class RingCommunicator implements InPlaceCommunicator {
       all.splice(this.rank, 0, mine);
       return all;
     });
+  }
+
+  allGatherStart(data: Uint8Array, phase: Phase): PendingAllGather {
+    const start = performance.now();
+    let elapsed: number | null = null;
+    const result = this.allGather(data.slice(), phase);
+    // Nobody may be waiting yet: a failure is reported by wait(), not as an unhandled rejection.
+    result.then(() => elapsed = performance.now() - start, () => {});
+    return { wait: () => result, elapsedMs: () => elapsed };
   }
 
   gather(data: Uint8Array, root: number, phase: Phase): Promise<Uint8Array[] | null> {

@@ -213,6 +213,17 @@ for (const kind of ["memory", "tcp", "thread", "shared"] as const) {
 
       const all = await Promise.all(comms.map((c) => c.allGather(mine(c.rank), "compressed")));
       for (const got of all) assert.deepEqual(got, [0, 1, 2, 3, 4].map(mine));
+      // The start form gathers a copy taken at the start, in rank order too.
+      const started = comms.map((c) => {
+        const data = mine(c.rank);
+        const pending = c.allGatherStart(data, "outer");
+        data.fill(255);
+        return pending;
+      });
+      for (const got of await Promise.all(started.map((pending) => pending.wait()))) {
+        assert.deepEqual(got, [0, 1, 2, 3, 4].map(mine));
+      }
+      assert.ok(started.every((pending) => pending.elapsedMs() !== null));
 
       const events: string[] = [];
       await Promise.all(comms.map(async (c) => {

@@ -15,7 +15,7 @@
 import { zeroBytes } from "../../dsl/traffic.ts";
 import type { InPlaceCommunicator } from "./communicator.ts";
 import type { TlsPem } from "./net.ts";
-import type { Outgoing, PendingAllReduce, Phase, TrafficStats } from "./types.ts";
+import type { Outgoing, PendingAllGather, PendingAllReduce, Phase, TrafficStats } from "./types.ts";
 import {
   type CommThreadConnectOptions,
   errorFrom,
@@ -284,6 +284,18 @@ class ThreadCommunicator implements ThreadedCommunicator {
     return this.#link.call({ op: "allGather", data: data.slice(), phase }).then((done) => [
       ...done.gathered ?? [],
     ]);
+  }
+
+  allGatherStart(data: Uint8Array, phase: Phase): PendingAllGather {
+    let elapsed: number | null = null;
+    // The communication thread times it, so a busy training thread does not lengthen it.
+    const result = this.#link.call({ op: "allGather", data: data.slice(), phase }).then((done) => {
+      elapsed = done.elapsedMs;
+      return [...done.gathered ?? []];
+    });
+    // Nobody may be waiting yet: a failure is reported by wait(), not as an unhandled rejection.
+    result.catch(() => {});
+    return { wait: () => result, elapsedMs: () => elapsed };
   }
 
   gather(data: Uint8Array, root: number, phase: Phase): Promise<Uint8Array[] | null> {

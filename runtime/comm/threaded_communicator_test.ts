@@ -17,6 +17,23 @@ function computeFor(ms: number): void {
   while (performance.now() < until) { /* busy */ }
 }
 
+Deno.test("a non-blocking all-gather completes while the training thread computes", async () => {
+  const comms = await threadComms(3);
+  try {
+    const pending = comms.map((comm) => comm.allGatherStart(Uint8Array.of(comm.rank), "outer"));
+    computeFor(500);
+    const gathered = await Promise.all(pending.map((each) => each.wait()));
+    for (const all of gathered) assert.deepEqual(all.map((bytes) => [...bytes]), [[0], [1], [2]]);
+    for (const each of pending) {
+      const elapsed = each.elapsedMs()!;
+      assert.ok(elapsed < 500, `the all-gather took ${elapsed} ms, as long as the computation`);
+    }
+    assert.ok(comms[0]!.stats().sent.outer > 0);
+  } finally {
+    await Promise.all(comms.map((comm) => comm.close()));
+  }
+});
+
 Deno.test("a non-blocking all-reduce completes while the training thread computes", async () => {
   const comms = await threadComms(3);
   try {

@@ -82,6 +82,14 @@ export interface PendingAllReduce {
   elapsedMs(): number | null;
 }
 
+/** An all-gather in flight (Streaming DiLoCo's overlapped sync): computation continues until `wait()`. */
+export interface PendingAllGather {
+  /** Resolves to every rank's bytes, in rank order, once every rank has sent. */
+  wait(): Promise<Uint8Array[]>;
+  /** How long the all-gather itself took, from its start to its result, in ms; `null` while running. */
+  elapsedMs(): number | null;
+}
+
 /**
  * Collectives over a transport. Every rank must call the same collectives in the same order
  * (the usual MPI rule); results are bit-identical on every rank.
@@ -114,6 +122,8 @@ export interface Communicator {
   ): Promise<Map<number, Float32Array>>;
   /** Every rank's bytes, in rank order, on every rank (for non-linear compressed codes). */
   allGather(data: Uint8Array, phase: Phase): Promise<Uint8Array[]>;
+  /** Starts an all-gather without waiting for it (`data` is copied, so it may change at once). */
+  allGatherStart(data: Uint8Array, phase: Phase): PendingAllGather;
   /** Every rank's bytes at `root` (in rank order); `null` elsewhere. */
   gather(data: Uint8Array, root: number, phase: Phase): Promise<Uint8Array[] | null>;
   /** Waits until every rank has reached the barrier. */

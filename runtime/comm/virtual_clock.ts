@@ -19,6 +19,7 @@
 import type {
   Communicator,
   Outgoing,
+  PendingAllGather,
   PendingAllReduce,
   Phase,
   TrafficStats,
@@ -265,6 +266,28 @@ export function virtualWorker(
     neighborExchange: (to: readonly Outgoing[], from, phase) =>
       blocking(phase, () => comm.neighborExchange(to, from, phase)),
     allGather: (data, phase) => blocking(phase, () => comm.allGather(data, phase)),
+    allGatherStart(data, phase): PendingAllGather {
+      // As allReduceMeanStart: the gather runs on its own lane while the worker computes.
+      const startedAt = clock.now;
+      let pending!: PendingAllGather;
+      const { lane } = start(phase, () => {
+        pending = comm.allGatherStart(data, phase);
+        return Promise.resolve();
+      });
+      const result = pending.wait().then((value) => {
+        transport.release(lane);
+        return value;
+      });
+      result.catch(() => {});
+      return {
+        wait: () =>
+          result.then((value) => {
+            if (!lane.free) clock.advanceTo(lane.time);
+            return value;
+          }),
+        elapsedMs: () => pending.elapsedMs() === null ? null : lane.time - startedAt,
+      };
+    },
     gather: (data, root, phase) => blocking(phase, () => comm.gather(data, root, phase)),
     barrier: () => blocking("control", () => comm.barrier()),
     stats: () => comm.stats(),

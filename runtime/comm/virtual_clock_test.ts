@@ -71,6 +71,25 @@ Deno.test("virtual time: a non-blocking all-reduce overlaps computation", async 
   }
 });
 
+Deno.test("virtual time: a non-blocking all-gather overlaps computation", async () => {
+  for (const compute of [3, 20]) {
+    const { comms, clocks, close } = virtualComms(2, NET);
+    try {
+      // 12 + 988 = 1000 bytes to the other rank: 1 ms to leave, 5 ms latency.
+      const pending = comms.map((comm) =>
+        comm.allGatherStart(new Uint8Array(988).fill(comm.rank + 1), "outer")
+      );
+      for (const clock of clocks) clock.advance(compute);
+      const gathered = await Promise.all(pending.map((each) => each.wait()));
+      for (const clock of clocks) assert.ok(Math.abs(clock.now - Math.max(compute, 6)) < 1e-9);
+      for (const each of pending) assert.ok(Math.abs(each.elapsedMs()! - 6) < 1e-9);
+      assert.deepEqual(gathered[1]!.map((bytes) => bytes[0]), [1, 2]);
+    } finally {
+      await close();
+    }
+  }
+});
+
 Deno.test("virtual time: control traffic takes no simulated time and no link", async () => {
   const { comms, clocks, close } = virtualComms(2, NET);
   try {

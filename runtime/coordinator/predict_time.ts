@@ -9,6 +9,7 @@
  * @module
  */
 
+import { modelVariables } from "../../dsl/shapes.ts";
 import { network as defaultNetwork } from "../../dsl/network.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { totalBytes } from "../../dsl/traffic.ts";
@@ -87,6 +88,7 @@ export async function predictStepTime(
         plan,
         comm: worker.wrap(createCommunicator(worker.transport)),
         x0: new Float32Array(d),
+        variables: modelVariables(plan.model, plan.data) ?? [d],
         gradient: () => {
           clock.advance(stragglerComputeMs(net, plan.seed, rank, k, computeMs));
           return Promise.resolve({ loss: 0, grad: new Float32Array(d) });

@@ -201,6 +201,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     launch: transport === "tcp" ? options.launch ?? "threads" : null,
     versions: { deno: Deno.version.deno, tfjs: facts.tfjs },
     uploads: totals.uploads,
+    ...(totals.peakSyncBytes === null ? {} : { peakSyncBytes: totals.peakSyncBytes }),
     allReduce: allReducePath(plan, options, facts),
     checkpoints: writer === null || writer.written.length === 0 ? null : {
       every: writer.every,

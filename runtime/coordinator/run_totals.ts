@@ -29,6 +29,7 @@ export class RunTotals {
   #completeLoss: number | null = null;
   #evaluation: FinalEvaluation | null = null;
   #virtualMs: number | null = null;
+  #peakSyncBytes: number | null = null;
   readonly #uploads: number[];
   #uploadDecisions = 0;
   readonly #staleness = new Map<number, number>();
@@ -57,6 +58,10 @@ export class RunTotals {
       this.#lastStep[line.worker] = line.step;
       if (line.virtualMs !== undefined) {
         this.#virtualMs = Math.max(this.#virtualMs ?? 0, line.virtualMs);
+      }
+      const syncBytes = line.algorithm?.syncBytes;
+      if (typeof syncBytes === "number") {
+        this.#peakSyncBytes = Math.max(this.#peakSyncBytes ?? 0, syncBytes);
       }
       const uploaded = line.algorithm?.uploaded;
       if (typeof uploaded === "boolean") {
@@ -89,6 +94,14 @@ export class RunTotals {
   /** The latest evaluation of the averaged model. */
   get evaluation(): FinalEvaluation | null {
     return this.#evaluation;
+  }
+
+  /**
+   * The most bytes one worker wrote for a single outer sync, from the steps whose metrics say
+   * (`algorithm.syncBytes`, Streaming DiLoCo's fragment syncs); `null` when no step did.
+   */
+  get peakSyncBytes(): number | null {
+    return this.#peakSyncBytes;
   }
 
   /** The latest simulated time any worker reported (virtual clock only), in ms. */

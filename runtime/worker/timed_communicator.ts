@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Communicator, PendingAllReduce } from "../comm/types.ts";
+import type { Communicator, PendingAllGather, PendingAllReduce } from "../comm/types.ts";
 
 /** A communicator that accumulates the milliseconds spent awaiting it. */
 export interface TimedCommunicator extends Communicator {
@@ -44,6 +44,10 @@ export function timeCommunicator(comm: Communicator): TimedCommunicator {
     broadcast: (data, root, phase) => timed(comm.broadcast(data, root, phase)),
     neighborExchange: (to, from, phase) => timed(comm.neighborExchange(to, from, phase)),
     allGather: (data, phase) => timed(comm.allGather(data, phase)),
+    allGatherStart(data, phase): PendingAllGather {
+      const pending = comm.allGatherStart(data, phase);
+      return { wait: () => timed(pending.wait()), elapsedMs: () => pending.elapsedMs() };
+    },
     gather: (data, root, phase) => timed(comm.gather(data, root, phase)),
     barrier: () => timed(comm.barrier()),
     stats: () => comm.stats(),

@@ -206,6 +206,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
     plan,
     comm,
     x0,
+    variables: model.tensors.map((tensor) => tensor.shape.reduce((a, b) => a * b, 1)),
     gradient: timedGradient(
       options,
       rank,

@@ -35,6 +35,7 @@ import {
   sketchedSgd,
   slowMo,
   sparseLoco,
+  streamingDiloco,
   text,
   topK,
   train,
@@ -76,6 +77,11 @@ export function leastSquaresPlans(steps = 30): Record<string, Plan> {
     // d = 3 in chunks of 2: one of the first two and the short last chunk's one, at 2 bits.
     sparseLocoOverLocalSgd: start.base(localSgd({ tau: 2 }))
       .outer(sparseLoco({ tau: 4, k: 1, chunk: 2, bits: 2, beta: 0.9 })).compile(),
+    // The linear model is one variable, so one fragment; the sync after step 3 is in flight at
+    // the checkpoint after 4 steps (resume inside an overlap window) and applied after step 4.
+    streamingDilocoOverLocalSgd: start.optimizer(adamw({ lr: 0.05, weightDecay: 0.01 }))
+      .base(localSgd({ tau: 4 }))
+      .outer(streamingDiloco({ tau: 4, fragments: 1, overlap: 1, bits: 4 })).compile(),
     dmSgdRing: start.base(dmSgd(ring, { beta: 0.8 })).compile(),
     decentLaMOnePeer: start.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
     slowMoOverDmSgd: start.base(dmSgd(ring, { beta: 0.5 })).outer(
@@ -150,6 +156,9 @@ export function transformerPlans(file: string, steps = 4): Record<string, Plan> 
     dilocoOverLocalSgd: stateful.base(localSgd({ tau: 2 })).outer(diloco({ tau: 4 })).compile(),
     sparseLocoOverLocalSgd: stateful.base(localSgd({ tau: 2 }))
       .outer(sparseLoco({ tau: 4, k: 16, chunk: 256 })).compile(),
+    // 16 variables in two strided fragments taking turns every step, 4-bit pseudo-gradients.
+    streamingDilocoOverGossip: stateful.base(gossip(ring))
+      .outer(streamingDiloco({ tau: 2, fragments: 2, bits: 4 })).compile(),
     dmSgdRing: plain.base(dmSgd(ring, { beta: 0.8 })).compile(),
     decentLaMOnePeer: plain.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
     slowMoOverDmSgd: plain.base(dmSgd(ring, { beta: 0.5 }))

@@ -1,0 +1,237 @@
+/**
+ * `streamingDiloco({ tau, fragments, overlap, mix, bits, lr, momentum, nesterov })`: DiLoCo with
+ * the model synchronised one fragment at a time, overlapped with computation, its
+ * pseudo-gradients quantized on the wire (docs/algorithms.md §2.4).
+ *
+ * @module
+ */
+
+import * as v from "valibot";
+import { above, integer, momentum, probability } from "../fields.ts";
+import { buildNode, type NodeIssue, type OptionNames, type OuterDefinition } from "../kind.ts";
+import { allGatherBytes, FLOAT_BYTES, ringAllReduceBytes } from "../wire_bytes.ts";
+
+/** Values per quantization chunk: each chunk of a pseudo-gradient has its own float32 scale. */
+export const STREAMING_CHUNK = 128;
+
+/** Streaming DiLoCo: fragments of the model synced in turn, each every `tau` steps. */
+export interface StreamingDilocoNode {
+  /** Node kind, named after the DSL factory `streamingDiloco()`. */
+  readonly kind: "streamingDiloco";
+  /** Inner steps between two syncs of the same fragment; a multiple of `fragments`. */
+  readonly tau: number;
+  /** Fragments `P`: variable `j` of the model belongs to fragment `j mod P`. */
+  readonly fragments: number;
+  /** Steps `τ` a sync's collective runs while training continues, before it is merged. */
+  readonly overlap: number;
+  /** Merge weight `α` of the local fragment when a sync arrives after an overlap. */
+  readonly mix: number;
+  /** Bits per pseudo-gradient value on the wire: 2 to 16, or 32 for the exact float32 average. */
+  readonly bits: number;
+  /** Outer learning rate (> 0). */
+  readonly lr: number;
+  /** Outer momentum `μ`, in `[0, 1)`. */
+  readonly momentum: number;
+  /** Nesterov momentum on the outer step instead of heavy ball. */
+  readonly nesterov: boolean;
+}
+
+/** Options of {@linkcode streamingDiloco}. */
+export interface StreamingDilocoOptions {
+  /** Inner steps between two syncs of the same fragment; a multiple of `fragments`. */
+  readonly tau: number;
+  /** Fragments of whole variables, strided (variable `j` in fragment `j mod fragments`). */
+  readonly fragments: number;
+  /** Steps a sync overlaps with computation before it is merged (default 0: applied at once). */
+  readonly overlap?: number;
+  /** Merge weight α of the local fragment after an overlap (default 0.5). */
+  readonly mix?: number;
+  /** Bits per pseudo-gradient value on the wire, 2–16 or 32 (default 32: no quantization). */
+  readonly bits?: number;
+  /** Outer learning rate (default 0.7). */
+  readonly lr?: number;
+  /** Outer momentum μ (default 0.9). */
+  readonly momentum?: number;
+  /** Nesterov outer momentum (default true). */
+  readonly nesterov?: boolean;
+}
+
+const OPTIONS: OptionNames<StreamingDilocoOptions> = {
+  tau: true,
+  fragments: true,
+  overlap: true,
+  mix: true,
+  bits: true,
+  lr: true,
+  momentum: true,
+  nesterov: true,
+};
+
+/**
+ * Streaming DiLoCo (Douillard et al., "Streaming DiLoCo with overlapping communication", 2025):
+ * the model's variables are dealt into `fragments` strided fragments; fragment `p` syncs after
+ * step `k` when `k + 1 ≥ tau` and `(k + 1 − p·tau/P) mod tau == 0`, so one fragment syncs every
+ * `tau/P` steps and the peak traffic of a sync is about `1/P` of DiLoCo's. A sync is DiLoCo's
+ * outer step restricted to the fragment, with its own `θ_p` and `m_p`. With `overlap` the
+ * collective runs while the next `overlap` steps compute, and the arriving `θ_p` is mixed into
+ * the local fragment (`α x + (1 − α) θ_p`); with `bits < 32` each worker's pseudo-gradient
+ * crosses the wire quantized per chunk of 128 values.
+ *
+ * @param options Period, fragments, overlap (default 0), mix (default 0.5), bits (default 32),
+ *   outer rate (default 0.7), outer momentum (default 0.9) and Nesterov (default true).
+ * @returns A `streamingDiloco` outer node.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { streamingDiloco } from "./streaming_diloco.ts";
+ * const node = streamingDiloco({ tau: 20, fragments: 4, overlap: 1, bits: 4 });
+ * assert.ok(node.mix === 0.5 && node.lr === 0.7 && node.nesterov);
+ * ```
+ */
+export function streamingDiloco(options: StreamingDilocoOptions): StreamingDilocoNode {
+  return buildNode(
+    {
+      kind: "streamingDiloco",
+      tau: options.tau,
+      fragments: options.fragments,
+      overlap: options.overlap ?? 0,
+      mix: options.mix ?? 0.5,
+      bits: options.bits ?? 32,
+      lr: options.lr ?? 0.7,
+      momentum: options.momentum ?? 0.9,
+      nesterov: options.nesterov ?? true,
+    },
+    options,
+    OPTIONS,
+  );
+}
+
+/**
+ * The sizes of the fragments: fragment `p` holds variables `p, p + P, p + 2P, …`.
+ *
+ * @param variables The model's variable sizes, in order.
+ * @param fragments `P`.
+ * @returns The number of values in each fragment.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fragmentSizes } from "./streaming_diloco.ts";
+ * assert.deepEqual(fragmentSizes([6, 2, 4, 1, 3], 2), [13, 3]);
+ * ```
+ */
+export function fragmentSizes(variables: readonly number[], fragments: number): number[] {
+  const sizes = new Array<number>(fragments).fill(0);
+  variables.forEach((size, j) => sizes[j % fragments]! += size);
+  return sizes;
+}
+
+/**
+ * Bytes of one quantized pseudo-gradient of `count` values: one float32 scale per chunk of 128
+ * values, then every value's `bits`-bit code, packed.
+ *
+ * @param count Values.
+ * @param bits Bits per value.
+ * @returns `4 · ⌈count/128⌉ + ⌈count · bits / 8⌉`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { streamingCodeBytes } from "./streaming_diloco.ts";
+ * assert.equal(streamingCodeBytes(300, 4), 3 * 4 + 150);
+ * ```
+ */
+export function streamingCodeBytes(count: number, bits: number): number {
+  return Math.ceil(count / STREAMING_CHUNK) * FLOAT_BYTES + Math.ceil(count * bits / 8);
+}
+
+/**
+ * Bytes a worker sends in one sync of a fragment of `count` values: a ring all-reduce of the
+ * float32 values at 32 bits, else an all-gather of its quantized code.
+ *
+ * @param node The `streamingDiloco` node.
+ * @param count The fragment's values.
+ * @param n Workers.
+ * @returns Payload bytes (no frame headers).
+ */
+export function streamingSyncBytes(node: StreamingDilocoNode, count: number, n: number): number {
+  return node.bits === 32
+    ? ringAllReduceBytes(count, n)
+    : allGatherBytes(streamingCodeBytes(count, node.bits), n);
+}
+
+/** Whether `bits` is a width the codec writes: 2 to 16, or 32 (no quantization). */
+function supportedBits(bits: number): boolean {
+  return (bits >= 2 && bits <= 16) || bits === 32;
+}
+
+/** Everything the plan layer knows about `streamingDiloco`. */
+export const streamingDilocoKind: OuterDefinition<StreamingDilocoNode> = {
+  schema: v.strictObject({
+    kind: v.literal("streamingDiloco"),
+    tau: integer(1),
+    fragments: integer(1),
+    overlap: integer(0),
+    mix: probability,
+    bits: integer(2, 32),
+    lr: above(0),
+    momentum,
+    nesterov: v.boolean(),
+  }),
+  form: { make: streamingDiloco, required: ["tau", "fragments"] },
+  // The outer step uses its own rate, never the inner γ_k.
+  dividesByLr: () => null,
+  // Every fragment syncs once per period: the fragments' sync bytes, spread over tau steps.
+  traffic: (node, _d, n, variables) =>
+    fragmentSizes(variables, node.fragments)
+      .reduce((sum, count) => sum + streamingSyncBytes(node, count, n), 0) / node.tau,
+  peakSyncBytes: (node, n, variables) =>
+    Math.max(
+      ...fragmentSizes(variables, node.fragments).map((count) =>
+        streamingSyncBytes(node, count, n)
+      ),
+    ),
+  replacesBaseSync:
+    "the fragment syncs replace every average of the base, so the base must not average between them",
+  check: (node, { variables }): NodeIssue[] => {
+    const issues: NodeIssue[] = [];
+    const { tau, fragments, overlap, bits } = node;
+    if (tau % fragments !== 0) {
+      issues.push({
+        path: "tau",
+        message:
+          `streamingDiloco tau ${tau} is not a multiple of fragments ${fragments}: fragments take turns every tau/fragments steps`,
+        expected: `a multiple of ${fragments}`,
+        received: tau,
+      });
+    } else if (overlap >= tau / fragments) {
+      issues.push({
+        path: "overlap",
+        message: `streamingDiloco overlap ${overlap} must be less than tau/fragments = ${
+          tau / fragments
+        }: one sync is in flight at a time`,
+        expected: `less than ${tau / fragments}`,
+        received: overlap,
+      });
+    }
+    if (!supportedBits(bits)) {
+      issues.push({
+        path: "bits",
+        message:
+          `streamingDiloco bits ${bits} is not supported: 2 to 16, or 32 for no quantization`,
+        expected: "2 to 16, or 32",
+        received: bits,
+      });
+    }
+    if (variables !== null && fragments > variables.length) {
+      issues.push({
+        path: "fragments",
+        message:
+          `streamingDiloco fragments ${fragments} is more than the model's ${variables.length} variable${
+            variables.length === 1 ? "" : "s"
+          }: a fragment is made of whole variables`,
+        expected: `at most ${variables.length}`,
+        received: fragments,
+      });
+    }
+    return issues;
+  },
+};
