@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { allReduce } from "../../dsl/bases/mod.ts";
-import { fetchSgd } from "../../dsl/compressors/mod.ts";
+import { COMPRESSOR_KINDS, fetchSgd } from "../../dsl/compressors/mod.ts";
 import { sgd } from "../../dsl/optimizers/mod.ts";
 import { warmup } from "../../dsl/schedules.ts";
 import {
@@ -220,4 +220,7 @@ Deno.test("fetchSgd's channel: bytes of one float32 sketch all-reduce, its lr re
   // A ring all-reduce of 24 floats among 4: 2·3 rounds of a 6-float chunk, 12-byte headers.
   assert.equal(sent, 2 * 3 * (6 * 4 + 12));
   await assert.rejects(channels[0]!.mean(gradient(0), 1), /learning rate/);
+  // The plan layer's trait (the validator refuses clipNorm by it) says what the channel does.
+  assert.equal(channels[0]!.returnsUpdate, COMPRESSOR_KINDS.fetchSgd.returnsUpdate);
+  assert.equal(COMPRESSOR_KINDS.fetchSgd.returnsUpdate, true);
 });
