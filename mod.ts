@@ -81,7 +81,14 @@ export {
   overlapLocalSgd,
   sgp,
 } from "./dsl/bases/mod.ts";
-export { dqSgd, qsgd, type QsgdOptions, sketchedSgd, topK } from "./dsl/compressors/mod.ts";
+export {
+  dqSgd,
+  fetchSgd,
+  qsgd,
+  type QsgdOptions,
+  sketchedSgd,
+  topK,
+} from "./dsl/compressors/mod.ts";
 export { bmuf, diloco, slowMo, sparseLoco, streamingDiloco } from "./dsl/outers/mod.ts";
 export {
   type Bandwidth,

@@ -16,6 +16,7 @@ import {
   dmSgd,
   dqSgd,
   exponential,
+  fetchSgd,
   fromFile,
   gossip,
   leastSquares,
@@ -346,6 +347,11 @@ function handMadePlans(presetPath: string): [string, Plan][] {
         .compile(),
     ],
     [
+      "fetchSgd",
+      base().base(allReduce()).compress(fetchSgd({ cols: 40, k: 5, rows: 3, rho: 0.5 }))
+        .compile(),
+    ],
+    [
       "topK",
       base().base(localSgd({ tau: 2 })).compress(topK({ k: 20, errorFeedback: false })).compile(),
     ],
@@ -476,7 +482,10 @@ const ALL_KINDS = {
     star: 0,
     custom: 0,
   } satisfies Record<TopologyKind, 0>,
-  compress: { qsgd: 0, dqSgd: 0, sketchedSgd: 0, topK: 0 } satisfies Record<CompressorKind, 0>,
+  compress: { qsgd: 0, dqSgd: 0, sketchedSgd: 0, fetchSgd: 0, topK: 0 } satisfies Record<
+    CompressorKind,
+    0
+  >,
   outer: { slowMo: 0, bmuf: 0, diloco: 0, sparseLoco: 0, streamingDiloco: 0 } satisfies Record<
     OuterKind,
     0

@@ -257,6 +257,11 @@ export interface CompressorDefinition<N extends AnyNode> extends KindDefinition<
   readonly wireBytes: (node: N, d: number) => number;
   /** Bytes a worker sends for one compressed exchange of `d` values among `n` workers. */
   readonly exchangeBytes: (node: N, d: number, n: number) => number;
+  /**
+   * `true` when the compressor applies the learning rate itself and hands the base the model
+   * update (FetchSGD, §3.5): the optimizer is bypassed, so its `clipNorm` is refused.
+   */
+  readonly returnsUpdate?: boolean;
 }
 
 /** An outer kind: a slow update every `tau` steps, wrapped around a base. */

@@ -118,6 +118,20 @@ function optimizerRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
       );
     }
   }
+  if (compress !== null && compressorTraits(compress).returnsUpdate === true) {
+    const clip = "clipNorm" in optimizer ? optimizer.clipNorm : undefined;
+    if (clip !== undefined) {
+      issues.push(
+        issue(
+          "optimizer.clipNorm",
+          `${compress.kind} applies its update itself from summed sketches, so no mean gradient ` +
+            `exists to clip: remove clipNorm`,
+          "no clipNorm",
+          clip,
+        ),
+      );
+    }
+  }
   issues.push(...nodeCheck("optimizer", optimizer, optimizerTraits(optimizer), facts));
   return issues;
 }

@@ -18,6 +18,7 @@ import {
   diloco,
   dmSgd,
   dqSgd,
+  fetchSgd,
   gossip,
   leastSquares,
   linear,
@@ -233,6 +234,11 @@ const CASES: Record<
     path: "compress.row",
     near: "rows",
   },
+  fetchSgd: {
+    pipeline: () => complete(start()).compress(fetchSgd(withTypo({ cols: 40, k: 4 }, "col", 3))),
+    path: "compress.col",
+    near: "cols",
+  },
   topK: {
     pipeline: () => complete(start()).compress(topK(withTypo({ k: 4 }, "errorFeedBack", false))),
     path: "compress.errorFeedBack",
@@ -445,6 +451,8 @@ function _typeErrors(): void {
   dqSgd({ budgetbits: 3 });
   // @ts-expect-error: misspelt
   sketchedSgd({ k: 4, row: 3 });
+  // @ts-expect-error: misspelt
+  fetchSgd({ cols: 40, k: 4, col: 3 });
   // @ts-expect-error: misspelt
   topK({ k: 4, errorFeedBack: false });
   // @ts-expect-error: misspelt

@@ -153,7 +153,7 @@ export class Pipeline<
 
   /**
    * Sets the compressor applied to what the base sends.
-   * @param compressor `qsgd()`, `dqSgd()`, `sketchedSgd()` or `topK()`.
+   * @param compressor `qsgd()`, `dqSgd()`, `sketchedSgd()`, `fetchSgd()` or `topK()`.
    * @returns A new pipeline.
    */
   compress(compressor: CompressorNode): Pipeline<D, O, B> {

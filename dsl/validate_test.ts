@@ -164,7 +164,7 @@ Deno.test("validatePlan: unknown kinds list the kinds that exist", () => {
     issue(
       "compress.kind",
       "unknown kind",
-      '("qsgd" | "dqSgd" | "sketchedSgd" | "topK")',
+      '("qsgd" | "dqSgd" | "sketchedSgd" | "fetchSgd" | "topK")',
       '"signSgd"',
     ),
   ]);

@@ -35,6 +35,7 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "dqSgd",
     "explainPlan",
     "exponential",
+    "fetchSgd",
     "formatIssues",
     "fromFile",
     "gossip",

@@ -8,17 +8,19 @@
 
 import type { CompressorDefinition } from "../kind.ts";
 import { dqSgdKind, type DqSgdNode } from "./dq_sgd.ts";
+import { fetchSgdKind, type FetchSgdNode } from "./fetch_sgd.ts";
 import { qsgdKind, type QsgdNode } from "./qsgd.ts";
 import { sketchedSgdKind, type SketchedSgdNode } from "./sketched_sgd.ts";
 import { topKKind, type TopKNode } from "./top_k.ts";
 
 export * from "./dq_sgd.ts";
+export * from "./fetch_sgd.ts";
 export * from "./qsgd.ts";
 export * from "./sketched_sgd.ts";
 export * from "./top_k.ts";
 
 /** Any compressor. */
-export type CompressorNode = QsgdNode | DqSgdNode | SketchedSgdNode | TopKNode;
+export type CompressorNode = QsgdNode | DqSgdNode | SketchedSgdNode | FetchSgdNode | TopKNode;
 
 /** Compressor kinds. */
 export type CompressorKind = CompressorNode["kind"];
@@ -47,5 +49,6 @@ export const COMPRESSOR_KINDS: {
   qsgd: qsgdKind,
   dqSgd: dqSgdKind,
   sketchedSgd: sketchedSgdKind,
+  fetchSgd: fetchSgdKind,
   topK: topKKind,
 };

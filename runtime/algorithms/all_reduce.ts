@@ -23,6 +23,11 @@ import { checkSameLength, moveInPlace } from "./_vector.ts";
  * optimizer does not add it again. AdamW's decay is decoupled: the compressor gets the bare
  * gradient and the optimizer adds `wd · x` to its direction of the decoded mean.
  *
+ * A channel that returns the model update itself (`returnsUpdate`: FetchSGD, whose learning rate
+ * enters its error sketch, §3.5) is handed `γ_k` and its result moves the model as it is,
+ * `x −= update`, without the optimizer (plain SGD without momentum, whose coupled decay is
+ * already in the gradient; the validator refuses `clipNorm` there, as no mean gradient exists).
+ *
  * Gradient clipping (`clipNorm`) acts on what the optimizer is handed: the mean gradient, after
  * the all-reduce or after the compressed mean is decoded (as PyTorch DDP users clip after the
  * all-reduce), so every rank clips the same vector by the same factor.
@@ -45,8 +50,11 @@ export function allReduceBase(_node: AllReduceNode, context: BaseContext): BaseA
         // the decay to the mean (the same, as every model is the same).
         const mean = await comm.allReduceMeanInPlace(grad, "base");
         moveInPlace(x, lr, optimizer.direction(mean, x));
+      } else if (compressor.returnsUpdate === true) {
+        // The channel applied γ_k and its own momentum (FetchSGD): its result is the update.
+        moveInPlace(x, 1, await compressor.mean(optimizer.decay(grad, x), k, lr));
       } else {
-        const mean = await compressor.mean(optimizer.decay(grad, x), k);
+        const mean = await compressor.mean(optimizer.decay(grad, x), k, lr);
         moveInPlace(x, lr, optimizer.direction(mean, x, true));
       }
       return { loss };

@@ -82,7 +82,7 @@ Deno.test("the step driver builds each implemented base and outer from its plan"
 });
 
 Deno.test("every compressor kind has a channel", () => {
-  for (const kind of ["qsgd", "dqSgd", "sketchedSgd", "topK"] as const) {
+  for (const kind of ["qsgd", "dqSgd", "sketchedSgd", "fetchSgd", "topK"] as const) {
     assert.equal(typeof CHANNELS[kind], "function", kind);
   }
 });

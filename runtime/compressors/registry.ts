@@ -3,7 +3,7 @@
  * compressor union, so a compressor kind added to the DSL fails `deno check` until it has an
  * entry here. A codec-based compressor is a codec file wrapped by `codecChannel` (error feedback
  * and the compressed mean come with it); a compressor that is an algorithm of its own (Sketched
- * SGD) is a channel.
+ * SGD, FetchSGD) is a channel.
  *
  * @module
  */
@@ -18,6 +18,7 @@ import type {
   CompressorOptions,
 } from "./types.ts";
 import { dqSgdCodec } from "./dq_sgd.ts";
+import { fetchSgdChannel } from "./fetch_sgd.ts";
 import { qsgdCodec } from "./qsgd.ts";
 import { sketchedSgdChannel } from "./sketched_sgd.ts";
 import { topKCodec } from "./top_k.ts";
@@ -39,6 +40,7 @@ export const CHANNELS: {
   qsgd: codecChannel(qsgdCodec),
   dqSgd: codecChannel(dqSgdCodec),
   sketchedSgd: sketchedSgdChannel,
+  fetchSgd: fetchSgdChannel,
   topK: codecChannel(topKCodec),
 });
 

@@ -67,6 +67,8 @@ export class CountSketch {
   readonly #slots: Uint32Array;
   /** Per row and coordinate: the signed counter, while estimating (allocated once). */
   #scratch: Float32Array | null = null;
+  /** The same for float64 tables ({@linkcode CountSketch.estimates64}). */
+  #scratch64: Float64Array | null = null;
 
   /**
    * @param rows Rows (independent hashes).
@@ -114,16 +116,12 @@ export class CountSketch {
   }
 
   /**
-   * The estimate of every coordinate from a table: the median over rows of `σ_r(j) S[r, h_r(j)]`.
-   *
-   * @param table The counters.
-   * @returns `d` estimates.
+   * Writes each row's signed counter of every coordinate, `σ_r(j) · S[r, h_r(j)]`, row by row
+   * (sequential memory) into `signed` (`rows × d`).
    */
-  estimates(table: Float32Array): Float32Array {
+  #signedCounters(table: Float32Array | Float64Array, signed: Float32Array | Float64Array): void {
     const { rows, cols, d } = this;
     const slots = this.#slots;
-    // Each row's signed counter of every coordinate, read row by row (sequential memory).
-    const signed = this.#scratch ??= new Float32Array(rows * d);
     for (let r = 0; r < rows; r++) {
       const base = r * cols;
       const offset = r * d;
@@ -132,6 +130,18 @@ export class CountSketch {
         signed[offset + j] = (1 - 2 * (slot >>> 31)) * table[base + (slot & 0x7fffffff)]!;
       }
     }
+  }
+
+  /**
+   * The estimate of every coordinate from a table: the median over rows of `σ_r(j) S[r, h_r(j)]`.
+   *
+   * @param table The counters.
+   * @returns `d` estimates.
+   */
+  estimates(table: Float32Array): Float32Array {
+    const { rows, d } = this;
+    const signed = this.#scratch ??= new Float32Array(rows * d);
+    this.#signedCounters(table, signed);
     const out = new Float32Array(d);
     if (rows === 1) {
       out.set(signed.subarray(0, d));
@@ -148,16 +158,90 @@ export class CountSketch {
         );
       }
     } else {
-      const column = new Float64Array(rows);
-      for (let j = 0; j < d; j++) {
-        for (let r = 0; r < rows; r++) column[r] = signed[r * d + j]!;
-        column.sort();
-        out[j] = rows % 2 === 1
-          ? column[rows >>> 1]!
-          : (column[rows / 2 - 1]! + column[rows / 2]!) / 2;
-      }
+      sortedMedians(signed, rows, d, out);
     }
     return out;
+  }
+
+  /**
+   * The estimates of a float64 table (FetchSGD's error sketch, §3.5), at full precision: the
+   * median over rows by `Math.min`/`Math.max` (exact for any values, where the branchless
+   * arithmetic of {@linkcode CountSketch.estimates} would round float64 sums), the mean of the
+   * two middle values for an even number of rows.
+   *
+   * @param table The counters, `rows × cols`.
+   * @returns `d` estimates.
+   */
+  estimates64(table: Float64Array): Float64Array {
+    const { rows, d } = this;
+    const signed = this.#scratch64 ??= new Float64Array(rows * d);
+    this.#signedCounters(table, signed);
+    const out = new Float64Array(d);
+    if (rows === 1) {
+      out.set(signed.subarray(0, d));
+    } else if (rows === 3) {
+      for (let j = 0; j < d; j++) {
+        out[j] = exactMedian3(signed[j]!, signed[d + j]!, signed[2 * d + j]!);
+      }
+    } else if (rows === 5) {
+      for (let j = 0; j < d; j++) {
+        const a = signed[j]!, b = signed[d + j]!, c = signed[2 * d + j]!, e = signed[3 * d + j]!;
+        // As median5: the larger of the pairs' minima, the smaller of their maxima, the fifth.
+        out[j] = exactMedian3(
+          Math.max(Math.min(a, b), Math.min(c, e)),
+          Math.min(Math.max(a, b), Math.max(c, e)),
+          signed[4 * d + j]!,
+        );
+      }
+    } else {
+      sortedMedians(signed, rows, d, out);
+    }
+    return out;
+  }
+
+  /**
+   * Zeroes, in every row, the bucket each of `coordinates` hashes to (FetchSGD removes what it
+   * applied from its sketches, §3.5). Other coordinates sharing those buckets lose their share.
+   *
+   * @param coordinates Coordinates in `[0, d)`.
+   * @param table The counters, `rows × cols`, updated in place.
+   */
+  clearBuckets(coordinates: ArrayLike<number>, table: Float32Array | Float64Array): void {
+    const { rows, cols, d } = this;
+    const slots = this.#slots;
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < coordinates.length; i++) {
+        table[r * cols + (slots[r * d + coordinates[i]!]! & 0x7fffffff)] = 0;
+      }
+    }
+  }
+}
+
+/** The median of three numbers by `Math.min`/`Math.max`: exact for any float64 values. */
+function exactMedian3(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+}
+
+/**
+ * Medians over rows by sorting each coordinate's column (any number of rows; for an even number,
+ * the mean of the two middle values).
+ *
+ * @param signed Signed counters, `rows × d`, row by row.
+ * @param rows Rows.
+ * @param d Coordinates.
+ * @param out The `d` medians, written.
+ */
+function sortedMedians(
+  signed: Float32Array | Float64Array,
+  rows: number,
+  d: number,
+  out: Float32Array | Float64Array,
+): void {
+  const column = new Float64Array(rows);
+  for (let j = 0; j < d; j++) {
+    for (let r = 0; r < rows; r++) column[r] = signed[r * d + j]!;
+    column.sort();
+    out[j] = rows % 2 === 1 ? column[rows >>> 1]! : (column[rows / 2 - 1]! + column[rows / 2]!) / 2;
   }
 }
 

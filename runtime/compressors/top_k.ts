@@ -20,7 +20,7 @@ import { packBits, packedBytes, unpackBits } from "./_bits.ts";
  * The `index`-th smallest value of `a` (0-based), by quickselect with a three-way partition,
  * so runs of equal values (the zeros of a sparse vector) cost one pass. Reorders `a`.
  */
-function nthSmallest(a: Float32Array, index: number): number {
+function nthSmallest(a: Float32Array | Float64Array, index: number): number {
   let lo = 0;
   let hi = a.length - 1;
   while (lo < hi) {
@@ -55,7 +55,7 @@ function nthSmallest(a: Float32Array, index: number): number {
  * magnitudes the lower indices are kept. Runs in expected `O(d)` (a quickselect finds the k-th
  * largest magnitude, two passes collect the indices): it never sorts all `d` values.
  *
- * @param values The vector.
+ * @param values The vector (float64 values are compared at full precision: FetchSGD's estimates).
  * @param k How many to keep (all when `k ≥ d`).
  * @returns `min(k, d)` indices, ascending.
  * @example
@@ -68,12 +68,12 @@ function nthSmallest(a: Float32Array, index: number): number {
  * assert.deepEqual([...topKIndices(Float32Array.of(1, -1, 1), 2)], [0, 1]);
  * ```
  */
-export function topKIndices(values: Float32Array, k: number): Uint32Array {
+export function topKIndices(values: Float32Array | Float64Array, k: number): Uint32Array {
   const d = values.length;
   if (k >= d) return Uint32Array.from({ length: d }, (_, j) => j);
   const chosen = new Uint32Array(Math.max(0, k));
   if (k <= 0) return chosen;
-  const magnitudes = new Float32Array(d);
+  const magnitudes = values instanceof Float64Array ? new Float64Array(d) : new Float32Array(d);
   for (let j = 0; j < d; j++) magnitudes[j] = Math.abs(values[j]!);
   const threshold = nthSmallest(magnitudes, d - k);
   let above = 0;

@@ -107,9 +107,18 @@ export interface CompressedChannel extends Stateful {
    *
    * @param payload This worker's vector (not modified).
    * @param step The step, from 0.
-   * @returns A fresh float32 vector.
+   * @param lr The step's learning rate `γ_k`, for a channel that applies it itself
+   *   ({@linkcode CompressedChannel.returnsUpdate}); other channels ignore it.
+   * @returns A fresh float32 vector: the mean, or with `returnsUpdate` the model update.
    */
-  mean(payload: Float32Array, step: number): Promise<Float32Array>;
+  mean(payload: Float32Array, step: number, lr?: number): Promise<Float32Array>;
+  /**
+   * `true` when what {@linkcode CompressedChannel.mean} returns is already the model update, the
+   * learning rate and the channel's own momentum applied (FetchSGD, §3.5: `γ_k` enters its error
+   * sketch before the top-k): the base moves `x −= result` without its optimizer. Absent for
+   * channels that return a mean for the optimizer.
+   */
+  readonly returnsUpdate?: boolean;
   /** Metrics of the last exchange (error feedback's residual norm), for the step's line. */
   metrics(): StepMetrics;
 }

@@ -18,6 +18,7 @@ import {
   dmSgd,
   dqSgd,
   exponential,
+  fetchSgd,
   gossip,
   leastSquares,
   linear,
@@ -102,6 +103,9 @@ export function leastSquaresPlans(steps = 30): Record<string, Plan> {
     ).base(localSgd({ tau: 3, buffers: "reset" })).compile(),
     adamwTopK: start.optimizer(adamw({ lr: 0.05, weightDecay: 0.05, clipNorm: 1 }))
       .base(allReduce()).compress(topK({ k: 1 })).compile(),
+    // Sketch-space momentum and error (float64 buffers) carried through checkpoints.
+    fetchSgdAllReduce: start.base(allReduce())
+      .compress(fetchSgd({ rows: 3, cols: 2, k: 2, rho: 0.9 })).compile(),
   };
 }
 
@@ -173,6 +177,8 @@ export function transformerPlans(file: string, steps = 4): Record<string, Plan> 
     dqSgdLocalSgd: stateful.base(localSgd({ tau: 2 })).compress(dqSgd()).compile(),
     sketchedSgdAllReduce: plain.base(allReduce())
       .compress(sketchedSgd({ k: 100, cols: 500, p2: 2 })).compile(),
+    fetchSgdAllReduce: plain.base(allReduce()).compress(fetchSgd({ k: 100, cols: 500 }))
+      .compile(),
     topKAllReduce: stateful.base(allReduce()).compress(topK({ k: 100 })).compile(),
     topKLocalSgd: stateful.base(localSgd({ tau: 2 })).compress(topK({ k: 300 })).compile(),
   };

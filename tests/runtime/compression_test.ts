@@ -5,6 +5,7 @@ import {
   decentLaM,
   dmSgd,
   dqSgd,
+  fetchSgd,
   gossip,
   linear,
   localSgd,
@@ -76,6 +77,7 @@ Deno.test("every compressor × base either runs and sends compressed bytes or is
     qsgd({ bits: 4 }),
     dqSgd({ budgetBits: 3 }),
     sketchedSgd({ k: 2, cols: 3, p2: 1 }),
+    fetchSgd({ k: 2, cols: 2 }),
     topK({ k: 1 }),
   ];
   const bases = [
@@ -121,6 +123,7 @@ Deno.test("every compressor × base either runs and sends compressed bytes or is
     "dqSgd × allReduce",
     "dqSgd × localSgd",
     "sketchedSgd × allReduce",
+    "fetchSgd × allReduce",
     "topK × allReduce",
     "topK × localSgd",
   ]);
