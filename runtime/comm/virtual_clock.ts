@@ -19,6 +19,7 @@
 import type {
   Communicator,
   Outgoing,
+  OutgoingBytes,
   PendingAllReduce,
   Phase,
   TrafficStats,
@@ -264,6 +265,8 @@ export function virtualWorker(
     broadcast: (data, root, phase) => blocking(phase, () => comm.broadcast(data, root, phase)),
     neighborExchange: (to: readonly Outgoing[], from, phase) =>
       blocking(phase, () => comm.neighborExchange(to, from, phase)),
+    neighborExchangeBytes: (to: readonly OutgoingBytes[], from, phase) =>
+      blocking(phase, () => comm.neighborExchangeBytes(to, from, phase)),
     allGather: (data, phase) => blocking(phase, () => comm.allGather(data, phase)),
     gather: (data, root, phase) => blocking(phase, () => comm.gather(data, root, phase)),
     barrier: () => blocking("control", () => comm.barrier()),
