@@ -212,6 +212,21 @@ function compositionRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
         ),
       );
     }
+    if (
+      baseTraits(base).compresses === "publicDifference" &&
+      compressorTraits(compress).errorFeedback(compress)
+    ) {
+      // CHOCO-SGD's public copies already carry what a code left out to the next step.
+      issues.push(
+        issue(
+          "compress.errorFeedback",
+          `${base.kind} keeps its own memory of what was not sent (the public copies), so ` +
+            `${compress.kind} must not add error feedback: use ${compress.kind}({ ..., errorFeedback: false })`,
+          "false",
+          true,
+        ),
+      );
+    }
     issues.push(...nodeCheck("compress", compress, compressorTraits(compress), facts));
   }
   if (outer !== null) issues.push(...nodeCheck("outer", outer, outerTraits(outer), facts));
