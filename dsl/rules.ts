@@ -183,6 +183,13 @@ function periodRules(plan: Plan): PlanIssue[] {
   return issues;
 }
 
+/** Names as a sentence lists them: `a`, `a and b`, `a, b and c`. */
+function listed(names: readonly string[]): string {
+  return names.length <= 1
+    ? names.join("")
+    : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
 /** Which slots combine (outer over a base, compressors over a base), and their own checks. */
 function compositionRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
   const issues: PlanIssue[] = [];
@@ -205,7 +212,7 @@ function compositionRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
         issue(
           "compress",
           `${compress.kind} cannot compress what ${base.kind} sends: it supports ${
-            allowed.join(" and ")
+            listed(allowed)
           }`,
           `a base among ${allowed.join(", ")}`,
           compress.kind,

@@ -8,7 +8,7 @@ import * as v from "valibot";
 import { period } from "../../topologies/mod.ts";
 import { resolveTopology } from "../../topologies/resolve_topology.ts";
 import type { TopologyInput, TopologyNode } from "../../topologies/types.ts";
-import { between, topology } from "../fields.ts";
+import { topology } from "../fields.ts";
 import {
   type BaseDefinition,
   buildNode,
@@ -100,7 +100,12 @@ export const chocoGossipKind: BaseDefinition<ChocoGossipNode, false> = {
   schema: v.strictObject({
     kind: v.literal("chocoGossip"),
     topology,
-    gamma: v.pipe(between(0, 1), v.gtValue(0, "must be greater than 0")),
+    gamma: v.pipe(
+      v.number(),
+      v.finite("must be a finite number"),
+      v.gtValue(0, "must be greater than 0"),
+      v.maxValue(1, "must be at most 1"),
+    ),
   }),
   form: { ...onTopology(chocoGossip), required: ["topology", "gamma"] },
   topology: "doublyStochastic",
