@@ -52,7 +52,14 @@ Deno.test("every algorithm resumed from a checkpoint equals the uninterrupted ru
 
 Deno.test("resume over TCP, and on MNIST, equals the uninterrupted run", async (t) => {
   const plans = leastSquaresPlans(12);
-  const names = ["slowMoOverGossip", "overlapLocalSgd", "cada", "adamLocalSgd", "adamwLocalSgd"];
+  const names = [
+    "slowMoOverGossip",
+    "overlapLocalSgd",
+    "cada",
+    "adamLocalSgd",
+    "adamwLocalSgd",
+    "slowMoOverChocoQsgd",
+  ];
   for (const name of names) {
     await t.step(name, () => assertResumeIsExact(plans[name]!, "tcp", 8));
   }
