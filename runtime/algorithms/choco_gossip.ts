@@ -130,6 +130,10 @@ function fixedNeighbours(node: ChocoGossipNode, comm: Communicator): Neighbors {
  * so every holder of `x̂_j` applies the same codes and the copies agree bit for bit); then
  * `x_i ← x_i + gamma · Σ_j W_ij (x̂_j − x̂_i)`.
  *
+ * Each step reports `publicGapNorm`, `‖x_i − x̂_i‖₂` after `x̂_i` took `q_i` (what the code left
+ * out, still to be sent: CHOCO's counterpart of error feedback's residual), before the consensus
+ * step.
+ *
  * State: the model (`chocoGossip.x`) and the public copies (`chocoGossip.public`, float32,
  * `(inDegree + 1) · d` values: `x̂_i` first, then each in-neighbour's in ascending rank), so
  * checkpoints resume bit for bit. An outer algorithm that sets the model leaves the copies as
@@ -174,6 +178,9 @@ export function chocoGossipBase(node: ChocoGossipNode, context: BaseContext): Ba
         phase,
       );
       code.addDecoded(mine, own);
+      // What the code left out, still to be sent: CHOCO's counterpart of error feedback's residual.
+      let squares = 0;
+      for (let t = 0; t < d; t++) squares += (x[t]! - own[t]!) ** 2;
       for (const [index, rank] of inRanks.entries()) {
         const theirs = received.get(rank);
         if (theirs === undefined) {
@@ -182,7 +189,7 @@ export function chocoGossipBase(node: ChocoGossipNode, context: BaseContext): Ba
         code.addDecoded(theirs, copies[index]!.data);
       }
       x.set(chocoConsensus(x, node.gamma, own, copies));
-      return { loss };
+      return { loss, metrics: { publicGapNorm: Math.sqrt(squares) } };
     },
     model: () => x.slice(),
     setModel(value) {

@@ -106,7 +106,7 @@ Deno.test("chocoGossip with top-1 and gamma 0.5 follows a float64 reference for 
   // A start without ties among the first differences' magnitudes (an exact tie in float64 need
   // not be one in float32, and the two would keep different entries).
   const x0 = [0.25, -0.5, 0.15];
-  const { history, chains, comms } = await runWorkers(plan, SHARDS_3D, x0);
+  const { history, chains, comms, metrics } = await runWorkers(plan, SHARDS_3D, x0);
   const reference = chocoReference(
     RING_4,
     SHARDS_3D,
@@ -140,6 +140,29 @@ Deno.test("chocoGossip with top-1 and gamma 0.5 follows a float64 reference for 
         `worker ${i}'s copy of x̂_${j}`,
       );
     }
+  }
+  // The gap top-1 left out at the last step, from the reference's models before the consensus
+  // step (the local step's x_i) and its public copies.
+  const lastStep = chocoReference(
+    RING_4,
+    SHARDS_3D,
+    x0,
+    steps - 1,
+    0.1,
+    0.5,
+    (v) => topKReference(v, 1),
+  );
+  const lastX = lastStep.history[steps - 2]!;
+  const G = gradients(SHARDS_3D, lastX);
+  for (let i = 0; i < n; i++) {
+    const half = axpy(lastX[i]!, -0.1, G[i]!);
+    const gap = axpy(half, -1, reference.publicCopies[i]!);
+    const expected = Math.hypot(...gap);
+    const reported = metrics[i]![steps - 1]!.publicGapNorm as number;
+    assert.ok(
+      expected > 1e-3 && Math.abs(reported - expected) < 1e-5,
+      `${reported} vs ${expected}`,
+    );
   }
   // Each step sends one code, a float32 value and a 2-bit index (1 byte), to both neighbours,
   // each in a frame with a 12-byte header.
