@@ -10,6 +10,7 @@ import type { Neighbors } from "../../topologies/mod.ts";
 import type { Communicator, Phase } from "../comm/types.ts";
 import { bytesAsFloats, floatsAsBytes } from "../comm/wire.ts";
 import { createCodec } from "../compressors/registry.ts";
+import type { CompressorOptions } from "../compressors/types.ts";
 import { randomStream } from "../random.ts";
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
 import { checkSameLength } from "./_vector.ts";
@@ -28,7 +29,7 @@ export interface DifferenceCode {
  * memory), or, without a compressor, the float32 values themselves.
  *
  * @param compress The plan's compressor node, or `null` for the identity.
- * @param d The vector length.
+ * @param options The vector length `d` and the plan's steps.
  * @param comm The worker's communicator (its rank names the random stream).
  * @param seed The plan seed.
  * @returns The encoder and decoder.
@@ -39,7 +40,7 @@ export interface DifferenceCode {
  * import { createMemoryCommunicators } from "../comm/memory_transport.ts";
  *
  * const [comm] = createMemoryCommunicators(1);
- * const code = differenceCode(null, 2, comm!, 0);
+ * const code = differenceCode(null, { d: 2, steps: 1 }, comm!, 0);
  * const bytes = code.encode(Float32Array.of(1.5, -2), 0);
  * assert.equal(bytes.length, 8);
  * const copy = Float32Array.of(1, 1);
@@ -49,10 +50,11 @@ export interface DifferenceCode {
  */
 export function differenceCode(
   compress: CompressorNode | null,
-  d: number,
+  options: CompressorOptions,
   comm: Communicator,
   seed: number,
 ): DifferenceCode {
+  const { d } = options;
   if (compress === null) {
     return {
       encode: (difference) => floatsAsBytes(difference.slice()),
@@ -63,7 +65,7 @@ export function differenceCode(
       },
     };
   }
-  const codec = createCodec(compress, { d, steps: 0 });
+  const codec = createCodec(compress, options);
   return {
     encode: (difference, step) =>
       codec.encode(difference, { step, random: randomStream(seed, "compress", comm.rank, step) }),
@@ -150,7 +152,7 @@ export function chocoGossipBase(node: ChocoGossipNode, context: BaseContext): Ba
   const neighbours = fixedNeighbours(node, comm);
   const inRanks = neighbours.receiveFrom.map((peer) => peer.rank);
   const outRanks = neighbours.sendTo.map((peer) => peer.rank);
-  const code = differenceCode(plan.compress, d, comm, plan.seed);
+  const code = differenceCode(plan.compress, { d, steps: plan.steps }, comm, plan.seed);
   const phase: Phase = plan.compress === null ? "base" : "compressed";
   const x = context.x0.slice();
   const publicCopies = new Float32Array((inRanks.length + 1) * d);
