@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { chocoGossip, explainPlan, qsgd, ring, topK } from "../../mod.ts";
+import { chocoGossip, explainPlan, network, qsgd, ring, topK } from "../../mod.ts";
+import { predictStepTime } from "../../runtime/coordinator/predict_time.ts";
 import { FRAME_HEADER_BYTES } from "../../runtime/comm/wire.ts";
 import { leastSquaresPipeline, runIn } from "./_plans.ts";
 
@@ -35,3 +36,25 @@ for (
     assert.notDeepEqual(results[0]!.params.workers[0], results[0]!.params.workers[1]);
   });
 }
+
+Deno.test("virtual clock: chocoGossip with top-1 takes the predicted time on a declared network", async () => {
+  const plan = leastSquaresPipeline(20).base(chocoGossip(ring, { gamma: 0.5 }))
+    .compress(topK({ k: 1, errorFeedback: false }))
+    .network(network({ bandwidth: "2Mbit", latency: "3ms", jitter: "2ms", computeMs: 10 }))
+    .compile();
+  const prediction = await predictStepTime(plan, 3, { periods: 20 });
+  assert.equal(prediction.steps, 20);
+  // Two codes of one float32 value and one 2-bit index, each in a 12-byte frame.
+  assert.equal(prediction.bytesPerStep, 2 * (4 + 1 + FRAME_HEADER_BYTES));
+  const simulated = await runIn(
+    plan,
+    { transport: "memory", clock: "virtual" },
+    (r) => r.summary.virtualTimeMs!,
+  );
+  assert.ok(
+    Math.abs(simulated / 20 - prediction.msPerStep) < 1e-9 * simulated,
+    `run ${simulated / 20} ms per step, predicted ${prediction.msPerStep}`,
+  );
+  // Compute alone is 20 × 10 ms, and each exchange waits at least the 3 ms latency.
+  assert.ok(simulated > 20 * 13, `${simulated} ms`);
+});
