@@ -74,6 +74,8 @@ export {
   allReduce,
   cada,
   type CadaOptions,
+  chocoGossip,
+  type ChocoGossipOptions,
   decentLaM,
   dmSgd,
   gossip,

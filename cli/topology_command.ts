@@ -115,7 +115,11 @@ export async function topologyCommand(
     `  spectral gap    ${description.spectralGap.toFixed(4)}`,
     ...description.notes.map((note) => `  note            ${note}`),
     `  stochasticity   ${
-      doubly ? "doubly stochastic (gossip, dmSgd, decentLaM, sgp)" : "column-stochastic only (sgp)"
+      doubly
+        ? `doubly stochastic (gossip, dmSgd, decentLaM, ${
+          // CHOCO-SGD's public copies need the same neighbours at every step.
+          description.period === 1 ? "chocoGossip, " : ""}sgp)`
+        : "column-stochastic only (sgp)"
     }`,
     "",
     "Neighbours (rank ← sender:weight)",

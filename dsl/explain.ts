@@ -68,6 +68,7 @@ function baseBytes(plan: Plan, d: number, notes: string[]): PhaseBytes {
     compressedExchange: compress === null
       ? null
       : compressorTraits(compress).exchangeBytes(compress, d, n),
+    compressedCode: compress === null ? null : compressorTraits(compress).wireBytes(compress, d),
     outerTau: outer?.tau ?? null,
   });
   if (traffic.note !== undefined) notes.push(traffic.note);

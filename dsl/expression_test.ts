@@ -7,6 +7,7 @@ import {
   allReduce,
   bmuf,
   cada,
+  chocoGossip,
   cnn,
   complete,
   cosine,
@@ -314,6 +315,17 @@ function handMadePlans(presetPath: string): [string, Plan][] {
     ["sgp onePeer", base().base(sgp(onePeerExponential())).compile()],
     ["dmSgd", base().base(dmSgd(ring, { beta: 0.8 })).compile()],
     ["dmSgd default", base().base(dmSgd(exponential)).compile()],
+    ["chocoGossip", base().base(chocoGossip(ring, { gamma: 1 })).compile()],
+    [
+      "chocoGossip topK",
+      base().base(chocoGossip(exponential, { gamma: 0.3 }))
+        .compress(topK({ k: 5, errorFeedback: false })).compile(),
+    ],
+    [
+      "chocoGossip qsgd",
+      base().base(chocoGossip(torus({ rows: 2 }), { gamma: 0.5 })).compress(qsgd({ bits: 2 }))
+        .compile(),
+    ],
     ["decentLaM", base().base(decentLaM(onePeerExponential, { beta: 0.95 })).compile()],
     ["overlapLocalSgd", base().base(overlapLocalSgd({ tau: 3, alpha: 0.5, beta: 0.7 })).compile()],
     [
@@ -472,6 +484,7 @@ const ALL_KINDS = {
     decentLaM: 0,
     overlapLocalSgd: 0,
     cada: 0,
+    chocoGossip: 0,
   } satisfies Record<BaseKind, 0>,
   topology: {
     ring: 0,

@@ -172,10 +172,12 @@ export interface OptimizerDefinition<
 
 /**
  * What a base sends that a compressor can encode (docs/algorithms.md §3): the gradient
- * (`allReduce`), the model difference since the last synchronisation (`localSgd`) or the model
- * itself (gossip family).
+ * (`allReduce`), the model difference since the last synchronisation (`localSgd`), the model
+ * itself (gossip family), or CHOCO-SGD's difference `x_i − x̂_i` between a model and its public
+ * copy (`chocoGossip`, §1.9), sent to the neighbours by the codec alone: the public copies are its
+ * memory, so the compressor's own error feedback must be off.
  */
-export type Payload = "gradient" | "modelDifference" | "model";
+export type Payload = "gradient" | "modelDifference" | "model" | "publicDifference";
 
 /** What a base's traffic formula needs. */
 export interface TrafficContext {
@@ -185,6 +187,8 @@ export interface TrafficContext {
   readonly n: number;
   /** Bytes each worker sends for one compressed exchange of `d` values, when a compressor is set. */
   readonly compressedExchange: number | null;
+  /** Bytes of one code of `d` values (the codec's `wireBytes`), when a compressor is set. */
+  readonly compressedCode: number | null;
   /** The outer algorithm's period, when one is set. */
   readonly outerTau: number | null;
 }

@@ -214,6 +214,13 @@ function periodRules(plan: Plan): PlanIssue[] {
   return issues;
 }
 
+/** Names as a sentence lists them: `a`, `a and b`, `a, b and c`. */
+function listed(names: readonly string[]): string {
+  return names.length <= 1
+    ? names.join("")
+    : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
 /** Which slots combine (outer over a base, compressors over a base), and their own checks. */
 function compositionRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
   const issues: PlanIssue[] = [];
@@ -236,10 +243,25 @@ function compositionRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
         issue(
           "compress",
           `${compress.kind} cannot compress what ${base.kind} sends: it supports ${
-            allowed.join(" and ")
+            listed(allowed)
           }`,
           `a base among ${allowed.join(", ")}`,
           compress.kind,
+        ),
+      );
+    }
+    if (
+      baseTraits(base).compresses === "publicDifference" &&
+      compressorTraits(compress).errorFeedback(compress)
+    ) {
+      // CHOCO-SGD's public copies already carry what a code left out to the next step.
+      issues.push(
+        issue(
+          "compress.errorFeedback",
+          `${base.kind} keeps its own memory of what was not sent (the public copies), so ` +
+            `${compress.kind} must not add error feedback: use ${compress.kind}({ ..., errorFeedback: false })`,
+          "false",
+          true,
         ),
       );
     }

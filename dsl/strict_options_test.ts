@@ -11,6 +11,7 @@ import {
   allReduce,
   bmuf,
   cada,
+  chocoGossip,
   cnn,
   cosine,
   custom,
@@ -194,6 +195,14 @@ const CASES: Record<
       start().optimizer(sgd({ lr: 0.1 })).base(localSgd(withTypo({ tau: 4 }, "bufers", "reset"))),
     path: "base.bufers",
     near: "buffers",
+  },
+  chocoGossip: {
+    pipeline: () =>
+      start().optimizer(sgd({ lr: 0.1 })).base(
+        chocoGossip(ring, withTypo({ gamma: 0.5 }, "gama", 0.5)),
+      ),
+    path: "base.gama",
+    near: "gamma",
   },
   dmSgd: {
     pipeline: () => start().optimizer(sgd({ lr: 0.1 })).base(dmSgd(ring, withTypo({}, "bta", 0.5))),
@@ -439,6 +448,8 @@ function _typeErrors(): void {
   localSgd({ tau: 4, bufers: "reset" });
   // @ts-expect-error: misspelt
   dmSgd(ring, { bta: 0.5 });
+  // @ts-expect-error: misspelt
+  chocoGossip(ring, { gamma: 0.5, gama: 0.5 });
   // @ts-expect-error: misspelt
   decentLaM(ring, { betta: 0.5 });
   // @ts-expect-error: misspelt

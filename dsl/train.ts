@@ -144,7 +144,7 @@ export class Pipeline<
   /**
    * Sets the base algorithm.
    * @param base `allReduce()`, `localSgd()`, `gossip(ring)`, `sgp()`, `dmSgd()`, `decentLaM()`,
-   *   `overlapLocalSgd()` or `cada()`.
+   *   `overlapLocalSgd()`, `cada()` or `chocoGossip(ring, { gamma })`.
    * @returns A new pipeline.
    */
   base<NB extends BaseNode>(base: NB & OptimizerBaseConflict<O, NB>): Pipeline<D, O, NB> {

@@ -137,7 +137,7 @@ Deno.test("validatePlan: unknown kinds list the kinds that exist", () => {
     issue(
       "base.kind",
       "unknown kind",
-      '("allReduce" | "localSgd" | "gossip" | "sgp" | "dmSgd" | "decentLaM" | "overlapLocalSgd" | "cada")',
+      '("allReduce" | "localSgd" | "gossip" | "sgp" | "dmSgd" | "decentLaM" | "overlapLocalSgd" | "cada" | "chocoGossip")',
       '"nope"',
     ),
   ]);
@@ -849,7 +849,7 @@ Deno.test("rule: custom weights must be doubly stochastic for gossip, column-sto
 
 Deno.test("rule: outer algorithms cannot wrap overlapLocalSgd or cada", () => {
   const expected =
-    "no outer algorithm, or a base among allReduce, localSgd, gossip, sgp, dmSgd, decentLaM";
+    "no outer algorithm, or a base among allReduce, localSgd, gossip, sgp, dmSgd, decentLaM, chocoGossip";
   deepEqual(
     compileIssues(
       digits().optimizer(sgd({ lr: 0.1 })).base(overlapLocalSgd({ tau: 4 })).outer(
@@ -910,8 +910,8 @@ Deno.test("rule: compressors apply only to bases that support them", () => {
     [
       issue(
         "compress",
-        "qsgd cannot compress what gossip sends: it supports allReduce and localSgd",
-        "a base among allReduce, localSgd",
+        "qsgd cannot compress what gossip sends: it supports allReduce, localSgd and chocoGossip",
+        "a base among allReduce, localSgd, chocoGossip",
         '"qsgd"',
       ),
     ],
@@ -936,7 +936,7 @@ Deno.test("rule: compressors apply only to bases that support them", () => {
       digits().optimizer(sgd({ lr: 0.1 })).base(cada({ c: 1 })).compress(topK({ k: 10 })),
     )
       .map((found) => found.message),
-    ["topK cannot compress what cada sends: it supports allReduce and localSgd"],
+    ["topK cannot compress what cada sends: it supports allReduce, localSgd and chocoGossip"],
   );
   deepEqual(
     compileIssues(digits().optimizer(sgd({ lr: 0.1 })).base(localSgd({ tau: 4 })).compress(qsgd())),

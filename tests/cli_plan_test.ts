@@ -43,6 +43,19 @@ Deno.test("plan --json gives the plan and byte estimates computed from the plan"
   assert.equal(explanation.syncPeriod, 12);
 });
 
+Deno.test("plan explains chocoGossip: one top-k code per ring neighbour, in phase compressed", async () => {
+  const result = await gossamer("plan", "examples/choco_gossip.ts", "--json");
+  assert.equal(result.code, 0, result.stderr);
+  const { explanation } = JSON.parse(result.stdout);
+  // 1,000 float32 values and 1,000 indices of ⌈log2 101,770⌉ = 17 bits, to two neighbours.
+  assert.equal(explanation.bytesPerStep.compressed, 2 * (4 * 1000 + Math.ceil(1000 * 17 / 8)));
+  assert.equal(explanation.bytesPerStep.base, 0);
+  assert.equal(explanation.syncPeriod, null);
+  const text = await gossamer("plan", "examples/choco_gossip.ts");
+  assert.match(text.stdout, /base\s+chocoGossip\(ring, gamma=0\.2\) on 8 workers/);
+  assert.match(text.stdout, /compress\s+topK\(k=1000, errorFeedback=false\)/);
+});
+
 Deno.test("plan predicts the time per step of a plan on its declared network", async () => {
   const text = await gossamer("plan", "examples/cnn_torus_network.ts");
   assert.equal(text.code, 0, text.stderr);

@@ -25,6 +25,7 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "allReduce",
     "bmuf",
     "cada",
+    "chocoGossip",
     "cnn",
     "complete",
     "cosine",

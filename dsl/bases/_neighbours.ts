@@ -10,8 +10,14 @@ import type { TopologyNode } from "../../topologies/types.ts";
 import type { BaseTraffic, TrafficContext } from "../kind.ts";
 import { FLOAT_BYTES } from "../wire_bytes.ts";
 
-/** Mean number of out-neighbours per worker per step over one period of the topology. */
-function meanOutDegree(topology: TopologyNode, n: number): number {
+/**
+ * Mean number of out-neighbours per worker per step over one period of the topology.
+ *
+ * @param topology The topology.
+ * @param n Workers.
+ * @returns Out-neighbours per worker per step.
+ */
+export function meanOutDegree(topology: TopologyNode, n: number): number {
   const steps = period(topology, n);
   let total = 0;
   for (let step = 0; step < steps; step++) {

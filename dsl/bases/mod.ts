@@ -9,6 +9,7 @@
 import type { BaseDefinition } from "../kind.ts";
 import { allReduceKind, type AllReduceNode } from "./all_reduce.ts";
 import { cadaKind, type CadaNode } from "./cada.ts";
+import { chocoGossipKind, type ChocoGossipNode } from "./choco_gossip.ts";
 import { decentLaMKind, type DecentLaMNode } from "./decent_lam.ts";
 import { dmSgdKind, type DmSgdNode } from "./dm_sgd.ts";
 import { gossipKind, type GossipNode } from "./gossip.ts";
@@ -18,6 +19,7 @@ import { sgpKind, type SgpNode } from "./sgp.ts";
 
 export * from "./all_reduce.ts";
 export * from "./cada.ts";
+export * from "./choco_gossip.ts";
 export * from "./decent_lam.ts";
 export * from "./dm_sgd.ts";
 export * from "./gossip.ts";
@@ -34,7 +36,8 @@ export type BaseNode =
   | DmSgdNode
   | DecentLaMNode
   | OverlapLocalSgdNode
-  | CadaNode;
+  | CadaNode
+  | ChocoGossipNode;
 
 /** Base kinds. */
 export type BaseKind = BaseNode["kind"];
@@ -74,4 +77,5 @@ export const BASE_KINDS: {
   decentLaM: decentLaMKind,
   overlapLocalSgd: overlapLocalSgdKind,
   cada: cadaKind,
+  chocoGossip: chocoGossipKind,
 };

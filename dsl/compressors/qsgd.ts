@@ -85,7 +85,7 @@ export const qsgdKind: CompressorDefinition<QsgdNode> = {
         ? { bits: Math.log2(levels + 1), bucket }
         : { levels, bucket },
   },
-  compresses: ["gradient", "modelDifference"],
+  compresses: ["gradient", "modelDifference", "publicDifference"],
   linear: false,
   plainSgd: null,
   errorFeedback: () => false,

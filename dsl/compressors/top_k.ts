@@ -59,7 +59,7 @@ const wireBytes = (node: TopKNode, d: number) =>
 export const topKKind: CompressorDefinition<TopKNode> = {
   schema: v.strictObject({ kind: v.literal("topK"), k: integer(1), errorFeedback: v.boolean() }),
   form: { make: topK, required: ["k"] },
-  compresses: ["gradient", "modelDifference"],
+  compresses: ["gradient", "modelDifference", "publicDifference"],
   linear: false,
   plainSgd: null,
   errorFeedback: (node) => node.errorFeedback,

@@ -12,6 +12,7 @@
 
 import type { Plan } from "../../dsl/plan.ts";
 import { learningRate } from "../../dsl/schedules.ts";
+import { baseTraits } from "../../dsl/traits.ts";
 import type { Communicator } from "../comm/types.ts";
 import { createChannel } from "../compressors/registry.ts";
 import type { CompressedChannel } from "../compressors/types.ts";
@@ -124,7 +125,10 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
   const { plan, comm, x0, gradient } = options;
   const d = x0.length;
   const optimizer = createOptimizer(plan.optimizer, d);
-  const compressor = plan.compress === null
+  // CHOCO-SGD sends its codes to its neighbours itself (its public copies are the codec's
+  // memory): it takes the codec from the plan, not the channel's compressed mean.
+  const compressor = plan.compress === null ||
+      baseTraits(plan.base).compresses === "publicDifference"
     ? null
     : createChannel(plan.compress, { d, steps: plan.steps, comm, seed: plan.seed });
   // Buffer policies act on the optimizer's and the base's momentum buffers; the base joins the

@@ -73,6 +73,12 @@ export {
   pushSumShares,
   sgpBase,
 } from "./sgp.ts";
+export {
+  chocoConsensus,
+  chocoGossipBase,
+  type DifferenceCode,
+  differenceCode,
+} from "./choco_gossip.ts";
 export { slowMoOuter, type SlowMoState, slowMoUpdate } from "./slow_mo.ts";
 export { bmufOuter, type BmufSettings, type BmufState, bmufUpdate } from "./bmuf.ts";
 export { dilocoOuter, type DilocoState, dilocoUpdate } from "./diloco.ts";

@@ -31,6 +31,7 @@ import { dmSgdBase } from "./dm_sgd.ts";
 import { decentLaMBase } from "./decent_lam.ts";
 import { overlapLocalSgdBase } from "./overlap_local_sgd.ts";
 import { cadaBase } from "./cada.ts";
+import { chocoGossipBase } from "./choco_gossip.ts";
 import { slowMoOuter } from "./slow_mo.ts";
 import { bmufOuter } from "./bmuf.ts";
 import { dilocoOuter } from "./diloco.ts";
@@ -59,6 +60,7 @@ export const BASES: { readonly [K in BaseKind]: BaseFactory<BaseNodeOf<K>> } = O
     decentLaM: decentLaMBase,
     overlapLocalSgd: overlapLocalSgdBase,
     cada: cadaBase,
+    chocoGossip: chocoGossipBase,
   },
 );
 

@@ -45,6 +45,13 @@ export type ThreadCall =
     readonly from: readonly number[];
     readonly phase: Phase;
   }
+  | {
+    readonly op: "neighborExchangeBytes";
+    /** Each neighbour's bytes, copied into the message. */
+    readonly to: readonly { readonly rank: number; readonly data: Uint8Array }[];
+    readonly from: readonly number[];
+    readonly phase: Phase;
+  }
   | { readonly op: "allGather"; readonly data: Uint8Array; readonly phase: Phase }
   | {
     readonly op: "gather";
@@ -128,6 +135,8 @@ export type FromCommThread =
     readonly elapsedMs: number;
     /** Neighbour exchange: the vectors received, by rank; gathers: the codes, in rank order. */
     readonly received?: readonly (readonly [number, Float32Array])[];
+    /** Neighbour exchange of bytes: the bytes received, by rank. */
+    readonly receivedBytes?: readonly (readonly [number, Uint8Array])[];
     readonly gathered?: readonly Uint8Array[] | null;
   }
   | {

@@ -54,7 +54,11 @@ function run(id: number, call: ThreadCall): void {
     return;
   }
   const start = performance.now();
-  const done = (extra: { received?: [number, Float32Array][]; gathered?: Uint8Array[] | null }) =>
+  const done = (extra: {
+    received?: [number, Float32Array][];
+    receivedBytes?: [number, Uint8Array][];
+    gathered?: Uint8Array[] | null;
+  }) =>
     ({
       type: "done",
       id,
@@ -92,6 +96,12 @@ function run(id: number, call: ThreadCall): void {
       transfer = (message) => buffersOf((message.received ?? []).map(([, data]) => data));
       break;
     }
+    case "neighborExchangeBytes":
+      work = active.neighborExchangeBytes(call.to, call.from, call.phase).then((received) =>
+        done({ receivedBytes: [...received] })
+      );
+      transfer = (message) => buffersOf((message.receivedBytes ?? []).map(([, data]) => data));
+      break;
     case "allGather":
       work = active.allGather(call.data, call.phase).then((gathered) => done({ gathered }));
       transfer = (message) => buffersOf(message.gathered ?? []);

@@ -27,7 +27,8 @@
  * - `allGather`: every rank sends its bytes to every other rank directly, in one message.
  * - `gather`: every rank sends its bytes to the root in one message.
  * - `barrier`: a dissemination barrier, ⌈log2 n⌉ rounds of empty messages in phase `control`.
- * - `neighborExchange`: one message per outgoing neighbour, all sends and receives at once.
+ * - `neighborExchange`: one message per outgoing neighbour, all sends and receives at once;
+ *   `neighborExchangeBytes` the same for bytes (codes), sent as they are.
  *
  * With one rank nothing is sent. A message to oneself (a self-loop in a neighbour exchange)
  * is delivered locally and not counted.
@@ -43,6 +44,7 @@ import { TrafficCounter } from "./_traffic.ts";
 import {
   type Communicator,
   type Outgoing,
+  type OutgoingBytes,
   type PendingAllGather,
   type PendingAllReduce,
   type Phase,
@@ -256,6 +258,25 @@ class RingCommunicator implements InPlaceCommunicator {
         const got = bytesAsFloats(await this.#transport.recv(peer, tag));
         return [peer, got] as const;
       });
+      const [, received] = await Promise.all([Promise.all(sends), Promise.all(receives)]);
+      return new Map(received);
+    });
+  }
+
+  neighborExchangeBytes(
+    to: readonly OutgoingBytes[],
+    from: readonly number[],
+    phase: Phase,
+  ): Promise<Map<number, Uint8Array>> {
+    return this.#call(phase, async (tag) => {
+      this.#checkRanks(to.map((outgoing) => outgoing.rank), "send to");
+      this.#checkRanks(from, "receive from");
+      const sends = to.map((outgoing) =>
+        this.#transport.send(outgoing.rank, tag, outgoing.data, phase)
+      );
+      const receives = from.map(async (peer) =>
+        [peer, await this.#transport.recv(peer, tag)] as const
+      );
       const [, received] = await Promise.all([Promise.all(sends), Promise.all(receives)]);
       return new Map(received);
     });

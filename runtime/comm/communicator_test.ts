@@ -197,6 +197,36 @@ for (const kind of ["memory", "tcp", "thread", "shared"] as const) {
     });
   });
 
+  Deno.test(`${kind}: neighbour exchange of bytes: any length, counted as written`, async () => {
+    const n = 3;
+    await withComms(kind, n, async (comms) => {
+      // Rank r sends r + 5 bytes (5 and 6: not whole floats) to both other ranks.
+      const code = (rank: number, to: number) =>
+        Uint8Array.from({ length: rank + 5 }, (_, j) => (rank * 31 + to * 7 + j) & 255);
+      const before = comms.map((comm) => comm.stats().sent.compressed);
+      const got = await Promise.all(comms.map((comm) => {
+        const others = [0, 1, 2].filter((rank) => rank !== comm.rank);
+        return comm.neighborExchangeBytes(
+          others.map((rank) => ({ rank, data: code(comm.rank, rank) })),
+          others,
+          "compressed",
+        );
+      }));
+      for (const [rank, received] of got.entries()) {
+        for (const [from, data] of received) {
+          assert.ok(data instanceof Uint8Array);
+          assert.deepEqual([...data], [...code(from, rank)]);
+        }
+        assert.equal(received.size, 2);
+      }
+      await Promise.all(comms.map((comm) => comm.barrier()));
+      for (const [rank, comm] of comms.entries()) {
+        const sent = comm.stats().sent.compressed - before[rank]!;
+        assert.equal(sent, 2 * (rank + 5 + FRAME_HEADER_BYTES), `rank ${rank}`);
+      }
+    });
+  });
+
   Deno.test(`${kind}: broadcast, gather, allGather and barrier`, async () => {
     const d = 1001;
     const source = vectors(1, d, 5)[0]!;

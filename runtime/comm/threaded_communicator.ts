@@ -15,7 +15,14 @@
 import { zeroBytes } from "../../dsl/traffic.ts";
 import type { InPlaceCommunicator } from "./communicator.ts";
 import type { TlsPem } from "./net.ts";
-import type { Outgoing, PendingAllGather, PendingAllReduce, Phase, TrafficStats } from "./types.ts";
+import type {
+  Outgoing,
+  OutgoingBytes,
+  PendingAllGather,
+  PendingAllReduce,
+  Phase,
+  TrafficStats,
+} from "./types.ts";
 import {
   type CommThreadConnectOptions,
   errorFrom,
@@ -278,6 +285,16 @@ class ThreadCommunicator implements ThreadedCommunicator {
       .finally(() => {
         for (const each of outgoing) this.#pool.give(each.buffer);
       });
+  }
+
+  neighborExchangeBytes(
+    to: readonly OutgoingBytes[],
+    from: readonly number[],
+    phase: Phase,
+  ): Promise<Map<number, Uint8Array>> {
+    const outgoing = to.map((each) => ({ rank: each.rank, data: each.data.slice() }));
+    return this.#link.call({ op: "neighborExchangeBytes", to: outgoing, from, phase })
+      .then((done) => new Map(done.receivedBytes ?? []));
   }
 
   allGather(data: Uint8Array, phase: Phase): Promise<Uint8Array[]> {

@@ -70,6 +70,14 @@ export interface Outgoing {
   readonly data: Float32Array;
 }
 
+/** Bytes to one neighbour (an encoded vector: a compressed code). */
+export interface OutgoingBytes {
+  /** The receiving rank. */
+  readonly rank: number;
+  /** The bytes to send (do not change them until the exchange resolves). */
+  readonly data: Uint8Array;
+}
+
 /** An all-reduce in flight (for Overlap Local-SGD): computation continues until `wait()`. */
 export interface PendingAllReduce {
   /** Resolves to the element-wise mean (or sum) once every rank has contributed. */
@@ -120,6 +128,16 @@ export interface Communicator {
     from: readonly number[],
     phase: Phase,
   ): Promise<Map<number, Float32Array>>;
+  /**
+   * {@linkcode Communicator.neighborExchange} for bytes (compressed codes, CHOCO-SGD's `q_i`):
+   * one message per outgoing neighbour, counted as written, any length.
+   * @returns Received bytes keyed by sender rank.
+   */
+  neighborExchangeBytes(
+    to: readonly OutgoingBytes[],
+    from: readonly number[],
+    phase: Phase,
+  ): Promise<Map<number, Uint8Array>>;
   /** Every rank's bytes, in rank order, on every rank (for non-linear compressed codes). */
   allGather(data: Uint8Array, phase: Phase): Promise<Uint8Array[]>;
   /** Starts an all-gather without waiting for it (`data` is copied, so it may change at once). */

@@ -19,6 +19,7 @@
 import type {
   Communicator,
   Outgoing,
+  OutgoingBytes,
   PendingAllGather,
   PendingAllReduce,
   Phase,
@@ -265,6 +266,8 @@ export function virtualWorker(
     broadcast: (data, root, phase) => blocking(phase, () => comm.broadcast(data, root, phase)),
     neighborExchange: (to: readonly Outgoing[], from, phase) =>
       blocking(phase, () => comm.neighborExchange(to, from, phase)),
+    neighborExchangeBytes: (to: readonly OutgoingBytes[], from, phase) =>
+      blocking(phase, () => comm.neighborExchangeBytes(to, from, phase)),
     allGather: (data, phase) => blocking(phase, () => comm.allGather(data, phase)),
     allGatherStart(data, phase): PendingAllGather {
       // As allReduceMeanStart: the gather runs on its own lane while the worker computes.

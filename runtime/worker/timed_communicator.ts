@@ -43,6 +43,7 @@ export function timeCommunicator(comm: Communicator): TimedCommunicator {
     },
     broadcast: (data, root, phase) => timed(comm.broadcast(data, root, phase)),
     neighborExchange: (to, from, phase) => timed(comm.neighborExchange(to, from, phase)),
+    neighborExchangeBytes: (to, from, phase) => timed(comm.neighborExchangeBytes(to, from, phase)),
     allGather: (data, phase) => timed(comm.allGather(data, phase)),
     allGatherStart(data, phase): PendingAllGather {
       const pending = comm.allGatherStart(data, phase);

@@ -12,6 +12,7 @@ import {
   allReduce,
   bmuf,
   cada,
+  chocoGossip,
   cosine,
   decentLaM,
   diloco,
@@ -106,6 +107,12 @@ export function leastSquaresPlans(steps = 30): Record<string, Plan> {
     // Sketch-space momentum and error (float64 buffers) carried through checkpoints.
     fetchSgdAllReduce: start.base(allReduce())
       .compress(fetchSgd({ rows: 3, cols: 2, k: 2, rho: 0.9 })).compile(),
+    // CHOCO-SGD: top-1 differences to the public copies; QSGD's draws and an outer step that
+    // sets every model (the public copies stay as they were).
+    chocoRingTopK: start.base(chocoGossip(ring, { gamma: 0.5 }))
+      .compress(topK({ k: 1, errorFeedback: false })).compile(),
+    slowMoOverChocoQsgd: start.base(chocoGossip(exponential, { gamma: 0.6 }))
+      .compress(qsgd({ bits: 2 })).outer(slowMo({ tau: 5, beta: 0.5 })).compile(),
   };
 }
 
@@ -181,6 +188,10 @@ export function transformerPlans(file: string, steps = 4): Record<string, Plan> 
       .compile(),
     topKAllReduce: stateful.base(allReduce()).compress(topK({ k: 100 })).compile(),
     topKLocalSgd: stateful.base(localSgd({ tau: 2 })).compress(topK({ k: 300 })).compile(),
+    chocoRingQsgd: stateful.base(chocoGossip(ring, { gamma: 0.5 })).compress(qsgd({ bits: 4 }))
+      .compile(),
+    chocoRingTopK: stateful.base(chocoGossip(ring, { gamma: 0.3 }))
+      .compress(topK({ k: 300, errorFeedback: false })).compile(),
   };
 }
 

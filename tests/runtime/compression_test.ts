@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   allReduce,
   cada,
+  chocoGossip,
   decentLaM,
   dmSgd,
   dqSgd,
@@ -79,6 +80,7 @@ Deno.test("every compressor × base either runs and sends compressed bytes or is
     sketchedSgd({ k: 2, cols: 3, p2: 1 }),
     fetchSgd({ k: 2, cols: 2 }),
     topK({ k: 1 }),
+    topK({ k: 1, errorFeedback: false }),
   ];
   const bases = [
     allReduce(),
@@ -89,6 +91,7 @@ Deno.test("every compressor × base either runs and sends compressed bytes or is
     decentLaM(ring),
     overlapLocalSgd({ tau: 2 }),
     cada({ variant: 1, c: 0 }),
+    chocoGossip(ring, { gamma: 0.5 }),
   ];
   const runs: string[] = [];
   for (const compressor of compressors) {
@@ -100,7 +103,7 @@ Deno.test("every compressor × base either runs and sends compressed bytes or is
       } catch (error) {
         assert.ok(error instanceof PlanError, `${compressor.kind} × ${base.kind}`);
         assert.ok(
-          error.issues.some((issue) => issue.path === "compress"),
+          error.issues.some((issue) => issue.path.startsWith("compress")),
           `${compressor.kind} × ${base.kind} is refused for its compressor: ${error.message}`,
         );
         continue;
@@ -111,7 +114,8 @@ Deno.test("every compressor × base either runs and sends compressed bytes or is
         const sent = result.summary.bytes[0]!.sent;
         assert.ok(sent.compressed > 0, `${compressor.kind} × ${base.kind} sends compressed bytes`);
         assert.equal(sent.base, 0, `${compressor.kind} × ${base.kind} sends nothing uncompressed`);
-        runs.push(`${compressor.kind} × ${base.kind}`);
+        const feedback = compressor.kind === "topK" && !compressor.errorFeedback ? " (no EF)" : "";
+        runs.push(`${compressor.kind}${feedback} × ${base.kind}`);
       } finally {
         await Deno.remove(parent, { recursive: true });
       }
@@ -120,12 +124,16 @@ Deno.test("every compressor × base either runs and sends compressed bytes or is
   assert.deepEqual(runs, [
     "qsgd × allReduce",
     "qsgd × localSgd",
+    "qsgd × chocoGossip",
     "dqSgd × allReduce",
     "dqSgd × localSgd",
     "sketchedSgd × allReduce",
     "fetchSgd × allReduce",
     "topK × allReduce",
     "topK × localSgd",
+    "topK (no EF) × allReduce",
+    "topK (no EF) × localSgd",
+    "topK (no EF) × chocoGossip",
   ]);
 });
 

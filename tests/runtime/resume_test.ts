@@ -61,6 +61,7 @@ Deno.test("resume over TCP, and on MNIST, equals the uninterrupted run", async (
     "adamLocalSgd",
     "adamwLocalSgd",
     "streamingDilocoOverLocalSgd",
+    "slowMoOverChocoQsgd",
   ];
   for (const name of names) {
     await t.step(name, () => assertResumeIsExact(plans[name]!, "tcp", 8));
