@@ -55,6 +55,7 @@ export function experimentTable(
   const showUploads = settings.targetLoss !== undefined || rows.some((row) => row.skipRate > 0);
   const lossTarget = settings.targetLoss !== undefined;
   const language = rows.some((row) => row.finalBitsPerToken !== null);
+  const peaks = rows.some((row) => row.peakSyncBytes !== null);
   return table(
     [
       "pipeline",
@@ -64,6 +65,7 @@ export function experimentTable(
       "best accuracy",
       "training bytes/worker/step",
       ...(language ? ["training bytes/worker"] : []),
+      ...(peaks ? ["peak sync/worker"] : []),
       clock,
       ...(settings.target === undefined ? [] : [`time to ${percent(settings.target)}`]),
       ...(settings.targetBits === undefined ? [] : [`time to ${settings.targetBits} bits/token`]),
@@ -79,6 +81,7 @@ export function experimentTable(
       percent(row.bestAccuracy),
       formatBytes(row.trainingBytesPerStep),
       ...(language ? [formatBytes(row.trainingBytes)] : []),
+      ...(peaks ? [row.peakSyncBytes === null ? "-" : formatBytes(row.peakSyncBytes)] : []),
       seconds(row.timeMs),
       ...(settings.target === undefined ? [] : [seconds(row.timeToTargetMs)]),
       ...(settings.targetBits === undefined ? [] : [seconds(row.timeToTargetBitsMs)]),

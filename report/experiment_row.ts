@@ -34,6 +34,11 @@ export interface ExperimentRow {
   readonly timeToTargetBitsMs: number | null;
   /** Bytes a worker sent for training over the whole run (phases base, outer, compressed). */
   readonly trainingBytes: number;
+  /**
+   * The most bytes one worker wrote for a single outer synchronisation, where the run reports
+   * its syncs (Streaming DiLoCo, SparseLoCo); else `null`.
+   */
+  readonly peakSyncBytes: number | null;
   /** Mean over workers of `‖x_i − x̄‖₂` at the last evaluation; `null` for exact averaging. */
   readonly consensusDistance: number | null;
   /**
@@ -146,6 +151,7 @@ export function experimentRow(
     bestAccuracy: accuracies.length === 0 ? null : Math.max(...accuracies),
     trainingBytesPerStep: training / Math.max(1, summary.workers) / summary.steps,
     trainingBytes: training / Math.max(1, summary.workers),
+    peakSyncBytes: summary.peakSyncBytes ?? null,
     timeMs: virtual ? summary.virtualTimeMs! : timeAt(summary.steps - 1),
     timeToTargetMs: reached === undefined ? null : timeAt(reached.step),
     timeToTargetBitsMs: reachedBits === undefined ? null : timeAt(reachedBits.step),

@@ -95,6 +95,7 @@ Deno.test("experiment rows: accuracy, training bytes, times and consensus from t
     // (400 + 40 + 360) training bytes over 2 workers and 4 steps; control bytes are not training.
     trainingBytesPerStep: 100,
     trainingBytes: 400,
+    peakSyncBytes: null,
     // The slowest worker's training time at the last step, and when 70% was first reached.
     timeMs: 45,
     timeToTargetMs: 45,
@@ -150,6 +151,12 @@ Deno.test("experiment rows of a language model: time to a validation bits per to
   });
   assert.match(text, /training bytes\/worker\s+simulated time\s+time to 3\.2 bits\/token/);
   assert.match(text, /lm\s+gossip ×2\s+3\.100\s+.*\s+100 B\s+400 B\s+0\.41 s\s+0\.41 s/);
+  // A run that reports its outer syncs (Streaming DiLoCo) adds its peak.
+  const streaming = experimentRow("lm", lines, { ...summary(410), peakSyncBytes: 2048 }, {
+    target: null,
+  });
+  assert.equal(streaming.peakSyncBytes, 2048);
+  assert.match(experimentTable([streaming], {}), /peak sync\/worker[\s\S]*\s2\.0 KiB\s/);
 });
 
 Deno.test("experiment rows count uploads, and the uploads it took to reach a training loss", () => {
