@@ -43,13 +43,7 @@ export function renderExplanation(
       ? "Model: size known once the data file or model module is loaded"
       : `Model: ${d.toLocaleString("en-US")} parameters (${formatBytes(4 * d)} as float32)`,
   );
-  lines.push(
-    explanation.syncPeriod === null
-      ? "Synchronisation: decentralized, workers agree only approximately (no exact average)"
-      : explanation.syncPeriod === 1
-      ? "Synchronisation: exact average every step"
-      : `Synchronisation: exact average every ${explanation.syncPeriod} steps`,
-  );
+  lines.push(`Synchronisation: ${explanation.synchronisation}`);
   const bytes = explanation.bytesPerStep;
   if (bytes !== null) {
     const total = totalBytes(bytes);

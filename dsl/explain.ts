@@ -22,6 +22,8 @@ export interface PlanExplanation {
   readonly parameters: number | null;
   /** Steps between exact synchronisations of all workers (`null` for decentralized bases). */
   readonly syncPeriod: number | null;
+  /** How the workers agree, in words (exact averages, fragments in turn, sparse codes). */
+  readonly synchronisation: string;
   /** Estimated mean bytes sent per worker per step, by phase; `null` when `d` is unknown. */
   readonly bytesPerStep: PhaseBytes | null;
   /** The same for plain all-reduce SGD, the reference the savings are measured against. */
@@ -73,6 +75,18 @@ function baseBytes(plan: Plan, d: number, notes: string[]): PhaseBytes {
   });
   if (traffic.note !== undefined) notes.push(traffic.note);
   return { ...zeroBytes(), base: traffic.base, compressed: traffic.compressed };
+}
+
+/** How the workers agree, in words: the outer's own account, else from the sync period. */
+function synchronisationOf(plan: Plan): string {
+  const own = plan.outer === null ? undefined : outerTraits(plan.outer).synchronisation;
+  if (own !== undefined && plan.outer !== null) return own(plan.outer);
+  const period = syncPeriodOf(plan);
+  return period === null
+    ? "decentralized, workers agree only approximately (no exact average)"
+    : period === 1
+    ? "exact average every step"
+    : `exact average every ${period} steps`;
 }
 
 /** Steps between exact synchronisations, or `null` when workers never agree exactly. */
@@ -185,6 +199,7 @@ export function explainPlan(plan: Plan): PlanExplanation {
       chain,
       parameters: null,
       syncPeriod: syncPeriodOf(plan),
+      synchronisation: synchronisationOf(plan),
       bytesPerStep: null,
       allReduceBytesPerStep: null,
       notes,
@@ -202,6 +217,7 @@ export function explainPlan(plan: Plan): PlanExplanation {
     chain,
     parameters: d,
     syncPeriod: syncPeriodOf(plan),
+    synchronisation: synchronisationOf(plan),
     bytesPerStep: { ...base, outer },
     allReduceBytesPerStep: ringAllReduceBytes(d, plan.workers),
     ...(peak === undefined ? {} : { peakSyncBytes: peak }),

@@ -17,7 +17,7 @@ import { ringAllReduceBytes } from "./traits.ts";
 import { custom, linear, mlp } from "./models/mod.ts";
 import { network } from "./network.ts";
 import { adam, sgd } from "./optimizers/mod.ts";
-import { bmuf, diloco, slowMo } from "./outers/mod.ts";
+import { bmuf, diloco, slowMo, sparseLoco, streamingDiloco } from "./outers/mod.ts";
 import type { BaseNode, CompressorNode, OuterNode, Plan } from "./plan.ts";
 import { cosine, stepDecay, warmup } from "./schedules.ts";
 import { train } from "./train.ts";
@@ -85,6 +85,7 @@ Deno.test("explainPlan: allReduce sends one ring all-reduce of d floats per step
   deepEqual(rest, {
     parameters: D,
     syncPeriod: 1,
+    synchronisation: "exact average every step",
     // 2·7/8 · 4·1000.
     bytesPerStep: { ...ZERO, base: 7000 },
     allReduceBytesPerStep: 7000,
@@ -337,4 +338,27 @@ Deno.test("explainPlan: chain labels topologies with their shape and other sched
     "adam(lr=cosine(0.01→0.001), beta1=0.9, beta2=0.999, eps=1e-8, biasCorrection=true, amsgrad=false, weightDecay=0)",
   );
   equal(explainPlan(withAdam).chain[3]?.label, "gossip(star) on 1 worker");
+});
+
+Deno.test("explainPlan says how the workers agree: exact averages, fragments in turn, sparse codes", () => {
+  // An MLP of three layers: six variables, enough for four fragments.
+  const sync = (outer: OuterNode) =>
+    explainPlan(
+      train(mlp({ hidden: [16, 16] })).data(synthetic({ task: "classification", features: 10 }))
+        .workers(4).optimizer(sgd({ lr: 0.1 })).base(localSgd({ tau: 20 })).outer(outer).compile(),
+    ).synchronisation;
+  equal(sync(diloco({ tau: 20 })), "exact average every 20 steps");
+  equal(
+    sync(streamingDiloco({ tau: 20, fragments: 4, overlap: 1, bits: 4 })),
+    "each of 4 fragments every 20 steps, one every 5 (4-bit pseudo-gradients, overlapped with 1 step)",
+  );
+  equal(
+    sync(sparseLoco({ tau: 20, k: 2, chunk: 8 })),
+    "every 20 steps every worker restarts from the same global model, moved by the average of " +
+      "the workers' top 2 of every 8 error-feedback values at 2 bits (not an exact average)",
+  );
+  equal(
+    explainPlan(linearPlan(4, gossip(ring))).synchronisation,
+    "decentralized, workers agree only approximately (no exact average)",
+  );
 });

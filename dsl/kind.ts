@@ -288,6 +288,11 @@ export interface OuterDefinition<N extends AnyNode> extends KindDefinition<N> {
    * a base period dividing `tau` is enough.
    */
   readonly replacesBaseSync?: string;
+  /**
+   * How the workers come to agree, in words, for `gossamer plan`, when it is not an exact
+   * average of the whole model every `tau` steps (fragments in turn, sparse quantized codes).
+   */
+  readonly synchronisation?: (node: N) => string;
 }
 
 /**

@@ -156,6 +156,10 @@ export const sparseLocoKind: OuterDefinition<SparseLocoNode> = {
   form: { make: sparseLoco, required: ["tau", "k"] },
   // The outer step uses its own rate, never the inner γ_k.
   dividesByLr: () => null,
+  synchronisation: (node) =>
+    `every ${node.tau} steps every worker restarts from the same global model, moved by the ` +
+    `average of the workers' top ${node.k} of every ${node.chunk} error-feedback values at ` +
+    `${node.bits === 32 ? "float32" : `${node.bits} bits`} (not an exact average)`,
   // One all-gather of each worker's code per period.
   traffic: (node, d, n) => allGatherBytes(sparseLocoCodeBytes(node, d), n) / node.tau,
   check: (node): NodeIssue[] =>

@@ -179,6 +179,15 @@ export const streamingDilocoKind: OuterDefinition<StreamingDilocoNode> = {
   form: { make: streamingDiloco, required: ["tau", "fragments"] },
   // The outer step uses its own rate, never the inner γ_k.
   dividesByLr: () => null,
+  synchronisation: (node) =>
+    `each of ${node.fragments} fragment${node.fragments === 1 ? "" : "s"} every ${node.tau} ` +
+    `steps, one every ${node.tau / node.fragments} (${
+      node.bits === 32 ? "exact average" : `${node.bits}-bit pseudo-gradients`
+    }${
+      node.overlap === 0
+        ? ""
+        : `, overlapped with ${node.overlap} step${node.overlap === 1 ? "" : "s"}`
+    })`,
   // Every fragment syncs once per period: the fragments' sync bytes, spread over tau steps.
   traffic: (node, _d, n, variables) =>
     fragmentSizes(variables, node.fragments)
