@@ -232,6 +232,35 @@ export function virtualWorker(
       return value;
     }).finally(() => transport.release(lane));
   };
+  /**
+   * A collective started now and waited for later (an overlapped average or gather): it runs on
+   * its own lane while the worker computes, and waiting moves the worker's clock to when the
+   * result arrived, if that is later.
+   */
+  const overlapped = <T>(
+    phase: Phase,
+    begin: () => { wait(): Promise<T>; elapsedMs(): number | null },
+  ): { wait(): Promise<T>; elapsedMs(): number | null } => {
+    const startedAt = clock.now;
+    let pending!: { wait(): Promise<T>; elapsedMs(): number | null };
+    const { lane } = start(phase, () => {
+      pending = begin();
+      return Promise.resolve();
+    });
+    const result = pending.wait().then((value) => {
+      transport.release(lane);
+      return value;
+    });
+    result.catch(() => {});
+    return {
+      wait: () =>
+        result.then((value) => {
+          if (!lane.free) clock.advanceTo(lane.time);
+          return value;
+        }),
+      elapsedMs: () => pending.elapsedMs() === null ? null : lane.time - startedAt,
+    };
+  };
   const wrap = (comm: Communicator): Communicator => ({
     rank: comm.rank,
     size: comm.size,
@@ -241,56 +270,16 @@ export function virtualWorker(
       blocking(phase, () => comm.allReduceSumInPlace(data, phase)),
     allReduceMeanInPlace: (data, phase) =>
       blocking(phase, () => comm.allReduceMeanInPlace(data, phase)),
-    allReduceMeanStart(data, phase): PendingAllReduce {
-      const startedAt = clock.now;
-      let pending!: PendingAllReduce;
-      const { lane } = start(phase, () => {
-        pending = comm.allReduceMeanStart(data, phase);
-        return Promise.resolve();
-      });
-      const result = pending.wait().then((value) => {
-        transport.release(lane);
-        return value;
-      });
-      result.catch(() => {});
-      return {
-        // The worker waits for the lane: its clock moves to when the average arrived.
-        wait: () =>
-          result.then((value) => {
-            if (!lane.free) clock.advanceTo(lane.time);
-            return value;
-          }),
-        elapsedMs: () => pending.elapsedMs() === null ? null : lane.time - startedAt,
-      };
-    },
+    allReduceMeanStart: (data, phase): PendingAllReduce =>
+      overlapped(phase, () => comm.allReduceMeanStart(data, phase)),
     broadcast: (data, root, phase) => blocking(phase, () => comm.broadcast(data, root, phase)),
     neighborExchange: (to: readonly Outgoing[], from, phase) =>
       blocking(phase, () => comm.neighborExchange(to, from, phase)),
     neighborExchangeBytes: (to: readonly OutgoingBytes[], from, phase) =>
       blocking(phase, () => comm.neighborExchangeBytes(to, from, phase)),
     allGather: (data, phase) => blocking(phase, () => comm.allGather(data, phase)),
-    allGatherStart(data, phase): PendingAllGather {
-      // As allReduceMeanStart: the gather runs on its own lane while the worker computes.
-      const startedAt = clock.now;
-      let pending!: PendingAllGather;
-      const { lane } = start(phase, () => {
-        pending = comm.allGatherStart(data, phase);
-        return Promise.resolve();
-      });
-      const result = pending.wait().then((value) => {
-        transport.release(lane);
-        return value;
-      });
-      result.catch(() => {});
-      return {
-        wait: () =>
-          result.then((value) => {
-            if (!lane.free) clock.advanceTo(lane.time);
-            return value;
-          }),
-        elapsedMs: () => pending.elapsedMs() === null ? null : lane.time - startedAt,
-      };
-    },
+    allGatherStart: (data, phase): PendingAllGather =>
+      overlapped(phase, () => comm.allGatherStart(data, phase)),
     gather: (data, root, phase) => blocking(phase, () => comm.gather(data, root, phase)),
     barrier: () => blocking("control", () => comm.barrier()),
     stats: () => comm.stats(),
