@@ -398,6 +398,7 @@ function handMadePlans(presetPath: string): [string, Plan][] {
         streamingDiloco({
           tau: 8,
           fragments: 2,
+          split: "balanced",
           overlap: 2,
           mix: 0.25,
           bits: 4,

@@ -1,6 +1,6 @@
 /**
- * `streamingDiloco({ tau, fragments, overlap, mix, bits, lr, momentum, nesterov })`: DiLoCo with
- * the model synchronised one fragment at a time, overlapped with computation, its
+ * `streamingDiloco({ tau, fragments, split, overlap, mix, bits, lr, momentum, nesterov })`: DiLoCo
+ * with the model synchronised one fragment at a time, overlapped with computation, its
  * pseudo-gradients quantized on the wire (docs/algorithms.md §2.4).
  *
  * @module
@@ -14,14 +14,26 @@ import { allGatherBytes, FLOAT_BYTES, ringAllReduceBytes } from "../wire_bytes.t
 /** Values per quantization chunk: each chunk of a pseudo-gradient has its own float32 scale. */
 export const STREAMING_CHUNK = 128;
 
+/**
+ * How the model's variables are dealt into fragments. `"strided"` (docs/algorithms.md §2.4, the
+ * default): variable `j` in fragment `j mod P`. `"balanced"`: the largest variable first, each to
+ * the fragment holding the fewest values so far (ties: the lower fragment), so that fragments are
+ * about `d/P` values each, and a sync about `1/P` of DiLoCo's bytes, even where strides line up
+ * with a model's layout (GPT-2's blocks of 12 tensors put every block's matrices in the same
+ * fragments of 2, 3, 4 or 6).
+ */
+export type FragmentSplit = "strided" | "balanced";
+
 /** Streaming DiLoCo: fragments of the model synced in turn, each every `tau` steps. */
 export interface StreamingDilocoNode {
   /** Node kind, named after the DSL factory `streamingDiloco()`. */
   readonly kind: "streamingDiloco";
   /** Inner steps between two syncs of the same fragment; a multiple of `fragments`. */
   readonly tau: number;
-  /** Fragments `P`: variable `j` of the model belongs to fragment `j mod P`. */
+  /** Fragments `P` of whole variables. */
   readonly fragments: number;
+  /** How variables are dealt into fragments (see {@linkcode FragmentSplit}). */
+  readonly split: FragmentSplit;
   /** Steps `τ` a sync's collective runs while training continues, before it is merged. */
   readonly overlap: number;
   /** Merge weight `α` of the local fragment when a sync arrives after an overlap. */
@@ -40,8 +52,13 @@ export interface StreamingDilocoNode {
 export interface StreamingDilocoOptions {
   /** Inner steps between two syncs of the same fragment; a multiple of `fragments`. */
   readonly tau: number;
-  /** Fragments of whole variables, strided (variable `j` in fragment `j mod fragments`). */
+  /** Fragments of whole variables. */
   readonly fragments: number;
+  /**
+   * How variables are dealt into fragments: `"strided"` (default, variable `j` in fragment
+   * `j mod fragments`) or `"balanced"` (about equal values per fragment).
+   */
+  readonly split?: FragmentSplit;
   /** Steps a sync overlaps with computation before it is merged (default 0: applied at once). */
   readonly overlap?: number;
   /** Merge weight α of the local fragment after an overlap (default 0.5). */
@@ -59,6 +76,7 @@ export interface StreamingDilocoOptions {
 const OPTIONS: OptionNames<StreamingDilocoOptions> = {
   tau: true,
   fragments: true,
+  split: true,
   overlap: true,
   mix: true,
   bits: true,
@@ -94,6 +112,7 @@ export function streamingDiloco(options: StreamingDilocoOptions): StreamingDiloc
       kind: "streamingDiloco",
       tau: options.tau,
       fragments: options.fragments,
+      split: options.split ?? "strided",
       overlap: options.overlap ?? 0,
       mix: options.mix ?? 0.5,
       bits: options.bits ?? 32,
@@ -107,21 +126,62 @@ export function streamingDiloco(options: StreamingDilocoOptions): StreamingDiloc
 }
 
 /**
- * The sizes of the fragments: fragment `p` holds variables `p, p + P, p + 2P, …`.
+ * The fragment of each variable: strided, `j mod P`, or balanced, the largest variable first
+ * (ties: the lower index) to the fragment holding the fewest values so far (ties: the lower
+ * fragment). Both give every fragment at least one variable when there are at least `P`.
  *
  * @param variables The model's variable sizes, in order.
  * @param fragments `P`.
+ * @param split How to deal them.
+ * @returns The fragment of variable `j`, for every `j`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fragmentOfVariables } from "./streaming_diloco.ts";
+ * assert.deepEqual(fragmentOfVariables([6, 2, 4, 1, 3], 2, "strided"), [0, 1, 0, 1, 0]);
+ * // 6 → 0; 4 → 1; 3 → 1 (4 < 6); 2 → 0 (6 < 7); 1 → 0 (8 = 8, the lower fragment)
+ * assert.deepEqual(fragmentOfVariables([6, 2, 4, 1, 3], 2, "balanced"), [0, 0, 1, 0, 1]);
+ * ```
+ */
+export function fragmentOfVariables(
+  variables: readonly number[],
+  fragments: number,
+  split: FragmentSplit,
+): number[] {
+  if (split === "strided") return variables.map((_, j) => j % fragments);
+  const owner = new Array<number>(variables.length).fill(0);
+  const held = new Array<number>(fragments).fill(0);
+  const order = variables.map((_, j) => j).sort((a, b) => variables[b]! - variables[a]! || a - b);
+  for (const j of order) {
+    const p = held.indexOf(Math.min(...held));
+    owner[j] = p;
+    held[p]! += variables[j]!;
+  }
+  return owner;
+}
+
+/**
+ * The sizes of the fragments, as {@linkcode fragmentOfVariables} deals the variables.
+ *
+ * @param variables The model's variable sizes, in order.
+ * @param fragments `P`.
+ * @param split How to deal them (default `"strided"`).
  * @returns The number of values in each fragment.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { fragmentSizes } from "./streaming_diloco.ts";
  * assert.deepEqual(fragmentSizes([6, 2, 4, 1, 3], 2), [13, 3]);
+ * assert.deepEqual(fragmentSizes([6, 2, 4, 1, 3], 2, "balanced"), [9, 7]);
  * ```
  */
-export function fragmentSizes(variables: readonly number[], fragments: number): number[] {
+export function fragmentSizes(
+  variables: readonly number[],
+  fragments: number,
+  split: FragmentSplit = "strided",
+): number[] {
   const sizes = new Array<number>(fragments).fill(0);
-  variables.forEach((size, j) => sizes[j % fragments]! += size);
+  fragmentOfVariables(variables, fragments, split).forEach((p, j) => sizes[p]! += variables[j]!);
   return sizes;
 }
 
@@ -169,6 +229,7 @@ export const streamingDilocoKind: OuterDefinition<StreamingDilocoNode> = {
     kind: v.literal("streamingDiloco"),
     tau: integer(1),
     fragments: integer(1),
+    split: v.picklist(["strided", "balanced"]),
     overlap: integer(0),
     mix: probability,
     bits: integer(2, 32),
@@ -190,11 +251,11 @@ export const streamingDilocoKind: OuterDefinition<StreamingDilocoNode> = {
     })`,
   // Every fragment syncs once per period: the fragments' sync bytes, spread over tau steps.
   traffic: (node, _d, n, variables) =>
-    fragmentSizes(variables, node.fragments)
+    fragmentSizes(variables, node.fragments, node.split)
       .reduce((sum, count) => sum + streamingSyncBytes(node, count, n), 0) / node.tau,
   peakSyncBytes: (node, n, variables) =>
     Math.max(
-      ...fragmentSizes(variables, node.fragments).map((count) =>
+      ...fragmentSizes(variables, node.fragments, node.split).map((count) =>
         streamingSyncBytes(node, count, n)
       ),
     ),

@@ -125,3 +125,30 @@ Deno.test("gossamer plan: streamingDiloco's bytes per step and peak sync bytes, 
   equal(quantized.bytesPerStep!.outer, (big + small) / 8);
   equal(quantized.peakSyncBytes, big);
 });
+
+Deno.test("streamingDiloco split: strided fragments of GPT-2 line up, balanced ones are about d/P", () => {
+  const model = transformer({ layers: 2, dModel: 64, heads: 4, context: 64 });
+  const variables = modelVariables(model, text())!;
+  const d = parameterCount(model, text())!;
+  // GPT-2's blocks hold 12 tensors: with 4 strided fragments every block's four weight matrices
+  // land in fragments 0 and 2 (and the embeddings in 0 and 1), leaving 1 and 3 with biases and
+  // layer norms.
+  const strided = fragmentSizes(variables, 4);
+  const balanced = fragmentSizes(variables, 4, "balanced");
+  equal(strided.reduce((a, b) => a + b), d);
+  equal(balanced.reduce((a, b) => a + b), d);
+  deepEqual(strided, [73_856, 4_736, 41_152, 832]);
+  // Largest first to the emptiest: the embedding and the four 64·256 MLP matrices (16,384 each)
+  // spread over the four fragments, then the 64·192 attention matrices, and so on: within 9% of
+  // d/4 = 30,144.
+  deepEqual(balanced, [32_768, 29_312, 29_248, 29_248]);
+  // The peak sync of the plan follows the split.
+  const peak = (split: "strided" | "balanced") =>
+    explainPlan(
+      train(model).data(text()).workers(8).optimizer(sgd({ lr: 0.1 }))
+        .base(localSgd({ tau: 20 })).outer(streamingDiloco({ tau: 20, fragments: 4, split }))
+        .compile(),
+    ).peakSyncBytes!;
+  equal(peak("strided"), 2 * 7 / 8 * 4 * 73_856);
+  equal(peak("balanced"), 2 * 7 / 8 * 4 * 32_768);
+});

@@ -6,7 +6,12 @@
  */
 
 import type { StreamingDilocoNode } from "../../dsl/plan.ts";
-import { STREAMING_CHUNK, streamingCodeBytes } from "../../dsl/outers/streaming_diloco.ts";
+import {
+  fragmentOfVariables,
+  type FragmentSplit,
+  STREAMING_CHUNK,
+  streamingCodeBytes,
+} from "../../dsl/outers/streaming_diloco.ts";
 import type { Communicator } from "../comm/types.ts";
 import { packBits, unpackBits } from "../compressors/_bits.ts";
 import type { StepMetrics } from "../metrics.ts";
@@ -14,11 +19,12 @@ import { scalarBuffer } from "../state.ts";
 import type { ModelHolder, OuterAlgorithm, StepContext } from "./types.ts";
 
 /**
- * The flat coordinates of each fragment: fragment `p` holds the variables `p, p + P, p + 2P, …`
- * of the model (whole tensors, in the flat vector's order).
+ * The flat coordinates of each fragment: whole variables (tensors) of the model, dealt by
+ * `fragmentOfVariables` (strided: fragment `p` holds the variables `p, p + P, p + 2P, …`).
  *
  * @param variables The model's variable sizes, in order; they sum to `d`.
  * @param fragments `P`.
+ * @param split How variables are dealt (default `"strided"`).
  * @returns For each fragment, its coordinates in increasing order.
  * @throws {RangeError} When there are more fragments than variables, or a size is not a
  *   positive integer.
@@ -31,7 +37,11 @@ import type { ModelHolder, OuterAlgorithm, StepContext } from "./types.ts";
  * assert.deepEqual([...second!], [2]);
  * ```
  */
-export function fragmentCoordinates(variables: readonly number[], fragments: number): Int32Array[] {
+export function fragmentCoordinates(
+  variables: readonly number[],
+  fragments: number,
+  split: FragmentSplit = "strided",
+): Int32Array[] {
   if (fragments > variables.length) {
     throw new RangeError(
       `Cannot run streamingDiloco with ${fragments} fragments: the model has ${variables.length} variable${
@@ -40,12 +50,13 @@ export function fragmentCoordinates(variables: readonly number[], fragments: num
     );
   }
   const lists: number[][] = Array.from({ length: fragments }, () => []);
+  const owner = fragmentOfVariables(variables, fragments, split);
   let offset = 0;
   variables.forEach((size, j) => {
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`Cannot run streamingDiloco: variable ${j} has size ${size}`);
     }
-    for (let t = 0; t < size; t++) lists[j % fragments]!.push(offset + t);
+    for (let t = 0; t < size; t++) lists[owner[j]!]!.push(offset + t);
     offset += size;
   });
   return lists.map((list) => Int32Array.from(list));
@@ -257,7 +268,7 @@ export function streamingDilocoOuter(
       `Cannot run streamingDiloco: the model's variables hold ${total} values, not its ${d} parameters`,
     );
   }
-  const fragments = fragmentCoordinates(variables, node.fragments);
+  const fragments = fragmentCoordinates(variables, node.fragments, node.split);
   const global = Float64Array.from(context.x0);
   const momentum = new Float64Array(d);
   const inFlight = new Float64Array(d);

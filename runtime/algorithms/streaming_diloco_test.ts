@@ -126,6 +126,13 @@ Deno.test("fragmentCoordinates: whole variables, strided; more fragments than va
   const fragments = fragmentCoordinates([3, 2, 1, 2], 2);
   assert.deepEqual(fragments.map((f) => [...f]), [[0, 1, 2, 5], [3, 4, 6, 7]]);
   assert.throws(() => fragmentCoordinates([4], 2), /2 fragments: the model has 1 variable/);
+  // Balanced, largest first to the emptiest fragment: variable 0 (3) → 0; 1 (2) → 1; 3 (2) → 1
+  // (2 < 3); 2 (1) → 0 (3 < 4): here the same fragments as strided.
+  const balanced = fragmentCoordinates([3, 2, 1, 2], 2, "balanced");
+  assert.deepEqual(balanced.map((f) => [...f]), [[0, 1, 2, 5], [3, 4, 6, 7]]);
+  const uneven = fragmentCoordinates([1, 5, 1, 1, 4], 2, "balanced");
+  // 5 → 0; 4 → 1; 1 (index 0) → 1 (4 < 5); 1 (index 2) → 0 (5 = 5, the lower); 1 (index 3) → 1.
+  assert.deepEqual(uneven.map((f) => [...f]), [[1, 2, 3, 4, 5, 6], [0, 7, 8, 9, 10, 11]]);
 });
 
 Deno.test("syncingFragment: §2.4's condition, fragments in turn every tau/P steps", () => {

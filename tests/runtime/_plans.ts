@@ -167,9 +167,10 @@ export function transformerPlans(file: string, steps = 4): Record<string, Plan> 
     dilocoOverLocalSgd: stateful.base(localSgd({ tau: 2 })).outer(diloco({ tau: 4 })).compile(),
     sparseLocoOverLocalSgd: stateful.base(localSgd({ tau: 2 }))
       .outer(sparseLoco({ tau: 4, k: 16, chunk: 256 })).compile(),
-    // 16 variables in two strided fragments taking turns every step, 4-bit pseudo-gradients.
+    // 16 variables in two balanced fragments taking turns every step, 4-bit pseudo-gradients
+    // (the run test covers strided fragments).
     streamingDilocoOverGossip: stateful.base(gossip(ring))
-      .outer(streamingDiloco({ tau: 2, fragments: 2, bits: 4 })).compile(),
+      .outer(streamingDiloco({ tau: 2, fragments: 2, split: "balanced", bits: 4 })).compile(),
     dmSgdRing: plain.base(dmSgd(ring, { beta: 0.8 })).compile(),
     decentLaMOnePeer: plain.base(decentLaM(onePeerExponential, { beta: 0.8 })).compile(),
     slowMoOverDmSgd: plain.base(dmSgd(ring, { beta: 0.5 }))
