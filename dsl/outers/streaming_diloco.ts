@@ -139,8 +139,8 @@ export function streamingDiloco(options: StreamingDilocoOptions): StreamingDiloc
  * import assert from "node:assert/strict";
  * import { fragmentOfVariables } from "./streaming_diloco.ts";
  * assert.deepEqual(fragmentOfVariables([6, 2, 4, 1, 3], 2, "strided"), [0, 1, 0, 1, 0]);
- * // 6 → 0; 4 → 1; 3 → 1 (4 < 6); 2 → 0 (6 < 7); 1 → 0 (8 = 8, the lower fragment)
- * assert.deepEqual(fragmentOfVariables([6, 2, 4, 1, 3], 2, "balanced"), [0, 0, 1, 0, 1]);
+ * // Sizes 6 → 0; 4 → 1; 3 → 1 (4 < 6); 2 → 0 (6 < 7); 1 → 1 (7 < 8): 8 values each.
+ * assert.deepEqual(fragmentOfVariables([6, 2, 4, 1, 3], 2, "balanced"), [0, 0, 1, 1, 1]);
  * ```
  */
 export function fragmentOfVariables(
@@ -172,7 +172,7 @@ export function fragmentOfVariables(
  * import assert from "node:assert/strict";
  * import { fragmentSizes } from "./streaming_diloco.ts";
  * assert.deepEqual(fragmentSizes([6, 2, 4, 1, 3], 2), [13, 3]);
- * assert.deepEqual(fragmentSizes([6, 2, 4, 1, 3], 2, "balanced"), [9, 7]);
+ * assert.deepEqual(fragmentSizes([6, 2, 4, 1, 3], 2, "balanced"), [8, 8]);
  * ```
  */
 export function fragmentSizes(
