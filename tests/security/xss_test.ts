@@ -64,7 +64,21 @@ async function withDashboard(
   }
 }
 
-/** The text of a response, read whole. */
+/**
+ * A GET written by hand over TCP, since `fetch` sets the Host header itself: its status and
+ * body.
+ */
+async function rawGet(base: string, host: string): Promise<{ status: number; body: string }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(base).port) });
+  await conn.write(
+    new TextEncoder().encode(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+  );
+  const reply = await new Response(conn.readable).text();
+  const status = Number(/^HTTP\/1\.1 (\d+)/.exec(reply)?.[1]);
+  return { status, body: reply.slice(reply.indexOf("\r\n\r\n") + 4) };
+}
+
+/** A GET that does not follow redirects. */
 async function page(url: string, headers: Record<string, string> = {}): Promise<Response> {
   return await fetch(url, { headers, redirect: "manual" });
 }
@@ -96,7 +110,11 @@ Deno.test("hostile summary.json and plan.json values reach the dashboard, compar
 
       for (const id of ["hostile", "plan-only"]) {
         const response = await page(`${base}/run?run=${id}`);
-        assert.equal(response.status, 200, id);
+        assert.equal(
+          response.status,
+          200,
+          `${id}: ${response.status === 200 ? "" : await response.clone().text()}`,
+        );
         const csp = response.headers.get("content-security-policy") ?? "";
         assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/=]+'/, `${id}: only its own script`);
         assert.doesNotMatch(csp, /unsafe-inline'[^;]*;?\s*$|script-src[^;]*unsafe/, id);
@@ -139,14 +157,14 @@ Deno.test("the dashboard refuses a request whose Host header names another site 
       for (
         const host of ["evil.example", `evil.example:${port}`, `127.0.0.1.evil.example:${port}`]
       ) {
-        const response = await page(`${base}/`, { host });
+        const response = await rawGet(base, host);
         assert.equal(response.status, 421, host);
-        assert.match(await response.text(), /Host/);
+        assert.match(response.body, /Host/);
       }
       for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) {
-        const response = await page(`${base}/`, { host });
+        const response = await rawGet(base, host);
         assert.equal(response.status, 200, host);
-        await response.body?.cancel();
+        assert.match(response.body, /gossamer runs/);
       }
     });
   } finally {
