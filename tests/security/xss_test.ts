@@ -11,7 +11,9 @@ import { join } from "node:path";
 import { allReduce, run } from "../../mod.ts";
 import { buildReport, serveDashboard } from "../../report/mod.ts";
 import { leastSquaresPipeline } from "../runtime/_plans.ts";
+import { fileURLToPath as fromFileUrl } from "node:url";
 import { findChromium } from "../browser/_chromium.ts";
+import { gossamer, ROOT, STACK_LINE } from "../_cli.ts";
 
 /** What a hostile run folder carries: a status breaking out of an attribute, a script in steps. */
 const STATUS = `x"><script>document.title="pwned-status"</script><img src=x onerror=alert(1)>`;
@@ -203,4 +205,52 @@ Deno.test("a dashboard bound beyond loopback needs its token, and refuses to sta
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("gossamer serve --host 0.0.0.0 makes a token, prints it once, and refuses requests without it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "gossamer_xss_" });
+  const cli = fromFileUrl(new URL("cli.ts", ROOT));
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", cli, "serve", root, "--host", "0.0.0.0", "--port", "0"],
+    stdout: "piped",
+    stderr: "null",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  try {
+    const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let printed = "";
+    // Bounded: a server that never says where it listens fails the test after 30 s.
+    const giveUp = setTimeout(() => lines.cancel(), 30_000);
+    while (!printed.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      printed += value;
+    }
+    clearTimeout(giveUp);
+    const url = /http:\/\/0\.0\.0\.0:(\d+)\/\?token=([0-9a-f]{64})/.exec(printed);
+    assert.ok(url !== null, `the URL with its token is printed: ${printed}`);
+    const base = `http://127.0.0.1:${url[1]}`;
+    const refused = await page(`${base}/`);
+    assert.equal(refused.status, 401);
+    assert.match(await refused.text(), /needs its token/);
+    const signedIn = await page(`${base}/?token=${url[2]}`);
+    assert.equal(signedIn.status, 303);
+    await signedIn.body?.cancel();
+    server.kill("SIGINT");
+    await lines.cancel();
+    assert.equal((await server.status).code, 0);
+  } finally {
+    try {
+      server.kill("SIGKILL");
+    } catch {
+      // Already ended.
+    }
+    await server.status;
+    await Deno.remove(root, { recursive: true });
+  }
+
+  const short = await gossamer("serve", root, "--token", "hunter2");
+  assert.equal(short.code, 1);
+  assert.match(short.stderr, /--token must be at least 32 characters.*openssl rand -hex 16/);
+  assert.doesNotMatch(short.stderr, STACK_LINE);
 });
