@@ -20,7 +20,10 @@ const STATUS = `x"><script>document.title="pwned-status"</script><img src=x oner
 const STEPS = `<script>document.title="pwned-steps"</script>`;
 
 /** Markup that only an unescaped payload puts in a page. */
-const UNESCAPED = /<script>document|<img src=x|"><script/;
+const UNESCAPED = /<script>document|<img src=x|"><script|<svg onload/;
+
+/** A run folder's name is the run's label in tables, legends (Vega's SVG) and ids. */
+const NAME = "hostile<svg onload=alert(2)>";
 
 /** A real finished run, then its files rewritten by an attacker. */
 async function hostileRun(folder: string): Promise<void> {
@@ -88,7 +91,7 @@ async function page(url: string, headers: Record<string, string> = {}): Promise<
 Deno.test("hostile summary.json and plan.json values reach the dashboard, compare --html and the report only as text", async () => {
   const root = await Deno.makeTempDir({ prefix: "gossamer_xss_" });
   try {
-    const folder = join(root, "hostile");
+    const folder = join(root, NAME);
     await hostileRun(folder);
 
     const report = await buildReport([folder]);
@@ -110,8 +113,8 @@ Deno.test("hostile summary.json and plan.json values reach the dashboard, compar
       assert.match(indexHtml, /&lt;script&gt;document\.title=&quot;pwned-steps/);
       assert.doesNotMatch(indexHtml, /<script/, "the index runs no script");
 
-      for (const id of ["hostile", "plan-only"]) {
-        const response = await page(`${base}/run?run=${id}`);
+      for (const id of [NAME, "plan-only"]) {
+        const response = await page(`${base}/run?run=${encodeURIComponent(id)}`);
         assert.equal(
           response.status,
           200,
@@ -124,17 +127,23 @@ Deno.test("hostile summary.json and plan.json values reach the dashboard, compar
         assert.doesNotMatch(html, UNESCAPED, id);
         assert.equal(html.match(/<script/g)?.length, 1, `${id}: the live script alone`);
       }
-      const compare = await page(`${base}/compare?run=hostile&run=plan-only`);
+      const compare = await page(`${base}/compare?run=${encodeURIComponent(NAME)}&run=plan-only`);
       assertSafe(await compare.text(), "dashboard comparison");
     });
+
+    // `gossamer compare --html` writes the same page.
+    const file = join(root, "report.html");
+    const compared = await gossamer("compare", folder, "--html", file, "--quiet");
+    assert.equal(compared.code, 0, compared.stderr);
+    assertSafe(await Deno.readTextFile(file), "compare --html");
 
     const chromium = findChromium();
     if (chromium !== null) {
       // The browser's view: the title the payloads would set never appears.
-      const file = join(root, "report.html");
-      await Deno.writeTextFile(file, report.html);
       await withDashboard({ root }, async (base) => {
-        for (const url of [`file://${file}`, `${base}/`, `${base}/run?run=hostile`]) {
+        for (
+          const url of [`file://${file}`, `${base}/`, `${base}/run?run=${encodeURIComponent(NAME)}`]
+        ) {
           const output = await new Deno.Command(chromium, {
             args: ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", url],
             stdout: "piped",
