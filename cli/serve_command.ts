@@ -14,12 +14,15 @@ import { CliInputError } from "./errors.ts";
 
 /** Options of `gossamer serve`. */
 export interface ServeOptions {
+  /** Port to listen on (0: any free one). */
   readonly port: number;
+  /** Interface to bind; beyond loopback, requests need a token. */
   readonly host: string;
   /** The secret requests must present; made when bound beyond loopback without one. */
   readonly token?: string;
   /** Host names the dashboard may be opened by, besides addresses and `localhost`. */
   readonly allowHost?: readonly string[];
+  /** Print nothing but errors, and a made token (the only way in). */
   readonly quiet?: boolean;
 }
 
