@@ -294,8 +294,13 @@ export interface DashboardOptions {
   readonly onListen?: (address: { hostname: string; port: number }) => void;
 }
 
-/** The name of the cookie that carries the token after the first visit. */
-const TOKEN_COOKIE = "gossamer_token";
+/**
+ * The name of the cookie that carries the token after the first visit; cookies ignore ports, so
+ * the port is in the name and two dashboards on one machine keep their own.
+ */
+function tokenCookie(port: number): string {
+  return `gossamer_token_${port}`;
+}
 
 /**
  * Whether a host is a loopback address or `localhost`, so only this machine can connect.
@@ -355,12 +360,12 @@ function sameSecret(given: string, token: string): boolean {
 }
 
 /** The token a request presents: its `Authorization: Bearer` header or its cookie. */
-function presentedToken(request: Request): string | null {
+function presentedToken(request: Request, cookie: string): string | null {
   const bearer = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "");
   if (bearer !== null) return bearer[1]!;
   for (const part of (request.headers.get("cookie") ?? "").split(";")) {
     const [name, ...value] = part.trim().split("=");
-    if (name === TOKEN_COOKIE) return value.join("=");
+    if (name === cookie) return value.join("=");
   }
   return null;
 }
@@ -428,10 +433,12 @@ export async function serveDashboard(options: DashboardOptions): Promise<Deno.Ht
       url.searchParams.delete("token");
       return text(303, "Signed in", {
         location: url.pathname + url.search,
-        "set-cookie": `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+        "set-cookie": `${
+          tokenCookie(server.addr.port)
+        }=${token}; HttpOnly; SameSite=Strict; Path=/`,
       });
     }
-    const presented = presentedToken(request);
+    const presented = presentedToken(request, tokenCookie(server.addr.port));
     if (presented !== null && sameSecret(presented, token)) return null;
     return text(
       401,
@@ -467,11 +474,12 @@ export async function serveDashboard(options: DashboardOptions): Promise<Deno.Ht
     }
   };
 
-  return Deno.serve({
+  const server = Deno.serve({
     hostname,
     port: options.port ?? 8080,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     onListen: (address) => options.onListen?.(address),
     onError: (error) => text(500, `Cannot show this page: ${messageOf(error)}`),
   }, handler);
+  return server;
 }

@@ -210,6 +210,21 @@ Deno.test("a dashboard bound beyond loopback needs its token, and refuses to sta
       const bearer = await page(`${base}/`, { authorization: `Bearer ${token}` });
       assert.equal(bearer.status, 200);
       await bearer.body?.cancel();
+
+      const chromium = findChromium();
+      if (chromium !== null) {
+        // A real browser follows the printed URL, keeps the cookie, and sees the index.
+        const dump = async (url: string) =>
+          new TextDecoder().decode(
+            (await new Deno.Command(chromium, {
+              args: ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", url],
+              stdout: "piped",
+              stderr: "null",
+            }).output()).stdout,
+          );
+        assert.match(await dump(`${base}/?token=${token}`), /<h1>gossamer runs<\/h1>/);
+        assert.match(await dump(`${base}/`), /needs its token/);
+      }
     });
   } finally {
     await Deno.remove(root, { recursive: true });
