@@ -7,7 +7,7 @@
  * fetched from the network).
  *
  * Only runs found under the served folder can be named; any other path is refused. Every page is
- * built with the escaping `html` template and carries a Content-Security-Policy that allows the
+ * built with the escaping `safeHtml` template and carries a Content-Security-Policy that allows the
  * live script alone; a request whose Host header is not an address, `localhost`, the bound name
  * or an allowed name is refused (DNS rebinding), and a dashboard bound beyond loopback needs a
  * token.
@@ -21,7 +21,7 @@ import { algorithmKinds } from "../dsl/explain.ts";
 import type { Plan } from "../dsl/plan.ts";
 import type { RunSummary } from "../runtime/run_types.ts";
 import { REPORT_CSS, statusClass } from "./html.ts";
-import { contentSecurityPolicy, html, trustedHtml } from "./safe_html.ts";
+import { contentSecurityPolicy, safeHtml, trustedHtml } from "./safe_html.ts";
 import { reportOf } from "./report.ts";
 import { readRun } from "./run_data.ts";
 import { runEvents } from "./run_events.ts";
@@ -158,58 +158,28 @@ function indexHtml(root: string, runs: readonly RunEntry[]): string {
     const modified = run.modified === null
       ? "-"
       : run.modified.toISOString().slice(0, 19).replace("T", " ");
-    return html`
-      <tr class="${statusClass(run.status)}">
-        <td><input type="checkbox" name="run" value="${run.id}"></td>
-        <td><a href="/run?run=${encodeURIComponent(run.id)}">${run.id}</a></td>
-        <td>${run.algorithm}</td>
-        <td>${run.workers}</td>
-        <td>${run.steps}</td>
-        <td>${run.status}</td>
-        <td>${accuracy}</td>
-        <td>${modified}</td>
-      </tr>\\n
-    `;
+    const link = `/run?run=${encodeURIComponent(run.id)}`;
+    return safeHtml`<tr class="${
+      statusClass(run.status)
+    }"><td><input type="checkbox" name="run" value="${run.id}"></td><td><a href="${link}">${run.id}</a></td><td>${run.algorithm}</td><td>${run.workers}</td><td>${run.steps}</td><td>${run.status}</td><td>${accuracy}</td><td>${modified}</td></tr>
+`;
   });
-  return String(html`
-    <!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8">
-        <meta http-equiv="Content-Security-Policy" content="${trustedHtml(INDEX_POLICY)}">
-        <title>gossamer runs</title>
-        <style>${trustedHtml(REPORT_CSS)}</style>
-      </head>
-      <body>
-        <main>
-          <h1>gossamer runs</h1>
-          <p class="meta">${runs.length} runs under ${root}. Open one to follow it live, or select
-    several and compare them.</p>
-          <form action="/compare" method="get">
-            <div class="scroll">
-              <table id="runs">
-                <thead>
-                  <tr>
-                    <th></th>
-                    <th>run</th>
-                    <th>algorithm</th>
-                    <th>workers</th>
-                    <th>steps</th>
-                    <th>status</th>
-                    <th>final accuracy</th>
-                    <th>last metrics (UTC)</th>
-                  </tr>
-                </thead>
-                <tbody>
-    ${rows}</tbody>
-              </table>
-            </div>
-            <p><button type="submit">Compare selected runs</button></p>
-          </form>
-        </main>
-      </body>
-    </html>
-  `);
+  return String(safeHtml`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${trustedHtml(INDEX_POLICY)}">
+<title>gossamer runs</title>
+<style>${trustedHtml(REPORT_CSS)}</style></head><body><main>
+<h1>gossamer runs</h1>
+<p class="meta">${runs.length} runs under ${root}. Open one to follow it live, or select
+several and compare them.</p>
+<form action="/compare" method="get">
+<div class="scroll"><table id="runs"><thead><tr><th></th><th>run</th><th>algorithm</th><th>workers</th>
+<th>steps</th><th>status</th><th>final accuracy</th><th>last metrics (UTC)</th></tr></thead><tbody>
+${rows}</tbody></table></div>
+<p><button type="submit">Compare selected runs</button></p>
+</form>
+</main></body></html>
+`);
 }
 
 /** The index's policy: no script at all; its form submits to this server. */

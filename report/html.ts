@@ -13,7 +13,7 @@ import { type Chart, renderSvg } from "./charts.ts";
 import { compareColumns, type CompareRow, hasPeakSync, isLanguage } from "./compare_table.ts";
 import type { RunData } from "./run_data.ts";
 import { messageOf } from "../runtime/errors.ts";
-import { contentSecurityPolicy, html, type SafeHtml, trustedHtml } from "./safe_html.ts";
+import { contentSecurityPolicy, type SafeHtml, safeHtml, trustedHtml } from "./safe_html.ts";
 
 export { escapeHtml } from "./safe_html.ts";
 
@@ -73,30 +73,22 @@ export function compareHtml(rows: readonly CompareRow[], target: number | null):
   const phaseCount = columns.filter((c) => phase(c.header)).length;
   const top = columns.flatMap((column, index) => {
     if (phase(column.header)) {
-      return index === first ? [html`<th colspan="${phaseCount}">bytes sent per worker</th>`] : [];
+      return index === first
+        ? [safeHtml`<th colspan="${phaseCount}">bytes sent per worker</th>`]
+        : [];
     }
-    return [html`<th rowspan="2">${column.header}</th>`];
+    return [safeHtml`<th rowspan="2">${column.header}</th>`];
   });
   const phases = columns.filter((column) => phase(column.header)).map((column) =>
-    html`<th>${column.header.replace(" sent/worker", "")}</th>`
+    safeHtml`<th>${column.header.replace(" sent/worker", "")}</th>`
   );
   const body = rows.map((row) =>
-    html`<tr class="${statusClass(row.status)}">${
-      columns.map((column) => html`<td>${column.text(row)}</td>`)
+    safeHtml`<tr class="${statusClass(row.status)}">${
+      columns.map((column) => safeHtml`<td>${column.text(row)}</td>`)
     }</tr>\n`
   );
-  return html`
-    <div class="scroll">
-      <table id="compare">
-        <thead>
-          <tr>${top}</tr>
-          <tr>${phases}</tr>
-        </thead>
-        <tbody>
-    ${body}</tbody>
-      </table>
-    </div>
-  `;
+  return safeHtml`<div class="scroll"><table id="compare"><thead><tr>${top}</tr><tr>${phases}</tr></thead><tbody>
+${body}</tbody></table></div>`;
 }
 
 /**
@@ -108,14 +100,9 @@ export function compareHtml(rows: readonly CompareRow[], target: number | null):
 export async function chartFigure(chart: Chart): Promise<SafeHtml> {
   // Vega's SVG renderer escapes the text it draws (run names in legends).
   const svg = trustedHtml(await renderSvg(chart.spec));
-  return html`
-    <figure id="chart-${chart.id}"
-      ${chart.id === "worker-time"
-        ? html`
-          class="wide"
-        `
-        : ""}><figcaption>${chart.title}</figcaption>\\n${svg}</figure>
-  `;
+  const wide = chart.id === "worker-time" ? safeHtml` class="wide"` : "";
+  return safeHtml`<figure id="chart-${chart.id}"${wide}><figcaption>${chart.title}</figcaption>
+${svg}</figure>`;
 }
 
 /**
@@ -134,7 +121,7 @@ export function runSection(run: RunData): SafeHtml {
     `wall time ${(summary.wallTimeMs / 1000).toFixed(1)} s`,
     `Deno ${summary.versions.deno}`,
   ];
-  return html`<section class="run" id="run-${run.name}"><h3>${run.name}</h3>
+  return safeHtml`<section class="run" id="run-${run.name}"><h3>${run.name}</h3>
 <p class="meta">${facts.join(" · ")}</p>
 <pre><code>${expressionOf(run)}</code></pre>${sampleBlock(summary?.sample)}</section>`;
 }
@@ -150,14 +137,10 @@ function expressionOf(run: RunData): string {
 
 /** A language model's generated text: the prompt, then the model's continuation, marked. */
 function sampleBlock(sample: TextSample | undefined): SafeHtml {
-  if (sample === undefined) return html``;
-  return html`
-    \\n<p
-      class="meta">Sample from the final averaged model (${sample
-        .tokens} tokens at temperature ${sample
-        .temperature}; the prompt is the opening of the validation text, the continuation is <mark>marked</mark>):</p>\\n<pre
-      class="sample">${sample.prompt}<mark>${sample.text}</mark></pre>
-  `;
+  if (sample === undefined) return safeHtml``;
+  return safeHtml`
+<p class="meta">Sample from the final averaged model (${sample.tokens} tokens at temperature ${sample.temperature}; the prompt is the opening of the validation text, the continuation is <mark>marked</mark>):</p>
+<pre class="sample">${sample.prompt}<mark>${sample.text}</mark></pre>`;
 }
 
 /** What a report page shows. */
@@ -190,33 +173,28 @@ export async function reportHtml(page: ReportPage): Promise<string> {
   const policy = await contentSecurityPolicy(page.script);
   const script = page.script === undefined
     ? ""
-    : html`<script>${trustedHtml(page.script)}</script>`;
-  return String(html`
-    <!doctype html>
-    <html lang="en">
-      <head><meta charset="utf-8">
-    <meta http-equiv="Content-Security-Policy" content="${trustedHtml(policy)}">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>${page.title}</title>
-    <style>${trustedHtml(REPORT_CSS)}</style>${script}
-      </head>
-      <body>
-        <main>
-    <h1>${page.title}</h1>
-    <p class="meta">${page.subtitle}</p>
-    <h2>Comparison</h2>
-    ${compareHtml(page.rows, page.target)}
-    <p class="meta">Bytes are what each worker wrote to its sockets, mean over workers, frame headers
-    included; training phases are base, outer and compressed. Times are the slowest worker's training
-    time (or the simulated time on the virtual clock).</p>
-    <h2>Curves</h2>${page.charts.some((chart) => /^(accuracy|test-loss)-/.test(chart.id))
-      ? ""
-      : html`\n<p class="meta">No evaluation yet: the test curves appear after the first one.</p>`}
-    <div class="charts">
-    ${figures.map((figure) => html`${figure}\n`)}</div>
-    <h2>Runs</h2>
-    ${page.runs.map((run) => html`${runSection(run)}\n`)}</main>
-      </body>
-    </html>
-  `);
+    : safeHtml`<script>${trustedHtml(page.script)}</script>`;
+  const noEvaluation = page.charts.some((chart) => /^(accuracy|test-loss)-/.test(chart.id))
+    ? ""
+    : safeHtml`\n<p class="meta">No evaluation yet: the test curves appear after the first one.</p>`;
+  return String(safeHtml`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${trustedHtml(policy)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${page.title}</title>
+<style>${trustedHtml(REPORT_CSS)}</style>${script}
+</head><body><main>
+<h1>${page.title}</h1>
+<p class="meta">${page.subtitle}</p>
+<h2>Comparison</h2>
+${compareHtml(page.rows, page.target)}
+<p class="meta">Bytes are what each worker wrote to its sockets, mean over workers, frame headers
+included; training phases are base, outer and compressed. Times are the slowest worker's training
+time (or the simulated time on the virtual clock).</p>
+<h2>Curves</h2>${noEvaluation}
+<div class="charts">
+${figures.map((figure) => safeHtml`${figure}\n`)}</div>
+<h2>Runs</h2>
+${page.runs.map((run) => safeHtml`${runSection(run)}\n`)}</main></body></html>
+`);
 }

@@ -1,6 +1,6 @@
 /**
- * HTML built in one way only: the {@linkcode html} tagged template, whose interpolations are
- * escaped unless they are already {@linkcode SafeHtml} (markup built by `html` itself, or marked
+ * HTML built in one way only: the {@linkcode safeHtml} tagged template, whose interpolations are
+ * escaped unless they are already {@linkcode SafeHtml} (markup built by `safeHtml` itself, or marked
  * trusted by name with {@linkcode trustedHtml}). Every page of the reports and the dashboard is
  * built with it, so a value read from a run folder (a status, a plan field, a run's name) can
  * only ever reach a page as text, wherever it is interpolated.
@@ -8,13 +8,13 @@
  * @module
  */
 
-/** Markup that is safe to insert as is. Only {@linkcode html} and {@linkcode trustedHtml} make it. */
+/** Markup that is safe to insert as is. Only {@linkcode safeHtml} and {@linkcode trustedHtml} make it. */
 export class SafeHtml {
   /** The markup. */
   readonly markup: string;
 
   /**
-   * Wraps markup; use {@linkcode html} or {@linkcode trustedHtml} rather than this.
+   * Wraps markup; use {@linkcode safeHtml} or {@linkcode trustedHtml} rather than this.
    *
    * @param markup The markup.
    */
@@ -64,17 +64,17 @@ function fragment(value: unknown): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { html } from "./safe_html.ts";
+ * import { safeHtml } from "./safe_html.ts";
  *
  * const status = 'x"><script>alert(1)</script>';
- * const row = html`<tr class="status-${status}"><td>${[html`<b>${"a<b"}</b>`, 2]}</td></tr>`;
+ * const row = safeHtml`<tr class="status-${status}"><td>${[safeHtml`<b>${"a<b"}</b>`, 2]}</td></tr>`;
  * assert.equal(
  *   String(row),
  *   '<tr class="status-x&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"><td><b>a&lt;b</b>2</td></tr>',
  * );
  * ```
  */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
+export function safeHtml(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
   let markup = strings[0]!;
   for (const [index, value] of values.entries()) markup += fragment(value) + strings[index + 1]!;
   return new SafeHtml(markup);
@@ -85,7 +85,7 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
  * from Vega's renderer (which escapes the text it draws). Never pass it a value read from a file.
  *
  * @param markup Markup from the program itself.
- * @returns The same markup, insertable by {@linkcode html}.
+ * @returns The same markup, insertable by {@linkcode safeHtml}.
  */
 export function trustedHtml(markup: string): SafeHtml {
   return new SafeHtml(markup);

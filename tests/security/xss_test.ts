@@ -46,6 +46,7 @@ async function hostileRun(folder: string): Promise<void> {
 function assertSafe(html: string, where: string): void {
   assert.doesNotMatch(html, UNESCAPED, `${where}: a payload reaches the page unescaped`);
   assert.match(html, /&lt;script&gt;document\.title=/, `${where}: the payload is shown as text`);
+  assert.ok(!html.includes("\\n"), `${where}: no escaped newline leaks into the markup as text`);
 }
 
 /** Serves `root` for the body, and always stops the server. */
@@ -112,6 +113,7 @@ Deno.test("hostile summary.json and plan.json values reach the dashboard, compar
       assert.match(indexHtml, /&lt;script&gt;document\.title=&quot;pwned-status/);
       assert.match(indexHtml, /&lt;script&gt;document\.title=&quot;pwned-steps/);
       assert.doesNotMatch(indexHtml, /<script/, "the index runs no script");
+      assert.ok(!indexHtml.includes("\\n"), "index: no escaped newline as text");
 
       for (const id of [NAME, "plan-only"]) {
         const response = await page(`${base}/run?run=${encodeURIComponent(id)}`);
