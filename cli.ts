@@ -339,7 +339,16 @@ function program(): Command {
     .argument("[folder]", "the folder of runs", "runs")
     .option("--port <port>", "port to listen on (0: any free port)", integerAtLeast(0), 8080)
     .option("--host <address>", "interface to bind (default: this machine only)", "127.0.0.1")
-    .option("--quiet", "print nothing but errors")
+    .option(
+      "--token <secret>",
+      "the secret every request must present (128 bits or more of hex or base64); beyond " +
+        "loopback one is made and printed when not given",
+    )
+    .option(
+      "--allow-host <names...>",
+      "host names (besides addresses and localhost) the dashboard may be opened by",
+    )
+    .option("--quiet", "print nothing but errors (and a made token, the only way in)")
     .action(async (folder, options) => await serveCommand(folder, options));
 
   const bench = root.command("bench")

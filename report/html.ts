@@ -12,24 +12,10 @@ import { FONT, INK, MONO_FONT } from "../visual_style.ts";
 import { type Chart, renderSvg } from "./charts.ts";
 import { compareColumns, type CompareRow, hasPeakSync, isLanguage } from "./compare_table.ts";
 import type { RunData } from "./run_data.ts";
+import { messageOf } from "../runtime/errors.ts";
+import { contentSecurityPolicy, type SafeHtml, safeHtml, trustedHtml } from "./safe_html.ts";
 
-/**
- * Escapes text for HTML element content and attribute values.
- *
- * @param text Any text.
- * @returns The text with `&`, `<`, `>`, `"` and `'` escaped.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { escapeHtml } from "./html.ts";
- *
- * assert.equal(escapeHtml(`<a href="x">&'`), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
- * ```
- */
-export function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;").replaceAll("'", "&#39;");
-}
+export { escapeHtml } from "./safe_html.ts";
 
 /** The page's style sheet, from the shared visual style. */
 export const REPORT_CSS = `
@@ -57,6 +43,19 @@ pre.sample mark{background:none;color:${INK.stroke};font-weight:600}
 a{color:${INK.stroke}}
 `;
 
+/** Statuses with a style; any other value (a damaged or hostile summary) gets none. */
+const STYLED_STATUSES = new Set(["completed", "failed", "running", "stopped"]);
+
+/**
+ * The class that colours a row by its status.
+ *
+ * @param status The status as read from the run folder.
+ * @returns `status-<status>` for a known status, else `status-unknown`.
+ */
+export function statusClass(status: unknown): string {
+  return `status-${typeof status === "string" && STYLED_STATUSES.has(status) ? status : "unknown"}`;
+}
+
 /**
  * The comparison table as HTML.
  *
@@ -64,34 +63,32 @@ a{color:${INK.stroke}}
  * @param target The target accuracy, whose columns appear when given.
  * @returns A `<table>` element.
  */
-export function compareHtml(rows: readonly CompareRow[], target: number | null): string {
+export function compareHtml(rows: readonly CompareRow[], target: number | null): SafeHtml {
   const columns = compareColumns(target, isLanguage(rows), hasPeakSync(rows)).filter((column) =>
     column.header !== "clock"
   );
   // The four phases share one heading, so the table fits beside the page.
   const phase = (header: string) => header.endsWith(" sent/worker");
   const first = columns.findIndex((column) => phase(column.header));
+  const phaseCount = columns.filter((c) => phase(c.header)).length;
   const top = columns.flatMap((column, index) => {
     if (phase(column.header)) {
       return index === first
-        ? [
-          `<th colspan="${
-            columns.filter((c) => phase(c.header)).length
-          }">bytes sent per worker</th>`,
-        ]
+        ? [safeHtml`<th colspan="${phaseCount}">bytes sent per worker</th>`]
         : [];
     }
-    return [`<th rowspan="2">${escapeHtml(column.header)}</th>`];
-  }).join("");
+    return [safeHtml`<th rowspan="2">${column.header}</th>`];
+  });
   const phases = columns.filter((column) => phase(column.header)).map((column) =>
-    `<th>${escapeHtml(column.header.replace(" sent/worker", ""))}</th>`
-  ).join("");
+    safeHtml`<th>${column.header.replace(" sent/worker", "")}</th>`
+  );
   const body = rows.map((row) =>
-    `<tr class="status-${row.status}">${
-      columns.map((column) => `<td>${escapeHtml(column.text(row))}</td>`).join("")
-    }</tr>`
-  ).join("\n");
-  return `<div class="scroll"><table id="compare"><thead><tr>${top}</tr><tr>${phases}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+    safeHtml`<tr class="${statusClass(row.status)}">${
+      columns.map((column) => safeHtml`<td>${column.text(row)}</td>`)
+    }</tr>\n`
+  );
+  return safeHtml`<div class="scroll"><table id="compare"><thead><tr>${top}</tr><tr>${phases}</tr></thead><tbody>
+${body}</tbody></table></div>`;
 }
 
 /**
@@ -100,11 +97,12 @@ export function compareHtml(rows: readonly CompareRow[], target: number | null):
  * @param chart The chart.
  * @returns The `<figure>` element.
  */
-export async function chartFigure(chart: Chart): Promise<string> {
-  const wide = chart.id === "worker-time" ? ' class="wide"' : "";
-  return `<figure id="chart-${chart.id}"${wide}><figcaption>${
-    escapeHtml(chart.title)
-  }</figcaption>\n${await renderSvg(chart.spec)}</figure>`;
+export async function chartFigure(chart: Chart): Promise<SafeHtml> {
+  // Vega's SVG renderer escapes the text it draws (run names in legends).
+  const svg = trustedHtml(await renderSvg(chart.spec));
+  const wide = chart.id === "worker-time" ? safeHtml` class="wide"` : "";
+  return safeHtml`<figure id="chart-${chart.id}"${wide}><figcaption>${chart.title}</figcaption>
+${svg}</figure>`;
 }
 
 /**
@@ -113,7 +111,7 @@ export async function chartFigure(chart: Chart): Promise<string> {
  * @param run The run.
  * @returns A `<section>` element.
  */
-export function runSection(run: RunData): string {
+export function runSection(run: RunData): SafeHtml {
   const summary = run.summary;
   const facts = summary === null ? ["still running"] : [
     `${summary.status}${summary.error === null ? "" : `: ${summary.error}`}`,
@@ -123,19 +121,26 @@ export function runSection(run: RunData): string {
     `wall time ${(summary.wallTimeMs / 1000).toFixed(1)} s`,
     `Deno ${summary.versions.deno}`,
   ];
-  return `<section class="run" id="run-${escapeHtml(run.name)}"><h3>${
-    escapeHtml(run.name)
-  }</h3>\n<p class="meta">${escapeHtml(facts.join(" · "))}</p>\n<pre><code>${
-    escapeHtml(planExpression(run.plan))
-  }</code></pre>${sampleBlock(summary?.sample)}</section>`;
+  return safeHtml`<section class="run" id="run-${run.name}"><h3>${run.name}</h3>
+<p class="meta">${facts.join(" · ")}</p>
+<pre><code>${expressionOf(run)}</code></pre>${sampleBlock(summary?.sample)}</section>`;
+}
+
+/** The plan's DSL expression, or why a damaged plan has none (the page still shows the rest). */
+function expressionOf(run: RunData): string {
+  try {
+    return planExpression(run.plan);
+  } catch (error) {
+    return `plan.json does not describe a valid plan: ${messageOf(error)}`;
+  }
 }
 
 /** A language model's generated text: the prompt, then the model's continuation, marked. */
-function sampleBlock(sample: TextSample | undefined): string {
-  if (sample === undefined) return "";
-  return `\n<p class="meta">Sample from the final averaged model (${sample.tokens} tokens at temperature ${sample.temperature}; the prompt is the opening of the validation text, the continuation is <mark>marked</mark>):</p>\n<pre class="sample">${
-    escapeHtml(sample.prompt)
-  }<mark>${escapeHtml(sample.text)}</mark></pre>`;
+function sampleBlock(sample: TextSample | undefined): SafeHtml {
+  if (sample === undefined) return safeHtml``;
+  return safeHtml`
+<p class="meta">Sample from the final averaged model (${sample.tokens} tokens at temperature ${sample.temperature}; the prompt is the opening of the validation text, the continuation is <mark>marked</mark>):</p>
+<pre class="sample">${sample.prompt}<mark>${sample.text}</mark></pre>`;
 }
 
 /** What a report page shows. */
@@ -148,41 +153,48 @@ export interface ReportPage {
   readonly rows: readonly CompareRow[];
   readonly charts: readonly Chart[];
   readonly target: number | null;
-  /** Extra markup at the end of `<head>` (the dashboard's script). */
-  readonly head?: string;
+  /**
+   * The page's one inline script (the dashboard's), exactly as between its tags; the page's
+   * Content-Security-Policy allows it alone, by its hash. Reports have none.
+   */
+  readonly script?: string;
 }
 
 /**
- * Builds the whole page.
+ * Builds the whole page. It declares its Content-Security-Policy in a `<meta>`, so a report
+ * opened from a file runs no script and fetches nothing even if something slipped through.
  *
  * @param page What it shows.
  * @returns The HTML document.
  */
 export async function reportHtml(page: ReportPage): Promise<string> {
   const figures = await Promise.all(page.charts.map(chartFigure));
-  return `<!doctype html>
+  // Made here from constants and a base64 hash: no quote to escape, and the `'` stay readable.
+  const policy = await contentSecurityPolicy(page.script);
+  const script = page.script === undefined
+    ? ""
+    : safeHtml`<script>${trustedHtml(page.script)}</script>`;
+  const noEvaluation = page.charts.some((chart) => /^(accuracy|test-loss)-/.test(chart.id))
+    ? ""
+    : safeHtml`\n<p class="meta">No evaluation yet: the test curves appear after the first one.</p>`;
+  return String(safeHtml`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${trustedHtml(policy)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(page.title)}</title>
-<style>${REPORT_CSS}</style>${page.head ?? ""}
+<title>${page.title}</title>
+<style>${trustedHtml(REPORT_CSS)}</style>${script}
 </head><body><main>
-<h1>${escapeHtml(page.title)}</h1>
-<p class="meta">${escapeHtml(page.subtitle)}</p>
+<h1>${page.title}</h1>
+<p class="meta">${page.subtitle}</p>
 <h2>Comparison</h2>
 ${compareHtml(page.rows, page.target)}
 <p class="meta">Bytes are what each worker wrote to its sockets, mean over workers, frame headers
 included; training phases are base, outer and compressed. Times are the slowest worker's training
 time (or the simulated time on the virtual clock).</p>
-<h2>Curves</h2>${
-    page.charts.some((chart) => /^(accuracy|test-loss)-/.test(chart.id))
-      ? ""
-      : '\n<p class="meta">No evaluation yet: the test curves appear after the first one.</p>'
-  }
+<h2>Curves</h2>${noEvaluation}
 <div class="charts">
-${figures.join("\n")}
-</div>
+${figures.map((figure) => safeHtml`${figure}\n`)}</div>
 <h2>Runs</h2>
-${page.runs.map(runSection).join("\n")}
-</main></body></html>
-`;
+${page.runs.map((run) => safeHtml`${runSection(run)}\n`)}</main></body></html>
+`);
 }

@@ -9,6 +9,12 @@
 
 export { buildReport, type Report, type ReportOptions } from "./report.ts";
 export { compareCsv, type CompareRow, compareText } from "./compare_table.ts";
-export { type DashboardOptions, listRuns, type RunEntry, serveDashboard } from "./dashboard.ts";
+export {
+  type DashboardOptions,
+  isLoopbackHost,
+  listRuns,
+  type RunEntry,
+  serveDashboard,
+} from "./dashboard.ts";
 export { RunDataError, type RunStatus } from "./run_data.ts";
 export type { Phase, PhaseBytes } from "../dsl/traffic.ts";

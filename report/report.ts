@@ -16,6 +16,11 @@ export interface ReportOptions {
   readonly target?: number | null;
   /** The page title (default: "gossamer report"). */
   readonly title?: string;
+  /**
+   * An inline script for the page (the dashboard's live updates), allowed alone by the page's
+   * Content-Security-Policy; reports written to files have none.
+   */
+  readonly script?: string;
 }
 
 /** A comparison of runs, in every form. */
@@ -70,6 +75,7 @@ export async function reportOf(
     rows,
     charts,
     target,
+    ...(options.script === undefined ? {} : { script: options.script }),
   });
   return {
     rows,
