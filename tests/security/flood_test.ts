@@ -1,0 +1,83 @@
+/**
+ * A stranger's connect flood slows a run, never ends it (issue 20, item 1): connections opened
+ * as fast as loops in the test process can open them, held silent, at a worker's mesh port while
+ * the mesh forms and at the coordinator's port from the moment it listens until the run ends.
+ * Members' handshakes that the flood interrupts are retried with backoff, and strangers are
+ * evicted before members (least advanced first), so the mesh forms and the run completes with
+ * parameters identical to an undisturbed run.
+ */
+
+import assert from "node:assert/strict";
+import { flood } from "./_hostile.ts";
+import { connectTcpMesh, createCommunicator, listenTcp } from "../../runtime/comm/mod.ts";
+import { run } from "../../mod.ts";
+import { leastSquaresPlans, tempRunFolder } from "../runtime/_plans.ts";
+
+Deno.test("a mesh forms and reduces exactly while strangers flood two of its workers' ports", async () => {
+  const size = 3;
+  const opened = Array.from({ length: size }, () => listenTcp());
+  const addresses = opened.map((each) => each.address);
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  const runId = crypto.getRandomValues(new Uint8Array(16));
+  // The floods start before any worker dials and go on until the mesh has formed: rank 0
+  // accepts under its flood, rank 1 dials rank 0 and accepts under its own, rank 2 dials both.
+  const floods = [flood(addresses[0]!, { loops: 32 }), flood(addresses[1]!, { loops: 32 })];
+  const connect = (rank: number) =>
+    connectTcpMesh({
+      rank,
+      size,
+      listener: opened[rank]!.listener,
+      addresses,
+      secret,
+      runId,
+      // An upper bound only: the mesh must form well within it.
+      connectTimeoutMs: 60_000,
+      warn: () => {},
+    });
+  let transports;
+  try {
+    const connecting = [connect(0)];
+    await floods[0]!.reached(300);
+    connecting.push(connect(1));
+    await floods[1]!.reached(300);
+    connecting.push(connect(2));
+    transports = await Promise.all(connecting);
+  } finally {
+    const counts = await Promise.all(floods.map((each) => each.stop()));
+    for (const count of counts) {
+      assert.ok(count >= 300, `the flood opened only ${count} connections`);
+    }
+  }
+  try {
+    const comms = transports.map((transport) => createCommunicator(transport));
+    const sums = await Promise.all(
+      comms.map((comm) =>
+        comm.allReduceSum(Float32Array.of(comm.rank + 1, 10 * comm.rank), "base")
+      ),
+    );
+    assert.deepEqual(sums.map((sum) => [...sum]), [[6, 30], [6, 30], [6, 30]]);
+  } finally {
+    await Promise.all(transports.map((transport) => transport.close()));
+  }
+});
+
+Deno.test("a run whose coordinator is flooded from the moment it listens equals an undisturbed run", async () => {
+  const plan = leastSquaresPlans(60).gossipRing!;
+  const parent = await tempRunFolder();
+  try {
+    const quiet = await run(plan, { transport: "tcp", out: `${parent}/quiet` });
+    let attack: ReturnType<typeof flood> | null = null;
+    const flooded = await run(plan, {
+      transport: "tcp",
+      out: `${parent}/flooded`,
+      onListening: (address) => attack = flood(address),
+    }).finally(async () => {
+      const count = await attack?.stop();
+      assert.ok((count ?? 0) >= 64, `the flood opened only ${count} connections`);
+    });
+    assert.equal(flooded.summary.status, "completed");
+    assert.deepEqual(flooded.params, quiet.params);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
