@@ -61,22 +61,25 @@ Deno.test("a mesh forms and reduces exactly while strangers flood two of its wor
   }
 });
 
-Deno.test("a run whose coordinator is flooded from the moment it listens equals an undisturbed run", async () => {
+Deno.test("a run whose coordinator is flooded from the moment it listens equals an undisturbed run, over threads and processes", async () => {
   const plan = leastSquaresPlans(60).gossipRing!;
   const parent = await tempRunFolder();
   try {
     const quiet = await run(plan, { transport: "tcp", out: `${parent}/quiet` });
-    let attack: ReturnType<typeof flood> | null = null;
-    const flooded = await run(plan, {
-      transport: "tcp",
-      out: `${parent}/flooded`,
-      onListening: (address) => attack = flood(address),
-    }).finally(async () => {
-      const count = await attack?.stop();
-      assert.ok((count ?? 0) >= 64, `the flood opened only ${count} connections`);
-    });
-    assert.equal(flooded.summary.status, "completed");
-    assert.deepEqual(flooded.params, quiet.params);
+    const launches = { threads: { transport: "tcp" }, processes: { launch: "processes" } } as const;
+    for (const [name, launch] of Object.entries(launches)) {
+      let attack: ReturnType<typeof flood> | null = null;
+      const flooded = await run(plan, {
+        ...launch,
+        out: `${parent}/flooded-${name}`,
+        onListening: (address) => attack = flood(address),
+      }).finally(async () => {
+        const count = await attack?.stop();
+        assert.ok((count ?? 0) >= 64, `the flood opened only ${count} connections`);
+      });
+      assert.equal(flooded.summary.status, "completed", name);
+      assert.deepEqual(flooded.params, quiet.params, name);
+    }
   } finally {
     await Deno.remove(parent, { recursive: true });
   }
