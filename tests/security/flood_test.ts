@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { flood } from "./_hostile.ts";
+import { type Flood, flood, ownListeningPorts } from "./_hostile.ts";
 import { connectTcpMesh, createCommunicator, listenTcp } from "../../runtime/comm/mod.ts";
 import { run } from "../../mod.ts";
 import { leastSquaresPlans, tempRunFolder } from "../runtime/_plans.ts";
@@ -83,4 +83,47 @@ Deno.test("a run whose coordinator is flooded from the moment it listens equals 
   } finally {
     await Deno.remove(parent, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "a run whose workers' mesh ports are flooded as soon as they listen equals an undisturbed run",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const plan = leastSquaresPlans(60).gossipRing!;
+    const parent = await tempRunFolder();
+    try {
+      const quiet = await run(plan, { transport: "tcp", out: `${parent}/quiet` });
+      // Thread workers listen in this process: their mesh ports are found as `ss -ltp` would.
+      const before = ownListeningPorts();
+      const floods = new Map<number, Flood>();
+      let running = true;
+      const watcher = (async () => {
+        while (running) {
+          for (const port of ownListeningPorts()) {
+            if (!before.has(port) && !floods.has(port)) {
+              floods.set(port, flood(`127.0.0.1:${port}`, { loops: 16 }));
+            }
+          }
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      })();
+      const flooded = await run(plan, {
+        transport: "tcp",
+        out: `${parent}/flooded`,
+        onListening: (address) => before.add(Number(address.split(":").at(-1))),
+      }).finally(async () => {
+        running = false;
+        await watcher;
+      });
+      const counts = await Promise.all([...floods.values()].map((each) => each.stop()));
+      // Every worker's mesh listener was flooded (and the rendezvous, when found before it said).
+      assert.ok(floods.size >= plan.workers, `only ${floods.size} ports were flooded`);
+      assert.ok(counts.some((count) => count >= 64), `the floods opened ${counts}`);
+      assert.equal(flooded.summary.status, "completed");
+      assert.deepEqual(flooded.params, quiet.params);
+    } finally {
+      await Deno.remove(parent, { recursive: true });
+    }
+  },
 });
