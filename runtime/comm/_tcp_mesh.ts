@@ -20,7 +20,7 @@ import { TcpLink } from "./_tcp_link.ts";
 import { TrafficCounter } from "./_traffic.ts";
 import { MemberAcceptor } from "./accept_members.ts";
 import { clientHandshake, HandshakeError, type RunKey, VERDICT } from "./handshake.ts";
-import { closeQuietly, dial, type TlsPem } from "./net.ts";
+import { closeQuietly, dial, TlsHandshakeError, type TlsPem } from "./net.ts";
 import { PeerError, type Phase, type TrafficStats, type Transport } from "./types.ts";
 import type { Warn } from "./warnings.ts";
 import {
@@ -349,8 +349,10 @@ export class TcpMeshTransport implements Transport {
     const { key, runId, planHash, handshakeTimeoutMs, tls } = this.#security;
     let conn: Deno.Conn;
     try {
-      conn = await dial(address, tls);
+      conn = await dial(address, tls, handshakeTimeoutMs);
     } catch (error) {
+      // Cut during TLS's handshake, as a flood's eviction does: dial again.
+      if (error instanceof TlsHandshakeError && error.interrupted && !this.#closing) return false;
       throw new Error(`Cannot connect to worker ${peer} at ${address}: ${messageOf(error)}`, {
         cause: error,
       });

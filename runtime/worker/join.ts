@@ -169,10 +169,10 @@ async function connectWithBackoff(options: JoinOptions, retry: Retry): Promise<D
   const { rank, rendezvous } = options;
   while (true) {
     try {
-      return await dial(rendezvous, options.tls);
+      return await dial(rendezvous, options.tls, options.handshakeTimeoutMs);
     } catch (error) {
       const message = messageOf(error);
-      if (error instanceof TlsHandshakeError) {
+      if (error instanceof TlsHandshakeError && !error.interrupted) {
         throw new Error(`Worker ${rank} cannot reach the coordinator at ${rendezvous}: ${message}`);
       }
       if (retry.left() <= 0) {

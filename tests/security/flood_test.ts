@@ -11,11 +11,13 @@ import assert from "node:assert/strict";
 import { type Flood, flood, ownListeningPorts } from "./_hostile.ts";
 import { connectTcpMesh, createCommunicator, listenTcp } from "../../runtime/comm/mod.ts";
 import { run } from "../../mod.ts";
+import { dial, TlsHandshakeError, type TlsPem } from "../../runtime/comm/net.ts";
 import { leastSquaresPlans, tempRunFolder } from "../runtime/_plans.ts";
 
-Deno.test("a mesh forms and reduces exactly while strangers flood two of its workers' ports", async () => {
+/** Floods two of a 3-rank mesh's ports while it forms, then checks an exact all-reduce. */
+async function floodedMesh(tls?: TlsPem): Promise<void> {
   const size = 3;
-  const opened = Array.from({ length: size }, () => listenTcp());
+  const opened = Array.from({ length: size }, () => listenTcp(tls === undefined ? {} : { tls }));
   const addresses = opened.map((each) => each.address);
   const secret = crypto.getRandomValues(new Uint8Array(32));
   const runId = crypto.getRandomValues(new Uint8Array(16));
@@ -33,6 +35,7 @@ Deno.test("a mesh forms and reduces exactly while strangers flood two of its wor
       // An upper bound only: the mesh must form well within it.
       connectTimeoutMs: 60_000,
       warn: () => {},
+      ...(tls === undefined ? {} : { tls }),
     });
   let transports;
   try {
@@ -58,6 +61,31 @@ Deno.test("a mesh forms and reduces exactly while strangers flood two of its wor
     assert.deepEqual(sums.map((sum) => [...sum]), [[6, 30], [6, 30], [6, 30]]);
   } finally {
     await Promise.all(transports.map((transport) => transport.close()));
+  }
+}
+
+Deno.test("a mesh forms and reduces exactly while strangers flood two of its workers' ports", () =>
+  floodedMesh());
+
+Deno.test("a TLS dial to a listener that never answers ends at its timeout, as an interruption", async () => {
+  // What a listener that closed (or lost) the connection mid-handshake leaves a member facing:
+  // without a bound it would wait for ever, and the mesh would never dial again.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  const accepted = listener.accept();
+  try {
+    await assert.rejects(dial(`127.0.0.1:${port}`, { caCerts: [] }, 200), (error: unknown) => {
+      assert.ok(error instanceof TlsHandshakeError);
+      assert.equal(
+        error.message,
+        `TLS handshake with 127.0.0.1:${port} failed: it did not complete within 200 ms`,
+      );
+      assert.equal(error.interrupted, true);
+      return true;
+    });
+  } finally {
+    (await accepted).close();
+    listener.close();
   }
 });
 
