@@ -11,9 +11,12 @@
  *   {@linkcode SECRET_FILE_ENV}. The coordinator takes its secret from the same places, or
  *   generates one and writes it to `<run folder>/secret` (mode 0600) for the workers to read.
  *
- * A secret is any text of at least {@linkcode MIN_SECRET_CHARS} characters (surrounding white
- * space is ignored, so a file may end with a newline); its UTF-8 bytes key the HMAC. Generated
- * secrets are 32 random bytes in hex (`openssl rand -hex 32` makes one by hand).
+ * A secret is random bytes written in hex (at least {@linkcode MIN_SECRET_CHARS} digits) or in
+ * base64 (at least 22 characters before any `=`): at least 128 bits, beyond an offline search
+ * even by someone who captured a handshake. Text of other characters (a password a person
+ * chose) is refused, with how to make one (`openssl rand -hex 32`). Surrounding white space is
+ * ignored, so a file may end with a newline; the UTF-8 bytes of the text key the HMAC.
+ * Generated secrets are 32 random bytes in hex.
  *
  * @module
  */
@@ -30,8 +33,11 @@ export const SECRET_ENV = "GOSSAMER_SECRET";
 /** The environment variable that names a file holding a run's secret. */
 export const SECRET_FILE_ENV = "GOSSAMER_SECRET_FILE";
 
-/** The shortest secret accepted. */
-export const MIN_SECRET_CHARS = 16;
+/** The shortest secret accepted, in hex digits: 128 bits. */
+export const MIN_SECRET_CHARS = 32;
+
+/** The fewest base64 characters (before any padding) that hold 128 bits. */
+const MIN_BASE64_CHARS = 22;
 
 /** The name of the secret file the coordinator writes into a run folder. */
 export const SECRET_FILE_NAME = "secret";
@@ -80,20 +86,28 @@ export function runIdBytes(runId: string): Uint8Array {
  * @param text The secret, as given.
  * @param where Where it came from, for the message.
  * @returns The UTF-8 bytes of the trimmed text.
- * @throws {Error} When the secret is shorter than {@linkcode MIN_SECRET_CHARS} characters.
+ * @throws {Error} When the secret is not hex or base64 of at least 128 bits, saying how to
+ * generate one.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { secretBytes } from "./auth.ts";
- * assert.equal(secretBytes(" 0123456789abcdef\n", "a test").byteLength, 16);
- * assert.throws(() => secretBytes("short", "a test"), /at least 16 characters/);
+ * assert.equal(secretBytes(" 0123456789abcdef0123456789abcdef\n", "a test").byteLength, 32);
+ * assert.throws(() => secretBytes("correct horse battery", "a test"), /openssl rand -hex 32/);
  * ```
  */
 export function secretBytes(text: string, where: string): Uint8Array {
   const trimmed = text.trim();
-  if (trimmed.length < MIN_SECRET_CHARS) {
+  const hex = /^[0-9a-fA-F]+$/.test(trimmed);
+  const base64 = /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed);
+  const strong = hex
+    ? trimmed.length >= MIN_SECRET_CHARS
+    : base64 && trimmed.replace(/=+$/, "").length >= MIN_BASE64_CHARS;
+  if (!strong) {
     throw new Error(
-      `The run secret from ${where} is too short: it needs at least ${MIN_SECRET_CHARS} characters (generate one with: openssl rand -hex 32)`,
+      `The run secret from ${where} is too weak: it must be at least 128 random bits, written as ${MIN_SECRET_CHARS} or more hex digits or ${MIN_BASE64_CHARS} or more base64 characters, got ${trimmed.length} ${
+        hex ? "hex digits" : base64 ? "base64 characters" : "characters of other text"
+      } (generate one with: openssl rand -hex 32)`,
     );
   }
   return new TextEncoder().encode(trimmed);

@@ -14,27 +14,33 @@ Deno.test("a secret is found where given, else in the environment, else nowhere"
   const folder = await Deno.makeTempDir();
   try {
     const file = `${folder}/secret`;
-    await Deno.writeTextFile(file, "from the file, long enough\n");
+    await Deno.writeTextFile(file, "f11e0123456789abcdef0123456789ab\n");
     const fromEnv = env({
-      [SECRET_ENV]: " from the environment, long \n",
+      [SECRET_ENV]: " e0123456789abcdef0123456789abcde \n",
       [SECRET_FILE_ENV]: file,
     });
-    assert.deepEqual(await findSecret({ secret: "given directly, long enough", env: fromEnv }), {
-      secret: "given directly, long enough",
-      source: "the launch parameters",
-    });
+    assert.deepEqual(
+      await findSecret({ secret: "given0directly0long0enough0base64", env: fromEnv }),
+      {
+        secret: "given0directly0long0enough0base64",
+        source: "the launch parameters",
+      },
+    );
     assert.deepEqual(await findSecret({ secretFile: file, env: fromEnv }), {
-      secret: "from the file, long enough",
+      secret: "f11e0123456789abcdef0123456789ab",
       source: file,
     });
-    assert.equal((await findSecret({ env: fromEnv }))?.secret, "from the environment, long");
+    assert.equal((await findSecret({ env: fromEnv }))?.secret, "e0123456789abcdef0123456789abcde");
     assert.equal(
       (await findSecret({ env: env({ [SECRET_FILE_ENV]: file }) }))?.source,
       `${file} (${SECRET_FILE_ENV})`,
     );
     assert.equal(await findSecret({ env: env({}) }), null);
     assert.equal(await findSecret({ env: null }), null);
-    await assert.rejects(findSecret({ secret: "short" }), /too short: it needs at least 16/);
+    await assert.rejects(
+      findSecret({ secret: "short" }),
+      /too weak: it must be at least 128 random bits/,
+    );
     await assert.rejects(
       findSecret({ secretFile: `${folder}/missing` }),
       /Cannot read the run secret from .*missing/,

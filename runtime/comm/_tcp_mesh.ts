@@ -20,7 +20,7 @@ import { TcpLink } from "./_tcp_link.ts";
 import { TrafficCounter } from "./_traffic.ts";
 import { MemberAcceptor } from "./accept_members.ts";
 import { clientHandshake, HandshakeError, type RunKey, VERDICT } from "./handshake.ts";
-import { closeQuietly, dial, type TlsPem } from "./net.ts";
+import { closeQuietly, dial, TlsHandshakeError, type TlsPem } from "./net.ts";
 import { PeerError, type Phase, type TrafficStats, type Transport } from "./types.ts";
 import type { Warn } from "./warnings.ts";
 import {
@@ -82,6 +82,10 @@ export interface MeshSettings {
   /** Send a heartbeat to a peer nothing was written to for this long, ms; `null`: never. */
   readonly heartbeatMs: number | null;
 }
+
+/** The first pause before dialling a peer again after an interrupted handshake; it doubles. */
+const FIRST_REDIAL_MS = 50;
+const MAX_REDIAL_MS = 1_000;
 
 export class TcpMeshTransport implements Transport {
   readonly rank: number;
@@ -317,50 +321,77 @@ export class TcpMeshTransport implements Transport {
     }, period / 2);
   }
 
-  /** Dials every lower rank and runs the handshake as the connecting side. */
+  /**
+   * Dials every lower rank and runs the handshake as the connecting side. A handshake that was
+   * interrupted (the peer's listener closed it to make room in a flood of strangers, or it broke
+   * or timed out before anything was decided) is dialled again with backoff, until the mesh
+   * forms or is closed (`connectTcpMesh`'s connect timeout closes it): strangers slow the mesh,
+   * they do not fail it.
+   */
   async dialLower(addresses: readonly string[]): Promise<void> {
-    const { key, runId, planHash, handshakeTimeoutMs, tls } = this.#security;
     await Promise.all(
       addresses.slice(0, this.rank).map(async (address, peer) => {
-        let conn: Deno.Conn;
-        try {
-          conn = await dial(address, tls);
-        } catch (error) {
-          throw new Error(`Cannot connect to worker ${peer} at ${address}: ${messageOf(error)}`, {
-            cause: error,
-          });
-        }
-        if (this.#closing) return closeQuietly(conn);
-        this.#dialling.add(conn);
-        let leftover: Uint8Array;
-        try {
-          ({ leftover } = await clientHandshake(conn, {
-            channel: "mesh",
-            rank: this.rank,
-            target: peer,
-            world: this.size,
-            runId,
-            planHash,
-            key,
-            timeoutMs: handshakeTimeoutMs,
-          }));
-        } catch (error) {
-          closeQuietly(conn);
-          // The peer's verdict: every reason it gives begins with the worker it names.
-          if (error instanceof HandshakeError && error.member) {
-            throw new WorkerNamedError(error.message);
-          }
-          throw new Error(
-            `Cannot connect to worker ${peer} at ${address}: it ${messageOf(error)}`,
-            { cause: error },
+        let backoff = FIRST_REDIAL_MS;
+        while (!await this.#dialOnce(address, peer)) {
+          if (this.#closing) return;
+          await new Promise((resolve) =>
+            setTimeout(resolve, backoff * (0.8 + 0.4 * Math.random()))
           );
-        } finally {
-          this.#dialling.delete(conn);
+          backoff = Math.min(MAX_REDIAL_MS, backoff * 2);
+          if (this.#closing) return;
         }
-        if (this.#closing) return closeQuietly(conn);
-        this.#attach(peer, conn, leftover);
       }),
     );
+  }
+
+  /** One attempt to connect to a lower rank: true when done, false to dial again. */
+  async #dialOnce(address: string, peer: number): Promise<boolean> {
+    const { key, runId, planHash, handshakeTimeoutMs, tls } = this.#security;
+    let conn: Deno.Conn;
+    try {
+      conn = await dial(address, tls, handshakeTimeoutMs);
+    } catch (error) {
+      // Cut during TLS's handshake, as a flood's eviction does: dial again.
+      if (error instanceof TlsHandshakeError && error.interrupted && !this.#closing) return false;
+      throw new Error(`Cannot connect to worker ${peer} at ${address}: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    if (this.#closing) {
+      closeQuietly(conn);
+      return true;
+    }
+    this.#dialling.add(conn);
+    let leftover: Uint8Array;
+    try {
+      ({ leftover } = await clientHandshake(conn, {
+        channel: "mesh",
+        rank: this.rank,
+        target: peer,
+        world: this.size,
+        runId,
+        planHash,
+        key,
+        timeoutMs: handshakeTimeoutMs,
+      }));
+    } catch (error) {
+      closeQuietly(conn);
+      if (this.#closing) return true;
+      // The peer's verdict: every reason it gives begins with the worker it names.
+      if (error instanceof HandshakeError && error.member) {
+        throw new WorkerNamedError(error.message);
+      }
+      if (error instanceof HandshakeError && error.interrupted) return false;
+      throw new Error(
+        `Cannot connect to worker ${peer} at ${address}: it ${messageOf(error)}`,
+        { cause: error },
+      );
+    } finally {
+      this.#dialling.delete(conn);
+    }
+    if (this.#closing) closeQuietly(conn);
+    else this.#attach(peer, conn, leftover);
+    return true;
   }
 
   /**

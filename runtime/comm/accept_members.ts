@@ -24,7 +24,7 @@ import {
   type Verdict,
 } from "./handshake.ts";
 import { closeQuietly, noDelay, remoteOf } from "./net.ts";
-import { PendingHandshakes } from "./pending_handshakes.ts";
+import { PendingHandshakes, STAGE } from "./pending_handshakes.ts";
 import type { Warn } from "./warnings.ts";
 import { messageOf } from "../errors.ts";
 
@@ -167,6 +167,11 @@ export class MemberAcceptor {
     try {
       handshake = await serverHandshake(conn, {
         ...options.handshake,
+        // A member leaves the bounded set as soon as it proved the secret.
+        progress: (stage, matchesPlan) =>
+          stage === "proved"
+            ? this.#pending.delete(conn)
+            : this.#pending.advance(conn, matchesPlan ? STAGE.offeredThisPlan : STAGE.offered),
         admit: (offer) => {
           const verdict = options.admit(offer, this.#admitting);
           if (verdict === null) {

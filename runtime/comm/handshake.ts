@@ -9,43 +9,53 @@
  * tag 0, whose source field is the sender's rank ({@linkcode COORDINATOR} for the coordinator).
  * Until the handshake is done a connection is read with a payload limit of
  * {@linkcode HANDSHAKE_MAX_PAYLOAD} bytes, so nothing is allocated from what a stranger claims.
- * Payloads, little-endian:
+ * Payloads, little-endian (protocol version 2):
  *
  * ```text
  * offer     client → server, 96 bytes
- *   0  4  magic "GSMR"            4  1  version (1)          5  1  type 1
+ *   0  4  magic "GSMR"            4  1  version (2)          5  1  type 1
  *   6  1  channel (0 control, 1 mesh)                        7  1  flags (0)
  *   8  2  client rank (u16)      10  2  world size (u16)    12  2  target rank (u16; 0xffff the
  *  14  2  reserved (0)                                             coordinator)
  *  16 16  run id (zeros: not known yet, learnt from the coordinator)
  *  32 32  SHA-256 of the plan (runtime/plan_hash.ts)
  *  64 32  client nonce (random)
- * challenge server → client, 128 bytes
+ * challenge server → client, 96 bytes
  *   0  4  magic   4  1  version   5  1  type 2   6  1  channel   7  1  flags (0)
  *   8  2  server rank (u16; 0xffff the coordinator)  10  2  world size  12  4  reserved (0)
  *  16 16  run id   32 32  plan hash   64 32  server nonce
- *  96 32  server proof = HMAC-SHA256(secret, "gossamer/1 server\0" ‖ offer ‖ challenge[0, 96))
  * proof     client → server, 40 bytes
  *   0  4  magic   4  1  version   5  1  type 3   6  2  reserved (0)
- *   8 32  client proof = HMAC-SHA256(secret, "gossamer/1 client\0" ‖ offer ‖ challenge)
- * verdict   server → client, 10 + n bytes (n ≤ 400)
+ *   8 32  client proof = HMAC-SHA256(secret, "gossamer/2 client\0" ‖ offer ‖ challenge)
+ * verdict   server → client, 42 + n bytes (n ≤ 400)
  *   0  4  magic   4  1  version   5  1  type 4   6  1  status (see VERDICT)   7  1  reserved
- *   8  2  n (u16)   10  n  reason, UTF-8
+ *   8 32  server proof = HMAC-SHA256(secret, "gossamer/2 server\0" ‖ offer ‖ challenge ‖
+ *         proof ‖ this verdict with these 32 bytes zero); all zeros when the client's proof
+ *         failed (status `secret`) or the version differs
+ *  40  2  n (u16)   42  n  reason, UTF-8
  * ```
  *
+ * The connecting side proves first. A server proves nothing to a connection that has not
+ * proved the secret, so a stranger who connects learns no MAC it could test guesses of the
+ * secret against offline (version 1 answered every offer with the server's proof: an
+ * offline-cracking oracle for anyone who could reach the port). What a stranger gets is the
+ * challenge, which holds nothing secret, and an unsigned `secret` verdict. A client sends its
+ * proof only to whoever answers at the address it dialled, so an impostor there (someone who
+ * took over the address) could test guesses against it: that is why a secret has at least
+ * 128 bits (`runtime/auth.ts`), beyond any offline search.
+ *
  * Both proofs cover both nonces, so neither can be replayed on another connection, and the two
- * labels differ, so a server's proof is never a client's. The client checks the server's proof
- * before it sends its own, so a process that merely listens at a worker's address learns
- * nothing. The server checks the client's proof before it looks at anything the client claims:
- * a connection that fails before its proof is a stranger (closed, logged, the run goes on);
- * one that proved the secret but was refused (another plan, a rank that is taken) is a member
- * with a wrong configuration, which the caller reports as the failure it is.
+ * labels differ, so a server's proof is never a client's. The server's proof covers its verdict,
+ * so nobody in the path can turn a refusal into an admission or back. The server checks the
+ * client's proof before it looks at anything the client claims: a connection that fails before
+ * its proof is a stranger (closed, logged, the run goes on); one that proved the secret but was
+ * refused (another plan, a rank that is taken) is a member with a wrong configuration, which the
+ * caller reports as the failure it is.
  *
  * @module
  */
 
 import {
-  CHALLENGE_BYTES,
   type Channel,
   decodeChallenge,
   decodeOffer,
@@ -69,6 +79,7 @@ import {
   toHex,
   VERDICT,
   type Verdict,
+  VERDICT_PROOF_OFFSET,
   type VerdictStatus,
 } from "./handshake_messages.ts";
 import { writeAll } from "./write_all.ts";
@@ -135,8 +146,8 @@ function transcript(label: string, parts: readonly Uint8Array[]): Uint8Array<Arr
   return bytes;
 }
 
-const SERVER_LABEL = "gossamer/1 server";
-const CLIENT_LABEL = "gossamer/1 client";
+const SERVER_LABEL = "gossamer/2 server";
+const CLIENT_LABEL = "gossamer/2 client";
 
 /** What both sides of a handshake know. */
 export interface HandshakeIdentity {
@@ -184,6 +195,13 @@ export interface ServerHandshakeOptions extends HandshakeIdentity {
    * already matched: `null` admits it, a verdict refuses it (a rank out of range or taken).
    */
   readonly admit: (offer: Offer) => Verdict | null;
+  /**
+   * Hears how far the connection got, so that a bounded set of pending handshakes closes the
+   * least advanced first: `offer` once a well-formed offer came in (with whether it names this
+   * run's plan), `proved` once the client proved the secret (a member, as early as the
+   * protocol can tell).
+   */
+  readonly progress?: (stage: "offer" | "proved", matchesPlan: boolean) => void;
 }
 
 /** What a completed handshake gives the server. */
@@ -224,24 +242,32 @@ async function withinTimeout<T>(
     return await work();
   } catch (error) {
     if (timedOut) {
-      throw new HandshakeError(`did not complete the handshake within ${timeoutMs} ms`);
+      throw new HandshakeError(
+        `did not complete the handshake within ${timeoutMs} ms`,
+        false,
+        null,
+        true,
+      );
     }
     if (error instanceof HandshakeError) throw error;
-    throw new HandshakeError(`failed during the handshake: ${messageOf(error)}`);
+    // A reset or a failed write: the connection broke, nobody decided anything.
+    throw new HandshakeError(`failed during the handshake: ${messageOf(error)}`, false, null, true);
   } finally {
     clearTimeout(timer);
   }
 }
 
 /**
- * The connecting side's handshake: offer, check the server's proof, prove, read the verdict.
+ * The connecting side's handshake: offer, read the challenge, prove, then read the verdict and
+ * check the server's proof over it.
  *
  * @param conn A fresh connection.
  * @param options Identity, channel, ranks and timeout.
  * @returns The run id and the bytes read after the verdict.
- * @throws {HandshakeError} When the server fails its proof (`member` false: not our run), or
- * refuses this side (`member` true, with the verdict's status and reason), or the handshake
- * does not complete in time. The caller closes the connection.
+ * @throws {HandshakeError} When the server refuses this side's proof (status `secret`: another
+ * secret), fails its own proof (`member` false: not our run), or refuses this side (`member`
+ * true, with the verdict's status and reason), or the connection breaks or times out first
+ * (`interrupted` true). The caller closes the connection.
  */
 export function clientHandshake(
   conn: Deno.Conn,
@@ -266,33 +292,44 @@ export function clientHandshake(
       const verdict = decodeVerdict(answer.payload);
       throw new HandshakeError(`refused the connection: ${verdict.reason}`, false, verdict.status);
     }
-    const challenge = decodeChallenge(answer.payload);
-    const signed = answer.payload.subarray(0, CHALLENGE_BYTES - PROOF_BYTES);
-    if (!await key.verify(SERVER_LABEL, challenge.proof, offer, signed)) {
+    const challenge = answer.payload;
+    const { channel, rank, runId } = decodeChallenge(challenge);
+    if (channel !== options.channel || rank !== options.target) {
       throw new HandshakeError(
-        "failed to prove the run secret (another run, or a different secret)",
-      );
-    }
-    if (challenge.channel !== options.channel || challenge.rank !== options.target) {
-      throw new HandshakeError(
-        `answered as ${rankName(challenge.rank)} on the ${challenge.channel} channel, not as ${
+        `answered as ${rankName(rank)} on the ${channel} channel, not as ${
           rankName(options.target)
         } on the ${options.channel} channel`,
       );
     }
-    const proof = await key.sign(CLIENT_LABEL, offer, answer.payload);
-    await writeAll(conn, handshakeFrame(options.rank, encodeProof(proof)));
-    const verdict = decodeVerdict((await reader.next(conn)).payload);
+    const proof = encodeProof(await key.sign(CLIENT_LABEL, offer, challenge));
+    await writeAll(conn, handshakeFrame(options.rank, proof));
+    const verdictBytes = (await reader.next(conn)).payload;
+    const verdict = decodeVerdict(verdictBytes);
+    if (verdict.status === VERDICT.secret) {
+      throw new HandshakeError(
+        "refused this side's proof: the two sides hold different secrets (another run?)",
+        false,
+        verdict.status,
+      );
+    }
+    const unsigned = verdictBytes.slice();
+    unsigned.fill(0, VERDICT_PROOF_OFFSET, VERDICT_PROOF_OFFSET + PROOF_BYTES);
+    if (!await key.verify(SERVER_LABEL, verdict.proof, offer, challenge, proof, unsigned)) {
+      throw new HandshakeError(
+        "failed to prove the run secret (another run, or a different secret)",
+      );
+    }
     if (verdict.status !== VERDICT.accepted) {
       throw new HandshakeError(verdict.reason, true, verdict.status);
     }
-    return { runId: challenge.runId, leftover: reader.leftover() };
+    return { runId, leftover: reader.leftover() };
   });
 }
 
 /**
- * The accepting side's handshake: read the offer, prove, check the client's proof, then check
- * what the client claims and send the verdict.
+ * The accepting side's handshake: read the offer, send a challenge, check the client's proof,
+ * then check what the client claims and send the verdict with this side's proof. A client that
+ * fails its proof gets an unsigned `secret` verdict: nothing derived from the secret.
  *
  * @param conn A freshly accepted connection.
  * @param options Identity, channel, this side's rank, the admission rule and timeout.
@@ -326,34 +363,39 @@ export function serverHandshake(
       throw error;
     }
     const [key, planHash] = await Promise.all([options.key, options.planHash]);
-    const unsigned = encodeChallenge({
+    options.progress?.("offer", equalBytes(offer.planHash, planHash));
+    const challenge = encodeChallenge({
       channel: options.channel,
       rank: options.rank,
       world: options.world,
       runId: options.runId,
       planHash,
       nonce: randomBytes(NONCE_BYTES),
-      proof: new Uint8Array(PROOF_BYTES),
     });
-    const proof = await key.sign(
-      SERVER_LABEL,
-      first.payload,
-      unsigned.subarray(0, CHALLENGE_BYTES - PROOF_BYTES),
-    );
-    unsigned.set(proof, CHALLENGE_BYTES - PROOF_BYTES);
-    const challenge = unsigned;
     await writeAll(conn, handshakeFrame(options.rank, challenge));
-    const clientProof = decodeProof((await reader.next(conn)).payload);
+    const proof = (await reader.next(conn)).payload;
+    const clientProof = decodeProof(proof);
     if (!await key.verify(CLIENT_LABEL, clientProof, first.payload, challenge)) {
+      await writeAll(
+        conn,
+        handshakeFrame(
+          options.rank,
+          encodeVerdict({ status: VERDICT.secret, reason: "the proof of the secret failed" }),
+        ),
+      ).catch(() => {});
       throw new HandshakeError(
         "failed to prove the run secret (a stranger, another run, or a different secret)",
       );
     }
-    const verdict = judge(offer, planHash, options);
-    await writeAll(conn, handshakeFrame(options.rank, encodeVerdict(verdict)));
-    if (verdict.status !== VERDICT.accepted) {
-      throw new HandshakeError(verdict.reason, true, verdict.status);
-    }
+    options.progress?.("proved", true);
+    const verdict = encodeVerdict(judge(offer, planHash, options));
+    verdict.set(
+      await key.sign(SERVER_LABEL, first.payload, challenge, proof, verdict),
+      VERDICT_PROOF_OFFSET,
+    );
+    await writeAll(conn, handshakeFrame(options.rank, verdict));
+    const { status, reason } = decodeVerdict(verdict);
+    if (status !== VERDICT.accepted) throw new HandshakeError(reason, true, status);
     return { offer, leftover: reader.leftover() };
   });
 }

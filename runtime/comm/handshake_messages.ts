@@ -14,7 +14,7 @@ import { PHASES } from "./types.ts";
 export const HANDSHAKE_MAGIC: readonly number[] = [0x47, 0x53, 0x4d, 0x52];
 
 /** The protocol version this code speaks. */
-export const HANDSHAKE_VERSION = 1;
+export const HANDSHAKE_VERSION = 2;
 
 /** Largest handshake payload accepted: every frame before authentication is held to it. */
 export const HANDSHAKE_MAX_PAYLOAD = 512;
@@ -37,9 +37,12 @@ export const NONCE_BYTES = 32;
 export const PROOF_BYTES = 32;
 const OFFER_BYTES = 96;
 /** Bytes of a challenge's payload. */
-export const CHALLENGE_BYTES = 128;
+export const CHALLENGE_BYTES = 96;
 const PROOF_MESSAGE_BYTES = 40;
-const VERDICT_HEADER_BYTES = 10;
+/** Bytes of a verdict before its reason: where the server's proof ends. */
+export const VERDICT_HEADER_BYTES = 42;
+/** Where the server's proof starts in a verdict. */
+export const VERDICT_PROOF_OFFSET = 8;
 const MAX_REASON_BYTES = 400;
 
 /** Message types, byte 5 of every handshake payload. */
@@ -58,6 +61,8 @@ export const VERDICT = {
   run: 4,
   version: 5,
   other: 6,
+  /** The client's proof failed: it does not hold this run's secret (the verdict is unsigned). */
+  secret: 7,
 } as const;
 
 /** A verdict status. */
@@ -84,13 +89,17 @@ export interface Challenge {
   readonly runId: Uint8Array;
   readonly planHash: Uint8Array;
   readonly nonce: Uint8Array;
-  readonly proof: Uint8Array;
 }
 
 /** The server's decision on a connection. */
 export interface Verdict {
   readonly status: VerdictStatus;
   readonly reason: string;
+  /**
+   * The server's proof over the whole exchange, the verdict included (with these bytes zero);
+   * all zeros in a verdict given before the client proved the secret. Default: zeros.
+   */
+  readonly proof?: Uint8Array;
 }
 
 /** A handshake failed; says whether the peer had proved it holds the secret. */
@@ -102,11 +111,14 @@ export class HandshakeError extends Error {
    * @param member True when the peer proved the secret (a member with a wrong configuration,
    *   not a stranger).
    * @param status The verdict's status, when a verdict refused the connection.
+   * @param interrupted True when the connection ended, failed or timed out before either side
+   *   decided anything: what a flood of strangers does to a member's handshake, worth retrying.
    */
   constructor(
     message: string,
     readonly member = false,
     readonly status: VerdictStatus | null = null,
+    readonly interrupted = false,
   ) {
     super(message);
     this.name = "HandshakeError";
@@ -174,11 +186,10 @@ export function encodeOffer(offer: Offer): Uint8Array {
 }
 
 /**
- * Encodes a challenge's payload; `proof` may be all zeros while the proof is computed over the
- * first 96 bytes.
+ * Encodes a challenge's payload.
  *
  * @param challenge The fields.
- * @returns 128 bytes.
+ * @returns 96 bytes.
  */
 export function encodeChallenge(challenge: Challenge): Uint8Array {
   checkRank("rank", challenge.rank);
@@ -186,7 +197,6 @@ export function encodeChallenge(challenge: Challenge): Uint8Array {
   checkBytes("run id", challenge.runId, RUN_ID_BYTES);
   checkBytes("plan hash", challenge.planHash, PLAN_HASH_BYTES);
   checkBytes("nonce", challenge.nonce, NONCE_BYTES);
-  checkBytes("proof", challenge.proof, PROOF_BYTES);
   const { payload, view } = begin(CHALLENGE_BYTES, MESSAGE_TYPE.challenge);
   payload[6] = CHANNELS.indexOf(challenge.channel);
   view.setUint16(8, challenge.rank, true);
@@ -194,7 +204,6 @@ export function encodeChallenge(challenge: Challenge): Uint8Array {
   payload.set(challenge.runId, 16);
   payload.set(challenge.planHash, 32);
   payload.set(challenge.nonce, 64);
-  payload.set(challenge.proof, 96);
   return payload;
 }
 
@@ -214,10 +223,11 @@ export function encodeProof(proof: Uint8Array): Uint8Array {
 /**
  * Encodes a verdict's payload; a long reason is cut to 400 bytes (at a character boundary).
  *
- * @param verdict Status and reason.
- * @returns 10 + n bytes.
+ * @param verdict Status, reason and the server's proof (zeros when not given).
+ * @returns 42 + n bytes.
  */
 export function encodeVerdict(verdict: Verdict): Uint8Array {
+  if (verdict.proof !== undefined) checkBytes("proof", verdict.proof, PROOF_BYTES);
   let reason = new TextEncoder().encode(verdict.reason);
   if (reason.byteLength > MAX_REASON_BYTES) {
     let end = MAX_REASON_BYTES;
@@ -226,7 +236,8 @@ export function encodeVerdict(verdict: Verdict): Uint8Array {
   }
   const { payload, view } = begin(VERDICT_HEADER_BYTES + reason.byteLength, MESSAGE_TYPE.verdict);
   payload[6] = verdict.status;
-  view.setUint16(8, reason.byteLength, true);
+  if (verdict.proof !== undefined) payload.set(verdict.proof, VERDICT_PROOF_OFFSET);
+  view.setUint16(VERDICT_PROOF_OFFSET + PROOF_BYTES, reason.byteLength, true);
   payload.set(reason, VERDICT_HEADER_BYTES);
   return payload;
 }
@@ -291,7 +302,6 @@ export function decodeChallenge(payload: Uint8Array): Challenge {
     runId: payload.slice(16, 32),
     planHash: payload.slice(32, 64),
     nonce: payload.slice(64, 96),
-    proof: payload.slice(96, 128),
   };
 }
 
@@ -311,15 +321,15 @@ export function decodeProof(payload: Uint8Array): Uint8Array {
  * Decodes a verdict.
  *
  * @param payload The frame's payload.
- * @returns Status and reason.
+ * @returns Status, reason and the server's proof (a copy).
  * @throws {HandshakeError} When the payload is not a verdict of this version.
  */
-export function decodeVerdict(payload: Uint8Array): Verdict {
+export function decodeVerdict(payload: Uint8Array): Verdict & { readonly proof: Uint8Array } {
   const view = open(payload, MESSAGE_TYPE.verdict, null, "a verdict");
   if (payload.byteLength < VERDICT_HEADER_BYTES) {
     throw new HandshakeError(`sent a verdict of ${payload.byteLength} bytes`);
   }
-  const length = view.getUint16(8, true);
+  const length = view.getUint16(VERDICT_PROOF_OFFSET + PROOF_BYTES, true);
   if (length > MAX_REASON_BYTES || VERDICT_HEADER_BYTES + length !== payload.byteLength) {
     throw new HandshakeError(`sent a verdict whose reason overruns it (${length} bytes)`);
   }
@@ -328,7 +338,8 @@ export function decodeVerdict(payload: Uint8Array): Verdict {
     throw new HandshakeError(`sent a verdict of unknown status ${status}`);
   }
   const reason = new TextDecoder().decode(payload.subarray(VERDICT_HEADER_BYTES));
-  return { status: status as VerdictStatus, reason };
+  const proof = payload.slice(VERDICT_PROOF_OFFSET, VERDICT_PROOF_OFFSET + PROOF_BYTES);
+  return { status: status as VerdictStatus, reason, proof };
 }
 
 /**
@@ -418,7 +429,9 @@ export class HandshakeReader {
       const frame = this.take();
       if (frame !== null) return frame;
       const n = await conn.read(this.#buffer.subarray(this.#filled));
-      if (n === null) throw new HandshakeError("closed the connection during the handshake");
+      if (n === null) {
+        throw new HandshakeError("closed the connection during the handshake", false, null, true);
+      }
       this.#filled += n;
     }
   }

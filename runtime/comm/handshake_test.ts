@@ -38,7 +38,7 @@ const OFFER: Offer = {
 Deno.test("handshake messages round-trip through their documented layouts", () => {
   const offer = encodeOffer(OFFER);
   assert.equal(offer.byteLength, 96);
-  assert.deepEqual([...offer.subarray(0, 8)], [0x47, 0x53, 0x4d, 0x52, 1, 1, 1, 0]);
+  assert.deepEqual([...offer.subarray(0, 8)], [0x47, 0x53, 0x4d, 0x52, 2, 1, 1, 0]);
   assert.deepEqual(decodeOffer(offer), OFFER);
   const challenge: Challenge = {
     channel: "control",
@@ -47,14 +47,17 @@ Deno.test("handshake messages round-trip through their documented layouts", () =
     runId: bytes(16, 2),
     planHash: bytes(32, 3),
     nonce: bytes(32, 4),
-    proof: bytes(32, 5),
   };
   const encoded = encodeChallenge(challenge);
-  assert.equal(encoded.byteLength, 128);
+  assert.equal(encoded.byteLength, 96);
   assert.deepEqual(decodeChallenge(encoded), challenge);
   assert.deepEqual(decodeProof(encodeProof(bytes(32, 6))), bytes(32, 6));
   const verdict = { status: VERDICT.plan, reason: "Worker 2 runs another plan: é" };
-  assert.deepEqual(decodeVerdict(encodeVerdict(verdict)), verdict);
+  assert.deepEqual(decodeVerdict(encodeVerdict(verdict)), { ...verdict, proof: bytes(32, 0) });
+  const signed = encodeVerdict({ ...verdict, proof: bytes(32, 8) });
+  assert.equal(signed.byteLength, 42 + new TextEncoder().encode(verdict.reason).byteLength);
+  assert.deepEqual(signed.subarray(8, 40), bytes(32, 8));
+  assert.deepEqual(decodeVerdict(signed).proof, bytes(32, 8));
   // A long reason is cut to 400 bytes at a character boundary.
   const long = decodeVerdict(encodeVerdict({ status: VERDICT.other, reason: "é".repeat(300) }));
   assert.equal(long.reason, "é".repeat(200));
@@ -68,14 +71,14 @@ Deno.test("handshake decoders refuse anything but their own message of this vers
     return copy;
   };
   assert.throws(() => decodeOffer(mutate(0, 0x48)), /wrong magic number/);
-  assert.throws(() => decodeOffer(mutate(4, 2)), /protocol version 2, this side speaks version 1/);
+  assert.throws(() => decodeOffer(mutate(4, 1)), /protocol version 1, this side speaks version 2/);
   assert.throws(() => decodeOffer(mutate(5, 3)), /type 3 where an offer belongs/);
   assert.throws(() => decodeOffer(mutate(6, 9)), /unknown channel 9/);
   assert.throws(() => decodeOffer(offer.subarray(0, 95)), /95 bytes for an offer of 96/);
   assert.throws(() => decodeOffer(new Uint8Array(3)), /too short/);
   const verdict = encodeVerdict({ status: VERDICT.rank, reason: "no" });
   const overrun = verdict.slice();
-  overrun[8] = 200;
+  overrun[40] = 200;
   assert.throws(() => decodeVerdict(overrun), /overruns/);
   const status = verdict.slice();
   status[6] = 77;
@@ -198,13 +201,15 @@ Deno.test("both sides prove the secret; the client learns the run id", async () 
   assert.equal(client.value.leftover.byteLength, 0);
 });
 
-Deno.test("a client without the secret is a stranger to the server, and distrusts it", async () => {
+Deno.test("a client without the secret is a stranger to the server, and is told so unsigned", async () => {
   const [client, server] = await handshake(
     await serverOptions(),
     clientOptions(RunKey.fromSecret(new TextEncoder().encode("a guess at the secret"))),
   );
   assert.equal(client.status, "rejected");
-  assert.match(client.reason.message, /failed to prove the run secret/);
+  assert.match(client.reason.message, /refused this side's proof: the two sides hold different/);
+  assert.equal((client.reason as HandshakeError).status, VERDICT.secret);
+  assert.equal((client.reason as HandshakeError).interrupted, false);
   assert.equal(server.status, "rejected");
   assert.equal((server.reason as HandshakeError).member, false);
 });

@@ -26,8 +26,13 @@ export interface TlsPem {
 
 /** A TLS handshake failed: a certificate not trusted or not matching, not a port not open. */
 export class TlsHandshakeError extends Error {
-  /** @param message What failed. @param cause The error of the TLS layer. */
-  constructor(message: string, cause: unknown) {
+  /**
+   * @param message What failed.
+   * @param cause The error of the TLS layer.
+   * @param interrupted True when the connection was closed, reset or timed out during the TLS
+   *   handshake rather than refused (a listener making room in a flood): worth dialling again.
+   */
+  constructor(message: string, cause: unknown, readonly interrupted = false) {
     super(message, { cause });
     this.name = "TlsHandshakeError";
   }
@@ -60,11 +65,17 @@ export function listenOn(hostname: string, port: number, tls: TlsPem | null): De
  *
  * @param address `host:port`.
  * @param tls The CA certificates to trust, or `null` for plain TCP.
+ * @param tlsTimeoutMs The most the TLS handshake may take (a listener that closed the
+ *   connection mid-handshake may leave it waiting otherwise).
  * @returns The connection (for TLS, its TLS handshake is done).
  * @throws {Error} The connection's error (refused, unreachable); {@linkcode TlsHandshakeError}
  * when the TLS handshake fails (a certificate not trusted).
  */
-export async function dial(address: string, tls: TlsPem | null): Promise<Deno.Conn> {
+export async function dial(
+  address: string,
+  tls: TlsPem | null,
+  tlsTimeoutMs = DEFAULT_TLS_TIMEOUT_MS,
+): Promise<Deno.Conn> {
   const { hostname, port } = parseAddress(address);
   if (tls === null) {
     const conn = await Deno.connect({ hostname, port, transport: "tcp" });
@@ -76,15 +87,46 @@ export async function dial(address: string, tls: TlsPem | null): Promise<Deno.Co
     port,
     ...(tls.caCerts === undefined ? {} : { caCerts: [...tls.caCerts] }),
   });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timedOut = false;
+  const handshake = conn.handshake();
+  handshake.catch(() => {/* handled below, or abandoned at the timeout */});
   try {
-    await conn.handshake();
+    await Promise.race([
+      handshake,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          reject(new Error(`it did not complete within ${tlsTimeoutMs} ms`));
+        }, tlsTimeoutMs);
+      }),
+    ]);
   } catch (error) {
     try {
       conn.close();
     } catch { /* closed */ }
-    throw new TlsHandshakeError(`TLS handshake with ${address} failed: ${messageOf(error)}`, error);
+    throw new TlsHandshakeError(
+      `TLS handshake with ${address} failed: ${messageOf(error)}`,
+      error,
+      timedOut || isBrokenConnection(error),
+    );
+  } finally {
+    clearTimeout(timer);
   }
   return conn;
+}
+
+/** How long a TLS handshake may take by default: 5 s, as gossamer's own handshake. */
+const DEFAULT_TLS_TIMEOUT_MS = 5_000;
+
+/** Whether an error says the connection broke (closed, reset) rather than refused a certificate. */
+function isBrokenConnection(error: unknown): boolean {
+  return error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.UnexpectedEof ||
+    error instanceof Deno.errors.NotConnected ||
+    /\b(eof|reset|broken pipe|closed)\b/i.test(messageOf(error));
 }
 
 /**

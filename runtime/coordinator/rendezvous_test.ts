@@ -5,7 +5,7 @@ import { ControlWriter } from "../control.ts";
 import { joinCoordinator } from "../worker/join.ts";
 import { parseAddress } from "../comm/tcp_address.ts";
 
-const SECRET = "a secret for the rendezvous tests";
+const SECRET = "5ec2e7f02a2de2d0005ec2e7f02a2de2";
 const PLAN_HASH = new Uint8Array(32).fill(1);
 
 /** A rendezvous for two workers with a short handshake timeout, its warnings collected. */

@@ -3,14 +3,24 @@
  * backoff while nothing listens there yet (a worker may be started before its coordinator, as
  * with torchrun), then run the authenticated handshake of the control channel.
  *
- * Only failures to connect are retried, up to a deadline; the first one is logged once, and the
- * deadline ends with a message naming the address and the last error. A failed TLS or gossamer
- * handshake is not retried: the coordinator answered, and it said no.
+ * Failures to connect are retried up to a deadline, and so is a handshake that was interrupted
+ * (the connection closed, broke or timed out before either side decided anything): that is what
+ * a flood of strangers at the rendezvous does to a member, whose connection is closed to make
+ * room (`pending_handshakes.ts`), and a flood must slow a run, never end it. The first failure
+ * of each kind is logged once, and the deadline ends with a message naming the address and the
+ * last error. A failed TLS handshake or a gossamer handshake that was decided is not retried:
+ * the coordinator answered, and it said no.
  *
  * @module
  */
 
-import { clientHandshake, COORDINATOR, HandshakeError, RunKey } from "../comm/handshake.ts";
+import {
+  clientHandshake,
+  COORDINATOR,
+  HandshakeError,
+  RunKey,
+  VERDICT,
+} from "../comm/handshake.ts";
 import { closeQuietly, dial, TlsHandshakeError, type TlsPem } from "../comm/net.ts";
 import { messageOf } from "../errors.ts";
 
@@ -63,31 +73,48 @@ export interface Joined {
  */
 export async function joinCoordinator(options: JoinOptions): Promise<Joined> {
   const { rank, rendezvous } = options;
-  const conn = await connectWithBackoff(options);
-  try {
-    const { runId, leftover } = await clientHandshake(conn, {
-      channel: "control",
-      rank,
-      target: COORDINATOR,
-      world: options.world,
-      runId: options.runId,
-      planHash: options.planHash,
-      key: RunKey.fromSecret(options.secret),
-      ...(options.handshakeTimeoutMs === undefined
-        ? {}
-        : { timeoutMs: options.handshakeTimeoutMs }),
-    });
-    return { conn, runId, leftover };
-  } catch (error) {
-    closeQuietly(conn);
-    if (error instanceof HandshakeError && error.member) {
-      throw new Error(refusal(error.message, rank, rendezvous));
-    }
-    throw new Error(
-      `Worker ${rank} could not authenticate the coordinator at ${rendezvous}: it ${
+  const retry = new Retry(options);
+  const key = RunKey.fromSecret(options.secret);
+  while (true) {
+    const conn = await connectWithBackoff(options, retry);
+    try {
+      const { runId, leftover } = await clientHandshake(conn, {
+        channel: "control",
+        rank,
+        target: COORDINATOR,
+        world: options.world,
+        runId: options.runId,
+        planHash: options.planHash,
+        key,
+        ...(options.handshakeTimeoutMs === undefined
+          ? {}
+          : { timeoutMs: options.handshakeTimeoutMs }),
+      });
+      return { conn, runId, leftover };
+    } catch (error) {
+      closeQuietly(conn);
+      if (error instanceof HandshakeError && error.member) {
+        throw new Error(refusal(error.message, rank, rendezvous));
+      }
+      if (error instanceof HandshakeError && error.status === VERDICT.secret) {
+        throw new Error(
+          `Worker ${rank} was refused by the coordinator at ${rendezvous}: its proof of the run secret failed (the two hold different secrets: another run, or a mistyped secret)`,
+        );
+      }
+      const message = `Worker ${rank} could not authenticate the coordinator at ${rendezvous}: it ${
         messageOf(error)
-      }`,
-    );
+      }`;
+      if (!(error instanceof HandshakeError && error.interrupted) || retry.left() <= 0) {
+        throw new Error(message);
+      }
+      retry.once(
+        "handshake",
+        `Worker ${rank}: the handshake with the coordinator at ${rendezvous} was interrupted (it ${
+          messageOf(error)
+        }); retrying for up to ${seconds(retry.limitMs)}`,
+      );
+      await retry.pause();
+    }
   }
 }
 
@@ -103,41 +130,65 @@ function refusal(reason: string, rank: number, rendezvous: string): string {
     : `Worker ${rank} was refused by the coordinator at ${rendezvous}: ${reason}`;
 }
 
+/** The deadline, the backoff and the lines logged once, shared by every attempt to join. */
+class Retry {
+  readonly limitMs: number;
+  readonly #deadline: number;
+  readonly #log: (line: string) => void;
+  readonly #logged = new Set<string>();
+  #backoff = FIRST_BACKOFF_MS;
+
+  constructor(options: JoinOptions) {
+    this.limitMs = options.rendezvousTimeoutMs ?? DEFAULT_RENDEZVOUS_TIMEOUT_MS;
+    this.#deadline = performance.now() + this.limitMs;
+    this.#log = options.log ?? ((line: string) => console.error(line));
+  }
+
+  /** Milliseconds left before the deadline. */
+  left(): number {
+    return this.#deadline - performance.now();
+  }
+
+  /** Logs `line` the first time something of this `kind` happens. */
+  once(kind: string, line: string): void {
+    if (this.#logged.has(kind)) return;
+    this.#logged.add(kind);
+    this.#log(line);
+  }
+
+  /** Waits the next backoff (with jitter, never past the deadline); the next one doubles. */
+  async pause(): Promise<void> {
+    const pause = Math.max(0, Math.min(this.left(), this.#backoff * (0.8 + 0.4 * Math.random())));
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    this.#backoff = Math.min(MAX_BACKOFF_MS, this.#backoff * 2);
+  }
+}
+
 /** Dials until a connection opens or the deadline passes. */
-async function connectWithBackoff(options: JoinOptions): Promise<Deno.Conn> {
+async function connectWithBackoff(options: JoinOptions, retry: Retry): Promise<Deno.Conn> {
   const { rank, rendezvous } = options;
-  const limitMs = options.rendezvousTimeoutMs ?? DEFAULT_RENDEZVOUS_TIMEOUT_MS;
-  const deadline = performance.now() + limitMs;
-  const log = options.log ?? ((line: string) => console.error(line));
-  let backoff = FIRST_BACKOFF_MS;
-  let logged = false;
   while (true) {
     try {
-      return await dial(rendezvous, options.tls);
+      return await dial(rendezvous, options.tls, options.handshakeTimeoutMs);
     } catch (error) {
       const message = messageOf(error);
-      if (error instanceof TlsHandshakeError) {
+      if (error instanceof TlsHandshakeError && !error.interrupted) {
         throw new Error(`Worker ${rank} cannot reach the coordinator at ${rendezvous}: ${message}`);
       }
-      const left = deadline - performance.now();
-      if (left <= 0) {
+      if (retry.left() <= 0) {
         throw new Error(
           `Worker ${rank} cannot reach the coordinator at ${rendezvous}${
-            limitMs > 0 ? ` within ${seconds(limitMs)}` : ""
+            retry.limitMs > 0 ? ` within ${seconds(retry.limitMs)}` : ""
           }: ${message}`,
         );
       }
-      if (!logged) {
-        logged = true;
-        log(
-          `Worker ${rank}: the coordinator at ${rendezvous} is not reachable yet (${message}); retrying for up to ${
-            seconds(limitMs)
-          }`,
-        );
-      }
-      const pause = Math.min(left, backoff * (0.8 + 0.4 * Math.random()));
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+      retry.once(
+        "connect",
+        `Worker ${rank}: the coordinator at ${rendezvous} is not reachable yet (${message}); retrying for up to ${
+          seconds(retry.limitMs)
+        }`,
+      );
+      await retry.pause();
     }
   }
 }

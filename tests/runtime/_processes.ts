@@ -90,7 +90,7 @@ export async function reap(started: Started): Promise<void> {
 }
 
 /** A run secret for tests, shared through the environment as a user would. */
-export const TEST_SECRET = "a test secret that is long enough";
+export const TEST_SECRET = "7e57".repeat(8);
 
 /**
  * Starts a coordinator that waits for external workers (`--launch none`), then four

@@ -72,7 +72,7 @@ Deno.test("workers read the secret the coordinator generated; an impostor is ref
       rendezvous,
     );
   // An impostor with a secret of its own comes first, before the coordinator listens.
-  const impostor = worker(0, { GOSSAMER_SECRET: "not the secret of this run at all" });
+  const impostor = worker(0, { GOSSAMER_SECRET: "0000000000000000not0the0secret0of0this0run" });
   const coordinator = startWith(
     { GOSSAMER_SECRET: "", GOSSAMER_SECRET_FILE: "" },
     "run",
@@ -113,7 +113,7 @@ Deno.test("workers read the secret the coordinator generated; an impostor is ref
     assert.match(
       refused.stderr,
       new RegExp(
-        `Worker 0 could not authenticate the coordinator at ${rendezvous}: it failed to prove the run secret`,
+        `Worker 0 was refused by the coordinator at ${rendezvous}: its proof of the run secret failed`,
       ),
     );
   } finally {

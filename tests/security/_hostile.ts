@@ -284,3 +284,87 @@ export async function hammer(
   await Promise.all(Array.from({ length: options.concurrency ?? 16 }, lane));
   return outcomes;
 }
+
+/** What a {@linkcode flood} did. */
+export interface Flood {
+  /** Resolves once the flood has opened `count` connections. */
+  reached(count: number): Promise<void>;
+  /** Stops the flood and closes every connection it holds; resolves with how many it opened. */
+  stop(): Promise<number>;
+}
+
+/**
+ * A connect flood: `loops` loops, each opening connections to `address` as fast as it can and
+ * sending nothing on them, holding the newest `hold` open (a listener must evict them), until
+ * stopped. This is the attack of issue 20, item 1 (about 18,000 connections a second there).
+ *
+ * @param address `host:port` of the listener.
+ * @param options How many loops run at once and how many connections each holds.
+ * @returns The flood, running.
+ */
+export function flood(
+  address: string,
+  options: { readonly loops?: number; readonly hold?: number } = {},
+): Flood {
+  const target = parseAddress(address);
+  const hold = options.hold ?? 128;
+  let stopped = false;
+  let opened = 0;
+  const loop = async () => {
+    const held: Deno.Conn[] = [];
+    while (!stopped) {
+      try {
+        held.push(await Deno.connect(target));
+        opened++;
+      } catch {
+        await sleep(1); // the backlog is full, or the listener is gone: try again
+        continue;
+      }
+      if (held.length > hold) closeQuietly(held.shift()!);
+    }
+    held.forEach(closeQuietly);
+  };
+  const loops = Array.from({ length: options.loops ?? 4 }, loop);
+  return {
+    async reached(count: number) {
+      while (opened < count && !stopped) await sleep(5);
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(loops);
+      return opened;
+    },
+  };
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* closed by the listener's side already */ }
+}
+
+/**
+ * The TCP ports this process listens on, as `ss -ltp` shows an attacker on the host: the
+ * listening sockets of `/proc/net/tcp` whose inodes are among this process's open files (so the
+ * listeners of other programs on the machine are never touched). Linux only.
+ *
+ * @returns The ports.
+ */
+export function ownListeningPorts(): Set<number> {
+  const inodes = new Set<string>();
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/self/fd/${entry.name}`));
+      if (match !== null) inodes.add(match[1]!);
+    } catch { /* closed meanwhile */ }
+  }
+  const ports = new Set<number>();
+  for (const line of Deno.readTextFileSync("/proc/net/tcp").split("\n").slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    // local address, state 0A (LISTEN), inode.
+    if (fields.length > 9 && fields[3] === "0A" && inodes.has(fields[9]!)) {
+      ports.add(parseInt(fields[1]!.split(":")[1]!, 16));
+    }
+  }
+  return ports;
+}

@@ -159,7 +159,6 @@ function randomHandshakePayload(random: Random): Uint8Array {
         runId: random.bytes(16),
         planHash: random.bytes(32),
         nonce: random.bytes(32),
-        proof: random.bytes(32),
       });
     case 2:
       return encodeProof(random.bytes(32));

@@ -108,7 +108,7 @@ Deno.test("a rendezvous refuses strangers while its workers register, and the ru
         planHash: await planHashBytes(plan),
         key: RunKey.fromSecret(new TextEncoder().encode("the secret of another run")),
       }),
-      /failed to prove the run secret/,
+      /refused this side's proof: the two sides hold different secrets/,
     );
     conn.close();
     launched = launchWorkers(

@@ -1,0 +1,157 @@
+/**
+ * A stranger's connect flood slows a run, never ends it (issue 20, item 1): connections opened
+ * as fast as loops in the test process can open them, held silent, at a worker's mesh port while
+ * the mesh forms and at the coordinator's port from the moment it listens until the run ends.
+ * Members' handshakes that the flood interrupts are retried with backoff, and strangers are
+ * evicted before members (least advanced first), so the mesh forms and the run completes with
+ * parameters identical to an undisturbed run.
+ */
+
+import assert from "node:assert/strict";
+import { type Flood, flood, ownListeningPorts } from "./_hostile.ts";
+import { connectTcpMesh, createCommunicator, listenTcp } from "../../runtime/comm/mod.ts";
+import { run } from "../../mod.ts";
+import { dial, TlsHandshakeError, type TlsPem } from "../../runtime/comm/net.ts";
+import { leastSquaresPlans, tempRunFolder } from "../runtime/_plans.ts";
+
+/** Floods two of a 3-rank mesh's ports while it forms, then checks an exact all-reduce. */
+async function floodedMesh(tls?: TlsPem): Promise<void> {
+  const size = 3;
+  const opened = Array.from({ length: size }, () => listenTcp(tls === undefined ? {} : { tls }));
+  const addresses = opened.map((each) => each.address);
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  const runId = crypto.getRandomValues(new Uint8Array(16));
+  // The floods start before any worker dials and go on until the mesh has formed: rank 0
+  // accepts under its flood, rank 1 dials rank 0 and accepts under its own, rank 2 dials both.
+  const floods = [flood(addresses[0]!, { loops: 32 }), flood(addresses[1]!, { loops: 32 })];
+  const connect = (rank: number) =>
+    connectTcpMesh({
+      rank,
+      size,
+      listener: opened[rank]!.listener,
+      addresses,
+      secret,
+      runId,
+      // An upper bound only: the mesh must form well within it.
+      connectTimeoutMs: 60_000,
+      warn: () => {},
+      ...(tls === undefined ? {} : { tls }),
+    });
+  let transports;
+  try {
+    const connecting = [connect(0)];
+    await floods[0]!.reached(300);
+    connecting.push(connect(1));
+    await floods[1]!.reached(300);
+    connecting.push(connect(2));
+    transports = await Promise.all(connecting);
+  } finally {
+    const counts = await Promise.all(floods.map((each) => each.stop()));
+    for (const count of counts) {
+      assert.ok(count >= 300, `the flood opened only ${count} connections`);
+    }
+  }
+  try {
+    const comms = transports.map((transport) => createCommunicator(transport));
+    const sums = await Promise.all(
+      comms.map((comm) =>
+        comm.allReduceSum(Float32Array.of(comm.rank + 1, 10 * comm.rank), "base")
+      ),
+    );
+    assert.deepEqual(sums.map((sum) => [...sum]), [[6, 30], [6, 30], [6, 30]]);
+  } finally {
+    await Promise.all(transports.map((transport) => transport.close()));
+  }
+}
+
+Deno.test("a mesh forms and reduces exactly while strangers flood two of its workers' ports", () =>
+  floodedMesh());
+
+Deno.test("a TLS dial to a listener that never answers ends at its timeout, as an interruption", async () => {
+  // What a listener that closed (or lost) the connection mid-handshake leaves a member facing:
+  // without a bound it would wait for ever, and the mesh would never dial again.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  const accepted = listener.accept();
+  try {
+    await assert.rejects(dial(`127.0.0.1:${port}`, { caCerts: [] }, 200), (error: unknown) => {
+      assert.ok(error instanceof TlsHandshakeError);
+      assert.equal(
+        error.message,
+        `TLS handshake with 127.0.0.1:${port} failed: it did not complete within 200 ms`,
+      );
+      assert.equal(error.interrupted, true);
+      return true;
+    });
+  } finally {
+    (await accepted).close();
+    listener.close();
+  }
+});
+
+Deno.test("a run whose coordinator is flooded from the moment it listens equals an undisturbed run, over threads and processes", async () => {
+  const plan = leastSquaresPlans(60).gossipRing!;
+  const parent = await tempRunFolder();
+  try {
+    const quiet = await run(plan, { transport: "tcp", out: `${parent}/quiet` });
+    const launches = { threads: { transport: "tcp" }, processes: { launch: "processes" } } as const;
+    for (const [name, launch] of Object.entries(launches)) {
+      let attack: ReturnType<typeof flood> | null = null;
+      const flooded = await run(plan, {
+        ...launch,
+        out: `${parent}/flooded-${name}`,
+        onListening: (address) => attack = flood(address),
+      }).finally(async () => {
+        const count = await attack?.stop();
+        assert.ok((count ?? 0) >= 64, `the flood opened only ${count} connections`);
+      });
+      assert.equal(flooded.summary.status, "completed", name);
+      assert.deepEqual(flooded.params, quiet.params, name);
+    }
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "a run whose workers' mesh ports are flooded as soon as they listen equals an undisturbed run",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const plan = leastSquaresPlans(60).gossipRing!;
+    const parent = await tempRunFolder();
+    try {
+      const quiet = await run(plan, { transport: "tcp", out: `${parent}/quiet` });
+      // Thread workers listen in this process: their mesh ports are found as `ss -ltp` would.
+      const before = ownListeningPorts();
+      const floods = new Map<number, Flood>();
+      let running = true;
+      const watcher = (async () => {
+        while (running) {
+          for (const port of ownListeningPorts()) {
+            if (!before.has(port) && !floods.has(port)) {
+              floods.set(port, flood(`127.0.0.1:${port}`, { loops: 16 }));
+            }
+          }
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      })();
+      const flooded = await run(plan, {
+        transport: "tcp",
+        out: `${parent}/flooded`,
+        onListening: (address) => before.add(Number(address.split(":").at(-1))),
+      }).finally(async () => {
+        running = false;
+        await watcher;
+      });
+      const counts = await Promise.all([...floods.values()].map((each) => each.stop()));
+      // Every worker's mesh listener was flooded (and the rendezvous, when found before it said).
+      assert.ok(floods.size >= plan.workers, `only ${floods.size} ports were flooded`);
+      assert.ok(counts.some((count) => count >= 64), `the floods opened ${counts}`);
+      assert.equal(flooded.summary.status, "completed");
+      assert.deepEqual(flooded.params, quiet.params);
+    } finally {
+      await Deno.remove(parent, { recursive: true });
+    }
+  },
+});
