@@ -38,6 +38,8 @@ Deno.test("a resume started while the run still trains is refused, and the folde
       launch: "threads",
       out: folder,
       checkpointEvery: 5,
+      // None pruned while the test reads them.
+      keepCheckpoints: 1_000_000,
       signal: controller.signal,
     });
     training.catch(() => {});
@@ -46,9 +48,11 @@ Deno.test("a resume started while the run still trains is refused, and the folde
       if (waited > 180_000) throw new Error("no checkpoint within 180 s");
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    const from = (await listCheckpoints(folder)).at(-1)!;
     const plan = await Deno.readTextFile(join(folder, "plan.json"));
     await assert.rejects(
-      resume(folder, { transport: "memory", steps: 2_000_000 }),
+      // Two steps past the newest checkpoint: without the lock this ends at once, rewriting the run.
+      resume(folder, { transport: "memory", from, steps: from + 2 }),
       new RegExp(
         `Run folder "${folder}" is being written by process ${Deno.pid} .*if no such process runs, remove ${
           join(folder, LOCK_FILE)
