@@ -222,6 +222,10 @@ function program(): Command {
       "the checkpoint taken after this many steps (default: the newest)",
       integerAtLeast(1),
     )
+    .option(
+      "--fallback",
+      "when the newest checkpoint cannot be used (damaged, or of another plan), continue from the newest one that can",
+    )
     .option("--out <dir>", "continue into another folder (default: the run folder itself)", path)
     .option("--steps <k>", "train up to k steps in all (default: the plan's)", integerAtLeast(1))
     .addOption(

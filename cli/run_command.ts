@@ -234,6 +234,7 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
 /** Options of `gossamer resume`. */
 export interface ResumeCommandOptions {
   readonly from?: number;
+  readonly fallback?: boolean;
   readonly out?: string;
   readonly steps?: number;
   readonly transport: "tcp" | "memory";
@@ -257,6 +258,7 @@ export async function resumeCommand(folder: string, options: ResumeCommandOption
         transport: options.transport,
         backend: options.backend,
         ...(options.from === undefined ? {} : { from: options.from }),
+        ...(options.fallback ? { fallback: true } : {}),
         ...(options.out === undefined ? {} : { out: options.out }),
         ...(options.steps === undefined ? {} : { steps: options.steps }),
         ...(options.ignoreMemory ? { ignoreMemory: true } : {}),

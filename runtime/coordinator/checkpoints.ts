@@ -12,7 +12,13 @@
 import { join } from "node:path";
 import type { Plan } from "../../dsl/plan.ts";
 import { planHash } from "../plan_hash.ts";
-import { decodeSafetensors, encodeSafetensors, SafetensorsError } from "../safetensors.ts";
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensorsHeader,
+  SafetensorsError,
+} from "../safetensors.ts";
+import { messageOf } from "../errors.ts";
 import type { ResumePoint } from "../run_types.ts";
 import type { WorkerState } from "../worker_state.ts";
 import { writeAtomic } from "./run_folder.ts";
@@ -110,14 +116,55 @@ export async function listCheckpoints(runFolder: string): Promise<number[]> {
 }
 
 /**
- * Reads a checkpoint: the one after the given number of steps, or the newest.
+ * The digest stored in a checkpoint's metadata (`digest`): SHA-256 of its header without the
+ * digest (metadata, tensor names, shapes and offsets) followed by the SHA-256 of its tensor
+ * data, in hex. It detects a damaged or edited file (a flipped bit, a truncated copy, an edited
+ * step); it is not a signature: whoever can write the run folder can write a new digest too.
+ *
+ * @param header The file's header, as {@linkcode readSafetensorsHeader} returns it.
+ * @param data The file's tensor data.
+ * @returns The digest, hex.
+ */
+export async function checkpointDigest(
+  header: Record<string, unknown>,
+  data: Uint8Array,
+): Promise<string> {
+  const { digest: _digest, ...metadata } = (header.__metadata__ ?? {}) as Record<string, string>;
+  const dataDigest = hex(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
+  const described = JSON.stringify({ ...header, __metadata__: metadata }) + dataDigest;
+  return hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(described)));
+}
+
+/** Bytes as lower-case hex. */
+function hex(buffer: ArrayBuffer): string {
+  return Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** A count in a checkpoint's metadata: a safe integer of at least `min`, or `null`. */
+function countOf(value: string | undefined, min: number): number | null {
+  if (value === undefined || !/^\d{1,15}$/.test(value)) return null;
+  const count = Number(value);
+  return Number.isSafeInteger(count) && count >= min ? count : null;
+}
+
+/**
+ * Reads a checkpoint: the one after the given number of steps, or the newest. Everything is
+ * checked before anything the metadata sizes is allocated: the format, the step (it must be the
+ * file name's), the number of workers (the plan's), that every tensor belongs to one of them,
+ * and the digest of the whole file ({@linkcode checkpointDigest}). The workers check their
+ * buffers' names and sizes against their own state when they restore it.
  *
  * @param runFolder The run folder.
+ * @param plan The plan that will continue from it.
  * @param step The step, or `undefined` for the newest.
  * @returns The checkpoint.
- * @throws {CheckpointError} When there is none, or it is damaged.
+ * @throws {CheckpointError} When there is none, or it is damaged or does not fit the plan.
  */
-export async function readCheckpoint(runFolder: string, step?: number): Promise<Checkpoint> {
+export async function readCheckpoint(
+  runFolder: string,
+  plan: Plan,
+  step?: number,
+): Promise<Checkpoint> {
   const steps = await listCheckpoints(runFolder);
   if (steps.length === 0) {
     throw new CheckpointError(
@@ -131,39 +178,86 @@ export async function readCheckpoint(runFolder: string, step?: number): Promise<
     );
   }
   const path = checkpointPath(runFolder, chosen);
-  let file;
+  let bytes;
+  let header;
+  let data;
   try {
-    file = decodeSafetensors(await Deno.readFile(path));
+    bytes = await Deno.readFile(path);
+    ({ header, data } = readSafetensorsHeader(bytes));
   } catch (error) {
-    const why = error instanceof SafetensorsError ? error.message : String(error);
+    const why = error instanceof SafetensorsError ? error.message : messageOf(error);
     throw new CheckpointError(`Cannot read checkpoint ${path}: ${why}`);
   }
-  const { metadata, tensors } = file;
+  const metadata = (header.__metadata__ ?? {}) as Record<string, unknown>;
+  const text = (key: string) => typeof metadata[key] === "string" ? metadata[key] : undefined;
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new CheckpointError(`${path} is not a gossamer checkpoint (format ${metadata.format})`);
+    throw new CheckpointError(
+      `${path} is not a gossamer checkpoint (format ${cut(String(metadata.format))})`,
+    );
   }
-  const workers = Number(metadata.workers);
-  const virtual = JSON.parse(metadata.virtualMs ?? "[]") as (number | null)[];
+  const damaged = (why: string) => new CheckpointError(`${path} is damaged: ${why}`);
+  if (countOf(text("step"), 0) !== chosen) {
+    throw damaged(`its metadata says step ${cut(String(metadata.step))}, its name step ${chosen}`);
+  }
+  const workers = countOf(text("workers"), 1);
+  if (workers !== plan.workers) {
+    throw new CheckpointError(
+      `${path} holds ${cut(String(metadata.workers))} workers, the plan has ${plan.workers}`,
+    );
+  }
+  const every = countOf(text("every") ?? String(chosen + 1), 1);
+  const keep = countOf(text("keep") ?? String(DEFAULT_KEEP), 1);
+  if (every === null || keep === null) throw damaged("its checkpoint period or count is invalid");
+  for (const name of Object.keys(header)) {
+    if (name === "__metadata__") continue;
+    const match = /^worker(\d{1,9})\/(.+)$/.exec(name);
+    if (match === null || Number(match[1]) >= workers) {
+      throw new CheckpointError(`${path}: tensor "${cut(name)}" belongs to no worker`);
+    }
+  }
+  if (text("digest") === undefined) {
+    throw damaged("it has no digest (written before checkpoints had one, or edited)");
+  }
+  if (await checkpointDigest(header, data) !== text("digest")) {
+    throw damaged("its digest does not match its content (the file was changed after writing)");
+  }
+  let tensors;
+  try {
+    tensors = decodeSafetensors(bytes).tensors;
+  } catch (error) {
+    throw damaged(messageOf(error));
+  }
+  let virtual: (number | null)[];
+  try {
+    virtual = JSON.parse(text("virtualMs") ?? "[]");
+    if (!Array.isArray(virtual)) throw new Error("not a list");
+  } catch {
+    throw damaged("its virtual times are not a list");
+  }
   const states: { buffers: { name: string; data: Float32Array | Float64Array }[] }[] = Array.from(
     { length: workers },
     () => ({ buffers: [] }),
   );
   for (const [name, data] of tensors) {
-    const match = /^worker(\d+)\/(.+)$/.exec(name);
-    const rank = match === null ? -1 : Number(match[1]);
-    if (match === null || rank >= workers) {
-      throw new CheckpointError(`${path}: tensor "${name}" belongs to no worker`);
-    }
-    states[rank]!.buffers.push({ name: match[2]!, data });
+    const match = /^worker(\d+)\/(.+)$/.exec(name)!;
+    states[Number(match[1])]!.buffers.push({ name: match[2]!, data });
   }
   return {
-    step: Number(metadata.step),
-    planHash: metadata.planHash ?? "",
-    workers: states.map((state, rank) => ({ ...state, virtualMs: virtual[rank] ?? null })),
+    step: chosen,
+    planHash: text("planHash") ?? "",
+    workers: states.map((state, rank) => ({
+      ...state,
+      virtualMs: typeof virtual[rank] === "number" ? virtual[rank] : null,
+    })),
     path,
-    every: Number(metadata.every ?? chosen + 1),
-    keep: Number(metadata.keep ?? DEFAULT_KEEP),
+    every,
+    keep,
   };
+}
+
+/** A value from a file, cut to a length a message can show. */
+function cut(value: string): string {
+  return value.length > 40 ? `${value.slice(0, 40)}…` : value;
 }
 
 /**
@@ -247,7 +341,7 @@ export class CheckpointWriter {
     const tensors = states.flatMap((state, rank) =>
       state.buffers.map(({ name, data }) => ({ name: `worker${rank}/${name}`, data }))
     );
-    const bytes = encodeSafetensors(tensors, {
+    const metadata = {
       format: CHECKPOINT_FORMAT,
       step: String(step),
       planHash: this.hash,
@@ -255,7 +349,10 @@ export class CheckpointWriter {
       every: String(this.every),
       keep: String(this.keep),
       virtualMs: JSON.stringify(states.map((state) => state.virtualMs)),
-    });
+    };
+    const { header, data } = readSafetensorsHeader(encodeSafetensors(tensors, metadata));
+    const digest = await checkpointDigest(header, data);
+    const bytes = encodeSafetensors(tensors, { ...metadata, digest });
     await Deno.mkdir(checkpointFolder(this.runFolder), { recursive: true });
     await writeAtomic(checkpointPath(this.runFolder, step), bytes);
     this.latest = step;

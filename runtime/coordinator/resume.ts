@@ -13,13 +13,25 @@ import { parsePlan } from "../../dsl/validate.ts";
 import { loadPlan } from "../load_plan.ts";
 import type { RunOptions, RunResult } from "../run_types.ts";
 import { RunError } from "../run_types.ts";
-import { checkCheckpointPlan, CheckpointError, readCheckpoint } from "./checkpoints.ts";
+import type { Plan } from "../../dsl/plan.ts";
+import {
+  checkCheckpointPlan,
+  type Checkpoint,
+  CheckpointError,
+  listCheckpoints,
+  readCheckpoint,
+} from "./checkpoints.ts";
 import { run } from "./run.ts";
 
 /** Options of {@linkcode resume}. */
 export interface ResumeOptions extends Omit<RunOptions, "resume"> {
   /** The checkpoint to continue from, by the steps done when it was taken (default: the newest). */
   readonly from?: number;
+  /**
+   * When the newest checkpoint cannot be used (damaged, or not of this plan), continue from the
+   * newest one that can instead of refusing (default: refuse, naming it).
+   */
+  readonly fallback?: boolean;
   /** Train up to this many steps in all (default: the plan's). */
   readonly steps?: number;
 }
@@ -44,8 +56,7 @@ export async function resume(runFolder: string, options: ResumeOptions = {}): Pr
       { ...written, steps: options.steps, evalEvery: Math.min(written.evalEvery, options.steps) },
       `${runFolder}/plan.json with --steps ${options.steps}`,
     );
-    checkpoint = await readCheckpoint(runFolder, options.from);
-    await checkCheckpointPlan(checkpoint, plan);
+    checkpoint = await usableCheckpoint(runFolder, plan, options);
   } catch (error) {
     if (error instanceof CheckpointError) throw new RunError(error.message, out);
     throw error;
@@ -56,7 +67,7 @@ export async function resume(runFolder: string, options: ResumeOptions = {}): Pr
       out,
     );
   }
-  const { from: _from, steps: _steps, ...runOptions } = options;
+  const { from: _from, steps: _steps, fallback: _fallback, ...runOptions } = options;
   return await run(plan, {
     ...runOptions,
     out,
@@ -64,4 +75,46 @@ export async function resume(runFolder: string, options: ResumeOptions = {}): Pr
     keepCheckpoints: options.keepCheckpoints ?? checkpoint.keep,
     resume: { folder: runFolder, step: checkpoint.step, workers: checkpoint.workers },
   });
+}
+
+/**
+ * The checkpoint to continue from: the one asked for, or the newest. When the newest cannot be
+ * used, the error says why and names the newest usable one, which `fallback` takes instead.
+ */
+async function usableCheckpoint(
+  runFolder: string,
+  plan: Plan,
+  options: ResumeOptions,
+): Promise<Checkpoint> {
+  const read = async (step?: number) => {
+    const checkpoint = await readCheckpoint(runFolder, plan, step);
+    await checkCheckpointPlan(checkpoint, plan);
+    return checkpoint;
+  };
+  if (options.from !== undefined) return await read(options.from);
+  const steps = await listCheckpoints(runFolder);
+  let newest: CheckpointError;
+  try {
+    return await read();
+  } catch (error) {
+    if (!(error instanceof CheckpointError) || steps.length === 0) throw error;
+    newest = error;
+  }
+  const unusable = `The newest checkpoint (after ${
+    steps.at(-1)
+  } steps) cannot be used: ${newest.message}`;
+  for (const older of steps.slice(0, -1).reverse()) {
+    let checkpoint;
+    try {
+      checkpoint = await read(older);
+    } catch (error) {
+      if (error instanceof CheckpointError) continue;
+      throw error;
+    }
+    if (options.fallback) return checkpoint;
+    throw new CheckpointError(
+      `${unusable}\nThe newest usable one is after ${older} steps: continue from it with gossamer resume ${runFolder} --from ${older} (or --fallback)`,
+    );
+  }
+  throw new CheckpointError(`${unusable}\nNo older checkpoint of ${runFolder} can be used either`);
 }

@@ -45,6 +45,7 @@ import { RunTotals } from "./run_totals.ts";
 import { runOverTcp } from "./run_tcp.ts";
 import { localWorkersProblem } from "../worker/thread_group.ts";
 import { messageOf } from "../errors.ts";
+import { resultProblem } from "./check_results.ts";
 
 /** Why the transport and the clock cannot run the plan's network, or `null` when they can. */
 function clockProblemOf(plan: Plan, options: RunOptions): string | null {
@@ -216,6 +217,8 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
       ? await runInMemory(plan, options, sink, facts, hooks)
       : await runOverTcp(plan, { ...options, out }, sink, facts, hooks);
     await writer?.settled();
+    const wrong = resultProblem(plan, models, (rank) => totals.stepsDone(rank));
+    if (wrong !== null) throw new Error(wrong);
     const average = averageOf(models);
     const params = { workers: models.map((model) => Array.from(model)), average };
     await folder.writeJson("params.json", params);

@@ -166,13 +166,120 @@ async function removeTemporaries(folder: string): Promise<void> {
   } catch { /* no such folder: nothing to clean */ }
 }
 
+/** The lock file of a run folder being written (see {@linkcode lockRunFolder}). */
+export const LOCK_FILE = "gossamer.lock";
+
+/** Who holds a run folder's lock: what its lock file says. */
+interface LockOwner {
+  readonly pid: number;
+  readonly host: string;
+  readonly since: string;
+}
+
+/** This machine's name, or `""` when it cannot be read. */
+function hostName(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Whether a lock's owner may still be writing: a process on another host, or one whose state
+ * this system does not show, is assumed alive; on Linux a pid without `/proc/<pid>` is dead.
+ */
+function ownerAlive(owner: LockOwner): boolean {
+  if (owner.host !== hostName() || Deno.build.os !== "linux") return true;
+  if (owner.pid === Deno.pid) return true;
+  try {
+    Deno.statSync(`/proc/${owner.pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A held run folder lock. */
+export interface RunFolderLock {
+  /** Removes the lock file (once; later calls do nothing). */
+  release(): void;
+}
+
+/**
+ * Takes a run folder for this process: creates its lock file exclusively, holding this
+ * process's id, host and start time, so a second run or resume cannot write the same folder at
+ * the same time. A lock left by a process that died (its pid is gone on this host) is stale and
+ * taken over.
+ *
+ * @param folder The run folder (it must exist).
+ * @returns The lock, to release when the run has written its last file.
+ * @throws {Error} Naming the process that holds the folder.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lockRunFolder } from "./run_folder.ts";
+ *
+ * const folder = await Deno.makeTempDir();
+ * const lock = await lockRunFolder(folder);
+ * await assert.rejects(lockRunFolder(folder), /is being written by process/);
+ * lock.release();
+ * (await lockRunFolder(folder)).release();
+ * await Deno.remove(folder);
+ * ```
+ */
+export async function lockRunFolder(folder: string): Promise<RunFolderLock> {
+  const path = join(folder, LOCK_FILE);
+  const owner: LockOwner = { pid: Deno.pid, host: hostName(), since: new Date().toISOString() };
+  for (let attempt = 0;; attempt++) {
+    try {
+      await Deno.writeTextFile(path, JSON.stringify(owner) + "\n", { createNew: true });
+      let held = true;
+      return {
+        release() {
+          if (!held) return;
+          held = false;
+          try {
+            Deno.removeSync(path);
+          } catch { /* already gone */ }
+        },
+      };
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists) || attempt > 0) throw error;
+    }
+    const holder = await readOwner(path);
+    if (holder !== null && ownerAlive(holder)) {
+      throw new Error(
+        `Run folder "${folder}" is being written by process ${holder.pid}${
+          holder.host === "" ? "" : ` on ${holder.host}`
+        } (since ${holder.since}): wait for that run to end or stop it; if no such process runs, remove ${path}`,
+      );
+    }
+    // Stale (its process died) or unreadable (cut short by a crash): take it over.
+    await Deno.remove(path).catch(() => {});
+  }
+}
+
+/** What a lock file says, or `null` when it does not say it in the expected form. */
+async function readOwner(path: string): Promise<LockOwner | null> {
+  try {
+    const parsed = JSON.parse(await Deno.readTextFile(path));
+    if (!Number.isSafeInteger(parsed?.pid) || typeof parsed.host !== "string") return null;
+    return { pid: parsed.pid, host: parsed.host, since: String(parsed.since).slice(0, 40) };
+  } catch {
+    return null;
+  }
+}
+
 /** An open run folder. */
 export class RunFolder {
   readonly #metrics: Deno.FsFile;
   readonly #encoder = new TextEncoder();
+  readonly #lock: RunFolderLock;
 
-  private constructor(readonly path: string, metrics: Deno.FsFile) {
+  private constructor(readonly path: string, metrics: Deno.FsFile, lock: RunFolderLock) {
     this.#metrics = metrics;
+    this.#lock = lock;
   }
 
   /**
@@ -200,16 +307,20 @@ export class RunFolder {
         `Run folder "${path}" ${what}: choose another --out (a run never writes into a folder that has files)`,
       );
     }
+    let lock: RunFolderLock | null = null;
     try {
       await Deno.mkdir(path, { recursive: true });
+      lock = await lockRunFolder(path);
       const portable = relativeFileRefs(plan, path);
       await Deno.writeTextFile(join(path, "plan.json"), JSON.stringify(portable, null, 2) + "\n");
       const metrics = await Deno.open(join(path, "metrics.jsonl"), {
         create: true,
         append: true,
       });
-      return new RunFolder(path, metrics);
+      return new RunFolder(path, metrics, lock);
     } catch (error) {
+      lock?.release();
+      if (messageOf(error).includes("is being written by process")) throw error;
       throw new Error(`Cannot create run folder "${path}": ${messageOf(error)}`);
     }
   }
@@ -238,6 +349,11 @@ export class RunFolder {
       folder.writeMetrics(kept);
       return folder;
     }
+    // Another run or resume writing this folder keeps it: nothing here is touched.
+    const lock = await lockRunFolder(path).catch((error) => {
+      if (messageOf(error).includes("is being written by process")) throw error;
+      throw new Error(`Cannot continue in run folder "${path}": ${messageOf(error)}`);
+    });
     try {
       await removeTemporaries(path);
       await removeTemporaries(join(path, "checkpoints"));
@@ -249,8 +365,9 @@ export class RunFolder {
         new TextEncoder().encode(JSON.stringify(portable, null, 2) + "\n"),
       );
       const metrics = await Deno.open(join(path, "metrics.jsonl"), { append: true });
-      return new RunFolder(path, metrics);
+      return new RunFolder(path, metrics, lock);
     } catch (error) {
+      lock.release();
       throw new Error(`Cannot continue in run folder "${path}": ${messageOf(error)}`);
     }
   }
@@ -274,10 +391,11 @@ export class RunFolder {
     await writeAtomic(join(this.path, name), bytes);
   }
 
-  /** Closes the metrics file. */
+  /** Closes the metrics file and releases the folder's lock. */
   close(): void {
     try {
       this.#metrics.close();
     } catch { /* already closed */ }
+    this.#lock.release();
   }
 }

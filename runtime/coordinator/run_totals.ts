@@ -127,6 +127,11 @@ export class RunTotals {
     };
   }
 
+  /** The steps a worker's metrics say it did: its newest step line's step, plus one. */
+  stepsDone(worker: number): number {
+    return (this.#lastStep[worker] ?? -1) + 1;
+  }
+
   /** The progress snapshot. */
   progress(): Progress {
     const step = Math.min(...this.#lastStep) + 1;
