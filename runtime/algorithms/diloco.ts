@@ -49,16 +49,44 @@ export function dilocoUpdate(
   settings: Pick<DilocoNode, "lr" | "momentum" | "nesterov">,
 ): DilocoState {
   checkSameLength(state.global, average, "the average model");
-  const { lr, momentum: mu, nesterov } = settings;
-  const global = new Float64Array(average.length);
-  const momentum = new Float64Array(average.length);
+  const global = Float64Array.from(state.global);
+  const momentum = Float64Array.from(state.momentum);
   for (let t = 0; t < average.length; t++) {
-    const delta = state.global[t]! - average[t]!;
-    const m = mu * state.momentum[t]! + delta;
-    momentum[t] = m;
-    global[t] = state.global[t]! - lr * (nesterov ? delta + mu * m : m);
+    outerStepAt(global, momentum, t, state.global[t]! - average[t]!, settings);
   }
   return { global, momentum };
+}
+
+/**
+ * DiLoCo's outer step at one coordinate, in place, for a pseudo-gradient value `delta`:
+ * `m_t = μ m_t + Δ`; `θ_t −= lr · (nesterov ? Δ + μ m_t : m_t)`. Streaming DiLoCo takes the same
+ * step on each fragment's coordinates.
+ *
+ * @param global The global model `θ`, updated at `t`.
+ * @param momentum The outer momentum `m`, updated at `t`.
+ * @param t The coordinate.
+ * @param delta The pseudo-gradient at `t`.
+ * @param settings Outer rate, momentum and Nesterov.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { outerStepAt } from "./diloco.ts";
+ * const [global, momentum] = [Float64Array.of(1), Float64Array.of(0)];
+ * outerStepAt(global, momentum, 0, 0.5, { lr: 0.5, momentum: 0.9, nesterov: true });
+ * assert.ok(Math.abs(global[0]! - 0.525) < 1e-12);
+ * ```
+ */
+export function outerStepAt(
+  global: Float64Array,
+  momentum: Float64Array,
+  t: number,
+  delta: number,
+  settings: Pick<DilocoNode, "lr" | "momentum" | "nesterov">,
+): void {
+  const { lr, momentum: mu, nesterov } = settings;
+  const m = mu * momentum[t]! + delta;
+  momentum[t] = m;
+  global[t] = global[t]! - lr * (nesterov ? delta + mu * m : m);
 }
 
 /**

@@ -28,6 +28,7 @@ import { sparseLocoCodeBytes, sparseLocoKept } from "../../dsl/outers/sparse_loc
 import { indexBits } from "../../dsl/wire_bytes.ts";
 import { bytesAsFloats } from "../comm/wire.ts";
 import { packBits, packedBytes, unpackBits } from "../compressors/_bits.ts";
+import { topKIndices } from "../compressors/top_k.ts";
 import type { OuterAlgorithm, StepContext } from "./types.ts";
 import { checkSameLength, endsPeriod } from "./_vector.ts";
 
@@ -36,8 +37,7 @@ export type SparseLocoCodecSettings = Pick<SparseLocoNode, "chunk" | "k" | "bits
 
 /**
  * The positions (within the chunk `values[start..end)`) of its `k` largest magnitudes, ascending;
- * among equal magnitudes the lower positions are kept. One native sort of the chunk's magnitudes
- * finds the threshold; a pass in index order collects the positions.
+ * among equal magnitudes the lower positions are kept: {@linkcode topKIndices} on the chunk.
  *
  * @param values The vector.
  * @param start The chunk's first index.
@@ -55,23 +55,7 @@ export type SparseLocoCodecSettings = Pick<SparseLocoNode, "chunk" | "k" | "bits
  * ```
  */
 export function chunkTopK(values: Float64Array, start: number, end: number, k: number): number[] {
-  const length = end - start;
-  if (k >= length) return Array.from({ length }, (_, j) => j);
-  const magnitudes = new Float64Array(length);
-  for (let j = 0; j < length; j++) magnitudes[j] = Math.abs(values[start + j]!);
-  const threshold = magnitudes.slice().sort()[length - k]!;
-  let ties = k;
-  for (let j = 0; j < length; j++) if (magnitudes[j]! > threshold) ties--;
-  const chosen: number[] = [];
-  for (let j = 0; j < length && chosen.length < k; j++) {
-    const magnitude = magnitudes[j]!;
-    if (magnitude > threshold) chosen.push(j);
-    else if (magnitude === threshold && ties > 0) {
-      chosen.push(j);
-      ties--;
-    }
-  }
-  return chosen;
+  return [...topKIndices(values.subarray(start, end), k)];
 }
 
 /**

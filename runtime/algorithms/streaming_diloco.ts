@@ -17,6 +17,7 @@ import { packBits, unpackBits } from "../compressors/_bits.ts";
 import type { StepMetrics } from "../metrics.ts";
 import { scalarBuffer } from "../state.ts";
 import type { ModelHolder, OuterAlgorithm, StepContext } from "./types.ts";
+import { outerStepAt } from "./diloco.ts";
 
 /**
  * The flat coordinates of each fragment: whole variables (tensors) of the model, dealt by
@@ -281,14 +282,11 @@ export function streamingDilocoOuter(
   /** The outer step on fragment `p` and the merge of every worker's fragment. */
   const apply = (p: number, result: SyncResult, base: ModelHolder) => {
     const coordinates = fragments[p]!;
-    const { lr, momentum: mu, nesterov, mix } = node;
+    const { mix } = node;
     const x = base.model();
     for (let i = 0; i < coordinates.length; i++) {
       const t = coordinates[i]!;
-      const delta = result.delta[i]!;
-      const m = mu * momentum[t]! + delta;
-      momentum[t] = m;
-      global[t] = global[t]! - lr * (nesterov ? delta + mu * m : m);
+      outerStepAt(global, momentum, t, result.delta[i]!, node);
       x[t] = node.overlap === 0 ? global[t]! : mix * x[t]! + (1 - mix) * global[t]!;
     }
     base.setModel(x);

@@ -243,24 +243,14 @@ class RingCommunicator implements InPlaceCommunicator {
     });
   }
 
-  neighborExchange(
+  async neighborExchange(
     to: readonly Outgoing[],
     from: readonly number[],
     phase: Phase,
   ): Promise<Map<number, Float32Array>> {
-    return this.#call(phase, async (tag) => {
-      this.#checkRanks(to.map((outgoing) => outgoing.rank), "send to");
-      this.#checkRanks(from, "receive from");
-      const sends = to.map((outgoing) =>
-        this.#transport.send(outgoing.rank, tag, floatsAsBytes(outgoing.data), phase)
-      );
-      const receives = from.map(async (peer) => {
-        const got = bytesAsFloats(await this.#transport.recv(peer, tag));
-        return [peer, got] as const;
-      });
-      const [, received] = await Promise.all([Promise.all(sends), Promise.all(receives)]);
-      return new Map(received);
-    });
+    const outgoing = to.map(({ rank, data }) => ({ rank, data: floatsAsBytes(data) }));
+    const received = await this.neighborExchangeBytes(outgoing, from, phase);
+    return new Map([...received].map(([peer, bytes]) => [peer, bytesAsFloats(bytes)]));
   }
 
   neighborExchangeBytes(
