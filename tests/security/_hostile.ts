@@ -344,19 +344,30 @@ function closeQuietly(conn: Deno.Conn): void {
 }
 
 /**
- * The TCP ports this process listens on, as `ss -ltp` shows an attacker on the host: the
- * listening sockets of `/proc/net/tcp` whose inodes are among this process's open files (so the
- * listeners of other programs on the machine are never touched). Linux only.
+ * The TCP ports this process and its child processes listen on, as `ss -ltp` shows an attacker
+ * on the host: the listening sockets of `/proc/net/tcp` whose inodes are among the open files of
+ * this process or of a process whose parent is this one (thread workers listen in this process,
+ * process workers in its children), so the listeners of other programs on the machine are never
+ * touched. Linux only.
  *
  * @returns The ports.
  */
 export function ownListeningPorts(): Set<number> {
   const inodes = new Set<string>();
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+  for (const pid of ["self", ...childPids()]) {
+    let entries: Iterable<Deno.DirEntry>;
     try {
-      const match = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/self/fd/${entry.name}`));
-      if (match !== null) inodes.add(match[1]!);
-    } catch { /* closed meanwhile */ }
+      entries = [...Deno.readDirSync(`/proc/${pid}/fd`)];
+    } catch {
+      continue; // the child ended meanwhile
+    }
+    for (const entry of entries) {
+      try {
+        const link = Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`);
+        const match = /^socket:\[(\d+)\]$/.exec(link);
+        if (match !== null) inodes.add(match[1]!);
+      } catch { /* closed meanwhile */ }
+    }
   }
   const ports = new Set<number>();
   for (const line of Deno.readTextFileSync("/proc/net/tcp").split("\n").slice(1)) {
@@ -367,4 +378,19 @@ export function ownListeningPorts(): Set<number> {
     }
   }
   return ports;
+}
+
+/** The process ids whose parent is this process, from `/proc/<pid>/stat`. */
+function childPids(): string[] {
+  const children: string[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      // pid (comm) state ppid …: the command may hold spaces and parentheses, so split after it.
+      const parent = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1];
+      if (Number(parent) === Deno.pid) children.push(entry.name);
+    } catch { /* ended meanwhile */ }
+  }
+  return children;
 }

@@ -115,41 +115,57 @@ Deno.test("a run whose coordinator is flooded from the moment it listens equals 
 
 Deno.test({
   name:
-    "a run whose workers' mesh ports are flooded as soon as they listen equals an undisturbed run",
+    "a run whose coordinator and every mesh port are flooded as soon as they listen equals an undisturbed run, over threads and processes",
   ignore: Deno.build.os !== "linux",
   async fn() {
     const plan = leastSquaresPlans(60).gossipRing!;
     const parent = await tempRunFolder();
     try {
       const quiet = await run(plan, { transport: "tcp", out: `${parent}/quiet` });
-      // Thread workers listen in this process: their mesh ports are found as `ss -ltp` would.
-      const before = ownListeningPorts();
-      const floods = new Map<number, Flood>();
-      let running = true;
-      const watcher = (async () => {
-        while (running) {
-          for (const port of ownListeningPorts()) {
-            if (!before.has(port) && !floods.has(port)) {
-              floods.set(port, flood(`127.0.0.1:${port}`, { loops: 16 }));
+      const launches = {
+        threads: { transport: "tcp" },
+        processes: { launch: "processes" },
+      } as const;
+      for (const [name, launch] of Object.entries(launches)) {
+        // Thread workers listen in this process, process workers in its children: their mesh
+        // ports are found as `ss -ltp` would, and flooded from the moment they appear.
+        const before = ownListeningPorts();
+        const floods = new Map<number, Flood>();
+        let running = true;
+        const watcher = (async () => {
+          while (running) {
+            for (const port of ownListeningPorts()) {
+              if (!before.has(port) && !floods.has(port)) {
+                floods.set(port, flood(`127.0.0.1:${port}`, { loops: 16 }));
+              }
             }
+            await new Promise((resolve) => setTimeout(resolve, 1));
           }
-          await new Promise((resolve) => setTimeout(resolve, 1));
-        }
-      })();
-      const flooded = await run(plan, {
-        transport: "tcp",
-        out: `${parent}/flooded`,
-        onListening: (address) => before.add(Number(address.split(":").at(-1))),
-      }).finally(async () => {
-        running = false;
-        await watcher;
-      });
-      const counts = await Promise.all([...floods.values()].map((each) => each.stop()));
-      // Every worker's mesh listener was flooded (and the rendezvous, when found before it said).
-      assert.ok(floods.size >= plan.workers, `only ${floods.size} ports were flooded`);
-      assert.ok(counts.some((count) => count >= 64), `the floods opened ${counts}`);
-      assert.equal(flooded.summary.status, "completed");
-      assert.deepEqual(flooded.params, quiet.params);
+        })();
+        const flooded = await run(plan, {
+          ...launch,
+          out: `${parent}/flooded-${name}`,
+          onListening: (address) => {
+            const port = Number(address.split(":").at(-1));
+            if (!floods.has(port)) floods.set(port, flood(address, { loops: 16 }));
+          },
+        }).finally(async () => {
+          running = false;
+          await watcher;
+        });
+        const counts = await Promise.all([...floods.values()].map((each) => each.stop()));
+        // The coordinator's port and every worker's mesh listener were flooded.
+        assert.ok(
+          floods.size >= plan.workers + 1,
+          `${name}: only ${floods.size} ports were flooded`,
+        );
+        // Every flood connected while its listener was up; the first (the coordinator's, from
+        // the moment it listened until the run ended) many times.
+        assert.ok(counts.every((count) => count > 0), `${name}: the floods opened ${counts}`);
+        assert.ok(counts[0]! >= 64, `${name}: the floods opened ${counts}`);
+        assert.equal(flooded.summary.status, "completed", name);
+        assert.deepEqual(flooded.params, quiet.params, name);
+      }
     } finally {
       await Deno.remove(parent, { recursive: true });
     }
