@@ -20,7 +20,7 @@ import { TcpLink } from "./_tcp_link.ts";
 import { TrafficCounter } from "./_traffic.ts";
 import { MemberAcceptor } from "./accept_members.ts";
 import { clientHandshake, HandshakeError, type RunKey, VERDICT } from "./handshake.ts";
-import { closeQuietly, dial, TlsHandshakeError, type TlsPem } from "./net.ts";
+import { closeQuietly, ConnectTimeoutError, dial, TlsHandshakeError, type TlsPem } from "./net.ts";
 import { PeerError, type Phase, type TrafficStats, type Transport } from "./types.ts";
 import type { Warn } from "./warnings.ts";
 import {
@@ -351,8 +351,11 @@ export class TcpMeshTransport implements Transport {
     try {
       conn = await dial(address, tls, handshakeTimeoutMs);
     } catch (error) {
-      // Cut during TLS's handshake, as a flood's eviction does: dial again.
-      if (error instanceof TlsHandshakeError && error.interrupted && !this.#closing) return false;
+      // Cut during TLS's handshake, as a flood's eviction does, or dropped by a full accept
+      // queue, as a flood's connections fill it: dial again.
+      const interrupted = (error instanceof TlsHandshakeError && error.interrupted) ||
+        error instanceof ConnectTimeoutError;
+      if (interrupted && !this.#closing) return false;
       throw new Error(`Cannot connect to worker ${peer} at ${address}: ${messageOf(error)}`, {
         cause: error,
       });

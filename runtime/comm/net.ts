@@ -61,32 +61,63 @@ export function listenOn(hostname: string, port: number, tls: TlsPem | null): De
 }
 
 /**
+ * A connect that did not complete within its bound: the listener's accept queue is full (a
+ * connect flood: the kernel drops new connections' first packets, then retransmits them only
+ * after 1, 3, 7, 15… seconds) or the host does not answer. Worth dialling again at once: a fresh
+ * attempt competes for the next free place in the queue instead of waiting out the kernel's
+ * backoff.
+ */
+export class ConnectTimeoutError extends Error {
+  /** Always true: dial again. */
+  readonly interrupted = true;
+
+  /**
+   * @param address What was dialled.
+   * @param timeoutMs The bound it did not complete within.
+   */
+  constructor(address: string, timeoutMs: number) {
+    super(`connecting to ${address} did not complete within ${timeoutMs} ms`);
+    this.name = "ConnectTimeoutError";
+  }
+}
+
+/**
  * Connects to `host:port`, over TLS when `tls` is given; sets `TCP_NODELAY` where it can.
  *
  * @param address `host:port`.
  * @param tls The CA certificates to trust, or `null` for plain TCP.
  * @param tlsTimeoutMs The most the TLS handshake may take (a listener that closed the
  *   connection mid-handshake may leave it waiting otherwise).
+ * @param connectTimeoutMs The most the TCP connect itself may take (see
+ *   {@linkcode ConnectTimeoutError}).
  * @returns The connection (for TLS, its TLS handshake is done).
- * @throws {Error} The connection's error (refused, unreachable); {@linkcode TlsHandshakeError}
- * when the TLS handshake fails (a certificate not trusted).
+ * @throws {Error} The connection's error (refused, unreachable); {@linkcode ConnectTimeoutError}
+ * when the connect takes longer than its bound; {@linkcode TlsHandshakeError} when the TLS
+ * handshake fails (a certificate not trusted).
  */
 export async function dial(
   address: string,
   tls: TlsPem | null,
   tlsTimeoutMs = DEFAULT_TLS_TIMEOUT_MS,
+  connectTimeoutMs = CONNECT_ATTEMPT_MS,
 ): Promise<Deno.Conn> {
   const { hostname, port } = parseAddress(address);
   if (tls === null) {
-    const conn = await Deno.connect({ hostname, port, transport: "tcp" });
+    const conn = await connectWithin(
+      address,
+      connectTimeoutMs,
+      (signal) => Deno.connect({ hostname, port, transport: "tcp", signal }),
+    );
     noDelay(conn);
     return conn;
   }
-  const conn = await Deno.connectTls({
-    hostname,
-    port,
-    ...(tls.caCerts === undefined ? {} : { caCerts: [...tls.caCerts] }),
-  });
+  // TLS's connect takes no signal: one that completes after its bound is closed when it does.
+  const conn = await connectWithin(address, connectTimeoutMs, () =>
+    Deno.connectTls({
+      hostname,
+      port,
+      ...(tls.caCerts === undefined ? {} : { caCerts: [...tls.caCerts] }),
+    }));
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timedOut = false;
   const handshake = conn.handshake();
@@ -115,6 +146,39 @@ export async function dial(
   }
   return conn;
 }
+
+/**
+ * Runs a connect, abandoning it after `timeoutMs`: the signal aborts it (plain TCP), and a
+ * connection that opens after the bound anyway is closed.
+ */
+async function connectWithin<C extends Deno.Conn>(
+  address: string,
+  timeoutMs: number,
+  connect: (signal: AbortSignal) => Promise<C>,
+): Promise<C> {
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const connecting = connect(abort.signal);
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      connecting.then(closeQuietly, () => {/* aborted, as asked */});
+      reject(new ConnectTimeoutError(address, timeoutMs));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([connecting, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * How long one connect may take before it is abandoned and dialled again: a kernel whose first
+ * packet was dropped retransmits it after 1 s, so 2 s allows one retransmission and then starts
+ * afresh, where the kernel alone would wait 3 s more, then 7 s, then 15 s.
+ */
+export const CONNECT_ATTEMPT_MS = 2_000;
 
 /** How long a TLS handshake may take by default: 5 s, as gossamer's own handshake. */
 const DEFAULT_TLS_TIMEOUT_MS = 5_000;

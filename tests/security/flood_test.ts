@@ -11,7 +11,12 @@ import assert from "node:assert/strict";
 import { type Flood, flood, ownListeningPorts } from "./_hostile.ts";
 import { connectTcpMesh, createCommunicator, listenTcp } from "../../runtime/comm/mod.ts";
 import { run } from "../../mod.ts";
-import { dial, TlsHandshakeError, type TlsPem } from "../../runtime/comm/net.ts";
+import {
+  ConnectTimeoutError,
+  dial,
+  TlsHandshakeError,
+  type TlsPem,
+} from "../../runtime/comm/net.ts";
 import { leastSquaresPlans, tempRunFolder } from "../runtime/_plans.ts";
 
 /** Floods two of a 3-rank mesh's ports while it forms, then checks an exact all-reduce. */
@@ -85,6 +90,32 @@ Deno.test("a TLS dial to a listener that never answers ends at its timeout, as a
     });
   } finally {
     (await accepted).close();
+    listener.close();
+  }
+});
+
+Deno.test("a connect that a full accept queue drops ends at its bound, as an interruption to dial again", async () => {
+  // A listener that accepts nothing: its kernel queue (511 here) fills, and the kernel then drops
+  // new connections' first packets, as under a flood that outpaces the listener. Without a bound
+  // a member would wait out the kernel's retransmissions (1, 3, 7, 15… s) before dialling again.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const address = `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+  const held: Deno.Conn[] = [];
+  try {
+    let dropped: unknown = null;
+    while (dropped === null && held.length < 100_000) {
+      try {
+        held.push(await dial(address, null, 5_000, 200));
+      } catch (error) {
+        dropped = error;
+      }
+    }
+    assert.ok(held.length > 0, "the listener's queue took no connection");
+    assert.ok(dropped instanceof ConnectTimeoutError, String(dropped));
+    assert.equal(dropped.message, `connecting to ${address} did not complete within 200 ms`);
+    assert.equal(dropped.interrupted, true);
+  } finally {
+    held.forEach((conn) => conn.close());
     listener.close();
   }
 });
