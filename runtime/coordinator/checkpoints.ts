@@ -22,6 +22,7 @@ import { messageOf } from "../errors.ts";
 import type { ResumePoint } from "../run_types.ts";
 import type { WorkerState } from "../worker_state.ts";
 import { writeAtomic } from "./run_folder.ts";
+import { DiskWriteError } from "./disk_full.ts";
 
 /** The format written in every checkpoint's metadata. */
 export const CHECKPOINT_FORMAT = "gossamer-checkpoint/1";
@@ -302,7 +303,8 @@ export class CheckpointWriter {
    * @param workers Workers in the run.
    * @param every The checkpoint period (recorded, so a resumed run keeps it).
    * @param keep How many checkpoints to keep (the newest).
-   * @param onError Told when a checkpoint cannot be written.
+   * @param onError Told when a checkpoint cannot be written: a {@linkcode DiskWriteError} when
+   *   the disk is the cause, else an error naming the step.
    */
   constructor(
     readonly runFolder: string,
@@ -310,7 +312,7 @@ export class CheckpointWriter {
     readonly workers: number,
     readonly every: number,
     readonly keep: number,
-    readonly onError: (message: string) => void,
+    readonly onError: (error: Error) => void,
   ) {}
 
   /**
@@ -328,7 +330,13 @@ export class CheckpointWriter {
     this.#states.delete(step);
     this.#writing = this.#writing
       .then(() => this.#write(step, states as WorkerState[]))
-      .catch((error) => this.onError(`Cannot write the checkpoint of step ${step}: ${error}`));
+      .catch((error) =>
+        this.onError(
+          error instanceof DiskWriteError
+            ? error
+            : new Error(`Cannot write the checkpoint of step ${step}: ${messageOf(error)}`),
+        )
+      );
   }
 
   /** Resolves once every checkpoint handed over so far is on disk. */

@@ -46,6 +46,7 @@ import { runOverTcp } from "./run_tcp.ts";
 import { localWorkersProblem } from "../worker/thread_group.ts";
 import { messageOf } from "../errors.ts";
 import { resultProblem } from "./check_results.ts";
+import { DiskWriteError } from "./disk_full.ts";
 
 /** Why the transport and the clock cannot run the plan's network, or `null` when they can. */
 function clockProblemOf(plan: Plan, options: RunOptions): string | null {
@@ -159,6 +160,15 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   const totals = new RunTotals(plan.workers, plan.steps);
   for (const line of kept) totals.add(line);
   const checkpointErrors: string[] = [];
+  // A run folder that cannot be written (a full disk) stops the run at once, through the same
+  // path as an interruption, so the message says why rather than naming a lost worker.
+  const halt = new AbortController();
+  const signal = options.signal === undefined
+    ? halt.signal
+    : AbortSignal.any([options.signal, halt.signal]);
+  const stopForDisk = (error: unknown) => {
+    if (!halt.signal.aborted) halt.abort(error);
+  };
   const every = options.checkpointEvery ?? null;
   const writer = every === null ? null : new CheckpointWriter(
     out,
@@ -166,7 +176,8 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     plan.workers,
     every,
     options.keepCheckpoints ?? DEFAULT_KEEP,
-    (message) => checkpointErrors.push(message),
+    (error) =>
+      error instanceof DiskWriteError ? stopForDisk(error) : checkpointErrors.push(error.message),
   );
   const hooks: CheckpointHooks = {
     every,
@@ -177,7 +188,13 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   const facts: RuntimeFacts = { backend: null, backendReason: null, tfjs: null };
   const start = performance.now();
   const sink = (lines: readonly MetricsLine[]) => {
-    folder.writeMetrics(lines);
+    if (halt.signal.aborted) return;
+    try {
+      folder.writeMetrics(lines);
+    } catch (error) {
+      stopForDisk(error);
+      return;
+    }
     for (const line of lines) totals.add(line);
     options.onProgress?.(totals.progress());
   };
@@ -214,9 +231,11 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   });
   try {
     const { models, tensors } = transport === "memory"
-      ? await runInMemory(plan, options, sink, facts, hooks)
-      : await runOverTcp(plan, { ...options, out }, sink, facts, hooks);
+      ? await runInMemory(plan, { ...options, signal }, sink, facts, hooks)
+      : await runOverTcp(plan, { ...options, out, signal }, sink, facts, hooks);
     await writer?.settled();
+    // The last metrics or checkpoint may have failed after the workers' last look at the signal.
+    if (halt.signal.aborted) throw halt.signal.reason;
     const wrong = resultProblem(plan, models, (rank) => totals.stepsDone(rank));
     if (wrong !== null) throw new Error(wrong);
     const average = averageOf(models);
@@ -242,15 +261,31 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     return { folder: out, summary, params };
   } catch (error) {
     await writer?.settled();
-    const cause = messageOf(error);
+    // A full disk is the cause, whatever failed after it (the transports report it as an abort).
+    const cause = messageOf(halt.signal.aborted ? halt.signal.reason : error);
     const latest = writer?.latest ?? resume?.step ?? null;
     const message = latest === null
       ? cause
       : `${cause}\nThe newest checkpoint is after ${latest} steps; continue with: gossamer resume ${out}`;
-    await folder.writeJson("summary.json", summarize(cause)).catch(() => {});
+    await writeFailedSummary(folder, summarize(cause));
     throw new RunError(message, out, options.signal?.aborted ?? false, { cause: error });
   } finally {
     folder.close();
+  }
+}
+
+/**
+ * Writes a failed run's summary; when the disk has no room for it, a smaller one with only the
+ * status and the reason. When neither fits, the folder has no summary and no writer, which
+ * reports show as a run that stopped (`isBeingWritten`), never as one still running.
+ */
+async function writeFailedSummary(folder: RunFolder, summary: RunSummary): Promise<void> {
+  try {
+    await folder.writeJson("summary.json", summary);
+  } catch {
+    const { status, error, steps, workers, algorithm } = summary;
+    await folder.writeJson("summary.json", { status, error, steps, workers, algorithm })
+      .catch(() => {});
   }
 }
 
