@@ -296,6 +296,13 @@ export class CheckpointWriter {
   latest: number | null = null;
   /** Every checkpoint written: its steps, its file size and how long writing it took. */
   readonly written: { step: number; bytes: number; writeMs: number }[] = [];
+  /** The checkpoints removed to keep the newest {@linkcode keep}. */
+  readonly #pruned = new Set<number>();
+
+  /** The steps of the checkpoints this run wrote that are still on disk, in order. */
+  get kept(): number[] {
+    return this.written.map((entry) => entry.step).filter((step) => !this.#pruned.has(step));
+  }
 
   /**
    * @param runFolder The run folder.
@@ -367,7 +374,10 @@ export class CheckpointWriter {
     this.written.push({ step, bytes: bytes.byteLength, writeMs: performance.now() - start });
     const steps = await listCheckpoints(this.runFolder);
     for (const old of steps.slice(0, Math.max(0, steps.length - this.keep))) {
-      await Deno.remove(checkpointPath(this.runFolder, old)).catch(() => {});
+      await Deno.remove(checkpointPath(this.runFolder, old)).then(
+        () => this.#pruned.add(old),
+        () => {},
+      );
     }
   }
 }

@@ -223,7 +223,8 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     allReduce: allReducePath(plan, options, facts),
     checkpoints: writer === null || writer.written.length === 0 ? null : {
       every: writer.every,
-      steps: writer.written.map((entry) => entry.step),
+      // Only the checkpoints still on disk: older ones were pruned to the newest `keep`.
+      steps: writer.kept,
       bytes: writer.written.at(-1)!.bytes,
       meanWriteMs: writer.written.reduce((sum, entry) => sum + entry.writeMs, 0) /
         writer.written.length,
