@@ -47,6 +47,7 @@ import { localWorkersProblem } from "../worker/thread_group.ts";
 import { messageOf } from "../errors.ts";
 import { resultProblem } from "./check_results.ts";
 import { DiskWriteError } from "./disk_full.ts";
+import { divergedAt } from "../worker/worker_loop.ts";
 
 /** Why the transport and the clock cannot run the plan's network, or `null` when they can. */
 function clockProblemOf(plan: Plan, options: RunOptions): string | null {
@@ -265,14 +266,31 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     // A full disk is the cause, whatever failed after it (the transports report it as an abort).
     const cause = messageOf(halt.signal.aborted ? halt.signal.reason : error);
     const latest = writer?.latest ?? resume?.step ?? null;
-    const message = latest === null
-      ? cause
-      : `${cause}\nThe newest checkpoint is after ${latest} steps; continue with: gossamer resume ${out}`;
+    const message = latest === null ? cause : `${cause}\n${continueAdvice(cause, latest, out)}`;
     await writeFailedSummary(folder, summarize(cause));
     throw new RunError(message, out, options.signal?.aborted ?? false, { cause: error });
   } finally {
     folder.close();
   }
+}
+
+/**
+ * How to continue a failed run from its newest checkpoint. After a NaN or infinite loss, a
+ * resume would repeat the same batches and random draws (they are functions of the step) and
+ * diverge at the same step, and a resumed plan may change only its steps (the parameters are
+ * usually already infinite a step or two before the loss is): the advice says so.
+ *
+ * @param cause Why the run failed.
+ * @param latest The steps of the newest checkpoint.
+ * @param out The run folder.
+ * @returns One line of advice.
+ */
+function continueAdvice(cause: string, latest: number, out: string): string {
+  const diverged = divergedAt(cause);
+  if (diverged === null) {
+    return `The newest checkpoint is after ${latest} steps; continue with: gossamer resume ${out}`;
+  }
+  return `The newest checkpoint is after ${latest} steps, but resuming from it repeats the same batches and random draws and will diverge again at step ${diverged} (a resume may change only the steps and evalEvery): run the plan again with a lower learning rate or with gradient clipping (clipNorm)`;
 }
 
 /**
