@@ -28,10 +28,10 @@ export class DiskWriteError extends Error {
    * @param cause The write's own error.
    */
   constructor(readonly path: string, readonly code: string, cause: unknown) {
+    // The system's words without Deno's `: writefile '<temporary file>'`: the file is named.
+    const system = messageOf(cause).replace(/: [a-z]+ '[^']*'$/, "");
     super(
-      `${DISK_PROBLEMS[code]}: cannot write ${basename(path)} in ${dirname(path)} (${
-        messageOf(cause)
-      })`,
+      `${DISK_PROBLEMS[code]}: cannot write ${basename(path)} in ${dirname(path)} (${system})`,
       { cause },
     );
     this.name = "DiskWriteError";
@@ -50,7 +50,10 @@ export class DiskWriteError extends Error {
  * import assert from "node:assert/strict";
  * import { diskWriteError } from "./disk_full.ts";
  *
- * const full = Object.assign(new Error("No space left on device (os error 28)"), { code: "ENOSPC" });
+ * const full = Object.assign(
+ *   new Error("No space left on device (os error 28): writefile 'runs/a/params.json.1.tmp'"),
+ *   { code: "ENOSPC" },
+ * );
  * assert.equal(
  *   (diskWriteError(full, "runs/a/params.json") as Error).message,
  *   "The disk is full: cannot write params.json in runs/a (No space left on device (os error 28))",

@@ -264,11 +264,23 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   } catch (error) {
     await writer?.settled();
     // A full disk is the cause, whatever failed after it (the transports report it as an abort).
+    const disk = halt.signal.aborted || error instanceof DiskWriteError;
     const cause = messageOf(halt.signal.aborted ? halt.signal.reason : error);
     const latest = writer?.latest ?? resume?.step ?? null;
-    const message = latest === null ? cause : `${cause}\n${continueAdvice(cause, latest, out)}`;
-    await writeFailedSummary(folder, summarize(cause));
-    throw new RunError(message, out, options.signal?.aborted ?? false, { cause: error });
+    const lines = [cause];
+    if (!await writeFailedSummary(folder, summarize(cause))) {
+      lines.push(
+        "No summary.json could be written either: compare and serve show the run as stopped",
+      );
+    }
+    if (latest !== null) {
+      lines.push(
+        disk
+          ? `The newest checkpoint is after ${latest} steps; once the disk can be written again, continue with: gossamer resume ${out}`
+          : continueAdvice(cause, latest, out),
+      );
+    }
+    throw new RunError(lines.join("\n"), out, options.signal?.aborted ?? false, { cause: error });
   } finally {
     folder.close();
   }
@@ -294,17 +306,18 @@ function continueAdvice(cause: string, latest: number, out: string): string {
 }
 
 /**
- * Writes a failed run's summary; when the disk has no room for it, a smaller one with only the
- * status and the reason. When neither fits, the folder has no summary and no writer, which
+ * Writes a failed run's summary, and says whether it could; when the disk has no room for it, a
+ * smaller one with only the status and the reason. When neither fits, the folder has no summary and no writer, which
  * reports show as a run that stopped (`isBeingWritten`), never as one still running.
  */
-async function writeFailedSummary(folder: RunFolder, summary: RunSummary): Promise<void> {
+async function writeFailedSummary(folder: RunFolder, summary: RunSummary): Promise<boolean> {
   try {
     await folder.writeJson("summary.json", summary);
+    return true;
   } catch {
     const { status, error, steps, workers, algorithm } = summary;
-    await folder.writeJson("summary.json", { status, error, steps, workers, algorithm })
-      .catch(() => {});
+    return await folder.writeJson("summary.json", { status, error, steps, workers, algorithm })
+      .then(() => true, () => false);
   }
 }
 
