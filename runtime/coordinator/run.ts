@@ -307,8 +307,8 @@ function continueAdvice(cause: string, latest: number, out: string): string {
 
 /**
  * Writes a failed run's summary, and says whether it could; when the disk has no room for it, a
- * smaller one with only the status and the reason. When neither fits, the folder has no summary and no writer, which
- * reports show as a run that stopped (`isBeingWritten`), never as one still running.
+ * smaller one with only the status and the reason. When neither fits, the folder has no summary
+ * and no writer, which reports show as a run that stopped (`isBeingWritten`), never as running.
  */
 async function writeFailedSummary(folder: RunFolder, summary: RunSummary): Promise<boolean> {
   try {
