@@ -100,7 +100,7 @@ try {
     }, largest ${formatBytes(Math.max(...growth))}`,
   );
   console.log(
-    `Checkpoints: ${checkpoints.steps.length} written (steps ${checkpoints.steps.join(", ")}), ${
+    `Checkpoints: ${checkpoints.steps.length} kept (steps ${checkpoints.steps.join(", ")}), ${
       formatBytes(checkpoints.bytes)
     } each, ${checkpoints.meanWriteMs.toFixed(1)} ms to write once the states arrived`,
   );

@@ -112,7 +112,8 @@ export function hasPeakSync(rows: readonly CompareRow[]): boolean {
 function bytesPerWorker(run: RunData): PhaseBytes {
   const n = run.plan.workers;
   const total = zeroBytes();
-  if (run.summary !== null) {
+  // A failed run's summary written on a full disk may hold only its status and reason.
+  if (Array.isArray(run.summary?.bytes)) {
     for (const worker of run.summary.bytes) {
       for (const phase of PHASES) total[phase] += worker.sent[phase];
     }

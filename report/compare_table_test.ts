@@ -5,6 +5,7 @@ import type { MetricsLine } from "../runtime/metrics.ts";
 import type { RunSummary } from "../runtime/run_types.ts";
 import { compareCsv, compareRow, compareText } from "./compare_table.ts";
 import { readRun } from "./run_data.ts";
+import { lockRunFolder } from "../runtime/coordinator/run_folder.ts";
 
 const PLAN = train(mlp({ hidden: [8] })).data(mnist()).workers(2).optimizer(sgd({ lr: 0.1 }))
   .base(allReduce()).steps(4).evalEvery(2).compile();
@@ -123,6 +124,8 @@ Deno.test("a finished run's row: accuracies, bytes per phase from the summary, t
 Deno.test("a running run: partial steps and a half-written line are left out, bytes come from the metrics", async () => {
   // Step 3 only on worker 0, and a line still being written.
   const folder = await runFolder(LINES.slice(0, 9), null, '{"type":"step","st');
+  // Still being written: this process holds the folder's lock.
+  const lock = await lockRunFolder(folder);
   try {
     const run = await readRun(folder);
     assert.equal(run.status, "running");
@@ -133,7 +136,11 @@ Deno.test("a running run: partial steps and a half-written line are left out, by
     // 7 step lines (700 base, 35 control) and one traffic line (40 control) over 2 workers.
     assert.deepEqual(row.bytesPerWorker, { base: 350, outer: 0, compressed: 0, control: 37.5 });
     assert.match(compareText([row]), /3\/4\s+running\s+60\.00%/);
+    // Its writer gone without a summary (killed, or its disk full): stopped, not running.
+    lock.release();
+    assert.match(compareText([compareRow(await readRun(folder))]), /3\/4\s+stopped\s+60\.00%/);
   } finally {
+    lock.release();
     await Deno.remove(folder, { recursive: true });
   }
 });

@@ -24,6 +24,7 @@ import { REPORT_CSS, statusClass } from "./html.ts";
 import { contentSecurityPolicy, safeHtml, trustedHtml } from "./safe_html.ts";
 import { reportOf } from "./report.ts";
 import { readRun } from "./run_data.ts";
+import { isBeingWritten } from "../runtime/coordinator/run_folder.ts";
 import { runEvents } from "./run_events.ts";
 import { messageOf } from "../runtime/errors.ts";
 
@@ -32,9 +33,6 @@ const SEARCH_DEPTH = 3;
 
 /** How often the server looks at the followed runs' files, ms. */
 const FOLLOW_INTERVAL_MS = 500;
-
-/** A run without a summary whose metrics have not changed for this long has stopped, ms. */
-const STALE_AFTER_MS = 120_000;
 
 /** One run as the index lists it. */
 export interface RunEntry {
@@ -46,7 +44,7 @@ export interface RunEntry {
   readonly workers: number;
   /** Steps in the plan. */
   readonly steps: number;
-  /** `completed`, `failed`, `running`, or `stopped` (no summary and no recent metrics). */
+  /** `completed`, `failed`, `running`, or `stopped` (no summary and no live writer). */
   readonly status: "completed" | "failed" | "running" | "stopped";
   /** Final accuracy of the averaged model, from the summary; `null` before it ends. */
   readonly finalAccuracy: number | null;
@@ -101,13 +99,12 @@ async function runEntry(root: string, folder: string): Promise<RunEntry | null> 
     (info) => info.mtime,
     () => null,
   );
-  const stale = modified === null || Date.now() - modified.getTime() > STALE_AFTER_MS;
   return {
     id: relative(root, folder).split(sep).join("/"),
     algorithm: algorithmOf(plan),
     workers: plan.workers,
     steps: plan.steps,
-    status: summary?.status ?? (stale ? "stopped" : "running"),
+    status: summary?.status ?? (await isBeingWritten(folder) ? "running" : "stopped"),
     finalAccuracy: typeof summary?.final?.testAccuracy === "number"
       ? summary.final.testAccuracy
       : null,

@@ -113,17 +113,27 @@ ${svg}</figure>`;
  */
 export function runSection(run: RunData): SafeHtml {
   const summary = run.summary;
-  const facts = summary === null ? ["still running"] : [
-    `${summary.status}${summary.error === null ? "" : `: ${summary.error}`}`,
+  const facts = summary === null
+    ? [run.status === "running" ? "still running" : "stopped before writing its summary"]
+    : [
+      `${summary.status}${summary.error === null ? "" : `: ${summary.error}`}`,
+      // A summary written on a full disk holds only the status and the reason.
+      ...(summary.versions === undefined ? [] : runFacts(summary)),
+    ];
+  return safeHtml`<section class="run" id="run-${run.name}"><h3>${run.name}</h3>
+<p class="meta">${facts.join(" · ")}</p>
+<pre><code>${expressionOf(run)}</code></pre>${sampleBlock(summary?.sample)}</section>`;
+}
+
+/** How a run ran, from its summary: transport, clock, backend, wall time and Deno. */
+function runFacts(summary: NonNullable<RunData["summary"]>): string[] {
+  return [
     `${summary.transport} transport`,
     `${summary.clock} clock`,
     `backend ${summary.backend ?? "unknown"}`,
     `wall time ${(summary.wallTimeMs / 1000).toFixed(1)} s`,
     `Deno ${summary.versions.deno}`,
   ];
-  return safeHtml`<section class="run" id="run-${run.name}"><h3>${run.name}</h3>
-<p class="meta">${facts.join(" · ")}</p>
-<pre><code>${expressionOf(run)}</code></pre>${sampleBlock(summary?.sample)}</section>`;
 }
 
 /** The plan's DSL expression, or why a damaged plan has none (the page still shows the rest). */

@@ -12,9 +12,14 @@ import type { Plan } from "../dsl/plan.ts";
 import type { EvalLine, MetricsLine, StepLine, TrafficLine } from "../runtime/metrics.ts";
 import type { RunSummary } from "../runtime/run_types.ts";
 import { messageOf } from "../runtime/errors.ts";
+import { isBeingWritten } from "../runtime/coordinator/run_folder.ts";
 
-/** Where a run stands: finished, failed, or still writing (no `summary.json` yet). */
-export type RunStatus = "completed" | "failed" | "running";
+/**
+ * Where a run stands: finished, failed, still writing (no `summary.json` yet and a live process
+ * holds the folder's lock), or stopped (no summary and no live writer: killed, or its disk
+ * filled before the summary could be written).
+ */
+export type RunStatus = "completed" | "failed" | "running" | "stopped";
 
 /** One run folder, read. */
 export interface RunData {
@@ -127,7 +132,7 @@ export async function readRun(folder: string): Promise<RunData> {
     name: basename(path),
     plan,
     summary,
-    status: summary === null ? "running" : summary.status,
+    status: summary?.status ?? (await isBeingWritten(path) ? "running" : "stopped"),
     steps: lines.filter((line): line is StepLine => line.type === "step"),
     evals: lines.filter((line): line is EvalLine => line.type === "eval"),
     traffic: lines.filter((line): line is TrafficLine => line.type === "traffic"),

@@ -45,7 +45,12 @@ export {
 } from "./safetensors.ts";
 export type { WorkerState } from "./worker_state.ts";
 export { loadPlan, PlanLoadError } from "./load_plan.ts";
-export { runWorker, WorkerError, type WorkerLaunch } from "./worker/worker_main.ts";
+export {
+  runWorker,
+  WorkerError,
+  type WorkerLaunch,
+  type WorkerReports,
+} from "./worker/worker_main.ts";
 export type { BackendRequest, WebGpuProbe } from "./backend.ts";
 export {
   type CheckpointSummary,

@@ -209,7 +209,7 @@ export interface RunSummary {
 export interface CheckpointSummary {
   /** The checkpoint period, in steps. */
   readonly every: number;
-  /** The steps done at each checkpoint written, in order (older ones may have been pruned). */
+  /** The steps done at each checkpoint this run wrote that is still on disk, in order. */
   readonly steps: readonly number[];
   /** Size of the newest checkpoint file, bytes. */
   readonly bytes: number;

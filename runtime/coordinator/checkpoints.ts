@@ -22,6 +22,7 @@ import { messageOf } from "../errors.ts";
 import type { ResumePoint } from "../run_types.ts";
 import type { WorkerState } from "../worker_state.ts";
 import { writeAtomic } from "./run_folder.ts";
+import { DiskWriteError } from "./disk_full.ts";
 
 /** The format written in every checkpoint's metadata. */
 export const CHECKPOINT_FORMAT = "gossamer-checkpoint/1";
@@ -295,6 +296,13 @@ export class CheckpointWriter {
   latest: number | null = null;
   /** Every checkpoint written: its steps, its file size and how long writing it took. */
   readonly written: { step: number; bytes: number; writeMs: number }[] = [];
+  /** The checkpoints removed to keep the newest {@linkcode keep}. */
+  readonly #pruned = new Set<number>();
+
+  /** The steps of the checkpoints this run wrote that are still on disk, in order. */
+  get kept(): number[] {
+    return this.written.map((entry) => entry.step).filter((step) => !this.#pruned.has(step));
+  }
 
   /**
    * @param runFolder The run folder.
@@ -302,7 +310,8 @@ export class CheckpointWriter {
    * @param workers Workers in the run.
    * @param every The checkpoint period (recorded, so a resumed run keeps it).
    * @param keep How many checkpoints to keep (the newest).
-   * @param onError Told when a checkpoint cannot be written.
+   * @param onError Told when a checkpoint cannot be written: a {@linkcode DiskWriteError} when
+   *   the disk is the cause, else an error naming the step.
    */
   constructor(
     readonly runFolder: string,
@@ -310,7 +319,7 @@ export class CheckpointWriter {
     readonly workers: number,
     readonly every: number,
     readonly keep: number,
-    readonly onError: (message: string) => void,
+    readonly onError: (error: Error) => void,
   ) {}
 
   /**
@@ -328,7 +337,13 @@ export class CheckpointWriter {
     this.#states.delete(step);
     this.#writing = this.#writing
       .then(() => this.#write(step, states as WorkerState[]))
-      .catch((error) => this.onError(`Cannot write the checkpoint of step ${step}: ${error}`));
+      .catch((error) =>
+        this.onError(
+          error instanceof DiskWriteError
+            ? error
+            : new Error(`Cannot write the checkpoint of step ${step}: ${messageOf(error)}`),
+        )
+      );
   }
 
   /** Resolves once every checkpoint handed over so far is on disk. */
@@ -359,7 +374,10 @@ export class CheckpointWriter {
     this.written.push({ step, bytes: bytes.byteLength, writeMs: performance.now() - start });
     const steps = await listCheckpoints(this.runFolder);
     for (const old of steps.slice(0, Math.max(0, steps.length - this.keep))) {
-      await Deno.remove(checkpointPath(this.runFolder, old)).catch(() => {});
+      await Deno.remove(checkpointPath(this.runFolder, old)).then(
+        () => this.#pruned.add(old),
+        () => {},
+      );
     }
   }
 }

@@ -46,6 +46,8 @@ import { runOverTcp } from "./run_tcp.ts";
 import { localWorkersProblem } from "../worker/thread_group.ts";
 import { messageOf } from "../errors.ts";
 import { resultProblem } from "./check_results.ts";
+import { DiskWriteError } from "./disk_full.ts";
+import { divergedAt } from "../worker/worker_loop.ts";
 
 /** Why the transport and the clock cannot run the plan's network, or `null` when they can. */
 function clockProblemOf(plan: Plan, options: RunOptions): string | null {
@@ -159,6 +161,15 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   const totals = new RunTotals(plan.workers, plan.steps);
   for (const line of kept) totals.add(line);
   const checkpointErrors: string[] = [];
+  // A run folder that cannot be written (a full disk) stops the run at once, through the same
+  // path as an interruption, so the message says why rather than naming a lost worker.
+  const halt = new AbortController();
+  const signal = options.signal === undefined
+    ? halt.signal
+    : AbortSignal.any([options.signal, halt.signal]);
+  const stopForDisk = (error: unknown) => {
+    if (!halt.signal.aborted) halt.abort(error);
+  };
   const every = options.checkpointEvery ?? null;
   const writer = every === null ? null : new CheckpointWriter(
     out,
@@ -166,7 +177,8 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     plan.workers,
     every,
     options.keepCheckpoints ?? DEFAULT_KEEP,
-    (message) => checkpointErrors.push(message),
+    (error) =>
+      error instanceof DiskWriteError ? stopForDisk(error) : checkpointErrors.push(error.message),
   );
   const hooks: CheckpointHooks = {
     every,
@@ -177,7 +189,13 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   const facts: RuntimeFacts = { backend: null, backendReason: null, tfjs: null };
   const start = performance.now();
   const sink = (lines: readonly MetricsLine[]) => {
-    folder.writeMetrics(lines);
+    if (halt.signal.aborted) return;
+    try {
+      folder.writeMetrics(lines);
+    } catch (error) {
+      stopForDisk(error);
+      return;
+    }
     for (const line of lines) totals.add(line);
     options.onProgress?.(totals.progress());
   };
@@ -206,7 +224,8 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     allReduce: allReducePath(plan, options, facts),
     checkpoints: writer === null || writer.written.length === 0 ? null : {
       every: writer.every,
-      steps: writer.written.map((entry) => entry.step),
+      // Only the checkpoints still on disk: older ones were pruned to the newest `keep`.
+      steps: writer.kept,
       bytes: writer.written.at(-1)!.bytes,
       meanWriteMs: writer.written.reduce((sum, entry) => sum + entry.writeMs, 0) /
         writer.written.length,
@@ -214,9 +233,11 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   });
   try {
     const { models, tensors } = transport === "memory"
-      ? await runInMemory(plan, options, sink, facts, hooks)
-      : await runOverTcp(plan, { ...options, out }, sink, facts, hooks);
+      ? await runInMemory(plan, { ...options, signal }, sink, facts, hooks)
+      : await runOverTcp(plan, { ...options, out, signal }, sink, facts, hooks);
     await writer?.settled();
+    // The last metrics or checkpoint may have failed after the workers' last look at the signal.
+    if (halt.signal.aborted) throw halt.signal.reason;
     const wrong = resultProblem(plan, models, (rank) => totals.stepsDone(rank));
     if (wrong !== null) throw new Error(wrong);
     const average = averageOf(models);
@@ -242,15 +263,61 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     return { folder: out, summary, params };
   } catch (error) {
     await writer?.settled();
-    const cause = messageOf(error);
+    // A full disk is the cause, whatever failed after it (the transports report it as an abort).
+    const disk = halt.signal.aborted || error instanceof DiskWriteError;
+    const cause = messageOf(halt.signal.aborted ? halt.signal.reason : error);
     const latest = writer?.latest ?? resume?.step ?? null;
-    const message = latest === null
-      ? cause
-      : `${cause}\nThe newest checkpoint is after ${latest} steps; continue with: gossamer resume ${out}`;
-    await folder.writeJson("summary.json", summarize(cause)).catch(() => {});
-    throw new RunError(message, out, options.signal?.aborted ?? false, { cause: error });
+    const lines = [cause];
+    if (!await writeFailedSummary(folder, summarize(cause))) {
+      lines.push(
+        "No summary.json could be written either: compare and serve show the run as stopped",
+      );
+    }
+    if (latest !== null) {
+      lines.push(
+        disk
+          ? `The newest checkpoint is after ${latest} steps; once the disk can be written again, continue with: gossamer resume ${out}`
+          : continueAdvice(cause, latest, out),
+      );
+    }
+    throw new RunError(lines.join("\n"), out, options.signal?.aborted ?? false, { cause: error });
   } finally {
     folder.close();
+  }
+}
+
+/**
+ * How to continue a failed run from its newest checkpoint. After a NaN or infinite loss, a
+ * resume would repeat the same batches and random draws (they are functions of the step) and
+ * diverge at the same step, and a resumed plan may change only its steps (the parameters are
+ * usually already infinite a step or two before the loss is): the advice says so.
+ *
+ * @param cause Why the run failed.
+ * @param latest The steps of the newest checkpoint.
+ * @param out The run folder.
+ * @returns One line of advice.
+ */
+function continueAdvice(cause: string, latest: number, out: string): string {
+  const diverged = divergedAt(cause);
+  if (diverged === null) {
+    return `The newest checkpoint is after ${latest} steps; continue with: gossamer resume ${out}`;
+  }
+  return `The newest checkpoint is after ${latest} steps, but resuming from it repeats the same batches and random draws and will diverge again at step ${diverged} (a resume may change only the steps and evalEvery): run the plan again with a lower learning rate or with gradient clipping (clipNorm)`;
+}
+
+/**
+ * Writes a failed run's summary, and says whether it could; when the disk has no room for it, a
+ * smaller one with only the status and the reason. When neither fits, the folder has no summary
+ * and no writer, which reports show as a run that stopped (`isBeingWritten`), never as running.
+ */
+async function writeFailedSummary(folder: RunFolder, summary: RunSummary): Promise<boolean> {
+  try {
+    await folder.writeJson("summary.json", summary);
+    return true;
+  } catch {
+    const { status, error, steps, workers, algorithm } = summary;
+    return await folder.writeJson("summary.json", { status, error, steps, workers, algorithm })
+      .then(() => true, () => false);
   }
 }
 

@@ -12,6 +12,7 @@ import { algorithmKinds } from "../../dsl/explain.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import type { MetricsLine } from "../metrics.ts";
 import { messageOf } from "../errors.ts";
+import { diskWriteError } from "./disk_full.ts";
 
 /**
  * Creates a new, empty folder for a run under a default name, adding `-2`, `-3`, … when a run
@@ -135,20 +136,36 @@ export function relativeFileRefs(
 }
 
 /**
+ * The two ways a run folder's files are written, in one place: whole files (every atomic write:
+ * plan, summary, parameters, checkpoints) and appends to the open `metrics.jsonl`. Tests replace
+ * them to make a write fail as on a full disk, without a full disk.
+ */
+export const runFolderWrites: {
+  /** Writes a whole file (the temporary file of {@linkcode writeAtomic}). */
+  writeFile(path: string, bytes: Uint8Array): Promise<void>;
+  /** Appends to the open file at `path`; returns the bytes written (maybe fewer than given). */
+  append(path: string, file: Deno.FsFile, bytes: Uint8Array): number;
+} = {
+  writeFile: (path, bytes) => Deno.writeFile(path, bytes),
+  append: (_path, file, bytes) => file.writeSync(bytes),
+};
+
+/**
  * Writes a file atomically: to a temporary file beside it, then renamed over it, so a reader
  * (or a crash) never sees half of it.
  *
  * @param path The file.
  * @param bytes Its new content.
+ * @throws {DiskWriteError} Naming the file when the disk is full, read-only or failing.
  */
 export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const temporary = `${path}.${crypto.randomUUID()}.tmp`;
   try {
-    await Deno.writeFile(temporary, bytes);
+    await runFolderWrites.writeFile(temporary, bytes);
     await Deno.rename(temporary, path);
   } catch (error) {
     await Deno.remove(temporary).catch(() => {});
-    throw error;
+    throw diskWriteError(error, path);
   }
 }
 
@@ -258,6 +275,32 @@ export async function lockRunFolder(folder: string): Promise<RunFolderLock> {
     // Stale (its process died) or unreadable (cut short by a crash): take it over.
     await Deno.remove(path).catch(() => {});
   }
+}
+
+/**
+ * Whether a run folder is being written now: its lock file names a process that may be alive
+ * (see {@linkcode lockRunFolder}). A folder without a summary and without a live writer holds a
+ * run that stopped without finishing (killed, or its disk filled), not one still running.
+ *
+ * @param folder The run folder.
+ * @returns Whether a live process holds its lock.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isBeingWritten, lockRunFolder } from "./run_folder.ts";
+ *
+ * const folder = await Deno.makeTempDir();
+ * assert.equal(await isBeingWritten(folder), false);
+ * const lock = await lockRunFolder(folder);
+ * assert.equal(await isBeingWritten(folder), true);
+ * lock.release();
+ * assert.equal(await isBeingWritten(folder), false);
+ * await Deno.remove(folder);
+ * ```
+ */
+export async function isBeingWritten(folder: string): Promise<boolean> {
+  const owner = await readOwner(join(folder, LOCK_FILE));
+  return owner !== null && ownerAlive(owner);
 }
 
 /** What a lock file says, or `null` when it does not say it in the expected form. */
@@ -372,13 +415,25 @@ export class RunFolder {
     }
   }
 
-  /** Appends metrics lines. */
+  /**
+   * Appends metrics lines.
+   *
+   * @param lines The lines.
+   * @throws {DiskWriteError} Naming `metrics.jsonl` when the disk is full, read-only or failing.
+   */
   writeMetrics(lines: readonly MetricsLine[]): void {
     if (lines.length === 0) return;
     const text = lines.map((line) => JSON.stringify(line)).join("\n") + "\n";
     const bytes = this.#encoder.encode(text);
+    const path = join(this.path, "metrics.jsonl");
     let offset = 0;
-    while (offset < bytes.length) offset += this.#metrics.writeSync(bytes.subarray(offset));
+    try {
+      while (offset < bytes.length) {
+        offset += runFolderWrites.append(path, this.#metrics, bytes.subarray(offset));
+      }
+    } catch (error) {
+      throw diskWriteError(error, path);
+    }
   }
 
   /** Writes a JSON file in the folder, atomically. */

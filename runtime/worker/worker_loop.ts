@@ -94,6 +94,26 @@ export class DivergenceError extends WorkerNamedError {
   }
 }
 
+/**
+ * The step at which a run diverged, read from a failure message that carries a
+ * {@linkcode DivergenceError}'s wording (it crosses the control connection as text), or `null`.
+ *
+ * @param message A run's failure message.
+ * @returns The step index whose loss was NaN or infinite, or `null`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DivergenceError, divergedAt } from "./worker_loop.ts";
+ *
+ * assert.equal(divergedAt(new DivergenceError(2, 19, NaN).message), 19);
+ * assert.equal(divergedAt("Worker 2 stopped answering"), null);
+ * ```
+ */
+export function divergedAt(message: string): number | null {
+  const match = /^Worker \d+: training loss is (?:NaN|-?Infinity) at step (\d+)$/m.exec(message);
+  return match === null ? null : Number(match[1]);
+}
+
 /** Steps between memory samples in the step lines (a sample costs ~0.1 ms). */
 const MEMORY_EVERY = 50;
 

@@ -61,6 +61,7 @@ import { joinCoordinator } from "./join.ts";
 import { localHostOf, meshHosts } from "./mesh_hosts.ts";
 import { MetricsBatcher } from "./metrics_batcher.ts";
 import { runWorkerLoop } from "./worker_loop.ts";
+import type { MetricsLine } from "../metrics.ts";
 
 /** How a worker is started. */
 export interface WorkerLaunch {
@@ -118,6 +119,18 @@ export interface WorkerLaunch {
   readonly webgpu?: WebGpuProbe;
 }
 
+/**
+ * What a worker reports to the coordinator, changed just before it is sent: its metrics lines
+ * and its final model. A real worker sends both unchanged; a test passes its own to play a
+ * member that holds the secret and lies (the coordinator must not trust it: `check_results.ts`).
+ */
+export interface WorkerReports {
+  /** The metrics line to send instead of `line`, or `null` to send none. */
+  readonly metrics?: (line: MetricsLine) => MetricsLine | null;
+  /** The final model to send instead of `final`. */
+  readonly final?: (final: Float32Array) => Float32Array;
+}
+
 /** A worker failed; the message names the worker and the cause. */
 export class WorkerError extends Error {
   /**
@@ -136,9 +149,10 @@ export class WorkerError extends Error {
  * Runs one worker to completion.
  *
  * @param launch Plan, rank, world size, rendezvous address and backend request.
+ * @param reports What to change in its reports before they are sent (tests only; default none).
  * @throws {WorkerError} The first failure, after reporting it to the coordinator.
  */
-export async function runWorker(launch: WorkerLaunch): Promise<void> {
+export async function runWorker(launch: WorkerLaunch, reports: WorkerReports = {}): Promise<void> {
   const { rank, world } = launch;
   const ready = await prepare(launch).catch((error) => {
     throw error instanceof WorkerError
@@ -187,6 +201,7 @@ export async function runWorker(launch: WorkerLaunch): Promise<void> {
       runId: joined.runId,
       advertise: mesh.advertise,
       thread: async () => thread = await threadStart,
+      reports,
     });
   } catch (error) {
     throw await reportFailure(rank, error, control, metrics);
@@ -242,6 +257,8 @@ interface TrainContext {
   readonly advertise: string;
   /** The communication thread, once it started (it started with the worker). */
   readonly thread: () => Promise<CommThread>;
+  /** What to change in the reports before they are sent. */
+  readonly reports: WorkerReports;
 }
 
 /**
@@ -287,7 +304,7 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
       ...(tls?.caCerts === undefined ? {} : { tls: { caCerts: tls.caCerts } }),
       ...(launch.sharedArena === undefined ? {} : { arena: launch.sharedArena }),
     });
-    const final = await runWorkerLoop({
+    const trained = await runWorkerLoop({
       plan,
       comm,
       model,
@@ -306,8 +323,12 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
           },
         },
       }),
-      emit: (line) => metrics.add(line),
+      emit: (line) => {
+        const sent = context.reports.metrics === undefined ? line : context.reports.metrics(line);
+        if (sent !== null) metrics.add(sent);
+      },
     });
+    const final = context.reports.final?.(trained) ?? trained;
     metrics.flush();
     await control.send(
       { type: "done", rank, parameters: final.length, tensors: model.tensors },
