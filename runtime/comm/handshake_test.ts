@@ -38,7 +38,7 @@ const OFFER: Offer = {
 Deno.test("handshake messages round-trip through their documented layouts", () => {
   const offer = encodeOffer(OFFER);
   assert.equal(offer.byteLength, 96);
-  assert.deepEqual([...offer.subarray(0, 8)], [0x47, 0x53, 0x4d, 0x52, 2, 1, 1, 0]);
+  assert.deepEqual([...offer.subarray(0, 8)], [0x47, 0x53, 0x4d, 0x52, 3, 1, 1, 0]);
   assert.deepEqual(decodeOffer(offer), OFFER);
   const challenge: Challenge = {
     channel: "control",
@@ -71,7 +71,9 @@ Deno.test("handshake decoders refuse anything but their own message of this vers
     return copy;
   };
   assert.throws(() => decodeOffer(mutate(0, 0x48)), /wrong magic number/);
-  assert.throws(() => decodeOffer(mutate(4, 1)), /protocol version 1, this side speaks version 2/);
+  assert.throws(() => decodeOffer(mutate(4, 1)), /protocol version 1, this side speaks version 3/);
+  // Version 2 authenticated the handshake but none of the frames after it.
+  assert.throws(() => decodeOffer(mutate(4, 2)), /protocol version 2, this side speaks version 3/);
   assert.throws(() => decodeOffer(mutate(5, 3)), /type 3 where an offer belongs/);
   assert.throws(() => decodeOffer(mutate(6, 9)), /unknown channel 9/);
   assert.throws(() => decodeOffer(offer.subarray(0, 95)), /95 bytes for an offer of 96/);

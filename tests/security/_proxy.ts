@@ -39,12 +39,15 @@ export interface Proxy {
  * @param target The server's `host:port`.
  * @param upstream Rewrites the client's frames (worker → coordinator).
  * @param downstream Rewrites the server's frames (default: untouched).
+ * @param trailer Bytes that follow each frame after the handshake (a MAC: the protocol is
+ *   public, so the attacker knows it), handed to the rewriter as part of the frame.
  * @returns The proxy.
  */
 export function startProxy(
   target: string,
   upstream: Rewriter,
   downstream: Rewriter = untouched,
+  trailer = 0,
 ): Proxy {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const [hostname, port] = [target.slice(0, target.lastIndexOf(":")), target.split(":").pop()];
@@ -70,8 +73,8 @@ export function startProxy(
         }
       };
       pumps.push(
-        pump(client, server, upstream, (n) => seen.upstream = n).finally(end),
-        pump(server, client, downstream, (n) => seen.downstream = n).finally(end),
+        pump(client, server, upstream, trailer, (n) => seen.upstream = n).finally(end),
+        pump(server, client, downstream, trailer, (n) => seen.downstream = n).finally(end),
       );
     }
   })().catch(() => {});
@@ -98,6 +101,7 @@ async function pump(
   from: Deno.Conn,
   to: Deno.Conn,
   rewrite: Rewriter,
+  trailer: number,
   counted: (frames: number) => void,
 ): Promise<void> {
   let buffer = new Uint8Array(0);
@@ -113,11 +117,12 @@ async function pump(
       buffer = joined;
       while (buffer.byteLength >= FRAME_HEADER_BYTES) {
         const view = new DataView(buffer.buffer, buffer.byteOffset);
-        const end = FRAME_HEADER_BYTES + view.getUint32(0, true);
+        const hello = buffer[9] === FRAME_HELLO;
+        const end = FRAME_HEADER_BYTES + view.getUint32(0, true) + (hello ? 0 : trailer);
         if (buffer.byteLength < end) break;
         const frame = buffer.slice(0, end);
         buffer = buffer.slice(end);
-        const out = frame[9] === FRAME_HELLO ? [frame] : rewrite(frame, index++);
+        const out = hello ? [frame] : rewrite(frame, index++);
         counted(index);
         for (const part of out) await writeAll(to, part);
       }

@@ -26,12 +26,14 @@ import {
   untouched,
 } from "./_proxy.ts";
 
+import { FRAME_MAC_BYTES } from "../../runtime/comm/frame_mac.ts";
+
 const PLAN = "examples/least_squares.ts";
 
 /** A `--launch none` run of four worker processes, `proxied` dialling through the proxy. */
 async function proxiedRun(out: string, proxied: number, rewrite: Rewriter) {
   const rendezvous = `127.0.0.1:${freePort()}`;
-  const proxy = startProxy(rendezvous, rewrite);
+  const proxy = startProxy(rendezvous, rewrite, untouched, FRAME_MAC_BYTES);
   const env = { GOSSAMER_SECRET: TEST_SECRET };
   const coordinator = startWith(
     env,
