@@ -203,6 +203,30 @@ Deno.test("both sides prove the secret; the client learns the run id", async () 
   assert.equal(client.value.leftover.byteLength, 0);
 });
 
+Deno.test("a handshake gives both sides one frame key per direction, never another connection's", async () => {
+  const connect = async () => {
+    const [client, server] = await handshake(
+      await serverOptions(),
+      clientOptions(RunKey.fromSecret(SECRET)),
+    );
+    assert.ok(client.status === "fulfilled" && server.status === "fulfilled");
+    return [client.value.session, server.value.session] as const;
+  };
+  const [client, server] = await connect();
+  const frame = new Uint8Array([1, 2, 3, 4]);
+  // Each direction: what one side signs, the other side checks, frame by frame.
+  assert.ok(server.receive.check([frame], client.send.sign([frame])));
+  assert.ok(client.receive.check([frame], server.send.sign([frame])));
+  // The two directions have different keys: a frame reflected back to its sender fails.
+  assert.ok(!client.receive.check([frame], client.send.sign([frame])));
+  // Another connection of the same run, same ranks: other nonces, other keys (its frame 1
+  // against this connection's frame 1).
+  const [other] = await connect();
+  other.send.sign([frame]);
+  assert.equal(server.receive.sequence, 1);
+  assert.ok(!server.receive.check([frame], other.send.sign([frame])));
+});
+
 Deno.test("a client without the secret is a stranger to the server, and is told so unsigned", async () => {
   const [client, server] = await handshake(
     await serverOptions(),
