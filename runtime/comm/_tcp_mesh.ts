@@ -10,6 +10,13 @@
  * the plan's size limit, their kind (data or heartbeat) and their source rank; anything else
  * fails the peer with a message naming it.
  *
+ * With {@linkcode MeshSecurity.macFrames} every frame after the handshake, heartbeats included,
+ * is followed by its MAC under the connection's session key of its direction
+ * (`frame_mac.ts`), signed when the frame is queued and checked when its last byte arrives: a
+ * frame altered, forged, replayed, reordered or dropped in the path fails the peer. A payload
+ * read straight into its receiver's buffer (`_receive_into.ts`) is there before its MAC is
+ * checked; a failed MAC fails the collective, so that buffer is never used as a result.
+ *
  * @module
  */
 
@@ -19,7 +26,15 @@ import type { Mailbox } from "./_mailbox.ts";
 import { TcpLink } from "./_tcp_link.ts";
 import { TrafficCounter } from "./_traffic.ts";
 import { MemberAcceptor } from "./accept_members.ts";
-import { clientHandshake, HandshakeError, type RunKey, VERDICT } from "./handshake.ts";
+import {
+  clientHandshake,
+  FRAME_MAC_BYTES,
+  FrameAuthError,
+  HandshakeError,
+  type RunKey,
+  type SessionKeys,
+  VERDICT,
+} from "./handshake.ts";
 import { closeQuietly, dial, TlsHandshakeError, type TlsPem } from "./net.ts";
 import { PeerError, type Phase, type TrafficStats, type Transport } from "./types.ts";
 import type { Warn } from "./warnings.ts";
@@ -66,6 +81,11 @@ export interface MeshSecurity {
   readonly tls: TlsPem | null;
   /** Where warnings about refused connections go. */
   readonly warn: Warn;
+  /**
+   * Whether every frame after the handshake carries a MAC ({@linkcode FRAME_MAC_BYTES} more
+   * bytes per frame, and an HMAC over every byte sent and received).
+   */
+  readonly macFrames?: boolean;
 }
 
 /** Everything a mesh transport is built from. */
@@ -100,6 +120,8 @@ export class TcpMeshTransport implements Transport {
   /** Where posted messages go (the ring's all-gather lands in the result this way). */
   readonly #places = new PostedPlaces();
   readonly #links: (TcpLink | undefined)[];
+  /** Per peer: the keys that sign and check its frames, when frames carry MACs. */
+  readonly #sessions: (SessionKeys | undefined)[];
   /** Connections this rank dialled, in their handshake. */
   readonly #dialling = new Set<Deno.Conn>();
   /** Accepts the higher ranks, once `acceptHigher` started. */
@@ -126,6 +148,16 @@ export class TcpMeshTransport implements Transport {
     this.#security = settings.security;
     this.#heartbeatMs = settings.heartbeatMs;
     this.#links = new Array(settings.size);
+    this.#sessions = new Array(settings.size);
+  }
+
+  /**
+   * `parts` followed by their MAC when frames carry MACs: signed now, in the order frames are
+   * queued to the peer, which is the order they are written.
+   */
+  #sealed(to: number, parts: Uint8Array[]): Uint8Array[] {
+    const session = this.#sessions[to];
+    return session === undefined ? parts : [...parts, session.send.sign(parts)];
   }
 
   send(to: number, tag: number, payload: Uint8Array, phase: Phase): Promise<void> {
@@ -150,7 +182,8 @@ export class TcpMeshTransport implements Transport {
         ? [encodeFrame(header, payload, this.#maxPayload)]
         : [head, payload];
       const link = this.#links[to]!;
-      return link.write(parts, (bytes) => this.#counter.sent(phase, bytes)).catch((error) => {
+      const sealed = this.#sealed(to, parts);
+      return link.write(sealed, (bytes) => this.#counter.sent(phase, bytes)).catch((error) => {
         if (this.#closing) throw this.#closedError();
         throw this.#mailbox.failure(to) ?? disconnected(to, error);
       });
@@ -171,7 +204,7 @@ export class TcpMeshTransport implements Transport {
     payload: Uint8Array,
     phase: Phase,
   ): Promise<void> {
-    const frame = encodeFrame(header, payload, this.#maxPayload);
+    const frame = concat(this.#sealed(to, [encodeFrame(header, payload, this.#maxPayload)]));
     const { leftAt, arriveAt } = this.#shaper!.transfer(to, frame.byteLength, performance.now());
     (this.#arrivals[to] ??= []).push({ frame, phase, arriveAt });
     this.#pumps[to] ??= this.#pump(to);
@@ -316,7 +349,9 @@ export class TcpMeshTransport implements Transport {
           link === undefined || link.lastWrite > due || link.pendingWrites > 0 ||
           this.#mailbox.failure(peer)
         ) return;
-        link.write([frame], () => {}).catch(() => {/* the read side reports the failure */});
+        link.write(this.#sealed(peer, [frame]), () => {}).catch(() => {
+          /* the read side reports the failure */
+        });
       });
     }, period / 2);
   }
@@ -363,8 +398,9 @@ export class TcpMeshTransport implements Transport {
     }
     this.#dialling.add(conn);
     let leftover: Uint8Array;
+    let session: SessionKeys;
     try {
-      ({ leftover } = await clientHandshake(conn, {
+      ({ leftover, session } = await clientHandshake(conn, {
         channel: "mesh",
         rank: this.rank,
         target: peer,
@@ -390,7 +426,7 @@ export class TcpMeshTransport implements Transport {
       this.#dialling.delete(conn);
     }
     if (this.#closing) closeQuietly(conn);
-    else this.#attach(peer, conn, leftover);
+    else this.#attach(peer, conn, leftover, session);
     return true;
   }
 
@@ -435,8 +471,8 @@ export class TcpMeshTransport implements Transport {
       },
       wanted: () => this.missingPeers().some((peer) => peer > this.rank),
       closing: () => this.#closing !== null,
-      member: (conn, { offer, leftover }) => {
-        this.#attach(offer.rank, conn, leftover);
+      member: (conn, { offer, leftover, session }) => {
+        this.#attach(offer.rank, conn, leftover, session);
         check();
       },
       // Every reason this side gives begins with the worker it names.
@@ -455,17 +491,30 @@ export class TcpMeshTransport implements Transport {
     await complete.promise;
   }
 
-  #attach(peer: number, conn: Deno.Conn, leftover: Uint8Array): void {
+  #attach(peer: number, conn: Deno.Conn, leftover: Uint8Array, session: SessionKeys): void {
     const link = new TcpLink(conn);
+    const mac = this.#security.macFrames === true;
     this.#links[peer] = link;
+    if (mac) this.#sessions[peer] = session;
     this.#mailbox.heard(peer);
     const decoder = new FrameDecoder(
       this.#maxPayload,
       (bytes, tag) => this.#places.take(peer, tag, bytes) ?? this.#pool.take(bytes),
-      { kinds: [FRAME_DATA, FRAME_HEARTBEAT] },
+      { kinds: [FRAME_DATA, FRAME_HEARTBEAT], trailerBytes: mac ? FRAME_MAC_BYTES : 0 },
     );
     link.startReading(decoder, leftover, {
       frame: (frame) => {
+        if (mac) {
+          const sequence = session.receive.sequence;
+          if (!session.receive.checkFrame(frame)) {
+            // "Worker 2 sent mesh frame 7, which failed authentication: the connection …"
+            const altered = new FrameAuthError("mesh frame", `worker ${peer}`, sequence).message;
+            throw new PeerError(
+              peer,
+              `sent mesh frame ${sequence}, which${altered.slice(altered.indexOf(" failed"))}`,
+            );
+          }
+        }
         if (frame.source !== peer) {
           throw new PeerError(peer, `sent a frame claiming to come from worker ${frame.source}`);
         }
@@ -475,7 +524,7 @@ export class TcpMeshTransport implements Transport {
           }
           return;
         }
-        const bytes = FRAME_HEADER_BYTES + frame.payload.byteLength;
+        const bytes = FRAME_HEADER_BYTES + frame.payload.byteLength + (mac ? FRAME_MAC_BYTES : 0);
         this.#mailbox.deliver(
           peer,
           frame.tag,
@@ -502,4 +551,16 @@ function disconnected(peer: number, error: unknown): PeerError {
     error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionAborted ||
     error instanceof Deno.errors.UnexpectedEof;
   return new PeerError(peer, ordinary ? "disconnected" : `disconnected: ${messageOf(error)}`);
+}
+
+/** The bytes of `parts` back to back (one part: itself). */
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.byteLength;
+  }
+  return bytes;
 }
