@@ -79,6 +79,8 @@ export type CoordinatorMessage =
     readonly checkpointEvery: number | null;
     /** Continue after this step from the state in the body; `null` for a fresh start. */
     readonly resume: { readonly step: number; readonly state: StateHeader } | null;
+    /** Whether every mesh frame carries a MAC (`comm/frame_mac.ts`). */
+    readonly macMesh: boolean;
   }
   | { readonly type: "abort"; readonly reason: string };
 

@@ -62,6 +62,8 @@ export interface RendezvousSecurity {
   readonly maxMessageBytes?: number;
   /** Where warnings about refused connections go (default: standard error, rate-limited). */
   readonly warn?: Warn;
+  /** Whether the workers authenticate every mesh frame (sent in the start message). */
+  readonly macMesh?: boolean;
 }
 
 /** Options of {@linkcode openRendezvous}. */
@@ -274,6 +276,7 @@ export class Rendezvous {
         addresses: this.#addresses,
         checkpointEvery: every,
         resume: state === null ? null : { step: resume!.step, state: state.header },
+        macMesh: this.#security.macMesh === true,
       };
       return writer.send(start, state?.body);
     }));

@@ -33,6 +33,8 @@ export interface Start {
   readonly checkpointEvery: number | null;
   /** The state to continue from, after its step; `null` for a fresh start. */
   readonly resume: (WorkerState & { readonly step: number }) | null;
+  /** Whether every mesh frame carries a MAC. */
+  readonly macMesh: boolean;
 }
 
 /** A joined worker's control connection: messages out, the coordinator's word in. */
@@ -112,6 +114,7 @@ export class ControlChannel {
             resume: header.resume === null
               ? null
               : { step: header.resume.step, ...decodeState(header.resume.state, body) },
+            macMesh: header.macMesh === true,
           });
         }
         if (header.type === "abort") {

@@ -13,6 +13,8 @@ import type { Transport } from "../../runtime/comm/types.ts";
 import { FRAME_MAC_BYTES } from "../../runtime/comm/frame_mac.ts";
 import { FRAME_HEADER_BYTES } from "../../runtime/comm/wire.ts";
 import { type Rewriter, startProxy, untouched } from "./_proxy.ts";
+import { start } from "../runtime/_processes.ts";
+import { tempRunFolder } from "../runtime/_plans.ts";
 
 const SECRET = new TextEncoder().encode("0123456789abcdef0123456789abcdef");
 
@@ -112,5 +114,39 @@ Deno.test("with macFrames through an untouched proxy the frames arrive and MAC b
     assert.equal(a.stats().received.base, frames);
   } finally {
     await close();
+  }
+});
+
+Deno.test("gossamer run --mac-mesh trains the same parameters, with 16 more socket bytes per mesh frame", async () => {
+  const parent = await tempRunFolder();
+  try {
+    const runs = ["", "--mac-mesh"].map((flag) =>
+      start(
+        ...["run", "examples/least_squares.ts", "--out", `${parent}/run${flag}`, "--quiet"],
+        ...(flag === "" ? [] : [flag]),
+      )
+    );
+    for (const { output } of runs) {
+      const { code, stderr } = await output;
+      assert.equal(code, 0, stderr);
+    }
+    const read = async (run: string, file: string) =>
+      await Deno.readTextFile(`${parent}/${run}/${file}`);
+    assert.equal(await read("run--mac-mesh", "params.json"), await read("run", "params.json"));
+    const [plain, mac] = await Promise.all(
+      ["run", "run--mac-mesh"].map(async (run) => JSON.parse(await read(run, "summary.json"))),
+    );
+    assert.equal(plain.macMesh, undefined);
+    assert.equal(mac.macMesh, true);
+    // Gossip on a ring of linear(dim 3) models: each base frame is a 12-byte header and three
+    // floats, 24 bytes, and goes over a socket; with MACs each is 40.
+    for (const [worker, bytes] of plain.bytes.entries()) {
+      const frames = bytes.sent.base / 24;
+      assert.ok(Number.isInteger(frames) && frames > 0);
+      assert.equal(mac.bytes[worker].sent.base, 40 * frames);
+      assert.equal(mac.bytes[worker].received.base, bytes.received.base / 24 * 40);
+    }
+  } finally {
+    await Deno.remove(parent, { recursive: true });
   }
 });
