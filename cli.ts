@@ -301,6 +301,10 @@ function program(): Command {
       "a connection's handshake limit (default 5000)",
       integerAtLeast(1),
     )
+    .option(
+      "--mac-mesh",
+      "rank 0 hosting the coordinator: authenticate every mesh frame with a MAC (other workers follow the coordinator)",
+    )
     .option("--tls-cert <pem>", "TLS certificate chain for this worker's mesh listener", path)
     .option("--tls-key <pem>", "TLS private key", path)
     .option("--tls-ca <pem>", "CA that signed the peers' and the coordinator's certificates", path)
