@@ -311,3 +311,23 @@ Deno.test("a server of another protocol version is named by the client", async (
     b.close();
   }
 });
+
+Deno.test("a client of protocol version 2 (frames without MACs) is told both versions", async () => {
+  const [a, b] = await socketPair();
+  try {
+    const server = serverHandshake(b, await serverOptions());
+    server.catch(() => {}); // rejects while the verdict is read; checked below
+    const offer = encodeOffer({ ...OFFER, channel: "control", rank: 2, world: 4 });
+    offer[4] = 2;
+    await a.write(handshakeFrame(2, offer));
+    const verdict = decodeVerdict((await new HandshakeReader().next(a)).payload);
+    assert.equal(verdict.status, VERDICT.version);
+    assert.equal(verdict.reason, "speaks protocol version 2, this side speaks version 3");
+    await assert.rejects(server, {
+      message: /speaks protocol version 2, this side speaks version 3/,
+    });
+  } finally {
+    a.close();
+    b.close();
+  }
+});
