@@ -18,6 +18,11 @@
  * connection that has not authenticated yet is read with a limit of a few hundred bytes
  * (`handshake.ts`).
  *
+ * On an authenticated stream (every control connection, and the mesh with `macFrames`) each frame
+ * is followed by a 16-byte MAC outside its length (`frame_mac.ts`); a decoder built with
+ * {@linkcode FrameDecoderOptions.trailerBytes} reads it and hands it on as
+ * {@linkcode Frame.trailer}.
+ *
  * Float vectors travel as their raw float32 bytes (little-endian, the byte order of every
  * platform Deno runs on), never as JSON. The memory transport counts exactly
  * {@linkcode frameBytes} per message, the bytes the TCP transport writes for it.
