@@ -50,7 +50,11 @@ export class FrameMac {
   readonly #counter = new Uint8Array(8);
   #sequence = 0;
 
-  /** @param key {@linkcode SESSION_KEY_BYTES} bytes from the handshake. */
+  /**
+   * A direction at its first frame.
+   *
+   * @param key {@linkcode SESSION_KEY_BYTES} bytes from the handshake.
+   */
   constructor(key: Uint8Array) {
     if (key.byteLength !== SESSION_KEY_BYTES) {
       throw new RangeError(`A session key has ${SESSION_KEY_BYTES} bytes, got ${key.byteLength}`);
@@ -115,6 +119,8 @@ export interface SessionKeys {
  */
 export class FrameAuthError extends Error {
   /**
+   * The error of one frame.
+   *
    * @param what What the frame was ("control frame", "mesh frame").
    * @param peer Who sent it, in words ("worker 1", "the coordinator").
    * @param sequence Its sequence number on the connection.
