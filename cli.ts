@@ -241,6 +241,7 @@ function program(): Command {
       new Option("--backend <backend>", "TensorFlow.js backend").choices(BACKENDS).default("auto"),
     )
     .option("--ignore-memory", "run even if the plan's estimated memory exceeds what is available")
+    .option("--mac-mesh", "authenticate every mesh frame with a MAC, as `run --mac-mesh`")
     .option("--quiet", "print only the run folder (no progress bar, no table)")
     .action(async (folder, options) => await resumeCommand(folder, options));
 

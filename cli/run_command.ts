@@ -244,6 +244,8 @@ export interface ResumeCommandOptions {
   readonly backend: BackendRequest;
   readonly ignoreMemory?: boolean;
   readonly quiet?: boolean;
+  /** Authenticate every mesh frame with a MAC. */
+  readonly macMesh?: boolean;
 }
 
 /**
@@ -265,6 +267,7 @@ export async function resumeCommand(folder: string, options: ResumeCommandOption
         ...(options.out === undefined ? {} : { out: options.out }),
         ...(options.steps === undefined ? {} : { steps: options.steps }),
         ...(options.ignoreMemory ? { ignoreMemory: true } : {}),
+        ...(options.macMesh ? { macMesh: true } : {}),
         onProgress: (progress) => bar.update(progress),
       })
     );
