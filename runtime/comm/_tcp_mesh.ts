@@ -152,12 +152,17 @@ export class TcpMeshTransport implements Transport {
   }
 
   /**
-   * `parts` followed by their MAC when frames carry MACs: signed now, in the order frames are
-   * queued to the peer, which is the order they are written.
+   * `parts` followed by their MAC when frames carry MACs. Call it where the frame is queued to
+   * its link, since sequence numbers must follow the order frames are written in.
    */
   #sealed(to: number, parts: Uint8Array[]): Uint8Array[] {
     const session = this.#sessions[to];
     return session === undefined ? parts : [...parts, session.send.sign(parts)];
+  }
+
+  /** The bytes of the MAC after each frame to `to` (0 without MACs). */
+  #macBytes(to: number): number {
+    return this.#sessions[to] === undefined ? 0 : FRAME_MAC_BYTES;
   }
 
   send(to: number, tag: number, payload: Uint8Array, phase: Phase): Promise<void> {
@@ -204,8 +209,12 @@ export class TcpMeshTransport implements Transport {
     payload: Uint8Array,
     phase: Phase,
   ): Promise<void> {
-    const frame = concat(this.#sealed(to, [encodeFrame(header, payload, this.#maxPayload)]));
-    const { leftAt, arriveAt } = this.#shaper!.transfer(to, frame.byteLength, performance.now());
+    const frame = encodeFrame(header, payload, this.#maxPayload);
+    const { leftAt, arriveAt } = this.#shaper!.transfer(
+      to,
+      frame.byteLength + this.#macBytes(to),
+      performance.now(),
+    );
     (this.#arrivals[to] ??= []).push({ frame, phase, arriveAt });
     this.#pumps[to] ??= this.#pump(to);
     await this.#sleepUntil(leftAt - SEND_AHEAD_MS);
@@ -225,8 +234,12 @@ export class TcpMeshTransport implements Transport {
         let due = 1;
         while (due < queue.length && queue[due]!.arriveAt <= now) due++;
         const batch = queue.splice(0, due);
-        await link.write(batch.map((each) => each.frame), () => {});
-        for (const each of batch) this.#counter.sent(each.phase, each.frame.byteLength);
+        // Signed as they are written, not when sent: a heartbeat written meanwhile takes the
+        // next sequence number, and the peer checks frames in the order they are written.
+        await link.write(batch.flatMap((each) => this.#sealed(to, [each.frame])), () => {});
+        for (const each of batch) {
+          this.#counter.sent(each.phase, each.frame.byteLength + this.#macBytes(to));
+        }
       }
     } catch {
       queue.length = 0;
@@ -551,16 +564,4 @@ function disconnected(peer: number, error: unknown): PeerError {
     error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionAborted ||
     error instanceof Deno.errors.UnexpectedEof;
   return new PeerError(peer, ordinary ? "disconnected" : `disconnected: ${messageOf(error)}`);
-}
-
-/** The bytes of `parts` back to back (one part: itself). */
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.byteLength;
-  }
-  return bytes;
 }

@@ -117,6 +117,37 @@ Deno.test("with macFrames through an untouched proxy the frames arrive and MAC b
   }
 });
 
+Deno.test("with macFrames on a declared network, heartbeats written while frames wait keep the sequence", async () => {
+  const opened = [listenTcp(), listenTcp()];
+  const addresses = opened.map((each) => each.address);
+  // Every message arrives 300 ms after it is sent; heartbeats go out every 40 ms meanwhile.
+  const shaper = {
+    transfer: (_to: number, _bytes: number, t: number) => ({ leftAt: t, arriveAt: t + 300 }),
+  };
+  const [a, b] = await Promise.all(opened.map((each, rank) =>
+    connectTcpMesh({
+      rank,
+      size: 2,
+      listener: each.listener,
+      addresses,
+      secret: SECRET,
+      timeoutMs: 10_000,
+      heartbeatMs: 40,
+      shaper,
+      macFrames: true,
+    })
+  ));
+  try {
+    await b!.send(0, 1, new Uint8Array([1, 2]), "base");
+    await b!.send(0, 2, new Uint8Array([3]), "base");
+    assert.deepEqual([...await a!.recv(1, 1)], [1, 2]);
+    assert.deepEqual([...await a!.recv(1, 2)], [3]);
+    assert.equal(a!.stats().received.base, 2 * (FRAME_HEADER_BYTES + FRAME_MAC_BYTES) + 3);
+  } finally {
+    await Promise.all([a!.close(), b!.close()]);
+  }
+});
+
 Deno.test("gossamer run --mac-mesh trains the same parameters, with 16 more socket bytes per mesh frame", async () => {
   const parent = await tempRunFolder();
   try {
