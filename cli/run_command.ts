@@ -53,6 +53,8 @@ export interface RunCommandOptions {
   readonly secretFile?: string;
   /** A connection's handshake limit, ms. */
   readonly handshakeTimeout?: number;
+  /** Authenticate every mesh frame with a MAC. */
+  readonly macMesh?: boolean;
   /** TLS certificate chain, key and CA files. */
   readonly tlsCert?: string;
   readonly tlsKey?: string;
@@ -206,6 +208,7 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
           : { handshakeTimeoutMs: options.handshakeTimeout }),
         ...(options.sharedMemory === false ? { sharedMemory: false } : {}),
         ...(options.localWorkers === undefined ? {} : { localWorkers: options.localWorkers }),
+        ...(options.macMesh ? { macMesh: true } : {}),
         ...tlsOption(options),
         backend: options.backend,
         launch: options.launch,
@@ -241,6 +244,8 @@ export interface ResumeCommandOptions {
   readonly backend: BackendRequest;
   readonly ignoreMemory?: boolean;
   readonly quiet?: boolean;
+  /** Authenticate every mesh frame with a MAC. */
+  readonly macMesh?: boolean;
 }
 
 /**
@@ -262,6 +267,7 @@ export async function resumeCommand(folder: string, options: ResumeCommandOption
         ...(options.out === undefined ? {} : { out: options.out }),
         ...(options.steps === undefined ? {} : { steps: options.steps }),
         ...(options.ignoreMemory ? { ignoreMemory: true } : {}),
+        ...(options.macMesh ? { macMesh: true } : {}),
         onProgress: (progress) => bar.update(progress),
       })
     );

@@ -59,6 +59,8 @@ export interface WorkerCommandOptions {
   readonly secretFile?: string;
   readonly rendezvousTimeout?: number;
   readonly handshakeTimeout?: number;
+  /** Rank 0 hosting the coordinator: authenticate every mesh frame with a MAC. */
+  readonly macMesh?: boolean;
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly tlsCa?: string;
@@ -221,6 +223,7 @@ async function hostRun(
       ...(options.handshakeTimeout === undefined
         ? {}
         : { handshakeTimeoutMs: options.handshakeTimeout }),
+      ...(options.macMesh ? { macMesh: true } : {}),
       ...tlsOption(options),
       onListening: (address) => {
         console.error(

@@ -4,6 +4,12 @@
  * alike. It opens with the authenticated handshake of `comm/handshake.ts`; what follows is read
  * by {@linkcode readControl}.
  *
+ * Every frame after the handshake is followed by its MAC under the connection's session key of
+ * its direction, over an implicit sequence number and the frame (`comm/frame_mac.ts`): someone
+ * in the path without the secret cannot change, forge, replay, reorder or drop a message (a
+ * `done` with other parameters, a second `metrics`) without the reader noticing at that frame,
+ * which ends the connection with a {@linkcode FrameAuthError} naming the sender.
+ *
  * A message is a JSON header plus an optional binary body (raw float32 parameters are sent as
  * bytes, never as JSON numbers), carried in one frame of the mesh's own wire format, so there is
  * one framing codec in the runtime. Frames are decoded as they arrive: each payload is allocated
@@ -13,7 +19,14 @@
  * @module
  */
 
-import { encodeFrame, FRAME_DATA, FrameDecoder, MAX_FRAME_PAYLOAD } from "./comm/wire.ts";
+import {
+  encodeFrame,
+  type Frame,
+  FRAME_DATA,
+  FrameDecoder,
+  MAX_FRAME_PAYLOAD,
+} from "./comm/wire.ts";
+import { FRAME_MAC_BYTES, FrameAuthError, type FrameMac } from "./comm/frame_mac.ts";
 import { writeAll } from "./comm/write_all.ts";
 import type { MetricsLine } from "./metrics.ts";
 import type { StateHeader } from "./worker_state.ts";
@@ -66,6 +79,8 @@ export type CoordinatorMessage =
     readonly checkpointEvery: number | null;
     /** Continue after this step from the state in the body; `null` for a fresh start. */
     readonly resume: { readonly step: number; readonly state: StateHeader } | null;
+    /** Whether every mesh frame carries a MAC (`comm/frame_mac.ts`). */
+    readonly macMesh: boolean;
   }
   | { readonly type: "abort"; readonly reason: string };
 
@@ -161,6 +176,12 @@ export interface ReadControlOptions {
   readonly leftover?: Uint8Array;
   /** Largest message accepted, in bytes (default 1 GiB). */
   readonly maxPayload?: number;
+  /**
+   * The key that checks the MAC after every frame (the session's `receive` key) and the
+   * sender's name for the message when one fails ("worker 1", "the coordinator"); without it
+   * frames carry no MAC (tests of the framing alone).
+   */
+  readonly authenticate?: { readonly key: FrameMac; readonly peer: string };
 }
 
 /** Bytes read per call into the reader's own buffer. */
@@ -177,16 +198,28 @@ const DIRECT_READ_BYTES = 16 * 1024;
  * @returns An async iterator of messages; it ends when the peer closes the connection.
  * @throws {RangeError} When the stream holds something other than control frames (a frame over
  *   the limit, of another kind, a header that is not JSON) or ends inside a frame.
+ * @throws {FrameAuthError} When a frame fails its MAC (before it is decoded).
  */
 export async function* readControl<T>(
   conn: Deno.Conn,
   options: ReadControlOptions = {},
 ): AsyncGenerator<ControlMessage<T>, void, undefined> {
+  const auth = options.authenticate;
   const frames = new FrameDecoder(options.maxPayload ?? MAX_FRAME_PAYLOAD, undefined, {
     kinds: [FRAME_DATA],
+    trailerBytes: auth === undefined ? 0 : FRAME_MAC_BYTES,
   });
+  const decode = (frame: Frame): ControlMessage<T> => {
+    if (auth !== undefined) {
+      const sequence = auth.key.sequence;
+      if (!auth.key.checkFrame(frame)) {
+        throw new FrameAuthError("control frame", auth.peer, sequence);
+      }
+    }
+    return decodeControl<T>(frame.payload);
+  };
   for (const frame of frames.push(options.leftover ?? new Uint8Array())) {
-    yield decodeControl<T>(frame.payload);
+    yield decode(frame);
   }
   const chunk = new Uint8Array(READ_BYTES);
   while (true) {
@@ -209,17 +242,18 @@ export async function* readControl<T>(
     }
     if (into === direct) {
       const frame = frames.filledPayload(read);
-      if (frame !== null) yield decodeControl<T>(frame.payload);
+      if (frame !== null) yield decode(frame);
       continue;
     }
     for (const frame of frames.push(chunk.subarray(0, read))) {
-      yield decodeControl<T>(frame.payload);
+      yield decode(frame);
     }
   }
 }
 
 /**
- * Serialises writes to one connection, so concurrent senders never interleave messages.
+ * Serialises writes to one connection, so concurrent senders never interleave messages, and
+ * signs each message as it is queued, so the sequence numbers follow the order of the queue.
  */
 export class ControlWriter {
   #queue: Promise<void> = Promise.resolve();
@@ -227,8 +261,14 @@ export class ControlWriter {
   /**
    * @param conn The connection to write to.
    * @param source The sender's rank, written in every frame header (default 0).
+   * @param key The session's `send` key, whose MAC follows every frame; `null` for none
+   *   (tests of the framing alone).
    */
-  constructor(readonly conn: Deno.Conn, readonly source = 0) {}
+  constructor(
+    readonly conn: Deno.Conn,
+    readonly source = 0,
+    readonly key: FrameMac | null = null,
+  ) {}
 
   /**
    * Queues one message.
@@ -237,8 +277,12 @@ export class ControlWriter {
    * @returns Resolves once written.
    */
   send(header: unknown, body?: Uint8Array): Promise<void> {
-    const bytes = encodeControl(header, body, this.source);
-    const next = this.#queue.then(() => writeAll(this.conn, bytes));
+    const frame = encodeControl(header, body, this.source);
+    const mac = this.key?.sign([frame]);
+    const next = this.#queue.then(async () => {
+      await writeAll(this.conn, frame);
+      if (mac !== undefined) await writeAll(this.conn, mac);
+    });
     this.#queue = next.catch(() => {});
     return next;
   }

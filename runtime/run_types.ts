@@ -94,6 +94,12 @@ export interface RunOptions {
   /** TLS for the control channel and the mesh: PEM files of the certificate, key and CA. */
   readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
   /**
+   * Authenticate every mesh frame with a MAC (`comm/frame_mac.ts`), as every control frame
+   * always is (default false: 16 bytes per frame and an HMAC over every byte sent and received;
+   * see the README's security section). The coordinator tells the workers in its start message.
+   */
+  readonly macMesh?: boolean;
+  /**
    * Continue a run from a checkpoint instead of starting it: the run folder it was written in,
    * the step after which it was written, and every worker's state. `out` may be that folder
    * (its metrics after the step are replaced) or a new one.
@@ -185,6 +191,11 @@ export interface RunSummary {
   readonly virtualTimeMs: number | null;
   /** How TCP workers were started (`threads`, `processes` or `none`); `null` for `memory`. */
   readonly launch: string | null;
+  /**
+   * Present (true) when every mesh frame carried a MAC (`RunOptions.macMesh`): each of the
+   * run's mesh frames counted 16 bytes more than `gossamer plan` predicts.
+   */
+  readonly macMesh?: true;
   /** Deno's version (coordinator) and TensorFlow.js's (as reported by the workers, else `null`). */
   readonly versions: { readonly deno: string; readonly tfjs: string | null };
   /** Uploads sent and skipped (`cada`); `null` for algorithms where every worker always sends. */

@@ -10,6 +10,13 @@
  * the plan's size limit, their kind (data or heartbeat) and their source rank; anything else
  * fails the peer with a message naming it.
  *
+ * With {@linkcode MeshSecurity.macFrames} every frame after the handshake, heartbeats included,
+ * is followed by its MAC under the connection's session key of its direction
+ * (`frame_mac.ts`), signed when the frame is queued and checked when its last byte arrives: a
+ * frame altered, forged, replayed, reordered or dropped in the path fails the peer. A payload
+ * read straight into its receiver's buffer (`_receive_into.ts`) is there before its MAC is
+ * checked; a failed MAC fails the collective, so that buffer is never used as a result.
+ *
  * @module
  */
 
@@ -19,7 +26,15 @@ import type { Mailbox } from "./_mailbox.ts";
 import { TcpLink } from "./_tcp_link.ts";
 import { TrafficCounter } from "./_traffic.ts";
 import { MemberAcceptor } from "./accept_members.ts";
-import { clientHandshake, HandshakeError, type RunKey, VERDICT } from "./handshake.ts";
+import {
+  clientHandshake,
+  FRAME_MAC_BYTES,
+  FrameAuthError,
+  HandshakeError,
+  type RunKey,
+  type SessionKeys,
+  VERDICT,
+} from "./handshake.ts";
 import { closeQuietly, ConnectTimeoutError, dial, TlsHandshakeError, type TlsPem } from "./net.ts";
 import { PeerError, type Phase, type TrafficStats, type Transport } from "./types.ts";
 import type { Warn } from "./warnings.ts";
@@ -66,6 +81,11 @@ export interface MeshSecurity {
   readonly tls: TlsPem | null;
   /** Where warnings about refused connections go. */
   readonly warn: Warn;
+  /**
+   * Whether every frame after the handshake carries a MAC ({@linkcode FRAME_MAC_BYTES} more
+   * bytes per frame, and an HMAC over every byte sent and received).
+   */
+  readonly macFrames?: boolean;
 }
 
 /** Everything a mesh transport is built from. */
@@ -100,6 +120,8 @@ export class TcpMeshTransport implements Transport {
   /** Where posted messages go (the ring's all-gather lands in the result this way). */
   readonly #places = new PostedPlaces();
   readonly #links: (TcpLink | undefined)[];
+  /** Per peer: the keys that sign and check its frames, when frames carry MACs. */
+  readonly #sessions: (SessionKeys | undefined)[];
   /** Connections this rank dialled, in their handshake. */
   readonly #dialling = new Set<Deno.Conn>();
   /** Accepts the higher ranks, once `acceptHigher` started. */
@@ -126,6 +148,21 @@ export class TcpMeshTransport implements Transport {
     this.#security = settings.security;
     this.#heartbeatMs = settings.heartbeatMs;
     this.#links = new Array(settings.size);
+    this.#sessions = new Array(settings.size);
+  }
+
+  /**
+   * `parts` followed by their MAC when frames carry MACs. Call it where the frame is queued to
+   * its link, since sequence numbers must follow the order frames are written in.
+   */
+  #sealed(to: number, parts: Uint8Array[]): Uint8Array[] {
+    const session = this.#sessions[to];
+    return session === undefined ? parts : [...parts, session.send.sign(parts)];
+  }
+
+  /** The bytes of the MAC after each frame to `to` (0 without MACs). */
+  #macBytes(to: number): number {
+    return this.#sessions[to] === undefined ? 0 : FRAME_MAC_BYTES;
   }
 
   send(to: number, tag: number, payload: Uint8Array, phase: Phase): Promise<void> {
@@ -150,7 +187,8 @@ export class TcpMeshTransport implements Transport {
         ? [encodeFrame(header, payload, this.#maxPayload)]
         : [head, payload];
       const link = this.#links[to]!;
-      return link.write(parts, (bytes) => this.#counter.sent(phase, bytes)).catch((error) => {
+      const sealed = this.#sealed(to, parts);
+      return link.write(sealed, (bytes) => this.#counter.sent(phase, bytes)).catch((error) => {
         if (this.#closing) throw this.#closedError();
         throw this.#mailbox.failure(to) ?? disconnected(to, error);
       });
@@ -172,7 +210,11 @@ export class TcpMeshTransport implements Transport {
     phase: Phase,
   ): Promise<void> {
     const frame = encodeFrame(header, payload, this.#maxPayload);
-    const { leftAt, arriveAt } = this.#shaper!.transfer(to, frame.byteLength, performance.now());
+    const { leftAt, arriveAt } = this.#shaper!.transfer(
+      to,
+      frame.byteLength + this.#macBytes(to),
+      performance.now(),
+    );
     (this.#arrivals[to] ??= []).push({ frame, phase, arriveAt });
     this.#pumps[to] ??= this.#pump(to);
     await this.#sleepUntil(leftAt - SEND_AHEAD_MS);
@@ -192,8 +234,12 @@ export class TcpMeshTransport implements Transport {
         let due = 1;
         while (due < queue.length && queue[due]!.arriveAt <= now) due++;
         const batch = queue.splice(0, due);
-        await link.write(batch.map((each) => each.frame), () => {});
-        for (const each of batch) this.#counter.sent(each.phase, each.frame.byteLength);
+        // Signed as they are written, not when sent: a heartbeat written meanwhile takes the
+        // next sequence number, and the peer checks frames in the order they are written.
+        await link.write(batch.flatMap((each) => this.#sealed(to, [each.frame])), () => {});
+        for (const each of batch) {
+          this.#counter.sent(each.phase, each.frame.byteLength + this.#macBytes(to));
+        }
       }
     } catch {
       queue.length = 0;
@@ -316,7 +362,9 @@ export class TcpMeshTransport implements Transport {
           link === undefined || link.lastWrite > due || link.pendingWrites > 0 ||
           this.#mailbox.failure(peer)
         ) return;
-        link.write([frame], () => {}).catch(() => {/* the read side reports the failure */});
+        link.write(this.#sealed(peer, [frame]), () => {}).catch(() => {
+          /* the read side reports the failure */
+        });
       });
     }, period / 2);
   }
@@ -366,8 +414,9 @@ export class TcpMeshTransport implements Transport {
     }
     this.#dialling.add(conn);
     let leftover: Uint8Array;
+    let session: SessionKeys;
     try {
-      ({ leftover } = await clientHandshake(conn, {
+      ({ leftover, session } = await clientHandshake(conn, {
         channel: "mesh",
         rank: this.rank,
         target: peer,
@@ -393,7 +442,7 @@ export class TcpMeshTransport implements Transport {
       this.#dialling.delete(conn);
     }
     if (this.#closing) closeQuietly(conn);
-    else this.#attach(peer, conn, leftover);
+    else this.#attach(peer, conn, leftover, session);
     return true;
   }
 
@@ -438,8 +487,8 @@ export class TcpMeshTransport implements Transport {
       },
       wanted: () => this.missingPeers().some((peer) => peer > this.rank),
       closing: () => this.#closing !== null,
-      member: (conn, { offer, leftover }) => {
-        this.#attach(offer.rank, conn, leftover);
+      member: (conn, { offer, leftover, session }) => {
+        this.#attach(offer.rank, conn, leftover, session);
         check();
       },
       // Every reason this side gives begins with the worker it names.
@@ -458,17 +507,30 @@ export class TcpMeshTransport implements Transport {
     await complete.promise;
   }
 
-  #attach(peer: number, conn: Deno.Conn, leftover: Uint8Array): void {
+  #attach(peer: number, conn: Deno.Conn, leftover: Uint8Array, session: SessionKeys): void {
     const link = new TcpLink(conn);
+    const mac = this.#security.macFrames === true;
     this.#links[peer] = link;
+    if (mac) this.#sessions[peer] = session;
     this.#mailbox.heard(peer);
     const decoder = new FrameDecoder(
       this.#maxPayload,
       (bytes, tag) => this.#places.take(peer, tag, bytes) ?? this.#pool.take(bytes),
-      { kinds: [FRAME_DATA, FRAME_HEARTBEAT] },
+      { kinds: [FRAME_DATA, FRAME_HEARTBEAT], trailerBytes: mac ? FRAME_MAC_BYTES : 0 },
     );
     link.startReading(decoder, leftover, {
       frame: (frame) => {
+        if (mac) {
+          const sequence = session.receive.sequence;
+          if (!session.receive.checkFrame(frame)) {
+            // "Worker 2 sent mesh frame 7, which failed authentication: the connection …"
+            const altered = new FrameAuthError("mesh frame", `worker ${peer}`, sequence).message;
+            throw new PeerError(
+              peer,
+              `sent mesh frame ${sequence}, which${altered.slice(altered.indexOf(" failed"))}`,
+            );
+          }
+        }
         if (frame.source !== peer) {
           throw new PeerError(peer, `sent a frame claiming to come from worker ${frame.source}`);
         }
@@ -478,7 +540,7 @@ export class TcpMeshTransport implements Transport {
           }
           return;
         }
-        const bytes = FRAME_HEADER_BYTES + frame.payload.byteLength;
+        const bytes = FRAME_HEADER_BYTES + frame.payload.byteLength + (mac ? FRAME_MAC_BYTES : 0);
         this.#mailbox.deliver(
           peer,
           frame.tag,

@@ -96,6 +96,8 @@ export interface CommThreadConnectOptions {
   readonly arena?: SharedArena;
   /** CA certificates to check peers' TLS certificates against (their listeners use TLS). */
   readonly tls?: TlsPem;
+  /** Follow every mesh frame with a MAC (`frame_mac.ts`; default false). */
+  readonly macFrames?: boolean;
 }
 
 /** What the training thread tells the communication thread. */

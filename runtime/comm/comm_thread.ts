@@ -171,6 +171,7 @@ function optional(message: ToCommThread & { type: "connect" }) {
     maxFramePayload,
     limits,
     tls,
+    macFrames,
   } = message;
   return {
     timeoutMs,
@@ -182,6 +183,7 @@ function optional(message: ToCommThread & { type: "connect" }) {
     ...(maxFramePayload === undefined ? {} : { maxFramePayload }),
     ...(limits === undefined ? {} : { limits }),
     ...(tls === undefined ? {} : { tls }),
+    ...(macFrames === true ? { macFrames } : {}),
   };
 }
 

@@ -9,11 +9,11 @@
  * tag 0, whose source field is the sender's rank ({@linkcode COORDINATOR} for the coordinator).
  * Until the handshake is done a connection is read with a payload limit of
  * {@linkcode HANDSHAKE_MAX_PAYLOAD} bytes, so nothing is allocated from what a stranger claims.
- * Payloads, little-endian (protocol version 2):
+ * Payloads, little-endian (protocol version 3):
  *
  * ```text
  * offer     client → server, 96 bytes
- *   0  4  magic "GSMR"            4  1  version (2)          5  1  type 1
+ *   0  4  magic "GSMR"            4  1  version (3)          5  1  type 1
  *   6  1  channel (0 control, 1 mesh)                        7  1  flags (0)
  *   8  2  client rank (u16)      10  2  world size (u16)    12  2  target rank (u16; 0xffff the
  *  14  2  reserved (0)                                             coordinator)
@@ -26,10 +26,10 @@
  *  16 16  run id   32 32  plan hash   64 32  server nonce
  * proof     client → server, 40 bytes
  *   0  4  magic   4  1  version   5  1  type 3   6  2  reserved (0)
- *   8 32  client proof = HMAC-SHA256(secret, "gossamer/2 client\0" ‖ offer ‖ challenge)
+ *   8 32  client proof = HMAC-SHA256(secret, "gossamer/3 client\0" ‖ offer ‖ challenge)
  * verdict   server → client, 42 + n bytes (n ≤ 400)
  *   0  4  magic   4  1  version   5  1  type 4   6  1  status (see VERDICT)   7  1  reserved
- *   8 32  server proof = HMAC-SHA256(secret, "gossamer/2 server\0" ‖ offer ‖ challenge ‖
+ *   8 32  server proof = HMAC-SHA256(secret, "gossamer/3 server\0" ‖ offer ‖ challenge ‖
  *         proof ‖ this verdict with these 32 bytes zero); all zeros when the client's proof
  *         failed (status `secret`) or the version differs
  *  40  2  n (u16)   42  n  reason, UTF-8
@@ -51,6 +51,12 @@
  * its proof is a stranger (closed, logged, the run goes on); one that proved the secret but was
  * refused (another plan, a rank that is taken) is a member with a wrong configuration, which the
  * caller reports as the failure it is.
+ *
+ * Everything after the handshake is authenticated too (version 3; version 2 authenticated only
+ * the handshake, so someone in the path could rewrite the frames that followed): both sides
+ * derive a key per direction from the secret and the handshake ({@linkcode RunKey.session}),
+ * and every later frame on the control channel (always) and on the mesh (when the run asks for
+ * it) carries a MAC under it with an implicit sequence number (`frame_mac.ts`).
  *
  * @module
  */
@@ -83,9 +89,11 @@ import {
   type VerdictStatus,
 } from "./handshake_messages.ts";
 import { writeAll } from "./write_all.ts";
+import { FrameMac, SESSION_KEY_BYTES, type SessionKeys } from "./frame_mac.ts";
 import { messageOf } from "../errors.ts";
 
 export * from "./handshake_messages.ts";
+export { FRAME_MAC_BYTES, FrameAuthError, FrameMac, type SessionKeys } from "./frame_mac.ts";
 
 /**
  * The key of an unauthenticated mesh, for library users who form a mesh without a secret
@@ -96,12 +104,14 @@ export const OPEN_SECRET: Uint8Array = new TextEncoder().encode(
   "gossamer: an open mesh without a run secret (not authenticated)",
 );
 
-/** The HMAC-SHA256 key of a run, from its secret. */
+/** The HMAC-SHA256 key of a run, from its secret, and the HKDF key its session keys come from. */
 export class RunKey {
   readonly #key: CryptoKey;
+  readonly #hkdf: CryptoKey;
 
-  private constructor(key: CryptoKey) {
+  private constructor(key: CryptoKey, hkdf: CryptoKey) {
     this.#key = key;
+    this.#hkdf = hkdf;
   }
 
   /**
@@ -112,14 +122,47 @@ export class RunKey {
    */
   static async fromSecret(secret: Uint8Array): Promise<RunKey> {
     if (secret.byteLength === 0) throw new RangeError("A run secret cannot be empty");
-    const key = await crypto.subtle.importKey(
-      "raw",
-      secret.slice(),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign", "verify"],
-    );
-    return new RunKey(key);
+    const [key, hkdf] = await Promise.all([
+      crypto.subtle.importKey(
+        "raw",
+        secret.slice(),
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["sign", "verify"],
+      ),
+      crypto.subtle.importKey("raw", secret.slice(), "HKDF", false, ["deriveBits"]),
+    ]);
+    return new RunKey(key, hkdf);
+  }
+
+  /**
+   * The frame keys of one connection, one per direction: HKDF-SHA256 of the secret, salted
+   * with both nonces, with the direction and the whole offer and challenge (channel, ranks,
+   * world, run id, plan hash, nonces) as info, so no two connections or directions share a key.
+   *
+   * @param side Which side of the handshake this is.
+   * @param offer The client's offer, as sent.
+   * @param challenge The server's challenge, as sent.
+   * @returns This side's keys: `send` for what it writes, `receive` for what it reads.
+   */
+  async session(
+    side: "client" | "server",
+    offer: Uint8Array,
+    challenge: Uint8Array,
+  ): Promise<SessionKeys> {
+    const salt = transcript("", [offer.subarray(NONCE_OFFSET), challenge.subarray(NONCE_OFFSET)]);
+    const derive = async (direction: string) =>
+      new Uint8Array(
+        await crypto.subtle.deriveBits(
+          { name: "HKDF", hash: "SHA-256", salt, info: transcript(direction, [offer, challenge]) },
+          this.#hkdf,
+          8 * SESSION_KEY_BYTES,
+        ),
+      );
+    const [up, down] = await Promise.all([derive(UP_LABEL), derive(DOWN_LABEL)]);
+    return side === "client"
+      ? { send: new FrameMac(up), receive: new FrameMac(down) }
+      : { send: new FrameMac(down), receive: new FrameMac(up) };
   }
 
   /** HMAC of `label ‖ 0 ‖ parts`. */
@@ -146,8 +189,13 @@ function transcript(label: string, parts: readonly Uint8Array[]): Uint8Array<Arr
   return bytes;
 }
 
-const SERVER_LABEL = "gossamer/2 server";
-const CLIENT_LABEL = "gossamer/2 client";
+const SERVER_LABEL = "gossamer/3 server";
+const CLIENT_LABEL = "gossamer/3 client";
+/** HKDF info labels of the two directions of a connection. */
+const UP_LABEL = "gossamer/3 frames client to server";
+const DOWN_LABEL = "gossamer/3 frames server to client";
+/** Where the nonce sits in an offer and in a challenge. */
+const NONCE_OFFSET = 64;
 
 /** What both sides of a handshake know. */
 export interface HandshakeIdentity {
@@ -181,6 +229,8 @@ export interface ClientHandshake {
   readonly runId: Uint8Array;
   /** Bytes read after the verdict: the start of the authenticated stream. */
   readonly leftover: Uint8Array;
+  /** The keys of the frames that follow (`frame_mac.ts`). */
+  readonly session: SessionKeys;
 }
 
 /** Options of {@linkcode serverHandshake}. */
@@ -210,6 +260,8 @@ export interface ServerHandshake {
   readonly offer: Offer;
   /** Bytes read after the proof: the start of the authenticated stream. */
   readonly leftover: Uint8Array;
+  /** The keys of the frames that follow (`frame_mac.ts`). */
+  readonly session: SessionKeys;
 }
 
 const ZERO_RUN_ID = new Uint8Array(RUN_ID_BYTES);
@@ -322,7 +374,8 @@ export function clientHandshake(
     if (verdict.status !== VERDICT.accepted) {
       throw new HandshakeError(verdict.reason, true, verdict.status);
     }
-    return { runId, leftover: reader.leftover() };
+    const session = await key.session("client", offer, challenge);
+    return { runId, leftover: reader.leftover(), session };
   });
 }
 
@@ -396,7 +449,8 @@ export function serverHandshake(
     await writeAll(conn, handshakeFrame(options.rank, verdict));
     const { status, reason } = decodeVerdict(verdict);
     if (status !== VERDICT.accepted) throw new HandshakeError(reason, true, status);
-    return { offer, leftover: reader.leftover() };
+    const session = await key.session("server", first.payload, challenge);
+    return { offer, leftover: reader.leftover(), session };
   });
 }
 

@@ -14,7 +14,7 @@ import { PHASES } from "./types.ts";
 export const HANDSHAKE_MAGIC: readonly number[] = [0x47, 0x53, 0x4d, 0x52];
 
 /** The protocol version this code speaks. */
-export const HANDSHAKE_VERSION = 2;
+export const HANDSHAKE_VERSION = 3;
 
 /** Largest handshake payload accepted: every frame before authentication is held to it. */
 export const HANDSHAKE_MAX_PAYLOAD = 512;

@@ -38,7 +38,7 @@ const OFFER: Offer = {
 Deno.test("handshake messages round-trip through their documented layouts", () => {
   const offer = encodeOffer(OFFER);
   assert.equal(offer.byteLength, 96);
-  assert.deepEqual([...offer.subarray(0, 8)], [0x47, 0x53, 0x4d, 0x52, 2, 1, 1, 0]);
+  assert.deepEqual([...offer.subarray(0, 8)], [0x47, 0x53, 0x4d, 0x52, 3, 1, 1, 0]);
   assert.deepEqual(decodeOffer(offer), OFFER);
   const challenge: Challenge = {
     channel: "control",
@@ -71,7 +71,9 @@ Deno.test("handshake decoders refuse anything but their own message of this vers
     return copy;
   };
   assert.throws(() => decodeOffer(mutate(0, 0x48)), /wrong magic number/);
-  assert.throws(() => decodeOffer(mutate(4, 1)), /protocol version 1, this side speaks version 2/);
+  assert.throws(() => decodeOffer(mutate(4, 1)), /protocol version 1, this side speaks version 3/);
+  // Version 2 authenticated the handshake but none of the frames after it.
+  assert.throws(() => decodeOffer(mutate(4, 2)), /protocol version 2, this side speaks version 3/);
   assert.throws(() => decodeOffer(mutate(5, 3)), /type 3 where an offer belongs/);
   assert.throws(() => decodeOffer(mutate(6, 9)), /unknown channel 9/);
   assert.throws(() => decodeOffer(offer.subarray(0, 95)), /95 bytes for an offer of 96/);
@@ -201,6 +203,30 @@ Deno.test("both sides prove the secret; the client learns the run id", async () 
   assert.equal(client.value.leftover.byteLength, 0);
 });
 
+Deno.test("a handshake gives both sides one frame key per direction, never another connection's", async () => {
+  const connect = async () => {
+    const [client, server] = await handshake(
+      await serverOptions(),
+      clientOptions(RunKey.fromSecret(SECRET)),
+    );
+    assert.ok(client.status === "fulfilled" && server.status === "fulfilled");
+    return [client.value.session, server.value.session] as const;
+  };
+  const [client, server] = await connect();
+  const frame = new Uint8Array([1, 2, 3, 4]);
+  // Each direction: what one side signs, the other side checks, frame by frame.
+  assert.ok(server.receive.check([frame], client.send.sign([frame])));
+  assert.ok(client.receive.check([frame], server.send.sign([frame])));
+  // The two directions have different keys: a frame reflected back to its sender fails.
+  assert.ok(!client.receive.check([frame], client.send.sign([frame])));
+  // Another connection of the same run, same ranks: other nonces, other keys (its frame 1
+  // against this connection's frame 1).
+  const [other] = await connect();
+  other.send.sign([frame]);
+  assert.equal(server.receive.sequence, 1);
+  assert.ok(!server.receive.check([frame], other.send.sign([frame])));
+});
+
 Deno.test("a client without the secret is a stranger to the server, and is told so unsigned", async () => {
   const [client, server] = await handshake(
     await serverOptions(),
@@ -280,6 +306,26 @@ Deno.test("a server of another protocol version is named by the client", async (
     answer[4] = 9;
     await b.write(handshakeFrame(COORDINATOR, answer));
     await assert.rejects(client, /speaks protocol version 9/);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("a client of protocol version 2 (frames without MACs) is told both versions", async () => {
+  const [a, b] = await socketPair();
+  try {
+    const server = serverHandshake(b, await serverOptions());
+    server.catch(() => {}); // rejects while the verdict is read; checked below
+    const offer = encodeOffer({ ...OFFER, channel: "control", rank: 2, world: 4 });
+    offer[4] = 2;
+    await a.write(handshakeFrame(2, offer));
+    const verdict = decodeVerdict((await new HandshakeReader().next(a)).payload);
+    assert.equal(verdict.status, VERDICT.version);
+    assert.equal(verdict.reason, "speaks protocol version 2, this side speaks version 3");
+    await assert.rejects(server, {
+      message: /speaks protocol version 2, this side speaks version 3/,
+    });
   } finally {
     a.close();
     b.close();

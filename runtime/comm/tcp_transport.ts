@@ -157,6 +157,13 @@ export interface TcpMeshOptions {
   readonly warn?: Warn;
   /** Bounds on what a peer may leave queued (default: none). */
   readonly limits?: MailboxLimits;
+  /**
+   * Follow every frame after the handshake with a MAC under a per-connection, per-direction
+   * key (`frame_mac.ts`), so that a frame altered, forged, replayed, reordered or dropped in
+   * the path fails the peer (default `false`: 16 more bytes per frame and an HMAC over every
+   * byte; TLS also gives confidentiality). Every rank must choose the same.
+   */
+  readonly macFrames?: boolean;
 }
 
 /**
@@ -220,6 +227,7 @@ export async function connectTcpMesh(options: TcpMeshOptions): Promise<Transport
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       tls: options.tls ?? null,
       warn: options.warn ?? rateLimited(warnToStderr),
+      macFrames: options.macFrames ?? false,
     },
   });
   let timer: ReturnType<typeof setTimeout> | undefined;

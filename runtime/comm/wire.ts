@@ -18,6 +18,11 @@
  * connection that has not authenticated yet is read with a limit of a few hundred bytes
  * (`handshake.ts`).
  *
+ * On an authenticated stream (every control connection, and the mesh with `macFrames`) each frame
+ * is followed by a 16-byte MAC outside its length (`frame_mac.ts`); a decoder built with
+ * {@linkcode FrameDecoderOptions.trailerBytes} reads it and hands it on as
+ * {@linkcode Frame.trailer}.
+ *
  * Float vectors travel as their raw float32 bytes (little-endian, the byte order of every
  * platform Deno runs on), never as JSON. The memory transport counts exactly
  * {@linkcode frameBytes} per message, the bytes the TCP transport writes for it.
@@ -61,6 +66,11 @@ export interface Frame {
   readonly source: number;
   /** The payload, in its own buffer (byte offset 0, so it can be viewed as floats). */
   readonly payload: Uint8Array;
+  /**
+   * The bytes that followed the payload, outside its length: a decoder's trailer (a frame's
+   * MAC, `frame_mac.ts`); absent when the decoder reads none.
+   */
+  readonly trailer?: Uint8Array;
 }
 
 /**
@@ -167,6 +177,11 @@ function writeHeader(
 export interface FrameDecoderOptions {
   /** The frame kinds accepted (default {@linkcode FRAME_KINDS}); any other kind is refused. */
   readonly kinds?: readonly number[];
+  /**
+   * Bytes that follow every payload outside its length (default 0): the MAC of an
+   * authenticated stream (`frame_mac.ts`), handed on as {@linkcode Frame.trailer}.
+   */
+  readonly trailerBytes?: number;
 }
 
 /**
@@ -200,6 +215,8 @@ export class FrameDecoder {
   #headerFilled = 0;
   #payload: Uint8Array | null = null;
   #payloadFilled = 0;
+  readonly #trailer: Uint8Array;
+  #trailerFilled = 0;
 
   /**
    * Creates a decoder at the start of a stream.
@@ -219,6 +236,7 @@ export class FrameDecoder {
     this.maxPayload = maxPayload;
     this.#allocate = allocate;
     this.#kinds = options.kinds ?? FRAME_KINDS;
+    this.#trailer = new Uint8Array(options.trailerBytes ?? 0);
   }
 
   /** Whether the decoder holds part of a frame (a stream ending now was cut mid-frame). */
@@ -251,7 +269,13 @@ export class FrameDecoder {
       payload.set(chunk.subarray(at, at + take), this.#payloadFilled);
       this.#payloadFilled += take;
       at += take;
-      if (this.#payloadFilled === payload.byteLength) frames.push(this.#finish(payload));
+      if (this.#payloadFilled < payload.byteLength) continue;
+      const trailer = this.#trailer;
+      const rest = Math.min(trailer.byteLength - this.#trailerFilled, chunk.byteLength - at);
+      trailer.set(chunk.subarray(at, at + rest), this.#trailerFilled);
+      this.#trailerFilled += rest;
+      at += rest;
+      if (this.#trailerFilled === trailer.byteLength) frames.push(this.#finish(payload));
     }
     return frames;
   }
@@ -279,7 +303,10 @@ export class FrameDecoder {
       throw new RangeError(`Cannot record ${bytes} payload bytes: the payload lacks fewer`);
     }
     this.#payloadFilled += bytes;
-    return this.#payloadFilled === payload.byteLength ? this.#finish(payload) : null;
+    // With a trailer the frame ends with its trailer, which comes through push().
+    return this.#payloadFilled === payload.byteLength && this.#trailer.byteLength === 0
+      ? this.#finish(payload)
+      : null;
   }
 
   /** Checks a complete header, then allocates its payload. */
@@ -306,7 +333,9 @@ export class FrameDecoder {
       kind: view.getUint8(9),
       source: view.getUint16(10, true),
       payload: payload === EMPTY ? new Uint8Array(0) : payload,
+      ...(this.#trailer.byteLength === 0 ? {} : { trailer: this.#trailer.slice() }),
     };
+    this.#trailerFilled = 0;
     this.#headerFilled = 0;
     this.#payload = null;
     this.#payloadFilled = 0;

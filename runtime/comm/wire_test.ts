@@ -171,3 +171,47 @@ Deno.test("the decoder takes payload buffers from the given allocator", () => {
 function bytesOf(...values: number[]): Uint8Array {
   return new Uint8Array(values);
 }
+
+Deno.test("a decoder with a trailer hands on the bytes after each payload, in any chunking", () => {
+  const next = random(11);
+  const sent = Array.from({ length: 40 }, (_, i) => ({
+    tag: i,
+    phase: PHASES[i % PHASES.length]!,
+    source: i,
+    payload: Uint8Array.from({ length: i % 4 === 0 ? 0 : Math.floor(next() * 900) }, () => i),
+    trailer: Uint8Array.from({ length: 16 }, (_, j) => 255 - i - j),
+  }));
+  const parts = sent.flatMap((f) => [encodeFrame(f, f.payload), f.trailer]);
+  const stream = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
+  parts.reduce((at, part) => (stream.set(part, at), at + part.byteLength), 0);
+  for (const maxChunk of [1, 7, 29, 1000, stream.byteLength]) {
+    const decoder = new FrameDecoder(undefined, undefined, { trailerBytes: 16 });
+    const got: Frame[] = [];
+    for (let i = 0; i < stream.byteLength;) {
+      const size = 1 + Math.floor(next() * maxChunk);
+      got.push(...decoder.push(stream.subarray(i, i + size)));
+      i += size;
+    }
+    assert.equal(decoder.partial, false);
+    assert.deepEqual(
+      got.map((f) => [f.tag, [...f.payload], [...f.trailer!]]),
+      sent.map((f) => [f.tag, [...f.payload], [...f.trailer]]),
+    );
+  }
+});
+
+Deno.test("a payload read straight into the decoder waits for its trailer", () => {
+  const payload = Uint8Array.from({ length: 100 }, (_, i) => i);
+  const frame = encodeFrame({ tag: 5, phase: "base", source: 2 }, payload);
+  const decoder = new FrameDecoder(undefined, undefined, { trailerBytes: 4 });
+  assert.deepEqual(decoder.push(frame.subarray(0, 12)), []);
+  decoder.unfilledPayload()!.set(payload);
+  assert.equal(decoder.filledPayload(100), null);
+  assert.equal(decoder.partial, true);
+  assert.equal(decoder.unfilledPayload()!.byteLength, 0);
+  assert.deepEqual(decoder.push(new Uint8Array([9, 8])), []);
+  const [done] = decoder.push(new Uint8Array([7, 6, 1, 2]).subarray(0, 2));
+  assert.deepEqual([done!.tag, [...done!.trailer!]], [5, [9, 8, 7, 6]]);
+  assert.deepEqual(done!.payload, payload);
+  assert.equal(decoder.partial, false);
+});

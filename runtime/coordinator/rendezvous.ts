@@ -19,7 +19,14 @@
 
 import { formatAddress, parseAddress } from "../comm/tcp_address.ts";
 import { MemberAcceptor } from "../comm/accept_members.ts";
-import { COORDINATOR, DEFAULT_HANDSHAKE_TIMEOUT_MS, RunKey, VERDICT } from "../comm/handshake.ts";
+import {
+  COORDINATOR,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  FrameAuthError,
+  RunKey,
+  type SessionKeys,
+  VERDICT,
+} from "../comm/handshake.ts";
 import { closeQuietly, listenOn, type TlsPem } from "../comm/net.ts";
 import { rateLimited, type Warn, warnToStderr } from "../comm/warnings.ts";
 import { MAX_FRAME_PAYLOAD } from "../comm/wire.ts";
@@ -55,6 +62,8 @@ export interface RendezvousSecurity {
   readonly maxMessageBytes?: number;
   /** Where warnings about refused connections go (default: standard error, rate-limited). */
   readonly warn?: Warn;
+  /** Whether the workers authenticate every mesh frame (sent in the start message). */
+  readonly macMesh?: boolean;
 }
 
 /** Options of {@linkcode openRendezvous}. */
@@ -219,9 +228,9 @@ export class Rendezvous {
         return null;
       },
       closing: () => this.#closed,
-      member: (conn, { offer, leftover }) => {
+      member: (conn, { offer, leftover, session }) => {
         this.#conns.add(conn);
-        this.#serve(conn, offer.rank, leftover).finally(() => this.#conns.delete(conn));
+        this.#serve(conn, offer.rank, leftover, session).finally(() => this.#conns.delete(conn));
       },
       refused: (error) => this.#events.failures.fail(error.message),
       warn: security.warn ?? rateLimited(warnToStderr),
@@ -267,15 +276,21 @@ export class Rendezvous {
         addresses: this.#addresses,
         checkpointEvery: every,
         resume: state === null ? null : { step: resume!.step, state: state.header },
+        macMesh: this.#security.macMesh === true,
       };
       return writer.send(start, state?.body);
     }));
   }
 
   /** Handles one authenticated worker's control connection from hello to done. */
-  async #serve(conn: Deno.Conn, rank: number, leftover: Uint8Array): Promise<void> {
+  async #serve(
+    conn: Deno.Conn,
+    rank: number,
+    leftover: Uint8Array,
+    session: SessionKeys,
+  ): Promise<void> {
     const { failures, facts } = this.#events;
-    this.#writers.set(rank, new ControlWriter(conn, COORDINATOR));
+    this.#writers.set(rank, new ControlWriter(conn, COORDINATOR, session.send));
     this.lastHeard = performance.now();
     let hello = false;
     let finished = false;
@@ -283,6 +298,7 @@ export class Rendezvous {
       const messages = readControl<WorkerMessage>(conn, {
         leftover,
         maxPayload: this.#security.maxMessageBytes ?? MAX_FRAME_PAYLOAD,
+        authenticate: { key: session.receive, peer: `worker ${rank}` },
       });
       for await (const { header, body } of messages) {
         this.lastHeard = performance.now();
@@ -359,7 +375,7 @@ export class Rendezvous {
     } catch (error) {
       closeQuietly(conn);
       failures.fail(
-        error instanceof ProtocolError
+        error instanceof ProtocolError || error instanceof FrameAuthError
           ? error.message
           : `Lost the control connection of worker ${rank}: ${messageOf(error)}`,
       );

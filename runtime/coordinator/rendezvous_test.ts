@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { openRendezvous, Rendezvous } from "./rendezvous.ts";
 import { RunFailures } from "./failures.ts";
-import { ControlWriter } from "../control.ts";
+import { ControlWriter, encodeControl } from "../control.ts";
+import { FrameMac, type SessionKeys } from "../comm/frame_mac.ts";
+import { writeAll } from "../comm/write_all.ts";
 import { joinCoordinator } from "../worker/join.ts";
 import { parseAddress } from "../comm/tcp_address.ts";
 
@@ -81,10 +83,58 @@ Deno.test("a worker breaking the control protocol fails the run, naming it", asy
   ];
   for (const [misbehave, expected] of cases) {
     const { failures, join, close } = await rendezvousForTwo();
-    const { conn } = await join(0);
+    const { conn, session } = await join(0);
     try {
-      const writer = new ControlWriter(conn, 0);
+      const writer = new ControlWriter(conn, 0, session.send);
       await misbehave((header, body) => writer.send(header, body));
+      assert.equal(await failures.finished, expected);
+    } finally {
+      conn.close();
+      await close();
+    }
+  }
+});
+
+Deno.test("a control frame altered, replayed or signed with another key fails the run, naming the worker", async () => {
+  const altered = (sequence: number) =>
+    `Control frame ${sequence} from worker 0 failed authentication: the connection was altered on its way (a frame changed, forged, replayed, reordered or dropped by someone in the path without the run secret)`;
+  const cases: [(conn: Deno.Conn, session: SessionKeys) => Promise<unknown>, string][] = [
+    // A bit flipped in the JSON of a hello that is otherwise valid.
+    [async (conn, session) => {
+      const frame = encodeControl(hello(0));
+      const mac = session.send.sign([frame]);
+      frame[frame.byteLength - 3]! ^= 1;
+      await writeAll(conn, frame);
+      await writeAll(conn, mac);
+    }, altered(0)],
+    // The same frame and MAC twice: the second is checked as frame 1 ("registered twice" is
+    // never reached).
+    [async (conn, session) => {
+      const frame = encodeControl(hello(0));
+      const mac = session.send.sign([frame]);
+      for (let i = 0; i < 2; i++) {
+        await writeAll(conn, frame);
+        await writeAll(conn, mac);
+      }
+    }, altered(1)],
+    // Frame 1 sent in the place of frame 0 (frame 0 dropped).
+    [async (conn, session) => {
+      const frames = [encodeControl(hello(0)), encodeControl({ type: "metrics", lines: [] })];
+      const macs = frames.map((frame) => session.send.sign([frame]));
+      await writeAll(conn, frames[1]!);
+      await writeAll(conn, macs[1]!);
+    }, altered(0)],
+    // Well formed, under a key that is not this connection's.
+    [
+      (conn) => new ControlWriter(conn, 0, new FrameMac(new Uint8Array(32))).send(hello(0)),
+      altered(0),
+    ],
+  ];
+  for (const [misbehave, expected] of cases) {
+    const { failures, join, close } = await rendezvousForTwo();
+    const { conn, session } = await join(0);
+    try {
+      await misbehave(conn, session);
       assert.equal(await failures.finished, expected);
     } finally {
       conn.close();

@@ -218,6 +218,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     clock: options.clock ?? "real",
     virtualTimeMs: totals.virtualMs,
     launch: transport === "tcp" ? options.launch ?? "threads" : null,
+    ...(transport === "tcp" && options.macMesh === true ? { macMesh: true as const } : {}),
     versions: { deno: Deno.version.deno, tfjs: facts.tfjs },
     uploads: totals.uploads,
     ...(totals.peakSyncBytes === null ? {} : { peakSyncBytes: totals.peakSyncBytes }),

@@ -61,7 +61,7 @@ export async function runOverTcp(
     failures,
     facts,
     checkpoints,
-    security,
+    security: { ...security, macMesh: options.macMesh === true },
   });
 
   const interrupt = () =>

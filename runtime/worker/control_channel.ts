@@ -14,6 +14,7 @@
  */
 
 import { closeQuietly } from "../comm/net.ts";
+import { FrameAuthError } from "../comm/frame_mac.ts";
 import {
   ControlWriter,
   type CoordinatorMessage,
@@ -32,6 +33,8 @@ export interface Start {
   readonly checkpointEvery: number | null;
   /** The state to continue from, after its step; `null` for a fresh start. */
   readonly resume: (WorkerState & { readonly step: number }) | null;
+  /** Whether every mesh frame carries a MAC. */
+  readonly macMesh: boolean;
 }
 
 /** A joined worker's control connection: messages out, the coordinator's word in. */
@@ -59,12 +62,12 @@ export class ControlChannel {
    */
   constructor(joined: Joined, rank: number, onStop: () => Promise<void> | undefined) {
     this.#conn = joined.conn;
-    this.#writer = new ControlWriter(joined.conn, rank);
+    this.#writer = new ControlWriter(joined.conn, rank, joined.session.send);
     const start = Promise.withResolvers<Start>();
     // An abort can come before anything awaits the start (while data loads): not unhandled.
     start.promise.catch(() => {});
     this.started = start.promise;
-    this.ended = this.#listen(joined.leftover, rank, start, onStop).catch(() => {});
+    this.ended = this.#listen(joined, rank, start, onStop).catch(() => {});
   }
 
   /**
@@ -92,14 +95,17 @@ export class ControlChannel {
   }
 
   async #listen(
-    leftover: Uint8Array,
+    { leftover, session }: Joined,
     rank: number,
     start: PromiseWithResolvers<Start>,
     onStop: () => Promise<void> | undefined,
   ): Promise<void> {
     try {
       for await (
-        const { header, body } of readControl<CoordinatorMessage>(this.#conn, { leftover })
+        const { header, body } of readControl<CoordinatorMessage>(this.#conn, {
+          leftover,
+          authenticate: { key: session.receive, peer: "the coordinator" },
+        })
       ) {
         if (header.type === "start") {
           start.resolve({
@@ -108,6 +114,7 @@ export class ControlChannel {
             resume: header.resume === null
               ? null
               : { step: header.resume.step, ...decodeState(header.resume.state, body) },
+            macMesh: header.macMesh === true,
           });
         }
         if (header.type === "abort") {
@@ -116,7 +123,9 @@ export class ControlChannel {
         }
       }
     } catch (error) {
-      this.#stoppedBecause = `the coordinator's messages could not be read (${messageOf(error)})`;
+      this.#stoppedBecause = error instanceof FrameAuthError
+        ? error.message
+        : `the coordinator's messages could not be read (${messageOf(error)})`;
     }
     this.#stoppedBecause ??= "the coordinator closed the connection";
     start.reject(new Error(`Worker ${rank} stopped: ${this.#stoppedBecause}`));

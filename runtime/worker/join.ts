@@ -19,6 +19,7 @@ import {
   COORDINATOR,
   HandshakeError,
   RunKey,
+  type SessionKeys,
   VERDICT,
 } from "../comm/handshake.ts";
 import { closeQuietly, dial, TlsHandshakeError, type TlsPem } from "../comm/net.ts";
@@ -60,6 +61,8 @@ export interface Joined {
   readonly runId: Uint8Array;
   /** Bytes read past the handshake: the start of the coordinator's messages. */
   readonly leftover: Uint8Array;
+  /** The keys that authenticate every later frame (`control.ts`). */
+  readonly session: SessionKeys;
 }
 
 /**
@@ -78,7 +81,7 @@ export async function joinCoordinator(options: JoinOptions): Promise<Joined> {
   while (true) {
     const conn = await connectWithBackoff(options, retry);
     try {
-      const { runId, leftover } = await clientHandshake(conn, {
+      const { runId, leftover, session } = await clientHandshake(conn, {
         channel: "control",
         rank,
         target: COORDINATOR,
@@ -90,7 +93,7 @@ export async function joinCoordinator(options: JoinOptions): Promise<Joined> {
           ? {}
           : { timeoutMs: options.handshakeTimeoutMs }),
       });
-      return { conn, runId, leftover };
+      return { conn, runId, leftover, session };
     } catch (error) {
       closeQuietly(conn);
       if (error instanceof HandshakeError && error.member) {

@@ -286,7 +286,7 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
       tfjsVersion: tf.version_core,
       sharedGroup: launch.sharedArena?.size ?? 1,
     });
-    const { addresses, checkpointEvery, resume } = await control.started;
+    const { addresses, checkpointEvery, resume, macMesh } = await control.started;
     const comm = await thread.connect({
       rank,
       size: world,
@@ -303,6 +303,7 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
         : { handshakeTimeoutMs: launch.handshakeTimeoutMs }),
       ...(tls?.caCerts === undefined ? {} : { tls: { caCerts: tls.caCerts } }),
       ...(launch.sharedArena === undefined ? {} : { arena: launch.sharedArena }),
+      ...(macMesh ? { macFrames: true } : {}),
     });
     const trained = await runWorkerLoop({
       plan,
