@@ -28,6 +28,7 @@
 
 import type { SharedArena } from "../comm/shared_reduce.ts";
 import { encodeState, type WorkerState } from "../worker_state.ts";
+import { timeoutProblem } from "../timeouts.ts";
 import { parsePlan } from "../../dsl/validate.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import {
@@ -140,6 +141,12 @@ export class WorkerError extends Error {
  */
 export async function runWorker(launch: WorkerLaunch): Promise<void> {
   const { rank, world } = launch;
+  const timeouts = timeoutProblem(launch, [
+    "peerTimeoutMs",
+    "handshakeTimeoutMs",
+    "rendezvousTimeoutMs",
+  ]);
+  if (timeouts !== null) throw new WorkerError(rank, `Worker ${rank}: ${timeouts}`);
   const ready = await prepare(launch).catch((error) => {
     throw error instanceof WorkerError
       ? error
