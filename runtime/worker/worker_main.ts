@@ -234,6 +234,13 @@ async function reportFailure(
 }
 
 /**
+ * A collective awaited this long, ms, is reported to the coordinator as waiting: well under its
+ * silence timeout, so that when the run falls silent the coordinator can tell the workers that
+ * wait on their peers from the one that stalled.
+ */
+const WAIT_NOTICE_MS = 1000;
+
+/**
  * How long a worker that lost a peer waits for the coordinator's abort: longer than the
  * coordinator takes to weigh peer failures (750 ms) before it names the root cause.
  */
@@ -314,6 +321,14 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
         },
       }),
       emit: (line) => metrics.add(line),
+      longWait: {
+        afterMs: WAIT_NOTICE_MS,
+        change(waiting) {
+          // The lines first: the coordinator then knows the last step before the wait.
+          metrics.flush();
+          control.send({ type: "waiting", rank, waiting }).catch(() => {});
+        },
+      },
     });
     metrics.flush();
     await control.send(
