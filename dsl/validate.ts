@@ -9,7 +9,13 @@ import * as v from "valibot";
 import type { Plan } from "./plan.ts";
 import { crossSlotIssues, type PlanIssue } from "./rules.ts";
 import { planSchema } from "./schema.ts";
-import { closestWord, type OptionProblem, optionProblems } from "../strict_options.ts";
+import {
+  clipEcho,
+  clipSentence,
+  closestWord,
+  type OptionProblem,
+  optionProblems,
+} from "../strict_options.ts";
 
 export type { PlanIssue };
 
@@ -128,45 +134,9 @@ export function validatePlan(value: unknown): PlanIssue[] {
   return issuesOf(value, optionProblems(value));
 }
 
-/** Text longer than this is cut when a message echoes it. */
-export const ECHO_LIMIT = 80;
-
-/**
- * Cuts a long echoed value to its first 40 and last 20 characters (a path keeps its file name)
- * and says how long it was, so a plan holding a megabyte string gets a short message.
- *
- * @param text The value as a message would show it.
- * @returns `text` itself when at most {@linkcode ECHO_LIMIT} characters, else its cut form.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { clipEcho } from "./validate.ts";
- * assert.equal(clipEcho("ring"), "ring");
- * assert.equal(clipEcho("x".repeat(1000)), `${"x".repeat(40)}…${"x".repeat(20)} (1000 characters)`);
- * ```
- */
-export function clipEcho(text: string): string {
-  if (text.length <= ECHO_LIMIT) return text;
-  // Never split a surrogate pair: a lone half prints as garbage.
-  let head = 40;
-  if (/[\uD800-\uDBFF]/.test(text[head - 1]!)) head--;
-  let tail = text.length - 20;
-  if (/[\uDC00-\uDFFF]/.test(text[tail]!)) tail++;
-  return `${text.slice(0, head)}…${text.slice(tail)} (${text.length} characters)`;
-}
-
-/**
- * A sentence that may quote values from the plan, with every long unbroken run (a quoted string,
- * a path, a key) cut by {@linkcode clipEcho}, and the whole kept to a few lines.
- */
-function clipSentence(text: string): string {
-  const runs = text.replace(/\S{81,}/g, (run) => clipEcho(run));
-  return runs.length <= 8 * ECHO_LIMIT ? runs : clipEcho(runs);
-}
-
 /**
  * Renders issues one per line: `path: message (expected …, received …)`. Values from the plan
- * are cut ({@linkcode clipEcho}): each path segment and the received value to about 60
+ * are cut (`clipEcho` in `strict_options.ts`): each path segment and the received value to about 60
  * characters, quoted values in the message and the expectation likewise, so a huge string or
  * array in a plan gives a short message that still names the field.
  *

@@ -9,7 +9,16 @@
 
 import assert from "node:assert/strict";
 import { gossamer, STACK_LINE } from "../_cli.ts";
-import { allReduce, mlp, mnist, PlanError, sgd, train } from "../../mod.ts";
+import {
+  allReduce,
+  fromFile,
+  mlp,
+  mnist,
+  PlanError,
+  sgd,
+  TopologyFileError,
+  train,
+} from "../../mod.ts";
 import { loadPlan } from "../../runtime/load_plan.ts";
 
 /** A plan as JSON, which the attacks change freely. */
@@ -100,4 +109,28 @@ Deno.test("long values: a pipeline given a huge array as an option gets a short 
       return true;
     },
   );
+});
+
+Deno.test("long values: a topology file with huge values gets a short message naming the field", async () => {
+  const folder = await Deno.makeTempDir();
+  try {
+    const huge = Array.from({ length: 100_000 }, (_, i) => i);
+    for (
+      const [preset, field] of [
+        [{ name: huge, weights: [[[1]]] }, "name must be a string"],
+        [{ weights: [[[MEGABYTE]]] }, "weights"],
+      ] as const
+    ) {
+      const path = `${folder}/topology.json`;
+      await Deno.writeTextFile(path, JSON.stringify(preset));
+      assert.throws(() => fromFile(path), (error: Error) => {
+        assert.ok(error instanceof TopologyFileError, String(error));
+        assert.ok(error.message.length < 500, `${error.message.length} characters`);
+        assert.ok(error.message.includes(field), error.message);
+        return true;
+      });
+    }
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
 });
