@@ -33,6 +33,7 @@ import { slurmCommand } from "./cli/slurm_command.ts";
 import { RunError } from "./runtime/run_types.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
 import { messageOf } from "./runtime/errors.ts";
+import { isTimeout, TIMEOUT_RANGE } from "./runtime/timeouts.ts";
 
 /**
  * Parses an integer option value at least `min`, with a message commander shows on failure.
@@ -49,6 +50,18 @@ function integerAtLeast(min: number): (value: string) => number {
     }
     return number;
   };
+}
+
+/**
+ * Parses a timeout in milliseconds: digits only, from 1 to the longest a timer can wait
+ * (`runtime/timeouts.ts`; a longer one would fire after 1 ms and fail the run at once).
+ */
+function milliseconds(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !isTimeout(number)) {
+    throw new InvalidArgumentError(`expected ${TIMEOUT_RANGE}, written in digits`);
+  }
+  return number;
 }
 
 /**
@@ -177,12 +190,12 @@ function program(): Command {
     .option(
       "--silence-timeout <ms>",
       "fail when no worker reports anything this long (default 60000, longer if the run shows long gaps)",
-      integerAtLeast(1),
+      milliseconds,
     )
     .option(
       "--peer-timeout <ms>",
       "workers fail when a peer is silent this long",
-      integerAtLeast(1),
+      milliseconds,
     )
     .option("--ignore-memory", "run even if the plan's estimated memory exceeds what is available")
     .option(
@@ -202,7 +215,7 @@ function program(): Command {
     .option(
       "--handshake-timeout <ms>",
       "a connection's handshake limit (default 5000)",
-      integerAtLeast(1),
+      milliseconds,
     )
     .option(
       "--mac-mesh",
@@ -286,7 +299,7 @@ function program(): Command {
       "run k consecutive workers in this process as threads that share memory (all-reduces: within the process in memory, between processes over TCP); rank and world then count processes",
       integerAtLeast(1),
     )
-    .option("--peer-timeout <ms>", "fail when a peer is silent this long", integerAtLeast(1))
+    .option("--peer-timeout <ms>", "fail when a peer is silent this long", milliseconds)
     .option(
       "--secret-file <file>",
       "the run's secret (default: $GOSSAMER_SECRET or $GOSSAMER_SECRET_FILE)",
@@ -295,12 +308,12 @@ function program(): Command {
     .option(
       "--rendezvous-timeout <ms>",
       "keep retrying to reach the coordinator this long (default 60000)",
-      integerAtLeast(1),
+      milliseconds,
     )
     .option(
       "--handshake-timeout <ms>",
       "a connection's handshake limit (default 5000)",
-      integerAtLeast(1),
+      milliseconds,
     )
     .option(
       "--mac-mesh",

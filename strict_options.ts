@@ -98,6 +98,51 @@ export function closestWord(typo: string, known: readonly string[]): string | un
   return best;
 }
 
+/** Text longer than this is cut when a message echoes it. */
+export const ECHO_LIMIT = 80;
+
+/**
+ * Cuts a long echoed value to its first 40 and last 20 characters (a path keeps its file name)
+ * and says how long it was, so a plan holding a megabyte string gets a short message.
+ *
+ * @param text The value as a message would show it.
+ * @returns `text` itself when at most {@linkcode ECHO_LIMIT} characters, else its cut form.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { clipEcho } from "./strict_options.ts";
+ * assert.equal(clipEcho("ring"), "ring");
+ * assert.equal(clipEcho("x".repeat(1000)), `${"x".repeat(40)}…${"x".repeat(20)} (1000 characters)`);
+ * ```
+ */
+export function clipEcho(text: string): string {
+  if (text.length <= ECHO_LIMIT) return text;
+  // Never split a surrogate pair: a lone half prints as garbage.
+  let head = 40;
+  if (/[\uD800-\uDBFF]/.test(text[head - 1]!)) head--;
+  let tail = text.length - 20;
+  if (/[\uDC00-\uDFFF]/.test(text[tail]!)) tail++;
+  return `${text.slice(0, head)}…${text.slice(tail)} (${text.length} characters)`;
+}
+
+/**
+ * A sentence that may quote values from a plan or a file, with every long unbroken run (a quoted
+ * string, a path, a key) cut by {@linkcode clipEcho}, and the whole kept to a few lines.
+ *
+ * @param text The sentence.
+ * @returns The sentence, cut where it quotes something long.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { clipSentence } from "./strict_options.ts";
+ * assert.match(clipSentence(`got "${"y".repeat(500)}"`), /^got "y{39}…y{19}" \(502 characters\)$/);
+ * ```
+ */
+export function clipSentence(text: string): string {
+  const runs = text.replace(/\S{81,}/g, (run) => clipEcho(run));
+  return runs.length <= 8 * ECHO_LIMIT ? runs : clipEcho(runs);
+}
+
 /** JSON text of a value, for `received`. */
 function asJson(value: unknown): string {
   return JSON.stringify(value) ?? String(value);

@@ -9,7 +9,13 @@ import * as v from "valibot";
 import type { Plan } from "./plan.ts";
 import { crossSlotIssues, type PlanIssue } from "./rules.ts";
 import { planSchema } from "./schema.ts";
-import { closestWord, type OptionProblem, optionProblems } from "../strict_options.ts";
+import {
+  clipEcho,
+  clipSentence,
+  closestWord,
+  type OptionProblem,
+  optionProblems,
+} from "../strict_options.ts";
 
 export type { PlanIssue };
 
@@ -129,7 +135,10 @@ export function validatePlan(value: unknown): PlanIssue[] {
 }
 
 /**
- * Renders issues one per line: `path: message (expected …, received …)`.
+ * Renders issues one per line: `path: message (expected …, received …)`. Values from the plan
+ * are cut (`clipEcho` in `strict_options.ts`): each path segment and the received value to about 60
+ * characters, quoted values in the message and the expectation likewise, so a huge string or
+ * array in a plan gives a short message that still names the field.
  *
  * @param issues Validation issues.
  * @returns Human-readable text.
@@ -143,11 +152,12 @@ export function validatePlan(value: unknown): PlanIssue[] {
  */
 export function formatIssues(issues: readonly PlanIssue[]): string {
   return issues
-    .map((item) =>
-      `${
-        item.path === "" ? "plan" : item.path
-      }: ${item.message} (expected ${item.expected}, received ${item.received})`
-    )
+    .map((item) => {
+      const path = item.path === "" ? "plan" : item.path.split(".").map(clipEcho).join(".");
+      return `${path}: ${clipSentence(item.message)} (expected ${
+        clipSentence(item.expected)
+      }, received ${clipEcho(item.received)})`;
+    })
     .join("\n");
 }
 

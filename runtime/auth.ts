@@ -9,7 +9,8 @@
  * - workers started by hand (`--launch none`): the text of the environment variable
  *   {@linkcode SECRET_ENV}, or of the file named by the worker's secret-file option or
  *   {@linkcode SECRET_FILE_ENV}. The coordinator takes its secret from the same places, or
- *   generates one and writes it to `<run folder>/secret` (mode 0600) for the workers to read.
+ *   generates one and writes it to `<run folder>/secret` (mode 0600) for the workers to read,
+ *   and removes it when the run ends.
  *
  * A secret is random bytes written in hex (at least {@linkcode MIN_SECRET_CHARS} digits) or in
  * base64 (at least 22 characters before any `=`): at least 128 bits, beyond an offline search

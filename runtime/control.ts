@@ -63,6 +63,16 @@ export type WorkerMessage =
     readonly state: StateHeader;
   }
   | {
+    /**
+     * The worker has awaited a collective for a while (`waiting: true`), or no longer does.
+     * The coordinator does not count it as progress; it tells a worker that waits on its peers
+     * from one that stalled (`coordinator/stalled.ts`).
+     */
+    readonly type: "waiting";
+    readonly rank: number;
+    readonly waiting: boolean;
+  }
+  | {
     readonly type: "error";
     readonly rank: number;
     readonly message: string;

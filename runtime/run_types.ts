@@ -73,7 +73,8 @@ export interface RunOptions {
   /**
    * The run's secret, which every connection proves it knows (HMAC challenge–response); default:
    * a fresh one per run for workers started here, or `GOSSAMER_SECRET` / `GOSSAMER_SECRET_FILE`
-   * with `launch: "none"` (a generated one is then written to `<out>/secret`).
+   * with `launch: "none"` (a generated one is then written to `<out>/secret`, removed when the
+   * run ends).
    */
   readonly secret?: string;
   /** A file holding the run's secret. */

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { clipEcho } from "../strict_options.ts";
 import { entries } from "./_args.ts";
 
 /** Either the validated per-step matrices, or the first problem found. */
@@ -81,8 +82,8 @@ function checkMatrix(value: unknown, path: string): number[][] | string {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") return clipEcho(JSON.stringify(value));
   if (typeof value === "number") return `"${value}"`;
   if (value === undefined) return "missing";
-  return `"${JSON.stringify(value)}"`;
+  return `"${clipEcho(JSON.stringify(value))}"`;
 }

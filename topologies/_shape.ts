@@ -5,6 +5,7 @@
  * @module
  */
 
+import { clipEcho } from "../strict_options.ts";
 import type { TopologyKind, TopologyNode, TorusTopology } from "./types.ts";
 import { isIntegerAtLeast, nodes } from "./_args.ts";
 import { checkWeightList } from "./_custom_weights.ts";
@@ -29,7 +30,7 @@ const KINDS: Record<TopologyKind, true> = {
 export function shapeProblem(topology: TopologyNode, n: number): string | undefined {
   const kind: unknown = (topology as { kind?: unknown } | null)?.kind;
   if (typeof kind !== "string" || !Object.hasOwn(KINDS, kind)) {
-    return `unknown topology kind ${JSON.stringify(kind) ?? "undefined"}`;
+    return `unknown topology kind ${clipEcho(JSON.stringify(kind) ?? "undefined")}`;
   }
   if (!isIntegerAtLeast(n, 1)) return `workers "${n}" is not a positive integer`;
   switch (topology.kind) {

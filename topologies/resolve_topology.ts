@@ -4,6 +4,7 @@
  * @module
  */
 
+import { clipEcho } from "../strict_options.ts";
 import type { TopologyInput, TopologyNode } from "./types.ts";
 
 /**
@@ -31,7 +32,7 @@ export function resolveTopology(input: TopologyInput): TopologyNode {
     typeof node !== "object" || node === null ||
     typeof (node as { kind?: unknown }).kind !== "string"
   ) {
-    const got = `"${JSON.stringify(node) ?? String(node)}"`;
+    const got = `"${clipEcho(JSON.stringify(node) ?? String(node))}"`;
     throw new TypeError(
       typeof input === "function"
         ? `Cannot resolve topology: factory returned ${got}, not a topology node`

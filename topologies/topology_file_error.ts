@@ -4,6 +4,8 @@
  * @module
  */
 
+import { clipEcho, clipSentence } from "../strict_options.ts";
+
 /**
  * Thrown by `fromFile` when a preset is missing, unreadable, not JSON, or has weights of the
  * wrong shape. The message names the file; `path` holds it for programs.
@@ -31,7 +33,7 @@ export class TopologyFileError extends Error {
    * @param options The underlying error as `cause`, if any.
    */
   constructor(path: string, detail: string, options?: ErrorOptions) {
-    super(`Cannot load topology file "${path}": ${detail}`, options);
+    super(`Cannot load topology file "${clipEcho(path)}": ${clipSentence(detail)}`, options);
     this.name = "TopologyFileError";
     this.path = path;
   }

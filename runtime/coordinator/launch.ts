@@ -8,7 +8,9 @@
  * thread, standard input for a process), never on a command line, where other users of the
  * host could read it. For `none`, a secret the coordinator generated is written to
  * `<run folder>/secret` (mode 0600) when the run folder is known, and the workers are told
- * where to find it; a secret from the environment is already where the workers can find it.
+ * where to find it; it is removed when the run ends, however it ends (short of SIGKILL), since
+ * run folders are shared and copied. A secret from the environment is already where the workers
+ * can find it.
  *
  * @module
  */
@@ -91,10 +93,12 @@ export function launchWorkers(
     ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
   if (launch === "none") {
-    tellWhereTheSecretIs(security, options.out, announce).catch((error) =>
-      fail(`Cannot write the run secret: ${messageOf(error)}`)
-    );
-    return [];
+    const written = tellWhereTheSecretIs(security, options.out, announce).catch((error) => {
+      fail(`Cannot write the run secret: ${messageOf(error)}`);
+      return null;
+    });
+    // The run folder is shared and copied: the secret leaves it when the run ends, however.
+    return [{ stop: async () => await removeSecretFile(await written) }];
   }
   if (launch === "threads") {
     // Thread workers share this process's memory: their all-reduces go through it.
@@ -152,9 +156,25 @@ export function launchWorkers(
 }
 
 /**
+ * Removes the secret file {@linkcode tellWhereTheSecretIs} wrote, if any, once the run has ended:
+ * every worker read it before the run started, and the run folder is shared and copied.
+ *
+ * @param path The file, or `null` when none was written.
+ */
+async function removeSecretFile(path: string | null): Promise<void> {
+  if (path === null) return;
+  await Deno.remove(path).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      console.error(`Cannot remove the run secret ${path}: ${messageOf(error)}; delete it`);
+    }
+  });
+}
+
+/**
  * For workers started by hand: a generated secret is written to `<out>/secret` (mode 0600) when
  * the run folder is known, and a line says how workers read it; without a folder the line holds
- * the secret itself. A secret from the environment or a file is left where it is.
+ * the secret itself. A secret from the environment or a file is left where it is. The file is
+ * removed when the run ends (the stop of the launch `none`).
  *
  * @param security The rendezvous's security.
  * @param out The run folder, if known.
@@ -179,7 +199,7 @@ export async function tellWhereTheSecretIs(
   const path = resolve(join(out, SECRET_FILE_NAME));
   await writeSecretFile(path, security.secret);
   announce(
-    `Workers need the run secret: start them with ${SECRET_FILE_ENV}=${path} (or --secret-file ${path})`,
+    `Workers need the run secret: start them with ${SECRET_FILE_ENV}=${path} (or --secret-file ${path}); the file is removed when the run ends`,
   );
   return path;
 }

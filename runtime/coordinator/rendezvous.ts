@@ -5,7 +5,9 @@
  * and names its rank, and its plan's hash must match the coordinator's. Then workers register
  * (`hello`, with their mesh address); once all have, every worker gets the address table
  * (`start`); then metrics stream in, and each worker ends with its final model (`done`) or the
- * cause of its failure (`error`).
+ * cause of its failure (`error`). A worker that has awaited a collective for a while says so
+ * (`waiting`), which is not progress but tells the silence watchdog's message whom the others
+ * wait for ({@linkcode Rendezvous.stalled}).
  *
  * Strangers never touch the run: a connection that does not prove the secret within the
  * handshake timeout is closed with a warning naming its address and why, and the run goes on.
@@ -45,6 +47,7 @@ import type { RunFailures } from "./failures.ts";
 import { decodeState, encodeState } from "../worker_state.ts";
 import type { CheckpointHooks } from "./checkpoints.ts";
 import { ownAddresses, unreachableLoopback } from "./reachable_addresses.ts";
+import { stalledSentence, type WorkerProgress } from "./stalled.ts";
 
 /** How a rendezvous authenticates its workers. */
 export interface RendezvousSecurity {
@@ -180,6 +183,8 @@ export class Rendezvous {
   readonly #conns = new Set<Deno.Conn>();
   readonly #acceptor: MemberAcceptor;
   readonly #reported = new Set<number>();
+  /** What each registered worker last reported, by rank, for naming a stalled one. */
+  readonly #progress: (WorkerProgress | null)[];
   #closed = false;
   #done = 0;
 
@@ -202,6 +207,7 @@ export class Rendezvous {
     this.models = new Array(n);
     this.#addresses = new Array(n);
     this.#remotes = new Array(n).fill(null);
+    this.#progress = new Array(n).fill(null);
     this.#acceptor = new MemberAcceptor(listener, {
       handshake: {
         channel: "control",
@@ -238,6 +244,24 @@ export class Rendezvous {
       strangerRefused: (remote) =>
         `the coordinator refused a connection from ${remote} to its rendezvous at ${address}`,
     });
+  }
+
+  /**
+   * Names the workers that stalled, for the message of a run that fell silent: those that do
+   * not wait in a collective, furthest behind first (`stalled.ts`).
+   *
+   * @returns A sentence, or `null` when no registered worker is still running.
+   */
+  stalled(): string | null {
+    const known = this.#progress.filter((progress) => progress !== null);
+    return stalledSentence(known, performance.now());
+  }
+
+  /** Updates what the coordinator knows of worker `rank`'s progress. */
+  #heard(rank: number, change: Partial<WorkerProgress>): void {
+    const before = this.#progress[rank];
+    if (before === null || before === undefined) return;
+    this.#progress[rank] = { ...before, ...change };
   }
 
   /**
@@ -301,7 +325,12 @@ export class Rendezvous {
         authenticate: { key: session.receive, peer: `worker ${rank}` },
       });
       for await (const { header, body } of messages) {
-        this.lastHeard = performance.now();
+        const now = performance.now();
+        // A worker that says it waits has made no progress: that is not news of the run.
+        if (header.type !== "waiting") {
+          this.lastHeard = now;
+          this.#heard(rank, { heardAt: now });
+        }
         switch (header.type) {
           case "hello":
             if (hello) throw new ProtocolError(`Worker ${rank} registered twice`);
@@ -320,6 +349,14 @@ export class Rendezvous {
               facts.sharedGroup ??= header.sharedGroup as number;
             }
             this.#remotes[rank] = remoteHostOf(conn);
+            this.#progress[rank] = {
+              rank,
+              host: this.#remotes[rank],
+              step: null,
+              heardAt: now,
+              waiting: false,
+              done: false,
+            };
             if (++this.registered === this.#n) {
               // Before anyone dials: a loopback address that other hosts would dial fails here.
               const unreachable = unreachableLoopback(
@@ -336,6 +373,14 @@ export class Rendezvous {
               throw new ProtocolError(`Worker ${rank} sent metrics without lines`);
             }
             this.#events.metrics(header.lines);
+            this.#heard(rank, {
+              waiting: false,
+              ...lastStepOf(header.lines, this.#progress[rank]),
+            });
+            break;
+          case "waiting":
+            checkOwnRank(rank, header.rank, "a waiting notice");
+            this.#heard(rank, { waiting: header.waiting === true });
             break;
           case "done":
             if (finished) throw new ProtocolError(`Worker ${rank} sent its final model twice`);
@@ -343,6 +388,7 @@ export class Rendezvous {
             this.models[rank] = modelOf(rank, header.parameters, body);
             if (rank === 0) this.tensors = layoutOf(rank, header.tensors, header.parameters);
             finished = true;
+            this.#heard(rank, { done: true });
             if (++this.#done === this.#n) failures.succeed();
             break;
           case "checkpoint":
@@ -381,6 +427,21 @@ export class Rendezvous {
       );
     }
   }
+}
+
+/** The newest step of a worker's step lines, as a progress change (none: no change). */
+function lastStepOf(
+  lines: readonly unknown[],
+  before: WorkerProgress | null | undefined,
+): { step?: number } {
+  let step = before?.step ?? null;
+  for (const line of lines) {
+    const { type, step: at } = (line ?? {}) as { type?: unknown; step?: unknown };
+    if (type === "step" && Number.isSafeInteger(at) && (step === null || (at as number) > step)) {
+      step = at as number;
+    }
+  }
+  return step === null ? {} : { step };
 }
 
 /** The host a connection came from, or `null` when it does not say. */

@@ -18,8 +18,9 @@ async function rendezvousForTwo() {
     handshakeTimeoutMs: 200,
   });
   const failures = new RunFailures();
+  const lines: unknown[] = [];
   const rendezvous = new Rendezvous(opened.listener, 2, {
-    metrics: () => {},
+    metrics: (received) => lines.push(...received),
     failures,
     facts: { backend: null, backendReason: null, tfjs: null },
     checkpoints: { every: null, save: () => {}, resume: null },
@@ -39,7 +40,13 @@ async function rendezvousForTwo() {
     failures.dispose();
     await rendezvous.close();
   };
-  return { address: opened.address, failures, warnings, join, close };
+  return { address: opened.address, failures, warnings, join, close, rendezvous, lines };
+}
+
+/** Waits (at most 2 s) until `done()` holds. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(done());
 }
 
 const hello = (rank: number) => ({
@@ -78,6 +85,10 @@ Deno.test("a worker breaking the control protocol fails the run, naming it", asy
     [
       (send) => send({ type: "done", rank: 0, parameters: 3 }, new Uint8Array(4)),
       "Worker 0 sent a final model of 4 bytes for 3 parameters",
+    ],
+    [
+      (send) => send({ type: "waiting", rank: 1, waiting: true }),
+      "Worker 0 sent a waiting notice as worker 1",
     ],
     [(send) => send({ type: "shutdown" }), 'Worker 0 sent an unknown control message "shutdown"'],
   ];
@@ -140,6 +151,42 @@ Deno.test("a control frame altered, replayed or signed with another key fails th
       conn.close();
       await close();
     }
+  }
+});
+
+Deno.test("waiting notices are not progress, and a silent run names the worker that does not wait", async () => {
+  const { join, close, rendezvous, lines } = await rendezvousForTwo();
+  const [joined0, joined1] = [await join(0), await join(1)];
+  const [zero, one] = [joined0.conn, joined1.conn];
+  try {
+    const [send0, send1] = [
+      new ControlWriter(zero, 0, joined0.session.send),
+      new ControlWriter(one, 1, joined1.session.send),
+    ];
+    await send0.send(hello(0));
+    await send1.send(hello(1));
+    const step = { type: "step", worker: 0, step: 3 };
+    await send0.send({ type: "metrics", lines: [{ ...step, step: 2 }, step] });
+    await until(() => lines.length === 2);
+    const heard = rendezvous.lastHeard;
+    await send0.send({ type: "waiting", rank: 0, waiting: true });
+    await until(() => rendezvous.stalled()?.includes("waits") === true);
+    assert.equal(rendezvous.lastHeard, heard, "a waiting notice does not hold off the watchdog");
+    assert.match(
+      rendezvous.stalled()!,
+      /^Stalled: worker 1 \(host 127\.0\.0\.1\) reported no step since it registered; last heard \d+\.\d s ago, while worker 0 waits in a collective$/,
+    );
+    // Once worker 0 stops waiting, both are suspects and the one furthest behind is named.
+    await send0.send({ type: "waiting", rank: 0, waiting: false });
+    await until(() => rendezvous.stalled()?.includes("waits") === false);
+    assert.match(
+      rendezvous.stalled()!,
+      /^Stalled: worker 1 \(host 127\.0\.0\.1\) reported no step[^;]*; last heard [\d.]+ s ago$/,
+    );
+  } finally {
+    zero.close();
+    one.close();
+    await close();
   }
 });
 

@@ -48,6 +48,7 @@ import { messageOf } from "../errors.ts";
 import { resultProblem } from "./check_results.ts";
 import { DiskWriteError } from "./disk_full.ts";
 import { divergedAt } from "../worker/worker_loop.ts";
+import { timeoutProblem } from "../timeouts.ts";
 
 /** Why the transport and the clock cannot run the plan's network, or `null` when they can. */
 function clockProblemOf(plan: Plan, options: RunOptions): string | null {
@@ -132,7 +133,8 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
       out,
     );
   }
-  const clockProblem = clockProblemOf(plan, options) ?? localWorkersProblemOf(plan, options);
+  const clockProblem = clockProblemOf(plan, options) ?? localWorkersProblemOf(plan, options) ??
+    timeoutProblem(options, ["silenceTimeoutMs", "peerTimeoutMs", "handshakeTimeoutMs"]);
   if (clockProblem !== null) throw new RunError(`Cannot run the plan: ${clockProblem}`, out);
   const inThisThread = (options.transport ?? "tcp") === "memory";
   const workersHere = inThisThread || options.launch !== "none";

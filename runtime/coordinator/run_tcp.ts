@@ -83,11 +83,14 @@ export async function runOverTcp(
     limitMs: options.silenceTimeoutMs ?? DEFAULT_SILENCE_MS,
     lastHeard: () => rendezvous.lastHeard,
     // Name the timeout that fired and how to change it.
-    describe: (limitMs) =>
-      (rendezvous.registered < n
+    describe: (limitMs) => {
+      const stalled = rendezvous.registered < n ? null : rendezvous.stalled();
+      return (rendezvous.registered < n
         ? `Only ${rendezvous.registered} of ${n} workers registered within ${limitMs} ms at ${address}`
         : `No worker reported anything for ${limitMs} ms`) +
-      " (the coordinator's silence timeout; raise it with --silence-timeout)",
+        " (the coordinator's silence timeout; raise it with --silence-timeout)" +
+        (stalled === null ? "" : `. ${stalled}`);
+    },
     fail: (message) => failures.fail(message),
   });
 

@@ -15,6 +15,7 @@
 import { runWorkerGroup } from "./thread_group.ts";
 import { runWorker, type WorkerLaunch } from "./worker_main.ts";
 import { messageOf } from "../errors.ts";
+import { isTimeout, TIMEOUT_RANGE } from "../timeouts.ts";
 
 /** What a worker process is told: its (first) worker's launch, and how many workers it runs. */
 export interface ProcessLaunch extends WorkerLaunch {
@@ -56,9 +57,7 @@ function optionalFields(launch: Partial<WorkerLaunch>): (string | null)[] {
       launch[key] === undefined || typeof launch[key] === "string" ? null : `${key} as text`
     ),
     ...numbers.map((key) =>
-      launch[key] === undefined || (typeof launch[key] === "number" && launch[key] > 0)
-        ? null
-        : `${key} as a positive number`
+      launch[key] === undefined || isTimeout(launch[key]) ? null : `${key} as ${TIMEOUT_RANGE}`
     ),
     launch.tls === undefined || (typeof launch.tls === "object" && launch.tls !== null)
       ? null

@@ -14,19 +14,38 @@ export interface TimedCommunicator extends Communicator {
   takeWaitMs(): number;
 }
 
+/** Who hears that a worker has awaited its collectives for a while, and when it stops. */
+export interface LongWaitWatch {
+  /** A collective awaited this long, ms, counts as waiting. */
+  readonly afterMs: number;
+  /** Called with true when the worker starts waiting that long, false when it stops. */
+  readonly change: (waiting: boolean) => void;
+}
+
 /**
- * Wraps `comm` so every awaited collective adds to a wait counter.
+ * Wraps `comm` so every awaited collective adds to a wait counter, and, given a watch, reports
+ * when collectives have been awaited longer than `afterMs` and when that ends (overlapping
+ * collectives report once).
  *
  * @param comm The communicator to wrap.
+ * @param watch Where long waits are reported (default: nowhere).
  * @returns The timed communicator.
  */
-export function timeCommunicator(comm: Communicator): TimedCommunicator {
+export function timeCommunicator(comm: Communicator, watch?: LongWaitWatch): TimedCommunicator {
   let waited = 0;
+  let longWaits = 0;
   async function timed<T>(work: Promise<T>): Promise<T> {
     const start = performance.now();
+    let long = false;
+    const timer = watch === undefined ? undefined : setTimeout(() => {
+      long = true;
+      if (longWaits++ === 0) watch.change(true);
+    }, watch.afterMs);
     try {
       return await work;
     } finally {
+      clearTimeout(timer);
+      if (long && --longWaits === 0) watch!.change(false);
       waited += performance.now() - start;
     }
   }

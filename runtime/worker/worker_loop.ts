@@ -20,7 +20,7 @@ import { dataShape } from "../../dsl/shapes.ts";
 import type { Batch, WorkerData } from "../data/types.ts";
 import type { TrainableModel } from "../models/types.ts";
 import type { WorkerState } from "../worker_state.ts";
-import { timeCommunicator } from "./timed_communicator.ts";
+import { type LongWaitWatch, timeCommunicator } from "./timed_communicator.ts";
 import { WorkerNamedError } from "../errors.ts";
 import type { TensorMemory } from "../tensor_memory.ts";
 
@@ -51,6 +51,8 @@ export interface WorkerLoopOptions {
   };
   /** Continue from a checkpoint taken after `step` steps, instead of starting from `x_0`. */
   readonly resume?: WorkerState & { readonly step: number };
+  /** Told when the worker has awaited its collectives for a while, and when that ends. */
+  readonly longWait?: LongWaitWatch;
 }
 
 /**
@@ -197,7 +199,7 @@ async function evaluate(
  */
 export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32Array> {
   const { plan, model, data, emit } = options;
-  const comm = timeCommunicator(options.comm);
+  const comm = timeCommunicator(options.comm, options.longWait);
   const rank = comm.rank;
   const d = model.parameterCount;
   // Every line carries the traffic since the previous line, so the lines add up to every

@@ -28,6 +28,7 @@
 
 import type { SharedArena } from "../comm/shared_reduce.ts";
 import { encodeState, type WorkerState } from "../worker_state.ts";
+import { timeoutProblem } from "../timeouts.ts";
 import { parsePlan } from "../../dsl/validate.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import {
@@ -154,6 +155,12 @@ export class WorkerError extends Error {
  */
 export async function runWorker(launch: WorkerLaunch, reports: WorkerReports = {}): Promise<void> {
   const { rank, world } = launch;
+  const timeouts = timeoutProblem(launch, [
+    "peerTimeoutMs",
+    "handshakeTimeoutMs",
+    "rendezvousTimeoutMs",
+  ]);
+  if (timeouts !== null) throw new WorkerError(rank, `Worker ${rank}: ${timeouts}`);
   const ready = await prepare(launch).catch((error) => {
     throw error instanceof WorkerError
       ? error
@@ -242,6 +249,13 @@ async function reportFailure(
 }
 
 /**
+ * A collective awaited this long, ms, is reported to the coordinator as waiting: well under its
+ * silence timeout, so that when the run falls silent the coordinator can tell the workers that
+ * wait on their peers from the one that stalled.
+ */
+const WAIT_NOTICE_MS = 1000;
+
+/**
  * How long a worker that lost a peer waits for the coordinator's abort: longer than the
  * coordinator takes to weigh peer failures (750 ms) before it names the root cause.
  */
@@ -327,6 +341,14 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
       emit: (line) => {
         const sent = context.reports.metrics === undefined ? line : context.reports.metrics(line);
         if (sent !== null) metrics.add(sent);
+      },
+      longWait: {
+        afterMs: WAIT_NOTICE_MS,
+        change(waiting) {
+          // The lines first: the coordinator then knows the last step before the wait.
+          metrics.flush();
+          control.send({ type: "waiting", rank, waiting }).catch(() => {});
+        },
       },
     });
     const final = context.reports.final?.(trained) ?? trained;
