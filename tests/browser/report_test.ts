@@ -10,6 +10,7 @@ import { allReduce, gossip, ring, run } from "../../mod.ts";
 import { buildReport, serveDashboard } from "../../report/mod.ts";
 import type { MetricsLine } from "../../runtime/metrics.ts";
 import { leastSquaresPipeline, tinyMnist } from "../runtime/_plans.ts";
+import { lockRunFolder } from "../../runtime/coordinator/run_folder.ts";
 import { type Browser, openBrowser, type Page } from "./_chromium.ts";
 
 /** Where screenshots go. */
@@ -118,6 +119,7 @@ Deno.test("the dashboard lists runs, follows one live while it writes metrics, a
   const shots = await screenshotFolder();
   const controller = new AbortController();
   let port = 0;
+  let lock: { release(): void } | null = null;
   const server = await serveDashboard({
     root,
     port: 0,
@@ -134,6 +136,8 @@ Deno.test("the dashboard lists runs, follows one live while it writes metrics, a
     await Deno.mkdir(live, { recursive: true });
     const plan = leastSquaresPipeline(40).base(gossip(ring)).compile();
     await Deno.writeTextFile(join(live, "plan.json"), JSON.stringify(plan));
+    // Still being written: this process holds the folder's lock, as a run does.
+    lock = await lockRunFolder(live);
     const stepLines = (k: number) =>
       Array.from({ length: plan.workers }, (_, w) => JSON.stringify(step(k, w)));
     // One write per batch of lines: the dashboard polls the file and must never see half of one.
@@ -200,6 +204,7 @@ Deno.test("the dashboard lists runs, follows one live while it writes metrics, a
       assert.deepEqual(compare.errors(), []);
     });
   } finally {
+    lock?.release();
     controller.abort();
     await server.finished;
     await Deno.remove(root, { recursive: true });
