@@ -45,6 +45,8 @@ export interface RunCommandOptions {
   readonly peerTimeout?: number;
   /** Run even if the estimated memory exceeds what is available. */
   readonly ignoreMemory?: boolean;
+  /** Accept an `http:`/`https:` custom model module (`--allow-remote-modules`). */
+  readonly allowRemoteModules?: boolean;
   /** Whether thread workers all-reduce through shared memory (default true). */
   readonly sharedMemory?: boolean;
   /** Workers per process with `--launch processes` (default 1). */
@@ -57,6 +59,16 @@ export interface RunCommandOptions {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly tlsCa?: string;
+}
+
+/**
+ * `{ allowRemoteModules: true }` when `--allow-remote-modules` was given, else nothing: the
+ * options `loadPlan` and `run` take.
+ */
+export function remoteModules(
+  options: { readonly allowRemoteModules?: boolean },
+): { allowRemoteModules?: true } {
+  return options.allowRemoteModules ? { allowRemoteModules: true } : {};
 }
 
 /** The TLS files given on the command line, or nothing when none is. */
@@ -181,7 +193,7 @@ function uploadsLine(summary: RunSummary): string {
  * @param options Overrides, backend, transport and output folder.
  */
 export async function runCommand(input: string, options: RunCommandOptions): Promise<void> {
-  const plan = await overridePlan(await loadPlan(input), options, input);
+  const plan = await overridePlan(await loadPlan(input, remoteModules(options)), options, input);
   const bar = new ProgressBar(!options.quiet);
   try {
     const result = await withInterrupt((signal) =>
@@ -200,6 +212,7 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
           : { silenceTimeoutMs: options.silenceTimeout }),
         ...(options.peerTimeout === undefined ? {} : { peerTimeoutMs: options.peerTimeout }),
         ...(options.ignoreMemory ? { ignoreMemory: true } : {}),
+        ...remoteModules(options),
         ...(options.secretFile === undefined ? {} : { secretFile: options.secretFile }),
         ...(options.handshakeTimeout === undefined
           ? {}
@@ -240,6 +253,7 @@ export interface ResumeCommandOptions {
   readonly transport: "tcp" | "memory";
   readonly backend: BackendRequest;
   readonly ignoreMemory?: boolean;
+  readonly allowRemoteModules?: boolean;
   readonly quiet?: boolean;
 }
 
@@ -262,6 +276,7 @@ export async function resumeCommand(folder: string, options: ResumeCommandOption
         ...(options.out === undefined ? {} : { out: options.out }),
         ...(options.steps === undefined ? {} : { steps: options.steps }),
         ...(options.ignoreMemory ? { ignoreMemory: true } : {}),
+        ...remoteModules(options),
         onProgress: (progress) => bar.update(progress),
       })
     );

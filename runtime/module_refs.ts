@@ -37,7 +37,8 @@ function shown(specifier: string): string {
 }
 
 /**
- * Why a module specifier may not be imported under a policy, or `null` when it may.
+ * Why a module specifier may not be imported under a policy, or `null` when it may. The
+ * reason does not repeat the specifier (the issue's `received` does, cut short).
  *
  * @param specifier The module, as the plan writes it.
  * @param policy Whether remote modules are allowed.
@@ -62,15 +63,14 @@ export function moduleProblem(specifier: string, policy: ModulePolicy): string |
   if (scheme === null || scheme === "file") return null;
   if (scheme === "http" || scheme === "https") {
     if (policy.allowRemoteModules) return null;
-    return `${shown(specifier)} is a remote module, and a plan's modules are local files ` +
-      `unless remote ones are allowed: download it, check it, save it next to the plan and ` +
-      `write its path relative to the plan (such as "./model.ts"), or pass ` +
-      `${ALLOW_REMOTE_MODULES_FLAG} (allowRemoteModules: true in the run options) if you ` +
-      `trust whoever serves it`;
+    return `a remote (${scheme}:) module is refused unless remote modules are allowed: ` +
+      `download it, check it, save it next to the plan and write its path relative to the plan ` +
+      `(such as "./model.ts"), or pass ${ALLOW_REMOTE_MODULES_FLAG} (allowRemoteModules: true ` +
+      `in the run options) if you trust whoever serves it`;
   }
-  return `${shown(specifier)} is a ${scheme}: URL, and a plan's modules must be files: a plan ` +
-    `runs no code its reader did not choose. Save the module as a file next to the plan and ` +
-    `write its path relative to the plan (such as "./model.ts")`;
+  return `a ${scheme}: URL is never imported: a plan's modules are files, so that a plan runs ` +
+    `no code its reader did not choose; save the module as a file next to the plan and write ` +
+    `its path relative to the plan (such as "./model.ts")`;
 }
 
 /**

@@ -71,6 +71,12 @@ export interface RunOptions {
    */
   readonly ignoreMemory?: boolean;
   /**
+   * Let a custom model's module be an `http:`/`https:` URL (default false: local files only,
+   * and `data:` and other schemes never; runtime/module_refs.ts). The module runs in every
+   * worker with the workers' permissions: allow it only for addresses you trust.
+   */
+  readonly allowRemoteModules?: boolean;
+  /**
    * The run's secret, which every connection proves it knows (HMAC challenge–response); default:
    * a fresh one per run for workers started here, or `GOSSAMER_SECRET` / `GOSSAMER_SECRET_FILE`
    * with `launch: "none"` (a generated one is then written to `<out>/secret`).

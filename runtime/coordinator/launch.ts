@@ -84,6 +84,7 @@ export function launchWorkers(
     backend,
     secret: security.secret,
     runId: security.runId,
+    ...(options.allowRemoteModules ? { allowRemoteModules: true } : {}),
     ...(options.peerTimeoutMs === undefined ? {} : { peerTimeoutMs: options.peerTimeoutMs }),
     ...(options.handshakeTimeoutMs === undefined
       ? {}

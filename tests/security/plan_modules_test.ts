@@ -88,12 +88,12 @@ Deno.test("gossamer plan refuses a plan.json whose custom model is a data: URL",
     const result = await gossamer("plan", plan);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /model\.module/);
-    assert.match(result.stderr, /data: URL/);
+    assert.match(result.stderr, /data: URL is never imported/);
     assert.ok(result.stderr.includes(plan), result.stderr);
     assert.match(result.stderr, /next to the plan/);
     assert.doesNotMatch(result.stderr, STACK_LINE);
     // The message does not repeat the whole payload.
-    assert.ok(!result.stderr.includes("writeTextFileSync"), result.stderr);
+    assert.ok(!result.stderr.includes("sequential"), result.stderr);
     assert.equal(await exists(marker), false);
   } finally {
     await Deno.remove(dir, { recursive: true });
