@@ -213,6 +213,8 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
         ...(options.peerTimeout === undefined ? {} : { peerTimeoutMs: options.peerTimeout }),
         ...(options.ignoreMemory ? { ignoreMemory: true } : {}),
         ...remoteModules(options),
+        // deno.json enables the worker options this needs.
+        limitThreadPermissions: true,
         ...(options.secretFile === undefined ? {} : { secretFile: options.secretFile }),
         ...(options.handshakeTimeout === undefined
           ? {}
@@ -277,6 +279,7 @@ export async function resumeCommand(folder: string, options: ResumeCommandOption
         ...(options.steps === undefined ? {} : { steps: options.steps }),
         ...(options.ignoreMemory ? { ignoreMemory: true } : {}),
         ...remoteModules(options),
+        limitThreadPermissions: true,
         onProgress: (progress) => bar.update(progress),
       })
     );

@@ -85,7 +85,7 @@ function remoteModuleHost(plan: Plan): string | null {
  * import { processWorkerFlags } from "./permissions.ts";
  * import { allReduce, mnist, mlp, sgd, train } from "../../mod.ts";
  *
- * const plan = train(mlp()).data(mnist()).optimizer(sgd({ lr: 0.1 })).base(allReduce())
+ * const plan = train(mlp({ hidden: [8] })).data(mnist()).optimizer(sgd({ lr: 0.1 })).base(allReduce())
  *   .compile();
  * assert.deepEqual(processWorkerFlags(plan, "127.0.0.1:4000"), [
  *   "--no-prompt",
@@ -118,7 +118,7 @@ export function processWorkerFlags(plan: Plan, rendezvous: string): string[] {
  * import { threadWorkerPermissions } from "./permissions.ts";
  * import { allReduce, mnist, mlp, sgd, train } from "../../mod.ts";
  *
- * const plan = train(mlp()).data(mnist()).optimizer(sgd({ lr: 0.1 })).base(allReduce())
+ * const plan = train(mlp({ hidden: [8] })).data(mnist()).optimizer(sgd({ lr: 0.1 })).base(allReduce())
  *   .compile();
  * const permissions = threadWorkerPermissions(plan, "127.0.0.1:4000");
  * assert.deepEqual(permissions.net, ["127.0.0.1"]);

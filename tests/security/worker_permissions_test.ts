@@ -47,7 +47,7 @@ const PLAN = {
 
 /** A module that runs `attack` when asked for its model, then builds a working one. */
 function model(attack: string): string {
-  return "export default ({ inputShape, classes, tf }) => {\n" +
+  return "export default async ({ inputShape, classes, tf }) => {\n" +
     `  ${attack}\n` +
     "  return tf.sequential({ layers: [tf.layers.dense({ inputShape, units: classes })] });\n" +
     "};\n";
@@ -112,6 +112,7 @@ for (const launch of ["processes", "threads"] as const) {
         assert.equal(result.code, 1, result.stderr);
         assert.match(result.stderr, attack.refusal);
         assert.match(result.stderr, /custom model/);
+        assert.match(result.stderr, /workers run with limited permissions/);
         assert.doesNotMatch(result.stderr, STACK_LINE);
         let traces = true;
         try {
