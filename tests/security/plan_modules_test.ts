@@ -281,3 +281,66 @@ Deno.test("a topology preset holding JavaScript is refused as data and never eva
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("data files holding JavaScript are read as data: refused by gossamer plan, never evaluated", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gossamer_plan_modules_" });
+  const marker = join(dir, "pwned");
+  const script = `Deno.writeTextFileSync(${JSON.stringify(marker)}, "ran");\nexport default {};\n`;
+  const sgd = {
+    kind: "sgd",
+    lr: { kind: "constant", lr: 0.1 },
+    momentum: 0,
+    nesterov: false,
+    weightDecay: 0,
+  };
+  const rest = {
+    workers: 2,
+    optimizer: sgd,
+    base: { kind: "allReduce" },
+    compress: null,
+    outer: null,
+    network: null,
+    steps: 2,
+    evalEvery: 1,
+    seed: 0,
+  };
+  const plans = {
+    "leastSquares.file": {
+      version: 1,
+      model: { kind: "linear", dim: 3, init: "zeros" },
+      data: { kind: "leastSquares", file: "./data.js" },
+      ...rest,
+    },
+    "tensors.train": {
+      version: 1,
+      model: { kind: "logistic", inputs: null, classes: null },
+      data: {
+        kind: "tensors",
+        train: "./data.js",
+        test: null,
+        features: "x",
+        labels: null,
+        task: "classification",
+        classes: null,
+        partition: { kind: "iid" },
+        testSize: 0.2,
+        batchSize: 8,
+      },
+      ...rest,
+    },
+  };
+  try {
+    await Deno.writeTextFile(join(dir, "data.js"), script);
+    for (const [field, plan] of Object.entries(plans)) {
+      const path = join(dir, `${field}.json`);
+      await Deno.writeTextFile(path, JSON.stringify(plan));
+      const result = await gossamer("plan", path);
+      assert.equal(result.code, 1, `${field}: ${result.stderr}`);
+      assert.match(result.stderr, /data\.(file|train)/, field);
+      assert.doesNotMatch(result.stderr, STACK_LINE);
+    }
+    assert.equal(await exists(marker), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
