@@ -186,7 +186,7 @@ Deno.test("an https: module is refused without --allow-remote-modules and accept
   }
 });
 
-Deno.test("data:, blob:, javascript:, npm: and jsr: modules are refused even when remote ones are allowed", async () => {
+Deno.test("data:, blob:, javascript:, npm:, jsr: and file: URLs of other hosts are refused even when remote modules are allowed", async () => {
   for (
     const module of [
       "data:text/javascript,export default 1",
@@ -195,6 +195,8 @@ Deno.test("data:, blob:, javascript:, npm: and jsr: modules are refused even whe
       "npm:left-pad@1.3.0",
       "jsr:@std/path",
       "DATA:text/javascript,1",
+      // A file: URL naming another host would be fetched from a share, not read from here.
+      "file://evil.example/share/m.ts",
     ]
   ) {
     const { dir, plan } = await sharedPlan(() => module);
