@@ -60,7 +60,8 @@ export function moduleProblem(specifier: string, policy: ModulePolicy): string |
   const scheme = /^[a-z]:[\\/]/i.test(specifier)
     ? null
     : SCHEME.exec(specifier)?.[1]?.toLowerCase() ?? null;
-  if (scheme === null || scheme === "file") return null;
+  if (scheme === null) return null;
+  if (scheme === "file") return fileUrlProblem(specifier);
   if (scheme === "http" || scheme === "https") {
     if (policy.allowRemoteModules) return null;
     return `a remote (${scheme}:) module is refused unless remote modules are allowed: ` +
@@ -71,6 +72,19 @@ export function moduleProblem(specifier: string, policy: ModulePolicy): string |
   return `a ${scheme}: URL is never imported: a plan's modules are files, so that a plan runs ` +
     `no code its reader did not choose; save the module as a file next to the plan and write ` +
     `its path relative to the plan (such as "./model.ts")`;
+}
+
+/** A `file:` URL must name a file on this host: no other host, no malformed URL. */
+function fileUrlProblem(specifier: string): string | null {
+  let host: string;
+  try {
+    host = new URL(specifier).hostname;
+  } catch {
+    return "a file: URL that cannot be parsed is refused: write the module's path instead";
+  }
+  if (host === "" || host === "localhost") return null;
+  return `a file: URL naming another host is refused (a file on a share is not a file of ` +
+    `the plan): copy the module next to the plan and write its path relative to the plan`;
 }
 
 /**
