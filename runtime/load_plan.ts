@@ -68,6 +68,18 @@ async function importPipeline(path: string): Promise<Plan> {
 }
 
 /**
+ * The path of a `file:` URL, or `null` when it names another host or does not parse: such a
+ * reference stays as written, and reading it fails with a message naming its field.
+ */
+function localPath(url: string): string | null {
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Anchors a plan's file references (dsl/file_refs.ts) for running: relative paths are taken
  * relative to `folder`, the folder of the file the plan came from, and `file:` URLs become
  * paths; other URLs stay as they are.
@@ -89,7 +101,7 @@ async function importPipeline(path: string): Promise<Plan> {
  */
 export function anchorFileRefs(plan: Plan, folder: string): Plan {
   return mapFileRefs(plan, (reference) => {
-    if (reference.startsWith("file:")) return fileURLToPath(reference);
+    if (reference.startsWith("file:")) return localPath(reference) ?? reference;
     return isRelativeRef(reference) ? resolve(folder, reference) : reference;
   });
 }

@@ -346,3 +346,40 @@ Deno.test("data files holding JavaScript are read as data: refused by gossamer p
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a data file given as a file: URL of another host is refused naming its field, not an internal error", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gossamer_plan_modules_" });
+  try {
+    const plan = join(dir, "plan.json");
+    await Deno.writeTextFile(
+      plan,
+      JSON.stringify({
+        version: 1,
+        model: { kind: "linear", dim: 3, init: "zeros" },
+        data: { kind: "leastSquares", file: "file://evil.example/shards.json" },
+        workers: 2,
+        optimizer: {
+          kind: "sgd",
+          lr: { kind: "constant", lr: 0.1 },
+          momentum: 0,
+          nesterov: false,
+          weightDecay: 0,
+        },
+        base: { kind: "allReduce" },
+        compress: null,
+        outer: null,
+        network: null,
+        steps: 2,
+        evalEvery: 1,
+        seed: 0,
+      }),
+    );
+    const result = await gossamer("plan", plan);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^data\.file: /m);
+    assert.doesNotMatch(result.stderr, /internal error/);
+    assert.doesNotMatch(result.stderr, STACK_LINE);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
