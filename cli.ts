@@ -95,6 +95,12 @@ function fraction(value: string): number {
   return number;
 }
 
+/** `--allow-remote-modules`, on every command that loads a plan. */
+const ALLOW_REMOTE_MODULES = [
+  "--allow-remote-modules",
+  "accept a custom model module given as an http:/https: URL (it runs in every worker: only for addresses you trust); data: and other schemes are always refused",
+] as const;
+
 const BACKENDS = ["auto", "webgpu", "wasm", "cpu"] as const;
 const TRANSPORTS = ["tcp", "memory"] as const;
 const CLOCKS = ["real", "virtual"] as const;
@@ -138,6 +144,7 @@ function program(): Command {
     .description("Validate a pipeline module or plan JSON file, print the plan and explain it")
     .argument("<input>", "pipeline module (.ts) or plan file (.json)")
     .option("--json", "print { plan, explanation } as JSON")
+    .option(...ALLOW_REMOTE_MODULES)
     .action(async (input, options) => await planCommand(input, options));
 
   root.command("topology")
@@ -198,6 +205,7 @@ function program(): Command {
       milliseconds,
     )
     .option("--ignore-memory", "run even if the plan's estimated memory exceeds what is available")
+    .option(...ALLOW_REMOTE_MODULES)
     .option(
       "--no-shared-memory",
       "thread workers all-reduce over their sockets instead of this process's shared memory",
@@ -255,6 +263,7 @@ function program(): Command {
     )
     .option("--ignore-memory", "run even if the plan's estimated memory exceeds what is available")
     .option("--mac-mesh", "authenticate every mesh frame with a MAC, as `run --mac-mesh`")
+    .option(...ALLOW_REMOTE_MODULES)
     .option("--quiet", "print only the run folder (no progress bar, no table)")
     .action(async (folder, options) => await resumeCommand(folder, options));
 
@@ -264,6 +273,7 @@ function program(): Command {
     )
     .addHelpText("after", WORKER_HELP)
     .requiredOption("--plan <file>", "plan file (.json) or pipeline module (.ts)", path)
+    .option(...ALLOW_REMOTE_MODULES)
     .option("--rank <r>", "this worker's rank (default: from the launcher)", integerAtLeast(0))
     .option("--world <n>", "number of workers (default: from the launcher)", integerAtLeast(1))
     .option(

@@ -108,6 +108,7 @@ export async function demoCommand(options: DemoOptions = {}): Promise<void> {
         run(plan, {
           out: join(parent, name),
           signal,
+          limitThreadPermissions: true,
           onProgress: (progress) => bar.update(progress),
         })
       );

@@ -235,6 +235,7 @@ export async function runExperiment(
         run(plan, {
           out,
           signal,
+          limitThreadPermissions: true,
           ...(settings.transport === undefined ? {} : { transport: settings.transport }),
           ...(settings.clock === undefined ? {} : { clock: settings.clock }),
           onProgress: (progress) => bar.update(progress),

@@ -7,6 +7,7 @@
 import { explainPlan, type PlanExplanation } from "../dsl/explain.ts";
 import type { Plan } from "../dsl/plan.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
+import { remoteModules } from "./run_command.ts";
 import { predictStepTime, type StepTimePrediction } from "../runtime/coordinator/predict_time.ts";
 import { totalBytes } from "../dsl/traffic.ts";
 import { formatBytes, table } from "../report/format.ts";
@@ -92,10 +93,14 @@ export function renderExplanation(
  * Runs `gossamer plan`.
  *
  * @param input A pipeline module or plan JSON file.
- * @param options `json`: print `{ plan, explanation }` as JSON instead of text.
+ * @param options `json`: print `{ plan, explanation }` as JSON instead of text;
+ *   `allowRemoteModules`: accept an `http:`/`https:` custom model module.
  */
-export async function planCommand(input: string, options: { json?: boolean }): Promise<void> {
-  const plan = await loadPlan(input);
+export async function planCommand(
+  input: string,
+  options: { json?: boolean; allowRemoteModules?: boolean },
+): Promise<void> {
+  const plan = await loadPlan(input, remoteModules(options));
   const explanation = explainPlan(plan);
   // With a declared network, the time per step is predicted by simulating the plan on it.
   const prediction = plan.network === null || explanation.parameters === null

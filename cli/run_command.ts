@@ -45,6 +45,8 @@ export interface RunCommandOptions {
   readonly peerTimeout?: number;
   /** Run even if the estimated memory exceeds what is available. */
   readonly ignoreMemory?: boolean;
+  /** Accept an `http:`/`https:` custom model module (`--allow-remote-modules`). */
+  readonly allowRemoteModules?: boolean;
   /** Whether thread workers all-reduce through shared memory (default true). */
   readonly sharedMemory?: boolean;
   /** Workers per process with `--launch processes` (default 1). */
@@ -59,6 +61,16 @@ export interface RunCommandOptions {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly tlsCa?: string;
+}
+
+/**
+ * `{ allowRemoteModules: true }` when `--allow-remote-modules` was given, else nothing: the
+ * options `loadPlan` and `run` take.
+ */
+export function remoteModules(
+  options: { readonly allowRemoteModules?: boolean },
+): { allowRemoteModules?: true } {
+  return options.allowRemoteModules ? { allowRemoteModules: true } : {};
 }
 
 /** The TLS files given on the command line, or nothing when none is. */
@@ -183,7 +195,7 @@ function uploadsLine(summary: RunSummary): string {
  * @param options Overrides, backend, transport and output folder.
  */
 export async function runCommand(input: string, options: RunCommandOptions): Promise<void> {
-  const plan = await overridePlan(await loadPlan(input), options, input);
+  const plan = await overridePlan(await loadPlan(input, remoteModules(options)), options, input);
   const bar = new ProgressBar(!options.quiet);
   try {
     const result = await withInterrupt((signal) =>
@@ -202,6 +214,9 @@ export async function runCommand(input: string, options: RunCommandOptions): Pro
           : { silenceTimeoutMs: options.silenceTimeout }),
         ...(options.peerTimeout === undefined ? {} : { peerTimeoutMs: options.peerTimeout }),
         ...(options.ignoreMemory ? { ignoreMemory: true } : {}),
+        ...remoteModules(options),
+        // deno.json enables the worker options this needs.
+        limitThreadPermissions: true,
         ...(options.secretFile === undefined ? {} : { secretFile: options.secretFile }),
         ...(options.handshakeTimeout === undefined
           ? {}
@@ -243,6 +258,7 @@ export interface ResumeCommandOptions {
   readonly transport: "tcp" | "memory";
   readonly backend: BackendRequest;
   readonly ignoreMemory?: boolean;
+  readonly allowRemoteModules?: boolean;
   readonly quiet?: boolean;
   /** Authenticate every mesh frame with a MAC. */
   readonly macMesh?: boolean;
@@ -268,6 +284,8 @@ export async function resumeCommand(folder: string, options: ResumeCommandOption
         ...(options.steps === undefined ? {} : { steps: options.steps }),
         ...(options.ignoreMemory ? { ignoreMemory: true } : {}),
         ...(options.macMesh ? { macMesh: true } : {}),
+        ...remoteModules(options),
+        limitThreadPermissions: true,
         onProgress: (progress) => bar.update(progress),
       })
     );

@@ -37,12 +37,14 @@ import { runWorker, type WorkerLaunch } from "../runtime/worker/worker_main.ts";
 import { localWorkersProblem, runWorkerGroup } from "../runtime/worker/thread_group.ts";
 import { CliInputError, CommandFailedError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
-import { reportRun, tlsOption } from "./run_command.ts";
+import { remoteModules, reportRun, tlsOption } from "./run_command.ts";
 import { messageOf } from "../runtime/errors.ts";
 
 /** Options of `gossamer worker`. */
 export interface WorkerCommandOptions {
   readonly plan: string;
+  /** Accept an `http:`/`https:` custom model module (`--allow-remote-modules`). */
+  readonly allowRemoteModules?: boolean;
   readonly rank?: number;
   readonly world?: number;
   readonly rendezvous?: string;
@@ -77,7 +79,7 @@ export async function workerCommand(
   options: WorkerCommandOptions,
   env: Readonly<Record<string, string>> = Deno.env.toObject(),
 ): Promise<void> {
-  const plan = await loadPlan(options.plan);
+  const plan = await loadPlan(options.plan, remoteModules(options));
   const local = options.localWorkers ?? 1;
   const problem = localWorkersProblem(plan.workers, local);
   if (problem !== null) throw new CliInputError(problem);
@@ -144,6 +146,7 @@ function workerLaunch(
     world: plan.workers,
     rendezvous: place.rendezvous,
     backend: options.backend,
+    ...remoteModules(options),
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.advertise === undefined ? {} : { advertise: options.advertise }),
     ...(options.peerTimeout === undefined ? {} : { peerTimeoutMs: options.peerTimeout }),
@@ -219,6 +222,7 @@ async function hostRun(
       rendezvous: listenAt,
       transport: "tcp",
       launch: "none",
+      ...remoteModules(options),
       ...(options.secretFile === undefined ? {} : { secretFile: options.secretFile }),
       ...(options.handshakeTimeout === undefined
         ? {}

@@ -14,6 +14,7 @@ import type { Plan } from "../dsl/plan.ts";
 import { isPipeline } from "../dsl/train.ts";
 import { parsePlan, PlanError } from "../dsl/validate.ts";
 import { resourceIssues } from "./resources.ts";
+import { moduleIssues, type ModulePolicy } from "./module_refs.ts";
 import { messageOf } from "./errors.ts";
 
 /** The input file cannot be read or imported (as opposed to holding an invalid plan). */
@@ -67,6 +68,18 @@ async function importPipeline(path: string): Promise<Plan> {
 }
 
 /**
+ * The path of a `file:` URL, or `null` when it names another host or does not parse: such a
+ * reference stays as written, and reading it fails with a message naming its field.
+ */
+function localPath(url: string): string | null {
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Anchors a plan's file references (dsl/file_refs.ts) for running: relative paths are taken
  * relative to `folder`, the folder of the file the plan came from, and `file:` URLs become
  * paths; other URLs stay as they are.
@@ -88,7 +101,7 @@ async function importPipeline(path: string): Promise<Plan> {
  */
 export function anchorFileRefs(plan: Plan, folder: string): Plan {
   return mapFileRefs(plan, (reference) => {
-    if (reference.startsWith("file:")) return fileURLToPath(reference);
+    if (reference.startsWith("file:")) return localPath(reference) ?? reference;
     return isRelativeRef(reference) ? resolve(folder, reference) : reference;
   });
 }
@@ -96,10 +109,13 @@ export function anchorFileRefs(plan: Plan, folder: string): Plan {
 /**
  * Loads, validates and checks a plan from a `.json` plan file or a pipeline module. File
  * references (a custom model's module, least-squares shards) are relative to the loaded file,
- * as imports are, and come back as absolute paths.
+ * as imports are, and come back as absolute paths. A custom model's module must be a file
+ * unless `allowRemoteModules` lets it be an `http:`/`https:` URL; other schemes (`data:` …) are
+ * refused (runtime/module_refs.ts), here, before anything imports it.
  *
  * @param path The input file.
- * @param options `checkFiles` (default true): also check the files the plan refers to.
+ * @param options `checkFiles` (default true): also check the files the plan refers to;
+ *   `allowRemoteModules` (default false): accept `http:`/`https:` modules.
  * @returns The valid plan, frozen.
  * @throws {PlanLoadError} When the file is missing, unreadable or fails to import.
  * @throws {PlanError} When the plan is invalid.
@@ -116,7 +132,7 @@ export function anchorFileRefs(plan: Plan, folder: string): Plan {
  */
 export async function loadPlan(
   path: string,
-  options: { readonly checkFiles?: boolean } = {},
+  options: { readonly checkFiles?: boolean } & ModulePolicy = {},
 ): Promise<Plan> {
   try {
     const info = await Deno.stat(path);
@@ -131,6 +147,8 @@ export async function loadPlan(
   const loaded = path.endsWith(".json")
     ? parsePlan(await readPlanJson(path), path)
     : await importPipeline(path);
+  const refused = moduleIssues(loaded, options);
+  if (refused.length > 0) throw new PlanError(refused, path);
   const plan = anchorFileRefs(loaded, dirname(resolve(path)));
   if (options.checkFiles ?? true) {
     const issues = await resourceIssues(plan);

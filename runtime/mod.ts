@@ -45,6 +45,7 @@ export {
 } from "./safetensors.ts";
 export type { WorkerState } from "./worker_state.ts";
 export { loadPlan, PlanLoadError } from "./load_plan.ts";
+export type { ModulePolicy } from "./module_refs.ts";
 export {
   runWorker,
   WorkerError,

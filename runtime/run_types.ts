@@ -71,6 +71,20 @@ export interface RunOptions {
    */
   readonly ignoreMemory?: boolean;
   /**
+   * Let a custom model's module be an `http:`/`https:` URL (default false: local files only,
+   * and `data:` and other schemes never; runtime/module_refs.ts). The module runs in every
+   * worker with the workers' permissions: allow it only for addresses you trust.
+   */
+  readonly allowRemoteModules?: boolean;
+  /**
+   * Start thread workers with only the permissions they need (read, the run's network; no
+   * write, run, env, ffi or sys: runtime/worker/permissions.ts), as process workers always are.
+   * Deno accepts this only with `--unstable-worker-options` (or `"worker-options"` in the
+   * deno.json `unstable` list, as gossamer's has) and exits otherwise, so it is off by default;
+   * the command line turns it on.
+   */
+  readonly limitThreadPermissions?: boolean;
+  /**
    * The run's secret, which every connection proves it knows (HMAC challenge–response); default:
    * a fresh one per run for workers started here, or `GOSSAMER_SECRET` / `GOSSAMER_SECRET_FILE`
    * with `launch: "none"` (a generated one is then written to `<out>/secret`, removed when the

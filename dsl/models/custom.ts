@@ -12,7 +12,10 @@ import { buildNode, type ModelDefinition, type OptionNames } from "../kind.ts";
 export interface CustomModelNode {
   /** Node kind, named after the DSL factory `custom()`. */
   readonly kind: "custom";
-  /** Module specifier: a path or a `file:`/`https:` URL. */
+  /**
+   * Module specifier: a path or a `file:` URL; an `http:`/`https:` URL runs only when remote
+   * modules are allowed, and other schemes (`data:` …) never (runtime/module_refs.ts).
+   */
   readonly module: string;
   /** Name of the export that builds the model. */
   readonly export: string;
@@ -22,7 +25,8 @@ export interface CustomModelNode {
 export interface CustomModelOptions {
   /**
    * The module that builds the model: a path relative to the pipeline file (or plan file) it is
-   * written in, as imports are, or a URL such as `new URL("./model.ts", import.meta.url)`. A
+   * written in, as imports are, or a `file:` URL such as `new URL("./model.ts", import.meta.url)`
+   * (`https:` only with `--allow-remote-modules`; `data:` and other schemes are refused). A
    * plan object run without being loaded from a file resolves it against the working directory.
    */
   readonly module: string | URL;

@@ -31,6 +31,7 @@ import type { RunOptions } from "../run_types.ts";
 import type { WorkerLaunch } from "../worker/worker_main.ts";
 import type { ProcessLaunch } from "../worker/process_worker.ts";
 import { startThreadWorker } from "../worker/thread_group.ts";
+import { processWorkerFlags, threadWorkerPermissions } from "../worker/permissions.ts";
 import type { RendezvousSecurity } from "./rendezvous.ts";
 import { messageOf } from "../errors.ts";
 
@@ -86,6 +87,7 @@ export function launchWorkers(
     backend,
     secret: security.secret,
     runId: security.runId,
+    ...(options.allowRemoteModules ? { allowRemoteModules: true } : {}),
     ...(options.peerTimeoutMs === undefined ? {} : { peerTimeoutMs: options.peerTimeoutMs }),
     ...(options.handshakeTimeoutMs === undefined
       ? {}
@@ -106,7 +108,11 @@ export function launchWorkers(
       ? null
       : createSharedArena(plan.workers);
     return ranks.map((rank) => {
-      const worker = startThreadWorker(launchOf(rank), arena ?? undefined);
+      const worker = startThreadWorker(
+        launchOf(rank),
+        arena ?? undefined,
+        options.limitThreadPermissions ? threadWorkerPermissions(plan, rendezvous) : undefined,
+      );
       worker.finished.catch((error: Error) => fail(error.message));
       // A worker that finished closes itself; one that hangs is terminated after a grace.
       return { stop: () => worker.stop() };
@@ -120,7 +126,8 @@ export function launchWorkers(
     const launch: ProcessLaunch = local === 1 ? launchOf(rank) : { ...launchOf(rank), local };
     const who = local === 1 ? `Worker ${rank}` : `Workers ${rank}..${rank + local - 1}`;
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", fromFileUrl(entry)],
+      // Only what a worker needs (permissions.ts): the plan's module runs in it.
+      args: ["run", ...processWorkerFlags(plan, rendezvous), "--quiet", fromFileUrl(entry)],
       stdin: "piped",
       stdout: "null",
       stderr: "piped",

@@ -51,7 +51,10 @@ export async function resume(runFolder: string, options: ResumeOptions = {}): Pr
   let checkpoint;
   let plan;
   try {
-    const written = await loadPlan(join(runFolder, "plan.json"));
+    const written = await loadPlan(
+      join(runFolder, "plan.json"),
+      options.allowRemoteModules ? { allowRemoteModules: true } : {},
+    );
     plan = options.steps === undefined ? written : parsePlan(
       { ...written, steps: options.steps, evalEvery: Math.min(written.evalEvery, options.steps) },
       `${runFolder}/plan.json with --steps ${options.steps}`,

@@ -27,6 +27,8 @@ import {
   type RuntimeFacts,
 } from "../run_types.ts";
 import { unsupportedNodes } from "../support.ts";
+import { moduleIssues } from "../module_refs.ts";
+import { formatIssues } from "../../dsl/validate.ts";
 import { claimRunFolder, defaultRunFolder, RunFolder } from "./run_folder.ts";
 import { join, resolve } from "node:path";
 import { planHash } from "../plan_hash.ts";
@@ -132,6 +134,11 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
       `Cannot run the plan: this runtime cannot execute ${unsupported.join("; ")}`,
       out,
     );
+  }
+  // A plan object may come from anywhere (a parsed plan.json): its module is checked here too.
+  const refused = moduleIssues(plan, options);
+  if (refused.length > 0) {
+    throw new RunError(`Cannot run the plan: ${formatIssues(refused)}`, out);
   }
   const clockProblem = clockProblemOf(plan, options) ?? localWorkersProblemOf(plan, options) ??
     timeoutProblem(options, ["silenceTimeoutMs", "peerTimeoutMs", "handshakeTimeoutMs"]);

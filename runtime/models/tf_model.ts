@@ -175,6 +175,18 @@ export function buildTfModel(
 const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 
 /**
+ * What to add to a failure that is Deno refusing a permission: Deno's own message says to run
+ * again with an `--allow-…` flag, but workers are given their permissions by gossamer on purpose
+ * (runtime/worker/permissions.ts), so say that instead.
+ */
+function deniedHint(error: unknown): string {
+  if (!(error instanceof Deno.errors.NotCapable)) return "";
+  return " (workers run with limited permissions: they read files and reach the run's hosts, " +
+    "but cannot write files, start processes, read the environment or load native code; " +
+    "a custom model only builds the model)";
+}
+
+/**
  * Imports a custom model module and calls its builder with `{ inputShape, classes, tf }`.
  * Relative paths are resolved against `Deno.cwd()`; the builder may be async and must return
  * a `tf.LayersModel` with one output per class (or one output for regression).
@@ -211,7 +223,9 @@ export async function loadCustomModel(
   try {
     module = await import(url);
   } catch (error) {
-    throw new Error(`Cannot import custom model module "${specifier}": ${messageOf(error)}`);
+    throw new Error(
+      `Cannot import custom model module "${specifier}": ${messageOf(error)}${deniedHint(error)}`,
+    );
   }
   const build = module[exportName];
   if (build === undefined) {
@@ -234,7 +248,9 @@ export async function loadCustomModel(
   try {
     model = await build({ inputShape, classes: shape.classes, tf });
   } catch (error) {
-    throw new Error(`Cannot build the ${where}: the builder failed: ${messageOf(error)}`);
+    throw new Error(
+      `Cannot build the ${where}: the builder failed: ${messageOf(error)}${deniedHint(error)}`,
+    );
   }
   if (!isLayersModel(model)) {
     throw new Error(

@@ -43,10 +43,19 @@ export interface ThreadWorker {
  *
  * @param launch What the worker runs.
  * @param arena The shared memory of its group, if any.
+ * @param permissions The worker's Deno permissions (default: this thread's). Deno accepts them
+ *   only with `--unstable-worker-options` (gossamer's deno.json enables it) and exits otherwise.
  * @returns The worker.
  */
-export function startThreadWorker(launch: WorkerLaunch, arena?: SharedArena): ThreadWorker {
-  const worker = new Worker(new URL("./thread_worker.ts", import.meta.url), { type: "module" });
+export function startThreadWorker(
+  launch: WorkerLaunch,
+  arena?: SharedArena,
+  permissions?: Deno.PermissionOptionsObject,
+): ThreadWorker {
+  const worker = new Worker(
+    new URL("./thread_worker.ts", import.meta.url),
+    permissions === undefined ? { type: "module" } : { type: "module", deno: { permissions } },
+  );
   const { promise: ended, resolve: settle } = Promise.withResolvers<Error | null>();
   worker.onerror = (event) => {
     event.preventDefault();

@@ -29,7 +29,8 @@
 import type { SharedArena } from "../comm/shared_reduce.ts";
 import { encodeState, type WorkerState } from "../worker_state.ts";
 import { timeoutProblem } from "../timeouts.ts";
-import { parsePlan } from "../../dsl/validate.ts";
+import { parsePlan, PlanError } from "../../dsl/validate.ts";
+import { moduleIssues } from "../module_refs.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import {
   adoptWebGpuProbe,
@@ -87,6 +88,8 @@ export interface WorkerLaunch {
    * connection to the coordinator). The port is the listener's.
    */
   readonly advertise?: string;
+  /** Accept an `http:`/`https:` custom model module (default: local files only). */
+  readonly allowRemoteModules?: boolean;
   /** How long to wait for a silent peer (no bytes at all from it) before failing (ms). */
   readonly peerTimeoutMs?: number;
   /**
@@ -396,6 +399,9 @@ interface Prepared {
 async function prepare(launch: WorkerLaunch): Promise<Prepared> {
   const { rank, world } = launch;
   const plan = parsePlan(launch.plan, `the plan received by worker ${rank}`);
+  // The coordinator checked the module too; a worker started some other way checks it here.
+  const refused = moduleIssues(plan, launch);
+  if (refused.length > 0) throw new PlanError(refused, `the plan received by worker ${rank}`);
   if (plan.workers !== world) {
     throw new WorkerError(
       rank,
