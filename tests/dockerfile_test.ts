@@ -42,7 +42,7 @@ Deno.test("the Dockerfile caches cli.ts and every worker entry point, all of whi
   for await (const file of walk(new URL("runtime/", ROOT))) {
     if (file.pathname.endsWith("_test.ts")) continue;
     const text = await Deno.readTextFile(file);
-    for (const match of text.matchAll(/new Worker\(new URL\("([^"]+)", import\.meta\.url\)/g)) {
+    for (const match of text.matchAll(/new Worker\(\s*new URL\("([^"]+)", import\.meta\.url\)/g)) {
       entries.add(new URL(match[1]!, file).href.slice(ROOT.href.length));
     }
   }
