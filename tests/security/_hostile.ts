@@ -344,26 +344,27 @@ function closeQuietly(conn: Deno.Conn): void {
 }
 
 /**
- * The TCP ports this process and its child processes listen on, as `ss -ltp` shows an attacker
- * on the host: the listening sockets of `/proc/net/tcp` whose inodes are among the open files of
- * this process or of a process whose parent is this one (thread workers listen in this process,
- * process workers in its children), so the listeners of other programs on the machine are never
- * touched. Linux only.
+ * The TCP ports a process and its descendants listen on, as `ss -ltp` shows an attacker on the
+ * host: the listening sockets of `/proc/net/tcp` whose inodes are among the open files of `pid`
+ * or of a process below it (a CLI run's thread workers listen in its process, its process
+ * workers in its children), so no other program's listeners, and no other test's, are touched.
+ * Linux only.
  *
+ * @param pid The process at the top.
  * @returns The ports.
  */
-export function ownListeningPorts(): Set<number> {
+export function listeningPortsOf(pid: number): Set<number> {
   const inodes = new Set<string>();
-  for (const pid of ["self", ...childPids()]) {
-    let entries: Iterable<Deno.DirEntry>;
+  for (const each of [pid, ...descendantsOf(pid)]) {
+    let entries: Deno.DirEntry[];
     try {
-      entries = [...Deno.readDirSync(`/proc/${pid}/fd`)];
+      entries = [...Deno.readDirSync(`/proc/${each}/fd`)];
     } catch {
-      continue; // the child ended meanwhile
+      continue; // ended meanwhile
     }
     for (const entry of entries) {
       try {
-        const link = Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`);
+        const link = Deno.readLinkSync(`/proc/${each}/fd/${entry.name}`);
         const match = /^socket:\[(\d+)\]$/.exec(link);
         if (match !== null) inodes.add(match[1]!);
       } catch { /* closed meanwhile */ }
@@ -380,17 +381,22 @@ export function ownListeningPorts(): Set<number> {
   return ports;
 }
 
-/** The process ids whose parent is this process, from `/proc/<pid>/stat`. */
-function childPids(): string[] {
-  const children: string[] = [];
+/** The processes below `pid`, from each process's parent in `/proc/<pid>/stat`. */
+function descendantsOf(pid: number): number[] {
+  const parents = new Map<number, number>();
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     try {
       const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
       // pid (comm) state ppid …: the command may hold spaces and parentheses, so split after it.
-      const parent = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1];
-      if (Number(parent) === Deno.pid) children.push(entry.name);
+      parents.set(Number(entry.name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
     } catch { /* ended meanwhile */ }
   }
-  return children;
+  const below: number[] = [];
+  let level = [pid];
+  while (level.length > 0) {
+    level = [...parents].filter(([, parent]) => level.includes(parent)).map(([child]) => child);
+    below.push(...level);
+  }
+  return below;
 }

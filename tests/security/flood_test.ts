@@ -8,7 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-import { type Flood, flood, ownListeningPorts } from "./_hostile.ts";
+import { type Flood, flood, listeningPortsOf } from "./_hostile.ts";
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { ROOT } from "../_cli.ts";
 import { connectTcpMesh, createCommunicator, listenTcp } from "../../runtime/comm/mod.ts";
 import { run } from "../../mod.ts";
 import {
@@ -146,56 +148,55 @@ Deno.test("a run whose coordinator is flooded from the moment it listens equals 
 
 Deno.test({
   name:
-    "a run whose coordinator and every mesh port are flooded as soon as they listen equals an undisturbed run, over threads and processes",
+    "a CLI run whose listeners are flooded as they appear, its coordinator's until it ends, equals an undisturbed run, over threads and processes",
   ignore: Deno.build.os !== "linux",
   async fn() {
     const plan = leastSquaresPlans(60).gossipRing!;
     const parent = await tempRunFolder();
     try {
-      const quiet = await run(plan, { transport: "tcp", out: `${parent}/quiet` });
-      const launches = {
-        threads: { transport: "tcp" },
-        processes: { launch: "processes" },
-      } as const;
-      for (const [name, launch] of Object.entries(launches)) {
-        // Thread workers listen in this process, process workers in its children: their mesh
-        // ports are found as `ss -ltp` would, and flooded from the moment they appear.
-        const before = ownListeningPorts();
+      await run(plan, { transport: "tcp", out: `${parent}/quiet` });
+      const quiet = await Deno.readTextFile(`${parent}/quiet/params.json`);
+      await Deno.writeTextFile(`${parent}/plan.json`, JSON.stringify(plan));
+      for (const launch of ["threads", "processes"]) {
+        // The run is a CLI process of its own: its listeners (the coordinator's, and the thread
+        // workers' mesh ports) are in that process, process workers' in its children, found as
+        // `ss -ltp` would and flooded from the moment they appear; no other test's are touched.
+        const out = `${parent}/flooded-${launch}`;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--quiet", fromFileUrl(new URL("cli.ts", ROOT))].concat(
+            ["run", `${parent}/plan.json`, "--out", out, "--launch", launch],
+          ),
+          env: { NO_COLOR: "1" },
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
         const floods = new Map<number, Flood>();
         let running = true;
         const watcher = (async () => {
           while (running) {
-            for (const port of ownListeningPorts()) {
-              if (!before.has(port) && !floods.has(port)) {
-                floods.set(port, flood(`127.0.0.1:${port}`, { loops: 16 }));
+            for (const port of listeningPortsOf(child.pid)) {
+              if (!floods.has(port)) {
+                floods.set(port, flood(`127.0.0.1:${port}`, { loops: 16, hold: 8 }));
               }
             }
             await new Promise((resolve) => setTimeout(resolve, 1));
           }
         })();
-        const flooded = await run(plan, {
-          ...launch,
-          out: `${parent}/flooded-${name}`,
-          onListening: (address) => {
-            const port = Number(address.split(":").at(-1));
-            if (!floods.has(port)) floods.set(port, flood(address, { loops: 16 }));
-          },
-        }).finally(async () => {
+        const { code } = await child.status.finally(async () => {
           running = false;
           await watcher;
         });
         const counts = await Promise.all([...floods.values()].map((each) => each.stop()));
-        // The coordinator's port and every worker's mesh listener were flooded.
-        assert.ok(
-          floods.size >= plan.workers + 1,
-          `${name}: only ${floods.size} ports were flooded`,
-        );
-        // Every flood connected while its listener was up; the first (the coordinator's, from
-        // the moment it listened until the run ended) many times.
-        assert.ok(counts.every((count) => count > 0), `${name}: the floods opened ${counts}`);
-        assert.ok(counts[0]! >= 64, `${name}: the floods opened ${counts}`);
-        assert.equal(flooded.summary.status, "completed", name);
-        assert.deepEqual(flooded.params, quiet.params, name);
+        // The coordinator's port (the first to listen) was flooded until the run ended. The
+        // workers' mesh listeners close once the mesh has formed, tens of milliseconds after
+        // they open, so the watcher finds and floods some of them only, often too late to
+        // connect (the mesh test above floods them before anyone dials, deterministically).
+        assert.ok(floods.size >= 2, `${launch}: only ${floods.size} ports flooded`);
+        assert.ok(counts[0]! >= 16, `${launch}: the floods opened ${counts}`);
+        const summary = JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
+        assert.equal(code, 0, `${launch}: ${summary.error}`);
+        assert.equal(summary.status, "completed", launch);
+        assert.equal(await Deno.readTextFile(`${out}/params.json`), quiet, launch);
       }
     } finally {
       await Deno.remove(parent, { recursive: true });
