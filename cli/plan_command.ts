@@ -45,6 +45,21 @@ export function renderExplanation(
       : `Model: ${d.toLocaleString("en-US")} parameters (${formatBytes(4 * d)} as float32)`,
   );
   lines.push(`Synchronisation: ${explanation.synchronisation}`);
+  const elastic = explanation.elastic;
+  if (elastic !== undefined) {
+    lines.push(
+      elastic.summary,
+      `  ${elastic.reaction}`,
+      "  Declared, not yet run: this version refuses to run an elastic plan.",
+    );
+    for (const failure of elastic.failures) lines.push(`  Declared failure: ${failure}`);
+    if (elastic.membership.length > 1) {
+      const spans = elastic.membership.map((span) =>
+        `steps ${span.from}–${span.to}: ${span.live.length} (${span.live.join(", ")})`
+      );
+      lines.push(`  Live workers: ${spans.join("; ")}`);
+    }
+  }
   const bytes = explanation.bytesPerStep;
   if (bytes !== null) {
     const total = totalBytes(bytes);

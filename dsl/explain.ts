@@ -8,11 +8,20 @@
  */
 
 import { topologyName, topologyNotes } from "../topologies/mod.ts";
-import type { CompressorNode, Plan, ScheduleNode, TopologyNode } from "./plan.ts";
+import type {
+  CompressorNode,
+  NetworkNode,
+  Plan,
+  ScheduleNode,
+  TopologyNode,
+} from "./plan.ts";
 import { type DataShape, dataShape, modelVariables, parameterCount } from "./shapes.ts";
 import { type PhaseBytes, zeroBytes } from "./traffic.ts";
 import { baseTraits, compressorTraits, outerTraits } from "./traits.ts";
 import { ringAllReduceBytes } from "./wire_bytes.ts";
+import { type ElasticExplanation, explainElastic } from "./elastic_explain.ts";
+
+export type { ElasticExplanation };
 
 /** What `gossamer plan` prints about a plan. */
 export interface PlanExplanation {
@@ -35,6 +44,8 @@ export interface PlanExplanation {
   readonly peakSyncBytes?: number;
   /** Remarks: bounds, assumptions. */
   readonly notes: readonly string[];
+  /** How an elastic plan shrinks, grows and reacts to its declared failures; absent otherwise. */
+  readonly elastic?: ElasticExplanation;
 }
 
 /**
@@ -148,6 +159,15 @@ export function nodeLabel(node: { readonly kind: string }): string {
   return `${node.kind}(${fields.join(", ")})`;
 }
 
+/** A network's label; its declared failures are explained on their own (`elastic_explain.ts`). */
+function networkLabel(network: NetworkNode): string {
+  const { failures, ...rest } = network;
+  const label = nodeLabel(rest);
+  return (failures ?? []).length === 0 ? label : `${label}, ${failures.length} declared failure${
+    failures.length === 1 ? "" : "s"
+  }`;
+}
+
 /** What the data feeds the model, in words: `classification, 784 features, 10 classes`. */
 function shapeLabel(shape: DataShape): string {
   if (shape.task === "language") return `language, vocabulary ${shape.classes}`;
@@ -191,8 +211,10 @@ export function explainPlan(plan: Plan): PlanExplanation {
     },
     ...(plan.compress === null ? [] : [{ slot: "compress", label: nodeLabel(plan.compress) }]),
     ...(plan.outer === null ? [] : [{ slot: "outer", label: nodeLabel(plan.outer) }]),
-    ...(plan.network === null ? [] : [{ slot: "network", label: nodeLabel(plan.network) }]),
+    ...(plan.network === null ? [] : [{ slot: "network", label: networkLabel(plan.network) }]),
   ];
+  const elastic = explainElastic(plan);
+  const elasticPart = elastic === null ? {} : { elastic };
   if (d === null) {
     notes.push("model size is known only once the data file or model module is loaded");
     return {
@@ -203,6 +225,7 @@ export function explainPlan(plan: Plan): PlanExplanation {
       bytesPerStep: null,
       allReduceBytesPerStep: null,
       notes,
+      ...elasticPart,
     };
   }
   const base = baseBytes(plan, d, notes);
@@ -222,5 +245,6 @@ export function explainPlan(plan: Plan): PlanExplanation {
     allReduceBytesPerStep: ringAllReduceBytes(d, plan.workers),
     ...(peak === undefined ? {} : { peakSyncBytes: peak }),
     notes,
+    ...elasticPart,
   };
 }

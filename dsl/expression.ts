@@ -160,6 +160,21 @@ class Writer {
   }
 }
 
+/**
+ * An elastic plan's `.elastic(…)` options, those equal to their defaults left out (found by
+ * compiling the small pipeline with only `minWorkers` at this plan's worker count).
+ */
+function elasticOptions(plan: Plan): Options {
+  const elastic = plan.elastic!;
+  const defaults = train(logistic()).data(synthetic()).workers(plan.workers)
+    .optimizer(sgd({ lr: 0.1 })).base(allReduce()).elastic({ minWorkers: 1 }).compile().elastic!;
+  return Object.fromEntries(
+    Object.entries(elastic).filter(([key, value]) =>
+      key === "minWorkers" || !same(value, defaults[key as keyof typeof defaults])
+    ),
+  );
+}
+
 /** Prints the plan and collects the names it uses. */
 function render(plan: Plan): { text: string; names: Set<string> } {
   const writer = new Writer();
@@ -174,6 +189,7 @@ function render(plan: Plan): { text: string; names: Set<string> } {
     plan.compress === null ? null : `.compress(${writer.node(plan.compress)})`,
     plan.outer === null ? null : `.outer(${writer.node(plan.outer)})`,
     plan.network === null ? null : `.network(${writer.node(plan.network)})`,
+    plan.elastic == null ? null : `.elastic(${writer.value(elasticOptions(plan))})`,
     plan.steps === DEFAULT_STEPS ? null : `.steps(${plan.steps})`,
     plan.evalEvery === implicit.evalEvery ? null : `.evalEvery(${plan.evalEvery})`,
     plan.seed === implicit.seed ? null : `.seed(${plan.seed})`,

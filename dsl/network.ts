@@ -16,6 +16,7 @@ import {
   type OptionProblem,
 } from "./kind.ts";
 import { unknownOptions } from "../strict_options.ts";
+import { failureNode, type FailureNode, type FailureOptions, failureSchema } from "./elastic.ts";
 
 /**
  * Workers that run slower than the rest. A slow worker's step takes `slowdown` times its compute
@@ -70,6 +71,12 @@ export interface NetworkNode {
    * simulated times; `null`: the measured compute time.
    */
   readonly computeMs: number | null;
+  /**
+   * Declared churn for an elastic plan (`dsl/elastic.ts`): workers leaving (and rejoining) at
+   * given steps, or leaving at random; empty for none. A plan written before this field existed
+   * has none.
+   */
+  readonly failures: readonly FailureNode[];
 }
 
 /** A unit suffix accepted in a {@linkcode Bandwidth} text (decimal prefixes: 1 kbit = 1000 bit). */
@@ -142,6 +149,13 @@ export interface NetworkOptions {
    * are exactly reproducible.
    */
   readonly computeMs?: Duration;
+  /**
+   * Declared churn, for an elastic plan only: `{ worker, leaveAt, joinAt? }` (the worker misses
+   * the synchronisations from step `leaveAt` on and, with `joinAt`, is back from that step) or
+   * `{ probability, seed? }` (before every step each live worker leaves with that probability,
+   * seeded; default seed: from the plan's). Default none.
+   */
+  readonly failures?: readonly FailureOptions[];
 }
 
 const OPTIONS: OptionNames<NetworkOptions> = {
@@ -151,6 +165,7 @@ const OPTIONS: OptionNames<NetworkOptions> = {
   links: true,
   stragglers: true,
   computeMs: true,
+  failures: true,
 };
 const LINK_OPTIONS: OptionNames<LinkOptions> = {
   between: true,
@@ -285,6 +300,11 @@ export function network(options: NetworkOptions = {}): NetworkNode {
   });
   const stragglers = options.stragglers;
   problems.push(...unknownOptions(stragglers, STRAGGLER_OPTIONS, "stragglers"));
+  const failures = (options.failures ?? []).map((entry, i) => {
+    const { node, problems: found } = failureNode(entry, i);
+    problems.push(...found);
+    return node;
+  });
   return buildNode(
     {
       kind: "network",
@@ -309,6 +329,7 @@ export function network(options: NetworkOptions = {}): NetworkNode {
         )!,
       },
       computeMs: read(options.computeMs, "computeMs", "computeMs", DURATION),
+      failures,
     },
     options,
     OPTIONS,
@@ -363,6 +384,9 @@ function networkOptions(node: NetworkNode): Record<string, unknown> {
       );
     }),
     computeMs: node.computeMs ?? undefined,
+    failures: (node.failures ?? []).length === 0 ? undefined : node.failures.map((failure) =>
+      Object.fromEntries(Object.entries(failure).filter(([, value]) => value !== null))
+    ),
   };
 }
 
@@ -388,6 +412,8 @@ export const networkSchema: NodeSchema<NetworkNode> = v.strictObject({
     delayMs: nonNegative,
   })),
   computeMs: v.nullable(nonNegative),
+  // Absent in plans written before declared failures existed.
+  failures: v.optional(v.array(failureSchema), []),
 });
 
 /**

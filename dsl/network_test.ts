@@ -37,6 +37,7 @@ Deno.test("network: defaults are an unlimited, instant, straggler-free network",
     links: [],
     stragglers: null,
     computeMs: null,
+    failures: [],
   });
 });
 
@@ -55,6 +56,7 @@ Deno.test("network: converts units and fills straggler defaults", () => {
     links: [],
     stragglers: { ranks: [], probability: 0, slowdown: 3, delayMs: 0 },
     computeMs: null,
+    failures: [],
   });
   ok(
     Object.isFrozen(net) && Object.isFrozen(net.stragglers) &&

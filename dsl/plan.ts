@@ -19,6 +19,7 @@ import type { CompressorNode } from "./compressors/mod.ts";
 import type { DataNode } from "./data/mod.ts";
 import type { ModelNode } from "./models/mod.ts";
 import type { NetworkNode } from "./network.ts";
+import type { ElasticNode } from "./elastic.ts";
 import type { OptimizerNode } from "./optimizers/mod.ts";
 import type { OuterNode } from "./outers/mod.ts";
 
@@ -30,6 +31,13 @@ export type * from "./models/mod.ts";
 export type * from "./optimizers/mod.ts";
 export type * from "./outers/mod.ts";
 export type { LinkNode, NetworkNode, StragglersNode } from "./network.ts";
+export type {
+  ElasticNode,
+  FailureNode,
+  LeaveNode,
+  RandomLeaveNode,
+  Reshard,
+} from "./elastic.ts";
 export type {
   ConstantSchedule,
   CosineSchedule,
@@ -65,6 +73,12 @@ export interface Plan {
   readonly outer: OuterNode | null;
   /** Emulated network; `null` sends messages as fast as the transport allows. */
   readonly network: NetworkNode | null;
+  /**
+   * Elastic training (`.elastic(…)`): how far the membership may shrink and grow while the run
+   * goes on; `null` (and absent from plans written before it existed) when a lost worker ends
+   * the run. Declared, not yet run: `run()` refuses an elastic plan.
+   */
+  readonly elastic: ElasticNode | null;
   /** Inner steps per worker. */
   readonly steps: number;
   /** Steps between evaluations of the averaged model; the last step is always evaluated. */

@@ -10,6 +10,7 @@ import * as v from "valibot";
 import { BASE_KINDS } from "./bases/mod.ts";
 import { COMPRESSOR_KINDS } from "./compressors/mod.ts";
 import { DATA_KINDS } from "./data/mod.ts";
+import { type ElasticNode, elasticSchema } from "./elastic.ts";
 import { integer } from "./fields.ts";
 import { MODEL_KINDS } from "./models/mod.ts";
 import type { NodeSchema } from "./kind.ts";
@@ -51,6 +52,8 @@ export const planSchema = v.strictObject({
   compress: v.nullable(kinds(COMPRESSOR_KINDS)),
   outer: v.nullable(kinds(OUTER_KINDS)),
   network: v.nullable(valibot<NetworkNode>(networkSchema)),
+  // Absent in plans written before elastic training existed; `parsePlan` fills in `null`.
+  elastic: v.optional(v.nullable(valibot<ElasticNode>(elasticSchema)), null),
   steps: integer(1),
   evalEvery: integer(1),
   seed: integer(0, 2 ** 32 - 1),

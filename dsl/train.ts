@@ -25,6 +25,7 @@ import type { MomentumBaseKind } from "./bases/mod.ts";
 import type { MomentumOptimizerKind } from "./optimizers/mod.ts";
 import { parseCompiledPlan } from "./validate.ts";
 import { optionProblems } from "../strict_options.ts";
+import { type ElasticOptions, type ElasticSpec, elasticSpec } from "./elastic.ts";
 
 /** Default number of inner steps. */
 export const DEFAULT_STEPS = 100;
@@ -39,6 +40,7 @@ interface PipelineSpec {
   readonly compress?: CompressorNode;
   readonly outer?: OuterNode;
   readonly network?: NetworkNode;
+  readonly elastic?: ElasticSpec;
   readonly steps?: number;
   readonly evalEvery?: number;
   readonly seed?: number;
@@ -180,6 +182,27 @@ export class Pipeline<
   }
 
   /**
+   * Makes the run elastic: it goes on while at least `minWorkers` workers are live, up to
+   * `maxWorkers` (default: the worker count) may be live at once, a restarted worker rejoins at
+   * the next synchronisation point unless `rejoin` is false, and a lost worker's shard is dropped
+   * (`reshard: "drop"`, the default) or spread over the survivors (`"spread"`). Needed by
+   * `network({ failures })`. Declared only for now: `run()` refuses an elastic plan.
+   * @param options `{ minWorkers, maxWorkers?, rejoin?, reshard? }`.
+   * @returns A new pipeline.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { allReduce, logistic, sgd, synthetic, train } from "../mod.ts";
+   * const plan = train(logistic()).data(synthetic()).workers(4).optimizer(sgd({ lr: 0.1 }))
+   *   .base(allReduce()).elastic({ minWorkers: 3, maxWorkers: 6 }).compile();
+   * assert.deepEqual(plan.elastic, { minWorkers: 3, maxWorkers: 6, rejoin: true, reshard: "drop" });
+   * ```
+   */
+  elastic(options: ElasticOptions): Pipeline<D, O, B> {
+    return this.#with({ elastic: elasticSpec(options) });
+  }
+
+  /**
    * Sets the number of inner steps (default 100).
    * @param k Steps.
    * @returns A new pipeline.
@@ -216,16 +239,21 @@ export class Pipeline<
   compile(..._ready: CompileArgs<D, O, B>): Plan {
     const spec = this.#spec;
     const steps = spec.steps ?? DEFAULT_STEPS;
+    const workers = spec.workers ?? 1;
+    const elastic = spec.elastic;
     const plan = {
       version: PLAN_VERSION,
       model: spec.model,
       data: spec.data ?? null,
-      workers: spec.workers ?? 1,
+      workers,
       optimizer: spec.optimizer ?? null,
       base: spec.base ?? null,
       compress: spec.compress ?? null,
       outer: spec.outer ?? null,
       network: spec.network ?? null,
+      elastic: elastic === undefined
+        ? null
+        : { ...elastic, maxWorkers: elastic.maxWorkers ?? workers },
       steps,
       evalEvery: spec.evalEvery ?? Math.max(1, Math.round(steps / 10)),
       seed: spec.seed ?? 0,

@@ -67,6 +67,7 @@ Deno.test("compile fills every default", () => {
     compress: null,
     outer: null,
     network: null,
+    elastic: null,
     steps: 100,
     evalEvery: 10,
     seed: 0,

@@ -113,7 +113,26 @@ function issuesOf(value: unknown, problems: readonly OptionProblem[]): PlanIssue
     const schemaIssues = result.issues.map((issue) => fromValibot(issue, value));
     return [...fromOptions, ...schemaIssues.filter((issue) => !isExplained(issue.path))];
   }
-  return [...fromOptions, ...crossSlotIssues(result.output as Plan)];
+  return [...fromOptions, ...crossSlotIssues(withLateFields(result.output) as Plan)];
+}
+
+/**
+ * A schema-valid plan with the fields added after plan version 1 filled in where a plan written
+ * before them lacks them (`elastic: null`, a network's `failures: []`), so code reads one shape;
+ * the plan itself when nothing is missing. `planHash` leaves these fields out at those values, so
+ * filling them in changes no plan's hash.
+ */
+function withLateFields(value: unknown): unknown {
+  if (!isRecord(value)) return value;
+  const plan = value as Record<string, unknown>;
+  const network = plan.network as Record<string, unknown> | null | undefined;
+  const networkLacks = isRecord(network) && !("failures" in network!);
+  if ("elastic" in plan && !networkLacks) return value;
+  return {
+    ...plan,
+    ...(networkLacks ? { network: { ...network, failures: [] } } : {}),
+    elastic: plan.elastic ?? null,
+  };
 }
 
 /**
@@ -219,5 +238,5 @@ export function parseCompiledPlan(
 ): Plan {
   const issues = issuesOf(value, problems);
   if (issues.length > 0) throw new PlanError(issues, source);
-  return value as Plan;
+  return withLateFields(value) as Plan;
 }

@@ -21,6 +21,27 @@ function canonical(value: unknown): string {
 }
 
 /**
+ * The plan without the fields added after plan version 1 while they hold their "off" value
+ * (`elastic: null`, a network's `failures: []`): a plan that does not use them hashes as it did
+ * before they existed, so its checkpoints still resume and its workers still agree.
+ */
+function withoutLateDefaults(plan: Record<string, unknown>): Record<string, unknown> {
+  const { elastic, network, ...rest } = plan;
+  const kept: Record<string, unknown> = { ...rest };
+  if (network !== undefined) {
+    const { failures, ...others } = (network ?? {}) as Record<string, unknown>;
+    const empty = Array.isArray(failures) && failures.length === 0;
+    kept.network = network === null
+      ? null
+      : empty || failures === undefined
+      ? others
+      : { ...others, failures };
+  }
+  if (elastic !== null && elastic !== undefined) kept.elastic = elastic;
+  return kept;
+}
+
+/**
  * The hex SHA-256 of a plan, optionally leaving out some top-level keys.
  *
  * @param plan The plan.
@@ -41,7 +62,9 @@ function canonical(value: unknown): string {
  * ```
  */
 export async function planHash(plan: Plan, ignore: readonly string[] = []): Promise<string> {
-  const kept = Object.fromEntries(Object.entries(plan).filter(([key]) => !ignore.includes(key)));
+  const kept = Object.fromEntries(
+    Object.entries(withoutLateDefaults({ ...plan })).filter(([key]) => !ignore.includes(key)),
+  );
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical(kept)));
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -1,0 +1,131 @@
+/**
+ * What `gossamer plan` says about an elastic plan: how far it may shrink and grow, what becomes
+ * of a lost worker's data, how its base reacts to a lost worker, and the membership over steps
+ * that its declared failures give.
+ *
+ * @module
+ */
+
+import { topologyName } from "../topologies/mod.ts";
+import type { BaseKind, BaseNode } from "./bases/mod.ts";
+import { declaredMembership, isLeave, type MembershipSpan } from "./elastic.ts";
+import type { Plan, TopologyNode } from "./plan.ts";
+
+/** An elastic plan in words. */
+export interface ElasticExplanation {
+  /** Bounds, resharding and rejoining, in one sentence. */
+  readonly summary: string;
+  /** How the base (and the outer, if any) reacts to a lost worker, in one sentence. */
+  readonly reaction: string;
+  /** One sentence per declared failure, in the order declared. */
+  readonly failures: readonly string[];
+  /** The membership over steps the fixed failures give; empty without fixed failures. */
+  readonly membership: readonly MembershipSpan[];
+}
+
+/** Whether a topology has a hub whose loss ends the run, and which rank it is. */
+function hubOf(topology: TopologyNode): number | null {
+  return topology.kind === "star" ? topology.hub : null;
+}
+
+/** How the survivors of a topology-based base go on. */
+function reformed(kind: string, topology: TopologyNode, pushSum: boolean): string {
+  const hub = hubOf(topology);
+  const weights = pushSum ? "column-stochastic" : "doubly stochastic";
+  const tail = hub === null
+    ? ""
+    : `; losing the hub (worker ${hub}) ends the run, as a lost worker does today`;
+  return `${kind}: the ${
+    topologyName(topology)
+  } topology is re-formed over the survivors, its weights ${weights} again${tail}.`;
+}
+
+/** How each base reacts to a lost worker. */
+const REACTIONS: { readonly [K in BaseKind]: (base: Extract<BaseNode, { kind: K }>) => string } = {
+  allReduce: () => "allReduce: the all-reduce group shrinks to the survivors, which average over themselves.",
+  localSgd: () =>
+    "localSgd: each synchronisation averages over the survivors; a lost worker's local steps since the last one are lost with it.",
+  overlapLocalSgd: () =>
+    "overlapLocalSgd: each synchronisation averages over the survivors; a lost worker's local steps since the last one are lost with it.",
+  gossip: (base) => reformed("gossip", base.topology, false),
+  dmSgd: (base) => reformed("dmSgd", base.topology, false),
+  decentLaM: (base) => reformed("decentLaM", base.topology, false),
+  chocoGossip: (base) => reformed("chocoGossip", base.topology, false),
+  sgp: (base) => reformed("sgp", base.topology, true),
+  cada: () =>
+    "cada: losing a worker shrinks the server's group of uploads; losing the server (worker 0) ends the run, as a lost worker does today.",
+};
+
+/** A count of workers, `1 worker` or `n workers`. */
+function workersText(n: number): string {
+  return `${n} worker${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * Explains a plan's elastic declaration, or `null` when the plan is not elastic.
+ *
+ * @param plan A valid plan.
+ * @returns The explanation.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { allReduce, logistic, network, sgd, synthetic, train } from "../mod.ts";
+ * import { explainElastic } from "./elastic_explain.ts";
+ * const plan = train(logistic()).data(synthetic()).workers(4).optimizer(sgd({ lr: 0.1 }))
+ *   .base(allReduce()).steps(1000).elastic({ minWorkers: 3, maxWorkers: 6 })
+ *   .network(network({ failures: [{ worker: 2, leaveAt: 300, joinAt: 500 }] })).compile();
+ * const explained = explainElastic(plan)!;
+ * assert.equal(
+ *   explained.summary,
+ *   "Elastic: goes on while at least 3 of 4 workers live (up to 6 may join); a lost worker's " +
+ *     "shard is dropped; a restarted worker rejoins at the next synchronisation point.",
+ * );
+ * assert.deepEqual(explained.failures, [
+ *   "worker 2 leaves before step 300, rejoins at step 500: 3 workers for 200 steps",
+ * ]);
+ * ```
+ */
+export function explainElastic(plan: Plan): ElasticExplanation | null {
+  const elastic = plan.elastic ?? null;
+  if (elastic === null) return null;
+  const grow = elastic.maxWorkers > plan.workers ? ` (up to ${elastic.maxWorkers} may join)` : "";
+  const shard = elastic.reshard === "drop"
+    ? "a lost worker's shard is dropped"
+    : "a lost worker's shard is spread over the survivors";
+  const rejoin = elastic.rejoin
+    ? "a restarted worker rejoins at the next synchronisation point"
+    : "a lost worker does not come back";
+  const summary = `Elastic: goes on while at least ${elastic.minWorkers} of ${
+    workersText(plan.workers)
+  } live${grow}; ${shard}; ${rejoin}.`;
+  const react = REACTIONS[plan.base.kind] as (base: BaseNode) => string;
+  const outer = plan.outer === null
+    ? ""
+    : ` ${plan.outer.kind}'s outer step averages over the survivors.`;
+  const failures = plan.network?.failures ?? [];
+  const membership = failures.some(isLeave)
+    ? declaredMembership(plan.workers, plan.steps, failures)
+    : [];
+  return {
+    summary,
+    reaction: `${react(plan.base)}${outer}`,
+    failures: failures.map((failure) => {
+      if (!isLeave(failure)) {
+        const seed = failure.seed === null ? "seeded from the plan's seed" : `seed ${failure.seed}`;
+        const expected = plan.workers * (1 - failure.probability) ** plan.steps;
+        return `each live worker leaves with probability ${failure.probability} before each step (${seed}): ` +
+          `about ${expected.toFixed(1)} of ${plan.workers} would be left after ${plan.steps} steps ` +
+          `without rejoins; the run stops, with a checkpoint, below ${elastic.minWorkers}`;
+      }
+      const span = membership.find((s) => s.from === failure.leaveAt);
+      const back = failure.joinAt === null ? " for good" : `, rejoins at step ${failure.joinAt}`;
+      const count = span === undefined
+        ? ""
+        : `: ${workersText(span.live.length)} for ${span.to - span.from + 1} step${
+          span.to === span.from ? "" : "s"
+        }`;
+      return `worker ${failure.worker} leaves before step ${failure.leaveAt}${back}${count}`;
+    }),
+    membership,
+  };
+}
