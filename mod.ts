@@ -100,6 +100,13 @@ export {
   type NetworkOptions,
   type TimeUnit,
 } from "./dsl/network.ts";
+export type {
+  ElasticOptions,
+  FailureOptions,
+  LeaveOptions,
+  MembershipSpan,
+  RandomLeaveOptions,
+} from "./dsl/elastic.ts";
 
 // Topologies, usable bare or called: `gossip(ring)`, `gossip(torus({ rows: 4, cols: 4 }))`.
 export {
@@ -129,8 +136,11 @@ export type {
   DecentLaMNode,
   DmSgdNode,
   DqSgdNode,
+  ElasticNode,
+  FailureNode,
   GossipNode,
   LeastSquaresNode,
+  LeaveNode,
   LinearNode,
   LocalSgdNode,
   LogisticNode,
@@ -143,6 +153,8 @@ export type {
   OverlapLocalSgdNode,
   Plan,
   QsgdNode,
+  RandomLeaveNode,
+  Reshard,
   ScheduleNode,
   SgdNode,
   SgpNode,
@@ -162,7 +174,7 @@ export {
   type PlanIssue,
   validatePlan,
 } from "./dsl/validate.ts";
-export { explainPlan, type PlanExplanation } from "./dsl/explain.ts";
+export { type ElasticExplanation, explainPlan, type PlanExplanation } from "./dsl/explain.ts";
 export { planExpression, planImports } from "./dsl/expression.ts";
 export { type Phase, type PhaseBytes, totalBytes } from "./dsl/traffic.ts";
 

@@ -42,7 +42,8 @@ function reformed(kind: string, topology: TopologyNode, pushSum: boolean): strin
 
 /** How each base reacts to a lost worker. */
 const REACTIONS: { readonly [K in BaseKind]: (base: Extract<BaseNode, { kind: K }>) => string } = {
-  allReduce: () => "allReduce: the all-reduce group shrinks to the survivors, which average over themselves.",
+  allReduce: () =>
+    "allReduce: the all-reduce group shrinks to the survivors, which average over themselves.",
   localSgd: () =>
     "localSgd: each synchronisation averages over the survivors; a lost worker's local steps since the last one are lost with it.",
   overlapLocalSgd: () =>
@@ -114,7 +115,9 @@ export function explainElastic(plan: Plan): ElasticExplanation | null {
         const seed = failure.seed === null ? "seeded from the plan's seed" : `seed ${failure.seed}`;
         const expected = plan.workers * (1 - failure.probability) ** plan.steps;
         return `each live worker leaves with probability ${failure.probability} before each step (${seed}): ` +
-          `about ${expected.toFixed(1)} of ${plan.workers} would be left after ${plan.steps} steps ` +
+          `about ${
+            expected.toFixed(1)
+          } of ${plan.workers} would be left after ${plan.steps} steps ` +
           `without rejoins; the run stops, with a checkpoint, below ${elastic.minWorkers}`;
       }
       const span = membership.find((s) => s.from === failure.leaveAt);

@@ -8,13 +8,7 @@
  */
 
 import { topologyName, topologyNotes } from "../topologies/mod.ts";
-import type {
-  CompressorNode,
-  NetworkNode,
-  Plan,
-  ScheduleNode,
-  TopologyNode,
-} from "./plan.ts";
+import type { CompressorNode, NetworkNode, Plan, ScheduleNode, TopologyNode } from "./plan.ts";
 import { type DataShape, dataShape, modelVariables, parameterCount } from "./shapes.ts";
 import { type PhaseBytes, zeroBytes } from "./traffic.ts";
 import { baseTraits, compressorTraits, outerTraits } from "./traits.ts";
@@ -163,9 +157,9 @@ export function nodeLabel(node: { readonly kind: string }): string {
 function networkLabel(network: NetworkNode): string {
   const { failures, ...rest } = network;
   const label = nodeLabel(rest);
-  return (failures ?? []).length === 0 ? label : `${label}, ${failures.length} declared failure${
-    failures.length === 1 ? "" : "s"
-  }`;
+  return (failures ?? []).length === 0
+    ? label
+    : `${label}, ${failures.length} declared failure${failures.length === 1 ? "" : "s"}`;
 }
 
 /** What the data feeds the model, in words: `classification, 784 features, 10 classes`. */

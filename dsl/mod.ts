@@ -14,6 +14,26 @@ export * from "./bases/mod.ts";
 export * from "./compressors/mod.ts";
 export * from "./outers/mod.ts";
 export * from "./network.ts";
+export {
+  declaredMembership,
+  type ElasticFacts,
+  elasticIssues,
+  type ElasticNode,
+  type ElasticOptions,
+  elasticSchema,
+  type ElasticSpec,
+  elasticSpec,
+  type FailureNode,
+  type FailureOptions,
+  isLeave,
+  type LeaveNode,
+  type LeaveOptions,
+  type MembershipSpan,
+  type RandomLeaveNode,
+  type RandomLeaveOptions,
+  type Reshard,
+} from "./elastic.ts";
+export * from "./elastic_explain.ts";
 export * from "./shapes.ts";
 export * from "./validate.ts";
 export * from "./train.ts";

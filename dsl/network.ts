@@ -16,7 +16,7 @@ import {
   type OptionProblem,
 } from "./kind.ts";
 import { unknownOptions } from "../strict_options.ts";
-import { failureNode, type FailureNode, type FailureOptions, failureSchema } from "./elastic.ts";
+import { type FailureNode, failureNode, type FailureOptions, failureSchema } from "./elastic.ts";
 
 /**
  * Workers that run slower than the rest. A slow worker's step takes `slowdown` times its compute
@@ -384,9 +384,11 @@ function networkOptions(node: NetworkNode): Record<string, unknown> {
       );
     }),
     computeMs: node.computeMs ?? undefined,
-    failures: (node.failures ?? []).length === 0 ? undefined : node.failures.map((failure) =>
-      Object.fromEntries(Object.entries(failure).filter(([, value]) => value !== null))
-    ),
+    failures: (node.failures ?? []).length === 0
+      ? undefined
+      : node.failures.map((failure) =>
+        Object.fromEntries(Object.entries(failure).filter(([, value]) => value !== null))
+      ),
   };
 }
 

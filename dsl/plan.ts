@@ -31,13 +31,7 @@ export type * from "./models/mod.ts";
 export type * from "./optimizers/mod.ts";
 export type * from "./outers/mod.ts";
 export type { LinkNode, NetworkNode, StragglersNode } from "./network.ts";
-export type {
-  ElasticNode,
-  FailureNode,
-  LeaveNode,
-  RandomLeaveNode,
-  Reshard,
-} from "./elastic.ts";
+export type { ElasticNode, FailureNode, LeaveNode, RandomLeaveNode, Reshard } from "./elastic.ts";
 export type {
   ConstantSchedule,
   CosineSchedule,

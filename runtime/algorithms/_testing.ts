@@ -98,6 +98,7 @@ export function makePlan(options: {
     compress: options.compress ?? null,
     outer: options.outer ?? null,
     network: null,
+    elastic: null,
     steps: options.steps,
     evalEvery: options.steps,
     seed: 0,
