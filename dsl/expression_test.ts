@@ -440,6 +440,26 @@ function handMadePlans(presetPath: string): [string, Plan][] {
       base().base(allReduce()).workers(1).steps(250).evalEvery(7).seed(4_000_000_000).compile(),
     ],
     ["builder steps", base().base(allReduce()).steps(100).evalEvery(1).compile()],
+    // Elastic training and declared churn.
+    ["elastic defaults", base().base(allReduce()).elastic({ minWorkers: 4 }).compile()],
+    [
+      "elastic",
+      base().base(gossip(ring)).steps(1000)
+        .elastic({ minWorkers: 2, maxWorkers: 8, rejoin: true, reshard: "spread" })
+        .network(network({
+          latency: "1ms",
+          failures: [
+            { worker: 2, leaveAt: 300, joinAt: 500 },
+            { worker: 1, leaveAt: 400 },
+            { probability: 0.001, seed: 9 },
+          ],
+        })).compile(),
+    ],
+    [
+      "elastic without rejoin",
+      base().base(allReduce()).elastic({ minWorkers: 3, maxWorkers: 4, rejoin: false })
+        .network(network({ failures: [{ probability: 0.01 }] })).compile(),
+    ],
   ];
 }
 

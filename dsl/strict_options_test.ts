@@ -286,6 +286,11 @@ const CASES: Record<
     path: "network.latncy",
     near: "latency",
   },
+  elastic: {
+    pipeline: () => complete(start()).elastic(withTypo({ minWorkers: 2 }, "maxWorker", 6)),
+    path: "elastic.maxWorker",
+    near: "maxWorkers",
+  },
   torus: {
     pipeline: () =>
       start().optimizer(sgd({ lr: 0.1 })).base(gossip(torus(withTypo({}, "colls", 2)))),
@@ -312,6 +317,7 @@ Deno.test("every factory that takes options is covered below", () => {
     ...Object.keys(COMPRESSOR_KINDS),
     ...Object.keys(OUTER_KINDS),
     "network",
+    "elastic",
     "torus",
     "star",
   ].filter((kind) => !WITHOUT_OPTIONS.includes(kind));
@@ -373,6 +379,23 @@ Deno.test("options nested in a network are checked too, with their place", () =>
     ["network.links.0.bandwith", 'unknown option; did you mean "bandwidth"?'],
     ["network.stragglers.probabilty", 'unknown option; did you mean "probability"?'],
     ["network.latency", '"5 msec" is not a duration'],
+  ]);
+});
+
+Deno.test("options nested in a network's failures are checked too, with their place", () => {
+  const issues = compileIssues(
+    complete(start()).elastic({ minWorkers: 1 }).network(
+      network({
+        failures: [
+          withTypo({ worker: 1, leaveAt: 2 }, "joinat", 3),
+          withTypo({ probability: 0.1 }, "sed", 3),
+        ],
+      }),
+    ),
+  );
+  deepEqual(issues.map((issue) => [issue.path, issue.message]), [
+    ["network.failures.0.joinat", 'unknown option; did you mean "joinAt"?'],
+    ["network.failures.1.sed", 'unknown option; did you mean "seed"?'],
   ]);
 });
 
@@ -478,6 +501,12 @@ function _typeErrors(): void {
   streamingDiloco({ tau: 4, fragments: 2, overlapp: 1 });
   // @ts-expect-error: misspelt
   network({ latncy: "5ms" });
+  // @ts-expect-error: misspelt, in a declared failure
+  network({ failures: [{ worker: 1, leaveAt: 2, joinat: 3 }] });
+  // @ts-expect-error: misspelt
+  train(mlp({ hidden: [4] })).elastic({ minWorker: 2 });
+  // @ts-expect-error: not a reshard policy
+  train(mlp({ hidden: [4] })).elastic({ minWorkers: 2, reshard: "sprad" });
   // @ts-expect-error: misspelt
   torus({ colls: 2 });
   // @ts-expect-error: misspelt
