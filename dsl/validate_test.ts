@@ -110,8 +110,8 @@ Deno.test("validatePlan: missing keys inside nodes are required, with their path
 });
 
 Deno.test("validatePlan: unknown keys are reported at any depth, with the keys that exist", () => {
-  const TOP = "version, model, data, workers, optimizer, base, compress, outer, network, steps, " +
-    "evalEvery, seed";
+  const TOP = "version, model, data, workers, optimizer, base, compress, outer, network, " +
+    "elastic, steps, evalEvery, seed";
   deepEqual(validatePlan(patched({ extra: 1 })), [
     issue("extra", "unknown key", `one of ${TOP}`, '"extra"'),
   ]);

@@ -1,0 +1,72 @@
+/**
+ * `gossamer plan` explains an elastic pipeline and its declared failures; `gossamer run` refuses
+ * it, in one line and without a stack trace, since this version does not run elastic plans yet.
+ */
+
+import assert from "node:assert/strict";
+import { gossamer, ROOT, STACK_LINE } from "./_cli.ts";
+
+/** An elastic pipeline module in a fresh folder; returns its path. */
+async function elasticPipeline(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "gossamer_cli_elastic_" });
+  const path = `${dir}/elastic.ts`;
+  await Deno.writeTextFile(
+    path,
+    `import { gossip, leastSquares, linear, network, ring, sgd, train } from "${
+      new URL("mod.ts", ROOT).href
+    }";
+export default train(linear({ dim: 3 }))
+  .data(leastSquares({ file: "${new URL("examples/data/least_squares_4.json", ROOT).href}" }))
+  .workers(4)
+  .optimizer(sgd({ lr: 0.05 }))
+  .base(gossip(ring))
+  .steps(40)
+  .elastic({ minWorkers: 3, maxWorkers: 6 })
+  .network(network({ failures: [{ worker: 2, leaveAt: 10, joinAt: 30 }] }));
+`,
+  );
+  return path;
+}
+
+Deno.test("plan explains an elastic pipeline, its base's reaction and its declared failures", async () => {
+  const path = await elasticPipeline();
+  try {
+    const result = await gossamer("plan", path);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(
+      result.stdout.includes(
+        "Elastic: goes on while at least 3 of 4 workers live (up to 6 may join); a lost " +
+          "worker's shard is dropped; a restarted worker rejoins at the next synchronisation point.",
+      ),
+      result.stdout,
+    );
+    assert.ok(result.stdout.includes("gossip: the ring topology is re-formed over the survivors"));
+    assert.ok(
+      result.stdout.includes(
+        "Declared failure: worker 2 leaves before step 10, rejoins at step 30: 3 workers for 20 steps",
+      ),
+    );
+    assert.ok(result.stdout.includes(".elastic({ minWorkers: 3, maxWorkers: 6 })"));
+    assert.ok(result.stdout.includes('"reshard": "drop"'));
+  } finally {
+    await Deno.remove(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  }
+});
+
+Deno.test("run refuses an elastic plan with one clear line", async () => {
+  const path = await elasticPipeline();
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  try {
+    const result = await gossamer("run", path, "--transport", "memory", "--out", `${dir}/run`);
+    assert.equal(result.code, 1, result.stdout);
+    assert.ok(
+      result.stderr.includes(
+        "elastic training (.elastic) is declared but this version does not run it yet",
+      ),
+      result.stderr,
+    );
+    assert.doesNotMatch(result.stderr, STACK_LINE);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
