@@ -99,6 +99,9 @@ export function renderExplanation(
         formatBytes(prediction.bytesPerStep)
       } sent per worker per step`,
     );
+    if ((plan.network?.failures ?? []).length > 0) {
+      lines.push("  (the prediction does not simulate the declared failures yet)");
+    }
   }
   for (const note of explanation.notes) lines.push(`Note: ${note}`);
   return lines.join("\n");
