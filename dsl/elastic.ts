@@ -78,15 +78,17 @@ export type ElasticSpec = Omit<ElasticNode, "maxWorkers"> & { readonly maxWorker
  * ```
  */
 export function elasticSpec(options: ElasticOptions): ElasticSpec {
-  const reshard = options.reshard ?? "drop";
+  // Called from plain JavaScript without options, `minWorkers` is reported as required.
+  const given: Partial<ElasticOptions> = options ?? {};
+  const reshard = given.reshard ?? "drop";
   return buildNode(
     {
-      minWorkers: options.minWorkers,
-      maxWorkers: options.maxWorkers ?? null,
-      rejoin: options.rejoin ?? true,
+      minWorkers: given.minWorkers as number,
+      maxWorkers: given.maxWorkers ?? null,
+      rejoin: given.rejoin ?? true,
       reshard,
     },
-    options,
+    given,
     OPTIONS,
     [unknownWord("reshard", reshard, RESHARDS)],
   );

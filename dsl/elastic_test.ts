@@ -74,6 +74,12 @@ Deno.test("elastic: 1 ≤ minWorkers ≤ workers ≤ maxWorkers, integers, each 
   deepEqual(said(four().elastic({ minWorkers: 4, maxWorkers: 4 })), []);
 });
 
+Deno.test("elastic: called without options from plain JavaScript, minWorkers is required", () => {
+  deepEqual(said((four().elastic as (options?: unknown) => ReturnType<typeof four>)()), [
+    ["elastic.minWorkers", "is required"],
+  ]);
+});
+
 Deno.test("elastic: a misspelt option or reshard is named, with what it probably meant", () => {
   deepEqual(
     said(four().elastic({ minWorkers: 2, reshard: "sprad" as "spread", rejoins: false } as never)),
