@@ -25,19 +25,13 @@ function canonical(value: unknown): string {
  * (`elastic: null`, a network's `failures: []`): a plan that does not use them hashes as it did
  * before they existed, so its checkpoints still resume and its workers still agree.
  */
-function withoutLateDefaults(plan: Record<string, unknown>): Record<string, unknown> {
-  const { elastic, network, ...rest } = plan;
-  const kept: Record<string, unknown> = { ...rest };
-  if (network !== undefined) {
-    const { failures, ...others } = (network ?? {}) as Record<string, unknown>;
-    const empty = Array.isArray(failures) && failures.length === 0;
-    kept.network = network === null
-      ? null
-      : empty || failures === undefined
-      ? others
-      : { ...others, failures };
+function withoutLateDefaults(plan: Plan): Record<string, unknown> {
+  const kept: Record<string, unknown> = { ...plan };
+  if ((plan.elastic ?? null) === null) delete kept.elastic;
+  if (plan.network != null && (plan.network.failures ?? []).length === 0) {
+    const { failures: _, ...network } = plan.network;
+    kept.network = network;
   }
-  if (elastic !== null && elastic !== undefined) kept.elastic = elastic;
   return kept;
 }
 
@@ -63,7 +57,7 @@ function withoutLateDefaults(plan: Record<string, unknown>): Record<string, unkn
  */
 export async function planHash(plan: Plan, ignore: readonly string[] = []): Promise<string> {
   const kept = Object.fromEntries(
-    Object.entries(withoutLateDefaults({ ...plan })).filter(([key]) => !ignore.includes(key)),
+    Object.entries(withoutLateDefaults(plan)).filter(([key]) => !ignore.includes(key)),
   );
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical(kept)));
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
