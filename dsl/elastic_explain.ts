@@ -35,6 +35,11 @@ function reformed(kind: string, topology: TopologyNode, pushSum: boolean): strin
   const tail = hub === null
     ? ""
     : `; losing the hub (worker ${hub}) ends the run, as a lost worker does today`;
+  if (topology.kind === "custom") {
+    return `${kind}: the survivors' sub-graph of the ${
+      topologyName(topology)
+    } topology is renormalised to stay ${weights}, or the run stops where it cannot be.`;
+  }
   return `${kind}: the ${
     topologyName(topology)
   } topology is re-formed over the survivors, its weights ${weights} again${tail}.`;

@@ -26,6 +26,7 @@ import {
   train,
 } from "../mod.ts";
 import { compileIssues } from "./_testing.ts";
+import { customTopology } from "../topologies/mod.ts";
 import { declaredMembership } from "./elastic.ts";
 import { explainElastic } from "./elastic_explain.ts";
 import { explainPlan } from "./explain.ts";
@@ -284,6 +285,12 @@ Deno.test("explain: each base family's reaction to a lost worker", () => {
       "stochastic again; losing the hub (worker 1) ends the run, as a lost worker does today.",
   );
   ok(reaction(four().base(decentLaM(ring))).startsWith("decentLaM: the ring topology"));
+  const path = [[0.5, 0.5, 0, 0], [0.5, 0, 0.5, 0], [0, 0.5, 0, 0.5], [0, 0, 0.5, 0.5]];
+  equal(
+    reaction(four().base(gossip(customTopology(path, { name: "path" })))),
+    "gossip: the survivors' sub-graph of the custom path topology is renormalised to stay " +
+      "doubly stochastic, or the run stops where it cannot be.",
+  );
   equal(
     reaction(four().base(cada({ c: 0.5 }))),
     "cada: losing a worker shrinks the server's group of uploads; losing the server (worker 0) " +
