@@ -12,7 +12,7 @@ import { createCommunicator } from "./communicator.ts";
 import { ringTraffic } from "./_ring.ts";
 import { ringOrderSum } from "./_ring_order.ts";
 import { createMemoryTransports } from "./memory_transport.ts";
-import { createSharedArena } from "./shared_reduce.ts";
+import { createSharedArena, SharedReducer } from "./shared_reduce.ts";
 import { createLocalTcpTransports } from "./tcp_transport.ts";
 import { startCommThread, type ThreadedCommunicator } from "./threaded_communicator.ts";
 import type { Communicator, Phase, TrafficStats, Transport } from "./types.ts";
@@ -303,3 +303,27 @@ for (const shared of [false, true]) {
     }
   });
 }
+
+Deno.test("members [0, 1, 3] of two shared-memory groups of 2 take the flat ring over the members", async () => {
+  const transports = createMemoryTransports(4, { timeoutMs: 2000 });
+  const arenas = [createSharedArena(2, 8, 0), createSharedArena(2, 8, 2)];
+  const reducers = transports.map((transport) =>
+    new SharedReducer(arenas[transport.rank >> 1]!, transport.rank % 2, { timeoutMs: 300 })
+  );
+  try {
+    const comms = transports.map((transport, rank) =>
+      createCommunicator(guarded(transport), {
+        segmentBytes: SEGMENT_BYTES,
+        sharedReducer: reducers[rank]!,
+      })
+    );
+    reducers[LOST]!.close();
+    await transports[LOST]!.close();
+    // Worker 3's group lost its first rank: a ring over the groups could not run, the members'
+    // ring can, with a 3-rank run's sums and bytes.
+    checkOutcomes(await runAll(narrowed(comms), (comm) => comm.rank), await threeRankReference());
+  } finally {
+    for (const reducer of reducers) reducer.close();
+    await Promise.all(transports.map((transport) => transport.close()));
+  }
+});
