@@ -6,7 +6,8 @@
  * `onePeerExponential()`, `complete()`, `star({ hub })`, or a custom one from `fromFile(path)`.
  * Factories also work bare (`gossip(ring)`), see `resolveTopology`. Everything else is a pure
  * function of `(topology, n, rank, step)`: `mixingMatrix`, `pushSumMatrix`, `neighbors`,
- * `period`, spectral gaps, `topologyProblems`, `describeTopology` and `topologySvg`. Matrices use
+ * `period`, spectral gaps, `topologyProblems`, `describeTopology` and `topologySvg`;
+ * `topologyOver` re-forms a topology over the workers that remain in an elastic run. Matrices use
  * the receiver convention: row `i` holds what rank `i` takes from rank `j`, so `W[i][j] > 0` means
  * `j` sends to `i`. The weights follow docs/algorithms.md §1.8.
  *
@@ -53,3 +54,4 @@ export { isStronglyConnected } from "./is_strongly_connected.ts";
 export { topologyProblems } from "./topology_problems.ts";
 export { describeTopology, topologyNotes } from "./describe_topology.ts";
 export { topologySvg } from "./topology_svg.ts";
+export { topologyOver } from "./topology_over.ts";

@@ -59,7 +59,9 @@ export type ThreadCall =
     readonly root: number;
     readonly phase: Phase;
   }
-  | { readonly op: "barrier" };
+  | { readonly op: "barrier" }
+  /** From the next call on, the collectives run over these ranks (`Communicator.setMembers`). */
+  | { readonly op: "setMembers"; readonly members: readonly number[] };
 
 /** Options of `CommThread.connect` (`threaded_communicator.ts`), and of the connect message. */
 export interface CommThreadConnectOptions {

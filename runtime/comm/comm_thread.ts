@@ -117,6 +117,15 @@ function run(id: number, call: ThreadCall): void {
         .then(() => abortable(transport)?.drain?.())
         .then(() => done({}));
       break;
+    case "setMembers":
+      // Synchronously, before any later call starts: calls are started in the order they arrive.
+      try {
+        active.setMembers(call.members);
+        work = Promise.resolve(done({}));
+      } catch (error) {
+        work = Promise.reject(error);
+      }
+      break;
   }
   work.then(
     (message) => post(message, transfer(message)),

@@ -33,11 +33,23 @@
  * With one rank nothing is sent. A message to oneself (a self-loop in a neighbour exchange)
  * is delivered locally and not counted.
  *
+ * Membership (elastic runs): {@linkcode Communicator.setMembers} narrows every collective to some
+ * of the run's ranks (`members`, ascending, this rank among them). The all-reduces run the ring
+ * over the members in their order, exactly as a run of `members.length` ranks would (same sums,
+ * same bytes per member), and the mean divides by the member count; all-gather and gather return
+ * the members' entries in member order; broadcast and gather take a member as root; the barrier
+ * waits for the members; a neighbour exchange may only name members. Ranks stay the run's ranks
+ * everywhere (`rank`, `size`, roots, neighbours), and no message goes to or is awaited from a
+ * rank outside the members. The shared-memory and hierarchical all-reduces need every rank of
+ * their group, so over a strict subset the all-reduce takes the transport's ring over the
+ * members instead (a lost thread worker leaves its group's shared slots unfilled).
+ *
  * @module
  */
 
 import { recyclePayload } from "./_buffer_pool.ts";
 import { ringAllReduceSum, ringTraffic } from "./_ring.ts";
+import { checkMembers } from "./_members.ts";
 import { subTransport } from "./_sub_transport.ts";
 import type { SharedReducer } from "./shared_reduce.ts";
 import { TrafficCounter } from "./_traffic.ts";
@@ -162,6 +174,10 @@ class RingCommunicator implements InPlaceCommunicator {
   readonly #hierarchical: boolean;
   /** Hierarchical, on a group's first rank: the transport as the first ranks see it. */
   readonly #leaders: Transport | null;
+  /** The ranks that take part in the collectives, ascending (default: all). */
+  #members: readonly number[];
+  /** The transport as the members see it, renumbered by position (the transport itself by default). */
+  #view: Transport;
   #nextTag = 0;
 
   constructor(transport: Transport, segmentFloats: number, shared: SharedReducer | null) {
@@ -176,6 +192,8 @@ class RingCommunicator implements InPlaceCommunicator {
         Array.from({ length: transport.size / groupSize }, (_, group) => group * groupSize),
       )
       : null;
+    this.#members = Object.freeze(Array.from({ length: transport.size }, (_, rank) => rank));
+    this.#view = transport;
   }
 
   get rank(): number {
@@ -184,6 +202,22 @@ class RingCommunicator implements InPlaceCommunicator {
 
   get size(): number {
     return this.#transport.size;
+  }
+
+  get members(): readonly number[] {
+    return this.#members;
+  }
+
+  setMembers(members: readonly number[]): void {
+    this.#members = checkMembers(members, this.rank, this.size);
+    this.#view = this.#members.length === this.size
+      ? this.#transport
+      : subTransport(this.#transport, this.#members);
+  }
+
+  /** Whether the members are fewer than the run's ranks. */
+  get #narrowed(): boolean {
+    return this.#members.length < this.size;
   }
 
   allReduceSum(data: Float32Array, phase: Phase): Promise<Float32Array> {
@@ -214,7 +248,7 @@ class RingCommunicator implements InPlaceCommunicator {
 
   broadcast(data: Float32Array, root: number, phase: Phase): Promise<Float32Array> {
     return this.#call(phase, async (tag) => {
-      this.#checkRank(root, "broadcast from");
+      this.#checkMember(root, "broadcast from");
       if (this.rank === root) {
         const sends = this.#others().map(async (to) => {
           for (let lo = 0; lo < data.length; lo += this.#segmentFloats) {
@@ -259,8 +293,8 @@ class RingCommunicator implements InPlaceCommunicator {
     phase: Phase,
   ): Promise<Map<number, Uint8Array>> {
     return this.#call(phase, async (tag) => {
-      this.#checkRanks(to.map((outgoing) => outgoing.rank), "send to");
-      this.#checkRanks(from, "receive from");
+      this.#checkMemberRanks(to.map((outgoing) => outgoing.rank), "send to");
+      this.#checkMemberRanks(from, "receive from");
       const sends = to.map((outgoing) =>
         this.#transport.send(outgoing.rank, tag, outgoing.data, phase)
       );
@@ -280,7 +314,7 @@ class RingCommunicator implements InPlaceCommunicator {
       const mine = data.slice();
       const [, received] = await Promise.all([Promise.all(sends), Promise.all(receives)]);
       const all = [...received];
-      all.splice(this.rank, 0, mine);
+      all.splice(this.#members.indexOf(this.rank), 0, mine);
       return all;
     });
   }
@@ -296,7 +330,7 @@ class RingCommunicator implements InPlaceCommunicator {
 
   gather(data: Uint8Array, root: number, phase: Phase): Promise<Uint8Array[] | null> {
     return this.#call(phase, async (tag) => {
-      this.#checkRank(root, "gather at");
+      this.#checkMember(root, "gather at");
       if (this.rank !== root) {
         await this.#transport.send(root, tag, data, phase);
         return null;
@@ -305,19 +339,21 @@ class RingCommunicator implements InPlaceCommunicator {
       const received = await Promise.all(
         this.#others().map((peer) => this.#transport.recv(peer, tag)),
       );
-      received.splice(root, 0, mine);
+      received.splice(this.#members.indexOf(root), 0, mine);
       return received;
     });
   }
 
   barrier(): Promise<void> {
     return this.#call("control", async (tag) => {
-      const { rank, size } = this;
+      // Over the members, renumbered by position: the barrier of a run of that many ranks.
+      const view = this.#view;
+      const { rank, size } = view;
       const empty = new Uint8Array(0);
       for (let distance = 1; distance < size; distance *= 2) {
         await Promise.all([
-          this.#transport.send((rank + distance) % size, tag, empty, "control"),
-          this.#transport.recv((rank - distance + size) % size, tag),
+          view.send((rank + distance) % size, tag, empty, "control"),
+          view.recv((rank - distance + size) % size, tag),
         ]);
       }
     });
@@ -351,8 +387,8 @@ class RingCommunicator implements InPlaceCommunicator {
 
   async #sumInPlace(tag: number, data: Float32Array, phase: Phase): Promise<Float32Array> {
     const shared = this.#shared;
-    if (shared === null) {
-      return await ringAllReduceSum(this.#transport, tag, data, phase, this.#segmentFloats);
+    if (shared === null || this.#narrowed) {
+      return await ringAllReduceSum(this.#view, tag, data, phase, this.#segmentFloats);
     }
     if (this.#hierarchical) {
       // The transport's byte counts are the ring between the groups' first ranks, the only
@@ -371,15 +407,28 @@ class RingCommunicator implements InPlaceCommunicator {
 
   async #meanInPlace(tag: number, data: Float32Array, phase: Phase): Promise<Float32Array> {
     const sum = await this.#sumInPlace(tag, data, phase);
-    const n = this.size;
+    const n = this.#members.length;
     if (n > 1) { for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! / n; }
     return sum;
   }
 
+  /** The other members, in member order. */
   #others(): number[] {
-    const others: number[] = [];
-    for (let rank = 0; rank < this.size; rank++) if (rank !== this.rank) others.push(rank);
-    return others;
+    return this.#members.filter((rank) => rank !== this.rank);
+  }
+
+  #checkMember(rank: number, what: string): void {
+    this.#checkRank(rank, what);
+    if (this.#narrowed && !this.#members.includes(rank)) {
+      throw new RangeError(
+        `Cannot ${what} rank ${rank}: it is not a member (members are ${this.#members.join(", ")})`,
+      );
+    }
+  }
+
+  #checkMemberRanks(ranks: readonly number[], what: string): void {
+    this.#checkRanks(ranks, what);
+    for (const rank of ranks) this.#checkMember(rank, what);
   }
 
   #checkRank(rank: number, what: string): void {

@@ -14,6 +14,7 @@
 
 import { zeroBytes } from "../../dsl/traffic.ts";
 import type { InPlaceCommunicator } from "./communicator.ts";
+import { checkMembers } from "./_members.ts";
 import type { TlsPem } from "./net.ts";
 import type {
   Outgoing,
@@ -229,9 +230,25 @@ class ThreadLink {
 class ThreadCommunicator implements ThreadedCommunicator {
   readonly #link: ThreadLink;
   readonly #pool = new SharedPool();
+  #members: readonly number[];
 
   constructor(link: ThreadLink, readonly rank: number, readonly size: number) {
     this.#link = link;
+    this.#members = Object.freeze(Array.from({ length: size }, (_, rank) => rank));
+  }
+
+  get members(): readonly number[] {
+    return this.#members;
+  }
+
+  /**
+   * Checks the members here (a bad list throws at once) and posts them: the thread starts calls
+   * in the order they are posted, so every later call runs over them.
+   */
+  setMembers(members: readonly number[]): void {
+    this.#members = checkMembers(members, this.rank, this.size);
+    // Checked already, so the thread cannot refuse it; a closed thread fails the next call.
+    this.#link.call({ op: "setMembers", members: this.#members }).catch(() => {});
   }
 
   allReduceSum(data: Float32Array, phase: Phase): Promise<Float32Array> {
@@ -322,7 +339,7 @@ class ThreadCommunicator implements ThreadedCommunicator {
   }
 
   barrier(): Promise<void> {
-    if (this.size === 1) return Promise.resolve(); // nobody to wait for
+    if (this.#members.length === 1) return Promise.resolve(); // nobody to wait for
     return this.#link.call({ op: "barrier" }).then(() => {});
   }
 
@@ -346,7 +363,7 @@ class ThreadCommunicator implements ThreadedCommunicator {
     mean: boolean,
     phase: Phase,
   ): Promise<{ result: Float32Array; elapsedMs: number }> {
-    if (this.size === 1) return Promise.resolve({ result: data, elapsedMs: 0 });
+    if (this.#members.length === 1) return Promise.resolve({ result: data, elapsedMs: 0 });
     const buffer = this.#pool.take(data.byteLength);
     const shared = new Float32Array(buffer, 0, data.length);
     shared.set(data);

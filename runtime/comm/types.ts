@@ -107,9 +107,25 @@ export interface Communicator {
   readonly rank: number;
   /** Number of ranks. */
   readonly size: number;
+  /**
+   * The ranks that take part in the collectives, ascending: every rank unless
+   * {@linkcode Communicator.setMembers} narrowed them (an elastic run that lost workers).
+   */
+  readonly members: readonly number[];
+  /**
+   * From the next collective on, runs every collective over `members` only (ranks of the run,
+   * distinct, ascending, this rank among them): the all-reduces are the ring over the members in
+   * their order (a mean divides by the member count), all-gather and gather return the members'
+   * entries in member order, broadcast and gather roots and neighbours must be members, and the
+   * barrier waits for the members. Ranks outside are never contacted. Every member must set the
+   * same members between the same two collectives.
+   *
+   * @throws {RangeError} When the members are not such a list.
+   */
+  setMembers(members: readonly number[]): void;
   /** Element-wise sum over ranks (ring reduce-scatter + all-gather, chunked and pipelined). */
   allReduceSum(data: Float32Array, phase: Phase): Promise<Float32Array>;
-  /** Element-wise mean over ranks: the sum divided by `size`. */
+  /** Element-wise mean over ranks: the sum divided by the member count (`size` unless narrowed). */
   allReduceMean(data: Float32Array, phase: Phase): Promise<Float32Array>;
   /** `allReduceSum` that writes the result into `data` (no copy) and returns it. */
   allReduceSumInPlace(data: Float32Array, phase: Phase): Promise<Float32Array>;
@@ -138,11 +154,14 @@ export interface Communicator {
     from: readonly number[],
     phase: Phase,
   ): Promise<Map<number, Uint8Array>>;
-  /** Every rank's bytes, in rank order, on every rank (for non-linear compressed codes). */
+  /**
+   * Every member's bytes, in member order (rank order unless narrowed), on every member (for
+   * non-linear compressed codes).
+   */
   allGather(data: Uint8Array, phase: Phase): Promise<Uint8Array[]>;
   /** Starts an all-gather without waiting for it (`data` is copied, so it may change at once). */
   allGatherStart(data: Uint8Array, phase: Phase): PendingAllGather;
-  /** Every rank's bytes at `root` (in rank order); `null` elsewhere. */
+  /** Every member's bytes at `root` (in member order); `null` elsewhere. */
   gather(data: Uint8Array, root: number, phase: Phase): Promise<Uint8Array[] | null>;
   /** Waits until every rank has reached the barrier. */
   barrier(): Promise<void>;

@@ -264,6 +264,10 @@ export function virtualWorker(
   const wrap = (comm: Communicator): Communicator => ({
     rank: comm.rank,
     size: comm.size,
+    get members() {
+      return comm.members;
+    },
+    setMembers: (members) => comm.setMembers(members),
     allReduceSum: (data, phase) => blocking(phase, () => comm.allReduceSum(data, phase)),
     allReduceMean: (data, phase) => blocking(phase, () => comm.allReduceMean(data, phase)),
     allReduceSumInPlace: (data, phase) =>

@@ -52,6 +52,10 @@ export function timeCommunicator(comm: Communicator, watch?: LongWaitWatch): Tim
   return {
     rank: comm.rank,
     size: comm.size,
+    get members() {
+      return comm.members;
+    },
+    setMembers: (members) => comm.setMembers(members),
     allReduceSum: (data, phase) => timed(comm.allReduceSum(data, phase)),
     allReduceMean: (data, phase) => timed(comm.allReduceMean(data, phase)),
     allReduceSumInPlace: (data, phase) => timed(comm.allReduceSumInPlace(data, phase)),
