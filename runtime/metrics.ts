@@ -124,5 +124,22 @@ export interface TrafficLine {
   readonly bytesReceived: PhaseBytes;
 }
 
+/**
+ * A change of an elastic run's membership, written once (by the lowest-ranked survivor) before
+ * the first step synchronised over the new members.
+ */
+export interface MembershipLine {
+  /** Line type, the discriminant of {@linkcode MetricsLine}. */
+  readonly type: "membership";
+  /** The index (from 0) of the first step over the new members: the plan's `leaveAt − 1`. */
+  readonly step: number;
+  /** The worker that wrote the line (the lowest-ranked survivor). */
+  readonly worker: number;
+  /** The workers that left before this step. */
+  readonly left: readonly number[];
+  /** The live workers from this step on, ascending. */
+  readonly members: readonly number[];
+}
+
 /** Any line of `metrics.jsonl`. */
-export type MetricsLine = StepLine | EvalLine | TrafficLine;
+export type MetricsLine = StepLine | EvalLine | TrafficLine | MembershipLine;

@@ -56,6 +56,7 @@ export type { BackendRequest, WebGpuProbe } from "./backend.ts";
 export {
   type CheckpointSummary,
   meanBytesSent,
+  type MembershipChange,
   type Progress,
   type ResumePoint,
   RunError,
@@ -65,5 +66,12 @@ export {
   type UploadSummary,
   type WorkerBytes,
 } from "./run_types.ts";
-export type { EvalLine, MetricsLine, StepLine, StepMetrics, TrafficLine } from "./metrics.ts";
+export type {
+  EvalLine,
+  MembershipLine,
+  MetricsLine,
+  StepLine,
+  StepMetrics,
+  TrafficLine,
+} from "./metrics.ts";
 export type { TextSample } from "./models/sample_text.ts";

@@ -229,6 +229,21 @@ export interface RunSummary {
   readonly allReduce: "shared memory" | "ring over TCP" | "hierarchical" | "ring in one thread";
   /** The checkpoints this run wrote; `null` when it wrote none. */
   readonly checkpoints: CheckpointSummary | null;
+  /**
+   * Elastic runs only: every change of membership, in order (the `membership` lines of
+   * `metrics.jsonl`); empty when no worker left.
+   */
+  readonly membership?: readonly MembershipChange[];
+}
+
+/** A change of an elastic run's membership, as `summary.json` lists it. */
+export interface MembershipChange {
+  /** The index (from 0) of the first step synchronised over the new members: `leaveAt − 1`. */
+  readonly step: number;
+  /** The workers that left before that step. */
+  readonly left: readonly number[];
+  /** The live workers from that step on, ascending. */
+  readonly members: readonly number[];
 }
 
 /** The checkpoints a run wrote. */
@@ -258,7 +273,15 @@ export interface RunResult {
   /** What `summary.json` holds. */
   readonly summary: RunSummary;
   /** Each worker's final model, and their average. */
-  readonly params: { readonly workers: number[][]; readonly average: number[] };
+  readonly params: {
+    readonly workers: number[][];
+    readonly average: number[];
+    /**
+     * Elastic runs that lost workers: each lost worker and the steps it did. Its entry in
+     * `workers` holds its parameters as they were when it left; `average` is over the others.
+     */
+    readonly left?: readonly { readonly worker: number; readonly steps: number }[];
+  };
 }
 
 /** The run failed; the run folder holds what was written before the failure. */

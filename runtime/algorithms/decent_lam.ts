@@ -7,7 +7,7 @@
 import type { DecentLaMNode } from "../../dsl/plan.ts";
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
 import { checkSameLength } from "./_vector.ts";
-import { exchangeWithNeighbours, neighborsByStep, type WeightedModel } from "./neighbours.ts";
+import { exchangeWithNeighbours, neighborsOverMembers, type WeightedModel } from "./neighbours.ts";
 
 /**
  * DecentLaM's implied gradient `ĝ_i = (x_i − r_i) / γ` of the mixed half steps
@@ -78,7 +78,7 @@ export function impliedGradient(
  */
 export function decentLaMBase(node: DecentLaMNode, context: BaseContext): BaseAlgorithm {
   const { comm, optimizer, gradient } = context;
-  const neighborsAt = neighborsByStep(node.topology, comm.size, comm.rank);
+  const neighborsAt = neighborsOverMembers(node.topology, comm);
   const momentum = new Float32Array(context.x0.length);
   let x: Float32Array = context.x0.slice();
   // The gradient's buffer, reused every step: nothing keeps it past the step.

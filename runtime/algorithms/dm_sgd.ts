@@ -7,7 +7,7 @@
 import type { DmSgdNode } from "../../dsl/plan.ts";
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
 import { checkSameLength } from "./_vector.ts";
-import { exchangeWithNeighbours, neighborsByStep, type WeightedModel } from "./neighbours.ts";
+import { exchangeWithNeighbours, neighborsOverMembers, type WeightedModel } from "./neighbours.ts";
 
 /**
  * Mixes half steps: `Σ_j W_ij y_j` with the self term `W_ii y_i` first, then the neighbours in
@@ -62,7 +62,7 @@ export function mixHalfSteps(
  */
 export function dmSgdBase(node: DmSgdNode, context: BaseContext): BaseAlgorithm {
   const { comm, optimizer, gradient } = context;
-  const neighborsAt = neighborsByStep(node.topology, comm.size, comm.rank);
+  const neighborsAt = neighborsOverMembers(node.topology, comm);
   const momentum = new Float32Array(context.x0.length);
   let x: Float32Array = context.x0.slice();
   // The gradient's buffer, reused every step: nothing keeps it past the step.

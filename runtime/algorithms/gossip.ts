@@ -8,7 +8,7 @@
 import type { GossipNode } from "../../dsl/plan.ts";
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
 import { checkSameLength } from "./_vector.ts";
-import { exchangeWithNeighbours, neighborsByStep, type WeightedModel } from "./neighbours.ts";
+import { exchangeWithNeighbours, neighborsOverMembers, type WeightedModel } from "./neighbours.ts";
 
 /**
  * One D-PSGD update, combine-then-adapt (Lian et al. 2017, Algorithm 1):
@@ -70,7 +70,7 @@ export function gossipUpdate(
  */
 export function gossipBase(node: GossipNode, context: BaseContext): BaseAlgorithm {
   const { comm, optimizer, gradient } = context;
-  const neighborsAt = neighborsByStep(node.topology, comm.size, comm.rank);
+  const neighborsAt = neighborsOverMembers(node.topology, comm);
   let x: Float32Array = context.x0.slice();
   // The gradient's buffer, reused every step: nothing keeps it past the step.
   const scratch = new Float32Array(x.length);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Neighbors, neighbors } from "../../topologies/mod.ts";
+import { type Neighbors, neighbors, topologyOver } from "../../topologies/mod.ts";
 import type { TopologyNode } from "../../topologies/types.ts";
 import type { Communicator } from "../comm/types.ts";
 import { byTopologyPhase } from "./_periodic.ts";
@@ -34,6 +34,51 @@ export function neighborsByStep(
   rank: number,
 ): (k: number) => Neighbors {
   return byTopologyPhase(topology, n, (phase) => neighbors(topology, n, rank, phase));
+}
+
+/**
+ * Something computed from the topology for each step, over the communicator's current members:
+ * the run's topology while every worker is a member, and `topologyOver(topology, members, n)`
+ * once an elastic run has narrowed the members (`Communicator.setMembers`), so the survivors mix
+ * over the topology re-formed for them from the next step on.
+ *
+ * @param topology The run's topology.
+ * @param comm The worker's communicator (its size, rank and members).
+ * @param build Makes the function of the step for one topology over the run's ranks.
+ * @returns A function of the step.
+ * @throws {RangeError} When the topology does not fit, or cannot be re-formed over the members.
+ */
+export function overMembers<T>(
+  topology: TopologyNode,
+  comm: Pick<Communicator, "size" | "members">,
+  build: (topology: TopologyNode) => (k: number) => T,
+): (k: number) => T {
+  let members = comm.members.join();
+  let at = build(topology);
+  return (k) => {
+    const now = comm.members;
+    if (now.join() !== members) {
+      members = now.join();
+      at = build(now.length === comm.size ? topology : topologyOver(topology, now, comm.size));
+    }
+    return at(k);
+  };
+}
+
+/**
+ * The neighbours of a worker at each step over its communicator's current members
+ * ({@linkcode overMembers}, with {@linkcode neighborsByStep}).
+ *
+ * @param topology The run's topology.
+ * @param comm The worker's communicator.
+ * @returns A function of the step.
+ * @throws {RangeError} When the topology does not fit the number of workers.
+ */
+export function neighborsOverMembers(
+  topology: TopologyNode,
+  comm: Pick<Communicator, "size" | "rank" | "members">,
+): (k: number) => Neighbors {
+  return overMembers(topology, comm, (over) => neighborsByStep(over, comm.size, comm.rank));
 }
 
 /**

@@ -11,7 +11,7 @@ import { scalarBuffer } from "../state.ts";
 import type { BaseAlgorithm, BaseContext } from "./types.ts";
 import { checkSameLength, moved } from "./_vector.ts";
 import { byTopologyPhase } from "./_periodic.ts";
-import { receivedFrom } from "./neighbours.ts";
+import { overMembers, receivedFrom } from "./neighbours.ts";
 
 /** One rank's column of the push-sum matrix `P(k)`, and who pushes to it. */
 export interface PushSumShares {
@@ -170,11 +170,17 @@ export function deBiased(x: Float32Array, w: number): Float32Array {
 export function sgpBase(node: SgpNode, context: BaseContext): BaseAlgorithm & { weight(): number } {
   const { comm, optimizer, gradient } = context;
   const n = comm.size;
-  const sharesAt = byTopologyPhase(
-    node.topology,
-    n,
-    (phase) => pushSumShares(pushSumMatrix(node.topology, n, phase), comm.rank),
-  );
+  // Over the communicator's members: an elastic run's survivors push over the re-formed
+  // topology. A lost worker's numerator and weight leave with it (nothing is handed on): the
+  // survivors' weights then sum to n minus its weight, and push-sum over them (column-stochastic
+  // among them) keeps Σ x_j and Σ w_j over the survivors, so their z_i reach Σ x_j / Σ w_j, the
+  // survivors' models weighted by their push-sum weights when the worker left.
+  const sharesAt = overMembers(node.topology, comm, (topology) =>
+    byTopologyPhase(
+      topology,
+      n,
+      (phase) => pushSumShares(pushSumMatrix(topology, n, phase), comm.rank),
+    ));
   let x: Float32Array = context.x0.slice();
   // The gradient's buffer, reused every step: nothing keeps it past the step.
   const scratch = new Float32Array(x.length);

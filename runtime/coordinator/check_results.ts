@@ -17,6 +17,8 @@ import { parameterCount } from "../../dsl/shapes.ts";
  * @param plan The plan that ran.
  * @param models Each worker's final model, by rank.
  * @param stepsDone The steps a worker's metrics say it did.
+ * @param stepsExpected The steps a worker should have done: the plan's, or fewer for a worker
+ *   that left an elastic run (default: the plan's steps for every worker).
  * @returns The first problem, naming the worker, or `null`.
  * @example
  * ```ts
@@ -35,6 +37,7 @@ export function resultProblem(
   plan: Plan,
   models: readonly Float32Array[],
   stepsDone: (rank: number) => number,
+  stepsExpected: (rank: number) => number = () => plan.steps,
 ): string | null {
   if (models.length !== plan.workers) {
     return `The run ended with ${models.length} final models for ${plan.workers} workers`;
@@ -52,8 +55,8 @@ export function resultProblem(
       return `Worker ${rank} reported a final model holding ${model[bad]} (parameter ${bad})`;
     }
     const steps = stepsDone(rank);
-    if (steps !== plan.steps) {
-      return `Worker ${rank} reported a final model after ${steps} of ${plan.steps} steps`;
+    if (steps !== stepsExpected(rank)) {
+      return `Worker ${rank} reported a final model after ${steps} of ${stepsExpected(rank)} steps`;
     }
   }
   return null;

@@ -42,6 +42,8 @@ import {
   listCheckpoints,
   RESUMABLE_KEYS,
 } from "./checkpoints.ts";
+import { elasticRunProblem, lostWorkers } from "../worker/membership.ts";
+import { shapesLinks } from "../network/links.ts";
 import { runInMemory } from "./run_memory.ts";
 import { RunTotals } from "./run_totals.ts";
 import { runOverTcp } from "./run_tcp.ts";
@@ -58,7 +60,11 @@ function clockProblemOf(plan: Plan, options: RunOptions): string | null {
   if (options.clock === "virtual" && transport !== "memory") {
     return "the virtual clock runs every worker in one thread: use --transport memory";
   }
-  if (options.clock !== "virtual" && transport === "memory" && plan.network !== null) {
+  // A network that only declares failures (an elastic run's leaves) has nothing to apply.
+  const applied = plan.network !== null &&
+    (shapesLinks(plan.network) || plan.network.stragglers !== null ||
+      plan.network.computeMs !== null);
+  if (options.clock !== "virtual" && transport === "memory" && applied) {
     return "a declared network is applied by the TCP transport in real time, or simulated with --clock virtual; the memory transport in real time cannot apply it";
   }
   return null;
@@ -135,14 +141,13 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
       out,
     );
   }
-  // Elastic plans are declared and explained, but their runtime is not there yet; remove this
-  // when it is.
-  if ((plan.elastic ?? null) !== null) {
-    throw new RunError(
-      "Cannot run the plan: elastic training (.elastic) is declared but this version does not run it yet",
-      out,
-    );
-  }
+  // Elastic plans run on the memory transport, with declared leaves only, for now.
+  const elastic = elasticRunProblem(
+    plan,
+    options.transport ?? "tcp",
+    options.checkpointEvery !== undefined || options.resume !== undefined,
+  );
+  if (elastic !== null) throw new RunError(`Cannot run the plan: ${elastic}`, out);
   // A plan object may come from anywhere (a parsed plan.json): its module is checked here too.
   const refused = moduleIssues(plan, options);
   if (refused.length > 0) {
@@ -240,6 +245,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     uploads: totals.uploads,
     ...(totals.peakSyncBytes === null ? {} : { peakSyncBytes: totals.peakSyncBytes }),
     allReduce: allReducePath(plan, options, facts),
+    ...(plan.elastic === null ? {} : { membership: totals.membership }),
     checkpoints: writer === null || writer.written.length === 0 ? null : {
       every: writer.every,
       // Only the checkpoints still on disk: older ones were pruned to the newest `keep`.
@@ -256,10 +262,21 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     await writer?.settled();
     // The last metrics or checkpoint may have failed after the workers' last look at the signal.
     if (halt.signal.aborted) throw halt.signal.reason;
-    const wrong = resultProblem(plan, models, (rank) => totals.stepsDone(rank));
+    // A worker that left an elastic run hands back its parameters as they were when it left;
+    // the average is over the survivors, and params.json lists who left after how many steps.
+    const lost = lostWorkers(plan);
+    const stepsOf = (rank: number) =>
+      lost.find((entry) => entry.worker === rank)?.steps ?? plan.steps;
+    const wrong = resultProblem(plan, models, (rank) => totals.stepsDone(rank), stepsOf);
     if (wrong !== null) throw new Error(wrong);
-    const average = averageOf(models);
-    const params = { workers: models.map((model) => Array.from(model)), average };
+    const average = averageOf(
+      models.filter((_, rank) => !lost.some((entry) => entry.worker === rank)),
+    );
+    const params = {
+      workers: models.map((model) => Array.from(model)),
+      average,
+      ...(lost.length === 0 ? {} : { left: lost }),
+    };
     await folder.writeJson("params.json", params);
     // The average as the float32 vector the files and the sample use, made once.
     const averaged = Float32Array.from(average);

@@ -7,7 +7,7 @@
 
 import { type PhaseBytes, PHASES, totalBytes, zeroBytes } from "../../dsl/traffic.ts";
 import type { MetricsLine } from "../metrics.ts";
-import type { Progress, UploadSummary } from "../run_types.ts";
+import type { MembershipChange, Progress, UploadSummary } from "../run_types.ts";
 
 /** The latest evaluation of the averaged model. */
 export interface FinalEvaluation {
@@ -26,6 +26,9 @@ export class RunTotals {
   readonly received: PhaseBytes[];
   readonly #lastStep: number[];
   readonly #lossAtStep = new Map<number, { sum: number; count: number }>();
+  readonly #membership: MembershipChange[] = [];
+  #live: number;
+  readonly #gone = new Set<number>();
   #completeLoss: number | null = null;
   #evaluation: FinalEvaluation | null = null;
   #virtualMs: number | null = null;
@@ -43,11 +46,20 @@ export class RunTotals {
     this.sent = Array.from({ length: workers }, zeroBytes);
     this.received = Array.from({ length: workers }, zeroBytes);
     this.#lastStep = new Array(workers).fill(-1);
+    this.#live = workers;
     this.#uploads = new Array(workers).fill(0);
   }
 
   /** Adds one metrics line. */
   add(line: MetricsLine): void {
+    if (line.type === "membership") {
+      const { step, left, members } = line;
+      this.#membership.push({ step, left, members });
+      this.#live = members.length;
+      // A lost worker's steps no longer hold back the progress.
+      for (const rank of left) this.#gone.add(rank);
+      return;
+    }
     if (line.type !== "eval") {
       for (const phase of PHASES) {
         this.sent[line.worker]![phase] += line.bytesSent[phase];
@@ -73,7 +85,7 @@ export class RunTotals {
       const entry = this.#lossAtStep.get(line.step) ?? { sum: 0, count: 0 };
       entry.sum += line.loss;
       entry.count++;
-      if (entry.count === this.workers) {
+      if (entry.count >= this.#live) {
         this.#completeLoss = entry.sum / entry.count;
         this.#lossAtStep.delete(line.step);
       } else {
@@ -127,6 +139,11 @@ export class RunTotals {
     };
   }
 
+  /** The membership changes of an elastic run so far, in order. */
+  get membership(): readonly MembershipChange[] {
+    return this.#membership;
+  }
+
   /** The steps a worker's metrics say it did: its newest step line's step, plus one. */
   stepsDone(worker: number): number {
     return (this.#lastStep[worker] ?? -1) + 1;
@@ -134,7 +151,7 @@ export class RunTotals {
 
   /** The progress snapshot. */
   progress(): Progress {
-    const step = Math.min(...this.#lastStep) + 1;
+    const step = Math.min(...this.#lastStep.filter((_, rank) => !this.#gone.has(rank))) + 1;
     const elapsedMs = performance.now() - this.#start;
     const total = this.sent.reduce((sum, bytes) => sum + totalBytes(bytes), 0);
     return {

@@ -22,6 +22,7 @@ import type { TrainableModel } from "../models/types.ts";
 import type { WorkerState } from "../worker_state.ts";
 import { type LongWaitWatch, timeCommunicator } from "./timed_communicator.ts";
 import { WorkerNamedError } from "../errors.ts";
+import { liveWorkers } from "./membership.ts";
 import type { TensorMemory } from "../tensor_memory.ts";
 
 /** What a worker loop needs. */
@@ -160,7 +161,8 @@ async function evaluate(
     language ? languageMetrics(loss) : {};
   const average = await comm.allReduceMean(own, "control");
   emit({ type: "traffic", step, worker: comm.rank, ...takeBytes() });
-  if (comm.rank === 0) {
+  // The lowest-ranked live worker evaluates the average (rank 0 unless it left an elastic run).
+  if (comm.rank === comm.members[0]) {
     const result = await model.evaluate(average, test);
     emit({
       type: "eval",
@@ -244,9 +246,23 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   }
   comm.takeWaitMs();
   const trainingStart = performance.now();
+  // Elastic runs: the declared membership of each step, the same on every worker.
+  const liveAt = liveWorkers(plan);
   for (let k = resume?.step ?? 0; k < plan.steps; k++) {
     options.signal?.throwIfAborted();
     step = k;
+    if (liveAt !== null && liveAt(k).join() !== comm.members.join()) {
+      const live = liveAt(k);
+      // A worker that leaves stops here, before this step's synchronisation, and hands back its
+      // parameters as they are; the survivors narrow every collective (and the topology bases
+      // their mixing, which follows the communicator's members) to the live workers.
+      if (!live.includes(rank)) return chain.model();
+      const left = comm.members.filter((member) => !live.includes(member));
+      comm.setMembers(live);
+      if (rank === live[0]) {
+        emit({ type: "membership", step: k, worker: rank, left, members: live });
+      }
+    }
     const start = performance.now();
     batch = data.batch(k);
     const { loss, lr, metrics } = await chain.step(k);

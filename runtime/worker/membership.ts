@@ -1,0 +1,106 @@
+/**
+ * The membership of an elastic run over its steps, as the runtime uses it: which workers are
+ * live at each step (from the declared `network({ failures })`), who has left by the end, and
+ * what this version refuses to run. Every worker computes the same schedule from the plan, so
+ * the survivors switch their collectives to the new members between the same two steps without
+ * any message.
+ *
+ * @module
+ */
+
+import { declaredMembership, isLeave } from "../../dsl/elastic.ts";
+import type { Plan } from "../../dsl/plan.ts";
+
+/**
+ * The live workers at each step index `k` (from 0; plan step `k + 1`), or `null` for a plan
+ * that is not elastic (every worker live throughout).
+ *
+ * @param plan The plan.
+ * @returns A function of the step index, or `null`.
+ * @example Worker 2 of 4 leaves at step 3: it takes part in steps 1 and 2 (indices 0 and 1)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { allReduce, leastSquares, linear, network, sgd, train } from "../../mod.ts";
+ * import { liveWorkers } from "./membership.ts";
+ *
+ * const plan = train(linear({ dim: 3 })).data(leastSquares({ file: "unused.json" })).workers(4)
+ *   .optimizer(sgd({ lr: 0.1 })).base(allReduce()).steps(5).elastic({ minWorkers: 3 })
+ *   .network(network({ failures: [{ worker: 2, leaveAt: 3 }] })).compile();
+ * const live = liveWorkers(plan)!;
+ * assert.deepEqual(live(1), [0, 1, 2, 3]);
+ * assert.deepEqual(live(2), [0, 1, 3]);
+ * ```
+ */
+export function liveWorkers(plan: Plan): ((k: number) => readonly number[]) | null {
+  if ((plan.elastic ?? null) === null) return null;
+  const spans = declaredMembership(plan.workers, plan.steps, plan.network?.failures ?? []);
+  return (k) => {
+    const step = k + 1;
+    return spans.find((span) => span.from <= step && step <= span.to)?.live ??
+      spans.at(-1)!.live;
+  };
+}
+
+/**
+ * The workers that left an elastic run and did not come back, each with the steps it did
+ * (`leaveAt − 1`), in rank order; empty for other plans.
+ *
+ * @param plan The plan.
+ * @returns The lost workers.
+ */
+export function lostWorkers(plan: Plan): { worker: number; steps: number }[] {
+  const live = liveWorkers(plan);
+  if (live === null) return [];
+  const atEnd = live(plan.steps - 1);
+  const lost: { worker: number; steps: number }[] = [];
+  for (let rank = 0; rank < plan.workers; rank++) {
+    if (atEnd.includes(rank)) continue;
+    let steps = 0;
+    while (steps < plan.steps && live(steps).includes(rank)) steps++;
+    lost.push({ worker: rank, steps });
+  }
+  return lost;
+}
+
+/**
+ * Why this version cannot run an elastic plan as asked, or `null` when it can (and for plans
+ * that are not elastic). Elastic runs need the memory transport; declared leaves are run with
+ * `reshard: "drop"`; joins, random churn, `reshard: "spread"`, checkpoints, compressors,
+ * chocoGossip and cada are not yet.
+ *
+ * @param plan The plan.
+ * @param transport The run's transport.
+ * @param checkpoints Whether the run writes or resumes from checkpoints.
+ * @returns The reason, a sentence without a leading capital, or `null`.
+ */
+export function elasticRunProblem(
+  plan: Plan,
+  transport: "memory" | "tcp",
+  checkpoints: boolean,
+): string | null {
+  if ((plan.elastic ?? null) === null) return null;
+  const elastic = "elastic training (.elastic)";
+  if (transport !== "memory") {
+    return `${elastic} runs with --transport memory only: elastic TCP runs are not yet supported`;
+  }
+  const failures = plan.network?.failures ?? [];
+  if (failures.some((failure) => !isLeave(failure))) {
+    return `${elastic}: random churn in network({ failures }) is not yet run; declare fixed leaves ({ worker, leaveAt })`;
+  }
+  if (failures.some((failure) => isLeave(failure) && failure.joinAt !== null)) {
+    return `${elastic}: a worker joining again (joinAt) is not yet run; declare leaves without joinAt`;
+  }
+  if (plan.elastic!.reshard !== "drop") {
+    return `${elastic}: reshard "${
+      plan.elastic!.reshard
+    }" is not yet run; survivors keep their shards with reshard "drop"`;
+  }
+  if (checkpoints) return `${elastic} runs cannot write or resume from checkpoints yet`;
+  if (plan.compress !== null) {
+    return `${elastic} runs cannot use a compressor yet (its mean is over every worker)`;
+  }
+  if (plan.base.kind === "chocoGossip" || plan.base.kind === "cada") {
+    return `${elastic} runs cannot use the ${plan.base.kind} base yet (its state is kept per worker of the whole run)`;
+  }
+  return null;
+}
