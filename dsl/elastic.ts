@@ -7,7 +7,8 @@
  *
  * Steps are counted from 1 to `steps`. A worker that leaves at step `leaveAt` takes part in the
  * synchronisations of steps `1 … leaveAt − 1` only; with `joinAt` it takes part again from step
- * `joinAt` on. The runtime that executes elastic plans is not there yet: `run()` refuses them.
+ * `joinAt` on. `run()` runs declared leaves on the memory transport
+ * (`runtime/worker/membership.ts`) and refuses the rest with a message saying so.
  *
  * @module
  */

@@ -10,9 +10,11 @@
 import { deepEqual, equal, notDeepEqual, ok, rejects } from "node:assert/strict";
 import {
   allReduce,
+  diloco,
   gossip,
   leastSquares,
   linear,
+  localSgd,
   network,
   ring,
   run,
@@ -171,6 +173,32 @@ Deno.test("gossip on a ring: after worker 2 leaves, the survivors mix with the 3
     } finally {
       for (const { model } of workers) model.dispose();
     }
+  });
+});
+
+Deno.test("localSgd + diloco losing worker 0: the survivors average among themselves and worker 1 evaluates", async () => {
+  const steps = 20;
+  const plan = pipeline(localSgd({ tau: 5 }), steps).outer(diloco({ tau: 5 }))
+    .elastic({ minWorkers: 3 }).network(network({ failures: [{ worker: 0, leaveAt: 8 }] }))
+    .compile();
+  await inTemp(async (dir) => {
+    const result = await run(plan, { transport: "memory", out: `${dir}/run` });
+    // The outer step after step 20 gives every survivor the same model: their average.
+    for (const rank of [2, 3]) deepEqual(result.params.workers[rank], result.params.workers[1]);
+    deepEqual(result.params.average, result.params.workers[1]);
+    notDeepEqual(result.params.workers[0], result.params.workers[1]);
+    deepEqual(result.params.left, [{ worker: 0, steps: 7 }]);
+    // The averaged model is still evaluated, by the lowest-ranked survivor.
+    equal(result.summary.final?.step, steps - 1);
+    const lines = (await Deno.readTextFile(`${dir}/run/metrics.jsonl`)).trim().split("\n")
+      .map((line) => JSON.parse(line));
+    deepEqual(
+      lines.filter((line) => line.type === "eval").map((line) => [line.model, line.worker]),
+      [["average", null]],
+    );
+    deepEqual(lines.filter((line) => line.type === "membership"), [
+      { type: "membership", step: 7, worker: 1, left: [0], members: [1, 2, 3] },
+    ]);
   });
 });
 
