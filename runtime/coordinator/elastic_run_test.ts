@@ -39,8 +39,14 @@ const pipeline = (base: BaseNode, steps: number, lr = LR) =>
     .optimizer(sgd({ lr })).base(base).steps(steps).evalEvery(steps);
 
 /** The pipeline with worker 2 leaving at step `leaveAt` (steps counted from 1). */
-const losing = (base: BaseNode, steps: number, leaveAt: number, lr = LR) =>
-  pipeline(base, steps, lr).elastic({ minWorkers: 3 })
+const losing = (
+  base: BaseNode,
+  steps: number,
+  leaveAt: number,
+  lr = LR,
+  reshard: "drop" | "spread" = "drop",
+) =>
+  pipeline(base, steps, lr).elastic({ minWorkers: 3, reshard })
     .network(network({ failures: [{ worker: 2, leaveAt }] })).compile();
 
 async function inTemp<T>(body: (dir: string) => Promise<T>): Promise<T> {
@@ -250,6 +256,22 @@ Deno.test("the survivors reach the least-squares solution of their own shards (r
       ok(near(mixed.params.workers[rank]!, mixed.params.average, 0.02), `consensus ${rank}`);
     }
     ok(near(mixed.params.average, survivors, 5e-3), `gossip average: ${mixed.params.average}`);
+  });
+});
+
+Deno.test("reshard spread: the survivors share the lost shard and reach the solution over all four", async () => {
+  const everyone = await solution([0, 1, 2, 3]);
+  const survivors = await solution(SURVIVORS);
+  const near = (a: readonly number[], b: readonly number[], tol: number) =>
+    a.every((value, i) => Math.abs(value - b[i]!) < tol);
+  await inTemp(async (dir) => {
+    const spread = await run(losing(allReduce(), 400, 20, LR, "spread"), {
+      transport: "memory",
+      out: `${dir}/spread`,
+    });
+    // Each survivor's 3 examples and one of worker 2's weigh the same: the mean over 12 examples.
+    ok(near(spread.params.average, everyone, 1e-3), `spread: ${spread.params.average}`);
+    ok(!near(spread.params.average, survivors, 0.05));
   });
 });
 

@@ -20,6 +20,8 @@ import type { MetricsLine } from "../metrics.ts";
 import { createModel } from "../models/create_model.ts";
 import type { FinalModels, RunOptions, RuntimeFacts } from "../run_types.ts";
 import { runWorkerLoop } from "../worker/worker_loop.ts";
+import { liveWorkers } from "../worker/membership.ts";
+import { spreadData } from "../data/spread.ts";
 import type { CheckpointHooks } from "./checkpoints.ts";
 
 /** Runs every rank in this thread over memory transports. */
@@ -50,6 +52,11 @@ export async function runInMemory(
     data: await loadWorkerData(plan, rank),
     model: await createModel(plan),
   })));
+  // reshard "spread": each live worker also trains on its part of the lost workers' batches.
+  const liveAt = liveWorkers(plan);
+  const spread = liveAt !== null && plan.elastic?.reshard === "spread";
+  const dataOf = (rank: number) =>
+    spread ? spreadData(rank, setups.map((setup) => setup.data), liveAt) : setups[rank]!.data;
   let failure: unknown = null;
   try {
     const models = await Promise.all(ranks.map(async (rank) => {
@@ -58,7 +65,7 @@ export async function runInMemory(
           plan,
           comm: comms[rank]!,
           model: setups[rank]!.model,
-          data: setups[rank]!.data,
+          data: dataOf(rank),
           tensorCount: () => tf.memory().numTensors,
           tensorMemory,
           ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -64,9 +64,9 @@ export function lostWorkers(plan: Plan): { worker: number; steps: number }[] {
 
 /**
  * Why this version cannot run an elastic plan as asked, or `null` when it can (and for plans
- * that are not elastic). Elastic runs need the memory transport; declared leaves are run with
- * `reshard: "drop"`; joins, random churn, `reshard: "spread"`, checkpoints, compressors,
- * chocoGossip and cada are not yet.
+ * that are not elastic). Elastic runs need the memory transport; declared leaves are run (with
+ * either reshard); joins, random churn, checkpoints, compressors, chocoGossip and cada are not
+ * yet.
  *
  * @param plan The plan.
  * @param transport The run's transport.
@@ -89,11 +89,6 @@ export function elasticRunProblem(
   }
   if (failures.some((failure) => isLeave(failure) && failure.joinAt !== null)) {
     return `${elastic}: a worker joining again (joinAt) is not yet run; declare leaves without joinAt`;
-  }
-  if (plan.elastic!.reshard !== "drop") {
-    return `${elastic}: reshard "${
-      plan.elastic!.reshard
-    }" is not yet run; survivors keep their shards with reshard "drop"`;
   }
   if (checkpoints) return `${elastic} runs cannot write or resume from checkpoints yet`;
   if (plan.compress !== null) {
