@@ -1,0 +1,99 @@
+/**
+ * SGP in an elastic run: when a worker leaves, its push-sum numerator and weight leave with it.
+ * The survivors push over the topology re-formed for them, so their weights keep summing to
+ * `n − w_lost` and their de-biased models follow a float64 push-sum over the survivors alone.
+ */
+
+import assert from "node:assert/strict";
+import { sgp } from "../../dsl/bases/mod.ts";
+import { sgd } from "../../dsl/optimizers/mod.ts";
+import { pushSumMatrix, star, topologyOver } from "../../topologies/mod.ts";
+import { createMemoryCommunicators } from "../comm/memory_transport.ts";
+import { createTrainingChain } from "./chain.ts";
+import {
+  assertRowsClose,
+  axpy,
+  bufferOf,
+  gradients,
+  lsGradient,
+  makePlan,
+  type Mat,
+  matmul,
+  repeat,
+  SHARDS_2D,
+  X0_2D,
+} from "./_testing.ts";
+
+const N = 4;
+const LOST = 2;
+const SURVIVORS = [0, 1, 3];
+/** Steps with every worker, then steps over the survivors. */
+const BEFORE = 3;
+const STEPS = 8;
+const LR = 0.1;
+
+/** Float64 SGP over P(k), worker LOST frozen from step BEFORE on; Z and w after the run. */
+function reference(before: Mat, after: Mat) {
+  let X = repeat(N, X0_2D);
+  let w = new Array<number>(N).fill(1);
+  let lostWeight = NaN;
+  for (let k = 0; k < STEPS; k++) {
+    if (k === BEFORE) lostWeight = w[LOST]!;
+    const P = k < BEFORE ? before : after;
+    const G = gradients(SHARDS_2D.slice(0, N), X.map((x, i) => x.map((v) => v / w[i]!)));
+    const moved = X.map((x, i) => k >= BEFORE && i === LOST ? x : axpy(x, -LR, G[i]!));
+    X = matmul(P, moved);
+    w = P.map((row) => row.reduce((s, p, j) => s + p * w[j]!, 0));
+  }
+  return { Z: X.map((x, i) => x.map((v) => v / w[i]!)), w, lostWeight };
+}
+
+Deno.test("sgp on a star losing worker 2: the survivors' push-sum weights sum to n − w_2", async () => {
+  const topology = star({ hub: 0 });
+  const plan = makePlan({
+    workers: N,
+    optimizer: sgd({ lr: LR }),
+    base: sgp(topology),
+    steps: STEPS,
+  });
+  const comms = createMemoryCommunicators(N);
+  const chains = comms.map((comm, rank) =>
+    createTrainingChain({
+      plan,
+      comm,
+      x0: Float32Array.from(X0_2D),
+      gradient: (params) => {
+        const { loss, grad } = lsGradient(SHARDS_2D[rank]!, params);
+        return Promise.resolve({ loss, grad: Float32Array.from(grad) });
+      },
+    })
+  );
+  const weight = (rank: number) => bufferOf(chains[rank]!, "sgp.weight")[0]!;
+  let lostWeight = NaN;
+  await Promise.all(chains.map(async (chain, rank) => {
+    for (let k = 0; k < STEPS; k++) {
+      if (k === BEFORE) {
+        if (rank === LOST) {
+          lostWeight = weight(rank);
+          return;
+        }
+        comms[rank]!.setMembers(SURVIVORS);
+      }
+      await chain.step(k);
+    }
+  }));
+  const expected = reference(
+    pushSumMatrix(topology, N, 0),
+    pushSumMatrix(topologyOver(topology, SURVIVORS, N), N, 0),
+  );
+  // The lost worker had a weight of its own (the star's push-sum is not doubly stochastic).
+  assert.ok(Math.abs(lostWeight - 1) > 0.05, `w_2 = ${lostWeight}`);
+  assert.ok(Math.abs(lostWeight - expected.lostWeight) < 1e-6);
+  const sum = SURVIVORS.reduce((s, rank) => s + weight(rank), 0);
+  assert.ok(Math.abs(sum - (N - lostWeight)) < 1e-5, `Σ w = ${sum}`);
+  assertRowsClose(
+    SURVIVORS.map((rank) => Array.from(chains[rank]!.model())),
+    SURVIVORS.map((rank) => expected.Z[rank]!),
+    1e-5,
+  );
+});
