@@ -1,13 +1,16 @@
 /**
- * `gossamer plan` explains an elastic pipeline and its declared failures; `gossamer run` refuses
- * what it does not run yet (a rejoin, the TCP transport) in one line and without a stack trace.
+ * `gossamer plan` explains an elastic pipeline and its declared failures; `gossamer run` runs its
+ * leaves on the memory transport and refuses what it does not run yet (a rejoin, the TCP
+ * transport) in one line and without a stack trace.
  */
 
 import assert from "node:assert/strict";
 import { gossamer, ROOT, STACK_LINE } from "./_cli.ts";
 
 /** An elastic pipeline module in a fresh folder; returns its path. */
-async function elasticPipeline(): Promise<string> {
+async function elasticPipeline(
+  failure = "{ worker: 2, leaveAt: 10, joinAt: 30 }",
+): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "gossamer_cli_elastic_" });
   const path = `${dir}/elastic.ts`;
   await Deno.writeTextFile(
@@ -22,7 +25,7 @@ export default train(linear({ dim: 3 }))
   .base(gossip(ring))
   .steps(40)
   .elastic({ minWorkers: 3, maxWorkers: 6 })
-  .network(network({ failures: [{ worker: 2, leaveAt: 10, joinAt: 30 }] }));
+  .network(network({ failures: [${failure}] }));
 `,
   );
   return path;
@@ -68,6 +71,22 @@ Deno.test("run refuses what it cannot run of an elastic plan with one clear line
       assert.ok(result.stderr.includes(message!), result.stderr);
       assert.doesNotMatch(result.stderr, STACK_LINE);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run completes an elastic plan on the memory transport and records the leave", async () => {
+  const path = await elasticPipeline("{ worker: 2, leaveAt: 10 }");
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  try {
+    const result = await gossamer("run", path, "--transport", "memory", "--out", `${dir}/run`);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(await Deno.readTextFile(`${dir}/run/summary.json`));
+    assert.equal(summary.status, "completed");
+    assert.deepEqual(summary.membership, [{ step: 9, left: [2], members: [0, 1, 3] }]);
+    const params = JSON.parse(await Deno.readTextFile(`${dir}/run/params.json`));
+    assert.deepEqual(params.left, [{ worker: 2, steps: 9 }]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -2,7 +2,9 @@
  * One worker's training loop, the same whatever the transport: broadcast `x_0` from rank 0
  * (or restore a checkpoint), then for every step sample the batch, run the step driver
  * (`algorithms/chain.ts`: optimizer, base, compressor, outer) and emit a metrics line; evaluate
- * every `evalEvery` steps and after the last; save a checkpoint when asked.
+ * every `evalEvery` steps and after the last; save a checkpoint when asked. In an elastic run
+ * (`membership.ts`) a worker declared to leave stops before the step it leaves at, and the
+ * survivors narrow their communicator to the live workers before that step.
  *
  * @module
  */
