@@ -139,6 +139,11 @@ export interface MembershipLine {
   readonly left: readonly number[];
   /** The live workers from this step on, ascending. */
   readonly members: readonly number[];
+  /**
+   * Why: `"declared"`, a leave declared in `network({ failures })` (the only kind this version
+   * runs).
+   */
+  readonly reason: "declared";
 }
 
 /** Any line of `metrics.jsonl`. */

@@ -244,6 +244,8 @@ export interface MembershipChange {
   readonly left: readonly number[];
   /** The live workers from that step on, ascending. */
   readonly members: readonly number[];
+  /** Why: `"declared"`, a leave declared in `network({ failures })`. */
+  readonly reason: "declared";
 }
 
 /** The checkpoints a run wrote. */

@@ -84,7 +84,12 @@ Deno.test("run completes an elastic plan on the memory transport and records the
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(await Deno.readTextFile(`${dir}/run/summary.json`));
     assert.equal(summary.status, "completed");
-    assert.deepEqual(summary.membership, [{ step: 9, left: [2], members: [0, 1, 3] }]);
+    assert.deepEqual(summary.membership, [{
+      step: 9,
+      left: [2],
+      members: [0, 1, 3],
+      reason: "declared",
+    }]);
     const params = JSON.parse(await Deno.readTextFile(`${dir}/run/params.json`));
     assert.deepEqual(params.left, [{ worker: 2, steps: 9 }]);
   } finally {

@@ -10,16 +10,21 @@
 import { deepEqual, equal, notDeepEqual, ok, rejects } from "node:assert/strict";
 import {
   allReduce,
+  decentLaM,
   diloco,
+  dmSgd,
   gossip,
   leastSquares,
   linear,
   localSgd,
   network,
+  onePeerExponential,
   ring,
   run,
   RunError,
   sgd,
+  sgp,
+  slowMo,
   train,
 } from "../../mod.ts";
 import type { Plan } from "../../dsl/plan.ts";
@@ -115,7 +120,7 @@ for (const clock of ["real", "virtual"] as const) {
       } finally {
         for (const { model } of workers) model.dispose();
       }
-      const change = { step: leaveAt - 1, left: [2], members: SURVIVORS };
+      const change = { step: leaveAt - 1, left: [2], members: SURVIVORS, reason: "declared" };
       deepEqual(result.summary.membership, [change]);
       const lines = (await Deno.readTextFile(`${dir}/run/metrics.jsonl`)).trim().split("\n")
         .map((line) => JSON.parse(line));
@@ -203,8 +208,41 @@ Deno.test("localSgd + diloco losing worker 0: the survivors average among themse
       [["average", null]],
     );
     deepEqual(lines.filter((line) => line.type === "membership"), [
-      { type: "membership", step: 7, worker: 1, left: [0], members: [1, 2, 3] },
+      {
+        type: "membership",
+        step: 7,
+        worker: 1,
+        left: [0],
+        members: [1, 2, 3],
+        reason: "declared",
+      },
     ]);
+  });
+});
+
+Deno.test("each base family losing a worker is deterministic: the same parameters on both clocks and on a replay", async () => {
+  const bases: BaseNode[] = [
+    localSgd({ tau: 4 }),
+    sgp(onePeerExponential),
+    dmSgd(ring),
+    decentLaM(ring),
+  ];
+  await inTemp(async (dir) => {
+    for (const [i, base] of bases.entries()) {
+      const plan = i === 0
+        ? pipeline(base, 16).outer(slowMo({ tau: 4, beta: 0.5 })).elastic({ minWorkers: 3 })
+          .network(network({ failures: [{ worker: 2, leaveAt: 7 }] })).compile()
+        : losing(base, 16, 7);
+      const params = [];
+      for (const [j, clock] of (["real", "virtual", "real"] as const).entries()) {
+        const result = await run(plan, { transport: "memory", out: `${dir}/${i}_${j}`, clock });
+        equal(result.summary.status, "completed");
+        deepEqual(result.params.left, [{ worker: 2, steps: 6 }]);
+        params.push(result.params);
+      }
+      deepEqual(params[1], params[0], `${base.kind}: virtual clock`);
+      deepEqual(params[2], params[0], `${base.kind}: replay`);
+    }
   });
 });
 

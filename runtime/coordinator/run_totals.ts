@@ -53,8 +53,8 @@ export class RunTotals {
   /** Adds one metrics line. */
   add(line: MetricsLine): void {
     if (line.type === "membership") {
-      const { step, left, members } = line;
-      this.#membership.push({ step, left, members });
+      const { step, left, members, reason } = line;
+      this.#membership.push({ step, left, members, reason });
       this.#live = members.length;
       // A lost worker's steps no longer hold back the progress.
       for (const rank of left) this.#gone.add(rank);

@@ -262,7 +262,14 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       const left = comm.members.filter((member) => !live.includes(member));
       comm.setMembers(live);
       if (rank === live[0]) {
-        emit({ type: "membership", step: k, worker: rank, left, members: live });
+        emit({
+          type: "membership",
+          step: k,
+          worker: rank,
+          left,
+          members: live,
+          reason: "declared",
+        });
       }
     }
     const start = performance.now();
