@@ -17,88 +17,41 @@
  * @module
  */
 
-import {
-  startCommThread,
-  type ThreadedCommunicator,
-} from "../runtime/comm/threaded_communicator.ts";
+import { table } from "../report/format.ts";
+import { busBandwidth, median } from "../runtime/comm/bench/allreduce_bench.ts";
+import { meshOfThreads, parseMeshSettings, slowestAllReduceMs } from "./_mesh.ts";
 
 const MIB = 1024 * 1024;
 
-interface Settings {
-  mib: number;
-  iterations: number;
-  ranks: number[];
-}
-
-function parseSettings(args: readonly string[]): Settings {
-  const settings: Settings = { mib: 32, iterations: 7, ranks: [2, 4] };
-  for (let i = 0; i < args.length; i += 2) {
-    const value = args[i + 1] ?? "";
-    if (args[i] === "--mib") settings.mib = Number(value);
-    else if (args[i] === "--iterations") settings.iterations = Number(value);
-    else if (args[i] === "--ranks") settings.ranks = value.split(",").map(Number);
-    else throw new Error(`Unknown option "${args[i]}": expected --mib, --iterations or --ranks`);
-  }
-  return settings;
-}
-
-/** Forms a mesh of `n` communication threads, with a MAC after every frame when `mac`. */
-async function mesh(n: number, mac: boolean): Promise<ThreadedCommunicator[]> {
-  const secret = crypto.getRandomValues(new Uint8Array(32));
-  const runId = crypto.getRandomValues(new Uint8Array(16));
-  const threads = await Promise.all(Array.from({ length: n }, () => startCommThread()));
-  const addresses = threads.map((thread) => thread.address);
-  return await Promise.all(
-    threads.map((thread, rank) =>
-      thread.connect({ rank, size: n, addresses, secret, runId, macFrames: mac })
-    ),
-  );
-}
-
-/** One all-reduce of `data` on every rank: the slowest rank's time, ms. */
-async function once(comms: ThreadedCommunicator[], data: Float32Array[]): Promise<number> {
-  await Promise.all(comms.map((comm) => comm.barrier()));
-  const pending = comms.map((comm, rank) => comm.allReduceMeanStart(data[rank]!, "base"));
-  await Promise.all(pending.map((each) => each.wait()));
-  return Math.max(...pending.map((each) => each.elapsedMs()!));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-/** The 1-minute load average, or `?` where /proc is not there. */
+/** The 1-minute load average. */
 function load(): string {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0]!;
-  } catch {
-    return "?";
-  }
+  return Deno.loadavg()[0]!.toFixed(2);
 }
 
 if (import.meta.main) {
-  const settings = parseSettings(Deno.args);
+  const settings = parseMeshSettings(Deno.args, { mib: 32, iterations: 7, ranks: [2, 4] });
   const bytes = settings.mib * MIB;
   const rows: string[][] = [];
   const loadBefore = load();
   for (const n of settings.ranks) {
-    const meshes = [await mesh(n, false), await mesh(n, true)];
+    const meshes = [await meshOfThreads(n), await meshOfThreads(n, {}, { macFrames: true })];
     try {
       const data = meshes.map((comms) =>
         comms.map((comm) => new Float32Array(bytes / 4).fill(comm.rank + 1))
       );
       // Warm-up: connections, buffers, JIT.
-      for (const [i, comms] of meshes.entries()) await once(comms, data[i]!);
+      for (const [i, comms] of meshes.entries()) await slowestAllReduceMs(comms, data[i]!);
       const times: number[][] = [[], []];
       for (let turn = 0; turn < settings.iterations; turn++) {
-        for (const [i, comms] of meshes.entries()) times[i]!.push(await once(comms, data[i]!));
+        for (const [i, comms] of meshes.entries()) {
+          times[i]!.push(await slowestAllReduceMs(comms, data[i]!));
+        }
       }
       const plainBus = [] as number[];
       for (const [i, label] of ["TCP", "TCP + MAC"].entries()) {
         const ms = median(times[i]!);
         const algbw = bytes / (ms / 1000) / 1e9;
-        const busbw = algbw * 2 * (n - 1) / n;
+        const busbw = busBandwidth(algbw, n);
         plainBus.push(busbw);
         rows.push([
           String(n),
@@ -115,13 +68,8 @@ if (import.meta.main) {
     }
   }
   const header = ["ranks", "frames", "size", "time ms", "algbw GB/s", "busbw GB/s", "of TCP"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
   console.log(
     `All-reduce over the mesh on loopback, with and without frame MACs, in turns; ${Deno.build.os}, ${navigator.hardwareConcurrency} cores, load ${loadBefore} before, ${load()} after`,
   );
-  console.log(line(header));
-  console.log(line(widths.map((w) => "-".repeat(w))));
-  for (const row of rows) console.log(line(row));
+  console.log(table(header, rows));
 }

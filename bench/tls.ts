@@ -20,32 +20,14 @@
  * @module
  */
 
-import {
-  startCommThread,
-  type ThreadedCommunicator,
-} from "../runtime/comm/threaded_communicator.ts";
+import type { ThreadedCommunicator } from "../runtime/comm/threaded_communicator.ts";
 import type { TlsPem } from "../runtime/comm/net.ts";
 import { hasOpenssl, makeCertificates } from "../tests/security/_tls.ts";
+import { table } from "../report/format.ts";
+import { busBandwidth } from "../runtime/comm/bench/allreduce_bench.ts";
+import { meshOfThreads, parseMeshSettings, slowestAllReduceMs } from "./_mesh.ts";
 
 const MIB = 1024 * 1024;
-
-interface Settings {
-  mib: number;
-  iterations: number;
-  ranks: number[];
-}
-
-function parseSettings(args: readonly string[]): Settings {
-  const settings: Settings = { mib: 32, iterations: 5, ranks: [2, 4] };
-  for (let i = 0; i < args.length; i += 2) {
-    const value = args[i + 1] ?? "";
-    if (args[i] === "--mib") settings.mib = Number(value);
-    else if (args[i] === "--iterations") settings.iterations = Number(value);
-    else if (args[i] === "--ranks") settings.ranks = value.split(",").map(Number);
-    else throw new Error(`Unknown option "${args[i]}": expected --mib, --iterations or --ranks`);
-  }
-  return settings;
-}
 
 /**
  * A CA and a certificate it signed for 127.0.0.1, as PEM text (the TLS tests' certificates);
@@ -66,48 +48,27 @@ async function certificates(): Promise<TlsPem | null> {
 }
 
 /** Forms a mesh of `n` communication threads, over TLS when `tls` is given. */
-async function mesh(n: number, tls: TlsPem | null): Promise<ThreadedCommunicator[]> {
-  const secret = crypto.getRandomValues(new Uint8Array(32));
-  const runId = crypto.getRandomValues(new Uint8Array(16));
-  const threads = await Promise.all(
-    Array.from(
-      { length: n },
-      () => startCommThread(tls === null ? {} : { tls: { cert: tls.cert!, key: tls.key! } }),
-    ),
+function mesh(n: number, tls: TlsPem | null): Promise<ThreadedCommunicator[]> {
+  return tls === null ? meshOfThreads(n) : meshOfThreads(
+    n,
+    { tls: { cert: tls.cert!, key: tls.key! } },
+    { tls: { caCerts: tls.caCerts! } },
   );
-  const addresses = threads.map((thread) => thread.address);
-  return await Promise.all(threads.map((thread, rank) =>
-    thread.connect({
-      rank,
-      size: n,
-      addresses,
-      secret,
-      runId,
-      ...(tls === null ? {} : { tls: { caCerts: tls.caCerts! } }),
-    })
-  ));
 }
 
 /** The median of the slowest rank's all-reduce times, ms. */
 async function measure(comms: ThreadedCommunicator[], floats: number, iterations: number) {
   const data = comms.map((comm) => new Float32Array(floats).fill(comm.rank + 1));
-  const once = async () => {
-    const pending = comms.map((comm, rank) => comm.allReduceMeanStart(data[rank]!, "base"));
-    await Promise.all(pending.map((each) => each.wait()));
-    return Math.max(...pending.map((each) => each.elapsedMs()!));
-  };
+  const once = () => slowestAllReduceMs(comms, data);
   await once(); // warm-up: connections, buffers, JIT
   const times: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    await Promise.all(comms.map((comm) => comm.barrier()));
-    times.push(await once());
-  }
+  for (let i = 0; i < iterations; i++) times.push(await once());
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)]!;
 }
 
 if (import.meta.main) {
-  const settings = parseSettings(Deno.args);
+  const settings = parseMeshSettings(Deno.args, { mib: 32, iterations: 5, ranks: [2, 4] });
   const tls = await certificates();
   if (tls === null) {
     console.error("bench/tls.ts needs openssl on PATH to make its certificates");
@@ -122,7 +83,7 @@ if (import.meta.main) {
       try {
         const ms = await measure(comms, bytes / 4, settings.iterations);
         const algbw = bytes / (ms / 1000) / 1e9;
-        const busbw = algbw * 2 * (n - 1) / n;
+        const busbw = busBandwidth(algbw, n);
         if (!secured) plainBus.push(busbw);
         rows.push([
           String(n),
@@ -139,13 +100,8 @@ if (import.meta.main) {
     }
   }
   const header = ["ranks", "transport", "size", "time ms", "algbw GB/s", "busbw GB/s", "of TCP"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
   console.log(
     `All-reduce over the mesh on loopback, ${Deno.build.os}, ${navigator.hardwareConcurrency} cores`,
   );
-  console.log(line(header));
-  console.log(line(widths.map((w) => "-".repeat(w))));
-  for (const row of rows) console.log(line(row));
+  console.log(table(header, rows));
 }

@@ -1,4 +1,3 @@
-import { messageOf } from "./errors.ts";
 /**
  * Chooses and starts the TensorFlow.js backend, and says which one runs and why.
  *
@@ -18,6 +17,10 @@ import { messageOf } from "./errors.ts";
  *
  * @module
  */
+
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { messageOf } from "./errors.ts";
+import { type AdapterReport, describeAdapter, navigatorGpu } from "./webgpu_adapter.ts";
 
 /** Which TensorFlow.js backend to run: `auto` picks the fastest usable one. */
 export type BackendRequest = "auto" | "webgpu" | "wasm" | "cpu";
@@ -56,23 +59,6 @@ export class BackendError extends Error {
   }
 }
 
-/** The few fields of a WebGPU adapter read here (Deno and browsers differ slightly). */
-interface AdapterLike {
-  readonly isFallbackAdapter?: boolean;
-  readonly info?: {
-    readonly vendor?: string;
-    readonly architecture?: string;
-    readonly device?: string;
-    readonly description?: string;
-    readonly isFallbackAdapter?: boolean;
-  };
-}
-
-/** `navigator.gpu`, structurally. */
-interface GpuLike {
-  requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
-}
-
 /** Adapter descriptions that mean a software implementation. */
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software|microsoft basic render|warp/i;
 
@@ -83,8 +69,10 @@ let current: BackendSelection | null = null;
 let probe: Promise<WebGpuProbe> | null = null;
 
 /**
- * Looks at the WebGPU adapter `navigator.gpu` offers, without starting the WebGPU backend.
- * The answer is cached for the process (or Web Worker).
+ * Looks at the WebGPU adapter `navigator.gpu` offers, without starting the WebGPU backend. The
+ * adapter is requested in a short-lived child process where this thread may start one, so this
+ * process never holds a software adapter it does not train on (see `webgpu_probe_main.ts`). The
+ * answer is cached for the process (or Web Worker).
  *
  * @returns Whether an adapter exists, whether it is hardware, and why.
  * @example
@@ -102,11 +90,11 @@ export function probeWebGpu(): Promise<WebGpuProbe> {
 
 /**
  * Takes another thread's probe as this thread's answer, so this thread never requests an adapter.
- * Thread workers use their process's answer: Deno's WebGPU, on a software (llvmpipe) adapter,
- * corrupts the process's heap now and then when several Web Workers request adapters (measured
- * here: 4 of 40 processes of 4 workers each aborted, none of 40 probing once on the main thread).
+ * Workers use the answer of the thread that launched them: a worker may not start the child
+ * process that probes (its permissions exclude `run`), and an adapter requested in a process
+ * can corrupt its heap (see `webgpu_probe_main.ts`).
  *
- * @param answer The probe the process's main thread made.
+ * @param answer The probe the launching thread made.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -119,9 +107,19 @@ export function adoptWebGpuProbe(answer: WebGpuProbe): void {
   probe = Promise.resolve(answer);
 }
 
-/** Requests an adapter and classifies it. */
+/** How long the probe's child process may take to answer (a software adapter takes ~0.1 s). */
+const PROBE_TIMEOUT_MS = 30_000;
+
+/** The probe's child-process entry (`webgpu_probe_main.ts`). */
+const PROBE_ENTRY = new URL("./webgpu_probe_main.ts", import.meta.url);
+
+/**
+ * Requests an adapter and classifies it. The request runs in a child process where this thread
+ * may start one (see `webgpu_probe_main.ts` for why), and in this thread otherwise: a thread
+ * without `run` permission, or gossamer loaded from a remote URL.
+ */
 async function doProbe(): Promise<WebGpuProbe> {
-  const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+  const gpu = navigatorGpu();
   if (gpu === undefined) {
     return {
       available: false,
@@ -130,18 +128,67 @@ async function doProbe(): Promise<WebGpuProbe> {
       detail: "webgpu is not available (navigator.gpu is missing; Deno needs --unstable-webgpu)",
     };
   }
-  let adapter: AdapterLike | null;
+  return classify(canProbeInChild() ? await describeAdapterInChild() : await describeAdapter(gpu));
+}
+
+/** Whether this thread may run the probe's entry as a child process. */
+function canProbeInChild(): boolean {
+  if (PROBE_ENTRY.protocol !== "file:") return false;
   try {
-    adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+    return Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state ===
+      "granted";
+  } catch {
+    return false; // Deno.execPath needs read permission.
+  }
+}
+
+/** Runs `webgpu_probe_main.ts` in a child process and reads its report. */
+async function describeAdapterInChild(): Promise<AdapterReport> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--unstable-webgpu", "--no-config", "--quiet", fromFileUrl(PROBE_ENTRY)],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    }).output();
   } catch (error) {
+    return { kind: "error", message: `the probe process failed (${messageOf(error)})` };
+  }
+  // The report is printed before the process exits, so it stands even if the exit crashed.
+  const line = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "";
+  try {
+    const report = JSON.parse(line) as AdapterReport;
+    if (["adapter", "none", "error"].includes(report?.kind)) return report;
+  } catch { /* reported below */ }
+  const said = new TextDecoder().decode(output.stderr).trim().split("\n").at(-1) ?? "";
+  return {
+    kind: "error",
+    message: output.signal === "SIGTERM"
+      ? `the probe process did not answer within ${PROBE_TIMEOUT_MS / 1000} s`
+      : `the probe process exited with code ${output.code} without a report${
+        said ? `: ${said}` : ""
+      }`,
+  };
+}
+
+/**
+ * What an adapter report means for the backend choice.
+ *
+ * @param report What requesting an adapter gave.
+ * @returns The probe's answer.
+ */
+export function classify(report: AdapterReport): WebGpuProbe {
+  if (report.kind === "error") {
     return {
       available: false,
       hardware: false,
       description: "",
-      detail: `requesting a webgpu adapter failed (${messageOf(error)})`,
+      detail: `requesting a webgpu adapter failed (${report.message})`,
     };
   }
-  if (adapter === null) {
+  if (report.kind === "none") {
     return {
       available: false,
       hardware: false,
@@ -149,10 +196,7 @@ async function doProbe(): Promise<WebGpuProbe> {
       detail: "no webgpu adapter found",
     };
   }
-  const info = adapter.info ?? {};
-  const description = info.description ||
-    [info.vendor, info.architecture, info.device].filter((s) => s).join(" ") || "unnamed adapter";
-  const fallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true;
+  const { description } = report;
   if (SOFTWARE_ADAPTER.test(description)) {
     return {
       available: true,
@@ -161,7 +205,7 @@ async function doProbe(): Promise<WebGpuProbe> {
       detail: `webgpu adapter is software (${description})`,
     };
   }
-  if (fallback) {
+  if (report.fallback) {
     return {
       available: true,
       hardware: false,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { BackendError, probeWebGpu, selectBackend, selectedBackend } from "./backend.ts";
+import { BackendError, classify, probeWebGpu, selectBackend, selectedBackend } from "./backend.ts";
 
 Deno.test("auto picks wasm on a software webgpu adapter and says why", async () => {
   const gpu = await probeWebGpu();
@@ -114,4 +114,53 @@ Deno.test("an explicit webgpu request on a software adapter runs and says so", a
   assert.ok(result.selection.reason.startsWith("webgpu requested; "));
   if (!gpu.hardware) assert.match(result.selection.reason, /usually slower than wasm$/);
   assert.deepEqual(result.values, [2, 4]);
+});
+
+Deno.test("the probe leaves no WebGPU driver thread in this process; an adapter requested here does", async () => {
+  if (Deno.build.os !== "linux") return; // threads are counted in /proc
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-webgpu",
+      fileURLToPath(new URL("./_probe_threads.ts", import.meta.url)),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  // The harness keeps its own adapter at exit, which can crash that exit: read what it printed.
+  const line = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!;
+  assert.ok(line.startsWith("{"), new TextDecoder().decode(output.stderr));
+  const { probe, before, afterProbe, afterRequest } = JSON.parse(line);
+  if (!probe.available) return; // no adapter, no driver threads to leave behind
+  // Mesa's software adapter starts five threads (llvmpipe-0, llvmpipe-1, a disk cache, two
+  // more); before the probe ran in a child process they stayed until this process exited.
+  assert.ok(afterRequest > before, `an adapter starts threads: ${before} -> ${afterRequest}`);
+  assert.equal(afterProbe, before);
+});
+
+Deno.test("adapter reports classify as hardware, software, fallback, none or failed", () => {
+  const adapter = (description: string, fallback = false) =>
+    classify({ kind: "adapter", description, fallback });
+  assert.deepEqual(adapter("NVIDIA H200"), {
+    available: true,
+    hardware: true,
+    description: "NVIDIA H200",
+    detail: "webgpu adapter is hardware (NVIDIA H200)",
+  });
+  for (const software of ["llvmpipe (LLVM 15.0.6, 256 bits)", "SwiftShader Device", "lavapipe"]) {
+    assert.equal(adapter(software).hardware, false, software);
+    assert.equal(adapter(software).detail, `webgpu adapter is software (${software})`);
+  }
+  assert.equal(adapter("Some GPU", true).detail, "webgpu adapter is a fallback adapter (Some GPU)");
+  assert.deepEqual(classify({ kind: "none" }), {
+    available: false,
+    hardware: false,
+    description: "",
+    detail: "no webgpu adapter found",
+  });
+  assert.equal(
+    classify({ kind: "error", message: "the probe process exited with code 134" }).detail,
+    "requesting a webgpu adapter failed (the probe process exited with code 134)",
+  );
 });

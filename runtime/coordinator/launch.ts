@@ -30,7 +30,7 @@ import {
 import type { RunOptions } from "../run_types.ts";
 import type { WorkerLaunch } from "../worker/worker_main.ts";
 import type { ProcessLaunch } from "../worker/process_worker.ts";
-import { startThreadWorker } from "../worker/thread_group.ts";
+import { startThreadWorker, webgpuProbeFor } from "../worker/thread_group.ts";
 import { processWorkerFlags, threadWorkerPermissions } from "../worker/permissions.ts";
 import type { RendezvousSecurity } from "./rendezvous.ts";
 import { messageOf } from "../errors.ts";
@@ -133,7 +133,16 @@ export function launchWorkers(
       stderr: "piped",
     }).spawn();
     const writer = child.stdin.getWriter();
-    const fed = writer.write(new TextEncoder().encode(JSON.stringify(launch)))
+    // This process probes WebGPU, and the worker adopts the answer: it may not start the child
+    // process that probes safely (see backend.ts), and an adapter of its own could crash it.
+    const fed = webgpuProbeFor(launch)
+      .then((webgpu) =>
+        writer.write(
+          new TextEncoder().encode(
+            JSON.stringify(webgpu === undefined ? launch : { ...launch, webgpu }),
+          ),
+        )
+      )
       .then(() => writer.close())
       .catch(() => {/* the child exited early: its exit code says why */});
     const stderr = new Response(child.stderr).text();

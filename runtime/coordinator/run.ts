@@ -153,9 +153,9 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   if (refused.length > 0) {
     throw new RunError(`Cannot run the plan: ${formatIssues(refused)}`, out);
   }
-  const clockProblem = clockProblemOf(plan, options) ?? localWorkersProblemOf(plan, options) ??
+  const optionsProblem = clockProblemOf(plan, options) ?? localWorkersProblemOf(plan, options) ??
     timeoutProblem(options, ["silenceTimeoutMs", "peerTimeoutMs", "handshakeTimeoutMs"]);
-  if (clockProblem !== null) throw new RunError(`Cannot run the plan: ${clockProblem}`, out);
+  if (optionsProblem !== null) throw new RunError(`Cannot run the plan: ${optionsProblem}`, out);
   const inThisThread = (options.transport ?? "tcp") === "memory";
   const workersHere = inThisThread || options.launch !== "none";
   const memory = workersHere && !options.ignoreMemory ? memoryProblem(plan, inThisThread) : null;

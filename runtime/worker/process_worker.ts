@@ -62,6 +62,9 @@ function optionalFields(launch: Partial<WorkerLaunch>): (string | null)[] {
     launch.tls === undefined || (typeof launch.tls === "object" && launch.tls !== null)
       ? null
       : "tls as an object of file paths",
+    launch.webgpu === undefined || typeof launch.webgpu?.detail === "string"
+      ? null
+      : "webgpu as a probe's answer",
   ];
 }
 

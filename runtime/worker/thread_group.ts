@@ -13,7 +13,7 @@
 
 import { createSharedArena, type SharedArena } from "../comm/shared_reduce.ts";
 import { settlesWithin } from "../_timeout.ts";
-import { probeWebGpu } from "../backend.ts";
+import { probeWebGpu, type WebGpuProbe } from "../backend.ts";
 import { messageOf } from "../errors.ts";
 import type { WorkerLaunch } from "./worker_main.ts";
 
@@ -36,6 +36,20 @@ export interface ThreadWorker {
   readonly finished: Promise<void>;
   /** Waits a moment for the worker to end by itself, then terminates it. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * The WebGPU probe a worker launched from this thread adopts instead of requesting an adapter
+ * itself (see `adoptWebGpuProbe` in `backend.ts`): the one its launch carries, this thread's for
+ * the `auto` and `webgpu` backends, none for the others.
+ *
+ * @param launch The worker's launch.
+ * @returns The probe, or `undefined` when the worker needs none.
+ */
+export function webgpuProbeFor(launch: WorkerLaunch): Promise<WebGpuProbe | undefined> {
+  if (launch.webgpu !== undefined) return Promise.resolve(launch.webgpu);
+  const needsProbe = launch.backend === "auto" || launch.backend === "webgpu";
+  return needsProbe ? probeWebGpu() : Promise.resolve(undefined);
 }
 
 /**
@@ -68,9 +82,7 @@ export function startThreadWorker(
         : null,
     );
   };
-  // The process probes WebGPU once, here, and its threads adopt the answer (see adoptWebGpuProbe).
-  const needsProbe = launch.backend === "auto" || launch.backend === "webgpu";
-  (needsProbe ? probeWebGpu() : Promise.resolve(undefined)).then((webgpu) =>
+  webgpuProbeFor(launch).then((webgpu) =>
     worker.postMessage({
       ...launch,
       ...(arena === undefined ? {} : { sharedArena: arena }),

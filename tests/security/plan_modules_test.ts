@@ -15,41 +15,7 @@ import { loadPlan } from "../../runtime/load_plan.ts";
 import { run } from "../../runtime/coordinator/run.ts";
 import { parsePlan, PlanError } from "../../dsl/validate.ts";
 import { fromFile, TopologyFileError } from "../../topologies/mod.ts";
-
-/** A small valid plan whose model is the custom module `module`. */
-function planWith(module: string): Record<string, unknown> {
-  return {
-    version: 1,
-    model: { kind: "custom", module, export: "default" },
-    data: {
-      kind: "synthetic",
-      task: "classification",
-      features: 4,
-      classes: 2,
-      trainSize: 64,
-      testSize: 16,
-      batchSize: 8,
-      heterogeneity: 0,
-      noise: 0.05,
-      seed: null,
-    },
-    workers: 2,
-    optimizer: {
-      kind: "sgd",
-      lr: { kind: "constant", lr: 0.1 },
-      momentum: 0,
-      nesterov: false,
-      weightDecay: 0,
-    },
-    base: { kind: "allReduce" },
-    compress: null,
-    outer: null,
-    network: null,
-    steps: 2,
-    evalEvery: 1,
-    seed: 0,
-  };
-}
+import { customModulePlan, PLAN_REST } from "./_plan_json.ts";
 
 /** Module source that writes `marker` when evaluated, then builds a working model. */
 function payload(marker: string): string {
@@ -68,7 +34,7 @@ async function sharedPlan(module: (marker: string) => string) {
   const dir = await Deno.makeTempDir({ prefix: "gossamer_plan_modules_" });
   const marker = join(dir, "pwned");
   const plan = join(dir, "plan.json");
-  await Deno.writeTextFile(plan, JSON.stringify(planWith(module(marker))));
+  await Deno.writeTextFile(plan, JSON.stringify(customModulePlan(module(marker))));
   return { dir, marker, plan };
 }
 
@@ -220,14 +186,14 @@ Deno.test("a relative module path resolves against the plan's folder, not the wo
     await Deno.mkdir(join(dir, "shared", "models"), { recursive: true });
     await Deno.writeTextFile(join(dir, "shared", "models", "m.ts"), "export default 1;\n");
     const plan = join(dir, "shared", "plan.json");
-    await Deno.writeTextFile(plan, JSON.stringify(planWith("./models/m.ts")));
+    await Deno.writeTextFile(plan, JSON.stringify(customModulePlan("./models/m.ts")));
     const loaded = await loadPlan(plan);
     assert.equal(
       loaded.model.kind === "custom" && loaded.model.module,
       join(dir, "shared", "models", "m.ts"),
     );
     // The same path next to the working directory instead is not found there.
-    await Deno.writeTextFile(plan, JSON.stringify(planWith("./models/absent.ts")));
+    await Deno.writeTextFile(plan, JSON.stringify(customModulePlan("./models/absent.ts")));
     await assert.rejects(loadPlan(plan), /model\.module/);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -238,7 +204,7 @@ Deno.test("the library's run() refuses a parsed plan with a data: module, remote
   const dir = await Deno.makeTempDir({ prefix: "gossamer_plan_modules_" });
   const marker = join(dir, "pwned");
   try {
-    const plan = parsePlan(planWith(dataUrl(marker)), "a shared plan");
+    const plan = parsePlan(customModulePlan(dataUrl(marker)), "a shared plan");
     for (const allowRemoteModules of [false, true]) {
       await assert.rejects(
         run(plan, {
@@ -250,7 +216,7 @@ Deno.test("the library's run() refuses a parsed plan with a data: module, remote
         /model\.module/,
       );
     }
-    const remote = parsePlan(planWith("https://example.invalid/m.ts"), "a shared plan");
+    const remote = parsePlan(customModulePlan("https://example.invalid/m.ts"), "a shared plan");
     await assert.rejects(
       run(remote, { out: join(dir, "run"), transport: "memory", backend: "cpu" }),
       /--allow-remote-modules/,
@@ -288,30 +254,12 @@ Deno.test("data files holding JavaScript are read as data: refused by gossamer p
   const dir = await Deno.makeTempDir({ prefix: "gossamer_plan_modules_" });
   const marker = join(dir, "pwned");
   const script = `Deno.writeTextFileSync(${JSON.stringify(marker)}, "ran");\nexport default {};\n`;
-  const sgd = {
-    kind: "sgd",
-    lr: { kind: "constant", lr: 0.1 },
-    momentum: 0,
-    nesterov: false,
-    weightDecay: 0,
-  };
-  const rest = {
-    workers: 2,
-    optimizer: sgd,
-    base: { kind: "allReduce" },
-    compress: null,
-    outer: null,
-    network: null,
-    steps: 2,
-    evalEvery: 1,
-    seed: 0,
-  };
   const plans = {
     "leastSquares.file": {
       version: 1,
       model: { kind: "linear", dim: 3, init: "zeros" },
       data: { kind: "leastSquares", file: "./data.js" },
-      ...rest,
+      ...PLAN_REST,
     },
     "tensors.train": {
       version: 1,
@@ -328,7 +276,7 @@ Deno.test("data files holding JavaScript are read as data: refused by gossamer p
         testSize: 0.2,
         batchSize: 8,
       },
-      ...rest,
+      ...PLAN_REST,
     },
   };
   try {
@@ -357,21 +305,7 @@ Deno.test("a data file given as a file: URL of another host is refused naming it
         version: 1,
         model: { kind: "linear", dim: 3, init: "zeros" },
         data: { kind: "leastSquares", file: "file://evil.example/shards.json" },
-        workers: 2,
-        optimizer: {
-          kind: "sgd",
-          lr: { kind: "constant", lr: 0.1 },
-          momentum: 0,
-          nesterov: false,
-          weightDecay: 0,
-        },
-        base: { kind: "allReduce" },
-        compress: null,
-        outer: null,
-        network: null,
-        steps: 2,
-        evalEvery: 1,
-        seed: 0,
+        ...PLAN_REST,
       }),
     );
     const result = await gossamer("plan", plan);

@@ -11,39 +11,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { gossamer, STACK_LINE } from "../_cli.ts";
+import { customModulePlan } from "./_plan_json.ts";
 
 /** A small plan whose model is the custom module `./model.js` next to it. */
-const PLAN = {
-  version: 1,
-  model: { kind: "custom", module: "./model.js", export: "default" },
-  data: {
-    kind: "synthetic",
-    task: "classification",
-    features: 4,
-    classes: 2,
-    trainSize: 64,
-    testSize: 16,
-    batchSize: 8,
-    heterogeneity: 0,
-    noise: 0.05,
-    seed: null,
-  },
-  workers: 2,
-  optimizer: {
-    kind: "sgd",
-    lr: { kind: "constant", lr: 0.1 },
-    momentum: 0,
-    nesterov: false,
-    weightDecay: 0,
-  },
-  base: { kind: "allReduce" },
-  compress: null,
-  outer: null,
-  network: null,
-  steps: 2,
-  evalEvery: 1,
-  seed: 0,
-};
+const PLAN = customModulePlan("./model.js");
 
 /** A module that runs `attack` when asked for its model, then builds a working one. */
 function model(attack: string): string {
