@@ -78,6 +78,30 @@ export type WorkerMessage =
     readonly message: string;
     /** For a peer failure (disconnect, timeout): the rank this worker blames. */
     readonly peer?: number;
+  }
+  | {
+    /**
+     * Elastic runs: this worker cannot reach `peer` (its collective failed naming it), and
+     * waits to be told the new members (`coordinator/elastic_membership.ts`).
+     */
+    readonly type: "lost";
+    readonly rank: number;
+    /** The epoch this worker was in: a report from an epoch that has ended is stale. */
+    readonly epoch: number;
+    readonly peer: number;
+    readonly message: string;
+  }
+  | {
+    /** Elastic runs: this worker paused in `epoch`, as the coordinator's `pause` asked. */
+    readonly type: "paused";
+    readonly rank: number;
+    readonly epoch: number;
+    /** The step index it was in. */
+    readonly step: number;
+    /** The step indices whose start it kept, so it can go back to any of them. */
+    readonly snapshots: readonly number[];
+    /** `host:port` of its new mesh listener. */
+    readonly address: string;
   };
 
 /** What the coordinator tells a worker. */
@@ -92,7 +116,18 @@ export type CoordinatorMessage =
     /** Whether every mesh frame carries a MAC (`comm/frame_mac.ts`). */
     readonly macMesh: boolean;
   }
-  | { readonly type: "abort"; readonly reason: string };
+  | { readonly type: "abort"; readonly reason: string }
+  /** Elastic runs: a worker was lost; stop the collective under way and answer `paused`. */
+  | { readonly type: "pause"; readonly epoch: number; readonly reason: string }
+  | {
+    /** Elastic runs: go on over `members`, from the start of step index `rewindTo`. */
+    readonly type: "members";
+    readonly epoch: number;
+    readonly members: readonly number[];
+    /** The members' new mesh addresses, by rank (`""` for others). */
+    readonly addresses: readonly string[];
+    readonly rewindTo: number;
+  };
 
 /** A decoded control message. */
 export interface ControlMessage<T> {

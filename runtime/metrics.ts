@@ -125,8 +125,10 @@ export interface TrafficLine {
 }
 
 /**
- * A change of an elastic run's membership, written once (by the lowest-ranked survivor) before
- * the first step synchronised over the new members.
+ * A change of an elastic run's membership, written once before the first step synchronised over
+ * the new members: by the lowest-ranked survivor for a declared leave, by the coordinator for a
+ * loss. After a loss the survivors redo the steps from `step` on, so lines of those steps written
+ * before this line belong to the abandoned attempt (their bytes were sent all the same).
  */
 export interface MembershipLine {
   /** Line type, the discriminant of {@linkcode MetricsLine}. */
@@ -140,10 +142,12 @@ export interface MembershipLine {
   /** The live workers from this step on, ascending. */
   readonly members: readonly number[];
   /**
-   * Why: `"declared"`, a leave declared in `network({ failures })` (the only kind this version
-   * runs).
+   * Why: `"declared"`, a leave declared in `network({ failures })` (memory transport), or
+   * `"lost"`, a worker of a TCP run that died or could not be reached.
    */
-  readonly reason: "declared";
+  readonly reason: "declared" | "lost";
+  /** For a loss: what the coordinator saw, naming the worker. */
+  readonly detail?: string;
 }
 
 /** Any line of `metrics.jsonl`. */

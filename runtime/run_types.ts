@@ -244,8 +244,13 @@ export interface MembershipChange {
   readonly left: readonly number[];
   /** The live workers from that step on, ascending. */
   readonly members: readonly number[];
-  /** Why: `"declared"`, a leave declared in `network({ failures })`. */
-  readonly reason: "declared";
+  /**
+   * Why: `"declared"`, a leave declared in `network({ failures })`; `"lost"`, a worker of a TCP
+   * run that died or could not be reached.
+   */
+  readonly reason: "declared" | "lost";
+  /** For a loss: what the coordinator saw, naming the worker. */
+  readonly detail?: string;
 }
 
 /** The checkpoints a run wrote. */
@@ -262,8 +267,14 @@ export interface CheckpointSummary {
 
 /** The workers' final models, and the named tensors each model's flat vector is made of. */
 export interface FinalModels {
-  /** Each worker's final model, by rank. */
+  /** Each worker's final model, by rank (none for a worker an elastic TCP run lost). */
   readonly models: Float32Array[];
+  /** The workers an elastic TCP run lost, in the order it lost them. */
+  readonly lost?: readonly {
+    readonly worker: number;
+    readonly steps: number;
+    readonly reason: string;
+  }[];
   /** The model's named tensors (`TrainableModel.tensors`), as worker 0 reported them. */
   readonly tensors: readonly TensorLayout[];
 }
@@ -276,7 +287,8 @@ export interface RunResult {
   readonly summary: RunSummary;
   /** Each worker's final model, and their average. */
   readonly params: {
-    readonly workers: number[][];
+    /** By rank; `null` for a worker an elastic TCP run lost (it handed back no model). */
+    readonly workers: (number[] | null)[];
     readonly average: number[];
     /**
      * Elastic runs that lost workers: each lost worker and the steps it did. Its entry in

@@ -63,7 +63,7 @@ Deno.test("run refuses what it cannot run of an elastic plan with one clear line
     for (
       const [transport, message] of [
         ["memory", "a worker joining again (joinAt) is not yet run"],
-        ["tcp", "elastic TCP runs are not yet supported"],
+        ["tcp", "over TCP a worker leaves by dying or being cut off"],
       ]
     ) {
       const result = await gossamer("run", path, "--transport", transport!, "--out", `${dir}/run`);

@@ -17,8 +17,9 @@ import { parameterCount } from "../../dsl/shapes.ts";
  * @param plan The plan that ran.
  * @param models Each worker's final model, by rank.
  * @param stepsDone The steps a worker's metrics say it did.
- * @param stepsExpected The steps a worker should have done: the plan's, or fewer for a worker
- *   that left an elastic run (default: the plan's steps for every worker).
+ * @param stepsExpected The steps a worker should have done: the plan's, fewer for a worker
+ *   that left an elastic run, or `null` for one an elastic TCP run lost, which has no final
+ *   model (default: the plan's steps for every worker).
  * @returns The first problem, naming the worker, or `null`.
  * @example
  * ```ts
@@ -37,14 +38,15 @@ export function resultProblem(
   plan: Plan,
   models: readonly Float32Array[],
   stepsDone: (rank: number) => number,
-  stepsExpected: (rank: number) => number = () => plan.steps,
+  stepsExpected: (rank: number) => number | null = () => plan.steps,
 ): string | null {
   if (models.length !== plan.workers) {
     return `The run ended with ${models.length} final models for ${plan.workers} workers`;
   }
-  // A custom model's size is known only from its module: every worker must agree with rank 0.
-  const expected = parameterCount(plan.model, plan.data) ?? models[0]!.length;
-  for (let rank = 0; rank < models.length; rank++) {
+  const ranks = models.map((_, rank) => rank).filter((rank) => stepsExpected(rank) !== null);
+  // A custom model's size is known only from its module: every worker must agree with the first.
+  const expected = parameterCount(plan.model, plan.data) ?? models[ranks[0]!]?.length;
+  for (const rank of ranks) {
     const model = models[rank];
     if (model === undefined) return `Worker ${rank} reported no final model`;
     if (model.length !== expected) {

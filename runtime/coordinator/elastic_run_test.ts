@@ -153,7 +153,7 @@ Deno.test("gossip on a ring: after worker 2 leaves, the survivors mix with the 3
     const after = await run(plan, { transport: "memory", out: `${dir}/after` });
     const workers = await parts(plan);
     try {
-      const x = before.params.workers.map((model) => Float32Array.from(model));
+      const x = before.params.workers.map((model) => Float32Array.from(model!));
       for (const rank of SURVIVORS) {
         const { grad } = await workers[rank]!.model.gradient(
           x[rank]!,
@@ -313,10 +313,20 @@ Deno.test("reshard spread: the survivors share the lost shard and reach the solu
   });
 });
 
-Deno.test("elastic runs refused, with messages that say why: TCP, joins, random churn, checkpoints", async () => {
+Deno.test("elastic runs refused, with messages that say why: declared leaves or spread over TCP, joins, random churn, checkpoints", async () => {
   const base = () => pipeline(allReduce(), 20).elastic({ minWorkers: 2 });
   const cases: [Plan, Parameters<typeof run>[1], RegExp][] = [
-    [base().compile(), { transport: "tcp" }, /elastic TCP runs are not yet supported/],
+    [
+      base().network(network({ failures: [{ worker: 1, leaveAt: 5 }] })).compile(),
+      { transport: "tcp" },
+      /declares leaves for --transport memory .*over TCP a worker leaves by dying/,
+    ],
+    [
+      pipeline(allReduce(), 20).elastic({ minWorkers: 2, reshard: "spread" }).compile(),
+      { transport: "tcp" },
+      /reshard "spread" runs with --transport memory only/,
+    ],
+    [base().compile(), { transport: "tcp", localWorkers: 2 }, /--local-workers is not yet/],
     [
       base().network(network({ failures: [{ worker: 1, leaveAt: 5, joinAt: 10 }] })).compile(),
       { transport: "memory" },

@@ -67,9 +67,15 @@ export class RunFailures {
    * Fails the run with what a launcher observed, unless a better report arrives first.
    *
    * @param message The launcher's observation.
+   * @param moot Asked when the grace ends: `true` when the observation no longer matters (an
+   *   elastic run went on without the worker).
    */
-  failLater(message: string): void {
-    this.#lateTimers.add(setTimeout(() => this.fail(message), 2 * PEER_FAILURE_GRACE_MS));
+  failLater(message: string, moot: () => boolean = () => false): void {
+    this.#lateTimers.add(
+      setTimeout(() => {
+        if (!moot()) this.fail(message);
+      }, 2 * PEER_FAILURE_GRACE_MS),
+    );
   }
 
   /** Clears every pending timer (the run is over either way). */

@@ -62,7 +62,8 @@ export type Announce = (line: string) => void;
  * @param plan The plan.
  * @param options Launch mode, backend, peer timeout, run folder and connection settings.
  * @param rendezvous The coordinator's `host:port`.
- * @param fail Called with what the launcher observes of a failing worker.
+ * @param fail Called with what the launcher observes of a failing worker, and the ranks it ran
+ *   (none for the launch itself).
  * @param security The rendezvous's security (`openRendezvous`): the secret and run id the
  *   workers are given.
  * @param announce Where the line on the secret goes for `none` (default: standard error).
@@ -72,7 +73,7 @@ export function launchWorkers(
   plan: Plan,
   options: RunOptions & ConnectionOptions,
   rendezvous: string,
-  fail: (message: string) => void,
+  fail: (message: string, ranks: readonly number[]) => void,
   security: RendezvousSecurity,
   announce: Announce = (line) => console.error(line),
 ): LaunchedWorker[] {
@@ -96,15 +97,16 @@ export function launchWorkers(
   });
   if (launch === "none") {
     const written = tellWhereTheSecretIs(security, options.out, announce).catch((error) => {
-      fail(`Cannot write the run secret: ${messageOf(error)}`);
+      fail(`Cannot write the run secret: ${messageOf(error)}`, []);
       return null;
     });
     // The run folder is shared and copied: the secret leaves it when the run ends, however.
     return [{ stop: async () => await removeSecretFile(await written) }];
   }
   if (launch === "threads") {
-    // Thread workers share this process's memory: their all-reduces go through it.
-    const arena = options.sharedMemory === false || plan.workers === 1
+    // Thread workers share this process's memory: their all-reduces go through it. Not in an
+    // elastic run, whose meshes after a loss cover the survivors only (over TCP).
+    const arena = options.sharedMemory === false || plan.workers === 1 || plan.elastic !== null
       ? null
       : createSharedArena(plan.workers);
     return ranks.map((rank) => {
@@ -113,7 +115,7 @@ export function launchWorkers(
         arena ?? undefined,
         options.limitThreadPermissions ? threadWorkerPermissions(plan, rendezvous) : undefined,
       );
-      worker.finished.catch((error: Error) => fail(error.message));
+      worker.finished.catch((error: Error) => fail(error.message, [rank]));
       // A worker that finished closes itself; one that hangs is terminated after a grace.
       return { stop: () => worker.stop() };
     });
@@ -153,6 +155,7 @@ export function launchWorkers(
           `${who} (process ${child.pid}) exited with code ${status.code}${
             detail ? `: ${detail}` : ""
           }`,
+          Array.from({ length: local }, (_, i) => rank + i),
         );
       }
     });

@@ -43,11 +43,12 @@ import { messageOf } from "../errors.ts";
 import type { MetricsLine } from "../metrics.ts";
 import type { RuntimeFacts } from "../run_types.ts";
 import type { TensorLayout } from "../models/types.ts";
-import type { RunFailures } from "./failures.ts";
+import { PEER_FAILURE_GRACE_MS, type RunFailures } from "./failures.ts";
 import { decodeState, encodeState } from "../worker_state.ts";
 import type { CheckpointHooks } from "./checkpoints.ts";
 import { ownAddresses, unreachableLoopback } from "./reachable_addresses.ts";
 import { stalledSentence, type WorkerProgress } from "./stalled.ts";
+import { ElasticMembership, type LostWorker } from "./elastic_membership.ts";
 
 /** How a rendezvous authenticates its workers. */
 export interface RendezvousSecurity {
@@ -156,6 +157,11 @@ export interface RendezvousEvents {
   readonly checkpoints: CheckpointHooks;
   /** How workers are authenticated: the security {@linkcode openRendezvous} set up. */
   readonly security: RendezvousSecurity;
+  /**
+   * Elastic runs: a lost worker shrinks the run instead of failing it, down to `minWorkers`
+   * (`elastic_membership.ts`).
+   */
+  readonly elastic?: { readonly minWorkers: number; readonly steps: number };
 }
 
 /** A worker broke the control protocol after authenticating. */
@@ -185,8 +191,13 @@ export class Rendezvous {
   readonly #reported = new Set<number>();
   /** What each registered worker last reported, by rank, for naming a stalled one. */
   readonly #progress: (WorkerProgress | null)[];
+  /** The workers that handed back their final model. */
+  readonly #finished = new Set<number>();
+  /** Elastic runs, once started: who is live and the epochs of losing workers. */
+  #membership: ElasticMembership | null = null;
+  /** Pending grace timers of reported losses. */
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #closed = false;
-  #done = 0;
 
   /**
    * Starts accepting control connections.
@@ -253,8 +264,80 @@ export class Rendezvous {
    * @returns A sentence, or `null` when no registered worker is still running.
    */
   stalled(): string | null {
-    const known = this.#progress.filter((progress) => progress !== null);
+    const known = this.#progress.filter((progress, rank): progress is WorkerProgress =>
+      progress !== null && this.isLive(rank)
+    );
     return stalledSentence(known, performance.now());
+  }
+
+  /** The workers an elastic run lost so far, in order (none for other runs). */
+  get lost(): readonly LostWorker[] {
+    return this.#membership?.lost ?? [];
+  }
+
+  /**
+   * Whether worker `rank` still belongs to the run: always, unless an elastic run lost it.
+   *
+   * @param rank The worker.
+   * @returns `false` once an elastic run went on without it.
+   */
+  isLive(rank: number): boolean {
+    return this.#membership?.isLive(rank) ?? true;
+  }
+
+  /**
+   * Worker `rank` is gone: an elastic run that started goes on without it; any other run fails
+   * with `reason`.
+   */
+  #lose(rank: number, reason: string): void {
+    if (this.#membership === null) {
+      this.#events.failures.fail(reason);
+      return;
+    }
+    // A worker that finished passed the final barrier with every other: nobody goes back.
+    if (this.#finished.size > 0) {
+      this.#membership.loseAtEnd(rank, reason, this.#events.elastic!.steps);
+    } else this.#membership.lose(rank, reason);
+    this.#checkFinished();
+  }
+
+  /**
+   * A survivor of an elastic run cannot reach `peer`. A dead peer's own connection usually
+   * closes within the grace, which settles it; one that stays connected is cut off from its
+   * peers (a partition) and goes. Reports from an ended epoch, or while survivors pause (whose
+   * closing threads look like lost peers to their neighbours), are stale.
+   */
+  #reportedLost(reporter: number, peer: number, epoch: number, message: string): void {
+    const membership = this.#membership!;
+    if (epoch !== membership.epoch || membership.reforming) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (epoch !== membership.epoch || membership.reforming) return;
+      this.#lose(peer, `worker ${reporter} cannot reach worker ${peer} (${message})`);
+    }, PEER_FAILURE_GRACE_MS);
+    this.#timers.add(timer);
+  }
+
+  /** Succeeds once every live worker handed back its final model. */
+  #checkFinished(): void {
+    const live = this.#membership?.live ?? Array.from({ length: this.#n }, (_, rank) => rank);
+    if (live.every((rank) => this.#finished.has(rank))) this.#events.failures.succeed();
+  }
+
+  /** The membership of an elastic run, created when it starts. */
+  #startMembership(minWorkers: number): ElasticMembership {
+    const send = (rank: number, message: CoordinatorMessage) =>
+      this.#writers.get(rank)?.send(message).catch(() => {/* its connection says why */});
+    return new ElasticMembership(this.#n, minWorkers, {
+      pause: (rank, epoch, reason) => send(rank, { type: "pause", epoch, reason }),
+      members: (rank, message) => send(rank, { type: "members", ...message }),
+      dismiss: (rank, reason) => {
+        this.#progress[rank] = null;
+        send(rank, { type: "abort", reason });
+      },
+      record: (line) => this.#events.metrics([line]),
+      fail: (message) => this.#events.failures.fail(message),
+    });
   }
 
   /** Updates what the coordinator knows of worker `rank`'s progress. */
@@ -280,6 +363,7 @@ export class Rendezvous {
   /** Closes the listener and every control connection. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const timer of this.#timers) clearTimeout(timer);
     try {
       this.#listener.close();
     } catch { /* closed */ }
@@ -365,6 +449,10 @@ export class Rendezvous {
                 ownAddresses(),
               );
               if (unreachable !== null) throw new ProtocolError(unreachable);
+              const elastic = this.#events.elastic;
+              if (elastic !== undefined) {
+                this.#membership = this.#startMembership(elastic.minWorkers);
+              }
               await this.#start();
             }
             break;
@@ -386,10 +474,12 @@ export class Rendezvous {
             if (finished) throw new ProtocolError(`Worker ${rank} sent its final model twice`);
             checkOwnRank(rank, header.rank, "its final model");
             this.models[rank] = modelOf(rank, header.parameters, body);
-            if (rank === 0) this.tensors = layoutOf(rank, header.tensors, header.parameters);
+            // The first model's layout (rank 0's, unless an elastic run lost it).
+            this.tensors ??= layoutOf(rank, header.tensors, header.parameters);
             finished = true;
             this.#heard(rank, { done: true });
-            if (++this.#done === this.#n) failures.succeed();
+            this.#finished.add(rank);
+            this.#checkFinished();
             break;
           case "checkpoint":
             checkOwnRank(rank, header.rank, "a checkpoint");
@@ -398,8 +488,35 @@ export class Rendezvous {
             }
             this.#events.checkpoints.save(rank, header.step, decodeState(header.state, body));
             break;
+          case "lost":
+            checkOwnRank(rank, header.rank, "a lost peer");
+            if (this.#membership === null || !Number.isInteger(header.peer)) {
+              throw new ProtocolError(`Worker ${rank} reported a lost peer outside an elastic run`);
+            }
+            this.#reportedLost(rank, header.peer, header.epoch, String(header.message));
+            break;
+          case "paused":
+            checkOwnRank(rank, header.rank, "a pause");
+            if (this.#membership === null) {
+              throw new ProtocolError(`Worker ${rank} paused outside an elastic run`);
+            }
+            checkAddress(rank, header.address);
+            if (
+              !Number.isSafeInteger(header.epoch) || !Number.isSafeInteger(header.step) ||
+              !Array.isArray(header.snapshots) ||
+              !header.snapshots.every((step) => Number.isSafeInteger(step))
+            ) throw new ProtocolError(`Worker ${rank} sent an invalid pause`);
+            this.#membership.paused(rank, {
+              epoch: header.epoch,
+              step: header.step,
+              snapshots: header.snapshots,
+              address: header.address,
+            });
+            break;
           case "error":
             this.#reported.add(rank);
+            // A worker an elastic run went on without says why it stopped: that is no failure.
+            if (!this.isLive(rank)) break;
             if (
               Number.isInteger(header.peer) && header.peer! >= 0 && header.peer! < this.#n
             ) failures.blame(rank, header.peer!, String(header.message));
@@ -414,17 +531,18 @@ export class Rendezvous {
         }
       }
       if (!finished && !this.#reported.has(rank)) {
-        failures.fail(
+        this.#lose(
+          rank,
           `Worker ${rank} disconnected from the coordinator before finishing (it died or was killed)`,
         );
       }
     } catch (error) {
       closeQuietly(conn);
-      failures.fail(
-        error instanceof ProtocolError || error instanceof FrameAuthError
-          ? error.message
-          : `Lost the control connection of worker ${rank}: ${messageOf(error)}`,
-      );
+      if (error instanceof ProtocolError || error instanceof FrameAuthError) {
+        failures.fail(error.message);
+      } else {
+        this.#lose(rank, `Lost the control connection of worker ${rank}: ${messageOf(error)}`);
+      }
     }
   }
 }

@@ -141,11 +141,12 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
       out,
     );
   }
-  // Elastic plans run on the memory transport, with declared leaves only, for now.
+  // Elastic plans: declared leaves on the memory transport, real losses over TCP.
   const elastic = elasticRunProblem(
     plan,
     options.transport ?? "tcp",
     options.checkpointEvery !== undefined || options.resume !== undefined,
+    options.localWorkers ?? 1,
   );
   if (elastic !== null) throw new RunError(`Cannot run the plan: ${elastic}`, out);
   // A plan object may come from anywhere (a parsed plan.json): its module is checked here too.
@@ -256,24 +257,29 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     },
   });
   try {
-    const { models, tensors } = transport === "memory"
+    const { models, tensors, lost: lostOverTcp = [] } = transport === "memory"
       ? await runInMemory(plan, { ...options, signal }, sink, facts, hooks)
       : await runOverTcp(plan, { ...options, out, signal }, sink, facts, hooks);
     await writer?.settled();
     // The last metrics or checkpoint may have failed after the workers' last look at the signal.
     if (halt.signal.aborted) throw halt.signal.reason;
-    // A worker that left an elastic run hands back its parameters as they were when it left;
-    // the average is over the survivors, and params.json lists who left after how many steps.
-    const lost = lostWorkers(plan);
+    // A worker that left an elastic run by declaration hands back its parameters as they were
+    // when it left; one a TCP run lost has none (null in params.json). The average is over the
+    // survivors, and params.json lists who left after how many steps.
+    const lost = [
+      ...lostWorkers(plan),
+      ...lostOverTcp.map(({ worker, steps }) => ({ worker, steps })),
+    ];
+    const modelless = new Set(lostOverTcp.map((entry) => entry.worker));
     const stepsOf = (rank: number) =>
-      lost.find((entry) => entry.worker === rank)?.steps ?? plan.steps;
+      modelless.has(rank) ? null : lost.find((entry) => entry.worker === rank)?.steps ?? plan.steps;
     const wrong = resultProblem(plan, models, (rank) => totals.stepsDone(rank), stepsOf);
     if (wrong !== null) throw new Error(wrong);
     const average = averageOf(
       models.filter((_, rank) => !lost.some((entry) => entry.worker === rank)),
     );
     const params = {
-      workers: models.map((model) => Array.from(model)),
+      workers: Array.from(models, (model, rank) => modelless.has(rank) ? null : Array.from(model)),
       average,
       ...(lost.length === 0 ? {} : { left: lost }),
     };
@@ -358,11 +364,13 @@ async function writeFailedSummary(folder: RunFolder, summary: RunSummary): Promi
 
 /**
  * The parameters as safetensors, which PyTorch, NumPy and Hugging Face tools read: each worker's
- * final model (`worker0`, `worker1`, …) and their average (`average`), float32.
+ * final model (`worker0`, `worker1`, …; none for a worker an elastic TCP run lost) and their
+ * average (`average`), float32.
  */
 function paramsSafetensors(models: readonly Float32Array[], average: Float32Array) {
   return encodeSafetensors([
-    ...models.map((data, rank) => ({ name: `worker${rank}`, data })),
+    ...Array.from(models, (data, rank) => ({ name: `worker${rank}`, data }))
+      .filter((entry) => entry.data !== undefined),
     { name: "average", data: average },
   ], { format: "gossamer-params/1" });
 }

@@ -62,6 +62,9 @@ export async function runOverTcp(
     facts,
     checkpoints,
     security: { ...security, macMesh: options.macMesh === true },
+    ...(plan.elastic === null
+      ? {}
+      : { elastic: { minWorkers: plan.elastic.minWorkers, steps: plan.steps } }),
   });
 
   const interrupt = () =>
@@ -76,8 +79,9 @@ export async function runOverTcp(
     facts.backendReason = decided.reason;
     launchOptions = { ...options, backend: decided.request };
   }
-  const launched = launchWorkers(plan, launchOptions, address, (message) => {
-    failures.failLater(message);
+  const launched = launchWorkers(plan, launchOptions, address, (message, ranks) => {
+    // A worker an elastic run lost may exit as it likes: the run went on without it.
+    failures.failLater(message, () => ranks.every((rank) => !rendezvous.isLive(rank)));
   }, security);
   const stopWatchdog = startWatchdog({
     limitMs: options.silenceTimeoutMs ?? DEFAULT_SILENCE_MS,
@@ -97,7 +101,7 @@ export async function runOverTcp(
   try {
     const error = await failures.finished;
     if (error !== null) throw new Error(error);
-    return { models: rendezvous.models, tensors: rendezvous.tensors! };
+    return { models: rendezvous.models, tensors: rendezvous.tensors!, lost: rendezvous.lost };
   } finally {
     stopWatchdog();
     failures.dispose();

@@ -37,6 +37,16 @@ export interface Start {
   readonly macMesh: boolean;
 }
 
+/** An elastic run's new members, as the coordinator's `members` message gives them. */
+export interface Members {
+  readonly epoch: number;
+  readonly members: readonly number[];
+  /** The members' mesh addresses, by rank (`""` for others). */
+  readonly addresses: readonly string[];
+  /** The step index to go back to. */
+  readonly rewindTo: number;
+}
+
 /** A joined worker's control connection: messages out, the coordinator's word in. */
 export class ControlChannel {
   /**
@@ -52,6 +62,13 @@ export class ControlChannel {
   readonly #conn: Deno.Conn;
   readonly #writer: ControlWriter;
   #stoppedBecause: string | null = null;
+  /** Elastic runs: the newest epoch the coordinator paused, and the newest members it sent. */
+  #pauseEpoch = 0;
+  #members: Members | null = null;
+  /** Resolves at the next elastic message (or the end), then is replaced. */
+  #changed = Promise.withResolvers<void>();
+  /** Elastic runs: what a pause stops (the communication thread's collectives). */
+  onPause: () => void = () => {};
 
   /**
    * Starts listening to the coordinator.
@@ -89,6 +106,51 @@ export class ControlChannel {
     return this.#writer.send(message, body);
   }
 
+  /** The newest epoch the coordinator paused this worker in (0: never). */
+  get pauseEpoch(): number {
+    return this.#pauseEpoch;
+  }
+
+  /**
+   * Waits until the coordinator pauses this worker in an epoch after `epoch`.
+   *
+   * @param epoch The last epoch the worker went on from.
+   * @returns The newest paused epoch.
+   * @throws {Error} "Worker <rank> stopped: <why>" when the coordinator stopped this worker.
+   */
+  async pausedAfter(epoch: number): Promise<number> {
+    while (this.#pauseEpoch <= epoch) await this.#next();
+    return this.#pauseEpoch;
+  }
+
+  /**
+   * Waits for the members of `epoch`, or a newer pause, whichever comes first.
+   *
+   * @param epoch The epoch this worker paused in.
+   * @returns The members, or the newer epoch to pause in again.
+   * @throws {Error} "Worker <rank> stopped: <why>" when the coordinator stopped this worker.
+   */
+  async membersOf(epoch: number): Promise<Members | number> {
+    for (;;) {
+      if (this.#pauseEpoch > epoch) return this.#pauseEpoch;
+      if (this.#members?.epoch === epoch) return this.#members;
+      await this.#next();
+    }
+  }
+
+  /** Waits for the next elastic message; throws once the coordinator stopped this worker. */
+  async #next(): Promise<void> {
+    if (this.#stoppedBecause !== null) throw new Error(this.#stoppedBecause);
+    await this.#changed.promise;
+    if (this.#stoppedBecause !== null) throw new Error(this.#stoppedBecause);
+  }
+
+  /** Wakes whoever waits for an elastic message. */
+  #wake(): void {
+    this.#changed.resolve();
+    this.#changed = Promise.withResolvers<void>();
+  }
+
   /** Closes the connection, which ends the listener. */
   close(): void {
     closeQuietly(this.#conn);
@@ -117,6 +179,16 @@ export class ControlChannel {
             macMesh: header.macMesh === true,
           });
         }
+        if (header.type === "pause" && header.epoch > this.#pauseEpoch) {
+          this.#pauseEpoch = header.epoch;
+          this.onPause();
+          this.#wake();
+        }
+        if (header.type === "members") {
+          const { epoch, members, addresses, rewindTo } = header;
+          this.#members = { epoch, members, addresses, rewindTo };
+          this.#wake();
+        }
         if (header.type === "abort") {
           this.#stoppedBecause = String(header.reason);
           break;
@@ -129,6 +201,7 @@ export class ControlChannel {
     }
     this.#stoppedBecause ??= "the coordinator closed the connection";
     start.reject(new Error(`Worker ${rank} stopped: ${this.#stoppedBecause}`));
+    this.#wake();
     await onStop();
   }
 }

@@ -64,26 +64,34 @@ export function lostWorkers(plan: Plan): { worker: number; steps: number }[] {
 
 /**
  * Why this version cannot run an elastic plan as asked, or `null` when it can (and for plans
- * that are not elastic). Elastic runs need the memory transport; declared leaves are run (with
- * either reshard); joins, random churn, checkpoints, compressors, chocoGossip and cada are not
- * yet.
+ * that are not elastic). On the memory transport, declared leaves run (with either reshard); on
+ * TCP, real losses do (a worker that dies or is cut off), with `reshard: "drop"`. Joins, random
+ * churn, checkpoints, compressors, chocoGossip, cada and the overlapping bases are not yet.
  *
  * @param plan The plan.
  * @param transport The run's transport.
  * @param checkpoints Whether the run writes or resumes from checkpoints.
+ * @param localWorkers Workers per process (`--local-workers`; default 1).
  * @returns The reason, a sentence without a leading capital, or `null`.
  */
 export function elasticRunProblem(
   plan: Plan,
   transport: "memory" | "tcp",
   checkpoints: boolean,
+  localWorkers = 1,
 ): string | null {
   if ((plan.elastic ?? null) === null) return null;
   const elastic = "elastic training (.elastic)";
-  if (transport !== "memory") {
-    return `${elastic} runs with --transport memory only: elastic TCP runs are not yet supported`;
-  }
   const failures = plan.network?.failures ?? [];
+  if (transport === "tcp" && failures.length > 0) {
+    return `${elastic}: network({ failures }) declares leaves for --transport memory (either clock); over TCP a worker leaves by dying or being cut off`;
+  }
+  if (transport === "tcp" && plan.elastic!.reshard === "spread") {
+    return `${elastic}: reshard "spread" runs with --transport memory only for now; use reshard "drop" over TCP`;
+  }
+  if (transport === "tcp" && localWorkers > 1) {
+    return `${elastic}: --local-workers is not yet supported (a lost process loses every worker of its shared-memory group)`;
+  }
   if (failures.some((failure) => !isLeave(failure))) {
     return `${elastic}: random churn in network({ failures }) is not yet run; declare fixed leaves ({ worker, leaveAt })`;
   }
@@ -96,6 +104,14 @@ export function elasticRunProblem(
   }
   if (plan.base.kind === "chocoGossip" || plan.base.kind === "cada") {
     return `${elastic} runs cannot use the ${plan.base.kind} base yet (its state is kept per worker of the whole run)`;
+  }
+  const overlapping = plan.base.kind === "overlapLocalSgd"
+    ? "overlapLocalSgd"
+    : plan.outer?.kind === "streamingDiloco"
+    ? "streamingDiloco"
+    : null;
+  if (transport === "tcp" && overlapping !== null) {
+    return `${elastic} over TCP cannot use ${overlapping} yet (its collectives stay in flight across steps, which a lost worker leaves half done)`;
   }
   return null;
 }

@@ -56,6 +56,32 @@ export interface WorkerLoopOptions {
   readonly resume?: WorkerState & { readonly step: number };
   /** Told when the worker has awaited its collectives for a while, and when that ends. */
   readonly longWait?: LongWaitWatch;
+  /** Elastic TCP runs: how the worker goes on when a collective fails (`ElasticRecovery`). */
+  readonly elastic?: ElasticRecovery;
+}
+
+/**
+ * How an elastic TCP worker survives the loss of another (`coordinator/elastic_membership.ts`).
+ * The loop keeps the state at the start of its last steps that synchronised; when a collective
+ * fails, `recover` waits until the coordinator has settled the new members and replaced the
+ * communicator, and says which step to go back to. The loop restores that step's state and
+ * trains on from there, so the step in flight is redone over the survivors, never half-applied.
+ */
+export interface ElasticRecovery {
+  /** How many synchronising steps' states to keep (how far behind the slowest survivor may be). */
+  readonly keep: number;
+  /** Collectives started so far (`ElasticCommunicator.calls`). */
+  readonly calls: () => number;
+  /**
+   * Handles a failed collective.
+   *
+   * @param step The step index the worker was in (`plan.steps`: the final barrier).
+   * @param error The failure.
+   * @param snapshots The step indices the worker can go back to.
+   * @returns The step index to go back to, once the communicator is replaced.
+   * @throws The failure itself when it is no loss of a worker (a bug, a divergence).
+   */
+  recover(step: number, error: unknown, snapshots: readonly number[]): Promise<number>;
 }
 
 /**
@@ -248,9 +274,50 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   }
   comm.takeWaitMs();
   const trainingStart = performance.now();
-  // Elastic runs: the declared membership of each step, the same on every worker.
-  const liveAt = liveWorkers(plan);
-  for (let k = resume?.step ?? 0; k < plan.steps; k++) {
+  // Elastic runs with declared leaves: the membership of each step, the same on every worker.
+  const liveAt = (plan.network?.failures ?? []).length > 0 ? liveWorkers(plan) : null;
+  const { elastic } = options;
+  // Elastic TCP runs: the state at the start of the last synchronising steps, by step index.
+  const kept = new Map<number, Float32Array[]>();
+  let k = resume?.step ?? 0;
+  for (;;) {
+    try {
+      for (; k < plan.steps; k++) {
+        const calls = elastic?.calls();
+        if (elastic !== undefined) {
+          kept.set(k, chain.buffers().map((buffer) => Float32Array.from(buffer.data)));
+        }
+        const gone = await trainStep(k);
+        if (gone) return chain.model();
+        if (elastic !== undefined) {
+          // A step without collectives is never where a survivor waits: nobody goes back to it.
+          if (elastic.calls() === calls && kept.size > 1) kept.delete(k);
+          for (const step of kept.keys()) if (kept.size > elastic.keep) kept.delete(step);
+        }
+      }
+      // Nobody leaves while a peer may still wait on it; the barrier's bytes go in a last
+      // traffic line, so the lines add up to every byte this worker sent and received.
+      await comm.barrier();
+      break;
+    } catch (error) {
+      if (elastic === undefined) throw error;
+      const back = await elastic.recover(k, error, [
+        ...kept.keys(),
+        ...(k === plan.steps ? [k] : []),
+      ]);
+      if (back < plan.steps) {
+        const state = kept.get(back)!;
+        chain.buffers().forEach((buffer, i) => buffer.data.set(state[i]!));
+        for (const step of kept.keys()) if (step > back) kept.delete(step);
+      }
+      k = back;
+    }
+  }
+  emit({ type: "traffic", step: plan.steps - 1, worker: rank, ...takeBytes() });
+  return chain.model();
+
+  /** Step `k`: its batch, the chain's step, its line, evaluation and checkpoint; true to leave. */
+  async function trainStep(k: number): Promise<boolean> {
     options.signal?.throwIfAborted();
     step = k;
     if (liveAt !== null && liveAt(k).join() !== comm.members.join()) {
@@ -258,7 +325,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       // A worker that leaves stops here, before this step's synchronisation, and hands back its
       // parameters as they are; the survivors narrow every collective (and the topology bases
       // their mixing, which follows the communicator's members) to the live workers.
-      if (!live.includes(rank)) return chain.model();
+      if (!live.includes(rank)) return true;
       const left = comm.members.filter((member) => !live.includes(member));
       comm.setMembers(live);
       if (rank === live[0]) {
@@ -317,10 +384,6 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
         emit({ type: "traffic", step: k, worker: rank, ...bytes });
       }
     }
+    return false;
   }
-  // Nobody leaves while a peer may still wait on it; the barrier's bytes go in a last traffic
-  // line, so the lines add up to every byte this worker sent and received.
-  await comm.barrier();
-  emit({ type: "traffic", step: plan.steps - 1, worker: rank, ...takeBytes() });
-  return chain.model();
 }

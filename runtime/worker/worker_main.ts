@@ -51,6 +51,8 @@ import { meshLimits } from "../comm/frame_limits.ts";
 import type { TlsPem } from "../comm/net.ts";
 import { formatAddress, parseAddress } from "../comm/tcp_address.ts";
 import { type CommThread, startCommThread } from "../comm/threaded_communicator.ts";
+import { type ElasticCommunicator, elasticCommunicator } from "./elastic_communicator.ts";
+import { elasticRecovery } from "./elastic_recovery.ts";
 import { PeerError } from "../comm/types.ts";
 import { EmptyShardError } from "../data/batches.ts";
 import { loadWorkerData } from "../data/worker_data.ts";
@@ -189,18 +191,22 @@ export async function runWorker(launch: WorkerLaunch, reports: WorkerReports = {
   const mesh = meshHosts(launch, localHostOf(joined.conn));
   // The communication thread owns this worker's sockets and runs its collectives. It starts
   // now, so its start-up overlaps loading TensorFlow.js, the data and the model.
+  const threadOptions = {
+    hostname: mesh.bind,
+    ...(ready.tls?.cert === undefined
+      ? {}
+      : { tls: { cert: ready.tls.cert, key: ready.tls.key! } }),
+  };
   const threadStart = mesh.problem !== null
     ? Promise.reject(new WorkerNamedError(mesh.problem))
-    : startCommThread({
-      hostname: mesh.bind,
-      ...(ready.tls?.cert === undefined
-        ? {}
-        : { tls: { cert: ready.tls.cert, key: ready.tls.key! } }),
-    });
+    : startCommThread(threadOptions);
   threadStart.catch(() => {/* reported where it is awaited */});
   // Once the body has the thread, the coordinator's abort closes it, ending its collectives.
   let thread: CommThread | null = null;
   const control = new ControlChannel(joined, rank, () => thread?.close());
+  // Elastic runs: the coordinator's pause ends the thread's collectives; the worker then starts
+  // the next epoch's thread (elasticRecovery).
+  control.onPause = () => void thread?.close();
   const metrics = new MetricsBatcher((lines) =>
     control.send({ type: "metrics", lines }).catch(() => {})
   );
@@ -211,6 +217,10 @@ export async function runWorker(launch: WorkerLaunch, reports: WorkerReports = {
       runId: joined.runId,
       advertise: mesh.advertise,
       thread: async () => thread = await threadStart,
+      async nextThread() {
+        await thread?.close();
+        return thread = await startCommThread(threadOptions);
+      },
       reports,
     });
   } catch (error) {
@@ -274,6 +284,8 @@ interface TrainContext {
   readonly advertise: string;
   /** The communication thread, once it started (it started with the worker). */
   readonly thread: () => Promise<CommThread>;
+  /** Elastic runs: closes the communication thread and starts the next epoch's. */
+  readonly nextThread: () => Promise<CommThread>;
   /** What to change in the reports before they are sent. */
   readonly reports: WorkerReports;
 }
@@ -304,10 +316,9 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
       sharedGroup: launch.sharedArena?.size ?? 1,
     });
     const { addresses, checkpointEvery, resume, macMesh } = await control.started;
-    const comm = await thread.connect({
+    const connectOptions = {
       rank,
       size: world,
-      addresses,
       network: plan.network,
       seed: plan.seed,
       secret,
@@ -319,12 +330,38 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
         ? {}
         : { handshakeTimeoutMs: launch.handshakeTimeoutMs }),
       ...(tls?.caCerts === undefined ? {} : { tls: { caCerts: tls.caCerts } }),
-      ...(launch.sharedArena === undefined ? {} : { arena: launch.sharedArena }),
       ...(macMesh ? { macFrames: true } : {}),
+    };
+    const first = await thread.connect({
+      ...connectOptions,
+      addresses,
+      ...(launch.sharedArena === undefined ? {} : { arena: launch.sharedArena }),
+    });
+    const comm = plan.elastic === null ? first : elasticCommunicator(first);
+    const elastic = plan.elastic === null ? undefined : elasticRecovery({
+      rank,
+      plan,
+      control,
+      metrics,
+      comm: comm as ElasticCommunicator,
+      // Each epoch's thread forms a mesh over the members only, over TCP (no shared arena).
+      async openEpoch() {
+        const next = await context.nextThread();
+        return {
+          address: formatAddress(context.advertise, parseAddress(next.address).port),
+          connect: (members) =>
+            next.connect({
+              ...connectOptions,
+              addresses: members.addresses,
+              members: members.members,
+            }),
+        };
+      },
     });
     const trained = await runWorkerLoop({
       plan,
       comm,
+      ...(elastic === undefined ? {} : { elastic }),
       model,
       data,
       tensorCount: () => tf.memory().numTensors,

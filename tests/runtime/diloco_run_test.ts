@@ -15,8 +15,8 @@ Deno.test("§5.11: diloco({ lr: 1, momentum: 0 }) over localSgd runs as plain lo
       start.base(localSgd({ tau: 3 })).outer(diloco({ tau: 3, lr: 1, momentum: 0 })).compile(),
       { transport: "memory", out: `${parent}/outer` },
     );
-    const expected = plain.params.workers.flat();
-    const actual = outer.params.workers.flat();
+    const expected = plain.params.workers.flat() as number[];
+    const actual = outer.params.workers.flat() as number[];
     assert.equal(actual.length, expected.length);
     for (const [i, value] of actual.entries()) {
       const scale = Math.max(Math.abs(expected[i]!), 1e-12);

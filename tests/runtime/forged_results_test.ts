@@ -17,7 +17,7 @@ Deno.test("forged final models are refused naming the worker; the real ones pass
   try {
     const result = await run(plan, { transport: "memory", out: join(parent, "run") });
     assert.equal(result.summary.status, "completed");
-    const models = result.params.workers.map((model) => Float32Array.from(model));
+    const models = result.params.workers.map((model) => Float32Array.from(model!));
     // Steps per worker, counted independently from the metrics file.
     const lines = await readMetrics(join(parent, "run"));
     const steps = (rank: number) =>

@@ -1,0 +1,209 @@
+/**
+ * The coordinator's side of an elastic TCP run losing workers: it decides the membership, and
+ * every survivor follows. The protocol, in epochs:
+ *
+ * 1. A worker is lost: its control connection closed before it finished (killed, host gone),
+ *    or a survivor reported that it cannot reach it (`lost`). It leaves the live set (and is
+ *    told to stop if it is still connected).
+ * 2. Below `minWorkers` the run fails as a lost worker fails any run. Otherwise the epoch
+ *    advances and every survivor is told to `pause`: it closes its communication thread, which
+ *    ends whatever collective it waited in, opens a fresh mesh listener and answers `paused`
+ *    with the step it was in, the steps whose start it kept a snapshot of, and its new address.
+ * 3. Once every survivor paused in this epoch, the run rewinds to the earliest of their steps,
+ *    `rewindTo`: no survivor got past it without the lost worker, and every survivor can go back
+ *    to its start (or the run fails, saying which survivor cannot). Every survivor gets the
+ *    `members` message (the survivors, their new addresses, `rewindTo`), forms a mesh over the
+ *    survivors only and trains on from `rewindTo`. A step in flight is thus redone over the
+ *    survivors on every survivor, never half-applied; replayed on the memory transport with
+ *    the lost worker declared to leave at `rewindTo + 1`, the run gives the same parameters.
+ *
+ * A second loss while survivors pause starts the next epoch: survivors that paused already
+ * answer the new epoch's `pause` again, from where they wait.
+ *
+ * @module
+ */
+
+import type { MembershipLine } from "../metrics.ts";
+
+/** What a survivor says when it paused. */
+export interface Paused {
+  /** The epoch it paused in. */
+  readonly epoch: number;
+  /** The step index it was in (its collective failed or was stopped there). */
+  readonly step: number;
+  /** The step indices whose start it kept (it can rewind to any of them). */
+  readonly snapshots: readonly number[];
+  /** `host:port` of its new mesh listener. */
+  readonly address: string;
+}
+
+/** A worker that left the run, as `params.json` and the summary record it. */
+export interface LostWorker {
+  /** Its rank. */
+  readonly worker: number;
+  /** The step index the survivors rewound to without it: it did `step` steps with them. */
+  readonly steps: number;
+  /** Why it was lost, in words. */
+  readonly reason: string;
+}
+
+/** What the membership does to the run. */
+export interface MembershipActions {
+  /** Tells survivor `rank` to pause in `epoch`. */
+  pause(rank: number, epoch: number, reason: string): void;
+  /** Tells survivor `rank` the new members. */
+  members(
+    rank: number,
+    message: {
+      epoch: number;
+      members: number[];
+      addresses: string[];
+      rewindTo: number;
+    },
+  ): void;
+  /** Tells a lost worker that is still connected to stop. */
+  dismiss(rank: number, reason: string): void;
+  /** Records the change (a `membership` line of `metrics.jsonl`). */
+  record(line: MembershipLine): void;
+  /** The run cannot go on. */
+  fail(message: string): void;
+}
+
+/** The live set of an elastic TCP run and its epochs. */
+export class ElasticMembership {
+  /** The workers that left, in the order they did. */
+  readonly lost: LostWorker[] = [];
+  readonly #live: Set<number>;
+  readonly #minWorkers: number;
+  readonly #act: MembershipActions;
+  #epoch = 0;
+  /** Survivors' answers in the current epoch, by rank. */
+  #paused = new Map<number, Paused>();
+  /** Workers lost since the last `members` message, with why. */
+  #pending: { worker: number; reason: string }[] = [];
+
+  /**
+   * @param workers The plan's workers, all live at the start.
+   * @param minWorkers Fewer live workers than this end the run.
+   * @param act What the membership does.
+   */
+  constructor(workers: number, minWorkers: number, act: MembershipActions) {
+    this.#live = new Set(Array.from({ length: workers }, (_, rank) => rank));
+    this.#minWorkers = minWorkers;
+    this.#act = act;
+  }
+
+  /** The live workers, ascending. */
+  get live(): number[] {
+    return [...this.#live].sort((a, b) => a - b);
+  }
+
+  /** Whether `rank` is still a member. */
+  isLive(rank: number): boolean {
+    return this.#live.has(rank);
+  }
+
+  /** The current epoch: 0 until the first loss, then one more per loss. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** Whether survivors are pausing (between a loss and the next `members` message). */
+  get reforming(): boolean {
+    return this.#pending.length > 0;
+  }
+
+  /**
+   * Worker `rank` is lost: it leaves, and the survivors pause for a new epoch (or the run fails
+   * below `minWorkers`). A worker lost already is ignored.
+   *
+   * @param rank The lost worker.
+   * @param reason Why, in words (names the worker).
+   */
+  lose(rank: number, reason: string): void {
+    if (!this.#live.delete(rank)) return;
+    this.#act.dismiss(rank, `the run goes on without worker ${rank}: ${reason}`);
+    if (this.#live.size < this.#minWorkers) {
+      this.#act.fail(
+        `${reason}; ${this.#live.size} workers are left, fewer than the plan's minWorkers (${this.#minWorkers})`,
+      );
+      return;
+    }
+    this.#pending.push({ worker: rank, reason });
+    this.#epoch++;
+    this.#paused = new Map();
+    for (const survivor of this.#live) this.#act.pause(survivor, this.#epoch, reason);
+  }
+
+  /**
+   * Worker `rank` is lost after the final barrier (another worker already handed back its
+   * model, so every worker finished every step): it leaves without a pause, having done `steps`.
+   *
+   * @param rank The lost worker.
+   * @param reason Why, in words.
+   * @param steps The plan's steps.
+   */
+  loseAtEnd(rank: number, reason: string, steps: number): void {
+    if (!this.#live.delete(rank)) return;
+    this.lost.push({ worker: rank, steps, reason });
+    this.#act.record({
+      type: "membership",
+      step: steps,
+      worker: this.live[0]!,
+      left: [rank],
+      members: this.live,
+      reason: "lost",
+      detail: reason,
+    });
+  }
+
+  /**
+   * A survivor paused. Once every survivor of the current epoch has, the run rewinds and the
+   * survivors get their new members.
+   *
+   * @param rank The survivor.
+   * @param paused Where it stopped and what it kept.
+   */
+  paused(rank: number, paused: Paused): void {
+    if (!this.#live.has(rank) || paused.epoch !== this.#epoch) return; // stale or dismissed
+    this.#paused.set(rank, paused);
+    if (this.#paused.size < this.#live.size) return;
+    const members = this.live;
+    const rewindTo = Math.min(...members.map((member) => this.#paused.get(member)!.step));
+    const cannot = members.find((member) =>
+      !this.#paused.get(member)!.snapshots.includes(rewindTo)
+    );
+    if (cannot !== undefined) {
+      const kept = this.#paused.get(cannot)!.snapshots;
+      this.#act.fail(
+        `Worker ${cannot} cannot go back to step ${rewindTo + 1} to continue without ${
+          this.#pending.map((entry) => `worker ${entry.worker}`).join(", ")
+        }: it kept the state of steps ${kept.map((step) => step + 1).join(", ") || "none"}`,
+      );
+      return;
+    }
+    const addresses: string[] = [];
+    for (const member of members) addresses[member] = this.#paused.get(member)!.address;
+    for (const { worker, reason } of this.#pending) {
+      this.lost.push({ worker, steps: rewindTo, reason });
+    }
+    this.#act.record({
+      type: "membership",
+      step: rewindTo,
+      worker: members[0]!,
+      left: this.#pending.map((entry) => entry.worker),
+      members,
+      reason: "lost",
+      detail: this.#pending.map((entry) => entry.reason).join("; "),
+    });
+    this.#pending = [];
+    for (const member of members) {
+      this.#act.members(member, {
+        epoch: this.#epoch,
+        members,
+        addresses: Array.from(addresses, (address) => address ?? ""),
+        rewindTo,
+      });
+    }
+  }
+}

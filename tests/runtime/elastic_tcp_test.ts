@@ -1,0 +1,122 @@
+/**
+ * Elastic training over TCP: one of four worker processes is killed (SIGKILL) mid-run and the
+ * run completes with the other three, for each base family. The summary and `params.json` record
+ * the loss, and a replay on the memory transport that declares the same leave
+ * (`network({ failures: [{ worker: 2, leaveAt }] })`, `leaveAt` taken from the recorded rewind)
+ * gives the survivors' parameters bit for bit: the step in flight when the worker died was redone
+ * over the survivors on every survivor, never half-applied.
+ */
+
+import assert from "node:assert/strict";
+import { STACK_LINE } from "../_cli.ts";
+import { externalRun, reap, waitForMetrics } from "./_processes.ts";
+import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
+import {
+  allReduce,
+  diloco,
+  dmSgd,
+  gossip,
+  localSgd,
+  network,
+  onePeerExponential,
+  ring,
+  run,
+  sgp,
+  slowMo,
+} from "../../mod.ts";
+
+/** Steps of every run: long enough, with the latency below, to kill a worker in the middle. */
+const STEPS = 120;
+
+/** One-way latency of every message: it slows the runs so the kill lands mid-run. */
+const LATENCY = "4ms";
+
+/** The families the issue names, as pipelines on the four-shard least-squares problem. */
+const FAMILIES = {
+  "allReduce": () => leastSquaresPipeline(STEPS).base(allReduce()),
+  "localSgd + slowMo": () =>
+    leastSquaresPipeline(STEPS).base(localSgd({ tau: 3 })).outer(slowMo({ beta: 0.5, tau: 3 })),
+  "diloco": () =>
+    leastSquaresPipeline(STEPS).base(localSgd({ tau: 4 })).outer(
+      diloco({ tau: 4, lr: 0.7, momentum: 0.9 }),
+    ),
+  "gossip on a ring": () => leastSquaresPipeline(STEPS).base(gossip(ring)),
+  "sgp on one-peer exponential": () => leastSquaresPipeline(STEPS).base(sgp(onePeerExponential)),
+  "dmSgd": () => leastSquaresPipeline(STEPS).base(dmSgd(ring, { beta: 0.5 })),
+};
+
+for (const [family, pipeline] of Object.entries(FAMILIES)) {
+  Deno.test(`${family}: SIGKILL of worker 2 of 4 mid-run → the run completes with 3, and a memory replay of the leave agrees bit for bit`, async () => {
+    const elastic = () => pipeline().elastic({ minWorkers: 3 });
+    const folder = await tempRunFolder();
+    const plan = elastic().network(network({ latency: LATENCY })).compile();
+    await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+    const { coordinator, workers } = externalRun(`${folder}/plan.json`, `${folder}/run`);
+    try {
+      // A quarter of the run's step lines: well after the start, well before the end.
+      await waitForMetrics(`${folder}/run`, STEPS);
+      workers[2]!.child.kill("SIGKILL");
+      const result = await coordinator.output;
+      assert.equal(result.code, 0, result.stderr);
+      for (const rank of [0, 1, 3]) {
+        const worker = await workers[rank]!.output;
+        assert.equal(worker.code, 0, `worker ${rank}: ${worker.stderr}`);
+      }
+      const read = async (name: string) =>
+        JSON.parse(await Deno.readTextFile(`${folder}/run/${name}`));
+      const summary = await read("summary.json");
+      assert.equal(summary.status, "completed");
+      assert.equal(summary.membership.length, 1, JSON.stringify(summary.membership));
+      const [change] = summary.membership;
+      assert.deepEqual(
+        { left: change.left, members: change.members, reason: change.reason },
+        { left: [2], members: [0, 1, 3], reason: "lost" },
+      );
+      assert.match(
+        change.detail,
+        /Worker 2 disconnected from the coordinator|cannot reach worker 2/,
+      );
+      assert.ok(change.step > 0 && change.step < STEPS, `rewound to step ${change.step}`);
+      const params = await read("params.json");
+      assert.deepEqual(params.left, [{ worker: 2, steps: change.step }]);
+      assert.equal(params.workers[2], null);
+
+      // The replay: the same plan on the memory transport, worker 2 declared to leave where the
+      // survivors rewound to (its last step with them was change.step − 1).
+      const replay = await run(
+        elastic().network(network({ failures: [{ worker: 2, leaveAt: change.step + 1 }] }))
+          .compile(),
+        { transport: "memory", out: `${folder}/replay` },
+      );
+      for (const rank of [0, 1, 3]) {
+        assert.deepEqual(params.workers[rank], replay.params.workers[rank], `worker ${rank}`);
+      }
+      assert.deepEqual(params.average, replay.params.average);
+    } finally {
+      await Promise.all([coordinator, ...workers].map(reap));
+      await Deno.remove(folder, { recursive: true });
+    }
+  });
+}
+
+Deno.test("below minWorkers a lost worker still ends the run, naming it and the minimum", async () => {
+  const folder = await tempRunFolder();
+  const plan = leastSquaresPipeline(100_000).base(gossip(ring)).elastic({ minWorkers: 4 })
+    .compile();
+  await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+  const { coordinator, workers } = externalRun(`${folder}/plan.json`, `${folder}/run`);
+  try {
+    await waitForMetrics(`${folder}/run`, 40);
+    workers[1]!.child.kill("SIGKILL");
+    const result = await coordinator.output;
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /Worker 1 .*3 workers are left, fewer than the plan's minWorkers \(4\)/,
+    );
+    assert.doesNotMatch(result.stderr, STACK_LINE);
+  } finally {
+    await Promise.all([coordinator, ...workers].map(reap));
+    await Deno.remove(folder, { recursive: true });
+  }
+});
