@@ -10,6 +10,12 @@
  * the plan's size limit, their kind (data or heartbeat) and their source rank; anything else
  * fails the peer with a message naming it.
  *
+ * A mesh may join only some of the run's ranks ({@linkcode MeshSettings.members}): after a
+ * worker is lost, the survivors form a fresh mesh among themselves, keeping their ranks and the
+ * run's world size. Only members are dialled, accepted, awaited and sent heartbeats; a
+ * non-member that proves the secret and dials in (a worker the coordinator dropped) is refused
+ * and warned about, and the mesh goes on forming without it.
+ *
  * With {@linkcode MeshSecurity.macFrames} every frame after the handshake, heartbeats included,
  * is followed by its MAC under the connection's session key of its direction
  * (`frame_mac.ts`), signed when the frame is queued and checked when its last byte arrives: a
@@ -101,6 +107,11 @@ export interface MeshSettings {
   readonly security: MeshSecurity;
   /** Send a heartbeat to a peer nothing was written to for this long, ms; `null`: never. */
   readonly heartbeatMs: number | null;
+  /**
+   * The ranks this mesh joins, ascending, this rank among them (checked by the caller): every
+   * rank of the run, or the survivors of a lost worker.
+   */
+  readonly members: readonly number[];
 }
 
 /** The first pause before dialling a peer again after an interrupted handshake; it doubles. */
@@ -110,6 +121,15 @@ const MAX_REDIAL_MS = 1_000;
 export class TcpMeshTransport implements Transport {
   readonly rank: number;
   readonly size: number;
+  /** The ranks this mesh joins (every rank unless narrowed), ascending. */
+  readonly members: readonly number[];
+  /** Per rank: whether it is a member. */
+  readonly #isMember: boolean[];
+  /**
+   * The reasons given to non-members that proved the secret: their refusal is reported and
+   * forming goes on, where another refused member fails the mesh.
+   */
+  readonly #outsiderReasons = new Set<string>();
   readonly #listener: Deno.Listener;
   readonly #mailbox: Mailbox;
   readonly #maxPayload: number;
@@ -141,6 +161,9 @@ export class TcpMeshTransport implements Transport {
   constructor(settings: MeshSettings) {
     this.rank = settings.rank;
     this.size = settings.size;
+    this.members = settings.members;
+    this.#isMember = Array.from({ length: settings.size }, () => false);
+    for (const member of settings.members) this.#isMember[member] = true;
     this.#listener = settings.listener;
     this.#mailbox = settings.mailbox;
     this.#maxPayload = settings.maxPayload;
@@ -171,6 +194,7 @@ export class TcpMeshTransport implements Transport {
       if (!Number.isInteger(to) || to < 0 || to >= this.size) {
         throw new RangeError(`Cannot send to rank ${to}: ranks are 0..${this.size - 1}`);
       }
+      if (!this.#isMember[to]) throw this.#notMember("send to", to);
       const header = { tag, phase, source: this.rank };
       const head = encodeFrameHeader(header, payload.byteLength, this.#maxPayload);
       if (to === this.rank) {
@@ -270,7 +294,18 @@ export class TcpMeshTransport implements Transport {
   }
 
   recv(from: number, tag: number): Promise<Uint8Array> {
+    // A non-member never connects: waiting for it would only end in a timeout.
+    if (this.#isMember[from] === false) return Promise.reject(this.#notMember("receive from", from));
     return this.#mailbox.recv(from, tag);
+  }
+
+  /** The error of a send to or receive from a rank outside the members. */
+  #notMember(what: string, peer: number): RangeError {
+    return new RangeError(
+      `Cannot ${what} rank ${peer}: it is not a member of worker ${this.rank}'s mesh (members are ${
+        this.members.join(", ")
+      })`,
+    );
   }
 
   /** Reads the next messages from (from, tag) into `targets` (see `_receive_into.ts`). */
@@ -331,20 +366,17 @@ export class TcpMeshTransport implements Transport {
     await Promise.all(this.#links.map((link) => link?.settled()));
   }
 
-  /** Ranks without a connection yet. */
+  /** Members without a connection yet. */
   missingPeers(): number[] {
-    const missing: number[] = [];
-    for (let peer = 0; peer < this.size; peer++) {
-      if (peer !== this.rank && !this.#links[peer]) missing.push(peer);
-    }
-    return missing;
+    return this.members.filter((peer) => peer !== this.rank && !this.#links[peer]);
   }
 
   /**
    * Starts sending a heartbeat to every peer that nothing was written to for the heartbeat
    * period (checked twice a period), so the peer's timeout measures this process's silence,
    * not its workload. Heartbeats are not counted in any phase: they are not training traffic,
-   * and counting them would make the byte counts depend on timing.
+   * and counting them would make the byte counts depend on timing. Only members have links, so
+   * only members get heartbeats.
    */
   startHeartbeats(): void {
     const period = this.#heartbeatMs;
@@ -370,15 +402,18 @@ export class TcpMeshTransport implements Transport {
   }
 
   /**
-   * Dials every lower rank and runs the handshake as the connecting side. A handshake that was
+   * Dials every lower-ranked member and runs the handshake as the connecting side (the
+   * addresses of non-members are not read). A handshake that was
    * interrupted (the peer's listener closed it to make room in a flood of strangers, or it broke
    * or timed out before anything was decided) is dialled again with backoff, until the mesh
    * forms or is closed (`connectTcpMesh`'s connect timeout closes it): strangers slow the mesh,
    * they do not fail it.
    */
   async dialLower(addresses: readonly string[]): Promise<void> {
+    const lower = this.members.filter((peer) => peer < this.rank);
     await Promise.all(
-      addresses.slice(0, this.rank).map(async (address, peer) => {
+      lower.map(async (peer) => {
+        const address = addresses[peer]!;
         let backoff = FIRST_REDIAL_MS;
         while (!await this.#dialOnce(address, peer)) {
           if (this.#closing) return;
@@ -447,8 +482,9 @@ export class TcpMeshTransport implements Transport {
   }
 
   /**
-   * Accepts a connection from every higher rank, refusing strangers along the way; an
-   * authenticated peer that is refused fails the mesh (rejects).
+   * Accepts a connection from every higher-ranked member, refusing strangers along the way; an
+   * authenticated peer that is refused fails the mesh (rejects), unless it is not a member: a
+   * worker the run dropped is told why, warned about, and forming goes on without it.
    */
   async acceptHigher(): Promise<void> {
     const complete = Promise.withResolvers<void>();
@@ -477,6 +513,13 @@ export class TcpMeshTransport implements Transport {
             }..${this.size - 1} do`,
           };
         }
+        if (!this.#isMember[peer]) {
+          const reason = `Worker ${peer} connected to worker ${this.rank}, but it is not a member (members are ${
+            this.members.join(", ")
+          })`;
+          this.#outsiderReasons.add(reason);
+          return { status: VERDICT.rank, reason };
+        }
         if (this.#links[peer] !== undefined || admitting.has(peer)) {
           return {
             status: VERDICT.rank,
@@ -492,8 +535,11 @@ export class TcpMeshTransport implements Transport {
         check();
       },
       // Every reason this side gives begins with the worker it names.
-      refused: (error, remote) =>
-        complete.reject(new WorkerNamedError(`${error.message} (a connection from ${remote})`)),
+      refused: (error, remote) => {
+        const refusal = `${error.message} (a connection from ${remote})`;
+        if (this.#outsiderReasons.has(error.message)) warn(refusal);
+        else complete.reject(new WorkerNamedError(refusal));
+      },
       warn,
       listenerName: `worker ${this.rank}'s mesh listener`,
       strangerRefused: (remote) => `worker ${this.rank} refused a mesh connection from ${remote}`,

@@ -67,8 +67,15 @@ export type ThreadCall =
 export interface CommThreadConnectOptions {
   readonly rank: number;
   readonly size: number;
-  /** Every rank's mesh address, in rank order. */
+  /** Every rank's mesh address, in rank order (non-members' are not read and may be `""`). */
   readonly addresses: readonly string[];
+  /**
+   * The ranks the mesh joins, ascending, this rank among them (default every rank): after a
+   * lost worker, the survivors connect among themselves on a fresh thread, keeping their ranks
+   * and `size`; the communicator starts with these members, and over a strict subset `arena`
+   * is not used (the lost ranks' shared slots would never be filled).
+   */
+  readonly members?: readonly number[];
   /** How long a receive waits for a silent peer (no bytes at all from it), in ms. */
   readonly timeoutMs?: number;
   /** Bytes per message of the segmented collectives. */

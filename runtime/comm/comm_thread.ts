@@ -181,6 +181,7 @@ function optional(message: ToCommThread & { type: "connect" }) {
     limits,
     tls,
     macFrames,
+    members,
   } = message;
   return {
     timeoutMs,
@@ -193,6 +194,7 @@ function optional(message: ToCommThread & { type: "connect" }) {
     ...(limits === undefined ? {} : { limits }),
     ...(tls === undefined ? {} : { tls }),
     ...(macFrames === true ? { macFrames } : {}),
+    ...(members === undefined ? {} : { members }),
   };
 }
 
@@ -227,7 +229,10 @@ self.onmessage = (event: MessageEvent<ToCommThread>) => {
         }),
       }).then((connected) => {
         transport = connected;
-        reducer = message.arena === undefined
+        // Shared memory needs every rank of its group: over a strict subset of the ranks the
+        // all-reduces take the members' ring (the communicator starts with the members).
+        const narrowed = message.members !== undefined && message.members.length < message.size;
+        reducer = message.arena === undefined || narrowed
           ? null
           : new SharedReducer(message.arena, message.rank - (message.arena.first ?? 0), {
             timeoutMs: message.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS,

@@ -116,7 +116,7 @@ export interface CommunicatorOptions {
  * @param transport The transport; the communicator owns its tags from now on.
  * @param options Segment size.
  * @returns The communicator of the transport's rank (a {@linkcode Communicator}, with in-place
- * all-reduces besides).
+ * all-reduces besides); its members are the transport's `members` when it has them.
  * @throws {RangeError} When the segment size is not a positive multiple of 4.
  * @example
  * ```ts
@@ -143,7 +143,12 @@ export function createCommunicator(
   }
   const shared = options.sharedReducer ?? null;
   if (shared !== null) checkGroup(transport, shared);
-  return new RingCommunicator(transport, segmentBytes / 4, shared);
+  const comm = new RingCommunicator(transport, segmentBytes / 4, shared);
+  // A mesh over some ranks has links to those only: its collectives must keep to them from the
+  // first call (and, over a strict subset, leave shared memory aside as `setMembers` does).
+  const members = transport.members;
+  if (members !== undefined && members.length < transport.size) comm.setMembers(members);
+  return comm;
 }
 
 /**

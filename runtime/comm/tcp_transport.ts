@@ -12,6 +12,12 @@
  * complete the listener is closed. Only `Deno.listen`/`Deno.connect` (or their TLS versions)
  * are used, so the same code runs in the main thread, in a Web Worker or in a separate process.
  *
+ * A mesh over some of the ranks ({@linkcode TcpMeshOptions.members}) is how an elastic run goes
+ * on after losing a worker: the survivors form a fresh mesh among themselves on fresh listeners,
+ * keeping their ranks and the run's world size, and the lost ranks are never dialled or
+ * accepted. Its communicator starts with those members set, so its collectives are those of a
+ * run of the members.
+ *
  * Bytes are counted per phase, frame headers included: sent bytes where they are written to the
  * sockets, received bytes (read from the sockets) when a receive takes the message, so a
  * message counts in the step that used it rather than whichever step it happened to arrive in.
@@ -22,6 +28,7 @@
  */
 
 import { DEFAULT_PEER_TIMEOUT_MS, Mailbox, type MailboxLimits } from "./_mailbox.ts";
+import { checkMembers } from "./_members.ts";
 import { type SendShaper, TcpMeshTransport } from "./_tcp_mesh.ts";
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -114,8 +121,18 @@ export interface TcpMeshOptions {
   readonly size: number;
   /** This rank's listener, from {@linkcode listenTcp}; the transport owns and closes it. */
   readonly listener: Deno.Listener;
-  /** Every rank's `host:port`, in rank order. */
+  /**
+   * Every rank's `host:port`, in rank order (`size` entries); those of non-members are not read
+   * and may be `""`.
+   */
   readonly addresses: readonly string[];
+  /**
+   * The ranks this mesh joins: distinct, ascending, this rank among them (default every rank).
+   * The rest are never dialled, accepted or sent to, and one that dials in is refused (warned
+   * about; the mesh still forms). Ranks keep their numbers and `size` stays the run's, so that
+   * survivors of a lost worker can go on with the same plan.
+   */
+  readonly members?: readonly number[];
   /**
    * How long a receive waits for a silent peer, in ms (default 20 000): silent means no byte of
    * any kind from it, heartbeats included.
@@ -167,13 +184,15 @@ export interface TcpMeshOptions {
 }
 
 /**
- * Connects this rank to every other rank and returns its transport.
+ * Connects this rank to every other rank (or member) and returns its transport.
  *
- * @param options Rank, size, listener, addresses and timeouts.
- * @returns The transport, once a connection to every other rank is open.
- * @throws {Error} "Cannot connect to worker j at host:port: …" when a peer refuses the
- * connection; {@linkcode PeerError} when a peer does not connect within the timeout. The
- * listener and every socket are closed before it throws.
+ * @param options Rank, size, listener, addresses, members and timeouts.
+ * @returns The transport, once a connection to every other member is open; its `members` are
+ * the members.
+ * @throws {RangeError} Before connecting anything, when the rank, size, addresses or members
+ * are not usable ("Invalid members [1, 0]: …"). {@linkcode Error} "Cannot connect to worker j at
+ * host:port: …" when a peer refuses the connection; {@linkcode PeerError} when a peer does not
+ * connect within the timeout. The listener and every socket are closed before it throws.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -202,7 +221,11 @@ export async function connectTcpMesh(options: TcpMeshOptions): Promise<Transport
   const timeoutMs = options.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
   const connectTimeoutMs = options.connectTimeoutMs ?? timeoutMs;
   let key: RunKey;
+  let members: readonly number[];
   try {
+    members = options.members === undefined
+      ? Array.from({ length: size }, (_, peer) => peer)
+      : checkMembers(options.members, rank, size);
     checkLength("run id", options.runId, RUN_ID_BYTES);
     checkLength("plan hash", options.planHash, PLAN_HASH_BYTES);
     checkPositive("handshake timeout", options.handshakeTimeoutMs);
@@ -220,6 +243,7 @@ export async function connectTcpMesh(options: TcpMeshOptions): Promise<Transport
     maxPayload: options.maxFramePayload ?? MAX_FRAME_PAYLOAD,
     shaper: options.shaper ?? null,
     heartbeatMs: options.heartbeatMs ?? null,
+    members,
     security: {
       key,
       runId: options.runId ?? new Uint8Array(RUN_ID_BYTES),

@@ -41,8 +41,12 @@ export interface CommThread {
   /**
    * Connects the mesh and returns the communicator.
    *
-   * @param options This rank, the world size, every rank's address, timeouts and segment size.
-   * @returns The communicator, once a connection to every peer is open.
+   * @param options This rank, the world size, every rank's address, the members (default
+   *   every rank), timeouts and segment size.
+   * @returns The communicator, once a connection to every other member is open; its `members`
+   *   are the option's.
+   * @throws {RangeError} At once, before anything connects, when `members` is not a valid list
+   *   ("Invalid members [1, 0]: …").
    * @throws {Error} As `connectTcpMesh` (a {@linkcode PeerError} for a peer that never connects).
    */
   connect(options: CommThreadConnectOptions): Promise<ThreadedCommunicator>;
@@ -123,12 +127,15 @@ export async function startCommThread(options: CommThreadOptions = {}): Promise<
     address: (listening as FromCommThread & { type: "listening" }).address,
     async connect(connect) {
       const { network, seed, ...rest } = connect;
+      const members = connect.members === undefined
+        ? undefined
+        : checkMembers(connect.members, connect.rank, connect.size);
       await link.request({
         type: "connect",
         ...definedOnly(rest),
         ...(network ? { network, seed: seed ?? 0 } : {}),
       }, "connected");
-      return new ThreadCommunicator(link, connect.rank, connect.size);
+      return new ThreadCommunicator(link, connect.rank, connect.size, members);
     },
     close: () => link.close(),
   };
@@ -232,9 +239,15 @@ class ThreadCommunicator implements ThreadedCommunicator {
   readonly #pool = new SharedPool();
   #members: readonly number[];
 
-  constructor(link: ThreadLink, readonly rank: number, readonly size: number) {
+  /** `members`: what the thread's communicator starts with (default every rank). */
+  constructor(
+    link: ThreadLink,
+    readonly rank: number,
+    readonly size: number,
+    members?: readonly number[],
+  ) {
     this.#link = link;
-    this.#members = Object.freeze(Array.from({ length: size }, (_, rank) => rank));
+    this.#members = members ?? Object.freeze(Array.from({ length: size }, (_, rank) => rank));
   }
 
   get members(): readonly number[] {

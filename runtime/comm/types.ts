@@ -35,6 +35,12 @@ export interface Transport {
   readonly rank: number;
   /** Number of ranks. */
   readonly size: number;
+  /**
+   * The ranks this transport connects, ascending, when only some of the run's are (a TCP mesh
+   * formed over the survivors of a lost worker); absent or every rank otherwise. A communicator
+   * built on it starts with these members (`Communicator.setMembers`).
+   */
+  readonly members?: readonly number[];
   /** Sends `payload` to rank `to`; resolves once the bytes are handed to the socket (or queue). */
   send(to: number, tag: number, payload: Uint8Array, phase: Phase): Promise<void>;
   /**
