@@ -540,7 +540,8 @@ export class Rendezvous {
       closeQuietly(conn);
       if (error instanceof ProtocolError || error instanceof FrameAuthError) {
         failures.fail(error.message);
-      } else {
+      } else if (!finished && !this.#closed) {
+        // (A connection cut after the worker's final model, or by the run's end, lost nothing.)
         this.#lose(rank, `Lost the control connection of worker ${rank}: ${messageOf(error)}`);
       }
     }

@@ -26,7 +26,7 @@ import {
 } from "../../mod.ts";
 
 /** Steps of every run: long enough, with the latency below, to kill a worker in the middle. */
-const STEPS = 120;
+const STEPS = 240;
 
 /** One-way latency of every message: it slows the runs so the kill lands mid-run. */
 const LATENCY = "4ms";
@@ -53,8 +53,8 @@ for (const [family, pipeline] of Object.entries(FAMILIES)) {
     await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
     const { coordinator, workers } = externalRun(`${folder}/plan.json`, `${folder}/run`);
     try {
-      // A quarter of the run's step lines: well after the start, well before the end.
-      await waitForMetrics(`${folder}/run`, STEPS);
+      // About step 30 of 240 (four step lines a step, and the evaluations): mid-run.
+      await waitForMetrics(`${folder}/run`, 120);
       workers[2]!.child.kill("SIGKILL");
       const result = await coordinator.output;
       assert.equal(result.code, 0, result.stderr);
