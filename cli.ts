@@ -281,6 +281,10 @@ function program(): Command {
       "the coordinator's address, [ipv6]:port for IPv6 (default: from the launcher, port $GOSSAMER_PORT, $MASTER_PORT or 29500)",
     )
     .option(
+      "--join <host:port>",
+      "join an elastic run in progress at this coordinator address (a restarted worker of a rank the run lost): the rendezvous, never hosting the coordinator",
+    )
+    .option(
       "--out <dir>",
       "run folder, written by the rank hosting the coordinator (default: a new folder under runs/)",
       path,

@@ -48,6 +48,11 @@ export interface WorkerCommandOptions {
   readonly rank?: number;
   readonly world?: number;
   readonly rendezvous?: string;
+  /**
+   * Join an elastic run in progress whose coordinator is at this `host:port` (`--join`): the
+   * rendezvous, and never hosting the coordinator.
+   */
+  readonly join?: string;
   readonly backend: BackendRequest;
   readonly host?: string;
   readonly advertise?: string;
@@ -76,10 +81,21 @@ export interface WorkerCommandOptions {
  * @param env The environment the place is read from (default: this process's).
  */
 export async function workerCommand(
-  options: WorkerCommandOptions,
+  given: WorkerCommandOptions,
   env: Readonly<Record<string, string>> = Deno.env.toObject(),
 ): Promise<void> {
+  if (given.join !== undefined && given.rendezvous !== undefined) {
+    throw new CliInputError("--join names the coordinator already: leave out --rendezvous");
+  }
+  const options: WorkerCommandOptions = given.join === undefined
+    ? given
+    : { ...given, rendezvous: given.join, coordinator: false };
   const plan = await loadPlan(options.plan, remoteModules(options));
+  if (options.join !== undefined && plan.elastic === null) {
+    throw new CliInputError(
+      "--join joins an elastic run in progress, and this plan is not elastic (add .elastic({ minWorkers }))",
+    );
+  }
   const local = options.localWorkers ?? 1;
   const problem = localWorkersProblem(plan.workers, local);
   if (problem !== null) throw new CliInputError(problem);

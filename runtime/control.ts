@@ -115,6 +115,11 @@ export type CoordinatorMessage =
     readonly resume: { readonly step: number; readonly state: StateHeader } | null;
     /** Whether every mesh frame carries a MAC (`comm/frame_mac.ts`). */
     readonly macMesh: boolean;
+    /**
+     * Elastic runs: this worker joins the run in progress, in `epoch`, over `members`, at step
+     * index `rewindTo`, with the state `donor` sends it over the new mesh.
+     */
+    readonly join?: JoinTerms;
   }
   | { readonly type: "abort"; readonly reason: string }
   /** Elastic runs: a worker was lost; stop the collective under way and answer `paused`. */
@@ -127,7 +132,19 @@ export type CoordinatorMessage =
     /** The members' new mesh addresses, by rank (`""` for others). */
     readonly addresses: readonly string[];
     readonly rewindTo: number;
+    /** Workers that join now: `donor` sends each its state at `rewindTo` over the new mesh. */
+    readonly joined: readonly number[];
+    /** The member that sends the joiners their state (`null` when nobody joins). */
+    readonly donor: number | null;
   };
+
+/** How a worker joins an elastic run in progress (`start.join`). */
+export interface JoinTerms {
+  readonly epoch: number;
+  readonly members: readonly number[];
+  readonly rewindTo: number;
+  readonly donor: number;
+}
 
 /** A decoded control message. */
 export interface ControlMessage<T> {

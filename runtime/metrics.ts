@@ -142,12 +142,15 @@ export interface MembershipLine {
   /** The live workers from this step on, ascending. */
   readonly members: readonly number[];
   /**
-   * Why: `"declared"`, a leave declared in `network({ failures })` (memory transport), or
-   * `"lost"`, a worker of a TCP run that died or could not be reached.
+   * Why: `"declared"`, a leave declared in `network({ failures })` (memory transport);
+   * `"lost"`, a worker of a TCP run that died or could not be reached; `"joined"`, a worker
+   * that came back (`joined`) and nobody left.
    */
-  readonly reason: "declared" | "lost";
+  readonly reason: "declared" | "lost" | "joined";
   /** For a loss: what the coordinator saw, naming the worker. */
   readonly detail?: string;
+  /** The workers that joined (again) at this step, with the state of a live worker. */
+  readonly joined?: readonly number[];
 }
 
 /** Any line of `metrics.jsonl`. */

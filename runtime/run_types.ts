@@ -246,11 +246,13 @@ export interface MembershipChange {
   readonly members: readonly number[];
   /**
    * Why: `"declared"`, a leave declared in `network({ failures })`; `"lost"`, a worker of a TCP
-   * run that died or could not be reached.
+   * run that died or could not be reached; `"joined"`, a worker that came back.
    */
-  readonly reason: "declared" | "lost";
+  readonly reason: "declared" | "lost" | "joined";
   /** For a loss: what the coordinator saw, naming the worker. */
   readonly detail?: string;
+  /** The workers that joined (again) at this step. */
+  readonly joined?: readonly number[];
 }
 
 /** The checkpoints a run wrote. */

@@ -101,3 +101,51 @@ export function decodeState(header: StateHeader, body: Uint8Array): WorkerState 
   }
   return { buffers, virtualMs: header.virtualMs ?? null };
 }
+
+/**
+ * A state as one byte string, for sending it to a peer (an elastic run's joining worker gets a
+ * live worker's state this way): the header's length (4 bytes, little-endian), the header as
+ * JSON, then the body.
+ *
+ * @param state The state.
+ * @returns The bytes.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { packState, unpackState } from "./worker_state.ts";
+ *
+ * const state = { buffers: [{ name: "x", data: Float32Array.of(1, 2) }], virtualMs: null };
+ * assert.deepEqual(unpackState(packState(state)), state);
+ * ```
+ */
+export function packState(state: WorkerState): Uint8Array {
+  const { header, body } = encodeState(state);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const bytes = new Uint8Array(4 + json.length + body.length);
+  new DataView(bytes.buffer).setUint32(0, json.length, true);
+  bytes.set(json, 4);
+  bytes.set(body, 4 + json.length);
+  return bytes;
+}
+
+/**
+ * Reads {@linkcode packState}'s bytes.
+ *
+ * @param bytes The bytes.
+ * @returns The state, in arrays of its own.
+ * @throws {RangeError} When the bytes are not a packed state.
+ */
+export function unpackState(bytes: Uint8Array): WorkerState {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = bytes.length >= 4 ? view.getUint32(0, true) : Infinity;
+  if (4 + length > bytes.length) {
+    throw new RangeError("Cannot decode a worker state: its header overruns the bytes");
+  }
+  let header: StateHeader;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
+  } catch {
+    throw new RangeError("Cannot decode a worker state: its header is not JSON");
+  }
+  return decodeState(header, bytes.subarray(4 + length));
+}

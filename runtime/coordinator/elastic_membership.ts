@@ -23,6 +23,7 @@
  * @module
  */
 
+import type { JoinTerms } from "../control.ts";
 import type { MembershipLine } from "../metrics.ts";
 
 /** What a survivor says when it paused. */
@@ -59,10 +60,14 @@ export interface MembershipActions {
       members: number[];
       addresses: string[];
       rewindTo: number;
+      joined: number[];
+      donor: number | null;
     },
   ): void;
   /** Tells a lost worker that is still connected to stop. */
   dismiss(rank: number, reason: string): void;
+  /** Tells a joining worker how it joins (its `start` message). */
+  admit(rank: number, terms: JoinTerms & { addresses: string[] }): void;
   /** Records the change (a `membership` line of `metrics.jsonl`). */
   record(line: MembershipLine): void;
   /** The run cannot go on. */
@@ -81,6 +86,8 @@ export class ElasticMembership {
   #paused = new Map<number, Paused>();
   /** Workers lost since the last `members` message, with why. */
   #pending: { worker: number; reason: string }[] = [];
+  /** Workers waiting to join at the next `members` message, with their mesh addresses. */
+  readonly #joining = new Map<number, string>();
 
   /**
    * @param workers The plan's workers, all live at the start.
@@ -108,9 +115,31 @@ export class ElasticMembership {
     return this.#epoch;
   }
 
-  /** Whether survivors are pausing (between a loss and the next `members` message). */
+  /** Whether survivors are pausing (between a loss or a join and the next `members` message). */
   get reforming(): boolean {
-    return this.#pending.length > 0;
+    return this.#pending.length > 0 || this.#joining.size > 0;
+  }
+
+  /**
+   * A lost worker came back (restarted, with the run's secret): the live workers pause for a
+   * new epoch, and it joins at its end with a live worker's state.
+   *
+   * @param rank The joining worker (a rank the run lost).
+   * @param address `host:port` of its mesh listener.
+   */
+  join(rank: number, address: string): void {
+    this.#joining.set(rank, address);
+    this.#pauseAll();
+  }
+
+  /** Starts the next epoch: every live worker pauses. */
+  #pauseAll(): void {
+    this.#epoch++;
+    this.#paused = new Map();
+    const why = this.#joining.size > 0 && this.#pending.length === 0
+      ? `worker ${[...this.#joining.keys()].join(", ")} joins`
+      : this.#pending.map((entry) => entry.reason).join("; ");
+    for (const survivor of this.#live) this.#act.pause(survivor, this.#epoch, why);
   }
 
   /**
@@ -121,6 +150,11 @@ export class ElasticMembership {
    * @param reason Why, in words (names the worker).
    */
   lose(rank: number, reason: string): void {
+    // A joiner lost before it joined simply does not join.
+    if (this.#joining.delete(rank)) {
+      this.#completeIfPaused(); // the paused survivors go on without it
+      return;
+    }
     if (!this.#live.delete(rank)) return;
     this.#act.dismiss(rank, `the run goes on without worker ${rank}: ${reason}`);
     if (this.#live.size < this.#minWorkers) {
@@ -130,9 +164,7 @@ export class ElasticMembership {
       return;
     }
     this.#pending.push({ worker: rank, reason });
-    this.#epoch++;
-    this.#paused = new Map();
-    for (const survivor of this.#live) this.#act.pause(survivor, this.#epoch, reason);
+    this.#pauseAll();
   }
 
   /**
@@ -167,42 +199,81 @@ export class ElasticMembership {
   paused(rank: number, paused: Paused): void {
     if (!this.#live.has(rank) || paused.epoch !== this.#epoch) return; // stale or dismissed
     this.#paused.set(rank, paused);
-    if (this.#paused.size < this.#live.size) return;
-    const members = this.live;
-    const rewindTo = Math.min(...members.map((member) => this.#paused.get(member)!.step));
-    const cannot = members.find((member) =>
+    this.#completeIfPaused();
+  }
+
+  /** Once every live worker paused in this epoch: rewind, and hand out the new members. */
+  #completeIfPaused(): void {
+    const survivors = this.live;
+    if (survivors.some((member) => !this.#paused.has(member))) return;
+    const rewindTo = Math.min(...survivors.map((member) => this.#paused.get(member)!.step));
+    const cannot = survivors.find((member) =>
       !this.#paused.get(member)!.snapshots.includes(rewindTo)
     );
+    const left = this.#pending.map((entry) => entry.worker);
     if (cannot !== undefined) {
       const kept = this.#paused.get(cannot)!.snapshots;
+      const without = left.length === 0
+        ? ""
+        : ` without ${left.map((worker) => `worker ${worker}`).join(", ")}`;
       this.#act.fail(
-        `Worker ${cannot} cannot go back to step ${rewindTo + 1} to continue without ${
-          this.#pending.map((entry) => `worker ${entry.worker}`).join(", ")
-        }: it kept the state of steps ${kept.map((step) => step + 1).join(", ") || "none"}`,
+        `Worker ${cannot} cannot go back to step ${
+          rewindTo + 1
+        } to continue${without}: it kept the state of steps ${
+          kept.map((step) => step + 1).join(", ") || "none"
+        }`,
       );
       return;
     }
+    const joined = [...this.#joining.keys()].sort((a, b) => a - b);
     const addresses: string[] = [];
-    for (const member of members) addresses[member] = this.#paused.get(member)!.address;
+    for (const member of survivors) addresses[member] = this.#paused.get(member)!.address;
+    for (const rank of joined) addresses[rank] = this.#joining.get(rank)!;
     for (const { worker, reason } of this.#pending) {
       this.lost.push({ worker, steps: rewindTo, reason });
     }
-    this.#act.record({
-      type: "membership",
-      step: rewindTo,
-      worker: members[0]!,
-      left: this.#pending.map((entry) => entry.worker),
-      members,
-      reason: "lost",
-      detail: this.#pending.map((entry) => entry.reason).join("; "),
-    });
+    // A worker that joins again is no longer lost.
+    for (const rank of joined) {
+      const at = this.lost.findIndex((entry) => entry.worker === rank);
+      if (at >= 0) this.lost.splice(at, 1);
+      this.#live.add(rank);
+    }
+    const members = this.live;
+    const donor = joined.length === 0 ? null : survivors[0]!;
+    if (left.length + joined.length > 0) {
+      this.#act.record({
+        type: "membership",
+        step: rewindTo,
+        worker: members[0]!,
+        left,
+        members,
+        reason: left.length > 0 ? "lost" : "joined",
+        ...(left.length > 0
+          ? { detail: this.#pending.map((entry) => entry.reason).join("; ") }
+          : {}),
+        ...(joined.length > 0 ? { joined } : {}),
+      });
+    }
     this.#pending = [];
-    for (const member of members) {
+    this.#joining.clear();
+    const full = Array.from(addresses, (address) => address ?? "");
+    for (const member of survivors) {
       this.#act.members(member, {
         epoch: this.#epoch,
         members,
-        addresses: Array.from(addresses, (address) => address ?? ""),
+        addresses: full,
         rewindTo,
+        joined,
+        donor,
+      });
+    }
+    for (const rank of joined) {
+      this.#act.admit(rank, {
+        epoch: this.#epoch,
+        members,
+        addresses: full,
+        rewindTo,
+        donor: donor!,
       });
     }
   }

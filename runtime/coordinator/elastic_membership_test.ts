@@ -7,6 +7,7 @@ function recorder() {
   const log: string[] = [];
   const lines: MembershipLine[] = [];
   const failures: string[] = [];
+  const admitted: Record<number, unknown> = {};
   const members: Record<
     number,
     { epoch: number; members: number[]; addresses: string[]; rewindTo: number }
@@ -18,10 +19,14 @@ function recorder() {
       log.push(`members ${rank} e${message.epoch}`);
     },
     dismiss: (rank) => log.push(`dismiss ${rank}`),
+    admit: (rank, terms) => {
+      admitted[rank] = terms;
+      log.push(`admit ${rank} e${terms.epoch}`);
+    },
     record: (line) => lines.push(line),
     fail: (message) => failures.push(message),
   };
-  return { act, log, lines, failures, members };
+  return { act, log, lines, failures, members, admitted };
 }
 
 const paused = (epoch: number, step: number, snapshots: number[], address = "h:1") => ({
@@ -47,6 +52,8 @@ Deno.test("a loss pauses every survivor; once all paused they rewind to the earl
     members: [0, 1, 3],
     addresses: ["a:1", "b:2", "", "d:4"],
     rewindTo: 16,
+    joined: [],
+    donor: null,
   });
   assert.deepEqual(r.lines, [{
     type: "membership",
@@ -105,4 +112,64 @@ Deno.test("a loss after the final barrier needs no pause: the worker did every s
   assert.deepEqual(membership.live, [0, 2]);
   assert.deepEqual(membership.lost, [{ worker: 1, steps: 50, reason: "Worker 1 died" }]);
   assert.equal(r.lines[0]!.step, 50);
+});
+
+Deno.test("a lost worker that comes back joins after a pause, with the lowest live worker's state", () => {
+  const r = recorder();
+  const membership = new ElasticMembership(4, 2, r.act);
+  membership.lose(2, "Worker 2 died");
+  for (const rank of [0, 1, 3]) membership.paused(rank, paused(1, 10, [10], `h${rank}:1`));
+  membership.join(2, "h2:9");
+  assert.equal(membership.epoch, 2);
+  membership.paused(1, paused(2, 31, [30, 31], "h1:2"));
+  membership.paused(0, paused(2, 30, [30], "h0:2"));
+  membership.paused(3, paused(2, 31, [30, 31], "h3:2"));
+  // Every survivor gets the grown members and the joiner; the joiner gets its start.
+  assert.deepEqual(r.members[0], {
+    epoch: 2,
+    members: [0, 1, 2, 3],
+    addresses: ["h0:2", "h1:2", "h2:9", "h3:2"],
+    rewindTo: 30,
+    joined: [2],
+    donor: 0,
+  });
+  assert.deepEqual(r.admitted[2], {
+    epoch: 2,
+    members: [0, 1, 2, 3],
+    addresses: ["h0:2", "h1:2", "h2:9", "h3:2"],
+    rewindTo: 30,
+    donor: 0,
+  });
+  assert.deepEqual(r.lines[1], {
+    type: "membership",
+    step: 30,
+    worker: 0,
+    left: [],
+    members: [0, 1, 2, 3],
+    reason: "joined",
+    joined: [2],
+  });
+  assert.deepEqual(membership.lost, [], "a worker that came back is no longer lost");
+  assert.deepEqual(membership.live, [0, 1, 2, 3]);
+});
+
+Deno.test("a joiner lost before it joined: the paused survivors go on without it, nothing recorded", () => {
+  const r = recorder();
+  const membership = new ElasticMembership(3, 2, r.act);
+  membership.lose(1, "Worker 1 died");
+  for (const rank of [0, 2]) membership.paused(rank, paused(1, 5, [5]));
+  membership.join(1, "h1:1");
+  membership.paused(0, paused(2, 8, [8]));
+  membership.lose(1, "Worker 1 died again");
+  membership.paused(2, paused(2, 8, [8]));
+  assert.deepEqual(r.members[0], {
+    epoch: 2,
+    members: [0, 2],
+    addresses: ["h:1", "", "h:1"],
+    rewindTo: 8,
+    joined: [],
+    donor: null,
+  });
+  assert.equal(r.lines.length, 1, "only the first loss");
+  assert.equal(r.admitted[1], undefined);
 });

@@ -161,7 +161,12 @@ export interface RendezvousEvents {
    * Elastic runs: a lost worker shrinks the run instead of failing it, down to `minWorkers`
    * (`elastic_membership.ts`).
    */
-  readonly elastic?: { readonly minWorkers: number; readonly steps: number };
+  readonly elastic?: {
+    readonly minWorkers: number;
+    readonly steps: number;
+    /** Why a lost worker may not join again, or `null` when it may. */
+    readonly rejoinRefusal: string | null;
+  };
 }
 
 /** A worker broke the control protocol after authenticating. */
@@ -318,6 +323,22 @@ export class Rendezvous {
     this.#timers.add(timer);
   }
 
+  /**
+   * A lost worker registered again: it joins, unless the plan does not let workers rejoin, in
+   * which case it is told why and the run goes on without it.
+   */
+  #joinOrRefuse(rank: number, address: string): void {
+    const refusal = this.#events.elastic?.rejoinRefusal ?? null;
+    if (refusal === null) {
+      this.#membership!.join(rank, address);
+      return;
+    }
+    const writer = this.#writers.get(rank);
+    this.#writers.delete(rank);
+    writer?.send({ type: "abort", reason: `worker ${rank} cannot join again: ${refusal}` })
+      .catch(() => {});
+  }
+
   /** Succeeds once every live worker handed back its final model. */
   #checkFinished(): void {
     const live = this.#membership?.live ?? Array.from({ length: this.#n }, (_, rank) => rank);
@@ -334,6 +355,27 @@ export class Rendezvous {
       dismiss: (rank, reason) => {
         this.#progress[rank] = null;
         send(rank, { type: "abort", reason });
+        // Its rank is free for a restarted worker to join again.
+        this.#writers.delete(rank);
+      },
+      admit: (rank, terms) => {
+        const { addresses, ...join } = terms;
+        this.#progress[rank] = {
+          rank,
+          host: this.#remotes[rank] ?? null,
+          step: null,
+          heardAt: performance.now(),
+          waiting: false,
+          done: false,
+        };
+        send(rank, {
+          type: "start",
+          addresses,
+          checkpointEvery: null,
+          resume: null,
+          macMesh: this.#security.macMesh === true,
+          join,
+        });
       },
       record: (line) => this.#events.metrics([line]),
       fail: (message) => this.#events.failures.fail(message),
@@ -398,7 +440,10 @@ export class Rendezvous {
     session: SessionKeys,
   ): Promise<void> {
     const { failures, facts } = this.#events;
-    this.#writers.set(rank, new ControlWriter(conn, COORDINATOR, session.send));
+    const writer = new ControlWriter(conn, COORDINATOR, session.send);
+    this.#writers.set(rank, writer);
+    // Only this connection's own worker can be lost through it (not one that joined since).
+    const current = () => !this.#writers.has(rank) || this.#writers.get(rank) === writer;
     this.lastHeard = performance.now();
     let hello = false;
     let finished = false;
@@ -433,6 +478,12 @@ export class Rendezvous {
               facts.sharedGroup ??= header.sharedGroup as number;
             }
             this.#remotes[rank] = remoteHostOf(conn);
+            if (this.#membership !== null && !this.#membership.isLive(rank)) {
+              // A worker the run lost came back: it joins at the end of the next pause.
+              this.#progress[rank] = null;
+              this.#joinOrRefuse(rank, header.address);
+              break;
+            }
             this.#progress[rank] = {
               rank,
               host: this.#remotes[rank],
@@ -530,7 +581,7 @@ export class Rendezvous {
             );
         }
       }
-      if (!finished && !this.#reported.has(rank)) {
+      if (!finished && !this.#reported.has(rank) && current()) {
         this.#lose(
           rank,
           `Worker ${rank} disconnected from the coordinator before finishing (it died or was killed)`,
@@ -540,7 +591,7 @@ export class Rendezvous {
       closeQuietly(conn);
       if (error instanceof ProtocolError || error instanceof FrameAuthError) {
         failures.fail(error.message);
-      } else if (!finished && !this.#closed) {
+      } else if (!finished && !this.#closed && current()) {
         // (A connection cut after the worker's final model, or by the run's end, lost nothing.)
         this.#lose(rank, `Lost the control connection of worker ${rank}: ${messageOf(error)}`);
       }

@@ -62,9 +62,13 @@ export async function runOverTcp(
     facts,
     checkpoints,
     security: { ...security, macMesh: options.macMesh === true },
-    ...(plan.elastic === null
-      ? {}
-      : { elastic: { minWorkers: plan.elastic.minWorkers, steps: plan.steps } }),
+    ...(plan.elastic === null ? {} : {
+      elastic: {
+        minWorkers: plan.elastic.minWorkers,
+        steps: plan.steps,
+        rejoinRefusal: rejoinRefusal(plan),
+      },
+    }),
   });
 
   const interrupt = () =>
@@ -110,4 +114,12 @@ export async function runOverTcp(
     await rendezvous.close();
     await Promise.all(launched.map((worker) => worker.stop()));
   }
+}
+
+/** Why a lost worker of an elastic plan may not join again, or `null` when it may. */
+function rejoinRefusal(plan: Plan): string | null {
+  if (plan.elastic?.rejoin !== true) return "the plan's .elastic({ rejoin: false })";
+  // Push-sum mass would have to be split with the joiner; a copied weight would double it.
+  if (plan.base.kind === "sgp") return "sgp's push-sum weights cannot be shared with a joiner yet";
+  return null;
 }

@@ -53,15 +53,17 @@ export class RunTotals {
   /** Adds one metrics line. */
   add(line: MetricsLine): void {
     if (line.type === "membership") {
-      const { step, left, members, reason, detail } = line;
+      const { step, left, members, reason, detail, joined } = line;
       this.#membership.push({
         step,
         left,
         members,
         reason,
         ...(detail === undefined ? {} : { detail }),
+        ...(joined === undefined ? {} : { joined }),
       });
       this.#live = members.length;
+      for (const rank of joined ?? []) this.#gone.delete(rank);
       // The survivors redo the steps from `step` on: losses of the abandoned attempt are dropped.
       for (const at of this.#lossAtStep.keys()) if (at >= step) this.#lossAtStep.delete(at);
       // A lost worker's steps no longer hold back the progress.

@@ -18,6 +18,7 @@ import { FrameAuthError } from "../comm/frame_mac.ts";
 import {
   ControlWriter,
   type CoordinatorMessage,
+  type JoinTerms,
   readControl,
   type WorkerMessage,
 } from "../control.ts";
@@ -35,6 +36,8 @@ export interface Start {
   readonly resume: (WorkerState & { readonly step: number }) | null;
   /** Whether every mesh frame carries a MAC. */
   readonly macMesh: boolean;
+  /** Elastic runs: how this worker joins the run in progress (absent at the run's start). */
+  readonly join?: JoinTerms;
 }
 
 /** An elastic run's new members, as the coordinator's `members` message gives them. */
@@ -45,6 +48,10 @@ export interface Members {
   readonly addresses: readonly string[];
   /** The step index to go back to. */
   readonly rewindTo: number;
+  /** Workers that join now, to be sent `donor`'s state. */
+  readonly joined: readonly number[];
+  /** The member that sends the joiners their state, or `null`. */
+  readonly donor: number | null;
 }
 
 /** A joined worker's control connection: messages out, the coordinator's word in. */
@@ -177,6 +184,7 @@ export class ControlChannel {
               ? null
               : { step: header.resume.step, ...decodeState(header.resume.state, body) },
             macMesh: header.macMesh === true,
+            ...(header.join === undefined ? {} : { join: header.join }),
           });
         }
         if (header.type === "pause" && header.epoch > this.#pauseEpoch) {
@@ -185,8 +193,8 @@ export class ControlChannel {
           this.#wake();
         }
         if (header.type === "members") {
-          const { epoch, members, addresses, rewindTo } = header;
-          this.#members = { epoch, members, addresses, rewindTo };
+          const { epoch, members, addresses, rewindTo, joined, donor } = header;
+          this.#members = { epoch, members, addresses, rewindTo, joined, donor };
           this.#wake();
         }
         if (header.type === "abort") {

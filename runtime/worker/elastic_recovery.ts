@@ -42,12 +42,13 @@ export interface ElasticWorker {
  * The recovery the worker loop calls when a collective fails.
  *
  * @param worker The worker.
+ * @param epoch The epoch the worker starts in: 0, or the one it joined in.
  * @returns The loop's elastic hooks.
  */
-export function elasticRecovery(worker: ElasticWorker): ElasticRecovery {
+export function elasticRecovery(worker: ElasticWorker, epoch = 0): ElasticRecovery {
   const { rank, control, comm } = worker;
   /** The last epoch this worker went on from. */
-  let handled = 0;
+  let handled = epoch;
   return {
     // The slowest survivor is at most one synchronisation behind per hop of the topology.
     keep: worker.plan.workers + 1,
@@ -88,7 +89,7 @@ export function elasticRecovery(worker: ElasticWorker): ElasticRecovery {
         }
         comm.replace(await next.connect(members));
         handled = epoch;
-        return members.rewindTo;
+        return members;
       }
     },
   };

@@ -21,7 +21,7 @@ import { type LanguageMetrics, languageMetrics, type MetricsLine } from "../metr
 import { dataShape } from "../../dsl/shapes.ts";
 import type { Batch, WorkerData } from "../data/types.ts";
 import type { TrainableModel } from "../models/types.ts";
-import type { WorkerState } from "../worker_state.ts";
+import { packState, unpackState, type WorkerState } from "../worker_state.ts";
 import { type LongWaitWatch, timeCommunicator } from "./timed_communicator.ts";
 import { WorkerNamedError } from "../errors.ts";
 import { liveWorkers } from "./membership.ts";
@@ -78,10 +78,48 @@ export interface ElasticRecovery {
    * @param step The step index the worker was in (`plan.steps`: the final barrier).
    * @param error The failure.
    * @param snapshots The step indices the worker can go back to.
-   * @returns The step index to go back to, once the communicator is replaced.
+   * @returns Where to go on from, once the communicator is replaced.
    * @throws The failure itself when it is no loss of a worker (a bug, a divergence).
    */
-  recover(step: number, error: unknown, snapshots: readonly number[]): Promise<number>;
+  recover(step: number, error: unknown, snapshots: readonly number[]): Promise<Resumption>;
+}
+
+/** Where an elastic worker goes on from after a change of members. */
+export interface Resumption {
+  /** The step index to go back to. */
+  readonly rewindTo: number;
+  /** Workers that join now: `donor` sends each its state at `rewindTo`. */
+  readonly joined: readonly number[];
+  /** The member that sends the joiners their state, or `null`. */
+  readonly donor: number | null;
+}
+
+/**
+ * The first collective of an epoch that workers join: every member takes part (so the tags of
+ * the new mesh agree), and the donor sends each joiner its state at the step they go on from,
+ * packed (`packState`). It travels in the control phase, apart from training's bytes.
+ *
+ * @param comm The new epoch's communicator.
+ * @param resumption Who joins and who gives.
+ * @param state The donor's state (called on the donor only).
+ * @returns The state this worker received (on a joiner), else `null`.
+ */
+export async function handOverState(
+  comm: Communicator,
+  resumption: Pick<Resumption, "joined" | "donor">,
+  state: () => WorkerState,
+): Promise<WorkerState | null> {
+  const { joined, donor } = resumption;
+  if (joined.length === 0 || donor === null) return null;
+  const giving = comm.rank === donor;
+  const packed = giving ? packState(state()) : null;
+  const received = await comm.neighborExchangeBytes(
+    giving ? joined.map((rank) => ({ rank, data: packed! })) : [],
+    joined.includes(comm.rank) ? [donor] : [],
+    "control",
+  );
+  const bytes = received.get(donor);
+  return bytes === undefined ? null : unpackState(bytes);
 }
 
 /**
@@ -301,16 +339,21 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       break;
     } catch (error) {
       if (elastic === undefined) throw error;
-      const back = await elastic.recover(k, error, [
+      const resumption = await elastic.recover(k, error, [
         ...kept.keys(),
         ...(k === plan.steps ? [k] : []),
       ]);
+      const back = resumption.rewindTo;
       if (back < plan.steps) {
         const state = kept.get(back)!;
         chain.buffers().forEach((buffer, i) => buffer.data.set(state[i]!));
         for (const step of kept.keys()) if (step > back) kept.delete(step);
       }
       k = back;
+      await handOverState(comm, resumption, () => ({
+        buffers: chain.buffers().map(({ name, data }) => ({ name, data })),
+        virtualMs: null,
+      }));
     }
   }
   emit({ type: "traffic", step: plan.steps - 1, worker: rank, ...takeBytes() });

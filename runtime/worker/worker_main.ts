@@ -64,7 +64,7 @@ import { ControlChannel } from "./control_channel.ts";
 import { joinCoordinator } from "./join.ts";
 import { localHostOf, meshHosts } from "./mesh_hosts.ts";
 import { MetricsBatcher } from "./metrics_batcher.ts";
-import { runWorkerLoop } from "./worker_loop.ts";
+import { handOverState, runWorkerLoop } from "./worker_loop.ts";
 import type { MetricsLine } from "../metrics.ts";
 
 /** How a worker is started. */
@@ -315,7 +315,8 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
       tfjsVersion: tf.version_core,
       sharedGroup: launch.sharedArena?.size ?? 1,
     });
-    const { addresses, checkpointEvery, resume, macMesh } = await control.started;
+    const { addresses, checkpointEvery, macMesh, join } = await control.started;
+    let { resume } = await control.started;
     const connectOptions = {
       rank,
       size: world,
@@ -335,8 +336,19 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
     const first = await thread.connect({
       ...connectOptions,
       addresses,
-      ...(launch.sharedArena === undefined ? {} : { arena: launch.sharedArena }),
+      // A worker that joins a run in progress meshes with its members only, over TCP.
+      ...(join === undefined ? {} : { members: join.members }),
+      ...(launch.sharedArena === undefined || join !== undefined
+        ? {}
+        : { arena: launch.sharedArena }),
     });
+    if (join !== undefined) {
+      // Its state is a live worker's at the step the members go on from (never from disk).
+      const state = await handOverState(first, { joined: [rank], donor: join.donor }, () => {
+        throw new Error("a joining worker has no state to give");
+      });
+      resume = { ...state!, step: join.rewindTo };
+    }
     const comm = plan.elastic === null ? first : elasticCommunicator(first);
     const elastic = plan.elastic === null ? undefined : elasticRecovery({
       rank,
@@ -357,7 +369,7 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
             }),
         };
       },
-    });
+    }, join?.epoch);
     const trained = await runWorkerLoop({
       plan,
       comm,

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { STACK_LINE } from "../_cli.ts";
-import { externalRun, reap, waitForMetrics } from "./_processes.ts";
+import { externalRun, reap, startWith, TEST_SECRET, waitForMetrics } from "./_processes.ts";
 import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
 import {
   allReduce,
@@ -117,6 +117,69 @@ Deno.test("below minWorkers a lost worker still ends the run, naming it and the 
     assert.doesNotMatch(result.stderr, STACK_LINE);
   } finally {
     await Promise.all([coordinator, ...workers].map(reap));
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+/** Waits until the run folder's metrics hold a membership line (the survivors went on). */
+async function waitForMembership(folder: string, count: number): Promise<void> {
+  for (let waited = 0; waited < 60_000; waited += 50) {
+    const text = await Deno.readTextFile(`${folder}/metrics.jsonl`).catch(() => "");
+    if (text.split('"type":"membership"').length - 1 >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${folder}/metrics.jsonl has no ${count} membership lines after 60 s`);
+}
+
+Deno.test("a killed worker restarted with --join rejoins with a live worker's state: the run ends with 4 equal models", async () => {
+  const folder = await tempRunFolder();
+  const plan = leastSquaresPipeline(500).base(allReduce()).elastic({ minWorkers: 3 })
+    .network(network({ latency: LATENCY })).compile();
+  await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+  const { coordinator, workers, rendezvous } = externalRun(`${folder}/plan.json`, `${folder}/run`);
+  let rejoined: ReturnType<typeof startWith> | null = null;
+  try {
+    await waitForMetrics(`${folder}/run`, 120);
+    workers[2]!.child.kill("SIGKILL");
+    await waitForMembership(`${folder}/run`, 1);
+    rejoined = startWith(
+      { GOSSAMER_SECRET: TEST_SECRET },
+      "worker",
+      "--plan",
+      `${folder}/plan.json`,
+      "--rank",
+      "2",
+      "--world",
+      "4",
+      "--join",
+      rendezvous,
+    );
+    const result = await coordinator.output;
+    assert.equal(result.code, 0, result.stderr);
+    const joined = await rejoined.output;
+    assert.equal(joined.code, 0, joined.stderr);
+    const read = async (name: string) =>
+      JSON.parse(await Deno.readTextFile(`${folder}/run/${name}`));
+    const summary = await read("summary.json");
+    assert.equal(summary.status, "completed");
+    assert.deepEqual(
+      summary.membership.map((change: Record<string, unknown>) => [
+        change.reason,
+        change.left,
+        change.members,
+        change.joined ?? [],
+      ]),
+      [["lost", [2], [0, 1, 3], []], ["joined", [], [0, 1, 2, 3], [2]]],
+    );
+    assert.ok(summary.membership[1].step > summary.membership[0].step);
+    const params = await read("params.json");
+    assert.equal(params.left, undefined, "nobody is missing at the end");
+    // All-reduce SGD keeps every model equal: the joiner's too, from its first step back.
+    for (const rank of [1, 2, 3]) assert.deepEqual(params.workers[rank], params.workers[0]);
+  } finally {
+    await Promise.all(
+      [coordinator, ...workers, ...(rejoined === null ? [] : [rejoined])].map(reap),
+    );
     await Deno.remove(folder, { recursive: true });
   }
 });
