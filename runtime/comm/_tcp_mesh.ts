@@ -295,7 +295,9 @@ export class TcpMeshTransport implements Transport {
 
   recv(from: number, tag: number): Promise<Uint8Array> {
     // A non-member never connects: waiting for it would only end in a timeout.
-    if (this.#isMember[from] === false) return Promise.reject(this.#notMember("receive from", from));
+    if (this.#isMember[from] === false) {
+      return Promise.reject(this.#notMember("receive from", from));
+    }
     return this.#mailbox.recv(from, tag);
   }
 
@@ -514,9 +516,10 @@ export class TcpMeshTransport implements Transport {
           };
         }
         if (!this.#isMember[peer]) {
-          const reason = `Worker ${peer} connected to worker ${this.rank}, but it is not a member (members are ${
-            this.members.join(", ")
-          })`;
+          const reason =
+            `Worker ${peer} connected to worker ${this.rank}, but it is not a member (members are ${
+              this.members.join(", ")
+            })`;
           this.#outsiderReasons.add(reason);
           return { status: VERDICT.rank, reason };
         }
