@@ -405,11 +405,10 @@ export class TcpMeshTransport implements Transport {
 
   /**
    * Dials every lower-ranked member and runs the handshake as the connecting side (the
-   * addresses of non-members are not read). A handshake that was
-   * interrupted (the peer's listener closed it to make room in a flood of strangers, or it broke
-   * or timed out before anything was decided) is dialled again with backoff, until the mesh
-   * forms or is closed (`connectTcpMesh`'s connect timeout closes it): strangers slow the mesh,
-   * they do not fail it.
+   * addresses of non-members are not read). A handshake that was interrupted (the peer's
+   * listener closed it to make room in a flood of strangers, or it broke or timed out before
+   * anything was decided) is dialled again with backoff, until the mesh forms or is closed
+   * (`connectTcpMesh`'s connect timeout closes it): strangers slow the mesh, they do not fail it.
    */
   async dialLower(addresses: readonly string[]): Promise<void> {
     const lower = this.members.filter((peer) => peer < this.rank);
