@@ -200,8 +200,9 @@ export class Rendezvous {
   readonly #finished = new Set<number>();
   /** Elastic runs, once started: who is live and the epochs of losing workers. */
   #membership: ElasticMembership | null = null;
-  /** Pending grace timers of reported losses. */
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Elastic runs: lost peers reported in the current grace period, and its timer. */
+  readonly #blames: { reporter: number; peer: number; message: string }[] = [];
+  #blameTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   /**
@@ -307,20 +308,32 @@ export class Rendezvous {
   }
 
   /**
-   * A survivor of an elastic run cannot reach `peer`. A dead peer's own connection usually
-   * closes within the grace, which settles it; one that stays connected is cut off from its
-   * peers (a partition) and goes. Reports from an ended epoch, or while survivors pause (whose
-   * closing threads look like lost peers to their neighbours), are stale.
+   * A survivor of an elastic run cannot reach `peer`. Reports are gathered for a grace period,
+   * then the peers blamed by others but silent themselves are lost: a worker whose link is cut
+   * makes its neighbours fail, and their closing threads make their own neighbours report them
+   * in turn, so the reporters are symptoms and the silent one is the cause. A dead peer's own
+   * connection usually closes within the grace, which settles it sooner. Reports from an ended
+   * epoch, or while survivors pause (whose closing threads look like lost peers), are stale.
    */
   #reportedLost(reporter: number, peer: number, epoch: number, message: string): void {
     const membership = this.#membership!;
     if (epoch !== membership.epoch || membership.reforming) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
+    this.#blames.push({ reporter, peer, message });
+    if (this.#blameTimer !== undefined) return;
+    this.#blameTimer = setTimeout(() => {
+      this.#blameTimer = undefined;
+      const blames = this.#blames.splice(0);
       if (epoch !== membership.epoch || membership.reforming) return;
-      this.#lose(peer, `worker ${reporter} cannot reach worker ${peer} (${message})`);
+      const reporters = new Set(blames.map((blame) => blame.reporter));
+      const silent = blames.filter((blame) => !reporters.has(blame.peer));
+      const causes = silent.length > 0 ? silent : blames.slice(0, 1);
+      const lost = new Set<number>();
+      for (const { reporter, peer, message } of causes) {
+        if (lost.has(peer)) continue;
+        lost.add(peer);
+        this.#lose(peer, `worker ${reporter} cannot reach worker ${peer} (${message})`);
+      }
     }, PEER_FAILURE_GRACE_MS);
-    this.#timers.add(timer);
   }
 
   /**
@@ -405,7 +418,7 @@ export class Rendezvous {
   /** Closes the listener and every control connection. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const timer of this.#timers) clearTimeout(timer);
+    clearTimeout(this.#blameTimer);
     try {
       this.#listener.close();
     } catch { /* closed */ }

@@ -13,6 +13,7 @@
 import type { Plan } from "../../dsl/plan.ts";
 import type { InPlaceCommunicator } from "../comm/communicator.ts";
 import { PeerError } from "../comm/types.ts";
+import { messageOf, WorkerNamedError } from "../errors.ts";
 import type { ControlChannel, Members } from "./control_channel.ts";
 import type { ElasticCommunicator } from "./elastic_communicator.ts";
 import type { MetricsBatcher } from "./metrics_batcher.ts";
@@ -36,6 +37,11 @@ export interface ElasticWorker {
   readonly comm: ElasticCommunicator;
   /** Closes the current communication thread and starts the next one. */
   openEpoch(): Promise<NextEpoch>;
+  /**
+   * How long a worker whose collectives failed waits for the coordinator's pause before it
+   * decides that it is the one cut off (its link is down), ms.
+   */
+  readonly cutOffMs: number;
 }
 
 /**
@@ -71,7 +77,26 @@ export function elasticRecovery(worker: ElasticWorker, epoch = 0): ElasticRecove
           message: error.message,
         }).catch(() => {/* the coordinator's abort says why */});
       }
-      let epoch = await control.pausedAfter(handled);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cutOff = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new WorkerNamedError(
+                `Worker ${rank} is cut off from the run: its collectives failed (${
+                  messageOf(error)
+                }) and the coordinator said nothing for ${worker.cutOffMs / 1000} s`,
+              ),
+            ),
+          worker.cutOffMs,
+        );
+      });
+      let epoch: number;
+      try {
+        epoch = await Promise.race([control.pausedAfter(handled), cutOff]);
+      } finally {
+        clearTimeout(timer);
+      }
       const next = await worker.openEpoch();
       for (;;) {
         await control.send({

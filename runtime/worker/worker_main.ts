@@ -53,6 +53,7 @@ import { formatAddress, parseAddress } from "../comm/tcp_address.ts";
 import { type CommThread, startCommThread } from "../comm/threaded_communicator.ts";
 import { type ElasticCommunicator, elasticCommunicator } from "./elastic_communicator.ts";
 import { elasticRecovery } from "./elastic_recovery.ts";
+import { DEFAULT_PEER_TIMEOUT_MS } from "../comm/_mailbox.ts";
 import { PeerError } from "../comm/types.ts";
 import { EmptyShardError } from "../data/batches.ts";
 import { loadWorkerData } from "../data/worker_data.ts";
@@ -356,6 +357,8 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
       control,
       metrics,
       comm: comm as ElasticCommunicator,
+      // Peers notice a cut link within their timeout, the coordinator a moment later.
+      cutOffMs: 3 * (launch.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS),
       // Each epoch's thread forms a mesh over the members only, over TCP (no shared arena).
       async openEpoch() {
         const next = await context.nextThread();
