@@ -316,14 +316,15 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   const liveAt = (plan.network?.failures ?? []).length > 0 ? liveWorkers(plan) : null;
   const { elastic } = options;
   // Elastic TCP runs: the state at the start of the last synchronising steps, by step index.
-  const kept = new Map<number, Float32Array[]>();
+  const kept = new Map<number, Map<string, Float32Array | Float64Array>>();
   let k = resume?.step ?? 0;
   for (;;) {
     try {
       for (; k < plan.steps; k++) {
         const calls = elastic?.calls();
         if (elastic !== undefined) {
-          kept.set(k, chain.buffers().map((buffer) => Float32Array.from(buffer.data)));
+          // Copies of their own type: float64 buffers (DiLoCo's) must come back exactly.
+          kept.set(k, new Map(chain.buffers().map(({ name, data }) => [name, data.slice()])));
         }
         const gone = await trainStep(k);
         if (gone) return chain.model();
@@ -345,8 +346,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       ]);
       const back = resumption.rewindTo;
       if (back < plan.steps) {
-        const state = kept.get(back)!;
-        chain.buffers().forEach((buffer, i) => buffer.data.set(state[i]!));
+        chain.restore(kept.get(back)!);
         for (const step of kept.keys()) if (step > back) kept.delete(step);
       }
       k = back;
