@@ -9,10 +9,17 @@
 
 import { basename, join, resolve } from "node:path";
 import type { Plan } from "../dsl/plan.ts";
-import type { EvalLine, MetricsLine, StepLine, TrafficLine } from "../runtime/metrics.ts";
+import type {
+  EvalLine,
+  MembershipLine,
+  MetricsLine,
+  StepLine,
+  TrafficLine,
+} from "../runtime/metrics.ts";
 import type { RunSummary } from "../runtime/run_types.ts";
 import { messageOf } from "../runtime/errors.ts";
 import { isBeingWritten } from "../runtime/coordinator/run_folder.ts";
+import { type LatestLines, latestLines } from "./membership.ts";
 
 /**
  * Where a run stands: finished, failed, still writing (no `summary.json` yet and a live process
@@ -39,6 +46,14 @@ export interface RunData {
   readonly evals: readonly EvalLine[];
   /** Every traffic line (evaluation and final barrier bytes). */
   readonly traffic: readonly TrafficLine[];
+  /** Every membership change of an elastic run, in file order (absent or empty otherwise). */
+  readonly membership?: readonly MembershipLine[];
+  /**
+   * The step and evaluation lines the curves draw ({@linkcode latestLines}): without the
+   * attempts a lost worker's rewind abandoned. Absent in data made by hand, whose lines then
+   * all count.
+   */
+  readonly latest?: LatestLines;
 }
 
 /** A run folder that cannot be read; the message names the folder and the file. */
@@ -136,5 +151,7 @@ export async function readRun(folder: string): Promise<RunData> {
     steps: lines.filter((line): line is StepLine => line.type === "step"),
     evals: lines.filter((line): line is EvalLine => line.type === "eval"),
     traffic: lines.filter((line): line is TrafficLine => line.type === "traffic"),
+    membership: lines.filter((line): line is MembershipLine => line.type === "membership"),
+    latest: latestLines(lines),
   };
 }
