@@ -96,8 +96,7 @@ function trainingBytes(line: StepLine): number {
  * ```ts
  * import assert from "node:assert/strict";
  * import { runSeries } from "./series.ts";
- * import { latestLines, leftWorkers, membersAt } from "./membership.ts";
-import type { RunData } from "./run_data.ts";
+ * import type { RunData } from "./run_data.ts";
  *
  * const bytes = (base: number) => ({ base, outer: 0, compressed: 0, control: 7 });
  * const step = (k: number, worker: number, loss: number, elapsedMs: number) => ({
