@@ -342,7 +342,12 @@ export function membershipChart(
       config: CONFIG,
       data: { values },
       encoding: {
-        x: { field: "step", type: "quantitative", title: "step" },
+        x: {
+          field: "step",
+          type: "quantitative",
+          title: "step",
+          axis: { tickMinStep: 1, format: "d" },
+        },
         y: {
           field: "live",
           type: "quantitative",
