@@ -197,3 +197,30 @@ Deno.test("a report of runs that are not elastic has no membership section", asy
     await Deno.remove(parent, { recursive: true });
   }
 });
+
+Deno.test("a membership line's text reaches the page as text, and a damaged one is left out", async () => {
+  const hostile = 'x"><script>alert(1)</script>';
+  const lines = [
+    ...LOST.filter((line) => line.type !== "membership"),
+    { type: "membership", step: 2, worker: 0, left: [2], reason: "lost" },
+    {
+      type: "membership",
+      step: 2,
+      worker: 0,
+      left: [2],
+      members: SURVIVORS,
+      reason: "lost",
+      detail: hostile,
+    },
+  ] as MetricsLine[];
+  const { parent, folder } = await runFolder(lines);
+  try {
+    const run = await readRun(folder);
+    assert.equal(run.membership?.length, 1);
+    const report = await buildReport([folder]);
+    assert.ok(!report.html.includes(hostile));
+    assert.ok(report.html.includes("<td>x&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</td>"));
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});

@@ -102,6 +102,15 @@ export function parseMetrics(text: string, where: string): MetricsLine[] {
   return out;
 }
 
+/**
+ * Whether a line is a membership change that can be drawn: a damaged one (no `left` or
+ * `members` list, no step) is left out of the membership rather than failing the whole page.
+ */
+function isMembershipLine(line: MetricsLine): line is MembershipLine {
+  return line.type === "membership" && typeof line.step === "number" &&
+    Array.isArray(line.left) && Array.isArray(line.members);
+}
+
 /** Reads a JSON file of the run, or `null` when it does not exist. */
 async function readJson<T>(path: string): Promise<T | null> {
   let text: string;
@@ -151,7 +160,7 @@ export async function readRun(folder: string): Promise<RunData> {
     steps: lines.filter((line): line is StepLine => line.type === "step"),
     evals: lines.filter((line): line is EvalLine => line.type === "eval"),
     traffic: lines.filter((line): line is TrafficLine => line.type === "traffic"),
-    membership: lines.filter((line): line is MembershipLine => line.type === "membership"),
+    membership: lines.filter(isMembershipLine),
     latest: latestLines(lines),
   };
 }
