@@ -294,6 +294,9 @@ function workerTimeChart(runs: readonly NamedSeries[]): Chart {
   };
 }
 
+/** Height of the membership chart's plot, px. */
+const HEIGHT = 160;
+
 /** A run's name and membership over its steps, in the order it is drawn. */
 export interface NamedTimeline {
   readonly name: string;
@@ -332,13 +335,20 @@ export function membershipChart(
     legend: { orient: "bottom", direction: "horizontal", columns: 2 },
   } as const;
   const most = Math.max(1, ...runs.map(({ timeline }) => timeline.workers));
+  // Each run's labels sit a line higher than the previous run's, so runs losing a worker at the
+  // same step stay readable: 13 px a line, in units of the y axis.
+  const pixel = most / HEIGHT;
+  const labels = events.map((event) => ({
+    ...event,
+    labelY: event.live + pixel * (10 + 13 * runs.findIndex((run) => run.name === event.run)),
+  }));
   return {
     id: "membership",
     title: "live workers per step (elastic runs; each leave marked with who and why)",
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
       width: 640,
-      height: 160,
+      height: HEIGHT,
       config: CONFIG,
       data: { values },
       encoding: {
@@ -364,9 +374,12 @@ export function membershipChart(
           mark: { type: "point", shape: "triangle-down", size: 70, filled: true },
         },
         {
-          data: { values: events },
-          mark: { type: "text", align: "left", dx: 6, dy: -10, fontSize: 11, color: INK.text },
-          encoding: { text: { field: "label", type: "nominal" } },
+          data: { values: labels },
+          mark: { type: "text", align: "left", dx: 6, fontSize: 11 },
+          encoding: {
+            y: { field: "labelY", type: "quantitative" },
+            text: { field: "label", type: "nominal" },
+          },
         },
       ],
     },
