@@ -10,6 +10,7 @@
 import * as vega from "vega";
 import * as vegaLite from "vega-lite";
 import { FONT, INK, SERIES_COLORS } from "../visual_style.ts";
+import { changeLabel, type MembershipTimeline } from "./membership.ts";
 import type { RunSeries } from "./series.ts";
 
 /** A run's name and curves, in the order it is drawn. */
@@ -289,6 +290,98 @@ function workerTimeChart(runs: readonly NamedSeries[]): Chart {
         },
         order: { field: "order", type: "quantitative" },
       },
+    },
+  };
+}
+
+/** Height of the membership chart's plot, px. */
+const HEIGHT = 160;
+
+/** A run's name and membership over its steps, in the order it is drawn. */
+export interface NamedTimeline {
+  readonly name: string;
+  readonly timeline: MembershipTimeline;
+}
+
+/**
+ * Live workers per step of elastic runs: a step line per run, and each leave marked with who
+ * left and why. The specification's own data are the line's points (`run`, `step`, `live`);
+ * the marks' layer carries the changes (`label` added).
+ *
+ * @param names Every run's name, in drawing order (so each keeps its colour).
+ * @param runs The elastic runs' timelines.
+ * @returns The chart.
+ */
+export function membershipChart(
+  names: readonly string[],
+  runs: readonly NamedTimeline[],
+): Chart {
+  const values = runs.flatMap(({ name, timeline }) =>
+    timeline.points.map((point) => ({ run: name, step: point.step, live: point.live }))
+  );
+  const events = runs.flatMap(({ name, timeline }) =>
+    timeline.changes.map((change) => ({
+      run: name,
+      step: change.step,
+      live: change.members.length,
+      label: changeLabel(change),
+    }))
+  );
+  const color = {
+    field: "run",
+    type: "nominal",
+    title: null,
+    scale: colorScale(names, values),
+    legend: { orient: "bottom", direction: "horizontal", columns: 2 },
+  } as const;
+  const most = Math.max(1, ...runs.map(({ timeline }) => timeline.workers));
+  // Each run's labels sit a line higher than the previous run's, so runs losing a worker at the
+  // same step stay readable: 13 px a line, in units of the y axis.
+  const pixel = most / HEIGHT;
+  const labels = events.map((event) => ({
+    ...event,
+    labelY: event.live + pixel * (10 + 13 * runs.findIndex((run) => run.name === event.run)),
+  }));
+  return {
+    id: "membership",
+    title: "live workers per step (elastic runs; each leave marked with who and why)",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      width: 640,
+      height: HEIGHT,
+      config: CONFIG,
+      data: { values },
+      encoding: {
+        x: {
+          field: "step",
+          type: "quantitative",
+          title: "step",
+          axis: { tickMinStep: 1, format: "d" },
+        },
+        y: {
+          field: "live",
+          type: "quantitative",
+          title: "live workers",
+          scale: { domain: [0, most] },
+          axis: { tickMinStep: 1, format: "d" },
+        },
+        color,
+      },
+      layer: [
+        { mark: { type: "line", interpolate: "step-after" } },
+        {
+          data: { values: events },
+          mark: { type: "point", shape: "triangle-down", size: 70, filled: true },
+        },
+        {
+          data: { values: labels },
+          mark: { type: "text", align: "left", dx: 6, fontSize: 11 },
+          encoding: {
+            y: { field: "labelY", type: "quantitative" },
+            text: { field: "label", type: "nominal" },
+          },
+        },
+      ],
     },
   };
 }

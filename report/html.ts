@@ -9,7 +9,8 @@
 import { planExpression } from "../dsl/expression.ts";
 import type { TextSample } from "../runtime/models/sample_text.ts";
 import { FONT, INK, MONO_FONT } from "../visual_style.ts";
-import { type Chart, renderSvg } from "./charts.ts";
+import { type Chart, type NamedTimeline, renderSvg } from "./charts.ts";
+import { changeLabel } from "./membership.ts";
 import { compareColumns, type CompareRow, hasPeakSync, isLanguage } from "./compare_table.ts";
 import type { RunData } from "./run_data.ts";
 import { messageOf } from "../runtime/errors.ts";
@@ -100,7 +101,9 @@ ${body}</tbody></table></div>`;
 export async function chartFigure(chart: Chart): Promise<SafeHtml> {
   // Vega's SVG renderer escapes the text it draws (run names in legends).
   const svg = trustedHtml(await renderSvg(chart.spec));
-  const wide = chart.id === "worker-time" ? safeHtml` class="wide"` : "";
+  const wide = chart.id === "worker-time" || chart.id === "membership"
+    ? safeHtml` class="wide"`
+    : "";
   return safeHtml`<figure id="chart-${chart.id}"${wide}><figcaption>${chart.title}</figcaption>
 ${svg}</figure>`;
 }
@@ -153,6 +156,51 @@ function sampleBlock(sample: TextSample | undefined): SafeHtml {
 <pre class="sample">${sample.prompt}<mark>${sample.text}</mark></pre>`;
 }
 
+/**
+ * The membership of elastic runs: how many workers each has live now, every change (from which
+ * step, who left, why, who stays, what was seen), and the live workers over steps.
+ *
+ * @param runs The elastic runs' timelines.
+ * @param chart Their chart ({@linkcode membershipChart}).
+ * @returns The section's heading, tables and figure.
+ */
+export async function membershipSection(
+  runs: readonly NamedTimeline[],
+  chart: Chart,
+): Promise<SafeHtml> {
+  const now = runs.map(({ name, timeline }) => {
+    const since = timeline.changes.at(-1)?.step;
+    return safeHtml`<tr><td>${name}</td><td>${timeline.members.length} of ${timeline.workers}</td><td>${
+      timeline.members.join(", ")
+    }</td><td>${since === undefined ? "start" : `step ${since}`}</td></tr>
+`;
+  });
+  const events = runs.flatMap(({ name, timeline }) =>
+    timeline.changes.map((change) =>
+      safeHtml`<tr><td>${name}</td><td>${change.step}</td><td>${
+        changeLabel(change)
+      }</td><td>${change.reason}</td><td>${change.members.join(", ")}</td><td>${
+        change.detail ?? ""
+      }</td></tr>
+`
+    )
+  );
+  const table = events.length === 0
+    ? safeHtml`<p class="meta">No worker has left yet.</p>`
+    : safeHtml`<div class="scroll"><table id="membership-events"><thead><tr><th>run</th><th>from step</th><th>change</th><th>reason</th><th>live workers</th><th>detail</th></tr></thead><tbody>
+${events}</tbody></table></div>`;
+  return safeHtml`<h2>Membership</h2>
+<p class="meta">Elastic runs: a declared leave takes effect at its step; after a lost worker the
+survivors redo the steps from the change on, and the curves draw the redone steps (the abandoned
+attempt's bytes stay in the totals).</p>
+<div class="scroll"><table id="membership-live"><thead><tr><th>run</th><th>live workers</th><th>members</th><th>since</th></tr></thead><tbody>
+${now}</tbody></table></div>
+${table}
+<div class="charts">
+${await chartFigure(chart)}
+</div>`;
+}
+
 /** What a report page shows. */
 export interface ReportPage {
   /** The page title. */
@@ -163,6 +211,8 @@ export interface ReportPage {
   readonly rows: readonly CompareRow[];
   readonly charts: readonly Chart[];
   readonly target: number | null;
+  /** Elastic runs' membership: their timelines and its chart; absent when no run is elastic. */
+  readonly membership?: { readonly runs: readonly NamedTimeline[]; readonly chart: Chart };
   /**
    * The page's one inline script (the dashboard's), exactly as between its tags; the page's
    * Content-Security-Policy allows it alone, by its hash. Reports have none.
@@ -179,6 +229,9 @@ export interface ReportPage {
  */
 export async function reportHtml(page: ReportPage): Promise<string> {
   const figures = await Promise.all(page.charts.map(chartFigure));
+  const membership = page.membership === undefined
+    ? ""
+    : safeHtml`${await membershipSection(page.membership.runs, page.membership.chart)}\n`;
   // Made here from constants and a base64 hash: no quote to escape, and the `'` stay readable.
   const policy = await contentSecurityPolicy(page.script);
   const script = page.script === undefined
@@ -204,7 +257,7 @@ time (or the simulated time on the virtual clock).</p>
 <h2>Curves</h2>${noEvaluation}
 <div class="charts">
 ${figures.map((figure) => safeHtml`${figure}\n`)}</div>
-<h2>Runs</h2>
+${membership}<h2>Runs</h2>
 ${page.runs.map((run) => safeHtml`${runSection(run)}\n`)}</main></body></html>
 `);
 }

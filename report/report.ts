@@ -4,9 +4,10 @@
  * @module
  */
 
-import { reportCharts } from "./charts.ts";
+import { membershipChart, type NamedTimeline, reportCharts } from "./charts.ts";
 import { compareCsv, type CompareRow, compareRow, compareText } from "./compare_table.ts";
 import { reportHtml } from "./html.ts";
+import { membershipTimeline } from "./membership.ts";
 import { readRun, type RunData } from "./run_data.ts";
 import { runSeries } from "./series.ts";
 
@@ -66,6 +67,7 @@ export async function reportOf(
   const rows = runs.map((run) => compareRow(run, target));
   const charts = reportCharts(runs.map((run) => ({ name: run.name, series: runSeries(run) })));
   const names = runs.map((run) => run.name).join(", ");
+  const elastic = elasticTimelines(runs);
   const html = await reportHtml({
     title: options.title ?? "gossamer report",
     subtitle: `${runs.length} run${runs.length === 1 ? "" : "s"}: ${names} · generated ${
@@ -75,6 +77,9 @@ export async function reportOf(
     rows,
     charts,
     target,
+    ...(elastic.length === 0 ? {} : {
+      membership: { runs: elastic, chart: membershipChart(runs.map((run) => run.name), elastic) },
+    }),
     ...(options.script === undefined ? {} : { script: options.script }),
   });
   return {
@@ -83,4 +88,17 @@ export async function reportOf(
     csv: compareCsv(rows, target),
     html,
   };
+}
+
+/**
+ * The membership timelines of the elastic runs (an elastic plan, or membership lines); other
+ * runs have none, so a report of them alone shows no membership.
+ */
+function elasticTimelines(runs: readonly RunData[]): NamedTimeline[] {
+  return runs.flatMap((run) => {
+    const changes = run.membership ?? [];
+    if (changes.length === 0 && (run.plan.elastic ?? null) === null) return [];
+    const lastStep = run.steps.reduce((last, line) => Math.max(last, line.step), 0);
+    return [{ name: run.name, timeline: membershipTimeline(run.plan.workers, changes, lastStep) }];
+  });
 }

@@ -9,10 +9,17 @@
 
 import { basename, join, resolve } from "node:path";
 import type { Plan } from "../dsl/plan.ts";
-import type { EvalLine, MetricsLine, StepLine, TrafficLine } from "../runtime/metrics.ts";
+import type {
+  EvalLine,
+  MembershipLine,
+  MetricsLine,
+  StepLine,
+  TrafficLine,
+} from "../runtime/metrics.ts";
 import type { RunSummary } from "../runtime/run_types.ts";
 import { messageOf } from "../runtime/errors.ts";
 import { isBeingWritten } from "../runtime/coordinator/run_folder.ts";
+import { type LatestLines, latestLines } from "./membership.ts";
 
 /**
  * Where a run stands: finished, failed, still writing (no `summary.json` yet and a live process
@@ -39,6 +46,14 @@ export interface RunData {
   readonly evals: readonly EvalLine[];
   /** Every traffic line (evaluation and final barrier bytes). */
   readonly traffic: readonly TrafficLine[];
+  /** Every membership change of an elastic run, in file order (absent or empty otherwise). */
+  readonly membership?: readonly MembershipLine[];
+  /**
+   * The step and evaluation lines the curves draw ({@linkcode latestLines}): without the
+   * attempts a lost worker's rewind abandoned. Absent in data made by hand, whose lines then
+   * all count.
+   */
+  readonly latest?: LatestLines;
 }
 
 /** A run folder that cannot be read; the message names the folder and the file. */
@@ -85,6 +100,15 @@ export function parseMetrics(text: string, where: string): MetricsLine[] {
     }
   }
   return out;
+}
+
+/**
+ * Whether a line is a membership change that can be drawn: a damaged one (no `left` or
+ * `members` list, no step) is left out of the membership rather than failing the whole page.
+ */
+function isMembershipLine(line: MetricsLine): line is MembershipLine {
+  return line.type === "membership" && typeof line.step === "number" &&
+    Array.isArray(line.left) && Array.isArray(line.members);
 }
 
 /** Reads a JSON file of the run, or `null` when it does not exist. */
@@ -136,5 +160,7 @@ export async function readRun(folder: string): Promise<RunData> {
     steps: lines.filter((line): line is StepLine => line.type === "step"),
     evals: lines.filter((line): line is EvalLine => line.type === "eval"),
     traffic: lines.filter((line): line is TrafficLine => line.type === "traffic"),
+    membership: lines.filter(isMembershipLine),
+    latest: latestLines(lines),
   };
 }

@@ -8,13 +8,14 @@
  */
 
 import type { StepLine } from "../runtime/metrics.ts";
+import { latestLines, leftWorkers, membersAt } from "./membership.ts";
 import type { RunData } from "./run_data.ts";
 
 /** One step, complete on every worker. */
 export interface StepPoint {
   /** The step, from 0. */
   readonly step: number;
-  /** Mean over workers of the mini-batch loss, over a trailing window of steps. */
+  /** Mean over live workers of the mini-batch loss, over a trailing window of steps. */
   readonly loss: number;
   /** Training bytes (phases base, outer, compressed) sent per worker so far, mean over workers. */
   readonly bytes: number;
@@ -83,8 +84,10 @@ function trainingBytes(line: StepLine): number {
 }
 
 /**
- * Computes a run's curves. Only steps every worker has reported count (a running run's last
- * step may be partial).
+ * Computes a run's curves. Only steps every live worker has reported count (a running run's last
+ * step may be partial). On elastic runs a step's loss is the mean over its live workers, and the
+ * curves draw the attempt that stands ({@linkcode latestLines}), while bytes (per worker of the
+ * plan) count every line written.
  *
  * @param run The run.
  * @param lossWindow Steps the training loss is averaged over (default {@linkcode lossWindowFor}).
@@ -115,20 +118,36 @@ function trainingBytes(line: StepLine): number {
 export function runSeries(run: RunData, lossWindow = lossWindowFor(run.plan.steps)): RunSeries {
   const n = run.plan.workers;
   const virtual = run.steps.some((line) => line.virtualMs !== undefined);
+  const changes = run.membership ?? [];
+  const latest = run.latest ?? latestLines([...run.steps, ...run.evals]);
   const byStep = new Map<number, StepLine[]>();
-  for (const line of run.steps) {
+  for (const line of latest.steps) {
     const lines = byStep.get(line.step);
     if (lines === undefined) byStep.set(line.step, [line]);
     else lines.push(line);
   }
+  // Bytes count every line, an abandoned attempt's too: they were sent all the same.
+  const sentAt = new Map<number, number>();
+  for (const line of run.steps) {
+    sentAt.set(line.step, (sentAt.get(line.step) ?? 0) + trainingBytes(line));
+  }
+  const sentSteps = [...sentAt.keys()].sort((a, b) => a - b);
+  let sentIndex = 0;
+  const left = leftWorkers(changes);
   const steps: StepPoint[] = [];
   const losses: number[] = [];
   let bytes = 0;
   for (const step of [...byStep.keys()].sort((a, b) => a - b)) {
     const lines = byStep.get(step)!;
-    if (lines.length < n) break;
-    bytes += lines.reduce((sum, line) => sum + trainingBytes(line), 0) / n;
-    losses.push(lines.reduce((sum, line) => sum + line.loss, 0) / n);
+    // A step is complete once every worker still live has written it (a worker lost later may
+    // have died before its last lines reached the coordinator).
+    const reported = new Set(lines.map((line) => line.worker));
+    const required = membersAt(n, changes, step).filter((worker) => !left.has(worker));
+    if (!required.every((worker) => reported.has(worker))) break;
+    while (sentIndex < sentSteps.length && sentSteps[sentIndex]! <= step) {
+      bytes += sentAt.get(sentSteps[sentIndex++]!)! / n;
+    }
+    losses.push(lines.reduce((sum, line) => sum + line.loss, 0) / lines.length);
     const recent = losses.slice(-lossWindow);
     steps.push({
       step,
@@ -139,11 +158,11 @@ export function runSeries(run: RunData, lossWindow = lossWindowFor(run.plan.step
   }
   const at = new Map(steps.map((point) => [point.step, point]));
   const evals: EvalPoint[] = [];
-  for (const line of run.evals) {
+  for (const line of latest.evals) {
     if (line.model !== "average") continue;
     const point = at.get(line.step);
     if (point === undefined) continue;
-    const distances = run.evals.filter((other) =>
+    const distances = latest.evals.filter((other) =>
       other.model === "worker" && other.step === line.step &&
       other.distanceToAverage !== undefined
     ).map((other) => other.distanceToAverage!);

@@ -213,3 +213,85 @@ Deno.test("the dashboard lists runs, follows one live while it writes metrics, a
     }
   }
 });
+
+Deno.test("the dashboard follows an elastic run's membership live: the count, the leave and its chart", async () => {
+  const root = await Deno.makeTempDir({ prefix: "gossamer_dashboard_" });
+  const shots = await screenshotFolder();
+  const controller = new AbortController();
+  let port = 0;
+  let lock: { release(): void } | null = null;
+  const server = await serveDashboard({
+    root,
+    port: 0,
+    signal: controller.signal,
+    onListen: (address) => port = address.port,
+  });
+  try {
+    const live = join(root, "elastic");
+    await Deno.mkdir(live);
+    const plan = leastSquaresPipeline(40).base(allReduce()).elastic({ minWorkers: 3 }).compile();
+    await Deno.writeTextFile(join(live, "plan.json"), JSON.stringify(plan));
+    lock = await lockRunFolder(live);
+    const append = async (lines: readonly MetricsLine[]) => {
+      await Deno.writeTextFile(
+        join(live, "metrics.jsonl"),
+        lines.map((line) => JSON.stringify(line)).join("\n") + "\n",
+        { append: true },
+      );
+    };
+    await append([0, 1, 2, 3, 4].flatMap((k) => [0, 1, 2, 3].map((w) => step(k, w))));
+    await withBrowser(async (browser) => {
+      const page = await browser.newPage({ width: 1280, height: 2400 });
+      await page.goto(`http://127.0.0.1:${port}/run?run=elastic`);
+      const liveCount =
+        `document.querySelector("#membership-live tbody td:nth-child(2)").textContent`;
+      assert.equal(await page.evaluate<string>(liveCount), "4 of 4");
+      // Worker 2 is lost in step 5; worker 0 had written step 5, which the survivors redo.
+      await append([
+        step(5, 0),
+        {
+          type: "membership",
+          step: 5,
+          worker: 0,
+          left: [2],
+          members: [0, 1, 3],
+          reason: "lost",
+          detail:
+            "Worker 2 disconnected from the coordinator before finishing (it died or was killed)",
+        },
+        ...[5, 6, 7, 8, 9].flatMap((k) => [0, 1, 3].map((w) => step(k, w))),
+      ]);
+      await page.waitFor(`${liveCount} === "3 of 4"`, 15_000);
+      assert.deepEqual(
+        await page.evaluate<string[]>(
+          `[...document.querySelectorAll("#membership-events tbody td")].slice(0, 5).map((td) => td.textContent)`,
+        ),
+        ["elastic", "5", "worker 2 lost", "lost", "0, 1, 3"],
+      );
+      assert.equal(
+        await page.evaluate<string>(
+          `document.querySelector("#compare tbody td:nth-child(4)").textContent`,
+        ),
+        "10/40",
+      );
+      // No evaluation yet: three training-loss plots, the workers' time and the membership.
+      await assertEveryPlotRenders(page, 5);
+      assert.ok(
+        await page.evaluate<boolean>(`!!document.querySelector("#chart-membership svg path")`),
+        "the membership chart draws its step line",
+      );
+      const shot = join(shots, "dashboard-elastic.png");
+      await page.screenshot(shot);
+      await assertPng(shot);
+      assert.deepEqual(page.errors(), []);
+    });
+  } finally {
+    lock?.release();
+    controller.abort();
+    await server.finished;
+    await Deno.remove(root, { recursive: true });
+    if (Deno.env.get("GOSSAMER_SCREENSHOTS") === undefined) {
+      await Deno.remove(shots, { recursive: true });
+    }
+  }
+});
