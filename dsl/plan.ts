@@ -70,7 +70,8 @@ export interface Plan {
   /**
    * Elastic training (`.elastic(…)`): how far the membership may shrink and grow while the run
    * goes on; `null` (and absent from plans written before it existed) when a lost worker ends
-   * the run. Declared, not yet run: `run()` refuses an elastic plan.
+   * the run. Declared leaves run on the memory transport; over TCP a worker that dies or is cut
+   * off leaves, and a restarted one joins again (README, "Elastic training").
    */
   readonly elastic: ElasticNode | null;
   /** Inner steps per worker. */

@@ -186,7 +186,8 @@ export class Pipeline<
    * `maxWorkers` (default: the worker count) may be live at once, a restarted worker rejoins at
    * the next synchronisation point unless `rejoin` is false, and a lost worker's shard is dropped
    * (`reshard: "drop"`, the default) or spread over the survivors (`"spread"`). Needed by
-   * `network({ failures })`. Declared only for now: `run()` refuses an elastic plan.
+   * `network({ failures })`, whose declared leaves run on the memory transport; over TCP a worker
+   * that dies or is cut off leaves, and a restarted one joins again.
    * @param options `{ minWorkers, maxWorkers?, rejoin?, reshard? }`.
    * @returns A new pipeline.
    * @example
