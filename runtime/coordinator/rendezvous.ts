@@ -193,7 +193,6 @@ export class Rendezvous {
   readonly #remotes: (string | null)[];
   readonly #conns = new Set<Deno.Conn>();
   readonly #acceptor: MemberAcceptor;
-  readonly #reported = new Set<number>();
   /** What each registered worker last reported, by rank, for naming a stalled one. */
   readonly #progress: (WorkerProgress | null)[];
   /** The workers that handed back their final model. */
@@ -460,6 +459,8 @@ export class Rendezvous {
     this.lastHeard = performance.now();
     let hello = false;
     let finished = false;
+    /** Whether this connection's worker said why it fails (its closing is then no news). */
+    let reported = false;
     try {
       const messages = readControl<WorkerMessage>(conn, {
         leftover,
@@ -578,7 +579,7 @@ export class Rendezvous {
             });
             break;
           case "error":
-            this.#reported.add(rank);
+            reported = true;
             // A worker an elastic run went on without says why it stopped: that is no failure.
             if (!this.isLive(rank)) break;
             if (
@@ -594,7 +595,7 @@ export class Rendezvous {
             );
         }
       }
-      if (!finished && !this.#reported.has(rank) && current()) {
+      if (!finished && !reported && current()) {
         this.#lose(
           rank,
           `Worker ${rank} disconnected from the coordinator before finishing (it died or was killed)`,

@@ -77,45 +77,59 @@ export function elasticRecovery(worker: ElasticWorker, epoch = 0): ElasticRecove
           message: error.message,
         }).catch(() => {/* the coordinator's abort says why */});
       }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const cutOff = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new WorkerNamedError(
-                `Worker ${rank} is cut off from the run: its collectives failed (${
-                  messageOf(error)
-                }) and the coordinator said nothing for ${worker.cutOffMs / 1000} s`,
-              ),
-            ),
-          worker.cutOffMs,
-        );
-      });
-      let epoch: number;
-      try {
-        epoch = await Promise.race([control.pausedAfter(handled), cutOff]);
-      } finally {
-        clearTimeout(timer);
-      }
-      const next = await worker.openEpoch();
+      let epoch = await pauseAfter(handled, error);
       for (;;) {
-        await control.send({
-          type: "paused",
-          rank,
-          epoch,
-          step,
-          snapshots,
-          address: next.address,
-        });
-        const members = await control.membersOf(epoch);
-        if (typeof members === "number") {
-          epoch = members;
-          continue;
+        const next = await worker.openEpoch();
+        let members: Members | number;
+        for (;;) {
+          await control.send({
+            type: "paused",
+            rank,
+            epoch,
+            step,
+            snapshots,
+            address: next.address,
+          });
+          members = await control.membersOf(epoch);
+          if (typeof members !== "number") break;
+          epoch = members; // a newer pause: answer it from here
         }
-        comm.replace(await next.connect(members));
-        handled = epoch;
-        return members;
+        try {
+          comm.replace(await next.connect(members));
+          handled = epoch;
+          return members;
+        } catch (connectError) {
+          // Another member was lost while the mesh formed: its loss brings the next pause.
+          if (control.stoppedBecause !== null) throw connectError;
+          epoch = await pauseAfter(epoch, connectError);
+        }
       }
     },
   };
+
+  /**
+   * The coordinator's next pause after `epoch`; a worker that hears none within `cutOffMs` is
+   * the one cut off.
+   */
+  async function pauseAfter(epoch: number, error: unknown): Promise<number> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cutOff = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new WorkerNamedError(
+              `Worker ${rank} is cut off from the run: its collectives failed (${
+                messageOf(error)
+              }) and the coordinator said nothing for ${worker.cutOffMs / 1000} s`,
+            ),
+          ),
+        worker.cutOffMs,
+      );
+    });
+    try {
+      return await Promise.race([control.pausedAfter(epoch), cutOff]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }

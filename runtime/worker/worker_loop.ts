@@ -318,8 +318,18 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   // Elastic TCP runs: the state at the start of the last synchronising steps, by step index.
   const kept = new Map<number, Map<string, Float32Array | Float64Array>>();
   let k = resume?.step ?? 0;
+  /** Workers that join at this epoch's start and who hands them a state (after a recovery). */
+  let handover: Resumption | null = null;
   for (;;) {
     try {
+      if (handover !== null) {
+        // In the try: a worker lost while it hands over starts the next recovery.
+        await handOverState(comm, handover, () => ({
+          buffers: chain.buffers().map(({ name, data }) => ({ name, data })),
+          virtualMs: null,
+        }));
+        handover = null;
+      }
       for (; k < plan.steps; k++) {
         const calls = elastic?.calls();
         if (elastic !== undefined) {
@@ -350,10 +360,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
         for (const step of kept.keys()) if (step > back) kept.delete(step);
       }
       k = back;
-      await handOverState(comm, resumption, () => ({
-        buffers: chain.buffers().map(({ name, data }) => ({ name, data })),
-        virtualMs: null,
-      }));
+      handover = resumption;
     }
   }
   emit({ type: "traffic", step: plan.steps - 1, worker: rank, ...takeBytes() });
