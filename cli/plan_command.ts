@@ -53,11 +53,20 @@ export function renderExplanation(
       "  Declared, not yet run: this version refuses to run an elastic plan.",
     );
     for (const failure of elastic.failures) lines.push(`  Declared failure: ${failure}`);
-    if (elastic.membership.length > 1) {
-      const spans = elastic.membership.map((span) =>
+    const spans = elastic.membership;
+    if (spans.length > 1 && spans.length <= 8 && plan.workers <= 16) {
+      const text = spans.map((span) =>
         `steps ${span.from}–${span.to}: ${span.live.length} (${span.live.join(", ")})`
       );
-      lines.push(`  Live workers: ${spans.join("; ")}`);
+      lines.push(`  Live workers: ${text.join("; ")}`);
+    } else if (spans.length > 1) {
+      // Many workers or many changes: the counts, not the ranks.
+      lines.push(
+        `  Live workers: ${spans[0]!.live.length} from step 1, ${spans[1]!.live.length} from step ${
+          spans[1]!.from
+        }, ${spans.at(-1)!.live.length} at the end ` +
+          `(${spans.length - 1} changes of membership)`,
+      );
     }
   }
   const bytes = explanation.bytesPerStep;
