@@ -14,6 +14,7 @@ import { formatBytes, table } from "../report/format.ts";
 import { planExpression } from "../dsl/expression.ts";
 import { estimateMemory } from "../runtime/memory_estimate.ts";
 import { relativeFileRefs } from "../runtime/coordinator/run_folder.ts";
+import { elasticRunProblem } from "../runtime/worker/membership.ts";
 
 /**
  * Renders the human-readable explanation of a plan.
@@ -50,7 +51,13 @@ export function renderExplanation(
     lines.push(
       elastic.summary,
       `  ${elastic.reaction}`,
-      "  Declared, not yet run: this version refuses to run an elastic plan.",
+    );
+    // What `gossamer run --transport memory` would do with it (declared failures run there only).
+    const problem = elasticRunProblem(plan, "memory", false);
+    lines.push(
+      problem === null
+        ? "  Runs with --transport memory (either clock), its declared failures as scheduled."
+        : `  Not run yet: ${problem}.`,
     );
     for (const failure of elastic.failures) lines.push(`  Declared failure: ${failure}`);
     const spans = elastic.membership;

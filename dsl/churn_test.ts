@@ -179,6 +179,7 @@ Deno.test("gossamer plan: 256 workers under churn, in counts (the ranks would fi
     ),
     text,
   );
+  ok(text.includes("  Runs with --transport memory (either clock), its declared failures"), text);
   ok(
     text.includes(
       `  Live workers: 256 from step 1, 255 from step ${first}, 200 at the end (56 changes of membership)`,

@@ -327,7 +327,7 @@ Deno.test("explain: declared failures, and the membership over steps", () => {
     ),
     text,
   );
-  ok(text.includes("Declared, not yet run"));
+  ok(text.includes("  Not run yet: elastic training (.elastic): a worker joining again (joinAt)"));
   // The network's own line counts the failures rather than spelling them out.
   const chain = explainPlan(plan).chain.find((entry) => entry.slot === "network")!;
   ok(chain.label.endsWith("computeMs=null), 3 declared failures"), chain.label);

@@ -70,7 +70,8 @@ export interface Plan {
   /**
    * Elastic training (`.elastic(…)`): how far the membership may shrink and grow while the run
    * goes on; `null` (and absent from plans written before it existed) when a lost worker ends
-   * the run. Declared, not yet run: `run()` refuses an elastic plan.
+   * the run. `run()` runs declared leaves and random churn on the memory transport and real
+   * losses over TCP (`runtime/worker/membership.ts` says what it refuses).
    */
   readonly elastic: ElasticNode | null;
   /** Inner steps per worker. */
