@@ -14,6 +14,7 @@ import { formatBytes, table } from "../report/format.ts";
 import { planExpression } from "../dsl/expression.ts";
 import { estimateMemory } from "../runtime/memory_estimate.ts";
 import { relativeFileRefs } from "../runtime/coordinator/run_folder.ts";
+import { elasticRunProblem } from "../runtime/worker/membership.ts";
 
 /**
  * Renders the human-readable explanation of a plan.
@@ -50,14 +51,29 @@ export function renderExplanation(
     lines.push(
       elastic.summary,
       `  ${elastic.reaction}`,
-      "  Declared, not yet run: this version refuses to run an elastic plan.",
+    );
+    // What `gossamer run --transport memory` would do with it (declared failures run there only).
+    const problem = elasticRunProblem(plan, "memory", false);
+    lines.push(
+      problem === null
+        ? "  Runs with --transport memory (either clock), its declared failures as scheduled."
+        : `  Not run yet: ${problem}.`,
     );
     for (const failure of elastic.failures) lines.push(`  Declared failure: ${failure}`);
-    if (elastic.membership.length > 1) {
-      const spans = elastic.membership.map((span) =>
+    const spans = elastic.membership;
+    if (spans.length > 1 && spans.length <= 8 && plan.workers <= 16) {
+      const text = spans.map((span) =>
         `steps ${span.from}–${span.to}: ${span.live.length} (${span.live.join(", ")})`
       );
-      lines.push(`  Live workers: ${spans.join("; ")}`);
+      lines.push(`  Live workers: ${text.join("; ")}`);
+    } else if (spans.length > 1) {
+      // Many workers or many changes: the counts, not the ranks.
+      lines.push(
+        `  Live workers: ${spans[0]!.live.length} from step 1, ${spans[1]!.live.length} from step ${
+          spans[1]!.from
+        }, ${spans.at(-1)!.live.length} at the end ` +
+          `(${spans.length - 1} changes of membership)`,
+      );
     }
   }
   const bytes = explanation.bytesPerStep;

@@ -7,8 +7,10 @@
  *
  * Steps are counted from 1 to `steps`. A worker that leaves at step `leaveAt` takes part in the
  * synchronisations of steps `1 … leaveAt − 1` only; with `joinAt` it takes part again from step
- * `joinAt` on. `run()` runs declared leaves on the memory transport
- * (`runtime/worker/membership.ts`) and refuses the rest with a message saying so.
+ * `joinAt` on. Random churn `{ probability, seed }` draws leaves from a seeded stream
+ * ({@linkcode membershipSchedule}). `run()` runs declared leaves and random churn on the memory
+ * transport (`runtime/worker/membership.ts`) and refuses the rest (a rejoin) with a message
+ * saying so.
  *
  * @module
  */
@@ -23,6 +25,8 @@ import {
   type OptionProblem,
 } from "./kind.ts";
 import { unknownOptions, unknownWord } from "../strict_options.ts";
+import { randomStream } from "../runtime/random.ts";
+import type { Plan } from "./plan.ts";
 
 /** What becomes of a lost worker's shard of the training data. */
 export type Reshard = "drop" | "spread";
@@ -221,7 +225,8 @@ export interface MembershipSpan {
 
 /**
  * The membership over the steps that the fixed failures give (random churn is not in it): the
- * stretches of steps with the same live workers, in order, covering `1 … steps`.
+ * stretches of steps with the same live workers, in order, covering `1 … steps`. It is
+ * {@linkcode membershipSchedule} without the random entries.
  *
  * @param workers The starting worker count.
  * @param steps The plan's steps.
@@ -242,15 +247,213 @@ export function declaredMembership(
   steps: number,
   failures: readonly FailureNode[],
 ): MembershipSpan[] {
+  return membershipSchedule({
+    workers,
+    steps,
+    failures: failures.filter(isLeave),
+    minWorkers: 1,
+    seed: 0,
+  });
+}
+
+/** What the membership of an elastic run depends on. */
+export interface ScheduleFacts {
+  /** The starting worker count. */
+  readonly workers: number;
+  /** The plan's steps. */
+  readonly steps: number;
+  /** The declared failures: fixed leaves (and rejoins) and at most one random churn entry. */
+  readonly failures: readonly FailureNode[];
+  /** Random churn never leaves fewer live workers than this (`elastic.minWorkers`). */
+  readonly minWorkers: number;
+  /** The plan's seed: the churn's seed when its entry gives none. */
+  readonly seed: number;
+  /** A worker random churn never takes (CADA's server, a star's hub); `null` or absent: none. */
+  readonly server?: number | null;
+}
+
+/** Purpose of the churn's random streams (`runtime/random.ts`). */
+const CHURN = "churn";
+
+/**
+ * The steps a worker waits, from step `after`, until its next random leave: geometric with
+ * success probability `p` (what "leaves before each step with probability `p`" gives, by the
+ * memorylessness of independent per-step draws), from the stream `(seed, "churn", worker, after)`.
+ */
+function nextLeave(seed: number, p: number, worker: number, after: number): number {
+  if (p <= 0) return Infinity;
+  const u = randomStream(seed, CHURN, worker, after).uniform();
+  return after + Math.floor(Math.log1p(-u) / Math.log1p(-p)) + 1;
+}
+
+/** A min-heap of `[step, worker]`, by step then worker. */
+class LeaveQueue {
+  readonly #items: [number, number][] = [];
+  static #before(a: [number, number], b: [number, number]): boolean {
+    return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+  }
+  /** Whether the queue is empty. */
+  get empty(): boolean {
+    return this.#items.length === 0;
+  }
+  /** Adds one. */
+  push(item: [number, number]): void {
+    const items = this.#items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!LeaveQueue.#before(items[i]!, items[parent]!)) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+  /** Takes the first. */
+  pop(): [number, number] {
+    const items = this.#items;
+    const top = items[0]!;
+    const last = items.pop()!;
+    if (items.length > 0) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < items.length && LeaveQueue.#before(items[l]!, items[m]!)) m = l;
+        if (r < items.length && LeaveQueue.#before(items[r]!, items[m]!)) m = r;
+        if (m === i) break;
+        [items[i], items[m]] = [items[m]!, items[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/**
+ * The leaves random churn draws ({@linkcode membershipSchedule} says how), in the order they
+ * happen (by step, then rank): each a worker and the first step whose synchronisation it misses.
+ * Empty without a random churn entry.
+ *
+ * @param facts The worker count, steps, failures, `minWorkers`, the plan's seed and the server.
+ * @returns The random leaves.
+ * @example Worker 4 of 8 leaves before step 2, worker 7 before step 8; then 6 are left, the floor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { randomLeaves } from "./elastic.ts";
+ * const failures = [{ probability: 0.01, seed: 7 }];
+ * assert.deepEqual(randomLeaves({ workers: 8, steps: 100, minWorkers: 6, seed: 1, failures }), [
+ *   { worker: 4, leaveAt: 2 }, { worker: 7, leaveAt: 8 },
+ * ]);
+ * ```
+ */
+export function randomLeaves(facts: ScheduleFacts): { worker: number; leaveAt: number }[] {
+  const { workers, steps, failures, minWorkers } = facts;
   const leaves = failures.filter(isLeave);
   const away = (rank: number, step: number) =>
     leaves.some((f) => f.worker === rank && step >= f.leaveAt && (f.joinAt ?? Infinity) > step);
-  const changes = [
+  // The steps where the fixed failures change the membership, and who is away from each on.
+  const fixed = [
     ...new Set([1, ...leaves.flatMap((f) => [f.leaveAt, f.joinAt ?? 0])]),
+  ].filter((step) => step >= 1 && step <= steps).sort((a, b) => a - b);
+  const awayFrom = fixed.map((step) =>
+    Array.from({ length: workers }, (_, rank) => rank).filter((r) => away(r, step))
+  );
+  const gone = new Map<number, number>();
+  const churn = failures.find((f) => !isLeave(f)) as RandomLeaveNode | undefined;
+  if (churn !== undefined && churn.probability > 0) {
+    const seed = churn.seed ?? facts.seed;
+    const p = churn.probability;
+    const queue = new LeaveQueue();
+    const wait = (rank: number, after: number) => {
+      const step = nextLeave(seed, p, rank, after);
+      if (step <= steps) queue.push([step, rank]);
+    };
+    for (let rank = 0; rank < workers; rank++) if (rank !== facts.server) wait(rank, 0);
+    while (!queue.empty) {
+      const [step, rank] = queue.pop();
+      const fixedLeave = leaves.find((f) =>
+        f.worker === rank && step >= f.leaveAt && (f.joinAt ?? Infinity) > step
+      );
+      if (fixedLeave !== undefined) {
+        // Away by a fixed leave: drawn again from its return on.
+        if (fixedLeave.joinAt !== null) wait(rank, fixedLeave.joinAt - 1);
+        continue;
+      }
+      // The live count at this step and at each later fixed change, were `rank` to leave now.
+      let lastTight = -1;
+      const points = [step, ...fixed.filter((c) => c > step)];
+      points.forEach((point, i) => {
+        const j = fixed.findLastIndex((c) => c <= point);
+        const awayHere = awayFrom[j]!;
+        if (awayHere.includes(rank)) return;
+        const live = workers - gone.size - awayHere.filter((r) => !gone.has(r)).length;
+        if (live - 1 < minWorkers) lastTight = i;
+      });
+      if (lastTight < 0) {
+        gone.set(rank, step);
+        continue;
+      }
+      // Too few would be left: this leave is skipped, and the next one drawn from after the
+      // last step where it would have left too few.
+      const until = (points[lastTight + 1] ?? steps + 1) - 1;
+      if (until < steps) wait(rank, until);
+    }
+  }
+  return [...gone].map(([worker, leaveAt]) => ({ worker, leaveAt })).sort((a, b) =>
+    a.leaveAt - b.leaveAt || a.worker - b.worker
+  );
+}
+
+/**
+ * The membership of an elastic run over its steps, fixed failures and random churn together: the
+ * stretches of steps with the same live workers, in order, covering `1 … steps`. The runtime
+ * (`runtime/worker/membership.ts`), `gossamer plan`'s explanation and the plan's rules all use
+ * it, so every worker computes the same schedule and a run is reproducible.
+ *
+ * Random churn `{ probability: p, seed }`: before each step, each live worker leaves for good
+ * with probability `p`. The draws are a pure function of `(seed, worker, step)`: a worker's wait
+ * until its next leave is geometric, drawn from the stream `(seed, "churn", worker, step the wait
+ * starts from)` (seed: the entry's, else the plan's). A leave is skipped (the worker stays and
+ * waits for its next one) when it would leave fewer than `minWorkers` live at that step or at any
+ * later step of the fixed failures, so random churn never goes below `minWorkers` nor keeps a
+ * declared leave from happening; a worker away by a fixed leave is not drawn until it is back;
+ * leaves before the same step are taken in rank order; the `server` never leaves at random; a
+ * worker lost to churn does not come back (a fixed `joinAt` of it is void).
+ *
+ * Work: a few draws per worker and leave, whatever the step count (256 workers: instant).
+ *
+ * @param facts The worker count, steps, failures, `minWorkers`, the plan's seed and the server.
+ * @returns The stretches.
+ * @example Probability 0 leaves everyone; a seeded churn the same schedule on every call
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { membershipSchedule } from "./elastic.ts";
+ * const facts = { workers: 8, steps: 100, minWorkers: 6, seed: 1 };
+ * assert.deepEqual(
+ *   membershipSchedule({ ...facts, failures: [{ probability: 0, seed: null }] }),
+ *   [{ from: 1, to: 100, live: [0, 1, 2, 3, 4, 5, 6, 7] }],
+ * );
+ * const churn = { ...facts, failures: [{ probability: 0.01, seed: 7 }] };
+ * assert.deepEqual(membershipSchedule(churn), membershipSchedule(churn));
+ * assert.ok(membershipSchedule(churn).every((span) => span.live.length >= 6));
+ * ```
+ */
+export function membershipSchedule(facts: ScheduleFacts): MembershipSpan[] {
+  const { workers, steps } = facts;
+  const leaves = facts.failures.filter(isLeave);
+  const away = (rank: number, step: number) =>
+    leaves.some((f) => f.worker === rank && step >= f.leaveAt && (f.joinAt ?? Infinity) > step);
+  const gone = new Map(randomLeaves(facts).map((leave) => [leave.worker, leave.leaveAt]));
+  const changes = [
+    ...new Set([1, ...leaves.flatMap((f) => [f.leaveAt, f.joinAt ?? 0]), ...gone.values()]),
   ].filter((step) => step >= 1 && step <= steps).sort((a, b) => a - b);
   const spans: MembershipSpan[] = [];
   changes.forEach((from, i) => {
-    const live = Array.from({ length: workers }, (_, rank) => rank).filter((r) => !away(r, from));
+    const live = Array.from({ length: workers }, (_, rank) => rank).filter((r) =>
+      !away(r, from) && (gone.get(r) ?? Infinity) > from
+    );
     const to = (changes[i + 1] ?? steps + 1) - 1;
     const last = spans.at(-1);
     if (last !== undefined && last.live.join() === live.join()) {
@@ -258,6 +461,47 @@ export function declaredMembership(
     } else spans.push({ from, to, live });
   });
   return spans;
+}
+
+/** The worker whose loss ends even an elastic run: CADA's server, a star topology's hub. */
+export function elasticServer(plan: Plan): { rank: number; role: string } | null {
+  if (plan.base.kind === "cada") return { rank: 0, role: "cada's server" };
+  if ("topology" in plan.base && plan.base.topology.kind === "star") {
+    return { rank: plan.base.topology.hub, role: `the hub of ${plan.base.kind}'s star` };
+  }
+  return null;
+}
+
+/**
+ * What a plan's membership depends on, for {@linkcode membershipSchedule} and
+ * {@linkcode randomLeaves}, or `null` for a plan that is not elastic.
+ *
+ * @param plan The plan.
+ * @returns Its workers, steps, failures, `minWorkers`, seed and server, or `null`.
+ */
+export function scheduleFacts(plan: Plan): ScheduleFacts | null {
+  const elastic = plan.elastic ?? null;
+  if (elastic === null) return null;
+  return {
+    workers: plan.workers,
+    steps: plan.steps,
+    failures: plan.network?.failures ?? [],
+    minWorkers: elastic.minWorkers,
+    seed: plan.seed,
+    server: elasticServer(plan)?.rank ?? null,
+  };
+}
+
+/**
+ * A plan's membership over its steps ({@linkcode membershipSchedule} of its
+ * {@linkcode scheduleFacts}), or `null` for a plan that is not elastic.
+ *
+ * @param plan The plan.
+ * @returns The stretches of steps with the same live workers, or `null`.
+ */
+export function planMembership(plan: Plan): MembershipSpan[] | null {
+  const facts = scheduleFacts(plan);
+  return facts === null ? null : membershipSchedule(facts);
 }
 
 /** What the elastic rules need of the plan. */
@@ -270,6 +514,8 @@ export interface ElasticFacts {
   readonly elastic: ElasticNode | null;
   /** The declared failures (empty without a network). */
   readonly failures: readonly FailureNode[];
+  /** The plan's seed, the random churn's when its entry gives none (default 0). */
+  readonly seed?: number;
   /**
    * The worker whose loss ends the run even in an elastic plan (CADA's server, a star's hub) and
    * what it is, in words; `null` when every worker may be lost.
@@ -281,7 +527,8 @@ export interface ElasticFacts {
  * The elastic declaration against the rest of the plan: `1 ≤ minWorkers ≤ workers ≤ maxWorkers`;
  * failures only in an elastic plan, naming existing workers at steps inside the run, one leave of
  * a worker at a time, at most one random churn entry, a rejoin only where rejoining is on, and
- * never fewer live workers than `minWorkers` from the fixed failures.
+ * never fewer live workers than `minWorkers` from the fixed failures (random churn skips the
+ * leaves that would go below it: {@linkcode membershipSchedule}).
  *
  * @param facts The worker count, steps, elastic node and failures.
  * @returns Issues, their paths from the plan's root.
@@ -412,9 +659,14 @@ export function elasticIssues(facts: ElasticFacts): NodeIssue[] {
     }
   });
   if (issues.length > 0) return issues;
-  const short = declaredMembership(workers, steps, failures).find((span) =>
-    span.live.length < elastic.minWorkers
-  );
+  const short = membershipSchedule({
+    workers,
+    steps,
+    failures,
+    minWorkers: elastic.minWorkers,
+    seed: facts.seed ?? 0,
+    server: facts.server?.rank ?? null,
+  }).find((span) => span.live.length < elastic.minWorkers);
   if (short !== undefined) {
     const cause = failures.findIndex((f) => isLeave(f) && f.leaveAt === short.from);
     add(

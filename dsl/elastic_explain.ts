@@ -8,8 +8,15 @@
 
 import { topologyName } from "../topologies/mod.ts";
 import type { BaseKind, BaseNode } from "./bases/mod.ts";
-import { declaredMembership, isLeave, type MembershipSpan } from "./elastic.ts";
-import type { Plan, TopologyNode } from "./plan.ts";
+import {
+  isLeave,
+  membershipSchedule,
+  type MembershipSpan,
+  randomLeaves,
+  type ScheduleFacts,
+  scheduleFacts,
+} from "./elastic.ts";
+import type { Plan, RandomLeaveNode, TopologyNode } from "./plan.ts";
 
 /** An elastic plan in words. */
 export interface ElasticExplanation {
@@ -19,7 +26,7 @@ export interface ElasticExplanation {
   readonly reaction: string;
   /** One sentence per declared failure, in the order declared. */
   readonly failures: readonly string[];
-  /** The membership over steps the fixed failures give; empty without fixed failures. */
+  /** The membership over steps the failures give (fixed and random); empty without failures. */
   readonly membership: readonly MembershipSpan[];
 }
 
@@ -68,6 +75,32 @@ function workersText(n: number): string {
 }
 
 /**
+ * Random churn in words: its rule, and what it does with this seed (the schedule the run
+ * follows): how many workers it takes, before which step the first, and the live count at the
+ * end, next to what the probability alone would leave on average.
+ */
+function churnText(
+  failure: RandomLeaveNode,
+  plan: Plan,
+  facts: ScheduleFacts,
+  membership: readonly MembershipSpan[],
+): string {
+  const seed = failure.seed === null ? `the plan's seed ${plan.seed}` : `seed ${failure.seed}`;
+  const rule = `each live worker leaves with probability ${failure.probability} before each ` +
+    `step (${seed}), a leave that would leave fewer than ${facts.minWorkers} skipped`;
+  const drawn = randomLeaves(facts);
+  const expected = plan.workers * (1 - failure.probability) ** plan.steps;
+  const atEnd = membership.at(-1)!.live.length;
+  const effect = drawn.length === 0
+    ? `no worker leaves at random in ${plan.steps} steps`
+    : `${workersText(drawn.length)} of ${plan.workers} leave at random in ${plan.steps} steps, ` +
+      `the first before step ${drawn[0]!.leaveAt}`;
+  return `${rule}: ${effect}; ${atEnd} live at the end (without the floor about ${
+    expected.toFixed(1)
+  } would be left on average)`;
+}
+
+/**
  * Explains a plan's elastic declaration, or `null` when the plan is not elastic.
  *
  * @param plan A valid plan.
@@ -109,22 +142,13 @@ export function explainElastic(plan: Plan): ElasticExplanation | null {
     ? ""
     : ` ${plan.outer.kind}'s outer step averages over the survivors.`;
   const failures = plan.network?.failures ?? [];
-  const membership = failures.some(isLeave)
-    ? declaredMembership(plan.workers, plan.steps, failures)
-    : [];
+  const facts = scheduleFacts(plan)!;
+  const membership = failures.length > 0 ? membershipSchedule(facts) : [];
   return {
     summary,
     reaction: `${react(plan.base)}${outer}`,
     failures: failures.map((failure) => {
-      if (!isLeave(failure)) {
-        const seed = failure.seed === null ? "seeded from the plan's seed" : `seed ${failure.seed}`;
-        const expected = plan.workers * (1 - failure.probability) ** plan.steps;
-        return `each live worker leaves with probability ${failure.probability} before each step (${seed}): ` +
-          `about ${
-            expected.toFixed(1)
-          } of ${plan.workers} would be left after ${plan.steps} steps ` +
-          `without rejoins; the run stops, with a checkpoint, below ${elastic.minWorkers}`;
-      }
+      if (!isLeave(failure)) return churnText(failure, plan, facts, membership);
       const span = membership.find((s) => s.from === failure.leaveAt);
       const back = failure.joinAt === null ? " for good" : `, rejoins at step ${failure.joinAt}`;
       const count = span === undefined

@@ -307,24 +307,27 @@ Deno.test("explain: declared failures, and the membership over steps", () => {
     ],
   })).compile();
   const explained = explainPlan(plan).elastic!;
-  // 4 · 0.999^1000 = 1.4705…: about 1.5 workers left by chance alone.
+  // Seed 4 draws worker 1 before step 18 (so its declared leave at 701 finds it gone) and worker
+  // 3 before step 578; a leave during worker 2's absence would leave 1 and is skipped.
+  // 4 · 0.999^1000 = 1.4705…: about 1.5 workers left by chance alone, without the floor.
   deepEqual(explained.failures, [
-    "worker 2 leaves before step 300, rejoins at step 500: 3 workers for 200 steps",
-    "worker 1 leaves before step 701 for good: 3 workers for 300 steps",
-    "each live worker leaves with probability 0.001 before each step (seed 4): about 1.5 of 4 " +
-    "would be left after 1000 steps without rejoins; the run stops, with a checkpoint, below 2",
+    "worker 2 leaves before step 300, rejoins at step 500: 2 workers for 200 steps",
+    "worker 1 leaves before step 701 for good",
+    "each live worker leaves with probability 0.001 before each step (seed 4), a leave that " +
+    "would leave fewer than 2 skipped: 2 workers of 4 leave at random in 1000 steps, the first " +
+    "before step 18; 2 live at the end (without the floor about 1.5 would be left on average)",
   ]);
   const text = renderExplanation("p.ts", plan, explainPlan(plan));
   ok(text.includes("\nElastic: goes on while at least 2 of 4 workers live;"), text);
   ok(text.includes("  Declared failure: worker 2 leaves before step 300, rejoins at step 500"));
   ok(
     text.includes(
-      "  Live workers: steps 1–299: 4 (0, 1, 2, 3); steps 300–499: 3 (0, 1, 3); " +
-        "steps 500–700: 4 (0, 1, 2, 3); steps 701–1000: 3 (0, 2, 3)",
+      "  Live workers: steps 1–17: 4 (0, 1, 2, 3); steps 18–299: 3 (0, 2, 3); " +
+        "steps 300–499: 2 (0, 3); steps 500–577: 3 (0, 2, 3); steps 578–1000: 2 (0, 2)",
     ),
     text,
   );
-  ok(text.includes("Declared, not yet run"));
+  ok(text.includes("  Not run yet: elastic training (.elastic): a worker joining again (joinAt)"));
   // The network's own line counts the failures rather than spelling them out.
   const chain = explainPlan(plan).chain.find((entry) => entry.slot === "network")!;
   ok(chain.label.endsWith("computeMs=null), 3 declared failures"), chain.label);

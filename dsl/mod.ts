@@ -28,10 +28,13 @@ export {
   isLeave,
   type LeaveNode,
   type LeaveOptions,
+  membershipSchedule,
   type MembershipSpan,
   type RandomLeaveNode,
   type RandomLeaveOptions,
+  randomLeaves,
   type Reshard,
+  type ScheduleFacts,
 } from "./elastic.ts";
 export * from "./elastic_explain.ts";
 export * from "./shapes.ts";

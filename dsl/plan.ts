@@ -70,8 +70,9 @@ export interface Plan {
   /**
    * Elastic training (`.elastic(…)`): how far the membership may shrink and grow while the run
    * goes on; `null` (and absent from plans written before it existed) when a lost worker ends
-   * the run. Declared leaves run on the memory transport; over TCP a worker that dies or is cut
-   * off leaves, and a restarted one joins again (README, "Elastic training").
+   * the run. `run()` runs declared leaves and random churn on the memory transport, and over TCP
+   * a worker that dies or is cut off leaves and a restarted one joins again
+   * (`runtime/worker/membership.ts` says what it refuses).
    */
   readonly elastic: ElasticNode | null;
   /** Inner steps per worker. */

@@ -23,7 +23,7 @@ import type {
 } from "./kind.ts";
 import { MODEL_KINDS, type ModelNode } from "./models/mod.ts";
 import { networkIssues } from "./network.ts";
-import { elasticIssues } from "./elastic.ts";
+import { elasticIssues, elasticServer } from "./elastic.ts";
 import type { Plan } from "./plan.ts";
 import { firstNonPositiveStep, learningRate, scheduleIssues } from "./schedules.ts";
 import { dataShape, modelContext, modelVariables, parameterCount } from "./shapes.ts";
@@ -324,15 +324,6 @@ function modelDataRules(plan: Plan, facts: PlanFacts): PlanIssue[] {
   return issues;
 }
 
-/** The worker whose loss ends even an elastic run: CADA's server, a star topology's hub. */
-function serverOf(plan: Plan): { rank: number; role: string } | null {
-  if (plan.base.kind === "cada") return { rank: 0, role: "cada's server" };
-  if ("topology" in plan.base && plan.base.topology.kind === "star") {
-    return { rank: plan.base.topology.hub, role: `the hub of ${plan.base.kind}'s star` };
-  }
-  return null;
-}
-
 /**
  * The most parameters a model may have: a worker keeps the model as one flat float32 vector,
  * and TensorFlow.js and V8 index such vectors with 32-bit signed integers.
@@ -373,7 +364,8 @@ export function crossSlotIssues(plan: Plan): PlanIssue[] {
       steps: plan.steps,
       elastic: plan.elastic ?? null,
       failures: plan.network?.failures ?? [],
-      server: serverOf(plan),
+      seed: plan.seed,
+      server: elasticServer(plan),
     }).map((found) => issue(found.path, found.message, found.expected, found.received)),
   ];
 }

@@ -28,6 +28,7 @@ import {
   train,
 } from "../../mod.ts";
 import type { Plan } from "../../dsl/plan.ts";
+import { planMembership } from "../../dsl/elastic.ts";
 import type { BaseNode } from "../../dsl/bases/mod.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";
 import { loadWorkerData } from "../data/worker_data.ts";
@@ -313,7 +314,7 @@ Deno.test("reshard spread: the survivors share the lost shard and reach the solu
   });
 });
 
-Deno.test("elastic runs refused, with messages that say why: declared leaves or spread over TCP, joins, random churn, checkpoints", async () => {
+Deno.test("elastic runs refused, with messages that say why: declared leaves or spread over TCP, joins, checkpoints", async () => {
   const base = () => pipeline(allReduce(), 20).elastic({ minWorkers: 2 });
   const cases: [Plan, Parameters<typeof run>[1], RegExp][] = [
     [
@@ -332,11 +333,6 @@ Deno.test("elastic runs refused, with messages that say why: declared leaves or 
       { transport: "memory" },
       /joining again \(joinAt\) is not yet run/,
     ],
-    [
-      base().network(network({ failures: [{ probability: 0.1 }] })).compile(),
-      { transport: "memory" },
-      /random churn .* is not yet run/,
-    ],
     [base().compile(), { transport: "memory", checkpointEvery: 5 }, /checkpoints/],
   ];
   await inTemp(async (dir) => {
@@ -351,3 +347,35 @@ Deno.test("elastic runs refused, with messages that say why: declared leaves or 
     equal([...Deno.readDirSync(dir)].length, 0);
   });
 });
+
+for (const clock of ["real", "virtual"] as const) {
+  Deno.test(`random churn (${clock} clock): the run follows the seeded schedule, and replays it`, async () => {
+    // 4 workers, a floor of 2, probability 0.04 with seed 3 over 30 steps: two of them leave.
+    const plan = pipeline(gossip(ring), 30).elastic({ minWorkers: 2 })
+      .network(network({ failures: [{ probability: 0.04, seed: 3 }] })).compile();
+    const spans = planMembership(plan)!;
+    equal(spans.length, 3, JSON.stringify(spans));
+    // The summary's changes, from the schedule: before step `from`, i.e. at step index from − 1.
+    const expected = spans.slice(1).map((span, i) => ({
+      step: span.from - 1,
+      left: spans[i]!.live.filter((rank) => !span.live.includes(rank)),
+      members: span.live,
+      reason: "declared",
+    }));
+    await inTemp(async (dir) => {
+      const first = await run(plan, { transport: "memory", out: `${dir}/a`, clock });
+      equal(first.summary.status, "completed");
+      deepEqual(first.summary.membership, expected);
+      const lost = [0, 1, 2, 3].filter((rank) => !spans.at(-1)!.live.includes(rank));
+      deepEqual(
+        first.params.left,
+        lost.map((worker) => ({
+          worker,
+          steps: spans.find((span) => !span.live.includes(worker))!.from - 1,
+        })),
+      );
+      const again = await run(plan, { transport: "memory", out: `${dir}/b`, clock });
+      deepEqual(again.params, first.params);
+    });
+  });
+}

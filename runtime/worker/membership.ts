@@ -1,6 +1,7 @@
 /**
  * The membership of an elastic run over its steps, as the runtime uses it: which workers are
- * live at each step (from the declared `network({ failures })`), who has left by the end, and
+ * live at each step (from the declared `network({ failures })`: fixed leaves and random churn,
+ * `membershipSchedule` in `dsl/elastic.ts`), who has left by the end, and
  * what this version refuses to run. Every worker computes the same schedule from the plan, so
  * the survivors switch their collectives to the new members between the same two steps without
  * any message.
@@ -8,7 +9,7 @@
  * @module
  */
 
-import { declaredMembership, isLeave } from "../../dsl/elastic.ts";
+import { planMembership } from "../../dsl/elastic.ts";
 import type { Plan } from "../../dsl/plan.ts";
 
 /**
@@ -32,12 +33,18 @@ import type { Plan } from "../../dsl/plan.ts";
  * ```
  */
 export function liveWorkers(plan: Plan): ((k: number) => readonly number[]) | null {
-  if ((plan.elastic ?? null) === null) return null;
-  const spans = declaredMembership(plan.workers, plan.steps, plan.network?.failures ?? []);
+  const spans = planMembership(plan);
+  if (spans === null) return null;
   return (k) => {
-    const step = k + 1;
-    return spans.find((span) => span.from <= step && step <= span.to)?.live ??
-      spans.at(-1)!.live;
+    // The last stretch that starts at or before step k + 1, by bisection (many with churn).
+    let lo = 0;
+    let hi = spans.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (spans[mid]!.from <= k + 1) lo = mid;
+      else hi = mid - 1;
+    }
+    return spans[lo]!.live;
   };
 }
 
@@ -64,9 +71,10 @@ export function lostWorkers(plan: Plan): { worker: number; steps: number }[] {
 
 /**
  * Why this version cannot run an elastic plan as asked, or `null` when it can (and for plans
- * that are not elastic). On the memory transport, declared leaves run (with either reshard); on
- * TCP, real losses do (a worker that dies or is cut off), with `reshard: "drop"`. Joins, random
- * churn, checkpoints, compressors, chocoGossip, cada and the overlapping bases are not yet.
+ * that are not elastic). On the memory transport, declared leaves and random churn run (with
+ * either reshard); on TCP, real losses do (a worker that dies or is cut off), with
+ * `reshard: "drop"`. Joins, checkpoints, compressors, chocoGossip, cada and the overlapping bases
+ * are not yet.
  *
  * @param plan The plan.
  * @param transport The run's transport.
@@ -92,10 +100,7 @@ export function elasticRunProblem(
   if (transport === "tcp" && localWorkers > 1) {
     return `${elastic}: --local-workers is not yet supported (a lost process loses every worker of its shared-memory group)`;
   }
-  if (failures.some((failure) => !isLeave(failure))) {
-    return `${elastic}: random churn in network({ failures }) is not yet run; declare fixed leaves ({ worker, leaveAt })`;
-  }
-  if (failures.some((failure) => isLeave(failure) && failure.joinAt !== null)) {
+  if (failures.some((failure) => "joinAt" in failure && failure.joinAt !== null)) {
     return `${elastic}: a worker joining again (joinAt) is not yet run; declare leaves without joinAt`;
   }
   if (checkpoints) return `${elastic} runs cannot write or resume from checkpoints yet`;

@@ -1,0 +1,158 @@
+/**
+ * What losing a worker mid-run costs, per base family: the MNIST MLP on 4 worker processes over
+ * TCP, once undisturbed and once with worker 2 killed (SIGKILL) at the middle of the run, which
+ * goes on with 3 (`.elastic({ minWorkers: 3 })`). Prints the final test accuracy of the averaged
+ * model, the step the survivors rewound to and the wall time of both, as a Markdown table, with
+ * the machine's load. Not a `deno bench` (each row is two whole runs):
+ *
+ *     deno run -A bench/elastic_loss.ts [--steps 300]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import {
+  allReduce,
+  diloco,
+  dmSgd,
+  gossip,
+  localSgd,
+  mlp,
+  mnist,
+  onePeerExponential,
+  ring,
+  sgd,
+  sgp,
+  slowMo,
+  train,
+} from "../mod.ts";
+import { table } from "../report/format.ts";
+
+const { values } = parseArgs({ options: { steps: { type: "string", default: "300" } } });
+const STEPS = Number(values.steps);
+const ROOT = new URL("../", import.meta.url);
+const SECRET = "e1a5".repeat(8);
+
+/** The pipeline of every family, before its base. */
+const start = () =>
+  train(mlp({ hidden: [64] })).data(mnist({ trainSize: 8000, testSize: 2000, batchSize: 32 }))
+    .workers(4).optimizer(sgd({ lr: 0.1 })).steps(STEPS).evalEvery(50).seed(5)
+    .elastic({ minWorkers: 3 });
+
+const FAMILIES = {
+  "allReduce": () => start().base(allReduce()),
+  "localSgd + slowMo": () =>
+    start().base(localSgd({ tau: 4 })).outer(slowMo({ beta: 0.5, tau: 4 })),
+  "diloco": () =>
+    start().base(localSgd({ tau: 2 })).outer(diloco({ tau: 4, lr: 0.7, momentum: 0.9 })),
+  "gossip (ring)": () => start().base(gossip(ring)),
+  "sgp (one-peer exponential)": () => start().base(sgp(onePeerExponential)),
+  "dmSgd (ring)": () => start().base(dmSgd(ring, { beta: 0.8 })),
+};
+
+/** Starts `deno run -A cli.ts …args` quietly. */
+function cli(args: string[], stderr: "piped" | "null" = "null"): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "cli.ts", ...args],
+    cwd: ROOT,
+    env: { GOSSAMER_SECRET: SECRET, NO_COLOR: "1" },
+    stdout: "null",
+    stderr,
+  }).spawn();
+}
+
+/** A port nobody listens on now. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Step lines in the run folder so far. */
+async function stepLines(folder: string): Promise<number> {
+  const text = await Deno.readTextFile(`${folder}/metrics.jsonl`).catch(() => "");
+  return text.split('"type":"step"').length - 1;
+}
+
+/** One run of `planFile` by 4 worker processes; kills worker 2 after `killAt` step lines. */
+async function oneRun(planFile: string, folder: string, killAt: number | null) {
+  const rendezvous = `127.0.0.1:${freePort()}`;
+  const coordinator = cli([
+    "run",
+    planFile,
+    "--out",
+    folder,
+    "--launch",
+    "none",
+    "--rendezvous",
+    rendezvous,
+    "--quiet",
+  ], "piped");
+  const said = new Response(coordinator.stderr).text();
+  const workers = [0, 1, 2, 3].map((rank) =>
+    cli([
+      "worker",
+      "--plan",
+      planFile,
+      "--rank",
+      String(rank),
+      "--world",
+      "4",
+      "--rendezvous",
+      rendezvous,
+    ])
+  );
+  if (killAt !== null) {
+    while (await stepLines(folder) < killAt) await new Promise((r) => setTimeout(r, 20));
+    workers[2]!.kill("SIGKILL");
+  }
+  const status = await coordinator.status;
+  await Promise.all(workers.map((worker) => worker.status));
+  if (!status.success) throw new Error(`run failed: ${await said}`);
+  const summary = JSON.parse(await Deno.readTextFile(`${folder}/summary.json`));
+  return {
+    accuracy: summary.final.testAccuracy as number,
+    rewindTo: summary.membership?.[0]?.step as number | undefined,
+    seconds: summary.wallTimeMs / 1000,
+  };
+}
+
+const rows: string[][] = [];
+const parent = await Deno.makeTempDir({ prefix: "gossamer_elastic_" });
+try {
+  for (const [name, pipeline] of Object.entries(FAMILIES)) {
+    const planFile = `${parent}/${rows.length}.json`;
+    await Deno.writeTextFile(planFile, JSON.stringify(pipeline().compile()));
+    const whole = await oneRun(planFile, `${parent}/${rows.length}-whole`, null);
+    // Four step lines a step: the middle of the run.
+    const lost = await oneRun(planFile, `${parent}/${rows.length}-lost`, 4 * (STEPS / 2));
+    rows.push([
+      name,
+      `${(100 * whole.accuracy).toFixed(2)}%`,
+      `${(100 * lost.accuracy).toFixed(2)}%`,
+      `${(100 * (lost.accuracy - whole.accuracy)).toFixed(2)}`,
+      lost.rewindTo === undefined ? "none" : String(lost.rewindTo + 1),
+      `${whole.seconds.toFixed(1)} / ${lost.seconds.toFixed(1)}`,
+    ]);
+    console.error(`${name} done`);
+  }
+} finally {
+  await Deno.remove(parent, { recursive: true });
+}
+console.log(
+  `MNIST MLP [64], 4 worker processes over TCP, ${STEPS} steps; worker 2 SIGKILLed at step ~${
+    STEPS / 2
+  }; load ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}\n`,
+);
+console.log(table(
+  [
+    "family",
+    "accuracy, 4 throughout",
+    "accuracy, 1 lost",
+    "difference (points)",
+    "survivors went on from step",
+    "wall s (whole / lost)",
+  ],
+  rows,
+));
