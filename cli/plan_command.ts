@@ -59,6 +59,16 @@ export function renderExplanation(
         ? "  Runs with --transport memory (either clock), its declared failures as scheduled."
         : `  Not run yet: ${problem}.`,
     );
+    // Over TCP, failures are real: what the plan does with them, its declared ones aside.
+    const real = plan.network === null
+      ? plan
+      : { ...plan, network: { ...plan.network, failures: [] } };
+    const overTcp = elasticRunProblem(real, "tcp", false);
+    lines.push(
+      overTcp === null
+        ? "  Over TCP: a worker that dies or is cut off leaves, the survivors redo the step in flight without it, and a restarted one joins again."
+        : `  Over TCP, not run yet: ${overTcp}.`,
+    );
     for (const failure of elastic.failures) lines.push(`  Declared failure: ${failure}`);
     const spans = elastic.membership;
     if (spans.length > 1 && spans.length <= 8 && plan.workers <= 16) {

@@ -46,6 +46,12 @@ Deno.test("plan explains an elastic pipeline, its base's reaction and its declar
     assert.ok(result.stdout.includes("gossip: the ring topology is re-formed over the survivors"));
     assert.ok(
       result.stdout.includes(
+        "Over TCP: a worker that dies or is cut off leaves, the survivors redo the step in flight without it, and a restarted one joins again.",
+      ),
+      result.stdout,
+    );
+    assert.ok(
+      result.stdout.includes(
         "Declared failure: worker 2 leaves before step 10, rejoins at step 30: 3 workers for 20 steps",
       ),
     );
