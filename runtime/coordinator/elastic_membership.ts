@@ -20,6 +20,11 @@
  * A second loss while survivors pause starts the next epoch: survivors that paused already
  * answer the new epoch's `pause` again, from where they wait.
  *
+ * A lost worker that comes back (restarted with the run's secret, as its launcher does, or by
+ * hand with `--join`) registers as its rank again: the live workers pause as for a loss, and at
+ * the epoch's end it is a member again, with the state of the lowest-ranked survivor at
+ * `rewindTo` (sent over the new mesh, see `worker_loop.ts`'s `handOverState`).
+ *
  * @module
  */
 
@@ -110,7 +115,7 @@ export class ElasticMembership {
     return this.#live.has(rank);
   }
 
-  /** The current epoch: 0 until the first loss, then one more per loss. */
+  /** The current epoch: 0 until the first loss or join, then one more for each. */
   get epoch(): number {
     return this.#epoch;
   }
