@@ -84,6 +84,7 @@ export class ElasticMembership {
   /** The workers that left, in the order they did. */
   readonly lost: LostWorker[] = [];
   readonly #live: Set<number>;
+  readonly #workers: number;
   readonly #minWorkers: number;
   readonly #act: MembershipActions;
   #epoch = 0;
@@ -101,6 +102,7 @@ export class ElasticMembership {
    */
   constructor(workers: number, minWorkers: number, act: MembershipActions) {
     this.#live = new Set(Array.from({ length: workers }, (_, rank) => rank));
+    this.#workers = workers;
     this.#minWorkers = minWorkers;
     this.#act = act;
   }
@@ -261,7 +263,8 @@ export class ElasticMembership {
     }
     this.#pending = [];
     this.#joining.clear();
-    const full = Array.from(addresses, (address) => address ?? "");
+    // Every rank's entry, "" for non-members (a trailing non-member too).
+    const full = Array.from({ length: this.#workers }, (_, rank) => addresses[rank] ?? "");
     for (const member of survivors) {
       this.#act.members(member, {
         epoch: this.#epoch,

@@ -173,3 +173,13 @@ Deno.test("a joiner lost before it joined: the paused survivors go on without it
   assert.equal(r.lines.length, 1, "only the first loss");
   assert.equal(r.admitted[1], undefined);
 });
+
+Deno.test("the addresses cover every rank, a last rank that left included", () => {
+  const r = recorder();
+  const membership = new ElasticMembership(2, 1, r.act);
+  membership.lose(1, "Worker 1 died");
+  membership.paused(0, paused(1, 4, [4], "a:1"));
+  // A mesh of one still needs the run's two entries.
+  assert.deepEqual(r.members[0]!.addresses, ["a:1", ""]);
+  assert.deepEqual(r.members[0]!.members, [0]);
+});

@@ -108,6 +108,7 @@ export function externalRun(
   out: string,
   workerArgs: string[] = [],
   workerPlans: readonly string[] = [plan, plan, plan, plan],
+  world = 4,
 ) {
   const rendezvous = `127.0.0.1:${freePort()}`;
   const env = { GOSSAMER_SECRET: TEST_SECRET };
@@ -124,7 +125,7 @@ export function externalRun(
     "--quiet",
   );
   // Workers retry until the coordinator listens: they may start first.
-  const workers = [0, 1, 2, 3].map((rank) =>
+  const workers = Array.from({ length: world }, (_, rank) => rank).map((rank) =>
     startWith(
       env,
       "worker",
@@ -133,7 +134,7 @@ export function externalRun(
       "--rank",
       String(rank),
       "--world",
-      "4",
+      String(world),
       "--rendezvous",
       rendezvous,
       ...workerArgs,

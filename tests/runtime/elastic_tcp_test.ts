@@ -16,13 +16,17 @@ import {
   diloco,
   dmSgd,
   gossip,
+  linear,
   localSgd,
   network,
   onePeerExponential,
   ring,
   run,
+  sgd,
   sgp,
   slowMo,
+  synthetic,
+  train,
 } from "../../mod.ts";
 
 /** Steps of every run: long enough, with the latency below, to kill a worker in the middle. */
@@ -180,6 +184,46 @@ Deno.test("a killed worker restarted with --join rejoins with a live worker's st
     await Promise.all(
       [coordinator, ...workers, ...(rejoined === null ? [] : [rejoined])].map(reap),
     );
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("a run of two that loses one goes on alone: a mesh of one member", async () => {
+  const folder = await tempRunFolder();
+  const plan = train(linear({ dim: 8 }))
+    .data(synthetic({ task: "regression", features: 8, trainSize: 256, batchSize: 16 }))
+    .workers(2).optimizer(sgd({ lr: 0.05 })).base(allReduce()).steps(STEPS).seed(3)
+    .elastic({ minWorkers: 1 }).network(network({ latency: LATENCY })).compile();
+  await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+  const plans = Array(4).fill(`${folder}/plan.json`);
+  const { coordinator, workers } = externalRun(
+    `${folder}/plan.json`,
+    `${folder}/run`,
+    [],
+    plans,
+    2,
+  );
+  try {
+    await waitForMetrics(`${folder}/run`, 120).catch(async (error) => {
+      for (const started of [coordinator, ...workers]) {
+        try {
+          started.child.kill("SIGKILL");
+        } catch { /* exited already */ }
+      }
+      const said = await Promise.all([coordinator, ...workers].map((p) => p.output));
+      throw new Error(`${error.message}: ${said.map((r) => r.stderr).join("\n--\n")}`);
+    });
+    workers[1]!.child.kill("SIGKILL");
+    const result = await coordinator.output;
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(await Deno.readTextFile(`${folder}/run/summary.json`));
+    assert.deepEqual(summary.membership.map((change: { members: number[] }) => change.members), [[
+      0,
+    ]]);
+    const params = JSON.parse(await Deno.readTextFile(`${folder}/run/params.json`));
+    assert.deepEqual(params.average, params.workers[0]);
+  } finally {
+    await Promise.all([coordinator, ...workers].map(reap));
     await Deno.remove(folder, { recursive: true });
   }
 });
