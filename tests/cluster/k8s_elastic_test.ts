@@ -226,3 +226,26 @@ Deno.test("the elastic Job played locally: pod 2 killed mid-run and restarted as
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("the elastic wrapper passes a TERM (pod deletion) on to the worker and reports pod 0's end as 86", async () => {
+  const container = jobOf(await objectsFor(PIPELINE, 29500)).spec.template.spec.containers[0];
+  const wrapper = container.command as string[];
+  const dir = await Deno.makeTempDir({ prefix: "gossamer_k8s_wrapper_" });
+  try {
+    const child = new Deno.Command(wrapper[0]!, {
+      args: [...wrapper.slice(1, 3), "sh", "-c", `echo "$$" > "${dir}/pid"; exec sleep 60`],
+      env: { JOB_COMPLETION_INDEX: "0" },
+    }).spawn();
+    let pid = "";
+    while (pid === "") {
+      pid = (await Deno.readTextFile(`${dir}/pid`).catch(() => "")).trim();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, COORDINATOR_FAILED_EXIT);
+    // The worker got the TERM and is gone: nothing is left running in the pod.
+    assert.throws(() => Deno.kill(Number(pid), "SIGCONT"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
