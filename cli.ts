@@ -436,6 +436,11 @@ function program(): Command {
     .option("--time <limit>", "#SBATCH --time: minutes, HH:MM:SS or D-HH:MM:SS")
     .option("--account <name>", "#SBATCH --account")
     .option("--job-name <name>", "#SBATCH --job-name (default: the pipeline's file name)")
+    .option(
+      "--restarts <n>",
+      "elastic plans: times each task's worker is started again to rejoin the run (default 3)",
+      integerAtLeast(0),
+    )
     .option("--out <file>", "the script (default: <job name>.sbatch here)", path)
     .option("--force", "replace the script if it exists")
     .option("--submit", "submit the script with sbatch and print the job id")
@@ -463,6 +468,11 @@ function program(): Command {
       "name of the Job and Service, prefix of the ConfigMap and Secret (default: the pipeline's file name)",
     )
     .option("--port <port>", "the rendezvous port on pod 0", tcpPort, 29500)
+    .option(
+      "--restarts <n>",
+      "elastic plans: times each failed worker pod is started again to rejoin the run (default 3)",
+      integerAtLeast(0),
+    )
     .option("--out <file>", "write the YAML here (mode 0600) instead of standard output", path)
     .option("--force", "replace --out if it exists")
     .action(async (input, options) => await k8sCommand(input, options));

@@ -37,11 +37,19 @@ export interface K8sCommandOptions {
   readonly name?: string;
   /** The rendezvous port. */
   readonly port: number;
+  /**
+   * For an elastic plan: how often each failed worker pod is started again to rejoin the run
+   * (the Job's `backoffLimitPerIndex`; default {@linkcode DEFAULT_RESTARTS}). Ignored otherwise.
+   */
+  readonly restarts?: number;
   /** A file to write instead of standard output. */
   readonly out?: string;
   /** Replace `out` if it exists. */
   readonly force?: boolean;
 }
+
+/** How often an elastic plan's failed worker pod is started again, unless `--restarts` says. */
+export const DEFAULT_RESTARTS = 3;
 
 /** The command line that reproduces these objects, for their header. */
 function commandLine(input: string, options: K8sCommandOptions, name: string): string {
@@ -54,6 +62,7 @@ function commandLine(input: string, options: K8sCommandOptions, name: string): s
     ...(options.namespace === undefined ? [] : [`--namespace ${options.namespace}`]),
     `--name ${name}`,
     `--port ${options.port}`,
+    ...(options.restarts === undefined ? [] : [`--restarts ${options.restarts}`]),
   ];
   // A comment line ends at a line break, so none may reach it.
   // deno-lint-ignore no-control-regex
@@ -104,6 +113,10 @@ export async function k8sCommand(input: string, options: K8sCommandOptions): Pro
     planJson,
     secret: generateSecret(),
     generatedBy: commandLine(input, options, name),
+    ...(plan.elastic === null || plan.elastic === undefined ? {} : {
+      // A worker that may not rejoin would only start a run of its own: no restarts then.
+      elastic: { restarts: plan.elastic.rejoin ? options.restarts ?? DEFAULT_RESTARTS : 0 },
+    }),
   });
   if (options.out === undefined) {
     await Deno.stdout.write(new TextEncoder().encode(manifest));

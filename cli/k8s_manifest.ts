@@ -53,6 +53,61 @@ export interface K8sManifestOptions {
   readonly secret: string;
   /** The command line that generated the objects, recorded in the header. */
   readonly generatedBy: string;
+  /**
+   * For an elastic plan: how often a failed worker pod is started again (it rejoins the run in
+   * progress when the plan lets workers rejoin). Absent for other plans, whose Job is unchanged.
+   */
+  readonly elastic?: { readonly restarts: number };
+}
+
+/**
+ * The exit code of pod 0's container when its worker fails in an elastic Job: pod 0 hosts the
+ * coordinator, so a restart could not rejoin, and the Job's pod failure policy fails the Job at
+ * once on this code (a policy rule cannot name an index, an exit code it can).
+ */
+export const COORDINATOR_FAILED_EXIT = 86;
+
+/**
+ * The container's command for an elastic Job: a shell that runs the worker (its words follow as
+ * arguments), passes a TERM or INT on to it, and turns pod 0's failure into
+ * {@linkcode COORDINATOR_FAILED_EXIT}.
+ */
+export const ELASTIC_WRAPPER = [
+  `trap 'kill -TERM "$child" 2>/dev/null' TERM INT`,
+  `"$0" "$@" &`,
+  "child=$!",
+  // wait returns early when a trapped signal arrives: wait again until the worker has exited.
+  `while :; do wait "$child"; code=$?; kill -0 "$child" 2>/dev/null || break; done`,
+  `if [ "$code" -ne 0 ] && [ "\${JOB_COMPLETION_INDEX:-}" = 0 ]; then exit ${COORDINATOR_FAILED_EXIT}; fi`,
+  `exit "$code"`,
+].join("\n");
+
+/**
+ * The Job's spec fields that let an elastic plan's workers restart: each index retried
+ * `restarts` times (`backoffLimitPerIndex`, which needs `restartPolicy: Never`); pod 0's failure
+ * fails the Job at once and a disruption (preemption, eviction, drain) is not counted
+ * (`podFailurePolicy`); and the Job succeeds when pod 0, the coordinator, succeeds, even if a lost
+ * index never came back (`successPolicy`). Needs Kubernetes 1.31 or later (successPolicy beta,
+ * on by default; all three GA in 1.33).
+ */
+function elasticJobFields(restarts: number): Record<string, unknown> {
+  return {
+    backoffLimitPerIndex: restarts,
+    podFailurePolicy: {
+      rules: [
+        {
+          action: "FailJob",
+          onExitCodes: {
+            containerName: "worker",
+            operator: "In",
+            values: [COORDINATOR_FAILED_EXIT],
+          },
+        },
+        { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+      ],
+    },
+    successPolicy: { rules: [{ succeededIndexes: "0" }] },
+  };
 }
 
 /** A Kubernetes object, as plain data. */
@@ -201,7 +256,9 @@ export function k8sObjects(options: K8sManifestOptions): K8sObject[] {
         completionMode: "Indexed",
         completions: pods,
         parallelism: pods,
-        backoffLimit: 0,
+        ...(options.elastic === undefined
+          ? { backoffLimit: 0 }
+          : elasticJobFields(options.elastic.restarts)),
         template: {
           metadata: { labels },
           spec: {
@@ -212,7 +269,9 @@ export function k8sObjects(options: K8sManifestOptions): K8sObject[] {
             containers: [{
               name: "worker",
               image: options.image,
-              command: [...CONTAINER_COMMAND],
+              command: options.elastic === undefined
+                ? [...CONTAINER_COMMAND]
+                : ["/bin/sh", "-c", ELASTIC_WRAPPER, ...CONTAINER_COMMAND],
               args: [
                 "worker",
                 "--plan",
@@ -286,11 +345,32 @@ export function k8sManifest(options: K8sManifestOptions): string {
   ].join("\n");
   secret.commentBefore = " The run's secret: every connection between workers proves it knows it.";
   const pod = ["spec", "template", "spec"];
-  comment(
-    job,
-    ["spec", "backoffLimit"],
-    "a lost worker fails the run; a replacement pod could not rejoin it",
-  );
+  if (options.elastic === undefined) {
+    comment(
+      job,
+      ["spec", "backoffLimit"],
+      "a lost worker fails the run; a replacement pod could not rejoin it",
+    );
+  } else {
+    comment(
+      job,
+      ["spec", "backoffLimitPerIndex"],
+      "a failed worker pod starts again and rejoins the run (Kubernetes 1.29+)",
+    );
+    comment(
+      job,
+      ["spec", "podFailurePolicy"],
+      [
+        `Pod 0 hosts the coordinator: its failure (exit ${COORDINATOR_FAILED_EXIT} from the wrapper) ends the Job at once.`,
+        "A pod disrupted (preempted, evicted) restarts without counting against its retries.",
+      ].join("\n"),
+    );
+    comment(
+      job,
+      ["spec", "successPolicy"],
+      "The run is done when pod 0 is, even if a lost worker never came back (Kubernetes 1.31+).",
+    );
+  }
   comment(job, [...pod, "volumes", 1, "secret", "defaultMode"], "0440: read-only, owner and group");
   comment(
     job,

@@ -31,7 +31,15 @@ export interface SlurmCommandOptions {
   readonly force?: boolean;
   /** Submit the script with sbatch. */
   readonly submit?: boolean;
+  /**
+   * For an elastic plan: how often each task starts its failed worker again to rejoin the run
+   * (default {@linkcode DEFAULT_RESTARTS}). Ignored otherwise.
+   */
+  readonly restarts?: number;
 }
+
+/** How often an elastic plan's task starts its failed worker again, unless `--restarts` says. */
+export const DEFAULT_RESTARTS = 3;
 
 /**
  * The `cli.ts` the generated script runs: this very one, as a path (on a cluster, a checkout on
@@ -86,6 +94,7 @@ function commandLine(input: string, options: SlurmCommandOptions, jobName: strin
     ...(options.time === undefined ? [] : [`--time ${options.time}`]),
     ...(options.account === undefined ? [] : [`--account ${options.account}`]),
     `--job-name ${jobName}`,
+    ...(options.restarts === undefined ? [] : [`--restarts ${options.restarts}`]),
   ];
   return `Written by: ${words.join(" ")}`;
 }
@@ -194,6 +203,10 @@ export async function slurmCommand(input: string, options: SlurmCommandOptions):
     cli: thisCli(),
     generatedBy: commandLine(input, options, jobName),
     scriptFile: file,
+    ...(plan.elastic === null || plan.elastic === undefined ? {} : {
+      // A worker that may not rejoin would only start a run of its own: no restarts then.
+      elastic: { restarts: plan.elastic.rejoin ? options.restarts ?? DEFAULT_RESTARTS : 0 },
+    }),
   });
   await writeNewFile(file, script, options.force ? { force: true } : {});
   console.log(

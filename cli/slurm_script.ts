@@ -29,7 +29,30 @@ export interface SlurmScriptOptions {
   readonly generatedBy: string;
   /** The script's own file, for the submission hint in its header. */
   readonly scriptFile: string;
+  /**
+   * For an elastic plan: how often each task starts its worker again when it fails (it rejoins
+   * the run in progress). Absent for other plans, whose script is unchanged.
+   */
+  readonly elastic?: { readonly restarts: number };
 }
+
+/**
+ * Each task's command for an elastic plan, run by `bash -c` with the worker's words as its
+ * arguments: the worker starts again up to `$GOSSAMER_RESTARTS` times when it fails, so it
+ * rejoins the run, except on rank 0 (the coordinator is gone with it, so the run is over) and
+ * after a TERM or INT (scancel, the time limit: the job is stopping).
+ */
+export const TASK_RETRY_LOOP = [
+  "trap 'exit 143' TERM",
+  "trap 'exit 130' INT",
+  "restarts=0",
+  'until "$@"; do',
+  "  code=$?",
+  '  if [ "$SLURM_PROCID" = 0 ] || [ "$restarts" -ge "$GOSSAMER_RESTARTS" ]; then exit "$code"; fi',
+  "  restarts=$((restarts + 1))",
+  '  echo "gossamer: task $SLURM_PROCID: worker exited with $code; restart $restarts of $GOSSAMER_RESTARTS, to rejoin the run" >&2',
+  "done",
+].join("\n");
 
 /**
  * Quotes a word for a POSIX shell: single quotes, with each `'` written as `'\''`.
@@ -132,6 +155,21 @@ export function slurmScript(options: SlurmScriptOptions): string {
     `--output=${options.jobName}-%j.out`,
   ];
   const workers = options.nodes * options.tasksPerNode * local;
+  const worker = `"$deno" run -A "$cli" worker --plan "$plan" --out "$run" --host 0.0.0.0${
+    local === 1 ? "" : ` --local-workers ${local}`
+  }`;
+  const launch = options.elastic === undefined
+    ? `# Rank 0 hosts the coordinator and writes the run folder; the others find it through Slurm's
+# environment. --host 0.0.0.0 lets workers on other nodes reach each one.
+srun --kill-on-bad-exit=1 ${worker}`
+    : `# Rank 0 hosts the coordinator and writes the run folder; the others find it through Slurm's
+# environment. --host 0.0.0.0 lets workers on other nodes reach each one.
+# An elastic plan: a task whose worker fails starts it again (at most GOSSAMER_RESTARTS times)
+# and it rejoins the run in progress; the others go on meanwhile (--kill-on-bad-exit=0), and a
+# lost node does not end the job (--no-kill). Rank 0's failure ends the run.
+export GOSSAMER_RESTARTS="\${GOSSAMER_RESTARTS:-${options.elastic.restarts}}"
+task_loop=${shellQuote(TASK_RETRY_LOOP)}
+srun --kill-on-bad-exit=0 --no-kill bash -c "$task_loop" gossamer-task ${worker}`;
   return `#!/bin/bash
 # ${oneLine(options.generatedBy)}
 # ${workers} gossamer workers: ${options.nodes} node(s) x ${options.tasksPerNode} task(s)${
@@ -179,10 +217,6 @@ unset GOSSAMER_RANK GOSSAMER_WORLD GOSSAMER_RENDEZVOUS GOSSAMER_SECRET
 
 mkdir -p runs
 echo "gossamer: job $SLURM_JOB_ID, ${workers} workers, run folder $run"
-# Rank 0 hosts the coordinator and writes the run folder; the others find it through Slurm's
-# environment. --host 0.0.0.0 lets workers on other nodes reach each one.
-srun --kill-on-bad-exit=1 "$deno" run -A "$cli" worker --plan "$plan" --out "$run" --host 0.0.0.0${
-    local === 1 ? "" : ` --local-workers ${local}`
-  }
+${launch}
 `;
 }
