@@ -25,8 +25,7 @@ import {
   type OptionProblem,
 } from "./kind.ts";
 import { unknownOptions, unknownWord } from "../strict_options.ts";
-import { randomStream } from "../runtime/random.ts";
-import type { Plan } from "./plan.ts";
+import { randomStream } from "./random.ts";
 
 /** What becomes of a lost worker's shard of the training data. */
 export type Reshard = "drop" | "spread";
@@ -463,11 +462,28 @@ export function membershipSchedule(facts: ScheduleFacts): MembershipSpan[] {
   return spans;
 }
 
+/**
+ * The parts of a plan its membership depends on (a `Plan` has them; naming them here keeps this
+ * module below `plan.ts`, which imports it).
+ */
+export interface MembershipPlan {
+  readonly workers: number;
+  readonly steps: number;
+  readonly seed: number;
+  readonly elastic?: ElasticNode | null;
+  readonly network: { readonly failures: readonly FailureNode[] } | null;
+  readonly base: {
+    readonly kind: string;
+    readonly topology?: { readonly kind: string; readonly hub?: number };
+  };
+}
+
 /** The worker whose loss ends even an elastic run: CADA's server, a star topology's hub. */
-export function elasticServer(plan: Plan): { rank: number; role: string } | null {
+export function elasticServer(plan: MembershipPlan): { rank: number; role: string } | null {
   if (plan.base.kind === "cada") return { rank: 0, role: "cada's server" };
-  if ("topology" in plan.base && plan.base.topology.kind === "star") {
-    return { rank: plan.base.topology.hub, role: `the hub of ${plan.base.kind}'s star` };
+  const topology = plan.base.topology;
+  if (topology?.kind === "star") {
+    return { rank: topology.hub ?? 0, role: `the hub of ${plan.base.kind}'s star` };
   }
   return null;
 }
@@ -479,7 +495,7 @@ export function elasticServer(plan: Plan): { rank: number; role: string } | null
  * @param plan The plan.
  * @returns Its workers, steps, failures, `minWorkers`, seed and server, or `null`.
  */
-export function scheduleFacts(plan: Plan): ScheduleFacts | null {
+export function scheduleFacts(plan: MembershipPlan): ScheduleFacts | null {
   const elastic = plan.elastic ?? null;
   if (elastic === null) return null;
   return {
@@ -499,7 +515,7 @@ export function scheduleFacts(plan: Plan): ScheduleFacts | null {
  * @param plan The plan.
  * @returns The stretches of steps with the same live workers, or `null`.
  */
-export function planMembership(plan: Plan): MembershipSpan[] | null {
+export function planMembership(plan: MembershipPlan): MembershipSpan[] | null {
   const facts = scheduleFacts(plan);
   return facts === null ? null : membershipSchedule(facts);
 }
