@@ -314,18 +314,13 @@ Deno.test("reshard spread: the survivors share the lost shard and reach the solu
   });
 });
 
-Deno.test("elastic runs refused, with messages that say why: declared leaves or spread over TCP, joins, checkpoints", async () => {
+Deno.test("elastic runs refused, with messages that say why: declared leaves over TCP, joins, checkpoints", async () => {
   const base = () => pipeline(allReduce(), 20).elastic({ minWorkers: 2 });
   const cases: [Plan, Parameters<typeof run>[1], RegExp][] = [
     [
       base().network(network({ failures: [{ worker: 1, leaveAt: 5 }] })).compile(),
       { transport: "tcp" },
       /declares leaves for --transport memory .*over TCP a worker leaves by dying/,
-    ],
-    [
-      pipeline(allReduce(), 20).elastic({ minWorkers: 2, reshard: "spread" }).compile(),
-      { transport: "tcp" },
-      /reshard "spread" runs with --transport memory only/,
     ],
     [base().compile(), { transport: "tcp", localWorkers: 2 }, /--local-workers is not yet/],
     [

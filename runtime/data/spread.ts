@@ -71,24 +71,111 @@ export function spreadData(
   data: readonly WorkerData[],
   liveAt: (k: number) => readonly number[],
 ): WorkerData {
-  const own = data[rank]!;
+  return spreadOver(rank, data.length, (worker) => data[worker]!, liveAt);
+}
+
+/**
+ * The rule of {@linkcode spreadData}, over shards given by a function: the one place that says
+ * which rows of which lost batches a live worker takes.
+ */
+function spreadOver(
+  rank: number,
+  world: number,
+  shard: (worker: number) => WorkerData,
+  liveAt: (k: number) => readonly number[],
+): WorkerData {
+  const own = shard(rank);
   return {
     shardSize: own.shardSize,
     test: own.test,
     batch(k) {
       const live = liveAt(k);
       const mine = own.batch(k);
-      if (live.length === data.length) return mine;
+      if (live.length === world) return mine;
       const position = live.indexOf(rank);
       // Each part is copied as soon as it is taken: a loader may reuse its batch's buffers.
       const parts = [concatenated([mine])];
-      data.forEach((lost, worker) => {
-        if (live.includes(worker)) return;
-        const batch = lost.batch(k);
+      for (let worker = 0; worker < world; worker++) {
+        if (live.includes(worker)) continue;
+        const batch = shard(worker).batch(k);
         const cut = (p: number) => Math.floor(p * batch.size / live.length);
         parts.push(concatenated([rows(batch, cut(position), cut(position + 1))]));
-      });
+      }
       return concatenated(parts);
+    },
+  };
+}
+
+/** A worker's spread data whose lost shards are loaded when the membership needs them. */
+export interface LazySpreadData extends WorkerData {
+  /**
+   * Loads the shards of the workers not among the current members that are not loaded yet.
+   * Call it after every change of members, before the next batch.
+   */
+  prepare(): Promise<void>;
+}
+
+/**
+ * {@linkcode spreadData} for a worker that holds only its own shard and learns the membership as
+ * the run goes (elastic TCP runs: the live workers are its communicator's members from the
+ * step the survivors went back to on). The shard of a worker first seen lost is loaded by
+ * `load` in {@linkcode LazySpreadData.prepare}; the data is a function of the plan, so this
+ * worker's copy gives the batches the lost worker would have had. A memory run that declares the
+ * same members from the same step on gives the same batches, bit for bit.
+ *
+ * @param rank This worker.
+ * @param world Workers in the run.
+ * @param own This worker's shard.
+ * @param load Loads a worker's shard (`loadWorkerData(plan, worker)`).
+ * @param members The live workers now, ascending.
+ * @returns This worker's data, with `prepare` to call after each change of members.
+ * @throws From `batch`, when the members changed and `prepare` was not awaited since.
+ * @example Worker 2 of 4 is lost: its shard is loaded once, and its rows shared out
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lazySpreadData } from "./spread.ts";
+ *
+ * const shard = (rank: number) => ({
+ *   shardSize: 3,
+ *   batch: () => ({ x: Float32Array.of(rank, rank, rank), y: Float32Array.of(0, 1, 2), size: 3 }),
+ *   test: { x: new Float32Array(0), y: new Float32Array(0), size: 0 },
+ * });
+ * let members = [0, 1, 2, 3];
+ * const loaded: number[] = [];
+ * const load = (rank: number) => (loaded.push(rank), Promise.resolve(shard(rank)));
+ * const data = lazySpreadData(3, 4, shard(3), load, () => members);
+ * assert.deepEqual([...data.batch(0).x], [3, 3, 3]);
+ * members = [0, 1, 3];
+ * await data.prepare();
+ * await data.prepare();
+ * assert.deepEqual(loaded, [2]);
+ * assert.deepEqual([...data.batch(1).x], [3, 3, 3, 2]);
+ * assert.deepEqual([...data.batch(1).y], [0, 1, 2, 2]);
+ * ```
+ */
+export function lazySpreadData(
+  rank: number,
+  world: number,
+  own: WorkerData,
+  load: (worker: number) => Promise<WorkerData>,
+  members: () => readonly number[],
+): LazySpreadData {
+  const shards = new Map<number, WorkerData>([[rank, own]]);
+  const shard = (worker: number) => {
+    const found = shards.get(worker);
+    if (found === undefined) {
+      throw new Error(`worker ${worker}'s shard is needed for reshard "spread" but not loaded`);
+    }
+    return found;
+  };
+  return {
+    ...spreadOver(rank, world, shard, () => members()),
+    async prepare() {
+      const live = members();
+      for (let worker = 0; worker < world; worker++) {
+        if (live.includes(worker) || shards.has(worker)) continue;
+        shards.set(worker, await load(worker));
+      }
     },
   };
 }

@@ -73,7 +73,7 @@ export function lostWorkers(plan: Plan): { worker: number; steps: number }[] {
  * Why this version cannot run an elastic plan as asked, or `null` when it can (and for plans
  * that are not elastic). On the memory transport, declared leaves and random churn run (with
  * either reshard); on TCP, real losses do (a worker that dies or is cut off), with
- * `reshard: "drop"`. Joins, checkpoints, compressors, chocoGossip, cada and the overlapping bases
+ * either reshard. Joins, checkpoints, compressors, chocoGossip, cada and the overlapping bases
  * are not yet.
  *
  * @param plan The plan.
@@ -93,9 +93,6 @@ export function elasticRunProblem(
   const failures = plan.network?.failures ?? [];
   if (transport === "tcp" && failures.length > 0) {
     return `${elastic}: network({ failures }) declares leaves for --transport memory (either clock); over TCP a worker leaves by dying or being cut off`;
-  }
-  if (transport === "tcp" && plan.elastic!.reshard === "spread") {
-    return `${elastic}: reshard "spread" runs with --transport memory only for now; use reshard "drop" over TCP`;
   }
   if (transport === "tcp" && localWorkers > 1) {
     return `${elastic}: --local-workers is not yet supported (a lost process loses every worker of its shared-memory group)`;

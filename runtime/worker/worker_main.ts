@@ -57,6 +57,7 @@ import { DEFAULT_PEER_TIMEOUT_MS } from "../comm/_mailbox.ts";
 import { PeerError } from "../comm/types.ts";
 import { EmptyShardError } from "../data/batches.ts";
 import { loadWorkerData } from "../data/worker_data.ts";
+import { lazySpreadData } from "../data/spread.ts";
 import { messageOf, WorkerNamedError } from "../errors.ts";
 import { tensorMemory } from "../tensor_memory.ts";
 import { createModel } from "../models/create_model.ts";
@@ -351,7 +352,19 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
       resume = { ...state!, step: join.rewindTo };
     }
     const comm = plan.elastic === null ? first : elasticCommunicator(first);
-    const elastic = plan.elastic === null ? undefined : elasticRecovery({
+    // reshard "spread": the live workers are the communicator's members, and the shard of a
+    // worker first seen lost is loaded once the survivors have settled where they go on from.
+    const spread = plan.elastic?.reshard === "spread"
+      ? lazySpreadData(
+        rank,
+        world,
+        data,
+        (worker) => loadWorkerData(plan, worker),
+        () => comm.members,
+      )
+      : null;
+    await spread?.prepare();
+    const recovery = plan.elastic === null ? undefined : elasticRecovery({
       rank,
       plan,
       control,
@@ -373,12 +386,20 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
         };
       },
     }, join?.epoch);
+    const elastic = recovery === undefined || spread === null ? recovery : {
+      ...recovery,
+      async recover(...args: Parameters<typeof recovery.recover>) {
+        const resumption = await recovery.recover(...args);
+        await spread.prepare();
+        return resumption;
+      },
+    };
     const trained = await runWorkerLoop({
       plan,
       comm,
       ...(elastic === undefined ? {} : { elastic }),
       model,
-      data,
+      data: spread ?? data,
       tensorCount: () => tf.memory().numTensors,
       tensorMemory,
       ...(resume === null ? {} : { resume }),

@@ -4,7 +4,8 @@
  * the loss, and a replay on the memory transport that declares the same leave
  * (`network({ failures: [{ worker: 2, leaveAt }] })`, `leaveAt` taken from the recorded rewind)
  * gives the survivors' parameters bit for bit: the step in flight when the worker died was redone
- * over the survivors on every survivor, never half-applied.
+ * over the survivors on every survivor, never half-applied. With `reshard: "spread"` the
+ * survivors also share out the lost worker's batches from that step on, as the replay does.
  */
 
 import assert from "node:assert/strict";
@@ -49,9 +50,23 @@ const FAMILIES = {
   "dmSgd": () => leastSquaresPipeline(STEPS).base(dmSgd(ring, { beta: 0.5 })),
 };
 
-for (const [family, pipeline] of Object.entries(FAMILIES)) {
+/**
+ * Each family with the lost shard dropped, and all-reduce with it spread over the survivors
+ * (each survivor loads worker 2's shard once it is lost and takes a third of its batches).
+ */
+type Family = (typeof FAMILIES)[keyof typeof FAMILIES];
+const CASES: [string, Family, "drop" | "spread"][] = [
+  ...Object.entries(FAMILIES).map(([family, pipeline]): [string, Family, "drop"] => [
+    family,
+    pipeline,
+    "drop",
+  ]),
+  ["allReduce, reshard spread", FAMILIES.allReduce, "spread"],
+];
+
+for (const [family, pipeline, reshard] of CASES) {
   Deno.test(`${family}: SIGKILL of worker 2 of 4 mid-run → the run completes with 3, and a memory replay of the leave agrees bit for bit`, async () => {
-    const elastic = () => pipeline().elastic({ minWorkers: 3 });
+    const elastic = (as = reshard) => pipeline().elastic({ minWorkers: 3, reshard: as });
     const folder = await tempRunFolder();
     const plan = elastic().network(network({ latency: LATENCY })).compile();
     await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
@@ -96,6 +111,15 @@ for (const [family, pipeline] of Object.entries(FAMILIES)) {
         assert.deepEqual(params.workers[rank], replay.params.workers[rank], `worker ${rank}`);
       }
       assert.deepEqual(params.average, replay.params.average);
+      if (reshard === "spread") {
+        // The survivors did train on worker 2's examples: dropping them gives other parameters.
+        const dropped = await run(
+          elastic("drop").network(network({ failures: [{ worker: 2, leaveAt: change.step + 1 }] }))
+            .compile(),
+          { transport: "memory", out: `${folder}/dropped` },
+        );
+        assert.notDeepEqual(params.average, dropped.params.average);
+      }
     } finally {
       await Promise.all([coordinator, ...workers].map(reap));
       await Deno.remove(folder, { recursive: true });
