@@ -10,6 +10,8 @@
 import { deepEqual, equal, notDeepEqual, ok, rejects } from "node:assert/strict";
 import {
   allReduce,
+  cada,
+  chocoGossip,
   decentLaM,
   diloco,
   dmSgd,
@@ -247,6 +249,21 @@ Deno.test("each base family losing a worker is deterministic: the same parameter
   });
 });
 
+Deno.test("cada losing worker 2 (declared): the run completes and every survivor holds the server's iterate, on both clocks", async () => {
+  const plan = losing(cada({ c: 0.5, maxDelay: 4 }), 16, 7);
+  await inTemp(async (dir) => {
+    const result = await run(plan, { transport: "memory", out: `${dir}/run` });
+    equal(result.summary.status, "completed");
+    deepEqual(result.params.left, [{ worker: 2, steps: 6 }]);
+    for (const rank of [1, 3]) deepEqual(result.params.workers[rank], result.params.workers[0]);
+    deepEqual(result.params.average, result.params.workers[0]);
+    notDeepEqual(result.params.workers[2], result.params.workers[0]);
+    // The same run on the virtual clock gives the same parameters.
+    const again = await run(plan, { transport: "memory", out: `${dir}/again`, clock: "virtual" });
+    deepEqual(again.params, result.params);
+  });
+});
+
 /** The least-squares solution over some shards: `(Σ AᵢᵀAᵢ) x = Σ Aᵢᵀbᵢ`, by Cramer's rule. */
 async function solution(ranks: readonly number[]): Promise<number[]> {
   const { shards } = JSON.parse(await Deno.readTextFile(FILE)) as {
@@ -334,6 +351,12 @@ Deno.test("elastic runs refused, with messages that say why: declared leaves or 
       /joining again \(joinAt\) is not yet run/,
     ],
     [base().compile(), { transport: "memory", checkpointEvery: 5 }, /checkpoints/],
+    [
+      pipeline(chocoGossip(ring, { gamma: 0.5 }), 20).elastic({ minWorkers: 2 })
+        .network(network({ failures: [{ worker: 1, leaveAt: 5 }] })).compile(),
+      { transport: "memory" },
+      /cannot use the chocoGossip base yet \(its public copies/,
+    ],
   ];
   await inTemp(async (dir) => {
     for (const [plan, options, message] of cases) {
