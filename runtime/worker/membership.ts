@@ -73,8 +73,8 @@ export function lostWorkers(plan: Plan): { worker: number; steps: number }[] {
  * Why this version cannot run an elastic plan as asked, or `null` when it can (and for plans
  * that are not elastic). On the memory transport, declared leaves and random churn run (with
  * either reshard); on TCP, real losses do (a worker that dies or is cut off), with
- * `reshard: "drop"`. Joins, checkpoints, compressors, chocoGossip and, over TCP, the overlapping
- * bases are not yet.
+ * `reshard: "drop"`. Joins, checkpoints, compressors and, over TCP, the overlapping bases are not
+ * yet.
  *
  * @param plan The plan.
  * @param transport The run's transport.
@@ -106,9 +106,6 @@ export function elasticRunProblem(
   if (checkpoints) return `${elastic} runs cannot write or resume from checkpoints yet`;
   if (plan.compress !== null) {
     return `${elastic} runs cannot use a compressor yet (its mean is over every worker)`;
-  }
-  if (plan.base.kind === "chocoGossip") {
-    return `${elastic} runs cannot use the chocoGossip base yet (its public copies are kept per neighbour of the run's whole graph)`;
   }
   const overlapping = plan.base.kind === "overlapLocalSgd"
     ? "overlapLocalSgd"

@@ -14,6 +14,7 @@ import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
 import {
   allReduce,
   cada,
+  chocoGossip,
   diloco,
   dmSgd,
   gossip,
@@ -48,6 +49,8 @@ const FAMILIES = {
   "gossip on a ring": () => leastSquaresPipeline(STEPS).base(gossip(ring)),
   "sgp on one-peer exponential": () => leastSquaresPipeline(STEPS).base(sgp(onePeerExponential)),
   "dmSgd": () => leastSquaresPipeline(STEPS).base(dmSgd(ring, { beta: 0.5 })),
+  "chocoGossip on a ring": () =>
+    leastSquaresPipeline(STEPS).base(chocoGossip(ring, { gamma: 0.5 })),
   "cada (worker 2 is not its server)": () =>
     leastSquaresPipeline(STEPS).base(cada({ c: 0.5, maxDelay: 8 })),
 };
