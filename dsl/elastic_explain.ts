@@ -63,7 +63,11 @@ const REACTIONS: { readonly [K in BaseKind]: (base: Extract<BaseNode, { kind: K 
   gossip: (base) => reformed("gossip", base.topology, false),
   dmSgd: (base) => reformed("dmSgd", base.topology, false),
   decentLaM: (base) => reformed("decentLaM", base.topology, false),
-  chocoGossip: (base) => reformed("chocoGossip", base.topology, false),
+  chocoGossip: (base) =>
+    reformed("chocoGossip", base.topology, false).replace(
+      /\.$/,
+      "; the public copies restart from the survivors' exact models, sent once.",
+    ),
   sgp: (base) => reformed("sgp", base.topology, true),
   cada: () =>
     "cada: losing a worker shrinks the server's group of uploads; losing the server (worker 0) ends the run, as a lost worker does today.",

@@ -8,6 +8,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import {
   allReduce,
   cada,
+  chocoGossip,
   decentLaM,
   diloco,
   dmSgd,
@@ -429,4 +430,15 @@ Deno.test("an old plan.json without elastic or failures loads, reads as null and
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("explain: chocoGossip losing a worker re-forms its graph and restarts the public copies", () => {
+  equal(
+    explainElastic(
+      four().base(chocoGossip(ring, { gamma: 0.5 })).elastic({ minWorkers: 3 }).compile(),
+    )!
+      .reaction,
+    "chocoGossip: the ring topology is re-formed over the survivors, its weights doubly " +
+      "stochastic again; the public copies restart from the survivors' exact models, sent once.",
+  );
 });

@@ -80,6 +80,13 @@ export interface CadaBase extends BaseAlgorithm {
  * (phase `"base"`). Every rank then records `‖θ^{k+1} − θ^k‖²`, so all of them derive the same
  * threshold from the iterates they all receive, without the server sending it.
  *
+ * Elastic runs (`.elastic`): the server also keeps each worker's upload sum `S_m` (float64, the
+ * same sum as that worker's `cada.uploaded`). When the members change (a worker left), before
+ * folding that step's uploads in it forms `∇ = (1/|M|) Σ_{m ∈ M} S_m` anew over the members `M`
+ * (ascending rank), dropping the lost worker's stale gradient, and divides later uploads by `|M|`.
+ * The server itself never leaves: the DSL refuses to declare it, and over TCP its loss ends the
+ * run.
+ *
  * With `c = 0` this is `allReduce()` with `adam({ biasCorrection: false, amsgrad })`
  * (docs/algorithms.md §5.9), with the same `weightDecay` and `clipNorm`. Clipping at the server
  * rather than in each worker keeps that identity, and leaves the upload rule comparing the
@@ -91,8 +98,9 @@ export interface CadaBase extends BaseAlgorithm {
  * it): on every rank `cada.theta` (the iterate), `cada.uploaded` (float64 sum of its uploads), `cada.reference` (the
  * reference iterate: CADA2's last upload's, CADA1's snapshot), with CADA1 `cada.lastChange`
  * (`a_last`), `cada.changes` (the last `dMax` squared model changes, newest first) and
- * `cada.lastUpload`; on the server `cada.gradient` (float64 `∇`), `cada.h`, `cada.v` and, with
- * AMSGrad, `cada.vMax`.
+ * `cada.lastUpload`; on the server `cada.gradient` (float64 `∇`), `cada.h`, `cada.v`, with
+ * AMSGrad `cada.vMax`, and in elastic runs `cada.received` (float64 `S_m`, `n · d` values by rank)
+ * and `cada.over` (1 for each rank `∇` is a mean over), so a rewind restores them with `∇`.
  *
  * @param node The `cada` node.
  * @param context The worker's communicator, `x_0`, optimizer (plain SGD) and gradient oracle.
@@ -103,6 +111,8 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
   const { clipNorm } = context.plan.optimizer;
   const d = context.x0.length;
   const n = comm.size;
+  // Elastic plans: the server keeps each worker's uploads apart, to drop a lost worker's.
+  const elastic = (context.plan.elastic ?? null) !== null;
   const isServer = comm.rank === CADA_SERVER;
   let theta: Float32Array = context.x0.slice();
   const uploaded = new Float64Array(d);
@@ -116,6 +126,8 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
       h: new Float32Array(d),
       v: new Float32Array(d),
       vMax: node.amsgrad ? new Float32Array(d) : null,
+      received: elastic ? new Float64Array(n * d) : null,
+      over: elastic ? Float64Array.from({ length: n }, () => 1) : null,
     }
     : null;
   const adam: AdamSettings = {
@@ -139,6 +151,10 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
       { name: "cada.h", data: server.h, momentum: false },
       { name: "cada.v", data: server.v, momentum: false },
       ...(server.vMax === null ? [] : [{ name: "cada.vMax", data: server.vMax, momentum: false }]),
+      ...(server.received === null ? [] : [
+        { name: "cada.received", data: server.received, momentum: false },
+        { name: "cada.over", data: server.over!, momentum: false },
+      ]),
     ]),
   ];
 
@@ -180,18 +196,46 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
     return change;
   }
 
+  /**
+   * Elastic runs, on the server: when the members changed since `∇` was last formed, forms it
+   * anew as the float64 mean of the members' upload sums `S_m` (ascending rank), so a lost
+   * worker's stale gradient leaves the aggregate and the mean is over the live workers.
+   */
+  function regroup(members: readonly number[]): void {
+    const state = server!;
+    const over = state.over!;
+    if (
+      members.length === over.reduce((sum, bit) => sum + bit, 0) &&
+      members.every((rank) => over[rank] === 1)
+    ) return;
+    over.fill(0);
+    state.gradient.fill(0);
+    for (const rank of members) {
+      over[rank] = 1;
+      const sum = state.received!.subarray(rank * d, (rank + 1) * d);
+      for (let t = 0; t < d; t++) state.gradient[t]! += sum[t]!;
+    }
+    for (let t = 0; t < d; t++) state.gradient[t] = state.gradient[t]! / members.length;
+  }
+
   /** The server's side of step 3: fold the uploads in; returns `θ` after one Adam step. */
   function serverUpdate(codes: readonly Uint8Array[], lr: number): Float32Array {
     const state = server!;
-    for (const [rank, code] of codes.entries()) {
+    // The gather returns the members' entries in member order (every rank outside elastic runs).
+    const members = comm.members;
+    if (state.received !== null) regroup(members);
+    for (const [index, code] of codes.entries()) {
       if (code.length === 0) continue;
+      const rank = members[index]!;
       const delta = bytesAsFloats(code);
       if (delta.length !== d) {
         throw new Error(
           `CADA server: worker ${rank} uploaded ${delta.length} values where ${d} were expected`,
         );
       }
-      for (let t = 0; t < d; t++) state.gradient[t]! += delta[t]! / n;
+      for (let t = 0; t < d; t++) state.gradient[t]! += delta[t]! / members.length;
+      const sum = state.received?.subarray(rank * d, (rank + 1) * d);
+      if (sum !== undefined) { for (let t = 0; t < d; t++) sum[t]! += delta[t]!; }
     }
     const aggregated = Float32Array.from(state.gradient);
     const { direction, moments } = adamDirection(

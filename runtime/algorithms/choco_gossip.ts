@@ -5,8 +5,9 @@
  */
 
 import type { ChocoGossipNode, CompressorNode } from "../../dsl/plan.ts";
-import { period } from "../../topologies/mod.ts";
+import { period, topologyOver } from "../../topologies/mod.ts";
 import type { Neighbors } from "../../topologies/mod.ts";
+import type { TopologyNode } from "../../topologies/types.ts";
 import type { Communicator, Phase } from "../comm/types.ts";
 import { bytesAsFloats, floatsAsBytes } from "../comm/wire.ts";
 import { createCodec } from "../compressors/registry.ts";
@@ -111,16 +112,22 @@ export function chocoConsensus(
   return out;
 }
 
-/** The fixed neighbours of this worker (the validator refuses graphs that change). */
-function fixedNeighbours(node: ChocoGossipNode, comm: Communicator): Neighbors {
-  const steps = period(node.topology, comm.size);
+/** The fixed neighbours of `rank` (the validator refuses graphs that change). */
+function fixedNeighbours(topology: TopologyNode, n: number, rank: number): Neighbors {
+  const steps = period(topology, n);
   if (steps !== 1) {
     throw new RangeError(
-      `Cannot run chocoGossip: its public copies need a fixed graph, but ${node.topology.kind} ` +
+      `Cannot run chocoGossip: its public copies need a fixed graph, but ${topology.kind} ` +
         `changes every step (period ${steps})`,
     );
   }
-  return neighborsByStep(node.topology, comm.size, comm.rank)(0);
+  return neighborsByStep(topology, n, rank)(0);
+}
+
+/** Whether the 0/1 mask `over` (by rank) marks exactly `members`. */
+function marksExactly(over: Float64Array, members: readonly number[]): boolean {
+  return members.length === over.reduce((sum, bit) => sum + bit, 0) &&
+    members.every((rank) => over[rank] === 1);
 }
 
 /**
@@ -149,23 +156,66 @@ function fixedNeighbours(node: ChocoGossipNode, comm: Communicator): Neighbors {
 export function chocoGossipBase(node: ChocoGossipNode, context: BaseContext): BaseAlgorithm {
   const { comm, optimizer, gradient, plan } = context;
   const d = context.x0.length;
-  const neighbours = fixedNeighbours(node, comm);
-  const inRanks = neighbours.receiveFrom.map((peer) => peer.rank);
-  const outRanks = neighbours.sendTo.map((peer) => peer.rank);
+  const n = comm.size;
+  // Elastic plans keep a public copy slot for every rank, so the state's layout never changes
+  // when the graph is re-formed over the survivors (a rewind restores it as it was saved).
+  const elastic = (plan.elastic ?? null) !== null;
   const code = differenceCode(plan.compress, { d, steps: plan.steps }, comm, plan.seed);
   const phase: Phase = plan.compress === null ? "base" : "compressed";
   const x = context.x0.slice();
-  const publicCopies = new Float32Array((inRanks.length + 1) * d);
-  for (let slot = 0; slot <= inRanks.length; slot++) publicCopies.set(context.x0, slot * d);
-  const own = publicCopies.subarray(0, d);
-  const copies = neighbours.receiveFrom.map((peer, index) => ({
-    weight: peer.weight,
-    data: publicCopies.subarray((index + 1) * d, (index + 2) * d),
-  }));
+  let neighbours = fixedNeighbours(node.topology, n, comm.rank);
+  const slots = elastic ? n : neighbours.receiveFrom.length + 1;
+  const publicCopies = new Float32Array(slots * d);
+  for (let slot = 0; slot < slots; slot++) publicCopies.set(context.x0, slot * d);
+  /** The public copy of `rank`'s model (its own rank or an in-neighbour's). */
+  const slotOf = (rank: number, index: number) => {
+    const slot = elastic ? rank : rank === comm.rank ? 0 : index + 1;
+    return publicCopies.subarray(slot * d, (slot + 1) * d);
+  };
+  const own = slotOf(comm.rank, -1);
+  // Elastic plans: the members the copies were last set over (1 per rank), saved with them.
+  const over = elastic ? Float64Array.from({ length: n }, () => 1) : null;
+  let formedOver = comm.members.join();
+  let inRanks: number[] = [];
+  let outRanks: number[] = [];
+  let copies: { weight: number; data: Float32Array }[] = [];
+  /** Takes the neighbours of the current graph. */
+  function take(graph: Neighbors): void {
+    neighbours = graph;
+    inRanks = graph.receiveFrom.map((peer) => peer.rank);
+    outRanks = graph.sendTo.map((peer) => peer.rank);
+    copies = graph.receiveFrom.map((peer, index) => ({
+      weight: peer.weight,
+      data: slotOf(peer.rank, index),
+    }));
+  }
+  take(neighbours);
+
+  /**
+   * Elastic runs: when the members differ from those the copies were set over, re-forms the graph
+   * over them (`topologyOver`) and returns true: this step sends the exact model in place of a
+   * code, and every copy is set to the model it receives.
+   */
+  function reform(): boolean {
+    const members = comm.members;
+    if (members.join() !== formedOver) {
+      formedOver = members.join();
+      const topology = members.length === n
+        ? node.topology
+        : topologyOver(node.topology, members, n);
+      take(fixedNeighbours(topology, n, comm.rank));
+    }
+    if (over === null || marksExactly(over, members)) return false;
+    over.fill(0);
+    for (const rank of members) over[rank] = 1;
+    return true;
+  }
+
   // The gradient's buffer, reused every step: nothing keeps it past the step.
   const scratch = new Float32Array(d);
   return {
     async step(k, lr) {
+      const reset = reform();
       const { loss, grad } = await gradient(x, scratch);
       const dir = optimizer.direction(grad, x);
       const difference = new Float32Array(d);
@@ -173,13 +223,14 @@ export function chocoGossipBase(node: ChocoGossipNode, context: BaseContext): Ba
         x[t] = x[t]! - lr * dir[t]!;
         difference[t] = x[t]! - own[t]!;
       }
-      const mine = code.encode(difference, k);
+      const mine = reset ? floatsAsBytes(x.slice()) : code.encode(difference, k);
       const received = await comm.neighborExchangeBytes(
         outRanks.map((rank) => ({ rank, data: mine })),
         inRanks,
-        phase,
+        reset ? "base" : phase,
       );
-      code.addDecoded(mine, own);
+      if (reset) own.set(x);
+      else code.addDecoded(mine, own);
       // What the code left out, still to be sent: CHOCO's counterpart of error feedback's residual.
       let squares = 0;
       for (let t = 0; t < d; t++) squares += (x[t]! - own[t]!) ** 2;
@@ -188,7 +239,12 @@ export function chocoGossipBase(node: ChocoGossipNode, context: BaseContext): Ba
         if (theirs === undefined) {
           throw new Error(`Cannot run chocoGossip: nothing received from worker ${rank}`);
         }
-        code.addDecoded(theirs, copies[index]!.data);
+        const copy = copies[index]!.data;
+        if (reset) {
+          const values = bytesAsFloats(theirs);
+          checkSameLength(copy, values, "a neighbour's model");
+          copy.set(values);
+        } else code.addDecoded(theirs, copy);
       }
       x.set(chocoConsensus(x, node.gamma, own, copies));
       return { loss, metrics: { publicGapNorm: Math.sqrt(squares) } };
@@ -201,6 +257,7 @@ export function chocoGossipBase(node: ChocoGossipNode, context: BaseContext): Ba
     buffers: () => [
       { name: "chocoGossip.x", data: x, momentum: false },
       { name: "chocoGossip.public", data: publicCopies, momentum: false },
+      ...(over === null ? [] : [{ name: "chocoGossip.over", data: over, momentum: false }]),
     ],
     resetMomentum() {},
   };

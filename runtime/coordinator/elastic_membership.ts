@@ -5,7 +5,8 @@
  * 1. A worker is lost: its control connection closed before it finished (killed, host gone),
  *    or a survivor reported that it cannot reach it (`lost`). It leaves the live set (and is
  *    told to stop if it is still connected).
- * 2. Below `minWorkers` the run fails as a lost worker fails any run. Otherwise the epoch
+ * 2. Below `minWorkers`, or when the lost worker is one the run cannot go on without
+ *    (`essential`: CADA's server, a star's hub), the run fails as a lost worker fails any run. Otherwise the epoch
  *    advances and every survivor is told to `pause`: it closes its communication thread, which
  *    ends whatever collective it waited in, opens a fresh mesh listener and answers `paused`
  *    with the step it was in, the steps whose start it kept a snapshot of, and its new address.
@@ -77,6 +78,11 @@ export interface MembershipActions {
   record(line: MembershipLine): void;
   /** The run cannot go on. */
   fail(message: string): void;
+  /**
+   * What worker `rank` is when the run cannot go on without it (`"cada's server"`, the hub of
+   * a star), or `null` for a worker the run may lose. Absent: every worker may be lost.
+   */
+  essential?(rank: number): string | null;
 }
 
 /** The live set of an elastic TCP run and its epochs. */
@@ -162,7 +168,13 @@ export class ElasticMembership {
       this.#completeIfPaused(); // the paused survivors go on without it
       return;
     }
-    if (!this.#live.delete(rank)) return;
+    if (!this.#live.has(rank)) return;
+    const role = this.#act.essential?.(rank) ?? null;
+    if (role !== null) {
+      this.#act.fail(`worker ${rank}, ${role}, was lost: ${reason}`);
+      return;
+    }
+    this.#live.delete(rank);
     this.#act.dismiss(rank, `the run goes on without worker ${rank}: ${reason}`);
     if (this.#live.size < this.#minWorkers) {
       this.#act.fail(

@@ -183,3 +183,20 @@ Deno.test("the addresses cover every rank, a last rank that left included", () =
   assert.deepEqual(r.members[0]!.addresses, ["a:1", ""]);
   assert.deepEqual(r.members[0]!.members, [0]);
 });
+
+Deno.test("losing a worker the run cannot go without (cada's server) fails the run, naming it; others shrink it", () => {
+  const r = recorder();
+  const membership = new ElasticMembership(4, 2, {
+    ...r.act,
+    essential: (rank) => rank === 0 ? "cada's server" : null,
+  });
+  membership.lose(3, "Worker 3 disconnected from the coordinator");
+  assert.deepEqual(r.failures, []);
+  assert.deepEqual(membership.live, [0, 1, 2]);
+  membership.lose(0, "Worker 0 disconnected from the coordinator");
+  assert.deepEqual(r.failures, [
+    "worker 0, cada's server, was lost: Worker 0 disconnected from the coordinator",
+  ]);
+  // It is not dismissed or paused for: the run ends.
+  assert.deepEqual(r.log, ["dismiss 3", "pause 0 e1", "pause 1 e1", "pause 2 e1"]);
+});

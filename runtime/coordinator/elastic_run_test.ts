@@ -10,6 +10,8 @@
 import { deepEqual, equal, notDeepEqual, ok, rejects } from "node:assert/strict";
 import {
   allReduce,
+  cada,
+  chocoGossip,
   decentLaM,
   diloco,
   dmSgd,
@@ -244,6 +246,32 @@ Deno.test("each base family losing a worker is deterministic: the same parameter
       deepEqual(params[1], params[0], `${base.kind}: virtual clock`);
       deepEqual(params[2], params[0], `${base.kind}: replay`);
     }
+  });
+});
+
+Deno.test("cada losing worker 2 (declared): the run completes and every survivor holds the server's iterate, on both clocks", async () => {
+  const plan = losing(cada({ c: 0.5, maxDelay: 4 }), 16, 7);
+  await inTemp(async (dir) => {
+    const result = await run(plan, { transport: "memory", out: `${dir}/run` });
+    equal(result.summary.status, "completed");
+    deepEqual(result.params.left, [{ worker: 2, steps: 6 }]);
+    for (const rank of [1, 3]) deepEqual(result.params.workers[rank], result.params.workers[0]);
+    deepEqual(result.params.average, result.params.workers[0]);
+    notDeepEqual(result.params.workers[2], result.params.workers[0]);
+    // The same run on the virtual clock gives the same parameters.
+    const again = await run(plan, { transport: "memory", out: `${dir}/again`, clock: "virtual" });
+    deepEqual(again.params, result.params);
+  });
+});
+
+Deno.test("chocoGossip on a ring losing worker 2 (declared): the run completes, the same on both clocks", async () => {
+  const plan = losing(chocoGossip(ring, { gamma: 0.5 }), 16, 7);
+  await inTemp(async (dir) => {
+    const result = await run(plan, { transport: "memory", out: `${dir}/run` });
+    equal(result.summary.status, "completed");
+    deepEqual(result.params.left, [{ worker: 2, steps: 6 }]);
+    const again = await run(plan, { transport: "memory", out: `${dir}/again`, clock: "virtual" });
+    deepEqual(again.params, result.params);
   });
 });
 

@@ -166,6 +166,8 @@ export interface RendezvousEvents {
     readonly steps: number;
     /** Why a lost worker may not join again, or `null` when it may. */
     readonly rejoinRefusal: string | null;
+    /** The worker whose loss ends the run even so (CADA's server, a star's hub), or `null`. */
+    readonly server: { readonly rank: number; readonly role: string } | null;
   };
 }
 
@@ -391,6 +393,10 @@ export class Rendezvous {
       },
       record: (line) => this.#events.metrics([line]),
       fail: (message) => this.#events.failures.fail(message),
+      essential: (rank) => {
+        const server = this.#events.elastic?.server ?? null;
+        return server !== null && server.rank === rank ? server.role : null;
+      },
     });
   }
 

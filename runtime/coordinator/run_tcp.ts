@@ -7,6 +7,7 @@
  * @module
  */
 
+import { elasticServer } from "../../dsl/elastic.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { decideBackend } from "../backend.ts";
 import type { MetricsLine } from "../metrics.ts";
@@ -67,6 +68,7 @@ export async function runOverTcp(
         minWorkers: plan.elastic.minWorkers,
         steps: plan.steps,
         rejoinRefusal: rejoinRefusal(plan),
+        server: elasticServer(plan),
       },
     }),
   });
@@ -121,5 +123,9 @@ function rejoinRefusal(plan: Plan): string | null {
   if (plan.elastic?.rejoin !== true) return "the plan's .elastic({ rejoin: false })";
   // Push-sum mass would have to be split with the joiner; a copied weight would double it.
   if (plan.base.kind === "sgp") return "sgp's push-sum weights cannot be shared with a joiner yet";
+  // The server's sum holds each worker's uploads; the donor's own state is the server's.
+  if (plan.base.kind === "cada") {
+    return "cada's per-worker upload state cannot be handed to a joiner yet";
+  }
   return null;
 }

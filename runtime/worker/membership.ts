@@ -73,8 +73,8 @@ export function lostWorkers(plan: Plan): { worker: number; steps: number }[] {
  * Why this version cannot run an elastic plan as asked, or `null` when it can (and for plans
  * that are not elastic). On the memory transport, declared leaves and random churn run (with
  * either reshard); on TCP, real losses do (a worker that dies or is cut off), with
- * either reshard. Joins, checkpoints, compressors, chocoGossip, cada and the overlapping bases
- * are not yet.
+ * either reshard. Joins (over TCP, of sgp and cada workers), checkpoints, compressors and, over TCP,
+ * the overlapping bases are not yet.
  *
  * @param plan The plan.
  * @param transport The run's transport.
@@ -103,9 +103,6 @@ export function elasticRunProblem(
   if (checkpoints) return `${elastic} runs cannot write or resume from checkpoints yet`;
   if (plan.compress !== null) {
     return `${elastic} runs cannot use a compressor yet (its mean is over every worker)`;
-  }
-  if (plan.base.kind === "chocoGossip" || plan.base.kind === "cada") {
-    return `${elastic} runs cannot use the ${plan.base.kind} base yet (its state is kept per worker of the whole run)`;
   }
   const overlapping = plan.base.kind === "overlapLocalSgd"
     ? "overlapLocalSgd"

@@ -14,6 +14,8 @@ import { externalRun, reap, startWith, TEST_SECRET, waitForMetrics } from "./_pr
 import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
 import {
   allReduce,
+  cada,
+  chocoGossip,
   diloco,
   dmSgd,
   gossip,
@@ -48,6 +50,10 @@ const FAMILIES = {
   "gossip on a ring": () => leastSquaresPipeline(STEPS).base(gossip(ring)),
   "sgp on one-peer exponential": () => leastSquaresPipeline(STEPS).base(sgp(onePeerExponential)),
   "dmSgd": () => leastSquaresPipeline(STEPS).base(dmSgd(ring, { beta: 0.5 })),
+  "chocoGossip on a ring": () =>
+    leastSquaresPipeline(STEPS).base(chocoGossip(ring, { gamma: 0.5 })),
+  "cada (worker 2 is not its server)": () =>
+    leastSquaresPipeline(STEPS).base(cada({ c: 0.5, maxDelay: 8 })),
 };
 
 /**
@@ -142,6 +148,25 @@ Deno.test("below minWorkers a lost worker still ends the run, naming it and the 
       result.stderr,
       /Worker 1 .*3 workers are left, fewer than the plan's minWorkers \(4\)/,
     );
+    assert.doesNotMatch(result.stderr, STACK_LINE);
+  } finally {
+    await Promise.all([coordinator, ...workers].map(reap));
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("cada losing its server (worker 0) ends the elastic run, naming it", async () => {
+  const folder = await tempRunFolder();
+  const plan = leastSquaresPipeline(100_000).base(cada({ c: 0.5 })).elastic({ minWorkers: 2 })
+    .compile();
+  await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+  const { coordinator, workers } = externalRun(`${folder}/plan.json`, `${folder}/run`);
+  try {
+    await waitForMetrics(`${folder}/run`, 40);
+    workers[0]!.child.kill("SIGKILL");
+    const result = await coordinator.output;
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /worker 0, cada's server, was lost: Worker 0 /);
     assert.doesNotMatch(result.stderr, STACK_LINE);
   } finally {
     await Promise.all([coordinator, ...workers].map(reap));
