@@ -127,5 +127,9 @@ function rejoinRefusal(plan: Plan): string | null {
   if (plan.base.kind === "cada") {
     return "cada's per-worker upload state cannot be handed to a joiner yet";
   }
+  // Its public copies would restart from a copied neighbour's: not yet checked.
+  if (plan.base.kind === "chocoGossip") {
+    return "chocoGossip's public copies are not yet re-formed for a joiner";
+  }
   return null;
 }

@@ -73,8 +73,8 @@ export function lostWorkers(plan: Plan): { worker: number; steps: number }[] {
  * Why this version cannot run an elastic plan as asked, or `null` when it can (and for plans
  * that are not elastic). On the memory transport, declared leaves and random churn run (with
  * either reshard); on TCP, real losses do (a worker that dies or is cut off), with
- * either reshard. Joins (over TCP, of sgp and cada workers), checkpoints, compressors and, over TCP,
- * the overlapping bases are not yet.
+ * either reshard. `joinAt` on the memory transport, rejoins of sgp, cada and chocoGossip workers
+ * over TCP, checkpoints, compressors and, over TCP, the overlapping bases are not yet.
  *
  * @param plan The plan.
  * @param transport The run's transport.
