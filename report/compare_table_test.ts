@@ -166,7 +166,10 @@ Deno.test("the table's CSV has raw numbers and the target's columns", async () =
       csv[0],
       "run,algorithm,workers,steps,status,final accuracy,best accuracy,base sent/worker,outer sent/worker,compressed sent/worker,control sent/worker,state sent/worker,time,clock,wall time,time to 70.00%,bytes to 70.00%",
     );
-    assert.match(csv[1]!, /,allReduce,2,4,completed,0\.8,0\.8,400,0,0,40,0,45,training,900,45,400$/);
+    assert.match(
+      csv[1]!,
+      /,allReduce,2,4,completed,0\.8,0\.8,400,0,0,40,0,45,training,900,45,400$/,
+    );
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
