@@ -9,7 +9,7 @@ import type { Plan } from "../dsl/plan.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
 import { remoteModules } from "./run_command.ts";
 import { predictStepTime, type StepTimePrediction } from "../runtime/coordinator/predict_time.ts";
-import { totalBytes } from "../dsl/traffic.ts";
+import { PHASES, totalBytes } from "../dsl/traffic.ts";
 import { formatBytes, table } from "../report/format.ts";
 import { planExpression } from "../dsl/expression.ts";
 import { estimateMemory } from "../runtime/memory_estimate.ts";
@@ -89,7 +89,7 @@ export function renderExplanation(
   const bytes = explanation.bytesPerStep;
   if (bytes !== null) {
     const total = totalBytes(bytes);
-    const rows = (["base", "outer", "compressed", "control"] as const).map((phase) => [
+    const rows = PHASES.map((phase) => [
       phase,
       formatBytes(bytes[phase]),
       formatBytes(bytes[phase] * plan.steps),

@@ -44,7 +44,7 @@ function linearPlan(
   return pipeline.compile();
 }
 
-const ZERO = { base: 0, outer: 0, compressed: 0, control: 0 };
+const ZERO = { base: 0, outer: 0, compressed: 0, control: 0, state: 0 };
 
 Deno.test("ringAllReduceBytes: 2(n−1)/n · count · 4 bytes, 0 for one worker", () => {
   equal(ringAllReduceBytes(10, 4), 60);

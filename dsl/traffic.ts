@@ -7,11 +7,17 @@
  * @module
  */
 
-/** Traffic phases reported per worker: the base's, the outer's, compressed codes, and control. */
-export type Phase = "base" | "outer" | "compressed" | "control";
+/**
+ * Traffic phases reported per worker: the base's, the outer's, compressed codes, control, and
+ * state (a worker's state handed to a worker joining an elastic run).
+ */
+export type Phase = "base" | "outer" | "compressed" | "control" | "state";
 
-/** All phases, in report order. */
-export const PHASES: readonly Phase[] = ["base", "outer", "compressed", "control"];
+/**
+ * All phases, in report order. Frames carry a phase as its index here, so a new phase goes last
+ * (the indices of the others stay as they are on the wire).
+ */
+export const PHASES: readonly Phase[] = ["base", "outer", "compressed", "control", "state"];
 
 /** Bytes per phase. */
 export type PhaseBytes = Record<Phase, number>;
@@ -28,7 +34,7 @@ export type PhaseBytes = Record<Phase, number>;
  * ```
  */
 export function zeroBytes(): PhaseBytes {
-  return { base: 0, outer: 0, compressed: 0, control: 0 };
+  return { base: 0, outer: 0, compressed: 0, control: 0, state: 0 };
 }
 
 /**
@@ -40,7 +46,7 @@ export function zeroBytes(): PhaseBytes {
  * ```ts
  * import assert from "node:assert/strict";
  * import { totalBytes } from "./traffic.ts";
- * assert.ok(totalBytes({ base: 1, outer: 2, compressed: 3, control: 4 }) === 10);
+ * assert.ok(totalBytes({ base: 1, outer: 2, compressed: 3, control: 4, state: 5 }) === 15);
  * ```
  */
 export function totalBytes(bytes: Readonly<PhaseBytes>): number {

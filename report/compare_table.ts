@@ -250,10 +250,10 @@ export function compareText(rows: readonly CompareRow[], target: number | null =
  * const row = {
  *   name: 'a,"b"', algorithm: "allReduce", workers: 2, status: "completed", stepsRun: 4,
  *   steps: 4, finalAccuracy: 0.5, bestAccuracy: 0.5, finalTestLoss: 1, finalBitsPerToken: null,
- *   bytesPerWorker: { base: 10, outer: 0, compressed: 0, control: 1 }, clock: "training",
+ *   bytesPerWorker: { base: 10, outer: 0, compressed: 0, control: 1, state: 0 }, clock: "training",
  *   timeMs: 20, wallTimeMs: 30, timeToTargetMs: null, bytesToTarget: null, peakSyncBytes: null,
  * } satisfies CompareRow;
- * assert.equal(compareCsv([row]).split("\n")[1], '"a,""b""",allReduce,2,4,completed,0.5,0.5,10,0,0,1,20,training,30');
+ * assert.equal(compareCsv([row]).split("\n")[1], '"a,""b""",allReduce,2,4,completed,0.5,0.5,10,0,0,1,0,20,training,30');
  * ```
  */
 export function compareCsv(rows: readonly CompareRow[], target: number | null = null): string {

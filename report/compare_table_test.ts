@@ -5,6 +5,7 @@ import type { MetricsLine } from "../runtime/metrics.ts";
 import type { RunSummary } from "../runtime/run_types.ts";
 import { compareCsv, compareRow, compareText } from "./compare_table.ts";
 import { readRun } from "./run_data.ts";
+import { PHASES } from "../dsl/traffic.ts";
 import { lockRunFolder } from "../runtime/coordinator/run_folder.ts";
 
 const PLAN = train(mlp({ hidden: [8] })).data(mnist()).workers(2).optimizer(sgd({ lr: 0.1 }))
@@ -12,7 +13,7 @@ const PLAN = train(mlp({ hidden: [8] })).data(mnist()).workers(2).optimizer(sgd(
 
 /** Worker `w`'s step `k`: `base` training bytes, 5 control bytes, `t` ms into training. */
 function step(k: number, w: number, base: number, t: number, loss = 1): MetricsLine {
-  const sent = { base, outer: 0, compressed: 0, control: 5 };
+  const sent = { base, outer: 0, compressed: 0, control: 5, state: 0 };
   return {
     type: "step",
     step: k,
@@ -49,8 +50,8 @@ const LINES: MetricsLine[] = [
     type: "traffic",
     step: 1,
     worker: 0,
-    bytesSent: { base: 0, outer: 0, compressed: 0, control: 40 },
-    bytesReceived: { base: 0, outer: 0, compressed: 0, control: 0 },
+    bytesSent: { base: 0, outer: 0, compressed: 0, control: 40, state: 0 },
+    bytesReceived: { base: 0, outer: 0, compressed: 0, control: 0, state: 0 },
   },
   step(2, 0, 100, 30),
   step(2, 1, 100, 33),
@@ -66,13 +67,13 @@ const SUMMARY: Partial<RunSummary> = {
   bytes: [
     {
       worker: 0,
-      sent: { base: 400, outer: 0, compressed: 0, control: 60 },
-      received: { base: 0, outer: 0, compressed: 0, control: 0 },
+      sent: { base: 400, outer: 0, compressed: 0, control: 60, state: 0 },
+      received: { base: 0, outer: 0, compressed: 0, control: 0, state: 0 },
     },
     {
       worker: 1,
-      sent: { base: 400, outer: 0, compressed: 0, control: 20 },
-      received: { base: 0, outer: 0, compressed: 0, control: 0 },
+      sent: { base: 400, outer: 0, compressed: 0, control: 20, state: 0 },
+      received: { base: 0, outer: 0, compressed: 0, control: 0, state: 0 },
     },
   ],
 };
@@ -106,7 +107,13 @@ Deno.test("a finished run's row: accuracies, bytes per phase from the summary, t
     assert.equal(row.bestAccuracy, 0.8);
     assert.ok(Math.abs(row.finalTestLoss! - 0.2) < 1e-12);
     // Mean over the two workers of summary.json's bytes.
-    assert.deepEqual(row.bytesPerWorker, { base: 400, outer: 0, compressed: 0, control: 40 });
+    assert.deepEqual(row.bytesPerWorker, {
+      base: 400,
+      outer: 0,
+      compressed: 0,
+      control: 40,
+      state: 0,
+    });
     // The slowest worker finished step 3 at 45 ms.
     assert.equal(row.timeMs, 45);
     assert.equal(row.clock, "training");
@@ -134,7 +141,13 @@ Deno.test("a running run: partial steps and a half-written line are left out, by
     assert.equal(row.finalAccuracy, 0.6);
     assert.equal(row.wallTimeMs, null);
     // 7 step lines (700 base, 35 control) and one traffic line (40 control) over 2 workers.
-    assert.deepEqual(row.bytesPerWorker, { base: 350, outer: 0, compressed: 0, control: 37.5 });
+    assert.deepEqual(row.bytesPerWorker, {
+      base: 350,
+      outer: 0,
+      compressed: 0,
+      control: 37.5,
+      state: 0,
+    });
     assert.match(compareText([row]), /3\/4\s+running\s+60\.00%/);
     // Its writer gone without a summary (killed, or its disk full): stopped, not running.
     lock.release();
@@ -151,9 +164,12 @@ Deno.test("the table's CSV has raw numbers and the target's columns", async () =
     const csv = compareCsv([compareRow(await readRun(folder), 0.7)], 0.7).trim().split("\n");
     assert.equal(
       csv[0],
-      "run,algorithm,workers,steps,status,final accuracy,best accuracy,base sent/worker,outer sent/worker,compressed sent/worker,control sent/worker,time,clock,wall time,time to 70.00%,bytes to 70.00%",
+      "run,algorithm,workers,steps,status,final accuracy,best accuracy,base sent/worker,outer sent/worker,compressed sent/worker,control sent/worker,state sent/worker,time,clock,wall time,time to 70.00%,bytes to 70.00%",
     );
-    assert.match(csv[1]!, /,allReduce,2,4,completed,0\.8,0\.8,400,0,0,40,45,training,900,45,400$/);
+    assert.match(
+      csv[1]!,
+      /,allReduce,2,4,completed,0\.8,0\.8,400,0,0,40,0,45,training,900,45,400$/,
+    );
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
@@ -187,7 +203,7 @@ Deno.test("on a real run the row agrees with summary.json", async () => {
       assert.equal(row.finalAccuracy, summary.final!.testAccuracy);
       assert.equal(row.finalTestLoss, summary.final!.testLoss);
       assert.equal(row.stepsRun, summary.steps);
-      for (const phase of ["base", "outer", "compressed", "control"] as const) {
+      for (const phase of PHASES) {
         const mean = summary.bytes.reduce((sum, worker) => sum + worker.sent[phase], 0) /
           summary.workers;
         assert.equal(row.bytesPerWorker[phase], mean, `${name} ${phase}`);
@@ -244,8 +260,8 @@ Deno.test("runs that report their outer syncs get a peak-sync column: the summar
     ];
     assert.deepEqual(rows.map((row) => row.peakSyncBytes), [500, 512, null]);
     const csv = compareCsv(rows).trim().split("\n");
-    assert.match(csv[0]!, /,control sent\/worker,peak sync\/worker,time,/);
-    assert.match(csv[3]!, /,40,,45,/);
+    assert.match(csv[0]!, /,control sent\/worker,state sent\/worker,peak sync\/worker,time,/);
+    assert.match(csv[3]!, /,40,0,,45,/);
     assert.doesNotMatch(compareText([rows[2]!]), /peak sync/);
   } finally {
     for (const folder of [running, done, plain]) await Deno.remove(folder, { recursive: true });

@@ -8,7 +8,7 @@ const SHARDS = new URL("../examples/data/least_squares_4.json", import.meta.url)
 
 /** Worker `w`'s step `k` of a hand-written run. */
 function step(k: number, w: number): MetricsLine {
-  const sent = { base: 100, outer: 0, compressed: 0, control: 0 };
+  const sent = { base: 100, outer: 0, compressed: 0, control: 0, state: 0 };
   return {
     type: "step",
     step: k,

@@ -68,7 +68,7 @@ export function compareHtml(rows: readonly CompareRow[], target: number | null):
   const columns = compareColumns(target, isLanguage(rows), hasPeakSync(rows)).filter((column) =>
     column.header !== "clock"
   );
-  // The four phases share one heading, so the table fits beside the page.
+  // The phases share one heading, so the table fits beside the page.
   const phase = (header: string) => header.endsWith(" sent/worker");
   const first = columns.findIndex((column) => phase(column.header));
   const phaseCount = columns.filter((c) => phase(c.header)).length;

@@ -33,7 +33,7 @@ export interface LatestLines {
  * import { latestLines } from "./membership.ts";
  * import type { MetricsLine } from "../runtime/metrics.ts";
  *
- * const bytes = { base: 8, outer: 0, compressed: 0, control: 0 };
+ * const bytes = { base: 8, outer: 0, compressed: 0, control: 0, state: 0 };
  * const step = (k: number, worker: number, loss: number): MetricsLine => ({
  *   type: "step", step: k, worker, loss, lr: 0.1, computeMs: 1, commMs: 1, elapsedMs: k,
  *   bytesSent: bytes, bytesReceived: bytes,

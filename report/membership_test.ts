@@ -21,7 +21,7 @@ const PLAIN = train(linear({ dim: 3 })).data(leastSquares({ file: SHARDS })).wor
 
 /** Worker `w`'s step `k`: 100 training bytes, loss `k + w/10` unless given, at `t` ms. */
 function step(k: number, w: number, t: number, loss = k + w / 10): MetricsLine {
-  const sent = { base: 100, outer: 0, compressed: 0, control: 3 };
+  const sent = { base: 100, outer: 0, compressed: 0, control: 3, state: 0 };
   return {
     type: "step",
     step: k,

@@ -98,7 +98,7 @@ function trainingBytes(line: StepLine): number {
  * import { runSeries } from "./series.ts";
  * import type { RunData } from "./run_data.ts";
  *
- * const bytes = (base: number) => ({ base, outer: 0, compressed: 0, control: 7 });
+ * const bytes = (base: number) => ({ base, outer: 0, compressed: 0, control: 7, state: 0 });
  * const step = (k: number, worker: number, loss: number, elapsedMs: number) => ({
  *   type: "step" as const, step: k, worker, loss, lr: 0.1, computeMs: 1, commMs: 1, elapsedMs,
  *   bytesSent: bytes(100), bytesReceived: bytes(100),

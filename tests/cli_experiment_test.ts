@@ -6,7 +6,7 @@ import type { MetricsLine } from "../runtime/metrics.ts";
 import type { RunSummary } from "../runtime/run_types.ts";
 import { gossamer, ROOT, STACK_LINE } from "./_cli.ts";
 
-const zero = { base: 0, outer: 0, compressed: 0, control: 0 };
+const zero = { base: 0, outer: 0, compressed: 0, control: 0, state: 0 };
 
 /** A step line of worker `w` at step `k`, `t` ms into training. */
 function step(k: number, w: number, t: number, virtualMs?: number): MetricsLine {
@@ -36,8 +36,16 @@ function summary(virtualTimeMs: number | null): RunSummary {
     final: { step: 3, testLoss: 0.5, testAccuracy: 0.8 },
     wallTimeMs: 1000,
     bytes: [
-      { worker: 0, sent: { base: 400, outer: 40, compressed: 0, control: 999 }, received: zero },
-      { worker: 1, sent: { base: 360, outer: 0, compressed: 0, control: 999 }, received: zero },
+      {
+        worker: 0,
+        sent: { base: 400, outer: 40, compressed: 0, control: 999, state: 0 },
+        received: zero,
+      },
+      {
+        worker: 1,
+        sent: { base: 360, outer: 0, compressed: 0, control: 999, state: 0 },
+        received: zero,
+      },
     ],
     backend: "wasm",
     backendReason: "test",

@@ -86,6 +86,12 @@ Deno.test("explainPlan: fetchSgd all-reduces rows·cols floats per step, nothing
     .compress(fetchSgd({ rows: 5, cols: 100, k: 10 }))
     .compile();
   // A ring all-reduce of 500 floats among 8: 2·7/8 · 500 · 4 bytes.
-  deepEqual(explainPlan(plan).bytesPerStep, { base: 0, outer: 0, compressed: 3500, control: 0 });
+  deepEqual(explainPlan(plan).bytesPerStep, {
+    base: 0,
+    outer: 0,
+    compressed: 3500,
+    control: 0,
+    state: 0,
+  });
   equal(explainPlan(plan).allReduceBytesPerStep, 2 * 7 / 8 * 1000 * 4);
 });

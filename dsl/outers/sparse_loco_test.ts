@@ -105,6 +105,12 @@ Deno.test("explainPlan: sparseLoco all-gathers one code per worker every tau ste
   const plan = pipeline(d, 5).base(localSgd({ tau: 8 })).outer(outer).compile();
   const explained = explainPlan(plan);
   equal(sparseLocoCodeBytes(outer, d), code);
-  deepEqual(explained.bytesPerStep, { base: 0, outer: 4 * code / 8, compressed: 0, control: 0 });
+  deepEqual(explained.bytesPerStep, {
+    base: 0,
+    outer: 4 * code / 8,
+    compressed: 0,
+    control: 0,
+    state: 0,
+  });
   equal(explained.syncPeriod, 8);
 });

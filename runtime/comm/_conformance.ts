@@ -62,7 +62,7 @@ export async function playTrafficScript(transports: Transport[]): Promise<Traffi
 
 /** The traffic {@linkcode TRAFFIC_SCRIPT} must produce, computed by hand from the frame size. */
 export function expectedScriptTraffic(n: number): TrafficStats[] {
-  const zero = () => ({ base: 0, outer: 0, compressed: 0, control: 0 });
+  const zero = () => ({ base: 0, outer: 0, compressed: 0, control: 0, state: 0 });
   const stats = Array.from({ length: n }, () => ({ sent: zero(), received: zero() }));
   for (const m of TRAFFIC_SCRIPT) {
     stats[m.from]!.sent[m.phase] += FRAME_HEADER_BYTES + m.bytes;

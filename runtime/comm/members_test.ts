@@ -173,6 +173,7 @@ Deno.test("members [0, 1, 3] of 4 memory ranks: closed forms, a 3-rank ring's by
       outer: 0,
       compressed: 0,
       control: 0,
+      state: 0,
     });
   } finally {
     await Promise.all(transports.map((transport) => transport.close()));

@@ -224,7 +224,7 @@ Deno.test("heartbeats keep a busy peer alive, and are counted in no phase", asyn
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await a!.send(1, 1, new Uint8Array([9]), "base");
     assert.deepEqual([...await waiting], [9]);
-    const zero = { base: 0, outer: 0, compressed: 0, control: 0 };
+    const zero = { base: 0, outer: 0, compressed: 0, control: 0, state: 0 };
     assert.deepEqual(a!.stats(), { sent: { ...zero, base: 13 }, received: zero });
     assert.deepEqual(b!.stats(), { sent: zero, received: { ...zero, base: 13 } });
   } finally {

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { createMemoryTransports } from "../comm/memory_transport.ts";
 import { createCommunicator } from "../comm/communicator.ts";
 import { handOverState } from "./worker_loop.ts";
-import type { WorkerState } from "../worker_state.ts";
+import { packState, type WorkerState } from "../worker_state.ts";
+import { FRAME_HEADER_BYTES } from "../comm/wire.ts";
+import { PHASES, zeroBytes } from "../../dsl/traffic.ts";
 
 Deno.test("a joiner gets the donor's state exactly, and every member's next collective still lines up", async () => {
   const comms = createMemoryTransports(3).map((transport) => createCommunicator(transport));
@@ -26,11 +28,42 @@ Deno.test("a joiner gets the donor's state exactly, and every member's next coll
   assert.equal(received[0], null);
   assert.equal(received[1], null);
   assert.deepEqual(received[2], donorState);
+  // Its bytes are the state phase's alone: one frame, header and packed state, donor to joiner.
+  const frame = FRAME_HEADER_BYTES + packState(donorState).byteLength;
+  const stats = comms.map((comm) => comm.stats());
+  assert.deepEqual(stats[0]!.sent, { ...zeroBytes(), state: frame });
+  assert.deepEqual(stats[2]!.received, { ...zeroBytes(), state: frame });
+  for (const [rank, { sent, received }] of stats.entries()) {
+    if (rank !== 0) assert.deepEqual(sent, zeroBytes(), `rank ${rank} sent`);
+    if (rank !== 2) assert.deepEqual(received, zeroBytes(), `rank ${rank} received`);
+  }
   // The hand-over took one tag on every member: an all-reduce right after it sums correctly.
   const sums = await Promise.all(
     comms.map((comm) => comm.allReduceSum(Float32Array.of(comm.rank + 1), "base")),
   );
   for (const sum of sums) assert.deepEqual([...sum], [6]);
+});
+
+Deno.test("two joiners: the donor sends each its own frame in the state phase, after the other phases' indices", async () => {
+  // "state" was added last, so frames of the older phases keep their index on the wire.
+  assert.deepEqual(PHASES, ["base", "outer", "compressed", "control", "state"]);
+  const comms = createMemoryTransports(4).map((transport) => createCommunicator(transport));
+  const donorState: WorkerState = {
+    buffers: [{ name: "x", data: new Float32Array(1000).fill(0.5) }],
+    virtualMs: null,
+  };
+  const received = await Promise.all(
+    comms.map((comm) => handOverState(comm, { joined: [1, 3], donor: 2 }, () => donorState)),
+  );
+  assert.deepEqual(received.map((state) => state !== null), [false, true, false, true]);
+  // 1000 float32 values alone are 4000 bytes: the packed state holds at least those.
+  const packed = packState(donorState).byteLength;
+  assert.ok(packed >= 4000);
+  const sent = comms.map((comm) => comm.stats().sent.state);
+  const got = comms.map((comm) => comm.stats().received.state);
+  assert.deepEqual(sent, [0, 0, 2 * (FRAME_HEADER_BYTES + packed), 0]);
+  assert.deepEqual(got, [0, FRAME_HEADER_BYTES + packed, 0, FRAME_HEADER_BYTES + packed]);
+  assert.equal(comms[2]!.stats().sent.control, 0);
 });
 
 Deno.test("without joiners there is nothing to hand over and no collective", async () => {

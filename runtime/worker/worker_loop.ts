@@ -97,7 +97,7 @@ export interface Resumption {
 /**
  * The first collective of an epoch that workers join: every member takes part (so the tags of
  * the new mesh agree), and the donor sends each joiner its state at the step they go on from,
- * packed (`packState`). It travels in the control phase, apart from training's bytes.
+ * packed (`packState`). It travels in the state phase, apart from training's and control bytes.
  *
  * @param comm The new epoch's communicator.
  * @param resumption Who joins and who gives.
@@ -116,7 +116,7 @@ export async function handOverState(
   const received = await comm.neighborExchangeBytes(
     giving ? joined.map((rank) => ({ rank, data: packed! })) : [],
     joined.includes(comm.rank) ? [donor] : [],
-    "control",
+    "state",
   );
   const bytes = received.get(donor);
   return bytes === undefined ? null : unpackState(bytes);

@@ -99,7 +99,7 @@ Deno.test("the comparison report opens offline with no console errors and every 
 
 /** Worker `w`'s step `k` of a hand-written run. */
 function step(k: number, w: number): MetricsLine {
-  const sent = { base: 400, outer: 0, compressed: 0, control: 0 };
+  const sent = { base: 400, outer: 0, compressed: 0, control: 0, state: 0 };
   return {
     type: "step",
     step: k,

@@ -50,6 +50,7 @@ Deno.test("diloco over TCP: the bytes on the socket are the plan's prediction pl
     outer: 2 * 3 / 4 * 4 * d / tau,
     compressed: 0,
     control: 0,
+    state: 0,
   });
   await runIn(plan, { transport: "tcp" }, (result) => {
     const syncs = steps / tau;

@@ -12,6 +12,8 @@ import assert from "node:assert/strict";
 import { STACK_LINE } from "../_cli.ts";
 import { externalRun, reap, startWith, TEST_SECRET, waitForMetrics } from "./_processes.ts";
 import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
+import type { PhaseBytes } from "../../dsl/traffic.ts";
+import { FRAME_HEADER_BYTES } from "../../runtime/comm/wire.ts";
 import {
   allReduce,
   cada,
@@ -229,6 +231,14 @@ Deno.test("a killed worker restarted with --join rejoins with a live worker's st
     assert.equal(params.left, undefined, "nobody is missing at the end");
     // All-reduce SGD keeps every model equal: the joiner's too, from its first step back.
     for (const rank of [1, 2, 3]) assert.deepEqual(params.workers[rank], params.workers[0]);
+    // The hand-over's bytes are the state phase's alone: rank 0 (the lowest live worker) sent
+    // one frame to the joiner, which received it; nobody else sent or received a state.
+    const state = (side: "sent" | "received") =>
+      summary.bytes.map((worker: Record<typeof side, PhaseBytes>) => worker[side].state);
+    const frame = state("sent")[0];
+    assert.ok(frame > FRAME_HEADER_BYTES, `a state frame of ${frame} bytes`);
+    assert.deepEqual(state("sent"), [frame, 0, 0, 0]);
+    assert.deepEqual(state("received"), [0, 0, frame, 0]);
   } finally {
     await Promise.all(
       [coordinator, ...workers, ...(rejoined === null ? [] : [rejoined])].map(reap),

@@ -28,7 +28,13 @@ Deno.test("fetchSgd over TCP: the bytes on the socket are the traits' prediction
     .evalEvery(12)
     .compile();
   const predicted = explainPlan(plan).bytesPerStep!;
-  assert.deepEqual(predicted, { base: 0, outer: 0, compressed: 2 * 3 / 4 * 60 * 4, control: 0 });
+  assert.deepEqual(predicted, {
+    base: 0,
+    outer: 0,
+    compressed: 2 * 3 / 4 * 60 * 4,
+    control: 0,
+    state: 0,
+  });
   await runIn(plan, { transport: "tcp" }, async (result, folder) => {
     const steps = await readStepLines(folder);
     assert.equal(steps.length, 12 * n);

@@ -19,7 +19,13 @@ Deno.test("sparseLoco over TCP: the bytes on the socket are the plan's predictio
   // d = 3: chunks of 2 and 1, one value kept in each; 1-bit indices, 2-bit levels, two scales.
   const code = 2 * 4 + 1 + 1;
   const predicted = explainPlan(plan).bytesPerStep!;
-  assert.deepEqual(predicted, { base: 0, outer: (n - 1) * code / tau, compressed: 0, control: 0 });
+  assert.deepEqual(predicted, {
+    base: 0,
+    outer: (n - 1) * code / tau,
+    compressed: 0,
+    control: 0,
+    state: 0,
+  });
   await runIn(plan, { transport: "tcp" }, async (result, folder) => {
     const syncs = steps / tau;
     for (const { sent, received } of result.summary.bytes) {
