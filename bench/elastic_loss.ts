@@ -5,7 +5,7 @@
  * model, the step the survivors rewound to and the wall time of both, as a Markdown table, with
  * the machine's load. Not a `deno bench` (each row is two whole runs):
  *
- *     deno run -A bench/elastic_loss.ts [--steps 300]
+ *     deno run -A bench/elastic_loss.ts [--steps 300] [--only <family name part>]
  *
  * @module
  */
@@ -13,6 +13,8 @@
 import { parseArgs } from "node:util";
 import {
   allReduce,
+  cada,
+  chocoGossip,
   diloco,
   dmSgd,
   gossip,
@@ -28,7 +30,9 @@ import {
 } from "../mod.ts";
 import { table } from "../report/format.ts";
 
-const { values } = parseArgs({ options: { steps: { type: "string", default: "300" } } });
+const { values } = parseArgs({
+  options: { steps: { type: "string", default: "300" }, only: { type: "string" } },
+});
 const STEPS = Number(values.steps);
 const ROOT = new URL("../", import.meta.url);
 const SECRET = "e1a5".repeat(8);
@@ -48,6 +52,12 @@ const FAMILIES = {
   "gossip (ring)": () => start().base(gossip(ring)),
   "sgp (one-peer exponential)": () => start().base(sgp(onePeerExponential)),
   "dmSgd (ring)": () => start().base(dmSgd(ring, { beta: 0.8 })),
+  "chocoGossip (ring)": () => start().base(chocoGossip(ring, { gamma: 0.5 })),
+  // As in examples/cada_adaptive.ts: the server's adaptive step takes a small learning rate.
+  "cada": () =>
+    start().optimizer(sgd({ lr: 0.005 })).base(
+      cada({ variant: 2, c: 0.6, dMax: 10, maxDelay: 50 }),
+    ),
 };
 
 /** Starts `deno run -A cli.ts …args` quietly. */
@@ -122,6 +132,7 @@ const rows: string[][] = [];
 const parent = await Deno.makeTempDir({ prefix: "gossamer_elastic_" });
 try {
   for (const [name, pipeline] of Object.entries(FAMILIES)) {
+    if (values.only !== undefined && !name.includes(values.only)) continue;
     const planFile = `${parent}/${rows.length}.json`;
     await Deno.writeTextFile(planFile, JSON.stringify(pipeline().compile()));
     const whole = await oneRun(planFile, `${parent}/${rows.length}-whole`, null);
