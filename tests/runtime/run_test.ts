@@ -46,6 +46,7 @@ Deno.test("a run folder holds the plan, per-step metrics, a summary and the para
         "compressed",
         "control",
         "outer",
+        "state",
       ]);
       assert.equal(line.lr, 0.05);
     }
