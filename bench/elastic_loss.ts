@@ -29,13 +29,12 @@ import {
   train,
 } from "../mod.ts";
 import { table } from "../report/format.ts";
+import { externalRun, reap, waitForMetrics } from "../tests/runtime/_processes.ts";
 
 const { values } = parseArgs({
   options: { steps: { type: "string", default: "300" }, only: { type: "string" } },
 });
 const STEPS = Number(values.steps);
-const ROOT = new URL("../", import.meta.url);
-const SECRET = "e1a5".repeat(8);
 
 /** The pipeline of every family, before its base. */
 const start = () =>
@@ -60,66 +59,19 @@ const FAMILIES = {
     ),
 };
 
-/** Starts `deno run -A cli.ts …args` quietly. */
-function cli(args: string[], stderr: "piped" | "null" = "null"): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", "cli.ts", ...args],
-    cwd: ROOT,
-    env: { GOSSAMER_SECRET: SECRET, NO_COLOR: "1" },
-    stdout: "null",
-    stderr,
-  }).spawn();
-}
-
-/** A port nobody listens on now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** Step lines in the run folder so far. */
-async function stepLines(folder: string): Promise<number> {
-  const text = await Deno.readTextFile(`${folder}/metrics.jsonl`).catch(() => "");
-  return text.split('"type":"step"').length - 1;
-}
-
-/** One run of `planFile` by 4 worker processes; kills worker 2 after `killAt` step lines. */
+/** One run of `planFile` by 4 worker processes; kills worker 2 after `killAt` metrics lines. */
 async function oneRun(planFile: string, folder: string, killAt: number | null) {
-  const rendezvous = `127.0.0.1:${freePort()}`;
-  const coordinator = cli([
-    "run",
-    planFile,
-    "--out",
-    folder,
-    "--launch",
-    "none",
-    "--rendezvous",
-    rendezvous,
-    "--quiet",
-  ], "piped");
-  const said = new Response(coordinator.stderr).text();
-  const workers = [0, 1, 2, 3].map((rank) =>
-    cli([
-      "worker",
-      "--plan",
-      planFile,
-      "--rank",
-      String(rank),
-      "--world",
-      "4",
-      "--rendezvous",
-      rendezvous,
-    ])
-  );
-  if (killAt !== null) {
-    while (await stepLines(folder) < killAt) await new Promise((r) => setTimeout(r, 20));
-    workers[2]!.kill("SIGKILL");
+  const { coordinator, workers } = externalRun(planFile, folder);
+  try {
+    if (killAt !== null) {
+      await waitForMetrics(folder, killAt);
+      workers[2]!.child.kill("SIGKILL");
+    }
+    const result = await coordinator.output;
+    if (result.code !== 0) throw new Error(`run failed: ${result.stderr}`);
+  } finally {
+    await Promise.all([coordinator, ...workers].map(reap));
   }
-  const status = await coordinator.status;
-  await Promise.all(workers.map((worker) => worker.status));
-  if (!status.success) throw new Error(`run failed: ${await said}`);
   const summary = JSON.parse(await Deno.readTextFile(`${folder}/summary.json`));
   return {
     accuracy: summary.final.testAccuracy as number,
@@ -136,7 +88,7 @@ try {
     const planFile = `${parent}/${rows.length}.json`;
     await Deno.writeTextFile(planFile, JSON.stringify(pipeline().compile()));
     const whole = await oneRun(planFile, `${parent}/${rows.length}-whole`, null);
-    // Four step lines a step: the middle of the run.
+    // Four step lines a step (and a few evaluation lines): about the middle of the run.
     const lost = await oneRun(planFile, `${parent}/${rows.length}-lost`, 4 * (STEPS / 2));
     rows.push([
       name,

@@ -123,6 +123,35 @@ export interface RunResult {
 }
 
 /**
+ * One worker's step driver on a least-squares shard, as the worker loop builds it.
+ *
+ * @param plan The plan.
+ * @param comm The worker's communicator.
+ * @param shard Its shard.
+ * @param x0 The common initial model.
+ * @param variables The model's variable sizes in order (default one variable of all of `x0`).
+ * @returns The chain.
+ */
+export function leastSquaresChain(
+  plan: Plan,
+  comm: Communicator,
+  shard: Shard,
+  x0: readonly number[],
+  variables?: readonly number[],
+): TrainingChain {
+  return createTrainingChain({
+    plan,
+    comm,
+    x0: Float32Array.from(x0),
+    ...(variables === undefined ? {} : { variables }),
+    gradient: (params) => {
+      const { loss, grad } = lsGradient(shard, params);
+      return Promise.resolve({ loss, grad: Float32Array.from(grad) });
+    },
+  });
+}
+
+/**
  * Runs a plan on `plan.workers` workers concurrently in this thread, each with its own memory
  * communicator and shard, through the same step driver as the worker loop
  * (`createTrainingChain`).
@@ -147,17 +176,7 @@ export async function runWorkers(
   const metrics: StepMetrics[][] = Array.from({ length: n }, () => []);
   const chains: TrainingChain[] = [];
   const models = await Promise.all(comms.map(async (comm, rank) => {
-    const shard = shards[rank]!;
-    const chain = createTrainingChain({
-      plan,
-      comm,
-      x0: Float32Array.from(x0),
-      ...(options.variables === undefined ? {} : { variables: options.variables }),
-      gradient: (params) => {
-        const { loss, grad } = lsGradient(shard, params);
-        return Promise.resolve({ loss, grad: Float32Array.from(grad) });
-      },
-    });
+    const chain = leastSquaresChain(plan, comm, shards[rank]!, x0, options.variables);
     chains[rank] = chain;
     for (let k = 0; k < plan.steps; k++) {
       const step = await chain.step(k);

@@ -18,6 +18,7 @@ import {
   assertRowsClose,
   axpy,
   bufferOf,
+  leastSquaresChain,
   lsGradient,
   makePlan,
   meanRow,
@@ -102,17 +103,7 @@ function elasticPlan(): Plan {
 Deno.test("cada losing worker 2: the server drops its stale upload and averages the survivors' latest", async () => {
   const plan = elasticPlan();
   const comms = createMemoryCommunicators(N);
-  const chains = comms.map((comm, rank) =>
-    createTrainingChain({
-      plan,
-      comm,
-      x0: Float32Array.from(X0_2D),
-      gradient: (params) => {
-        const { loss, grad } = lsGradient(SHARDS_2D[rank]!, params);
-        return Promise.resolve({ loss, grad: Float32Array.from(grad) });
-      },
-    })
-  );
+  const chains = comms.map((comm, rank) => leastSquaresChain(plan, comm, SHARDS_2D[rank]!, X0_2D));
   const history: Float32Array[][] = Array.from({ length: STEPS }, () => []);
   const metrics: StepMetrics[][] = Array.from({ length: N }, () => []);
   let lostSum: Float32Array | null = null;

@@ -12,13 +12,12 @@ import { sgd } from "../../dsl/optimizers/mod.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { ring } from "../../topologies/mod.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";
-import { createTrainingChain } from "./chain.ts";
 import {
   assertRowsClose,
   axpy,
   bufferOf,
   gradients,
-  lsGradient,
+  leastSquaresChain,
   makePlan,
   type Mat,
   repeat,
@@ -78,17 +77,7 @@ Deno.test("chocoGossip on a ring losing worker 2: the survivors reset their copi
     elastic: { minWorkers: 3, maxWorkers: N, rejoin: false, reshard: "drop" },
   };
   const comms = createMemoryCommunicators(N);
-  const chains = comms.map((comm, rank) =>
-    createTrainingChain({
-      plan,
-      comm,
-      x0: Float32Array.from(X0_2D),
-      gradient: (params) => {
-        const { loss, grad } = lsGradient(SHARDS_2D[rank]!, params);
-        return Promise.resolve({ loss, grad: Float32Array.from(grad) });
-      },
-    })
-  );
+  const chains = comms.map((comm, rank) => leastSquaresChain(plan, comm, SHARDS_2D[rank]!, X0_2D));
   const history: Float32Array[][] = Array.from({ length: STEPS }, () => []);
   const gaps: number[][] = Array.from({ length: N }, () => []);
   await Promise.all(chains.map(async (chain, rank) => {

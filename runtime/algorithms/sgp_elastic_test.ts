@@ -9,13 +9,12 @@ import { sgp } from "../../dsl/bases/mod.ts";
 import { sgd } from "../../dsl/optimizers/mod.ts";
 import { pushSumMatrix, star, topologyOver } from "../../topologies/mod.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";
-import { createTrainingChain } from "./chain.ts";
 import {
   assertRowsClose,
   axpy,
   bufferOf,
   gradients,
-  lsGradient,
+  leastSquaresChain,
   makePlan,
   type Mat,
   matmul,
@@ -57,17 +56,7 @@ Deno.test("sgp on a star losing worker 2: the survivors' push-sum weights sum to
     steps: STEPS,
   });
   const comms = createMemoryCommunicators(N);
-  const chains = comms.map((comm, rank) =>
-    createTrainingChain({
-      plan,
-      comm,
-      x0: Float32Array.from(X0_2D),
-      gradient: (params) => {
-        const { loss, grad } = lsGradient(SHARDS_2D[rank]!, params);
-        return Promise.resolve({ loss, grad: Float32Array.from(grad) });
-      },
-    })
-  );
+  const chains = comms.map((comm, rank) => leastSquaresChain(plan, comm, SHARDS_2D[rank]!, X0_2D));
   const weight = (rank: number) => bufferOf(chains[rank]!, "sgp.weight")[0]!;
   let lostWeight = NaN;
   await Promise.all(chains.map(async (chain, rank) => {

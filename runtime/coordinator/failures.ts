@@ -16,13 +16,47 @@
 /** How long peer failures are collected before the root cause is named. */
 export const PEER_FAILURE_GRACE_MS = 750;
 
+/** A worker's report that it lost a peer. */
+export interface Blame {
+  /** The worker that reported. */
+  readonly reporter: number;
+  /** The worker it blames. */
+  readonly peer: number;
+  /** The reporter's message. */
+  readonly message: string;
+}
+
+/**
+ * The blames that name a root cause: those whose peer reported nothing itself (a peer that
+ * reports lost peers of its own is a symptom), in order; the first blame when every peer did.
+ *
+ * @param blames The blames of one grace period, at least one.
+ * @returns The root causes' blames.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rootCauses } from "./failures.ts";
+ *
+ * const causes = rootCauses([
+ *   { reporter: 3, peer: 2, message: "a" },
+ *   { reporter: 0, peer: 3, message: "b" },
+ * ]);
+ * assert.deepEqual(causes.map((blame) => blame.peer), [2]);
+ * ```
+ */
+export function rootCauses(blames: readonly Blame[]): Blame[] {
+  const reporters = new Set(blames.map((blame) => blame.reporter));
+  const silent = blames.filter((blame) => !reporters.has(blame.peer));
+  return silent.length > 0 ? silent : blames.slice(0, 1);
+}
+
 /** The failure state of one run: settles once, with `null` on success or the failure message. */
 export class RunFailures {
   #failed: string | null = null;
   #settle!: (error: string | null) => void;
   /** Resolves with `null` when every worker finished, or the message of the first failure. */
   readonly finished: Promise<string | null> = new Promise((resolve) => this.#settle = resolve);
-  readonly #blames: { reporter: number; peer: number; message: string }[] = [];
+  readonly #blames: Blame[] = [];
   #blameTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #lateTimers = new Set<ReturnType<typeof setTimeout>>();
 
@@ -57,9 +91,7 @@ export class RunFailures {
   blame(reporter: number, peer: number, message: string): void {
     this.#blames.push({ reporter, peer, message });
     this.#blameTimer ??= setTimeout(() => {
-      const reporters = new Set(this.#blames.map((entry) => entry.reporter));
-      const root = this.#blames.find((entry) => !reporters.has(entry.peer)) ?? this.#blames[0]!;
-      this.fail(root.message);
+      this.fail(rootCauses(this.#blames)[0]!.message);
     }, PEER_FAILURE_GRACE_MS);
   }
 

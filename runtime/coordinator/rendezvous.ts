@@ -43,7 +43,7 @@ import { messageOf } from "../errors.ts";
 import type { MetricsLine } from "../metrics.ts";
 import type { RuntimeFacts } from "../run_types.ts";
 import type { TensorLayout } from "../models/types.ts";
-import { PEER_FAILURE_GRACE_MS, type RunFailures } from "./failures.ts";
+import { type Blame, PEER_FAILURE_GRACE_MS, rootCauses, type RunFailures } from "./failures.ts";
 import { decodeState, encodeState } from "../worker_state.ts";
 import type { CheckpointHooks } from "./checkpoints.ts";
 import { ownAddresses, unreachableLoopback } from "./reachable_addresses.ts";
@@ -202,7 +202,7 @@ export class Rendezvous {
   /** Elastic runs, once started: who is live and the epochs of losing workers. */
   #membership: ElasticMembership | null = null;
   /** Elastic runs: lost peers reported in the current grace period, and its timer. */
-  readonly #blames: { reporter: number; peer: number; message: string }[] = [];
+  readonly #blames: Blame[] = [];
   #blameTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
@@ -325,11 +325,8 @@ export class Rendezvous {
       this.#blameTimer = undefined;
       const blames = this.#blames.splice(0);
       if (epoch !== membership.epoch || membership.reforming) return;
-      const reporters = new Set(blames.map((blame) => blame.reporter));
-      const silent = blames.filter((blame) => !reporters.has(blame.peer));
-      const causes = silent.length > 0 ? silent : blames.slice(0, 1);
       const lost = new Set<number>();
-      for (const { reporter, peer, message } of causes) {
+      for (const { reporter, peer, message } of rootCauses(blames)) {
         if (lost.has(peer)) continue;
         lost.add(peer);
         this.#lose(peer, `worker ${reporter} cannot reach worker ${peer} (${message})`);

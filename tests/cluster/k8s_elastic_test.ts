@@ -12,19 +12,12 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { gossamer, ROOT } from "../_cli.ts";
 import { COORDINATOR_FAILED_EXIT } from "../../cli/k8s_manifest.ts";
+import { freePort } from "../runtime/_processes.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
 const PIPELINE = "tests/cluster/_elastic_least_squares.ts";
-
-/** A port nobody listens on now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 /** The objects `gossamer k8s` writes for `input`, parsed. */
 async function objectsFor(input: string, port: number, ...more: string[]): Promise<Json[]> {

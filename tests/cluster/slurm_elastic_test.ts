@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { gossamerIn, ROOT } from "../_cli.ts";
 import { TASK_RETRY_LOOP } from "../../cli/slurm_script.ts";
+import { freePort } from "../runtime/_processes.ts";
 
 const PIPELINE = fromFileUrl(new URL("tests/cluster/_elastic_least_squares.ts", ROOT));
 
@@ -161,14 +162,6 @@ function unavailable(): string | null {
 }
 
 const reason = unavailable();
-
-/** A port nobody listens on now, so this run cannot meet another on the default one. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 /** The pid of the deno worker of rank `rank` whose arguments name `folder`, once it runs. */
 async function workerPid(folder: string, rank: string): Promise<number> {
