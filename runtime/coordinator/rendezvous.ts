@@ -180,6 +180,8 @@ export class Rendezvous {
   readonly models: Float32Array[];
   /** The model's named tensors, from worker 0's `done` message. */
   tensors: readonly TensorLayout[] | null = null;
+  /** Each finished worker's tensor layout as it sent it, unchecked, by rank. */
+  readonly #layouts = new Map<number, unknown>();
   /** Workers registered so far. */
   registered = 0;
   /** When anything was last heard from an authenticated worker (`performance.now()` time). */
@@ -275,6 +277,20 @@ export class Rendezvous {
       progress !== null && this.isLive(rank)
     );
     return stalledSentence(known, performance.now());
+  }
+
+  /**
+   * The model's named tensors once the run finished: worker 0's, or, when an elastic run lost
+   * worker 0, the lowest-ranked finished worker's (checked then).
+   *
+   * @returns The layout.
+   * @throws {Error} When no worker reported one, or the one used does not fit its model.
+   */
+  finalLayout(): readonly TensorLayout[] {
+    if (this.tensors !== null) return this.tensors;
+    const rank = Math.min(...this.#layouts.keys());
+    if (!Number.isFinite(rank)) throw new Error("No worker reported its tensor layout");
+    return layoutOf(rank, this.#layouts.get(rank), this.models[rank]!.length);
   }
 
   /** The workers an elastic run lost so far, in order (none for other runs). */
@@ -542,8 +558,8 @@ export class Rendezvous {
             if (finished) throw new ProtocolError(`Worker ${rank} sent its final model twice`);
             checkOwnRank(rank, header.rank, "its final model");
             this.models[rank] = modelOf(rank, header.parameters, body);
-            // The first model's layout (rank 0's, unless an elastic run lost it).
-            this.tensors ??= layoutOf(rank, header.tensors, header.parameters);
+            if (rank === 0) this.tensors = layoutOf(rank, header.tensors, header.parameters);
+            this.#layouts.set(rank, header.tensors);
             finished = true;
             this.#heard(rank, { done: true });
             this.#finished.add(rank);

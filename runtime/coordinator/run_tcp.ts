@@ -107,7 +107,7 @@ export async function runOverTcp(
   try {
     const error = await failures.finished;
     if (error !== null) throw new Error(error);
-    return { models: rendezvous.models, tensors: rendezvous.tensors!, lost: rendezvous.lost };
+    return { models: rendezvous.models, tensors: rendezvous.finalLayout(), lost: rendezvous.lost };
   } finally {
     stopWatchdog();
     failures.dispose();

@@ -317,8 +317,9 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
       tfjsVersion: tf.version_core,
       sharedGroup: launch.sharedArena?.size ?? 1,
     });
-    const { addresses, checkpointEvery, macMesh, join } = await control.started;
-    let { resume } = await control.started;
+    const started = await control.started;
+    const { addresses, checkpointEvery, macMesh, join } = started;
+    let resume = started.resume;
     const connectOptions = {
       rank,
       size: world,

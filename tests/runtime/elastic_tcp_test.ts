@@ -286,3 +286,27 @@ Deno.test("a run of two that loses one goes on alone: a mesh of one member", asy
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+Deno.test("losing worker 0: the run completes and its model's layout comes from worker 1", async () => {
+  const folder = await tempRunFolder();
+  const plan = leastSquaresPipeline(STEPS).base(allReduce()).elastic({ minWorkers: 3 })
+    .network(network({ latency: LATENCY })).compile();
+  await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+  const { coordinator, workers } = externalRun(`${folder}/plan.json`, `${folder}/run`);
+  try {
+    await waitForMetrics(`${folder}/run`, 120);
+    workers[0]!.child.kill("SIGKILL");
+    const result = await coordinator.output;
+    assert.equal(result.code, 0, result.stderr);
+    const params = JSON.parse(await Deno.readTextFile(`${folder}/run/params.json`));
+    assert.deepEqual(params.left.map((entry: { worker: number }) => entry.worker), [0]);
+    // model.safetensors names the linear model's one tensor, from a survivor's layout.
+    const bytes = await Deno.readFile(`${folder}/run/model.safetensors`);
+    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    assert.deepEqual(header.weight.shape, [3]);
+  } finally {
+    await Promise.all([coordinator, ...workers].map(reap));
+    await Deno.remove(folder, { recursive: true });
+  }
+});
