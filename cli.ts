@@ -126,8 +126,13 @@ Eight workers on two nodes, one process per node with four thread workers each (
 reduce within a node in shared memory and ring between the nodes over TCP):
   srun -N 2 --ntasks-per-node 1 deno run -A cli.ts worker --plan plan.json --local-workers 4`;
 
-/** Builds the command tree. */
-function program(): Command {
+/**
+ * Builds the command tree. Exported for the documentation: `scripts/cli_reference.ts` writes
+ * docs/cli.md from every command's help, and a test checks the README's commands against it.
+ *
+ * @returns The `gossamer` command with its subcommands; parsing it runs their actions.
+ */
+export function program(): Command {
   const root = new Command("gossamer")
     .description("Communication-efficient distributed training, written as typed pipelines")
     .version(

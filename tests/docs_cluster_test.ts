@@ -1,7 +1,7 @@
 /**
- * The README's "Run on a cluster" commands, run as written: the `gossamer slurm` lines (the
- * script they write is the one the README then submits), and the `gossamer k8s` line, whose
- * objects the README's `kubectl` lines must find by their label and namespace. A stand-in
+ * docs/cluster.md's commands, run as written: the `gossamer slurm` lines (the script they write
+ * is the one the document then submits), and the `gossamer k8s` line, whose objects the
+ * document's `kubectl` lines must find by their label and namespace. A stand-in
  * `sbatch` answers `--submit`; nothing is submitted or applied anywhere.
  */
 
@@ -10,16 +10,16 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { gossamerIn, ROOT } from "./_cli.ts";
 
-const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+const cluster = await Deno.readTextFile(new URL("docs/cluster.md", ROOT));
 
-/** The README's shell lines that start with `prefix`. */
+/** docs/cluster.md's shell lines that start with `prefix`. */
 function commandLines(prefix: string): string[] {
-  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  const blocks = [...cluster.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1]!);
   return blocks.flatMap((block) => block.split("\n")).filter((line) => line.startsWith(prefix));
 }
 
 /**
- * The gossamer arguments of a README line (after `deno task gossamer`, before `&&`, `|` or a
+ * The gossamer arguments of a document's line (after `deno task gossamer`, before `&&`, `|` or a
  * comment), with files of the repository given as absolute paths so they can run elsewhere.
  */
 function gossamerArgs(line: string): string[] {
@@ -32,10 +32,10 @@ function gossamerArgs(line: string): string[] {
   });
 }
 
-Deno.test("the README's slurm commands write the script it submits, and --submit prints the job id", async () => {
+Deno.test("docs/cluster.md's slurm commands write the script it submits, and --submit prints the job id", async () => {
   const lines = commandLines("deno task gossamer slurm ");
   assert.equal(lines.length, 3, lines.join("\n"));
-  const dir = await Deno.makeTempDir({ prefix: "gossamer_readme_slurm_" });
+  const dir = await Deno.makeTempDir({ prefix: "gossamer_docs_slurm_" });
   try {
     const bin = `${dir}/bin`;
     await Deno.mkdir(bin);
@@ -55,7 +55,7 @@ Deno.test("the README's slurm commands write the script it submits, and --submit
   }
 });
 
-Deno.test("the README's k8s command prints objects its kubectl lines find", async () => {
+Deno.test("docs/cluster.md's k8s command prints objects its kubectl lines find", async () => {
   const [line, ...others] = commandLines("deno task gossamer k8s ");
   assert.ok(line !== undefined && others.length === 0);
   assert.match(line, /\| kubectl apply -f -$/);
@@ -63,7 +63,7 @@ Deno.test("the README's k8s command prints objects its kubectl lines find", asyn
   assert.equal(result.code, 0, result.stderr);
   const objects = parseAllDocuments(result.stdout).map((document) => document.toJS());
   const image = /--image (\S+)/.exec(line)![1];
-  // The image the README builds is the one the Job runs.
+  // The image the document builds is the one the Job runs.
   assert.ok(commandLines("docker build ")[0]!.includes(`-t ${image} `));
 
   const [get, remove] = commandLines("kubectl ");
