@@ -1,7 +1,7 @@
 /**
  * What each algorithm kind is, read from its slot's table: the lookups the validator, the plan
  * explainer and the runtime use (`baseTraits(node)`, typed for that node), which slots combine,
- * and the compatibility table the README and the algorithm reference show.
+ * and the compatibility table the guide and the algorithm reference show.
  *
  * The facts themselves live in each kind's file (`bases/gossip.ts`, `compressors/qsgd.ts`, …);
  * the DSL's types read their literals (which bases own their momentum) through the tables.
@@ -143,7 +143,7 @@ const TOPOLOGY_WORDS = {
 
 /**
  * Which kinds combine, as a Markdown table with one row per base: its topology, the optimizers
- * it takes, the compressors and the outer algorithms that may go with it. The README's "What runs
+ * it takes, the compressors and the outer algorithms that may go with it. docs/guide.md's "What runs
  * today" and docs/algorithms.md show this table as generated here (a test compares them), so
  * neither can drift from the validator.
  *

@@ -1,7 +1,7 @@
 /**
  * Your own data: three clusters of points in a CSV file (`x1,x2,label`, 300 rows), 60 of them
  * held out for testing, dealt to four workers with one class each. `tensors()` reads `.npz`,
- * `.safetensors` and `.npy` files the same way (see "Your own data" in the README).
+ * `.safetensors` and `.npy` files the same way (see "Your own data" in docs/guide.md).
  *
  * @module
  */

@@ -111,7 +111,7 @@ export interface RunOptions {
   /**
    * Authenticate every mesh frame with a MAC (`comm/frame_mac.ts`), as every control frame
    * always is (default false: 16 bytes per frame and an HMAC over every byte sent and received;
-   * see the README's security section). The coordinator tells the workers in its start message.
+   * see docs/security.md). The coordinator tells the workers in its start message.
    */
   readonly macMesh?: boolean;
   /**

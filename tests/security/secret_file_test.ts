@@ -60,7 +60,7 @@ Deno.test("secret file: a completed --launch none run leaves no secret in its ru
   const workers: ReturnType<typeof startWith>[] = [];
   try {
     await secretWritten(`${out}/secret`);
-    // As the README shows: each worker reads the secret from the file the coordinator named.
+    // As docs/runtime.md shows: each worker reads the secret from the file the coordinator named.
     for (const rank of [0, 1, 2, 3]) {
       workers.push(startWith(
         { ...NO_SECRET, GOSSAMER_SECRET_FILE: `${out}/secret` },
