@@ -143,9 +143,9 @@ const TOPOLOGY_WORDS = {
 
 /**
  * Which kinds combine, as a Markdown table with one row per base: its topology, the optimizers
- * it takes, the compressors and the outer algorithms that may go with it. docs/guide.md's "What runs
- * today" and docs/algorithms.md show this table as generated here (a test compares them), so
- * neither can drift from the validator.
+ * it takes, the compressors and the outer algorithms that may go with it. docs/guide.md's
+ * "What runs today" and docs/algorithms.md show this table as generated here (a test compares
+ * them), so neither can drift from the validator.
  *
  * @returns The table, one line per row, without a trailing newline.
  * @example
