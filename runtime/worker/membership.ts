@@ -101,9 +101,6 @@ export function elasticRunProblem(
     return `${elastic}: a worker joining again (joinAt) is not yet run; declare leaves without joinAt`;
   }
   if (checkpoints) return `${elastic} runs cannot write or resume from checkpoints yet`;
-  if (plan.compress !== null) {
-    return `${elastic} runs cannot use a compressor yet (its mean is over every worker)`;
-  }
   const overlapping = plan.base.kind === "overlapLocalSgd"
     ? "overlapLocalSgd"
     : plan.outer?.kind === "streamingDiloco"

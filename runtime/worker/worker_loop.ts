@@ -26,6 +26,7 @@ import { type LongWaitWatch, timeCommunicator } from "./timed_communicator.ts";
 import { WorkerNamedError } from "../errors.ts";
 import { liveWorkers } from "./membership.ts";
 import type { TensorMemory } from "../tensor_memory.ts";
+import type { StateBuffer } from "../state.ts";
 
 /** What a worker loop needs. */
 export interface WorkerLoopOptions {
@@ -120,6 +121,25 @@ export async function handOverState(
   );
   const bytes = received.get(donor);
   return bytes === undefined ? null : unpackState(bytes);
+}
+
+/**
+ * The state a donor hands a joiner: its buffers as they are, except its own per-worker
+ * accumulations (`StateBuffer.perWorker`: error feedback's residual), which go as zeros: the
+ * joiner starts them empty, as a fresh worker would, instead of sending the donor's unsent part
+ * a second time. Zeros of the same type keep the layout `chain.restore` checks.
+ *
+ * @param buffers The donor's buffers, live.
+ * @returns The state to pack (no virtual time: the joiner keeps its own clock).
+ */
+export function donorState(buffers: readonly StateBuffer[]): WorkerState {
+  return {
+    buffers: buffers.map(({ name, data, perWorker }) => ({
+      name,
+      data: perWorker === true ? new (data.constructor as typeof Float32Array)(data.length) : data,
+    })),
+    virtualMs: null,
+  };
 }
 
 /**
@@ -324,10 +344,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
     try {
       if (handover !== null) {
         // In the try: a worker lost while it hands over starts the next recovery.
-        await handOverState(comm, handover, () => ({
-          buffers: chain.buffers().map(({ name, data }) => ({ name, data })),
-          virtualMs: null,
-        }));
+        await handOverState(comm, handover, () => donorState(chain.buffers()));
         handover = null;
       }
       for (; k < plan.steps; k++) {
