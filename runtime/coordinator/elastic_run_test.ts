@@ -15,20 +15,26 @@ import {
   decentLaM,
   diloco,
   dmSgd,
+  dqSgd,
+  fetchSgd,
   gossip,
   leastSquares,
   linear,
   localSgd,
   network,
   onePeerExponential,
+  qsgd,
   ring,
   run,
   RunError,
   sgd,
   sgp,
+  sketchedSgd,
   slowMo,
+  topK,
   train,
 } from "../../mod.ts";
+import type { CompressorNode } from "../../dsl/plan.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { planMembership } from "../../dsl/elastic.ts";
 import type { BaseNode } from "../../dsl/bases/mod.ts";
@@ -272,6 +278,101 @@ Deno.test("chocoGossip on a ring losing worker 2 (declared): the run completes, 
     deepEqual(result.params.left, [{ worker: 2, steps: 6 }]);
     const again = await run(plan, { transport: "memory", out: `${dir}/again`, clock: "virtual" });
     deepEqual(again.params, result.params);
+  });
+});
+
+/**
+ * SGD on the members' mean gradient, in float64 from the same float32 iterate every worker holds:
+ * all four workers' gradients averaged for the steps before `leaveAt`, the survivors' after.
+ */
+async function survivorsSgd(plan: Plan, steps: number, leaveAt: number): Promise<Float32Array> {
+  const workers = await parts(plan);
+  try {
+    const x = workers[0]!.model.initialParameters(plan.seed);
+    for (let k = 0; k < steps; k++) {
+      const live = k < leaveAt - 1 ? [0, 1, 2, 3] : SURVIVORS;
+      const sum = new Float64Array(x.length);
+      for (const rank of live) {
+        const { grad } = await workers[rank]!.model.gradient(x, workers[rank]!.data.batch(k));
+        grad.forEach((value, t) => sum[t]! += value);
+      }
+      for (let t = 0; t < x.length; t++) x[t] = x[t]! - LR * sum[t]! / live.length;
+    }
+    return x;
+  } finally {
+    for (const { model } of workers) model.dispose();
+  }
+}
+
+Deno.test("compressors that send everything (topK with k = d, collision-free sketches with k = d) with a declared leave: SGD on the survivors' mean", async () => {
+  const steps = 12;
+  const leaveAt = 6;
+  // d = 3: top-3 sends every value; a sketch with 4 ≥ d columns has no collisions.
+  const compressors = [
+    topK({ k: 3 }),
+    sketchedSgd({ rows: 3, cols: 4, k: 3 }),
+    fetchSgd({ rows: 3, cols: 4, k: 3 }),
+  ];
+  const plan = (compressor: CompressorNode) =>
+    pipeline(allReduce(), steps).compress(compressor).elastic({ minWorkers: 3 })
+      .network(network({ failures: [{ worker: 2, leaveAt }] })).compile();
+  const expected = await survivorsSgd(plan(compressors[0]!), steps, leaveAt);
+  // Had the survivors divided by the run's four workers, the iterate would be told apart.
+  const near = (a: ArrayLike<number>, tol: number) =>
+    Array.from(a).every((value, t) => Math.abs(value - expected[t]!) < tol);
+  await inTemp(async (dir) => {
+    for (const compressor of compressors) {
+      const result = await run(plan(compressor), {
+        transport: "memory",
+        out: `${dir}/${compressor.kind}`,
+      });
+      equal(result.summary.status, "completed");
+      deepEqual(result.params.left, [{ worker: 2, steps: leaveAt - 1 }]);
+      for (const rank of SURVIVORS) {
+        ok(near(result.params.workers[rank]!, 1e-5), `${compressor.kind} worker ${rank}`);
+      }
+      ok(!near(result.params.workers[2]!, 1e-3), `${compressor.kind}: worker 2 left earlier`);
+    }
+  });
+});
+
+Deno.test("every compressor with a declared leave: the run completes, survivors agree, the same on both clocks and on a replay", async () => {
+  const compressors: CompressorNode[] = [
+    qsgd({ levels: 4 }),
+    dqSgd({ minBits: 2, maxBits: 6, budgetBits: 4 }),
+    sketchedSgd({ rows: 3, cols: 2, k: 1 }),
+    fetchSgd({ rows: 3, cols: 2, k: 1 }),
+    topK({ k: 1 }),
+  ];
+  await inTemp(async (dir) => {
+    for (const compressor of compressors) {
+      // localSgd for the codecs (their residual is per worker), allReduce for the sketches.
+      const base = compressor.kind === "sketchedSgd" || compressor.kind === "fetchSgd"
+        ? allReduce()
+        : localSgd({ tau: 2 });
+      const plan = pipeline(base, 16).compress(compressor).elastic({ minWorkers: 3 })
+        .network(network({ failures: [{ worker: 2, leaveAt: 7 }] })).compile();
+      const params = [];
+      for (const [j, clock] of (["real", "virtual", "real"] as const).entries()) {
+        const result = await run(plan, {
+          transport: "memory",
+          out: `${dir}/${compressor.kind}_${j}`,
+          clock,
+        });
+        equal(result.summary.status, "completed");
+        deepEqual(result.params.left, [{ worker: 2, steps: 6 }]);
+        deepEqual(result.summary.membership, [
+          { step: 6, left: [2], members: SURVIVORS, reason: "declared" },
+        ]);
+        // The last step synchronises (16 is a multiple of tau): the survivors hold one model.
+        for (const rank of [1, 3]) {
+          deepEqual(result.params.workers[rank], result.params.workers[0], compressor.kind);
+        }
+        params.push(result.params);
+      }
+      deepEqual(params[1], params[0], `${compressor.kind}: virtual clock`);
+      deepEqual(params[2], params[0], `${compressor.kind}: replay`);
+    }
   });
 });
 

@@ -4,7 +4,8 @@
  * the loss, and a replay on the memory transport that declares the same leave
  * (`network({ failures: [{ worker: 2, leaveAt }] })`, `leaveAt` taken from the recorded rewind)
  * gives the survivors' parameters bit for bit: the step in flight when the worker died was redone
- * over the survivors on every survivor, never half-applied. With `reshard: "spread"` the
+ * over the survivors on every survivor, never half-applied (with a compressor, its error feedback
+ * and random draws too). With `reshard: "spread"` the
  * survivors also share out the lost worker's batches from that step on, as the replay does.
  */
 
@@ -25,12 +26,14 @@ import {
   localSgd,
   network,
   onePeerExponential,
+  qsgd,
   ring,
   run,
   sgd,
   sgp,
   slowMo,
   synthetic,
+  topK,
   train,
 } from "../../mod.ts";
 
@@ -70,6 +73,18 @@ const CASES: [string, Family, "drop" | "spread"][] = [
     "drop",
   ]),
   ["allReduce, reshard spread", FAMILIES.allReduce, "spread"],
+  // Compressors: the survivors' rewind restores the compressor's state with the rest, and a
+  // stochastic codec's draws (a stream per worker and step) come out the same when a step is redone.
+  [
+    "allReduce + qsgd",
+    () => leastSquaresPipeline(STEPS).base(allReduce()).compress(qsgd({ levels: 4 })),
+    "drop",
+  ],
+  [
+    "localSgd + topK with error feedback",
+    () => leastSquaresPipeline(STEPS).base(localSgd({ tau: 3 })).compress(topK({ k: 1 })),
+    "drop",
+  ],
 ];
 
 for (const [family, pipeline, reshard] of CASES) {
