@@ -23,6 +23,7 @@ import {
   localSgd,
   network,
   onePeerExponential,
+  overlapLocalSgd,
   qsgd,
   ring,
   run,
@@ -35,6 +36,7 @@ import {
   train,
 } from "../../mod.ts";
 import type { CompressorNode } from "../../dsl/plan.ts";
+import { FRAME_HEADER_BYTES } from "../comm/wire.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { planMembership } from "../../dsl/elastic.ts";
 import type { BaseNode } from "../../dsl/bases/mod.ts";
@@ -376,6 +378,80 @@ Deno.test("every compressor with a declared leave: the run completes, survivors 
   });
 });
 
+/** The metrics lines of a run folder. */
+async function metricsLines(folder: string): Promise<Record<string, unknown>[]> {
+  return (await Deno.readTextFile(`${folder}/metrics.jsonl`)).trim().split("\n")
+    .map((line) => JSON.parse(line));
+}
+
+/** The pipeline with worker 1 away from step `leaveAt` until step `joinAt`. */
+const rejoining = (base: BaseNode, steps: number, leaveAt: number, joinAt: number) =>
+  pipeline(base, steps).elastic({ minWorkers: 3 })
+    .network(network({ failures: [{ worker: 1, leaveAt, joinAt }] }));
+
+for (const clock of ["real", "virtual"] as const) {
+  Deno.test(`joinAt (${clock} clock): worker 1 away from step 5 to step 10 comes back with worker 0's state, as all-reduce by hand`, async () => {
+    const steps = 16;
+    const plan = rejoining(allReduce(), steps, 5, 10).compile();
+    await inTemp(async (dir) => {
+      const result = await run(plan, { transport: "memory", out: `${dir}/run`, clock });
+      equal(result.summary.status, "completed");
+      // By hand: four workers for steps 1–4, the other three for steps 5–9, and from step 10 all
+      // four again, worker 1 starting from worker 0's model.
+      const workers = await parts(plan);
+      try {
+        const x0 = workers[0]!.model.initialParameters(plan.seed);
+        const xs = [0, 1, 2, 3].map(() => x0.slice());
+        await allReduceSteps(workers, [0, 1, 2, 3], xs, 0, 4);
+        const away = [0, 2, 3];
+        await allReduceSteps(workers, away, away.map((rank) => xs[rank]!), 4, 9);
+        xs[1] = xs[0]!.slice();
+        await allReduceSteps(workers, [0, 1, 2, 3], xs, 9, steps);
+        for (const rank of [0, 1, 2, 3]) {
+          deepEqual(result.params.workers[rank], Array.from(xs[rank]!), `worker ${rank}`);
+        }
+      } finally {
+        for (const { model } of workers) model.dispose();
+      }
+      equal(result.params.left, undefined, "nobody is missing at the end");
+      const changes = [
+        { step: 4, left: [1], members: [0, 2, 3], reason: "declared" },
+        { step: 9, left: [], members: [0, 1, 2, 3], reason: "joined", joined: [1] },
+      ];
+      deepEqual(result.summary.membership, changes);
+      const lines = await metricsLines(`${dir}/run`);
+      deepEqual(
+        lines.filter((line) => line.type === "membership"),
+        changes.map((change) => ({ type: "membership", worker: 0, ...change })),
+      );
+      // Worker 1 has no step lines while it is away.
+      const stepsOf = (rank: number) =>
+        lines.filter((l) => l.type === "step" && l.worker === rank).map((l) => l.step);
+      deepEqual(stepsOf(1), [0, 1, 2, 3, 9, 10, 11, 12, 13, 14, 15]);
+      deepEqual(stepsOf(2).length, steps);
+      // The hand-over is the state phase's alone: worker 0 sent one frame, worker 1 received it.
+      const state = (side: "sent" | "received") =>
+        result.summary.bytes.map((worker) => worker[side].state);
+      const frame = state("sent")[0]!;
+      ok(frame > FRAME_HEADER_BYTES, `a state frame of ${frame} bytes`);
+      deepEqual(state("sent"), [frame, 0, 0, 0]);
+      deepEqual(state("received"), [0, frame, 0, 0]);
+    });
+  });
+}
+
+Deno.test("joinAt with a compressor (topK, error feedback): the joiner synchronises with the others, the same on both clocks", async () => {
+  const plan = rejoining(localSgd({ tau: 2 }), 12, 3, 8).compress(topK({ k: 1 })).compile();
+  await inTemp(async (dir) => {
+    const result = await run(plan, { transport: "memory", out: `${dir}/run` });
+    equal(result.summary.status, "completed");
+    // The last step synchronises: every worker holds the same model, the joiner included.
+    for (const rank of [1, 2, 3]) deepEqual(result.params.workers[rank], result.params.workers[0]);
+    const again = await run(plan, { transport: "memory", out: `${dir}/again`, clock: "virtual" });
+    deepEqual(again.params, result.params);
+  });
+});
+
 /** The least-squares solution over some shards: `(Σ AᵢᵀAᵢ) x = Σ Aᵢᵀbᵢ`, by Cramer's rule. */
 async function solution(ranks: readonly number[]): Promise<number[]> {
   const { shards } = JSON.parse(await Deno.readTextFile(FILE)) as {
@@ -443,8 +519,9 @@ Deno.test("reshard spread: the survivors share the lost shard and reach the solu
   });
 });
 
-Deno.test("elastic runs refused, with messages that say why: declared leaves over TCP, joins, checkpoints", async () => {
+Deno.test("elastic runs refused, with messages that say why: declared leaves over TCP, joins the base cannot share a state with, checkpoints", async () => {
   const base = () => pipeline(allReduce(), 20).elastic({ minWorkers: 2 });
+  const join = network({ failures: [{ worker: 1, leaveAt: 5, joinAt: 10 }] });
   const cases: [Plan, Parameters<typeof run>[1], RegExp][] = [
     [
       base().network(network({ failures: [{ worker: 1, leaveAt: 5 }] })).compile(),
@@ -453,9 +530,25 @@ Deno.test("elastic runs refused, with messages that say why: declared leaves ove
     ],
     [base().compile(), { transport: "tcp", localWorkers: 2 }, /--local-workers is not yet/],
     [
-      base().network(network({ failures: [{ worker: 1, leaveAt: 5, joinAt: 10 }] })).compile(),
+      pipeline(sgp(onePeerExponential), 20).elastic({ minWorkers: 2 }).network(join).compile(),
       { transport: "memory" },
-      /joining again \(joinAt\) is not yet run/,
+      /cannot join again \(joinAt\): sgp's push-sum weights cannot be shared with a joiner yet/,
+    ],
+    [
+      pipeline(overlapLocalSgd({ tau: 2 }), 20).elastic({ minWorkers: 2 }).network(join)
+        .compile(),
+      { transport: "memory" },
+      /cannot join again \(joinAt\) with overlapLocalSgd yet/,
+    ],
+    [
+      // Two workers: worker 0 leaves when worker 1 comes back, so nobody can hand it a state.
+      train(linear({ dim: 3 })).data(leastSquares({ file: FILE })).workers(2)
+        .optimizer(sgd({ lr: LR })).base(allReduce()).steps(20).elastic({ minWorkers: 1 })
+        .network(network({
+          failures: [{ worker: 1, leaveAt: 5, joinAt: 10 }, { worker: 0, leaveAt: 10 }],
+        })).compile(),
+      { transport: "memory" },
+      /at step 10 workers join again but none of the workers live at step 9 stays/,
     ],
     [base().compile(), { transport: "memory", checkpointEvery: 5 }, /checkpoints/],
   ];
