@@ -272,14 +272,23 @@ Deno.test("cada losing worker 2 (declared): the run completes and every survivor
   });
 });
 
-Deno.test("chocoGossip on a ring losing worker 2 (declared): the run completes, the same on both clocks", async () => {
-  const plan = losing(chocoGossip(ring, { gamma: 0.5 }), 16, 7);
+Deno.test("chocoGossip on a ring losing worker 2 (declared), bare and with qsgd: the run completes, the same on both clocks", async () => {
+  const bare = losing(chocoGossip(ring, { gamma: 0.5 }), 16, 7);
+  const compressed = pipeline(chocoGossip(ring, { gamma: 0.5 }), 16).compress(qsgd({ levels: 4 }))
+    .elastic({ minWorkers: 3 }).network(network({ failures: [{ worker: 2, leaveAt: 7 }] }))
+    .compile();
   await inTemp(async (dir) => {
-    const result = await run(plan, { transport: "memory", out: `${dir}/run` });
-    equal(result.summary.status, "completed");
-    deepEqual(result.params.left, [{ worker: 2, steps: 6 }]);
-    const again = await run(plan, { transport: "memory", out: `${dir}/again`, clock: "virtual" });
-    deepEqual(again.params, result.params);
+    for (const [i, plan] of [bare, compressed].entries()) {
+      const result = await run(plan, { transport: "memory", out: `${dir}/run${i}` });
+      equal(result.summary.status, "completed");
+      deepEqual(result.params.left, [{ worker: 2, steps: 6 }]);
+      const again = await run(plan, {
+        transport: "memory",
+        out: `${dir}/again${i}`,
+        clock: "virtual",
+      });
+      deepEqual(again.params, result.params);
+    }
   });
 });
 

@@ -254,6 +254,26 @@ Deno.test("a killed worker restarted with --join rejoins with a live worker's st
     assert.ok(frame > FRAME_HEADER_BYTES, `a state frame of ${frame} bytes`);
     assert.deepEqual(state("sent"), [frame, 0, 0, 0]);
     assert.deepEqual(state("received"), [0, 0, frame, 0]);
+
+    // The same leave and return declared on the memory transport (joinAt) records the same
+    // changes at the same steps, hands over the same state, and ends with the same models.
+    const [lost, back] = summary.membership;
+    const replay = await run(
+      leastSquaresPipeline(500).base(allReduce()).elastic({ minWorkers: 3 }).network(
+        network({ failures: [{ worker: 2, leaveAt: lost.step + 1, joinAt: back.step + 1 }] }),
+      ).compile(),
+      { transport: "memory", out: `${folder}/replay` },
+    );
+    assert.deepEqual(replay.summary.membership, [
+      { step: lost.step, left: [2], members: [0, 1, 3], reason: "declared" },
+      { step: back.step, left: [], members: [0, 1, 2, 3], reason: "joined", joined: [2] },
+    ]);
+    assert.deepEqual(replay.summary.bytes.map((worker) => worker.sent.state), state("sent"));
+    assert.deepEqual(
+      replay.summary.bytes.map((worker) => worker.received.state),
+      state("received"),
+    );
+    assert.deepEqual(replay.params.workers, params.workers);
   } finally {
     await Promise.all(
       [coordinator, ...workers, ...(rejoined === null ? [] : [rejoined])].map(reap),
