@@ -133,8 +133,9 @@ function overlappingPart(plan: Plan): string | null {
  * either reshard); on TCP, real losses do (a worker that dies or is cut off), with
  * either reshard; compressors with both. A worker joins again (`joinAt` on the memory transport,
  * `gossamer worker --join` over TCP) with a live worker's state, except for sgp, cada and
- * chocoGossip ({@linkcode rejoinProblem}) and, on memory, the overlapping bases; checkpoints and,
- * over TCP, the overlapping bases are not yet run.
+ * chocoGossip ({@linkcode rejoinProblem}) and, on memory, the overlapping bases or a join that no
+ * worker stays live to give a state to; checkpoints and, over TCP, the overlapping bases are not
+ * yet run.
  *
  * @param plan The plan.
  * @param transport The run's transport.
