@@ -8,9 +8,9 @@
  * Steps are counted from 1 to `steps`. A worker that leaves at step `leaveAt` takes part in the
  * synchronisations of steps `1 … leaveAt − 1` only; with `joinAt` it takes part again from step
  * `joinAt` on. Random churn `{ probability, seed }` draws leaves from a seeded stream
- * ({@linkcode membershipSchedule}). `run()` runs declared leaves and random churn on the memory
- * transport (`runtime/worker/membership.ts`) and refuses the rest (a rejoin) with a message
- * saying so.
+ * ({@linkcode membershipSchedule}). `run()` runs declared leaves, rejoins and random churn on the
+ * memory transport (`runtime/worker/membership.ts`) and refuses what it cannot run yet (a rejoin
+ * with a base that cannot hand a joiner its state) with a message saying so.
  *
  * @module
  */

@@ -22,7 +22,7 @@ import type { Plan, RandomLeaveNode, TopologyNode } from "./plan.ts";
 export interface ElasticExplanation {
   /** Bounds, resharding and rejoining, in one sentence. */
   readonly summary: string;
-  /** How the base (and the outer, if any) reacts to a lost worker, in one sentence. */
+  /** How the base (and the outer and the compressor, if any) reacts to a lost worker. */
   readonly reaction: string;
   /** One sentence per declared failure, in the order declared. */
   readonly failures: readonly string[];
@@ -72,6 +72,20 @@ const REACTIONS: { readonly [K in BaseKind]: (base: Extract<BaseNode, { kind: K 
   cada: () =>
     "cada: losing a worker shrinks the server's group of uploads; losing the server (worker 0) ends the run, as a lost worker does today.",
 };
+
+/**
+ * How the compressor reacts to a change of members: its mean is over the live workers, and the
+ * error feedback a worker accumulates stays its own (a joiner starts its own at zero). Empty
+ * without a compressor, and for chocoGossip, whose codes go to its neighbours, not into a mean.
+ */
+function compressorReaction(plan: Plan): string {
+  const node = plan.compress;
+  if (node === null || plan.base.kind === "chocoGossip") return "";
+  const own = node.kind === "sketchedSgd" || (node.kind === "topK" && node.errorFeedback);
+  return ` ${node.kind}'s compressed mean is over the survivors${
+    own ? "; each keeps its own error feedback, and a worker that joins starts its own at zero" : ""
+  }.`;
+}
 
 /** A count of workers, `1 worker` or `n workers`. */
 function workersText(n: number): string {
@@ -150,7 +164,7 @@ export function explainElastic(plan: Plan): ElasticExplanation | null {
   const membership = failures.length > 0 ? membershipSchedule(facts) : [];
   return {
     summary,
-    reaction: `${react(plan.base)}${outer}`,
+    reaction: `${react(plan.base)}${outer}${compressorReaction(plan)}`,
     failures: failures.map((failure) => {
       if (!isLeave(failure)) return churnText(failure, plan, facts, membership);
       const span = membership.find((s) => s.from === failure.leaveAt);

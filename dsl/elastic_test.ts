@@ -19,11 +19,13 @@ import {
   network,
   parsePlan,
   type Plan,
+  qsgd,
   ring,
   sgd,
   sgp,
   star,
   synthetic,
+  topK,
   train,
 } from "../mod.ts";
 import { compileIssues } from "./_testing.ts";
@@ -299,6 +301,27 @@ Deno.test("explain: each base family's reaction to a lost worker", () => {
   );
 });
 
+Deno.test("explain: a compressor's mean is over the survivors, and its error feedback stays each worker's", () => {
+  const reaction = (pipeline: ReturnType<typeof four>) =>
+    explainElastic(pipeline.elastic({ minWorkers: 2 }).compile())!.reaction;
+  equal(
+    reaction(four().compress(topK({ k: 1 }))),
+    "allReduce: the all-reduce group shrinks to the survivors, which average over themselves. " +
+      "topK's compressed mean is over the survivors; each keeps its own error feedback, and a " +
+      "worker that joins starts its own at zero.",
+  );
+  ok(
+    reaction(four().compress(qsgd({ levels: 4 }))).endsWith(
+      " qsgd's compressed mean is over the survivors.",
+    ),
+  );
+  // chocoGossip's codes go to its neighbours: no mean to speak of.
+  ok(
+    !reaction(four().base(chocoGossip(ring, { gamma: 0.5 })).compress(qsgd({ levels: 4 })))
+      .includes("compressed mean"),
+  );
+});
+
 Deno.test("explain: declared failures, and the membership over steps", () => {
   const plan = four().elastic({ minWorkers: 2 }).network(network({
     failures: [
@@ -328,7 +351,13 @@ Deno.test("explain: declared failures, and the membership over steps", () => {
     ),
     text,
   );
-  ok(text.includes("  Not run yet: elastic training (.elastic): a worker joining again (joinAt)"));
+  // Worker 2's return has workers 0 and 3 to take a state from: the memory transport runs it.
+  ok(
+    text.includes(
+      "  Runs with --transport memory (either clock), its declared failures as scheduled.",
+    ),
+    text,
+  );
   // The network's own line counts the failures rather than spelling them out.
   const chain = explainPlan(plan).chain.find((entry) => entry.slot === "network")!;
   ok(chain.label.endsWith("computeMs=null), 3 declared failures"), chain.label);

@@ -17,6 +17,13 @@ export interface StateBuffer {
    * synchronisation points; `false` for everything else (counts, anchors, residuals).
    */
   readonly momentum: boolean;
+  /**
+   * This worker's own accumulation of what it has not sent yet (error feedback's residual,
+   * Sketched SGD's `u_i` and `v_i`), as opposed to state every worker holds alike. A worker that
+   * joins an elastic run starts it at zero rather than taking the donor's: a copy would send the
+   * donor's unsent part twice. Absent: `false`.
+   */
+  readonly perWorker?: boolean;
 }
 
 /** Something that owns state buffers. */

@@ -1,7 +1,7 @@
 /**
  * `gossamer plan` explains an elastic pipeline and its declared failures; `gossamer run` runs its
- * leaves on the memory transport and refuses what it does not run yet (a rejoin, the TCP
- * transport) in one line and without a stack trace.
+ * leaves and rejoins on the memory transport and refuses what it does not run yet (an sgp
+ * rejoin, declared failures over TCP) in one line and without a stack trace.
  */
 
 import assert from "node:assert/strict";
@@ -10,19 +10,20 @@ import { gossamer, ROOT, STACK_LINE } from "./_cli.ts";
 /** An elastic pipeline module in a fresh folder; returns its path. */
 async function elasticPipeline(
   failure = "{ worker: 2, leaveAt: 10, joinAt: 30 }",
+  base = "gossip(ring)",
 ): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "gossamer_cli_elastic_" });
   const path = `${dir}/elastic.ts`;
   await Deno.writeTextFile(
     path,
-    `import { gossip, leastSquares, linear, network, ring, sgd, train } from "${
+    `import { gossip, leastSquares, linear, network, onePeerExponential, ring, sgd, sgp, train } from "${
       new URL("mod.ts", ROOT).href
     }";
 export default train(linear({ dim: 3 }))
   .data(leastSquares({ file: "${new URL("examples/data/least_squares_4.json", ROOT).href}" }))
   .workers(4)
   .optimizer(sgd({ lr: 0.05 }))
-  .base(gossip(ring))
+  .base(${base})
   .steps(40)
   .elastic({ minWorkers: 3, maxWorkers: 6 })
   .network(network({ failures: [${failure}] }));
@@ -46,6 +47,12 @@ Deno.test("plan explains an elastic pipeline, its base's reaction and its declar
     assert.ok(result.stdout.includes("gossip: the ring topology is re-formed over the survivors"));
     assert.ok(
       result.stdout.includes(
+        "Runs with --transport memory (either clock), its declared failures as scheduled.",
+      ),
+      result.stdout,
+    );
+    assert.ok(
+      result.stdout.includes(
         "Over TCP: a worker that dies or is cut off leaves, the survivors redo the step in flight without it, and a restarted one joins again.",
       ),
       result.stdout,
@@ -63,41 +70,43 @@ Deno.test("plan explains an elastic pipeline, its base's reaction and its declar
 });
 
 Deno.test("run refuses what it cannot run of an elastic plan with one clear line", async () => {
-  const path = await elasticPipeline();
-  const dir = path.slice(0, path.lastIndexOf("/"));
+  const cases = [
+    [
+      await elasticPipeline(undefined, "sgp(onePeerExponential)"),
+      "memory",
+      "a worker cannot join again (joinAt): sgp's push-sum weights cannot be shared with a joiner yet",
+    ],
+    [await elasticPipeline(), "tcp", "over TCP a worker leaves by dying or being cut off"],
+  ];
   try {
-    for (
-      const [transport, message] of [
-        ["memory", "a worker joining again (joinAt) is not yet run"],
-        ["tcp", "over TCP a worker leaves by dying or being cut off"],
-      ]
-    ) {
-      const result = await gossamer("run", path, "--transport", transport!, "--out", `${dir}/run`);
+    for (const [path, transport, message] of cases) {
+      const dir = path!.slice(0, path!.lastIndexOf("/"));
+      const result = await gossamer("run", path!, "--transport", transport!, "--out", `${dir}/run`);
       assert.equal(result.code, 1, result.stdout);
       assert.ok(result.stderr.includes(message!), result.stderr);
       assert.doesNotMatch(result.stderr, STACK_LINE);
     }
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    for (const [path] of cases) {
+      await Deno.remove(path!.slice(0, path!.lastIndexOf("/")), { recursive: true });
+    }
   }
 });
 
-Deno.test("run completes an elastic plan on the memory transport and records the leave", async () => {
-  const path = await elasticPipeline("{ worker: 2, leaveAt: 10 }");
+Deno.test("run completes an elastic plan on the memory transport and records the leave and the return", async () => {
+  const path = await elasticPipeline();
   const dir = path.slice(0, path.lastIndexOf("/"));
   try {
     const result = await gossamer("run", path, "--transport", "memory", "--out", `${dir}/run`);
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(await Deno.readTextFile(`${dir}/run/summary.json`));
     assert.equal(summary.status, "completed");
-    assert.deepEqual(summary.membership, [{
-      step: 9,
-      left: [2],
-      members: [0, 1, 3],
-      reason: "declared",
-    }]);
+    assert.deepEqual(summary.membership, [
+      { step: 9, left: [2], members: [0, 1, 3], reason: "declared" },
+      { step: 29, left: [], members: [0, 1, 2, 3], reason: "joined", joined: [2] },
+    ]);
     const params = JSON.parse(await Deno.readTextFile(`${dir}/run/params.json`));
-    assert.deepEqual(params.left, [{ worker: 2, steps: 9 }]);
+    assert.equal(params.left, undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -8,6 +8,9 @@
  * - any other code is all-gathered and each rank's code decoded in rank order into a float64
  *   sum (never by summing codes), which is divided by `n` and rounded to float32 once.
  *
+ * `n` is the number of members (`comm.members`), not the run's size: in an elastic run that lost
+ * workers the mean is over the survivors, whose codes are all the exchange carries.
+ *
  * @module
  */
 
@@ -34,7 +37,7 @@ import type {
  * @param codec The codec (the same kind and size on every rank).
  * @param code This rank's code.
  * @param d The vector length.
- * @returns A fresh float32 vector: `(1/n) Σ_i decode(code_i)`.
+ * @returns A fresh float32 vector: `(1/n) Σ_i decode(code_i)` over the `n` members.
  * @throws {PeerError} From the communicator, when a peer fails.
  */
 export async function exchangeCompressed(
@@ -51,8 +54,9 @@ export async function exchangeCompressed(
     const codes = await comm.allGather(code, "compressed");
     for (const each of codes) codec.addDecoded(each, sum, 1);
   }
+  const n = comm.members.length;
   const mean = new Float32Array(d);
-  for (let j = 0; j < d; j++) mean[j] = sum[j]! / comm.size;
+  for (let j = 0; j < d; j++) mean[j] = sum[j]! / n;
   return mean;
 }
 
@@ -91,7 +95,7 @@ export function codecChannel<N extends CompressorNode>(
     const residual = compressorTraits(node).errorFeedback(node) ? new Float32Array(d) : null;
     const residualBuffer: StateBuffer[] = residual === null
       ? []
-      : [{ name: `${node.kind}.residual`, data: residual, momentum: false }];
+      : [{ name: `${node.kind}.residual`, data: residual, momentum: false, perWorker: true }];
     return {
       async mean(payload, step) {
         if (payload.length !== d) {

@@ -24,7 +24,8 @@ import type { ChannelOptions, CompressedChannel } from "./types.ts";
  * 3. `Δ` = the `k` largest estimates of `S_e` in magnitude (median over rows; ties keep the lower
  *    index), valued by the estimates;
  * 4. `S_u` and `S_e` are zeroed, in every row, at the buckets `Δ`'s coordinates hash to;
- * 5. the channel returns the update `Δ / n` (`returnsUpdate`): the base moves `x −= Δ / n`.
+ * 5. the channel returns the update `Δ / n` (`returnsUpdate`): the base moves `x −= Δ / n`
+ *    (`n` counts the members: the survivors of an elastic run).
  *
  * The learning rate enters before the top-k (step 2), unlike Sketched SGD, where the base scales
  * what the channel returns: so the channel is handed `γ_k`. The sketches are float64 because
@@ -85,7 +86,7 @@ export function fetchSgdChannel(node: FetchSgdNode, options: ChannelOptions): Co
       const update = new Float32Array(d);
       for (let i = 0; i < support.length; i++) {
         const j = support[i]!;
-        update[j] = estimates[j]! / comm.size;
+        update[j] = estimates[j]! / comm.members.length;
       }
       sketch.clearBuckets(support, momentum);
       sketch.clearBuckets(support, error);

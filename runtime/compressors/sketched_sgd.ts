@@ -252,7 +252,7 @@ function sortedMedians(
  * estimated magnitude are candidates, their exact values `Σ_i v_i[H]` are all-reduced too, and
  * `Δ` keeps the `k` largest of those; without, `Δ` is the top `k` of the estimates. Every worker
  * zeroes `u_i` and `v_i` on the support of `Δ` and the base applies `x −= γ Δ / n` (the channel
- * returns `Δ / n`). Top-k selections never sort all `d` values (quickselect).
+ * returns `Δ / n`; `n` counts the members, the survivors of an elastic run). Top-k selections never sort all `d` values (quickselect).
  *
  * @param node The `sketchedSgd` node.
  * @param options The vector length, the communicator and the plan seed (the shared hashes).
@@ -268,8 +268,8 @@ export function sketchedSgdChannel(
   const momentum = new Float32Array(d);
   const error = new Float32Array(d);
   const buffers: StateBuffer[] = [
-    { name: "sketchedSgd.momentum", data: momentum, momentum: false },
-    { name: "sketchedSgd.error", data: error, momentum: false },
+    { name: "sketchedSgd.momentum", data: momentum, momentum: false, perWorker: true },
+    { name: "sketchedSgd.error", data: error, momentum: false, perWorker: true },
   ];
   const k = Math.min(node.k, d);
   const candidates = Math.min(d, Math.ceil(node.p2 * node.k));
@@ -302,7 +302,7 @@ export function sketchedSgdChannel(
       const mean = new Float32Array(d);
       for (let i = 0; i < support.length; i++) {
         const j = support[i]!;
-        mean[j] = values[i]! / comm.size;
+        mean[j] = values[i]! / comm.members.length;
         momentum[j] = 0;
         error[j] = 0;
       }

@@ -15,20 +15,28 @@ import {
   decentLaM,
   diloco,
   dmSgd,
+  dqSgd,
+  fetchSgd,
   gossip,
   leastSquares,
   linear,
   localSgd,
   network,
   onePeerExponential,
+  overlapLocalSgd,
+  qsgd,
   ring,
   run,
   RunError,
   sgd,
   sgp,
+  sketchedSgd,
   slowMo,
+  topK,
   train,
 } from "../../mod.ts";
+import type { CompressorNode } from "../../dsl/plan.ts";
+import { FRAME_HEADER_BYTES } from "../comm/wire.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { planMembership } from "../../dsl/elastic.ts";
 import type { BaseNode } from "../../dsl/bases/mod.ts";
@@ -264,12 +272,190 @@ Deno.test("cada losing worker 2 (declared): the run completes and every survivor
   });
 });
 
-Deno.test("chocoGossip on a ring losing worker 2 (declared): the run completes, the same on both clocks", async () => {
-  const plan = losing(chocoGossip(ring, { gamma: 0.5 }), 16, 7);
+Deno.test("chocoGossip on a ring losing worker 2 (declared), bare and with qsgd: the run completes, the same on both clocks", async () => {
+  const bare = losing(chocoGossip(ring, { gamma: 0.5 }), 16, 7);
+  const compressed = pipeline(chocoGossip(ring, { gamma: 0.5 }), 16).compress(qsgd({ levels: 4 }))
+    .elastic({ minWorkers: 3 }).network(network({ failures: [{ worker: 2, leaveAt: 7 }] }))
+    .compile();
+  await inTemp(async (dir) => {
+    for (const [i, plan] of [bare, compressed].entries()) {
+      const result = await run(plan, { transport: "memory", out: `${dir}/run${i}` });
+      equal(result.summary.status, "completed");
+      deepEqual(result.params.left, [{ worker: 2, steps: 6 }]);
+      const again = await run(plan, {
+        transport: "memory",
+        out: `${dir}/again${i}`,
+        clock: "virtual",
+      });
+      deepEqual(again.params, result.params);
+    }
+  });
+});
+
+/**
+ * SGD on the members' mean gradient, in float64 from the same float32 iterate every worker holds:
+ * all four workers' gradients averaged for the steps before `leaveAt`, the survivors' after.
+ */
+async function survivorsSgd(plan: Plan, steps: number, leaveAt: number): Promise<Float32Array> {
+  const workers = await parts(plan);
+  try {
+    const x = workers[0]!.model.initialParameters(plan.seed);
+    for (let k = 0; k < steps; k++) {
+      const live = k < leaveAt - 1 ? [0, 1, 2, 3] : SURVIVORS;
+      const sum = new Float64Array(x.length);
+      for (const rank of live) {
+        const { grad } = await workers[rank]!.model.gradient(x, workers[rank]!.data.batch(k));
+        grad.forEach((value, t) => sum[t]! += value);
+      }
+      for (let t = 0; t < x.length; t++) x[t] = x[t]! - LR * sum[t]! / live.length;
+    }
+    return x;
+  } finally {
+    for (const { model } of workers) model.dispose();
+  }
+}
+
+Deno.test("compressors that send everything (topK with k = d, collision-free sketches with k = d) with a declared leave: SGD on the survivors' mean", async () => {
+  const steps = 12;
+  const leaveAt = 6;
+  // d = 3: top-3 sends every value; a sketch with 4 ≥ d columns has no collisions.
+  const compressors = [
+    topK({ k: 3 }),
+    sketchedSgd({ rows: 3, cols: 4, k: 3 }),
+    fetchSgd({ rows: 3, cols: 4, k: 3 }),
+  ];
+  const plan = (compressor: CompressorNode) =>
+    pipeline(allReduce(), steps).compress(compressor).elastic({ minWorkers: 3 })
+      .network(network({ failures: [{ worker: 2, leaveAt }] })).compile();
+  const expected = await survivorsSgd(plan(compressors[0]!), steps, leaveAt);
+  // Had the survivors divided by the run's four workers, the iterate would be told apart.
+  const near = (a: ArrayLike<number>, tol: number) =>
+    Array.from(a).every((value, t) => Math.abs(value - expected[t]!) < tol);
+  await inTemp(async (dir) => {
+    for (const compressor of compressors) {
+      const result = await run(plan(compressor), {
+        transport: "memory",
+        out: `${dir}/${compressor.kind}`,
+      });
+      equal(result.summary.status, "completed");
+      deepEqual(result.params.left, [{ worker: 2, steps: leaveAt - 1 }]);
+      for (const rank of SURVIVORS) {
+        ok(near(result.params.workers[rank]!, 1e-5), `${compressor.kind} worker ${rank}`);
+      }
+      ok(!near(result.params.workers[2]!, 1e-3), `${compressor.kind}: worker 2 left earlier`);
+    }
+  });
+});
+
+Deno.test("every compressor with a declared leave: the run completes, survivors agree, the same on both clocks and on a replay", async () => {
+  const compressors: CompressorNode[] = [
+    qsgd({ levels: 4 }),
+    dqSgd({ minBits: 2, maxBits: 6, budgetBits: 4 }),
+    sketchedSgd({ rows: 3, cols: 2, k: 1 }),
+    fetchSgd({ rows: 3, cols: 2, k: 1 }),
+    topK({ k: 1 }),
+  ];
+  await inTemp(async (dir) => {
+    for (const compressor of compressors) {
+      // localSgd for the codecs (their residual is per worker), allReduce for the sketches.
+      const base = compressor.kind === "sketchedSgd" || compressor.kind === "fetchSgd"
+        ? allReduce()
+        : localSgd({ tau: 2 });
+      const plan = pipeline(base, 16).compress(compressor).elastic({ minWorkers: 3 })
+        .network(network({ failures: [{ worker: 2, leaveAt: 7 }] })).compile();
+      const params = [];
+      for (const [j, clock] of (["real", "virtual", "real"] as const).entries()) {
+        const result = await run(plan, {
+          transport: "memory",
+          out: `${dir}/${compressor.kind}_${j}`,
+          clock,
+        });
+        equal(result.summary.status, "completed");
+        deepEqual(result.params.left, [{ worker: 2, steps: 6 }]);
+        deepEqual(result.summary.membership, [
+          { step: 6, left: [2], members: SURVIVORS, reason: "declared" },
+        ]);
+        // The last step synchronises (16 is a multiple of tau): the survivors hold one model.
+        for (const rank of [1, 3]) {
+          deepEqual(result.params.workers[rank], result.params.workers[0], compressor.kind);
+        }
+        params.push(result.params);
+      }
+      deepEqual(params[1], params[0], `${compressor.kind}: virtual clock`);
+      deepEqual(params[2], params[0], `${compressor.kind}: replay`);
+    }
+  });
+});
+
+/** The metrics lines of a run folder. */
+async function metricsLines(folder: string): Promise<Record<string, unknown>[]> {
+  return (await Deno.readTextFile(`${folder}/metrics.jsonl`)).trim().split("\n")
+    .map((line) => JSON.parse(line));
+}
+
+/** The pipeline with worker 1 away from step `leaveAt` until step `joinAt`. */
+const rejoining = (base: BaseNode, steps: number, leaveAt: number, joinAt: number) =>
+  pipeline(base, steps).elastic({ minWorkers: 3 })
+    .network(network({ failures: [{ worker: 1, leaveAt, joinAt }] }));
+
+for (const clock of ["real", "virtual"] as const) {
+  Deno.test(`joinAt (${clock} clock): worker 1 away from step 5 to step 10 comes back with worker 0's state, as all-reduce by hand`, async () => {
+    const steps = 16;
+    const plan = rejoining(allReduce(), steps, 5, 10).compile();
+    await inTemp(async (dir) => {
+      const result = await run(plan, { transport: "memory", out: `${dir}/run`, clock });
+      equal(result.summary.status, "completed");
+      // By hand: four workers for steps 1–4, the other three for steps 5–9, and from step 10 all
+      // four again, worker 1 starting from worker 0's model.
+      const workers = await parts(plan);
+      try {
+        const x0 = workers[0]!.model.initialParameters(plan.seed);
+        const xs = [0, 1, 2, 3].map(() => x0.slice());
+        await allReduceSteps(workers, [0, 1, 2, 3], xs, 0, 4);
+        const away = [0, 2, 3];
+        await allReduceSteps(workers, away, away.map((rank) => xs[rank]!), 4, 9);
+        xs[1] = xs[0]!.slice();
+        await allReduceSteps(workers, [0, 1, 2, 3], xs, 9, steps);
+        for (const rank of [0, 1, 2, 3]) {
+          deepEqual(result.params.workers[rank], Array.from(xs[rank]!), `worker ${rank}`);
+        }
+      } finally {
+        for (const { model } of workers) model.dispose();
+      }
+      equal(result.params.left, undefined, "nobody is missing at the end");
+      const changes = [
+        { step: 4, left: [1], members: [0, 2, 3], reason: "declared" },
+        { step: 9, left: [], members: [0, 1, 2, 3], reason: "joined", joined: [1] },
+      ];
+      deepEqual(result.summary.membership, changes);
+      const lines = await metricsLines(`${dir}/run`);
+      deepEqual(
+        lines.filter((line) => line.type === "membership"),
+        changes.map((change) => ({ type: "membership", worker: 0, ...change })),
+      );
+      // Worker 1 has no step lines while it is away.
+      const stepsOf = (rank: number) =>
+        lines.filter((l) => l.type === "step" && l.worker === rank).map((l) => l.step);
+      deepEqual(stepsOf(1), [0, 1, 2, 3, 9, 10, 11, 12, 13, 14, 15]);
+      deepEqual(stepsOf(2).length, steps);
+      // The hand-over is the state phase's alone: worker 0 sent one frame, worker 1 received it.
+      const state = (side: "sent" | "received") =>
+        result.summary.bytes.map((worker) => worker[side].state);
+      const frame = state("sent")[0]!;
+      ok(frame > FRAME_HEADER_BYTES, `a state frame of ${frame} bytes`);
+      deepEqual(state("sent"), [frame, 0, 0, 0]);
+      deepEqual(state("received"), [0, frame, 0, 0]);
+    });
+  });
+}
+
+Deno.test("joinAt with a compressor (topK, error feedback): the joiner synchronises with the others, the same on both clocks", async () => {
+  const plan = rejoining(localSgd({ tau: 2 }), 12, 3, 8).compress(topK({ k: 1 })).compile();
   await inTemp(async (dir) => {
     const result = await run(plan, { transport: "memory", out: `${dir}/run` });
     equal(result.summary.status, "completed");
-    deepEqual(result.params.left, [{ worker: 2, steps: 6 }]);
+    // The last step synchronises: every worker holds the same model, the joiner included.
+    for (const rank of [1, 2, 3]) deepEqual(result.params.workers[rank], result.params.workers[0]);
     const again = await run(plan, { transport: "memory", out: `${dir}/again`, clock: "virtual" });
     deepEqual(again.params, result.params);
   });
@@ -342,8 +528,9 @@ Deno.test("reshard spread: the survivors share the lost shard and reach the solu
   });
 });
 
-Deno.test("elastic runs refused, with messages that say why: declared leaves over TCP, joins, checkpoints", async () => {
+Deno.test("elastic runs refused, with messages that say why: declared leaves over TCP, joins the base cannot share a state with, checkpoints", async () => {
   const base = () => pipeline(allReduce(), 20).elastic({ minWorkers: 2 });
+  const join = network({ failures: [{ worker: 1, leaveAt: 5, joinAt: 10 }] });
   const cases: [Plan, Parameters<typeof run>[1], RegExp][] = [
     [
       base().network(network({ failures: [{ worker: 1, leaveAt: 5 }] })).compile(),
@@ -352,9 +539,25 @@ Deno.test("elastic runs refused, with messages that say why: declared leaves ove
     ],
     [base().compile(), { transport: "tcp", localWorkers: 2 }, /--local-workers is not yet/],
     [
-      base().network(network({ failures: [{ worker: 1, leaveAt: 5, joinAt: 10 }] })).compile(),
+      pipeline(sgp(onePeerExponential), 20).elastic({ minWorkers: 2 }).network(join).compile(),
       { transport: "memory" },
-      /joining again \(joinAt\) is not yet run/,
+      /cannot join again \(joinAt\): sgp's push-sum weights cannot be shared with a joiner yet/,
+    ],
+    [
+      pipeline(overlapLocalSgd({ tau: 2 }), 20).elastic({ minWorkers: 2 }).network(join)
+        .compile(),
+      { transport: "memory" },
+      /cannot join again \(joinAt\) with overlapLocalSgd yet/,
+    ],
+    [
+      // Two workers: worker 0 leaves when worker 1 comes back, so nobody can hand it a state.
+      train(linear({ dim: 3 })).data(leastSquares({ file: FILE })).workers(2)
+        .optimizer(sgd({ lr: LR })).base(allReduce()).steps(20).elastic({ minWorkers: 1 })
+        .network(network({
+          failures: [{ worker: 1, leaveAt: 5, joinAt: 10 }, { worker: 0, leaveAt: 10 }],
+        })).compile(),
+      { transport: "memory" },
+      /at step 10 workers join again but none of the workers live at step 9 stays/,
     ],
     [base().compile(), { transport: "memory", checkpointEvery: 5 }, /checkpoints/],
   ];

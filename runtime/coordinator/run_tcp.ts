@@ -18,6 +18,7 @@ import { openRendezvous, Rendezvous } from "./rendezvous.ts";
 import { planHashBytes, readTlsFiles } from "../auth.ts";
 import { startWatchdog } from "./watchdog.ts";
 import type { CheckpointHooks } from "./checkpoints.ts";
+import { rejoinProblem } from "../worker/membership.ts";
 
 /** Default silence after which the run fails. */
 const DEFAULT_SILENCE_MS = 60_000;
@@ -67,7 +68,7 @@ export async function runOverTcp(
       elastic: {
         minWorkers: plan.elastic.minWorkers,
         steps: plan.steps,
-        rejoinRefusal: rejoinRefusal(plan),
+        rejoinRefusal: rejoinProblem(plan),
         server: elasticServer(plan),
       },
     }),
@@ -116,20 +117,4 @@ export async function runOverTcp(
     await rendezvous.close();
     await Promise.all(launched.map((worker) => worker.stop()));
   }
-}
-
-/** Why a lost worker of an elastic plan may not join again, or `null` when it may. */
-function rejoinRefusal(plan: Plan): string | null {
-  if (plan.elastic?.rejoin !== true) return "the plan's .elastic({ rejoin: false })";
-  // Push-sum mass would have to be split with the joiner; a copied weight would double it.
-  if (plan.base.kind === "sgp") return "sgp's push-sum weights cannot be shared with a joiner yet";
-  // The server's sum holds each worker's uploads; the donor's own state is the server's.
-  if (plan.base.kind === "cada") {
-    return "cada's per-worker upload state cannot be handed to a joiner yet";
-  }
-  // Its public copies would restart from a copied neighbour's: not yet checked.
-  if (plan.base.kind === "chocoGossip") {
-    return "chocoGossip's public copies are not yet re-formed for a joiner";
-  }
-  return null;
 }

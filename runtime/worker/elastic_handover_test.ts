@@ -5,6 +5,9 @@ import { handOverState } from "./worker_loop.ts";
 import { packState, type WorkerState } from "../worker_state.ts";
 import { FRAME_HEADER_BYTES } from "../comm/wire.ts";
 import { PHASES, zeroBytes } from "../../dsl/traffic.ts";
+import { network } from "../../dsl/network.ts";
+import { ArrivalBoard, VirtualClock, virtualWorker } from "../comm/virtual_clock.ts";
+import { LinkSchedule } from "../network/links.ts";
 
 Deno.test("a joiner gets the donor's state exactly, and every member's next collective still lines up", async () => {
   const comms = createMemoryTransports(3).map((transport) => createCommunicator(transport));
@@ -72,4 +75,28 @@ Deno.test("without joiners there is nothing to hand over and no collective", asy
     throw new Error("never asked");
   };
   assert.equal(await handOverState(comm!, { joined: [], donor: null }, state), null);
+});
+
+Deno.test("on the virtual clock the hand-over is charged: the joiner's time goes on from the donor's, after the frame's transfer", async () => {
+  const net = network({ latency: "5ms", bandwidth: "1Mbit" });
+  const board = new ArrivalBoard();
+  const clocks = [0, 1].map(() => new VirtualClock());
+  const comms = createMemoryTransports(2).map((transport, rank) => {
+    const worker = virtualWorker(transport, clocks[rank]!, new LinkSchedule(net, rank, 0), board);
+    return worker.wrap(createCommunicator(worker.transport));
+  });
+  // The donor trained on to 100 ms while the joiner was away, its clock left at 20 ms.
+  clocks[0]!.now = 100;
+  clocks[1]!.now = 20;
+  const state: WorkerState = {
+    buffers: [{ name: "x", data: new Float32Array(2000).fill(1) }],
+    virtualMs: null,
+  };
+  await Promise.all(
+    comms.map((comm) => handOverState(comm, { joined: [1], donor: 0 }, () => state)),
+  );
+  const frame = FRAME_HEADER_BYTES + packState(state).byteLength;
+  // Serialised at 1 Mbit/s, then 5 ms on the wire: over 64 ms for 8 kB.
+  const transfer = frame * 8 / 1e6 * 1000 + 5;
+  assert.ok(Math.abs(clocks[1]!.now - (100 + transfer)) < 1e-9, `joiner at ${clocks[1]!.now} ms`);
 });

@@ -1,8 +1,8 @@
 /**
  * The membership of an elastic run over its steps, as the runtime uses it: which workers are
- * live at each step (from the declared `network({ failures })`: fixed leaves and random churn,
- * `membershipSchedule` in `dsl/elastic.ts`), who has left by the end, and
- * what this version refuses to run. Every worker computes the same schedule from the plan, so
+ * live at each step (from the declared `network({ failures })`: fixed leaves, rejoins and random
+ * churn, `membershipSchedule` in `dsl/elastic.ts`), where workers join again, who has left by the
+ * end, and what this version refuses to run. Every worker computes the same schedule from the plan, so
  * the survivors switch their collectives to the new members between the same two steps without
  * any message.
  *
@@ -70,11 +70,72 @@ export function lostWorkers(plan: Plan): { worker: number; steps: number }[] {
 }
 
 /**
+ * The step indices (from 0) at which declared workers join an elastic run again (`joinAt − 1`),
+ * ascending: where the schedule's live workers include one that was not live at the step
+ * before. Empty for plans without rejoins (and for plans that are not elastic).
+ *
+ * @param plan The plan.
+ * @returns The step indices.
+ * @example Worker 1 leaves at step 5 and is back at step 10 (index 9)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { allReduce, leastSquares, linear, network, sgd, train } from "../../mod.ts";
+ * import { joinSteps } from "./membership.ts";
+ *
+ * const plan = train(linear({ dim: 3 })).data(leastSquares({ file: "unused.json" })).workers(4)
+ *   .optimizer(sgd({ lr: 0.1 })).base(allReduce()).steps(20).elastic({ minWorkers: 3 })
+ *   .network(network({ failures: [{ worker: 1, leaveAt: 5, joinAt: 10 }] })).compile();
+ * assert.deepEqual(joinSteps(plan), [9]);
+ * ```
+ */
+export function joinSteps(plan: Plan): number[] {
+  const spans = planMembership(plan) ?? [];
+  return spans.slice(1).filter((span, i) =>
+    span.live.some((rank) => !spans[i]!.live.includes(rank))
+  ).map((span) => span.from - 1);
+}
+
+/**
+ * Why a worker may not join this elastic plan's run again (over TCP a restarted worker, on the
+ * memory transport a declared `joinAt`), or `null` when it may. A joiner takes the state of a
+ * live worker (`handOverState`), which some bases cannot share yet.
+ *
+ * @param plan The plan.
+ * @returns The reason, a phrase without a leading capital, or `null`.
+ */
+export function rejoinProblem(plan: Plan): string | null {
+  if (plan.elastic?.rejoin !== true) return "the plan's .elastic({ rejoin: false })";
+  // Push-sum mass would have to be split with the joiner; a copied weight would double it.
+  if (plan.base.kind === "sgp") return "sgp's push-sum weights cannot be shared with a joiner yet";
+  // The server's sum holds each worker's uploads; the donor's own state is the server's.
+  if (plan.base.kind === "cada") {
+    return "cada's per-worker upload state cannot be handed to a joiner yet";
+  }
+  // Its public copies would restart from a copied neighbour's: not yet checked.
+  if (plan.base.kind === "chocoGossip") {
+    return "chocoGossip's public copies are not yet re-formed for a joiner";
+  }
+  return null;
+}
+
+/** The base or outer algorithm whose collectives stay in flight across steps, or `null`. */
+function overlappingPart(plan: Plan): string | null {
+  return plan.base.kind === "overlapLocalSgd"
+    ? "overlapLocalSgd"
+    : plan.outer?.kind === "streamingDiloco"
+    ? "streamingDiloco"
+    : null;
+}
+
+/**
  * Why this version cannot run an elastic plan as asked, or `null` when it can (and for plans
  * that are not elastic). On the memory transport, declared leaves and random churn run (with
  * either reshard); on TCP, real losses do (a worker that dies or is cut off), with
- * either reshard. `joinAt` on the memory transport, rejoins of sgp, cada and chocoGossip workers
- * over TCP, checkpoints, compressors and, over TCP, the overlapping bases are not yet.
+ * either reshard; compressors with both. A worker joins again (`joinAt` on the memory transport,
+ * `gossamer worker --join` over TCP) with a live worker's state, except for sgp, cada and
+ * chocoGossip ({@linkcode rejoinProblem}) and, on memory, the overlapping bases or a join that no
+ * worker stays live to give a state to; checkpoints and, over TCP, the overlapping bases are not
+ * yet run.
  *
  * @param plan The plan.
  * @param transport The run's transport.
@@ -97,18 +158,23 @@ export function elasticRunProblem(
   if (transport === "tcp" && localWorkers > 1) {
     return `${elastic}: --local-workers is not yet supported (a lost process loses every worker of its shared-memory group)`;
   }
-  if (failures.some((failure) => "joinAt" in failure && failure.joinAt !== null)) {
-    return `${elastic}: a worker joining again (joinAt) is not yet run; declare leaves without joinAt`;
-  }
   if (checkpoints) return `${elastic} runs cannot write or resume from checkpoints yet`;
-  if (plan.compress !== null) {
-    return `${elastic} runs cannot use a compressor yet (its mean is over every worker)`;
+  const overlapping = overlappingPart(plan);
+  const joins = joinSteps(plan);
+  if (joins.length > 0) {
+    const rejoin = rejoinProblem(plan);
+    if (rejoin !== null) return `${elastic}: a worker cannot join again (joinAt): ${rejoin}`;
+    if (overlapping !== null) {
+      return `${elastic}: a worker cannot join again (joinAt) with ${overlapping} yet (its collectives stay in flight across steps, which the joiner did not start)`;
+    }
+    const live = liveWorkers(plan)!;
+    const orphan = joins.find((k) => !live(k).some((rank) => live(k - 1).includes(rank)));
+    if (orphan !== undefined) {
+      return `${elastic}: at step ${
+        orphan + 1
+      } workers join again but none of the workers live at step ${orphan} stays to hand them the state`;
+    }
   }
-  const overlapping = plan.base.kind === "overlapLocalSgd"
-    ? "overlapLocalSgd"
-    : plan.outer?.kind === "streamingDiloco"
-    ? "streamingDiloco"
-    : null;
   if (transport === "tcp" && overlapping !== null) {
     return `${elastic} over TCP cannot use ${overlapping} yet (its collectives stay in flight across steps, which a lost worker leaves half done)`;
   }

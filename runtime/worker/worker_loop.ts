@@ -4,7 +4,8 @@
  * (`algorithms/chain.ts`: optimizer, base, compressor, outer) and emit a metrics line; evaluate
  * every `evalEvery` steps and after the last; save a checkpoint when asked. In an elastic run
  * (`membership.ts`) a worker declared to leave stops before the step it leaves at, and the
- * survivors narrow their communicator to the live workers before that step.
+ * survivors narrow their communicator to the live workers before that step; a worker declared to
+ * join again skips to its return and takes a live worker's state there.
  *
  * @module
  */
@@ -26,6 +27,7 @@ import { type LongWaitWatch, timeCommunicator } from "./timed_communicator.ts";
 import { WorkerNamedError } from "../errors.ts";
 import { liveWorkers } from "./membership.ts";
 import type { TensorMemory } from "../tensor_memory.ts";
+import type { StateBuffer } from "../state.ts";
 
 /** What a worker loop needs. */
 export interface WorkerLoopOptions {
@@ -58,6 +60,11 @@ export interface WorkerLoopOptions {
   readonly longWait?: LongWaitWatch;
   /** Elastic TCP runs: how the worker goes on when a collective fails (`ElasticRecovery`). */
   readonly elastic?: ElasticRecovery;
+  /**
+   * Memory runs whose declared workers join again (`joinAt`): before a join step, moves `comm`
+   * onto the step's fresh mesh once every member of the step is there (`MemoryRejoins`).
+   */
+  readonly rejoins?: { enter(k: number): Promise<void> };
 }
 
 /**
@@ -120,6 +127,25 @@ export async function handOverState(
   );
   const bytes = received.get(donor);
   return bytes === undefined ? null : unpackState(bytes);
+}
+
+/**
+ * The state a donor hands a joiner: its buffers as they are, except its own per-worker
+ * accumulations (`StateBuffer.perWorker`: error feedback's residual), which go as zeros: the
+ * joiner starts them empty, as a fresh worker would, instead of sending the donor's unsent part
+ * a second time. Zeros of the same type keep the layout `chain.restore` checks.
+ *
+ * @param buffers The donor's buffers, live.
+ * @returns The state to pack (no virtual time: the joiner keeps its own clock).
+ */
+export function donorState(buffers: readonly StateBuffer[]): WorkerState {
+  return {
+    buffers: buffers.map(({ name, data, perWorker }) => ({
+      name,
+      data: perWorker === true ? new (data.constructor as typeof Float32Array)(data.length) : data,
+    })),
+    virtualMs: null,
+  };
 }
 
 /**
@@ -324,20 +350,21 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
     try {
       if (handover !== null) {
         // In the try: a worker lost while it hands over starts the next recovery.
-        await handOverState(comm, handover, () => ({
-          buffers: chain.buffers().map(({ name, data }) => ({ name, data })),
-          virtualMs: null,
-        }));
+        await handOverState(comm, handover, () => donorState(chain.buffers()));
         handover = null;
       }
       for (; k < plan.steps; k++) {
+        if (liveAt !== null) {
+          const next = await followSchedule(k);
+          if (next === null) return chain.model();
+          k = next;
+        }
         const calls = elastic?.calls();
         if (elastic !== undefined) {
           // Copies of their own type: float64 buffers (DiLoCo's) must come back exactly.
           kept.set(k, new Map(chain.buffers().map(({ name, data }) => [name, data.slice()])));
         }
-        const gone = await trainStep(k);
-        if (gone) return chain.model();
+        await trainStep(k);
         if (elastic !== undefined) {
           // A step without collectives is never where a survivor waits: nobody goes back to it.
           if (elastic.calls() === calls && kept.size > 1) kept.delete(k);
@@ -366,29 +393,61 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   emit({ type: "traffic", step: plan.steps - 1, worker: rank, ...takeBytes() });
   return chain.model();
 
-  /** Step `k`: its batch, the chain's step, its line, evaluation and checkpoint; true to leave. */
-  async function trainStep(k: number): Promise<boolean> {
-    options.signal?.throwIfAborted();
-    step = k;
-    if (liveAt !== null && liveAt(k).join() !== comm.members.join()) {
-      const live = liveAt(k);
-      // A worker that leaves stops here, before this step's synchronisation, and hands back its
-      // parameters as they are; the survivors narrow every collective (and the topology bases
-      // their mixing, which follows the communicator's members) to the live workers.
-      if (!live.includes(rank)) return true;
-      const left = comm.members.filter((member) => !live.includes(member));
-      comm.setMembers(live);
-      if (rank === live[0]) {
-        emit({
-          type: "membership",
-          step: k,
-          worker: rank,
-          left,
-          members: live,
-          reason: "declared",
-        });
+  /**
+   * Elastic runs with declared failures, before step `k`: follows the schedule's membership. A
+   * worker that leaves stops before this step's synchronisation; if it comes back later it skips
+   * to that step, else it hands back its parameters as they are (`null`). The survivors narrow
+   * every collective (and the topology bases their mixing, which follows the communicator's
+   * members) to the live workers. Where workers join, every member moves onto the step's fresh
+   * mesh and the lowest-ranked survivor hands each joiner its state (`handOverState`, phase
+   * `state`), as over TCP; the joiner trains on from it.
+   *
+   * @returns The step index to train next (`k`, or a joiner's return), or `null` to leave.
+   */
+  async function followSchedule(k: number): Promise<number | null> {
+    let live = liveAt!(k);
+    if (!live.includes(rank)) {
+      let back = k + 1;
+      while (back < plan.steps && !liveAt!(back).includes(rank)) back++;
+      if (back === plan.steps) return null;
+      k = back;
+      live = liveAt!(k);
+    }
+    const before = k === 0 ? comm.members : liveAt!(k - 1);
+    if (live.join() === before.join()) return k;
+    const left = before.filter((member) => !live.includes(member));
+    const joined = live.filter((member) => !before.includes(member));
+    if (joined.length > 0) await options.rejoins!.enter(k);
+    comm.setMembers(live);
+    if (joined.length > 0) {
+      const donor = live.find((member) => before.includes(member))!;
+      const state = await handOverState(
+        comm,
+        { joined, donor },
+        () => donorState(chain.buffers()),
+      );
+      if (state !== null) {
+        chain.restore(new Map(state.buffers.map((buffer) => [buffer.name, buffer.data])));
       }
     }
+    if (rank === live[0]) {
+      emit({
+        type: "membership",
+        step: k,
+        worker: rank,
+        left,
+        members: live,
+        reason: left.length > 0 ? "declared" : "joined",
+        ...(joined.length > 0 ? { joined } : {}),
+      });
+    }
+    return k;
+  }
+
+  /** Step `k`: its batch, the chain's step, its line, evaluation and checkpoint. */
+  async function trainStep(k: number): Promise<void> {
+    options.signal?.throwIfAborted();
+    step = k;
     const start = performance.now();
     batch = data.batch(k);
     const { loss, lr, metrics } = await chain.step(k);
@@ -434,6 +493,5 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
         emit({ type: "traffic", step: k, worker: rank, ...bytes });
       }
     }
-    return false;
   }
 }

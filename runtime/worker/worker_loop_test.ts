@@ -15,7 +15,7 @@ import { createMemoryCommunicators } from "../comm/memory_transport.ts";
 import { loadWorkerData } from "../data/worker_data.ts";
 import type { EvalLine, MetricsLine } from "../metrics.ts";
 import type { TrainableModel } from "../models/types.ts";
-import { runWorkerLoop } from "./worker_loop.ts";
+import { donorState, runWorkerLoop } from "./worker_loop.ts";
 
 /** A model of one parameter whose test loss is `testLoss` nats per token, whatever it holds. */
 function fixedLossModel(testLoss: number): TrainableModel {
@@ -69,4 +69,26 @@ Deno.test("evaluations of other data have neither", async () => {
   const lines = await evaluations(plan, 0.5);
   assert.ok(lines.length > 0);
   for (const line of lines) assert.ok(!("bitsPerToken" in line) && !("perplexity" in line));
+});
+
+Deno.test("donorState: a joiner gets the donor's buffers, but zeros for its per-worker accumulations", () => {
+  const model = Float32Array.of(1, 2);
+  const residual = Float32Array.of(0.5, -0.5);
+  const history = Float64Array.of(3, 4);
+  const state = donorState([
+    { name: "model", data: model, momentum: false },
+    { name: "topK.residual", data: residual, momentum: false, perWorker: true },
+    { name: "dqSgd.state", data: history, momentum: false },
+  ]);
+  assert.equal(state.virtualMs, null);
+  assert.deepEqual(state.buffers.map((buffer) => buffer.name), [
+    "model",
+    "topK.residual",
+    "dqSgd.state",
+  ]);
+  assert.deepEqual(state.buffers[0]!.data, Float32Array.of(1, 2));
+  assert.deepEqual(state.buffers[1]!.data, new Float32Array(2));
+  assert.deepEqual(state.buffers[2]!.data, Float64Array.of(3, 4));
+  // The donor's own residual is left as it was.
+  assert.deepEqual(residual, Float32Array.of(0.5, -0.5));
 });

@@ -4,7 +4,8 @@
  * the loss, and a replay on the memory transport that declares the same leave
  * (`network({ failures: [{ worker: 2, leaveAt }] })`, `leaveAt` taken from the recorded rewind)
  * gives the survivors' parameters bit for bit: the step in flight when the worker died was redone
- * over the survivors on every survivor, never half-applied. With `reshard: "spread"` the
+ * over the survivors on every survivor, never half-applied (with a compressor, its error feedback
+ * and random draws too). With `reshard: "spread"` the
  * survivors also share out the lost worker's batches from that step on, as the replay does.
  */
 
@@ -25,12 +26,14 @@ import {
   localSgd,
   network,
   onePeerExponential,
+  qsgd,
   ring,
   run,
   sgd,
   sgp,
   slowMo,
   synthetic,
+  topK,
   train,
 } from "../../mod.ts";
 
@@ -70,6 +73,18 @@ const CASES: [string, Family, "drop" | "spread"][] = [
     "drop",
   ]),
   ["allReduce, reshard spread", FAMILIES.allReduce, "spread"],
+  // Compressors: the survivors' rewind restores the compressor's state with the rest, and a
+  // stochastic codec's draws (a stream per worker and step) come out the same when a step is redone.
+  [
+    "allReduce + qsgd",
+    () => leastSquaresPipeline(STEPS).base(allReduce()).compress(qsgd({ levels: 4 })),
+    "drop",
+  ],
+  [
+    "localSgd + topK with error feedback",
+    () => leastSquaresPipeline(STEPS).base(localSgd({ tau: 3 })).compress(topK({ k: 1 })),
+    "drop",
+  ],
 ];
 
 for (const [family, pipeline, reshard] of CASES) {
@@ -186,66 +201,101 @@ async function waitForMembership(folder: string, count: number): Promise<void> {
   throw new Error(`${folder}/metrics.jsonl has no ${count} membership lines after 60 s`);
 }
 
-Deno.test("a killed worker restarted with --join rejoins with a live worker's state: the run ends with 4 equal models", async () => {
-  const folder = await tempRunFolder();
-  const plan = leastSquaresPipeline(500).base(allReduce()).elastic({ minWorkers: 3 })
-    .network(network({ latency: LATENCY })).compile();
-  await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
-  const { coordinator, workers, rendezvous } = externalRun(`${folder}/plan.json`, `${folder}/run`);
-  let rejoined: ReturnType<typeof startWith> | null = null;
-  try {
-    await waitForMetrics(`${folder}/run`, 120);
-    workers[2]!.child.kill("SIGKILL");
-    await waitForMembership(`${folder}/run`, 1);
-    rejoined = startWith(
-      { GOSSAMER_SECRET: TEST_SECRET },
-      "worker",
-      "--plan",
+/**
+ * The rejoin cases: plain all-reduce, and localSgd with topK, whose joiner starts its error
+ * feedback at zero rather than copying the donor's (500 steps end on a synchronisation).
+ */
+const REJOINS = {
+  "allReduce": () => leastSquaresPipeline(500).base(allReduce()),
+  "localSgd + topK": () =>
+    leastSquaresPipeline(500).base(localSgd({ tau: 4 })).compress(topK({ k: 1 })),
+};
+
+for (const [family, pipeline] of Object.entries(REJOINS)) {
+  Deno.test(`${family}: a killed worker restarted with --join rejoins with a live worker's state: the run ends with 4 equal models, as a memory replay with joinAt`, async () => {
+    const folder = await tempRunFolder();
+    const plan = pipeline().elastic({ minWorkers: 3 }).network(network({ latency: LATENCY }))
+      .compile();
+    await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+    const { coordinator, workers, rendezvous } = externalRun(
       `${folder}/plan.json`,
-      "--rank",
-      "2",
-      "--world",
-      "4",
-      "--join",
-      rendezvous,
+      `${folder}/run`,
     );
-    const result = await coordinator.output;
-    assert.equal(result.code, 0, result.stderr);
-    const joined = await rejoined.output;
-    assert.equal(joined.code, 0, joined.stderr);
-    const read = async (name: string) =>
-      JSON.parse(await Deno.readTextFile(`${folder}/run/${name}`));
-    const summary = await read("summary.json");
-    assert.equal(summary.status, "completed");
-    assert.deepEqual(
-      summary.membership.map((change: Record<string, unknown>) => [
-        change.reason,
-        change.left,
-        change.members,
-        change.joined ?? [],
-      ]),
-      [["lost", [2], [0, 1, 3], []], ["joined", [], [0, 1, 2, 3], [2]]],
-    );
-    assert.ok(summary.membership[1].step > summary.membership[0].step);
-    const params = await read("params.json");
-    assert.equal(params.left, undefined, "nobody is missing at the end");
-    // All-reduce SGD keeps every model equal: the joiner's too, from its first step back.
-    for (const rank of [1, 2, 3]) assert.deepEqual(params.workers[rank], params.workers[0]);
-    // The hand-over's bytes are the state phase's alone: rank 0 (the lowest live worker) sent
-    // one frame to the joiner, which received it; nobody else sent or received a state.
-    const state = (side: "sent" | "received") =>
-      summary.bytes.map((worker: Record<typeof side, PhaseBytes>) => worker[side].state);
-    const frame = state("sent")[0];
-    assert.ok(frame > FRAME_HEADER_BYTES, `a state frame of ${frame} bytes`);
-    assert.deepEqual(state("sent"), [frame, 0, 0, 0]);
-    assert.deepEqual(state("received"), [0, 0, frame, 0]);
-  } finally {
-    await Promise.all(
-      [coordinator, ...workers, ...(rejoined === null ? [] : [rejoined])].map(reap),
-    );
-    await Deno.remove(folder, { recursive: true });
-  }
-});
+    let rejoined: ReturnType<typeof startWith> | null = null;
+    try {
+      await waitForMetrics(`${folder}/run`, 120);
+      workers[2]!.child.kill("SIGKILL");
+      await waitForMembership(`${folder}/run`, 1);
+      rejoined = startWith(
+        { GOSSAMER_SECRET: TEST_SECRET },
+        "worker",
+        "--plan",
+        `${folder}/plan.json`,
+        "--rank",
+        "2",
+        "--world",
+        "4",
+        "--join",
+        rendezvous,
+      );
+      const result = await coordinator.output;
+      assert.equal(result.code, 0, result.stderr);
+      const joined = await rejoined.output;
+      assert.equal(joined.code, 0, joined.stderr);
+      const read = async (name: string) =>
+        JSON.parse(await Deno.readTextFile(`${folder}/run/${name}`));
+      const summary = await read("summary.json");
+      assert.equal(summary.status, "completed");
+      assert.deepEqual(
+        summary.membership.map((change: Record<string, unknown>) => [
+          change.reason,
+          change.left,
+          change.members,
+          change.joined ?? [],
+        ]),
+        [["lost", [2], [0, 1, 3], []], ["joined", [], [0, 1, 2, 3], [2]]],
+      );
+      assert.ok(summary.membership[1].step > summary.membership[0].step);
+      const params = await read("params.json");
+      assert.equal(params.left, undefined, "nobody is missing at the end");
+      // Every model is equal after the last synchronisation: the joiner's too.
+      for (const rank of [1, 2, 3]) assert.deepEqual(params.workers[rank], params.workers[0]);
+      // The hand-over's bytes are the state phase's alone: rank 0 (the lowest live worker) sent
+      // one frame to the joiner, which received it; nobody else sent or received a state.
+      const state = (side: "sent" | "received") =>
+        summary.bytes.map((worker: Record<typeof side, PhaseBytes>) => worker[side].state);
+      const frame = state("sent")[0];
+      assert.ok(frame > FRAME_HEADER_BYTES, `a state frame of ${frame} bytes`);
+      assert.deepEqual(state("sent"), [frame, 0, 0, 0]);
+      assert.deepEqual(state("received"), [0, 0, frame, 0]);
+
+      // The same leave and return declared on the memory transport (joinAt) records the same
+      // changes at the same steps, hands over the same state, and ends with the same models.
+      const [lost, back] = summary.membership;
+      const replay = await run(
+        pipeline().elastic({ minWorkers: 3 }).network(
+          network({ failures: [{ worker: 2, leaveAt: lost.step + 1, joinAt: back.step + 1 }] }),
+        ).compile(),
+        { transport: "memory", out: `${folder}/replay` },
+      );
+      assert.deepEqual(replay.summary.membership, [
+        { step: lost.step, left: [2], members: [0, 1, 3], reason: "declared" },
+        { step: back.step, left: [], members: [0, 1, 2, 3], reason: "joined", joined: [2] },
+      ]);
+      assert.deepEqual(replay.summary.bytes.map((worker) => worker.sent.state), state("sent"));
+      assert.deepEqual(
+        replay.summary.bytes.map((worker) => worker.received.state),
+        state("received"),
+      );
+      assert.deepEqual(replay.params.workers, params.workers);
+    } finally {
+      await Promise.all(
+        [coordinator, ...workers, ...(rejoined === null ? [] : [rejoined])].map(reap),
+      );
+      await Deno.remove(folder, { recursive: true });
+    }
+  });
+}
 
 Deno.test("a run of two that loses one goes on alone: a mesh of one member", async () => {
   const folder = await tempRunFolder();
