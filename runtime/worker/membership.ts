@@ -73,8 +73,9 @@ export function lostWorkers(plan: Plan): { worker: number; steps: number }[] {
  * Why this version cannot run an elastic plan as asked, or `null` when it can (and for plans
  * that are not elastic). On the memory transport, declared leaves and random churn run (with
  * either reshard); on TCP, real losses do (a worker that dies or is cut off), with
- * either reshard. `joinAt` on the memory transport, rejoins of sgp, cada and chocoGossip workers
- * over TCP, checkpoints, compressors and, over TCP, the overlapping bases are not yet.
+ * either reshard, overlapLocalSgd and streamingDiloco included (their collectives in flight across
+ * steps are launched again from the step that started them). `joinAt` on the memory transport,
+ * rejoins of sgp, cada and chocoGossip workers over TCP, checkpoints and compressors are not yet.
  *
  * @param plan The plan.
  * @param transport The run's transport.
@@ -103,14 +104,6 @@ export function elasticRunProblem(
   if (checkpoints) return `${elastic} runs cannot write or resume from checkpoints yet`;
   if (plan.compress !== null) {
     return `${elastic} runs cannot use a compressor yet (its mean is over every worker)`;
-  }
-  const overlapping = plan.base.kind === "overlapLocalSgd"
-    ? "overlapLocalSgd"
-    : plan.outer?.kind === "streamingDiloco"
-    ? "streamingDiloco"
-    : null;
-  if (transport === "tcp" && overlapping !== null) {
-    return `${elastic} over TCP cannot use ${overlapping} yet (its collectives stay in flight across steps, which a lost worker leaves half done)`;
   }
   return null;
 }
