@@ -6,6 +6,9 @@
  * gives the survivors' parameters bit for bit: the step in flight when the worker died was redone
  * over the survivors on every survivor, never half-applied. With `reshard: "spread"` the
  * survivors also share out the lost worker's batches from that step on, as the replay does.
+ * overlapLocalSgd and streamingDiloco keep a collective in flight across steps nearly all the
+ * time (its latency outlasts the steps it overlaps): they are killed at three points each, and
+ * the survivors go back to the step that started it.
  */
 
 import assert from "node:assert/strict";
@@ -15,6 +18,7 @@ import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
 import type { PhaseBytes } from "../../dsl/traffic.ts";
 import { FRAME_HEADER_BYTES } from "../../runtime/comm/wire.ts";
 import {
+  adamw,
   allReduce,
   cada,
   chocoGossip,
@@ -25,11 +29,13 @@ import {
   localSgd,
   network,
   onePeerExponential,
+  overlapLocalSgd,
   ring,
   run,
   sgd,
   sgp,
   slowMo,
+  streamingDiloco,
   synthetic,
   train,
 } from "../../mod.ts";
@@ -56,23 +62,44 @@ const FAMILIES = {
     leastSquaresPipeline(STEPS).base(chocoGossip(ring, { gamma: 0.5 })),
   "cada (worker 2 is not its server)": () =>
     leastSquaresPipeline(STEPS).base(cada({ c: 0.5, maxDelay: 8 })),
+  // Configurations of tests/runtime/_plans.ts's leastSquaresPlans.
+  "overlapLocalSgd": () =>
+    leastSquaresPipeline(STEPS).base(overlapLocalSgd({ tau: 3, alpha: 0.5, beta: 0.3 })),
+  "localSgd + streamingDiloco": () =>
+    leastSquaresPipeline(STEPS).optimizer(adamw({ lr: 0.05, weightDecay: 0.01 }))
+      .base(localSgd({ tau: 4 })).outer(
+        streamingDiloco({ tau: 4, fragments: 1, overlap: 1, bits: 4 }),
+      ),
 };
+
+/** Metrics lines written before the kill: about step 30 of 240 (four step lines a step). */
+const KILL_AFTER = 120;
 
 /**
  * Each family with the lost shard dropped, and all-reduce with it spread over the survivors
- * (each survivor loads worker 2's shard once it is lost and takes a third of its batches).
+ * (each survivor loads worker 2's shard once it is lost and takes a third of its batches); the
+ * overlapping families also killed early and late (metrics lines before the kill).
  */
 type Family = (typeof FAMILIES)[keyof typeof FAMILIES];
-const CASES: [string, Family, "drop" | "spread"][] = [
-  ...Object.entries(FAMILIES).map(([family, pipeline]): [string, Family, "drop"] => [
+const CASES: [string, Family, "drop" | "spread", number][] = [
+  ...Object.entries(FAMILIES).map(([family, pipeline]): [string, Family, "drop", number] => [
     family,
     pipeline,
     "drop",
+    KILL_AFTER,
   ]),
-  ["allReduce, reshard spread", FAMILIES.allReduce, "spread"],
+  ["allReduce, reshard spread", FAMILIES.allReduce, "spread", KILL_AFTER],
+  ...(["overlapLocalSgd", "localSgd + streamingDiloco"] as const).flatMap((family) =>
+    [50, 500].map((lines): [string, Family, "drop", number] => [
+      `${family}, killed after ${lines} metrics lines`,
+      FAMILIES[family],
+      "drop",
+      lines,
+    ])
+  ),
 ];
 
-for (const [family, pipeline, reshard] of CASES) {
+for (const [family, pipeline, reshard, killAfter] of CASES) {
   Deno.test(`${family}: SIGKILL of worker 2 of 4 mid-run → the run completes with 3, and a memory replay of the leave agrees bit for bit`, async () => {
     const elastic = (as = reshard) => pipeline().elastic({ minWorkers: 3, reshard: as });
     const folder = await tempRunFolder();
@@ -80,8 +107,7 @@ for (const [family, pipeline, reshard] of CASES) {
     await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
     const { coordinator, workers } = externalRun(`${folder}/plan.json`, `${folder}/run`);
     try {
-      // About step 30 of 240 (four step lines a step, and the evaluations): mid-run.
-      await waitForMetrics(`${folder}/run`, 120);
+      await waitForMetrics(`${folder}/run`, killAfter);
       workers[2]!.child.kill("SIGKILL");
       const result = await coordinator.output;
       assert.equal(result.code, 0, result.stderr);
