@@ -378,9 +378,9 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       return await kept.get(back)!();
     } catch (error) {
       throw new WorkerNamedError(
-        `Worker ${rank} cannot go back to step ${back + 1}: the collective in flight at its start failed (${
-          messageOf(error)
-        })`,
+        `Worker ${rank} cannot go back to step ${
+          back + 1
+        }: the collective in flight at its start failed (${messageOf(error)})`,
       );
     }
   }
