@@ -75,7 +75,8 @@ export interface ElasticRecovery {
   /**
    * Handles a failed collective.
    *
-   * @param step The step index the worker was in (`plan.steps`: the final barrier).
+   * @param step The step index the worker was in (`plan.steps`: the final barrier), or the
+   *   earlier one that started a collective still in flight (`TrainingChain.inFlightSince`).
    * @param error The failure.
    * @param snapshots The step indices the worker can go back to.
    * @returns Where to go on from, once the communicator is replaced.
