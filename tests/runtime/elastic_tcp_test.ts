@@ -6,9 +6,11 @@
  * gives the survivors' parameters bit for bit: the step in flight when the worker died was redone
  * over the survivors on every survivor, never half-applied. With `reshard: "spread"` the
  * survivors also share out the lost worker's batches from that step on, as the replay does.
- * overlapLocalSgd and streamingDiloco keep a collective in flight across steps nearly all the
- * time (its latency outlasts the steps it overlaps): they are killed at three points each, and
- * the survivors go back to the step that started it.
+ * overlapLocalSgd and streamingDiloco keep a collective in flight across steps (overlapLocalSgd
+ * nearly all the time: its latency outlasts the steps it overlaps), which the survivors must go
+ * back to the start of and launch again: they are killed at three points each. (Reporting the
+ * step a survivor noticed the loss in, as the other families do, failed the replay at all three
+ * points for overlapLocalSgd and at one of three for streamingDiloco.)
  */
 
 import assert from "node:assert/strict";
