@@ -22,10 +22,12 @@ import {
   mlp,
   mnist,
   onePeerExponential,
+  overlapLocalSgd,
   ring,
   sgd,
   sgp,
   slowMo,
+  streamingDiloco,
   train,
 } from "../mod.ts";
 import { table } from "../report/format.ts";
@@ -52,6 +54,11 @@ const FAMILIES = {
   "sgp (one-peer exponential)": () => start().base(sgp(onePeerExponential)),
   "dmSgd (ring)": () => start().base(dmSgd(ring, { beta: 0.8 })),
   "chocoGossip (ring)": () => start().base(chocoGossip(ring, { gamma: 0.5 })),
+  "overlapLocalSgd": () => start().base(overlapLocalSgd({ tau: 4 })),
+  "localSgd + streamingDiloco": () =>
+    start().base(localSgd({ tau: 4 })).outer(
+      streamingDiloco({ tau: 4, fragments: 2, overlap: 1, bits: 4 }),
+    ),
   // As in examples/cada_adaptive.ts: the server's adaptive step takes a small learning rate.
   "cada": () =>
     start().optimizer(sgd({ lr: 0.005 })).base(

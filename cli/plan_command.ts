@@ -64,9 +64,18 @@ export function renderExplanation(
       ? plan
       : { ...plan, network: { ...plan.network, failures: [] } };
     const overTcp = elasticRunProblem(real, "tcp", false);
+    // A collective in flight across steps is redone from the step that started it.
+    const inFlight = plan.base.kind === "overlapLocalSgd"
+      ? "the step that launched the overlapLocalSgd all-reduce still in flight"
+      : plan.outer?.kind === "streamingDiloco"
+      ? "the step that started the streamingDiloco sync still in flight"
+      : null;
+    const redo = inFlight === null
+      ? "the survivors redo the step in flight without it"
+      : `the survivors go back to ${inFlight} and redo from there without it`;
     lines.push(
       overTcp === null
-        ? "  Over TCP: a worker that dies or is cut off leaves, the survivors redo the step in flight without it, and a restarted one joins again."
+        ? `  Over TCP: a worker that dies or is cut off leaves, ${redo}, and a restarted one joins again.`
         : `  Over TCP, not run yet: ${overTcp}.`,
     );
     for (const failure of elastic.failures) lines.push(`  Declared failure: ${failure}`);

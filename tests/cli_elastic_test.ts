@@ -10,20 +10,20 @@ import { gossamer, ROOT, STACK_LINE } from "./_cli.ts";
 /** An elastic pipeline module in a fresh folder; returns its path. */
 async function elasticPipeline(
   failure = "{ worker: 2, leaveAt: 10, joinAt: 30 }",
-  base = "gossip(ring)",
+  algorithms = ".base(gossip(ring))",
 ): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "gossamer_cli_elastic_" });
   const path = `${dir}/elastic.ts`;
   await Deno.writeTextFile(
     path,
-    `import { gossip, leastSquares, linear, network, onePeerExponential, ring, sgd, sgp, train } from "${
+    `import { gossip, leastSquares, linear, localSgd, network, onePeerExponential, overlapLocalSgd, ring, sgd, sgp, streamingDiloco, train } from "${
       new URL("mod.ts", ROOT).href
     }";
 export default train(linear({ dim: 3 }))
   .data(leastSquares({ file: "${new URL("examples/data/least_squares_4.json", ROOT).href}" }))
   .workers(4)
   .optimizer(sgd({ lr: 0.05 }))
-  .base(${base})
+  ${algorithms}
   .steps(40)
   .elastic({ minWorkers: 3, maxWorkers: 6 })
   .network(network({ failures: [${failure}] }));
@@ -69,10 +69,37 @@ Deno.test("plan explains an elastic pipeline, its base's reaction and its declar
   }
 });
 
+Deno.test("plan says that over TCP overlapLocalSgd and streamingDiloco go back to the step that started the collective in flight", async () => {
+  const cases = [
+    [
+      ".base(overlapLocalSgd({ tau: 4 }))",
+      "the survivors go back to the step that launched the overlapLocalSgd all-reduce still in flight and redo from there without it",
+    ],
+    [
+      ".base(localSgd({ tau: 4 })).outer(streamingDiloco({ tau: 4, fragments: 1, overlap: 1 }))",
+      "the survivors go back to the step that started the streamingDiloco sync still in flight and redo from there without it",
+    ],
+  ];
+  for (const [algorithms, redo] of cases) {
+    const path = await elasticPipeline("{ worker: 2, leaveAt: 10 }", algorithms);
+    try {
+      const result = await gossamer("plan", path);
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(
+        result.stdout.includes(`Over TCP: a worker that dies or is cut off leaves, ${redo},`),
+        result.stdout,
+      );
+      assert.ok(!result.stdout.includes("not run yet"), result.stdout);
+    } finally {
+      await Deno.remove(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    }
+  }
+});
+
 Deno.test("run refuses what it cannot run of an elastic plan with one clear line", async () => {
   const cases = [
     [
-      await elasticPipeline(undefined, "sgp(onePeerExponential)"),
+      await elasticPipeline(undefined, ".base(sgp(onePeerExponential))"),
       "memory",
       "a worker cannot join again (joinAt): sgp's push-sum weights cannot be shared with a joiner yet",
     ],

@@ -91,6 +91,21 @@ export interface TrainingChain {
    *   and precision).
    */
   restore(saved: ReadonlyMap<string, Float32Array | Float64Array>): void;
+  /**
+   * Elastic runs: the step that started the oldest collective still in flight across steps
+   * (overlapLocalSgd's average, streamingDiloco's sync), or `null`. A worker lost meanwhile
+   * leaves it half done, so the survivors must go back to that step's start, not to the step
+   * they noticed the loss in.
+   */
+  inFlightSince(): number | null;
+  /**
+   * Elastic runs: a copy of every buffer now, taken without waiting for communication in flight
+   * (so computation still overlaps it). The function returned waits for what was in flight at
+   * the copy and gives the copy as `checkpoint()` would have given it then, ready for
+   * `restore`. Call it only once those collectives have completed: a worker goes back to a
+   * step no later than the start of any collective it has not completed (`inFlightSince`).
+   */
+  snapshot(): () => Promise<Map<string, Float32Array | Float64Array>>;
   /** The parts, for tests and diagnostics. */
   readonly parts: ChainParts;
 }
@@ -198,6 +213,20 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
       }
       base.restored?.();
       outer?.restored?.();
+    },
+    inFlightSince() {
+      const since = [base.inFlightSince?.() ?? null, outer?.inFlightSince?.() ?? null]
+        .filter((step) => step !== null);
+      return since.length === 0 ? null : Math.min(...since);
+    },
+    snapshot() {
+      // Copies of their own type: float64 buffers (DiLoCo's) must come back exactly.
+      const copy = new Map(allBuffers().map(({ name, data }) => [name, data.slice()]));
+      const held = [base.hold?.(), outer?.hold?.()];
+      return async () => {
+        for (const settle of held) await settle?.(copy);
+        return copy;
+      };
     },
     parts: { optimizer, base, compressor, outer },
   };

@@ -38,6 +38,7 @@ export type {
   ModelHolder,
   OuterAlgorithm,
   OuterFactory,
+  SettleInto,
   StateBuffer,
   Stateful,
   StepContext,

@@ -80,6 +80,13 @@ export function overlapSync(
  * `overlapLocalSgd.anchor`, and for checkpoints the average in flight (`overlapLocalSgd.inFlight`,
  * filled by `settle()`, with `overlapLocalSgd.hasInFlight`).
  *
+ * Elastic TCP runs: the all-reduce launched after a sync point is awaited a period later, so a
+ * worker lost meanwhile leaves it half done. `inFlightSince()` names the sync point that launched
+ * it (the survivors go back to that step's start and launch it again over themselves), and
+ * `hold()` keeps, with a snapshot taken at a step's start, the all-reduce then in flight: it
+ * launched before that step, so every survivor has completed it by the time the run goes back
+ * there, and the snapshot settles it as a checkpoint would.
+ *
  * @param node The `overlapLocalSgd` node.
  * @param context The worker's communicator, `x_0`, optimizer and gradient oracle.
  * @returns The worker's base algorithm; `model()` returns a copy of `x_i`.
@@ -95,6 +102,8 @@ export function overlapLocalSgdBase(
   // The gradient's buffer, reused every step: it is used up by the local move.
   const scratch = new Float32Array(x.length);
   let pending: PendingAllReduce | null = null;
+  // The step that launched `pending`; `null` once it is known complete (restored already computed).
+  let pendingSince: number | null = null;
   // For checkpoints: the average in flight, once settled, and whether there is one.
   const inFlight = new Float32Array(x.length);
   const hasInFlight = scalarBuffer("overlapLocalSgd.hasInFlight", 0);
@@ -107,6 +116,7 @@ export function overlapLocalSgdBase(
     const blockedMs = performance.now() - waiting;
     const allReduceMs = pending.elapsedMs() ?? blockedMs;
     pending = null;
+    pendingSince = null;
     hasInFlight.data[0] = 0;
     return { blockedMs, allReduceMs };
   };
@@ -119,6 +129,7 @@ export function overlapLocalSgdBase(
       const metrics = await arrive();
       const send = overlapSync(x, anchor, global, { alpha: node.alpha, beta: node.beta, lr });
       pending = comm.allReduceMeanStart(send, "base");
+      pendingSince = k;
       return { loss, metrics };
     },
     model: () => x.slice(),
@@ -135,10 +146,21 @@ export function overlapLocalSgdBase(
       hasInFlight.data[0] = 1;
     },
     restored() {
+      // Whatever was in flight before is dropped (an elastic run's failed all-reduce).
+      pending = null;
+      pendingSince = null;
       // The average that was in flight at the checkpoint arrives, already computed.
       if (hasInFlight.data[0] !== 1) return;
       const average = inFlight.slice();
       pending = { wait: () => Promise.resolve(average), elapsedMs: () => 0 };
+    },
+    inFlightSince: () => pendingSince,
+    hold() {
+      const held = pending;
+      return async (copy) => {
+        copy.get(hasInFlight.name)!.fill(held === null ? 0 : 1);
+        if (held !== null) copy.get("overlapLocalSgd.inFlight")!.set(await held.wait());
+      };
     },
     buffers: () => [
       { name: "overlapLocalSgd.x", data: x, momentum: false },

@@ -172,6 +172,8 @@ interface SyncResult {
 interface InFlight {
   readonly fragment: number;
   readonly applyAt: number;
+  /** The step that started it; `null` when known complete (restored already computed). */
+  readonly since: number | null;
   /** Resolves once the collective completed; memoized, so settling and applying share it. */
   readonly result: Promise<SyncResult>;
 }
@@ -251,6 +253,12 @@ function startSync(
  * coordinates), `streamingDiloco.inFlightFragment` (−1 when none), `.inFlightApplyAt` and
  * `.inFlightBytes`.
  *
+ * Elastic TCP runs: a lost worker can leave the sync in flight half done. `inFlightSince()`
+ * names the step that started it (the survivors go back to that step's start and start it
+ * again over themselves), and `hold()` keeps, with a snapshot taken at a step's start, the sync
+ * then in flight: it started before that step, so every survivor has completed it by the time
+ * the run goes back there, and the snapshot settles it as a checkpoint would.
+ *
  * @param node The `streamingDiloco` node.
  * @param context The worker's communicator, `x_0` and the model's variable sizes.
  * @returns The worker's outer algorithm.
@@ -298,24 +306,28 @@ export function streamingDilocoOuter(
       metrics = {};
       if (pending !== null && pending.applyAt === k) {
         const due = pending;
+        // In flight until it arrives: a failure leaves it pending, for inFlightSince().
+        const result = await due.result;
         pending = null;
         inFlightFragment.data[0] = -1;
-        apply(due.fragment, await due.result, base);
+        apply(due.fragment, result, base);
       }
       const p = syncingFragment(k, node.tau, node.fragments);
       if (p === null) return;
       const result = startSync(comm, node, fragments[p]!, global, base.model());
       // Nobody may await it for a while: its failure is reported when it is awaited.
       result.catch(() => {});
-      pending = { fragment: p, applyAt: k + node.overlap, result };
+      pending = { fragment: p, applyAt: k + node.overlap, since: k, result };
       if (node.overlap === 0) {
+        const done = await result;
         pending = null;
-        apply(p, await result, base);
+        apply(p, done, base);
       }
     },
     metrics: () => metrics,
     async finish() {
       if (pending !== null) await pending.result;
+      pending = null; // too late to be applied: dropped
     },
     async settle() {
       if (pending === null) return;
@@ -328,6 +340,7 @@ export function streamingDilocoOuter(
       inFlightBytes.data[0] = bytes;
     },
     restored() {
+      // Whatever was in flight before is dropped (an elastic run's failed sync).
       const fragment = inFlightFragment.data[0]!;
       if (fragment < 0) {
         pending = null;
@@ -340,7 +353,22 @@ export function streamingDilocoOuter(
       pending = {
         fragment,
         applyAt: inFlightApplyAt.data[0]!,
+        since: null,
         result: Promise.resolve({ delta, bytes: inFlightBytes.data[0]! }),
+      };
+    },
+    inFlightSince: () => pending?.since ?? null,
+    hold() {
+      const held = pending;
+      return async (copy) => {
+        copy.get(inFlightFragment.name)!.fill(held === null ? -1 : held.fragment);
+        if (held === null) return;
+        const { delta, bytes } = await held.result;
+        const coordinates = fragments[held.fragment]!;
+        const values = copy.get("streamingDiloco.inFlight")!;
+        for (let i = 0; i < coordinates.length; i++) values[coordinates[i]!] = delta[i]!;
+        copy.get(inFlightApplyAt.name)!.fill(held.applyAt);
+        copy.get(inFlightBytes.name)!.fill(bytes);
       };
     },
     buffers: () => [

@@ -103,7 +103,25 @@ export interface BaseAlgorithm extends ModelHolder, Stateful {
   settle?(): Promise<void>;
   /** After its buffers were restored from a checkpoint: rebuilds what they describe. */
   restored?(): void;
+  /**
+   * Elastic runs: the step that started the oldest collective still in flight across steps
+   * (started, its result not used yet), or `null`. A lost worker can leave it half done, so
+   * the run goes back to the start of that step and launches it again over the survivors.
+   */
+  inFlightSince?(): number | null;
+  /**
+   * Elastic runs: holds the collective in flight now, without waiting for it (computation goes
+   * on), for a copy of the buffers taken now. The function returned waits for it later and
+   * writes into that copy what `settle()` would have written now.
+   */
+  hold?(): SettleInto;
 }
+
+/**
+ * Writes the result of a held collective into a copy of the buffers (by name), as `settle()`
+ * writes it into the live ones; resolves once written.
+ */
+export type SettleInto = (copy: Map<string, Float32Array | Float64Array>) => Promise<void>;
 
 /** One worker's side of an outer algorithm, run after every inner step. */
 export interface OuterAlgorithm extends Stateful {
@@ -120,6 +138,10 @@ export interface OuterAlgorithm extends Stateful {
   settle?(): Promise<void>;
   /** After its buffers were restored from a checkpoint: rebuilds what they describe. */
   restored?(): void;
+  /** Elastic runs: as {@linkcode BaseAlgorithm.inFlightSince}. */
+  inFlightSince?(): number | null;
+  /** Elastic runs: as {@linkcode BaseAlgorithm.hold}. */
+  hold?(): SettleInto;
 }
 
 /**

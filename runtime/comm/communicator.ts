@@ -314,12 +314,14 @@ class RingCommunicator implements InPlaceCommunicator {
   allGather(data: Uint8Array, phase: Phase): Promise<Uint8Array[]> {
     return this.#call(phase, async (tag) => {
       const others = this.#others();
+      // In the order of the members it started over (they may be narrowed while in flight).
+      const position = this.#members.indexOf(this.rank);
       const sends = others.map((to) => this.#transport.send(to, tag, data, phase));
       const receives = others.map((peer) => this.#transport.recv(peer, tag));
       const mine = data.slice();
       const [, received] = await Promise.all([Promise.all(sends), Promise.all(receives)]);
       const all = [...received];
-      all.splice(this.#members.indexOf(this.rank), 0, mine);
+      all.splice(position, 0, mine);
       return all;
     });
   }
@@ -341,10 +343,11 @@ class RingCommunicator implements InPlaceCommunicator {
         return null;
       }
       const mine = data.slice();
+      const position = this.#members.indexOf(root);
       const received = await Promise.all(
         this.#others().map((peer) => this.#transport.recv(peer, tag)),
       );
-      received.splice(this.#members.indexOf(root), 0, mine);
+      received.splice(position, 0, mine);
       return received;
     });
   }
@@ -411,8 +414,9 @@ class RingCommunicator implements InPlaceCommunicator {
   }
 
   async #meanInPlace(tag: number, data: Float32Array, phase: Phase): Promise<Float32Array> {
-    const sum = await this.#sumInPlace(tag, data, phase);
+    // Over the members it started over: an elastic run may narrow them while it is in flight.
     const n = this.#members.length;
+    const sum = await this.#sumInPlace(tag, data, phase);
     if (n > 1) { for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! / n; }
     return sum;
   }

@@ -328,3 +328,26 @@ Deno.test("members [0, 1, 3] of two shared-memory groups of 2 take the flat ring
     await Promise.all(transports.map((transport) => transport.close()));
   }
 });
+
+Deno.test("collectives in flight when the members narrow stay over the members they started over", async () => {
+  // An elastic run narrows the members before a step while an all-reduce or all-gather launched
+  // at an earlier step (overlapLocalSgd, streamingDiloco) is still running over every rank.
+  const transports = createMemoryTransports(4);
+  try {
+    const comms = transports.map((transport) => createCommunicator(transport));
+    const means = comms.map((comm) =>
+      comm.allReduceMeanStart(Float32Array.of(comm.rank + 1), "base")
+    );
+    const gathered = comms.map((comm) => comm.allGatherStart(Uint8Array.of(comm.rank), "outer"));
+    for (const rank of MEMBERS) comms[rank]!.setMembers(MEMBERS);
+    for (const [rank, pending] of means.entries()) {
+      assert.deepEqual([...await pending.wait()], [(1 + 2 + 3 + 4) / 4], `rank ${rank}`);
+    }
+    for (const [rank, pending] of gathered.entries()) {
+      const codes = (await pending.wait()).map((bytes) => [...bytes]);
+      assert.deepEqual(codes, [[0], [1], [2], [3]], `rank ${rank}`);
+    }
+  } finally {
+    await Promise.all(transports.map((transport) => transport.close()));
+  }
+});

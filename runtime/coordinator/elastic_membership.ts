@@ -9,7 +9,9 @@
  *    (`essential`: CADA's server, a star's hub), the run fails as a lost worker fails any run. Otherwise the epoch
  *    advances and every survivor is told to `pause`: it closes its communication thread, which
  *    ends whatever collective it waited in, opens a fresh mesh listener and answers `paused`
- *    with the step it was in, the steps whose start it kept a snapshot of, and its new address.
+ *    with the step it was in (or the earlier step that started a collective still in flight
+ *    across steps: overlapLocalSgd, streamingDiloco), the steps whose start it kept a snapshot
+ *    of, and its new address.
  * 3. Once every survivor paused in this epoch, the run rewinds to the earliest of their steps,
  *    `rewindTo`: no survivor got past it without the lost worker, and every survivor can go back
  *    to its start (or the run fails, saying which survivor cannot). Every survivor gets the
@@ -36,7 +38,11 @@ import type { MembershipLine } from "../metrics.ts";
 export interface Paused {
   /** The epoch it paused in. */
   readonly epoch: number;
-  /** The step index it was in (its collective failed or was stopped there). */
+  /**
+   * The step index it was in (its collective failed or was stopped there), or the earlier one
+   * that started a collective still in flight across steps (overlapLocalSgd, streamingDiloco),
+   * which the lost worker may have left half done.
+   */
   readonly step: number;
   /** The step indices whose start it kept (it can rewind to any of them). */
   readonly snapshots: readonly number[];

@@ -45,6 +45,49 @@ export interface ElasticWorker {
 }
 
 /**
+ * How many synchronising steps' states (steps that started a collective) an elastic TCP worker
+ * keeps, so that it can go back to any step the survivors may rewind to. The slowest survivor is
+ * at most one synchronisation behind per hop of the topology: `workers + 1`. Where a collective
+ * stays in flight across steps (overlapLocalSgd's average, streamingDiloco's sync), the run goes
+ * back to the step that started it, which the fastest survivor may have left two of the
+ * collective's periods behind (it completed that collective, started the next, and waits in that
+ * one): the steps of those periods that can start a collective are kept too. For a base that
+ * communicates only at its period, they are its syncs, the outer's and the evaluations; else
+ * every step.
+ *
+ * @param plan The plan.
+ * @returns The states to keep.
+ * @example overlapLocalSgd every 4 steps on 4 workers, evaluating every 10 steps
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { allReduce, leastSquares, linear, overlapLocalSgd, sgd, train } from "../../mod.ts";
+ * import { elasticKeep } from "./elastic_recovery.ts";
+ *
+ * const pipeline = train(linear({ dim: 3 })).data(leastSquares({ file: "unused.json" }))
+ *   .workers(4).optimizer(sgd({ lr: 0.1 })).steps(100).evalEvery(10);
+ * assert.equal(elasticKeep(pipeline.base(allReduce()).compile()), 5);
+ * // 9 steps from one sync to the one two periods on: 3 syncs and at most 1 evaluation.
+ * assert.equal(elasticKeep(pipeline.base(overlapLocalSgd({ tau: 4 })).compile()), 5 + 3 + 1);
+ * ```
+ */
+export function elasticKeep(plan: Plan): number {
+  const hops = plan.workers + 1;
+  const { base } = plan;
+  const streaming = plan.outer?.kind === "streamingDiloco" ? plan.outer : null;
+  const outerStride = streaming === null ? null : streaming.tau / streaming.fragments;
+  const period = base.kind === "overlapLocalSgd" ? base.tau : outerStride;
+  if (period === null) return hops;
+  const steps = 2 * period + 1;
+  // At most this many multiples of `interval` among `steps` consecutive steps.
+  const multiples = (interval: number) => Math.ceil(steps / interval);
+  const collectiveSteps = base.kind === "overlapLocalSgd" || base.kind === "localSgd"
+    ? multiples(base.tau) + (outerStride === null ? 0 : multiples(outerStride)) +
+      multiples(plan.evalEvery)
+    : steps;
+  return hops + Math.min(steps, collectiveSteps);
+}
+
+/**
  * The recovery the worker loop calls when a collective fails.
  *
  * @param worker The worker.
@@ -56,8 +99,7 @@ export function elasticRecovery(worker: ElasticWorker, epoch = 0): ElasticRecove
   /** The last epoch this worker went on from. */
   let handled = epoch;
   return {
-    // The slowest survivor is at most one synchronisation behind per hop of the topology.
-    keep: worker.plan.workers + 1,
+    keep: elasticKeep(worker.plan),
     calls: () => comm.calls,
     async recover(step, error, snapshots) {
       const paused = control.pauseEpoch > handled;

@@ -131,11 +131,12 @@ function overlappingPart(plan: Plan): string | null {
  * Why this version cannot run an elastic plan as asked, or `null` when it can (and for plans
  * that are not elastic). On the memory transport, declared leaves and random churn run (with
  * either reshard); on TCP, real losses do (a worker that dies or is cut off), with
- * either reshard; compressors with both. A worker joins again (`joinAt` on the memory transport,
- * `gossamer worker --join` over TCP) with a live worker's state, except for sgp, cada and
- * chocoGossip ({@linkcode rejoinProblem}) and, on memory, the overlapping bases or a join that no
- * worker stays live to give a state to; checkpoints and, over TCP, the overlapping bases are not
- * yet run.
+ * either reshard, overlapLocalSgd and streamingDiloco included (their collectives in flight across
+ * steps are launched again from the step that started them); compressors with both. A worker
+ * joins again (`joinAt` on the memory transport, `gossamer worker --join` over TCP) with a live
+ * worker's state, except for sgp, cada and chocoGossip ({@linkcode rejoinProblem}) and, on memory,
+ * the overlapping bases or a join that no worker stays live to give a state to; checkpoints are
+ * not yet run.
  *
  * @param plan The plan.
  * @param transport The run's transport.
@@ -174,9 +175,6 @@ export function elasticRunProblem(
         orphan + 1
       } workers join again but none of the workers live at step ${orphan} stays to hand them the state`;
     }
-  }
-  if (transport === "tcp" && overlapping !== null) {
-    return `${elastic} over TCP cannot use ${overlapping} yet (its collectives stay in flight across steps, which a lost worker leaves half done)`;
   }
   return null;
 }

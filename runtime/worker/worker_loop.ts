@@ -24,7 +24,7 @@ import type { Batch, WorkerData } from "../data/types.ts";
 import type { TrainableModel } from "../models/types.ts";
 import { packState, unpackState, type WorkerState } from "../worker_state.ts";
 import { type LongWaitWatch, timeCommunicator } from "./timed_communicator.ts";
-import { WorkerNamedError } from "../errors.ts";
+import { messageOf, WorkerNamedError } from "../errors.ts";
 import { liveWorkers } from "./membership.ts";
 import type { TensorMemory } from "../tensor_memory.ts";
 import type { StateBuffer } from "../state.ts";
@@ -82,7 +82,8 @@ export interface ElasticRecovery {
   /**
    * Handles a failed collective.
    *
-   * @param step The step index the worker was in (`plan.steps`: the final barrier).
+   * @param step The step index the worker was in (`plan.steps`: the final barrier), or the
+   *   earlier one that started a collective still in flight (`TrainingChain.inFlightSince`).
    * @param error The failure.
    * @param snapshots The step indices the worker can go back to.
    * @returns Where to go on from, once the communicator is replaced.
@@ -341,8 +342,9 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   // Elastic runs with declared leaves: the membership of each step, the same on every worker.
   const liveAt = (plan.network?.failures ?? []).length > 0 ? liveWorkers(plan) : null;
   const { elastic } = options;
-  // Elastic TCP runs: the state at the start of the last synchronising steps, by step index.
-  const kept = new Map<number, Map<string, Float32Array | Float64Array>>();
+  // Elastic TCP runs: the state at the start of the last synchronising steps, by step index,
+  // with any collective then in flight held, to settle into it if the run goes back there.
+  const kept = new Map<number, () => Promise<Map<string, Float32Array | Float64Array>>>();
   let k = resume?.step ?? 0;
   /** Workers that join at this epoch's start and who hands them a state (after a recovery). */
   let handover: Resumption | null = null;
@@ -360,10 +362,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
           k = next;
         }
         const calls = elastic?.calls();
-        if (elastic !== undefined) {
-          // Copies of their own type: float64 buffers (DiLoCo's) must come back exactly.
-          kept.set(k, new Map(chain.buffers().map(({ name, data }) => [name, data.slice()])));
-        }
+        if (elastic !== undefined) kept.set(k, chain.snapshot());
         await trainStep(k);
         if (elastic !== undefined) {
           // A step without collectives is never where a survivor waits: nobody goes back to it.
@@ -377,13 +376,17 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       break;
     } catch (error) {
       if (elastic === undefined) throw error;
-      const resumption = await elastic.recover(k, error, [
+      // The step whose start the run must go back to: this one, or the one that started a
+      // collective still in flight (overlapLocalSgd, streamingDiloco), which the lost worker may
+      // have left half done.
+      const at = Math.min(k, chain.inFlightSince() ?? k);
+      const resumption = await elastic.recover(at, error, [
         ...kept.keys(),
         ...(k === plan.steps ? [k] : []),
       ]);
       const back = resumption.rewindTo;
       if (back < plan.steps) {
-        chain.restore(kept.get(back)!);
+        chain.restore(await settled(back));
         for (const step of kept.keys()) if (step > back) kept.delete(step);
       }
       k = back;
@@ -392,6 +395,23 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   }
   emit({ type: "traffic", step: plan.steps - 1, worker: rank, ...takeBytes() });
   return chain.model();
+
+  /**
+   * The state kept at the start of step `back`, with the collectives then in flight settled in:
+   * they started before `back`, and every survivor reported a step no later than the start of
+   * any collective it had not completed, so they did complete.
+   */
+  async function settled(back: number): Promise<Map<string, Float32Array | Float64Array>> {
+    try {
+      return await kept.get(back)!();
+    } catch (error) {
+      throw new WorkerNamedError(
+        `Worker ${rank} cannot go back to step ${
+          back + 1
+        }: the collective in flight at its start failed (${messageOf(error)})`,
+      );
+    }
+  }
 
   /**
    * Elastic runs with declared failures, before step `k`: follows the schedule's membership. A

@@ -7,6 +7,11 @@
  * over the survivors on every survivor, never half-applied (with a compressor, its error feedback
  * and random draws too). With `reshard: "spread"` the
  * survivors also share out the lost worker's batches from that step on, as the replay does.
+ * overlapLocalSgd and streamingDiloco keep a collective in flight across steps (overlapLocalSgd
+ * nearly all the time: its latency outlasts the steps it overlaps), which the survivors must go
+ * back to the start of and launch again: they are killed at three points each. (Reporting the
+ * step a survivor noticed the loss in, as the other families do, failed the replay at all three
+ * points for overlapLocalSgd and at one of three for streamingDiloco.)
  */
 
 import assert from "node:assert/strict";
@@ -16,6 +21,7 @@ import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
 import type { PhaseBytes } from "../../dsl/traffic.ts";
 import { FRAME_HEADER_BYTES } from "../../runtime/comm/wire.ts";
 import {
+  adamw,
   allReduce,
   cada,
   chocoGossip,
@@ -26,12 +32,14 @@ import {
   localSgd,
   network,
   onePeerExponential,
+  overlapLocalSgd,
   qsgd,
   ring,
   run,
   sgd,
   sgp,
   slowMo,
+  streamingDiloco,
   synthetic,
   topK,
   train,
@@ -59,35 +67,58 @@ const FAMILIES = {
     leastSquaresPipeline(STEPS).base(chocoGossip(ring, { gamma: 0.5 })),
   "cada (worker 2 is not its server)": () =>
     leastSquaresPipeline(STEPS).base(cada({ c: 0.5, maxDelay: 8 })),
+  // Configurations of tests/runtime/_plans.ts's leastSquaresPlans.
+  "overlapLocalSgd": () =>
+    leastSquaresPipeline(STEPS).base(overlapLocalSgd({ tau: 3, alpha: 0.5, beta: 0.3 })),
+  "localSgd + streamingDiloco": () =>
+    leastSquaresPipeline(STEPS).optimizer(adamw({ lr: 0.05, weightDecay: 0.01 }))
+      .base(localSgd({ tau: 4 })).outer(
+        streamingDiloco({ tau: 4, fragments: 1, overlap: 1, bits: 4 }),
+      ),
 };
+
+/** Metrics lines written before the kill: about step 30 of 240 (four step lines a step). */
+const KILL_AFTER = 120;
 
 /**
  * Each family with the lost shard dropped, and all-reduce with it spread over the survivors
- * (each survivor loads worker 2's shard once it is lost and takes a third of its batches).
+ * (each survivor loads worker 2's shard once it is lost and takes a third of its batches); the
+ * overlapping families also killed early and late (metrics lines before the kill).
  */
 type Family = (typeof FAMILIES)[keyof typeof FAMILIES];
-const CASES: [string, Family, "drop" | "spread"][] = [
-  ...Object.entries(FAMILIES).map(([family, pipeline]): [string, Family, "drop"] => [
+const CASES: [string, Family, "drop" | "spread", number][] = [
+  ...Object.entries(FAMILIES).map(([family, pipeline]): [string, Family, "drop", number] => [
     family,
     pipeline,
     "drop",
+    KILL_AFTER,
   ]),
-  ["allReduce, reshard spread", FAMILIES.allReduce, "spread"],
+  ["allReduce, reshard spread", FAMILIES.allReduce, "spread", KILL_AFTER],
+  ...(["overlapLocalSgd", "localSgd + streamingDiloco"] as const).flatMap((family) =>
+    [50, 500].map((lines): [string, Family, "drop", number] => [
+      `${family}, killed after ${lines} metrics lines`,
+      FAMILIES[family],
+      "drop",
+      lines,
+    ])
+  ),
   // Compressors: the survivors' rewind restores the compressor's state with the rest, and a
   // stochastic codec's draws (a stream per worker and step) come out the same when a step is redone.
   [
     "allReduce + qsgd",
     () => leastSquaresPipeline(STEPS).base(allReduce()).compress(qsgd({ levels: 4 })),
     "drop",
+    KILL_AFTER,
   ],
   [
     "localSgd + topK with error feedback",
     () => leastSquaresPipeline(STEPS).base(localSgd({ tau: 3 })).compress(topK({ k: 1 })),
     "drop",
+    KILL_AFTER,
   ],
 ];
 
-for (const [family, pipeline, reshard] of CASES) {
+for (const [family, pipeline, reshard, killAfter] of CASES) {
   Deno.test(`${family}: SIGKILL of worker 2 of 4 mid-run → the run completes with 3, and a memory replay of the leave agrees bit for bit`, async () => {
     const elastic = (as = reshard) => pipeline().elastic({ minWorkers: 3, reshard: as });
     const folder = await tempRunFolder();
@@ -95,8 +126,7 @@ for (const [family, pipeline, reshard] of CASES) {
     await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
     const { coordinator, workers } = externalRun(`${folder}/plan.json`, `${folder}/run`);
     try {
-      // About step 30 of 240 (four step lines a step, and the evaluations): mid-run.
-      await waitForMetrics(`${folder}/run`, 120);
+      await waitForMetrics(`${folder}/run`, killAfter);
       workers[2]!.child.kill("SIGKILL");
       const result = await coordinator.output;
       assert.equal(result.code, 0, result.stderr);
