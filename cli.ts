@@ -11,8 +11,9 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option } from "./deps/commander.ts";
 import config from "./deno.json" with { type: "json" };
+import { TFJS_VERSION } from "./deps/mod.ts";
 import { PlanError } from "./dsl/validate.ts";
 import { TopologyFileError } from "./topologies/mod.ts";
 import { PlanLoadError } from "./runtime/load_plan.ts";
@@ -132,8 +133,8 @@ function program(): Command {
     .description("Communication-efficient distributed training, written as typed pipelines")
     .version(
       `gossamer ${config.version} (Deno ${Deno.version.deno}, TensorFlow.js ${
-        // The pinned version, read from the import map rather than by loading TensorFlow.js.
-        config.imports["@tensorflow/tfjs"].split("@").at(-1)})`,
+        // The pinned version, read from deps/mod.ts rather than by loading TensorFlow.js.
+        TFJS_VERSION})`,
       "-V, --version",
       "print the versions of gossamer, Deno and TensorFlow.js",
     )
