@@ -43,7 +43,9 @@ export function specifiersOf(source: string): { line: number; specifier: string 
   ];
   for (const pattern of patterns) {
     for (const match of source.matchAll(pattern)) {
-      const line = source.slice(0, match.index).split("\n").length;
+      // The match may start with the blank lines before the import.
+      const start = match.index + match[0].search(/\S/);
+      const line = source.slice(0, start).split("\n").length;
       found.push({ line, specifier: match[1]! });
     }
   }
@@ -58,7 +60,7 @@ function resolvesAnywhere(specifier: string): boolean {
 Deno.test("specifiersOf finds static, re-exported, side-effect and dynamic imports", () => {
   const source = [
     `import * as v from "valibot";`,
-    `import type { X } from './x.ts';`,
+    `\nimport type { X } from './x.ts';`,
     `export * from "npm:yaml@2.9.1";`,
     `import "npm:commander@14.0.0";`,
     `const tf = await import("@tensorflow/tfjs");`,
@@ -69,12 +71,12 @@ Deno.test("specifiersOf finds static, re-exported, side-effect and dynamic impor
   ].join("\n");
   assert.deepEqual(specifiersOf(source).sort((a, b) => a.line - b.line), [
     { line: 1, specifier: "valibot" },
-    { line: 2, specifier: "./x.ts" },
-    { line: 3, specifier: "npm:yaml@2.9.1" },
-    { line: 4, specifier: "npm:commander@14.0.0" },
-    { line: 5, specifier: "@tensorflow/tfjs" },
-    { line: 8, specifier: "../../mod.ts" },
-    { line: 9, specifier: "yaml" },
+    { line: 3, specifier: "./x.ts" },
+    { line: 4, specifier: "npm:yaml@2.9.1" },
+    { line: 5, specifier: "npm:commander@14.0.0" },
+    { line: 6, specifier: "@tensorflow/tfjs" },
+    { line: 9, specifier: "../../mod.ts" },
+    { line: 10, specifier: "yaml" },
   ]);
   assert.deepEqual(
     ["valibot", "@tensorflow/tfjs", "./a.ts", "../b.ts", "/c.ts", "npm:d@1", "node:path"]
