@@ -32,6 +32,7 @@ import { workerCommand } from "./cli/worker_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
 import { slurmCommand } from "./cli/slurm_command.ts";
 import { RunError } from "./runtime/run_types.ts";
+import { resumeHint } from "./cli/command_name.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
 import { messageOf } from "./runtime/errors.ts";
 import { isTimeout, TIMEOUT_RANGE } from "./runtime/timeouts.ts";
@@ -507,7 +508,7 @@ export async function main(args: readonly string[]): Promise<number> {
       return helpOrVersion.includes(code) ? 0 : 2;
     }
     if (isInputError(error)) {
-      console.error(error.message);
+      console.error(error instanceof RunError ? error.message + resumeHint(error) : error.message);
       if (error instanceof RunError && error.interrupted) {
         return signalExitCode(interruptedBy ?? "SIGINT");
       }

@@ -300,24 +300,52 @@ export interface RunResult {
   };
 }
 
-/** The run failed; the run folder holds what was written before the failure. */
+/**
+ * The checkpoint a failed run can continue from with {@linkcode resume}: its steps, and whether it
+ * is the newest (else a newer one is damaged, and `from: step` or `fallback: true` picks this one).
+ */
+export interface ResumableCheckpoint {
+  /** The steps done when it was written. */
+  readonly step: number;
+  /** Whether it is the run's newest checkpoint. */
+  readonly newest: boolean;
+}
+
+/** What a {@linkcode RunError} holds besides its message. */
+export interface RunErrorOptions extends ErrorOptions {
+  /** The checkpoint to continue from, where continuing can help (not after a divergence). */
+  readonly resumable?: ResumableCheckpoint;
+}
+
+/**
+ * The run failed; the run folder holds what was written before the failure.
+ *
+ * The message says what failed and, where there is one, which checkpoint is left; it names no
+ * command (a library caller continues with {@linkcode resume}); the command line adds its own
+ * hint from {@linkcode RunError.resumable}.
+ */
 export class RunError extends Error {
+  /** The checkpoint a resume should continue from, or `null` when none would help. */
+  readonly resumable: ResumableCheckpoint | null;
+
   /**
    * Builds the error for a failed or interrupted run.
    *
    * @param message What failed, naming the worker where known.
    * @param folder The run folder.
    * @param interrupted Whether the run was stopped through its abort signal.
-   * @param options The error that failed the run, as `cause`, where there is one.
+   * @param options The error that failed the run, as `cause`, where there is one, and the
+   *   checkpoint to continue from.
    */
   constructor(
     message: string,
     readonly folder: string,
     readonly interrupted = false,
-    options?: ErrorOptions,
+    options?: RunErrorOptions,
   ) {
     super(message, options);
     this.name = "RunError";
+    this.resumable = options?.resumable ?? null;
   }
 }
 
