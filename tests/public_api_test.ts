@@ -83,6 +83,7 @@ Deno.test("every entry point in deno.json is a documented module", async () => {
   assert.deepEqual(Object.keys(config.exports).sort(), [
     ".",
     "./algorithms",
+    "./cli",
     "./comm",
     "./compressors",
     "./plan",
