@@ -19,9 +19,14 @@ Deno.test("inside the repository the command is `deno task gossamer`; elsewhere 
 });
 
 Deno.test("the resume hint names the newest checkpoint plainly, an older one with --from", () => {
-  const newest = new RunError("Worker 1 died\nThe newest checkpoint is after 8 steps", "/r/x", false, {
-    resumable: { step: 8, newest: true },
-  });
+  const newest = new RunError(
+    "Worker 1 died\nThe newest checkpoint is after 8 steps",
+    "/r/x",
+    false,
+    {
+      resumable: { step: 8, newest: true },
+    },
+  );
   assert.equal(resumeHint(newest, "/"), "\nContinue with: gossamer resume /r/x");
   assert.equal(resumeHint(newest, ROOT), "\nContinue with: deno task gossamer resume /r/x");
   const older = new RunError("damaged", "/r/x", false, { resumable: { step: 4, newest: false } });

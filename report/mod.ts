@@ -16,5 +16,12 @@ export {
   type RunEntry,
   serveDashboard,
 } from "./dashboard.ts";
-export { RunDataError, type RunStatus } from "./run_data.ts";
+export {
+  parseMetrics,
+  readRun,
+  type RunData,
+  RunDataError,
+  type RunRecord,
+  type RunStatus,
+} from "./run_data.ts";
 export type { Phase, PhaseBytes } from "../dsl/traffic.ts";

@@ -12,8 +12,23 @@ import type { WorkerState } from "./worker_state.ts";
 import type { TensorLayout } from "./models/types.ts";
 import type { TextSample } from "./models/sample_text.ts";
 
-/** A snapshot for the progress display. */
+/**
+ * A snapshot of a run, given to `onProgress` once for each step of each worker: when worker
+ * `worker`'s metrics for its step `workerStep − 1` arrive. A step is never reported twice for a
+ * worker (a step an elastic run redoes after a loss, or a batch of metrics holding evaluations,
+ * adds no call), so a run of `n` workers and `s` steps makes `n × s` calls, fewer when workers
+ * leave.
+ */
 export interface Progress {
+  /** The worker whose step this call reports. */
+  readonly worker: number;
+  /** The steps that worker has done, this one included. */
+  readonly workerStep: number;
+  /**
+   * That worker's simulated time at the end of the step, in ms: the virtual clock's (compute
+   * plus the declared network's modelled transfers), or `null` on the real clock.
+   */
+  readonly simulatedMs: number | null;
   /** Steps completed by every worker. */
   readonly step: number;
   /** Steps in the plan, per worker. */
@@ -50,7 +65,7 @@ export interface RunOptions {
   readonly rendezvous?: string;
   /** Called with the rendezvous address once the coordinator listens (for external workers). */
   readonly onListening?: (address: string) => void;
-  /** Called after metrics arrive. */
+  /** Called once for each step of each worker, as its metrics arrive ({@linkcode Progress}). */
   readonly onProgress?: (progress: Progress) => void;
   /** Fail when no worker has sent anything for this long (default 60 s). */
   readonly silenceTimeoutMs?: number;
@@ -288,16 +303,20 @@ export interface RunResult {
   /** What `summary.json` holds. */
   readonly summary: RunSummary;
   /** Each worker's final model, and their average. */
-  readonly params: {
-    /** By rank; `null` for a worker an elastic TCP run lost (it handed back no model). */
-    readonly workers: (number[] | null)[];
-    readonly average: number[];
-    /**
-     * Elastic runs that lost workers: each lost worker and the steps it did. Its entry in
-     * `workers` holds its parameters as they were when it left; `average` is over the others.
-     */
-    readonly left?: readonly { readonly worker: number; readonly steps: number }[];
-  };
+  readonly params: RunParams;
+}
+
+/** A finished run's parameters, as `params.json` holds them. */
+export interface RunParams {
+  /** By rank; `null` for a worker an elastic TCP run lost (it handed back no model). */
+  readonly workers: (number[] | null)[];
+  /** The element-wise mean of the workers' models (the model the run evaluates). */
+  readonly average: number[];
+  /**
+   * Elastic runs that lost workers: each lost worker and the steps it did. Its entry in
+   * `workers` holds its parameters as they were when it left; `average` is over the others.
+   */
+  readonly left?: readonly { readonly worker: number; readonly steps: number }[];
 }
 
 /**

@@ -56,7 +56,10 @@ Deno.test("deno install puts a working gossamer on a --root, whose hints name go
 
     const version = await execute(gossamer, home, "--version");
     assert.equal(version.code, 0, version.stderr);
-    assert.match(version.stdout, /^gossamer \d+\.\d+\.\d+ \(Deno [\d.]+, TensorFlow\.js 4\.22\.0\)/);
+    assert.match(
+      version.stdout,
+      /^gossamer \d+\.\d+\.\d+ \(Deno [\d.]+, TensorFlow\.js 4\.22\.0\)/,
+    );
 
     // A run over TCP with thread workers of limited permissions (--unstable-worker-options).
     const plan = train(linear({ dim: 3 })).data(leastSquares({ file: DATA })).workers(4)

@@ -219,8 +219,11 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
       stopForDisk(error);
       return;
     }
-    for (const line of lines) totals.add(line);
-    options.onProgress?.(totals.progress());
+    for (const line of lines) {
+      if (totals.addReported(line) && line.type === "step") {
+        options.onProgress?.(totals.progress(line));
+      }
+    }
   };
   const summarize = (error: string | null): RunSummary => ({
     status: error === null ? "completed" : "failed",

@@ -92,7 +92,10 @@ Deno.test("an interrupted run resumes in its own folder and ends as the uninterr
       }),
       (error: RunError) => {
         // The library names no command: the checkpoint is in the error, for resume() or the CLI.
-        assert.equal(error.message, "Interrupted by the test\nThe newest checkpoint is after 4 steps");
+        assert.equal(
+          error.message,
+          "Interrupted by the test\nThe newest checkpoint is after 4 steps",
+        );
         assert.deepEqual(error.resumable, { step: 4, newest: true });
         assert.equal(error.folder, folder);
         return true;
