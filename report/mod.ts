@@ -7,7 +7,13 @@
  * @module
  */
 
-export { buildReport, type Report, type ReportOptions } from "./report.ts";
+export {
+  buildReport,
+  renderCharts,
+  type Report,
+  type ReportOptions,
+  type SvgChart,
+} from "./report.ts";
 export { compareCsv, type CompareRow, compareText } from "./compare_table.ts";
 export {
   type DashboardOptions,
