@@ -35,6 +35,15 @@ async function execute(command: string, cwd: string, ...args: string[]) {
   };
 }
 
+Deno.test("docs/library.md gives deno install these flags", async () => {
+  const docs = await Deno.readTextFile(new URL("../docs/library.md", import.meta.url));
+  assert.ok(
+    docs.includes(
+      `deno install -g ${INSTALL_FLAGS.join(" ")} -n gossamer /path/to/gossamer/cli.ts`,
+    ),
+  );
+});
+
 Deno.test("deno install puts a working gossamer on a --root, whose hints name gossamer", async () => {
   const home = await Deno.makeTempDir({ prefix: "gossamer_install_" });
   try {
