@@ -11,8 +11,9 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option } from "./deps/commander.ts";
 import config from "./deno.json" with { type: "json" };
+import { TFJS_VERSION } from "./deps/mod.ts";
 import { PlanError } from "./dsl/validate.ts";
 import { TopologyFileError } from "./topologies/mod.ts";
 import { PlanLoadError } from "./runtime/load_plan.ts";
@@ -31,6 +32,7 @@ import { workerCommand } from "./cli/worker_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
 import { slurmCommand } from "./cli/slurm_command.ts";
 import { RunError } from "./runtime/run_types.ts";
+import { resumeHint } from "./cli/command_name.ts";
 import { TOPOLOGY_NAMES, topologyCommand } from "./cli/topology_command.ts";
 import { messageOf } from "./runtime/errors.ts";
 import { isTimeout, TIMEOUT_RANGE } from "./runtime/timeouts.ts";
@@ -137,8 +139,8 @@ export function program(): Command {
     .description("Communication-efficient distributed training, written as typed pipelines")
     .version(
       `gossamer ${config.version} (Deno ${Deno.version.deno}, TensorFlow.js ${
-        // The pinned version, read from the import map rather than by loading TensorFlow.js.
-        config.imports["@tensorflow/tfjs"].split("@").at(-1)})`,
+        // The pinned version, read from deps/mod.ts rather than by loading TensorFlow.js.
+        TFJS_VERSION})`,
       "-V, --version",
       "print the versions of gossamer, Deno and TensorFlow.js",
     )
@@ -511,7 +513,7 @@ export async function main(args: readonly string[]): Promise<number> {
       return helpOrVersion.includes(code) ? 0 : 2;
     }
     if (isInputError(error)) {
-      console.error(error.message);
+      console.error(error instanceof RunError ? error.message + resumeHint(error) : error.message);
       if (error instanceof RunError && error.interrupted) {
         return signalExitCode(interruptedBy ?? "SIGINT");
       }

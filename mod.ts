@@ -183,13 +183,32 @@ export {
   type CheckpointSummary,
   loadPlan,
   PlanLoadError,
+  type Progress,
+  type ResumableCheckpoint,
   resume,
   type ResumeOptions,
   run,
   RunError,
   type RunOptions,
+  type RunParams,
   type RunResult,
   type RunSummary,
   type UploadSummary,
   type WorkerBytes,
 } from "./runtime/mod.ts";
+
+// Reading a run folder back, for analysis in a script or notebook.
+export {
+  type EvalLine,
+  type MembershipLine,
+  type MetricsLine,
+  type StepLine,
+  type TrafficLine,
+} from "./runtime/mod.ts";
+export {
+  parseMetrics,
+  readRun,
+  type RunData,
+  RunDataError,
+  type RunRecord,
+} from "./report/run_data.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../deps/tfjs.ts";
 import { allReduce, mlp, mnist, type Plan, sgd, train } from "../mod.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import { loadWorkerData } from "../runtime/data/worker_data.ts";

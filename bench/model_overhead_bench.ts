@@ -12,7 +12,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../deps/tfjs.ts";
 import { selectBackend } from "../runtime/backend.ts";
 import { plainStep } from "./_plain_step.ts";
 import { loadMnist, mnistBatch, splitMnist } from "../runtime/data/mnist.ts";

@@ -20,7 +20,7 @@
 
 import { parseArgs } from "node:util";
 import { type BackendRequest, selectBackend } from "../runtime/backend.ts";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../deps/tfjs.ts";
 import { createTransformerModel, transformerTensors } from "../runtime/models/transformer.ts";
 import { randomStream } from "../runtime/random.ts";
 

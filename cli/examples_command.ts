@@ -5,6 +5,7 @@
  * @module
  */
 
+import { commandName } from "./command_name.ts";
 import { basename, join } from "node:path";
 import { algorithmKinds, explainPlan } from "../dsl/explain.ts";
 import type { Plan } from "../dsl/plan.ts";
@@ -175,8 +176,8 @@ export async function examplesCommand(
     ),
   );
   console.log(
-    `\n${rows.length} plans valid. Run one with: deno task gossamer run examples/<file>` +
-      (options.smoke ? "" : "; try them all briefly with: deno task gossamer examples --smoke"),
+    `\n${rows.length} plans valid. Run one with: ${commandName()} run examples/<file>` +
+      (options.smoke ? "" : `; try them all briefly with: ${commandName()} examples --smoke`),
   );
   if (failures.length > 0) {
     throw new CommandFailedError(`${failures.length} examples failed:\n${failures.join("\n")}`);

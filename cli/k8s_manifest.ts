@@ -11,7 +11,7 @@
  * @module
  */
 
-import { Document, isNode, isScalar } from "yaml";
+import { Document, isNode, isScalar } from "../deps/yaml.ts";
 
 /**
  * The container's command: the Dockerfile's `ENTRYPOINT`, repeated so that the Job runs the same

@@ -24,7 +24,10 @@ export function formatDuration(ms: number): string {
  * ```ts
  * import assert from "node:assert/strict";
  * import { progressLine } from "./progress_bar.ts";
- * const line = progressLine({ step: 5, steps: 10, loss: 0.5, accuracy: 0.9, bytesPerWorker: 2048, elapsedMs: 1000, etaMs: 1000 }, 10);
+ * const line = progressLine({
+ *   worker: 0, workerStep: 5, simulatedMs: null,
+ *   step: 5, steps: 10, loss: 0.5, accuracy: 0.9, bytesPerWorker: 2048, elapsedMs: 1000, etaMs: 1000,
+ * }, 10);
  * assert.ok(line.startsWith("step 5/10 [#####.....]"));
  * ```
  */

@@ -263,6 +263,7 @@ async function hostRun(
         rendezvousPortInUse(error) ? `${error.message} ${BUSY_PORT_HINT}` : error.message,
         error.folder,
         interrupt.aborted && error.interrupted,
+        error.resumable === null ? {} : { resumable: error.resumable },
       );
     } finally {
       // The coordinator ended, so rank 0's worker finished or was told to stop.

@@ -5,7 +5,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../deps/valibot.ts";
 import { between, integer, nonNegative } from "./fields.ts";
 import type { ScheduleNode } from "./schedules.ts";
 

@@ -15,7 +15,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../deps/valibot.ts";
 import { between, integer } from "./fields.ts";
 import {
   buildNode,

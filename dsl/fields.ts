@@ -9,7 +9,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../deps/valibot.ts";
 import type { TopologyNode } from "../topologies/types.ts";
 
 /** Activation functions available to built-in models. */

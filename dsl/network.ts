@@ -5,7 +5,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../deps/valibot.ts";
 import { above, between, integer, nonNegative, probability } from "./fields.ts";
 import {
   buildNode,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../deps/valibot.ts";
 import { BASE_KINDS } from "./bases/mod.ts";
 import { COMPRESSOR_KINDS } from "./compressors/mod.ts";
 import { DATA_KINDS } from "./data/mod.ts";

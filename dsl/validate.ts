@@ -5,7 +5,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../deps/valibot.ts";
 import type { Plan } from "./plan.ts";
 import { crossSlotIssues, type PlanIssue } from "./rules.ts";
 import { planSchema } from "./schema.ts";

@@ -7,8 +7,8 @@
  * @module
  */
 
-import * as vega from "vega";
-import * as vegaLite from "vega-lite";
+import * as vega from "../deps/vega.ts";
+import * as vegaLite from "../deps/vega_lite.ts";
 import { FONT, INK, SERIES_COLORS } from "../visual_style.ts";
 import { changeLabel, type MembershipTimeline } from "./membership.ts";
 import type { RunSeries } from "./series.ts";

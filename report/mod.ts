@@ -7,7 +7,13 @@
  * @module
  */
 
-export { buildReport, type Report, type ReportOptions } from "./report.ts";
+export {
+  buildReport,
+  renderCharts,
+  type Report,
+  type ReportOptions,
+  type SvgChart,
+} from "./report.ts";
 export { compareCsv, type CompareRow, compareText } from "./compare_table.ts";
 export {
   type DashboardOptions,
@@ -16,5 +22,13 @@ export {
   type RunEntry,
   serveDashboard,
 } from "./dashboard.ts";
-export { RunDataError, type RunStatus } from "./run_data.ts";
+export type { LatestLines } from "./membership.ts";
+export {
+  parseMetrics,
+  readRun,
+  type RunData,
+  RunDataError,
+  type RunRecord,
+  type RunStatus,
+} from "./run_data.ts";
 export type { Phase, PhaseBytes } from "../dsl/traffic.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { membershipChart, type NamedTimeline, reportCharts } from "./charts.ts";
+import { membershipChart, type NamedTimeline, renderSvg, reportCharts } from "./charts.ts";
 import { compareCsv, type CompareRow, compareRow, compareText } from "./compare_table.ts";
 import { reportHtml } from "./html.ts";
 import { membershipTimeline } from "./membership.ts";
@@ -101,4 +101,44 @@ function elasticTimelines(runs: readonly RunData[]): NamedTimeline[] {
     const lastStep = run.steps.reduce((last, line) => Math.max(last, line.step), 0);
     return [{ name: run.name, timeline: membershipTimeline(run.plan.workers, changes, lastStep) }];
   });
+}
+
+/** A chart of the report, rendered: for a notebook cell or a page of one's own. */
+export interface SvgChart {
+  /** Stable identifier, e.g. `"accuracy-bytes"`. */
+  readonly id: string;
+  /** Caption. */
+  readonly title: string;
+  /** The SVG document. */
+  readonly svg: string;
+}
+
+/**
+ * The report's charts of runs already read (by {@linkcode readRun}), rendered to SVG: the curves
+ * of {@linkcode buildReport}'s page (accuracy or test loss against steps, bytes and time), without
+ * the page around them.
+ *
+ * @param runs The runs, in the order they are coloured.
+ * @returns The charts, in reading order.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { allReduce, leastSquares, linear, run, sgd, train } from "../mod.ts";
+ * import { readRun, renderCharts } from "./mod.ts";
+ *
+ * const plan = train(linear({ dim: 3 }))
+ *   .data(leastSquares({ file: new URL("../examples/data/least_squares_4.json", import.meta.url) }))
+ *   .workers(4).optimizer(sgd({ lr: 0.05 })).base(allReduce()).steps(10).evalEvery(5).compile();
+ * const out = await Deno.makeTempDir();
+ * const result = await run(plan, { transport: "memory", out: `${out}/run` });
+ * const charts = await renderCharts([await readRun(result.folder)]);
+ * assert.ok(charts.length > 0 && charts.every((chart) => chart.svg.startsWith("<svg")));
+ * await Deno.remove(out, { recursive: true });
+ * ```
+ */
+export async function renderCharts(runs: readonly RunData[]): Promise<SvgChart[]> {
+  const charts = reportCharts(runs.map((run) => ({ name: run.name, series: runSeries(run) })));
+  return await Promise.all(
+    charts.map(async ({ id, title, spec }) => ({ id, title, svg: await renderSvg(spec) })),
+  );
 }

@@ -1,6 +1,7 @@
 /**
- * Reads a run folder (`plan.json`, `metrics.jsonl`, `summary.json`) into the typed data every
- * report, table and dashboard view is computed from. A run that is still training has no
+ * Reads a run folder (`plan.json`, `metrics.jsonl`, `summary.json`, `params.json`) into the
+ * typed data every report, table and dashboard view is computed from, and that a script or
+ * notebook analyses ({@linkcode readRun}). A run that is still training has no
  * `summary.json` yet and may be writing its last metrics line, so a partial final line is
  * skipped rather than treated as corrupt.
  *
@@ -16,7 +17,7 @@ import type {
   StepLine,
   TrafficLine,
 } from "../runtime/metrics.ts";
-import type { RunSummary } from "../runtime/run_types.ts";
+import type { RunParams, RunSummary } from "../runtime/run_types.ts";
 import { messageOf } from "../runtime/errors.ts";
 import { isBeingWritten } from "../runtime/coordinator/run_folder.ts";
 import { type LatestLines, latestLines } from "./membership.ts";
@@ -38,6 +39,7 @@ export interface RunData {
   readonly plan: Plan;
   /** `summary.json`; `null` while the run is still training. */
   readonly summary: RunSummary | null;
+
   /** Where the run stands. */
   readonly status: RunStatus;
   /** Every step line, in file order. */
@@ -54,6 +56,14 @@ export interface RunData {
    * all count.
    */
   readonly latest?: LatestLines;
+}
+
+/** A run folder as {@linkcode readRun} reads it: its data, every metrics line and its parameters. */
+export interface RunRecord extends RunData {
+  /** `params.json`, the final parameters; `null` until the run has completed. */
+  readonly params: RunParams | null;
+  /** Every line of `metrics.jsonl`, in file order. */
+  readonly metrics: readonly MetricsLine[];
 }
 
 /** A run folder that cannot be read; the message names the folder and the file. */
@@ -129,13 +139,31 @@ async function readJson<T>(path: string): Promise<T | null> {
 }
 
 /**
- * Reads a run folder.
+ * Reads a run folder, finished or still training, for a report or for analysis in a script or
+ * notebook: the plan, the summary, the final parameters and every metrics line.
  *
  * @param folder The run folder (it holds `plan.json`).
- * @returns The run's plan, summary and metrics.
+ * @returns The run's plan, summary, parameters and metrics.
  * @throws {RunDataError} When the folder is not a run folder or a file is damaged.
+ * @example Run a plan, then read its folder back
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { allReduce, leastSquares, linear, readRun, run, sgd, train } from "../mod.ts";
+ *
+ * const plan = train(linear({ dim: 3 }))
+ *   .data(leastSquares({ file: new URL("../examples/data/least_squares_4.json", import.meta.url) }))
+ *   .workers(4).optimizer(sgd({ lr: 0.05 })).base(allReduce()).steps(5).compile();
+ * const out = await Deno.makeTempDir();
+ * const result = await run(plan, { transport: "memory", out: `${out}/run` });
+ * const read = await readRun(result.folder);
+ * assert.deepEqual(read.plan, plan);
+ * assert.deepEqual(read.summary, result.summary);
+ * assert.deepEqual(read.params, result.params);
+ * assert.equal(read.steps.length, 4 * 5); // a step line per worker per step
+ * await Deno.remove(out, { recursive: true });
+ * ```
  */
-export async function readRun(folder: string): Promise<RunData> {
+export async function readRun(folder: string): Promise<RunRecord> {
   const path = resolve(folder);
   const plan = await readJson<Plan>(join(path, "plan.json"));
   if (plan === null) {
@@ -151,11 +179,14 @@ export async function readRun(folder: string): Promise<RunData> {
     }
   }
   const lines = parseMetrics(text, join(folder, "metrics.jsonl"));
+  const params = await readJson<RunParams>(join(path, "params.json"));
   return {
     folder: path,
     name: basename(path),
     plan,
     summary,
+    params,
+    metrics: lines,
     status: summary?.status ?? (await isBeingWritten(path) ? "running" : "stopped"),
     steps: lines.filter((line): line is StepLine => line.type === "step"),
     evals: lines.filter((line): line is EvalLine => line.type === "eval"),

@@ -222,16 +222,16 @@ export function classify(report: AdapterReport): WebGpuProbe {
 }
 
 /** The TensorFlow.js module, imported on first use. */
-type Tf = typeof import("@tensorflow/tfjs");
+type Tf = typeof import("../deps/tfjs.ts");
 
 /** Imports TensorFlow.js and the backend module `name` needs, then sets and readies it. */
 async function start(name: "webgpu" | "wasm" | "cpu"): Promise<Tf> {
-  const tf = await import("@tensorflow/tfjs");
+  const tf = await import("../deps/tfjs.ts");
   if (name === "wasm") {
-    await import("@tensorflow/tfjs-backend-wasm");
+    await import("../deps/tfjs_backend_wasm.ts");
     (await import("./wasm_kernels.ts")).registerWasmKernels();
   }
-  if (name === "webgpu") await import("@tensorflow/tfjs-backend-webgpu");
+  if (name === "webgpu") await import("../deps/tfjs_backend_webgpu.ts");
   let ok: boolean;
   try {
     ok = await tf.setBackend(name);

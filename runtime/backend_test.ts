@@ -24,7 +24,7 @@ Deno.test("auto picks wasm on a software webgpu adapter and says why", async () 
 });
 
 Deno.test("cpu and wasm requests run a tensor op", async () => {
-  const tf = await import("@tensorflow/tfjs");
+  const tf = await import("../deps/tfjs.ts");
   for (const request of ["cpu", "wasm"] as const) {
     const selection = await selectBackend(request);
     assert.deepEqual(selection, { backend: request, reason: `${request} requested` });
@@ -76,7 +76,7 @@ Deno.test("selection works inside a web worker", async () => {
   const source = `import { selectBackend } from ${
     JSON.stringify(new URL("./backend.ts", import.meta.url).href)
   };
-    const tf = await import("@tensorflow/tfjs");
+    const tf = await import("../deps/tfjs.ts");
     const selection = await selectBackend("wasm");
     const value = tf.tidy(() => tf.sum(tf.tensor1d([1, 2, 3])).dataSync()[0]);
     self.postMessage({ selection, value });`;
@@ -105,7 +105,7 @@ Deno.test("an explicit webgpu request on a software adapter runs and says so", a
   // In a child process: a WebGPU device is not something the test process should keep.
   const backend = new URL("./backend.ts", import.meta.url).href;
   const code = `const { selectBackend } = await import(${JSON.stringify(backend)});
-    const tf = await import("@tensorflow/tfjs");
+    const tf = await import("../deps/tfjs.ts");
     const selection = await selectBackend("webgpu");
     const y = tf.add(tf.tensor1d([1, 2]), tf.tensor1d([1, 2]));
     console.log(JSON.stringify({ selection, values: [...await y.data()] }));`;

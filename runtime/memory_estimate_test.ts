@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../deps/tfjs.ts";
 import { selectBackend } from "./backend.ts";
 import { createTransformerModel } from "./models/transformer.ts";
 import { estimateMemory, transformerActivations, WORKER_BASE_BYTES } from "./memory_estimate.ts";

@@ -12,8 +12,23 @@ import type { WorkerState } from "./worker_state.ts";
 import type { TensorLayout } from "./models/types.ts";
 import type { TextSample } from "./models/sample_text.ts";
 
-/** A snapshot for the progress display. */
+/**
+ * A snapshot of a run, given to `onProgress` once for each step of each worker: when worker
+ * `worker`'s metrics for its step `workerStep − 1` arrive. A step is never reported twice for a
+ * worker (a step an elastic run redoes after a loss, or a batch of metrics holding evaluations,
+ * adds no call), so a run of `n` workers and `s` steps makes `n × s` calls, fewer when workers
+ * leave.
+ */
 export interface Progress {
+  /** The worker whose step this call reports. */
+  readonly worker: number;
+  /** The steps that worker has done, this one included. */
+  readonly workerStep: number;
+  /**
+   * That worker's simulated time at the end of the step, in ms: the virtual clock's (compute
+   * plus the declared network's modelled transfers), or `null` on the real clock.
+   */
+  readonly simulatedMs: number | null;
   /** Steps completed by every worker. */
   readonly step: number;
   /** Steps in the plan, per worker. */
@@ -50,7 +65,7 @@ export interface RunOptions {
   readonly rendezvous?: string;
   /** Called with the rendezvous address once the coordinator listens (for external workers). */
   readonly onListening?: (address: string) => void;
-  /** Called after metrics arrive. */
+  /** Called once for each step of each worker, as its metrics arrive ({@linkcode Progress}). */
   readonly onProgress?: (progress: Progress) => void;
   /** Fail when no worker has sent anything for this long (default 60 s). */
   readonly silenceTimeoutMs?: number;
@@ -288,36 +303,68 @@ export interface RunResult {
   /** What `summary.json` holds. */
   readonly summary: RunSummary;
   /** Each worker's final model, and their average. */
-  readonly params: {
-    /** By rank; `null` for a worker an elastic TCP run lost (it handed back no model). */
-    readonly workers: (number[] | null)[];
-    readonly average: number[];
-    /**
-     * Elastic runs that lost workers: each lost worker and the steps it did. Its entry in
-     * `workers` holds its parameters as they were when it left; `average` is over the others.
-     */
-    readonly left?: readonly { readonly worker: number; readonly steps: number }[];
-  };
+  readonly params: RunParams;
 }
 
-/** The run failed; the run folder holds what was written before the failure. */
+/** A finished run's parameters, as `params.json` holds them. */
+export interface RunParams {
+  /** By rank; `null` for a worker an elastic TCP run lost (it handed back no model). */
+  readonly workers: (number[] | null)[];
+  /** The element-wise mean of the workers' models (the model the run evaluates). */
+  readonly average: number[];
+  /**
+   * Elastic runs that lost workers: each lost worker and the steps it did. Its entry in
+   * `workers` holds its parameters as they were when it left; `average` is over the others.
+   */
+  readonly left?: readonly { readonly worker: number; readonly steps: number }[];
+}
+
+/**
+ * The checkpoint a failed run can continue from with {@linkcode resume}: its steps, and whether it
+ * is the newest (else a newer one is damaged, and `from: step` or `fallback: true` picks this one).
+ */
+export interface ResumableCheckpoint {
+  /** The steps done when it was written. */
+  readonly step: number;
+  /** Whether it is the run's newest checkpoint. */
+  readonly newest: boolean;
+}
+
+/** What a {@linkcode RunError} holds besides its message. */
+export interface RunErrorOptions extends ErrorOptions {
+  /** The checkpoint to continue from, where continuing can help (not after a divergence). */
+  readonly resumable?: ResumableCheckpoint;
+}
+
+/**
+ * The run failed; the run folder holds what was written before the failure.
+ *
+ * The message says what failed and, where there is one, which checkpoint is left; it names no
+ * command (a library caller continues with {@linkcode resume}); the command line adds its own
+ * hint from {@linkcode RunError.resumable}.
+ */
 export class RunError extends Error {
+  /** The checkpoint a resume should continue from, or `null` when none would help. */
+  readonly resumable: ResumableCheckpoint | null;
+
   /**
    * Builds the error for a failed or interrupted run.
    *
    * @param message What failed, naming the worker where known.
    * @param folder The run folder.
    * @param interrupted Whether the run was stopped through its abort signal.
-   * @param options The error that failed the run, as `cause`, where there is one.
+   * @param options The error that failed the run, as `cause`, where there is one, and the
+   *   checkpoint to continue from.
    */
   constructor(
     message: string,
     readonly folder: string,
     readonly interrupted = false,
-    options?: ErrorOptions,
+    options?: RunErrorOptions,
   ) {
     super(message, options);
     this.name = "RunError";
+    this.resumable = options?.resumable ?? null;
   }
 }
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../deps/tfjs.ts";
 
 /** A sample of TensorFlow.js's memory. */
 export interface TensorMemory {
@@ -30,7 +30,7 @@ interface WasmBackendLike {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import * as tf from "@tensorflow/tfjs";
+ * import * as tf from "../deps/tfjs.ts";
  * import { selectBackend } from "./backend.ts";
  * import { tensorMemory } from "./tensor_memory.ts";
  * await selectBackend("cpu");

@@ -13,7 +13,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../deps/tfjs.ts";
 
 /** The few methods of the WASM backend used here. */
 interface WasmBackendLike {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../deps/tfjs.ts";
 import { cnn } from "../dsl/models/mod.ts";
 import { mnist } from "../dsl/data/mod.ts";
 import { dataShape } from "../dsl/shapes.ts";

@@ -102,12 +102,14 @@ function circles(graph: Map<string, Set<string>>): string[][] {
 }
 
 /**
- * The layer of a module: the shared visual style, the factories' strict options and topologies 0,
- * dsl 1, runtime 2, reports 3, the command line and package root 4.
+ * The layer of a module: the npm packages (`deps/`), the shared visual style, the factories'
+ * strict options and topologies 0, dsl 1, runtime 2, reports 3, the command line and package
+ * root 4.
  */
 function layer(path: string): number {
   if (
-    path === "visual_style.ts" || path === "strict_options.ts" || path.startsWith("topologies/")
+    path.startsWith("deps/") || path === "visual_style.ts" || path === "strict_options.ts" ||
+    path.startsWith("topologies/")
   ) return 0;
   if (path.startsWith("dsl/")) return 1;
   if (path.startsWith("runtime/")) return 2;

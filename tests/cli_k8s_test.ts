@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments } from "../deps/yaml.ts";
 import { gossamer, gossamerIn, ROOT, STACK_LINE } from "./_cli.ts";
 
 // deno-lint-ignore no-explicit-any

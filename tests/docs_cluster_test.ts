@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments } from "../deps/yaml.ts";
 import { gossamerIn, ROOT } from "./_cli.ts";
 
 const cluster = await Deno.readTextFile(new URL("docs/cluster.md", ROOT));

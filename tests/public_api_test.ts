@@ -17,6 +17,7 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "PLAN_VERSION",
     "PlanError",
     "PlanLoadError",
+    "RunDataError",
     "RunError",
     "TopologyFileError",
     // One factory per node of every slot, and the builder.
@@ -51,10 +52,12 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "network",
     "onePeerExponential",
     "overlapLocalSgd",
+    "parseMetrics",
     "parsePlan",
     "planExpression",
     "planImports",
     "qsgd",
+    "readRun",
     "resume",
     "ring",
     "run",
@@ -83,6 +86,7 @@ Deno.test("every entry point in deno.json is a documented module", async () => {
   assert.deepEqual(Object.keys(config.exports).sort(), [
     ".",
     "./algorithms",
+    "./cli",
     "./comm",
     "./compressors",
     "./plan",

@@ -4,7 +4,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { type BaseDefinition, buildNode } from "../kind.ts";
 import { ringAllReduceBytes } from "../wire_bytes.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { above, integer, momentum, nonNegative } from "../fields.ts";
 import { type BaseDefinition, buildNode, type OptionNames } from "../kind.ts";
 import { FLOAT_BYTES } from "../wire_bytes.ts";

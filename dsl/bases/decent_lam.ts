@@ -4,7 +4,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { resolveTopology } from "../../topologies/resolve_topology.ts";
 import type { TopologyInput, TopologyNode } from "../../topologies/types.ts";
 import { momentum, topology } from "../fields.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { between, integer, momentum } from "../fields.ts";
 import { type BaseDefinition, buildNode, type OptionNames } from "../kind.ts";
 import { ringAllReduceBytes } from "../wire_bytes.ts";

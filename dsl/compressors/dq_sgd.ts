@@ -5,7 +5,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { between, integer } from "../fields.ts";
 import { buildNode, type CompressorDefinition, type NodeIssue, type OptionNames } from "../kind.ts";
 import { allGatherBytes, quantizedBytes } from "../wire_bytes.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { integer, momentum } from "../fields.ts";
 import { buildNode, type CompressorDefinition, type OptionNames } from "../kind.ts";
 import { FLOAT_BYTES, ringAllReduceBytes } from "../wire_bytes.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { integer } from "../fields.ts";
 import { buildNode, type CompressorDefinition, type OptionNames } from "../kind.ts";
 import { allGatherBytes, quantizedBytes } from "../wire_bytes.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { above, integer } from "../fields.ts";
 import type { NodeIssue, OptionProblem } from "../kind.ts";
 import { unknownWord } from "../../strict_options.ts";

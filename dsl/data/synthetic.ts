@@ -4,7 +4,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { integer, nonNegative, probability } from "../fields.ts";
 import { buildNode, type DataDefinition, type OptionNames } from "../kind.ts";
 import { type SampledDataOptions, trainSizeIssues } from "./_sampled.ts";

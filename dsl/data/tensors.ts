@@ -4,7 +4,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { toPath } from "../_paths.ts";
 import { integer, nonEmpty } from "../fields.ts";
 import {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { type Activation, activation, integer } from "../fields.ts";
 import { buildNode, type ModelDefinition, type NodeIssue, type OptionNames } from "../kind.ts";
 import { denseParameters, denseVariables } from "./_dense.ts";

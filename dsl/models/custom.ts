@@ -4,7 +4,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { nonEmpty } from "../fields.ts";
 import { buildNode, type ModelDefinition, type OptionNames } from "../kind.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { integer } from "../fields.ts";
 import { buildNode, type ModelDefinition, type OptionNames } from "../kind.ts";
 

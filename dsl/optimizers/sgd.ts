@@ -4,7 +4,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { clipNorm, momentum, nonNegative } from "../fields.ts";
 import { buildNode, type OptimizerDefinition, type OptionNames } from "../kind.ts";
 import { scheduleSchema } from "../_schedule_schema.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { above, integer, momentum } from "../fields.ts";
 import { buildNode, type OptionNames, type OuterDefinition } from "../kind.ts";
 import { ringAllReduceBytes } from "../wire_bytes.ts";

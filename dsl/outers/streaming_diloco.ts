@@ -6,7 +6,7 @@
  * @module
  */
 
-import * as v from "valibot";
+import * as v from "../../deps/valibot.ts";
 import { above, integer, momentum, probability } from "../fields.ts";
 import { buildNode, type NodeIssue, type OptionNames, type OuterDefinition } from "../kind.ts";
 import { allGatherBytes, FLOAT_BYTES, ringAllReduceBytes } from "../wire_bytes.ts";

@@ -68,8 +68,9 @@ export class CheckpointError extends Error {
    * Builds the error.
    *
    * @param message What is wrong.
+   * @param usableStep The steps of an older checkpoint that can be used instead, where one can.
    */
-  constructor(message: string) {
+  constructor(message: string, readonly usableStep: number | null = null) {
     super(message);
     this.name = "CheckpointError";
   }

@@ -120,7 +120,9 @@ export function launchWorkers(
       return { stop: () => worker.stop() };
     });
   }
-  const entry = new URL("../worker/process_worker.ts", import.meta.url);
+  const url = new URL("../worker/process_worker.ts", import.meta.url);
+  // A file path when gossamer is on disk; its URL when a script imported gossamer over http(s).
+  const entry = url.protocol === "file:" ? fromFileUrl(url) : url.href;
   // Each process runs `local` consecutive workers (threads sharing memory) from its first rank.
   const local = options.localWorkers ?? 1;
   const firsts = ranks.filter((rank) => rank % local === 0);
@@ -129,7 +131,7 @@ export function launchWorkers(
     const who = local === 1 ? `Worker ${rank}` : `Workers ${rank}..${rank + local - 1}`;
     const child = new Deno.Command(Deno.execPath(), {
       // Only what a worker needs (permissions.ts): the plan's module runs in it.
-      args: ["run", ...processWorkerFlags(plan, rendezvous), "--quiet", fromFileUrl(entry)],
+      args: ["run", ...processWorkerFlags(plan, rendezvous), "--quiet", entry],
       stdin: "piped",
       stdout: "null",
       stderr: "piped",

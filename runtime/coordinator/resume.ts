@@ -61,12 +61,20 @@ export async function resume(runFolder: string, options: ResumeOptions = {}): Pr
     );
     checkpoint = await usableCheckpoint(runFolder, plan, options);
   } catch (error) {
-    if (error instanceof CheckpointError) throw new RunError(error.message, out);
+    if (error instanceof CheckpointError) {
+      const usable = error.usableStep;
+      throw new RunError(
+        error.message,
+        out,
+        false,
+        usable === null ? {} : { resumable: { step: usable, newest: false } },
+      );
+    }
     throw error;
   }
   if (checkpoint.step >= plan.steps) {
     throw new RunError(
-      `The checkpoint is after ${checkpoint.step} steps, all of the plan's: nothing is left to run (give more steps with --steps)`,
+      `The checkpoint is after ${checkpoint.step} steps, all of the plan's: nothing is left to run (ask for more steps)`,
       out,
     );
   }
@@ -116,7 +124,8 @@ async function usableCheckpoint(
     }
     if (options.fallback) return checkpoint;
     throw new CheckpointError(
-      `${unusable}\nThe newest usable one is after ${older} steps: continue from it with gossamer resume ${runFolder} --from ${older} (or --fallback)`,
+      `${unusable}\nThe newest usable one is after ${older} steps`,
+      older,
     );
   }
   throw new CheckpointError(`${unusable}\nNo older checkpoint of ${runFolder} can be used either`);

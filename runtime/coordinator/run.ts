@@ -219,8 +219,11 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
       stopForDisk(error);
       return;
     }
-    for (const line of lines) totals.add(line);
-    options.onProgress?.(totals.progress());
+    for (const line of lines) {
+      if (totals.addReported(line) && line.type === "step") {
+        options.onProgress?.(totals.progress(line));
+      }
+    }
   };
   const summarize = (error: string | null): RunSummary => ({
     status: error === null ? "completed" : "failed",
@@ -314,35 +317,40 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
         "No summary.json could be written either: compare and serve show the run as stopped",
       );
     }
+    const diverged = divergedAt(cause);
     if (latest !== null) {
       lines.push(
         disk
-          ? `The newest checkpoint is after ${latest} steps; once the disk can be written again, continue with: gossamer resume ${out}`
-          : continueAdvice(cause, latest, out),
+          ? `The newest checkpoint is after ${latest} steps; continue from it once the disk can be written again`
+          : continueAdvice(diverged, latest),
       );
     }
-    throw new RunError(lines.join("\n"), out, options.signal?.aborted ?? false, { cause: error });
+    const resumable = latest !== null && diverged === null
+      ? { resumable: { step: latest, newest: true } }
+      : {};
+    throw new RunError(lines.join("\n"), out, options.signal?.aborted ?? false, {
+      cause: error,
+      ...resumable,
+    });
   } finally {
     folder.close();
   }
 }
 
 /**
- * How to continue a failed run from its newest checkpoint. After a NaN or infinite loss, a
+ * What the newest checkpoint of a failed run is good for. After a NaN or infinite loss, a
  * resume would repeat the same batches and random draws (they are functions of the step) and
  * diverge at the same step, and a resumed plan may change only its steps (the parameters are
- * usually already infinite a step or two before the loss is): the advice says so.
+ * usually already infinite a step or two before the loss is): the advice says so. Otherwise the
+ * line names the checkpoint only; how to continue is the caller's (`resume()`, or the command
+ * line's hint).
  *
- * @param cause Why the run failed.
+ * @param diverged The step at which the loss stopped being finite, or `null`.
  * @param latest The steps of the newest checkpoint.
- * @param out The run folder.
- * @returns One line of advice.
+ * @returns One line.
  */
-function continueAdvice(cause: string, latest: number, out: string): string {
-  const diverged = divergedAt(cause);
-  if (diverged === null) {
-    return `The newest checkpoint is after ${latest} steps; continue with: gossamer resume ${out}`;
-  }
+function continueAdvice(diverged: number | null, latest: number): string {
+  if (diverged === null) return `The newest checkpoint is after ${latest} steps`;
   return `The newest checkpoint is after ${latest} steps, but resuming from it repeats the same batches and random draws and will diverge again at step ${diverged} (a resume may change only the steps and evalEvery): run the plan again with a lower learning rate or with gradient clipping (clipNorm)`;
 }
 

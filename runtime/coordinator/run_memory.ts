@@ -39,7 +39,7 @@ export async function runInMemory(
   const backend = await selectBackend(options.backend ?? "auto");
   facts.backend = backend.backend;
   facts.backendReason = backend.reason;
-  const tf = await import("@tensorflow/tfjs");
+  const tf = await import("../../deps/tfjs.ts");
   facts.tfjs = tf.version_core;
   const transports = createMemoryTransports(plan.workers);
   // On the virtual clock every rank's messages carry simulated times through its link queues.

@@ -6,7 +6,7 @@
  */
 
 import { type PhaseBytes, PHASES, totalBytes, zeroBytes } from "../../dsl/traffic.ts";
-import type { MetricsLine } from "../metrics.ts";
+import type { MetricsLine, StepLine } from "../metrics.ts";
 import type { MembershipChange, Progress, UploadSummary } from "../run_types.ts";
 
 /** The latest evaluation of the averaged model. */
@@ -25,6 +25,8 @@ export class RunTotals {
   readonly sent: PhaseBytes[];
   readonly received: PhaseBytes[];
   readonly #lastStep: number[];
+  /** By worker, the newest step reported to `onProgress`. */
+  readonly #reported: number[];
   readonly #lossAtStep = new Map<number, { sum: number; count: number }>();
   readonly #membership: MembershipChange[] = [];
   #live: number;
@@ -46,6 +48,7 @@ export class RunTotals {
     this.sent = Array.from({ length: workers }, zeroBytes);
     this.received = Array.from({ length: workers }, zeroBytes);
     this.#lastStep = new Array(workers).fill(-1);
+    this.#reported = new Array(workers).fill(-1);
     this.#live = workers;
     this.#uploads = new Array(workers).fill(0);
   }
@@ -159,12 +162,36 @@ export class RunTotals {
     return (this.#lastStep[worker] ?? -1) + 1;
   }
 
-  /** The progress snapshot. */
-  progress(): Progress {
+  /**
+   * Adds one metrics line and says whether it reports a worker's step for the first time: the
+   * step lines `onProgress` is called for, once per step per worker.
+   *
+   * @param line The metrics line.
+   * @returns Whether `line` is a step line of a step its worker had not reported yet.
+   */
+  addReported(line: MetricsLine): boolean {
+    this.add(line);
+    if (line.type !== "step") return false;
+    const reported = this.#reported[line.worker] ?? -1;
+    if (line.step <= reported) return false;
+    this.#reported[line.worker] = line.step;
+    return true;
+  }
+
+  /**
+   * The progress snapshot after `line`, a worker's step line.
+   *
+   * @param line The step line the snapshot reports.
+   * @returns The snapshot.
+   */
+  progress(line: StepLine): Progress {
     const step = Math.min(...this.#lastStep.filter((_, rank) => !this.#gone.has(rank))) + 1;
     const elapsedMs = performance.now() - this.#start;
     const total = this.sent.reduce((sum, bytes) => sum + totalBytes(bytes), 0);
     return {
+      worker: line.worker,
+      workerStep: line.step + 1,
+      simulatedMs: line.virtualMs ?? null,
       step,
       steps: this.steps,
       loss: this.#completeLoss,

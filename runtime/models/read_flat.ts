@@ -5,7 +5,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../../deps/tfjs.ts";
 
 /** The WASM backend's heap access (read-only use here). */
 interface WasmHeap {
@@ -25,7 +25,7 @@ interface WasmHeap {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import * as tf from "@tensorflow/tfjs";
+ * import * as tf from "../../deps/tfjs.ts";
  * import { readFlat } from "./read_flat.ts";
  * import { selectBackend } from "../backend.ts";
  * await selectBackend("cpu");

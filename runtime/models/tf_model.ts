@@ -33,7 +33,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../../deps/tfjs.ts";
 import type { CnnNode, LogisticNode, MlpNode } from "../../dsl/plan.ts";
 import type { DataShape } from "../../dsl/shapes.ts";
 import { randomStream } from "../random.ts";

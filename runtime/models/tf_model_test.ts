@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../../deps/tfjs.ts";
 import { relative } from "node:path";
 import { cnn, logistic, mlp } from "../../dsl/models/mod.ts";
 import { mnist, synthetic } from "../../dsl/data/mod.ts";

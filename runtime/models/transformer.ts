@@ -46,7 +46,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../../deps/tfjs.ts";
 import { randomStream } from "../random.ts";
 import type { Batch } from "../data/types.ts";
 import { readFlat } from "./read_flat.ts";

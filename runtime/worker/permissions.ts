@@ -11,7 +11,9 @@
  * - net: the run's host, where the coordinator and every local worker's mesh listener are, when
  *   the rendezvous is an IP address (the default `127.0.0.1`); any host when it is a name or a
  *   wildcard (`0.0.0.0`), since the addresses the workers bind and dial are then only known once
- *   they connect. A remote custom model (`--allow-remote-modules`) adds the import of its host.
+ *   they connect.
+ * - import: a remote custom model's host (`--allow-remote-modules`), and gossamer's own host when
+ *   a script imported gossamer by an `http(s)` URL.
  * - write, run, env, ffi, sys: none. Workers write nothing (checkpoints and results go to the
  *   coordinator), and local workers get the run's secret in their launch message.
  *
@@ -62,19 +64,32 @@ export function workerNetHosts(rendezvous: string): string[] | null {
   return null;
 }
 
-/** The `host[:port]` of a remote custom model module, which a worker must import; else `null`. */
-function remoteModuleHost(plan: Plan): string | null {
-  if (plan.model.kind !== "custom" || !/^https?:/i.test(plan.model.module)) return null;
+/** The `host[:port]` of an `http:`/`https:` URL, or `null` for any other. */
+function remoteHost(url: string): string | null {
+  if (!/^https?:/i.test(url)) return null;
   try {
-    return new URL(plan.model.module).host;
+    return new URL(url).host;
   } catch {
     return null;
   }
 }
 
 /**
+ * The hosts a worker must import modules from: gossamer's own when a script imported it over
+ * `http(s)` (the worker's entry module is then there too), and a remote custom model's.
+ */
+function importHosts(plan: Plan): string[] {
+  const hosts = [
+    remoteHost(import.meta.url),
+    plan.model.kind === "custom" ? remoteHost(plan.model.module) : null,
+  ];
+  return [...new Set(hosts.filter((host) => host !== null))];
+}
+
+/**
  * The permission flags of a process worker of `plan` at `rendezvous` (see the module's doc):
- * no prompt, read, the run's network, and the import of a remote module's host.
+ * no prompt, read, the run's network, and the import of the hosts of a remote custom model and of
+ * gossamer itself when it was imported over `http(s)`.
  *
  * @param plan The plan.
  * @param rendezvous The coordinator's `host:port`.
@@ -96,12 +111,12 @@ function remoteModuleHost(plan: Plan): string | null {
  */
 export function processWorkerFlags(plan: Plan, rendezvous: string): string[] {
   const hosts = workerNetHosts(rendezvous);
-  const remote = remoteModuleHost(plan);
+  const imports = importHosts(plan);
   return [
     "--no-prompt",
     "--allow-read",
     hosts === null ? "--allow-net" : `--allow-net=${hosts.join(",")}`,
-    ...(remote === null ? [] : [`--allow-import=${remote}`]),
+    ...(imports.length === 0 ? [] : [`--allow-import=${imports.join(",")}`]),
   ];
 }
 
@@ -130,11 +145,11 @@ export function threadWorkerPermissions(
   plan: Plan,
   rendezvous: string,
 ): Deno.PermissionOptionsObject {
-  const remote = remoteModuleHost(plan);
+  const imports = importHosts(plan);
   return {
     read: true,
     net: workerNetHosts(rendezvous) ?? true,
-    import: remote === null ? false : [remote],
+    import: imports.length === 0 ? false : imports,
     write: false,
     run: false,
     env: false,

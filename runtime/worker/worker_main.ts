@@ -303,7 +303,7 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
   const { control, metrics } = context;
   if (launch.webgpu !== undefined) adoptWebGpuProbe(launch.webgpu);
   const backend = await selectBackend(launch.backend);
-  const tf = await import("@tensorflow/tfjs");
+  const tf = await import("../../deps/tfjs.ts");
   const data = await loadWorkerData(plan, rank);
   const model = await createModel(plan);
   try {

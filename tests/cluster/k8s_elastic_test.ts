@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments } from "../../deps/yaml.ts";
 import { gossamer, ROOT } from "../_cli.ts";
 import { COORDINATOR_FAILED_EXIT } from "../../cli/k8s_manifest.ts";
 import { freePort } from "../runtime/_processes.ts";

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments } from "../../deps/yaml.ts";
 import { gossamer, ROOT } from "../_cli.ts";
 import { assertSameRun } from "./_same_run.ts";
 

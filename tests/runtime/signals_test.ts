@@ -58,7 +58,10 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
       const result = await started.output;
       assert.equal(result.code, code, result.stderr);
       assert.match(result.stderr, new RegExp(`Interrupted by .* \\(${signal}\\)`));
-      assert.match(result.stderr, new RegExp(`continue with: gossamer resume ${folder}`));
+      assert.match(
+        result.stderr,
+        new RegExp(`\\nContinue with: deno task gossamer resume ${folder}\\n`),
+      );
       const summary = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
       assert.match(summary.error, new RegExp(signal));
       assert.ok((await listCheckpoints(folder)).length > 0, "a checkpoint was written");

@@ -7,7 +7,7 @@
  */
 
 import { equal } from "node:assert/strict";
-import type * as v from "valibot";
+import type * as v from "../../deps/valibot.ts";
 import type {
   BaseKind,
   BaseNode,
