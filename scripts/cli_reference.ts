@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Command } from "@commander-js/extra-typings";
+import type { Command } from "../deps/commander.ts";
 import { program } from "../cli.ts";
 
 /** The file that shows the generated block, relative to the repository root. */
