@@ -254,9 +254,16 @@ function program(): Command {
     .option("--out <dir>", "continue into another folder (default: the run folder itself)", path)
     .option("--steps <k>", "train up to k steps in all (default: the plan's)", integerAtLeast(1))
     .addOption(
-      new Option("--transport <kind>", "tcp or memory (one thread)").choices(TRANSPORTS).default(
-        "tcp",
-      ),
+      new Option(
+        "--transport <kind>",
+        "tcp or memory (one thread) (default: the run's; tcp alone continues in real time)",
+      ).choices(TRANSPORTS),
+    )
+    .addOption(
+      new Option(
+        "--clock <kind>",
+        "real or virtual (default: the run's; virtual alone continues on the memory transport)",
+      ).choices(CLOCKS),
     )
     .addOption(
       new Option("--backend <backend>", "TensorFlow.js backend").choices(BACKENDS).default("auto"),

@@ -200,6 +200,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     plan.workers,
     every,
     options.keepCheckpoints ?? DEFAULT_KEEP,
+    { clock: options.clock ?? "real", transport: options.transport ?? "tcp" },
     (error) =>
       error instanceof DiskWriteError ? stopForDisk(error) : checkpointErrors.push(error.message),
   );

@@ -6,11 +6,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Plan, run } from "../../mod.ts";
+import { gossip, network, type Plan, ring, run } from "../../mod.ts";
 import { resume } from "../../runtime/coordinator/resume.ts";
 import { listCheckpoints } from "../../runtime/coordinator/checkpoints.ts";
 import {
   deterministicLines,
+  leastSquaresPipeline,
   leastSquaresPlans,
   readMetrics,
   tempRunFolder,
@@ -143,6 +144,56 @@ Deno.test("a checkpoint of another plan is refused, naming both", async () => {
       resume(folder, { from: 5 }),
       /has no checkpoint after 5 steps \(it has 4, 8, 12\)/,
     );
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("a virtual-clock run resumes on the virtual clock in memory unless told otherwise", async () => {
+  // A declared network with compute time: the simulated time is a function of the steps alone.
+  const plan = leastSquaresPipeline(12).base(gossip(ring))
+    .network(network({ bandwidth: "2Mbit", latency: "3ms", computeMs: 10 })).compile();
+  const parent = await tempRunFolder();
+  try {
+    const options = { transport: "memory", clock: "virtual", checkpointEvery: 4 } as const;
+    const full = await run(plan, { ...options, out: join(parent, "full") });
+    const told: unknown[] = [];
+    // No transport or clock given: the checkpoint's are kept.
+    const resumed = await resume(join(parent, "full"), {
+      from: 4,
+      out: join(parent, "resumed"),
+      onResuming: (resuming) => told.push(resuming),
+    });
+    assert.deepEqual(told, [{
+      step: 4,
+      clock: "virtual",
+      transport: "memory",
+      kept: { clock: true, transport: true },
+    }]);
+    assert.equal(resumed.summary.clock, "virtual");
+    assert.equal(resumed.summary.transport, "memory");
+    assert.deepEqual(resumed.params, full.params);
+    assert.equal(resumed.summary.virtualTimeMs, full.summary.virtualTimeMs);
+    // Asked for TCP, the virtual clock cannot follow: the rest runs in real time, and says so.
+    told.length = 0;
+    await assert.rejects(
+      resume(join(parent, "full"), {
+        from: 4,
+        transport: "tcp",
+        out: join(parent, "over-tcp"),
+        onResuming: (resuming) => {
+          told.push(resuming);
+          throw new Error("stop here");
+        },
+      }),
+      /stop here/,
+    );
+    assert.deepEqual(told, [{
+      step: 4,
+      clock: "real",
+      transport: "tcp",
+      kept: { clock: false, transport: false },
+    }]);
   } finally {
     await Deno.remove(parent, { recursive: true });
   }
