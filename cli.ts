@@ -149,14 +149,24 @@ function program(): Command {
 
   root.command("topology")
     .description("Show a topology's mixing weights, degrees and spectral gap; draw it as SVG")
-    .argument("<name>", `${TOPOLOGY_NAMES.join(", ")}, or a preset .json file`)
-    .requiredOption("-n, --workers <n>", "number of workers", integerAtLeast(1))
+    .argument(
+      "<name>",
+      `${TOPOLOGY_NAMES.join(", ")}, or a preset: a .json file or an https: URL`,
+    )
+    .option(
+      "-n, --workers <n>",
+      "number of workers (a preset's own size when left out)",
+      integerAtLeast(1),
+    )
     .option("--step <k>", "step, for time-varying topologies", integerAtLeast(0), 0)
     .option("--rows <r>", "torus rows", integerAtLeast(1))
     .option("--cols <c>", "torus columns", integerAtLeast(1))
     .option("--hub <rank>", "star hub rank", integerAtLeast(0))
     .option("--svg <file>", "write an SVG drawing of the graph", path)
-    .option("--json", "print the description as JSON")
+    .option(
+      "--json",
+      "print the topology as a preset (name, description, weights over one period), which fromFile and this command load",
+    )
     .action(async (name, options) => await topologyCommand(name, options));
 
   root.command("run")
