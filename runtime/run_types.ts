@@ -164,8 +164,12 @@ export interface UploadSummary {
 
 /** `summary.json`. */
 export interface RunSummary {
-  /** `"completed"`, or `"failed"` with the reason in `error`. */
-  readonly status: "completed" | "failed";
+  /**
+   * `"completed"`; `"stopped"` when the run was interrupted through its `signal` (Ctrl-C,
+   * SIGTERM, SIGHUP from the command line), with the reason in `error`; else `"failed"`, with
+   * the reason in `error`.
+   */
+  readonly status: "completed" | "failed" | "stopped";
   /** Why the run failed; `null` when it completed. */
   readonly error: string | null;
   /** Inner steps of the plan. */

@@ -223,8 +223,9 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     for (const line of lines) totals.add(line);
     options.onProgress?.(totals.progress());
   };
-  const summarize = (error: string | null): RunSummary => ({
-    status: error === null ? "completed" : "failed",
+  // Stopped from outside (the caller's signal), rather than failed by something in the run.
+  const summarize = (error: string | null, stopped = false): RunSummary => ({
+    status: error === null ? "completed" : stopped ? "stopped" : "failed",
     error,
     steps: plan.steps,
     workers: plan.workers,
@@ -310,7 +311,8 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     const cause = messageOf(halt.signal.aborted ? halt.signal.reason : error);
     const latest = writer?.latest ?? resume?.step ?? null;
     const lines = [cause];
-    if (!await writeFailedSummary(folder, summarize(cause))) {
+    const stopped = !disk && (options.signal?.aborted ?? false);
+    if (!await writeFailedSummary(folder, summarize(cause, stopped))) {
       lines.push(
         "No summary.json could be written either: compare and serve show the run as stopped",
       );

@@ -96,6 +96,10 @@ Deno.test("an interrupted run resumes in its own folder and ends as the uninterr
       ),
     );
     assert.deepEqual(await listCheckpoints(folder), [4]);
+    // Interrupted through its signal: stopped, not failed.
+    const stopped = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
+    assert.equal(stopped.status, "stopped");
+    assert.equal(stopped.error, "Interrupted by the test");
     const resumed = await resume(folder, { transport: "memory" });
     assert.deepEqual(resumed.params, reference.params);
     assert.deepEqual(
