@@ -126,6 +126,21 @@ Eight workers on two nodes, one process per node with four thread workers each (
 reduce within a node in shared memory and ring between the nodes over TCP):
   srun -N 2 --ntasks-per-node 1 deno run -A cli.ts worker --plan plan.json --local-workers 4`;
 
+/**
+ * Writes help or a usage message. A reader that stopped reading (`gossamer run --help | head`)
+ * closes the pipe; the rest of the text has nowhere to go, which is not an error.
+ */
+function writeUnlessClosed(stream: typeof Deno.stdout, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  try {
+    for (let offset = 0; offset < bytes.length;) {
+      offset += stream.writeSync(bytes.subarray(offset));
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
+}
+
 /** Builds the command tree. */
 function program(): Command {
   const root = new Command("gossamer")
@@ -138,6 +153,10 @@ function program(): Command {
       "print the versions of gossamer, Deno and TensorFlow.js",
     )
     .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      writeOut: (text) => writeUnlessClosed(Deno.stdout, text),
+      writeErr: (text) => writeUnlessClosed(Deno.stderr, text),
+    })
     .exitOverride();
 
   root.command("plan")
