@@ -52,7 +52,9 @@ export interface CheckpointHooks {
  * summary would mix simulated and wall-clock time.
  */
 export interface RunHow {
+  /** `real` or `virtual` (see `RunOptions.clock`). */
   readonly clock: "real" | "virtual";
+  /** `tcp` or `memory`. */
   readonly transport: "tcp" | "memory";
 }
 

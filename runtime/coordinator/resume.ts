@@ -45,8 +45,9 @@ export interface ResumeOptions extends Omit<RunOptions, "resume"> {
 export interface Resuming {
   /** The steps done when the checkpoint was taken. */
   readonly step: number;
-  /** The clock and transport the rest of the run uses. */
+  /** The clock the rest of the run uses. */
   readonly clock: "real" | "virtual";
+  /** The transport the rest of the run uses. */
   readonly transport: "tcp" | "memory";
   /** Whether each came from the run that wrote the checkpoint (else it was asked for). */
   readonly kept: { readonly clock: boolean; readonly transport: boolean };
