@@ -187,9 +187,9 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   // A run folder that cannot be written (a full disk) stops the run at once, through the same
   // path as an interruption, so the message says why rather than naming a lost worker.
   const halt = new AbortController();
-  const signal = options.signal === undefined
-    ? halt.signal
-    : AbortSignal.any([options.signal, halt.signal]);
+  const signal = AbortSignal.any(
+    [options.signal, options.failSignal, halt.signal].filter((one) => one !== undefined),
+  );
   const stopForDisk = (error: unknown) => {
     if (!halt.signal.aborted) halt.abort(error);
   };
@@ -311,7 +311,8 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     const cause = messageOf(halt.signal.aborted ? halt.signal.reason : error);
     const latest = writer?.latest ?? resume?.step ?? null;
     const lines = [cause];
-    const stopped = !disk && (options.signal?.aborted ?? false);
+    const stopped = !disk && !(options.failSignal?.aborted ?? false) &&
+      (options.signal?.aborted ?? false);
     if (!await writeFailedSummary(folder, summarize(cause, stopped))) {
       lines.push(
         "No summary.json could be written either: compare and serve show the run as stopped",

@@ -202,3 +202,28 @@ Deno.test("a virtual-clock run resumes on the virtual clock in memory unless tol
     await Deno.remove(parent, { recursive: true });
   }
 });
+
+Deno.test("a run failed from outside through failSignal says failed, not stopped", async () => {
+  const plan = leastSquaresPlans(12).allReduce!;
+  const parent = await tempRunFolder();
+  try {
+    const folder = join(parent, "run");
+    const failure = new AbortController();
+    await assert.rejects(
+      run(plan, {
+        transport: "memory",
+        out: folder,
+        failSignal: failure.signal,
+        onProgress: (progress) => {
+          if (progress.step >= 4) failure.abort(new Error("rank 0's own worker failed"));
+        },
+      }),
+      /rank 0's own worker failed/,
+    );
+    const summary = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
+    assert.equal(summary.status, "failed");
+    assert.equal(summary.error, "rank 0's own worker failed");
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
