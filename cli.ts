@@ -129,6 +129,21 @@ reduce within a node in shared memory and ring between the nodes over TCP):
   srun -N 2 --ntasks-per-node 1 deno run -A cli.ts worker --plan plan.json --local-workers 4`;
 
 /**
+ * Writes help or a usage message. A reader that stopped reading (`gossamer run --help | head`)
+ * closes the pipe; the rest of the text has nowhere to go, which is not an error.
+ */
+function writeUnlessClosed(stream: typeof Deno.stdout, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  try {
+    for (let offset = 0; offset < bytes.length;) {
+      offset += stream.writeSync(bytes.subarray(offset));
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
+}
+
+/**
  * Builds the command tree. Exported for the documentation: `scripts/cli_reference.ts` writes
  * docs/cli.md from every command's help, and a test checks the README's commands against it.
  *
@@ -145,6 +160,10 @@ export function program(): Command {
       "print the versions of gossamer, Deno and TensorFlow.js",
     )
     .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      writeOut: (text) => writeUnlessClosed(Deno.stdout, text),
+      writeErr: (text) => writeUnlessClosed(Deno.stderr, text),
+    })
     .exitOverride();
 
   root.command("plan")
@@ -156,14 +175,24 @@ export function program(): Command {
 
   root.command("topology")
     .description("Show a topology's mixing weights, degrees and spectral gap; draw it as SVG")
-    .argument("<name>", `${TOPOLOGY_NAMES.join(", ")}, or a preset .json file`)
-    .requiredOption("-n, --workers <n>", "number of workers", integerAtLeast(1))
+    .argument(
+      "<name>",
+      `${TOPOLOGY_NAMES.join(", ")}, or a preset: a .json file or an https: URL`,
+    )
+    .option(
+      "-n, --workers <n>",
+      "number of workers (a preset's own size when left out)",
+      integerAtLeast(1),
+    )
     .option("--step <k>", "step, for time-varying topologies", integerAtLeast(0), 0)
     .option("--rows <r>", "torus rows", integerAtLeast(1))
     .option("--cols <c>", "torus columns", integerAtLeast(1))
     .option("--hub <rank>", "star hub rank", integerAtLeast(0))
     .option("--svg <file>", "write an SVG drawing of the graph", path)
-    .option("--json", "print the description as JSON")
+    .option(
+      "--json",
+      "print the topology as a preset (name, description, weights over one period), which fromFile and this command load",
+    )
     .action(async (name, options) => await topologyCommand(name, options));
 
   root.command("run")
@@ -261,9 +290,16 @@ export function program(): Command {
     .option("--out <dir>", "continue into another folder (default: the run folder itself)", path)
     .option("--steps <k>", "train up to k steps in all (default: the plan's)", integerAtLeast(1))
     .addOption(
-      new Option("--transport <kind>", "tcp or memory (one thread)").choices(TRANSPORTS).default(
-        "tcp",
-      ),
+      new Option(
+        "--transport <kind>",
+        "tcp or memory (one thread) (default: the run's; tcp alone continues in real time)",
+      ).choices(TRANSPORTS),
+    )
+    .addOption(
+      new Option(
+        "--clock <kind>",
+        "real or virtual (default: the run's; virtual alone continues on the memory transport)",
+      ).choices(CLOCKS),
     )
     .addOption(
       new Option("--backend <backend>", "TensorFlow.js backend").choices(BACKENDS).default("auto"),

@@ -112,6 +112,7 @@ export type {
 export {
   complete,
   exponential,
+  fetchPreset,
   fromFile,
   onePeerExponential,
   ring,

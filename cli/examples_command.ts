@@ -175,10 +175,7 @@ export async function examplesCommand(
       rows,
     ),
   );
-  console.log(
-    `\n${rows.length} plans valid. Run one with: ${commandName()} run examples/<file>` +
-      (options.smoke ? "" : `; try them all briefly with: ${commandName()} examples --smoke`),
-  );
+  console.log(`\n${rows.length} plans valid. ${await nextSteps(folder, options)}`);
   if (failures.length > 0) {
     throw new CommandFailedError(`${failures.length} examples failed:\n${failures.join("\n")}`);
   }
@@ -189,6 +186,26 @@ async function realFolder(folder: string): Promise<string> {
   try {
     return await Deno.realPath(folder);
   } catch {
-    throw new CliInputError(`Cannot read examples folder "${folder}"`);
+    // `gossamer examples exp` is most likely `gossamer experiments` cut short.
+    const meant = folder.length >= 3 && "experiments".startsWith(folder)
+      ? " (to run the experiments of examples/experiments/: deno task gossamer experiments)"
+      : "";
+    throw new CliInputError(`Cannot read examples folder "${folder}"${meant}`);
   }
+}
+
+/**
+ * What to do next with the pipelines listed, naming the folder as it was given: run one, run
+ * them briefly, and, for a folder that is an experiment (it has `experiment.json`), run it whole.
+ */
+async function nextSteps(folder: string | undefined, options: ExamplesOptions): Promise<string> {
+  const where = folder === undefined ? "examples" : folder.replace(/\/+$/, "");
+  const smoke = folder === undefined ? "examples --smoke" : `examples ${where} --smoke`;
+  const steps = [`Run one with: ${commandName()} run ${where}/<file>`];
+  if (!options.smoke) steps.push(`try them all briefly with: ${commandName()} ${smoke}`);
+  const experiment = await Deno.stat(join(where, "experiment.json")).then(() => true, () => false);
+  if (experiment) {
+    steps.push(`run the experiment and compare: ${commandName()} experiment ${where}`);
+  }
+  return steps.join("; ");
 }

@@ -15,6 +15,7 @@ import { planExpression } from "../dsl/expression.ts";
 import { estimateMemory } from "../runtime/memory_estimate.ts";
 import { relativeFileRefs } from "../runtime/coordinator/run_folder.ts";
 import { elasticRunProblem } from "../runtime/worker/membership.ts";
+import { messageOf } from "../runtime/errors.ts";
 
 /**
  * Renders the human-readable explanation of a plan.
@@ -42,7 +43,7 @@ export function renderExplanation(
   const d = explanation.parameters;
   lines.push(
     d === null
-      ? "Model: size known once the data file or model module is loaded"
+      ? MODEL_UNKNOWN
       : `Model: ${d.toLocaleString("en-US")} parameters (${formatBytes(4 * d)} as float32)`,
   );
   lines.push(`Synchronisation: ${explanation.synchronisation}`);
@@ -142,6 +143,34 @@ export function renderExplanation(
   return lines.join("\n");
 }
 
+/** The line `renderExplanation` prints when the plan alone cannot size the model. */
+const MODEL_UNKNOWN = "Model: size known once the data file or model module is loaded";
+
+/**
+ * The sizes of the model's variables, found by loading the data and building the model as a
+ * worker would (on the WASM backend, the CPU one prints a banner), or why it could not be built.
+ */
+async function loadedVariables(
+  plan: Plan,
+): Promise<{ readonly variables: number[] } | { readonly problem: string }> {
+  // Explaining a plan never reaches the network: a remote module is imported by runs only.
+  if (plan.model.kind === "custom" && /^https?:/i.test(plan.model.module)) {
+    return { problem: "gossamer plan does not fetch a remote model module" };
+  }
+  try {
+    const { createModel } = await import("../runtime/models/create_model.ts");
+    const { selectBackend } = await import("../runtime/backend.ts");
+    const model = await createModel(plan, selectBackend("wasm"));
+    try {
+      return { variables: model.tensors.map(({ shape }) => shape.reduce((a, b) => a * b, 1)) };
+    } finally {
+      model.dispose();
+    }
+  } catch (error) {
+    return { problem: messageOf(error) };
+  }
+}
+
 /**
  * Runs `gossamer plan`.
  *
@@ -154,7 +183,11 @@ export async function planCommand(
   options: { json?: boolean; allowRemoteModules?: boolean },
 ): Promise<void> {
   const plan = await loadPlan(input, remoteModules(options));
-  const explanation = explainPlan(plan);
+  const planned = explainPlan(plan);
+  // A custom model or data of unknown width: build the model once to know its size.
+  // A custom model or data of unknown width: build the model once to know its size.
+  const loaded = planned.parameters === null ? await loadedVariables(plan) : null;
+  const explanation = loaded === null || "problem" in loaded ? planned : explainPlan(plan, loaded);
   // With a declared network, the time per step is predicted by simulating the plan on it.
   const prediction = plan.network === null || explanation.parameters === null
     ? null
@@ -166,7 +199,15 @@ export async function planCommand(
     console.log(JSON.stringify({ plan: portable, explanation, prediction }, null, 2));
     return;
   }
-  console.log(renderExplanation(input, plan, explanation, prediction));
+  const text = renderExplanation(input, plan, explanation, prediction);
+  console.log(
+    loaded !== null && "problem" in loaded
+      ? text.replace(
+        MODEL_UNKNOWN,
+        `Model: size unknown, the model could not be built: ${loaded.problem}`,
+      )
+      : text,
+  );
   const memory = estimateMemory(plan);
   console.log(
     `\nMemory with every worker on one machine: about ${

@@ -11,7 +11,7 @@ import { resourceIssues } from "../runtime/resources.ts";
 import type { BackendRequest } from "../runtime/backend.ts";
 import { loadPlan } from "../runtime/load_plan.ts";
 import { run } from "../runtime/coordinator/run.ts";
-import { resume } from "../runtime/coordinator/resume.ts";
+import { resume, type Resuming } from "../runtime/coordinator/resume.ts";
 import { meanBytesSent, type RunResult, type RunSummary } from "../runtime/run_types.ts";
 import { formatBytes, table } from "../report/format.ts";
 import { buildReport } from "../report/mod.ts";
@@ -255,13 +255,43 @@ export interface ResumeCommandOptions {
   readonly fallback?: boolean;
   readonly out?: string;
   readonly steps?: number;
-  readonly transport: "tcp" | "memory";
+  /** Default: the transport of the run that wrote the checkpoint. */
+  readonly transport?: "tcp" | "memory";
+  /** Default: the clock of the run that wrote the checkpoint. */
+  readonly clock?: "real" | "virtual";
   readonly backend: BackendRequest;
   readonly ignoreMemory?: boolean;
   readonly allowRemoteModules?: boolean;
   readonly quiet?: boolean;
   /** Authenticate every mesh frame with a MAC. */
   readonly macMesh?: boolean;
+}
+
+/**
+ * What `gossamer resume` continues from and how, in words: the clock and transport, and whether
+ * they are the run's own or were asked for.
+ *
+ * @param folder The run folder.
+ * @param resuming The checkpoint and how the run continues.
+ * @returns One line.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resumingLine } from "./run_command.ts";
+ *
+ * assert.equal(
+ *   resumingLine("runs/a", {
+ *     step: 8, clock: "virtual", transport: "memory", kept: { clock: true, transport: true },
+ *   }),
+ *   "Resuming runs/a after 8 steps on the virtual clock (the run's) over the memory transport (the run's)",
+ * );
+ * ```
+ */
+export function resumingLine(folder: string, resuming: Resuming): string {
+  const whose = (kept: boolean) => kept ? "the run's" : "not the run's";
+  return `Resuming ${folder} after ${resuming.step} steps on the ${resuming.clock} clock (${
+    whose(resuming.kept.clock)
+  }) over the ${resuming.transport} transport (${whose(resuming.kept.transport)})`;
 }
 
 /**
@@ -276,8 +306,12 @@ export async function resumeCommand(folder: string, options: ResumeCommandOption
     const result = await withInterrupt((signal) =>
       resume(folder, {
         signal,
-        transport: options.transport,
+        ...(options.transport === undefined ? {} : { transport: options.transport }),
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
         backend: options.backend,
+        onResuming: (resuming) => {
+          if (!options.quiet) console.error(resumingLine(folder, resuming));
+        },
         ...(options.from === undefined ? {} : { from: options.from }),
         ...(options.fallback ? { fallback: true } : {}),
         ...(options.out === undefined ? {} : { out: options.out }),

@@ -1,6 +1,8 @@
 /**
- * `gossamer topology <name|preset.json> --workers N [--step k] [--svg out.svg] [--json]`:
- * mixing weights, degrees and spectral gap of a topology, and an SVG drawing.
+ * `gossamer topology <name|preset.json|https://…/preset.json> [--workers N] [--step k]
+ * [--svg out.svg] [--json]`: mixing weights, degrees and spectral gap of a topology, and an SVG
+ * drawing; `--json` prints it as a preset that `fromFile` and this command load back. A preset
+ * fixes its own size, so `--workers` is needed only for a named topology.
  *
  * @module
  */
@@ -9,6 +11,7 @@ import {
   complete,
   describeTopology,
   exponential,
+  fetchPreset,
   fromFile,
   isDoublyStochastic,
   neighbors,
@@ -16,16 +19,19 @@ import {
   ring,
   star,
   type TopologyNode,
+  topologyPreset,
   topologyProblems,
   topologySvg,
   torus,
 } from "../topologies/mod.ts";
+import { resolve } from "node:path";
 import { CliInputError } from "./errors.ts";
 import { writeFileAtomic } from "./write_file.ts";
 
 /** Options of the topology command. */
 export interface TopologyCommandOptions {
-  readonly workers: number;
+  /** Workers; a preset's own size when left out. */
+  readonly workers?: number;
   readonly step: number;
   readonly rows?: number;
   readonly cols?: number;
@@ -44,9 +50,14 @@ export const TOPOLOGY_NAMES = [
   "star",
 ] as const;
 
-/** Turns a command-line name (or preset path) into a topology node. */
-function topologyFromName(name: string, options: TopologyCommandOptions): TopologyNode {
-  if (name.endsWith(".json")) return fromFile(name);
+/** Turns a command-line name (or preset path or URL) into a topology node. */
+async function topologyFromName(
+  name: string,
+  options: TopologyCommandOptions,
+): Promise<TopologyNode> {
+  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(name)) return await fetchPreset(name);
+  // A path on the command line is relative to the working directory, not to this module.
+  if (name.endsWith(".json")) return fromFile(resolve(name));
   switch (name) {
     case "ring":
       return ring();
@@ -67,7 +78,19 @@ function topologyFromName(name: string, options: TopologyCommandOptions): Topolo
   throw new CliInputError(
     `Unknown topology "${name}": expected one of ${
       TOPOLOGY_NAMES.join(", ")
-    } or a preset .json file`,
+    } or a preset .json file or https: URL`,
+  );
+}
+
+/**
+ * The workers to show the topology on: `--workers`, else a preset's own size. A preset of
+ * another size than `--workers` is refused by `topologyProblems`, naming both.
+ */
+function workersOf(name: string, topology: TopologyNode, workers: number | undefined): number {
+  if (workers !== undefined) return workers;
+  if (topology.kind === "custom") return topology.weights[0]!.length;
+  throw new CliInputError(
+    `The topology "${name}" needs --workers (-n): only a preset fixes its own size`,
   );
 }
 
@@ -86,8 +109,8 @@ export async function topologyCommand(
   name: string,
   options: TopologyCommandOptions,
 ): Promise<void> {
-  const topology = topologyFromName(name, options);
-  const n = options.workers;
+  const topology = await topologyFromName(name, options);
+  const n = workersOf(name, topology, options.workers);
   const problems = topologyProblems(topology, n, { requireDoublyStochastic: false });
   if (problems.length > 0) {
     throw new CliInputError(`Invalid topology "${name}" for ${n} workers: ${problems.join("; ")}`);
@@ -97,7 +120,8 @@ export async function topologyCommand(
     await writeFileAtomic(options.svg, topologySvg(topology, n, options.step));
   }
   if (options.json) {
-    console.log(JSON.stringify(description, null, 2));
+    // A preset, whole period included: `topology preset.json` and `fromFile` load it back.
+    console.log(JSON.stringify(topologyPreset(topology, n), null, 2));
     return;
   }
   const doubly = isDoublyStochastic(description.matrix);

@@ -233,7 +233,8 @@ async function hostRun(
     const rankZeroFailed = new AbortController();
     let rankZero: Promise<void> | null = null;
     const running = run(plan, {
-      signal: AbortSignal.any([interrupt, rankZeroFailed.signal]),
+      signal: interrupt,
+      failSignal: rankZeroFailed.signal,
       ...(options.out === undefined ? {} : { out: options.out }),
       rendezvous: listenAt,
       transport: "tcp",

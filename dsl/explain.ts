@@ -176,6 +176,9 @@ function shapeLabel(shape: DataShape): string {
  * worker per step.
  *
  * @param plan A valid plan.
+ * @param loaded The sizes of the model's variables, in order, when the caller loaded the data
+ *   file or model module that the plan alone cannot size (a custom model, `tensors` data of
+ *   unknown width): the bytes are then estimated as for a built-in model.
  * @returns The explanation.
  * @example
  * ```ts
@@ -188,8 +191,13 @@ function shapeLabel(shape: DataShape): string {
  * assert.ok(explainPlan(plan).bytesPerStep?.base === 60);
  * ```
  */
-export function explainPlan(plan: Plan): PlanExplanation {
-  const d = parameterCount(plan.model, plan.data);
+export function explainPlan(
+  plan: Plan,
+  loaded?: { readonly variables: readonly number[] },
+): PlanExplanation {
+  const d = loaded === undefined
+    ? parameterCount(plan.model, plan.data)
+    : loaded.variables.reduce((sum, size) => sum + size, 0);
   const notes = "topology" in plan.base ? topologyNotes(plan.base.topology, plan.workers) : [];
   const shape = dataShape(plan.data);
   const chain = [
@@ -223,7 +231,7 @@ export function explainPlan(plan: Plan): PlanExplanation {
     };
   }
   const base = baseBytes(plan, d, notes);
-  const variables = modelVariables(plan.model, plan.data) ?? [d];
+  const variables = loaded?.variables ?? modelVariables(plan.model, plan.data) ?? [d];
   const outer = plan.outer === null
     ? 0
     : outerTraits(plan.outer).traffic(plan.outer, d, plan.workers, variables);

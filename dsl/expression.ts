@@ -12,6 +12,7 @@
  * @module
  */
 
+import { isAbsolute } from "node:path";
 import { allReduce, BASE_KINDS } from "./bases/mod.ts";
 import { COMPRESSOR_KINDS } from "./compressors/mod.ts";
 import { DATA_KINDS, synthetic } from "./data/mod.ts";
@@ -138,7 +139,9 @@ class Writer {
       return text.endsWith("()") ? text.slice(0, -2) : text;
     }
     try {
-      if (topology.source !== "inline" && same(fromFile(topology.source), topology)) {
+      // Only a file named absolutely: a relative source (plans written before `fromFile` made
+      // its paths absolute) would be read relative to this module; a URL is fetched, not read.
+      if (isAbsolute(topology.source) && same(fromFile(topology.source), topology)) {
         this.names.add("fromFile");
         return `fromFile(${this.value(topology.source)})`;
       }

@@ -29,12 +29,13 @@
  */
 
 export { run } from "./coordinator/run.ts";
-export { resume, type ResumeOptions } from "./coordinator/resume.ts";
+export { resume, type ResumeOptions, type Resuming } from "./coordinator/resume.ts";
 export {
   type Checkpoint,
   CheckpointError,
   listCheckpoints,
   readCheckpoint,
+  type RunHow,
 } from "./coordinator/checkpoints.ts";
 export {
   decodeSafetensors,

@@ -71,8 +71,16 @@ export interface RunOptions {
   readonly silenceTimeoutMs?: number;
   /** Workers fail when a peer is silent this long (default: the transport's). */
   readonly peerTimeoutMs?: number;
-  /** Aborting it stops the run (e.g. on Ctrl-C); the summary records the reason. */
+  /**
+   * Aborting it stops the run (e.g. on Ctrl-C); the summary says `stopped` and records the
+   * reason.
+   */
   readonly signal?: AbortSignal;
+  /**
+   * Aborting it fails the run with its reason, for a failure found outside the run (rank 0's own
+   * worker under a launcher); the summary says `failed`, as for a failure inside it.
+   */
+  readonly failSignal?: AbortSignal;
   /**
    * Write a checkpoint after every this many steps, and after the last, into
    * `<out>/checkpoints/`: everything needed to continue the run bit for bit.
@@ -179,8 +187,12 @@ export interface UploadSummary {
 
 /** `summary.json`. */
 export interface RunSummary {
-  /** `"completed"`, or `"failed"` with the reason in `error`. */
-  readonly status: "completed" | "failed";
+  /**
+   * `"completed"`; `"stopped"` when the run was interrupted through its `signal` (Ctrl-C,
+   * SIGTERM, SIGHUP from the command line), with the reason in `error`; else `"failed"`, with
+   * the reason in `error`.
+   */
+  readonly status: "completed" | "failed" | "stopped";
   /** Why the run failed; `null` when it completed. */
   readonly error: string | null;
   /** Inner steps of the plan. */

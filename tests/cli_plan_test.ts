@@ -216,3 +216,37 @@ Deno.test("examples compiles every example and prints the comparison", async () 
   for (const example of examples) assert.match(result.stdout, new RegExp(example.name));
   assert.match(result.stdout, new RegExp(`${examples.length} plans valid`));
 });
+
+Deno.test("plan of a custom model builds it to give its size and bytes, or says why it cannot", async () => {
+  const mod = new URL("../mod.ts", import.meta.url).href;
+  const pipeline = (module: string) =>
+    `import { allReduce, custom, sgd, synthetic, train } from ${JSON.stringify(mod)};
+export default train(custom({ module: ${JSON.stringify(module)} }))
+  .data(synthetic({ features: 3, classes: 2 })).workers(4)
+  .optimizer(sgd({ lr: 0.1 })).base(allReduce()).steps(10);
+`;
+  const dir = await tempFolder({
+    "model.ts": `export default ({ inputShape, classes, tf }) =>
+  tf.sequential({ layers: [tf.layers.dense({ inputShape, units: classes })] });
+`,
+    "good.ts": pipeline("./model.ts"),
+    "bad.ts": pipeline(new URL("fixtures/throwing_model.ts", import.meta.url).href),
+  });
+  try {
+    const good = await gossamer("plan", `${dir}/good.ts`);
+    assert.equal(good.code, 0, good.stderr);
+    // A dense layer 3 → 2: 3·2 weights and 2 biases.
+    assert.match(good.stdout, /Model: 8 parameters \(32 B as float32\)/);
+    // Ring all-reduce: 2(n − 1)/n · d · 4 bytes = 1.5 · 8 · 4.
+    assert.match(good.stdout, /base\s+48 B\s+480 B/);
+    const bad = await gossamer("plan", `${dir}/bad.ts`);
+    assert.equal(bad.code, 0, bad.stderr);
+    assert.match(
+      bad.stdout,
+      /Model: size unknown, the model could not be built: .*the model builder exploded/,
+    );
+    assert.doesNotMatch(bad.stdout + bad.stderr, STACK_LINE);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

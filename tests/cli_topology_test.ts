@@ -10,25 +10,59 @@ Deno.test("topology prints weights and the ring's closed-form spectral gap", asy
   assert.match(result.stdout, /0 ← self:0\.333 1:0\.333 7:0\.333/);
 });
 
-Deno.test("topology --json for a time-varying graph at a given step", async () => {
-  const result = await gossamer(
-    "topology",
-    "onePeerExponential",
-    "-n",
-    "8",
-    "--step",
-    "1",
-    "--json",
-  );
+Deno.test("topology --json prints a preset of the whole period, which loads back", async () => {
+  const result = await gossamer("topology", "onePeerExponential", "-n", "8", "--json");
   assert.equal(result.code, 0, result.stderr);
-  const description = JSON.parse(result.stdout);
-  assert.equal(description.period, 3);
-  // Step 1 uses 2^1: rank 0 averages with rank 6.
-  assert.equal(description.matrix[0][6], 0.5);
-  assert.equal(description.matrix[0][0], 0.5);
+  const preset = JSON.parse(result.stdout);
+  assert.deepEqual(Object.keys(preset), ["name", "description", "weights"]);
+  assert.match(preset.description, /time-varying, period 3 steps/);
+  // log2(8) = 3 matrices; at step 1 rank 0 takes from rank 0 − 2^1 = 6 (mod 8).
+  assert.equal(preset.weights.length, 3);
+  assert.equal(preset.weights[1][0][6], 0.5);
+  assert.equal(preset.weights[1][0][0], 0.5);
+  const dir = await Deno.makeTempDir({ prefix: "gossamer_preset_" });
+  try {
+    await Deno.writeTextFile(`${dir}/one_peer8.json`, result.stdout);
+    // The preset fixes its size: no -n. Printed again, it is the same preset.
+    const again = await gossamer("topology", `${dir}/one_peer8.json`, "--json");
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout).weights, preset.weights);
+    const shown = await gossamer("topology", `${dir}/one_peer8.json`, "--step", "4");
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /on 8 workers, step 4/);
+    assert.match(shown.stdout, /period\s+3 steps/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
-Deno.test("topology torus shape and a preset file", async () => {
+Deno.test("topology takes a preset by URL (http on this machine), and refuses plain http elsewhere", async () => {
+  const preset = JSON.stringify({ name: "pair", weights: [[0.5, 0.5], [0.5, 0.5]] });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) =>
+      new URL(request.url).pathname === "/pair.json"
+        ? new Response(preset, { headers: { "content-type": "application/json" } })
+        : new Response("no", { status: 404 }),
+  );
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    const result = await gossamer("topology", `${base}/pair.json`);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /custom pair on 2 workers/);
+    const missing = await gossamer("topology", `${base}/gone.json`);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /gone\.json": the server answered 404/);
+    assert.doesNotMatch(missing.stderr, STACK_LINE);
+    const remote = await gossamer("topology", "http://example.com/pair.json");
+    assert.equal(remote.code, 1);
+    assert.match(remote.stderr, /plain http: is accepted only from this machine/);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("topology torus shape and a preset file, whose size is its own", async () => {
   const torus = await gossamer(
     "topology",
     "torus",
@@ -38,12 +72,13 @@ Deno.test("topology torus shape and a preset file", async () => {
     "4",
     "--cols",
     "4",
-    "--json",
   );
   assert.equal(torus.code, 0, torus.stderr);
-  assert.ok(Math.abs(JSON.parse(torus.stdout).spectralGap - 0.4) < 1e-9);
-  const preset = await gossamer("topology", "examples/presets/two_cliques.json", "-n", "6");
+  // A 4×4 torus: (2/5)(1 − cos(2π/4)) = 0.4.
+  assert.match(torus.stdout, /spectral gap\s+0\.4000/);
+  const preset = await gossamer("topology", "examples/presets/two_cliques.json");
   assert.equal(preset.code, 0, preset.stderr);
+  assert.match(preset.stdout, /custom two-cliques on 6 workers/);
   assert.match(preset.stdout, /doubly stochastic/);
 });
 
@@ -71,7 +106,7 @@ Deno.test("invalid topology input exits non-zero with a message", async (t) => {
     ["unknown name", ["hypercube", "-n", "8"], 1, /Unknown topology "hypercube"/],
     ["preset of another size", ["examples/presets/two_cliques.json", "-n", "8"], 1, /6/],
     ["missing preset", ["nope.json", "-n", "4"], 1, /nope\.json/],
-    ["missing --workers", ["ring"], 2, /required option '-n, --workers <n>' not specified/],
+    ["missing --workers", ["ring"], 1, /"ring" needs --workers \(-n\): only a preset fixes/],
     [
       "zero workers",
       ["ring", "-n", "0"],

@@ -83,3 +83,21 @@ Deno.test("the demo pipelines compile: MNIST for `deno task demo`, the transform
     for (const file of files) assert.equal((await loadPlan(file)).model.kind, model, file);
   }
 });
+
+Deno.test("gossamer examples <folder> says how to run that folder's pipelines, and an experiment whole", async () => {
+  const folder = "examples/experiments/cada_logistic";
+  const result = await gossamer("examples", folder);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, new RegExp(`Run one with: deno task gossamer run ${folder}/<file>`));
+  assert.match(result.stdout, new RegExp(`deno task gossamer examples ${folder} --smoke`));
+  assert.match(
+    result.stdout,
+    new RegExp(`run the experiment and compare: deno task gossamer experiment ${folder}$`, "m"),
+  );
+  const cut = await gossamer("examples", "exp");
+  assert.equal(cut.code, 1);
+  assert.match(
+    cut.stderr,
+    /Cannot read examples folder "exp" \(to run the experiments of examples\/experiments\/: deno task gossamer experiments\)/,
+  );
+});

@@ -37,6 +37,7 @@ Deno.test("the package root exports the DSL, the topologies and running plans, n
     "dqSgd",
     "explainPlan",
     "exponential",
+    "fetchPreset",
     "fetchSgd",
     "formatIssues",
     "fromFile",

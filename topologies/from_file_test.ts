@@ -142,3 +142,44 @@ Deno.test("fromFile does not judge stochasticity or connectivity: topologyProble
     ]);
   });
 });
+
+Deno.test("fromFile: a relative path is relative to the calling module, not the working directory", async () => {
+  const dir = tempDir();
+  try {
+    Deno.mkdirSync(`${dir.path}/presets`);
+    Deno.writeTextFileSync(`${dir.path}/presets/pair.json`, JSON.stringify({ weights: AVERAGE }));
+    const mod = new URL("./mod.ts", import.meta.url).href;
+    Deno.writeTextFileSync(
+      `${dir.path}/pipeline.ts`,
+      `import { fromFile } from ${JSON.stringify(mod)};\n` +
+        `export default fromFile("./presets/pair.json");\n`,
+    );
+    // The working directory (the repository, when tests run) holds no presets/pair.json.
+    const { default: topology } = await import(`file://${dir.path}/pipeline.ts`);
+    assert.equal(topology.source, `${dir.path}/presets/pair.json`);
+    assert.deepEqual(topology.weights, [AVERAGE]);
+  } finally {
+    dir.remove();
+  }
+});
+
+Deno.test("fromFile: an unknown key is named; a URL other than file: points to fetchPreset", () => {
+  withFile(
+    "typo.json",
+    JSON.stringify({ weight: AVERAGE }),
+    (path) =>
+      assertFileError(
+        path,
+        'unknown key "weight": a preset has "weights", and optionally "name", "description" and "$schema"',
+      ),
+  );
+  withFile(
+    "schema.json",
+    JSON.stringify({ $schema: "../docs/topology_preset.schema.json", weights: AVERAGE }),
+    (path) => assert.deepEqual(fromFile(path).weights, [AVERAGE]),
+  );
+  assert.throws(
+    () => fromFile("https://example.com/ring8.json"),
+    /Cannot load topology file "https:\/\/example.com\/ring8.json": fromFile reads local files; a preset at an https: URL is fetched \(and validated, never imported\) with await fetchPreset\(url\)/,
+  );
+});

@@ -3,7 +3,8 @@
  * which weights.
  *
  * A topology is a plain frozen node: `ring()`, `torus({ rows: 4, cols: 4 })`, `exponential()`,
- * `onePeerExponential()`, `complete()`, `star({ hub })`, or a custom one from `fromFile(path)`.
+ * `onePeerExponential()`, `complete()`, `star({ hub })`, or a custom one from a preset
+ * (`fromFile(path)`, `await fetchPreset(url)`; `topologyPreset` writes any topology as one).
  * Factories also work bare (`gossip(ring)`), see `resolveTopology`. Everything else is a pure
  * function of `(topology, n, rank, step)`: `mixingMatrix`, `pushSumMatrix`, `neighbors`,
  * `period`, spectral gaps, `topologyProblems`, `describeTopology` and `topologySvg`;
@@ -30,7 +31,13 @@ export type {
   TopologyNode,
   TorusTopology,
 } from "./types.ts";
-export type { Matrix, Neighbors, Peer, TopologyDescription } from "./result_types.ts";
+export type {
+  Matrix,
+  Neighbors,
+  Peer,
+  TopologyDescription,
+  TopologyPreset,
+} from "./result_types.ts";
 export { ring } from "./ring.ts";
 export { torus, type TorusOptions } from "./torus.ts";
 export { torusShape } from "./torus_shape.ts";
@@ -40,6 +47,8 @@ export { complete } from "./complete.ts";
 export { star, type StarOptions } from "./star.ts";
 export { customTopology } from "./custom_topology.ts";
 export { fromFile } from "./from_file.ts";
+export { fetchPreset } from "./fetch_preset.ts";
+export { topologyPreset } from "./topology_preset.ts";
 export { TopologyFileError } from "./topology_file_error.ts";
 export { resolveTopology } from "./resolve_topology.ts";
 export { topologyName } from "./topology_name.ts";

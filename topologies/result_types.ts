@@ -58,3 +58,21 @@ export interface TopologyDescription {
   /** What a user should know about this shape, e.g. a torus that degenerates into a ring. */
   readonly notes: readonly string[];
 }
+
+/**
+ * A topology preset, the JSON file `fromFile` and `fetchPreset` load and `topologyPreset`
+ * writes (schema: docs/topology_preset.schema.json).
+ */
+export interface TopologyPreset {
+  /** The JSON Schema the file follows, for editors; not read. */
+  readonly $schema?: string;
+  /** The custom topology's name (default: the file name). */
+  readonly name?: string;
+  /** For people reading the file; not kept. */
+  readonly description?: string;
+  /**
+   * One n×n matrix (a static graph), or a list of them used in turn, matrix `step mod length`
+   * at step `step`. Receiver convention: row `i` is what rank `i` takes from rank `j`.
+   */
+  readonly weights: Matrix | readonly Matrix[];
+}

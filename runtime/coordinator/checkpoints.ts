@@ -46,6 +46,18 @@ export interface CheckpointHooks {
   readonly resume: ResumePoint | null;
 }
 
+/**
+ * How a run ran: its clock and transport. A checkpoint records them so that a resumed run keeps
+ * them; a run on the virtual clock resumed in real time over TCP would still be correct, but its
+ * summary would mix simulated and wall-clock time.
+ */
+export interface RunHow {
+  /** `real` or `virtual` (see `RunOptions.clock`). */
+  readonly clock: "real" | "virtual";
+  /** `tcp` or `memory`. */
+  readonly transport: "tcp" | "memory";
+}
+
 /** A checkpoint, read. */
 export interface Checkpoint {
   /** The steps done when it was taken (it continues with step index `step`). */
@@ -60,6 +72,12 @@ export interface Checkpoint {
   readonly every: number;
   /** How many checkpoints that run kept. */
   readonly keep: number;
+  /**
+   * The clock and transport of the run that wrote it. Checkpoints written before they were
+   * recorded: the virtual clock (and so the memory transport) when the workers' states carry
+   * simulated times, else the real clock and an unknown transport (`null`).
+   */
+  readonly how: { readonly clock: RunHow["clock"]; readonly transport: RunHow["transport"] | null };
 }
 
 /** A checkpoint that cannot be used; the message says which and why. */
@@ -244,6 +262,13 @@ export async function readCheckpoint(
     const match = /^worker(\d+)\/(.+)$/.exec(name)!;
     states[Number(match[1])]!.buffers.push({ name: match[2]!, data });
   }
+  const clock = text("clock") ??
+    (virtual.some((ms) => typeof ms === "number") ? "virtual" : "real");
+  const transport = text("transport") ?? (clock === "virtual" ? "memory" : null);
+  if (clock !== "real" && clock !== "virtual") throw damaged(`its clock ${cut(clock)} is unknown`);
+  if (transport !== null && transport !== "tcp" && transport !== "memory") {
+    throw damaged(`its transport ${cut(transport)} is unknown`);
+  }
   return {
     step: chosen,
     planHash: text("planHash") ?? "",
@@ -254,6 +279,7 @@ export async function readCheckpoint(
     path,
     every,
     keep,
+    how: { clock, transport },
   };
 }
 
@@ -311,6 +337,7 @@ export class CheckpointWriter {
    * @param workers Workers in the run.
    * @param every The checkpoint period (recorded, so a resumed run keeps it).
    * @param keep How many checkpoints to keep (the newest).
+   * @param how The run's clock and transport (recorded, so a resumed run keeps them).
    * @param onError Told when a checkpoint cannot be written: a {@linkcode DiskWriteError} when
    *   the disk is the cause, else an error naming the step.
    */
@@ -320,6 +347,7 @@ export class CheckpointWriter {
     readonly workers: number,
     readonly every: number,
     readonly keep: number,
+    readonly how: RunHow,
     readonly onError: (error: Error) => void,
   ) {}
 
@@ -364,6 +392,8 @@ export class CheckpointWriter {
       workers: String(this.workers),
       every: String(this.every),
       keep: String(this.keep),
+      clock: this.how.clock,
+      transport: this.how.transport,
       virtualMs: JSON.stringify(states.map((state) => state.virtualMs)),
     };
     const { header, data } = readSafetensorsHeader(encodeSafetensors(tensors, metadata));

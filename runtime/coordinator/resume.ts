@@ -34,6 +34,75 @@ export interface ResumeOptions extends Omit<RunOptions, "resume"> {
   readonly fallback?: boolean;
   /** Train up to this many steps in all (default: the plan's). */
   readonly steps?: number;
+  /**
+   * Told, before the run starts, which checkpoint it continues from and with which clock and
+   * transport (so a command line can say so).
+   */
+  readonly onResuming?: (resuming: Resuming) => void;
+}
+
+/** What a resume continues from, and how. */
+export interface Resuming {
+  /** The steps done when the checkpoint was taken. */
+  readonly step: number;
+  /** The clock the rest of the run uses. */
+  readonly clock: "real" | "virtual";
+  /** The transport the rest of the run uses. */
+  readonly transport: "tcp" | "memory";
+  /** Whether each came from the run that wrote the checkpoint (else it was asked for). */
+  readonly kept: { readonly clock: boolean; readonly transport: boolean };
+}
+
+/**
+ * The clock and transport of a resumed run: those asked for, else the run's. Asking for one may
+ * decide the other: the virtual clock runs on the memory transport only, so asking for TCP
+ * continues a virtual-clock run in real time, and asking for the virtual clock runs it in memory.
+ * A checkpoint too old to record its transport continues with the transport `summary.json`
+ * names, else TCP (the old default).
+ *
+ * @param asked The options given.
+ * @param written The checkpoint's clock and transport.
+ * @param summaryTransport The transport in the run's `summary.json`, if any.
+ * @returns The clock and transport to use, and which of them were kept.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resumeHow } from "./resume.ts";
+ *
+ * const virtual = { clock: "virtual", transport: "memory" } as const;
+ * assert.deepEqual(resumeHow({}, virtual, null), {
+ *   clock: "virtual", transport: "memory", kept: { clock: true, transport: true },
+ * });
+ * assert.deepEqual(resumeHow({ transport: "tcp" }, virtual, null), {
+ *   clock: "real", transport: "tcp", kept: { clock: false, transport: false },
+ * });
+ * ```
+ */
+export function resumeHow(
+  asked: { readonly clock?: "real" | "virtual"; readonly transport?: "tcp" | "memory" },
+  written: { readonly clock: "real" | "virtual"; readonly transport: "tcp" | "memory" | null },
+  summaryTransport: "tcp" | "memory" | null,
+): Omit<Resuming, "step"> {
+  const writtenTransport = written.transport ?? summaryTransport ?? "tcp";
+  const transport = asked.transport ??
+    (asked.clock === "virtual" ? "memory" : writtenTransport);
+  const clock = asked.clock ?? (transport === "tcp" ? "real" : written.clock);
+  return {
+    clock,
+    transport,
+    kept: { clock: clock === written.clock, transport: transport === writtenTransport },
+  };
+}
+
+/** The transport a run folder's `summary.json` names, or `null` (none, unreadable, other). */
+async function summaryTransport(runFolder: string): Promise<"tcp" | "memory" | null> {
+  try {
+    const summary = JSON.parse(await Deno.readTextFile(join(runFolder, "summary.json")));
+    const transport = summary?.transport;
+    return transport === "tcp" || transport === "memory" ? transport : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -41,8 +110,9 @@ export interface ResumeOptions extends Omit<RunOptions, "resume"> {
  *
  * @param runFolder The run folder holding `plan.json` and `checkpoints/`.
  * @param options The checkpoint, the steps, where to write (default: the same folder), and the
- *   usual run options; checkpoints continue at the period of the run that wrote them unless
- *   `checkpointEvery` says otherwise.
+ *   usual run options; checkpoints continue at the period, and the run on the clock and
+ *   transport ({@linkcode resumeHow}), of the run that wrote them unless the options say
+ *   otherwise.
  * @returns The run's result, as {@linkcode run} returns it.
  * @throws {RunError} When the folder, its plan or the checkpoint cannot be used, or the run fails.
  */
@@ -78,9 +148,19 @@ export async function resume(runFolder: string, options: ResumeOptions = {}): Pr
       out,
     );
   }
-  const { from: _from, steps: _steps, fallback: _fallback, ...runOptions } = options;
+  const how = resumeHow(options, checkpoint.how, await summaryTransport(runFolder));
+  options.onResuming?.({ step: checkpoint.step, ...how });
+  const {
+    from: _from,
+    steps: _steps,
+    fallback: _fallback,
+    onResuming: _onResuming,
+    ...runOptions
+  } = options;
   return await run(plan, {
     ...runOptions,
+    clock: how.clock,
+    transport: how.transport,
     out,
     checkpointEvery: options.checkpointEvery ?? checkpoint.every,
     keepCheckpoints: options.keepCheckpoints ?? checkpoint.keep,

@@ -187,9 +187,9 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
   // A run folder that cannot be written (a full disk) stops the run at once, through the same
   // path as an interruption, so the message says why rather than naming a lost worker.
   const halt = new AbortController();
-  const signal = options.signal === undefined
-    ? halt.signal
-    : AbortSignal.any([options.signal, halt.signal]);
+  const signal = AbortSignal.any(
+    [options.signal, options.failSignal, halt.signal].filter((one) => one !== undefined),
+  );
   const stopForDisk = (error: unknown) => {
     if (!halt.signal.aborted) halt.abort(error);
   };
@@ -200,6 +200,7 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     plan.workers,
     every,
     options.keepCheckpoints ?? DEFAULT_KEEP,
+    { clock: options.clock ?? "real", transport: options.transport ?? "tcp" },
     (error) =>
       error instanceof DiskWriteError ? stopForDisk(error) : checkpointErrors.push(error.message),
   );
@@ -225,8 +226,9 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
       }
     }
   };
-  const summarize = (error: string | null): RunSummary => ({
-    status: error === null ? "completed" : "failed",
+  // Stopped from outside (the caller's signal), rather than failed by something in the run.
+  const summarize = (error: string | null, stopped = false): RunSummary => ({
+    status: error === null ? "completed" : stopped ? "stopped" : "failed",
     error,
     steps: plan.steps,
     workers: plan.workers,
@@ -312,7 +314,9 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     const cause = messageOf(halt.signal.aborted ? halt.signal.reason : error);
     const latest = writer?.latest ?? resume?.step ?? null;
     const lines = [cause];
-    if (!await writeFailedSummary(folder, summarize(cause))) {
+    const stopped = !disk && !(options.failSignal?.aborted ?? false) &&
+      (options.signal?.aborted ?? false);
+    if (!await writeFailedSummary(folder, summarize(cause, stopped))) {
       lines.push(
         "No summary.json could be written either: compare and serve show the run as stopped",
       );

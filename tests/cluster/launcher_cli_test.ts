@@ -256,7 +256,7 @@ Deno.test("SIGTERM to rank 0, which hosts the coordinator, stops the whole run a
     assert.equal(host!.code, 143, host!.stderr);
     assert.match(host!.stderr, /^Interrupted by a request to terminate \(SIGTERM\)$/m);
     const summary = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
-    assert.equal(summary.status, "failed");
+    assert.equal(summary.status, "stopped");
     assert.match(summary.error, /SIGTERM/);
     others.forEach((result, index) => {
       assert.equal(result.code, 1, result.stderr);

@@ -6,11 +6,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Plan, run, type RunError } from "../../mod.ts";
+import { gossip, network, type Plan, ring, run, type RunError } from "../../mod.ts";
 import { resume } from "../../runtime/coordinator/resume.ts";
 import { listCheckpoints } from "../../runtime/coordinator/checkpoints.ts";
 import {
   deterministicLines,
+  leastSquaresPipeline,
   leastSquaresPlans,
   readMetrics,
   tempRunFolder,
@@ -102,6 +103,10 @@ Deno.test("an interrupted run resumes in its own folder and ends as the uninterr
       },
     );
     assert.deepEqual(await listCheckpoints(folder), [4]);
+    // Interrupted through its signal: stopped, not failed.
+    const stopped = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
+    assert.equal(stopped.status, "stopped");
+    assert.equal(stopped.error, "Interrupted by the test");
     const resumed = await resume(folder, { transport: "memory" });
     assert.deepEqual(resumed.params, reference.params);
     assert.deepEqual(
@@ -150,6 +155,81 @@ Deno.test("a checkpoint of another plan is refused, naming both", async () => {
       resume(folder, { from: 5 }),
       /has no checkpoint after 5 steps \(it has 4, 8, 12\)/,
     );
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("a virtual-clock run resumes on the virtual clock in memory unless told otherwise", async () => {
+  // A declared network with compute time: the simulated time is a function of the steps alone.
+  const plan = leastSquaresPipeline(12).base(gossip(ring))
+    .network(network({ bandwidth: "2Mbit", latency: "3ms", computeMs: 10 })).compile();
+  const parent = await tempRunFolder();
+  try {
+    const options = { transport: "memory", clock: "virtual", checkpointEvery: 4 } as const;
+    const full = await run(plan, { ...options, out: join(parent, "full") });
+    const told: unknown[] = [];
+    // No transport or clock given: the checkpoint's are kept.
+    const resumed = await resume(join(parent, "full"), {
+      from: 4,
+      out: join(parent, "resumed"),
+      onResuming: (resuming) => told.push(resuming),
+    });
+    assert.deepEqual(told, [{
+      step: 4,
+      clock: "virtual",
+      transport: "memory",
+      kept: { clock: true, transport: true },
+    }]);
+    assert.equal(resumed.summary.clock, "virtual");
+    assert.equal(resumed.summary.transport, "memory");
+    assert.deepEqual(resumed.params, full.params);
+    assert.equal(resumed.summary.virtualTimeMs, full.summary.virtualTimeMs);
+    // Asked for TCP, the virtual clock cannot follow: the rest runs in real time, and says so.
+    told.length = 0;
+    await assert.rejects(
+      resume(join(parent, "full"), {
+        from: 4,
+        transport: "tcp",
+        out: join(parent, "over-tcp"),
+        onResuming: (resuming) => {
+          told.push(resuming);
+          throw new Error("stop here");
+        },
+      }),
+      /stop here/,
+    );
+    assert.deepEqual(told, [{
+      step: 4,
+      clock: "real",
+      transport: "tcp",
+      kept: { clock: false, transport: false },
+    }]);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("a run failed from outside through failSignal says failed, not stopped", async () => {
+  const plan = leastSquaresPlans(12).allReduce!;
+  const parent = await tempRunFolder();
+  try {
+    const folder = join(parent, "run");
+    const failure = new AbortController();
+    await assert.rejects(
+      run(plan, {
+        transport: "memory",
+        out: folder,
+        failSignal: failure.signal,
+        onProgress: (progress) => {
+          if (progress.step >= 4) failure.abort(new Error("rank 0's own worker failed"));
+        },
+      }),
+      /rank 0's own worker failed/,
+    );
+    const summary = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
+    assert.equal(summary.status, "failed");
+    assert.equal(summary.error, "rank 0's own worker failed");
   } finally {
     await Deno.remove(parent, { recursive: true });
   }

@@ -64,6 +64,8 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
       );
       const summary = JSON.parse(await Deno.readTextFile(join(folder, "summary.json")));
       assert.match(summary.error, new RegExp(signal));
+      // Stopped from outside, not failed.
+      assert.equal(summary.status, "stopped");
       assert.ok((await listCheckpoints(folder)).length > 0, "a checkpoint was written");
       await assertResumesToReference(parent, folder);
     } finally {
