@@ -118,9 +118,10 @@ Deno.test("the anchors are GitHub's", () => {
  * and repository files it names exist. Other programs (`srun`, `kubectl`, …) are not checked.
  */
 async function problemOf(command: string): Promise<string | undefined> {
-  // A placeholder such as `<this host>` is one word.
-  const words = command.replace(/<[^<>]*>/g, (placeholder) => placeholder.replace(/\s/g, "_"))
-    .split(/\s+/);
+  // A placeholder such as `<this host>` is one word; redirections (`> file`, `2>&1`) are the shell's.
+  command = command.replace(/<[^<>]*>/g, (placeholder) => placeholder.replace(/\s/g, "_"))
+    .replace(/\s+\d?>>?\s*(&\d|\S+)/g, "").replace(/\s+<\s\S+/g, "");
+  const words = command.split(/\s+/);
   const gossamerAt = (index: number) => words.slice(index);
   let args: string[] | undefined;
   const task = /^(?:npx -y deno@[\d.]+ |deno )task (\S+)/.exec(command)?.[1];
@@ -131,7 +132,8 @@ async function problemOf(command: string): Promise<string | undefined> {
     args = gossamerAt(words.indexOf("cli.ts") + 1);
   } else {
     const script = /^(?:deno run (?:-\S+ )*|sh |bash )(\S+\.(?:ts|sh))/.exec(command)?.[1];
-    if (script !== undefined) {
+    // Scripts of the repository are checked; a user's own (`deno run -A pipeline.ts`) is not.
+    if (script !== undefined && /^(examples|bench|scripts|tests|runtime|cli|\.ci)\//.test(script)) {
       return (await exists(script)) ? undefined : `${script} does not exist`;
     }
     return undefined;
