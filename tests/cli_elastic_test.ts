@@ -46,7 +46,7 @@ Deno.test("plan explains an elastic pipeline, its base's reaction and its declar
     assert.ok(result.stdout.includes("gossip: the ring topology is re-formed over the survivors"));
     assert.ok(
       result.stdout.includes(
-        "Over TCP: a worker that dies or is cut off leaves, the survivors redo the step in flight without it, and a restarted one joins again.",
+        "Over TCP: a worker that dies or is cut off leaves, the survivors redo the step in flight without it, and a restarted one joins again; checkpoints record the members, and a resumed run goes on without the workers lost before its checkpoint.",
       ),
       result.stdout,
     );

@@ -73,19 +73,19 @@ export function lostWorkers(plan: Plan): { worker: number; steps: number }[] {
  * Why this version cannot run an elastic plan as asked, or `null` when it can (and for plans
  * that are not elastic). On the memory transport, declared leaves and random churn run (with
  * either reshard); on TCP, real losses do (a worker that dies or is cut off), with
- * either reshard. `joinAt` on the memory transport, rejoins of sgp, cada and chocoGossip workers
- * over TCP, checkpoints, compressors and, over TCP, the overlapping bases are not yet.
+ * either reshard; both write checkpoints and resume from them with the members they had
+ * ({@linkcode elasticResumeProblem}). `joinAt` on the memory transport, rejoins of sgp, cada
+ * and chocoGossip workers over TCP, compressors and, over TCP, the overlapping bases are not
+ * yet.
  *
  * @param plan The plan.
  * @param transport The run's transport.
- * @param checkpoints Whether the run writes or resumes from checkpoints.
  * @param localWorkers Workers per process (`--local-workers`; default 1).
  * @returns The reason, a sentence without a leading capital, or `null`.
  */
 export function elasticRunProblem(
   plan: Plan,
   transport: "memory" | "tcp",
-  checkpoints: boolean,
   localWorkers = 1,
 ): string | null {
   if ((plan.elastic ?? null) === null) return null;
@@ -100,7 +100,6 @@ export function elasticRunProblem(
   if (failures.some((failure) => "joinAt" in failure && failure.joinAt !== null)) {
     return `${elastic}: a worker joining again (joinAt) is not yet run; declare leaves without joinAt`;
   }
-  if (checkpoints) return `${elastic} runs cannot write or resume from checkpoints yet`;
   if (plan.compress !== null) {
     return `${elastic} runs cannot use a compressor yet (its mean is over every worker)`;
   }
@@ -111,6 +110,45 @@ export function elasticRunProblem(
     : null;
   if (transport === "tcp" && overlapping !== null) {
     return `${elastic} over TCP cannot use ${overlapping} yet (its collectives stay in flight across steps, which a lost worker leaves half done)`;
+  }
+  return null;
+}
+
+/**
+ * Why an elastic run cannot resume from its checkpoint as asked, or `null` when it can. A
+ * checkpoint records the members it was taken with: on the memory transport they must be the
+ * declared schedule's at that step (the rest of the schedule continues from there); workers a
+ * TCP run lost have no state, so that checkpoint resumes over TCP only (they stay lost).
+ *
+ * @param plan The plan.
+ * @param options The run's transport and the checkpoint it resumes from, if any.
+ * @returns The reason, a sentence without a leading capital, or `null`.
+ */
+export function elasticResumeProblem(
+  plan: Plan,
+  options: {
+    readonly transport?: "memory" | "tcp";
+    readonly resume?: {
+      readonly step: number;
+      readonly members?: readonly number[];
+      readonly lost?: readonly unknown[];
+    };
+  },
+): string | null {
+  const resume = options.resume;
+  if (resume === undefined || resume.members === undefined) return null;
+  const at = `the checkpoint after ${resume.step} steps`;
+  if ((options.transport ?? "tcp") === "tcp") return null;
+  if ((resume.lost ?? []).length > 0) {
+    return `${at} was taken after an elastic TCP run lost workers (they have no state): resume it with --transport tcp`;
+  }
+  const live = liveWorkers(plan);
+  const expected = live?.(Math.max(0, resume.step - 1)) ??
+    Array.from({ length: plan.workers }, (_, rank) => rank);
+  if (expected.join() !== resume.members.join()) {
+    return `${at} holds workers ${
+      resume.members.join(", ")
+    }, but the plan's declared schedule has ${expected.join(", ")} then`;
   }
   return null;
 }

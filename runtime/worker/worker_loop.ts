@@ -51,9 +51,20 @@ export interface WorkerLoopOptions {
     readonly every: number;
     /** Takes the state after `step` steps (`step` counts steps done, from 1). */
     readonly save: (step: number, state: WorkerState) => Promise<void> | void;
+    /**
+     * Elastic runs with declared leaves: takes the state this worker leaves with, which every
+     * later checkpoint holds (a resumed run hands it back as the worker's final model).
+     */
+    readonly departed?: (state: WorkerState) => void;
   };
-  /** Continue from a checkpoint taken after `step` steps, instead of starting from `x_0`. */
-  readonly resume?: WorkerState & { readonly step: number };
+  /**
+   * Continue from a checkpoint taken after `step` steps, instead of starting from `x_0`; in an
+   * elastic run, over the checkpoint's `members` (the workers live when it was taken).
+   */
+  readonly resume?: WorkerState & {
+    readonly step: number;
+    readonly members?: readonly number[];
+  };
   /** Told when the worker has awaited its collectives for a while, and when that ends. */
   readonly longWait?: LongWaitWatch;
   /** Elastic TCP runs: how the worker goes on when a collective fails (`ElasticRecovery`). */
@@ -310,6 +321,13 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       options.clock.now = resume.virtualMs;
     }
   }
+  // An elastic run resumed after a change of members goes on over the members it had then,
+  // without a membership line: that change was recorded before the checkpoint.
+  const resumedMembers = resume?.members;
+  if (
+    resumedMembers !== undefined && resumedMembers.includes(rank) &&
+    resumedMembers.join() !== comm.members.join()
+  ) comm.setMembers(resumedMembers);
   comm.takeWaitMs();
   const trainingStart = performance.now();
   // Elastic runs with declared leaves: the membership of each step, the same on every worker.
@@ -337,7 +355,14 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
           kept.set(k, new Map(chain.buffers().map(({ name, data }) => [name, data.slice()])));
         }
         const gone = await trainStep(k);
-        if (gone) return chain.model();
+        if (gone) {
+          // Copies, as for a checkpoint; no settling: a leaver waits on no collective.
+          checkpoint?.departed?.({
+            buffers: chain.buffers().map(({ name, data }) => ({ name, data: data.slice() })),
+            virtualMs: options.clock?.now ?? null,
+          });
+          return chain.model();
+        }
         if (elastic !== undefined) {
           // A step without collectives is never where a survivor waits: nobody goes back to it.
           if (elastic.calls() === calls && kept.size > 1) kept.delete(k);

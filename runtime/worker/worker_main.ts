@@ -319,6 +319,9 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
     });
     const started = await control.started;
     const { addresses, checkpointEvery, macMesh, join } = started;
+    // A worker that joins a run in progress, or resumes one that had lost workers, meshes with
+    // the members only, over TCP.
+    const members = join?.members ?? started.members;
     let resume = started.resume;
     const connectOptions = {
       rank,
@@ -339,9 +342,8 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
     const first = await thread.connect({
       ...connectOptions,
       addresses,
-      // A worker that joins a run in progress meshes with its members only, over TCP.
-      ...(join === undefined ? {} : { members: join.members }),
-      ...(launch.sharedArena === undefined || join !== undefined
+      ...(members === undefined ? {} : { members }),
+      ...(launch.sharedArena === undefined || members !== undefined
         ? {}
         : { arena: launch.sharedArena }),
     });
