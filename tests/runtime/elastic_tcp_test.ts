@@ -12,6 +12,8 @@ import assert from "node:assert/strict";
 import { STACK_LINE } from "../_cli.ts";
 import { externalRun, reap, startWith, TEST_SECRET, waitForMetrics } from "./_processes.ts";
 import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
+import { listCheckpoints, readCheckpoint } from "../../runtime/coordinator/checkpoints.ts";
+import { resume } from "../../runtime/coordinator/resume.ts";
 import type { PhaseBytes } from "../../dsl/traffic.ts";
 import { FRAME_HEADER_BYTES } from "../../runtime/comm/wire.ts";
 import {
@@ -135,14 +137,21 @@ for (const [family, pipeline, reshard] of CASES) {
   });
 }
 
-Deno.test("below minWorkers a lost worker still ends the run, naming it and the minimum", async () => {
+Deno.test("below minWorkers a lost worker still ends the run, naming it and the minimum, with a checkpoint to resume from", async () => {
   const folder = await tempRunFolder();
   const plan = leastSquaresPipeline(100_000).base(gossip(ring)).elastic({ minWorkers: 4 })
     .compile();
   await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
-  const { coordinator, workers } = externalRun(`${folder}/plan.json`, `${folder}/run`);
+  const { coordinator, workers } = externalRun(
+    `${folder}/plan.json`,
+    `${folder}/run`,
+    [],
+    undefined,
+    4,
+    ["--checkpoint-every", "5"],
+  );
   try {
-    await waitForMetrics(`${folder}/run`, 40);
+    await waitForMetrics(`${folder}/run`, 80);
     workers[1]!.child.kill("SIGKILL");
     const result = await coordinator.output;
     assert.equal(result.code, 1);
@@ -151,6 +160,22 @@ Deno.test("below minWorkers a lost worker still ends the run, naming it and the 
       /Worker 1 .*3 workers are left, fewer than the plan's minWorkers \(4\)/,
     );
     assert.doesNotMatch(result.stderr, STACK_LINE);
+    const advice = /The newest checkpoint is after (\d+) steps; continue with: gossamer resume /
+      .exec(result.stderr);
+    assert.ok(advice !== null, result.stderr);
+    const latest = Number(advice[1]);
+    // Taken before the loss, it holds all four workers: a resume starts with four again.
+    const checkpoint = await readCheckpoint(`${folder}/run`, plan, latest);
+    assert.deepEqual(checkpoint.members, [0, 1, 2, 3]);
+    assert.deepEqual(checkpoint.lost, []);
+    assert.ok(checkpoint.workers.every((state) => state.buffers.length > 0));
+    const resumed = await resume(`${folder}/run`, {
+      transport: "memory",
+      steps: latest + 5,
+      out: `${folder}/resumed`,
+    });
+    assert.equal(resumed.summary.status, "completed");
+    assert.equal(resumed.params.left, undefined);
   } finally {
     await Promise.all([coordinator, ...workers].map(reap));
     await Deno.remove(folder, { recursive: true });
@@ -305,6 +330,58 @@ Deno.test("losing worker 0: the run completes and its model's layout comes from 
     const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
     assert.deepEqual(header.weight.shape, [3]);
+  } finally {
+    await Promise.all([coordinator, ...workers].map(reap));
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("an elastic TCP run's checkpoints record the survivors, and a resume after the loss goes on without the lost worker, as the run did", async () => {
+  const folder = await tempRunFolder();
+  const plan = leastSquaresPipeline(STEPS).base(allReduce()).elastic({ minWorkers: 3 })
+    .network(network({ latency: LATENCY })).compile();
+  await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+  const { coordinator, workers } = externalRun(
+    `${folder}/plan.json`,
+    `${folder}/run`,
+    [],
+    undefined,
+    4,
+    ["--checkpoint-every", "10", "--keep", "100"],
+  );
+  try {
+    await waitForMetrics(`${folder}/run`, 120);
+    workers[2]!.child.kill("SIGKILL");
+    const result = await coordinator.output;
+    assert.equal(result.code, 0, result.stderr);
+    const read = async (name: string) =>
+      JSON.parse(await Deno.readTextFile(`${folder}/run/${name}`));
+    const summary = await read("summary.json");
+    const params = await read("params.json");
+    const rewound = summary.membership[0].step;
+    assert.deepEqual(params.left, [{ worker: 2, steps: rewound }]);
+    const steps = await listCheckpoints(`${folder}/run`);
+    assert.deepEqual(steps, Array.from({ length: STEPS / 10 }, (_, i) => 10 * (i + 1)));
+    for (const step of steps) {
+      const checkpoint = await readCheckpoint(`${folder}/run`, plan, step);
+      if (step < rewound) assert.deepEqual(checkpoint.members, [0, 1, 2, 3], `step ${step}`);
+      if (step > rewound) {
+        assert.deepEqual(checkpoint.members, [0, 1, 3], `step ${step}`);
+        assert.deepEqual(
+          checkpoint.lost.map(({ worker, steps }) => ({ worker, steps })),
+          params.left,
+        );
+        assert.deepEqual(checkpoint.workers[2]!.buffers, [], "the lost worker has no state");
+      }
+    }
+    // Resumed (workers in this process) from the first checkpoint after the loss: only the
+    // survivors start, and they end where the interrupted run's survivors did, bit for bit.
+    const from = steps.find((step) => step > rewound)!;
+    assert.ok(from < STEPS, `the loss at step ${rewound} came too late`);
+    const resumed = await resume(`${folder}/run`, { transport: "tcp", from, out: `${folder}/r` });
+    assert.equal(resumed.summary.status, "completed");
+    assert.deepEqual(resumed.params, params);
+    assert.deepEqual(resumed.summary.membership, summary.membership);
   } finally {
     await Promise.all([coordinator, ...workers].map(reap));
     await Deno.remove(folder, { recursive: true });
