@@ -66,11 +66,12 @@ const REACTIONS: { readonly [K in BaseKind]: (base: Extract<BaseNode, { kind: K 
   chocoGossip: (base) =>
     reformed("chocoGossip", base.topology, false).replace(
       /\.$/,
-      "; the public copies restart from the survivors' exact models, sent once.",
+      "; the public copies restart from the members' exact models, sent once (after a join too).",
     ),
-  sgp: (base) => reformed("sgp", base.topology, true),
+  sgp: (base) =>
+    `${reformed("sgp", base.topology, true)} A joiner takes half its donor's push-sum mass.`,
   cada: () =>
-    "cada: losing a worker shrinks the server's group of uploads; losing the server (worker 0) ends the run, as a lost worker does today.",
+    "cada: losing a worker shrinks the server's group of uploads; losing the server (worker 0) ends the run, as a lost worker does today. A joiner starts with no uploads, in a slot the server clears.",
 };
 
 /** A count of workers, `1 worker` or `n workers`. */

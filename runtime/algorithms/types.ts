@@ -103,6 +103,14 @@ export interface BaseAlgorithm extends ModelHolder, Stateful {
   settle?(): Promise<void>;
   /** After its buffers were restored from a checkpoint: rebuilds what they describe. */
   restored?(): void;
+  /**
+   * Elastic runs: workers `joiners` join at the step the members go on from, and `donor` will
+   * hand each its state (`worker_loop.ts`'s `handOverState`). Called on every member, after the
+   * rewind and before the donor's state is taken, so a state that must be shared rather than
+   * copied (sgp's push-sum mass) is split here, and a slot kept for a worker (cada's server) is
+   * cleared for the joiner.
+   */
+  joining?(joiners: readonly number[], donor: number): void;
 }
 
 /** One worker's side of an outer algorithm, run after every inner step. */

@@ -406,7 +406,8 @@ export class Rendezvous {
         send(rank, {
           type: "start",
           addresses,
-          checkpointEvery: null,
+          // A joiner saves its checkpoints as the others do: every later one waits for it.
+          checkpointEvery: this.#events.checkpoints.every,
           resume: null,
           macMesh: this.#security.macMesh === true,
           join,

@@ -124,18 +124,14 @@ export async function runOverTcp(
   }
 }
 
-/** Why a lost worker of an elastic plan may not join again, or `null` when it may. */
+/**
+ * Why a lost worker of an elastic plan may not join again, or `null` when it may. Every base
+ * hands a joiner a state it can go on from: a copy of the donor's, with sgp's push-sum mass
+ * split rather than copied, cada's joiner starting with no uploads in a slot the server
+ * cleared, and chocoGossip's public copies reset to exact models at the first step over the new
+ * members (`algorithms/chain.ts`'s `joinerBuffers`, `BaseAlgorithm.joining`).
+ */
 function rejoinRefusal(plan: Plan): string | null {
   if (plan.elastic?.rejoin !== true) return "the plan's .elastic({ rejoin: false })";
-  // Push-sum mass would have to be split with the joiner; a copied weight would double it.
-  if (plan.base.kind === "sgp") return "sgp's push-sum weights cannot be shared with a joiner yet";
-  // The server's sum holds each worker's uploads; the donor's own state is the server's.
-  if (plan.base.kind === "cada") {
-    return "cada's per-worker upload state cannot be handed to a joiner yet";
-  }
-  // Its public copies would restart from a copied neighbour's: not yet checked.
-  if (plan.base.kind === "chocoGossip") {
-    return "chocoGossip's public copies are not yet re-formed for a joiner";
-  }
   return null;
 }

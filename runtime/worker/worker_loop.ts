@@ -341,7 +341,12 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   for (;;) {
     try {
       if (handover !== null) {
-        // In the try: a worker lost while it hands over starts the next recovery.
+        // Every member first makes room for the joiners (sgp's donor splits its mass, cada's
+        // server clears their slots); a recovery after a failed hand-over restores a snapshot,
+        // which undoes it. In the try: a worker lost while it hands over starts the next one.
+        if (handover.donor !== null && handover.joined.length > 0) {
+          chain.joining(handover.joined, handover.donor);
+        }
         await handOverState(comm, handover, () => ({
           buffers: chain.buffers().map(({ name, data }) => ({ name, data })),
           virtualMs: null,

@@ -67,6 +67,7 @@ import { joinCoordinator } from "./join.ts";
 import { localHostOf, meshHosts } from "./mesh_hosts.ts";
 import { MetricsBatcher } from "./metrics_batcher.ts";
 import { handOverState, runWorkerLoop } from "./worker_loop.ts";
+import { joinerBuffers } from "../algorithms/chain.ts";
 import type { MetricsLine } from "../metrics.ts";
 
 /** How a worker is started. */
@@ -352,7 +353,17 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
       const state = await handOverState(first, { joined: [rank], donor: join.donor }, () => {
         throw new Error("a joining worker has no state to give");
       });
-      resume = { ...state!, step: join.rewindTo };
+      // What the joiner starts from is the donor's state, or made from it (cada's worker slot).
+      const buffers = joinerBuffers(
+        plan,
+        rank,
+        new Map(state!.buffers.map((b) => [b.name, b.data])),
+      );
+      resume = {
+        buffers: [...buffers].map(([name, data]) => ({ name, data })),
+        virtualMs: state!.virtualMs,
+        step: join.rewindTo,
+      };
     }
     const comm = plan.elastic === null ? first : elasticCommunicator(first);
     // reshard "spread": the live workers are the communicator's members, and the shard of a
