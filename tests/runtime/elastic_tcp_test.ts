@@ -15,6 +15,7 @@ import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
 import { listCheckpoints, readCheckpoint } from "../../runtime/coordinator/checkpoints.ts";
 import { resume } from "../../runtime/coordinator/resume.ts";
 import type { PhaseBytes } from "../../dsl/traffic.ts";
+import type { Plan } from "../../dsl/plan.ts";
 import { FRAME_HEADER_BYTES } from "../../runtime/comm/wire.ts";
 import {
   allReduce,
@@ -386,4 +387,116 @@ Deno.test("an elastic TCP run's checkpoints record the survivors, and a resume a
     await Promise.all([coordinator, ...workers].map(reap));
     await Deno.remove(folder, { recursive: true });
   }
+});
+
+/**
+ * Runs `plan` (elastic, 4 workers, checkpoints at its end) over TCP, kills worker 2 mid-run,
+ * restarts it with `--join` once the survivors went on, and returns the finished run's summary,
+ * `params.json` and final checkpoint.
+ */
+async function rejoinedRun(plan: Plan) {
+  const steps = plan.steps;
+  const folder = await tempRunFolder();
+  await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+  const { coordinator, workers, rendezvous } = externalRun(
+    `${folder}/plan.json`,
+    `${folder}/run`,
+    [],
+    undefined,
+    4,
+    ["--checkpoint-every", String(steps)],
+  );
+  let rejoined: ReturnType<typeof startWith> | null = null;
+  try {
+    await waitForMetrics(`${folder}/run`, 120);
+    workers[2]!.child.kill("SIGKILL");
+    await waitForMembership(`${folder}/run`, 1);
+    rejoined = startWith(
+      { GOSSAMER_SECRET: TEST_SECRET },
+      "worker",
+      "--plan",
+      `${folder}/plan.json`,
+      "--rank",
+      "2",
+      "--world",
+      "4",
+      "--join",
+      rendezvous,
+    );
+    const result = await coordinator.output;
+    assert.equal(result.code, 0, result.stderr);
+    const joined = await rejoined.output;
+    assert.equal(joined.code, 0, joined.stderr);
+    const read = async (name: string) =>
+      JSON.parse(await Deno.readTextFile(`${folder}/run/${name}`));
+    const summary = await read("summary.json");
+    assert.equal(summary.status, "completed");
+    assert.deepEqual(
+      summary.membership.map((change: Record<string, unknown>) => [change.reason, change.members]),
+      [["lost", [0, 1, 3]], ["joined", [0, 1, 2, 3]]],
+    );
+    const params = await read("params.json");
+    assert.equal(params.left, undefined, "nobody is missing at the end");
+    const checkpoint = await readCheckpoint(`${folder}/run`, plan, steps);
+    assert.deepEqual(checkpoint.members, [0, 1, 2, 3]);
+    const buffer = (rank: number, name: string) =>
+      checkpoint.workers[rank]!.buffers.find((entry) => entry.name === name)!.data;
+    return { summary, params, buffer };
+  } finally {
+    await Promise.all(
+      [coordinator, ...workers, ...(rejoined === null ? [] : [rejoined])].map(reap),
+    );
+    await Deno.remove(folder, { recursive: true });
+  }
+}
+
+Deno.test("sgp: a killed worker restarted with --join takes half its donor's push-sum mass: Σ w stays the survivors' 3", async () => {
+  const { params, buffer } = await rejoinedRun(
+    leastSquaresPipeline(500).base(sgp(ring)).elastic({ minWorkers: 3 })
+      .network(network({ latency: LATENCY })).compile(),
+  );
+  // On rings (4, then 3 survivors) every weight stays 1 until the join; the donor and the joiner
+  // then hold half each, and push-sum over the 4-ring conserves the total.
+  const weights = [0, 1, 2, 3].map((rank) => buffer(rank, "sgp.weight")[0]!);
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  assert.ok(Math.abs(total - 3) < 1e-4, `Σ w = ${total} (${weights})`);
+  // Each worker's reported model is its de-biased z = x / w.
+  for (const rank of [0, 1, 2, 3]) {
+    const x = buffer(rank, "sgp.x");
+    const z = Array.from(x, (value) => Math.fround(value / weights[rank]!));
+    assert.deepEqual(params.workers[rank], z, `worker ${rank}`);
+  }
+});
+
+Deno.test("cada: a killed worker restarted with --join uploads into a cleared slot: the server's sum is the four workers' latest gradients", async () => {
+  const { params, buffer } = await rejoinedRun(
+    leastSquaresPipeline(500).base(cada({ c: 0.5, maxDelay: 8 })).elastic({ minWorkers: 3 })
+      .network(network({ latency: LATENCY })).compile(),
+  );
+  // Every worker holds the server's iterate.
+  for (const rank of [1, 2, 3]) assert.deepEqual(params.workers[rank], params.workers[0]);
+  // The server's aggregate is the mean of each worker's own upload sum, the joiner's included.
+  const gradient = buffer(0, "cada.gradient");
+  const sums = [0, 1, 2, 3].map((rank) => buffer(rank, "cada.uploaded"));
+  for (let t = 0; t < gradient.length; t++) {
+    const mean = sums.reduce((sum, uploaded) => sum + uploaded[t]!, 0) / 4;
+    assert.ok(Math.abs(gradient[t]! - mean) < 1e-9, `∇[${t}] = ${gradient[t]} vs ${mean}`);
+  }
+  assert.deepEqual([...buffer(0, "cada.over")], [1, 1, 1, 1]);
+});
+
+Deno.test("chocoGossip: a killed worker restarted with --join: every holder's public copy of a worker agrees with its own", async () => {
+  const { buffer } = await rejoinedRun(
+    leastSquaresPipeline(500).base(chocoGossip(ring, { gamma: 0.5 })).elastic({ minWorkers: 3 })
+      .network(network({ latency: LATENCY })).compile(),
+  );
+  const d = 3;
+  const slot = (rank: number, of: number) =>
+    Array.from(buffer(rank, "chocoGossip.public").subarray(of * d, (of + 1) * d));
+  for (let rank = 0; rank < 4; rank++) {
+    for (const neighbour of [(rank + 1) % 4, (rank + 3) % 4]) {
+      assert.deepEqual(slot(neighbour, rank), slot(rank, rank), `${neighbour}'s copy of ${rank}`);
+    }
+  }
+  assert.deepEqual([...buffer(2, "chocoGossip.over")], [1, 1, 1, 1]);
 });
