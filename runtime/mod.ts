@@ -55,6 +55,7 @@ export {
 export type { BackendRequest, WebGpuProbe } from "./backend.ts";
 export {
   type CheckpointSummary,
+  type LostWorkerRecord,
   meanBytesSent,
   type MembershipChange,
   type Progress,
