@@ -178,3 +178,38 @@ Deno.test("chocoGossip with topK: worker 2 rejoining the ring, every holder's pu
   assertCopiesAgree("at the end");
   assert.deepEqual([...bufferOf(joiner, "chocoGossip.over")], [1, 1, 1, 1]);
 });
+
+Deno.test("chocoGossip: a chain made while worker 2 is away (a run resumed without it) mixes over the re-formed ring from its first step", async () => {
+  const plan: Plan = {
+    ...makePlan({
+      workers: N,
+      optimizer: sgd({ lr: LR }),
+      base: chocoGossip(ring, { gamma: GAMMA }),
+      steps: STEPS,
+    }),
+    elastic: { minWorkers: 3, maxWorkers: N, rejoin: false, reshard: "drop" },
+  };
+  const comms = createMemoryCommunicators(N);
+  const chains = comms.map((comm, rank) => leastSquaresChain(plan, comm, SHARDS_2D[rank]!, X0_2D));
+  const AT = BEFORE + 2;
+  const go = (group: typeof chains, from: number, to: number) =>
+    Promise.all(group.map(async (chain) => {
+      for (let k = from; k < to; k++) await chain.step(k);
+    }));
+  await go(chains, 0, BEFORE);
+  for (const rank of SURVIVORS) comms[rank]!.setMembers(SURVIVORS);
+  const survivors = SURVIVORS.map((rank) => chains[rank]!);
+  await go(survivors, BEFORE, AT);
+  const resumedComms = createMemoryCommunicators(N);
+  const resumed = SURVIVORS.map((rank) => {
+    resumedComms[rank]!.setMembers(SURVIVORS);
+    const chain = leastSquaresChain(plan, resumedComms[rank]!, SHARDS_2D[rank]!, X0_2D);
+    chain.restore(new Map(chains[rank]!.buffers().map(({ name, data }) => [name, data.slice()])));
+    return chain;
+  });
+  await go(survivors, AT, STEPS);
+  await go(resumed, AT, STEPS);
+  for (const [i, rank] of SURVIVORS.entries()) {
+    assert.deepEqual(resumed[i]!.model(), chains[rank]!.model(), `worker ${rank}`);
+  }
+});

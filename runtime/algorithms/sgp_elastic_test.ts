@@ -132,3 +132,32 @@ Deno.test("sgp: worker 2 rejoining takes half of its donor's push-sum mass, so Î
   assert.ok(Math.abs(after.w - before.w) < 1e-5, `Î£ w ${after.w} vs ${before.w}`);
   assert.ok(Math.abs(before.w - N) > 0.05, "the lost worker took weight away");
 });
+
+Deno.test("sgp: a chain made while worker 2 is away (a run resumed without it) pushes over the re-formed topology from its first step", async () => {
+  const topology = star({ hub: 0 });
+  const plan = makePlan({ workers: N, optimizer: sgd({ lr: LR }), base: sgp(topology), steps: 8 });
+  const comms = createMemoryCommunicators(N);
+  const chains = comms.map((comm, rank) => leastSquaresChain(plan, comm, SHARDS_2D[rank]!, X0_2D));
+  await Promise.all(chains.map(async (chain) => {
+    for (let k = 0; k < BEFORE; k++) await chain.step(k);
+  }));
+  for (const rank of SURVIVORS) comms[rank]!.setMembers(SURVIVORS);
+  // The resumed survivors: fresh communicators narrowed before their chains exist, and the state
+  // the others have now.
+  const resumedComms = createMemoryCommunicators(N);
+  const resumed = SURVIVORS.map((rank) => {
+    resumedComms[rank]!.setMembers(SURVIVORS);
+    const chain = leastSquaresChain(plan, resumedComms[rank]!, SHARDS_2D[rank]!, X0_2D);
+    chain.restore(new Map(chains[rank]!.buffers().map(({ name, data }) => [name, data.slice()])));
+    return chain;
+  });
+  const go = (group: typeof chains) =>
+    Promise.all(group.map(async (chain) => {
+      for (let k = BEFORE; k < 8; k++) await chain.step(k);
+    }));
+  await go(SURVIVORS.map((rank) => chains[rank]!));
+  await go(resumed);
+  for (const [i, rank] of SURVIVORS.entries()) {
+    assert.deepEqual(resumed[i]!.model(), chains[rank]!.model(), `worker ${rank}`);
+  }
+});
