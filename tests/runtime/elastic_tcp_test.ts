@@ -337,57 +337,64 @@ Deno.test("losing worker 0: the run completes and its model's layout comes from 
   }
 });
 
-Deno.test("an elastic TCP run's checkpoints record the survivors, and a resume after the loss goes on without the lost worker, as the run did", async () => {
-  const folder = await tempRunFolder();
-  const plan = leastSquaresPipeline(STEPS).base(allReduce()).elastic({ minWorkers: 3 })
-    .network(network({ latency: LATENCY })).compile();
-  await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
-  const { coordinator, workers } = externalRun(
-    `${folder}/plan.json`,
-    `${folder}/run`,
-    [],
-    undefined,
-    4,
-    ["--checkpoint-every", "10", "--keep", "100"],
-  );
-  try {
-    await waitForMetrics(`${folder}/run`, 120);
-    workers[2]!.child.kill("SIGKILL");
-    const result = await coordinator.output;
-    assert.equal(result.code, 0, result.stderr);
-    const read = async (name: string) =>
-      JSON.parse(await Deno.readTextFile(`${folder}/run/${name}`));
-    const summary = await read("summary.json");
-    const params = await read("params.json");
-    const rewound = summary.membership[0].step;
-    assert.deepEqual(params.left, [{ worker: 2, steps: rewound }]);
-    const steps = await listCheckpoints(`${folder}/run`);
-    assert.deepEqual(steps, Array.from({ length: STEPS / 10 }, (_, i) => 10 * (i + 1)));
-    for (const step of steps) {
-      const checkpoint = await readCheckpoint(`${folder}/run`, plan, step);
-      if (step < rewound) assert.deepEqual(checkpoint.members, [0, 1, 2, 3], `step ${step}`);
-      if (step > rewound) {
-        assert.deepEqual(checkpoint.members, [0, 1, 3], `step ${step}`);
-        assert.deepEqual(
-          checkpoint.lost.map(({ worker, steps }) => ({ worker, steps })),
-          params.left,
-        );
-        assert.deepEqual(checkpoint.workers[2]!.buffers, [], "the lost worker has no state");
+for (
+  const [family, pipeline] of [
+    ["allReduce", FAMILIES.allReduce],
+    ["gossip on a ring", FAMILIES["gossip on a ring"]],
+  ] as const
+) {
+  Deno.test(`${family}: an elastic TCP run's checkpoints record the survivors, and a resume after the loss goes on without the lost worker, as the run did`, async () => {
+    const folder = await tempRunFolder();
+    const plan = pipeline().elastic({ minWorkers: 3 }).network(network({ latency: LATENCY }))
+      .compile();
+    await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+    const { coordinator, workers } = externalRun(
+      `${folder}/plan.json`,
+      `${folder}/run`,
+      [],
+      undefined,
+      4,
+      ["--checkpoint-every", "10", "--keep", "100"],
+    );
+    try {
+      await waitForMetrics(`${folder}/run`, 120);
+      workers[2]!.child.kill("SIGKILL");
+      const result = await coordinator.output;
+      assert.equal(result.code, 0, result.stderr);
+      const read = async (name: string) =>
+        JSON.parse(await Deno.readTextFile(`${folder}/run/${name}`));
+      const summary = await read("summary.json");
+      const params = await read("params.json");
+      const rewound = summary.membership[0].step;
+      assert.deepEqual(params.left, [{ worker: 2, steps: rewound }]);
+      const steps = await listCheckpoints(`${folder}/run`);
+      assert.deepEqual(steps, Array.from({ length: STEPS / 10 }, (_, i) => 10 * (i + 1)));
+      for (const step of steps) {
+        const checkpoint = await readCheckpoint(`${folder}/run`, plan, step);
+        if (step < rewound) assert.deepEqual(checkpoint.members, [0, 1, 2, 3], `step ${step}`);
+        if (step > rewound) {
+          assert.deepEqual(checkpoint.members, [0, 1, 3], `step ${step}`);
+          assert.deepEqual(
+            checkpoint.lost.map(({ worker, steps }) => ({ worker, steps })),
+            params.left,
+          );
+          assert.deepEqual(checkpoint.workers[2]!.buffers, [], "the lost worker has no state");
+        }
       }
+      // Resumed (workers in this process) from the first checkpoint after the loss: only the
+      // survivors start, and they end where the interrupted run's survivors did, bit for bit.
+      const from = steps.find((step) => step > rewound)!;
+      assert.ok(from < STEPS, `the loss at step ${rewound} came too late`);
+      const resumed = await resume(`${folder}/run`, { transport: "tcp", from, out: `${folder}/r` });
+      assert.equal(resumed.summary.status, "completed");
+      assert.deepEqual(resumed.params, params);
+      assert.deepEqual(resumed.summary.membership, summary.membership);
+    } finally {
+      await Promise.all([coordinator, ...workers].map(reap));
+      await Deno.remove(folder, { recursive: true });
     }
-    // Resumed (workers in this process) from the first checkpoint after the loss: only the
-    // survivors start, and they end where the interrupted run's survivors did, bit for bit.
-    const from = steps.find((step) => step > rewound)!;
-    assert.ok(from < STEPS, `the loss at step ${rewound} came too late`);
-    const resumed = await resume(`${folder}/run`, { transport: "tcp", from, out: `${folder}/r` });
-    assert.equal(resumed.summary.status, "completed");
-    assert.deepEqual(resumed.params, params);
-    assert.deepEqual(resumed.summary.membership, summary.membership);
-  } finally {
-    await Promise.all([coordinator, ...workers].map(reap));
-    await Deno.remove(folder, { recursive: true });
-  }
-});
+  });
+}
 
 /**
  * Runs `plan` (elastic, 4 workers, checkpoints at its end) over TCP, kills worker 2 mid-run,
