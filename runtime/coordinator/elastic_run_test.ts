@@ -544,4 +544,14 @@ Deno.test("an elastic checkpoint resumes only with the members it was taken with
     /resume it with --transport tcp/,
   );
   equal(elasticResumeProblem(plan, { transport: "tcp", resume: tcp }), null);
+  // Over TCP every worker is either a member or lost.
+  match(
+    elasticResumeProblem(plan, { transport: "tcp", resume: { ...tcp, lost: [] } })!,
+    /neither or both that worker 2 is live and lost/,
+  );
+  const plain = pipeline(allReduce(), 12).compile();
+  match(
+    elasticResumeProblem(plain, { transport: "tcp", resume: { step: 8, members: SURVIVORS } })!,
+    /holds workers 0, 1, 3 only, but the plan is not elastic/,
+  );
 });

@@ -131,14 +131,27 @@ export function elasticResumeProblem(
     readonly resume?: {
       readonly step: number;
       readonly members?: readonly number[];
-      readonly lost?: readonly unknown[];
+      readonly lost?: readonly { readonly worker: number }[];
     };
   },
 ): string | null {
   const resume = options.resume;
   if (resume === undefined || resume.members === undefined) return null;
   const at = `the checkpoint after ${resume.step} steps`;
-  if ((options.transport ?? "tcp") === "tcp") return null;
+  const everyone = Array.from({ length: plan.workers }, (_, rank) => rank);
+  if ((plan.elastic ?? null) === null && resume.members.join() !== everyone.join()) {
+    return `${at} holds workers ${resume.members.join(", ")} only, but the plan is not elastic`;
+  }
+  if ((options.transport ?? "tcp") === "tcp") {
+    // Every worker is a member or lost (it has no state), never both.
+    const lost = (resume.lost ?? []).map((entry) => entry.worker);
+    const unaccounted = everyone.filter((rank) =>
+      resume.members!.includes(rank) === lost.includes(rank)
+    );
+    return unaccounted.length === 0
+      ? null
+      : `${at} says neither or both that worker ${unaccounted.join(", ")} is live and lost`;
+  }
   if ((resume.lost ?? []).length > 0) {
     return `${at} was taken after an elastic TCP run lost workers (they have no state): resume it with --transport tcp`;
   }
