@@ -69,7 +69,9 @@ const REACTIONS: { readonly [K in BaseKind]: (base: Extract<BaseNode, { kind: K 
       "; the public copies restart from the members' exact models, sent once (after a join too).",
     ),
   sgp: (base) =>
-    `${reformed("sgp", base.topology, true)} A joiner takes half its donor's push-sum mass.`,
+    `${
+      reformed("sgp", base.topology, true)
+    } A joiner shares its donor's push-sum mass (each holds an equal part).`,
   cada: () =>
     "cada: losing a worker shrinks the server's group of uploads; losing the server (worker 0) ends the run, as a lost worker does today. A joiner starts with no uploads, in a slot the server clears.",
 };

@@ -279,7 +279,7 @@ Deno.test("explain: each base family's reaction to a lost worker", () => {
   equal(
     reaction(four().base(sgp(ring))),
     "sgp: the ring topology is re-formed over the survivors, its weights column-stochastic again. " +
-      "A joiner takes half its donor's push-sum mass.",
+      "A joiner shares its donor's push-sum mass (each holds an equal part).",
   );
   equal(
     reaction(four().base(dmSgd(star({ hub: 1 })))),
