@@ -516,15 +516,6 @@ export class Rendezvous {
               );
             }
             checkAddress(rank, header.address);
-            hello = true;
-            this.#addresses[rank] = header.address;
-            facts.backend ??= String(header.backend);
-            facts.backendReason ??= String(header.backendReason);
-            facts.tfjs ??= String(header.tfjsVersion);
-            if (Number.isSafeInteger(header.sharedGroup)) {
-              facts.sharedGroup ??= header.sharedGroup as number;
-            }
-            this.#remotes[rank] = remoteHostOf(conn);
             if (this.#membership === null && !this.#startingMembers.includes(rank)) {
               // A resumed run goes on without the workers lost before its checkpoint; one of
               // them may join again once the run is under way.
@@ -538,6 +529,15 @@ export class Rendezvous {
               closeQuietly(conn);
               return;
             }
+            hello = true;
+            this.#addresses[rank] = header.address;
+            facts.backend ??= String(header.backend);
+            facts.backendReason ??= String(header.backendReason);
+            facts.tfjs ??= String(header.tfjsVersion);
+            if (Number.isSafeInteger(header.sharedGroup)) {
+              facts.sharedGroup ??= header.sharedGroup as number;
+            }
+            this.#remotes[rank] = remoteHostOf(conn);
             if (this.#membership !== null && !this.#membership.isLive(rank)) {
               // A worker the run lost came back: it joins at the end of the next pause.
               this.#progress[rank] = null;
