@@ -1,7 +1,8 @@
 /**
  * `gossamer plan` explains an elastic pipeline and its declared failures; `gossamer run` runs its
- * leaves on the memory transport and refuses what it does not run yet (a rejoin, the TCP
- * transport) in one line and without a stack trace.
+ * leaves on the memory transport (with checkpoints, which `gossamer resume` continues from) and
+ * refuses what it does not run yet (a declared rejoin, declared leaves over TCP) in one line and
+ * without a stack trace.
  */
 
 import assert from "node:assert/strict";
@@ -98,6 +99,46 @@ Deno.test("run completes an elastic plan on the memory transport and records the
     }]);
     const params = JSON.parse(await Deno.readTextFile(`${dir}/run/params.json`));
     assert.deepEqual(params.left, [{ worker: 2, steps: 9 }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run writes an elastic run's checkpoints, and resume from one after the leave ends as the uninterrupted run", async () => {
+  const path = await elasticPipeline("{ worker: 2, leaveAt: 10 }");
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  try {
+    const ran = await gossamer(
+      "run",
+      path,
+      "--transport",
+      "memory",
+      "--checkpoint-every",
+      "10",
+      "--out",
+      `${dir}/run`,
+    );
+    assert.equal(ran.code, 0, ran.stderr);
+    const resumed = await gossamer(
+      "resume",
+      `${dir}/run`,
+      "--transport",
+      "memory",
+      "--from",
+      "20",
+      "--out",
+      `${dir}/resumed`,
+    );
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const read = async (folder: string, name: string) =>
+      JSON.parse(await Deno.readTextFile(`${dir}/${folder}/${name}`));
+    const params = await read("resumed", "params.json");
+    assert.deepEqual(params, await read("run", "params.json"));
+    assert.deepEqual(params.left, [{ worker: 2, steps: 9 }]);
+    assert.deepEqual(
+      (await read("resumed", "summary.json")).membership,
+      (await read("run", "summary.json")).membership,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
