@@ -24,7 +24,10 @@
  * A lost worker that comes back (restarted with the run's secret, as its launcher does, or by
  * hand with `--join`) registers as its rank again: the live workers pause as for a loss, and at
  * the epoch's end it is a member again, with the state of the lowest-ranked survivor at
- * `rewindTo` (sent over the new mesh, see `worker_loop.ts`'s `handOverState`).
+ * `rewindTo` (sent over the new mesh, see `worker_loop.ts`'s `handOverState`; each base says
+ * what a joiner takes of it: `algorithms/chain.ts`'s `joinerBuffers` and `BaseAlgorithm.joining`).
+ * Each change of members is told to the checkpoint writer (`rewound`), so a checkpoint holds the
+ * members of its step and the workers lost before it.
  *
  * @module
  */
