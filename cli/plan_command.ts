@@ -54,17 +54,17 @@ export function renderExplanation(
       `  ${elastic.reaction}`,
     );
     // What `gossamer run --transport memory` would do with it (declared failures run there only).
-    const problem = elasticRunProblem(plan, "memory", false);
+    const problem = elasticRunProblem(plan, "memory");
     lines.push(
       problem === null
-        ? "  Runs with --transport memory (either clock), its declared failures as scheduled."
+        ? "  Runs with --transport memory (either clock), its declared failures as scheduled; its checkpoints record the live workers, and a resumed run continues the schedule."
         : `  Not run yet: ${problem}.`,
     );
     // Over TCP, failures are real: what the plan does with them, its declared ones aside.
     const real = plan.network === null
       ? plan
       : { ...plan, network: { ...plan.network, failures: [] } };
-    const overTcp = elasticRunProblem(real, "tcp", false);
+    const overTcp = elasticRunProblem(real, "tcp");
     // A collective in flight across steps is redone from the step that started it.
     const inFlight = plan.base.kind === "overlapLocalSgd"
       ? "the step that launched the overlapLocalSgd all-reduce still in flight"
@@ -76,7 +76,7 @@ export function renderExplanation(
       : `the survivors go back to ${inFlight} and redo from there without it`;
     lines.push(
       overTcp === null
-        ? `  Over TCP: a worker that dies or is cut off leaves, ${redo}, and a restarted one joins again.`
+        ? `  Over TCP: a worker that dies or is cut off leaves, ${redo}, and a restarted one joins again; checkpoints record the members, and a resumed run goes on without the workers lost before its checkpoint.`
         : `  Over TCP, not run yet: ${overTcp}.`,
     );
     for (const failure of elastic.failures) lines.push(`  Declared failure: ${failure}`);

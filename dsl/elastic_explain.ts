@@ -66,11 +66,14 @@ const REACTIONS: { readonly [K in BaseKind]: (base: Extract<BaseNode, { kind: K 
   chocoGossip: (base) =>
     reformed("chocoGossip", base.topology, false).replace(
       /\.$/,
-      "; the public copies restart from the survivors' exact models, sent once.",
+      "; the public copies restart from the members' exact models, sent once (after a join too).",
     ),
-  sgp: (base) => reformed("sgp", base.topology, true),
+  sgp: (base) =>
+    `${
+      reformed("sgp", base.topology, true)
+    } A joiner shares its donor's push-sum mass (each holds an equal part).`,
   cada: () =>
-    "cada: losing a worker shrinks the server's group of uploads; losing the server (worker 0) ends the run, as a lost worker does today.",
+    "cada: losing a worker shrinks the server's group of uploads; losing the server (worker 0) ends the run, as a lost worker does today. A joiner starts with no uploads, in a slot the server clears.",
 };
 
 /**

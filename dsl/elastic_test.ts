@@ -280,7 +280,8 @@ Deno.test("explain: each base family's reaction to a lost worker", () => {
   );
   equal(
     reaction(four().base(sgp(ring))),
-    "sgp: the ring topology is re-formed over the survivors, its weights column-stochastic again.",
+    "sgp: the ring topology is re-formed over the survivors, its weights column-stochastic again. " +
+      "A joiner shares its donor's push-sum mass (each holds an equal part).",
   );
   equal(
     reaction(four().base(dmSgd(star({ hub: 1 })))),
@@ -297,7 +298,8 @@ Deno.test("explain: each base family's reaction to a lost worker", () => {
   equal(
     reaction(four().base(cada({ c: 0.5 }))),
     "cada: losing a worker shrinks the server's group of uploads; losing the server (worker 0) " +
-      "ends the run, as a lost worker does today.",
+      "ends the run, as a lost worker does today. A joiner starts with no uploads, in a slot the " +
+      "server clears.",
   );
 });
 
@@ -468,6 +470,7 @@ Deno.test("explain: chocoGossip losing a worker re-forms its graph and restarts 
     )!
       .reaction,
     "chocoGossip: the ring topology is re-formed over the survivors, its weights doubly " +
-      "stochastic again; the public copies restart from the survivors' exact models, sent once.",
+      "stochastic again; the public copies restart from the members' exact models, sent once " +
+      "(after a join too).",
   );
 });

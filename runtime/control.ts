@@ -120,6 +120,11 @@ export type CoordinatorMessage =
      * index `rewindTo`, with the state `donor` sends it over the new mesh.
      */
     readonly join?: JoinTerms;
+    /**
+     * Elastic runs resumed from a checkpoint taken after workers were lost: the members the
+     * run starts with (the mesh covers them only). Absent: every worker.
+     */
+    readonly members?: readonly number[];
   }
   | { readonly type: "abort"; readonly reason: string }
   /** Elastic runs: a worker was lost; stop the collective under way and answer `paused`. */

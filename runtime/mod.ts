@@ -56,6 +56,7 @@ export {
 export type { BackendRequest, WebGpuProbe } from "./backend.ts";
 export {
   type CheckpointSummary,
+  type LostWorkerRecord,
   meanBytesSent,
   type MembershipChange,
   type Progress,

@@ -151,8 +151,26 @@ export interface ResumePoint {
   readonly folder: string;
   /** The steps done when the checkpoint was taken: the run continues with this step index. */
   readonly step: number;
-  /** Each worker's state, by rank. */
+  /** Each worker's state, by rank (no buffers for a worker an elastic TCP run lost). */
   readonly workers: readonly WorkerState[];
+  /**
+   * Elastic runs: the workers live when the checkpoint was taken, ascending. The others stay
+   * gone: a declared leaver hands back the state it left with, a worker lost over TCP nothing.
+   * Absent: every worker.
+   */
+  readonly members?: readonly number[];
+  /** Elastic TCP runs: the workers lost before the checkpoint, as `params.json` lists them. */
+  readonly lost?: readonly LostWorkerRecord[];
+}
+
+/** A worker an elastic TCP run lost, as a checkpoint records it. */
+export interface LostWorkerRecord {
+  /** Its rank. */
+  readonly worker: number;
+  /** The steps it did with the others. */
+  readonly steps: number;
+  /** Why it was lost, in words. */
+  readonly reason: string;
 }
 
 /** Bytes one worker sent and received, per phase. */

@@ -1,7 +1,8 @@
 /**
  * `gossamer plan` explains an elastic pipeline and its declared failures; `gossamer run` runs its
- * leaves and rejoins on the memory transport and refuses what it does not run yet (an sgp
- * rejoin, declared failures over TCP) in one line and without a stack trace.
+ * leaves and rejoins on the memory transport (with checkpoints, which `gossamer resume` continues
+ * from) and refuses what it does not run yet (declared leaves over TCP) in one line and without a
+ * stack trace.
  */
 
 import assert from "node:assert/strict";
@@ -53,7 +54,7 @@ Deno.test("plan explains an elastic pipeline, its base's reaction and its declar
     );
     assert.ok(
       result.stdout.includes(
-        "Over TCP: a worker that dies or is cut off leaves, the survivors redo the step in flight without it, and a restarted one joins again.",
+        "Over TCP: a worker that dies or is cut off leaves, the survivors redo the step in flight without it, and a restarted one joins again; checkpoints record the members, and a resumed run goes on without the workers lost before its checkpoint.",
       ),
       result.stdout,
     );
@@ -99,9 +100,9 @@ Deno.test("plan says that over TCP overlapLocalSgd and streamingDiloco go back t
 Deno.test("run refuses what it cannot run of an elastic plan with one clear line", async () => {
   const cases = [
     [
-      await elasticPipeline(undefined, ".base(sgp(onePeerExponential))"),
+      await elasticPipeline(undefined, ".base(overlapLocalSgd({ tau: 4 }))"),
       "memory",
-      "a worker cannot join again (joinAt): sgp's push-sum weights cannot be shared with a joiner yet",
+      "a worker cannot join again (joinAt) with overlapLocalSgd yet",
     ],
     [await elasticPipeline(), "tcp", "over TCP a worker leaves by dying or being cut off"],
   ];
@@ -134,6 +135,46 @@ Deno.test("run completes an elastic plan on the memory transport and records the
     ]);
     const params = JSON.parse(await Deno.readTextFile(`${dir}/run/params.json`));
     assert.equal(params.left, undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run writes an elastic run's checkpoints, and resume from one after the leave ends as the uninterrupted run", async () => {
+  const path = await elasticPipeline("{ worker: 2, leaveAt: 10 }");
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  try {
+    const ran = await gossamer(
+      "run",
+      path,
+      "--transport",
+      "memory",
+      "--checkpoint-every",
+      "10",
+      "--out",
+      `${dir}/run`,
+    );
+    assert.equal(ran.code, 0, ran.stderr);
+    const resumed = await gossamer(
+      "resume",
+      `${dir}/run`,
+      "--transport",
+      "memory",
+      "--from",
+      "20",
+      "--out",
+      `${dir}/resumed`,
+    );
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const read = async (folder: string, name: string) =>
+      JSON.parse(await Deno.readTextFile(`${dir}/${folder}/${name}`));
+    const params = await read("resumed", "params.json");
+    assert.deepEqual(params, await read("run", "params.json"));
+    assert.deepEqual(params.left, [{ worker: 2, steps: 9 }]);
+    assert.deepEqual(
+      (await read("resumed", "summary.json")).membership,
+      (await read("run", "summary.json")).membership,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -15,6 +15,16 @@ import { checkSameLength, moveInPlace } from "./_vector.ts";
 /** The server's rank: the hub of the star, also a worker. */
 export const CADA_SERVER = 0;
 
+/** The buffers only the server has (a worker joining an elastic run takes none of them). */
+export const CADA_SERVER_BUFFERS: readonly string[] = [
+  "cada.gradient",
+  "cada.h",
+  "cada.v",
+  "cada.vMax",
+  "cada.received",
+  "cada.over",
+];
+
 /**
  * The skip threshold `T_k = (c/dMax) Σ_{j=1..dMax} ‖θ^{k+1−j} − θ^{k−j}‖²`.
  *
@@ -85,7 +95,12 @@ export interface CadaBase extends BaseAlgorithm {
  * folding that step's uploads in it forms `∇ = (1/|M|) Σ_{m ∈ M} S_m` anew over the members `M`
  * (ascending rank), dropping the lost worker's stale gradient, and divides later uploads by `|M|`.
  * The server itself never leaves: the DSL refuses to declare it, and over TCP its loss ends the
- * run.
+ * run. A worker that joins again (over TCP) starts with no uploads (`chain.ts`'s
+ * `joinerBuffers`: the server's iterate and threshold history, `S_m = 0`, its first step
+ * uploads its full gradient), and the server clears its slot `S_m` when it joins (the lost
+ * worker's stale sum goes), so `∇` is formed anew at the next step over the members with the
+ * joiner's sum 0, before its first upload adds its gradient: the server's sum and every
+ * worker's `cada.uploaded` agree again.
  *
  * With `c = 0` this is `allReduce()` with `adam({ biasCorrection: false, amsgrad })`
  * (docs/algorithms.md §5.9), with the same `weightDecay` and `clipNorm`. Clipping at the server
@@ -288,6 +303,11 @@ export function cadaBase(node: CadaNode, context: BaseContext): CadaBase {
       theta = value.slice();
     },
     lastUpload: () => lastUpload.data[0]!,
+    joining(joiners) {
+      const received = server?.received ?? null;
+      if (received === null) return;
+      for (const rank of joiners) received.fill(0, rank * d, (rank + 1) * d);
+    },
     // θ is replaced every step, so the list is built when asked.
     buffers: () => [{ name: "cada.theta", data: theta, momentum: false }, ...fixed],
     resetMomentum() {},

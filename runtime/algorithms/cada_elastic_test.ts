@@ -11,7 +11,8 @@ import { sgd } from "../../dsl/optimizers/mod.ts";
 import type { Plan } from "../../dsl/plan.ts";
 import { createMemoryCommunicators } from "../comm/memory_transport.ts";
 import type { StepMetrics } from "../metrics.ts";
-import { createTrainingChain } from "./chain.ts";
+import { createTrainingChain, joinerBuffers } from "./chain.ts";
+import { elasticCommunicator } from "../worker/elastic_communicator.ts";
 import {
   AdamReference,
   assertClose,
@@ -46,7 +47,7 @@ function squaredDistance(a: Vec, b: Vec): number {
  * Float64 CADA2 on full-batch shards, where the server's `∇` is the mean of the latest uploads
  * of the workers live at each step: the iterates, and which live worker uploaded at each step.
  */
-function reference(live: (k: number) => readonly number[]) {
+function reference(live: (k: number) => readonly number[], rejoinAt: number | null = null) {
   const { c, dMax, maxDelay } = OPTIONS;
   const server = new AdamReference(1, 2, {
     beta1: 0.9,
@@ -65,6 +66,8 @@ function reference(live: (k: number) => readonly number[]) {
   for (let k = 0; k < STEPS; k++) {
     const threshold = c / dMax * changes.slice(0, dMax).reduce((sum, value) => sum + value, 0);
     const members = live(k);
+    // A worker that joins again starts with no uploads: its first step uploads its gradient.
+    if (k === rejoinAt) last[LOST] = -1;
     const uploaded = new Map<number, boolean>();
     for (const m of members) {
       const shard = SHARDS_2D[m]!;
@@ -161,4 +164,58 @@ Deno.test("cada outside elastic runs keeps no per-worker sums (its checkpoints a
   const names = chain.buffers().map((buffer) => buffer.name);
   assert.ok(names.includes("cada.gradient"));
   assert.ok(!names.includes("cada.received") && !names.includes("cada.over"));
+});
+
+Deno.test("cada: worker 2 rejoining starts with no uploads in a slot the server cleared; the server's sum stays the members' latest gradients", async () => {
+  const JOIN = 9;
+  const plan = elasticPlan();
+  // Replaceable communicators, as over TCP: the members after the join form a fresh group.
+  const comms = createMemoryCommunicators(N).map(elasticCommunicator);
+  const chains = comms.map((comm, rank) => leastSquaresChain(plan, comm, SHARDS_2D[rank]!, X0_2D));
+  const history: Float32Array[][] = Array.from({ length: STEPS }, () => []);
+  const metrics: StepMetrics[][] = Array.from({ length: N }, () => []);
+  const steps = async (ranks: readonly number[], from: number, to: number) =>
+    await Promise.all(ranks.map(async (rank) => {
+      for (let k = from; k < to; k++) {
+        const step = await chains[rank]!.step(k);
+        metrics[rank]![k] = step.metrics;
+        history[k]![rank] = chains[rank]!.model();
+      }
+    }));
+  await steps([0, 1, 2, 3], 0, BEFORE);
+  for (const rank of SURVIVORS) comms[rank]!.setMembers(SURVIVORS);
+  await steps(SURVIVORS, BEFORE, JOIN);
+  const stale = [...bufferOf(chains[0]!, "cada.received").subarray(2 * 2, 3 * 2)];
+  assert.ok(stale.some((value) => value !== 0), "the server kept the lost worker's old sum");
+  const fresh = createMemoryCommunicators(N);
+  for (const [rank, comm] of comms.entries()) comm.replace(fresh[rank]!);
+  for (const rank of SURVIVORS) chains[rank]!.joining([LOST], 0);
+  assert.deepEqual([...bufferOf(chains[0]!, "cada.received").subarray(2 * 2, 3 * 2)], [0, 0]);
+  const donated = new Map(chains[0]!.buffers().map(({ name, data }) => [name, data.slice()]));
+  const joiner = leastSquaresChain(plan, comms[LOST]!, SHARDS_2D[LOST]!, X0_2D);
+  // The server's own buffers stay with it; the joiner is a worker with no uploads yet.
+  joiner.restore(joinerBuffers(plan, LOST, donated));
+  assert.deepEqual([...bufferOf(joiner, "cada.uploaded")], [0, 0]);
+  assert.deepEqual(joiner.model(), chains[0]!.model());
+  chains[LOST] = joiner;
+  await steps([0, 1, 2, 3], JOIN, STEPS);
+  const all = [0, 1, 2, 3];
+  const expected = reference((k) => k < BEFORE || k >= JOIN ? all : SURVIVORS, JOIN);
+  for (let k = 0; k < STEPS; k++) {
+    const ranks = k < BEFORE || k >= JOIN ? all : SURVIVORS;
+    assertRowsClose(
+      ranks.map((rank) => history[k]![rank]!),
+      repeat(ranks.length, expected.thetas[k]!),
+      1e-5,
+      `step ${k}`,
+    );
+    for (const rank of ranks) {
+      assert.equal(metrics[rank]![k]!.uploaded, expected.uploads[k]!.get(rank), `${rank} at ${k}`);
+    }
+  }
+  assert.equal(metrics[LOST]![JOIN]!.uploaded, true, "the joiner uploads at once");
+  // The server's sum is the mean of the four workers' own upload sums, the joiner's included.
+  const sent = all.map((rank) => [...bufferOf(chains[rank]!, "cada.uploaded")]);
+  assertClose(bufferOf(chains[0]!, "cada.gradient"), meanRow(sent), 1e-12, "server sum");
+  assert.deepEqual([...bufferOf(chains[0]!, "cada.over")], [1, 1, 1, 1]);
 });

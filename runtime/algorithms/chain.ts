@@ -20,6 +20,7 @@ import type { StepMetrics } from "../metrics.ts";
 import type { StateBuffer, Stateful } from "../state.ts";
 import { applyBufferPolicy, createOptimizer } from "./optimizers.ts";
 import { createBase, createOuter } from "./registry.ts";
+import { CADA_SERVER, CADA_SERVER_BUFFERS } from "./cada.ts";
 import type {
   BaseAlgorithm,
   GradientOracle,
@@ -106,6 +107,11 @@ export interface TrainingChain {
    * step no later than the start of any collective it has not completed (`inFlightSince`).
    */
   snapshot(): () => Promise<Map<string, Float32Array | Float64Array>>;
+  /**
+   * Elastic runs: `joiners` join now with `donor`'s state; every member calls it after the
+   * rewind, before the donor's state is taken ({@linkcode BaseAlgorithm.joining}).
+   */
+  joining(joiners: readonly number[], donor: number): void;
   /** The parts, for tests and diagnostics. */
   readonly parts: ChainParts;
 }
@@ -185,6 +191,7 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
     },
     model: () => base.model(),
     buffers: allBuffers,
+    joining: (joiners, donor) => base.joining?.(joiners, donor),
     finish: async () => {
       await base.finish?.();
       await outer?.finish?.();
@@ -230,4 +237,31 @@ export function createTrainingChain(options: ChainOptions): TrainingChain {
     },
     parts: { optimizer, base, compressor, outer },
   };
+}
+
+/**
+ * The state a worker joining an elastic run starts from, made from the donor's (its buffers by
+ * name, after {@linkcode TrainingChain.joining} ran on the donor). Most bases take the donor's
+ * state as it is (its model, its optimizer's buffers). `cada`'s joiner is a worker, not the
+ * server: it takes the server's iterate, threshold history and snapshot, but none of the
+ * server's own buffers, and starts with no uploads (`cada.uploaded` = 0, `cada.lastUpload` =
+ * −1), so it uploads its full gradient at its first step, into the slot the server cleared.
+ *
+ * @param plan The plan.
+ * @param rank The joining worker.
+ * @param donor The donor's buffers, by name.
+ * @returns The joiner's buffers, by name (fresh copies where changed).
+ */
+export function joinerBuffers(
+  plan: Plan,
+  rank: number,
+  donor: ReadonlyMap<string, Float32Array | Float64Array>,
+): Map<string, Float32Array | Float64Array> {
+  const state = new Map(donor);
+  if (plan.base.kind !== "cada" || rank === CADA_SERVER) return state;
+  for (const name of CADA_SERVER_BUFFERS) state.delete(name);
+  const uploaded = state.get("cada.uploaded");
+  if (uploaded !== undefined) state.set("cada.uploaded", new Float64Array(uploaded.length));
+  if (state.has("cada.lastUpload")) state.set("cada.lastUpload", Float64Array.of(-1));
+  return state;
 }

@@ -175,7 +175,9 @@ export function chocoGossipBase(node: ChocoGossipNode, context: BaseContext): Ba
   const own = slotOf(comm.rank, -1);
   // Elastic plans: the members the copies were last set over (1 per rank), saved with them.
   const over = elastic ? Float64Array.from({ length: n }, () => 1) : null;
-  let formedOver = comm.members.join();
+  // The graph below is every rank's: a chain made while some are away re-forms it at its first
+  // step (a worker joining an elastic run, a run resumed without the workers it lost).
+  let formedOver = Array.from({ length: n }, (_, rank) => rank).join();
   let inRanks: number[] = [];
   let outRanks: number[] = [];
   let copies: { weight: number; data: Float32Array }[] = [];

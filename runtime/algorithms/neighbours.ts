@@ -53,7 +53,9 @@ export function overMembers<T>(
   comm: Pick<Communicator, "size" | "members">,
   build: (topology: TopologyNode) => (k: number) => T,
 ): (k: number) => T {
-  let members = comm.members.join();
+  // Built for every rank: a chain made while some are away (a worker joining an elastic run, a
+  // run resumed without the workers it lost) re-forms the topology at its first step.
+  let members = Array.from({ length: comm.size }, (_, rank) => rank).join();
   let at = build(topology);
   return (k) => {
     const now = comm.members;

@@ -161,6 +161,11 @@ export function deBiased(x: Float32Array, w: number): Float32Array {
  * `w_i = Σ_j P_ij w_j`. The reported model is `z_i`; `setModel(x)` sets `x_i = x`, `w_i = 1`.
  * Weight decay, like the gradient, is taken at `z_i`.
  *
+ * A worker that joins an elastic run again (over TCP) gets a share of the donor's mass, not a
+ * copy (a copied weight would add mass and bias every `z`): with `J` joiners the donor keeps
+ * `x/(J+1)` and `w/(J+1)` and hands each joiner the same, so `Σ x_j` and `Σ w_j` over the
+ * members are conserved and the joiners start at the donor's `z`.
+ *
  * @param node The `sgp` node.
  * @param context The worker's communicator, `x_0`, optimizer and gradient oracle.
  * @returns The worker's base algorithm, with a `weight()` accessor for `w_i` (also its buffer
@@ -209,6 +214,15 @@ export function sgpBase(node: SgpNode, context: BaseContext): BaseAlgorithm & { 
       weight.data[0] = 1;
     },
     weight: () => weight.data[0]!,
+    joining(joiners, donor) {
+      // The donor shares its push-sum mass: it keeps 1/(J+1) of its numerator and weight and
+      // hands each of the J joiners the same share, so Σ x and Σ w over the members are what
+      // they were and every joiner's z equals the donor's.
+      if (comm.rank !== donor) return;
+      const share = 1 / (joiners.length + 1);
+      for (let t = 0; t < x.length; t++) x[t] = x[t]! * share;
+      weight.data[0] = weight.data[0]! * share;
+    },
     buffers: () => [{ name: "sgp.x", data: x, momentum: false }, weight],
     resetMomentum() {},
   };

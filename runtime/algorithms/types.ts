@@ -115,6 +115,14 @@ export interface BaseAlgorithm extends ModelHolder, Stateful {
    * writes into that copy what `settle()` would have written now.
    */
   hold?(): SettleInto;
+  /**
+   * Elastic runs: workers `joiners` join at the step the members go on from, and `donor` will
+   * hand each its state (`worker_loop.ts`'s `handOverState`). Called on every member, after the
+   * rewind and before the donor's state is taken, so a state that must be shared rather than
+   * copied (sgp's push-sum mass) is split here, and a slot kept for a worker (cada's server) is
+   * cleared for the joiner.
+   */
+  joining?(joiners: readonly number[], donor: number): void;
 }
 
 /**

@@ -19,7 +19,7 @@ import {
   SafetensorsError,
 } from "../safetensors.ts";
 import { messageOf } from "../errors.ts";
-import type { ResumePoint } from "../run_types.ts";
+import type { LostWorkerRecord, ResumePoint } from "../run_types.ts";
 import type { WorkerState } from "../worker_state.ts";
 import { writeAtomic } from "./run_folder.ts";
 import { DiskWriteError } from "./disk_full.ts";
@@ -44,6 +44,17 @@ export interface CheckpointHooks {
   readonly save: (rank: number, step: number, state: WorkerState) => void;
   /** The checkpoint the run continues from; `null` for a fresh start. */
   readonly resume: ResumePoint | null;
+  /** Elastic runs: worker `rank` left by declaration with `state` (memory transport). */
+  readonly departed?: (rank: number, state: WorkerState) => void;
+  /**
+   * Elastic TCP runs: the survivors went on from step index `rewindTo` over `members`, and
+   * `lost` are every worker lost so far ({@linkcode CheckpointWriter.rewound}).
+   */
+  readonly rewound?: (
+    rewindTo: number,
+    members: readonly number[],
+    lost: readonly LostWorkerRecord[],
+  ) => void;
 }
 
 /**
@@ -78,6 +89,10 @@ export interface Checkpoint {
    * simulated times, else the real clock and an unknown transport (`null`).
    */
   readonly how: { readonly clock: RunHow["clock"]; readonly transport: RunHow["transport"] | null };
+  /** Elastic runs: the workers live when it was taken, ascending; `null`: every worker. */
+  readonly members: readonly number[] | null;
+  /** Elastic TCP runs: the workers lost before it was taken (they have no state). */
+  readonly lost: readonly LostWorkerRecord[];
 }
 
 /** A checkpoint that cannot be used; the message says which and why. */
@@ -254,6 +269,11 @@ export async function readCheckpoint(
   } catch {
     throw damaged("its virtual times are not a list");
   }
+  const members = membersOf(text("members"), workers);
+  const lost = lostOf(text("lost"), workers);
+  if (members === undefined || lost === undefined) {
+    throw damaged("its members or lost workers are not a list of its workers");
+  }
   const states: { buffers: { name: string; data: Float32Array | Float64Array }[] }[] = Array.from(
     { length: workers },
     () => ({ buffers: [] }),
@@ -280,7 +300,49 @@ export async function readCheckpoint(
     every,
     keep,
     how: { clock, transport },
+    members,
+    lost,
   };
+}
+
+/** The members in a checkpoint's metadata: `null` when absent, `undefined` when invalid. */
+function membersOf(value: string | undefined, workers: number): number[] | null | undefined {
+  if (value === undefined) return null;
+  let members: unknown;
+  try {
+    members = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  const valid = Array.isArray(members) && members.length > 0 &&
+    members.every((rank, i) =>
+      Number.isSafeInteger(rank) && rank >= 0 && rank < workers &&
+      (i === 0 || rank > members[i - 1])
+    );
+  return valid ? members as number[] : undefined;
+}
+
+/** The lost workers in a checkpoint's metadata: none when absent, `undefined` when invalid. */
+function lostOf(value: string | undefined, workers: number): LostWorkerRecord[] | undefined {
+  if (value === undefined) return [];
+  let lost: unknown;
+  try {
+    lost = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(lost)) return undefined;
+  const valid = lost.every((entry) =>
+    Number.isSafeInteger(entry?.worker) && entry.worker >= 0 && entry.worker < workers &&
+    Number.isSafeInteger(entry.steps) && entry.steps >= 0 && typeof entry.reason === "string"
+  );
+  return valid
+    ? lost.map(({ worker, steps, reason }: LostWorkerRecord) => ({
+      worker,
+      steps,
+      reason: reason.slice(0, 2000),
+    }))
+    : undefined;
 }
 
 /** A value from a file, cut to a length a message can show. */
@@ -314,10 +376,32 @@ export async function checkCheckpointPlan(checkpoint: Checkpoint, plan: Plan): P
 }
 
 /**
+ * Who a checkpoint of an elastic run waits for. A plain run's checkpoint holds every worker's
+ * state after the same step; an elastic run's holds the members' states after that step, the
+ * state each declared leaver left with (memory transport), and the list of the workers a TCP run
+ * lost (they have no state; a resumed run goes on without them).
+ */
+export interface CheckpointMembership {
+  /** The workers that took part in step index `step − 1`, or `null` to follow the TCP epochs. */
+  readonly membersAt: ((step: number) => readonly number[]) | null;
+  /** The members when the run starts (a resumed run: the checkpoint's). */
+  readonly members: readonly number[];
+  /** The workers lost before the run starts (a resumed run: the checkpoint's). */
+  readonly lost: readonly LostWorkerRecord[];
+}
+
+/** The states gathered for one checkpoint step, and whose it waits for. */
+interface Pending {
+  readonly states: (WorkerState | undefined)[];
+  /** The members whose state this checkpoint holds. */
+  expected: readonly number[];
+}
+
+/**
  * Gathers the workers' states of each checkpoint step and writes the file once all arrived.
  */
 export class CheckpointWriter {
-  readonly #states = new Map<number, (WorkerState | undefined)[]>();
+  readonly #pending = new Map<number, Pending>();
   #writing: Promise<void> = Promise.resolve();
   /** The newest checkpoint written, or `null`. */
   latest: number | null = null;
@@ -325,6 +409,12 @@ export class CheckpointWriter {
   readonly written: { step: number; bytes: number; writeMs: number }[] = [];
   /** The checkpoints removed to keep the newest {@linkcode keep}. */
   readonly #pruned = new Set<number>();
+  /** Elastic runs: the members new checkpoint steps wait for (TCP: the current epoch's). */
+  #members: readonly number[];
+  /** Elastic runs: the state each declared leaver left with, by rank. */
+  readonly #departed = new Map<number, WorkerState>();
+  /** Elastic TCP runs: every worker lost so far, by rank (one that joined again too). */
+  readonly #lost = new Map<number, LostWorkerRecord>();
 
   /** The steps of the checkpoints this run wrote that are still on disk, in order. */
   get kept(): number[] {
@@ -340,6 +430,7 @@ export class CheckpointWriter {
    * @param how The run's clock and transport (recorded, so a resumed run keeps them).
    * @param onError Told when a checkpoint cannot be written: a {@linkcode DiskWriteError} when
    *   the disk is the cause, else an error naming the step.
+   * @param membership Elastic runs: who each checkpoint waits for; `null` for every worker.
    */
   constructor(
     readonly runFolder: string,
@@ -349,7 +440,11 @@ export class CheckpointWriter {
     readonly keep: number,
     readonly how: RunHow,
     readonly onError: (error: Error) => void,
-  ) {}
+    readonly membership: CheckpointMembership | null = null,
+  ) {
+    this.#members = membership?.members ?? Array.from({ length: workers }, (_, rank) => rank);
+    for (const entry of membership?.lost ?? []) this.#lost.set(entry.worker, entry);
+  }
 
   /**
    * Takes one worker's state after `step`; the checkpoint is written once every worker's is in.
@@ -359,20 +454,50 @@ export class CheckpointWriter {
    * @param state Its state.
    */
   add(rank: number, step: number, state: WorkerState): void {
-    const states = this.#states.get(step) ?? new Array(this.workers).fill(undefined);
-    states[rank] = state;
-    this.#states.set(step, states);
-    if (states.some((entry) => entry === undefined)) return;
-    this.#states.delete(step);
-    this.#writing = this.#writing
-      .then(() => this.#write(step, states as WorkerState[]))
-      .catch((error) =>
-        this.onError(
-          error instanceof DiskWriteError
-            ? error
-            : new Error(`Cannot write the checkpoint of step ${step}: ${messageOf(error)}`),
-        )
-      );
+    let pending = this.#pending.get(step);
+    if (pending === undefined) {
+      pending = {
+        states: new Array(this.workers).fill(undefined),
+        expected: this.membership?.membersAt?.(step) ?? this.#members,
+      };
+      this.#pending.set(step, pending);
+    }
+    pending.states[rank] = state;
+    this.#writeReady();
+  }
+
+  /**
+   * An elastic run's worker left by declaration after `step` steps: every later checkpoint holds
+   * the state it left with (a resumed run hands it back as that worker's final model).
+   *
+   * @param rank The worker.
+   * @param state Its state when it left.
+   */
+  departed(rank: number, state: WorkerState): void {
+    this.#departed.set(rank, state);
+    this.#writeReady();
+  }
+
+  /**
+   * An elastic TCP run went on from step index `rewindTo` over `members`, having lost `lost`.
+   * The states gathered for later steps belong to the timeline the survivors replace (they save
+   * those steps again); a checkpoint up to `rewindTo` holds the survivors' states without the
+   * lost workers (whose state a resumed run would not use). Call it before any survivor's
+   * checkpoint of the new epoch can arrive.
+   *
+   * @param rewindTo The step index the survivors go on from.
+   * @param members The members from then on (joiners included).
+   * @param lost Every worker lost so far.
+   */
+  rewound(rewindTo: number, members: readonly number[], lost: readonly LostWorkerRecord[]): void {
+    this.#members = [...members];
+    for (const entry of lost) this.#lost.set(entry.worker, entry);
+    const gone = new Set(lost.map((entry) => entry.worker));
+    for (const [step, pending] of this.#pending) {
+      if (step > rewindTo) this.#pending.delete(step);
+      else pending.expected = pending.expected.filter((rank) => !gone.has(rank));
+    }
+    this.#writeReady();
   }
 
   /** Resolves once every checkpoint handed over so far is on disk. */
@@ -380,7 +505,43 @@ export class CheckpointWriter {
     return this.#writing;
   }
 
-  async #write(step: number, states: readonly WorkerState[]): Promise<void> {
+  /** Writes every gathered checkpoint whose states are all in, in step order. */
+  #writeReady(): void {
+    // Declared leavers (memory transport) hand over a state; workers lost over TCP have none.
+    const stateless = this.membership !== null && this.membership.membersAt === null;
+    for (const step of [...this.#pending.keys()].sort((a, b) => a - b)) {
+      const { states, expected } = this.#pending.get(step)!;
+      const ready = states.map((state, rank) =>
+        expected.includes(rank)
+          ? state
+          : stateless
+          ? { buffers: [], virtualMs: null }
+          : this.#departed.get(rank)
+      );
+      if (ready.some((entry) => entry === undefined)) continue;
+      this.#pending.delete(step);
+      const members = this.membership === null ? null : expected;
+      const lostThen = stateless
+        ? [...this.#lost.values()].filter((entry) => !expected.includes(entry.worker))
+        : [];
+      this.#writing = this.#writing
+        .then(() => this.#write(step, ready as WorkerState[], members, lostThen))
+        .catch((error) =>
+          this.onError(
+            error instanceof DiskWriteError
+              ? error
+              : new Error(`Cannot write the checkpoint of step ${step}: ${messageOf(error)}`),
+          )
+        );
+    }
+  }
+
+  async #write(
+    step: number,
+    states: readonly WorkerState[],
+    members: readonly number[] | null,
+    lost: readonly LostWorkerRecord[],
+  ): Promise<void> {
     const start = performance.now();
     const tensors = states.flatMap((state, rank) =>
       state.buffers.map(({ name, data }) => ({ name: `worker${rank}/${name}`, data }))
@@ -395,6 +556,8 @@ export class CheckpointWriter {
       clock: this.how.clock,
       transport: this.how.transport,
       virtualMs: JSON.stringify(states.map((state) => state.virtualMs)),
+      ...(members === null ? {} : { members: JSON.stringify(members) }),
+      ...(lost.length === 0 ? {} : { lost: JSON.stringify(lost) }),
     };
     const { header, data } = readSafetensorsHeader(encodeSafetensors(tensors, metadata));
     const digest = await checkpointDigest(header, data);

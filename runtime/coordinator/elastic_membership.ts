@@ -26,7 +26,10 @@
  * A lost worker that comes back (restarted with the run's secret, as its launcher does, or by
  * hand with `--join`) registers as its rank again: the live workers pause as for a loss, and at
  * the epoch's end it is a member again, with the state of the lowest-ranked survivor at
- * `rewindTo` (sent over the new mesh, see `worker_loop.ts`'s `handOverState`).
+ * `rewindTo` (sent over the new mesh, see `worker_loop.ts`'s `handOverState`; each base says
+ * what a joiner takes of it: `algorithms/chain.ts`'s `joinerBuffers` and `BaseAlgorithm.joining`).
+ * Each change of members is told to the checkpoint writer (`rewound`), so a checkpoint holds the
+ * members of its step and the workers lost before it.
  *
  * @module
  */
@@ -82,6 +85,11 @@ export interface MembershipActions {
   admit(rank: number, terms: JoinTerms & { addresses: string[] }): void;
   /** Records the change (a `membership` line of `metrics.jsonl`). */
   record(line: MembershipLine): void;
+  /**
+   * The survivors go on from step index `rewindTo` over `members`; `lost` are every worker lost
+   * so far. Told before any member hears of it (the checkpoints of the replaced steps go).
+   */
+  rewound?(rewindTo: number, members: readonly number[], lost: readonly LostWorker[]): void;
   /** The run cannot go on. */
   fail(message: string): void;
   /**
@@ -108,12 +116,20 @@ export class ElasticMembership {
   readonly #joining = new Map<number, string>();
 
   /**
-   * @param workers The plan's workers, all live at the start.
+   * @param workers The plan's workers.
    * @param minWorkers Fewer live workers than this end the run.
    * @param act What the membership does.
+   * @param resumed A run resumed from an elastic checkpoint: its members (live at the start)
+   *   and the workers lost before it. Absent: every worker is live at the start.
    */
-  constructor(workers: number, minWorkers: number, act: MembershipActions) {
-    this.#live = new Set(Array.from({ length: workers }, (_, rank) => rank));
+  constructor(
+    workers: number,
+    minWorkers: number,
+    act: MembershipActions,
+    resumed?: { members: readonly number[]; lost: readonly LostWorker[] },
+  ) {
+    this.#live = new Set(resumed?.members ?? Array.from({ length: workers }, (_, rank) => rank));
+    this.lost.push(...resumed?.lost ?? []);
     this.#workers = workers;
     this.#minWorkers = minWorkers;
     this.#act = act;
@@ -264,6 +280,7 @@ export class ElasticMembership {
       this.#live.add(rank);
     }
     const members = this.live;
+    this.#act.rewound?.(rewindTo, members, this.lost);
     const donor = joined.length === 0 ? null : survivors[0]!;
     if (left.length + joined.length > 0) {
       this.#act.record({

@@ -7,7 +7,7 @@
  * weights; the survivors reach the least-squares solution of their own shards.
  */
 
-import { deepEqual, equal, notDeepEqual, ok, rejects } from "node:assert/strict";
+import { deepEqual, equal, match, notDeepEqual, ok, rejects } from "node:assert/strict";
 import {
   allReduce,
   cada,
@@ -45,6 +45,10 @@ import { loadWorkerData } from "../data/worker_data.ts";
 import { createModel } from "../models/create_model.ts";
 import type { TrainableModel } from "../models/types.ts";
 import type { WorkerData } from "../data/types.ts";
+import { resume } from "./resume.ts";
+import { readCheckpoint } from "./checkpoints.ts";
+import { elasticResumeProblem } from "../worker/membership.ts";
+import { deterministicLines } from "../../tests/runtime/_plans.ts";
 
 const FILE = new URL("../../examples/data/least_squares_4.json", import.meta.url);
 const LR = 0.05;
@@ -528,7 +532,7 @@ Deno.test("reshard spread: the survivors share the lost shard and reach the solu
   });
 });
 
-Deno.test("elastic runs refused, with messages that say why: declared leaves over TCP, joins the base cannot share a state with, checkpoints", async () => {
+Deno.test("elastic runs refused, with messages that say why: declared leaves over TCP, joins without a state to hand over, joins with checkpoints", async () => {
   const base = () => pipeline(allReduce(), 20).elastic({ minWorkers: 2 });
   const join = network({ failures: [{ worker: 1, leaveAt: 5, joinAt: 10 }] });
   const cases: [Plan, Parameters<typeof run>[1], RegExp][] = [
@@ -539,9 +543,9 @@ Deno.test("elastic runs refused, with messages that say why: declared leaves ove
     ],
     [base().compile(), { transport: "tcp", localWorkers: 2 }, /--local-workers is not yet/],
     [
-      pipeline(sgp(onePeerExponential), 20).elastic({ minWorkers: 2 }).network(join).compile(),
-      { transport: "memory" },
-      /cannot join again \(joinAt\): sgp's push-sum weights cannot be shared with a joiner yet/,
+      base().network(join).compile(),
+      { transport: "memory", checkpointEvery: 5 },
+      /workers join again \(joinAt\) cannot write or resume from checkpoints yet/,
     ],
     [
       pipeline(overlapLocalSgd({ tau: 2 }), 20).elastic({ minWorkers: 2 }).network(join)
@@ -559,7 +563,6 @@ Deno.test("elastic runs refused, with messages that say why: declared leaves ove
       { transport: "memory" },
       /at step 10 workers join again but none of the workers live at step 9 stays/,
     ],
-    [base().compile(), { transport: "memory", checkpointEvery: 5 }, /checkpoints/],
   ];
   await inTemp(async (dir) => {
     for (const [plan, options, message] of cases) {
@@ -605,3 +608,153 @@ for (const clock of ["real", "virtual"] as const) {
     });
   });
 }
+
+/**
+ * Runs `plan` with checkpoints every 4 steps, resumes it from `from` into another folder (and,
+ * with `inPlace`, in its own folder, as an interrupted run is), and checks that the resumed run
+ * equals the uninterrupted one: parameters, the lines but their timings, bytes and membership.
+ */
+async function assertElasticResumeIsExact(
+  plan: Plan,
+  from: number,
+  clock: "real" | "virtual" = "real",
+): Promise<void> {
+  await inTemp(async (dir) => {
+    const full = await run(plan, {
+      transport: "memory",
+      clock,
+      out: `${dir}/full`,
+      checkpointEvery: 4,
+      keepCheckpoints: 10,
+    });
+    equal(full.summary.status, "completed");
+    const resumed = await resume(`${dir}/full`, {
+      transport: "memory",
+      clock,
+      from,
+      out: `${dir}/r`,
+    });
+    deepEqual(resumed.params, full.params);
+    deepEqual(resumed.summary.membership, full.summary.membership);
+    deepEqual(resumed.summary.bytes, full.summary.bytes);
+    deepEqual(resumed.summary.final, full.summary.final);
+    // Virtual times follow measured compute (no computeMs declared): compared in real time only.
+    if (clock === "real") {
+      deepEqual(
+        await deterministicLines(`${dir}/r`, false),
+        await deterministicLines(`${dir}/full`, false),
+      );
+    }
+  });
+}
+
+Deno.test("an elastic checkpoint records the live workers and the state each leaver left with", async () => {
+  const plan = losing(allReduce(), 12, 6);
+  await inTemp(async (dir) => {
+    const full = await run(plan, { transport: "memory", out: `${dir}/run`, checkpointEvery: 4 });
+    const before = await readCheckpoint(`${dir}/run`, plan, 4);
+    const after = await readCheckpoint(`${dir}/run`, plan, 8);
+    deepEqual(before.members, [0, 1, 2, 3]);
+    deepEqual(after.members, SURVIVORS);
+    deepEqual(after.lost, []);
+    // Worker 2 left before step 6 (after 5 steps): the checkpoint after 8 holds that state, whose
+    // model is the one params.json hands back for it.
+    const model = after.workers[2]!.buffers.find((buffer) => buffer.name === "allReduce.x")!;
+    deepEqual(Array.from(model.data), full.params.workers[2]);
+  });
+});
+
+for (const clock of ["real", "virtual"] as const) {
+  Deno.test(`allReduce (${clock} clock) losing worker 2 at step 6: resumed before and after the leave, it equals the uninterrupted run`, async () => {
+    const plan = losing(allReduce(), 12, 6);
+    await assertElasticResumeIsExact(plan, 4, clock);
+    await assertElasticResumeIsExact(plan, 8, clock);
+  });
+}
+
+Deno.test("every base family losing a worker resumes after the leave as the uninterrupted run", async (t) => {
+  const plans: [string, Plan][] = [
+    ["gossip(ring)", losing(gossip(ring), 12, 6)],
+    ["sgp(onePeerExponential)", losing(sgp(onePeerExponential), 12, 6)],
+    ["cada", losing(cada({ c: 0.5, maxDelay: 4 }), 12, 6)],
+    ["chocoGossip(ring)", losing(chocoGossip(ring, { gamma: 0.5 }), 12, 6)],
+    ["decentLaM(ring)", losing(decentLaM(ring), 12, 6)],
+    [
+      "localSgd + diloco, spread",
+      pipeline(localSgd({ tau: 2 }), 12).outer(diloco({ tau: 4 }))
+        .elastic({ minWorkers: 3, reshard: "spread" })
+        .network(network({ failures: [{ worker: 2, leaveAt: 6 }] })).compile(),
+    ],
+  ];
+  for (const [name, plan] of plans) await t.step(name, () => assertElasticResumeIsExact(plan, 8));
+});
+
+Deno.test("random churn resumed from a checkpoint between its leaves continues the schedule", async () => {
+  const plan = pipeline(gossip(ring), 30).elastic({ minWorkers: 2 })
+    .network(network({ failures: [{ probability: 0.04, seed: 3 }] })).compile();
+  const spans = planMembership(plan)!;
+  // A checkpoint after the first leave and before the second.
+  const from = Math.ceil(spans[1]!.from / 4) * 4;
+  ok(from < spans[2]!.from - 1, JSON.stringify(spans));
+  await assertElasticResumeIsExact(plan, from);
+});
+
+Deno.test("an interrupted elastic run resumes in its own folder and ends as the uninterrupted run", async () => {
+  const plan = losing(sgp(ring), 12, 6);
+  await inTemp(async (dir) => {
+    const reference = await run(plan, { transport: "memory", out: `${dir}/reference` });
+    // The same run stopped after step 9: its newest checkpoint is after 8 steps.
+    const controller = new AbortController();
+    await rejects(
+      run(plan, {
+        transport: "memory",
+        out: `${dir}/run`,
+        checkpointEvery: 4,
+        signal: controller.signal,
+        onProgress: (progress) => {
+          if (progress.step >= 9) controller.abort(new Error("Interrupted"));
+        },
+      }),
+      /Interrupted[\s\S]*newest checkpoint is after 8 steps/,
+    );
+    const resumed = await resume(`${dir}/run`, { transport: "memory" });
+    deepEqual(resumed.params, reference.params);
+    deepEqual(resumed.summary.membership, reference.summary.membership);
+  });
+});
+
+Deno.test("an elastic checkpoint resumes only with the members it was taken with", () => {
+  const plan = losing(allReduce(), 12, 6);
+  equal(
+    elasticResumeProblem(plan, { transport: "memory", resume: { step: 8, members: SURVIVORS } }),
+    null,
+  );
+  equal(
+    elasticResumeProblem(plan, { transport: "memory", resume: { step: 4, members: [0, 1, 2, 3] } }),
+    null,
+  );
+  match(
+    elasticResumeProblem(plan, {
+      transport: "memory",
+      resume: { step: 8, members: [0, 1, 2, 3] },
+    })!,
+    /after 8 steps holds workers 0, 1, 2, 3, but the plan's declared schedule has 0, 1, 3 then/,
+  );
+  // A TCP run's lost workers have no state: their checkpoint resumes over TCP only.
+  const tcp = { step: 8, members: SURVIVORS, lost: [{ worker: 2, steps: 5, reason: "killed" }] };
+  match(
+    elasticResumeProblem(plan, { transport: "memory", resume: tcp })!,
+    /resume it with --transport tcp/,
+  );
+  equal(elasticResumeProblem(plan, { transport: "tcp", resume: tcp }), null);
+  // Over TCP every worker is either a member or lost.
+  match(
+    elasticResumeProblem(plan, { transport: "tcp", resume: { ...tcp, lost: [] } })!,
+    /neither or both that worker 2 is live and lost/,
+  );
+  const plain = pipeline(allReduce(), 12).compile();
+  match(
+    elasticResumeProblem(plain, { transport: "tcp", resume: { step: 8, members: SURVIVORS } })!,
+    /holds workers 0, 1, 3 only, but the plan is not elastic/,
+  );
+});

@@ -71,7 +71,10 @@ export type Announce = (line: string) => void;
  */
 export function launchWorkers(
   plan: Plan,
-  options: RunOptions & ConnectionOptions,
+  options: RunOptions & ConnectionOptions & {
+    /** The ranks to start (a resumed elastic run's members); default every one. */
+    readonly ranks?: readonly number[];
+  },
   rendezvous: string,
   fail: (message: string, ranks: readonly number[]) => void,
   security: RendezvousSecurity,
@@ -79,7 +82,7 @@ export function launchWorkers(
 ): LaunchedWorker[] {
   const launch = options.launch ?? "threads";
   const backend = options.backend ?? "auto";
-  const ranks = Array.from({ length: plan.workers }, (_, rank) => rank);
+  const ranks = options.ranks ?? Array.from({ length: plan.workers }, (_, rank) => rank);
   const launchOf = (rank: number): WorkerLaunch => ({
     plan,
     rank,

@@ -184,6 +184,8 @@ export class Rendezvous {
   readonly #layouts = new Map<number, unknown>();
   /** Workers registered so far. */
   registered = 0;
+  /** The workers the run starts with: every one, or a resumed elastic run's members. */
+  readonly #startingMembers: readonly number[];
   /** When anything was last heard from an authenticated worker (`performance.now()` time). */
   lastHeard = performance.now();
   readonly #n: number;
@@ -217,6 +219,8 @@ export class Rendezvous {
    */
   constructor(listener: Deno.Listener, n: number, events: RendezvousEvents) {
     this.#n = n;
+    this.#startingMembers = events.checkpoints.resume?.members ??
+      Array.from({ length: n }, (_, rank) => rank);
     this.#listener = listener;
     const local = listener.addr as Deno.NetAddr;
     const address = formatAddress(local.hostname, local.port);
@@ -376,6 +380,10 @@ export class Rendezvous {
   #startMembership(minWorkers: number): ElasticMembership {
     const send = (rank: number, message: CoordinatorMessage) =>
       this.#writers.get(rank)?.send(message).catch(() => {/* its connection says why */});
+    const resume = this.#events.checkpoints.resume;
+    const resumed = resume?.members === undefined
+      ? undefined
+      : { members: resume.members, lost: resume.lost ?? [] };
     return new ElasticMembership(this.#n, minWorkers, {
       pause: (rank, epoch, reason) => send(rank, { type: "pause", epoch, reason }),
       members: (rank, message) => send(rank, { type: "members", ...message }),
@@ -398,19 +406,22 @@ export class Rendezvous {
         send(rank, {
           type: "start",
           addresses,
-          checkpointEvery: null,
+          // A joiner saves its checkpoints as the others do: every later one waits for it.
+          checkpointEvery: this.#events.checkpoints.every,
           resume: null,
           macMesh: this.#security.macMesh === true,
           join,
         });
       },
       record: (line) => this.#events.metrics([line]),
+      rewound: (rewindTo, members, lost) =>
+        this.#events.checkpoints.rewound?.(rewindTo, members, lost),
       fail: (message) => this.#events.failures.fail(message),
       essential: (rank) => {
         const server = this.#events.elastic?.server ?? null;
         return server !== null && server.rank === rank ? server.role : null;
       },
-    });
+    }, resumed);
   }
 
   /** Updates what the coordinator knows of worker `rank`'s progress. */
@@ -450,11 +461,14 @@ export class Rendezvous {
    */
   async #start(): Promise<void> {
     const { every, resume } = this.#events.checkpoints;
+    const members = resume?.members;
     await Promise.all([...this.#writers.entries()].map(([rank, writer]) => {
       const state = resume === null ? null : encodeState(resume.workers[rank]!);
       const start: CoordinatorMessage = {
         type: "start",
-        addresses: this.#addresses,
+        // Every rank's entry ("" for a worker lost before the checkpoint resumed from).
+        addresses: Array.from({ length: this.#n }, (_, rank) => this.#addresses[rank] ?? ""),
+        ...(members === undefined ? {} : { members }),
         checkpointEvery: every,
         resume: state === null ? null : { step: resume!.step, state: state.header },
         macMesh: this.#security.macMesh === true,
@@ -502,6 +516,19 @@ export class Rendezvous {
               );
             }
             checkAddress(rank, header.address);
+            if (this.#membership === null && !this.#startingMembers.includes(rank)) {
+              // A resumed run goes on without the workers lost before its checkpoint; one of
+              // them may join again once the run is under way.
+              const writer = this.#writers.get(rank);
+              this.#writers.delete(rank);
+              await writer?.send({
+                type: "abort",
+                reason:
+                  `worker ${rank} was lost before the checkpoint this run resumes from: start it again with --join once the others train`,
+              }).catch(() => {});
+              closeQuietly(conn);
+              return;
+            }
             hello = true;
             this.#addresses[rank] = header.address;
             facts.backend ??= String(header.backend);
@@ -525,7 +552,7 @@ export class Rendezvous {
               waiting: false,
               done: false,
             };
-            if (++this.registered === this.#n) {
+            if (++this.registered === this.#startingMembers.length) {
               // Before anyone dials: a loopback address that other hosts would dial fails here.
               const unreachable = unreachableLoopback(
                 this.#addresses,

@@ -6,6 +6,7 @@ import { FrameMac, type SessionKeys } from "../comm/frame_mac.ts";
 import { writeAll } from "../comm/write_all.ts";
 import { joinCoordinator } from "../worker/join.ts";
 import { parseAddress } from "../comm/tcp_address.ts";
+import { ControlChannel } from "../worker/control_channel.ts";
 
 const SECRET = "5ec2e7f02a2de2d0005ec2e7f02a2de2";
 const PLAN_HASH = new Uint8Array(32).fill(1);
@@ -235,5 +236,63 @@ Deno.test("a connection that sends nothing is dropped with a warning; the run is
   } finally {
     silent.close();
     await close();
+  }
+});
+
+Deno.test("a resumed elastic run starts with its checkpoint's members; a worker lost before it is told to --join later", async () => {
+  const opened = await openRendezvous("127.0.0.1:0", PLAN_HASH, { secret: SECRET });
+  const failures = new RunFailures();
+  const state = { buffers: [{ name: "x", data: Float32Array.of(1) }], virtualMs: null };
+  const rendezvous = new Rendezvous(opened.listener, 3, {
+    metrics: () => {},
+    failures,
+    facts: { backend: null, backendReason: null, tfjs: null },
+    checkpoints: {
+      every: null,
+      save: () => {},
+      resume: {
+        folder: "unused",
+        step: 8,
+        workers: [state, { buffers: [], virtualMs: null }, state],
+        members: [0, 2],
+        lost: [{ worker: 1, steps: 5, reason: "killed" }],
+      },
+    },
+    security: opened.security,
+    elastic: { minWorkers: 2, steps: 20, rejoinRefusal: null, server: null },
+  });
+  const join = async (rank: number) => {
+    const joined = await joinCoordinator({
+      rank,
+      world: 3,
+      rendezvous: opened.address,
+      secret: new TextEncoder().encode(SECRET),
+      runId: null,
+      planHash: PLAN_HASH,
+      tls: null,
+    });
+    const channel = new ControlChannel(joined, rank, () => undefined);
+    await channel.send({ ...hello(rank), type: "hello", address: `127.0.0.1:${1000 + rank}` });
+    return { joined, channel };
+  };
+  const workers = [];
+  try {
+    // Worker 1 was lost before the checkpoint: it is sent away, and the run waits for 0 and 2.
+    workers.push(await join(1));
+    await assert.rejects(workers[0]!.channel.started, /start it again with --join/);
+    workers.push(await join(0), await join(2));
+    for (const { channel } of workers.slice(1)) {
+      const start = await channel.started;
+      assert.deepEqual(start.members, [0, 2]);
+      assert.deepEqual(start.addresses, ["127.0.0.1:1000", "", "127.0.0.1:1002"]);
+      assert.equal(start.resume?.step, 8);
+    }
+    assert.deepEqual(rendezvous.lost.map((entry) => entry.worker), [1]);
+    assert.ok(!rendezvous.isLive(1) && rendezvous.isLive(0) && rendezvous.isLive(2));
+    assert.equal(failures.failed, null);
+  } finally {
+    for (const { joined } of workers) joined.conn.close();
+    failures.dispose();
+    await rendezvous.close();
   }
 });

@@ -164,7 +164,13 @@ export async function resume(runFolder: string, options: ResumeOptions = {}): Pr
     out,
     checkpointEvery: options.checkpointEvery ?? checkpoint.every,
     keepCheckpoints: options.keepCheckpoints ?? checkpoint.keep,
-    resume: { folder: runFolder, step: checkpoint.step, workers: checkpoint.workers },
+    resume: {
+      folder: runFolder,
+      step: checkpoint.step,
+      workers: checkpoint.workers,
+      ...(checkpoint.members === null ? {} : { members: checkpoint.members }),
+      ...(checkpoint.lost.length === 0 ? {} : { lost: checkpoint.lost }),
+    },
   });
 }
 

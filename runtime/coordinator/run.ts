@@ -36,13 +36,20 @@ import { encodeSafetensors } from "../safetensors.ts";
 import { memoryProblem } from "../memory_estimate.ts";
 import {
   type CheckpointHooks,
+  type CheckpointMembership,
   checkpointPath,
   CheckpointWriter,
   DEFAULT_KEEP,
   listCheckpoints,
   RESUMABLE_KEYS,
 } from "./checkpoints.ts";
-import { elasticRunProblem, lostWorkers } from "../worker/membership.ts";
+import {
+  elasticCheckpointProblem,
+  elasticResumeProblem,
+  elasticRunProblem,
+  liveWorkers,
+  lostWorkers,
+} from "../worker/membership.ts";
 import { shapesLinks } from "../network/links.ts";
 import { runInMemory } from "./run_memory.ts";
 import { RunTotals } from "./run_totals.ts";
@@ -142,12 +149,11 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     );
   }
   // Elastic plans: declared leaves on the memory transport, real losses over TCP.
-  const elastic = elasticRunProblem(
-    plan,
-    options.transport ?? "tcp",
-    options.checkpointEvery !== undefined || options.resume !== undefined,
-    options.localWorkers ?? 1,
-  );
+  const elastic = elasticRunProblem(plan, options.transport ?? "tcp", options.localWorkers ?? 1) ??
+    elasticCheckpointProblem(
+      plan,
+      options.checkpointEvery !== undefined || options.resume !== undefined,
+    ) ?? elasticResumeProblem(plan, options);
   if (elastic !== null) throw new RunError(`Cannot run the plan: ${elastic}`, out);
   // A plan object may come from anywhere (a parsed plan.json): its module is checked here too.
   const refused = moduleIssues(plan, options);
@@ -194,6 +200,16 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     if (!halt.signal.aborted) halt.abort(error);
   };
   const every = options.checkpointEvery ?? null;
+  const allWorkers = Array.from({ length: plan.workers }, (_, rank) => rank);
+  const liveAt = liveWorkers(plan);
+  // Elastic runs: each checkpoint holds its step's members, and who left (see CheckpointWriter).
+  const membership: CheckpointMembership | null = plan.elastic === null ? null : {
+    membersAt: (options.transport ?? "tcp") === "memory"
+      ? (step) => liveAt?.(Math.max(0, step - 1)) ?? allWorkers
+      : null,
+    members: resume?.members ?? allWorkers,
+    lost: resume?.lost ?? [],
+  };
   const writer = every === null ? null : new CheckpointWriter(
     out,
     await planHash(plan, RESUMABLE_KEYS),
@@ -203,10 +219,13 @@ export async function run(plan: Plan, options: RunOptions = {}): Promise<RunResu
     { clock: options.clock ?? "real", transport: options.transport ?? "tcp" },
     (error) =>
       error instanceof DiskWriteError ? stopForDisk(error) : checkpointErrors.push(error.message),
+    membership,
   );
   const hooks: CheckpointHooks = {
     every,
     save: (rank, step, state) => writer?.add(rank, step, state),
+    departed: (rank, state) => writer?.departed(rank, state),
+    rewound: (rewindTo, members, lost) => writer?.rewound(rewindTo, members, lost),
     resume,
   };
   const transport = options.transport ?? "tcp";

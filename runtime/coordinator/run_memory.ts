@@ -98,10 +98,17 @@ export async function runInMemory(
             checkpoint: {
               every: checkpoints.every,
               save: (step, state) => checkpoints.save(rank, step, state),
+              departed: (state) => checkpoints.departed?.(rank, state),
             },
           }),
           ...(checkpoints.resume === null ? {} : {
-            resume: { ...checkpoints.resume.workers[rank]!, step: checkpoints.resume.step },
+            resume: {
+              ...checkpoints.resume.workers[rank]!,
+              step: checkpoints.resume.step,
+              ...(checkpoints.resume.members === undefined
+                ? {}
+                : { members: checkpoints.resume.members }),
+            },
           }),
           emit: (line) => sink([line]),
         });

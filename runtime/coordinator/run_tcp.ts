@@ -41,6 +41,8 @@ export async function runOverTcp(
   checkpoints: CheckpointHooks,
 ): Promise<FinalModels> {
   const n = plan.workers;
+  // A run resumed from an elastic checkpoint starts with its members: the others stay lost.
+  const members = checkpoints.resume?.members ?? Array.from({ length: n }, (_, rank) => rank);
   const tls = await readTlsFiles(options.tls);
   const { listener, address, security } = await openRendezvous(
     options.rendezvous ?? "127.0.0.1:0",
@@ -86,7 +88,10 @@ export async function runOverTcp(
     facts.backendReason = decided.reason;
     launchOptions = { ...options, backend: decided.request };
   }
-  const launched = launchWorkers(plan, launchOptions, address, (message, ranks) => {
+  const launched = launchWorkers(plan, { ...launchOptions, ranks: members }, address, (
+    message,
+    ranks,
+  ) => {
     // A worker an elastic run lost may exit as it likes: the run went on without it.
     failures.failLater(message, () => ranks.every((rank) => !rendezvous.isLive(rank)));
   }, security);
@@ -95,9 +100,10 @@ export async function runOverTcp(
     lastHeard: () => rendezvous.lastHeard,
     // Name the timeout that fired and how to change it.
     describe: (limitMs) => {
-      const stalled = rendezvous.registered < n ? null : rendezvous.stalled();
-      return (rendezvous.registered < n
-        ? `Only ${rendezvous.registered} of ${n} workers registered within ${limitMs} ms at ${address}`
+      const starting = members.length;
+      const stalled = rendezvous.registered < starting ? null : rendezvous.stalled();
+      return (rendezvous.registered < starting
+        ? `Only ${rendezvous.registered} of ${starting} workers registered within ${limitMs} ms at ${address}`
         : `No worker reported anything for ${limitMs} ms`) +
         " (the coordinator's silence timeout; raise it with --silence-timeout)" +
         (stalled === null ? "" : `. ${stalled}`);

@@ -38,6 +38,8 @@ export interface Start {
   readonly macMesh: boolean;
   /** Elastic runs: how this worker joins the run in progress (absent at the run's start). */
   readonly join?: JoinTerms;
+  /** Elastic runs resumed without the workers lost before the checkpoint: the members. */
+  readonly members?: readonly number[];
 }
 
 /** An elastic run's new members, as the coordinator's `members` message gives them. */
@@ -185,6 +187,7 @@ export class ControlChannel {
               : { step: header.resume.step, ...decodeState(header.resume.state, body) },
             macMesh: header.macMesh === true,
             ...(header.join === undefined ? {} : { join: header.join }),
+            ...(header.members === undefined ? {} : { members: header.members }),
           });
         }
         if (header.type === "pause" && header.epoch > this.#pauseEpoch) {

@@ -98,23 +98,15 @@ export function joinSteps(plan: Plan): number[] {
 /**
  * Why a worker may not join this elastic plan's run again (over TCP a restarted worker, on the
  * memory transport a declared `joinAt`), or `null` when it may. A joiner takes the state of a
- * live worker (`handOverState`), which some bases cannot share yet.
+ * live worker (`handOverState`), made for it by `algorithms/chain.ts`'s `joinerBuffers` after every
+ * member ran `BaseAlgorithm.joining` (sgp's donor splits its push-sum mass, cada's server clears
+ * the joiner's slot, chocoGossip resets its public copies over the new members).
  *
  * @param plan The plan.
  * @returns The reason, a phrase without a leading capital, or `null`.
  */
 export function rejoinProblem(plan: Plan): string | null {
   if (plan.elastic?.rejoin !== true) return "the plan's .elastic({ rejoin: false })";
-  // Push-sum mass would have to be split with the joiner; a copied weight would double it.
-  if (plan.base.kind === "sgp") return "sgp's push-sum weights cannot be shared with a joiner yet";
-  // The server's sum holds each worker's uploads; the donor's own state is the server's.
-  if (plan.base.kind === "cada") {
-    return "cada's per-worker upload state cannot be handed to a joiner yet";
-  }
-  // Its public copies would restart from a copied neighbour's: not yet checked.
-  if (plan.base.kind === "chocoGossip") {
-    return "chocoGossip's public copies are not yet re-formed for a joiner";
-  }
   return null;
 }
 
@@ -132,22 +124,20 @@ function overlappingPart(plan: Plan): string | null {
  * that are not elastic). On the memory transport, declared leaves and random churn run (with
  * either reshard); on TCP, real losses do (a worker that dies or is cut off), with
  * either reshard, overlapLocalSgd and streamingDiloco included (their collectives in flight across
- * steps are launched again from the step that started them); compressors with both. A worker
- * joins again (`joinAt` on the memory transport, `gossamer worker --join` over TCP) with a live
- * worker's state, except for sgp, cada and chocoGossip ({@linkcode rejoinProblem}) and, on memory,
- * the overlapping bases or a join that no worker stays live to give a state to; checkpoints are
- * not yet run.
+ * steps are launched again from the step that started them); compressors with both; both write
+ * checkpoints and resume from them with the members they had ({@linkcode elasticResumeProblem}).
+ * A worker joins again (`joinAt` on the memory transport, `gossamer worker --join` over TCP) with
+ * a live worker's state ({@linkcode rejoinProblem}), except, on memory, with the overlapping bases
+ * or where no worker stays live to give a state.
  *
  * @param plan The plan.
  * @param transport The run's transport.
- * @param checkpoints Whether the run writes or resumes from checkpoints.
  * @param localWorkers Workers per process (`--local-workers`; default 1).
  * @returns The reason, a sentence without a leading capital, or `null`.
  */
 export function elasticRunProblem(
   plan: Plan,
   transport: "memory" | "tcp",
-  checkpoints: boolean,
   localWorkers = 1,
 ): string | null {
   if ((plan.elastic ?? null) === null) return null;
@@ -159,7 +149,6 @@ export function elasticRunProblem(
   if (transport === "tcp" && localWorkers > 1) {
     return `${elastic}: --local-workers is not yet supported (a lost process loses every worker of its shared-memory group)`;
   }
-  if (checkpoints) return `${elastic} runs cannot write or resume from checkpoints yet`;
   const overlapping = overlappingPart(plan);
   const joins = joinSteps(plan);
   if (joins.length > 0) {
@@ -175,6 +164,72 @@ export function elasticRunProblem(
         orphan + 1
       } workers join again but none of the workers live at step ${orphan} stays to hand them the state`;
     }
+  }
+  return null;
+}
+
+/**
+ * Why an elastic run with declared rejoins (`joinAt`, memory transport) cannot write or resume
+ * from checkpoints, or `null`: a checkpoint taken while a worker is away holds no state for it,
+ * and a resumed run would not start the worker that is to come back.
+ *
+ * @param plan The plan.
+ * @param checkpoints Whether the run writes or resumes from checkpoints.
+ * @returns The reason, a sentence without a leading capital, or `null`.
+ */
+export function elasticCheckpointProblem(plan: Plan, checkpoints: boolean): string | null {
+  if (!checkpoints || joinSteps(plan).length === 0) return null;
+  return "elastic training (.elastic): a plan whose workers join again (joinAt) cannot write or resume from checkpoints yet";
+}
+
+/**
+ * Why an elastic run cannot resume from its checkpoint as asked, or `null` when it can. A
+ * checkpoint records the members it was taken with: on the memory transport they must be the
+ * declared schedule's at that step (the rest of the schedule continues from there); workers a
+ * TCP run lost have no state, so that checkpoint resumes over TCP only (they stay lost).
+ *
+ * @param plan The plan.
+ * @param options The run's transport and the checkpoint it resumes from, if any.
+ * @returns The reason, a sentence without a leading capital, or `null`.
+ */
+export function elasticResumeProblem(
+  plan: Plan,
+  options: {
+    readonly transport?: "memory" | "tcp";
+    readonly resume?: {
+      readonly step: number;
+      readonly members?: readonly number[];
+      readonly lost?: readonly { readonly worker: number }[];
+    };
+  },
+): string | null {
+  const resume = options.resume;
+  if (resume === undefined || resume.members === undefined) return null;
+  const at = `the checkpoint after ${resume.step} steps`;
+  const everyone = Array.from({ length: plan.workers }, (_, rank) => rank);
+  if ((plan.elastic ?? null) === null && resume.members.join() !== everyone.join()) {
+    return `${at} holds workers ${resume.members.join(", ")} only, but the plan is not elastic`;
+  }
+  if ((options.transport ?? "tcp") === "tcp") {
+    // Every worker is a member or lost (it has no state), never both.
+    const lost = (resume.lost ?? []).map((entry) => entry.worker);
+    const unaccounted = everyone.filter((rank) =>
+      resume.members!.includes(rank) === lost.includes(rank)
+    );
+    return unaccounted.length === 0
+      ? null
+      : `${at} says neither or both that worker ${unaccounted.join(", ")} is live and lost`;
+  }
+  if ((resume.lost ?? []).length > 0) {
+    return `${at} was taken after an elastic TCP run lost workers (they have no state): resume it with --transport tcp`;
+  }
+  const live = liveWorkers(plan);
+  const expected = live?.(Math.max(0, resume.step - 1)) ??
+    Array.from({ length: plan.workers }, (_, rank) => rank);
+  if (expected.join() !== resume.members.join()) {
+    return `${at} holds workers ${
+      resume.members.join(", ")
+    }, but the plan's declared schedule has ${expected.join(", ")} then`;
   }
   return null;
 }

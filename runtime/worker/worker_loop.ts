@@ -13,7 +13,7 @@
 import type { Plan } from "../../dsl/plan.ts";
 import { type PhaseBytes, PHASES, totalBytes, zeroBytes } from "../../dsl/traffic.ts";
 import { baseTraits } from "../../dsl/traits.ts";
-import { createTrainingChain } from "../algorithms/chain.ts";
+import { createTrainingChain, joinerBuffers } from "../algorithms/chain.ts";
 import type { GradientOracle } from "../algorithms/types.ts";
 import type { Communicator, TrafficStats } from "../comm/types.ts";
 import type { VirtualClock } from "../comm/virtual_clock.ts";
@@ -53,9 +53,20 @@ export interface WorkerLoopOptions {
     readonly every: number;
     /** Takes the state after `step` steps (`step` counts steps done, from 1). */
     readonly save: (step: number, state: WorkerState) => Promise<void> | void;
+    /**
+     * Elastic runs with declared leaves: takes the state this worker leaves with, which every
+     * later checkpoint holds (a resumed run hands it back as the worker's final model).
+     */
+    readonly departed?: (state: WorkerState) => void;
   };
-  /** Continue from a checkpoint taken after `step` steps, instead of starting from `x_0`. */
-  readonly resume?: WorkerState & { readonly step: number };
+  /**
+   * Continue from a checkpoint taken after `step` steps, instead of starting from `x_0`; in an
+   * elastic run, over the checkpoint's `members` (the workers live when it was taken).
+   */
+  readonly resume?: WorkerState & {
+    readonly step: number;
+    readonly members?: readonly number[];
+  };
   /** Told when the worker has awaited its collectives for a while, and when that ends. */
   readonly longWait?: LongWaitWatch;
   /** Elastic TCP runs: how the worker goes on when a collective fails (`ElasticRecovery`). */
@@ -337,6 +348,13 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
       options.clock.now = resume.virtualMs;
     }
   }
+  // An elastic run resumed after a change of members goes on over the members it had then,
+  // without a membership line: that change was recorded before the checkpoint.
+  const resumedMembers = resume?.members;
+  if (
+    resumedMembers !== undefined && resumedMembers.includes(rank) &&
+    resumedMembers.join() !== comm.members.join()
+  ) comm.setMembers(resumedMembers);
   comm.takeWaitMs();
   const trainingStart = performance.now();
   // Elastic runs with declared leaves: the membership of each step, the same on every worker.
@@ -351,14 +369,26 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
   for (;;) {
     try {
       if (handover !== null) {
-        // In the try: a worker lost while it hands over starts the next recovery.
+        // Every member first makes room for the joiners (sgp's donor splits its mass, cada's
+        // server clears their slots); a recovery after a failed hand-over restores a snapshot,
+        // which undoes it. In the try: a worker lost while it hands over starts the next one.
+        if (handover.donor !== null && handover.joined.length > 0) {
+          chain.joining(handover.joined, handover.donor);
+        }
         await handOverState(comm, handover, () => donorState(chain.buffers()));
         handover = null;
       }
       for (; k < plan.steps; k++) {
         if (liveAt !== null) {
           const next = await followSchedule(k);
-          if (next === null) return chain.model();
+          if (next === null) {
+            // Copies, as for a checkpoint; no settling: a leaver waits on no collective.
+            checkpoint?.departed?.({
+              buffers: chain.buffers().map(({ name, data }) => ({ name, data: data.slice() })),
+              virtualMs: options.clock?.now ?? null,
+            });
+            return chain.model();
+          }
           k = next;
         }
         const calls = elastic?.calls();
@@ -441,13 +471,19 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<Float32
     comm.setMembers(live);
     if (joined.length > 0) {
       const donor = live.find((member) => before.includes(member))!;
+      // As over TCP: the members make room for the joiners first (sgp's donor splits its mass,
+      // cada's server clears their slots), and a joiner starts from what `joinerBuffers` makes
+      // of the donor's state.
+      if (!joined.includes(rank)) chain.joining(joined, donor);
       const state = await handOverState(
         comm,
         { joined, donor },
         () => donorState(chain.buffers()),
       );
       if (state !== null) {
-        chain.restore(new Map(state.buffers.map((buffer) => [buffer.name, buffer.data])));
+        chain.restore(
+          joinerBuffers(plan, rank, new Map(state.buffers.map((b) => [b.name, b.data]))),
+        );
       }
     }
     if (rank === live[0]) {

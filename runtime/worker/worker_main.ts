@@ -67,6 +67,7 @@ import { joinCoordinator } from "./join.ts";
 import { localHostOf, meshHosts } from "./mesh_hosts.ts";
 import { MetricsBatcher } from "./metrics_batcher.ts";
 import { handOverState, runWorkerLoop } from "./worker_loop.ts";
+import { joinerBuffers } from "../algorithms/chain.ts";
 import type { MetricsLine } from "../metrics.ts";
 
 /** How a worker is started. */
@@ -319,6 +320,9 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
     });
     const started = await control.started;
     const { addresses, checkpointEvery, macMesh, join } = started;
+    // A worker that joins a run in progress, or resumes one that had lost workers, meshes with
+    // the members only, over TCP.
+    const members = join?.members ?? started.members;
     let resume = started.resume;
     const connectOptions = {
       rank,
@@ -339,9 +343,8 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
     const first = await thread.connect({
       ...connectOptions,
       addresses,
-      // A worker that joins a run in progress meshes with its members only, over TCP.
-      ...(join === undefined ? {} : { members: join.members }),
-      ...(launch.sharedArena === undefined || join !== undefined
+      ...(members === undefined ? {} : { members }),
+      ...(launch.sharedArena === undefined || members !== undefined
         ? {}
         : { arena: launch.sharedArena }),
     });
@@ -350,7 +353,17 @@ async function train(launch: WorkerLaunch, ready: Prepared, context: TrainContex
       const state = await handOverState(first, { joined: [rank], donor: join.donor }, () => {
         throw new Error("a joining worker has no state to give");
       });
-      resume = { ...state!, step: join.rewindTo };
+      // What the joiner starts from is the donor's state, or made from it (cada's worker slot).
+      const buffers = joinerBuffers(
+        plan,
+        rank,
+        new Map(state!.buffers.map((b) => [b.name, b.data])),
+      );
+      resume = {
+        buffers: [...buffers].map(([name, data]) => ({ name, data })),
+        virtualMs: state!.virtualMs,
+        step: join.rewindTo,
+      };
     }
     const comm = plan.elastic === null ? first : elasticCommunicator(first);
     // reshard "spread": the live workers are the communicator's members, and the shard of a

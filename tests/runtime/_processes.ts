@@ -109,6 +109,7 @@ export function externalRun(
   workerArgs: string[] = [],
   workerPlans: readonly string[] = [plan, plan, plan, plan],
   world = 4,
+  coordinatorArgs: readonly string[] = [],
 ) {
   const rendezvous = `127.0.0.1:${freePort()}`;
   const env = { GOSSAMER_SECRET: TEST_SECRET };
@@ -123,6 +124,7 @@ export function externalRun(
     "--rendezvous",
     rendezvous,
     "--quiet",
+    ...coordinatorArgs,
   );
   // Workers retry until the coordinator listens: they may start first.
   const workers = Array.from({ length: world }, (_, rank) => rank).map((rank) =>

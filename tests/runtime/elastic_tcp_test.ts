@@ -18,7 +18,10 @@ import assert from "node:assert/strict";
 import { STACK_LINE } from "../_cli.ts";
 import { externalRun, reap, startWith, TEST_SECRET, waitForMetrics } from "./_processes.ts";
 import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
+import { listCheckpoints, readCheckpoint } from "../../runtime/coordinator/checkpoints.ts";
+import { resume } from "../../runtime/coordinator/resume.ts";
 import type { PhaseBytes } from "../../dsl/traffic.ts";
+import type { Plan } from "../../dsl/plan.ts";
 import { FRAME_HEADER_BYTES } from "../../runtime/comm/wire.ts";
 import {
   adamw,
@@ -180,14 +183,21 @@ for (const [family, pipeline, reshard, killAfter] of CASES) {
   });
 }
 
-Deno.test("below minWorkers a lost worker still ends the run, naming it and the minimum", async () => {
+Deno.test("below minWorkers a lost worker still ends the run, naming it and the minimum, with a checkpoint to resume from", async () => {
   const folder = await tempRunFolder();
   const plan = leastSquaresPipeline(100_000).base(gossip(ring)).elastic({ minWorkers: 4 })
     .compile();
   await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
-  const { coordinator, workers } = externalRun(`${folder}/plan.json`, `${folder}/run`);
+  const { coordinator, workers } = externalRun(
+    `${folder}/plan.json`,
+    `${folder}/run`,
+    [],
+    undefined,
+    4,
+    ["--checkpoint-every", "5"],
+  );
   try {
-    await waitForMetrics(`${folder}/run`, 40);
+    await waitForMetrics(`${folder}/run`, 80);
     workers[1]!.child.kill("SIGKILL");
     const result = await coordinator.output;
     assert.equal(result.code, 1);
@@ -196,6 +206,22 @@ Deno.test("below minWorkers a lost worker still ends the run, naming it and the 
       /Worker 1 .*3 workers are left, fewer than the plan's minWorkers \(4\)/,
     );
     assert.doesNotMatch(result.stderr, STACK_LINE);
+    const advice = /The newest checkpoint is after (\d+) steps; continue with: gossamer resume /
+      .exec(result.stderr);
+    assert.ok(advice !== null, result.stderr);
+    const latest = Number(advice[1]);
+    // Taken before the loss, it holds all four workers: a resume starts with four again.
+    const checkpoint = await readCheckpoint(`${folder}/run`, plan, latest);
+    assert.deepEqual(checkpoint.members, [0, 1, 2, 3]);
+    assert.deepEqual(checkpoint.lost, []);
+    assert.ok(checkpoint.workers.every((state) => state.buffers.length > 0));
+    const resumed = await resume(`${folder}/run`, {
+      transport: "memory",
+      steps: latest + 5,
+      out: `${folder}/resumed`,
+    });
+    assert.equal(resumed.summary.status, "completed");
+    assert.equal(resumed.params.left, undefined);
   } finally {
     await Promise.all([coordinator, ...workers].map(reap));
     await Deno.remove(folder, { recursive: true });
@@ -389,4 +415,175 @@ Deno.test("losing worker 0: the run completes and its model's layout comes from 
     await Promise.all([coordinator, ...workers].map(reap));
     await Deno.remove(folder, { recursive: true });
   }
+});
+
+for (
+  const [family, pipeline] of [
+    ["allReduce", FAMILIES.allReduce],
+    ["gossip on a ring", FAMILIES["gossip on a ring"]],
+  ] as const
+) {
+  Deno.test(`${family}: an elastic TCP run's checkpoints record the survivors, and a resume after the loss goes on without the lost worker, as the run did`, async () => {
+    const folder = await tempRunFolder();
+    const plan = pipeline().elastic({ minWorkers: 3 }).network(network({ latency: LATENCY }))
+      .compile();
+    await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+    const { coordinator, workers } = externalRun(
+      `${folder}/plan.json`,
+      `${folder}/run`,
+      [],
+      undefined,
+      4,
+      ["--checkpoint-every", "10", "--keep", "100"],
+    );
+    try {
+      await waitForMetrics(`${folder}/run`, 120);
+      workers[2]!.child.kill("SIGKILL");
+      const result = await coordinator.output;
+      assert.equal(result.code, 0, result.stderr);
+      const read = async (name: string) =>
+        JSON.parse(await Deno.readTextFile(`${folder}/run/${name}`));
+      const summary = await read("summary.json");
+      const params = await read("params.json");
+      const rewound = summary.membership[0].step;
+      assert.deepEqual(params.left, [{ worker: 2, steps: rewound }]);
+      const steps = await listCheckpoints(`${folder}/run`);
+      assert.deepEqual(steps, Array.from({ length: STEPS / 10 }, (_, i) => 10 * (i + 1)));
+      for (const step of steps) {
+        const checkpoint = await readCheckpoint(`${folder}/run`, plan, step);
+        if (step < rewound) assert.deepEqual(checkpoint.members, [0, 1, 2, 3], `step ${step}`);
+        if (step > rewound) {
+          assert.deepEqual(checkpoint.members, [0, 1, 3], `step ${step}`);
+          assert.deepEqual(
+            checkpoint.lost.map(({ worker, steps }) => ({ worker, steps })),
+            params.left,
+          );
+          assert.deepEqual(checkpoint.workers[2]!.buffers, [], "the lost worker has no state");
+        }
+      }
+      // Resumed (workers in this process) from the first checkpoint after the loss: only the
+      // survivors start, and they end where the interrupted run's survivors did, bit for bit.
+      const from = steps.find((step) => step > rewound)!;
+      assert.ok(from < STEPS, `the loss at step ${rewound} came too late`);
+      const resumed = await resume(`${folder}/run`, { transport: "tcp", from, out: `${folder}/r` });
+      assert.equal(resumed.summary.status, "completed");
+      assert.deepEqual(resumed.params, params);
+      assert.deepEqual(resumed.summary.membership, summary.membership);
+    } finally {
+      await Promise.all([coordinator, ...workers].map(reap));
+      await Deno.remove(folder, { recursive: true });
+    }
+  });
+}
+
+/**
+ * Runs `plan` (elastic, 4 workers, checkpoints at its end) over TCP, kills worker 2 mid-run,
+ * restarts it with `--join` once the survivors went on, and returns the finished run's summary,
+ * `params.json` and final checkpoint.
+ */
+async function rejoinedRun(plan: Plan) {
+  const steps = plan.steps;
+  const folder = await tempRunFolder();
+  await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
+  const { coordinator, workers, rendezvous } = externalRun(
+    `${folder}/plan.json`,
+    `${folder}/run`,
+    [],
+    undefined,
+    4,
+    ["--checkpoint-every", String(steps)],
+  );
+  let rejoined: ReturnType<typeof startWith> | null = null;
+  try {
+    await waitForMetrics(`${folder}/run`, 120);
+    workers[2]!.child.kill("SIGKILL");
+    await waitForMembership(`${folder}/run`, 1);
+    rejoined = startWith(
+      { GOSSAMER_SECRET: TEST_SECRET },
+      "worker",
+      "--plan",
+      `${folder}/plan.json`,
+      "--rank",
+      "2",
+      "--world",
+      "4",
+      "--join",
+      rendezvous,
+    );
+    const result = await coordinator.output;
+    assert.equal(result.code, 0, result.stderr);
+    const joined = await rejoined.output;
+    assert.equal(joined.code, 0, joined.stderr);
+    const read = async (name: string) =>
+      JSON.parse(await Deno.readTextFile(`${folder}/run/${name}`));
+    const summary = await read("summary.json");
+    assert.equal(summary.status, "completed");
+    assert.deepEqual(
+      summary.membership.map((change: Record<string, unknown>) => [change.reason, change.members]),
+      [["lost", [0, 1, 3]], ["joined", [0, 1, 2, 3]]],
+    );
+    const params = await read("params.json");
+    assert.equal(params.left, undefined, "nobody is missing at the end");
+    const checkpoint = await readCheckpoint(`${folder}/run`, plan, steps);
+    assert.deepEqual(checkpoint.members, [0, 1, 2, 3]);
+    const buffer = (rank: number, name: string) =>
+      checkpoint.workers[rank]!.buffers.find((entry) => entry.name === name)!.data;
+    return { summary, params, buffer };
+  } finally {
+    await Promise.all(
+      [coordinator, ...workers, ...(rejoined === null ? [] : [rejoined])].map(reap),
+    );
+    await Deno.remove(folder, { recursive: true });
+  }
+}
+
+Deno.test("sgp: a killed worker restarted with --join takes half its donor's push-sum mass: Σ w stays the survivors' 3", async () => {
+  const { params, buffer } = await rejoinedRun(
+    leastSquaresPipeline(500).base(sgp(ring)).elastic({ minWorkers: 3 })
+      .network(network({ latency: LATENCY })).compile(),
+  );
+  // On rings (4, then 3 survivors) every weight stays 1 until the join; the donor and the joiner
+  // then hold half each, and push-sum over the 4-ring conserves the total.
+  const weights = [0, 1, 2, 3].map((rank) => buffer(rank, "sgp.weight")[0]!);
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  assert.ok(Math.abs(total - 3) < 1e-4, `Σ w = ${total} (${weights})`);
+  // Each worker's reported model is its de-biased z = x / w.
+  for (const rank of [0, 1, 2, 3]) {
+    const x = buffer(rank, "sgp.x");
+    const z = Array.from(x, (value) => Math.fround(value / weights[rank]!));
+    assert.deepEqual(params.workers[rank], z, `worker ${rank}`);
+  }
+});
+
+Deno.test("cada: a killed worker restarted with --join uploads into a cleared slot: the server's sum is the four workers' latest gradients", async () => {
+  const { params, buffer } = await rejoinedRun(
+    leastSquaresPipeline(500).base(cada({ c: 0.5, maxDelay: 8 })).elastic({ minWorkers: 3 })
+      .network(network({ latency: LATENCY })).compile(),
+  );
+  // Every worker holds the server's iterate.
+  for (const rank of [1, 2, 3]) assert.deepEqual(params.workers[rank], params.workers[0]);
+  // The server's aggregate is the mean of each worker's own upload sum, the joiner's included.
+  const gradient = buffer(0, "cada.gradient");
+  const sums = [0, 1, 2, 3].map((rank) => buffer(rank, "cada.uploaded"));
+  for (let t = 0; t < gradient.length; t++) {
+    const mean = sums.reduce((sum, uploaded) => sum + uploaded[t]!, 0) / 4;
+    assert.ok(Math.abs(gradient[t]! - mean) < 1e-9, `∇[${t}] = ${gradient[t]} vs ${mean}`);
+  }
+  assert.deepEqual([...buffer(0, "cada.over")], [1, 1, 1, 1]);
+});
+
+Deno.test("chocoGossip: a killed worker restarted with --join: every holder's public copy of a worker agrees with its own", async () => {
+  const { buffer } = await rejoinedRun(
+    leastSquaresPipeline(500).base(chocoGossip(ring, { gamma: 0.5 })).elastic({ minWorkers: 3 })
+      .network(network({ latency: LATENCY })).compile(),
+  );
+  const d = 3;
+  const slot = (rank: number, of: number) =>
+    Array.from(buffer(rank, "chocoGossip.public").subarray(of * d, (of + 1) * d));
+  for (let rank = 0; rank < 4; rank++) {
+    for (const neighbour of [(rank + 1) % 4, (rank + 3) % 4]) {
+      assert.deepEqual(slot(neighbour, rank), slot(rank, rank), `${neighbour}'s copy of ${rank}`);
+    }
+  }
+  assert.deepEqual([...buffer(2, "chocoGossip.over")], [1, 1, 1, 1]);
 });
