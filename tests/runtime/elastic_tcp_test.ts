@@ -481,7 +481,16 @@ for (
  * restarts it with `--join` once the survivors went on, and returns the finished run's summary,
  * `params.json` and final checkpoint.
  */
-async function rejoinedRun(plan: Plan) {
+/**
+ * A run whose worker 2 is killed and restarted with `--join`, with a checkpoint at its end to read
+ * the bases' buffers from; the same leave and return declared on the memory transport (`joinAt`)
+ * must end with the same models bit for bit, so the memory join follows the same rule.
+ */
+async function rejoinedRun(
+  pipeline: () => ReturnType<ReturnType<typeof leastSquaresPipeline>["base"]>,
+) {
+  const plan = pipeline().elastic({ minWorkers: 3 }).network(network({ latency: LATENCY }))
+    .compile();
   const steps = plan.steps;
   const folder = await tempRunFolder();
   await Deno.writeTextFile(`${folder}/plan.json`, JSON.stringify(plan));
@@ -528,6 +537,14 @@ async function rejoinedRun(plan: Plan) {
     assert.deepEqual(checkpoint.members, [0, 1, 2, 3]);
     const buffer = (rank: number, name: string) =>
       checkpoint.workers[rank]!.buffers.find((entry) => entry.name === name)!.data;
+    const [lost, back] = summary.membership;
+    const replay = await run(
+      pipeline().elastic({ minWorkers: 3 }).network(
+        network({ failures: [{ worker: 2, leaveAt: lost.step + 1, joinAt: back.step + 1 }] }),
+      ).compile(),
+      { transport: "memory", out: `${folder}/replay` },
+    );
+    assert.deepEqual(replay.params.workers, params.workers, "the memory replay with joinAt");
     return { summary, params, buffer };
   } finally {
     await Promise.all(
@@ -537,11 +554,8 @@ async function rejoinedRun(plan: Plan) {
   }
 }
 
-Deno.test("sgp: a killed worker restarted with --join takes half its donor's push-sum mass: Σ w stays the survivors' 3", async () => {
-  const { params, buffer } = await rejoinedRun(
-    leastSquaresPipeline(500).base(sgp(ring)).elastic({ minWorkers: 3 })
-      .network(network({ latency: LATENCY })).compile(),
-  );
+Deno.test("sgp: a killed worker restarted with --join takes half its donor's push-sum mass: Σ w stays the survivors' 3, as a memory replay with joinAt", async () => {
+  const { params, buffer } = await rejoinedRun(() => leastSquaresPipeline(500).base(sgp(ring)));
   // On rings (4, then 3 survivors) every weight stays 1 until the join; the donor and the joiner
   // then hold half each, and push-sum over the 4-ring conserves the total.
   const weights = [0, 1, 2, 3].map((rank) => buffer(rank, "sgp.weight")[0]!);
@@ -555,10 +569,9 @@ Deno.test("sgp: a killed worker restarted with --join takes half its donor's pus
   }
 });
 
-Deno.test("cada: a killed worker restarted with --join uploads into a cleared slot: the server's sum is the four workers' latest gradients", async () => {
-  const { params, buffer } = await rejoinedRun(
-    leastSquaresPipeline(500).base(cada({ c: 0.5, maxDelay: 8 })).elastic({ minWorkers: 3 })
-      .network(network({ latency: LATENCY })).compile(),
+Deno.test("cada: a killed worker restarted with --join uploads into a cleared slot: the server's sum is the four workers' latest gradients, as a memory replay with joinAt", async () => {
+  const { params, buffer } = await rejoinedRun(() =>
+    leastSquaresPipeline(500).base(cada({ c: 0.5, maxDelay: 8 }))
   );
   // Every worker holds the server's iterate.
   for (const rank of [1, 2, 3]) assert.deepEqual(params.workers[rank], params.workers[0]);
@@ -572,10 +585,9 @@ Deno.test("cada: a killed worker restarted with --join uploads into a cleared sl
   assert.deepEqual([...buffer(0, "cada.over")], [1, 1, 1, 1]);
 });
 
-Deno.test("chocoGossip: a killed worker restarted with --join: every holder's public copy of a worker agrees with its own", async () => {
-  const { buffer } = await rejoinedRun(
-    leastSquaresPipeline(500).base(chocoGossip(ring, { gamma: 0.5 })).elastic({ minWorkers: 3 })
-      .network(network({ latency: LATENCY })).compile(),
+Deno.test("chocoGossip: a killed worker restarted with --join: every holder's public copy of a worker agrees with its own, as a memory replay with joinAt", async () => {
+  const { buffer } = await rejoinedRun(() =>
+    leastSquaresPipeline(500).base(chocoGossip(ring, { gamma: 0.5 }))
   );
   const d = 3;
   const slot = (rank: number, of: number) =>
