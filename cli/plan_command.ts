@@ -14,7 +14,7 @@ import { formatBytes, table } from "../report/format.ts";
 import { planExpression } from "../dsl/expression.ts";
 import { estimateMemory } from "../runtime/memory_estimate.ts";
 import { relativeFileRefs } from "../runtime/coordinator/run_folder.ts";
-import { elasticRunProblem } from "../runtime/worker/membership.ts";
+import { elasticCheckpointProblem, elasticRunProblem } from "../runtime/worker/membership.ts";
 import { messageOf } from "../runtime/errors.ts";
 
 /**
@@ -55,9 +55,12 @@ export function renderExplanation(
     );
     // What `gossamer run --transport memory` would do with it (declared failures run there only).
     const problem = elasticRunProblem(plan, "memory");
+    const checkpoints = elasticCheckpointProblem(plan, true) === null
+      ? "its checkpoints record the live workers, and a resumed run continues the schedule"
+      : "without checkpoints (workers that join again cannot be checkpointed yet)";
     lines.push(
       problem === null
-        ? "  Runs with --transport memory (either clock), its declared failures as scheduled; its checkpoints record the live workers, and a resumed run continues the schedule."
+        ? `  Runs with --transport memory (either clock), its declared failures as scheduled; ${checkpoints}.`
         : `  Not run yet: ${problem}.`,
     );
     // Over TCP, failures are real: what the plan does with them, its declared ones aside.

@@ -356,7 +356,7 @@ Deno.test("explain: declared failures, and the membership over steps", () => {
   // Worker 2's return has workers 0 and 3 to take a state from: the memory transport runs it.
   ok(
     text.includes(
-      "  Runs with --transport memory (either clock), its declared failures as scheduled.",
+      "  Runs with --transport memory (either clock), its declared failures as scheduled; without checkpoints (workers that join again cannot be checkpointed yet).",
     ),
     text,
   );

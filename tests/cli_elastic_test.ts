@@ -48,7 +48,7 @@ Deno.test("plan explains an elastic pipeline, its base's reaction and its declar
     assert.ok(result.stdout.includes("gossip: the ring topology is re-formed over the survivors"));
     assert.ok(
       result.stdout.includes(
-        "Runs with --transport memory (either clock), its declared failures as scheduled.",
+        "Runs with --transport memory (either clock), its declared failures as scheduled; without checkpoints (workers that join again cannot be checkpointed yet).",
       ),
       result.stdout,
     );
