@@ -40,7 +40,7 @@ for (const transport of ["memory", "tcp"] as const) {
           `\\nThe newest checkpoint is after ${checkpoint} steps, but resuming from it repeats the same batches and random draws and will diverge again at step ${step} \\(a resume may change only the steps and evalEvery\\): run the plan again with a lower learning rate or with gradient clipping \\(clipNorm\\)$`,
         ),
       );
-      assert.doesNotMatch(message, /continue with: gossamer resume/);
+      assert.doesNotMatch(message, /continue with/i);
       // The advice holds: the resume diverges again at the same step.
       const again = await failure(resume(folder, { transport: "memory" }));
       assert.match(again, new RegExp(`training loss is (NaN|-?Infinity) at step ${step}\\n`));

@@ -206,8 +206,9 @@ Deno.test("below minWorkers a lost worker still ends the run, naming it and the 
       /Worker 1 .*3 workers are left, fewer than the plan's minWorkers \(4\)/,
     );
     assert.doesNotMatch(result.stderr, STACK_LINE);
-    const advice = /The newest checkpoint is after (\d+) steps; continue with: gossamer resume /
-      .exec(result.stderr);
+    const advice =
+      /The newest checkpoint is after (\d+) steps\nContinue with: (deno task )?gossamer resume /
+        .exec(result.stderr);
     assert.ok(advice !== null, result.stderr);
     const latest = Number(advice[1]);
     // Taken before the loss, it holds all four workers: a resume starts with four again.
