@@ -21,7 +21,6 @@ import { leastSquaresPipeline, tempRunFolder } from "./_plans.ts";
 import { listCheckpoints, readCheckpoint } from "../../runtime/coordinator/checkpoints.ts";
 import { resume } from "../../runtime/coordinator/resume.ts";
 import type { PhaseBytes } from "../../dsl/traffic.ts";
-import type { Plan } from "../../dsl/plan.ts";
 import { FRAME_HEADER_BYTES } from "../../runtime/comm/wire.ts";
 import {
   adamw,
