@@ -1,0 +1,257 @@
+/**
+ * Vector kernels for the hot loops, in WebAssembly with 128-bit SIMD (`vector_kernels.wat`),
+ * each bit-identical to the JavaScript loop it replaces. The JavaScript loops stay, as the
+ * reference the tests compare against and as the fallback: {@linkcode kernelSelection} says which
+ * runs and why, as `backend.ts` does for TensorFlow.js, and nothing falls back silently.
+ *
+ * WebAssembly code reads only its own memory, so a vector elsewhere must be copied in and out.
+ * Two ways are used:
+ *
+ * - {@linkcode addInto} (the ring all-reduce's reduction) copies both operands in blocks that
+ *   stay in the cache into a private scratch memory, adds there and copies the sum out;
+ * - the shared-memory all-reduce's arena is itself a WebAssembly memory
+ *   ({@linkcode createKernelMemory}), so {@linkcode ArenaKernels.ringSum} sums the ranks' slots
+ *   where they lie, all ranks of the ring order in one pass, with no copy.
+ *
+ * The module is built from its source by `scripts/build_kernels.ts` and committed as base64 in
+ * `_vector_kernels_wasm.ts`, so it loads the same from a file or a URL, with no toolchain.
+ *
+ * @module
+ */
+
+import { VECTOR_KERNELS_WASM } from "./_vector_kernels_wasm.ts";
+
+/** Which kernels to run: `auto` takes WebAssembly SIMD where it works. */
+export type KernelRequest = "auto" | "wasm" | "js";
+
+/** The kernels that run, and why, in words. */
+export interface KernelSelection {
+  /** `wasm-simd` or `js`. */
+  readonly kernels: "wasm-simd" | "js";
+  /** Why, e.g. `WebAssembly SIMD available` or `js requested`. */
+  readonly reason: string;
+}
+
+/** The module's exports. */
+interface KernelExports {
+  add_f32(out: number, a: number, b: number, n: number): void;
+  ring_sum(
+    out: number,
+    rows: number,
+    stride: number,
+    ranks: number,
+    first: number,
+    n: number,
+  ): void;
+}
+
+/** Bytes of one WebAssembly page. */
+const PAGE = 65536;
+/** The most pages a 32-bit memory can have (4 GiB). */
+const MAX_PAGES = 65536;
+
+/** Floats per block that {@linkcode addInto} copies through scratch memory (two 64 KiB blocks). */
+const BLOCK_FLOATS = 16384;
+
+/**
+ * Below this many floats {@linkcode addInto} stays in JavaScript: the call and copies cost more
+ * than they save.
+ */
+const MIN_KERNEL_FLOATS = 64;
+
+let compiled: WebAssembly.Module | string | null = null;
+let current: KernelSelection | null = null;
+let scratch: { exports: KernelExports; a: Float32Array; b: Float32Array } | null = null;
+
+/** The compiled module, or why it cannot be had (compiled once per process or worker). */
+function kernelModule(): WebAssembly.Module | string {
+  if (compiled !== null) return compiled;
+  try {
+    if (typeof WebAssembly !== "object") throw new Error("no WebAssembly");
+    if (typeof SharedArrayBuffer !== "function") throw new Error("no SharedArrayBuffer");
+    const bytes = Uint8Array.from(atob(VECTOR_KERNELS_WASM), (c) => c.charCodeAt(0));
+    if (!WebAssembly.validate(bytes)) {
+      throw new Error("this WebAssembly engine does not take 128-bit SIMD or shared memory");
+    }
+    compiled = new WebAssembly.Module(bytes);
+  } catch (error) {
+    compiled = error instanceof Error ? error.message : String(error);
+  }
+  return compiled;
+}
+
+/** An instance of the kernels over `memory`. */
+function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+}
+
+/**
+ * Chooses the kernels for this process (or Web Worker): `auto` and `wasm` take WebAssembly SIMD
+ * when its module compiles and runs here (`wasm` throws otherwise), `js` the JavaScript loops.
+ *
+ * @param request The kernels asked for.
+ * @returns The kernels that run and why.
+ * @throws {Error} When `wasm` is asked for and cannot run.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { selectKernels } from "./vector_kernels.ts";
+ * assert.deepEqual(selectKernels("js"), { kernels: "js", reason: "js requested" });
+ * selectKernels("auto");
+ * ```
+ */
+export function selectKernels(request: KernelRequest): KernelSelection {
+  scratch = null;
+  if (request === "js") {
+    current = { kernels: "js", reason: "js requested" };
+    return current;
+  }
+  if (request !== "auto" && request !== "wasm") {
+    throw new Error(`Unknown kernels "${request as string}": expected auto, wasm or js`);
+  }
+  const module = kernelModule();
+  if (typeof module === "string") {
+    if (request === "wasm") throw new Error(`Cannot use the WebAssembly SIMD kernels: ${module}`);
+    current = {
+      kernels: "js",
+      reason: `WebAssembly SIMD kernels unavailable (${module}); using js`,
+    };
+    return current;
+  }
+  current = {
+    kernels: "wasm-simd",
+    reason: request === "wasm" ? "wasm requested" : "WebAssembly SIMD available; using wasm-simd",
+  };
+  return current;
+}
+
+/**
+ * The kernels in use in this process (or worker), chosen with `auto` on first use.
+ *
+ * @returns The selection.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { kernelSelection } from "./vector_kernels.ts";
+ * assert.ok(["wasm-simd", "js"].includes(kernelSelection().kernels));
+ * ```
+ */
+export function kernelSelection(): KernelSelection {
+  return current ?? selectKernels("auto");
+}
+
+/** The scratch instance, made on first use. */
+function scratchKernels(): NonNullable<typeof scratch> {
+  if (scratch !== null) return scratch;
+  const module = kernelModule() as WebAssembly.Module;
+  const pages = Math.ceil((2 * BLOCK_FLOATS * 4) / PAGE);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  scratch = {
+    exports: instantiate(module, memory),
+    a: new Float32Array(memory.buffer, 0, BLOCK_FLOATS),
+    b: new Float32Array(memory.buffer, BLOCK_FLOATS * 4, BLOCK_FLOATS),
+  };
+  return scratch;
+}
+
+/**
+ * `target[i] = source[i] + target[i]` for every `i`, in JavaScript: the reference for
+ * {@linkcode addInto}. A small function of its own, unrolled by four, so that V8 optimises it on
+ * its own instead of inside the large async receive loop of the ring.
+ *
+ * @param target The vector added into.
+ * @param source The vector added, as long as `target`.
+ */
+export function addIntoJs(target: Float32Array, source: Float32Array): void {
+  const length = source.length;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    target[i] = source[i]! + target[i]!;
+    target[i + 1] = source[i + 1]! + target[i + 1]!;
+    target[i + 2] = source[i + 2]! + target[i + 2]!;
+    target[i + 3] = source[i + 3]! + target[i + 3]!;
+  }
+  for (; i < length; i++) target[i] = source[i]! + target[i]!;
+}
+
+/**
+ * `target[i] = source[i] + target[i]` for every `i` (the ring's order of operands), with the
+ * selected kernels: bit-identical either way.
+ *
+ * @param target The vector added into.
+ * @param source The vector added, as long as `target`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { addInto } from "./vector_kernels.ts";
+ * const target = new Float32Array(100).fill(1);
+ * addInto(target, new Float32Array(100).fill(0.5));
+ * assert.equal(target[99], 1.5);
+ * ```
+ */
+export function addInto(target: Float32Array, source: Float32Array): void {
+  const length = source.length;
+  if (length < MIN_KERNEL_FLOATS || kernelSelection().kernels === "js") {
+    addIntoJs(target, source);
+    return;
+  }
+  const { exports, a, b } = scratchKernels();
+  for (let lo = 0; lo < length; lo += BLOCK_FLOATS) {
+    const hi = Math.min(lo + BLOCK_FLOATS, length);
+    const n = hi - lo;
+    a.set(source.subarray(lo, hi));
+    b.set(target.subarray(lo, hi));
+    // target + source: the same IEEE sum; only which payload a NaN + NaN keeps depends on the
+    // order, and with the target first it is the target's, as V8's JavaScript loop on x86-64.
+    exports.add_f32(a.byteOffset, b.byteOffset, a.byteOffset, n);
+    target.set(n === BLOCK_FLOATS ? a : a.subarray(0, n), lo);
+  }
+}
+
+/**
+ * A shared memory of at least `bytes` bytes that the kernels can work in place on (the
+ * shared-memory all-reduce's arena), or a plain `SharedArrayBuffer` where the JavaScript loops
+ * run or the size is beyond a WebAssembly memory.
+ *
+ * @param bytes The bytes needed.
+ * @returns The memory (its `buffer` holds the bytes, rounded up to whole 64 KiB pages), or `null`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createKernelMemory, kernelSelection } from "./vector_kernels.ts";
+ * const memory = createKernelMemory(100);
+ * assert.equal(memory === null, kernelSelection().kernels === "js");
+ * ```
+ */
+export function createKernelMemory(bytes: number): WebAssembly.Memory | null {
+  if (kernelSelection().kernels === "js") return null;
+  const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  if (pages > MAX_PAGES) return null;
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/** Kernels working in place in an arena's memory (see {@linkcode arenaKernels}). */
+export interface ArenaKernels {
+  /**
+   * `memory[out + 4i] = ((row(first) + row(first+1)) + …) + row(first−1)` at element `i < n`,
+   * `row(r)` the float32 vector at byte `rows + (r mod ranks)·stride`: the ring all-reduce's
+   * summation order, each addition rounded to float32.
+   */
+  ringSum(out: number, rows: number, stride: number, ranks: number, first: number, n: number): void;
+}
+
+/**
+ * The kernels over an arena's memory, when the WebAssembly SIMD kernels run here.
+ *
+ * @param memory The arena's memory (from {@linkcode createKernelMemory}, possibly in another
+ * thread).
+ * @returns The kernels, or `null` where the JavaScript loops run.
+ */
+export function arenaKernels(memory: WebAssembly.Memory | undefined): ArenaKernels | null {
+  if (memory === undefined || kernelSelection().kernels === "js") return null;
+  const exports = instantiate(kernelModule() as WebAssembly.Module, memory);
+  return {
+    ringSum: (out, rows, stride, ranks, first, n) =>
+      exports.ring_sum(out, rows, stride, ranks, first, n),
+  };
+}

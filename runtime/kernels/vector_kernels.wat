@@ -1,0 +1,104 @@
+;; gossamer's vector kernels: WebAssembly with 128-bit SIMD (four float32 lanes).
+;;
+;; Built by scripts/build_kernels.ts into _vector_kernels_wasm.ts (the bytes, base64), which
+;; vector_kernels.ts loads; kernels_build_test.ts checks the two agree. Every kernel gives the
+;; same bits as the JavaScript loop it replaces (vector_kernels.ts keeps those as reference and
+;; fallback): f32x4.add is an IEEE float32 addition per lane, and a JavaScript
+;; `a[i] + b[i]` stored into a Float32Array is one too (a float64 sum of two float32 values
+;; rounded to float32 is the float32 sum: 53 ≥ 2·24 + 2). Each sum keeps the operand order and
+;; the summation order of the JavaScript loop.
+;;
+;; The memory is imported and shared, so one module serves two uses: a private scratch memory
+;; that vectors are copied through, and the shared-memory all-reduce's arena itself (zero copy).
+;; Pointers and lengths are in bytes and float32 elements; no alignment is assumed.
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+
+  ;; out[i] = a[i] + b[i] for i < n; out may be a or b (each lane is loaded before it is stored).
+  (func (export "add_f32") (param $out i32) (param $a i32) (param $b i32) (param $n i32)
+    (local $end i32) (local $vend i32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $out)
+      (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    ;; Eight lanes a turn (two vectors), then four, then one at a time.
+    (block $done8
+      (loop $eight
+        (br_if $done8 (i32.ge_u (local.get $out) (local.get $vend)))
+        (v128.store (local.get $out)
+          (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (v128.store offset=16 (local.get $out)
+          (f32x4.add (v128.load offset=16 (local.get $a)) (v128.load offset=16 (local.get $b))))
+        (local.set $out (i32.add (local.get $out) (i32.const 32)))
+        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (local.set $b (i32.add (local.get $b) (i32.const 32)))
+        (br $eight)))
+    (if (i32.ge_u (i32.sub (local.get $end) (local.get $out)) (i32.const 16))
+      (then
+        (v128.store (local.get $out)
+          (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))))
+    (block $done1
+      (loop $one
+        (br_if $done1 (i32.ge_u (local.get $out) (local.get $end)))
+        (f32.store (local.get $out)
+          (f32.add (f32.load (local.get $a)) (f32.load (local.get $b))))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $one))))
+
+  ;; The ring all-reduce's sum over `ranks` rows spaced `stride` bytes apart from `rows`:
+  ;; out[i] = ((row(first)[i] + row(first+1)[i]) + row(first+2)[i]) + … + row(first−1)[i],
+  ;; row(r) = rows + (r mod ranks)·stride, each addition rounded to float32 as in the ring.
+  ;; ranks ≥ 2. The partial sum stays in a register: one pass over each row, one store.
+  (func (export "ring_sum")
+    (param $out i32) (param $rows i32) (param $stride i32) (param $ranks i32) (param $first i32)
+    (param $n i32)
+    (local $end i32) (local $vend i32) (local $at i32) (local $k i32) (local $row i32)
+    (local $acc v128) (local $s f32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $out)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    ;; $at: the byte offset of the current lanes within every row.
+    (local.set $at (i32.const 0))
+    (block $done4
+      (loop $four
+        (br_if $done4 (i32.ge_u (local.get $out) (local.get $vend)))
+        (local.set $row (local.get $first))
+        (local.set $acc (v128.load (i32.add (local.get $at)
+          (i32.add (local.get $rows) (i32.mul (local.get $row) (local.get $stride))))))
+        (local.set $k (i32.const 1))
+        (loop $ranks
+          (local.set $row (i32.add (local.get $row) (i32.const 1)))
+          (if (i32.eq (local.get $row) (local.get $ranks)) (then (local.set $row (i32.const 0))))
+          (local.set $acc (f32x4.add (local.get $acc)
+            (v128.load (i32.add (local.get $at)
+              (i32.add (local.get $rows) (i32.mul (local.get $row) (local.get $stride)))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $ranks (i32.lt_u (local.get $k) (local.get $ranks))))
+        (v128.store (local.get $out) (local.get $acc))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $four)))
+    (block $done1
+      (loop $one
+        (br_if $done1 (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $row (local.get $first))
+        (local.set $s (f32.load (i32.add (local.get $at)
+          (i32.add (local.get $rows) (i32.mul (local.get $row) (local.get $stride))))))
+        (local.set $k (i32.const 1))
+        (loop $ranks1
+          (local.set $row (i32.add (local.get $row) (i32.const 1)))
+          (if (i32.eq (local.get $row) (local.get $ranks)) (then (local.set $row (i32.const 0))))
+          (local.set $s (f32.add (local.get $s)
+            (f32.load (i32.add (local.get $at)
+              (i32.add (local.get $rows) (i32.mul (local.get $row) (local.get $stride)))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $ranks1 (i32.lt_u (local.get $k) (local.get $ranks))))
+        (f32.store (local.get $out) (local.get $s))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (br $one))))
+)
