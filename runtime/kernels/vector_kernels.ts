@@ -8,18 +8,20 @@
  * Two ways are used:
  *
  * - {@linkcode addInto} (the ring all-reduce's reduction) copies both operands in blocks that
- *   stay in the cache into a private scratch memory, adds there and copies the sum out;
+ *   stay in the cache into a private scratch memory, adds there and copies the sum out (the
+ *   scratch is a plain memory: V8 copies to and from a shared one word by word, slower);
  * - the shared-memory all-reduce's arena is itself a WebAssembly memory
  *   ({@linkcode createKernelMemory}), so {@linkcode ArenaKernels.ringSum} sums the ranks' slots
  *   where they lie, all ranks of the ring order in one pass, with no copy.
  *
- * The module is built from its source by `scripts/build_kernels.ts` and committed as base64 in
- * `_vector_kernels_wasm.ts`, so it loads the same from a file or a URL, with no toolchain.
+ * The module is built from its source by `scripts/build_kernels.ts`, in two variants (over a shared
+ * and over a plain memory), and committed as base64 in `_vector_kernels_wasm.ts`, so it loads the
+ * same from a file or a URL, with no toolchain.
  *
  * @module
  */
 
-import { VECTOR_KERNELS_WASM } from "./_vector_kernels_wasm.ts";
+import { PLAIN_KERNELS_WASM, SHARED_KERNELS_WASM } from "./_vector_kernels_wasm.ts";
 
 /** Which kernels to run: `auto` takes WebAssembly SIMD where it works. */
 export type KernelRequest = "auto" | "wasm" | "js";
@@ -59,21 +61,30 @@ const BLOCK_FLOATS = 16384;
  */
 const MIN_KERNEL_FLOATS = 64;
 
-let compiled: WebAssembly.Module | string | null = null;
+/** The compiled modules over a shared and over a plain memory. */
+interface KernelModules {
+  readonly shared: WebAssembly.Module;
+  readonly plain: WebAssembly.Module;
+}
+
+let compiled: KernelModules | string | null = null;
 let current: KernelSelection | null = null;
 let scratch: { exports: KernelExports; a: Float32Array; b: Float32Array } | null = null;
 
-/** The compiled module, or why it cannot be had (compiled once per process or worker). */
-function kernelModule(): WebAssembly.Module | string {
+/** The compiled modules, or why they cannot be had (compiled once per process or worker). */
+function kernelModules(): KernelModules | string {
   if (compiled !== null) return compiled;
   try {
     if (typeof WebAssembly !== "object") throw new Error("no WebAssembly");
     if (typeof SharedArrayBuffer !== "function") throw new Error("no SharedArrayBuffer");
-    const bytes = Uint8Array.from(atob(VECTOR_KERNELS_WASM), (c) => c.charCodeAt(0));
-    if (!WebAssembly.validate(bytes)) {
-      throw new Error("this WebAssembly engine does not take 128-bit SIMD or shared memory");
-    }
-    compiled = new WebAssembly.Module(bytes);
+    const [shared, plain] = [SHARED_KERNELS_WASM, PLAIN_KERNELS_WASM].map((base64) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      if (!WebAssembly.validate(bytes)) {
+        throw new Error("this WebAssembly engine does not take 128-bit SIMD or shared memory");
+      }
+      return new WebAssembly.Module(bytes);
+    });
+    compiled = { shared: shared!, plain: plain! };
   } catch (error) {
     compiled = error instanceof Error ? error.message : String(error);
   }
@@ -109,12 +120,12 @@ export function selectKernels(request: KernelRequest): KernelSelection {
   if (request !== "auto" && request !== "wasm") {
     throw new Error(`Unknown kernels "${request as string}": expected auto, wasm or js`);
   }
-  const module = kernelModule();
-  if (typeof module === "string") {
-    if (request === "wasm") throw new Error(`Cannot use the WebAssembly SIMD kernels: ${module}`);
+  const modules = kernelModules();
+  if (typeof modules === "string") {
+    if (request === "wasm") throw new Error(`Cannot use the WebAssembly SIMD kernels: ${modules}`);
     current = {
       kernels: "js",
-      reason: `WebAssembly SIMD kernels unavailable (${module}); using js`,
+      reason: `WebAssembly SIMD kernels unavailable (${modules}); using js`,
     };
     return current;
   }
@@ -143,11 +154,10 @@ export function kernelSelection(): KernelSelection {
 /** The scratch instance, made on first use. */
 function scratchKernels(): NonNullable<typeof scratch> {
   if (scratch !== null) return scratch;
-  const module = kernelModule() as WebAssembly.Module;
   const pages = Math.ceil((2 * BLOCK_FLOATS * 4) / PAGE);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   scratch = {
-    exports: instantiate(module, memory),
+    exports: instantiate((kernelModules() as KernelModules).plain, memory),
     a: new Float32Array(memory.buffer, 0, BLOCK_FLOATS),
     b: new Float32Array(memory.buffer, BLOCK_FLOATS * 4, BLOCK_FLOATS),
   };
@@ -249,7 +259,7 @@ export interface ArenaKernels {
  */
 export function arenaKernels(memory: WebAssembly.Memory | undefined): ArenaKernels | null {
   if (memory === undefined || kernelSelection().kernels === "js") return null;
-  const exports = instantiate(kernelModule() as WebAssembly.Module, memory);
+  const exports = instantiate((kernelModules() as KernelModules).shared, memory);
   return {
     ringSum: (out, rows, stride, ranks, first, n) =>
       exports.ring_sum(out, rows, stride, ranks, first, n),

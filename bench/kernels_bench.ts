@@ -1,0 +1,167 @@
+/**
+ * The vector kernels (`runtime/kernels/`) against the JavaScript loops they replace, measured in
+ * the same run in interleaved rounds (JavaScript, then WebAssembly SIMD, each round), so that
+ * both see the same machine; the load average is printed with each round. Three levels:
+ *
+ * - `addInto`, the ring all-reduce's reduction, over 64 MiB in 1 MiB segments, beside a plain
+ *   copy of the same bytes;
+ * - the shared-memory all-reduce of 4 ranks in this thread (the reduction's CPU time alone);
+ * - `gossamer bench allreduce`'s CPU seconds and time per 64 MiB all-reduce of 4 ranks, thread
+ *   ranks through shared memory and process ranks over TCP.
+ *
+ * Run: `deno run -A bench/kernels_bench.ts [--rounds 3] [--mib 64] [--ranks 4] [--no-allreduce]`
+ *
+ * @module
+ */
+
+import { addInto, selectKernels } from "../runtime/kernels/vector_kernels.ts";
+import { createSharedArena, SharedReducer } from "../runtime/comm/shared_reduce.ts";
+import {
+  type AllReduceResult,
+  benchAllReduce,
+  median,
+} from "../runtime/comm/bench/allreduce_bench.ts";
+
+interface Settings {
+  rounds: number;
+  mib: number;
+  ranks: number;
+  allReduce: boolean;
+}
+
+function parseSettings(args: readonly string[]): Settings {
+  const settings: Settings = { rounds: 3, mib: 64, ranks: 4, allReduce: true };
+  for (let i = 0; i < args.length; i++) {
+    const value = Number(args[i + 1]);
+    if (args[i] === "--no-allreduce") settings.allReduce = false;
+    else if (["--rounds", "--mib", "--ranks"].includes(args[i]!) && Number.isInteger(value)) {
+      settings[args[i]!.slice(2) as "rounds" | "mib" | "ranks"] = value;
+      i++;
+    } else {throw new Error(
+        `Unknown option ${args[i]}: --rounds N, --mib N, --ranks N, --no-allreduce`,
+      );}
+  }
+  return settings;
+}
+
+/** Milliseconds of `f`, the median of `times` calls. */
+function timeMs(f: () => void, times = 5): number {
+  const ms: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const start = performance.now();
+    f();
+    ms.push(performance.now() - start);
+  }
+  return median(ms);
+}
+
+/** Random vectors, one per rank. */
+function vectors(ranks: number, floats: number): Float32Array[] {
+  return Array.from({ length: ranks }, () => Float32Array.from({ length: floats }, Math.random));
+}
+
+/** `addInto` over `target` in ring segments of 1 MiB. */
+function ringReduce(target: Float32Array, source: Float32Array): void {
+  const segment = 262_144;
+  for (let lo = 0; lo < target.length; lo += segment) {
+    addInto(target.subarray(lo, lo + segment), source.subarray(lo, lo + segment));
+  }
+}
+
+/** CPU milliseconds of one shared-memory all-reduce of `inputs`, all ranks in this thread. */
+async function sharedReduceMs(inputs: Float32Array[]): Promise<number> {
+  const arena = createSharedArena(inputs.length);
+  const reducers = inputs.map((_, rank) => new SharedReducer(arena, rank));
+  const ms: number[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      const start = performance.now();
+      await Promise.all(reducers.map((reducer, rank) => reducer.sumInPlace(inputs[rank]!)));
+      ms.push(performance.now() - start);
+    }
+  } finally {
+    for (const reducer of reducers) reducer.close();
+  }
+  return median(ms.slice(1));
+}
+
+const KERNELS = ["js", "wasm"] as const;
+type Kernels = typeof KERNELS[number];
+type Row = { what: string; kernels: Kernels; value: number };
+
+if (import.meta.main) {
+  const settings = parseSettings(Deno.args);
+  const floats = settings.mib * 2 ** 18;
+  console.log(
+    `# vector kernels vs JavaScript, ${settings.mib} MiB, ${settings.ranks} ranks, ` +
+      `${navigator.hardwareConcurrency} CPUs; medians; interleaved rounds\n`,
+  );
+  const rows: Row[] = [];
+  const [target, source] = vectors(2, floats);
+  const copy = new Float32Array(floats);
+  const inputs = vectors(settings.ranks, floats);
+  for (let round = 1; round <= settings.rounds; round++) {
+    console.log(`## round ${round} (load average ${Deno.loadavg().map((l) => l.toFixed(2))})\n`);
+    // Each measurement for both kernels back to back, the order flipped every other round.
+    const order = round % 2 === 1 ? KERNELS : [...KERNELS].reverse();
+    const both = async (what: string, measure: (kernels: Kernels) => Promise<number> | number) => {
+      for (const kernels of order) {
+        selectKernels(kernels);
+        const value = await measure(kernels);
+        rows.push({ what, kernels, value });
+        console.log(`${kernels.padEnd(5)} ${what.padEnd(56)} ${value.toFixed(2)} ms`);
+      }
+    };
+    await both("plain copy (TypedArray.set)", () => timeMs(() => copy.set(source!)));
+    await both("addInto, 1 MiB segments", () => timeMs(() => ringReduce(target!, source!)));
+    await both(
+      `shared-memory all-reduce, ${settings.ranks} ranks in one thread`,
+      () => sharedReduceMs(inputs),
+    );
+    if (settings.allReduce) {
+      const results = new Map<Kernels, AllReduceResult[]>();
+      for (const kernels of order) {
+        const report = await benchAllReduce({
+          sizes: [floats * 4],
+          ranks: [settings.ranks],
+          launches: ["threads", "processes"],
+          rawBytes: 0,
+          kernels,
+        });
+        for (const result of report.results) {
+          if (!result.correct) throw new Error(`A wrong all-reduce: ${result.wrong}`);
+          if (result.kernels !== (kernels === "js" ? "js" : "wasm-simd")) {
+            throw new Error(`The ranks reduced with ${result.kernels}, not ${kernels}`);
+          }
+        }
+        results.set(kernels, report.results as AllReduceResult[]);
+      }
+      for (const [kernels, list] of results) {
+        for (const result of list) {
+          const name = `all-reduce, ${result.launch} (${result.path})`;
+          for (const [what, value] of [["CPU", result.cpuSeconds], ["time", result.seconds]]) {
+            rows.push({ what: `${name}: ${what}`, kernels, value: (value as number) * 1000 });
+            console.log(
+              `${kernels.padEnd(5)} ${`${name}: ${what}`.padEnd(56)} ${
+                ((value as number) * 1000).toFixed(2)
+              } ms`,
+            );
+          }
+        }
+      }
+    }
+    console.log();
+  }
+  console.log(`## medians over ${settings.rounds} rounds: js, wasm, js / wasm\n`);
+  for (const what of new Set(rows.map((row) => row.what))) {
+    const [js, wasm] = KERNELS.map((k) =>
+      median(rows.filter((r) => r.what === what && r.kernels === k).map((r) => r.value))
+    );
+    console.log(
+      `${what.padEnd(58)} ${js!.toFixed(2)} ms  ${wasm!.toFixed(2)} ms  ${
+        (js! / wasm!).toFixed(2)
+      }×`,
+    );
+  }
+  selectKernels("auto");
+}
