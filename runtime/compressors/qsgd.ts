@@ -23,9 +23,7 @@ import type { QsgdNode } from "../../dsl/plan.ts";
 import { bytesAsFloats } from "../comm/wire.ts";
 import type { Random } from "../random.ts";
 import type { CodecCore, CompressorOptions } from "./types.ts";
-
-/** 2⁻³²: a 32-bit draw as a uniform number in `[0, 1)`. */
-const UNIT = 2 ** -32;
+import { qsgdLevels } from "../kernels/vector_kernels.ts";
 
 /**
  * Bits of one QSGD level: `⌈log2(s+1)⌉` (the sign travels apart, one bit per value).
@@ -155,26 +153,9 @@ export function quantize(
   const code = new Uint8Array(quantizedCodeBytes(d, levels, bucket));
   const norms = new Float32Array(code.buffer, 0, buckets);
   const signs = code.subarray(4 * buckets, 4 * buckets + Math.ceil(d / 8));
-  const chosen = new Uint16Array(d);
-  const draws = new Uint32Array(Math.min(bucket, d));
-  for (let b = 0; b < buckets; b++) {
-    const lo = b * bucket;
-    const hi = Math.min(lo + bucket, d);
-    let squares = 0;
-    for (let j = lo; j < hi; j++) squares += values[j]! * values[j]!;
-    const norm = Math.fround(Math.sqrt(squares));
-    norms[b] = norm;
-    if (norm === 0) continue;
-    const scale = levels / norm;
-    random.fillUint32(draws.subarray(0, hi - lo));
-    // Stochastic rounding without a branch on the draw (its outcome is a coin toss, which a
-    // branch predictor loses half the time): ⌊r + u⌋ is ⌊r⌋ + 1 with probability r − ⌊r⌋, and
-    // `| 0` truncates a non-negative number as ⌊·⌋ does.
-    for (let j = lo; j < hi; j++) {
-      const level = (Math.abs(values[j]!) * scale + draws[j - lo]! * UNIT) | 0;
-      chosen[j] = level > levels ? levels : level;
-    }
-  }
+  // Norms and levels: a WebAssembly kernel where it runs, bit-identical to the JavaScript loop
+  // and drawing the same random words (runtime/kernels/vector_kernels.ts).
+  const chosen = qsgdLevels(values, levels, bucket, random, norms);
   // Signs, eight to a byte, from the float32 sign bits: no comparison per value, and the
   // byte is built in a register. (A negative zero sets its bit; its level is 0 either way.)
   const words = new Uint32Array(values.buffer, values.byteOffset, d);

@@ -21,6 +21,7 @@
  * @module
  */
 
+import type { Random } from "../random.ts";
 import { PLAIN_KERNELS_WASM, SHARED_KERNELS_WASM } from "./_vector_kernels_wasm.ts";
 
 /** Which kernels to run: `auto` takes WebAssembly SIMD where it works. */
@@ -44,6 +45,15 @@ interface KernelExports {
     ranks: number,
     first: number,
     n: number,
+  ): void;
+  sum_squares_f64(at: number, n: number): number;
+  qsgd_levels(
+    at: number,
+    n: number,
+    scale: number,
+    levels: number,
+    state: number,
+    out: number,
   ): void;
 }
 
@@ -69,7 +79,8 @@ interface KernelModules {
 
 let compiled: KernelModules | string | null = null;
 let current: KernelSelection | null = null;
-let scratch: { exports: KernelExports; a: Float32Array; b: Float32Array } | null = null;
+/** The plain scratch memory and its kernels (made on first use, grown as needed). */
+let scratch: { exports: KernelExports; memory: WebAssembly.Memory } | null = null;
 
 /** The compiled modules, or why they cannot be had (compiled once per process or worker). */
 function kernelModules(): KernelModules | string {
@@ -151,16 +162,15 @@ export function kernelSelection(): KernelSelection {
   return current ?? selectKernels("auto");
 }
 
-/** The scratch instance, made on first use. */
-function scratchKernels(): NonNullable<typeof scratch> {
-  if (scratch !== null) return scratch;
-  const pages = Math.ceil((2 * BLOCK_FLOATS * 4) / PAGE);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  scratch = {
-    exports: instantiate((kernelModules() as KernelModules).plain, memory),
-    a: new Float32Array(memory.buffer, 0, BLOCK_FLOATS),
-    b: new Float32Array(memory.buffer, BLOCK_FLOATS * 4, BLOCK_FLOATS),
-  };
+/** The scratch kernels, their memory at least `bytes` long. */
+function scratchKernels(bytes: number): NonNullable<typeof scratch> {
+  const pages = Math.ceil(bytes / PAGE);
+  if (scratch === null) {
+    const memory = new WebAssembly.Memory({ initial: Math.max(pages, 2) });
+    scratch = { exports: instantiate((kernelModules() as KernelModules).plain, memory), memory };
+  }
+  const have = scratch.memory.buffer.byteLength / PAGE;
+  if (have < pages) scratch.memory.grow(pages - have);
   return scratch;
 }
 
@@ -205,7 +215,9 @@ export function addInto(target: Float32Array, source: Float32Array): void {
     addIntoJs(target, source);
     return;
   }
-  const { exports, a, b } = scratchKernels();
+  const { exports, memory } = scratchKernels(2 * BLOCK_FLOATS * 4);
+  const a = new Float32Array(memory.buffer, 0, BLOCK_FLOATS);
+  const b = new Float32Array(memory.buffer, BLOCK_FLOATS * 4, BLOCK_FLOATS);
   for (let lo = 0; lo < length; lo += BLOCK_FLOATS) {
     const hi = Math.min(lo + BLOCK_FLOATS, length);
     const n = hi - lo;
@@ -216,6 +228,111 @@ export function addInto(target: Float32Array, source: Float32Array): void {
     exports.add_f32(a.byteOffset, b.byteOffset, a.byteOffset, n);
     target.set(n === BLOCK_FLOATS ? a : a.subarray(0, n), lo);
   }
+}
+
+/** 2⁻³²: a 32-bit draw as a uniform number in `[0, 1)`. */
+const UNIT = 2 ** -32;
+
+/**
+ * QSGD's bucket norms and stochastic levels in JavaScript: the reference for
+ * {@linkcode qsgdLevels}. Per bucket, the norm `√Σv²` (summed in float64 in index order, stored
+ * as float32); for a non-zero norm, one 32-bit draw per value and the level
+ * `min(levels, ⌊|v|·levels/norm + draw·2⁻³²⌋)`.
+ *
+ * @param values The vector.
+ * @param levels The number of levels `s`.
+ * @param bucket Values per bucket.
+ * @param random The stream the draws come from (advanced by one word per value of a bucket
+ * with a non-zero norm).
+ * @param norms Receives each bucket's norm.
+ * @returns Each value's level.
+ */
+export function qsgdLevelsJs(
+  values: Float32Array,
+  levels: number,
+  bucket: number,
+  random: Random,
+  norms: Float32Array,
+): Uint16Array {
+  const d = values.length;
+  const chosen = new Uint16Array(d);
+  const draws = new Uint32Array(Math.min(bucket, d));
+  for (let b = 0; b < norms.length; b++) {
+    const lo = b * bucket;
+    const hi = Math.min(lo + bucket, d);
+    let squares = 0;
+    for (let j = lo; j < hi; j++) squares += values[j]! * values[j]!;
+    const norm = Math.fround(Math.sqrt(squares));
+    norms[b] = norm;
+    if (norm === 0) continue;
+    const scale = levels / norm;
+    random.fillUint32(draws.subarray(0, hi - lo));
+    // Stochastic rounding without a branch on the draw (its outcome is a coin toss, which a
+    // branch predictor loses half the time): ⌊r + u⌋ is ⌊r⌋ + 1 with probability r − ⌊r⌋, and
+    // `| 0` truncates a non-negative number as ⌊·⌋ does.
+    for (let j = lo; j < hi; j++) {
+      const level = (Math.abs(values[j]!) * scale + draws[j - lo]! * UNIT) | 0;
+      chosen[j] = level > levels ? levels : level;
+    }
+  }
+  return chosen;
+}
+
+/**
+ * QSGD's bucket norms and stochastic levels with the selected kernels, bit-identical to
+ * {@linkcode qsgdLevelsJs} and drawing the same words from `random`: the WebAssembly kernel runs
+ * the stream's generator itself (xoshiro128**, on the state {@linkcode Random.withState} lends).
+ *
+ * @param values The vector.
+ * @param levels The number of levels `s`.
+ * @param bucket Values per bucket.
+ * @param random The stream the draws come from.
+ * @param norms Receives each bucket's norm (`⌈values.length / bucket⌉` of them).
+ * @returns Each value's level (a view of scratch memory where the kernels run: read it before
+ * the next kernel call).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { qsgdLevels, qsgdLevelsJs } from "./vector_kernels.ts";
+ * import { randomStream } from "../random.ts";
+ * const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i));
+ * const norms = new Float32Array(2);
+ * const kernel = [...qsgdLevels(values, 7, 512, randomStream(1, "q"), norms)];
+ * assert.deepEqual(kernel, [...qsgdLevelsJs(values, 7, 512, randomStream(1, "q"), norms)]);
+ * ```
+ */
+export function qsgdLevels(
+  values: Float32Array,
+  levels: number,
+  bucket: number,
+  random: Random,
+  norms: Float32Array,
+): Uint16Array {
+  const d = values.length;
+  if (kernelSelection().kernels === "js") {
+    return qsgdLevelsJs(values, levels, bucket, random, norms);
+  }
+  // Layout: the generator's state (16 bytes), the values, the levels.
+  const valuesAt = 16;
+  const levelsAt = valuesAt + 4 * d;
+  const { exports, memory } = scratchKernels(levelsAt + 2 * d);
+  const state = new Uint32Array(memory.buffer, 0, 4);
+  new Float32Array(memory.buffer, valuesAt, d).set(values);
+  const chosen = new Uint16Array(memory.buffer, levelsAt, d);
+  chosen.fill(0);
+  random.withState((words) => {
+    state.set(words);
+    for (let b = 0; b < norms.length; b++) {
+      const lo = b * bucket;
+      const n = Math.min(lo + bucket, d) - lo;
+      const norm = Math.fround(Math.sqrt(exports.sum_squares_f64(valuesAt + 4 * lo, n)));
+      norms[b] = norm;
+      if (norm === 0) continue;
+      exports.qsgd_levels(valuesAt + 4 * lo, n, levels / norm, levels, 0, levelsAt + 2 * lo);
+    }
+    words.set(state);
+  });
+  return chosen;
 }
 
 /**

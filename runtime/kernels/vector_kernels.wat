@@ -101,4 +101,61 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (local.set $at (i32.add (local.get $at) (i32.const 4)))
         (br $one))))
+
+  ;; QSGD's sum of squares of a bucket: Σ v_i² in float64, in index order (each float32 square is
+  ;; exact in float64; the order of the additions is the JavaScript loop's, so the bits are too).
+  (func (export "sum_squares_f64") (param $at i32) (param $n i32) (result f64)
+    (local $end i32) (local $sum f64) (local $v f64)
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $v (f64.promote_f32 (f32.load (local.get $at))))
+        (local.set $sum (f64.add (local.get $sum) (f64.mul (local.get $v) (local.get $v))))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (br $next)))
+    (local.get $sum))
+
+  ;; QSGD's stochastic rounding of one bucket, with its random draws: for each value in order, the
+  ;; next xoshiro128** word u (the state is four i32 at $state, advanced here exactly as
+  ;; Random.fillUint32 advances it) and level = min(levels, trunc(|v|·scale + u·2⁻³²)), stored
+  ;; as a u16 at $out. Scalar: the generator is one serial stream. trunc_sat equals JavaScript's
+  ;; `| 0` here (the sum is ≥ 0 or NaN, and below 2³¹: |v| ≤ the bucket's norm).
+  (func (export "qsgd_levels")
+    (param $at i32) (param $n i32) (param $scale f64) (param $levels i32) (param $state i32)
+    (param $out i32)
+    (local $end i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $t i32) (local $word i32) (local $level i32)
+    (local.set $s0 (i32.load (local.get $state)))
+    (local.set $s1 (i32.load offset=4 (local.get $state)))
+    (local.set $s2 (i32.load offset=8 (local.get $state)))
+    (local.set $s3 (i32.load offset=12 (local.get $state)))
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        ;; xoshiro128**: rotl(s1·5, 7)·9, then the state's step.
+        (local.set $word
+          (i32.mul (i32.rotl (i32.mul (local.get $s1) (i32.const 5)) (i32.const 7)) (i32.const 9)))
+        (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+        (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+        (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+        (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+        (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+        (local.set $level (i32.trunc_sat_f64_s
+          (f64.add
+            (f64.mul (f64.abs (f64.promote_f32 (f32.load (local.get $at)))) (local.get $scale))
+            (f64.mul (f64.convert_i32_u (local.get $word)) (f64.const 0x1p-32)))))
+        (i32.store16 (local.get $out)
+          (select (local.get $levels) (local.get $level)
+            (i32.gt_s (local.get $level) (local.get $levels))))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 2)))
+        (br $next)))
+    (i32.store (local.get $state) (local.get $s0))
+    (i32.store offset=4 (local.get $state) (local.get $s1))
+    (i32.store offset=8 (local.get $state) (local.get $s2))
+    (i32.store offset=12 (local.get $state) (local.get $s3)))
 )

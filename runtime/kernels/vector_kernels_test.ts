@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { randomStream } from "../random.ts";
+import { Random, randomStream } from "../random.ts";
 import {
   addInto,
   addIntoJs,
   arenaKernels,
   createKernelMemory,
   kernelSelection,
+  qsgdLevels,
+  qsgdLevelsJs,
   selectKernels,
 } from "./vector_kernels.ts";
 
@@ -161,5 +163,46 @@ Deno.test("with the JavaScript loops, addInto is the reference and arenas are pl
     assert.deepEqual(bitsOf(target), bitsOf(reference));
   } finally {
     selectKernels("auto");
+  }
+});
+
+Deno.test("QSGD's norms and levels match the JavaScript loop's, and the stream goes on alike", () => {
+  selectKernels("wasm");
+  for (const d of [1, 7, 511, 512, 513, 3000]) {
+    for (const bucket of [1, 5, 512]) {
+      for (const levels of [1, 3, 15, 255, 65535]) {
+        // Special values (a NaN or ∞ makes its bucket's norm NaN or ∞, and its levels 0) in
+        // odd-levelled cases, finite values only in the others.
+        const v = values(d, d + bucket + levels).map((x) =>
+          levels % 2 === 1 && levels > 3 ? x : (Number.isFinite(x) ? x : 0.25)
+        );
+        if (d > 600) v.fill(0, 512, 600); // a bucket of zeros: no draws for it
+        const buckets = Math.ceil(d / bucket);
+        const [normsJs, normsKernel] = [new Float32Array(buckets), new Float32Array(buckets)];
+        const [randomJs, randomKernel] = [randomStream(d, "q"), randomStream(d, "q")];
+        const reference = qsgdLevelsJs(v, levels, bucket, randomJs, normsJs);
+        const got = qsgdLevels(v, levels, bucket, randomKernel, normsKernel);
+        const what = `d ${d}, bucket ${bucket}, levels ${levels}`;
+        assert.deepEqual(bitsOf(normsKernel), bitsOf(normsJs), what);
+        assert.deepEqual([...got], [...reference], what);
+        assert.equal(randomKernel.nextUint32(), randomJs.nextUint32(), what);
+      }
+    }
+  }
+  // Independent expectation: xoshiro128** from the state [1, 2, 3, 4] first draws 11520 (the
+  // reference implementation), so a bucket [1] at one level, scale 1, rounds 1 + 11520·2⁻³² to 1.
+  const norms = new Float32Array(1);
+  assert.deepEqual(
+    [...qsgdLevels(Float32Array.of(1), 1, 1, Random.fromState([1, 2, 3, 4]), norms)],
+    [1],
+  );
+  // And a value of about half its bucket's norm, at one level, goes up when the draw passes
+  // what is left to 1.
+  const half = Float32Array.of(0.5, Math.sqrt(0.75));
+  const norm = Math.fround(Math.sqrt(half[0]! ** 2 + half[1]! ** 2));
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    const draw = randomStream(seed, "h").nextUint32();
+    const level = qsgdLevels(half, 1, 2, randomStream(seed, "h"), new Float32Array(1))[0];
+    assert.equal(level, Math.min(1, Math.floor(0.5 * (1 / norm) + draw * 2 ** -32)), `${seed}`);
   }
 });
