@@ -9,13 +9,20 @@
  * - `gossamer bench allreduce`'s CPU seconds and time per 64 MiB all-reduce of 4 ranks, thread
  *   ranks through shared memory and process ranks over TCP.
  *
- * Run: `deno run -A bench/kernels_bench.ts [--rounds 3] [--mib 64] [--ranks 4] [--no-allreduce]`
+ * - QSGD encode + decode at d = 1M and 10M, in ms and as a percentage of a plain copy's speed
+ *   (the issue's measure: the copy's time over the codec's).
+ *
+ * Run: `deno run -A bench/kernels_bench.ts [--rounds 3] [--mib 64] [--ranks 4] [--no-allreduce]
+ * [--no-codecs]`
  *
  * @module
  */
 
 import { addInto, selectKernels } from "../runtime/kernels/vector_kernels.ts";
 import { createSharedArena, SharedReducer } from "../runtime/comm/shared_reduce.ts";
+import { qsgd } from "../dsl/compressors/mod.ts";
+import { createCodec } from "../runtime/compressors/registry.ts";
+import { randomStream } from "../runtime/random.ts";
 import {
   type AllReduceResult,
   benchAllReduce,
@@ -27,13 +34,21 @@ interface Settings {
   mib: number;
   ranks: number;
   allReduce: boolean;
+  codecs: boolean;
 }
 
 function parseSettings(args: readonly string[]): Settings {
-  const settings: Settings = { rounds: 3, mib: 64, ranks: 4, allReduce: true };
+  const settings: Settings = {
+    rounds: 3,
+    mib: 64,
+    ranks: 4,
+    allReduce: true,
+    codecs: true,
+  };
   for (let i = 0; i < args.length; i++) {
     const value = Number(args[i + 1]);
     if (args[i] === "--no-allreduce") settings.allReduce = false;
+    else if (args[i] === "--no-codecs") settings.codecs = false;
     else if (["--rounds", "--mib", "--ranks"].includes(args[i]!) && Number.isInteger(value)) {
       settings[args[i]!.slice(2) as "rounds" | "mib" | "ranks"] = value;
       i++;
@@ -100,6 +115,9 @@ if (import.meta.main) {
   const [target, source] = vectors(2, floats);
   const copy = new Float32Array(floats);
   const inputs = vectors(settings.ranks, floats);
+  const qsgdInputs = settings.codecs
+    ? [1_000_000, 10_000_000].map((d) => [d, vectors(1, d)[0]!] as const)
+    : [];
   for (let round = 1; round <= settings.rounds; round++) {
     console.log(`## round ${round} (load average ${Deno.loadavg().map((l) => l.toFixed(2))})\n`);
     // Each measurement for both kernels back to back, the order flipped every other round.
@@ -109,15 +127,35 @@ if (import.meta.main) {
         selectKernels(kernels);
         const value = await measure(kernels);
         rows.push({ what, kernels, value });
-        console.log(`${kernels.padEnd(5)} ${what.padEnd(56)} ${value.toFixed(2)} ms`);
+        console.log(`${kernels.padEnd(5)} ${what.padEnd(56)} ${value.toFixed(2)}`);
       }
     };
-    await both("plain copy (TypedArray.set)", () => timeMs(() => copy.set(source!)));
-    await both("addInto, 1 MiB segments", () => timeMs(() => ringReduce(target!, source!)));
+    await both("plain copy (TypedArray.set), ms", () => timeMs(() => copy.set(source!)));
+    await both("addInto, 1 MiB segments, ms", () => timeMs(() => ringReduce(target!, source!)));
     await both(
-      `shared-memory all-reduce, ${settings.ranks} ranks in one thread`,
+      `shared-memory all-reduce, ${settings.ranks} ranks in one thread, ms`,
       () => sharedReduceMs(inputs),
     );
+    for (const [d, codeValues] of qsgdInputs) {
+      const copyMs = timeMs(() => codeValues.slice());
+      for (const bits of [2, 4, 8]) {
+        const codec = createCodec(qsgd({ bits }), { d, steps: 1 });
+        const target = new Float64Array(d);
+        const context = { step: 0, random: randomStream(0, "kernels-bench") };
+        const name = `qsgd ${bits} bits encode+decode, d = ${d / 1e6}M`;
+        await both(
+          `${name}, ms`,
+          () => timeMs(() => codec.addDecoded(codec.encode(codeValues, context), target, 1), 3),
+        );
+        // The issue's measure: a copy's time over the codec's, in %, copy timed just before.
+        await both(
+          `${name}, % of a copy's speed`,
+          () =>
+            100 * copyMs /
+            timeMs(() => codec.addDecoded(codec.encode(codeValues, context), target, 1), 3),
+        );
+      }
+    }
     if (settings.allReduce) {
       const results = new Map<Kernels, AllReduceResult[]>();
       for (const kernels of order) {
@@ -140,11 +178,11 @@ if (import.meta.main) {
         for (const result of list) {
           const name = `all-reduce, ${result.launch} (${result.path})`;
           for (const [what, value] of [["CPU", result.cpuSeconds], ["time", result.seconds]]) {
-            rows.push({ what: `${name}: ${what}`, kernels, value: (value as number) * 1000 });
+            rows.push({ what: `${name}: ${what}, ms`, kernels, value: (value as number) * 1000 });
             console.log(
-              `${kernels.padEnd(5)} ${`${name}: ${what}`.padEnd(56)} ${
+              `${kernels.padEnd(5)} ${`${name}: ${what}, ms`.padEnd(56)} ${
                 ((value as number) * 1000).toFixed(2)
-              } ms`,
+              }`,
             );
           }
         }
@@ -158,9 +196,7 @@ if (import.meta.main) {
       median(rows.filter((r) => r.what === what && r.kernels === k).map((r) => r.value))
     );
     console.log(
-      `${what.padEnd(58)} ${js!.toFixed(2)} ms  ${wasm!.toFixed(2)} ms  ${
-        (js! / wasm!).toFixed(2)
-      }×`,
+      `${what.padEnd(58)} ${js!.toFixed(2)}  ${wasm!.toFixed(2)}  ${(js! / wasm!).toFixed(2)}×`,
     );
   }
   selectKernels("auto");

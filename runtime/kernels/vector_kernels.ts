@@ -123,7 +123,6 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Ke
  * ```
  */
 export function selectKernels(request: KernelRequest): KernelSelection {
-  scratch = null;
   if (request === "js") {
     current = { kernels: "js", reason: "js requested" };
     return current;
