@@ -23,7 +23,7 @@ import type { QsgdNode } from "../../dsl/plan.ts";
 import { bytesAsFloats } from "../comm/wire.ts";
 import type { Random } from "../random.ts";
 import type { CodecCore, CompressorOptions } from "./types.ts";
-import { qsgdLevels } from "../kernels/vector_kernels.ts";
+import { qsgdAddDecoded, qsgdLevels } from "../kernels/vector_kernels.ts";
 
 /**
  * Bits of one QSGD level: `⌈log2(s+1)⌉` (the sign travels apart, one bit per value).
@@ -202,6 +202,9 @@ export function dequantizeInto(
   const signsAt = 4 * buckets;
   const levelsAt = signsAt + Math.ceil(d / 8);
   const width = levelBits(levels);
+  // A WebAssembly kernel where it runs, bit-identical to the loop below.
+  const layout = { d, levels, bucket, buckets, width, signsAt, levelsAt };
+  if (qsgdAddDecoded(code, layout, target, scale)) return;
   // Widths that divide a byte are read in place; the others are unpacked first.
   const inPlace = 8 % width === 0;
   const chosen = inPlace ? undefined : unpackLevels(code, width, d, levelsAt);

@@ -55,6 +55,16 @@ interface KernelExports {
     state: number,
     out: number,
   ): void;
+  qsgd_decode(
+    j: number,
+    end: number,
+    unit: number,
+    width: number,
+    levelsAt: number,
+    signsAt: number,
+    target: number,
+    f32: number,
+  ): void;
 }
 
 /** Bytes of one WebAssembly page. */
@@ -332,6 +342,56 @@ export function qsgdLevels(
     words.set(state);
   });
   return chosen;
+}
+
+/**
+ * Adds `scale ×` a QSGD code to `target` with the WebAssembly kernel, bit-identical to the
+ * JavaScript loop of `qsgd.ts`'s `dequantizeInto` (the reference and fallback, which checks the
+ * code's length before this is called). The code and `target` are copied into scratch memory and
+ * `target` back out.
+ *
+ * @param code The code: `buckets` float32 norms, then the signs at `signsAt`, the levels at
+ * `levelsAt`, `width` bits each.
+ * @param layout Where the parts of the code lie, and its sizes.
+ * @param target The vector to add to (float32 or float64).
+ * @param scale The factor.
+ * @returns Whether the kernel ran (false where the JavaScript loops are selected).
+ */
+export function qsgdAddDecoded(
+  code: Uint8Array,
+  layout: {
+    readonly d: number;
+    readonly levels: number;
+    readonly bucket: number;
+    readonly buckets: number;
+    readonly width: number;
+    readonly signsAt: number;
+    readonly levelsAt: number;
+  },
+  target: Float32Array | Float64Array,
+  scale: number,
+): boolean {
+  if (kernelSelection().kernels === "js") return false;
+  const { d, levels, bucket, buckets, width } = layout;
+  // Layout: the code (and the 3 bytes the kernel may read past its last level), then the target.
+  const targetAt = Math.ceil((code.length + 3) / 8) * 8;
+  const { exports, memory } = scratchKernels(targetAt + target.byteLength);
+  const bytes = new Uint8Array(memory.buffer);
+  bytes.set(code);
+  bytes.fill(0, code.length, code.length + 3);
+  const targetBytes = new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
+  bytes.set(targetBytes, targetAt);
+  const norms = new Float32Array(memory.buffer, 0, buckets);
+  const f32 = target instanceof Float32Array ? 1 : 0;
+  for (let b = 0; b < buckets; b++) {
+    const unit = scale * norms[b]! / levels;
+    if (unit === 0) continue;
+    const lo = b * bucket;
+    const hi = Math.min(lo + bucket, d);
+    exports.qsgd_decode(lo, hi, unit, width, layout.levelsAt, layout.signsAt, targetAt, f32);
+  }
+  targetBytes.set(bytes.subarray(targetAt, targetAt + target.byteLength));
+  return true;
 }
 
 /**

@@ -158,4 +158,43 @@
     (i32.store offset=4 (local.get $state) (local.get $s1))
     (i32.store offset=8 (local.get $state) (local.get $s2))
     (i32.store offset=12 (local.get $state) (local.get $s3)))
+
+  ;; QSGD's decode of values [$j, $end) of one bucket: target[j] += unit · (±level_j), the level
+  ;; `width` bits at bit j·width of the levels (read as a little-endian i32 from its first byte:
+  ;; width ≤ 16 fits with the shift ≤ 7, so three bytes of slack must follow the code), the sign
+  ;; bit j of the signs. The product and the sum in float64 as in JavaScript; a float32 target
+  ;; ($f32 ≠ 0) is read as float64 and the sum rounded to float32 on store, as a Float32Array
+  ;; element assignment does. Scalar: each value's bits sit at their own offset.
+  (func (export "qsgd_decode")
+    (param $j i32) (param $end i32) (param $unit f64) (param $width i32) (param $levelsAt i32)
+    (param $signsAt i32) (param $target i32) (param $f32 i32)
+    (local $bit i32) (local $mask i32) (local $level i32) (local $negative i32) (local $x f64)
+    (local $at i32)
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $width)) (i32.const 1)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $j) (local.get $end)))
+        (local.set $bit (i32.mul (local.get $j) (local.get $width)))
+        (local.set $level (i32.and
+          (i32.shr_u
+            (i32.load (i32.add (local.get $levelsAt) (i32.shr_u (local.get $bit) (i32.const 3))))
+            (i32.and (local.get $bit) (i32.const 7)))
+          (local.get $mask)))
+        (local.set $negative (i32.sub (i32.const 0) (i32.and
+          (i32.shr_u
+            (i32.load8_u (i32.add (local.get $signsAt) (i32.shr_u (local.get $j) (i32.const 3))))
+            (i32.and (local.get $j) (i32.const 7)))
+          (i32.const 1))))
+        (local.set $x (f64.mul (local.get $unit) (f64.convert_i32_s
+          (i32.sub (i32.xor (local.get $level) (local.get $negative)) (local.get $negative)))))
+        (if (local.get $f32)
+          (then
+            (local.set $at (i32.add (local.get $target) (i32.shl (local.get $j) (i32.const 2))))
+            (f32.store (local.get $at) (f32.demote_f64
+              (f64.add (f64.promote_f32 (f32.load (local.get $at))) (local.get $x)))))
+          (else
+            (local.set $at (i32.add (local.get $target) (i32.shl (local.get $j) (i32.const 3))))
+            (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (local.get $x)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $next))))
 )
