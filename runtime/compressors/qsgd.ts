@@ -23,7 +23,7 @@ import type { QsgdNode } from "../../dsl/plan.ts";
 import { bytesAsFloats } from "../comm/wire.ts";
 import type { Random } from "../random.ts";
 import type { CodecCore, CompressorOptions } from "./types.ts";
-import { qsgdAddDecoded, qsgdLevels } from "../kernels/vector_kernels.ts";
+import { qsgdAddDecoded, qsgdEncode, qsgdLevelsJs } from "../kernels/vector_kernels.ts";
 
 /**
  * Bits of one QSGD level: `⌈log2(s+1)⌉` (the sign travels apart, one bit per value).
@@ -153,9 +153,10 @@ export function quantize(
   const code = new Uint8Array(quantizedCodeBytes(d, levels, bucket));
   const norms = new Float32Array(code.buffer, 0, buckets);
   const signs = code.subarray(4 * buckets, 4 * buckets + Math.ceil(d / 8));
-  // Norms and levels: a WebAssembly kernel where it runs, bit-identical to the JavaScript loop
-  // and drawing the same random words (runtime/kernels/vector_kernels.ts).
-  const chosen = qsgdLevels(values, levels, bucket, random, norms);
+  // The WebAssembly kernels where they run: bit-identical to the loops below, drawing the same
+  // random words (runtime/kernels/vector_kernels.ts).
+  if (qsgdEncode(values, levels, bucket, levelBits(levels), random, code)) return code;
+  const chosen = qsgdLevelsJs(values, levels, bucket, random, norms);
   // Signs, eight to a byte, from the float32 sign bits: no comparison per value, and the
   // byte is built in a register. (A negative zero sets its bit; its level is 0 either way.)
   const words = new Uint32Array(values.buffer, values.byteOffset, d);

@@ -130,10 +130,12 @@ Deno.test("QSGD encodes and decodes to the same bytes with the vector kernels as
   };
   try {
     for (const d of [1, 9, 100, 1001]) {
-      for (const levels of [1, 2, 3, 7, 100, 255, 1000, 65535]) {
+      for (const levels of [1, 2, 3, 7, 15, 31, 100, 255, 1000, 65535]) {
         for (const bucket of [3, 64, 512]) {
           const v = vector(d, d + levels + bucket);
           if (d > 200) v.fill(0, 64, 192); // whole buckets of zeros (no draws, nothing decoded)
+          if (d > 5) v[5] = -0; // a sign bit set on a zero
+          if (d > 8 && levels === 255) v[8] = NaN; // its bucket's norm is NaN, its levels 0
           const js = run("js", v, levels, bucket);
           const wasm = run("wasm", v, levels, bucket);
           assert.deepEqual(wasm, js, `d ${d}, levels ${levels}, bucket ${bucket}`);

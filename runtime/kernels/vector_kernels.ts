@@ -65,6 +65,8 @@ interface KernelExports {
     target: number,
     f32: number,
   ): void;
+  sign_bits(at: number, n: number, out: number): void;
+  pack_levels(at: number, n: number, width: number, out: number): void;
 }
 
 /** Bytes of one WebAssembly page. */
@@ -317,18 +319,33 @@ export function qsgdLevels(
   random: Random,
   norms: Float32Array,
 ): Uint16Array {
-  const d = values.length;
   if (kernelSelection().kernels === "js") {
     return qsgdLevelsJs(values, levels, bucket, random, norms);
   }
+  const { memory, levelsAt } = levelsInScratch(values, levels, bucket, random, norms, 0);
+  return new Uint16Array(memory.buffer, levelsAt, values.length);
+}
+
+/**
+ * Runs the norm and level kernels: the values at byte 16 of scratch memory, then the levels,
+ * then `extra` bytes.
+ */
+function levelsInScratch(
+  values: Float32Array,
+  levels: number,
+  bucket: number,
+  random: Random,
+  norms: Float32Array,
+  extra: number,
+): { exports: KernelExports; memory: WebAssembly.Memory; valuesAt: number; levelsAt: number } {
+  const d = values.length;
   // Layout: the generator's state (16 bytes), the values, the levels.
   const valuesAt = 16;
   const levelsAt = valuesAt + 4 * d;
-  const { exports, memory } = scratchKernels(levelsAt + 2 * d);
+  const { exports, memory } = scratchKernels(levelsAt + 2 * d + extra);
   const state = new Uint32Array(memory.buffer, 0, 4);
   new Float32Array(memory.buffer, valuesAt, d).set(values);
-  const chosen = new Uint16Array(memory.buffer, levelsAt, d);
-  chosen.fill(0);
+  new Uint16Array(memory.buffer, levelsAt, d).fill(0);
   random.withState((words) => {
     state.set(words);
     for (let b = 0; b < norms.length; b++) {
@@ -341,7 +358,51 @@ export function qsgdLevels(
     }
     words.set(state);
   });
-  return chosen;
+  return { exports, memory, valuesAt, levelsAt };
+}
+
+/**
+ * QSGD's whole encode with the WebAssembly kernels: norms, levels (with the stream's draws),
+ * sign bits and level packing, written into `code` as `qsgd.ts`'s `quantize` lays it out
+ * (`buckets` norms, the signs at `4·buckets`, then the levels `width` bits each), bit-identical
+ * to its JavaScript loops (the reference and fallback).
+ *
+ * @param values The vector.
+ * @param levels The number of levels `s`.
+ * @param bucket Values per bucket.
+ * @param width Bits per level, `⌈log2(s + 1)⌉`.
+ * @param random The stream the draws come from.
+ * @param code The code to fill, of its full length.
+ * @returns Whether the kernels ran (false where the JavaScript loops are selected).
+ */
+export function qsgdEncode(
+  values: Float32Array,
+  levels: number,
+  bucket: number,
+  width: number,
+  random: Random,
+  code: Uint8Array,
+): boolean {
+  if (kernelSelection().kernels === "js") return false;
+  const d = values.length;
+  const buckets = Math.ceil(d / bucket);
+  const norms = new Float32Array(code.buffer, code.byteOffset, buckets);
+  const { exports, memory, valuesAt, levelsAt } = levelsInScratch(
+    values,
+    levels,
+    bucket,
+    random,
+    norms,
+    code.length,
+  );
+  // The code's signs and levels after the levels in scratch, then copied out.
+  const signsAt = levelsAt + 2 * d;
+  const rest = new Uint8Array(memory.buffer, signsAt, code.length - 4 * buckets);
+  rest.fill(0);
+  exports.sign_bits(valuesAt, d, signsAt);
+  exports.pack_levels(levelsAt, d, width, signsAt + Math.ceil(d / 8));
+  code.set(rest, 4 * buckets);
+  return true;
 }
 
 /**

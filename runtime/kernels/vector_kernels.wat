@@ -197,4 +197,55 @@
             (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (local.get $x)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $next))))
+
+  ;; QSGD's sign bits: bit j of the bytes at $out is the float32 sign bit of value j (set for
+  ;; negative values and −0), eight to a byte, least significant first. i32x4.bitmask takes the
+  ;; four lanes' top bits at once; the last byte's unused bits are 0.
+  (func (export "sign_bits") (param $at i32) (param $n i32) (param $out i32)
+    (local $end i32) (local $byte i32) (local $j i32)
+    (local.set $end (i32.add (local.get $out) (i32.shr_u (local.get $n) (i32.const 3))))
+    (block $done8
+      (loop $eight
+        (br_if $done8 (i32.ge_u (local.get $out) (local.get $end)))
+        (i32.store8 (local.get $out) (i32.or
+          (i32x4.bitmask (v128.load (local.get $at)))
+          (i32.shl (i32x4.bitmask (v128.load offset=16 (local.get $at))) (i32.const 4))))
+        (local.set $at (i32.add (local.get $at) (i32.const 32)))
+        (local.set $out (i32.add (local.get $out) (i32.const 1)))
+        (br $eight)))
+    (local.set $n (i32.and (local.get $n) (i32.const 7)))
+    (if (local.get $n)
+      (then
+        (block $done1
+          (loop $one
+            (br_if $done1 (i32.ge_u (local.get $j) (local.get $n)))
+            (local.set $byte (i32.or (local.get $byte)
+              (i32.shl (i32.shr_u (i32.load (local.get $at)) (i32.const 31)) (local.get $j))))
+            (local.set $at (i32.add (local.get $at) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $one)))
+        (i32.store8 (local.get $out) (local.get $byte)))))
+
+  ;; Packs $n u16 levels from $at into `width`-bit fields from $out, least significant bit first
+  ;; (the code's level format; width ≤ 16, so the accumulator holds at most 23 bits).
+  (func (export "pack_levels") (param $at i32) (param $n i32) (param $width i32) (param $out i32)
+    (local $end i32) (local $acc i32) (local $filled i32)
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 1))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $acc (i32.or (local.get $acc)
+          (i32.shl (i32.load16_u (local.get $at)) (local.get $filled))))
+        (local.set $filled (i32.add (local.get $filled) (local.get $width)))
+        (block $flushed
+          (loop $flush
+            (br_if $flushed (i32.lt_u (local.get $filled) (i32.const 8)))
+            (i32.store8 (local.get $out) (local.get $acc))
+            (local.set $out (i32.add (local.get $out) (i32.const 1)))
+            (local.set $acc (i32.shr_u (local.get $acc) (i32.const 8)))
+            (local.set $filled (i32.sub (local.get $filled) (i32.const 8)))
+            (br $flush)))
+        (local.set $at (i32.add (local.get $at) (i32.const 2)))
+        (br $next)))
+    (if (local.get $filled) (then (i32.store8 (local.get $out) (local.get $acc)))))
 )
