@@ -130,29 +130,57 @@ if (import.meta.main) {
         console.log(`${kernels.padEnd(5)} ${what.padEnd(56)} ${value.toFixed(2)}`);
       }
     };
+    /**
+     * `f` with each kernels in turn, call by call (`reps` calls each), a plain copy of `bytes`
+     * timed between them: the medians of each, and the copy's time over `f`'s in %.
+     */
+    const interleaved = (what: string, f: () => void, reps: number, copyOf: Float32Array) => {
+      const ms = new Map<Kernels, number[]>(KERNELS.map((k) => [k, []]));
+      const copyMs: number[] = [];
+      for (let i = 0; i < reps; i++) {
+        for (const kernels of order) {
+          selectKernels(kernels);
+          const start = performance.now();
+          f();
+          ms.get(kernels)!.push(performance.now() - start);
+        }
+        const start = performance.now();
+        copyOf.slice();
+        copyMs.push(performance.now() - start);
+      }
+      for (const kernels of order) {
+        const value = median(ms.get(kernels)!);
+        const percent = 100 * median(copyMs) / value;
+        rows.push({ what: `${what}, ms`, kernels, value });
+        rows.push({ what: `${what}, % of a copy's speed`, kernels, value: percent });
+        console.log(
+          `${kernels.padEnd(5)} ${what.padEnd(48)} ${value.toFixed(2)} ms, ${
+            percent.toFixed(1)
+          }% of a copy's speed`,
+        );
+      }
+    };
     await both("plain copy (TypedArray.set), ms", () => timeMs(() => copy.set(source!)));
-    await both("addInto, 1 MiB segments, ms", () => timeMs(() => ringReduce(target!, source!)));
+    interleaved("addInto, 1 MiB segments", () => ringReduce(target!, source!), 7, source!);
     await both(
       `shared-memory all-reduce, ${settings.ranks} ranks in one thread, ms`,
       () => sharedReduceMs(inputs),
     );
     for (const [d, codeValues] of qsgdInputs) {
-      const copyMs = timeMs(() => codeValues.slice());
       for (const bits of [2, 4, 8]) {
         const codec = createCodec(qsgd({ bits }), { d, steps: 1 });
-        const target = new Float64Array(d);
+        const decoded = new Float64Array(d);
         const context = { step: 0, random: randomStream(0, "kernels-bench") };
-        const name = `qsgd ${bits} bits encode+decode, d = ${d / 1e6}M`;
-        await both(
-          `${name}, ms`,
-          () => timeMs(() => codec.addDecoded(codec.encode(codeValues, context), target, 1), 3),
-        );
-        // The issue's measure: a copy's time over the codec's, in %, copy timed just before.
-        await both(
-          `${name}, % of a copy's speed`,
-          () =>
-            100 * copyMs /
-            timeMs(() => codec.addDecoded(codec.encode(codeValues, context), target, 1), 3),
+        const code = codec.encode(codeValues, context);
+        const name = `qsgd ${bits} bits, d = ${d / 1e6}M`;
+        const reps = d > 1e6 ? 5 : 11;
+        interleaved(`${name} encode`, () => codec.encode(codeValues, context), reps, codeValues);
+        interleaved(`${name} decode`, () => codec.addDecoded(code, decoded, 1), reps, codeValues);
+        interleaved(
+          `${name} encode+decode`,
+          () => codec.addDecoded(codec.encode(codeValues, context), decoded, 1),
+          reps,
+          codeValues,
         );
       }
     }
