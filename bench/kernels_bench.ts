@@ -167,7 +167,7 @@ if (import.meta.main) {
       () => sharedReduceMs(inputs),
     );
     for (const [d, codeValues] of qsgdInputs) {
-      for (const bits of [2, 4, 8]) {
+      for (const bits of [2, 3, 4, 8]) {
         const codec = createCodec(qsgd({ bits }), { d, steps: 1 });
         const decoded = new Float64Array(d);
         const context = { step: 0, random: randomStream(0, "kernels-bench") };
