@@ -54,6 +54,7 @@ interface KernelExports {
     levels: number,
     state: number,
     out: number,
+    draws: number,
   ): void;
   qsgd_decode(
     j: number,
@@ -327,8 +328,8 @@ export function qsgdLevels(
 }
 
 /**
- * Runs the norm and level kernels: the values at byte 16 of scratch memory, then the levels,
- * then `extra` bytes.
+ * Runs the norm and level kernels: the values at byte 16 of scratch memory, then the levels, a
+ * bucket's draws, and `extra` bytes from `endAt`.
  */
 function levelsInScratch(
   values: Float32Array,
@@ -337,12 +338,20 @@ function levelsInScratch(
   random: Random,
   norms: Float32Array,
   extra: number,
-): { exports: KernelExports; memory: WebAssembly.Memory; valuesAt: number; levelsAt: number } {
+): {
+  exports: KernelExports;
+  memory: WebAssembly.Memory;
+  valuesAt: number;
+  levelsAt: number;
+  endAt: number;
+} {
   const d = values.length;
-  // Layout: the generator's state (16 bytes), the values, the levels.
+  // Layout: the generator's state (16 bytes), the values, the levels, a bucket's draws.
   const valuesAt = 16;
   const levelsAt = valuesAt + 4 * d;
-  const { exports, memory } = scratchKernels(levelsAt + 2 * d + extra);
+  const drawsAt = levelsAt + 2 * d;
+  const endAt = drawsAt + 4 * Math.min(bucket, d);
+  const { exports, memory } = scratchKernels(endAt + extra);
   const state = new Uint32Array(memory.buffer, 0, 4);
   new Float32Array(memory.buffer, valuesAt, d).set(values);
   new Uint16Array(memory.buffer, levelsAt, d).fill(0);
@@ -354,11 +363,12 @@ function levelsInScratch(
       const norm = Math.fround(Math.sqrt(exports.sum_squares_f64(valuesAt + 4 * lo, n)));
       norms[b] = norm;
       if (norm === 0) continue;
-      exports.qsgd_levels(valuesAt + 4 * lo, n, levels / norm, levels, 0, levelsAt + 2 * lo);
+      const at = valuesAt + 4 * lo;
+      exports.qsgd_levels(at, n, levels / norm, levels, 0, levelsAt + 2 * lo, drawsAt);
     }
     words.set(state);
   });
-  return { exports, memory, valuesAt, levelsAt };
+  return { exports, memory, valuesAt, levelsAt, endAt };
 }
 
 /**
@@ -387,7 +397,7 @@ export function qsgdEncode(
   const d = values.length;
   const buckets = Math.ceil(d / bucket);
   const norms = new Float32Array(code.buffer, code.byteOffset, buckets);
-  const { exports, memory, valuesAt, levelsAt } = levelsInScratch(
+  const { exports, memory, valuesAt, levelsAt, endAt } = levelsInScratch(
     values,
     levels,
     bucket,
@@ -395,8 +405,8 @@ export function qsgdEncode(
     norms,
     code.length,
   );
-  // The code's signs and levels after the levels in scratch, then copied out.
-  const signsAt = levelsAt + 2 * d;
+  // The code's signs and levels after the rest in scratch, then copied out.
+  const signsAt = endAt;
   const rest = new Uint8Array(memory.buffer, signsAt, code.length - 4 * buckets);
   rest.fill(0);
   exports.sign_bits(valuesAt, d, signsAt);

@@ -119,23 +119,28 @@
   ;; QSGD's stochastic rounding of one bucket, with its random draws: for each value in order, the
   ;; next xoshiro128** word u (the state is four i32 at $state, advanced here exactly as
   ;; Random.fillUint32 advances it) and level = min(levels, trunc(|v|·scale + u·2⁻³²)), stored
-  ;; as a u16 at $out. Scalar: the generator is one serial stream. trunc_sat equals JavaScript's
-  ;; `| 0` here (the sum is ≥ 0 or NaN, and below 2³¹: |v| ≤ the bucket's norm).
+  ;; as a u16 at $out. The generator is one serial stream, so the words are drawn first, into
+  ;; $draws (4n bytes), and the rounding then takes four values a turn (two float64 lanes at a
+  ;; time: the same float64 operations as JavaScript's, lane by lane). trunc_sat equals
+  ;; JavaScript's `| 0` here: the sum is ≥ 0 or NaN, and below 2³¹ (|v| ≤ the bucket's norm).
   (func (export "qsgd_levels")
     (param $at i32) (param $n i32) (param $scale f64) (param $levels i32) (param $state i32)
-    (param $out i32)
+    (param $out i32) (param $draws i32)
     (local $end i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
-    (local $t i32) (local $word i32) (local $level i32)
+    (local $t i32) (local $w i32) (local $level i32) (local $vend i32)
+    (local $v v128) (local $u v128) (local $scales v128) (local $lo v128) (local $hi v128)
+    ;; The draws.
     (local.set $s0 (i32.load (local.get $state)))
     (local.set $s1 (i32.load offset=4 (local.get $state)))
     (local.set $s2 (i32.load offset=8 (local.get $state)))
     (local.set $s3 (i32.load offset=12 (local.get $state)))
-    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+    (local.set $w (local.get $draws))
+    (local.set $end (i32.add (local.get $draws) (i32.shl (local.get $n) (i32.const 2))))
+    (block $drawn
+      (loop $draw
+        (br_if $drawn (i32.ge_u (local.get $w) (local.get $end)))
         ;; xoshiro128**: rotl(s1·5, 7)·9, then the state's step.
-        (local.set $word
+        (i32.store (local.get $w)
           (i32.mul (i32.rotl (i32.mul (local.get $s1) (i32.const 5)) (i32.const 7)) (i32.const 9)))
         (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
         (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
@@ -144,20 +149,56 @@
         (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
         (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
         (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+        (local.set $w (i32.add (local.get $w) (i32.const 4)))
+        (br $draw)))
+    (i32.store (local.get $state) (local.get $s0))
+    (i32.store offset=4 (local.get $state) (local.get $s1))
+    (i32.store offset=8 (local.get $state) (local.get $s2))
+    (i32.store offset=12 (local.get $state) (local.get $s3))
+    ;; The rounding, four values a turn.
+    (local.set $scales (f64x2.splat (local.get $scale)))
+    (local.set $w (local.get $draws))
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $at)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $four
+        (br_if $done4 (i32.ge_u (local.get $at) (local.get $vend)))
+        (local.set $v (v128.load (local.get $at)))
+        (local.set $u (v128.load (local.get $w)))
+        (local.set $lo (i32x4.trunc_sat_f64x2_s_zero (f64x2.add
+          (f64x2.mul (f64x2.abs (f64x2.promote_low_f32x4 (local.get $v))) (local.get $scales))
+          (f64x2.mul (f64x2.convert_low_i32x4_u (local.get $u)) (f64x2.splat (f64.const 0x1p-32))))))
+        (local.set $v (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+          (local.get $v) (local.get $v)))
+        (local.set $u (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+          (local.get $u) (local.get $u)))
+        (local.set $hi (i32x4.trunc_sat_f64x2_s_zero (f64x2.add
+          (f64x2.mul (f64x2.abs (f64x2.promote_low_f32x4 (local.get $v))) (local.get $scales))
+          (f64x2.mul (f64x2.convert_low_i32x4_u (local.get $u)) (f64x2.splat (f64.const 0x1p-32))))))
+        (local.set $v (i32x4.min_s
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo) (local.get $hi))
+          (i32x4.splat (local.get $levels))))
+        (i64.store (local.get $out)
+          (i64x2.extract_lane 0 (i16x8.narrow_i32x4_u (local.get $v) (local.get $v))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (local.set $w (i32.add (local.get $w) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $four)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
         (local.set $level (i32.trunc_sat_f64_s
           (f64.add
             (f64.mul (f64.abs (f64.promote_f32 (f32.load (local.get $at)))) (local.get $scale))
-            (f64.mul (f64.convert_i32_u (local.get $word)) (f64.const 0x1p-32)))))
+            (f64.mul (f64.convert_i32_u (i32.load (local.get $w))) (f64.const 0x1p-32)))))
         (i32.store16 (local.get $out)
           (select (local.get $levels) (local.get $level)
             (i32.gt_s (local.get $level) (local.get $levels))))
         (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (local.set $w (i32.add (local.get $w) (i32.const 4)))
         (local.set $out (i32.add (local.get $out) (i32.const 2)))
-        (br $next)))
-    (i32.store (local.get $state) (local.get $s0))
-    (i32.store offset=4 (local.get $state) (local.get $s1))
-    (i32.store offset=8 (local.get $state) (local.get $s2))
-    (i32.store offset=12 (local.get $state) (local.get $s3)))
+        (br $next))))
 
   ;; QSGD's decode of values [$j, $end) of one bucket: target[j] += unit · (±level_j), the level
   ;; `width` bits at bit j·width of the levels (read as a little-endian i32 from its first byte:
@@ -228,9 +269,50 @@
 
   ;; Packs $n u16 levels from $at into `width`-bit fields from $out, least significant bit first
   ;; (the code's level format; width ≤ 16, so the accumulator holds at most 23 bits).
+  ;; Widths 1, 2, 4 and 8 pack sixteen levels a turn with SIMD (16 levels fill whole bytes), the
+  ;; rest one at a time.
   (func (export "pack_levels") (param $at i32) (param $n i32) (param $width i32) (param $out i32)
-    (local $end i32) (local $acc i32) (local $filled i32)
+    (local $end i32) (local $acc i32) (local $filled i32) (local $vend i32) (local $v v128)
     (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 1))))
+    (local.set $vend (i32.add (local.get $at)
+      (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 1))))
+    (if (i32.and (i32.le_u (local.get $width) (i32.const 8))
+          (i32.eqz (i32.and (local.get $width) (i32.sub (local.get $width) (i32.const 1)))))
+      (then
+        (block $done16
+          (loop $sixteen
+            (br_if $done16 (i32.ge_u (local.get $at) (local.get $vend)))
+            ;; The sixteen levels as bytes (each fits its width, so narrowing keeps it).
+            (local.set $v (i8x16.narrow_i16x8_u
+              (v128.load (local.get $at)) (v128.load offset=16 (local.get $at))))
+            (if (i32.eq (local.get $width) (i32.const 8))
+              (then
+                (v128.store (local.get $out) (local.get $v))))
+            (if (i32.eq (local.get $width) (i32.const 4))
+              (then
+                ;; Byte pairs (l, h) in 16-bit lanes become l | h << 4.
+                (local.set $v (v128.and (v128.or (local.get $v)
+                  (i16x8.shr_u (local.get $v) (i32.const 4))) (v128.const i16x8 255 255 255 255 255 255 255 255)))
+                (i64.store (local.get $out)
+                  (i64x2.extract_lane 0 (i8x16.narrow_i16x8_u (local.get $v) (local.get $v))))))
+            (if (i32.eq (local.get $width) (i32.const 2))
+              (then
+                ;; Pairs of 2-bit levels into 4 bits per 16-bit lane, then pairs of those into
+                ;; a byte per 32-bit lane.
+                (local.set $v (v128.and (v128.or (local.get $v)
+                  (i16x8.shr_u (local.get $v) (i32.const 6))) (v128.const i16x8 15 15 15 15 15 15 15 15)))
+                (local.set $v (v128.and (v128.or (local.get $v)
+                  (i32x4.shr_u (local.get $v) (i32.const 12))) (v128.const i32x4 255 255 255 255)))
+                (local.set $v (i16x8.narrow_i32x4_u (local.get $v) (local.get $v)))
+                (i32.store (local.get $out)
+                  (i32x4.extract_lane 0 (i8x16.narrow_i16x8_u (local.get $v) (local.get $v))))))
+            (if (i32.eq (local.get $width) (i32.const 1))
+              (then
+                (i32.store16 (local.get $out)
+                  (i8x16.bitmask (i8x16.shl (local.get $v) (i32.const 7))))))
+            (local.set $at (i32.add (local.get $at) (i32.const 32)))
+            (local.set $out (i32.add (local.get $out) (i32.shl (local.get $width) (i32.const 1))))
+            (br $sixteen)))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
