@@ -129,7 +129,7 @@ Deno.test("QSGD encodes and decodes to the same bytes with the vector kernels as
     return { code, next, wide: new Uint8Array(wide.buffer), narrow: new Uint8Array(narrow.buffer) };
   };
   try {
-    for (const d of [1, 9, 100, 1001]) {
+    for (const d of [0, 1, 9, 100, 1001]) {
       for (const levels of [1, 2, 3, 7, 15, 31, 100, 255, 1000, 65535]) {
         for (const bucket of [3, 64, 512]) {
           const v = vector(d, d + levels + bucket);

@@ -174,15 +174,23 @@ export function kernelSelection(): KernelSelection {
   return current ?? selectKernels("auto");
 }
 
-/** The scratch kernels, their memory at least `bytes` long. */
-function scratchKernels(bytes: number): NonNullable<typeof scratch> {
+/**
+ * The scratch kernels, their memory at least `bytes` long; `null` when that is beyond a
+ * WebAssembly memory (4 GiB) or the memory cannot grow: the caller then runs its JavaScript loop.
+ */
+function scratchKernels(bytes: number): NonNullable<typeof scratch> | null {
   const pages = Math.ceil(bytes / PAGE);
-  if (scratch === null) {
-    const memory = new WebAssembly.Memory({ initial: Math.max(pages, 2) });
-    scratch = { exports: instantiate((kernelModules() as KernelModules).plain, memory), memory };
+  if (pages > MAX_PAGES) return null;
+  try {
+    if (scratch === null) {
+      const memory = new WebAssembly.Memory({ initial: Math.max(pages, 2) });
+      scratch = { exports: instantiate((kernelModules() as KernelModules).plain, memory), memory };
+    }
+    const have = scratch.memory.buffer.byteLength / PAGE;
+    if (have < pages) scratch.memory.grow(pages - have);
+  } catch {
+    return null; // out of memory (a RangeError): the JavaScript loops need none
   }
-  const have = scratch.memory.buffer.byteLength / PAGE;
-  if (have < pages) scratch.memory.grow(pages - have);
   return scratch;
 }
 
@@ -227,7 +235,12 @@ export function addInto(target: Float32Array, source: Float32Array): void {
     addIntoJs(target, source);
     return;
   }
-  const { exports, memory } = scratchKernels(2 * BLOCK_FLOATS * 4);
+  const kernels = scratchKernels(2 * BLOCK_FLOATS * 4);
+  if (kernels === null) {
+    addIntoJs(target, source);
+    return;
+  }
+  const { exports, memory } = kernels;
   const a = new Float32Array(memory.buffer, 0, BLOCK_FLOATS);
   const b = new Float32Array(memory.buffer, BLOCK_FLOATS * 4, BLOCK_FLOATS);
   for (let lo = 0; lo < length; lo += BLOCK_FLOATS) {
@@ -323,13 +336,15 @@ export function qsgdLevels(
   if (kernelSelection().kernels === "js") {
     return qsgdLevelsJs(values, levels, bucket, random, norms);
   }
-  const { memory, levelsAt } = levelsInScratch(values, levels, bucket, random, norms, 0);
-  return new Uint16Array(memory.buffer, levelsAt, values.length);
+  const ran = levelsInScratch(values, levels, bucket, random, norms, 0);
+  if (ran === null) return qsgdLevelsJs(values, levels, bucket, random, norms);
+  return new Uint16Array(ran.memory.buffer, ran.levelsAt, values.length);
 }
 
 /**
  * Runs the norm and level kernels: the values at byte 16 of scratch memory, then the levels, a
- * bucket's draws, and `extra` bytes from `endAt`.
+ * bucket's draws, and `extra` bytes from `endAt`; `null` (nothing drawn) where scratch memory
+ * cannot hold them.
  */
 function levelsInScratch(
   values: Float32Array,
@@ -344,14 +359,16 @@ function levelsInScratch(
   valuesAt: number;
   levelsAt: number;
   endAt: number;
-} {
+} | null {
   const d = values.length;
   // Layout: the generator's state (16 bytes), the values, the levels, a bucket's draws.
   const valuesAt = 16;
   const levelsAt = valuesAt + 4 * d;
   const drawsAt = levelsAt + 2 * d;
   const endAt = drawsAt + 4 * Math.min(bucket, d);
-  const { exports, memory } = scratchKernels(endAt + extra);
+  const kernels = scratchKernels(endAt + extra);
+  if (kernels === null) return null;
+  const { exports, memory } = kernels;
   const state = new Uint32Array(memory.buffer, 0, 4);
   new Float32Array(memory.buffer, valuesAt, d).set(values);
   new Uint16Array(memory.buffer, levelsAt, d).fill(0);
@@ -383,7 +400,8 @@ function levelsInScratch(
  * @param width Bits per level, `⌈log2(s + 1)⌉`.
  * @param random The stream the draws come from.
  * @param code The code to fill, of its full length.
- * @returns Whether the kernels ran (false where the JavaScript loops are selected).
+ * @returns Whether the kernels ran (false where the JavaScript loops are selected or the vector
+ * does not fit in scratch memory; then nothing was drawn).
  */
 export function qsgdEncode(
   values: Float32Array,
@@ -397,14 +415,9 @@ export function qsgdEncode(
   const d = values.length;
   const buckets = Math.ceil(d / bucket);
   const norms = new Float32Array(code.buffer, code.byteOffset, buckets);
-  const { exports, memory, valuesAt, levelsAt, endAt } = levelsInScratch(
-    values,
-    levels,
-    bucket,
-    random,
-    norms,
-    code.length,
-  );
+  const ran = levelsInScratch(values, levels, bucket, random, norms, code.length);
+  if (ran === null) return false;
+  const { exports, memory, valuesAt, levelsAt, endAt } = ran;
   // The code's signs and levels after the rest in scratch, then copied out.
   const signsAt = endAt;
   const rest = new Uint8Array(memory.buffer, signsAt, code.length - 4 * buckets);
@@ -426,7 +439,8 @@ export function qsgdEncode(
  * @param layout Where the parts of the code lie, and its sizes.
  * @param target The vector to add to (float32 or float64).
  * @param scale The factor.
- * @returns Whether the kernel ran (false where the JavaScript loops are selected).
+ * @returns Whether the kernel ran (false where the JavaScript loops are selected or the code and
+ * target do not fit in scratch memory).
  */
 export function qsgdAddDecoded(
   code: Uint8Array,
@@ -446,7 +460,9 @@ export function qsgdAddDecoded(
   const { d, levels, bucket, buckets, width } = layout;
   // Layout: the code (and the 3 bytes the kernel may read past its last level), then the target.
   const targetAt = Math.ceil((code.length + 3) / 8) * 8;
-  const { exports, memory } = scratchKernels(targetAt + target.byteLength);
+  const kernels = scratchKernels(targetAt + target.byteLength);
+  if (kernels === null) return false;
+  const { exports, memory } = kernels;
   const bytes = new Uint8Array(memory.buffer);
   bytes.set(code);
   bytes.fill(0, code.length, code.length + 3);
