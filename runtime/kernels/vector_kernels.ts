@@ -47,6 +47,7 @@ interface KernelExports {
     n: number,
   ): void;
   sum_squares_f64(at: number, n: number): number;
+  bucket_squares(at: number, bucket: number, count: number, out: number): void;
   qsgd_levels(
     at: number,
     n: number,
@@ -365,7 +366,8 @@ function levelsInScratch(
   const valuesAt = 16;
   const levelsAt = valuesAt + 4 * d;
   const drawsAt = levelsAt + 2 * d;
-  const endAt = drawsAt + 4 * Math.min(bucket, d);
+  const sumsAt = Math.ceil((drawsAt + 4 * Math.min(bucket, d)) / 8) * 8;
+  const endAt = sumsAt + 8 * norms.length;
   const kernels = scratchKernels(endAt + extra);
   if (kernels === null) return null;
   const { exports, memory } = kernels;
@@ -374,10 +376,17 @@ function levelsInScratch(
   new Uint16Array(memory.buffer, levelsAt, d).fill(0);
   random.withState((words) => {
     state.set(words);
+    // Every bucket's sum of squares first (whole buckets four at a time), then the levels.
+    const whole = Math.floor(d / bucket);
+    exports.bucket_squares(valuesAt, bucket, whole, sumsAt);
+    const sums = new Float64Array(memory.buffer, sumsAt, norms.length);
+    if (whole < norms.length) {
+      sums[whole] = exports.sum_squares_f64(valuesAt + 4 * whole * bucket, d - whole * bucket);
+    }
     for (let b = 0; b < norms.length; b++) {
       const lo = b * bucket;
       const n = Math.min(lo + bucket, d) - lo;
-      const norm = Math.fround(Math.sqrt(exports.sum_squares_f64(valuesAt + 4 * lo, n)));
+      const norm = Math.fround(Math.sqrt(sums[b]!));
       norms[b] = norm;
       if (norm === 0) continue;
       const at = valuesAt + 4 * lo;

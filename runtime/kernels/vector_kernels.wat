@@ -104,7 +104,7 @@
 
   ;; QSGD's sum of squares of a bucket: Σ v_i² in float64, in index order (each float32 square is
   ;; exact in float64; the order of the additions is the JavaScript loop's, so the bits are too).
-  (func (export "sum_squares_f64") (param $at i32) (param $n i32) (result f64)
+  (func $sum_squares (export "sum_squares_f64") (param $at i32) (param $n i32) (result f64)
     (local $end i32) (local $sum f64) (local $v f64)
     (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
@@ -116,7 +116,54 @@
         (br $next)))
     (local.get $sum))
 
-  ;; QSGD's stochastic rounding of one bucket, with its random draws: for each value in order, the
+;; QSGD's sums of squares of `count` whole buckets of `bucket` values from $at, as float64 at
+  ;; $out: each bucket's sum in index order, as sum_squares_f64 (so the same bits), but four
+  ;; buckets at a time, two to a float64x2 accumulator, so that four addition chains overlap
+  ;; instead of one waiting on each addition. Leftover buckets go one at a time.
+  (func (export "bucket_squares") (param $at i32) (param $bucket i32) (param $count i32)
+    (param $out i32)
+    (local $stride i32) (local $k i32) (local $j i32) (local $p i32) (local $end i32)
+    (local $a v128) (local $b v128) (local $x v128) (local $y v128)
+    (local.set $stride (i32.shl (local.get $bucket) (i32.const 2)))
+    (block $done4
+      (loop $four
+        (br_if $done4 (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $count)))
+        (local.set $a (v128.const f64x2 0 0))
+        (local.set $b (v128.const f64x2 0 0))
+        (local.set $p (local.get $at))
+        (local.set $end (i32.add (local.get $at) (local.get $stride)))
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+            ;; Value j of buckets k, k+1 (x) and k+2, k+3 (y).
+            (local.set $x (f64x2.replace_lane 1
+              (f64x2.splat (f64.promote_f32 (f32.load (local.get $p))))
+              (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $stride))))))
+            (local.set $y (f64x2.replace_lane 1
+              (f64x2.splat (f64.promote_f32 (f32.load
+                (i32.add (local.get $p) (i32.shl (local.get $stride) (i32.const 1))))))
+              (f64.promote_f32 (f32.load
+                (i32.add (local.get $p) (i32.mul (local.get $stride) (i32.const 3)))))))
+            (local.set $a (f64x2.add (local.get $a) (f64x2.mul (local.get $x) (local.get $x))))
+            (local.set $b (f64x2.add (local.get $b) (f64x2.mul (local.get $y) (local.get $y))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $next)))
+        (v128.store (local.get $out) (local.get $a))
+        (v128.store offset=16 (local.get $out) (local.get $b))
+        (local.set $out (i32.add (local.get $out) (i32.const 32)))
+        (local.set $at (i32.add (local.get $at) (i32.shl (local.get $stride) (i32.const 2))))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $four)))
+    (block $done1
+      (loop $one
+        (br_if $done1 (i32.ge_u (local.get $k) (local.get $count)))
+        (f64.store (local.get $out) (call $sum_squares (local.get $at) (local.get $bucket)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (local.set $at (i32.add (local.get $at) (local.get $stride)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $one))))
+
+    ;; QSGD's stochastic rounding of one bucket, with its random draws: for each value in order, the
   ;; next xoshiro128** word u (the state is four i32 at $state, advanced here exactly as
   ;; Random.fillUint32 advances it) and level = min(levels, trunc(|v|·scale + u·2⁻³²)), stored
   ;; as a u16 at $out. The generator is one serial stream, so the words are drawn first, into
