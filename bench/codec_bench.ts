@@ -12,6 +12,7 @@ import { qsgd, topK } from "../dsl/compressors/mod.ts";
 import { CountSketch } from "../runtime/compressors/sketched_sgd.ts";
 import { createCodec } from "../runtime/compressors/registry.ts";
 import { randomStream } from "../runtime/random.ts";
+import { selectKernels } from "../runtime/kernels/vector_kernels.ts";
 
 for (const d of [1_000_000, 10_000_000]) {
   const random = randomStream(0, "bench", d);
@@ -31,9 +32,15 @@ for (const d of [1_000_000, 10_000_000]) {
   for (const bits of [2, 4, 8]) {
     const q = createCodec(qsgd({ bits }), { d, steps: 1 });
     const qCode = q.encode(values, context);
-    Deno.bench(`qsgd ${bits} bits encode, ${group}`, { group }, () => {
-      q.encode(values, context);
-    });
+    // The vector kernels against the JavaScript loops they replace (bench/kernels_bench.ts
+    // compares them interleaved).
+    for (const kernels of ["js", "wasm"] as const) {
+      Deno.bench(`qsgd ${bits} bits encode (${kernels}), ${group}`, { group }, () => {
+        selectKernels(kernels);
+        q.encode(values, context);
+      });
+    }
+    selectKernels("auto");
     Deno.bench(`qsgd ${bits} bits decode, ${group}`, { group }, () => {
       q.addDecoded(qCode, target, 1);
     });

@@ -12,7 +12,7 @@ import type { AllReduceResult } from "../runtime/comm/bench/allreduce_bench.ts";
 
 /** One Gloo result, in the fields and units of gossamer's. */
 export type GlooResult =
-  & Omit<AllReduceResult, "floats" | "launch" | "path" | "wrong">
+  & Omit<AllReduceResult, "floats" | "launch" | "path" | "wrong" | "kernels">
   & { readonly launch: "processes"; readonly path: "gloo" };
 
 const SCRIPT = fileURLToPath(new URL("../bench/gloo_allreduce.py", import.meta.url));

@@ -19,6 +19,7 @@ import { writeFileAtomic } from "./write_file.ts";
 import { join } from "node:path";
 import { withInterrupt } from "./interrupt.ts";
 import { ProgressBar } from "./progress_bar.ts";
+import { kernelSelection } from "../runtime/kernels/vector_kernels.ts";
 
 /** Options of `gossamer run`. */
 export interface RunCommandOptions {
@@ -175,7 +176,16 @@ export function reportRun(result: RunResult): string {
     (summary.peakSyncBytes === undefined
       ? ""
       : `\npeak bytes of a single outer sync ${formatBytes(summary.peakSyncBytes)} per worker`) +
-    `\nbackend ${summary.backend} (${summary.backendReason}); run folder ${result.folder}`;
+    `\nbackend ${summary.backend} (${summary.backendReason}); ${kernelsLine()}; run folder ${result.folder}`;
+}
+
+/**
+ * The vector kernels of this process and why (`runtime/kernels/`); workers choose the same way on
+ * the same engine.
+ */
+function kernelsLine(): string {
+  const { kernels, reason } = kernelSelection();
+  return `vector kernels ${kernels} (${reason})`;
 }
 
 /** A line on uploads sent and skipped, for algorithms that skip them (`cada`); else empty. */

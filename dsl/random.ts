@@ -188,6 +188,25 @@ export class Random {
   }
 
   /**
+   * Lends the four xoshiro128** state words to `use`, which may advance them: for a kernel that
+   * draws {@linkcode Random.fillUint32}'s words elsewhere (the WebAssembly kernels of
+   * `runtime/kernels/`), so the stream goes on exactly as if `fillUint32` had drawn them.
+   *
+   * @param use Reads and may advance the state words, in place.
+   * @returns What `use` returns.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Random } from "./random.ts";
+   * const random = Random.fromState([1, 2, 3, 4]);
+   * assert.deepEqual(random.withState((state) => [...state]), [1, 2, 3, 4]);
+   * ```
+   */
+  withState<T>(use: (state: Uint32Array) => T): T {
+    return use(this.#s);
+  }
+
+  /**
    * A uniform double with 53 random bits.
    *
    * @returns A number in `[0, 1)`.

@@ -121,10 +121,16 @@ function layer(path: string): number {
 const FORBIDDEN: readonly [RegExp, RegExp, string][] = [
   [
     // errors.ts imports nothing: the text of a thrown value and the mark of an error naming its
-    // worker, which the transport's failures carry like everyone else's.
+    // worker, which the transport's failures carry like everyone else's. The vector kernels
+    // (kernels/) are arithmetic the reductions run on.
     /^runtime\/comm\//,
-    /^runtime\/(?!comm\/|network\/|random\.ts|errors\.ts)/,
+    /^runtime\/(?!comm\/|network\/|kernels\/|random\.ts|errors\.ts)/,
     "the transport layer knows nothing above it but the network model",
+  ],
+  [
+    /^runtime\/kernels\//,
+    /^runtime\/(?!kernels\/|random\.ts)/,
+    "the vector kernels are arithmetic on vectors, below every room that uses them",
   ],
   [
     /^runtime\/network\//,

@@ -29,6 +29,7 @@ import type { Phase, Transport } from "./types.ts";
 import { bytesAsFloats, floatsAsBytes } from "./wire.ts";
 import { recyclePayload } from "./_buffer_pool.ts";
 import { isPlaced, receiveInto } from "./_receive_into.ts";
+import { addInto } from "../kernels/vector_kernels.ts";
 
 /**
  * Sums `out` over all ranks with the ring algorithm, in place.
@@ -159,24 +160,6 @@ export function ringTraffic(
     received += bytes(mod(t < n - 1 ? r - t - 1 : r - (t - (n - 1)), n));
   }
   return { sent, received };
-}
-
-/**
- * `target[i] = source[i] + target[i]` for every `i` (the ring's order of operands). A small
- * function of its own, unrolled by four, so that V8 optimises it on its own instead of inside the
- * large async receive loop: about twice as fast there, and the reduction is most of the CPU time
- * of a large all-reduce that is not spent in the kernel.
- */
-function addInto(target: Float32Array, source: Float32Array): void {
-  const length = source.length;
-  let i = 0;
-  for (; i + 4 <= length; i += 4) {
-    target[i] = source[i]! + target[i]!;
-    target[i + 1] = source[i + 1]! + target[i + 1]!;
-    target[i + 2] = source[i + 2]! + target[i + 2]!;
-    target[i + 3] = source[i + 3]! + target[i + 3]!;
-  }
-  for (; i < length; i++) target[i] = source[i]! + target[i]!;
 }
 
 function mod(a: number, n: number): number {

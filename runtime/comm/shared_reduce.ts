@@ -24,6 +24,7 @@
  * @module
  */
 
+import { type ArenaKernels, arenaKernels, createKernelMemory } from "../kernels/vector_kernels.ts";
 import { PeerError } from "./types.ts";
 
 /** Control words. */
@@ -45,8 +46,13 @@ export interface SharedArena {
   readonly first?: number;
   /** Floats per rank's slot (a longer vector goes through in pieces). */
   readonly slotFloats: number;
-  /** `size` slots, then the result, `(size + 1) · slotFloats` floats. */
+  /** `size` slots, then the result, `(size + 1) · slotFloats` floats (or more: whole pages). */
   readonly data: SharedArrayBuffer;
+  /**
+   * The WebAssembly memory whose buffer `data` is, where the vector kernels run: they then sum
+   * the slots where they lie (`runtime/kernels/vector_kernels.ts`).
+   */
+  readonly memory?: WebAssembly.Memory;
   /** Barrier words, then each rank's arrival generation, then each rank's liveness tick. */
   readonly control: SharedArrayBuffer;
 }
@@ -66,7 +72,7 @@ export const DEFAULT_SLOT_FLOATS = 1024 * 1024;
  * import assert from "node:assert/strict";
  * import { createSharedArena } from "./shared_reduce.ts";
  * const arena = createSharedArena(2, 8);
- * assert.equal(arena.data.byteLength, 3 * 8 * 4);
+ * assert.ok(arena.data.byteLength >= 3 * 8 * 4); // whole 64 KiB pages for the vector kernels
  * ```
  */
 export function createSharedArena(
@@ -81,11 +87,14 @@ export function createSharedArena(
   if (!Number.isInteger(first) || first < 0) {
     throw new RangeError(`A group cannot start at rank ${first}`);
   }
+  const bytes = (size + 1) * slotFloats * 4;
+  const memory = createKernelMemory(bytes);
   return {
     size,
     ...(first === 0 ? {} : { first }),
     slotFloats,
-    data: new SharedArrayBuffer((size + 1) * slotFloats * 4),
+    data: memory === null ? new SharedArrayBuffer(bytes) : memory.buffer as SharedArrayBuffer,
+    ...(memory === null ? {} : { memory }),
     control: new SharedArrayBuffer((HEADER_WORDS + 2 * size) * 4),
   };
 }
@@ -106,6 +115,8 @@ export class SharedReducer {
   readonly #result: Float32Array;
   readonly #control: Int32Array;
   readonly #timeoutMs: number;
+  /** The vector kernels over the arena's memory, or `null` for the JavaScript loops. */
+  readonly #kernels: ArenaKernels | null;
   readonly #ticker: ReturnType<typeof setInterval>;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -135,6 +146,7 @@ export class SharedReducer {
       arena.slotFloats,
     );
     this.#control = new Int32Array(arena.control);
+    this.#kernels = arenaKernels(arena.memory);
     this.#timeoutMs = options.timeoutMs ?? 20_000;
     // Liveness: a tick every quarter timeout, from this thread's event loop.
     const tick = () => Atomics.add(this.#control, this.#tickIndex(rank), 1);
@@ -262,6 +274,15 @@ export class SharedReducer {
     let start = lo;
     while (start < hi) {
       const end = Math.min(hi, Math.floor((c + 1) * d / n));
+      if (this.#kernels !== null) {
+        // The same order in one pass, where the slots lie (slot r at byte r·slot, then the result).
+        const at = (start - p0) * 4;
+        const stride = this.#arena.slotFloats * 4;
+        this.#kernels.ringSum(n * stride + at, at, stride, n, c, end - start);
+        start = end;
+        c++;
+        continue;
+      }
       // The first addition reads both operands from the slots (one pass fewer over the result).
       const first = slots[c]!;
       const second = slots[(c + 1) % n]!;

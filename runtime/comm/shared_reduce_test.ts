@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { createMemoryCommunicators } from "./memory_transport.ts";
 import { createSharedArena, SharedReducer } from "./shared_reduce.ts";
 import { randomStream } from "../random.ts";
+import { selectKernels } from "../kernels/vector_kernels.ts";
+import { ringOrderSum } from "./_ring_order.ts";
 
 /** Every rank's vector of `d` values, drawn so that float32 sums depend on their order. */
 function vectors(n: number, d: number, seed: number): Float32Array[] {
@@ -42,6 +44,36 @@ Deno.test("shared-memory sums are bit-identical to the ring's, for every size an
         }
       }
     }
+  }
+});
+
+Deno.test("the vector kernels sum the arena in place, bit-identical to the JavaScript loops", async () => {
+  // Zeros of both signs, subnormals, overflow, infinities and NaN among ordinary values.
+  const special = [0, -0, 1e-45, -1e-40, 3e38, -3e38, Infinity, -Infinity, NaN];
+  const withSpecials = (inputs: Float32Array[]) =>
+    inputs.map((input, rank) =>
+      input.map((v, i) => (i * 7 + rank) % 5 === 0 ? special[i % 9]! : v)
+    );
+  try {
+    for (const n of [2, 3, 4]) {
+      for (const d of [5, 67, 1001]) {
+        const inputs = withSpecials(vectors(n, d, 7 * n + d));
+        const expected = new Uint32Array(ringOrderSum(inputs).buffer);
+        for (const kernels of ["wasm", "js"] as const) {
+          selectKernels(kernels);
+          assert.equal(createSharedArena(n, 64).memory !== undefined, kernels === "wasm");
+          for (const slotFloats of [7, 64]) {
+            const got = await sharedSums(inputs, slotFloats);
+            for (let rank = 0; rank < n; rank++) {
+              const bits = new Uint32Array(got[rank]!.buffer);
+              assert.deepEqual(bits, expected, `${kernels}: n ${n}, d ${d}, slot ${slotFloats}`);
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    selectKernels("auto");
   }
 });
 

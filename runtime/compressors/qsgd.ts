@@ -23,9 +23,7 @@ import type { QsgdNode } from "../../dsl/plan.ts";
 import { bytesAsFloats } from "../comm/wire.ts";
 import type { Random } from "../random.ts";
 import type { CodecCore, CompressorOptions } from "./types.ts";
-
-/** 2⁻³²: a 32-bit draw as a uniform number in `[0, 1)`. */
-const UNIT = 2 ** -32;
+import { qsgdAddDecoded, qsgdEncode, qsgdLevelsJs } from "../kernels/vector_kernels.ts";
 
 /**
  * Bits of one QSGD level: `⌈log2(s+1)⌉` (the sign travels apart, one bit per value).
@@ -155,26 +153,10 @@ export function quantize(
   const code = new Uint8Array(quantizedCodeBytes(d, levels, bucket));
   const norms = new Float32Array(code.buffer, 0, buckets);
   const signs = code.subarray(4 * buckets, 4 * buckets + Math.ceil(d / 8));
-  const chosen = new Uint16Array(d);
-  const draws = new Uint32Array(Math.min(bucket, d));
-  for (let b = 0; b < buckets; b++) {
-    const lo = b * bucket;
-    const hi = Math.min(lo + bucket, d);
-    let squares = 0;
-    for (let j = lo; j < hi; j++) squares += values[j]! * values[j]!;
-    const norm = Math.fround(Math.sqrt(squares));
-    norms[b] = norm;
-    if (norm === 0) continue;
-    const scale = levels / norm;
-    random.fillUint32(draws.subarray(0, hi - lo));
-    // Stochastic rounding without a branch on the draw (its outcome is a coin toss, which a
-    // branch predictor loses half the time): ⌊r + u⌋ is ⌊r⌋ + 1 with probability r − ⌊r⌋, and
-    // `| 0` truncates a non-negative number as ⌊·⌋ does.
-    for (let j = lo; j < hi; j++) {
-      const level = (Math.abs(values[j]!) * scale + draws[j - lo]! * UNIT) | 0;
-      chosen[j] = level > levels ? levels : level;
-    }
-  }
+  // The WebAssembly kernels where they run: bit-identical to the loops below, drawing the same
+  // random words (runtime/kernels/vector_kernels.ts).
+  if (qsgdEncode(values, levels, bucket, levelBits(levels), random, code)) return code;
+  const chosen = qsgdLevelsJs(values, levels, bucket, random, norms);
   // Signs, eight to a byte, from the float32 sign bits: no comparison per value, and the
   // byte is built in a register. (A negative zero sets its bit; its level is 0 either way.)
   const words = new Uint32Array(values.buffer, values.byteOffset, d);
@@ -221,8 +203,12 @@ export function dequantizeInto(
   const signsAt = 4 * buckets;
   const levelsAt = signsAt + Math.ceil(d / 8);
   const width = levelBits(levels);
-  // Widths that divide a byte are read in place; the others are unpacked first.
+  // Widths that divide a byte are read in place; the others are unpacked first, or decoded by a
+  // WebAssembly kernel where it runs (bit-identical; measured slower than the in-place loop,
+  // whose time copying the target in and out of the kernel's memory would exceed).
   const inPlace = 8 % width === 0;
+  const layout = { d, levels, bucket, buckets, width, signsAt, levelsAt };
+  if (!inPlace && qsgdAddDecoded(code, layout, target, scale)) return;
   const chosen = inPlace ? undefined : unpackLevels(code, width, d, levelsAt);
   const mask = (1 << width) - 1;
   for (let b = 0; b < buckets; b++) {

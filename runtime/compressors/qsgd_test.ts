@@ -4,6 +4,7 @@ import { compressedBytes } from "../../dsl/explain.ts";
 import { randomStream } from "../random.ts";
 import { dequantizeInto, quantize, quantizedCodeBytes } from "./qsgd.ts";
 import { createCodec } from "./registry.ts";
+import { selectKernels } from "../kernels/vector_kernels.ts";
 
 /** A fixed test vector with values of both signs and different magnitudes. */
 function vector(d: number, seed: number): Float32Array {
@@ -110,5 +111,38 @@ Deno.test("QSGD levels round-trip at every width from 1 to 16 bits and odd lengt
       const out = decode(quantize(v, levels, 1, randomStream(width, "w", d)), d, levels, 1);
       assert.deepEqual([...out], [...v], `${width} bits, d ${d}`);
     }
+  }
+});
+
+Deno.test("QSGD encodes and decodes to the same bytes with the vector kernels as with the JavaScript loops", () => {
+  const run = (kernels: "js" | "wasm", v: Float32Array, levels: number, bucket: number) => {
+    selectKernels(kernels);
+    const random = randomStream(v.length + levels, "kernels");
+    const code = quantize(v, levels, bucket, random);
+    const next = random.nextUint32();
+    const d = v.length;
+    // Targets that already hold values (the decode adds), float64 and float32, two scales.
+    const wide = Float64Array.from({ length: d }, (_, j) => Math.sin(j) * 1e-3);
+    const narrow = Float32Array.from(wide);
+    dequantizeInto(code, d, levels, bucket, wide, 0.25);
+    dequantizeInto(code, d, levels, bucket, narrow, -3);
+    return { code, next, wide: new Uint8Array(wide.buffer), narrow: new Uint8Array(narrow.buffer) };
+  };
+  try {
+    for (const d of [0, 1, 9, 100, 1001]) {
+      for (const levels of [1, 2, 3, 7, 15, 31, 100, 255, 1000, 65535]) {
+        for (const bucket of [3, 64, 512]) {
+          const v = vector(d, d + levels + bucket);
+          if (d > 200) v.fill(0, 64, 192); // whole buckets of zeros (no draws, nothing decoded)
+          if (d > 5) v[5] = -0; // a sign bit set on a zero
+          if (d > 8 && levels === 255) v[8] = NaN; // its bucket's norm is NaN, its levels 0
+          const js = run("js", v, levels, bucket);
+          const wasm = run("wasm", v, levels, bucket);
+          assert.deepEqual(wasm, js, `d ${d}, levels ${levels}, bucket ${bucket}`);
+        }
+      }
+    }
+  } finally {
+    selectKernels("auto");
   }
 });

@@ -18,6 +18,7 @@ import { DEFAULT_SEGMENT_BYTES } from "../communicator.ts";
 import { createSharedArena } from "../shared_reduce.ts";
 import type { FromRank, SizeRun, ToRank } from "./bench_rank.ts";
 import { lines, Queue } from "./_channel.ts";
+import { type KernelRequest, selectKernels } from "../../kernels/vector_kernels.ts";
 
 /** How ranks are started. */
 export type BenchLaunch = "threads" | "processes";
@@ -39,6 +40,8 @@ export interface AllReduceBenchOptions {
   readonly segmentBytes?: number;
   /** Bytes of the raw TCP stream (0: skip; default the largest size, at least 64 MiB). */
   readonly rawBytes?: number;
+  /** The vector kernels the ranks reduce with (default: each rank's `auto` choice). */
+  readonly kernels?: KernelRequest;
   /** Called with each result as soon as it is measured. */
   readonly onResult?: (result: AllReduceResult) => void;
   /** Called with each raw stream's result as soon as it is measured. */
@@ -64,6 +67,8 @@ export interface AllReduceResult {
    * while they reduced): what the collective costs a machine, whatever else runs on it.
    */
   readonly cpuSeconds: number;
+  /** The vector kernels rank 0 reduced with: `wasm-simd` or `js`. */
+  readonly kernels: string;
   /** Every element of every result equal to its closed form. */
   readonly correct: boolean;
   /** The first wrong element, when not correct. */
@@ -215,6 +220,7 @@ async function measureWorld(
   sharedMemory: boolean,
   sizes: readonly SizeRun[],
   segmentBytes: number | undefined,
+  kernels: KernelRequest | undefined,
   onResult: (result: AllReduceResult) => void,
 ): Promise<void> {
   const path: BenchPath = launch === "threads" && sharedMemory && n > 1 ? "shared memory" : "tcp";
@@ -232,6 +238,7 @@ async function measureWorld(
         sizes,
         segmentBytes: segmentBytes ?? DEFAULT_SEGMENT_BYTES,
         ...(arena === undefined ? {} : { arena }),
+        ...(kernels === undefined ? {} : { kernels }),
       })
     );
     const addresses = await Promise.all(
@@ -263,6 +270,7 @@ async function measureWorld(
         algbw,
         busbw: busBandwidth(algbw, n),
         cpuSeconds: cpuMicros / 1e6 / Math.max(1, size.iterations),
+        kernels: measured[0]!.kernels,
         correct: wrong === undefined,
         ...(wrong === undefined ? {} : { wrong }),
       });
@@ -303,6 +311,8 @@ export async function benchAllReduce(
   options: AllReduceBenchOptions,
 ): Promise<AllReduceBenchReport> {
   const minimum = options.iterations ?? 5;
+  // The shared arena is made here: a WebAssembly memory only where the kernels run.
+  if (options.kernels !== undefined) selectKernels(options.kernels);
   const sizes: SizeRun[] = options.sizes.map((bytes) => {
     const iterations = iterationsFor(bytes, minimum);
     return { bytes, iterations, warmup: Math.max(1, Math.min(10, Math.floor(iterations / 10))) };
@@ -324,6 +334,7 @@ export async function benchAllReduce(
         options.sharedMemory ?? true,
         sizes,
         options.segmentBytes,
+        options.kernels,
         (result) => {
           results.push(result);
           options.onResult?.(result);

@@ -16,6 +16,11 @@ import { lines, Queue } from "./_channel.ts";
 import { type SharedArena, SharedReducer } from "../shared_reduce.ts";
 import { connectTcpMesh, listenTcp, parseAddress } from "../tcp_transport.ts";
 import { messageOf } from "../../errors.ts";
+import {
+  type KernelRequest,
+  kernelSelection,
+  selectKernels,
+} from "../../kernels/vector_kernels.ts";
 
 /** One size to measure: its bytes, and how many timed iterations after how many warm-ups. */
 export interface SizeRun {
@@ -34,6 +39,8 @@ export type ToRank =
     readonly segmentBytes: number;
     /** Reduce through this shared memory (thread ranks only) instead of the TCP ring. */
     readonly arena?: SharedArena;
+    /** The vector kernels to reduce with (default: as chosen with `auto`). */
+    readonly kernels?: KernelRequest;
   }
   | { readonly type: "addresses"; readonly addresses: readonly string[] }
   | { readonly type: "rawServer"; readonly bytes: number }
@@ -51,6 +58,8 @@ export type FromRank =
     readonly wrong: string | null;
     /** CPU time of this process (all its threads) over the timed iterations, microseconds. */
     readonly cpuMicros: number;
+    /** The vector kernels this rank reduced with (`wasm-simd` or `js`). */
+    readonly kernels: string;
   }
   | { readonly type: "done" }
   | { readonly type: "rawDone"; readonly ms: number }
@@ -91,6 +100,7 @@ async function allReduce(
   message: Extract<ToRank, { type: "allReduce" }>,
 ): Promise<void> {
   const { rank, size, sizes, segmentBytes, arena } = message;
+  if (message.kernels !== undefined) selectKernels(message.kernels);
   const { listener, address } = listenTcp();
   channel.post({ type: "listening", address });
   const addresses = await channel.next();
@@ -126,7 +136,8 @@ async function allReduce(
         }
         wrong ??= firstWrong(data, size);
       }
-      channel.post({ type: "measured", bytes: run.bytes, ms, wrong, cpuMicros });
+      const kernels = kernelSelection().kernels;
+      channel.post({ type: "measured", bytes: run.bytes, ms, wrong, cpuMicros, kernels });
     }
     await comm.barrier();
     channel.post({ type: "done" });

@@ -1,0 +1,380 @@
+;; gossamer's vector kernels: WebAssembly with 128-bit SIMD (four float32 lanes).
+;;
+;; Built by scripts/build_kernels.ts into _vector_kernels_wasm.ts (the bytes, base64), which
+;; vector_kernels.ts loads; kernels_build_test.ts checks the two agree. Every kernel gives the
+;; same bits as the JavaScript loop it replaces (vector_kernels.ts keeps those as reference and
+;; fallback): f32x4.add is an IEEE float32 addition per lane, and a JavaScript
+;; `a[i] + b[i]` stored into a Float32Array is one too (a float64 sum of two float32 values
+;; rounded to float32 is the float32 sum: 53 ≥ 2·24 + 2). Each sum keeps the operand order and
+;; the summation order of the JavaScript loop.
+;;
+;; The memory is imported and shared, so one module serves two uses: a private scratch memory
+;; that vectors are copied through, and the shared-memory all-reduce's arena itself (zero copy).
+;; Pointers and lengths are in bytes and float32 elements; no alignment is assumed.
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+
+  ;; out[i] = a[i] + b[i] for i < n; out may be a or b (each lane is loaded before it is stored).
+  (func (export "add_f32") (param $out i32) (param $a i32) (param $b i32) (param $n i32)
+    (local $end i32) (local $vend i32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $out)
+      (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    ;; Eight lanes a turn (two vectors), then four, then one at a time.
+    (block $done8
+      (loop $eight
+        (br_if $done8 (i32.ge_u (local.get $out) (local.get $vend)))
+        (v128.store (local.get $out)
+          (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (v128.store offset=16 (local.get $out)
+          (f32x4.add (v128.load offset=16 (local.get $a)) (v128.load offset=16 (local.get $b))))
+        (local.set $out (i32.add (local.get $out) (i32.const 32)))
+        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (local.set $b (i32.add (local.get $b) (i32.const 32)))
+        (br $eight)))
+    (if (i32.ge_u (i32.sub (local.get $end) (local.get $out)) (i32.const 16))
+      (then
+        (v128.store (local.get $out)
+          (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))))
+    (block $done1
+      (loop $one
+        (br_if $done1 (i32.ge_u (local.get $out) (local.get $end)))
+        (f32.store (local.get $out)
+          (f32.add (f32.load (local.get $a)) (f32.load (local.get $b))))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $one))))
+
+  ;; The ring all-reduce's sum over `ranks` rows spaced `stride` bytes apart from `rows`:
+  ;; out[i] = ((row(first)[i] + row(first+1)[i]) + row(first+2)[i]) + … + row(first−1)[i],
+  ;; row(r) = rows + (r mod ranks)·stride, each addition rounded to float32 as in the ring.
+  ;; ranks ≥ 2. The partial sum stays in a register: one pass over each row, one store.
+  (func (export "ring_sum")
+    (param $out i32) (param $rows i32) (param $stride i32) (param $ranks i32) (param $first i32)
+    (param $n i32)
+    (local $end i32) (local $vend i32) (local $at i32) (local $k i32) (local $row i32)
+    (local $acc v128) (local $s f32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $out)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    ;; $at: the byte offset of the current lanes within every row.
+    (local.set $at (i32.const 0))
+    (block $done4
+      (loop $four
+        (br_if $done4 (i32.ge_u (local.get $out) (local.get $vend)))
+        (local.set $row (local.get $first))
+        (local.set $acc (v128.load (i32.add (local.get $at)
+          (i32.add (local.get $rows) (i32.mul (local.get $row) (local.get $stride))))))
+        (local.set $k (i32.const 1))
+        (loop $ranks
+          (local.set $row (i32.add (local.get $row) (i32.const 1)))
+          (if (i32.eq (local.get $row) (local.get $ranks)) (then (local.set $row (i32.const 0))))
+          (local.set $acc (f32x4.add (local.get $acc)
+            (v128.load (i32.add (local.get $at)
+              (i32.add (local.get $rows) (i32.mul (local.get $row) (local.get $stride)))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $ranks (i32.lt_u (local.get $k) (local.get $ranks))))
+        (v128.store (local.get $out) (local.get $acc))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $four)))
+    (block $done1
+      (loop $one
+        (br_if $done1 (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $row (local.get $first))
+        (local.set $s (f32.load (i32.add (local.get $at)
+          (i32.add (local.get $rows) (i32.mul (local.get $row) (local.get $stride))))))
+        (local.set $k (i32.const 1))
+        (loop $ranks1
+          (local.set $row (i32.add (local.get $row) (i32.const 1)))
+          (if (i32.eq (local.get $row) (local.get $ranks)) (then (local.set $row (i32.const 0))))
+          (local.set $s (f32.add (local.get $s)
+            (f32.load (i32.add (local.get $at)
+              (i32.add (local.get $rows) (i32.mul (local.get $row) (local.get $stride)))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $ranks1 (i32.lt_u (local.get $k) (local.get $ranks))))
+        (f32.store (local.get $out) (local.get $s))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (br $one))))
+
+  ;; QSGD's sum of squares of a bucket: Σ v_i² in float64, in index order (each float32 square is
+  ;; exact in float64; the order of the additions is the JavaScript loop's, so the bits are too).
+  (func $sum_squares (export "sum_squares_f64") (param $at i32) (param $n i32) (result f64)
+    (local $end i32) (local $sum f64) (local $v f64)
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $v (f64.promote_f32 (f32.load (local.get $at))))
+        (local.set $sum (f64.add (local.get $sum) (f64.mul (local.get $v) (local.get $v))))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (br $next)))
+    (local.get $sum))
+
+;; QSGD's sums of squares of `count` whole buckets of `bucket` values from $at, as float64 at
+  ;; $out: each bucket's sum in index order, as sum_squares_f64 (so the same bits), but four
+  ;; buckets at a time, two to a float64x2 accumulator, so that four addition chains overlap
+  ;; instead of one waiting on each addition. Leftover buckets go one at a time.
+  (func (export "bucket_squares") (param $at i32) (param $bucket i32) (param $count i32)
+    (param $out i32)
+    (local $stride i32) (local $k i32) (local $j i32) (local $p i32) (local $end i32)
+    (local $a v128) (local $b v128) (local $x v128) (local $y v128)
+    (local.set $stride (i32.shl (local.get $bucket) (i32.const 2)))
+    (block $done4
+      (loop $four
+        (br_if $done4 (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $count)))
+        (local.set $a (v128.const f64x2 0 0))
+        (local.set $b (v128.const f64x2 0 0))
+        (local.set $p (local.get $at))
+        (local.set $end (i32.add (local.get $at) (local.get $stride)))
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+            ;; Value j of buckets k, k+1 (x) and k+2, k+3 (y).
+            (local.set $x (f64x2.replace_lane 1
+              (f64x2.splat (f64.promote_f32 (f32.load (local.get $p))))
+              (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $stride))))))
+            (local.set $y (f64x2.replace_lane 1
+              (f64x2.splat (f64.promote_f32 (f32.load
+                (i32.add (local.get $p) (i32.shl (local.get $stride) (i32.const 1))))))
+              (f64.promote_f32 (f32.load
+                (i32.add (local.get $p) (i32.mul (local.get $stride) (i32.const 3)))))))
+            (local.set $a (f64x2.add (local.get $a) (f64x2.mul (local.get $x) (local.get $x))))
+            (local.set $b (f64x2.add (local.get $b) (f64x2.mul (local.get $y) (local.get $y))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $next)))
+        (v128.store (local.get $out) (local.get $a))
+        (v128.store offset=16 (local.get $out) (local.get $b))
+        (local.set $out (i32.add (local.get $out) (i32.const 32)))
+        (local.set $at (i32.add (local.get $at) (i32.shl (local.get $stride) (i32.const 2))))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $four)))
+    (block $done1
+      (loop $one
+        (br_if $done1 (i32.ge_u (local.get $k) (local.get $count)))
+        (f64.store (local.get $out) (call $sum_squares (local.get $at) (local.get $bucket)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (local.set $at (i32.add (local.get $at) (local.get $stride)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $one))))
+
+    ;; QSGD's stochastic rounding of one bucket, with its random draws: for each value in order, the
+  ;; next xoshiro128** word u (the state is four i32 at $state, advanced here exactly as
+  ;; Random.fillUint32 advances it) and level = min(levels, trunc(|v|·scale + u·2⁻³²)), stored
+  ;; as a u16 at $out. The generator is one serial stream, so the words are drawn first, into
+  ;; $draws (4n bytes), and the rounding then takes four values a turn (two float64 lanes at a
+  ;; time: the same float64 operations as JavaScript's, lane by lane). trunc_sat equals
+  ;; JavaScript's `| 0` here: the sum is ≥ 0 or NaN, and below 2³¹ (|v| ≤ the bucket's norm).
+  (func (export "qsgd_levels")
+    (param $at i32) (param $n i32) (param $scale f64) (param $levels i32) (param $state i32)
+    (param $out i32) (param $draws i32)
+    (local $end i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $t i32) (local $w i32) (local $level i32) (local $vend i32)
+    (local $v v128) (local $u v128) (local $scales v128) (local $lo v128) (local $hi v128)
+    ;; The draws.
+    (local.set $s0 (i32.load (local.get $state)))
+    (local.set $s1 (i32.load offset=4 (local.get $state)))
+    (local.set $s2 (i32.load offset=8 (local.get $state)))
+    (local.set $s3 (i32.load offset=12 (local.get $state)))
+    (local.set $w (local.get $draws))
+    (local.set $end (i32.add (local.get $draws) (i32.shl (local.get $n) (i32.const 2))))
+    (block $drawn
+      (loop $draw
+        (br_if $drawn (i32.ge_u (local.get $w) (local.get $end)))
+        ;; xoshiro128**: rotl(s1·5, 7)·9, then the state's step.
+        (i32.store (local.get $w)
+          (i32.mul (i32.rotl (i32.mul (local.get $s1) (i32.const 5)) (i32.const 7)) (i32.const 9)))
+        (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+        (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+        (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+        (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+        (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+        (local.set $w (i32.add (local.get $w) (i32.const 4)))
+        (br $draw)))
+    (i32.store (local.get $state) (local.get $s0))
+    (i32.store offset=4 (local.get $state) (local.get $s1))
+    (i32.store offset=8 (local.get $state) (local.get $s2))
+    (i32.store offset=12 (local.get $state) (local.get $s3))
+    ;; The rounding, four values a turn.
+    (local.set $scales (f64x2.splat (local.get $scale)))
+    (local.set $w (local.get $draws))
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $at)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $four
+        (br_if $done4 (i32.ge_u (local.get $at) (local.get $vend)))
+        (local.set $v (v128.load (local.get $at)))
+        (local.set $u (v128.load (local.get $w)))
+        (local.set $lo (i32x4.trunc_sat_f64x2_s_zero (f64x2.add
+          (f64x2.mul (f64x2.abs (f64x2.promote_low_f32x4 (local.get $v))) (local.get $scales))
+          (f64x2.mul (f64x2.convert_low_i32x4_u (local.get $u)) (f64x2.splat (f64.const 0x1p-32))))))
+        (local.set $v (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+          (local.get $v) (local.get $v)))
+        (local.set $u (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+          (local.get $u) (local.get $u)))
+        (local.set $hi (i32x4.trunc_sat_f64x2_s_zero (f64x2.add
+          (f64x2.mul (f64x2.abs (f64x2.promote_low_f32x4 (local.get $v))) (local.get $scales))
+          (f64x2.mul (f64x2.convert_low_i32x4_u (local.get $u)) (f64x2.splat (f64.const 0x1p-32))))))
+        (local.set $v (i32x4.min_s
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo) (local.get $hi))
+          (i32x4.splat (local.get $levels))))
+        (i64.store (local.get $out)
+          (i64x2.extract_lane 0 (i16x8.narrow_i32x4_u (local.get $v) (local.get $v))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (local.set $w (i32.add (local.get $w) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $four)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $level (i32.trunc_sat_f64_s
+          (f64.add
+            (f64.mul (f64.abs (f64.promote_f32 (f32.load (local.get $at)))) (local.get $scale))
+            (f64.mul (f64.convert_i32_u (i32.load (local.get $w))) (f64.const 0x1p-32)))))
+        (i32.store16 (local.get $out)
+          (select (local.get $levels) (local.get $level)
+            (i32.gt_s (local.get $level) (local.get $levels))))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (local.set $w (i32.add (local.get $w) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 2)))
+        (br $next))))
+
+  ;; QSGD's decode of values [$j, $end) of one bucket: target[j] += unit · (±level_j), the level
+  ;; `width` bits at bit j·width of the levels (read as a little-endian i32 from its first byte:
+  ;; width ≤ 16 fits with the shift ≤ 7, so three bytes of slack must follow the code), the sign
+  ;; bit j of the signs. The product and the sum in float64 as in JavaScript; a float32 target
+  ;; ($f32 ≠ 0) is read as float64 and the sum rounded to float32 on store, as a Float32Array
+  ;; element assignment does. Scalar: each value's bits sit at their own offset.
+  (func (export "qsgd_decode")
+    (param $j i32) (param $end i32) (param $unit f64) (param $width i32) (param $levelsAt i32)
+    (param $signsAt i32) (param $target i32) (param $f32 i32)
+    (local $bit i32) (local $mask i32) (local $level i32) (local $negative i32) (local $x f64)
+    (local $at i32)
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $width)) (i32.const 1)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $j) (local.get $end)))
+        (local.set $bit (i32.mul (local.get $j) (local.get $width)))
+        (local.set $level (i32.and
+          (i32.shr_u
+            (i32.load (i32.add (local.get $levelsAt) (i32.shr_u (local.get $bit) (i32.const 3))))
+            (i32.and (local.get $bit) (i32.const 7)))
+          (local.get $mask)))
+        (local.set $negative (i32.sub (i32.const 0) (i32.and
+          (i32.shr_u
+            (i32.load8_u (i32.add (local.get $signsAt) (i32.shr_u (local.get $j) (i32.const 3))))
+            (i32.and (local.get $j) (i32.const 7)))
+          (i32.const 1))))
+        (local.set $x (f64.mul (local.get $unit) (f64.convert_i32_s
+          (i32.sub (i32.xor (local.get $level) (local.get $negative)) (local.get $negative)))))
+        (if (local.get $f32)
+          (then
+            (local.set $at (i32.add (local.get $target) (i32.shl (local.get $j) (i32.const 2))))
+            (f32.store (local.get $at) (f32.demote_f64
+              (f64.add (f64.promote_f32 (f32.load (local.get $at))) (local.get $x)))))
+          (else
+            (local.set $at (i32.add (local.get $target) (i32.shl (local.get $j) (i32.const 3))))
+            (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (local.get $x)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $next))))
+
+  ;; QSGD's sign bits: bit j of the bytes at $out is the float32 sign bit of value j (set for
+  ;; negative values and −0), eight to a byte, least significant first. i32x4.bitmask takes the
+  ;; four lanes' top bits at once; the last byte's unused bits are 0.
+  (func (export "sign_bits") (param $at i32) (param $n i32) (param $out i32)
+    (local $end i32) (local $byte i32) (local $j i32)
+    (local.set $end (i32.add (local.get $out) (i32.shr_u (local.get $n) (i32.const 3))))
+    (block $done8
+      (loop $eight
+        (br_if $done8 (i32.ge_u (local.get $out) (local.get $end)))
+        (i32.store8 (local.get $out) (i32.or
+          (i32x4.bitmask (v128.load (local.get $at)))
+          (i32.shl (i32x4.bitmask (v128.load offset=16 (local.get $at))) (i32.const 4))))
+        (local.set $at (i32.add (local.get $at) (i32.const 32)))
+        (local.set $out (i32.add (local.get $out) (i32.const 1)))
+        (br $eight)))
+    (local.set $n (i32.and (local.get $n) (i32.const 7)))
+    (if (local.get $n)
+      (then
+        (block $done1
+          (loop $one
+            (br_if $done1 (i32.ge_u (local.get $j) (local.get $n)))
+            (local.set $byte (i32.or (local.get $byte)
+              (i32.shl (i32.shr_u (i32.load (local.get $at)) (i32.const 31)) (local.get $j))))
+            (local.set $at (i32.add (local.get $at) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $one)))
+        (i32.store8 (local.get $out) (local.get $byte)))))
+
+  ;; Packs $n u16 levels from $at into `width`-bit fields from $out, least significant bit first
+  ;; (the code's level format; width ≤ 16, so the accumulator holds at most 23 bits).
+  ;; Widths 1, 2, 4 and 8 pack sixteen levels a turn with SIMD (16 levels fill whole bytes), the
+  ;; rest one at a time.
+  (func (export "pack_levels") (param $at i32) (param $n i32) (param $width i32) (param $out i32)
+    (local $end i32) (local $acc i32) (local $filled i32) (local $vend i32) (local $v v128)
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 1))))
+    (local.set $vend (i32.add (local.get $at)
+      (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 1))))
+    (if (i32.and (i32.le_u (local.get $width) (i32.const 8))
+          (i32.eqz (i32.and (local.get $width) (i32.sub (local.get $width) (i32.const 1)))))
+      (then
+        (block $done16
+          (loop $sixteen
+            (br_if $done16 (i32.ge_u (local.get $at) (local.get $vend)))
+            ;; The sixteen levels as bytes (each fits its width, so narrowing keeps it).
+            (local.set $v (i8x16.narrow_i16x8_u
+              (v128.load (local.get $at)) (v128.load offset=16 (local.get $at))))
+            (if (i32.eq (local.get $width) (i32.const 8))
+              (then
+                (v128.store (local.get $out) (local.get $v))))
+            (if (i32.eq (local.get $width) (i32.const 4))
+              (then
+                ;; Byte pairs (l, h) in 16-bit lanes become l | h << 4.
+                (local.set $v (v128.and (v128.or (local.get $v)
+                  (i16x8.shr_u (local.get $v) (i32.const 4))) (v128.const i16x8 255 255 255 255 255 255 255 255)))
+                (i64.store (local.get $out)
+                  (i64x2.extract_lane 0 (i8x16.narrow_i16x8_u (local.get $v) (local.get $v))))))
+            (if (i32.eq (local.get $width) (i32.const 2))
+              (then
+                ;; Pairs of 2-bit levels into 4 bits per 16-bit lane, then pairs of those into
+                ;; a byte per 32-bit lane.
+                (local.set $v (v128.and (v128.or (local.get $v)
+                  (i16x8.shr_u (local.get $v) (i32.const 6))) (v128.const i16x8 15 15 15 15 15 15 15 15)))
+                (local.set $v (v128.and (v128.or (local.get $v)
+                  (i32x4.shr_u (local.get $v) (i32.const 12))) (v128.const i32x4 255 255 255 255)))
+                (local.set $v (i16x8.narrow_i32x4_u (local.get $v) (local.get $v)))
+                (i32.store (local.get $out)
+                  (i32x4.extract_lane 0 (i8x16.narrow_i16x8_u (local.get $v) (local.get $v))))))
+            (if (i32.eq (local.get $width) (i32.const 1))
+              (then
+                (i32.store16 (local.get $out)
+                  (i8x16.bitmask (i8x16.shl (local.get $v) (i32.const 7))))))
+            (local.set $at (i32.add (local.get $at) (i32.const 32)))
+            (local.set $out (i32.add (local.get $out) (i32.shl (local.get $width) (i32.const 1))))
+            (br $sixteen)))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $acc (i32.or (local.get $acc)
+          (i32.shl (i32.load16_u (local.get $at)) (local.get $filled))))
+        (local.set $filled (i32.add (local.get $filled) (local.get $width)))
+        (block $flushed
+          (loop $flush
+            (br_if $flushed (i32.lt_u (local.get $filled) (i32.const 8)))
+            (i32.store8 (local.get $out) (local.get $acc))
+            (local.set $out (i32.add (local.get $out) (i32.const 1)))
+            (local.set $acc (i32.shr_u (local.get $acc) (i32.const 8)))
+            (local.set $filled (i32.sub (local.get $filled) (i32.const 8)))
+            (br $flush)))
+        (local.set $at (i32.add (local.get $at) (i32.const 2)))
+        (br $next)))
+    (if (local.get $filled) (then (i32.store8 (local.get $out) (local.get $acc)))))
+)
