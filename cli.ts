@@ -148,6 +148,7 @@ function writeUnlessClosed(stream: typeof Deno.stdout, text: string): void {
  * docs/cli.md from every command's help, and a test checks the README's commands against it.
  *
  * @returns The `gossamer` command with its subcommands; parsing it runs their actions.
+ * @ignore Not part of the library's API: the command line's own tree, for its reference.
  */
 export function program(): Command {
   const root = new Command("gossamer")
