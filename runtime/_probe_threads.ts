@@ -11,11 +11,15 @@
 import { probeWebGpu } from "./backend.ts";
 import { describeAdapter, navigatorGpu } from "./webgpu_adapter.ts";
 
-/** This process's threads, tokio's blocking pool aside. */
+/**
+ * This process's named threads: tokio's pool aside, and threads that carry the process's own name
+ * (`deno`), which Deno starts and stops around child processes (a probe's child among them) at
+ * times of its own. A driver names its threads (Mesa: `llvmpipe-0`, `llvmpipe-1`, …).
+ */
 function threads(): number {
   return [...Deno.readDirSync("/proc/self/task")]
     .map((task) => Deno.readTextFileSync(`/proc/self/task/${task.name}/comm`).trim())
-    .filter((name) => !name.startsWith("tokio-runtime")).length;
+    .filter((name) => !name.startsWith("tokio-runtime") && name !== "deno").length;
 }
 
 if (import.meta.main) {

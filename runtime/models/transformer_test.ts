@@ -401,7 +401,7 @@ Deno.test("webgpu (when an adapter exists): logits match the reference, gradient
   const here = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
   const code = `const { selectBackend } = await import(${here("../backend.ts")});
     const { createTransformerModel, transformerLogits } = await import(${here("./transformer.ts")});
-    const tf = await import("../../deps/tfjs.ts");
+    const tf = await import(${here("../../deps/tfjs.ts")});
     await selectBackend("webgpu");
     const shape = ${JSON.stringify(TINY)};
     const params = new Float32Array(${JSON.stringify([...params])});
