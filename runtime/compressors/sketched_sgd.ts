@@ -56,10 +56,13 @@ function gcd(a: number, b: number): number {
 const NARROW_COLS = 0x8000;
 
 /**
- * `+1` and `−1` by sign bit. Multiplying by a loaded `±1` costs one load where `1 − 2·bit` costs an
- * integer-to-float conversion and two operations per value (the update's loop is that tight).
+ * `+1` and `−1` by sign bit, for the estimates: multiplying by a loaded `±1` costs one load where
+ * `1 − 2·bit` costs an integer-to-float conversion and two operations per counter.
  */
 const SIGNS = Float64Array.of(1, -1);
+
+/** The value being added and its negation, by sign bit (the update's scratch). */
+const SIGNED = new Float64Array(2);
 
 /** A sketch's slots: per coordinate and row, the bucket with the sign in the top bit. */
 type Slots = Uint16Array | Uint32Array;
@@ -150,13 +153,14 @@ export class CountSketch {
     if (rows === 5) accumulate5(slots, shift, mask, cols, d, values, table);
     else if (rows === 3) accumulate3(slots, shift, mask, cols, d, values, table);
     else {
-      const signs = SIGNS;
+      const signed = SIGNED;
       for (let j = 0, o = 0; j < d; j++) {
-        const value = values[j]!;
+        signed[0] = values[j]!;
+        signed[1] = -values[j]!;
         for (let base = 0; base < rows * cols; base += cols, o++) {
           const slot = slots[o]!;
           const at = base + (slot & mask);
-          table[at] = table[at]! + signs[slot >>> shift]! * value;
+          table[at] = table[at]! + signed[slot >>> shift]!;
         }
       }
     }
@@ -295,7 +299,10 @@ export class CountSketch {
 
 /**
  * The update of a 5-row sketch, unrolled: one value, five counters. Each counter adds in float32
- * (a float64 sum of two float32 values, rounded by the store, is the float32 sum).
+ * (a float64 sum of two float32 values, rounded by the store, is the float32 sum). The value and
+ * its negation are written once per coordinate into {@linkcode SIGNED} and each row loads the one
+ * its sign bit picks: `v + (−v)`'s bits are `v + (−1)·v`'s (for a NaN, only its sign bit may
+ * differ), and one load per counter costs less than a multiplication by a loaded `±1`.
  */
 function accumulate5(
   slots: Slots,
@@ -306,25 +313,27 @@ function accumulate5(
   values: Float32Array,
   table: Float32Array,
 ): void {
-  const signs = SIGNS;
+  const signed = SIGNED;
   const c2 = 2 * cols, c3 = 3 * cols, c4 = 4 * cols;
   for (let j = 0, o = 0; j < d; j++, o += 5) {
     const value = values[j]!;
+    signed[0] = value;
+    signed[1] = -value;
     let slot = slots[o]!;
     let at = slot & mask;
-    table[at] = table[at]! + signs[slot >>> shift]! * value;
+    table[at] = table[at]! + signed[slot >>> shift]!;
     slot = slots[o + 1]!;
     at = cols + (slot & mask);
-    table[at] = table[at]! + signs[slot >>> shift]! * value;
+    table[at] = table[at]! + signed[slot >>> shift]!;
     slot = slots[o + 2]!;
     at = c2 + (slot & mask);
-    table[at] = table[at]! + signs[slot >>> shift]! * value;
+    table[at] = table[at]! + signed[slot >>> shift]!;
     slot = slots[o + 3]!;
     at = c3 + (slot & mask);
-    table[at] = table[at]! + signs[slot >>> shift]! * value;
+    table[at] = table[at]! + signed[slot >>> shift]!;
     slot = slots[o + 4]!;
     at = c4 + (slot & mask);
-    table[at] = table[at]! + signs[slot >>> shift]! * value;
+    table[at] = table[at]! + signed[slot >>> shift]!;
   }
 }
 
@@ -338,19 +347,21 @@ function accumulate3(
   values: Float32Array,
   table: Float32Array,
 ): void {
-  const signs = SIGNS;
+  const signed = SIGNED;
   const c2 = 2 * cols;
   for (let j = 0, o = 0; j < d; j++, o += 3) {
     const value = values[j]!;
+    signed[0] = value;
+    signed[1] = -value;
     let slot = slots[o]!;
     let at = slot & mask;
-    table[at] = table[at]! + signs[slot >>> shift]! * value;
+    table[at] = table[at]! + signed[slot >>> shift]!;
     slot = slots[o + 1]!;
     at = cols + (slot & mask);
-    table[at] = table[at]! + signs[slot >>> shift]! * value;
+    table[at] = table[at]! + signed[slot >>> shift]!;
     slot = slots[o + 2]!;
     at = c2 + (slot & mask);
-    table[at] = table[at]! + signs[slot >>> shift]! * value;
+    table[at] = table[at]! + signed[slot >>> shift]!;
   }
 }
 
