@@ -22,8 +22,10 @@ function mix(x: number): number {
 
 /**
  * The smaller of two numbers without a branch: `(a + b − |a − b|) / 2`. The counters' order is a
- * coin toss, which costs a branch (and `Math.min`'s own checks) a misprediction half the time;
- * for float32 values the arithmetic is exact in float64.
+ * coin toss, which costs a branch (and `Math.min`'s own checks) a misprediction half the time.
+ * For float32 values the arithmetic is exact in float64 while their magnitudes are within about
+ * 2²⁹ of each other; beyond, the smaller is lost to the larger's rounding (of 10³⁰ and 1 it gives
+ * 0), an error below 2⁻⁵³ of the larger.
  */
 function lower(a: number, b: number): number {
   return 0.5 * (a + b - Math.abs(a - b));
