@@ -156,10 +156,11 @@ export class CountSketch {
     else if (rows === 3) accumulate3(slots, shift, mask, cols, d, values, table);
     else {
       const signed = SIGNED;
+      const size = rows * cols;
       for (let j = 0, o = 0; j < d; j++) {
         signed[0] = values[j]!;
         signed[1] = -values[j]!;
-        for (let base = 0; base < rows * cols; base += cols, o++) {
+        for (let base = 0; base < size; base += cols, o++) {
           const slot = slots[o]!;
           const at = base + (slot & mask);
           table[at] = table[at]! + signed[slot >>> shift]!;
