@@ -22,8 +22,10 @@ function mix(x: number): number {
 
 /**
  * The smaller of two numbers without a branch: `(a + b − |a − b|) / 2`. The counters' order is a
- * coin toss, which costs a branch (and `Math.min`'s own checks) a misprediction half the time;
- * for float32 values the arithmetic is exact in float64.
+ * coin toss, which costs a branch (and `Math.min`'s own checks) a misprediction half the time.
+ * For float32 values the arithmetic is exact in float64 while their magnitudes are within about
+ * 2²⁹ of each other; beyond, the smaller is lost to the larger's rounding (of 10³⁰ and 1 it gives
+ * 0), an error below 2⁻⁵³ of the larger.
  */
 function lower(a: number, b: number): number {
   return 0.5 * (a + b - Math.abs(a - b));
@@ -52,23 +54,79 @@ function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
 
+/** Slots of sketches narrower than this fit 16 bits: a 15-bit bucket and the sign bit. */
+const NARROW_COLS = 0x8000;
+
+/**
+ * `+1` and `−1` by sign bit, for the estimates: multiplying by a loaded `±1` costs one load where
+ * `1 − 2·bit` costs an integer-to-float conversion and two operations per counter.
+ */
+const SIGNS = Float64Array.of(1, -1);
+
+/** The value being added and its negation, by sign bit (the update's scratch). */
+const SIGNED = new Float64Array(2);
+
+/** A sketch's slots: per coordinate and row, the bucket with the sign in the top bit. */
+type Slots = Uint16Array | Uint32Array;
+
+/**
+ * Slots already built, by shape and seed: the workers of one process (the memory transport, the
+ * tests) share them rather than each holding `rows · d` of its own. Weak, so a finished run's
+ * slots are collected.
+ */
+const slotCache = new Map<string, WeakRef<Slots>>();
+
+/**
+ * The slots of a sketch: for coordinate `j` and row `r`, at `j · rows + r` (one coordinate's rows
+ * side by side, so a pass over the coordinates reads them in order), the bucket `h_r(j)` with the
+ * sign `σ_r(j) = −1` as the top bit (bit 15 of a `Uint16Array` when `cols ≤ 2¹⁵`, bit 31 of a
+ * `Uint32Array` otherwise). The hashes are those of the reference (`_count_sketch_reference.ts`).
+ */
+function slotsFor(rows: number, cols: number, d: number, seed: number): Slots {
+  const cacheKey = `${rows}×${cols}×${d}@${seed}`;
+  const cached = slotCache.get(cacheKey)?.deref();
+  if (cached !== undefined) return cached;
+  const narrow = cols <= NARROW_COLS;
+  const slots = narrow ? new Uint16Array(rows * d) : new Uint32Array(rows * d);
+  const signShift = narrow ? 15 : 31;
+  for (let r = 0; r < rows; r++) {
+    const key = mix(seed ^ mix(r + 1));
+    let a = 1 + (mix(key ^ 0x51ed27) % Math.max(1, cols - 1));
+    while (gcd(a, cols) !== 1) a++;
+    const b = mix(key ^ 0x2545f491) % cols;
+    for (let j = 0; j < d; j++) {
+      const bucket = cols >= d ? (a * j + b) % cols : mix(key ^ mix(j)) % cols;
+      const negative = mix(key ^ mix(j ^ 0x6a09e667)) >>> 31;
+      slots[j * rows + r] = bucket | (negative << signShift);
+    }
+  }
+  slotCache.set(cacheKey, new WeakRef(slots));
+  return slots;
+}
+
 /**
  * A count sketch of `rows × cols` counters for vectors of `d` values, with hashes every worker
  * derives from the same seed: row `r` sends coordinate `j` to bucket `h_r(j)` with sign `σ_r(j)`.
  * With `cols ≥ d` each row's buckets are a permutation (`h_r(j) = (a_r j + b_r) mod cols`, `a_r`
  * coprime to `cols`), so the sketch has no collisions; otherwise the buckets come from a seeded
- * mixing hash. Bucket and sign are computed once per coordinate and row.
+ * mixing hash.
+ *
+ * Bucket and sign are computed once per sketch shape and seed and kept, `rows · d` slots of 2
+ * bytes (4 when `cols > 2¹⁵`), shared by the update, the estimates and every sketch of the same
+ * shape in the process. The update and the estimates make one pass over the coordinates, each
+ * coordinate's rows side by side; every counter still adds its coordinates in index order, so
+ * the sums are the float32 sums of the row-by-row reference, bit for bit.
  */
 export class CountSketch {
   readonly rows: number;
   readonly cols: number;
   readonly d: number;
-  /** Per row and coordinate: the bucket, with the sign in the top bit. */
-  readonly #slots: Uint32Array;
-  /** Per row and coordinate: the signed counter, while estimating (allocated once). */
-  #scratch: Float32Array | null = null;
-  /** The same for float64 tables ({@linkcode CountSketch.estimates64}). */
-  #scratch64: Float64Array | null = null;
+  /** Per coordinate, then row: the bucket, with the sign in the top bit ({@linkcode slotsFor}). */
+  readonly #slots: Slots;
+  /** Where the sign bit is: 15 or 31. */
+  readonly #signShift: number;
+  /** The bucket's bits. */
+  readonly #bucketMask: number;
 
   /**
    * @param rows Rows (independent hashes).
@@ -80,18 +138,9 @@ export class CountSketch {
     this.rows = rows;
     this.cols = cols;
     this.d = d;
-    this.#slots = new Uint32Array(rows * d);
-    for (let r = 0; r < rows; r++) {
-      const key = mix(seed ^ mix(r + 1));
-      let a = 1 + (mix(key ^ 0x51ed27) % Math.max(1, cols - 1));
-      while (gcd(a, cols) !== 1) a++;
-      const b = mix(key ^ 0x2545f491) % cols;
-      for (let j = 0; j < d; j++) {
-        const bucket = cols >= d ? (a * j + b) % cols : mix(key ^ mix(j)) % cols;
-        const negative = mix(key ^ mix(j ^ 0x6a09e667)) >>> 31;
-        this.#slots[r * d + j] = bucket | (negative << 31);
-      }
-    }
+    this.#slots = slotsFor(rows, cols, d, seed);
+    this.#signShift = cols <= NARROW_COLS ? 15 : 31;
+    this.#bucketMask = cols <= NARROW_COLS ? 0x7fff : 0x7fffffff;
   }
 
   /**
@@ -102,32 +151,20 @@ export class CountSketch {
    */
   accumulate(values: Float32Array, table: Float32Array): void {
     const { rows, cols, d } = this;
-    const slots = this.#slots;
-    for (let r = 0; r < rows; r++) {
-      const base = r * cols;
-      const offset = r * d;
-      for (let j = 0; j < d; j++) {
-        const slot = slots[offset + j]!;
-        // The sign multiplies rather than branches: it is a coin toss per coordinate.
-        const at = base + (slot & 0x7fffffff);
-        table[at] = table[at]! + (1 - 2 * (slot >>> 31)) * values[j]!;
-      }
-    }
-  }
-
-  /**
-   * Writes each row's signed counter of every coordinate, `σ_r(j) · S[r, h_r(j)]`, row by row
-   * (sequential memory) into `signed` (`rows × d`).
-   */
-  #signedCounters(table: Float32Array | Float64Array, signed: Float32Array | Float64Array): void {
-    const { rows, cols, d } = this;
-    const slots = this.#slots;
-    for (let r = 0; r < rows; r++) {
-      const base = r * cols;
-      const offset = r * d;
-      for (let j = 0; j < d; j++) {
-        const slot = slots[offset + j]!;
-        signed[offset + j] = (1 - 2 * (slot >>> 31)) * table[base + (slot & 0x7fffffff)]!;
+    const slots = this.#slots, shift = this.#signShift, mask = this.#bucketMask;
+    if (rows === 5) accumulate5(slots, shift, mask, cols, d, values, table);
+    else if (rows === 3) accumulate3(slots, shift, mask, cols, d, values, table);
+    else {
+      const signed = SIGNED;
+      const size = rows * cols;
+      for (let j = 0, o = 0; j < d; j++) {
+        signed[0] = values[j]!;
+        signed[1] = -values[j]!;
+        for (let base = 0; base < size; base += cols, o++) {
+          const slot = slots[o]!;
+          const at = base + (slot & mask);
+          table[at] = table[at]! + signed[slot >>> shift]!;
+        }
       }
     }
   }
@@ -139,26 +176,39 @@ export class CountSketch {
    * @returns `d` estimates.
    */
   estimates(table: Float32Array): Float32Array {
-    const { rows, d } = this;
-    const signed = this.#scratch ??= new Float32Array(rows * d);
-    this.#signedCounters(table, signed);
+    const { rows, cols, d } = this;
+    const slots = this.#slots, shift = this.#signShift, mask = this.#bucketMask;
+    const signs = SIGNS;
     const out = new Float32Array(d);
+    const c2 = 2 * cols, c3 = 3 * cols, c4 = 4 * cols;
     if (rows === 1) {
-      out.set(signed.subarray(0, d));
-    } else if (rows === 3) {
-      for (let j = 0; j < d; j++) out[j] = median3(signed[j]!, signed[d + j]!, signed[2 * d + j]!);
-    } else if (rows === 5) {
       for (let j = 0; j < d; j++) {
+        const slot = slots[j]!;
+        out[j] = signs[slot >>> shift]! * table[slot & mask]!;
+      }
+    } else if (rows === 3) {
+      for (let j = 0, o = 0; j < d; j++, o += 3) {
+        const s0 = slots[o]!, s1 = slots[o + 1]!, s2 = slots[o + 2]!;
+        out[j] = median3(
+          signs[s0 >>> shift]! * table[s0 & mask]!,
+          signs[s1 >>> shift]! * table[cols + (s1 & mask)]!,
+          signs[s2 >>> shift]! * table[c2 + (s2 & mask)]!,
+        );
+      }
+    } else if (rows === 5) {
+      for (let j = 0, o = 0; j < d; j++, o += 5) {
+        const s0 = slots[o]!, s1 = slots[o + 1]!, s2 = slots[o + 2]!;
+        const s3 = slots[o + 3]!, s4 = slots[o + 4]!;
         out[j] = median5(
-          signed[j]!,
-          signed[d + j]!,
-          signed[2 * d + j]!,
-          signed[3 * d + j]!,
-          signed[4 * d + j]!,
+          signs[s0 >>> shift]! * table[s0 & mask]!,
+          signs[s1 >>> shift]! * table[cols + (s1 & mask)]!,
+          signs[s2 >>> shift]! * table[c2 + (s2 & mask)]!,
+          signs[s3 >>> shift]! * table[c3 + (s3 & mask)]!,
+          signs[s4 >>> shift]! * table[c4 + (s4 & mask)]!,
         );
       }
     } else {
-      sortedMedians(signed, rows, d, out);
+      this.#sortedMedians(table, out);
     }
     return out;
   }
@@ -173,30 +223,64 @@ export class CountSketch {
    * @returns `d` estimates.
    */
   estimates64(table: Float64Array): Float64Array {
-    const { rows, d } = this;
-    const signed = this.#scratch64 ??= new Float64Array(rows * d);
-    this.#signedCounters(table, signed);
+    const { rows, cols, d } = this;
+    const slots = this.#slots, shift = this.#signShift, mask = this.#bucketMask;
+    const signs = SIGNS;
     const out = new Float64Array(d);
+    const c2 = 2 * cols, c3 = 3 * cols, c4 = 4 * cols;
     if (rows === 1) {
-      out.set(signed.subarray(0, d));
-    } else if (rows === 3) {
       for (let j = 0; j < d; j++) {
-        out[j] = exactMedian3(signed[j]!, signed[d + j]!, signed[2 * d + j]!);
+        const slot = slots[j]!;
+        out[j] = signs[slot >>> shift]! * table[slot & mask]!;
+      }
+    } else if (rows === 3) {
+      for (let j = 0, o = 0; j < d; j++, o += 3) {
+        const s0 = slots[o]!, s1 = slots[o + 1]!, s2 = slots[o + 2]!;
+        out[j] = exactMedian3(
+          signs[s0 >>> shift]! * table[s0 & mask]!,
+          signs[s1 >>> shift]! * table[cols + (s1 & mask)]!,
+          signs[s2 >>> shift]! * table[c2 + (s2 & mask)]!,
+        );
       }
     } else if (rows === 5) {
-      for (let j = 0; j < d; j++) {
-        const a = signed[j]!, b = signed[d + j]!, c = signed[2 * d + j]!, e = signed[3 * d + j]!;
+      for (let j = 0, o = 0; j < d; j++, o += 5) {
+        const s0 = slots[o]!, s1 = slots[o + 1]!, s2 = slots[o + 2]!;
+        const s3 = slots[o + 3]!, s4 = slots[o + 4]!;
+        const a = signs[s0 >>> shift]! * table[s0 & mask]!;
+        const b = signs[s1 >>> shift]! * table[cols + (s1 & mask)]!;
+        const c = signs[s2 >>> shift]! * table[c2 + (s2 & mask)]!;
+        const e = signs[s3 >>> shift]! * table[c3 + (s3 & mask)]!;
         // As median5: the larger of the pairs' minima, the smaller of their maxima, the fifth.
         out[j] = exactMedian3(
           Math.max(Math.min(a, b), Math.min(c, e)),
           Math.min(Math.max(a, b), Math.max(c, e)),
-          signed[4 * d + j]!,
+          signs[s4 >>> shift]! * table[c4 + (s4 & mask)]!,
         );
       }
     } else {
-      sortedMedians(signed, rows, d, out);
+      this.#sortedMedians(table, out);
     }
     return out;
+  }
+
+  /**
+   * Medians over rows by sorting each coordinate's signed counters (any number of rows; for an
+   * even number, the mean of the two middle values).
+   */
+  #sortedMedians(table: Float32Array | Float64Array, out: Float32Array | Float64Array): void {
+    const { rows, cols, d } = this;
+    const slots = this.#slots, shift = this.#signShift, mask = this.#bucketMask;
+    const column = new Float64Array(rows);
+    for (let j = 0, o = 0; j < d; j++) {
+      for (let r = 0; r < rows; r++, o++) {
+        const slot = slots[o]!;
+        column[r] = SIGNS[slot >>> shift]! * table[r * cols + (slot & mask)]!;
+      }
+      column.sort();
+      out[j] = rows % 2 === 1
+        ? column[rows >>> 1]!
+        : (column[rows / 2 - 1]! + column[rows / 2]!) / 2;
+    }
   }
 
   /**
@@ -207,42 +291,86 @@ export class CountSketch {
    * @param table The counters, `rows × cols`, updated in place.
    */
   clearBuckets(coordinates: ArrayLike<number>, table: Float32Array | Float64Array): void {
-    const { rows, cols, d } = this;
-    const slots = this.#slots;
-    for (let r = 0; r < rows; r++) {
-      for (let i = 0; i < coordinates.length; i++) {
-        table[r * cols + (slots[r * d + coordinates[i]!]! & 0x7fffffff)] = 0;
-      }
+    const { rows, cols } = this;
+    const slots = this.#slots, mask = this.#bucketMask;
+    for (let i = 0; i < coordinates.length; i++) {
+      const o = coordinates[i]! * rows;
+      for (let r = 0; r < rows; r++) table[r * cols + (slots[o + r]! & mask)] = 0;
     }
+  }
+}
+
+/**
+ * The update of a 5-row sketch, unrolled: one value, five counters. Each counter adds in float32
+ * (a float64 sum of two float32 values, rounded by the store, is the float32 sum). The value and
+ * its negation are written once per coordinate into {@linkcode SIGNED} and each row loads the one
+ * its sign bit picks: `v + (−v)`'s bits are `v + (−1)·v`'s (for a NaN, only its sign bit may
+ * differ), and one load per counter costs less than a multiplication by a loaded `±1`.
+ */
+function accumulate5(
+  slots: Slots,
+  shift: number,
+  mask: number,
+  cols: number,
+  d: number,
+  values: Float32Array,
+  table: Float32Array,
+): void {
+  const signed = SIGNED;
+  const c2 = 2 * cols, c3 = 3 * cols, c4 = 4 * cols;
+  for (let j = 0, o = 0; j < d; j++, o += 5) {
+    const value = values[j]!;
+    signed[0] = value;
+    signed[1] = -value;
+    let slot = slots[o]!;
+    let at = slot & mask;
+    table[at] = table[at]! + signed[slot >>> shift]!;
+    slot = slots[o + 1]!;
+    at = cols + (slot & mask);
+    table[at] = table[at]! + signed[slot >>> shift]!;
+    slot = slots[o + 2]!;
+    at = c2 + (slot & mask);
+    table[at] = table[at]! + signed[slot >>> shift]!;
+    slot = slots[o + 3]!;
+    at = c3 + (slot & mask);
+    table[at] = table[at]! + signed[slot >>> shift]!;
+    slot = slots[o + 4]!;
+    at = c4 + (slot & mask);
+    table[at] = table[at]! + signed[slot >>> shift]!;
+  }
+}
+
+/** The update of a 3-row sketch, unrolled (see {@linkcode accumulate5}). */
+function accumulate3(
+  slots: Slots,
+  shift: number,
+  mask: number,
+  cols: number,
+  d: number,
+  values: Float32Array,
+  table: Float32Array,
+): void {
+  const signed = SIGNED;
+  const c2 = 2 * cols;
+  for (let j = 0, o = 0; j < d; j++, o += 3) {
+    const value = values[j]!;
+    signed[0] = value;
+    signed[1] = -value;
+    let slot = slots[o]!;
+    let at = slot & mask;
+    table[at] = table[at]! + signed[slot >>> shift]!;
+    slot = slots[o + 1]!;
+    at = cols + (slot & mask);
+    table[at] = table[at]! + signed[slot >>> shift]!;
+    slot = slots[o + 2]!;
+    at = c2 + (slot & mask);
+    table[at] = table[at]! + signed[slot >>> shift]!;
   }
 }
 
 /** The median of three numbers by `Math.min`/`Math.max`: exact for any float64 values. */
 function exactMedian3(a: number, b: number, c: number): number {
   return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
-}
-
-/**
- * Medians over rows by sorting each coordinate's column (any number of rows; for an even number,
- * the mean of the two middle values).
- *
- * @param signed Signed counters, `rows × d`, row by row.
- * @param rows Rows.
- * @param d Coordinates.
- * @param out The `d` medians, written.
- */
-function sortedMedians(
-  signed: Float32Array | Float64Array,
-  rows: number,
-  d: number,
-  out: Float32Array | Float64Array,
-): void {
-  const column = new Float64Array(rows);
-  for (let j = 0; j < d; j++) {
-    for (let r = 0; r < rows; r++) column[r] = signed[r * d + j]!;
-    column.sort();
-    out[j] = rows % 2 === 1 ? column[rows >>> 1]! : (column[rows / 2 - 1]! + column[rows / 2]!) / 2;
-  }
 }
 
 /**
