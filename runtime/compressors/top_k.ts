@@ -20,7 +20,7 @@ import { packBits, packedBytes, unpackBits } from "./_bits.ts";
  * The `index`-th smallest value of `a` (0-based), by quickselect with a three-way partition,
  * so runs of equal values (the zeros of a sparse vector) cost one pass. Reorders `a`.
  */
-function nthSmallest(a: Float32Array | Float64Array, index: number): number {
+function nthSmallest(a: Float32Array | Float64Array | Uint32Array, index: number): number {
   let lo = 0;
   let hi = a.length - 1;
   while (lo < hi) {
@@ -51,11 +51,30 @@ function nthSmallest(a: Float32Array | Float64Array, index: number): number {
 }
 
 /**
+ * A float32's bits with the sign cleared: for every value but NaN these keys, compared as
+ * unsigned integers, order as the magnitudes do (±0 both give 0; subnormals sit below the
+ * normals; ∞ is `INFINITY_KEY`), and every NaN's key lies above `INFINITY_KEY`.
+ */
+const MAGNITUDE = 0x7fffffff;
+const INFINITY_KEY = 0x7f800000;
+
+/** Below this length the reference is as fast, and the sample would be much of the vector. */
+const SMALLEST_FAST = 4096;
+/** Keys sampled to guess a bound just below the k-th largest magnitude. */
+const SAMPLE = 4096;
+
+/**
  * The indices of the `k` values of largest magnitude, in ascending order; among equal
- * magnitudes the lower indices are kept. Runs in expected `O(d)` (a quickselect finds the k-th
- * largest magnitude, two passes collect the indices): it never sorts all `d` values.
+ * magnitudes the lower indices are kept. Runs in `O(d)` and never sorts all `d` values.
  *
- * @param values The vector (float64 values are compared at full precision: FetchSGD's estimates).
+ * For float32 vectors it works on the magnitude bits (see `MAGNITUDE`): a strided sample gives a
+ * bound that about `1.5k` values reach, one pass collects the indices of those, and an exact
+ * select among them finds the threshold; when the sample misled (too few or far too many reach
+ * the bound: heavy ties such as a mostly-zero vector) a three-pass radix select over the bits
+ * does it instead. Both give exactly {@linkcode topKIndicesJs}'s indices, which float64 vectors
+ * (FetchSGD's estimates, compared at full precision) and vectors holding a NaN still take.
+ *
+ * @param values The vector.
  * @param k How many to keep (all when `k ≥ d`).
  * @returns `min(k, d)` indices, ascending.
  * @example
@@ -69,6 +88,132 @@ function nthSmallest(a: Float32Array | Float64Array, index: number): number {
  * ```
  */
 export function topKIndices(values: Float32Array | Float64Array, k: number): Uint32Array {
+  const d = values.length;
+  if (k >= d) return Uint32Array.from({ length: d }, (_, j) => j);
+  if (k <= 0) return new Uint32Array(Math.max(0, k));
+  if (!(values instanceof Float32Array) || d < SMALLEST_FAST || !Number.isInteger(k)) {
+    return topKIndicesJs(values, k);
+  }
+  const keys = new Uint32Array(values.buffer, values.byteOffset, d);
+  return sampledTopK(keys, k) ?? radixTopK(keys, k) ?? topKIndicesJs(values, k);
+}
+
+/**
+ * The fast path: the bound is the magnitude key that a few more than `k·SAMPLE/d` sampled keys
+ * reach (4 standard deviations of the sample count above it), so that at least `k` of the `d`
+ * keys reach it unless the sample was very unlucky. One pass collects the indices reaching it;
+ * the k-th largest key, being one of them, is found among those few.
+ *
+ * @returns The indices, or `undefined` when the bound keeps fewer than `k` or far more (heavy
+ *   ties), or a NaN is met: the caller then takes the radix select.
+ */
+function sampledTopK(keys: Uint32Array, k: number): Uint32Array | undefined {
+  const d = keys.length;
+  // A fixed stride: the result never depends on the sample, only the time does.
+  const sample = new Uint32Array(SAMPLE);
+  const stride = d / SAMPLE;
+  for (let i = 0; i < SAMPLE; i++) sample[i] = keys[Math.floor(i * stride)]! & MAGNITUDE;
+  const expected = SAMPLE * k / d;
+  const rank = Math.ceil(expected + 4 * Math.sqrt(expected) + 4);
+  if (rank > SAMPLE / 8) return undefined;
+  const bound = nthSmallest(sample, SAMPLE - rank);
+  // A NaN in the sample could make the bound a NaN's key, which other NaNs fall below.
+  if (bound > INFINITY_KEY) return undefined;
+  let reaching = 0;
+  for (let i = 0; i < SAMPLE; i++) if (sample[i]! >= bound) reaching++;
+  if (reaching > SAMPLE / 8) return undefined;
+  const capacity = Math.min(d, Math.ceil(2 * d * reaching / SAMPLE) + 1024);
+  const found = new Uint32Array(capacity);
+  let n = 0;
+  for (let j = 0; j < d; j++) {
+    if ((keys[j]! & MAGNITUDE) >= bound) {
+      if (n === capacity) return undefined;
+      found[n++] = j;
+    }
+  }
+  if (n < k) return undefined;
+  // Every key left out is below the bound, and so below the n kept: the k-th largest is here.
+  const kept = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const key = keys[found[i]!]! & MAGNITUDE;
+    if (key > INFINITY_KEY) return undefined;
+    kept[i] = key;
+  }
+  const threshold = nthSmallest(kept, n - k);
+  let above = 0;
+  for (let i = 0; i < n; i++) if (kept[i]! > threshold) above++;
+  return collect(keys, found.subarray(0, n), k, threshold, k - above);
+}
+
+/**
+ * The exact path for any float32 vector without NaN: a histogram of the high 15 bits of the
+ * magnitude keys finds the bin of the k-th largest, a histogram of the low 16 bits within that
+ * bin finds the key itself, and a third pass collects the indices.
+ *
+ * @returns The indices, or `undefined` when the vector holds a NaN.
+ */
+function radixTopK(keys: Uint32Array, k: number): Uint32Array | undefined {
+  const d = keys.length;
+  const high = new Uint32Array(1 << 15);
+  for (let j = 0; j < d; j++) high[(keys[j]! & MAGNITUDE) >>> 16]!++;
+  const infinityBin = INFINITY_KEY >>> 16;
+  for (let bin = infinityBin + 1; bin < high.length; bin++) if (high[bin]! > 0) return undefined;
+  if (high[infinityBin]! > 0) {
+    for (let j = 0; j < d; j++) if ((keys[j]! & MAGNITUDE) > INFINITY_KEY) return undefined;
+  }
+  let above = 0;
+  let bin = infinityBin;
+  while (above + high[bin]! < k) above += high[bin--]!;
+  const low = new Uint32Array(1 << 16);
+  for (let j = 0; j < d; j++) {
+    const key = keys[j]! & MAGNITUDE;
+    if (key >>> 16 === bin) low[key & 0xffff]!++;
+  }
+  let lowBits = 0xffff;
+  while (above + low[lowBits]! < k) above += low[lowBits--]!;
+  return collect(keys, undefined, k, (bin << 16) | lowBits, k - above);
+}
+
+/**
+ * The `k` indices, ascending, of the keys above `threshold` and the first `ties` equal to it,
+ * as the reference's last pass picks them; over `among` (ascending indices) or all of `keys`.
+ */
+function collect(
+  keys: Uint32Array,
+  among: Uint32Array | undefined,
+  k: number,
+  threshold: number,
+  ties: number,
+): Uint32Array {
+  const chosen = new Uint32Array(k);
+  const n = among ? among.length : keys.length;
+  let count = 0;
+  for (let i = 0; i < n && count < k; i++) {
+    const j = among ? among[i]! : i;
+    const key = keys[j]! & MAGNITUDE;
+    if (key > threshold) chosen[count++] = j;
+    else if (key === threshold && ties > 0) {
+      chosen[count++] = j;
+      ties--;
+    }
+  }
+  return chosen;
+}
+
+/**
+ * The reference selection, which {@linkcode topKIndices} equals bit for bit and falls back to
+ * for float64 vectors and vectors holding a NaN: a quickselect finds the k-th largest magnitude
+ * on a copy of the magnitudes, then two passes collect the indices. Expected `O(d)`, but the
+ * quickselect's data-dependent swaps make it about 20 times a copy's time.
+ *
+ * With a NaN the threshold depends on where the quickselect's pivots meet it (comparisons with
+ * NaN are false), and fewer than `k` indices may come back; that is why the fast path keeps it.
+ *
+ * @param values The vector.
+ * @param k How many to keep.
+ * @returns `min(k, d)` indices, ascending.
+ */
+export function topKIndicesJs(values: Float32Array | Float64Array, k: number): Uint32Array {
   const d = values.length;
   if (k >= d) return Uint32Array.from({ length: d }, (_, j) => j);
   const chosen = new Uint32Array(Math.max(0, k));
