@@ -63,6 +63,23 @@ const SMALLEST_FAST = 4096;
 /** Keys sampled to guess a bound just below the k-th largest magnitude. */
 const SAMPLE = 4096;
 
+/** Which selection {@linkcode topKIndices} runs; see {@linkcode selectTopK}. */
+let selection: TopKSelection = "fast";
+
+/** `fast`: the selection on magnitude bits; `reference`: {@linkcode topKIndicesJs} always. */
+export type TopKSelection = "fast" | "reference";
+
+/**
+ * Makes {@linkcode topKIndices} run the given selection in this process or Web Worker, so that a
+ * whole run can be replayed with the reference to show that no parameter changes (tests), or the
+ * two timed side by side (benchmarks). The default is `fast`.
+ *
+ * @param which The selection to run from now on.
+ */
+export function selectTopK(which: TopKSelection): void {
+  selection = which;
+}
+
 /**
  * The indices of the `k` values of largest magnitude, in ascending order; among equal
  * magnitudes the lower indices are kept. Runs in `O(d)` and never sorts all `d` values.
@@ -91,7 +108,10 @@ export function topKIndices(values: Float32Array | Float64Array, k: number): Uin
   const d = values.length;
   if (k >= d) return Uint32Array.from({ length: d }, (_, j) => j);
   if (k <= 0) return new Uint32Array(Math.max(0, k));
-  if (!(values instanceof Float32Array) || d < SMALLEST_FAST || !Number.isInteger(k)) {
+  if (
+    selection === "reference" || !(values instanceof Float32Array) || d < SMALLEST_FAST ||
+    !Number.isInteger(k)
+  ) {
     return topKIndicesJs(values, k);
   }
   const keys = new Uint32Array(values.buffer, values.byteOffset, d);
