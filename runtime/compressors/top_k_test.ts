@@ -40,12 +40,14 @@ function fromBits(...bits: number[]): Float32Array {
 /**
  * Vectors of length `d` that drive every path of the fast selection: spread values (the sampled
  * bound), heavy ties and all-equal or mostly-zero vectors (the sample's bound keeps far too many:
- * the radix select), values large only where the strided sample does not look or only where it
+ * the radix select), values large only where the sample does not look or only where it
  * does (the bound keeps far too many, or fewer than k), and special values.
  */
 function shapes(d: number, random: ReturnType<typeof randomStream>): [string, Float32Array][] {
-  const stride = d / 4096; // the sample's stride in top_k.ts
-  const sampled = new Set(Array.from({ length: 4096 }, (_, i) => Math.floor(i * stride)));
+  // The sample's places in top_k.ts: 256 runs of 16 neighbours spread evenly (d < 2^20).
+  const sampled = new Set(
+    Array.from({ length: 4096 }, (_, i) => Math.floor(Math.floor(i / 16) * d / 256) + i % 16),
+  );
   const special = fromBits(
     0x00000000, // +0
     0x80000000, // −0
