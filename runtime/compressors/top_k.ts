@@ -164,11 +164,13 @@ export function topKIndices(values: Float32Array | Float64Array, k: number): Uin
 /**
  * The fast path: the bound is the magnitude key that a few more than `k·size/d` sampled keys
  * reach (4 standard deviations of the sample count above it), so that at least `k` of the `d`
- * keys reach it unless the sample was very unlucky. One pass collects the indices reaching it;
- * the k-th largest key, being one of them, is found among those few.
+ * keys reach it unless the sample was very unlucky. One pass collects the indices above the bound
+ * and the first `k` equal to it (a mostly-zero vector's bound is often 0, met by most values).
+ * If `k` or more lie above it, the k-th largest key is one of those few; if fewer, it is the bound
+ * itself, and the first of the equal ones make up the `k`.
  *
- * @returns The indices, or `undefined` when the bound keeps fewer than `k` or far more (heavy
- *   ties), or a NaN is met: the caller then takes the radix select.
+ * @returns The indices, or `undefined` when fewer than `k` reach the bound or far more lie above
+ *   it, or a NaN is met: the caller then takes the radix select.
  */
 function sampledTopK(keys: Uint32Array, k: number): Uint32Array | undefined {
   const d = keys.length;
@@ -186,30 +188,46 @@ function sampledTopK(keys: Uint32Array, k: number): Uint32Array | undefined {
   const bound = nthSmallestKey(sample, size - rank);
   // A NaN in the sample could make the bound a NaN's key, which other NaNs fall below.
   if (bound > INFINITY_KEY) return undefined;
-  let reaching = 0;
-  for (let i = 0; i < size; i++) if (sample[i]! >= bound) reaching++;
-  if (reaching > size / 8) return undefined;
-  const capacity = Math.min(d, Math.ceil(2 * d * reaching / size) + 1024);
+  let greater = 0;
+  for (let i = 0; i < size; i++) if (sample[i]! > bound) greater++;
+  const capacity = Math.min(d, Math.ceil(2 * d * greater / size) + 1024);
   const found = new Uint32Array(capacity);
+  const equal = new Uint32Array(k);
   let n = 0;
+  let ties = 0;
   for (let j = 0; j < d; j++) {
-    if ((keys[j]! & MAGNITUDE) >= bound) {
+    const key = keys[j]! & MAGNITUDE;
+    if (key > bound) {
       if (n === capacity) return undefined;
       found[n++] = j;
+    } else if (key === bound && ties < k) {
+      equal[ties++] = j;
     }
   }
-  if (n < k) return undefined;
-  // Every key left out is below the bound, and so below the n kept: the k-th largest is here.
+  if (n + ties < k) return undefined;
+  // Every key left out is at most the bound, and so at most the n above it.
   const kept = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     const key = keys[found[i]!]! & MAGNITUDE;
     if (key > INFINITY_KEY) return undefined;
     kept[i] = key;
   }
+  if (n < k) return mergeAscending(found.subarray(0, n), equal.subarray(0, k - n));
   const threshold = nthSmallestKey(kept, n - k);
   let above = 0;
   for (let i = 0; i < n; i++) if (kept[i]! > threshold) above++;
   return collect(keys, found.subarray(0, n), k, threshold, k - above);
+}
+
+/** The union of two ascending index lists with no index in both, ascending. */
+function mergeAscending(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const merged = new Uint32Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  for (let m = 0; m < merged.length; m++) {
+    merged[m] = j === b.length || (i < a.length && a[i]! < b[j]!) ? a[i++]! : b[j++]!;
+  }
+  return merged;
 }
 
 /**
