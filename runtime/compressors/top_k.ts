@@ -197,11 +197,12 @@ function sampledTopK(keys: Uint32Array, k: number): Uint32Array | undefined {
   let ties = 0;
   for (let j = 0; j < d; j++) {
     const key = keys[j]! & MAGNITUDE;
-    if (key > bound) {
-      if (n === capacity) return undefined;
-      found[n++] = j;
-    } else if (key === bound && ties < k) {
-      equal[ties++] = j;
+    // One comparison for the many keys below the bound; the few at or above it sorted after.
+    if (key >= bound) {
+      if (key > bound) {
+        if (n === capacity) return undefined;
+        found[n++] = j;
+      } else if (ties < k) equal[ties++] = j;
     }
   }
   if (n + ties < k) return undefined;
