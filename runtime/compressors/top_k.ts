@@ -129,10 +129,11 @@ export function selectTopK(which: TopKSelection): void {
  *
  * For float32 vectors it works on the magnitude bits (see `MAGNITUDE`): a sample (runs of
  * neighbours spread over the vector) gives a bound that a few more than `k` values reach, one pass
- * collects the indices of those, and an exact select among them finds the threshold; when the sample misled (too few or far too many reach
- * the bound: heavy ties such as a mostly-zero vector) a three-pass radix select over the bits
- * does it instead. Both give exactly {@linkcode topKIndicesJs}'s indices, which float64 vectors
- * (FetchSGD's estimates, compared at full precision) and vectors holding a NaN still take.
+ * collects the indices above it and the first `k` equal to it, and an exact select among those
+ * few finds the threshold. When the sample misled (too few reach the bound, or far too many lie
+ * above it) or `k` is above about a tenth of `d`, a three-pass radix select over the bits does it
+ * instead. Both give exactly {@linkcode topKIndicesJs}'s indices, which float64 vectors (FetchSGD's
+ * estimates, compared at full precision) and vectors holding a NaN still take.
  *
  * @param values The vector.
  * @param k How many to keep (all when `k ≥ d`).
