@@ -13,6 +13,7 @@ import { CountSketch } from "../runtime/compressors/sketched_sgd.ts";
 import { createCodec } from "../runtime/compressors/registry.ts";
 import { randomStream } from "../runtime/random.ts";
 import { selectKernels } from "../runtime/kernels/vector_kernels.ts";
+import { selectTopK } from "../runtime/compressors/top_k.ts";
 
 for (const d of [1_000_000, 10_000_000]) {
   const random = randomStream(0, "bench", d);
@@ -57,9 +58,15 @@ for (const d of [1_000_000, 10_000_000]) {
 
   const codec = createCodec(topK({ k: d / 100 }), { d, steps: 1 });
   const code = codec.encode(values, context);
-  Deno.bench(`topK 1% encode, ${group}`, { group }, () => {
-    codec.encode(values, context);
-  });
+  // The selection on magnitude bits against the reference quickselect (bench/top_k_bench.ts
+  // compares them interleaved).
+  for (const selection of ["reference", "fast"] as const) {
+    Deno.bench(`topK 1% encode (${selection}), ${group}`, { group }, () => {
+      selectTopK(selection);
+      codec.encode(values, context);
+    });
+  }
+  selectTopK("fast");
   Deno.bench(`topK 1% decode, ${group}`, { group }, () => {
     codec.addDecoded(code, target, 1);
   });

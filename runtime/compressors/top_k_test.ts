@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { topK } from "../../dsl/compressors/mod.ts";
 import { compressedBytes } from "../../dsl/explain.ts";
 import { createCodec } from "./registry.ts";
-import { topKIndices } from "./top_k.ts";
+import { topKIndices, topKIndicesJs } from "./top_k.ts";
 import { randomStream } from "../random.ts";
 
 /** The reference selection: sort every index by (|v| descending, index ascending). */
@@ -30,6 +30,130 @@ Deno.test("topKIndices agrees with a full sort, ties going to the lower index", 
 Deno.test("topKIndices keeps the lower index among equal magnitudes of either sign", () => {
   assert.deepEqual([...topKIndices(Float32Array.of(-2, 2, 2, -2), 3)], [0, 1, 2]);
   assert.deepEqual([...topKIndices(new Float32Array(4), 2)], [0, 1]);
+});
+
+/** Float32 values from their bit patterns (NaN payloads and signed zeros kept). */
+function fromBits(...bits: number[]): Float32Array {
+  return new Float32Array(Uint32Array.from(bits).buffer);
+}
+
+/**
+ * Vectors of length `d` that drive every path of the fast selection: spread values (the sampled
+ * bound), heavy ties and all-equal or mostly-zero vectors (the sample's bound keeps far too many:
+ * the radix select), values large only where the sample does not look or only where it
+ * does (the bound keeps far too many, or fewer than k), and special values.
+ */
+function shapes(d: number, random: ReturnType<typeof randomStream>): [string, Float32Array][] {
+  // The sample's places in top_k.ts: 256 runs of 16 neighbours spread evenly (d < 2^20).
+  const sampled = new Set(
+    Array.from({ length: 4096 }, (_, i) => Math.floor(Math.floor(i / 16) * d / 256) + i % 16),
+  );
+  const special = fromBits(
+    0x00000000, // +0
+    0x80000000, // −0
+    0x00000001, // smallest subnormal
+    0x807fffff, // largest subnormal, negative
+    0x00800000, // smallest normal
+    0x7f7fffff, // largest finite
+    0xff7fffff, // its negative
+    0x7f800000, // +∞
+    0xff800000, // −∞
+    0x3f800000, // 1
+    0xbf800000, // −1
+  );
+  return [
+    ["normal", Float32Array.from({ length: d }, () => random.normal())],
+    ["rounded", Float32Array.from({ length: d }, () => Math.round(random.normal() * 3) / 2)],
+    ["all equal", new Float32Array(d).fill(-0.75)],
+    ["signed zeros", Float32Array.from({ length: d }, (_, j) => (j % 3 === 0 ? -0 : 0))],
+    [
+      "mostly zero",
+      Float32Array.from({ length: d }, () => (random.uniform() < 0.005 ? random.normal() : 0)),
+    ],
+    [
+      "large off the sample",
+      Float32Array.from({ length: d }, (_, j) => (sampled.has(j) ? 1e-3 : 1) * random.normal()),
+    ],
+    [
+      "large on the sample",
+      Float32Array.from({ length: d }, (_, j) => (sampled.has(j) ? 1 : 1e-3) * random.normal()),
+    ],
+    [
+      "special values",
+      Float32Array.from({ length: d }, () => special[random.integer(special.length)]!),
+    ],
+    [
+      "subnormal and tiny",
+      Float32Array.from(
+        { length: d },
+        () => random.normal() * 2 ** (random.integer(2) ? -140 : -126),
+      ),
+    ],
+  ];
+}
+
+Deno.test("topKIndices equals the reference quickselect and a full sort on float32 vectors", () => {
+  const random = randomStream(11, "test");
+  for (const d of [4095, 4096, 4097, 10_007, 65_537]) {
+    for (const [shape, values] of shapes(d, random)) {
+      for (const k of new Set([0, 1, 2, 7, Math.floor(d / 100), Math.floor(d / 5), d - 1, d])) {
+        const label = `${shape}, d ${d}, k ${k}`;
+        const chosen = [...topKIndices(values, k)];
+        assert.deepEqual(chosen, [...topKIndicesJs(values, k)], label);
+        if (d <= 10_007) assert.deepEqual(chosen, sortedTopK(values, k), label);
+      }
+    }
+  }
+});
+
+Deno.test("topKIndices reads a float32 view at an offset into its buffer", () => {
+  const random = randomStream(12, "test");
+  const whole = Float32Array.from({ length: 20_003 }, () => random.normal());
+  for (const [start, end] of [[1, 20_003], [3, 9_000], [5_000, 15_001]]) {
+    const values = whole.subarray(start, end);
+    for (const k of [1, Math.floor(values.length / 100), values.length - 1]) {
+      assert.deepEqual([...topKIndices(values, k)], sortedTopK(values, k), `${start}..${end}`);
+    }
+  }
+});
+
+Deno.test("with a NaN in the vector topKIndices returns what the reference returns", () => {
+  const random = randomStream(13, "test");
+  const d = 10_000;
+  // 0 is a sampled position and 1 is not; quiet and signalling NaNs, of either sign.
+  for (const [at, bits] of [[0, 0x7fc00000], [1, 0xffc00001], [5_001, 0x7f800001]]) {
+    for (const background of ["normal", "zero"]) {
+      const values = Float32Array.from(
+        { length: d },
+        () => (background === "zero" ? 0 : random.normal()),
+      );
+      new Uint32Array(values.buffer)[at!] = bits!;
+      for (const k of [1, 100, d - 1]) {
+        const label = `NaN at ${at}, ${background}, k ${k}`;
+        assert.deepEqual([...topKIndices(values, k)], [...topKIndicesJs(values, k)], label);
+      }
+    }
+  }
+  // Every tenth value a NaN of a different payload: the sample itself is full of them.
+  const values = Float32Array.from({ length: d }, () => random.normal());
+  const bits = new Uint32Array(values.buffer);
+  for (let j = 0; j < d; j += 10) bits[j] = 0x7f800001 + random.integer(0x7fffff);
+  for (const k of [1, 100, d - 1]) {
+    assert.deepEqual(
+      [...topKIndices(values, k)],
+      [...topKIndicesJs(values, k)],
+      `many NaN, k ${k}`,
+    );
+  }
+});
+
+Deno.test("topKIndices on float64 vectors compares at full precision", () => {
+  // 1 + 2^−40 and 1 round to the same float32; at float64 the first is larger.
+  const values = new Float64Array(5000).fill(1);
+  values[4000] = 1 + 2 ** -40;
+  values[10] = -(1 + 2 ** -40);
+  assert.deepEqual([...topKIndices(values, 3)], [0, 10, 4000]);
+  assert.deepEqual([...topKIndices(values, 3)], [...topKIndicesJs(values, 3)]);
 });
 
 Deno.test("a top-k code has exactly the bytes the traits table and the explainer predict", () => {
