@@ -38,9 +38,34 @@ export async function gossamerIn(
   where: { readonly cwd?: string; readonly env?: Record<string, string> },
   ...args: string[]
 ): Promise<CliResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", fromFileUrl(new URL("cli.ts", ROOT)), ...args],
-    cwd: where.cwd ?? ROOT,
+  return await commandIn(
+    Deno.execPath(),
+    { cwd: where.cwd ?? fromFileUrl(ROOT), ...(where.env === undefined ? {} : { env: where.env }) },
+    "run",
+    "-A",
+    "--quiet",
+    fromFileUrl(new URL("cli.ts", ROOT)),
+    ...args,
+  );
+}
+
+/**
+ * Runs any program (a `deno` subcommand, an installed `gossamer`) in `cwd`, without colours, and
+ * captures what it printed.
+ *
+ * @param command The program.
+ * @param where `cwd` and `env`, added to the inherited one.
+ * @param args Its arguments.
+ * @returns Exit code and output.
+ */
+export async function commandIn(
+  command: string,
+  where: { readonly cwd: string; readonly env?: Record<string, string> },
+  ...args: string[]
+): Promise<CliResult> {
+  const output = await new Deno.Command(command, {
+    args,
+    cwd: where.cwd,
     env: { NO_COLOR: "1", ...where.env },
     stdout: "piped",
     stderr: "piped",

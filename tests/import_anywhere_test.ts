@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { allReduce, leastSquares, linear, run, sgd, train } from "../mod.ts";
-import { STACK_LINE } from "./_cli.ts";
+import { commandIn, STACK_LINE } from "./_cli.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const DATA = fromFileUrl(new URL("../examples/data/least_squares_4.json", import.meta.url));
@@ -51,23 +51,6 @@ async function expectedAverage(): Promise<number[]> {
   }
 }
 
-/** Runs `deno …args` in `cwd` with nothing but the arguments, and returns what it printed. */
-async function deno(cwd: string, ...args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
 /** Writes the script into a fresh folder outside the repository, then checks and runs it there. */
 async function checkAndRun(library: string, checkFlags: string[]): Promise<void> {
   const folder = await Deno.makeTempDir({ prefix: "gossamer_outside_" });
@@ -86,6 +69,9 @@ async function checkAndRun(library: string, checkFlags: string[]): Promise<void>
     await Deno.remove(folder, { recursive: true });
   }
 }
+
+/** `deno …args` in `cwd`. */
+const deno = (cwd: string, ...args: string[]) => commandIn(Deno.execPath(), { cwd }, ...args);
 
 Deno.test("a script elsewhere imports mod.ts by file path: deno check and deno run need no config", async () => {
   await checkAndRun(fromFileUrl(new URL("../mod.ts", import.meta.url)), []);

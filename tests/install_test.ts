@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { allReduce, leastSquares, linear, sgd, train } from "../mod.ts";
 import { checkpointPath } from "../runtime/coordinator/checkpoints.ts";
-import { STACK_LINE } from "./_cli.ts";
+import { commandIn, STACK_LINE } from "./_cli.ts";
 
 const CLI = fromFileUrl(new URL("../cli.ts", import.meta.url));
 const DATA = fromFileUrl(new URL("../examples/data/least_squares_4.json", import.meta.url));
@@ -18,22 +18,9 @@ const DATA = fromFileUrl(new URL("../examples/data/least_squares_4.json", import
 /** The flags docs/library.md gives `deno install -g`, before `--root`, the name and the path. */
 const INSTALL_FLAGS = ["-A", "--unstable-worker-options", "--unstable-webgpu"];
 
-/** Runs `command …args` in `cwd` without colours and returns what it printed. */
-async function execute(command: string, cwd: string, ...args: string[]) {
-  const output = await new Deno.Command(command, {
-    args,
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+/** `command …args` in `cwd`. */
+const execute = (command: string, cwd: string, ...args: string[]) =>
+  commandIn(command, { cwd }, ...args);
 
 Deno.test("docs/library.md gives deno install these flags", async () => {
   const docs = await Deno.readTextFile(new URL("../docs/library.md", import.meta.url));

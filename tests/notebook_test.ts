@@ -8,9 +8,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { commandIn, ROOT } from "./_cli.ts";
 
 const NOTEBOOK = new URL("../examples/notebook.ipynb", import.meta.url);
-const ROOT = new URL("../", import.meta.url);
 
 /** The parts of a notebook this test reads. */
 interface Notebook {
@@ -34,22 +34,8 @@ async function codeCells(): Promise<string[]> {
   return cells.map((cell) => typeof cell.source === "string" ? cell.source : cell.source.join(""));
 }
 
-/** Runs `deno …args` in `cwd` without colours and returns what it printed. */
-async function deno(cwd: string, ...args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+/** `deno …args` in `cwd`. */
+const deno = (cwd: string, ...args: string[]) => commandIn(Deno.execPath(), { cwd }, ...args);
 
 Deno.test("the example notebook's code cells type-check and run: two runs, read back, compared, plotted", async () => {
   const cells = await codeCells();

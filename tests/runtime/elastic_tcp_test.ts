@@ -258,6 +258,32 @@ async function waitForMembership(folder: string, count: number): Promise<void> {
 }
 
 /**
+ * Once 120 metrics lines are written: kills worker 2, waits until the coordinator records the
+ * loss, and restarts it with `--join` at the rendezvous.
+ */
+async function killAndRejoin(
+  folder: string,
+  workers: { child: Deno.ChildProcess }[],
+  rendezvous: string,
+): Promise<ReturnType<typeof startWith>> {
+  await waitForMetrics(`${folder}/run`, 120);
+  workers[2]!.child.kill("SIGKILL");
+  await waitForMembership(`${folder}/run`, 1);
+  return startWith(
+    { GOSSAMER_SECRET: TEST_SECRET },
+    "worker",
+    "--plan",
+    `${folder}/plan.json`,
+    "--rank",
+    "2",
+    "--world",
+    "4",
+    "--join",
+    rendezvous,
+  );
+}
+
+/**
  * The rejoin cases: plain all-reduce, and localSgd with topK, whose joiner starts its error
  * feedback at zero rather than copying the donor's (500 steps end on a synchronisation).
  */
@@ -279,21 +305,7 @@ for (const [family, pipeline] of Object.entries(REJOINS)) {
     );
     let rejoined: ReturnType<typeof startWith> | null = null;
     try {
-      await waitForMetrics(`${folder}/run`, 120);
-      workers[2]!.child.kill("SIGKILL");
-      await waitForMembership(`${folder}/run`, 1);
-      rejoined = startWith(
-        { GOSSAMER_SECRET: TEST_SECRET },
-        "worker",
-        "--plan",
-        `${folder}/plan.json`,
-        "--rank",
-        "2",
-        "--world",
-        "4",
-        "--join",
-        rendezvous,
-      );
+      rejoined = await killAndRejoin(folder, workers, rendezvous);
       const result = await coordinator.output;
       assert.equal(result.code, 0, result.stderr);
       const joined = await rejoined.output;
@@ -504,21 +516,7 @@ async function rejoinedRun(
   );
   let rejoined: ReturnType<typeof startWith> | null = null;
   try {
-    await waitForMetrics(`${folder}/run`, 120);
-    workers[2]!.child.kill("SIGKILL");
-    await waitForMembership(`${folder}/run`, 1);
-    rejoined = startWith(
-      { GOSSAMER_SECRET: TEST_SECRET },
-      "worker",
-      "--plan",
-      `${folder}/plan.json`,
-      "--rank",
-      "2",
-      "--world",
-      "4",
-      "--join",
-      rendezvous,
-    );
+    rejoined = await killAndRejoin(folder, workers, rendezvous);
     const result = await coordinator.output;
     assert.equal(result.code, 0, result.stderr);
     const joined = await rejoined.output;
