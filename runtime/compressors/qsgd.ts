@@ -87,41 +87,6 @@ function packLevels(levels: Uint16Array, width: number, out: Uint8Array, at: num
   if (filled > 0) out[position] = acc & 255;
 }
 
-/** Reads `n` levels of `width` bits from `code` at byte `at` (the inverse of `packLevels`). */
-function unpackLevels(code: Uint8Array, width: number, n: number, at: number): Uint16Array {
-  const levels = new Uint16Array(n);
-  if (width === 8) {
-    levels.set(code.subarray(at, at + n));
-    return levels;
-  }
-  if (width === 16) {
-    for (let j = 0; j < n; j++) levels[j] = code[at + 2 * j]! | (code[at + 2 * j + 1]! << 8);
-    return levels;
-  }
-  const mask = (1 << width) - 1;
-  if (width === 4) {
-    for (let j = 0; j < n; j++) levels[j] = (code[at + (j >>> 1)]! >>> ((j & 1) << 2)) & 15;
-    return levels;
-  }
-  if (width === 2) {
-    for (let j = 0; j < n; j++) levels[j] = (code[at + (j >>> 2)]! >>> ((j & 3) << 1)) & 3;
-    return levels;
-  }
-  let acc = 0;
-  let filled = 0;
-  let position = at;
-  for (let j = 0; j < n; j++) {
-    while (filled < width) {
-      acc |= code[position++]! << filled;
-      filled += 8;
-    }
-    levels[j] = acc & mask;
-    acc >>>= width;
-    filled -= width;
-  }
-  return levels;
-}
-
 /**
  * Quantizes `values` to `levels` levels per bucket and packs the code (see the module).
  *
@@ -203,30 +168,140 @@ export function dequantizeInto(
   const signsAt = 4 * buckets;
   const levelsAt = signsAt + Math.ceil(d / 8);
   const width = levelBits(levels);
-  // Widths that divide a byte are read in place; the others are unpacked first, or decoded by a
-  // WebAssembly kernel where it runs (bit-identical; measured slower than the in-place loop,
-  // whose time copying the target in and out of the kernel's memory would exceed).
-  const inPlace = 8 % width === 0;
+  // Up to 8 bits, eight values a turn in JavaScript (their levels fill whole bytes); wider levels
+  // (above 255 levels) through the WebAssembly kernel where it runs, which copies the target in
+  // and out of its memory but was measured faster there, or else a bit reader.
   const layout = { d, levels, bucket, buckets, width, signsAt, levelsAt };
-  if (!inPlace && qsgdAddDecoded(code, layout, target, scale)) return;
-  const chosen = inPlace ? undefined : unpackLevels(code, width, d, levelsAt);
-  const mask = (1 << width) - 1;
+  if (width > 8 && qsgdAddDecoded(code, layout, target, scale)) return;
+  const f64 = target instanceof Float64Array;
+  const addBucket = width <= 8
+    ? (f64 ? addBucketFloat64 : addBucketFloat32)
+    : (f64 ? addBucketBitsFloat64 : addBucketBitsFloat32);
   for (let b = 0; b < buckets; b++) {
     const lo = b * bucket;
-    const hi = Math.min(lo + bucket, d);
     const unit = scale * norms[b]! / levels;
-    if (unit === 0) continue;
-    for (let j = lo; j < hi; j++) {
-      const bit = j * width;
-      const level = chosen === undefined
-        ? (code[levelsAt + (bit >>> 3)]! >>> (bit & 7)) & mask
-        : chosen[j]!;
-      // The sign bit as 0 or −1, applied to the integer level without a branch.
-      const negative = -((code[signsAt + (j >>> 3)]! >>> (j & 7)) & 1);
-      target[j] = target[j]! + unit * ((level ^ negative) - negative);
+    if (unit !== 0) {
+      addBucket(code, signsAt, levelsAt, width, lo, Math.min(lo + bucket, d), unit, target);
     }
   }
 }
+
+/**
+ * `target[j] += unit · (±level_j)` for `j` in `[lo, hi)`, the levels `width` bits each (any width
+ * up to 16), read through a bit reader: an accumulator refilled a byte at a time, and the sign
+ * byte read once per eight values. The product and sum are those of the one-value loop
+ * (`_qsgd_reference.ts`). Made twice, as {@linkcode bucketAdder}.
+ */
+function bitsBucketAdder() {
+  return (
+    code: Uint8Array,
+    signsAt: number,
+    levelsAt: number,
+    width: number,
+    lo: number,
+    hi: number,
+    unit: number,
+    target: Float32Array | Float64Array,
+  ): void => {
+    const mask = (1 << width) - 1;
+    const first = lo * width;
+    let position = levelsAt + (first >>> 3);
+    let bits = code[position++]! >>> (first & 7);
+    let filled = 8 - (first & 7);
+    let signs = code[signsAt + (lo >>> 3)]! >>> (lo & 7);
+    for (let j = lo; j < hi; j++) {
+      if ((j & 7) === 0) signs = code[signsAt + (j >>> 3)]!;
+      while (filled < width) {
+        bits |= code[position++]! << filled;
+        filled += 8;
+      }
+      // `0 −`, not unary minus: −0 is not a small integer, and V8 would leave the fast path.
+      const negative = 0 - (signs & 1);
+      target[j] = target[j]! + unit * (((bits & mask) ^ negative) - negative);
+      bits >>>= width;
+      filled -= width;
+      signs >>>= 1;
+    }
+  };
+}
+
+/** {@linkcode bitsBucketAdder}'s copy for float64 targets. */
+const addBucketBitsFloat64 = bitsBucketAdder();
+/** {@linkcode bitsBucketAdder}'s copy for float32 targets. */
+const addBucketBitsFloat32 = bitsBucketAdder();
+
+/**
+ * `target[j] += unit · (±level_j)` for `j` in `[lo, hi)`, the levels `width` bits each with
+ * `width` dividing a byte (1, 2, 4 or 8): a value's product and sum are those of the one-value
+ * loop (`_qsgd_reference.ts`), but eight values share one read of their sign byte and of their
+ * levels' bytes. Made twice, for float64 and float32 targets ({@linkcode addBucketFloat64},
+ * {@linkcode addBucketFloat32}): each copy's element accesses then see one array type, which V8
+ * compiles to a direct load and store.
+ */
+function bucketAdder() {
+  return (
+    code: Uint8Array,
+    signsAt: number,
+    levelsAt: number,
+    width: number,
+    lo: number,
+    hi: number,
+    unit: number,
+    target: Float32Array | Float64Array,
+  ): void => {
+    const mask = (1 << width) - 1;
+    // One value at a time up to a whole sign byte, and after the last whole one.
+    const one = (j: number) => {
+      const bit = j * width;
+      const at = levelsAt + (bit >>> 3);
+      // The level's bits, from the next byte too where they go on into it.
+      let bits = code[at]!;
+      if ((bit & 7) + width > 8) bits |= code[at + 1]! << 8;
+      const level = (bits >>> (bit & 7)) & mask;
+      const negative = 0 - ((code[signsAt + (j >>> 3)]! >>> (j & 7)) & 1);
+      target[j] = target[j]! + unit * ((level ^ negative) - negative);
+    };
+    let j = lo;
+    for (const head = Math.min(hi, (lo + 7) & ~7); j < head; j++) one(j);
+    for (; j + 8 <= hi; j += 8) {
+      let signs = code[signsAt + (j >>> 3)]!;
+      // The eight levels fill `width` whole bytes from byte j·width/8: the first four in `low`,
+      // the rest in `high` (at 8 bits, each level is a byte, read as it is).
+      const at = levelsAt + j * width / 8;
+      let low = code[at]!;
+      if (width > 1) low |= code[at + 1]! << 8;
+      if (width > 2) low |= code[at + 2]! << 16 | code[at + 3]! << 24;
+      let high = 0;
+      if (width > 4 && width < 8) high = code[at + 4]! | code[at + 5]! << 8 | code[at + 6]! << 16;
+      if (8 % width === 0) {
+        // No level straddles the two words: shift them through.
+        for (let k = 0; k < 8; k++) {
+          const level = width === 8 ? code[at + k]! : low & mask;
+          const negative = 0 - (signs & 1);
+          target[j + k] = target[j + k]! + unit * ((level ^ negative) - negative);
+          low >>>= width;
+          signs >>>= 1;
+        }
+      } else {
+        for (let k = 0; k < 8; k++) {
+          const bit = k * width;
+          const level = bit >= 32
+            ? (high >>> (bit - 32)) & mask
+            : ((low >>> bit) | (bit + width > 32 ? high << (32 - bit) : 0)) & mask;
+          const negative = 0 - (signs & 1);
+          target[j + k] = target[j + k]! + unit * ((level ^ negative) - negative);
+          signs >>>= 1;
+        }
+      }
+    }
+    for (; j < hi; j++) one(j);
+  };
+}
+
+/** {@linkcode bucketAdder}'s copy for float64 targets. */
+const addBucketFloat64 = bucketAdder();
+/** {@linkcode bucketAdder}'s copy for float32 targets. */
+const addBucketFloat32 = bucketAdder();
 
 /**
  * The QSGD codec for vectors of `d` values.

@@ -4,6 +4,7 @@ import { compressedBytes } from "../../dsl/explain.ts";
 import { randomStream } from "../random.ts";
 import { dequantizeInto, quantize, quantizedCodeBytes } from "./qsgd.ts";
 import { createCodec } from "./registry.ts";
+import { dequantizeIntoReference } from "./_qsgd_reference.ts";
 import { selectKernels } from "../kernels/vector_kernels.ts";
 
 /** A fixed test vector with values of both signs and different magnitudes. */
@@ -144,5 +145,33 @@ Deno.test("QSGD encodes and decodes to the same bytes with the vector kernels as
     }
   } finally {
     selectKernels("auto");
+  }
+});
+
+Deno.test("QSGD decodes every width, bucket and offset as the bit-by-bit reference does", () => {
+  for (let width = 1; width <= 16; width++) {
+    const levels = 2 ** width - 1;
+    for (const bucket of [1, 3, 8, 13, 64, 512]) {
+      for (const d of [1, 7, 8, 9, 100, 1001]) {
+        // Any levels and signs: random bytes after real norms (some buckets' norms zero).
+        const random = randomStream(width * 7919 + bucket * 31 + d, "decode");
+        const code = new Uint8Array(quantizedCodeBytes(d, levels, bucket));
+        for (let i = 0; i < code.length; i++) code[i] = random.nextUint32() & 255;
+        const buckets = Math.ceil(d / bucket);
+        const norms = new Float32Array(code.buffer, 0, buckets);
+        for (let b = 0; b < buckets; b++) norms[b] = b % 5 === 4 ? 0 : random.uniform() * 3;
+        const start = Array.from({ length: d }, (_, j) => Math.cos(j) * 1e-2);
+        for (const Target of [Float64Array, Float32Array]) {
+          const [got, want] = [Target.from(start), Target.from(start)];
+          dequantizeInto(code, d, levels, bucket, got, 0.75);
+          dequantizeIntoReference(code, d, levels, bucket, want, 0.75);
+          assert.deepEqual(
+            new Uint8Array(got.buffer),
+            new Uint8Array(want.buffer),
+            `${width} bits, bucket ${bucket}, d ${d}, ${Target.name}`,
+          );
+        }
+      }
+    }
   }
 });

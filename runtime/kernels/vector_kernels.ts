@@ -55,7 +55,6 @@ interface KernelExports {
     levels: number,
     state: number,
     out: number,
-    draws: number,
   ): void;
   qsgd_decode(
     j: number,
@@ -66,6 +65,18 @@ interface KernelExports {
     signsAt: number,
     target: number,
     f32: number,
+  ): void;
+  qsgd_quantize(
+    at: number,
+    d: number,
+    bucket: number,
+    levels: number,
+    state: number,
+    norms: number,
+    out: number,
+    sums: number,
+    width: number,
+    code: number,
   ): void;
   sign_bits(at: number, n: number, out: number): void;
   pack_levels(at: number, n: number, width: number, out: number): void;
@@ -337,15 +348,16 @@ export function qsgdLevels(
   if (kernelSelection().kernels === "js") {
     return qsgdLevelsJs(values, levels, bucket, random, norms);
   }
-  const ran = levelsInScratch(values, levels, bucket, random, norms, 0);
+  const ran = levelsInScratch(values, levels, bucket, random, norms);
   if (ran === null) return qsgdLevelsJs(values, levels, bucket, random, norms);
   return new Uint16Array(ran.memory.buffer, ran.levelsAt, values.length);
 }
 
 /**
- * Runs the norm and level kernels: the values at byte 16 of scratch memory, then the levels, a
- * bucket's draws, and `extra` bytes from `endAt`; `null` (nothing drawn) where scratch memory
- * cannot hold them.
+ * Runs the norm and level kernels: the values at byte 16 of scratch memory, then the levels, and
+ * from `endAt` the code's signs and levels (`code.bytes` of them, made in the same pass when the
+ * buckets start on whole bytes, `fused`); `null` (nothing drawn) where scratch memory cannot hold
+ * them.
  */
 function levelsInScratch(
   values: Float32Array,
@@ -353,48 +365,50 @@ function levelsInScratch(
   bucket: number,
   random: Random,
   norms: Float32Array,
-  extra: number,
+  code?: { readonly width: number; readonly bytes: number },
 ): {
   exports: KernelExports;
   memory: WebAssembly.Memory;
   valuesAt: number;
   levelsAt: number;
   endAt: number;
+  fused: boolean;
 } | null {
   const d = values.length;
-  // Layout: the generator's state (16 bytes), the values, the levels, a bucket's draws.
+  // Layout: the generator's state (16 bytes), the values, the levels, four buckets' sums of
+  // squares, the norms.
   const valuesAt = 16;
   const levelsAt = valuesAt + 4 * d;
-  const drawsAt = levelsAt + 2 * d;
-  const sumsAt = Math.ceil((drawsAt + 4 * Math.min(bucket, d)) / 8) * 8;
-  const endAt = sumsAt + 8 * norms.length;
-  const kernels = scratchKernels(endAt + extra);
+  const sumsAt = Math.ceil((levelsAt + 2 * d) / 8) * 8;
+  const normsAt = sumsAt + 32;
+  const endAt = normsAt + 4 * norms.length;
+  // pack_levels may write 8 bytes past the code's last.
+  const kernels = scratchKernels(endAt + (code === undefined ? 0 : code.bytes + 8));
   if (kernels === null) return null;
   const { exports, memory } = kernels;
   const state = new Uint32Array(memory.buffer, 0, 4);
   new Float32Array(memory.buffer, valuesAt, d).set(values);
-  new Uint16Array(memory.buffer, levelsAt, d).fill(0);
+  // Each bucket's signs and packed levels start on a whole byte when the bucket is a multiple of
+  // 8 values (512 by default): then the kernel writes them bucket by bucket, from the cache.
+  const fused = code !== undefined && bucket % 8 === 0;
   random.withState((words) => {
     state.set(words);
-    // Every bucket's sum of squares first (whole buckets four at a time), then the levels.
-    const whole = Math.floor(d / bucket);
-    exports.bucket_squares(valuesAt, bucket, whole, sumsAt);
-    const sums = new Float64Array(memory.buffer, sumsAt, norms.length);
-    if (whole < norms.length) {
-      sums[whole] = exports.sum_squares_f64(valuesAt + 4 * whole * bucket, d - whole * bucket);
-    }
-    for (let b = 0; b < norms.length; b++) {
-      const lo = b * bucket;
-      const n = Math.min(lo + bucket, d) - lo;
-      const norm = Math.fround(Math.sqrt(sums[b]!));
-      norms[b] = norm;
-      if (norm === 0) continue;
-      const at = valuesAt + 4 * lo;
-      exports.qsgd_levels(at, n, levels / norm, levels, 0, levelsAt + 2 * lo, drawsAt);
-    }
+    exports.qsgd_quantize(
+      valuesAt,
+      d,
+      bucket,
+      levels,
+      0,
+      normsAt,
+      levelsAt,
+      sumsAt,
+      code?.width ?? 0,
+      fused ? endAt : 0,
+    );
     words.set(state);
   });
-  return { exports, memory, valuesAt, levelsAt, endAt };
+  norms.set(new Float32Array(memory.buffer, normsAt, norms.length));
+  return { exports, memory, valuesAt, levelsAt, endAt, fused };
 }
 
 /**
@@ -424,15 +438,18 @@ export function qsgdEncode(
   const d = values.length;
   const buckets = Math.ceil(d / bucket);
   const norms = new Float32Array(code.buffer, code.byteOffset, buckets);
-  const ran = levelsInScratch(values, levels, bucket, random, norms, code.length);
+  const bytes = code.length - 4 * buckets;
+  const ran = levelsInScratch(values, levels, bucket, random, norms, { width, bytes });
   if (ran === null) return false;
-  const { exports, memory, valuesAt, levelsAt, endAt } = ran;
+  const { exports, memory, valuesAt, levelsAt, endAt, fused } = ran;
   // The code's signs and levels after the rest in scratch, then copied out.
   const signsAt = endAt;
-  const rest = new Uint8Array(memory.buffer, signsAt, code.length - 4 * buckets);
-  rest.fill(0);
-  exports.sign_bits(valuesAt, d, signsAt);
-  exports.pack_levels(levelsAt, d, width, signsAt + Math.ceil(d / 8));
+  const rest = new Uint8Array(memory.buffer, signsAt, bytes);
+  if (!fused) {
+    rest.fill(0);
+    exports.sign_bits(valuesAt, d, signsAt);
+    exports.pack_levels(levelsAt, d, width, signsAt + Math.ceil(d / 8));
+  }
   code.set(rest, 4 * buckets);
   return true;
 }

@@ -120,7 +120,7 @@
   ;; $out: each bucket's sum in index order, as sum_squares_f64 (so the same bits), but four
   ;; buckets at a time, two to a float64x2 accumulator, so that four addition chains overlap
   ;; instead of one waiting on each addition. Leftover buckets go one at a time.
-  (func (export "bucket_squares") (param $at i32) (param $bucket i32) (param $count i32)
+  (func $bucket_squares (export "bucket_squares") (param $at i32) (param $bucket i32) (param $count i32)
     (param $out i32)
     (local $stride i32) (local $k i32) (local $j i32) (local $p i32) (local $end i32)
     (local $a v128) (local $b v128) (local $x v128) (local $y v128)
@@ -163,32 +163,35 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $one))))
 
-    ;; QSGD's stochastic rounding of one bucket, with its random draws: for each value in order, the
+  ;; QSGD's stochastic rounding of one bucket, with its random draws: for each value in order, the
   ;; next xoshiro128** word u (the state is four i32 at $state, advanced here exactly as
   ;; Random.fillUint32 advances it) and level = min(levels, trunc(|v|·scale + u·2⁻³²)), stored
-  ;; as a u16 at $out. The generator is one serial stream, so the words are drawn first, into
-  ;; $draws (4n bytes), and the rounding then takes four values a turn (two float64 lanes at a
-  ;; time: the same float64 operations as JavaScript's, lane by lane). trunc_sat equals
-  ;; JavaScript's `| 0` here: the sum is ≥ 0 or NaN, and below 2³¹ (|v| ≤ the bucket's norm).
-  (func (export "qsgd_levels")
+  ;; as a u16 at $out. Four values a turn: the generator's four steps are one serial chain, but
+  ;; each word is rotl(s1·5, 7)·9 of its step's s1, so the four s1 are gathered in one vector and
+  ;; made words together; the rounding then takes the four values two float64 lanes at a time
+  ;; (the same float64 operations as JavaScript's, lane by lane). The words never go to memory.
+  ;; trunc_sat equals JavaScript's `| 0` here: the sum is ≥ 0 or NaN, and below 2³¹ (|v| ≤ the
+  ;; bucket's norm).
+  (func $qsgd_levels
     (param $at i32) (param $n i32) (param $scale f64) (param $levels i32) (param $state i32)
-    (param $out i32) (param $draws i32)
+    (param $out i32)
     (local $end i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
-    (local $t i32) (local $w i32) (local $level i32) (local $vend i32)
+    (local $t i32) (local $level i32) (local $vend i32)
     (local $v v128) (local $u v128) (local $scales v128) (local $lo v128) (local $hi v128)
-    ;; The draws.
+    (local $r v128)
     (local.set $s0 (i32.load (local.get $state)))
     (local.set $s1 (i32.load offset=4 (local.get $state)))
     (local.set $s2 (i32.load offset=8 (local.get $state)))
     (local.set $s3 (i32.load offset=12 (local.get $state)))
-    (local.set $w (local.get $draws))
-    (local.set $end (i32.add (local.get $draws) (i32.shl (local.get $n) (i32.const 2))))
-    (block $drawn
-      (loop $draw
-        (br_if $drawn (i32.ge_u (local.get $w) (local.get $end)))
-        ;; xoshiro128**: rotl(s1·5, 7)·9, then the state's step.
-        (i32.store (local.get $w)
-          (i32.mul (i32.rotl (i32.mul (local.get $s1) (i32.const 5)) (i32.const 7)) (i32.const 9)))
+    (local.set $scales (f64x2.splat (local.get $scale)))
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $at)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $four
+        (br_if $done4 (i32.ge_u (local.get $at) (local.get $vend)))
+        ;; Four steps of the generator, each step's s1 into a lane of $r.
+        (local.set $r (i32x4.splat (local.get $s1)))
         (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
         (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
         (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
@@ -196,56 +199,162 @@
         (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
         (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
         (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
-        (local.set $w (i32.add (local.get $w) (i32.const 4)))
-        (br $draw)))
-    (i32.store (local.get $state) (local.get $s0))
-    (i32.store offset=4 (local.get $state) (local.get $s1))
-    (i32.store offset=8 (local.get $state) (local.get $s2))
-    (i32.store offset=12 (local.get $state) (local.get $s3))
-    ;; The rounding, four values a turn.
-    (local.set $scales (f64x2.splat (local.get $scale)))
-    (local.set $w (local.get $draws))
-    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
-    (local.set $vend (i32.add (local.get $at)
-      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
-    (block $done4
-      (loop $four
-        (br_if $done4 (i32.ge_u (local.get $at) (local.get $vend)))
+        (local.set $r (i32x4.replace_lane 1 (local.get $r) (local.get $s1)))
+        (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+        (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+        (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+        (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+        (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+        (local.set $r (i32x4.replace_lane 2 (local.get $r) (local.get $s1)))
+        (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+        (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+        (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+        (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+        (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+        (local.set $r (i32x4.replace_lane 3 (local.get $r) (local.get $s1)))
+        (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+        (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+        (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+        (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+        (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+        ;; The four words, rotl(s1·5, 7)·9 lane by lane, and the four levels.
+        (local.set $r (i32x4.mul (local.get $r) (i32x4.splat (i32.const 5))))
+        (local.set $u (i32x4.mul
+          (v128.or (i32x4.shl (local.get $r) (i32.const 7)) (i32x4.shr_u (local.get $r) (i32.const 25)))
+          (i32x4.splat (i32.const 9))))
         (local.set $v (v128.load (local.get $at)))
-        (local.set $u (v128.load (local.get $w)))
-        (local.set $lo (i32x4.trunc_sat_f64x2_s_zero (f64x2.add
+        ;; Two float64 lanes at a time: y = |v|·scale + u·2⁻³², as JavaScript computes it (u·2⁻³²
+        ;; is exact: the float64 1 + u·2⁻³², built from its bits, minus 1). Then trunc(y), which is
+        ;; floor(max(y, 0)) for the y that occur (≥ 0 or NaN, and below 2³¹): pmax turns a NaN into
+        ;; 0 as `| 0` does, and adding 2⁵² to the integer puts it in the low 32 bits, exactly.
+        (local.set $lo (f64x2.add (f64x2.floor (f64x2.pmax (v128.const f64x2 0 0) (f64x2.add
           (f64x2.mul (f64x2.abs (f64x2.promote_low_f32x4 (local.get $v))) (local.get $scales))
-          (f64x2.mul (f64x2.convert_low_i32x4_u (local.get $u)) (f64x2.splat (f64.const 0x1p-32))))))
+          (f64x2.sub
+            (v128.or (i64x2.shl (i64x2.extend_low_i32x4_u (local.get $u)) (i32.const 20))
+              (v128.const i64x2 0x3ff0000000000000 0x3ff0000000000000))
+            (f64x2.splat (f64.const 1))))))
+          (f64x2.splat (f64.const 0x1p52))))
         (local.set $v (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
           (local.get $v) (local.get $v)))
-        (local.set $u (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
-          (local.get $u) (local.get $u)))
-        (local.set $hi (i32x4.trunc_sat_f64x2_s_zero (f64x2.add
+        (local.set $hi (f64x2.add (f64x2.floor (f64x2.pmax (v128.const f64x2 0 0) (f64x2.add
           (f64x2.mul (f64x2.abs (f64x2.promote_low_f32x4 (local.get $v))) (local.get $scales))
-          (f64x2.mul (f64x2.convert_low_i32x4_u (local.get $u)) (f64x2.splat (f64.const 0x1p-32))))))
+          (f64x2.sub
+            (v128.or (i64x2.shl (i64x2.extend_high_i32x4_u (local.get $u)) (i32.const 20))
+              (v128.const i64x2 0x3ff0000000000000 0x3ff0000000000000))
+            (f64x2.splat (f64.const 1))))))
+          (f64x2.splat (f64.const 0x1p52))))
         (local.set $v (i32x4.min_s
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo) (local.get $hi))
+          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $lo) (local.get $hi))
           (i32x4.splat (local.get $levels))))
         (i64.store (local.get $out)
           (i64x2.extract_lane 0 (i16x8.narrow_i32x4_u (local.get $v) (local.get $v))))
         (local.set $at (i32.add (local.get $at) (i32.const 16)))
-        (local.set $w (i32.add (local.get $w) (i32.const 16)))
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (br $four)))
+    ;; The last values one at a time: the word, the level, the state's step.
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
         (local.set $level (i32.trunc_sat_f64_s
           (f64.add
             (f64.mul (f64.abs (f64.promote_f32 (f32.load (local.get $at)))) (local.get $scale))
-            (f64.mul (f64.convert_i32_u (i32.load (local.get $w))) (f64.const 0x1p-32)))))
+            (f64.mul
+              (f64.convert_i32_u (i32.mul
+                (i32.rotl (i32.mul (local.get $s1) (i32.const 5)) (i32.const 7)) (i32.const 9)))
+              (f64.const 0x1p-32)))))
+        (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+        (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+        (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+        (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+        (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
         (i32.store16 (local.get $out)
           (select (local.get $levels) (local.get $level)
             (i32.gt_s (local.get $level) (local.get $levels))))
         (local.set $at (i32.add (local.get $at) (i32.const 4)))
-        (local.set $w (i32.add (local.get $w) (i32.const 4)))
         (local.set $out (i32.add (local.get $out) (i32.const 2)))
+        (br $next)))
+    (i32.store (local.get $state) (local.get $s0))
+    (i32.store offset=4 (local.get $state) (local.get $s1))
+    (i32.store offset=8 (local.get $state) (local.get $s2))
+    (i32.store offset=12 (local.get $state) (local.get $s3)))
+
+  ;; QSGD's norms and levels of a whole vector of $d values from $at, in buckets of $bucket, in
+  ;; one call: what vector_kernels.ts's levelsInScratch did bucket by bucket from JavaScript. Four
+  ;; whole buckets at a time, their sums of squares first (bucket_squares, into 32 bytes at
+  ;; $sums), so that each bucket's values are in the cache when its levels are rounded; then per
+  ;; bucket the norm f32(√sum) at $norms (float32) and, for a non-zero norm, the levels with
+  ;; scale levels/norm (the JavaScript `levels / norm`, in float64) and the stream's draws
+  ;; (qsgd_levels), or, for a zero norm, zero levels and no draws. The last buckets (fewer than
+  ;; four whole ones, and a shorter one) go one at a time.
+  (func (export "qsgd_quantize")
+    (param $at i32) (param $d i32) (param $bucket i32) (param $levels i32) (param $state i32)
+    (param $norms i32) (param $out i32) (param $sums i32) (param $width i32) (param $code i32)
+    (local $b i32) (local $k i32) (local $whole i32) (local $n i32) (local $group i32)
+    (local $byte i32) (local $signBytes i32)
+    (local.set $whole (i32.div_u (local.get $d) (local.get $bucket)))
+    (local.set $signBytes (i32.shr_u (i32.add (local.get $d) (i32.const 7)) (i32.const 3)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (i32.mul (local.get $b) (local.get $bucket)) (local.get $d)))
+        ;; This turn's buckets: four whole ones, or one (whole or the shorter last).
+        (if (i32.le_u (i32.add (local.get $b) (i32.const 4)) (local.get $whole))
+          (then
+            (local.set $group (i32.const 4))
+            (call $bucket_squares (local.get $at) (local.get $bucket) (i32.const 4) (local.get $sums)))
+          (else
+            (local.set $group (i32.const 1))
+            (local.set $n (i32.sub (local.get $d) (i32.mul (local.get $b) (local.get $bucket))))
+            (if (i32.gt_u (local.get $n) (local.get $bucket)) (then (local.set $n (local.get $bucket))))
+            (f64.store (local.get $sums) (call $sum_squares (local.get $at) (local.get $n)))))
+        (local.set $k (i32.const 0))
+        (block $group_done
+          (loop $each
+            (br_if $group_done (i32.ge_u (local.get $k) (local.get $group)))
+            (local.set $n (i32.sub (local.get $d) (i32.mul (local.get $b) (local.get $bucket))))
+            (if (i32.gt_u (local.get $n) (local.get $bucket)) (then (local.set $n (local.get $bucket))))
+            (call $bucket_levels (local.get $at) (local.get $n) (local.get $levels)
+              (f64.load (i32.add (local.get $sums) (i32.shl (local.get $k) (i32.const 3))))
+              (local.get $state) (local.get $norms) (local.get $out))
+            ;; With $code, the bucket's sign bits and packed levels too, while they are in the
+            ;; cache (each bucket starts on a whole byte of both: vector_kernels.ts checks).
+            (if (local.get $code)
+              (then
+                (local.set $byte (i32.shr_u (i32.mul (local.get $b) (local.get $bucket)) (i32.const 3)))
+                (call $sign_bits (local.get $at) (local.get $n)
+                  (i32.add (local.get $code) (local.get $byte)))
+                (call $pack_levels (local.get $out) (local.get $n) (local.get $width)
+                  (i32.add (i32.add (local.get $code) (local.get $signBytes))
+                    (i32.mul (local.get $byte) (local.get $width))))))
+            (local.set $at (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
+            (local.set $out (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 1))))
+            (local.set $norms (i32.add (local.get $norms) (i32.const 4)))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $each)))
         (br $next))))
+
+  ;; One bucket of qsgd_quantize: its norm from its sum of squares, stored at $norm, then its
+  ;; levels (drawing from the stream) or, for a zero norm, zeros.
+  (func $bucket_levels
+    (param $at i32) (param $n i32) (param $levels i32) (param $sum f64) (param $state i32)
+    (param $norm i32) (param $out i32)
+    (local $f f32)
+    (local.set $f (f32.demote_f64 (f64.sqrt (local.get $sum))))
+    (f32.store (local.get $norm) (local.get $f))
+    (if (f32.eq (local.get $f) (f32.const 0))
+      (then (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $n) (i32.const 1))))
+      (else
+        (call $qsgd_levels (local.get $at) (local.get $n)
+          (f64.div (f64.convert_i32_s (local.get $levels)) (f64.promote_f32 (local.get $f)))
+          (local.get $levels) (local.get $state) (local.get $out)))))
 
   ;; QSGD's decode of values [$j, $end) of one bucket: target[j] += unit · (±level_j), the level
   ;; `width` bits at bit j·width of the levels (read as a little-endian i32 from its first byte:
@@ -289,7 +398,7 @@
   ;; QSGD's sign bits: bit j of the bytes at $out is the float32 sign bit of value j (set for
   ;; negative values and −0), eight to a byte, least significant first. i32x4.bitmask takes the
   ;; four lanes' top bits at once; the last byte's unused bits are 0.
-  (func (export "sign_bits") (param $at i32) (param $n i32) (param $out i32)
+  (func $sign_bits (export "sign_bits") (param $at i32) (param $n i32) (param $out i32)
     (local $end i32) (local $byte i32) (local $j i32)
     (local.set $end (i32.add (local.get $out) (i32.shr_u (local.get $n) (i32.const 3))))
     (block $done8
@@ -316,10 +425,13 @@
 
   ;; Packs $n u16 levels from $at into `width`-bit fields from $out, least significant bit first
   ;; (the code's level format; width ≤ 16, so the accumulator holds at most 23 bits).
-  ;; Widths 1, 2, 4 and 8 pack sixteen levels a turn with SIMD (16 levels fill whole bytes), the
-  ;; rest one at a time.
-  (func (export "pack_levels") (param $at i32) (param $n i32) (param $width i32) (param $out i32)
+  ;; Widths 1, 2, 4 and 8 pack sixteen levels a turn with SIMD (16 levels fill whole bytes);
+  ;; widths 3, 5, 6 and 7 eight levels a turn, into a 64-bit word stored whole: its bytes past
+  ;; the group's `width` are zeros that the next group overwrites, so 8 bytes after the packed
+  ;; levels may be written (the callers leave them free). The rest one at a time.
+  (func $pack_levels (export "pack_levels") (param $at i32) (param $n i32) (param $width i32) (param $out i32)
     (local $end i32) (local $acc i32) (local $filled i32) (local $vend i32) (local $v v128)
+    (local $word i64) (local $shift i64)
     (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 1))))
     (local.set $vend (i32.add (local.get $at)
       (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 1))))
@@ -359,7 +471,28 @@
                   (i8x16.bitmask (i8x16.shl (local.get $v) (i32.const 7))))))
             (local.set $at (i32.add (local.get $at) (i32.const 32)))
             (local.set $out (i32.add (local.get $out) (i32.shl (local.get $width) (i32.const 1))))
-            (br $sixteen)))))
+            (br $sixteen))))
+      (else
+        (if (i32.lt_u (local.get $width) (i32.const 8))
+          (then
+            (local.set $shift (i64.extend_i32_u (local.get $width)))
+            (local.set $vend (i32.add (local.get $at)
+              (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 1))))
+            (block $done8
+              (loop $eight
+                (br_if $done8 (i32.ge_u (local.get $at) (local.get $vend)))
+                ;; level k at bits k·width: ((l7 << w | l6) << w | …) << w | l0.
+                (i64.store (local.get $out) (i64.or (i64.shl (i64.or (i64.shl (i64.or (i64.shl (i64.or (i64.shl (i64.or (i64.shl (i64.or (i64.shl (i64.or (i64.shl (i64.extend_i32_u (i32.load16_u offset=14 (local.get $at)))
+                (local.get $shift)) (i64.extend_i32_u (i32.load16_u offset=12 (local.get $at))))
+                (local.get $shift)) (i64.extend_i32_u (i32.load16_u offset=10 (local.get $at))))
+                (local.get $shift)) (i64.extend_i32_u (i32.load16_u offset=8 (local.get $at))))
+                (local.get $shift)) (i64.extend_i32_u (i32.load16_u offset=6 (local.get $at))))
+                (local.get $shift)) (i64.extend_i32_u (i32.load16_u offset=4 (local.get $at))))
+                (local.get $shift)) (i64.extend_i32_u (i32.load16_u offset=2 (local.get $at))))
+                (local.get $shift)) (i64.extend_i32_u (i32.load16_u offset=0 (local.get $at)))))
+                (local.set $at (i32.add (local.get $at) (i32.const 16)))
+                (local.set $out (i32.add (local.get $out) (local.get $width)))
+                (br $eight)))))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
