@@ -46,16 +46,6 @@ interface KernelExports {
     first: number,
     n: number,
   ): void;
-  sum_squares_f64(at: number, n: number): number;
-  bucket_squares(at: number, bucket: number, count: number, out: number): void;
-  qsgd_levels(
-    at: number,
-    n: number,
-    scale: number,
-    levels: number,
-    state: number,
-    out: number,
-  ): void;
   qsgd_decode(
     j: number,
     end: number,
