@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { unpackBits } from "../compressors/_bits.ts";
+import { randomStream } from "../random.ts";
 import { gossip, localSgd, sgp } from "../../dsl/bases/mod.ts";
 import { sgd } from "../../dsl/optimizers/mod.ts";
 import { diloco, streamingDiloco } from "../../dsl/outers/mod.ts";
@@ -160,6 +162,42 @@ Deno.test("encodePseudoGradient: codes round half away from zero, per chunk of 1
   const fine = Float64Array.from({ length: 300 }, (_, i) => Math.sin(i) * (i % 7));
   const decoded = decodePseudoGradient(encodePseudoGradient(fine, 16), 300, 16);
   fine.forEach((value, i) => assert.ok(Math.abs(decoded[i]! - value) <= 6 / 32767 / 2 + 1e-9));
+});
+
+Deno.test("encodePseudoGradient's codes are the spec's formula with Math.round, ties and clamps included", () => {
+  // The formula as docs/algorithms.md §2.4 states it, written plainly: per chunk of 128, the
+  // float32 scale max|Δ|/top and each code clamp(sign · round(|Δ/s|)) + top, NaN as 0.
+  const reference = (delta: Float64Array, bits: number): number[] => {
+    const top = 2 ** (bits - 1) - 1;
+    const codes: number[] = [];
+    for (let lo = 0; lo < delta.length; lo += 128) {
+      const chunk = delta.subarray(lo, lo + 128);
+      const scale = Math.fround(Math.max(0, ...chunk.map(Math.abs)) / top);
+      for (const value of chunk) {
+        const ratio = scale === 0 ? 0 : value / scale;
+        const code = Math.min(top, Math.max(-top, Math.sign(ratio) * Math.round(Math.abs(ratio))));
+        codes.push(Number.isNaN(code) ? 0 : code + top);
+      }
+    }
+    return codes;
+  };
+  const random = randomStream(3, "pseudo-gradient");
+  for (const bits of [2, 3, 4, 8, 12, 16]) {
+    const top = 2 ** (bits - 1) - 1;
+    // With each chunk's max at `top`, the scale is 1: ratios on exact halves (ties), near them,
+    // at −top, zeros of both signs; a zero chunk; a chunk whose scale (max/top, rounded to
+    // float32) leaves its max a hair away from `top`; a NaN.
+    const delta = Float64Array.from({ length: 700 }, (_, i) => {
+      if (i % 128 === 0) return i < 512 ? top : top * 1.37 + 0.1; // the chunk's max
+      if (i >= 256 && i < 384) return 0;
+      const half = (random.nextUint32() % (2 * top + 1)) - top + 0.5;
+      if (i >= 512) return half * 1.37;
+      return [half, -half, half + 2 ** -40, half - 2 ** -40, -0, -top][i % 6]!;
+    });
+    delta[600] = NaN;
+    const codes = unpackBits(encodePseudoGradient(delta, bits), bits, 700, 4 * 6);
+    assert.deepEqual([...codes], reference(delta, bits), `${bits} bits`);
+  }
 });
 
 for (const bits of [4, 32]) {

@@ -33,6 +33,10 @@ export function packBits(
 ): void {
   checkBits(bits);
   const limit = 2 ** bits;
+  if (bits <= FAST_BITS) {
+    packNarrow(values, bits, limit, out, at);
+    return;
+  }
   let byte = 0;
   let filled = 0;
   let position = at;
@@ -77,6 +81,10 @@ export function unpackBits(bytes: Uint8Array, bits: number, count: number, at = 
     );
   }
   const values = new Uint32Array(count);
+  if (bits <= FAST_BITS) {
+    unpackNarrow(bytes, bits, values, at);
+    return values;
+  }
   let position = at;
   let byte = bytes[position] ?? 0;
   let used = 0;
@@ -96,6 +104,59 @@ export function unpackBits(bytes: Uint8Array, bits: number, count: number, at = 
     values[i] = value;
   }
   return values;
+}
+
+/**
+ * Widths up to this many bits go through a 32-bit accumulator (at most 7 bits waiting plus one
+ * value: 31 bits, a non-negative small integer), a shift and an OR per value and a store per
+ * byte; wider ones through the general loops, which split values across bytes arithmetically.
+ * Both write the same bytes.
+ */
+const FAST_BITS = 24;
+
+/** {@linkcode packBits} for `bits ≤ FAST_BITS`. */
+function packNarrow(
+  values: ArrayLike<number>,
+  bits: number,
+  limit: number,
+  out: Uint8Array,
+  at: number,
+): void {
+  let bitsWaiting = 0;
+  let filled = 0;
+  let position = at;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    // Below 2^24, `(value | 0) === value` is Number.isInteger.
+    if (!(value >= 0 && value < limit && (value | 0) === value)) {
+      throw new RangeError(`Cannot pack ${value} in ${bits} bits`);
+    }
+    bitsWaiting |= value << filled;
+    filled += bits;
+    while (filled >= 8) {
+      out[position++] = bitsWaiting & 255;
+      bitsWaiting >>>= 8;
+      filled -= 8;
+    }
+  }
+  if (filled > 0) out[position] = bitsWaiting;
+}
+
+/** {@linkcode unpackBits} for `bits ≤ FAST_BITS`, into `values`. */
+function unpackNarrow(bytes: Uint8Array, bits: number, values: Uint32Array, at: number): void {
+  const mask = (1 << bits) - 1;
+  let bitsRead = 0;
+  let filled = 0;
+  let position = at;
+  for (let i = 0; i < values.length; i++) {
+    while (filled < bits) {
+      bitsRead |= bytes[position++]! << filled;
+      filled += 8;
+    }
+    values[i] = bitsRead & mask;
+    bitsRead >>>= bits;
+    filled -= bits;
+  }
 }
 
 function checkBits(bits: number): void {

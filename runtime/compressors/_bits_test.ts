@@ -23,3 +23,25 @@ Deno.test("packBits and unpackBits refuse what does not fit", () => {
   assert.throws(() => packBits([1], 0, new Uint8Array(1)), /Bit width/);
   assert.throws(() => unpackBits(new Uint8Array(1), 5, 2), /Cannot unpack 2 values of 5 bits/);
 });
+
+Deno.test("packBits and unpackBits agree with a bit-by-bit packer at every width and offset", () => {
+  for (let bits = 1; bits <= 32; bits++) {
+    for (const count of [1, 7, 8, 9, 33, 100]) {
+      let seed = bits * 1000 + count;
+      const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+      const values = Array.from({ length: count }, () => bits === 32 ? next() : next() % 2 ** bits);
+      // Value i's bit k goes to stream bit i·bits + k, stream bit b to byte b >> 3, bit b & 7.
+      const expected = new Uint8Array(3 + packedBytes(count, bits));
+      values.forEach((value, i) => {
+        for (let k = 0; k < bits; k++) {
+          const b = i * bits + k;
+          if (Math.floor(value / 2 ** k) % 2 === 1) expected[3 + (b >> 3)]! |= 1 << (b & 7);
+        }
+      });
+      const out = new Uint8Array(expected.length);
+      packBits(values, bits, out, 3);
+      assert.deepEqual(out, expected, `${bits} bits, ${count} values`);
+      assert.deepEqual([...unpackBits(expected, bits, count, 3)], values, `${bits} bits`);
+    }
+  }
+});
