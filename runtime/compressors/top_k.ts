@@ -132,8 +132,9 @@ export function selectTopK(which: TopKSelection): void {
  * collects the indices above it and the first `k` equal to it, and an exact select among those
  * few finds the threshold. When the sample misled (too few reach the bound, or far too many lie
  * above it) or `k` is above about a tenth of `d`, a three-pass radix select over the bits does it
- * instead. Both give exactly {@linkcode topKIndicesJs}'s indices, which float64 vectors (FetchSGD's
- * estimates, compared at full precision) and vectors holding a NaN still take.
+ * instead. Float64 vectors (FetchSGD's estimates, compared at full precision) take the same
+ * sampled bound on their high 32 bits, and the reference's quickselect among the few that reach
+ * it. All give exactly {@linkcode topKIndicesJs}'s indices, which vectors holding a NaN still take.
  *
  * @param values The vector.
  * @param k How many to keep (all when `k ≥ d`).
@@ -152,12 +153,10 @@ export function topKIndices(values: Float32Array | Float64Array, k: number): Uin
   const d = values.length;
   if (k >= d) return Uint32Array.from({ length: d }, (_, j) => j);
   if (k <= 0) return new Uint32Array(Math.max(0, k));
-  if (
-    selection === "reference" || !(values instanceof Float32Array) || d < SMALLEST_FAST ||
-    !Number.isInteger(k)
-  ) {
+  if (selection === "reference" || d < SMALLEST_FAST || !Number.isInteger(k)) {
     return topKIndicesJs(values, k);
   }
+  if (values instanceof Float64Array) return float64TopK(values, k) ?? topKIndicesJs(values, k);
   const keys = new Uint32Array(values.buffer, values.byteOffset, d);
   return sampledTopK(keys, k) ?? radixTopK(keys, k) ?? topKIndicesJs(values, k);
 }
@@ -219,6 +218,70 @@ function sampledTopK(keys: Uint32Array, k: number): Uint32Array | undefined {
   let above = 0;
   for (let i = 0; i < n; i++) if (kept[i]! > threshold) above++;
   return collect(keys, found.subarray(0, n), k, threshold, k - above);
+}
+
+/**
+ * The float64 path (FetchSGD's and Sketched SGD's estimates): the same sampled bound, taken on
+ * coarse keys, the high 32 bits of each float64 with the sign cleared. Coarse keys order as the
+ * magnitudes do except among values that share them, so the pass collects every index whose coarse
+ * key reaches the bound (all values above the k-th largest magnitude, and at least `k` of them when
+ * the sample did its job), and the reference's own steps finish among those few: its quickselect
+ * on their magnitudes finds the k-th largest, then the indices above it and the first equal to it.
+ * Every value left out has a smaller coarse key than every candidate, so a smaller magnitude,
+ * and the result is the reference's for any vector without NaN.
+ *
+ * @returns The indices, or `undefined` when fewer than `k` reach the bound, far more do, or a
+ *   NaN is met: the caller then takes the reference.
+ */
+function float64TopK(values: Float64Array, k: number): Uint32Array | undefined {
+  const d = values.length;
+  // Little-endian: word 2j + 1 is value j's high half (sign, exponent, top 20 mantissa bits).
+  const words = new Uint32Array(values.buffer, values.byteOffset, 2 * d);
+  const runs = Math.max(SAMPLE_RUNS, Math.floor(d / SAMPLE_SPACING));
+  const size = runs * RUN;
+  const sample = new Uint32Array(size);
+  for (let run = 0; run < runs; run++) {
+    const start = Math.floor(run * d / runs);
+    for (let i = 0; i < RUN; i++) sample[run * RUN + i] = words[2 * (start + i) + 1]! & MAGNITUDE;
+  }
+  const expected = size * k / d;
+  const rank = Math.ceil(expected + 4 * Math.sqrt(expected) + 4);
+  if (rank > size / 8) return undefined;
+  const bound = nthSmallestKey(sample, size - rank);
+  let reaching = 0;
+  for (let i = 0; i < size; i++) if (sample[i]! >= bound) reaching++;
+  const capacity = Math.min(d, Math.ceil(2 * d * reaching / size) + 1024);
+  const found = new Uint32Array(capacity);
+  let n = 0;
+  for (let j = 0; j < d; j++) {
+    if ((words[2 * j + 1]! & MAGNITUDE) >= bound) {
+      if (n === capacity) return undefined;
+      found[n++] = j;
+    }
+  }
+  if (n < k) return undefined;
+  const magnitudes = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const magnitude = Math.abs(values[found[i]!]!);
+    if (magnitude !== magnitude) return undefined; // a NaN: only the reference says what it gives
+    magnitudes[i] = magnitude;
+  }
+  const threshold = nthSmallest(magnitudes, n - k);
+  let above = 0;
+  for (let i = 0; i < n; i++) if (Math.abs(values[found[i]!]!) > threshold) above++;
+  let ties = k - above;
+  const chosen = new Uint32Array(k);
+  let count = 0;
+  for (let i = 0; i < n && count < k; i++) {
+    const j = found[i]!;
+    const magnitude = Math.abs(values[j]!);
+    if (magnitude > threshold) chosen[count++] = j;
+    else if (magnitude === threshold && ties > 0) {
+      chosen[count++] = j;
+      ties--;
+    }
+  }
+  return chosen;
 }
 
 /** The union of two ascending index lists with no index in both, ascending. */

@@ -156,6 +156,40 @@ Deno.test("topKIndices on float64 vectors compares at full precision", () => {
   assert.deepEqual([...topKIndices(values, 3)], [...topKIndicesJs(values, 3)]);
 });
 
+Deno.test("topKIndices equals the reference on float64 vectors, down to their low bits", () => {
+  const random = randomStream(14, "test");
+  for (const d of [4095, 4096, 10_007, 65_537]) {
+    // The float32 shapes widened, and values that share their high 32 bits (the coarse keys the
+    // float64 path samples) and differ only below them, alone or under a few larger ones.
+    const shared = () => 1 + random.integer(1 << 20) * 2 ** -52;
+    const cases: [string, Float64Array][] = [
+      ...shapes(d, random).map(([shape, values]) =>
+        [shape, Float64Array.from(values)] as [string, Float64Array]
+      ),
+      [
+        "same high bits",
+        Float64Array.from({ length: d }, () => (random.integer(2) ? -1 : 1) * shared()),
+      ],
+      [
+        "same high bits under larger ones",
+        Float64Array.from({ length: d }, (_, j) => (j % 97 === 3 ? 2 : shared())),
+      ],
+      ["beyond float32", Float64Array.from({ length: d }, () => random.normal() * 1e300)],
+    ];
+    for (const [shape, values] of cases) {
+      for (const k of new Set([1, 7, Math.floor(d / 100), Math.floor(d / 5), d - 1])) {
+        const label = `${shape}, d ${d}, k ${k}`;
+        assert.deepEqual([...topKIndices(values, k)], [...topKIndicesJs(values, k)], label);
+      }
+    }
+    const values = Float64Array.from({ length: d }, () => random.normal());
+    values[d >> 1] = NaN;
+    for (const k of [1, 100]) {
+      assert.deepEqual([...topKIndices(values, k)], [...topKIndicesJs(values, k)], `NaN, k ${k}`);
+    }
+  }
+});
+
 Deno.test("a top-k code has exactly the bytes the traits table and the explainer predict", () => {
   const random = randomStream(3, "test");
   for (const [d, k] of [[1, 1], [2, 1], [1000, 10], [1024, 3], [1025, 7], [5000, 5000]]) {
