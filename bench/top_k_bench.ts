@@ -3,7 +3,9 @@
  * copy's time over the codec's, in %), with the fast selection on magnitude bits and with the
  * reference quickselect ({@linkcode selectTopK}), call by call in interleaved rounds (reference,
  * fast, copy; the order of the two flipped every other round) so that all see the same machine;
- * the load average is printed with each round. Both selections are checked to agree first.
+ * the load average is printed with each round. Both selections are checked to agree first. The
+ * selection also runs on the same values as float64 (FetchSGD's and Sketched SGD's estimates),
+ * beside a copy of the float64 vector.
  *
  * Run: `deno run -A bench/top_k_bench.ts [--rounds 3] [--reps 7] [--percent 1]`
  *
@@ -55,28 +57,33 @@ if (import.meta.main) {
     const random = randomStream(0, "top-k-bench", d);
     const values = Float32Array.from({ length: d }, () => random.normal());
     const k = Math.round(d * settings.percent / 100);
-    const reference = topKIndicesJs(values, k);
-    const same = topKIndices(values, k).every((j, i) => j === reference[i]);
-    if (!same) throw new Error(`The selections disagree at d = ${d}, k = ${k}`);
-    return { d, k, values, codec: createCodec(topK({ k }), { d, steps: 1 }) };
+    // FetchSGD's and Sketched SGD's estimates are float64: the same values, widened.
+    const wide = Float64Array.from(values);
+    for (const vector of [values, wide]) {
+      const reference = topKIndicesJs(vector, k);
+      const same = topKIndices(vector, k).every((j, i) => j === reference[i]);
+      if (!same) throw new Error(`The selections disagree at d = ${d}, k = ${k}`);
+    }
+    return { d, k, values, wide, codec: createCodec(topK({ k }), { d, steps: 1 }) };
   });
   const context = { step: 0, random: randomStream(0, "top-k-bench") };
   const rows: Row[] = [];
   for (let round = 1; round <= settings.rounds; round++) {
     console.log(`## round ${round} (load average ${Deno.loadavg().map((l) => l.toFixed(2))})\n`);
     const order = round % 2 === 1 ? SELECTIONS : [...SELECTIONS].reverse();
-    for (const { d, k, values, codec } of inputs) {
-      const tasks: [string, () => void][] = [
-        [`select, d = ${d / 1e6}M`, () => topKIndices(values, k)],
-        [`encode, d = ${d / 1e6}M`, () => codec.encode(values, context)],
+    for (const { d, k, values, wide, codec } of inputs) {
+      const tasks: [string, () => void, Float32Array | Float64Array][] = [
+        [`select, d = ${d / 1e6}M`, () => topKIndices(values, k), values],
+        [`encode, d = ${d / 1e6}M`, () => codec.encode(values, context), values],
+        [`select f64, d = ${d / 1e6}M`, () => topKIndices(wide, k), wide],
       ];
-      for (const [what, f] of tasks) {
+      for (const [what, f, copied] of tasks) {
         const ms = new Map<TopKSelection | "copy", number[]>();
         for (let i = 0; i < settings.reps; i++) {
           for (const selection of [...order, "copy"] as const) {
             if (selection !== "copy") selectTopK(selection);
             const start = performance.now();
-            if (selection === "copy") values.slice();
+            if (selection === "copy") copied.slice();
             else f();
             ms.set(selection, [...ms.get(selection) ?? [], performance.now() - start]);
           }
@@ -87,7 +94,7 @@ if (import.meta.main) {
           const value = median(ms.get(selection)!);
           rows.push({ what, selection, ms: value });
           console.log(
-            `${selection.padEnd(9)} ${what.padEnd(18)} ${value.toFixed(2).padStart(8)} ms, ` +
+            `${selection.padEnd(9)} ${what.padEnd(22)} ${value.toFixed(2).padStart(8)} ms, ` +
               `${(100 * copyMs / value).toFixed(1).padStart(5)}% of a copy's speed ` +
               `(copy ${copyMs.toFixed(2)} ms)`,
           );
@@ -104,7 +111,7 @@ if (import.meta.main) {
     const copy = of("copy");
     const [reference, fast] = SELECTIONS.map(of);
     console.log(
-      `${what.padEnd(18)} copy ${copy.toFixed(2)} ms; reference ${reference!.toFixed(2)} ms ` +
+      `${what.padEnd(22)} copy ${copy.toFixed(2)} ms; reference ${reference!.toFixed(2)} ms ` +
         `(${(100 * copy / reference!).toFixed(1)}%); fast ${fast!.toFixed(2)} ms ` +
         `(${(100 * copy / fast!).toFixed(1)}%); gain ${(reference! / fast!).toFixed(1)}×`,
     );
