@@ -47,14 +47,16 @@ export async function exchangeCompressed(
   d: number,
 ): Promise<Float32Array> {
   const sum = new Float64Array(d);
+  const n = comm.members.length;
   if (codec.linear) {
     const summed = await comm.allReduceSum(bytesAsFloats(code), "compressed");
     codec.addDecoded(floatsAsBytes(summed), sum, 1);
   } else {
     const codes = await comm.allGather(code, "compressed");
+    const mean = codec.meanOf?.(codes, n);
+    if (mean !== undefined) return mean;
     for (const each of codes) codec.addDecoded(each, sum, 1);
   }
-  const n = comm.members.length;
   const mean = new Float32Array(d);
   for (let j = 0; j < d; j++) mean[j] = sum[j]! / n;
   return mean;

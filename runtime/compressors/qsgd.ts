@@ -23,7 +23,7 @@ import type { QsgdNode } from "../../dsl/plan.ts";
 import { bytesAsFloats } from "../comm/wire.ts";
 import type { Random } from "../random.ts";
 import type { CodecCore, CompressorOptions } from "./types.ts";
-import { qsgdAddDecoded, qsgdEncode, qsgdLevelsJs } from "../kernels/vector_kernels.ts";
+import { qsgdAddDecoded, qsgdEncode, qsgdLevelsJs, qsgdMean } from "../kernels/vector_kernels.ts";
 
 /**
  * Bits of one QSGD level: `⌈log2(s+1)⌉` (the sign travels apart, one bit per value).
@@ -335,6 +335,18 @@ export function qsgdCodec(node: QsgdNode, { d }: CompressorOptions): CodecCore {
     },
     addDecoded(code, target, scale) {
       dequantizeInto(code, d, node.levels, node.bucket, target, scale);
+    },
+    meanOf(codes, n) {
+      const expected = quantizedCodeBytes(d, node.levels, node.bucket);
+      for (const code of codes) {
+        if (code.length !== expected) {
+          throw new RangeError(
+            `Cannot decode a QSGD code: it has ${code.length} bytes, expected ${expected}`,
+          );
+        }
+      }
+      const layout = { d, levels: node.levels, bucket: node.bucket, width: levelBits(node.levels) };
+      return qsgdMean(codes, layout, n) ?? undefined;
     },
     buffers: () => [],
   };

@@ -175,3 +175,38 @@ Deno.test("QSGD decodes every width, bucket and offset as the bit-by-bit referen
     }
   }
 });
+
+Deno.test("QSGD's mean of codes is the float64 sum of their decodes, divided once", () => {
+  for (const width of [1, 2, 3, 4, 5, 6, 7, 8, 9, 16]) {
+    const levels = 2 ** width - 1;
+    for (const bucket of [3, 64, 512]) {
+      for (const d of [1, 5, 100, 1001]) {
+        const codec = createCodec(qsgd({ levels, bucket }), { d, steps: 1 });
+        const random = randomStream(width * 131 + bucket + d, "mean");
+        // Any signs and levels after real norms (every fifth bucket's zero), as in a gather.
+        const codes = [0, 1, 2].map(() => {
+          const code = new Uint8Array(quantizedCodeBytes(d, levels, bucket));
+          for (let i = 0; i < code.length; i++) code[i] = random.nextUint32() & 255;
+          const norms = new Float32Array(code.buffer, 0, Math.ceil(d / bucket));
+          norms.forEach((_, b) => norms[b] = b % 5 === 4 ? 0 : random.uniform() * 3);
+          return code;
+        });
+        for (const n of [1, 3]) {
+          const sum = new Float64Array(d);
+          for (const code of codes.slice(0, n)) {
+            dequantizeIntoReference(code, d, levels, bucket, sum, 1);
+          }
+          const expected = Float32Array.from(sum, (value) => value / n);
+          selectKernels("wasm");
+          const mean = codec.meanOf!(codes.slice(0, n), n);
+          assert.deepEqual(mean, expected, `${width} bits, bucket ${bucket}, d ${d}, n ${n}`);
+          selectKernels("js");
+          assert.equal(codec.meanOf!(codes.slice(0, n), n), undefined, "js: the caller decodes");
+          selectKernels("auto");
+        }
+      }
+    }
+  }
+  const codec = createCodec(qsgd({ bits: 2 }), { d: 10, steps: 1 });
+  assert.throws(() => codec.meanOf!([new Uint8Array(3)], 1), /has 3 bytes, expected/);
+});

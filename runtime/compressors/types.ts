@@ -52,6 +52,19 @@ export interface Codec {
    * @throws {RangeError} When the code is malformed.
    */
   addDecoded(code: Uint8Array, target: Float32Array | Float64Array, scale: number): void;
+  /**
+   * The mean of non-linear codes, `(1/n) Σ_i decode(code_i)`, exactly as the compressed mean
+   * computes it (decoded in order into a float64 sum, divided by `n`, rounded to float32 once),
+   * for a codec that can do it faster than decoding each code with {@linkcode addDecoded} (QSGD:
+   * its WebAssembly kernel keeps the sum in its own memory). `undefined` when it cannot; then the
+   * caller decodes.
+   *
+   * @param codes The codes, in rank order.
+   * @param n The divisor.
+   * @returns A fresh float32 vector, or `undefined`.
+   * @throws {RangeError} When a code is malformed.
+   */
+  meanOf?(codes: readonly Uint8Array[], n: number): Float32Array | undefined;
   /** State the codec keeps between steps (none for stateless codecs), for checkpoints. */
   buffers(): readonly StateBuffer[];
   /**

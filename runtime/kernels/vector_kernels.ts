@@ -68,6 +68,16 @@ interface KernelExports {
     width: number,
     code: number,
   ): void;
+  qsgd_add_code(
+    code: number,
+    d: number,
+    levels: number,
+    bucket: number,
+    width: number,
+    scale: number,
+    target: number,
+  ): void;
+  mean_f64_to_f32(sum: number, d: number, n: number, out: number): void;
   sign_bits(at: number, n: number, out: number): void;
   pack_levels(at: number, n: number, width: number, out: number): void;
 }
@@ -495,6 +505,50 @@ export function qsgdAddDecoded(
   }
   targetBytes.set(bytes.subarray(targetAt, targetAt + target.byteLength));
   return true;
+}
+
+/**
+ * The mean of QSGD codes as the compressed mean computes it (`compressed_mean.ts`): each code
+ * decoded in turn into one float64 sum (`dequantizeInto` with scale 1), then every sum divided by
+ * `n` and rounded to float32 once, bit-identical to those JavaScript loops. The sum lives in
+ * scratch memory, so the WebAssembly kernel decodes into it in place, four values a turn; only
+ * each code is copied in and the mean out.
+ *
+ * @param codes The codes, each of `d` values (their lengths checked by the caller).
+ * @param layout The codes' vector length, levels, bucket and bits per level.
+ * @param n The divisor (the number of members).
+ * @returns A fresh float32 mean, or `null` where the JavaScript loops are selected or the sum does
+ * not fit in scratch memory (then the caller decodes).
+ */
+export function qsgdMean(
+  codes: readonly Uint8Array[],
+  layout: {
+    readonly d: number;
+    readonly levels: number;
+    readonly bucket: number;
+    readonly width: number;
+  },
+  n: number,
+): Float32Array | null {
+  if (kernelSelection().kernels === "js") return null;
+  const { d, levels, bucket, width } = layout;
+  // Layout: the float64 sum, the float32 mean, then a code and the 3 bytes the kernel may read
+  // past its end.
+  const meanAt = 8 * d;
+  const codeAt = Math.ceil((meanAt + 4 * d) / 8) * 8;
+  const longest = Math.max(0, ...codes.map((code) => code.length));
+  const kernels = scratchKernels(codeAt + longest + 3);
+  if (kernels === null) return null;
+  const { exports, memory } = kernels;
+  new Float64Array(memory.buffer, 0, d).fill(0);
+  const bytes = new Uint8Array(memory.buffer);
+  for (const code of codes) {
+    bytes.set(code, codeAt);
+    bytes.fill(0, codeAt + code.length, codeAt + code.length + 3);
+    exports.qsgd_add_code(codeAt, d, levels, bucket, width, 1, 0);
+  }
+  exports.mean_f64_to_f32(0, d, n, meanAt);
+  return new Float32Array(memory.buffer, meanAt, d).slice();
 }
 
 /**

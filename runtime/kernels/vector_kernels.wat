@@ -362,7 +362,7 @@
   ;; bit j of the signs. The product and the sum in float64 as in JavaScript; a float32 target
   ;; ($f32 ≠ 0) is read as float64 and the sum rounded to float32 on store, as a Float32Array
   ;; element assignment does. Scalar: each value's bits sit at their own offset.
-  (func (export "qsgd_decode")
+  (func $qsgd_decode (export "qsgd_decode")
     (param $j i32) (param $end i32) (param $unit f64) (param $width i32) (param $levelsAt i32)
     (param $signsAt i32) (param $target i32) (param $f32 i32)
     (local $bit i32) (local $mask i32) (local $level i32) (local $negative i32) (local $x f64)
@@ -394,6 +394,114 @@
             (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (local.get $x)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $next))))
+
+  ;; QSGD's decode of a whole code at $code (its norms, signs and levels, as qsgd.ts lays them out)
+  ;; added to the float64 vector at $target: target[j] += unit_b · (±level_j), with each bucket's
+  ;; unit_b = scale·norm_b/levels (JavaScript's `scale * norms[b] / levels`, left to right) and
+  ;; buckets whose unit is 0 skipped, as dequantizeInto does. Three bytes of slack must follow the
+  ;; code. Four values a turn where their bits fit one 32-bit read (widths up to 6, and 8): the
+  ;; levels and the signs spread over four lanes by multiplying (lane k shifted left so that its
+  ;; field ends at bit 31) and shifting right; the sum (±level as float64, times the unit, plus
+  ;; the target) two lanes at a time, the same float64 operations as the scalar loop's.
+  (func (export "qsgd_add_code")
+    (param $code i32) (param $d i32) (param $levels i32) (param $bucket i32) (param $width i32)
+    (param $scale f64) (param $target i32)
+    (local $buckets i32) (local $signsAt i32) (local $levelsAt i32) (local $b i32) (local $j i32)
+    (local $end i32) (local $unit f64) (local $four i32) (local $bit i32) (local $down i32)
+    (local $spread v128) (local $units v128) (local $l v128) (local $negative v128) (local $at i32)
+    (local.set $buckets (i32.div_u (i32.sub (i32.add (local.get $d) (local.get $bucket)) (i32.const 1))
+      (local.get $bucket)))
+    (local.set $signsAt (i32.add (local.get $code) (i32.shl (local.get $buckets) (i32.const 2))))
+    (local.set $levelsAt (i32.add (local.get $signsAt)
+      (i32.shr_u (i32.add (local.get $d) (i32.const 7)) (i32.const 3))))
+    ;; Lane k's multiplier 2^(32 − (k+1)·width): its field moves to the top bits, the fields
+    ;; above it out; then a shift right by 32 − width.
+    (local.set $down (i32.sub (i32.const 32) (local.get $width)))
+    (local.set $spread (i32x4.replace_lane 3 (i32x4.replace_lane 2 (i32x4.replace_lane 1
+      (i32x4.splat (i32.shl (i32.const 1) (local.get $down)))
+      (i32.shl (i32.const 1) (i32.sub (local.get $down) (local.get $width))))
+      (i32.shl (i32.const 1) (i32.sub (local.get $down) (i32.shl (local.get $width) (i32.const 1)))))
+      (i32.shl (i32.const 1) (i32.sub (i32.const 32) (i32.shl (local.get $width) (i32.const 2))))))
+    (local.set $four (i32.or (i32.le_u (local.get $width) (i32.const 6))
+      (i32.eq (local.get $width) (i32.const 8))))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $b) (local.get $buckets)))
+        (local.set $j (i32.mul (local.get $b) (local.get $bucket)))
+        (local.set $end (i32.add (local.get $j) (local.get $bucket)))
+        (if (i32.gt_u (local.get $end) (local.get $d)) (then (local.set $end (local.get $d))))
+        (local.set $unit (f64.div
+          (f64.mul (local.get $scale)
+            (f64.promote_f32 (f32.load (i32.add (local.get $code) (i32.shl (local.get $b) (i32.const 2))))))
+          (f64.convert_i32_s (local.get $levels))))
+        (if (f64.ne (local.get $unit) (f64.const 0))
+          (then
+            (if (local.get $four)
+              (then
+                ;; One at a time up to a multiple of four, then four a turn.
+                (local.set $at (i32.and (i32.add (local.get $j) (i32.const 3)) (i32.const -4)))
+                (if (i32.gt_u (local.get $at) (local.get $end)) (then (local.set $at (local.get $end))))
+                (call $qsgd_decode (local.get $j) (local.get $at) (local.get $unit) (local.get $width)
+                  (local.get $levelsAt) (local.get $signsAt) (local.get $target) (i32.const 0))
+                (local.set $j (local.get $at))
+                (local.set $units (f64x2.splat (local.get $unit)))
+                (block $fours_done
+                  (loop $fours
+                    (br_if $fours_done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $end)))
+                    (local.set $bit (i32.mul (local.get $j) (local.get $width)))
+                    (local.set $l (i32x4.shr_u
+                      (i32x4.mul (local.get $spread) (i32x4.splat (i32.shr_u
+                        (i32.load (i32.add (local.get $levelsAt) (i32.shr_u (local.get $bit) (i32.const 3))))
+                        (i32.and (local.get $bit) (i32.const 7)))))
+                      (local.get $down)))
+                    ;; The four sign bits as 0 or −1: bit k to the top of lane k, then shifted
+                    ;; down with the sign.
+                    (local.set $negative (i32x4.shr_s
+                      (i32x4.mul (v128.const i32x4 0x80000000 0x40000000 0x20000000 0x10000000)
+                        (i32x4.splat (i32.shr_u
+                          (i32.load8_u (i32.add (local.get $signsAt) (i32.shr_u (local.get $j) (i32.const 3))))
+                          (i32.and (local.get $j) (i32.const 7)))))
+                      (i32.const 31)))
+                    (local.set $l (i32x4.sub (v128.xor (local.get $l) (local.get $negative))
+                      (local.get $negative)))
+                    (local.set $at (i32.add (local.get $target) (i32.shl (local.get $j) (i32.const 3))))
+                    (v128.store (local.get $at) (f64x2.add (v128.load (local.get $at))
+                      (f64x2.mul (local.get $units) (f64x2.convert_low_i32x4_s (local.get $l)))))
+                    (v128.store offset=16 (local.get $at) (f64x2.add (v128.load offset=16 (local.get $at))
+                      (f64x2.mul (local.get $units) (f64x2.convert_low_i32x4_s
+                        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+                          (local.get $l) (local.get $l))))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $fours)))))
+            ;; The rest (and every value at widths 7 and 9 to 16) one at a time.
+            (call $qsgd_decode (local.get $j) (local.get $end) (local.get $unit) (local.get $width)
+              (local.get $levelsAt) (local.get $signsAt) (local.get $target) (i32.const 0))))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $each))))
+
+  ;; The float32 mean of a float64 sum: out[j] = f32(sum[j] / n) for j < $d, as JavaScript's
+  ;; `mean[j] = sum[j] / n` into a Float32Array (the division in float64, one rounding on store).
+  (func (export "mean_f64_to_f32") (param $sum i32) (param $d i32) (param $n f64) (param $out i32)
+    (local $end i32) (local $ns v128)
+    (local.set $ns (f64x2.splat (local.get $n)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (i32.and (local.get $d) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $four
+        (br_if $done4 (i32.ge_u (local.get $out) (local.get $end)))
+        (v128.store (local.get $out) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (f64x2.div (v128.load (local.get $sum)) (local.get $ns)))
+          (f32x4.demote_f64x2_zero (f64x2.div (v128.load offset=16 (local.get $sum)) (local.get $ns)))))
+        (local.set $sum (i32.add (local.get $sum) (i32.const 32)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $four)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $d) (i32.const 3)) (i32.const 2))))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (f32.store (local.get $out) (f32.demote_f64 (f64.div (f64.load (local.get $sum)) (local.get $n))))
+        (local.set $sum (i32.add (local.get $sum) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $one))))
 
   ;; QSGD's sign bits: bit j of the bytes at $out is the float32 sign bit of value j (set for
   ;; negative values and −0), eight to a byte, least significant first. i32x4.bitmask takes the
