@@ -399,7 +399,8 @@
   ;; added to the float64 vector at $target: target[j] += unit_b · (±level_j), with each bucket's
   ;; unit_b = scale·norm_b/levels (JavaScript's `scale * norms[b] / levels`, left to right) and
   ;; buckets whose unit is 0 skipped, as dequantizeInto does. Three bytes of slack must follow the
-  ;; code. Four values a turn where their bits fit one 32-bit read (widths up to 6, and 8): the
+  ;; code. Up to 8 bits a level, four values a turn: their levels start at bit 0 or 4 of a byte
+  ;; (j is a multiple of 4), so one 32-bit read holds them (4·width + 4 ≤ 32, or width 8). The
   ;; levels and the signs spread over four lanes by multiplying (lane k shifted left so that its
   ;; field ends at bit 31) and shifting right; the sum (±level as float64, times the unit, plus
   ;; the target) two lanes at a time, the same float64 operations as the scalar loop's.
@@ -422,8 +423,7 @@
       (i32.shl (i32.const 1) (i32.sub (local.get $down) (local.get $width))))
       (i32.shl (i32.const 1) (i32.sub (local.get $down) (i32.shl (local.get $width) (i32.const 1)))))
       (i32.shl (i32.const 1) (i32.sub (i32.const 32) (i32.shl (local.get $width) (i32.const 2))))))
-    (local.set $four (i32.or (i32.le_u (local.get $width) (i32.const 6))
-      (i32.eq (local.get $width) (i32.const 8))))
+    (local.set $four (i32.le_u (local.get $width) (i32.const 8)))
     (block $done
       (loop $each
         (br_if $done (i32.ge_u (local.get $b) (local.get $buckets)))
@@ -473,7 +473,7 @@
                           (local.get $l) (local.get $l))))))
                     (local.set $j (i32.add (local.get $j) (i32.const 4)))
                     (br $fours)))))
-            ;; The rest (and every value at widths 7 and 9 to 16) one at a time.
+            ;; The rest (and every value at 9 to 16 bits) one at a time.
             (call $qsgd_decode (local.get $j) (local.get $end) (local.get $unit) (local.get $width)
               (local.get $levelsAt) (local.get $signsAt) (local.get $target) (i32.const 0))))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
