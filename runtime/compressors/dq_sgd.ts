@@ -49,7 +49,7 @@
 
 import type { DqSgdNode } from "../../dsl/plan.ts";
 import type { StateBuffer } from "../state.ts";
-import { dequantizeInto, quantize } from "./qsgd.ts";
+import { dequantizeInto, quantize, quantizedMean } from "./qsgd.ts";
 import type { CodecCore, CompressorOptions } from "./types.ts";
 
 /** What the width rule reads: the shared history of the run. */
@@ -139,6 +139,7 @@ export function dqSgdCodec(node: DqSgdNode, { d, steps }: CompressorOptions): Co
     addDecoded(code, target, scale) {
       dequantizeInto(code, d, levels(), node.bucket, target, scale);
     },
+    meanOf: (codes, n) => quantizedMean(codes, d, levels(), node.bucket, n),
     observeMean(mean) {
       let squares = 0;
       for (let j = 0; j < mean.length; j++) squares += mean[j]! * mean[j]!;

@@ -304,6 +304,38 @@ const addBucketFloat64 = bucketAdder();
 const addBucketFloat32 = bucketAdder();
 
 /**
+ * The mean of QSGD codes, `(1/n) Σ_i decode(code_i)`, as the compressed mean computes it (each
+ * code added in turn to a float64 sum, the sum divided by `n` and rounded to float32 once), with
+ * the WebAssembly kernel, which keeps the sum in its own memory (`Codec.meanOf`).
+ *
+ * @param codes The codes, each of `d` values.
+ * @param d The vector length.
+ * @param levels The number of levels `s` they were made with.
+ * @param bucket Values per bucket.
+ * @param n The divisor.
+ * @returns A fresh float32 mean, or `undefined` where the JavaScript loops are selected (the
+ * caller then decodes each code).
+ * @throws {RangeError} When a code's length does not match.
+ */
+export function quantizedMean(
+  codes: readonly Uint8Array[],
+  d: number,
+  levels: number,
+  bucket: number,
+  n: number,
+): Float32Array | undefined {
+  const expected = quantizedCodeBytes(d, levels, bucket);
+  for (const code of codes) {
+    if (code.length !== expected) {
+      throw new RangeError(
+        `Cannot decode a QSGD code: it has ${code.length} bytes, expected ${expected}`,
+      );
+    }
+  }
+  return qsgdMean(codes, { d, levels, bucket, width: levelBits(levels) }, n) ?? undefined;
+}
+
+/**
  * The QSGD codec for vectors of `d` values.
  *
  * @param node The `qsgd` node (`levels`, `bucket`).
@@ -336,18 +368,7 @@ export function qsgdCodec(node: QsgdNode, { d }: CompressorOptions): CodecCore {
     addDecoded(code, target, scale) {
       dequantizeInto(code, d, node.levels, node.bucket, target, scale);
     },
-    meanOf(codes, n) {
-      const expected = quantizedCodeBytes(d, node.levels, node.bucket);
-      for (const code of codes) {
-        if (code.length !== expected) {
-          throw new RangeError(
-            `Cannot decode a QSGD code: it has ${code.length} bytes, expected ${expected}`,
-          );
-        }
-      }
-      const layout = { d, levels: node.levels, bucket: node.bucket, width: levelBits(node.levels) };
-      return qsgdMean(codes, layout, n) ?? undefined;
-    },
+    meanOf: (codes, n) => quantizedMean(codes, d, node.levels, node.bucket, n),
     buffers: () => [],
   };
 }
