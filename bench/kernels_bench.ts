@@ -10,7 +10,9 @@
  *   ranks through shared memory and process ranks over TCP.
  *
  * - QSGD encode + decode at d = 1M and 10M, in ms and as a percentage of a plain copy's speed
- *   (the issue's measure: the copy's time over the codec's).
+ *   (the issue's measure: the copy's time over the codec's): the decode into a float64 vector
+ *   (`addDecoded`), and the compressed mean's decode (`meanOf`, four codes, and one code after
+ *   its encode), which keeps its float64 sum in kernel memory.
  *
  * Run: `deno run -A bench/kernels_bench.ts [--rounds 3] [--mib 64] [--ranks 4] [--no-allreduce]
  * [--no-codecs]`
@@ -179,6 +181,30 @@ if (import.meta.main) {
         interleaved(
           `${name} encode+decode`,
           () => codec.addDecoded(codec.encode(codeValues, context), decoded, 1),
+          reps,
+          codeValues,
+        );
+        // The compressed mean's decode (compressed_mean.ts): four ranks' codes into one float64
+        // sum and the float32 mean, through Codec.meanOf where the kernels run it.
+        const codes = [code, code, code, code];
+        const mean = () => {
+          if (codec.meanOf?.(codes, codes.length) !== undefined) return;
+          const sum = new Float64Array(d);
+          for (const each of codes) codec.addDecoded(each, sum, 1);
+          const out = new Float32Array(d);
+          for (let j = 0; j < d; j++) out[j] = sum[j]! / codes.length;
+        };
+        interleaved(`${name} mean of 4 codes`, mean, reps, codeValues);
+        interleaved(
+          `${name} encode + mean of 1 code`,
+          () => {
+            const one = [codec.encode(codeValues, context)];
+            if (codec.meanOf?.(one, 1) !== undefined) return;
+            const sum = new Float64Array(d);
+            codec.addDecoded(one[0]!, sum, 1);
+            const out = new Float32Array(d);
+            for (let j = 0; j < d; j++) out[j] = sum[j]!;
+          },
           reps,
           codeValues,
         );
