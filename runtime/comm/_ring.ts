@@ -18,13 +18,6 @@
  * segment (each is a sum this rank's own contribution went into), so their places in `out` are
  * posted at the start and a transport that can reads them straight there (`_receive_into.ts`).
  *
- * The reduce-scatter's messages are read, where the transport can, into places in kernel memory
- * (`leaseReceiveArea`), one per segment, and summed there with the vector kernels: a sum that is
- * not this rank's last is sent on from its place, and only the last step's sums are copied into
- * `out` (the all-gather overwrites the other chunks of `out`). Messages that arrive before the
- * places are posted, or a transport that cannot read into places, take `addInto` as before; any
- * message may take any place, since each place is used once.
- *
  * Pipelining: chunks travel in segments of `segmentFloats`. The chunk sent at step `t` is the
  * one received at step `t−1`, so segment `k` of step `t` leaves as soon as segment `k` of step
  * `t−1` has arrived and been reduced, while later segments are still in flight.
@@ -36,7 +29,7 @@ import type { Phase, Transport } from "./types.ts";
 import { bytesAsFloats, floatsAsBytes } from "./wire.ts";
 import { recyclePayload } from "./_buffer_pool.ts";
 import { isPlaced, receiveInto } from "./_receive_into.ts";
-import { addInto, leaseReceiveArea } from "../kernels/vector_kernels.ts";
+import { addInto } from "../kernels/vector_kernels.ts";
 
 /**
  * Sums `out` over all ranks with the ring algorithm, in place.
@@ -81,24 +74,6 @@ export async function ringAllReduceSum(
     for (let k = 0; k < segments(c); k++) places.push(floatsAsBytes(out.subarray(...span(c, k))));
   }
   const withdraw = receiveInto(transport, prev, gatherTag, places);
-  let scatterFloats = 0;
-  for (let t = 0; t < n - 1; t++) {
-    scatterFloats += chunkStart(recvChunk(t) + 1) - chunkStart(recvChunk(t));
-  }
-  const area = scatterFloats === 0 ? null : leaseReceiveArea(scatterFloats * 4);
-  const scatterPlaces: Uint8Array[] = [];
-  if (area !== null) {
-    for (let t = 0; t < n - 1; t++) {
-      const c = recvChunk(t);
-      for (let k = 0; k < segments(c); k++) {
-        const [lo, hi] = span(c, k);
-        scatterPlaces.push(area.place((hi - lo) * 4));
-      }
-    }
-  }
-  const withdrawScatter = receiveInto(transport, prev, tag, scatterPlaces);
-  // The sums to send on from kernel memory, by the index of the segment received.
-  const held: (Uint8Array | undefined)[] = [];
 
   const progress = new Progress();
   const sending = async () => {
@@ -107,8 +82,7 @@ export async function ringAllReduceSum(
       for (let k = 0; k < segments(c); k++) {
         if (t > 0) await progress.reach(firstReceived[t - 1]! + k + 1);
         const [lo, hi] = span(c, k);
-        const sum = t > 0 ? held[firstReceived[t - 1]! + k] : undefined;
-        await transport.send(next, tagOf(t), sum ?? floatsAsBytes(out.subarray(lo, hi)), phase);
+        await transport.send(next, tagOf(t), floatsAsBytes(out.subarray(lo, hi)), phase);
       }
     }
   };
@@ -131,13 +105,6 @@ export async function ringAllReduceSum(
           // A payload read into its place is `out` itself: no copy, and not the transport's to
           // recycle.
           const placed = t >= n - 1 && isPlaced(payload, floatsAsBytes(target));
-          if (t < n - 1 && area !== null && payload.buffer === area.buffer) {
-            area.sumInto(target, got);
-            if (t === n - 2) target.set(got);
-            else held[firstReceived[t]! + k] = payload;
-            progress.advance();
-            continue;
-          }
           if (t < n - 1) addInto(target, got);
           else if (!placed) target.set(got);
           if (!placed) recyclePayload(transport, payload);
@@ -149,14 +116,10 @@ export async function ringAllReduceSum(
       throw error;
     }
   };
-  let failed = true;
   try {
     await Promise.all([sending(), receiving()]);
-    failed = false;
   } finally {
     withdraw();
-    withdrawScatter();
-    area?.release(!failed);
   }
   return out;
 }
