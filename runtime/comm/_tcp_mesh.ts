@@ -311,8 +311,13 @@ export class TcpMeshTransport implements Transport {
   }
 
   /** Reads the next messages from (from, tag) into `targets` (see `_receive_into.ts`). */
-  receiveInto(from: number, tag: number, targets: readonly Uint8Array[]): () => void {
-    return this.#places.post(from, tag, targets);
+  receiveInto(
+    from: number,
+    tag: number,
+    targets: readonly Uint8Array[],
+    anyOrder = false,
+  ): () => void {
+    return this.#places.post(from, tag, targets, anyOrder);
   }
 
   /** Takes back a payload returned by `recv` (see `_buffer_pool.ts`). */

@@ -537,3 +537,87 @@ export function arenaKernels(memory: WebAssembly.Memory | undefined): ArenaKerne
       exports.ring_sum(out, rows, stride, ranks, first, n),
   };
 }
+
+/**
+ * Kernel memory that a ring all-reduce's reduce-scatter reads its messages into, a few places
+ * used in turn, and sums them where they lie: {@linkcode ReceiveArea.sumInto} copies only the
+ * target in (not the received values as well, nor the sum out, as {@linkcode addInto} must), and
+ * the sum stays there to be sent on.
+ */
+export interface ReceiveArea {
+  /** The memory's buffer: a payload in it was read into one of the places. */
+  readonly buffer: ArrayBufferLike;
+  /** The next `bytes` of the area (4-byte aligned), a place of its own. */
+  place(bytes: number): Uint8Array;
+  /**
+   * `place[i] = target[i] + place[i]` for every `i` (the ring's operand order, as
+   * {@linkcode addInto}), `place` a view of this area.
+   */
+  sumInto(target: Float32Array, place: Float32Array): void;
+  /**
+   * Ends the lease. After a failed all-reduce pass `reusable: false`: a read into a place may
+   * still be under way, so the memory is dropped rather than handed out again.
+   */
+  release(reusable: boolean): void;
+}
+
+/** The receive area's memory and kernels, and whether a lease holds it. */
+let receiveArea: { exports: KernelExports; memory: WebAssembly.Memory; leased: boolean } | null =
+  null;
+
+/** The most bytes of places a receive area holds; more copy as before. */
+const MAX_RECEIVE_AREA_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Lends the receive area for `bytes` of places, grown as needed and kept for the process
+ * (thread) like scratch memory.
+ *
+ * @param bytes The places' bytes.
+ * @returns The area, or `null` where the JavaScript loops run, when another all-reduce of this
+ * thread holds it, or when it cannot be that large (the caller then uses {@linkcode addInto}).
+ */
+export function leaseReceiveArea(bytes: number): ReceiveArea | null {
+  if (kernelSelection().kernels === "js" || bytes > MAX_RECEIVE_AREA_BYTES) return null;
+  if (receiveArea?.leased) return null;
+  const blockBytes = BLOCK_FLOATS * 4;
+  const pages = Math.ceil((blockBytes + bytes) / PAGE);
+  try {
+    if (receiveArea === null) {
+      const memory = new WebAssembly.Memory({ initial: pages });
+      receiveArea = {
+        exports: instantiate((kernelModules() as KernelModules).plain, memory),
+        memory,
+        leased: false,
+      };
+    }
+    const have = receiveArea.memory.buffer.byteLength / PAGE;
+    if (have < pages) receiveArea.memory.grow(pages - have);
+  } catch {
+    return null; // out of memory (a RangeError)
+  }
+  const held = receiveArea;
+  held.leased = true;
+  const buffer = held.memory.buffer;
+  const block = new Float32Array(buffer, 0, BLOCK_FLOATS);
+  let next = blockBytes;
+  return {
+    buffer,
+    place: (length) => {
+      const view = new Uint8Array(buffer, next, length);
+      next += Math.ceil(length / 4) * 4;
+      return view;
+    },
+    sumInto: (target, place) => {
+      for (let lo = 0; lo < target.length; lo += BLOCK_FLOATS) {
+        const n = Math.min(BLOCK_FLOATS, target.length - lo);
+        block.set(target.subarray(lo, lo + n));
+        const at = place.byteOffset + lo * 4;
+        held.exports.add_f32(at, block.byteOffset, at, n);
+      }
+    },
+    release: (reusable) => {
+      held.leased = false;
+      if (!reusable && receiveArea === held) receiveArea = null;
+    },
+  };
+}
