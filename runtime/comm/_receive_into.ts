@@ -18,17 +18,11 @@ import type { Transport } from "./types.ts";
 interface ReceivingInto {
   /**
    * The next messages from `from` with `tag` are read into `targets`, the k-th message into the
-   * k-th target when its length is the target's (else into an ordinary buffer); `anyOrder`: each
-   * message into the first target of its length (see {@linkcode PostedPlaces.post}).
+   * k-th target when its length is the target's (else into an ordinary buffer).
    *
    * @returns Withdraws the targets not yet used.
    */
-  receiveInto(
-    from: number,
-    tag: number,
-    targets: readonly Uint8Array[],
-    anyOrder?: boolean,
-  ): () => void;
+  receiveInto(from: number, tag: number, targets: readonly Uint8Array[]): () => void;
 }
 
 /**
@@ -40,9 +34,6 @@ interface ReceivingInto {
  * @param from The sending rank.
  * @param tag The messages' tag.
  * @param targets Where each message belongs, in the order they are sent (4-byte aligned).
- * @param anyOrder The places are interchangeable: each message takes the first of its length,
- * and a message of another length takes none (scratch places, not destinations). Such places
- * may be posted while others of the same sender and tag are still posted.
  * @returns Withdraws the places not used (call it when the collective ends, however it ends).
  */
 export function receiveInto(
@@ -50,10 +41,9 @@ export function receiveInto(
   from: number,
   tag: number,
   targets: readonly Uint8Array[],
-  anyOrder = false,
 ): () => void {
   const capable = transport as Transport & Partial<ReceivingInto>;
-  return capable.receiveInto?.(from, tag, targets, anyOrder) ?? (() => {});
+  return capable.receiveInto?.(from, tag, targets) ?? (() => {});
 }
 
 /**
@@ -70,57 +60,30 @@ export function isPlaced(payload: Uint8Array, place: Uint8Array): boolean {
  * the next place.
  */
 export class PostedPlaces {
-  /** Posted places by key; each post's entries are objects of their own, for its withdrawal. */
-  readonly #places = new Map<number, { readonly place: Uint8Array }[]>();
-  /** Keys whose places are interchangeable. */
-  readonly #anyOrder = new Set<number>();
+  readonly #places = new Map<number, Uint8Array[]>();
 
-  /**
-   * Posts places for (from, tag); returns the withdrawal of those still unused. Places in order
-   * replace any posted before; interchangeable places (`anyOrder`) join those still posted.
-   */
-  post(from: number, tag: number, targets: readonly Uint8Array[], anyOrder = false): () => void {
+  /** Posts places for (from, tag); returns the withdrawal. */
+  post(from: number, tag: number, targets: readonly Uint8Array[]): () => void {
     if (targets.length === 0) return () => {};
     const key = placeKey(from, tag);
-    const entries = targets.map((place) => ({ place }));
-    const posted = this.#places.get(key);
-    if (anyOrder && posted !== undefined && this.#anyOrder.has(key)) {
-      posted.push(...entries);
-    } else {
-      this.#places.set(key, entries);
-      if (anyOrder) this.#anyOrder.add(key);
-      else this.#anyOrder.delete(key);
-    }
+    const list = [...targets];
+    this.#places.set(key, list);
     return () => {
-      const list = this.#places.get(key);
-      if (list === undefined) return;
-      const left = list.filter((entry) => !entries.includes(entry));
-      if (left.length > 0) this.#places.set(key, left);
-      else this.#delete(key);
+      if (this.#places.get(key) === list) this.#places.delete(key);
     };
   }
 
-  #delete(key: number): void {
-    this.#places.delete(key);
-    this.#anyOrder.delete(key);
-  }
-
   /**
-   * The place for the next message from (from, tag) of `bytes` bytes, or null. Places in order:
-   * a message always takes its turn's place, and gets it only if the lengths agree.
-   * Interchangeable places: the first of the message's length, if any.
+   * The place for the next message from (from, tag) of `bytes` bytes, or null: a message always
+   * takes its turn's place, and gets it only if the lengths agree.
    */
   take(from: number, tag: number, bytes: number): Uint8Array | null {
     const key = placeKey(from, tag);
     const list = this.#places.get(key);
     if (list === undefined) return null;
-    const at = this.#anyOrder.has(key)
-      ? list.findIndex((entry) => entry.place.byteLength === bytes)
-      : 0;
-    if (at < 0) return null;
-    const [entry] = list.splice(at, 1);
-    if (list.length === 0) this.#delete(key);
-    return entry!.place.byteLength === bytes ? entry!.place : null;
+    const place = list.shift()!;
+    if (list.length === 0) this.#places.delete(key);
+    return place.byteLength === bytes ? place : null;
   }
 }
 

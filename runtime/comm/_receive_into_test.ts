@@ -3,7 +3,6 @@ import { isPlaced, PostedPlaces } from "./_receive_into.ts";
 import { ringAllReduceSum } from "./_ring.ts";
 import { createLocalTcpTransports } from "./tcp_transport.ts";
 import type { Transport } from "./types.ts";
-import { selectKernels } from "../kernels/vector_kernels.ts";
 
 Deno.test("posted places: each message takes its turn's place, which it gets only at the same length", () => {
   const out = new Uint8Array(32);
@@ -18,25 +17,6 @@ Deno.test("posted places: each message takes its turn's place, which it gets onl
   assert.ok(isPlaced(places.take(1, 7, 16)!, out.subarray(16)));
   assert.equal(places.take(1, 7, 16), null, "all used");
   withdraw();
-});
-
-Deno.test("interchangeable places: a message takes the first of its length, and more can join", () => {
-  const area = new Uint8Array(48);
-  const [a, b, c] = [area.subarray(0, 8), area.subarray(8, 16), area.subarray(16, 32)];
-  const places = new PostedPlaces();
-  const withdraw = places.post(1, 7, [a, b], true);
-  // Another length takes nothing, and leaves the places to the messages that fit them.
-  assert.equal(places.take(1, 7, 4), null);
-  assert.equal(places.take(1, 7, 8), a);
-  const rejoin = places.post(1, 7, [c, a], true);
-  assert.equal(places.take(1, 7, 16), c);
-  assert.equal(places.take(1, 7, 8), b);
-  assert.equal(places.take(1, 7, 8), a);
-  assert.equal(places.take(1, 7, 8), null, "all used");
-  places.post(1, 7, [b], true);
-  withdraw();
-  rejoin();
-  assert.equal(places.take(1, 7, 8), b, "a later post is not withdrawn by earlier ones");
 });
 
 Deno.test("posted places: withdrawn places are not used", () => {
@@ -63,8 +43,7 @@ function recording(transports: Transport[]): { transports: Transport[]; recycled
   };
 }
 
-/** A 3-rank ring of 3000 floats in 256-float segments over TCP in this thread: the recycled counts. */
-async function ringRecycling(): Promise<number[]> {
+Deno.test("tcp ring all-reduce: the all-gather is read straight into the result, the reduce-scatter is not", async () => {
   const n = 3;
   const d = 3000;
   const segmentFloats = 256;
@@ -79,34 +58,10 @@ async function ringRecycling(): Promise<number[]> {
     for (const out of data) {
       assert.deepEqual(out, Float32Array.from({ length: d }, (_, i) => 3000 + 3 * i));
     }
-    return recycled;
-  } finally {
-    await Promise.all(transports.map((t) => t.close()));
-  }
-}
-
-Deno.test("tcp ring all-reduce: the all-gather is read straight into the result, the reduce-scatter is not", async () => {
-  selectKernels("js");
-  try {
     // Chunks of 1000 floats, 4 segments each: n − 1 = 2 reduce-scatter steps give back their
     // 8 payloads; the 8 of the all-gather were the result's own memory.
-    assert.deepEqual(await ringRecycling(), [8, 8, 8]);
+    assert.deepEqual(recycled, [8, 8, 8]);
   } finally {
-    selectKernels("auto");
-  }
-});
-
-Deno.test("tcp ring all-reduce with the vector kernels: reduce-scatter messages are summed in kernel memory", async () => {
-  selectKernels("wasm");
-  try {
-    // Rank 0 calls first and takes this thread's receive area (posted before any rank sends);
-    // its reduce-scatter messages of a whole segment land there and are not recycled, while
-    // the two last segments (232 floats: no place of their length) are. The other ranks find
-    // the area taken and recycle all 8.
-    const recycled = await ringRecycling();
-    assert.ok(recycled[0]! >= 2 && recycled[0]! < 8, `rank 0 recycled ${recycled[0]}`);
-    assert.deepEqual(recycled.slice(1), [8, 8]);
-  } finally {
-    selectKernels("auto");
+    await Promise.all(transports.map((t) => t.close()));
   }
 });

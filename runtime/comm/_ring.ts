@@ -18,14 +18,6 @@
  * segment (each is a sum this rank's own contribution went into), so their places in `out` are
  * posted at the start and a transport that can reads them straight there (`_receive_into.ts`).
  *
- * The reduce-scatter's messages are read, where the transport can, into a few places in kernel
- * memory (`leaseReceiveArea`) and summed there with the vector kernels: a sum that is not this
- * rank's last is sent on from its place, and only the last step's sums are copied into `out` (the
- * all-gather overwrites the rest of `out`). A place is posted again once its sum has been sent
- * or copied out, so the few places stay in the cache. The places are interchangeable, so
- * messages that arrive before they are posted, or when all are in use, simply take `addInto`'s
- * way, as every message does over a transport that cannot read into places.
- *
  * Pipelining: chunks travel in segments of `segmentFloats`. The chunk sent at step `t` is the
  * one received at step `t−1`, so segment `k` of step `t` leaves as soon as segment `k` of step
  * `t−1` has arrived and been reduced, while later segments are still in flight.
@@ -37,7 +29,7 @@ import type { Phase, Transport } from "./types.ts";
 import { bytesAsFloats, floatsAsBytes } from "./wire.ts";
 import { recyclePayload } from "./_buffer_pool.ts";
 import { isPlaced, receiveInto } from "./_receive_into.ts";
-import { addInto, leaseReceiveArea } from "../kernels/vector_kernels.ts";
+import { addInto } from "../kernels/vector_kernels.ts";
 
 /**
  * Sums `out` over all ranks with the ring algorithm, in place.
@@ -81,19 +73,7 @@ export async function ringAllReduceSum(
     const c = recvChunk(t);
     for (let k = 0; k < segments(c); k++) places.push(floatsAsBytes(out.subarray(...span(c, k))));
   }
-  const withdrawals = [receiveInto(transport, prev, gatherTag, places)];
-  let scatterSegments = 0;
-  for (let t = 0; t < n - 1; t++) scatterSegments += segments(recvChunk(t));
-  // Enough places for the segments in flight between two ranks (a few per step of the ring).
-  const placeCount = Math.min(scatterSegments, n + 4);
-  const area = placeCount === 0 ? null : leaseReceiveArea(placeCount * segmentFloats * 4);
-  const post = (places: Uint8Array[]) =>
-    withdrawals.push(receiveInto(transport, prev, tag, places, true));
-  if (area !== null) {
-    post(Array.from({ length: placeCount }, () => area.place(segmentFloats * 4)));
-  }
-  // The sums to send on from kernel memory, by the index of the segment received.
-  const held: (Uint8Array | undefined)[] = [];
+  const withdraw = receiveInto(transport, prev, gatherTag, places);
 
   const progress = new Progress();
   const sending = async () => {
@@ -102,9 +82,7 @@ export async function ringAllReduceSum(
       for (let k = 0; k < segments(c); k++) {
         if (t > 0) await progress.reach(firstReceived[t - 1]! + k + 1);
         const [lo, hi] = span(c, k);
-        const sum = t > 0 ? held[firstReceived[t - 1]! + k] : undefined;
-        await transport.send(next, tagOf(t), sum ?? floatsAsBytes(out.subarray(lo, hi)), phase);
-        if (sum !== undefined) post([sum]);
+        await transport.send(next, tagOf(t), floatsAsBytes(out.subarray(lo, hi)), phase);
       }
     }
   };
@@ -127,16 +105,6 @@ export async function ringAllReduceSum(
           // A payload read into its place is `out` itself: no copy, and not the transport's to
           // recycle.
           const placed = t >= n - 1 && isPlaced(payload, floatsAsBytes(target));
-          if (t < n - 1 && area !== null && payload.buffer === area.buffer) {
-            area.sumInto(target, got);
-            if (t < n - 2) held[firstReceived[t]! + k] = payload;
-            else {
-              target.set(got);
-              post([payload]);
-            }
-            progress.advance();
-            continue;
-          }
           if (t < n - 1) addInto(target, got);
           else if (!placed) target.set(got);
           if (!placed) recyclePayload(transport, payload);
@@ -148,14 +116,10 @@ export async function ringAllReduceSum(
       throw error;
     }
   };
-  let failed = true;
   try {
     await Promise.all([sending(), receiving()]);
-    failed = false;
   } finally {
-    for (const withdraw of withdrawals) withdraw();
-    // After a failure a read into a place may still be under way: the memory is not reused.
-    area?.release(!failed);
+    withdraw();
   }
   return out;
 }

@@ -40,7 +40,7 @@ export function subTransport(transport: Transport, members: readonly number[]): 
     stats: (): TrafficStats => transport.stats(),
     close: () => Promise.resolve(),
     recycle: (payload: Uint8Array) => recyclePayload(transport, payload),
-    receiveInto: (from: number, tag: number, targets: readonly Uint8Array[], anyOrder?: boolean) =>
-      receiveInto(transport, member(from), tag, targets, anyOrder),
+    receiveInto: (from: number, tag: number, targets: readonly Uint8Array[]) =>
+      receiveInto(transport, member(from), tag, targets),
   } as Transport;
 }

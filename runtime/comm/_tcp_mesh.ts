@@ -311,13 +311,8 @@ export class TcpMeshTransport implements Transport {
   }
 
   /** Reads the next messages from (from, tag) into `targets` (see `_receive_into.ts`). */
-  receiveInto(
-    from: number,
-    tag: number,
-    targets: readonly Uint8Array[],
-    anyOrder = false,
-  ): () => void {
-    return this.#places.post(from, tag, targets, anyOrder);
+  receiveInto(from: number, tag: number, targets: readonly Uint8Array[]): () => void {
+    return this.#places.post(from, tag, targets);
   }
 
   /** Takes back a payload returned by `recv` (see `_buffer_pool.ts`). */
