@@ -7,7 +7,8 @@
  *
  * Run: `deno run -A bench/allreduce_vs_gloo.ts [--rounds 3] [--sizes 8,1M,64M] [--ranks 2,4]
  * [--segment-kib 256]`. Prints a Markdown table per round and a summary of medians: busbw (GB/s)
- * for large sizes, time (µs) for the 8-byte latency, and the ratio to Gloo.
+ * and CPU per all-reduce (all ranks together) for large sizes, time (µs) for the 8-byte latency,
+ * and the ratios to Gloo.
  *
  * @module
  */
@@ -45,9 +46,11 @@ function parseSettings(args: readonly string[]): Settings {
   return settings;
 }
 
-type Row = Pick<AllReduceResult, "bytes" | "ranks" | "seconds" | "busbw" | "correct"> & {
-  readonly who: string;
-};
+type Row =
+  & Pick<AllReduceResult, "bytes" | "ranks" | "seconds" | "busbw" | "cpuSeconds" | "correct">
+  & {
+    readonly who: string;
+  };
 
 /** Gloo's results as rows, or null when no Python here has PyTorch. */
 async function gloo(sizes: readonly number[], ranks: readonly number[]): Promise<Row[] | null> {
@@ -69,10 +72,13 @@ async function ours(settings: Settings): Promise<Row[]> {
   }));
 }
 
+/** CPU milliseconds per all-reduce, all ranks together. */
+const cpuMs = (seconds: number) => `${(seconds * 1e3).toFixed(0)} ms CPU`;
+
 const describe = (row: Row) =>
   row.bytes <= 1024
     ? `${(row.seconds * 1e6).toFixed(0)} us`
-    : `${(row.busbw / 1e9).toFixed(2)} GB/s`;
+    : `${(row.busbw / 1e9).toFixed(2)} GB/s, ${cpuMs(row.cpuSeconds)}`;
 
 if (import.meta.main) {
   const settings = parseSettings(Deno.args);
@@ -120,12 +126,16 @@ if (import.meta.main) {
         const small = bytes <= 1024;
         const value = median(rows.map((r) => small ? r.seconds : r.busbw));
         const glooRows = pick("Gloo (processes, TCP)");
-        const text = small ? `${(value * 1e6).toFixed(0)} us` : `${(value / 1e9).toFixed(2)} GB/s`;
+        const cpu = median(rows.map((r) => r.cpuSeconds));
+        const text = small
+          ? `${(value * 1e6).toFixed(0)} us`
+          : `${(value / 1e9).toFixed(2)} GB/s, ${cpuMs(cpu)}`;
         if (glooRows.length === 0 || who.startsWith("Gloo")) return text;
         const glooValue = median(glooRows.map((r) => small ? r.seconds : r.busbw));
-        // Above 1: gossamer is better (more bandwidth, or less time).
+        const glooCpu = median(glooRows.map((r) => r.cpuSeconds));
+        // Above 1: gossamer is better (more bandwidth, or less time; less CPU).
         const ratio = small ? glooValue / value : value / glooValue;
-        return `${text} (${ratio.toFixed(2)}×)`;
+        return `${text} (${ratio.toFixed(2)}×; CPU ${(cpu / glooCpu).toFixed(2)}× Gloo's)`;
       });
       console.log(`| ${who} | ${n} | ${cells.join(" | ")} |`);
     }

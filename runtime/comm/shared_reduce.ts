@@ -2,7 +2,13 @@
  * All-reduce through shared memory for workers that live in one process (thread workers), as
  * NCCL reduces within a node without the network: every rank copies its vector into its slot of
  * a `SharedArrayBuffer`, each rank sums its share of the elements over all slots into a shared
- * result, and every rank copies the result out. Two barriers (on `Atomics`) separate the phases.
+ * result, and every rank copies the result out.
+ *
+ * Vectors go through in pieces of a slot each, pipelined over two sets of slots so that one
+ * barrier (on `Atomics`) per piece is enough: between two barriers a rank sums its share of
+ * piece `p` (in set `p mod 2`), copies piece `p + 1` in (into the other set, which everyone
+ * finished summing before the last barrier) and copies piece `p − 1`'s result out (complete
+ * since the last barrier). Pieces of 512 KiB per rank keep both sets in the cache.
  *
  * The sums are bit-identical to the ring all-reduce of `_ring.ts`: element `j` of ring chunk `c`
  * is summed in ring order starting at rank `c`, `((x_c + x_{c+1}) + …) + x_{c−1}`, each addition
@@ -16,10 +22,12 @@
  * A first rank whose part between groups fails marks the group failed, so the ranks waiting for
  * its result fail with the same peer instead of waiting.
  *
- * Vectors longer than a slot go through in pieces. Waiting is asynchronous
- * (`Atomics.waitAsync`), so the waiting thread keeps serving its event loop (heartbeats, other
- * collectives); every rank also ticks a liveness counter, so a rank that died is named instead of
- * waited for forever.
+ * A barrier first waits synchronously (`Atomics.wait`), for a few milliseconds at most: most
+ * barriers open well within that, and a futex wake-up costs far less CPU and latency than a turn
+ * of the event loop. A longer wait goes asynchronous (`Atomics.waitAsync`), so the waiting thread
+ * keeps serving its event loop (heartbeats, other collectives); every rank also ticks a liveness
+ * counter, so a rank that died is named instead of waited for forever. Ranks that share a thread
+ * (tests) never block, since the rank they wait for could not run.
  *
  * @module
  */
@@ -35,6 +43,19 @@ const FAILED = 2;
 /** Words before the per-rank arrays: count, generation, failed. */
 const HEADER_WORDS = 3;
 
+/**
+ * How long a barrier waits synchronously before it goes asynchronous, ms: long enough for most
+ * barriers (the ranks' work between two barriers takes about a millisecond), short enough that
+ * the event loop is never held up for long.
+ */
+const BLOCKING_WAIT_MS = 5;
+
+/**
+ * The ranks of each group that live in this thread, by the group's control memory: ranks in one
+ * thread must not block waiting for each other.
+ */
+const ranksHere = new WeakMap<SharedArrayBuffer, number>();
+
 /** Shared memory of one group of co-located ranks; postMessage shares it between threads. */
 export interface SharedArena {
   /** Number of ranks. */
@@ -46,7 +67,10 @@ export interface SharedArena {
   readonly first?: number;
   /** Floats per rank's slot (a longer vector goes through in pieces). */
   readonly slotFloats: number;
-  /** `size` slots, then the result, `(size + 1) · slotFloats` floats (or more: whole pages). */
+  /**
+   * Two sets of `size` slots and a result each, `2 · (size + 1) · slotFloats` floats (or more:
+   * whole pages).
+   */
   readonly data: SharedArrayBuffer;
   /**
    * The WebAssembly memory whose buffer `data` is, where the vector kernels run: they then sum
@@ -57,8 +81,13 @@ export interface SharedArena {
   readonly control: SharedArrayBuffer;
 }
 
-/** Floats per slot by default: 1 Mi floats (4 MiB), the fastest measured on this machine (16 MiB slots were 20–40% slower: the pieces leave the cache). */
-export const DEFAULT_SLOT_FLOATS = 1024 * 1024;
+/**
+ * Floats per slot by default: 128 Ki floats (512 KiB), so that both sets of slots stay in the
+ * cache (at 4 ranks, 5 MiB). On the 2-core machine, 64 MiB all-reduces took 10–20% more CPU time
+ * with 1 MiB slots and 15–40% more with the former single set of 4 MiB slots; 256 KiB slots took
+ * as little CPU but more barriers.
+ */
+export const DEFAULT_SLOT_FLOATS = 128 * 1024;
 
 /**
  * Allocates the shared memory of a group.
@@ -72,7 +101,7 @@ export const DEFAULT_SLOT_FLOATS = 1024 * 1024;
  * import assert from "node:assert/strict";
  * import { createSharedArena } from "./shared_reduce.ts";
  * const arena = createSharedArena(2, 8);
- * assert.ok(arena.data.byteLength >= 3 * 8 * 4); // whole 64 KiB pages for the vector kernels
+ * assert.ok(arena.data.byteLength >= 2 * 3 * 8 * 4); // whole 64 KiB pages for the vector kernels
  * ```
  */
 export function createSharedArena(
@@ -87,7 +116,7 @@ export function createSharedArena(
   if (!Number.isInteger(first) || first < 0) {
     throw new RangeError(`A group cannot start at rank ${first}`);
   }
-  const bytes = (size + 1) * slotFloats * 4;
+  const bytes = 2 * (size + 1) * slotFloats * 4;
   const memory = createKernelMemory(bytes);
   return {
     size,
@@ -111,8 +140,8 @@ export class SharedReducer {
   readonly #rank: number;
   readonly #size: number;
   readonly #first: number;
-  readonly #slots: Float32Array[];
-  readonly #result: Float32Array;
+  /** The two sets of slots, each with its result. */
+  readonly #sets: readonly SlotSet[];
   readonly #control: Int32Array;
   readonly #timeoutMs: number;
   /** The vector kernels over the arena's memory, or `null` for the JavaScript loops. */
@@ -136,16 +165,18 @@ export class SharedReducer {
     this.#rank = rank;
     this.#size = arena.size;
     this.#first = arena.first ?? 0;
-    this.#slots = Array.from(
-      { length: arena.size },
-      (_, r) => new Float32Array(arena.data, r * arena.slotFloats * 4, arena.slotFloats),
-    );
-    this.#result = new Float32Array(
-      arena.data,
-      arena.size * arena.slotFloats * 4,
-      arena.slotFloats,
-    );
+    this.#sets = [0, 1].map((set) => {
+      const base = set * (arena.size + 1) * arena.slotFloats * 4;
+      const at = (r: number) =>
+        new Float32Array(arena.data, base + r * arena.slotFloats * 4, arena.slotFloats);
+      return {
+        base,
+        slots: Array.from({ length: arena.size }, (_, r) => at(r)),
+        result: at(arena.size),
+      };
+    });
     this.#control = new Int32Array(arena.control);
+    ranksHere.set(arena.control, (ranksHere.get(arena.control) ?? 0) + 1);
     this.#kernels = arenaKernels(arena.memory);
     this.#timeoutMs = options.timeoutMs ?? 20_000;
     // Liveness: a tick every quarter timeout, from this thread's event loop.
@@ -172,8 +203,10 @@ export class SharedReducer {
 
   /** Stops this rank's liveness ticks. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#ticker);
+    ranksHere.set(this.#arena.control, (ranksHere.get(this.#arena.control) ?? 1) - 1);
   }
 
   /**
@@ -231,42 +264,59 @@ export class SharedReducer {
   /** Copies the first rank's `out` into every other rank's, piece by piece. */
   async #broadcast(out: Float32Array): Promise<Float32Array> {
     const slot = this.#arena.slotFloats;
+    // Slots are read only by sums, and every rank's last sum was before the last barrier.
+    const shared = this.#sets[0]!.slots[0]!;
     for (let p0 = 0; p0 < out.length; p0 += slot) {
       const piece = out.subarray(p0, Math.min(p0 + slot, out.length));
-      if (this.#rank === 0) this.#slots[0]!.set(piece);
+      if (this.#rank === 0) shared.set(piece);
       await this.#barrier();
-      if (this.#rank !== 0) piece.set(this.#slots[0]!.subarray(0, piece.length));
+      if (this.#rank !== 0) piece.set(shared.subarray(0, piece.length));
       // Nobody writes the next piece (or the next call's vector) before all have read this one.
       await this.#barrier();
     }
     return out;
   }
 
+  /**
+   * The pipeline of the module's comment: piece `p` goes in before barrier `p − 1` (counting
+   * from −1), is summed before barrier `p` and goes out after it.
+   */
   async #sum(out: Float32Array): Promise<Float32Array> {
     const n = this.#size;
-    if (n === 1) return out;
     const d = out.length;
+    if (n === 1 || d === 0) return out;
     const slot = this.#arena.slotFloats;
-    for (let p0 = 0; p0 < d; p0 += slot) {
-      const p1 = Math.min(p0 + slot, d);
-      const piece = p1 - p0;
-      this.#slots[this.#rank]!.set(out.subarray(p0, p1));
-      await this.#barrier();
+    const pieces = Math.ceil(d / slot);
+    const span = (p: number) => [p * slot, Math.min((p + 1) * slot, d)] as const;
+    const copyIn = (p: number) =>
+      this.#sets[p % 2]!.slots[this.#rank]!.set(out.subarray(...span(p)));
+    const copyOut = (p: number) => {
+      const [p0, p1] = span(p);
+      out.set(this.#sets[p % 2]!.result.subarray(0, p1 - p0), p0);
+    };
+    copyIn(0);
+    await this.#barrier();
+    for (let p = 0; p < pieces; p++) {
       // This rank's share of the piece's elements, summed in each element's ring order.
-      const lo = p0 + Math.floor(this.#rank * piece / n);
-      const hi = p0 + Math.floor((this.#rank + 1) * piece / n);
-      this.#reduce(lo, hi, p0, d);
+      const [p0, p1] = span(p);
+      const lo = p0 + Math.floor(this.#rank * (p1 - p0) / n);
+      const hi = p0 + Math.floor((this.#rank + 1) * (p1 - p0) / n);
+      this.#reduce(this.#sets[p % 2]!, lo, hi, p0, d);
+      if (p + 1 < pieces) copyIn(p + 1);
+      if (p > 0) copyOut(p - 1);
       await this.#barrier();
-      out.set(this.#result.subarray(0, piece), p0);
     }
+    copyOut(pieces - 1);
     return out;
   }
 
-  /** Sums elements `[lo, hi)` (global indices; the piece starts at `p0`) into the result. */
-  #reduce(lo: number, hi: number, p0: number, d: number): void {
+  /**
+   * Sums elements `[lo, hi)` (global indices; the piece starts at `p0`) of `set`'s slots into
+   * its result.
+   */
+  #reduce(set: SlotSet, lo: number, hi: number, p0: number, d: number): void {
     const n = this.#size;
-    const slots = this.#slots;
-    const result = this.#result;
+    const { slots, result } = set;
     // The ring's chunk c spans [⌊c·d/n⌋, ⌊(c+1)·d/n⌋) and is summed starting at rank c.
     let c = Math.min(n - 1, Math.floor(lo * n / d));
     while (c > 0 && Math.floor(c * d / n) > lo) c--;
@@ -275,8 +325,9 @@ export class SharedReducer {
     while (start < hi) {
       const end = Math.min(hi, Math.floor((c + 1) * d / n));
       if (this.#kernels !== null) {
-        // The same order in one pass, where the slots lie (slot r at byte r·slot, then the result).
-        const at = (start - p0) * 4;
+        // The same order in one pass, where the slots lie (slot r at byte base + r·slot, then
+        // the result).
+        const at = set.base + (start - p0) * 4;
         const stride = this.#arena.slotFloats * 4;
         this.#kernels.ringSum(n * stride + at, at, stride, n, c, end - start);
         start = end;
@@ -318,6 +369,7 @@ export class SharedReducer {
       Atomics.notify(control, GENERATION);
       return;
     }
+    if (this.#waitBlocking(generation)) return;
     let lastTicks = this.#ticks();
     let lastChange = performance.now();
     while (Atomics.load(control, GENERATION) === generation) {
@@ -349,6 +401,21 @@ export class SharedReducer {
     }
   }
 
+  /**
+   * Waits for the barrier of `generation` to open, blocking this thread for
+   * {@linkcode BLOCKING_WAIT_MS} at most; false when it has not opened (or this thread may not
+   * block: the main thread of a browser, or another rank of the group lives in this thread).
+   */
+  #waitBlocking(generation: number): boolean {
+    if (ranksHere.get(this.#arena.control) !== 1) return false;
+    try {
+      Atomics.wait(this.#control, GENERATION, generation, BLOCKING_WAIT_MS);
+    } catch {
+      return false; // this thread may not block
+    }
+    return Atomics.load(this.#control, GENERATION) !== generation;
+  }
+
   /** A group marked failed by its first rank fails every barrier, naming the same peer. */
   #throwIfFailed(): void {
     const failed = Atomics.load(this.#control, FAILED);
@@ -375,4 +442,12 @@ export class SharedReducer {
       (_, r) => Atomics.load(this.#control, this.#tickIndex(r)),
     );
   }
+}
+
+/** One set of slots in the arena, and the result they are summed into. */
+interface SlotSet {
+  /** Byte offset of the set's first slot in the arena. */
+  readonly base: number;
+  readonly slots: readonly Float32Array[];
+  readonly result: Float32Array;
 }

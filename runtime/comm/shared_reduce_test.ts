@@ -47,6 +47,54 @@ Deno.test("shared-memory sums are bit-identical to the ring's, for every size an
   }
 });
 
+/** Every rank in a Web Worker of its own: the barriers block, as in thread launches. */
+async function threadSums(inputs: Float32Array[][], slotFloats: number): Promise<unknown[][]> {
+  const n = inputs[0]!.length;
+  const arena = createSharedArena(n, slotFloats);
+  const workers = Array.from(
+    { length: n },
+    () => new Worker(new URL("./_test_shared_worker.ts", import.meta.url), { type: "module" }),
+  );
+  const replies = workers.map((worker) => {
+    const queue: unknown[] = [];
+    const waiting: ((value: unknown) => void)[] = [];
+    worker.onmessage = (event) => {
+      const resolve = waiting.shift();
+      if (resolve) resolve(event.data);
+      else queue.push(event.data);
+    };
+    return () =>
+      queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise((r) => waiting.push(r));
+  });
+  try {
+    workers.forEach((worker, rank) => worker.postMessage({ arena, rank }));
+    assert.deepEqual(await Promise.all(replies.map((next) => next())), workers.map(() => "ready"));
+    const results: unknown[][] = [];
+    for (const call of inputs) {
+      workers.forEach((worker, rank) => worker.postMessage(call[rank]!));
+      results.push(await Promise.all(replies.map((next) => next())));
+    }
+    return results;
+  } finally {
+    for (const worker of workers) worker.terminate();
+  }
+}
+
+Deno.test("ranks in threads of their own: calls in a row, many pieces, bit-identical to the ring's", async () => {
+  // Odd and even numbers of pieces, a last piece shorter than a slot, and a call of one piece.
+  const lengths = [5000, 6 * 64, 37];
+  for (const n of [2, 3]) {
+    const inputs = lengths.map((d, call) => vectors(n, d, 97 * n + call));
+    const expected = await Promise.all(inputs.map((each) => ringSums(each.map((v) => v.slice()))));
+    const got = await threadSums(inputs, 64);
+    for (let call = 0; call < lengths.length; call++) {
+      for (let rank = 0; rank < n; rank++) {
+        assert.deepEqual(got[call]![rank], expected[call]![rank], `n ${n}, call ${call}`);
+      }
+    }
+  }
+});
+
 Deno.test("the vector kernels sum the arena in place, bit-identical to the JavaScript loops", async () => {
   // Zeros of both signs, subnormals, overflow, infinities and NaN among ordinary values.
   const special = [0, -0, 1e-45, -1e-40, 3e38, -3e38, Infinity, -Infinity, NaN];

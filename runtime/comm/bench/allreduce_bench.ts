@@ -15,7 +15,7 @@
 
 import { fileURLToPath } from "node:url";
 import { DEFAULT_SEGMENT_BYTES } from "../communicator.ts";
-import { createSharedArena } from "../shared_reduce.ts";
+import { createSharedArena, DEFAULT_SLOT_FLOATS } from "../shared_reduce.ts";
 import type { FromRank, SizeRun, ToRank } from "./bench_rank.ts";
 import { lines, Queue } from "./_channel.ts";
 import { type KernelRequest, selectKernels } from "../../kernels/vector_kernels.ts";
@@ -226,7 +226,7 @@ async function measureWorld(
   const path: BenchPath = launch === "threads" && sharedMemory && n > 1 ? "shared memory" : "tcp";
   const largest = Math.max(...sizes.map((size) => size.bytes));
   const arena = path === "shared memory"
-    ? createSharedArena(n, Math.min(2 ** 20, Math.max(1, largest / 4)))
+    ? createSharedArena(n, Math.min(DEFAULT_SLOT_FLOATS, Math.max(1, largest / 4)))
     : undefined;
   const hosts = Array.from({ length: n }, (_, rank) => start(launch, `Rank ${rank} of ${n}`));
   try {

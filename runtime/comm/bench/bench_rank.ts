@@ -129,6 +129,10 @@ async function allReduce(
         const start = performance.now();
         await comm.allReduceSumInPlace(data, "base");
         const elapsed = performance.now() - start;
+        // Thread ranks read their process's CPU time, every rank's at once: a barrier before
+        // reading it keeps the other ranks' ends of the all-reduce in, and their checks of the
+        // result out.
+        if (inWorker) await comm.barrier();
         const used = process.cpuUsage(cpu);
         if (i >= run.warmup) {
           ms.push(elapsed);
