@@ -6,6 +6,7 @@ import { makePlan, runWorkers, type Shard } from "../algorithms/_testing.ts";
 import { randomStream } from "../random.ts";
 import { CountSketchReference } from "./_count_sketch_reference.ts";
 import { CountSketch } from "./sketched_sgd.ts";
+import { type KernelRequest, selectKernels } from "../kernels/vector_kernels.ts";
 
 /**
  * `actual` holds the same floats as `expected`, bit for bit (`Object.is`: `−0` is not `+0`),
@@ -45,25 +46,76 @@ for (const rows of [1, 2, 3, 4, 5, 7]) {
 }
 SHAPES.push([5, 40_000, 50_001], [3, 32_768, 40_001], [5, 32_769, 40_001]);
 
-Deno.test("count sketch: the update is the reference's, bit for bit", () => {
-  for (const [rows, cols, d] of SHAPES) {
-    for (const seed of [0, 0xdeadbeef]) {
-      const what = `${rows} × ${cols}, d ${d}, seed ${seed}`;
-      const current = new CountSketch(rows, cols, d, seed);
-      const reference = new CountSketchReference(rows, cols, d, seed);
-      // A table that already holds counters, then two vectors added in turn.
-      const start = awkwardValues(rows * cols, "start").map((value) =>
-        Number.isFinite(value) ? value : 1
-      );
-      const [table, expected] = [start.slice(), start.slice()];
-      for (const stream of ["a", "b"]) {
-        const values = awkwardValues(d, stream);
-        current.accumulate(values, table);
-        reference.accumulate(values, expected);
-      }
-      assertSameFloats(table, expected, what);
-    }
+/**
+ * Runs `body` with the kernels `request` selected (`selectKernels`, process-wide), then restores
+ * the default.
+ */
+async function withKernels(
+  request: KernelRequest,
+  body: () => void | Promise<void>,
+): Promise<void> {
+  selectKernels(request);
+  try {
+    await body();
+  } finally {
+    selectKernels("auto");
   }
+}
+
+for (const request of ["js", "wasm"] as const) {
+  Deno.test(`count sketch: the update (${request}) is the reference's, bit for bit`, async () => {
+    await withKernels(request, () => {
+      for (const [rows, cols, d] of SHAPES) {
+        for (const seed of [0, 0xdeadbeef]) {
+          const what = `${request}, ${rows} × ${cols}, d ${d}, seed ${seed}`;
+          const current = new CountSketch(rows, cols, d, seed);
+          // The kernel takes 16-bit slots; wider sketches stay in JavaScript.
+          const expectedKernels = request === "wasm" && cols <= 0x8000 ? "wasm-simd" : "js";
+          assert.equal(current.kernels, expectedKernels, `${what}: kernels`);
+          const reference = new CountSketchReference(rows, cols, d, seed);
+          // A table that already holds counters, then two vectors added in turn.
+          const start = awkwardValues(rows * cols, "start").map((value) =>
+            Number.isFinite(value) ? value : 1
+          );
+          const [table, expected] = [start.slice(), start.slice()];
+          for (const stream of ["a", "b"]) {
+            const values = awkwardValues(d, stream);
+            current.accumulate(values, table);
+            reference.accumulate(values, expected);
+          }
+          assertSameFloats(table, expected, what);
+        }
+      }
+    });
+  });
+}
+
+Deno.test("count sketch: the WebAssembly update adds colliding coordinates in index order", async () => {
+  // One column: every coordinate of a row meets in one counter, in the lanes of one vector and
+  // across vectors, turns of sixteen, the one-at-a-time tail and blocks. A 1 and then 2⁻²⁴s:
+  // their float32 sum depends on the order, and with one row the expected sum is folded here in
+  // index order with the signs the sketch reports (its estimates of a table holding 1).
+  await withKernels("wasm", () => {
+    for (const d of [1, 15, 16, 17, 4096, 4097, 8195]) {
+      const values = Float32Array.from({ length: d }, (_, j) => j === 0 ? 1 : 2 ** -24);
+      const sketch = new CountSketch(1, 1, d, 9);
+      assert.equal(sketch.kernels, "wasm-simd");
+      const signs = sketch.estimates(Float32Array.of(1));
+      let [inOrder, reversed] = [0, 0];
+      for (let j = 0; j < d; j++) inOrder = Math.fround(inOrder + signs[j]! * values[j]!);
+      for (let j = d - 1; j >= 0; j--) reversed = Math.fround(reversed + signs[j]! * values[j]!);
+      if (d >= 4096) assert.notEqual(inOrder, reversed, `d ${d}: the order shows`);
+      const table = new Float32Array(1);
+      sketch.accumulate(values, table);
+      assert.equal(table[0], inOrder, `d ${d}`);
+      for (const rows of [2, 5]) {
+        const [many, expected] = [new Float32Array(rows), new Float32Array(rows)];
+        new CountSketch(rows, 1, d, 9).accumulate(values, many);
+        new CountSketchReference(rows, 1, d, 9).accumulate(values, expected);
+        assertSameFloats(many, expected, `rows ${rows}, d ${d}`);
+      }
+    }
+  });
 });
 
 Deno.test("count sketch: estimates (float32 and float64) and cleared buckets are the reference's", () => {
@@ -131,31 +183,36 @@ const RECORDED_RUNS = [
 ] as const;
 
 for (const [name, compress, recorded] of RECORDED_RUNS) {
-  Deno.test(`a ${name} plan's parameters are those of the reference sketch, bit for bit`, async () => {
-    const dim = 61;
-    const random = randomStream(23, "sketch run shards");
-    const shards: Shard[] = Array.from({ length: 4 }, () => ({
-      A: Array.from({ length: 12 }, () => Array.from({ length: dim }, () => random.normal())),
-      b: Array.from({ length: 12 }, () => random.normal()),
-    }));
-    const x0 = Array.from({ length: dim }, (_, j) => Math.sin(j));
-    const plan = makePlan({
-      workers: 4,
-      optimizer: sgd({ lr: 0.05 }),
-      base: allReduce(),
-      compress,
-      steps: 10,
-      dim,
-    });
-    const { history } = await runWorkers(plan, shards, x0);
-    let hash = 0x811c9dc5;
-    for (const models of history) {
-      for (const model of models) {
-        for (const word of new Uint32Array(Float32Array.from(model).buffer)) {
-          hash = Math.imul(hash ^ word, 0x01000193) >>> 0;
+  for (const request of ["js", "wasm"] as const) {
+    Deno.test(`a ${name} plan's parameters (${request}) are those of the reference sketch, bit for bit`, async () => {
+      // The memory transport runs the workers in this thread, so the selection reaches them.
+      await withKernels(request, async () => {
+        const dim = 61;
+        const random = randomStream(23, "sketch run shards");
+        const shards: Shard[] = Array.from({ length: 4 }, () => ({
+          A: Array.from({ length: 12 }, () => Array.from({ length: dim }, () => random.normal())),
+          b: Array.from({ length: 12 }, () => random.normal()),
+        }));
+        const x0 = Array.from({ length: dim }, (_, j) => Math.sin(j));
+        const plan = makePlan({
+          workers: 4,
+          optimizer: sgd({ lr: 0.05 }),
+          base: allReduce(),
+          compress,
+          steps: 10,
+          dim,
+        });
+        const { history } = await runWorkers(plan, shards, x0);
+        let hash = 0x811c9dc5;
+        for (const models of history) {
+          for (const model of models) {
+            for (const word of new Uint32Array(Float32Array.from(model).buffer)) {
+              hash = Math.imul(hash ^ word, 0x01000193) >>> 0;
+            }
+          }
         }
-      }
-    }
-    assert.equal(hash.toString(16), recorded);
-  });
+        assert.equal(hash.toString(16), recorded);
+      });
+    });
+  }
 }

@@ -175,6 +175,16 @@ export class CountSketch {
   }
 
   /**
+   * Which loop {@linkcode CountSketch.accumulate} runs now: `wasm-simd` when the selected kernels
+   * are WebAssembly's and the slots are 16 bits, `js` otherwise.
+   *
+   * @returns The update's kernels.
+   */
+  get kernels(): "wasm-simd" | "js" {
+    return selectedSketchKernel(this.#kernel) === null ? "js" : "wasm-simd";
+  }
+
+  /**
    * Adds the sketch of `values` to `table` (`rows × cols`, row by row), with the selected kernels
    * (`kernelSelection()`, `runtime/kernels/vector_kernels.ts`): bit for bit the same either way.
    *
