@@ -185,6 +185,16 @@ export class CountSketch {
   }
 
   /**
+   * Which loop {@linkcode CountSketch.estimates} runs now: `wasm-simd` as for the update, for 3
+   * or 5 rows (the kernel's median networks), `js` otherwise.
+   *
+   * @returns The estimates' kernels.
+   */
+  get estimatesKernels(): "wasm-simd" | "js" {
+    return selectedSketchKernel(this.#kernel)?.hasMedians ? "wasm-simd" : "js";
+  }
+
+  /**
    * Adds the sketch of `values` to `table` (`rows × cols`, row by row), with the selected kernels
    * (`kernelSelection()`, `runtime/kernels/vector_kernels.ts`): bit for bit the same either way.
    *
@@ -217,12 +227,28 @@ export class CountSketch {
   }
 
   /**
-   * The estimate of every coordinate from a table: the median over rows of `σ_r(j) S[r, h_r(j)]`.
+   * The estimate of every coordinate from a table: the median over rows of `σ_r(j) S[r, h_r(j)]`,
+   * with the selected kernels (WebAssembly for 3 and 5 rows): bit for bit the same either way.
    *
    * @param table The counters.
    * @returns `d` estimates.
    */
   estimates(table: Float32Array): Float32Array {
+    const kernel = selectedSketchKernel(this.#kernel);
+    if (kernel === null || !kernel.hasMedians) return this.estimatesJs(table);
+    const out = new Float32Array(this.d);
+    kernel.medians(table, out);
+    return out;
+  }
+
+  /**
+   * {@linkcode CountSketch.estimates} in JavaScript whatever the selected kernels: the fallback,
+   * and what the tests and `bench/sketch_bench.ts` hold the kernel to.
+   *
+   * @param table The counters.
+   * @returns `d` estimates.
+   */
+  estimatesJs(table: Float32Array): Float32Array {
     const { rows, cols, d } = this;
     const slots = this.#slots, shift = this.#signShift, mask = this.#bucketMask;
     const signs = SIGNS;

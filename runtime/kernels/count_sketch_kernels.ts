@@ -1,5 +1,6 @@
 /**
- * The count sketch's update in WebAssembly (`count_sketch_add` in `vector_kernels.wat`), for
+ * The count sketch's update and estimates in WebAssembly (`count_sketch_add`,
+ * `count_sketch_medians` in `vector_kernels.wat`), for
  * `CountSketch` (`runtime/compressors/sketched_sgd.ts`), which keeps the JavaScript loop as the
  * reference and fallback; {@linkcode kernelSelection} says which runs, call by call, as for the
  * other kernels.
@@ -39,7 +40,21 @@ interface SketchExports {
     cols: number,
     rows: number,
   ): void;
+  count_sketch_medians(
+    slots: number,
+    n: number,
+    table: number,
+    cols: number,
+    rows: number,
+    scratch: number,
+    out: number,
+  ): void;
 }
+
+/** Bytes per row of the estimates' gather scratch (516 floats: a run of 512 and a vector). */
+const GATHER_ROW_BYTES = 2064;
+/** The rows whose estimates the kernel takes (the median networks it has). */
+const MEDIAN_ROWS = [3, 5];
 
 /** Bytes of one WebAssembly page. */
 const PAGE = 65536;
@@ -67,10 +82,16 @@ function aligned(bytes: number): number {
   return Math.ceil(bytes / 16) * 16;
 }
 
+/** Bytes of the kernel memory's regions before the slots. */
+function scratchBytes(rows: number, cols: number): number {
+  return aligned(rows * cols * 4) + aligned((SKETCH_BLOCK + 4) * 4) + 5 * GATHER_ROW_BYTES;
+}
+
 /**
- * A narrow sketch's slots in a WebAssembly memory, with the update kernel over them. The memory
- * holds, in order: the table being updated (copied in and out per call), one block of values,
- * and the slots.
+ * A narrow sketch's slots in a WebAssembly memory, with the update and estimates kernels over
+ * them. The memory holds, in order: the table (copied in per call, and out after an update), one
+ * block of values (the update) or estimates (the estimates), the estimates' gather scratch, and
+ * the slots.
  */
 export class CountSketchKernel {
   /** The slots, blocked ({@linkcode SKETCH_BLOCK}); the caller fills them once. */
@@ -81,8 +102,10 @@ export class CountSketchKernel {
   readonly #exports: SketchExports;
   /** The table's place in the memory, as floats. */
   readonly #table: Float32Array;
-  /** The block of values' place. */
+  /** The block of values' (or estimates') place, with room for a vector past a block. */
   readonly #values: Float32Array;
+  /** The estimates' gather scratch, as a byte offset. */
+  readonly #gatherAt: number;
 
   /**
    * @param module The compiled kernels.
@@ -97,9 +120,10 @@ export class CountSketchKernel {
       .exports as unknown as SketchExports;
     [this.#rows, this.#cols, this.#d] = [rows, cols, d];
     const valuesAt = aligned(rows * cols * 4);
-    const slotsAt = valuesAt + SKETCH_BLOCK * 4;
+    this.#gatherAt = valuesAt + aligned((SKETCH_BLOCK + 4) * 4);
+    const slotsAt = scratchBytes(rows, cols);
     this.#table = new Float32Array(memory.buffer, 0, rows * cols);
-    this.#values = new Float32Array(memory.buffer, valuesAt, SKETCH_BLOCK);
+    this.#values = new Float32Array(memory.buffer, valuesAt, SKETCH_BLOCK + 4);
     this.slots = new Uint16Array(memory.buffer, slotsAt, rows * d);
   }
 
@@ -129,6 +153,43 @@ export class CountSketchKernel {
     }
     table.set(kernelTable);
   }
+
+  /**
+   * Whether {@linkcode CountSketchKernel.medians} takes this sketch: 3 or 5 rows.
+   *
+   * @returns `true` for 3 or 5 rows.
+   */
+  get hasMedians(): boolean {
+    return MEDIAN_ROWS.includes(this.#rows);
+  }
+
+  /**
+   * The estimates of a float32 table, bit for bit those of `CountSketch`'s JavaScript loop: per
+   * coordinate the median over rows of the signed counters, by the same branchless float64
+   * network, rounded to float32. For 3 or 5 rows ({@linkcode CountSketchKernel.hasMedians}).
+   *
+   * @param table The counters, `rows × cols`.
+   * @param out Receives `d` estimates.
+   */
+  medians(table: Float32Array, out: Float32Array): void {
+    const rows = this.#rows, cols = this.#cols, d = this.#d;
+    const kernelTable = this.#table, block = this.#values;
+    kernelTable.set(table);
+    const slotsAt = this.slots.byteOffset;
+    for (let start = 0; start < d; start += SKETCH_BLOCK) {
+      const n = Math.min(SKETCH_BLOCK, d - start);
+      this.#exports.count_sketch_medians(
+        slotsAt + 2 * rows * start,
+        n,
+        kernelTable.byteOffset,
+        cols,
+        rows,
+        this.#gatherAt,
+        block.byteOffset,
+      );
+      out.set(block.subarray(0, n), start);
+    }
+  }
 }
 
 /**
@@ -151,7 +212,7 @@ export function countSketchKernel(
   if (cols > NARROW_COLS) return `${cols} columns need 32-bit slots`;
   const module = plainModule();
   if (typeof module === "string") return module;
-  const bytes = aligned(rows * cols * 4) + SKETCH_BLOCK * 4 + rows * d * 2;
+  const bytes = scratchBytes(rows, cols) + rows * d * 2;
   const pages = Math.ceil(bytes / PAGE);
   if (pages > MAX_PAGES) return `${bytes} bytes exceed a WebAssembly memory`;
   try {
