@@ -2,7 +2,7 @@
  * The count sketch's update and estimates (`CountSketch`, issue 23) against the row-by-row code
  * they replaced (`_count_sketch_reference.ts`), as a percentage of a plain copy's speed (the
  * issue's measure: the copy's time over the loop's), at d = 1M and 10M: the reference, the
- * current JavaScript loop (`accumulateJs`) and the update with the selected kernels (WebAssembly
+ * current JavaScript loops (`accumulateJs`, `estimatesJs`) and the selected kernels (WebAssembly
  * SIMD where it runs). Within a round they and a copy of the vector (`values.slice()`, as in
  * `bench/kernels_bench.ts`) alternate call by call, so all see the same machine; the load
  * average is printed with each round.
@@ -90,7 +90,8 @@ if (import.meta.main) {
           what: "estimates",
           variants: [
             ["reference", () => reference.estimates(table)],
-            ["js", () => current.estimates(table)],
+            ["js", () => current.estimatesJs(table)],
+            [current.estimatesKernels, () => current.estimates(table)],
           ],
         },
       ];
