@@ -6,6 +6,7 @@ import { makePlan, runWorkers, type Shard } from "../algorithms/_testing.ts";
 import { randomStream } from "../random.ts";
 import { CountSketchReference } from "./_count_sketch_reference.ts";
 import { CountSketch } from "./sketched_sgd.ts";
+import { countSketchKernel } from "../kernels/count_sketch_kernels.ts";
 import { type KernelRequest, selectKernels } from "../kernels/vector_kernels.ts";
 
 /**
@@ -90,6 +91,13 @@ for (const request of ["js", "wasm"] as const) {
     });
   });
 }
+
+Deno.test("count sketch: a sketch the kernel cannot hold says why and stays in JavaScript", () => {
+  // Slots wider than 16 bits, or more than a 32-bit WebAssembly memory holds (5 · 5·10⁸ · 2 B).
+  assert.match(String(countSketchKernel(3, 0x8001, 10)), /32769 columns need 32-bit slots/);
+  assert.match(String(countSketchKernel(5, 100, 500_000_000)), /exceed a WebAssembly memory/);
+  assert.equal(typeof countSketchKernel(5, 100, 1000), "object");
+});
 
 Deno.test("count sketch: the WebAssembly update adds colliding coordinates in index order", async () => {
   // One column: every coordinate of a row meets in one counter, in the lanes of one vector and
