@@ -73,7 +73,7 @@ const SIGNED = new Float64Array(2);
 /** A sketch's slots: per coordinate and row, the bucket with the sign in the top bit. */
 type Slots = Uint16Array | Uint32Array;
 
-/** A sketch shape's slots, and the WebAssembly update over them where there is one. */
+/** A sketch shape's slots, and the WebAssembly kernels over them where there are some. */
 interface SlotSet {
   readonly slots: Slots;
   /** The kernel, whose memory holds the slots, or why there is none. */
@@ -138,11 +138,11 @@ function slotsFor(rows: number, cols: number, d: number, seed: number): SlotSet 
  * Bucket and sign are computed once per sketch shape and seed and kept, `rows · d` slots of 2
  * bytes (4 when `cols > 2¹⁵`), shared by the update, the estimates and every sketch of the same
  * shape in the process, in blocks of 4096 coordinates, row after row within a block. The update
- * runs in WebAssembly (`count_sketch_kernels.ts`) where the selected kernels are WebAssembly's
- * and the slots are 16 bits, a row of a block at a time; the JavaScript update and the estimates
- * make one pass over a block's coordinates, each coordinate's rows together. Either way every
- * counter adds its coordinates in index order, so the sums are the float32 sums of the row-by-row
- * reference, bit for bit.
+ * and the float32 estimates of 3 or 5 rows run in WebAssembly (`count_sketch_kernels.ts`) where
+ * the selected kernels are WebAssembly's and the slots are 16 bits, the update a row of a block
+ * at a time; the JavaScript loops make one pass over a block's coordinates, each coordinate's rows
+ * together. Either way every counter adds its coordinates in index order, so the sums are the
+ * float32 sums of the row-by-row reference, bit for bit.
  */
 export class CountSketch {
   readonly rows: number;
@@ -150,7 +150,7 @@ export class CountSketch {
   readonly d: number;
   /** Blocked, the bucket with the sign in the top bit ({@linkcode slotsFor}). */
   readonly #slots: Slots;
-  /** The WebAssembly update over the slots, or why there is none. */
+  /** The WebAssembly kernels over the slots, or why there are none. */
   readonly #kernel: CountSketchKernel | string;
   /** Where the sign bit is: 15 or 31. */
   readonly #signShift: number;
