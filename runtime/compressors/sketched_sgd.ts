@@ -152,6 +152,8 @@ export class CountSketch {
   readonly #slots: Slots;
   /** The WebAssembly kernels over the slots, or why there are none. */
   readonly #kernel: CountSketchKernel | string;
+  /** Both, held so that the cache's weak reference lives as long as a sketch uses them. */
+  readonly #shared: SlotSet;
   /** Where the sign bit is: 15 or 31. */
   readonly #signShift: number;
   /** The bucket's bits. */
@@ -167,9 +169,9 @@ export class CountSketch {
     this.rows = rows;
     this.cols = cols;
     this.d = d;
-    const { slots, kernel } = slotsFor(rows, cols, d, seed);
-    this.#slots = slots;
-    this.#kernel = kernel;
+    this.#shared = slotsFor(rows, cols, d, seed);
+    this.#slots = this.#shared.slots;
+    this.#kernel = this.#shared.kernel;
     this.#signShift = cols <= NARROW_COLS ? 15 : 31;
     this.#bucketMask = cols <= NARROW_COLS ? 0x7fff : 0x7fffffff;
   }
