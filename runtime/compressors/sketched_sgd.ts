@@ -10,6 +10,13 @@
 
 import type { SketchedSgdNode } from "../../dsl/plan.ts";
 import type { StateBuffer } from "../state.ts";
+import {
+  type CountSketchKernel,
+  countSketchKernel,
+  NARROW_COLS,
+  selectedSketchKernel,
+  SKETCH_BLOCK,
+} from "../kernels/count_sketch_kernels.ts";
 import { topKIndices } from "./top_k.ts";
 import type { ChannelOptions, CompressedChannel } from "./types.ts";
 
@@ -54,9 +61,6 @@ function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
 
-/** Slots of sketches narrower than this fit 16 bits: a 15-bit bucket and the sign bit. */
-const NARROW_COLS = 0x8000;
-
 /**
  * `+1` and `−1` by sign bit, for the estimates: multiplying by a loaded `±1` costs one load where
  * `1 − 2·bit` costs an integer-to-float conversion and two operations per counter.
@@ -69,39 +73,59 @@ const SIGNED = new Float64Array(2);
 /** A sketch's slots: per coordinate and row, the bucket with the sign in the top bit. */
 type Slots = Uint16Array | Uint32Array;
 
+/** A sketch shape's slots, and the WebAssembly kernels over them where there are some. */
+interface SlotSet {
+  readonly slots: Slots;
+  /** The kernel, whose memory holds the slots, or why there is none. */
+  readonly kernel: CountSketchKernel | string;
+}
+
 /**
  * Slots already built, by shape and seed: the workers of one process (the memory transport, the
  * tests) share them rather than each holding `rows · d` of its own. Weak, so a finished run's
  * slots are collected.
  */
-const slotCache = new Map<string, WeakRef<Slots>>();
+const slotCache = new Map<string, WeakRef<SlotSet>>();
 
 /**
- * The slots of a sketch: for coordinate `j` and row `r`, at `j · rows + r` (one coordinate's rows
- * side by side, so a pass over the coordinates reads them in order), the bucket `h_r(j)` with the
- * sign `σ_r(j) = −1` as the top bit (bit 15 of a `Uint16Array` when `cols ≤ 2¹⁵`, bit 31 of a
- * `Uint32Array` otherwise). The hashes are those of the reference (`_count_sketch_reference.ts`).
+ * The slots of a sketch, blocked ({@linkcode SKETCH_BLOCK}): the coordinates in blocks of 4096
+ * (the last may be shorter), and within a block of `n` coordinates starting at `start`, row
+ * `r`'s slot of coordinate `j` at `start · rows + r · n + (j − start)`. A slot is the bucket
+ * `h_r(j)` with the sign `σ_r(j) = −1` as the top bit (bit 15 of a `Uint16Array` when
+ * `cols ≤ 2¹⁵`, bit 31 of a `Uint32Array` otherwise). The hashes are those of the reference
+ * (`_count_sketch_reference.ts`). Narrow slots live in the WebAssembly kernel's memory where
+ * WebAssembly SIMD runs, so the kernel and the JavaScript loops read one copy.
  */
-function slotsFor(rows: number, cols: number, d: number, seed: number): Slots {
+function slotsFor(rows: number, cols: number, d: number, seed: number): SlotSet {
   const cacheKey = `${rows}×${cols}×${d}@${seed}`;
   const cached = slotCache.get(cacheKey)?.deref();
   if (cached !== undefined) return cached;
   const narrow = cols <= NARROW_COLS;
-  const slots = narrow ? new Uint16Array(rows * d) : new Uint32Array(rows * d);
+  const kernel = countSketchKernel(rows, cols, d);
+  const slots = typeof kernel !== "string"
+    ? kernel.slots
+    : narrow
+    ? new Uint16Array(rows * d)
+    : new Uint32Array(rows * d);
   const signShift = narrow ? 15 : 31;
   for (let r = 0; r < rows; r++) {
     const key = mix(seed ^ mix(r + 1));
     let a = 1 + (mix(key ^ 0x51ed27) % Math.max(1, cols - 1));
     while (gcd(a, cols) !== 1) a++;
     const b = mix(key ^ 0x2545f491) % cols;
-    for (let j = 0; j < d; j++) {
-      const bucket = cols >= d ? (a * j + b) % cols : mix(key ^ mix(j)) % cols;
-      const negative = mix(key ^ mix(j ^ 0x6a09e667)) >>> 31;
-      slots[j * rows + r] = bucket | (negative << signShift);
+    for (let start = 0; start < d; start += SKETCH_BLOCK) {
+      const n = Math.min(SKETCH_BLOCK, d - start);
+      const row = start * rows + r * n - start;
+      for (let j = start; j < start + n; j++) {
+        const bucket = cols >= d ? (a * j + b) % cols : mix(key ^ mix(j)) % cols;
+        const negative = mix(key ^ mix(j ^ 0x6a09e667)) >>> 31;
+        slots[row + j] = bucket | (negative << signShift);
+      }
     }
   }
-  slotCache.set(cacheKey, new WeakRef(slots));
-  return slots;
+  const set = { slots, kernel };
+  slotCache.set(cacheKey, new WeakRef(set));
+  return set;
 }
 
 /**
@@ -113,16 +137,23 @@ function slotsFor(rows: number, cols: number, d: number, seed: number): Slots {
  *
  * Bucket and sign are computed once per sketch shape and seed and kept, `rows · d` slots of 2
  * bytes (4 when `cols > 2¹⁵`), shared by the update, the estimates and every sketch of the same
- * shape in the process. The update and the estimates make one pass over the coordinates, each
- * coordinate's rows side by side; every counter still adds its coordinates in index order, so
- * the sums are the float32 sums of the row-by-row reference, bit for bit.
+ * shape in the process, in blocks of 4096 coordinates, row after row within a block. The update
+ * and the float32 estimates of 3 or 5 rows run in WebAssembly (`count_sketch_kernels.ts`) where
+ * the selected kernels are WebAssembly's and the slots are 16 bits, the update a row of a block
+ * at a time; the JavaScript loops make one pass over a block's coordinates, each coordinate's rows
+ * together. Either way every counter adds its coordinates in index order, so the sums are the
+ * float32 sums of the row-by-row reference, bit for bit.
  */
 export class CountSketch {
   readonly rows: number;
   readonly cols: number;
   readonly d: number;
-  /** Per coordinate, then row: the bucket, with the sign in the top bit ({@linkcode slotsFor}). */
+  /** Blocked, the bucket with the sign in the top bit ({@linkcode slotsFor}). */
   readonly #slots: Slots;
+  /** The WebAssembly kernels over the slots, or why there are none. */
+  readonly #kernel: CountSketchKernel | string;
+  /** Both, held so that the cache's weak reference lives as long as a sketch uses them. */
+  readonly #shared: SlotSet;
   /** Where the sign bit is: 15 or 31. */
   readonly #signShift: number;
   /** The bucket's bits. */
@@ -138,77 +169,130 @@ export class CountSketch {
     this.rows = rows;
     this.cols = cols;
     this.d = d;
-    this.#slots = slotsFor(rows, cols, d, seed);
+    this.#shared = slotsFor(rows, cols, d, seed);
+    this.#slots = this.#shared.slots;
+    this.#kernel = this.#shared.kernel;
     this.#signShift = cols <= NARROW_COLS ? 15 : 31;
     this.#bucketMask = cols <= NARROW_COLS ? 0x7fff : 0x7fffffff;
   }
 
   /**
-   * Adds the sketch of `values` to `table` (`rows × cols`, row by row).
+   * Which loop {@linkcode CountSketch.accumulate} runs now: `wasm-simd` when the selected kernels
+   * are WebAssembly's and the slots are 16 bits, `js` otherwise.
+   *
+   * @returns The update's kernels.
+   */
+  get kernels(): "wasm-simd" | "js" {
+    return selectedSketchKernel(this.#kernel) === null ? "js" : "wasm-simd";
+  }
+
+  /**
+   * Which loop {@linkcode CountSketch.estimates} runs now: `wasm-simd` as for the update, for 3
+   * or 5 rows (the kernel's median networks), `js` otherwise.
+   *
+   * @returns The estimates' kernels.
+   */
+  get estimatesKernels(): "wasm-simd" | "js" {
+    return selectedSketchKernel(this.#kernel)?.hasMedians ? "wasm-simd" : "js";
+  }
+
+  /**
+   * Adds the sketch of `values` to `table` (`rows × cols`, row by row), with the selected kernels
+   * (`kernelSelection()`, `runtime/kernels/vector_kernels.ts`): bit for bit the same either way.
    *
    * @param values A vector of `d` values.
    * @param table The counters, updated in place.
    */
   accumulate(values: Float32Array, table: Float32Array): void {
+    const kernel = selectedSketchKernel(this.#kernel);
+    if (kernel !== null) kernel.add(values, table);
+    else this.accumulateJs(values, table);
+  }
+
+  /**
+   * {@linkcode CountSketch.accumulate} in JavaScript whatever the selected kernels: the fallback,
+   * and what the tests and `bench/sketch_bench.ts` hold the kernel to.
+   *
+   * @param values A vector of `d` values.
+   * @param table The counters, updated in place.
+   */
+  accumulateJs(values: Float32Array, table: Float32Array): void {
     const { rows, cols, d } = this;
     const slots = this.#slots, shift = this.#signShift, mask = this.#bucketMask;
-    if (rows === 5) accumulate5(slots, shift, mask, cols, d, values, table);
-    else if (rows === 3) accumulate3(slots, shift, mask, cols, d, values, table);
-    else {
-      const signed = SIGNED;
-      const size = rows * cols;
-      for (let j = 0, o = 0; j < d; j++) {
-        signed[0] = values[j]!;
-        signed[1] = -values[j]!;
-        for (let base = 0; base < size; base += cols, o++) {
-          const slot = slots[o]!;
-          const at = base + (slot & mask);
-          table[at] = table[at]! + signed[slot >>> shift]!;
-        }
-      }
+    for (let start = 0; start < d; start += SKETCH_BLOCK) {
+      const n = Math.min(SKETCH_BLOCK, d - start);
+      const block: Block = { slots, at: start * rows, n, start };
+      if (rows === 5) accumulate5(block, shift, mask, cols, values, table);
+      else if (rows === 3) accumulate3(block, shift, mask, cols, values, table);
+      else accumulateRows(block, rows, shift, mask, cols, values, table);
     }
   }
 
   /**
-   * The estimate of every coordinate from a table: the median over rows of `σ_r(j) S[r, h_r(j)]`.
+   * The estimate of every coordinate from a table: the median over rows of `σ_r(j) S[r, h_r(j)]`,
+   * with the selected kernels (WebAssembly for 3 and 5 rows): bit for bit the same either way.
    *
    * @param table The counters.
    * @returns `d` estimates.
    */
   estimates(table: Float32Array): Float32Array {
+    const kernel = selectedSketchKernel(this.#kernel);
+    if (kernel === null || !kernel.hasMedians) return this.estimatesJs(table);
+    const out = new Float32Array(this.d);
+    kernel.medians(table, out);
+    return out;
+  }
+
+  /**
+   * {@linkcode CountSketch.estimates} in JavaScript whatever the selected kernels: the fallback,
+   * and what the tests and `bench/sketch_bench.ts` hold the kernel to.
+   *
+   * @param table The counters.
+   * @returns `d` estimates.
+   */
+  estimatesJs(table: Float32Array): Float32Array {
     const { rows, cols, d } = this;
     const slots = this.#slots, shift = this.#signShift, mask = this.#bucketMask;
     const signs = SIGNS;
     const out = new Float32Array(d);
     const c2 = 2 * cols, c3 = 3 * cols, c4 = 4 * cols;
-    if (rows === 1) {
-      for (let j = 0; j < d; j++) {
-        const slot = slots[j]!;
-        out[j] = signs[slot >>> shift]! * table[slot & mask]!;
-      }
-    } else if (rows === 3) {
-      for (let j = 0, o = 0; j < d; j++, o += 3) {
-        const s0 = slots[o]!, s1 = slots[o + 1]!, s2 = slots[o + 2]!;
-        out[j] = median3(
-          signs[s0 >>> shift]! * table[s0 & mask]!,
-          signs[s1 >>> shift]! * table[cols + (s1 & mask)]!,
-          signs[s2 >>> shift]! * table[c2 + (s2 & mask)]!,
-        );
-      }
-    } else if (rows === 5) {
-      for (let j = 0, o = 0; j < d; j++, o += 5) {
-        const s0 = slots[o]!, s1 = slots[o + 1]!, s2 = slots[o + 2]!;
-        const s3 = slots[o + 3]!, s4 = slots[o + 4]!;
-        out[j] = median5(
-          signs[s0 >>> shift]! * table[s0 & mask]!,
-          signs[s1 >>> shift]! * table[cols + (s1 & mask)]!,
-          signs[s2 >>> shift]! * table[c2 + (s2 & mask)]!,
-          signs[s3 >>> shift]! * table[c3 + (s3 & mask)]!,
-          signs[s4 >>> shift]! * table[c4 + (s4 & mask)]!,
-        );
-      }
-    } else {
+    if (rows !== 1 && rows !== 3 && rows !== 5) {
       this.#sortedMedians(table, out);
+      return out;
+    }
+    for (let start = 0; start < d; start += SKETCH_BLOCK) {
+      const n = Math.min(SKETCH_BLOCK, d - start), end = start + n;
+      // `o + j` is coordinate j's slot in row 0 of the block, `o + j + n·r` in row r.
+      const o = start * rows - start;
+      if (rows === 1) {
+        for (let j = start; j < end; j++) {
+          const slot = slots[o + j]!;
+          out[j] = signs[slot >>> shift]! * table[slot & mask]!;
+        }
+      } else if (rows === 3) {
+        const o1 = o + n, o2 = o1 + n;
+        for (let j = start; j < end; j++) {
+          const s0 = slots[o + j]!, s1 = slots[o1 + j]!, s2 = slots[o2 + j]!;
+          out[j] = median3(
+            signs[s0 >>> shift]! * table[s0 & mask]!,
+            signs[s1 >>> shift]! * table[cols + (s1 & mask)]!,
+            signs[s2 >>> shift]! * table[c2 + (s2 & mask)]!,
+          );
+        }
+      } else {
+        const o1 = o + n, o2 = o1 + n, o3 = o2 + n, o4 = o3 + n;
+        for (let j = start; j < end; j++) {
+          const s0 = slots[o + j]!, s1 = slots[o1 + j]!, s2 = slots[o2 + j]!;
+          const s3 = slots[o3 + j]!, s4 = slots[o4 + j]!;
+          out[j] = median5(
+            signs[s0 >>> shift]! * table[s0 & mask]!,
+            signs[s1 >>> shift]! * table[cols + (s1 & mask)]!,
+            signs[s2 >>> shift]! * table[c2 + (s2 & mask)]!,
+            signs[s3 >>> shift]! * table[c3 + (s3 & mask)]!,
+            signs[s4 >>> shift]! * table[c4 + (s4 & mask)]!,
+          );
+        }
+      }
     }
     return out;
   }
@@ -228,37 +312,45 @@ export class CountSketch {
     const signs = SIGNS;
     const out = new Float64Array(d);
     const c2 = 2 * cols, c3 = 3 * cols, c4 = 4 * cols;
-    if (rows === 1) {
-      for (let j = 0; j < d; j++) {
-        const slot = slots[j]!;
-        out[j] = signs[slot >>> shift]! * table[slot & mask]!;
-      }
-    } else if (rows === 3) {
-      for (let j = 0, o = 0; j < d; j++, o += 3) {
-        const s0 = slots[o]!, s1 = slots[o + 1]!, s2 = slots[o + 2]!;
-        out[j] = exactMedian3(
-          signs[s0 >>> shift]! * table[s0 & mask]!,
-          signs[s1 >>> shift]! * table[cols + (s1 & mask)]!,
-          signs[s2 >>> shift]! * table[c2 + (s2 & mask)]!,
-        );
-      }
-    } else if (rows === 5) {
-      for (let j = 0, o = 0; j < d; j++, o += 5) {
-        const s0 = slots[o]!, s1 = slots[o + 1]!, s2 = slots[o + 2]!;
-        const s3 = slots[o + 3]!, s4 = slots[o + 4]!;
-        const a = signs[s0 >>> shift]! * table[s0 & mask]!;
-        const b = signs[s1 >>> shift]! * table[cols + (s1 & mask)]!;
-        const c = signs[s2 >>> shift]! * table[c2 + (s2 & mask)]!;
-        const e = signs[s3 >>> shift]! * table[c3 + (s3 & mask)]!;
-        // As median5: the larger of the pairs' minima, the smaller of their maxima, the fifth.
-        out[j] = exactMedian3(
-          Math.max(Math.min(a, b), Math.min(c, e)),
-          Math.min(Math.max(a, b), Math.max(c, e)),
-          signs[s4 >>> shift]! * table[c4 + (s4 & mask)]!,
-        );
-      }
-    } else {
+    if (rows !== 1 && rows !== 3 && rows !== 5) {
       this.#sortedMedians(table, out);
+      return out;
+    }
+    for (let start = 0; start < d; start += SKETCH_BLOCK) {
+      const n = Math.min(SKETCH_BLOCK, d - start), end = start + n;
+      const o = start * rows - start;
+      if (rows === 1) {
+        for (let j = start; j < end; j++) {
+          const slot = slots[o + j]!;
+          out[j] = signs[slot >>> shift]! * table[slot & mask]!;
+        }
+      } else if (rows === 3) {
+        const o1 = o + n, o2 = o1 + n;
+        for (let j = start; j < end; j++) {
+          const s0 = slots[o + j]!, s1 = slots[o1 + j]!, s2 = slots[o2 + j]!;
+          out[j] = exactMedian3(
+            signs[s0 >>> shift]! * table[s0 & mask]!,
+            signs[s1 >>> shift]! * table[cols + (s1 & mask)]!,
+            signs[s2 >>> shift]! * table[c2 + (s2 & mask)]!,
+          );
+        }
+      } else {
+        const o1 = o + n, o2 = o1 + n, o3 = o2 + n, o4 = o3 + n;
+        for (let j = start; j < end; j++) {
+          const s0 = slots[o + j]!, s1 = slots[o1 + j]!, s2 = slots[o2 + j]!;
+          const s3 = slots[o3 + j]!, s4 = slots[o4 + j]!;
+          const a = signs[s0 >>> shift]! * table[s0 & mask]!;
+          const b = signs[s1 >>> shift]! * table[cols + (s1 & mask)]!;
+          const c = signs[s2 >>> shift]! * table[c2 + (s2 & mask)]!;
+          const e = signs[s3 >>> shift]! * table[c3 + (s3 & mask)]!;
+          // As median5: the larger of the pairs' minima, the smaller of their maxima, the fifth.
+          out[j] = exactMedian3(
+            Math.max(Math.min(a, b), Math.min(c, e)),
+            Math.min(Math.max(a, b), Math.max(c, e)),
+            signs[s4 >>> shift]! * table[c4 + (s4 & mask)]!,
+          );
+        }
+      }
     }
     return out;
   }
@@ -271,15 +363,19 @@ export class CountSketch {
     const { rows, cols, d } = this;
     const slots = this.#slots, shift = this.#signShift, mask = this.#bucketMask;
     const column = new Float64Array(rows);
-    for (let j = 0, o = 0; j < d; j++) {
-      for (let r = 0; r < rows; r++, o++) {
-        const slot = slots[o]!;
-        column[r] = SIGNS[slot >>> shift]! * table[r * cols + (slot & mask)]!;
+    for (let start = 0; start < d; start += SKETCH_BLOCK) {
+      const n = Math.min(SKETCH_BLOCK, d - start);
+      const o = start * rows - start;
+      for (let j = start; j < start + n; j++) {
+        for (let r = 0; r < rows; r++) {
+          const slot = slots[o + r * n + j]!;
+          column[r] = SIGNS[slot >>> shift]! * table[r * cols + (slot & mask)]!;
+        }
+        column.sort();
+        out[j] = rows % 2 === 1
+          ? column[rows >>> 1]!
+          : (column[rows / 2 - 1]! + column[rows / 2]!) / 2;
       }
-      column.sort();
-      out[j] = rows % 2 === 1
-        ? column[rows >>> 1]!
-        : (column[rows / 2 - 1]! + column[rows / 2]!) / 2;
     }
   }
 
@@ -291,80 +387,122 @@ export class CountSketch {
    * @param table The counters, `rows × cols`, updated in place.
    */
   clearBuckets(coordinates: ArrayLike<number>, table: Float32Array | Float64Array): void {
-    const { rows, cols } = this;
+    const { rows, cols, d } = this;
     const slots = this.#slots, mask = this.#bucketMask;
     for (let i = 0; i < coordinates.length; i++) {
-      const o = coordinates[i]! * rows;
-      for (let r = 0; r < rows; r++) table[r * cols + (slots[o + r]! & mask)] = 0;
+      const j = coordinates[i]!;
+      const start = j - j % SKETCH_BLOCK;
+      const n = Math.min(SKETCH_BLOCK, d - start);
+      const o = start * rows + j - start;
+      for (let r = 0; r < rows; r++) table[r * cols + (slots[o + r * n]! & mask)] = 0;
     }
   }
 }
 
 /**
- * The update of a 5-row sketch, unrolled: one value, five counters. Each counter adds in float32
- * (a float64 sum of two float32 values, rounded by the store, is the float32 sum). The value and
- * its negation are written once per coordinate into {@linkcode SIGNED} and each row loads the one
- * its sign bit picks: `v + (−v)`'s bits are `v + (−1)·v`'s (for a NaN, only its sign bit may
- * differ), and one load per counter costs less than a multiplication by a loaded `±1`.
+ * One block of the slots: `n` coordinates from `start`, whose slots begin at `at`, row after row.
+ */
+interface Block {
+  readonly slots: Slots;
+  readonly at: number;
+  readonly n: number;
+  readonly start: number;
+}
+
+/**
+ * The JavaScript update of one block of a 5-row sketch, unrolled: one value, five counters. Each
+ * counter adds in float32 (a float64 sum of two float32 values, rounded by the store, is the
+ * float32 sum). The value and its negation are written once per coordinate into
+ * {@linkcode SIGNED} and each row loads the one its sign bit picks: `v + (−v)`'s bits are
+ * `v + (−1)·v`'s (for a NaN, only its sign bit may differ), and one load per counter costs less
+ * than a multiplication by a loaded `±1`.
  */
 function accumulate5(
-  slots: Slots,
+  block: Block,
   shift: number,
   mask: number,
   cols: number,
-  d: number,
   values: Float32Array,
   table: Float32Array,
 ): void {
+  const { slots, n, start } = block;
   const signed = SIGNED;
   const c2 = 2 * cols, c3 = 3 * cols, c4 = 4 * cols;
-  for (let j = 0, o = 0; j < d; j++, o += 5) {
+  // `o + j` is coordinate j's slot in row 0 of the block, `o + j + n·r` in row r.
+  const o = block.at - start, o1 = o + n, o2 = o1 + n, o3 = o2 + n, o4 = o3 + n;
+  for (let j = start, end = start + n; j < end; j++) {
     const value = values[j]!;
     signed[0] = value;
     signed[1] = -value;
-    let slot = slots[o]!;
+    let slot = slots[o + j]!;
     let at = slot & mask;
     table[at] = table[at]! + signed[slot >>> shift]!;
-    slot = slots[o + 1]!;
+    slot = slots[o1 + j]!;
     at = cols + (slot & mask);
     table[at] = table[at]! + signed[slot >>> shift]!;
-    slot = slots[o + 2]!;
+    slot = slots[o2 + j]!;
     at = c2 + (slot & mask);
     table[at] = table[at]! + signed[slot >>> shift]!;
-    slot = slots[o + 3]!;
+    slot = slots[o3 + j]!;
     at = c3 + (slot & mask);
     table[at] = table[at]! + signed[slot >>> shift]!;
-    slot = slots[o + 4]!;
+    slot = slots[o4 + j]!;
     at = c4 + (slot & mask);
     table[at] = table[at]! + signed[slot >>> shift]!;
   }
 }
 
-/** The update of a 3-row sketch, unrolled (see {@linkcode accumulate5}). */
+/** The update of one block of a 3-row sketch, unrolled (see {@linkcode accumulate5}). */
 function accumulate3(
-  slots: Slots,
+  block: Block,
   shift: number,
   mask: number,
   cols: number,
-  d: number,
   values: Float32Array,
   table: Float32Array,
 ): void {
+  const { slots, n, start } = block;
   const signed = SIGNED;
   const c2 = 2 * cols;
-  for (let j = 0, o = 0; j < d; j++, o += 3) {
+  const o = block.at - start, o1 = o + n, o2 = o1 + n;
+  for (let j = start, end = start + n; j < end; j++) {
     const value = values[j]!;
     signed[0] = value;
     signed[1] = -value;
-    let slot = slots[o]!;
+    let slot = slots[o + j]!;
     let at = slot & mask;
     table[at] = table[at]! + signed[slot >>> shift]!;
-    slot = slots[o + 1]!;
+    slot = slots[o1 + j]!;
     at = cols + (slot & mask);
     table[at] = table[at]! + signed[slot >>> shift]!;
-    slot = slots[o + 2]!;
+    slot = slots[o2 + j]!;
     at = c2 + (slot & mask);
     table[at] = table[at]! + signed[slot >>> shift]!;
+  }
+}
+
+/** The update of one block of a sketch of any number of rows (see {@linkcode accumulate5}). */
+function accumulateRows(
+  block: Block,
+  rows: number,
+  shift: number,
+  mask: number,
+  cols: number,
+  values: Float32Array,
+  table: Float32Array,
+): void {
+  const { slots, n, start } = block;
+  const signed = SIGNED;
+  const size = rows * cols;
+  const o = block.at - start;
+  for (let j = start, end = start + n; j < end; j++) {
+    signed[0] = values[j]!;
+    signed[1] = -values[j]!;
+    for (let base = 0, at = o + j; base < size; base += cols, at += n) {
+      const slot = slots[at]!;
+      const counter = base + (slot & mask);
+      table[counter] = table[counter]! + signed[slot >>> shift]!;
+    }
   }
 }
 

@@ -618,4 +618,303 @@
         (local.set $at (i32.add (local.get $at) (i32.const 2)))
         (br $next)))
     (if (local.get $filled) (then (i32.store8 (local.get $out) (local.get $acc)))))
+
+  ;; The count sketch's update over one block of n coordinates (count_sketch_kernels.ts): for each
+  ;; row r < rows and coordinate i < n in turn, table[r·cols + h] += ±values[i], where the block's
+  ;; slots hold, row after row (n per row), 16-bit slots: the bucket h in the low 15 bits, the
+  ;; sign in bit 15. The sign is applied by flipping the value's sign bit (the bits of −v, as
+  ;; JavaScript's negation gives them), and every counter adds its coordinates in index order, one
+  ;; float32 addition each (f32.add is the float32 sum a JavaScript float64 sum stored into a
+  ;; Float32Array rounds to), so the table gets the bits of the JavaScript loop. Four coordinates
+  ;; a vector: sign-extended slots give the counters' byte addresses and the signed values in
+  ;; four lanes; the lanes are then added one after another, so two lanes of one vector that meet
+  ;; in one counter add in order (the addresses come out two at a time, as 64-bit lanes, which
+  ;; measured a few percent faster than four 32-bit extractions). Sixteen coordinates a turn,
+  ;; then one at a time.
+  (func (export "count_sketch_add") (param $slots i32) (param $values i32) (param $n i32)
+    (param $table i32) (param $cols i32) (param $rows i32)
+    (local $r i32) (local $row v128) (local $at_value i32) (local $vend i32) (local $end i32)
+    (local $slot v128) (local $offsets v128) (local $signed v128) (local $at i32) (local $s i32)
+    (local $pair i64)
+    (local.set $end (i32.add (local.get $values) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $values)
+      (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
+    (block $rows_done
+      (loop $next_row
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32x4.splat (i32.add (local.get $table)
+          (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2)))))
+        (local.set $at_value (local.get $values))
+        (block $done16
+          (loop $sixteen
+            (br_if $done16 (i32.ge_u (local.get $at_value) (local.get $vend)))
+            (local.set $slot (v128.load16x4_s offset=0 (local.get $slots)))
+            (local.set $offsets (i32x4.add (local.get $row)
+              (i32x4.shl (v128.and (local.get $slot) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff))
+                (i32.const 2))))
+            (local.set $signed (v128.xor (v128.load offset=0 (local.get $at_value))
+              (v128.and (local.get $slot)
+                (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+            (local.set $pair (i64x2.extract_lane 0 (local.get $offsets)))
+            (local.set $at (i32.wrap_i64 (local.get $pair)))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 0 (local.get $signed))))
+            (local.set $at (i32.wrap_i64 (i64.shr_u (local.get $pair) (i64.const 32))))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 1 (local.get $signed))))
+            (local.set $pair (i64x2.extract_lane 1 (local.get $offsets)))
+            (local.set $at (i32.wrap_i64 (local.get $pair)))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 2 (local.get $signed))))
+            (local.set $at (i32.wrap_i64 (i64.shr_u (local.get $pair) (i64.const 32))))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 3 (local.get $signed))))
+            (local.set $slot (v128.load16x4_s offset=8 (local.get $slots)))
+            (local.set $offsets (i32x4.add (local.get $row)
+              (i32x4.shl (v128.and (local.get $slot) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff))
+                (i32.const 2))))
+            (local.set $signed (v128.xor (v128.load offset=16 (local.get $at_value))
+              (v128.and (local.get $slot)
+                (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+            (local.set $pair (i64x2.extract_lane 0 (local.get $offsets)))
+            (local.set $at (i32.wrap_i64 (local.get $pair)))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 0 (local.get $signed))))
+            (local.set $at (i32.wrap_i64 (i64.shr_u (local.get $pair) (i64.const 32))))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 1 (local.get $signed))))
+            (local.set $pair (i64x2.extract_lane 1 (local.get $offsets)))
+            (local.set $at (i32.wrap_i64 (local.get $pair)))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 2 (local.get $signed))))
+            (local.set $at (i32.wrap_i64 (i64.shr_u (local.get $pair) (i64.const 32))))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 3 (local.get $signed))))
+            (local.set $slot (v128.load16x4_s offset=16 (local.get $slots)))
+            (local.set $offsets (i32x4.add (local.get $row)
+              (i32x4.shl (v128.and (local.get $slot) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff))
+                (i32.const 2))))
+            (local.set $signed (v128.xor (v128.load offset=32 (local.get $at_value))
+              (v128.and (local.get $slot)
+                (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+            (local.set $pair (i64x2.extract_lane 0 (local.get $offsets)))
+            (local.set $at (i32.wrap_i64 (local.get $pair)))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 0 (local.get $signed))))
+            (local.set $at (i32.wrap_i64 (i64.shr_u (local.get $pair) (i64.const 32))))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 1 (local.get $signed))))
+            (local.set $pair (i64x2.extract_lane 1 (local.get $offsets)))
+            (local.set $at (i32.wrap_i64 (local.get $pair)))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 2 (local.get $signed))))
+            (local.set $at (i32.wrap_i64 (i64.shr_u (local.get $pair) (i64.const 32))))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 3 (local.get $signed))))
+            (local.set $slot (v128.load16x4_s offset=24 (local.get $slots)))
+            (local.set $offsets (i32x4.add (local.get $row)
+              (i32x4.shl (v128.and (local.get $slot) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff))
+                (i32.const 2))))
+            (local.set $signed (v128.xor (v128.load offset=48 (local.get $at_value))
+              (v128.and (local.get $slot)
+                (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+            (local.set $pair (i64x2.extract_lane 0 (local.get $offsets)))
+            (local.set $at (i32.wrap_i64 (local.get $pair)))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 0 (local.get $signed))))
+            (local.set $at (i32.wrap_i64 (i64.shr_u (local.get $pair) (i64.const 32))))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 1 (local.get $signed))))
+            (local.set $pair (i64x2.extract_lane 1 (local.get $offsets)))
+            (local.set $at (i32.wrap_i64 (local.get $pair)))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 2 (local.get $signed))))
+            (local.set $at (i32.wrap_i64 (i64.shr_u (local.get $pair) (i64.const 32))))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 3 (local.get $signed))))
+            (local.set $slots (i32.add (local.get $slots) (i32.const 32)))
+            (local.set $at_value (i32.add (local.get $at_value) (i32.const 64)))
+            (br $sixteen)))
+        (block $done
+          (loop $one
+            (br_if $done (i32.ge_u (local.get $at_value) (local.get $end)))
+            (local.set $s (i32.load16_u (local.get $slots)))
+            (local.set $at (i32.add (i32x4.extract_lane 0 (local.get $row))
+              (i32.shl (i32.and (local.get $s) (i32.const 0x7fff)) (i32.const 2))))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at)) (f32.reinterpret_i32 (i32.xor
+                (i32.load (local.get $at_value))
+                (i32.shl (i32.and (local.get $s) (i32.const 0x8000)) (i32.const 16))))))
+            (local.set $slots (i32.add (local.get $slots) (i32.const 2)))
+            (local.set $at_value (i32.add (local.get $at_value) (i32.const 4)))
+            (br $one)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $next_row))))
+
+  ;; One row's signed counters of m coordinates, into `to`: to[i] = ±table_row[bucket(slot i)]
+  ;; (the sign bit flipped where the slot's is set: the bits of −1 · counter). Four a vector: the
+  ;; addresses as in count_sketch_add, the counters loaded one by one into the lanes.
+  (func $count_sketch_gather (param $slots i32) (param $m i32) (param $row i32) (param $to i32)
+    (local $end i32) (local $vend i32) (local $slot v128) (local $offsets v128) (local $pair i64)
+    (local $gathered v128) (local $s i32)
+    (local.set $end (i32.add (local.get $to) (i32.shl (local.get $m) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $to)
+      (i32.shl (i32.and (local.get $m) (i32.const -4)) (i32.const 2))))
+    (block $done4
+      (loop $four
+        (br_if $done4 (i32.ge_u (local.get $to) (local.get $vend)))
+        (local.set $slot (v128.load16x4_s (local.get $slots)))
+        (local.set $offsets (i32x4.add (i32x4.splat (local.get $row))
+          (i32x4.shl (v128.and (local.get $slot) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff))
+            (i32.const 2))))
+        (local.set $pair (i64x2.extract_lane 0 (local.get $offsets)))
+        (local.set $gathered (f32x4.splat (f32.load (i32.wrap_i64 (local.get $pair)))))
+        (local.set $gathered (f32x4.replace_lane 1 (local.get $gathered)
+          (f32.load (i32.wrap_i64 (i64.shr_u (local.get $pair) (i64.const 32))))))
+        (local.set $pair (i64x2.extract_lane 1 (local.get $offsets)))
+        (local.set $gathered (f32x4.replace_lane 2 (local.get $gathered)
+          (f32.load (i32.wrap_i64 (local.get $pair)))))
+        (local.set $gathered (f32x4.replace_lane 3 (local.get $gathered)
+          (f32.load (i32.wrap_i64 (i64.shr_u (local.get $pair) (i64.const 32))))))
+        (v128.store (local.get $to) (v128.xor (local.get $gathered)
+          (v128.and (local.get $slot)
+            (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+        (local.set $slots (i32.add (local.get $slots) (i32.const 8)))
+        (local.set $to (i32.add (local.get $to) (i32.const 16)))
+        (br $four)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $to) (local.get $end)))
+        (local.set $s (i32.load16_u (local.get $slots)))
+        (i32.store (local.get $to) (i32.xor
+          (i32.load (i32.add (local.get $row)
+            (i32.shl (i32.and (local.get $s) (i32.const 0x7fff)) (i32.const 2))))
+          (i32.shl (i32.and (local.get $s) (i32.const 0x8000)) (i32.const 16))))
+        (local.set $slots (i32.add (local.get $slots) (i32.const 2)))
+        (local.set $to (i32.add (local.get $to) (i32.const 4)))
+        (br $one))))
+
+  ;; The median of three and of five float64 pairs, lane by lane, by the branchless network of
+  ;; sketched_sgd.ts operation for operation (median3, median5): with lower(a, b) =
+  ;; 0.5·(a + b − |a − b|) and upper(a, b) = 0.5·(a + b + |a − b|), written out here (calls are not
+  ;; inlined, and one per minimum cost a sixth of the estimates' time), the sum and the difference
+  ;; of a pair computed once for both.
+
+  ;; median3(a, b, c) = upper(lower(a, b), lower(upper(a, b), c)).
+  (func $median3 (param $a v128) (param $b v128) (param $c v128) (result v128)
+    (local $sum v128) (local $gap v128) (local $low v128) (local $high v128)
+    ;; lower(a, b), upper(a, b)
+    (local.set $sum (f64x2.add (local.get $a) (local.get $b)))
+    (local.set $gap (f64x2.abs (f64x2.sub (local.get $a) (local.get $b))))
+    (local.set $low (f64x2.mul (v128.const f64x2 0.5 0.5)
+      (f64x2.sub (local.get $sum) (local.get $gap))))
+    (local.set $high (f64x2.mul (v128.const f64x2 0.5 0.5)
+      (f64x2.add (local.get $sum) (local.get $gap))))
+    ;; c ← lower(upper(a, b), c)
+    (local.set $sum (f64x2.add (local.get $high) (local.get $c)))
+    (local.set $gap (f64x2.abs (f64x2.sub (local.get $high) (local.get $c))))
+    (local.set $c (f64x2.mul (v128.const f64x2 0.5 0.5)
+      (f64x2.sub (local.get $sum) (local.get $gap))))
+    ;; upper(lower(a, b), c)
+    (local.set $sum (f64x2.add (local.get $low) (local.get $c)))
+    (local.set $gap (f64x2.abs (f64x2.sub (local.get $low) (local.get $c))))
+    (f64x2.mul (v128.const f64x2 0.5 0.5) (f64x2.add (local.get $sum) (local.get $gap))))
+
+  ;; median5(a, b, c, d, e) = median3(upper(lower(a, b), lower(c, d)),
+  ;; lower(upper(a, b), upper(c, d)), e): of the two pairs, the larger minimum and the smaller
+  ;; maximum bracket the median with the fifth value.
+  (func $median5 (param $a v128) (param $b v128) (param $c v128) (param $d v128) (param $e v128)
+    (result v128)
+    (local $sum v128) (local $gap v128) (local $low_ab v128) (local $high_ab v128)
+    (local $low_cd v128) (local $high_cd v128)
+    (local.set $sum (f64x2.add (local.get $a) (local.get $b)))
+    (local.set $gap (f64x2.abs (f64x2.sub (local.get $a) (local.get $b))))
+    (local.set $low_ab (f64x2.mul (v128.const f64x2 0.5 0.5)
+      (f64x2.sub (local.get $sum) (local.get $gap))))
+    (local.set $high_ab (f64x2.mul (v128.const f64x2 0.5 0.5)
+      (f64x2.add (local.get $sum) (local.get $gap))))
+    (local.set $sum (f64x2.add (local.get $c) (local.get $d)))
+    (local.set $gap (f64x2.abs (f64x2.sub (local.get $c) (local.get $d))))
+    (local.set $low_cd (f64x2.mul (v128.const f64x2 0.5 0.5)
+      (f64x2.sub (local.get $sum) (local.get $gap))))
+    (local.set $high_cd (f64x2.mul (v128.const f64x2 0.5 0.5)
+      (f64x2.add (local.get $sum) (local.get $gap))))
+    ;; a ← upper(lower(a, b), lower(c, d)), b ← lower(upper(a, b), upper(c, d))
+    (local.set $sum (f64x2.add (local.get $low_ab) (local.get $low_cd)))
+    (local.set $gap (f64x2.abs (f64x2.sub (local.get $low_ab) (local.get $low_cd))))
+    (local.set $a (f64x2.mul (v128.const f64x2 0.5 0.5)
+      (f64x2.add (local.get $sum) (local.get $gap))))
+    (local.set $sum (f64x2.add (local.get $high_ab) (local.get $high_cd)))
+    (local.set $gap (f64x2.abs (f64x2.sub (local.get $high_ab) (local.get $high_cd))))
+    (local.set $b (f64x2.mul (v128.const f64x2 0.5 0.5)
+      (f64x2.sub (local.get $sum) (local.get $gap))))
+    (call $median3 (local.get $a) (local.get $b) (local.get $e)))
+
+  ;; The count sketch's estimates over one block of n coordinates (slots as for
+  ;; count_sketch_add), 3 or 5 rows: out[i] = the median over rows of ±table[r·cols + h]. A run of
+  ;; at most 512 coordinates at a time is gathered row by row into `scratch` (2064 bytes a row),
+  ;; then four medians a turn are taken in two float64 pairs (lanes 0, 1 and lanes 2, 3 of each
+  ;; row, promoted) by the network of sketched_sgd.ts and rounded to float32 as a Float32Array
+  ;; store does. `out` must have room for n rounded up to four (the lanes past n are garbage).
+  (func (export "count_sketch_medians") (param $slots i32) (param $n i32) (param $table i32)
+    (param $cols i32) (param $rows i32) (param $scratch i32) (param $out i32)
+    (local $sub i32) (local $m i32) (local $r i32) (local $p i32) (local $pend i32) (local $q i32)
+    (local $low v128) (local $high v128)
+    (block $all
+      (loop $runs
+        (br_if $all (i32.ge_u (local.get $sub) (local.get $n)))
+        (local.set $m (i32.sub (local.get $n) (local.get $sub)))
+        (if (i32.gt_u (local.get $m) (i32.const 512)) (then (local.set $m (i32.const 512))))
+        (local.set $r (i32.const 0))
+        (block $gathered
+          (loop $row
+            (br_if $gathered (i32.ge_u (local.get $r) (local.get $rows)))
+            (call $count_sketch_gather
+              (i32.add (local.get $slots)
+                (i32.shl (i32.add (i32.mul (local.get $r) (local.get $n)) (local.get $sub))
+                  (i32.const 1)))
+              (local.get $m)
+              (i32.add (local.get $table)
+                (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2)))
+              (i32.add (local.get $scratch) (i32.mul (local.get $r) (i32.const 2064))))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $row)))
+        (local.set $p (local.get $scratch))
+        (local.set $pend (i32.add (local.get $scratch)
+          (i32.shl (i32.and (i32.add (local.get $m) (i32.const 3)) (i32.const -4)) (i32.const 2))))
+        (local.set $q (i32.add (local.get $out) (i32.shl (local.get $sub) (i32.const 2))))
+        (block $done
+          (loop $four
+            (br_if $done (i32.ge_u (local.get $p) (local.get $pend)))
+            (if (i32.eq (local.get $rows) (i32.const 5))
+              (then
+                (local.set $low (call $median5
+                  (f64x2.promote_low_f32x4 (v128.load offset=0 (local.get $p)))
+                  (f64x2.promote_low_f32x4 (v128.load offset=2064 (local.get $p)))
+                  (f64x2.promote_low_f32x4 (v128.load offset=4128 (local.get $p)))
+                  (f64x2.promote_low_f32x4 (v128.load offset=6192 (local.get $p)))
+                  (f64x2.promote_low_f32x4 (v128.load offset=8256 (local.get $p)))))
+                (local.set $high (call $median5
+                  (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $p)))
+                  (f64x2.promote_low_f32x4 (v128.load64_zero offset=2072 (local.get $p)))
+                  (f64x2.promote_low_f32x4 (v128.load64_zero offset=4136 (local.get $p)))
+                  (f64x2.promote_low_f32x4 (v128.load64_zero offset=6200 (local.get $p)))
+                  (f64x2.promote_low_f32x4 (v128.load64_zero offset=8264 (local.get $p))))))
+              (else
+                (local.set $low (call $median3
+                  (f64x2.promote_low_f32x4 (v128.load offset=0 (local.get $p)))
+                  (f64x2.promote_low_f32x4 (v128.load offset=2064 (local.get $p)))
+                  (f64x2.promote_low_f32x4 (v128.load offset=4128 (local.get $p)))))
+                (local.set $high (call $median3
+                  (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $p)))
+                  (f64x2.promote_low_f32x4 (v128.load64_zero offset=2072 (local.get $p)))
+                  (f64x2.promote_low_f32x4 (v128.load64_zero offset=4136 (local.get $p)))))))
+            (v128.store (local.get $q) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (f32x4.demote_f64x2_zero (local.get $low))
+              (f32x4.demote_f64x2_zero (local.get $high))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (br $four)))
+        (local.set $sub (i32.add (local.get $sub) (i32.const 512)))
+        (br $runs))))
 )
