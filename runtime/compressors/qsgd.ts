@@ -260,7 +260,7 @@ function addBucket(
   for (; j < head; j++) addOne(code, signsAt, levelsAt, width, j, unit, target);
   const end = j + ((hi - j) & ~7);
   if (width === 8) addEightBits(code, signsAt, levelsAt, j, end, unit, target);
-  else if (8 % width === 0) addWordLevels(code, signsAt, levelsAt, width, j, end, unit, target);
+  else if (width <= 4) addWordLevels(code, signsAt, levelsAt, width, j, end, unit, target);
   else addStraddledLevels(code, signsAt, levelsAt, width, j, end, unit, target);
   for (j = end; j < hi; j++) addOne(code, signsAt, levelsAt, width, j, unit, target);
 }
@@ -299,7 +299,7 @@ function addEightBits(
   }
 }
 
-/** {@linkcode addBucket}'s eight a turn at 1, 2 or 4 bits a level: the eight in one word. */
+/** {@linkcode addBucket}'s eight a turn at 1 to 4 bits a level: the eight in one word. */
 function addWordLevels(
   code: Uint8Array,
   signsAt: number,
@@ -316,7 +316,8 @@ function addWordLevels(
     const at = levelsAt + ((j * width) >>> 3);
     let w = code[at]!;
     if (width > 1) w |= code[at + 1]! << 8;
-    if (width > 2) w |= code[at + 2]! << 16 | code[at + 3]! << 24;
+    if (width > 2) w |= code[at + 2]! << 16;
+    if (width > 3) w |= code[at + 3]! << 24;
     let n: number;
     n = 0 - (s & 1);
     target[j] = target[j]! + unit * (((w & mask) ^ n) - n);
@@ -338,7 +339,7 @@ function addWordLevels(
 }
 
 /**
- * {@linkcode addBucket}'s eight a turn at 3, 5, 6 or 7 bits a level: the first four bytes in
+ * {@linkcode addBucket}'s eight a turn at 5, 6 or 7 bits a level: the first four bytes in
  * `low`, the rest in `high`, a level that straddles the two put together from both.
  */
 function addStraddledLevels(
