@@ -173,22 +173,12 @@ export function dequantizeInto(
   // and out of its memory but was measured faster there, or else a bit reader.
   const layout = { d, levels, bucket, buckets, width, signsAt, levelsAt };
   if (width > 8 && qsgdAddDecoded(code, layout, target, scale)) return;
-  if (width > 8) {
-    const addBucket = target instanceof Float64Array ? addBucketBitsFloat64 : addBucketBitsFloat32;
-    for (let b = 0; b < buckets; b++) {
-      const lo = b * bucket;
-      const unit = scale * norms[b]! / levels;
-      if (unit !== 0) {
-        addBucket(code, signsAt, levelsAt, width, lo, Math.min(lo + bucket, d), unit, target);
-      }
-    }
-    return;
-  }
+  const addLevels = width <= 8 ? addBucket : addBucketBits;
   for (let b = 0; b < buckets; b++) {
     const lo = b * bucket;
     const unit = scale * norms[b]! / levels;
     if (unit !== 0) {
-      addBucket(code, signsAt, levelsAt, width, lo, Math.min(lo + bucket, d), unit, target);
+      addLevels(code, signsAt, levelsAt, width, lo, Math.min(lo + bucket, d), unit, target);
     }
   }
 }
@@ -197,45 +187,38 @@ export function dequantizeInto(
  * `target[j] += unit · (±level_j)` for `j` in `[lo, hi)`, the levels `width` bits each (any width
  * up to 16), read through a bit reader: an accumulator refilled a byte at a time, and the sign
  * byte read once per eight values. The product and sum are those of the one-value loop
- * (`_qsgd_reference.ts`). Made twice, as {@linkcode bucketAdder}.
+ * (`_qsgd_reference.ts`).
  */
-function bitsBucketAdder() {
-  return (
-    code: Uint8Array,
-    signsAt: number,
-    levelsAt: number,
-    width: number,
-    lo: number,
-    hi: number,
-    unit: number,
-    target: Float32Array | Float64Array,
-  ): void => {
-    const mask = (1 << width) - 1;
-    const first = lo * width;
-    let position = levelsAt + (first >>> 3);
-    let bits = code[position++]! >>> (first & 7);
-    let filled = 8 - (first & 7);
-    let signs = code[signsAt + (lo >>> 3)]! >>> (lo & 7);
-    for (let j = lo; j < hi; j++) {
-      if ((j & 7) === 0) signs = code[signsAt + (j >>> 3)]!;
-      while (filled < width) {
-        bits |= code[position++]! << filled;
-        filled += 8;
-      }
-      // `0 −`, not unary minus: −0 is not a small integer, and V8 would leave the fast path.
-      const negative = 0 - (signs & 1);
-      target[j] = target[j]! + unit * (((bits & mask) ^ negative) - negative);
-      bits >>>= width;
-      filled -= width;
-      signs >>>= 1;
+function addBucketBits(
+  code: Uint8Array,
+  signsAt: number,
+  levelsAt: number,
+  width: number,
+  lo: number,
+  hi: number,
+  unit: number,
+  target: Float32Array | Float64Array,
+): void {
+  const mask = (1 << width) - 1;
+  const first = lo * width;
+  let position = levelsAt + (first >>> 3);
+  let bits = code[position++]! >>> (first & 7);
+  let filled = 8 - (first & 7);
+  let signs = code[signsAt + (lo >>> 3)]! >>> (lo & 7);
+  for (let j = lo; j < hi; j++) {
+    if ((j & 7) === 0) signs = code[signsAt + (j >>> 3)]!;
+    while (filled < width) {
+      bits |= code[position++]! << filled;
+      filled += 8;
     }
-  };
+    // `0 −`, not unary minus: −0 is not a small integer, and V8 would leave the fast path.
+    const negative = 0 - (signs & 1);
+    target[j] = target[j]! + unit * (((bits & mask) ^ negative) - negative);
+    bits >>>= width;
+    filled -= width;
+    signs >>>= 1;
+  }
 }
-
-/** {@linkcode bitsBucketAdder}'s copy for float64 targets. */
-const addBucketBitsFloat64 = bitsBucketAdder();
-/** {@linkcode bitsBucketAdder}'s copy for float32 targets. */
-const addBucketBitsFloat32 = bitsBucketAdder();
 
 /**
  * `target[j] += unit · (±level_j)` for `j` in `[lo, hi)`, the levels `width` bits each (up to 8):

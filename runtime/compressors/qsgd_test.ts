@@ -161,16 +161,21 @@ Deno.test("QSGD decodes every width, bucket and offset as the bit-by-bit referen
         const norms = new Float32Array(code.buffer, 0, buckets);
         for (let b = 0; b < buckets; b++) norms[b] = b % 5 === 4 ? 0 : random.uniform() * 3;
         const start = Array.from({ length: d }, (_, j) => Math.cos(j) * 1e-2);
-        for (const Target of [Float64Array, Float32Array]) {
-          const [got, want] = [Target.from(start), Target.from(start)];
-          dequantizeInto(code, d, levels, bucket, got, 0.75);
-          dequantizeIntoReference(code, d, levels, bucket, want, 0.75);
-          assert.deepEqual(
-            new Uint8Array(got.buffer),
-            new Uint8Array(want.buffer),
-            `${width} bits, bucket ${bucket}, d ${d}, ${Target.name}`,
-          );
+        // Both selections: above 8 bits the kernel, or else the JavaScript bit reader, decodes.
+        for (const kernels of ["wasm", "js"] as const) {
+          selectKernels(kernels);
+          for (const Target of [Float64Array, Float32Array]) {
+            const [got, want] = [Target.from(start), Target.from(start)];
+            dequantizeInto(code, d, levels, bucket, got, 0.75);
+            dequantizeIntoReference(code, d, levels, bucket, want, 0.75);
+            assert.deepEqual(
+              new Uint8Array(got.buffer),
+              new Uint8Array(want.buffer),
+              `${width} bits, bucket ${bucket}, d ${d}, ${Target.name}, ${kernels}`,
+            );
+          }
         }
+        selectKernels("auto");
       }
     }
   }
