@@ -46,17 +46,21 @@ export async function exchangeCompressed(
   code: Uint8Array,
   d: number,
 ): Promise<Float32Array> {
-  const sum = new Float64Array(d);
-  const n = comm.members.length;
+  let sum: Float64Array;
   if (codec.linear) {
     const summed = await comm.allReduceSum(bytesAsFloats(code), "compressed");
+    sum = new Float64Array(d);
     codec.addDecoded(floatsAsBytes(summed), sum, 1);
   } else {
     const codes = await comm.allGather(code, "compressed");
-    const mean = codec.meanOf?.(codes, n);
+    // The codec's own mean where it has one (QSGD's, with its sum in kernel memory): the same
+    // bits as the loop below.
+    const mean = codec.meanOf?.(codes, comm.members.length);
     if (mean !== undefined) return mean;
+    sum = new Float64Array(d);
     for (const each of codes) codec.addDecoded(each, sum, 1);
   }
+  const n = comm.members.length;
   const mean = new Float32Array(d);
   for (let j = 0; j < d; j++) mean[j] = sum[j]! / n;
   return mean;
