@@ -184,27 +184,24 @@ if (import.meta.main) {
           reps,
           codeValues,
         );
-        // The compressed mean's decode (compressed_mean.ts): four ranks' codes into one float64
-        // sum and the float32 mean, through Codec.meanOf where the kernels run it.
-        const codes = [code, code, code, code];
-        const mean = () => {
+        // The compressed mean's decode (compressed_mean.ts): ranks' codes into one float64 sum
+        // and the float32 mean, through Codec.meanOf where the kernels run it.
+        const mean = (codes: Uint8Array[]) => {
           if (codec.meanOf?.(codes, codes.length) !== undefined) return;
           const sum = new Float64Array(d);
           for (const each of codes) codec.addDecoded(each, sum, 1);
           const out = new Float32Array(d);
           for (let j = 0; j < d; j++) out[j] = sum[j]! / codes.length;
         };
-        interleaved(`${name} mean of 4 codes`, mean, reps, codeValues);
+        interleaved(
+          `${name} mean of 4 codes`,
+          () => mean([code, code, code, code]),
+          reps,
+          codeValues,
+        );
         interleaved(
           `${name} encode + mean of 1 code`,
-          () => {
-            const one = [codec.encode(codeValues, context)];
-            if (codec.meanOf?.(one, 1) !== undefined) return;
-            const sum = new Float64Array(d);
-            codec.addDecoded(one[0]!, sum, 1);
-            const out = new Float32Array(d);
-            for (let j = 0; j < d; j++) out[j] = sum[j]!;
-          },
+          () => mean([codec.encode(codeValues, context)]),
           reps,
           codeValues,
         );

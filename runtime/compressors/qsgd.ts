@@ -138,6 +138,16 @@ export function quantize(
   return code;
 }
 
+/** Throws a `RangeError` unless `code` is exactly one code of `d` values at `levels` levels. */
+function checkCodeLength(code: Uint8Array, d: number, levels: number, bucket: number): void {
+  const expected = quantizedCodeBytes(d, levels, bucket);
+  if (code.length !== expected) {
+    throw new RangeError(
+      `Cannot decode a QSGD code: it has ${code.length} bytes, expected ${expected}`,
+    );
+  }
+}
+
 /**
  * Adds `scale ×` the decoded code to `target` (the inverse of {@linkcode quantize}).
  *
@@ -157,12 +167,7 @@ export function dequantizeInto(
   target: Float32Array | Float64Array,
   scale: number,
 ): void {
-  const expected = quantizedCodeBytes(d, levels, bucket);
-  if (code.length !== expected) {
-    throw new RangeError(
-      `Cannot decode a QSGD code: it has ${code.length} bytes, expected ${expected}`,
-    );
-  }
+  checkCodeLength(code, d, levels, bucket);
   const buckets = Math.ceil(d / bucket);
   const norms = bytesAsFloats(code.subarray(0, 4 * buckets));
   const signsAt = 4 * buckets;
@@ -171,8 +176,10 @@ export function dequantizeInto(
   // Up to 8 bits, eight values a turn in JavaScript (their levels fill whole bytes); wider levels
   // (above 255 levels) through the WebAssembly kernel where it runs, which copies the target in
   // and out of its memory but was measured faster there, or else a bit reader.
-  const layout = { d, levels, bucket, buckets, width, signsAt, levelsAt };
-  if (width > 8 && qsgdAddDecoded(code, layout, target, scale)) return;
+  if (width > 8) {
+    const layout = { d, levels, bucket, buckets, width, signsAt, levelsAt };
+    if (qsgdAddDecoded(code, layout, target, scale)) return;
+  }
   const addLevels = width <= 8 ? addBucket : addBucketBits;
   for (let b = 0; b < buckets; b++) {
     const lo = b * bucket;
@@ -396,14 +403,7 @@ export function quantizedMean(
   bucket: number,
   n: number,
 ): Float32Array | undefined {
-  const expected = quantizedCodeBytes(d, levels, bucket);
-  for (const code of codes) {
-    if (code.length !== expected) {
-      throw new RangeError(
-        `Cannot decode a QSGD code: it has ${code.length} bytes, expected ${expected}`,
-      );
-    }
-  }
+  for (const code of codes) checkCodeLength(code, d, levels, bucket);
   return qsgdMean(codes, { d, levels, bucket, width: levelBits(levels) }, n) ?? undefined;
 }
 

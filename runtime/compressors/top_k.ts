@@ -174,18 +174,10 @@ export function topKIndices(values: Float32Array | Float64Array, k: number): Uin
  */
 function sampledTopK(keys: Uint32Array, k: number): Uint32Array | undefined {
   const d = keys.length;
-  // Fixed places: the result never depends on the sample, only the time does.
-  const runs = Math.max(SAMPLE_RUNS, Math.floor(d / SAMPLE_SPACING));
-  const size = runs * RUN;
-  const sample = new Uint32Array(size);
-  for (let run = 0; run < runs; run++) {
-    const start = Math.floor(run * d / runs);
-    for (let i = 0; i < RUN; i++) sample[run * RUN + i] = keys[start + i]! & MAGNITUDE;
-  }
-  const expected = size * k / d;
-  const rank = Math.ceil(expected + 4 * Math.sqrt(expected) + 4);
-  if (rank > size / 8) return undefined;
-  const bound = nthSmallestKey(sample, size - rank);
+  const sampled = sampleBound(keys, 1, 0, d, k);
+  if (sampled === undefined) return undefined;
+  const { sample, bound } = sampled;
+  const size = sample.length;
   // A NaN in the sample could make the bound a NaN's key, which other NaNs fall below.
   if (bound > INFINITY_KEY) return undefined;
   let greater = 0;
@@ -237,17 +229,10 @@ function float64TopK(values: Float64Array, k: number): Uint32Array | undefined {
   const d = values.length;
   // Little-endian: word 2j + 1 is value j's high half (sign, exponent, top 20 mantissa bits).
   const words = new Uint32Array(values.buffer, values.byteOffset, 2 * d);
-  const runs = Math.max(SAMPLE_RUNS, Math.floor(d / SAMPLE_SPACING));
-  const size = runs * RUN;
-  const sample = new Uint32Array(size);
-  for (let run = 0; run < runs; run++) {
-    const start = Math.floor(run * d / runs);
-    for (let i = 0; i < RUN; i++) sample[run * RUN + i] = words[2 * (start + i) + 1]! & MAGNITUDE;
-  }
-  const expected = size * k / d;
-  const rank = Math.ceil(expected + 4 * Math.sqrt(expected) + 4);
-  if (rank > size / 8) return undefined;
-  const bound = nthSmallestKey(sample, size - rank);
+  const sampled = sampleBound(words, 2, 1, d, k);
+  if (sampled === undefined) return undefined;
+  const { sample, bound } = sampled;
+  const size = sample.length;
   let reaching = 0;
   for (let i = 0; i < size; i++) if (sample[i]! >= bound) reaching++;
   const capacity = Math.min(d, Math.ceil(2 * d * reaching / size) + 1024);
@@ -266,14 +251,59 @@ function float64TopK(values: Float64Array, k: number): Uint32Array | undefined {
     if (magnitude !== magnitude) return undefined; // a NaN: only the reference says what it gives
     magnitudes[i] = magnitude;
   }
-  const threshold = nthSmallest(magnitudes, n - k);
+  return chooseAtThreshold(values, found.subarray(0, n), k, nthSmallest(magnitudes, n - k));
+}
+
+/**
+ * The sampled bound of the fast paths: the magnitude key that a few more than `k·size/d` sampled
+ * keys reach (4 standard deviations of the sample count above it). Key `j` is
+ * `words[stride·j + offset]` with the sign cleared (a float32's bits, or a float64's high half).
+ *
+ * @returns The sample (reordered) and the bound, or `undefined` when `k` is too large a share of
+ *   `d` for a sample to bound it.
+ */
+function sampleBound(
+  words: Uint32Array,
+  stride: number,
+  offset: number,
+  d: number,
+  k: number,
+): { sample: Uint32Array; bound: number } | undefined {
+  // Fixed places: the result never depends on the sample, only the time does.
+  const runs = Math.max(SAMPLE_RUNS, Math.floor(d / SAMPLE_SPACING));
+  const size = runs * RUN;
+  const sample = new Uint32Array(size);
+  for (let run = 0; run < runs; run++) {
+    const start = Math.floor(run * d / runs);
+    for (let i = 0; i < RUN; i++) {
+      sample[run * RUN + i] = words[stride * (start + i) + offset]! & MAGNITUDE;
+    }
+  }
+  const expected = size * k / d;
+  const rank = Math.ceil(expected + 4 * Math.sqrt(expected) + 4);
+  if (rank > size / 8) return undefined;
+  return { sample, bound: nthSmallestKey(sample, size - rank) };
+}
+
+/**
+ * The `k` indices, ascending, whose magnitudes are above `threshold` (the k-th largest), and the
+ * first equal to it that make up the `k`: the reference's last two passes, over `among`
+ * (ascending indices, all the others below the threshold) or all of `values`.
+ */
+function chooseAtThreshold(
+  values: Float32Array | Float64Array,
+  among: Uint32Array | undefined,
+  k: number,
+  threshold: number,
+): Uint32Array {
+  const n = among ? among.length : values.length;
   let above = 0;
-  for (let i = 0; i < n; i++) if (Math.abs(values[found[i]!]!) > threshold) above++;
+  for (let i = 0; i < n; i++) if (Math.abs(values[among ? among[i]! : i]!) > threshold) above++;
   let ties = k - above;
   const chosen = new Uint32Array(k);
   let count = 0;
   for (let i = 0; i < n && count < k; i++) {
-    const j = found[i]!;
+    const j = among ? among[i]! : i;
     const magnitude = Math.abs(values[j]!);
     if (magnitude > threshold) chosen[count++] = j;
     else if (magnitude === threshold && ties > 0) {
@@ -366,24 +396,10 @@ function collect(
 export function topKIndicesJs(values: Float32Array | Float64Array, k: number): Uint32Array {
   const d = values.length;
   if (k >= d) return Uint32Array.from({ length: d }, (_, j) => j);
-  const chosen = new Uint32Array(Math.max(0, k));
-  if (k <= 0) return chosen;
+  if (k <= 0) return new Uint32Array(Math.max(0, k));
   const magnitudes = values instanceof Float64Array ? new Float64Array(d) : new Float32Array(d);
   for (let j = 0; j < d; j++) magnitudes[j] = Math.abs(values[j]!);
-  const threshold = nthSmallest(magnitudes, d - k);
-  let above = 0;
-  for (let j = 0; j < d; j++) if (Math.abs(values[j]!) > threshold) above++;
-  let ties = k - above;
-  let count = 0;
-  for (let j = 0; j < d && count < k; j++) {
-    const magnitude = Math.abs(values[j]!);
-    if (magnitude > threshold) chosen[count++] = j;
-    else if (magnitude === threshold && ties > 0) {
-      chosen[count++] = j;
-      ties--;
-    }
-  }
-  return chosen;
+  return chooseAtThreshold(values, undefined, k, nthSmallest(magnitudes, d - k));
 }
 
 /**

@@ -104,7 +104,7 @@
 
   ;; QSGD's sum of squares of a bucket: Σ v_i² in float64, in index order (each float32 square is
   ;; exact in float64; the order of the additions is the JavaScript loop's, so the bits are too).
-  (func $sum_squares (export "sum_squares_f64") (param $at i32) (param $n i32) (result f64)
+  (func $sum_squares (param $at i32) (param $n i32) (result f64)
     (local $end i32) (local $sum f64) (local $v f64)
     (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
@@ -116,11 +116,11 @@
         (br $next)))
     (local.get $sum))
 
-;; QSGD's sums of squares of `count` whole buckets of `bucket` values from $at, as float64 at
-  ;; $out: each bucket's sum in index order, as sum_squares_f64 (so the same bits), but four
+  ;; QSGD's sums of squares of `count` whole buckets of `bucket` values from $at, as float64 at
+  ;; $out: each bucket's sum in index order, as $sum_squares (so the same bits), but four
   ;; buckets at a time, two to a float64x2 accumulator, so that four addition chains overlap
   ;; instead of one waiting on each addition. Leftover buckets go one at a time.
-  (func $bucket_squares (export "bucket_squares") (param $at i32) (param $bucket i32) (param $count i32)
+  (func $bucket_squares (param $at i32) (param $bucket i32) (param $count i32)
     (param $out i32)
     (local $stride i32) (local $k i32) (local $j i32) (local $p i32) (local $end i32)
     (local $a v128) (local $b v128) (local $x v128) (local $y v128)
